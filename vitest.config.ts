@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 180_000,
     maxWorkers: 2,
     reporters: ['default'],
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

@@ -1,12 +1,22 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, exitCodeOf, InputError } from '../errors.js';
+import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors.js';
+import { runDiff } from './diff.js';
+import { envCommand } from './env.js';
+import { kafkaCommand } from './kafka.js';
+import { schemaCommand } from './schema.js';
+import { validateCommand } from './validate.js';
 
 /** Each command lives in its own module and returns the process exit code. */
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  diff: { summary: 'compare two snapshots: each difference is expected, unrestorable or drift', run: runDiff },
+  validate: { summary: 'check drill specs and the snapshots they name, starting nothing', run: validateCommand },
+  schema: { summary: "print the drill spec's JSON Schema (for editor completion)", run: schemaCommand },
+  kafka: { summary: 'install Apache Kafka distributions into the cache (kafka install <version>)', run: kafkaCommand },
+  env: { summary: 'start an isolated Kafka environment for writing drills (env up)', run: envCommand },
 };
 
 export function toolVersion(): string {
@@ -49,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`kafka-drill ${name}: ${message}\n`);
+    if (error instanceof InfrastructureError && error.details) process.stderr.write(`${error.details}\n`);
     if (!(error instanceof InputError) && process.env.KAFKA_DRILL_DEBUG && error instanceof Error) {
       process.stderr.write(`${error.stack}\n`);
     }
@@ -56,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

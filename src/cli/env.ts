@@ -1,0 +1,105 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { clientProperties } from '../environment/client-properties.js';
+import { DEFAULT_KAFKA_VERSION } from '../environment/distribution.js';
+import { startEnvironment } from '../environment/start.js';
+import { stopAllEnvironments } from '../environment/teardown.js';
+import type { SecurityMode } from '../environment/types.js';
+import { ExitCode, InputError } from '../errors.js';
+import { parseCommandArgs } from './args.js';
+
+const HELP = `Usage: kafka-drill env up [options]
+
+Starts an isolated Kafka cluster on 127.0.0.1 and keeps it until Ctrl-C or SIGTERM,
+then tears it down. Prints the bootstrap address and a client properties file
+(--command-config for Kafka's CLI tools) holding the admin credentials.
+
+Options:
+  --kafka-version V          Kafka version (default ${DEFAULT_KAFKA_VERSION})
+  --brokers 1|3              broker count (default 1)
+  --security plaintext|scram security mode (default plaintext)
+  --json                     print one JSON line instead of a readable block
+  --show-password            include the admin password in the output
+  --keep                     keep the environment's directory (logs, data) after teardown`;
+
+export async function envCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'env',
+    argv,
+    {
+      'kafka-version': { type: 'string' },
+      brokers: { type: 'string' },
+      security: { type: 'string' },
+      json: { type: 'boolean' },
+      'show-password': { type: 'boolean' },
+      keep: { type: 'boolean' },
+    },
+    true,
+  );
+  if (values.help || positionals[0] !== 'up') {
+    process.stdout.write(HELP + '\n');
+    return values.help ? ExitCode.ok : ExitCode.invalidInput;
+  }
+  const brokers = Number(values.brokers ?? 1);
+  if (brokers !== 1 && brokers !== 3) throw new InputError(`env up: --brokers: expected 1 or 3, got "${values.brokers}"`);
+  const security = (values.security ?? 'plaintext') as SecurityMode;
+  if (security !== 'plaintext' && security !== 'scram') throw new InputError(`env up: --security: expected plaintext or scram, got "${values.security}"`);
+
+  // Signals during start-up must tear down too: handlers go in before the first JVM starts.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const starting = startEnvironment('process', {
+    kafkaVersion: values['kafka-version'] ?? DEFAULT_KAFKA_VERSION,
+    brokers,
+    security,
+    keepDirs: values.keep ?? false,
+  });
+  const first = await Promise.race([starting.then(() => 'ready' as const), stopped]);
+  if (first !== 'ready') {
+    await starting.then((environment) => environment.stop(), () => {});
+    await stopAllEnvironments();
+    return ExitCode.interrupted;
+  }
+  const environment = await starting;
+  const propertiesFile = join(environment.workDir, 'client.properties');
+  await writeFile(propertiesFile, clientProperties(environment.admin), { mode: 0o600 });
+  const description = {
+    bootstrap: environment.admin.bootstrap.join(','),
+    kafkaVersion: environment.kafkaVersion,
+    clusterId: environment.clusterId,
+    brokers: environment.brokers.map((broker) => ({ nodeId: broker.nodeId, pid: broker.pid, address: broker.address })),
+    security,
+    ...(environment.admin.sasl
+      ? {
+          sasl: {
+            mechanism: environment.admin.sasl.mechanism,
+            username: environment.admin.sasl.username,
+            ...(values['show-password'] ? { password: environment.admin.sasl.password } : {}),
+          },
+        }
+      : {}),
+    commandConfig: propertiesFile,
+    workDir: environment.workDir,
+    startupMs: environment.startupMs,
+  };
+  if (values.json) {
+    process.stdout.write(JSON.stringify(description) + '\n');
+  } else {
+    process.stdout.write(
+      [
+        `Kafka ${environment.kafkaVersion} is up (${brokers} broker${brokers > 1 ? 's' : ''}, ${security}) in ${(environment.startupMs / 1000).toFixed(1)}s`,
+        `  bootstrap:      ${description.bootstrap}`,
+        `  cluster id:     ${environment.clusterId}`,
+        ...(description.sasl ? [`  admin user:     ${description.sasl.username} (${description.sasl.mechanism}${values['show-password'] ? `, password ${description.sasl.password}` : ', password in the command config'})`] : []),
+        `  command config: ${propertiesFile}`,
+        'Press Ctrl-C to tear it down.',
+      ].join('\n') + '\n',
+    );
+  }
+  const signal = await stopped;
+  await environment.stop();
+  process.stderr.write(`env: ${signal}: environment torn down\n`);
+  return ExitCode.ok;
+}

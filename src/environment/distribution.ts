@@ -1,0 +1,264 @@
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InfrastructureError, InputError } from '../errors.js';
+
+/**
+ * A runnable Apache Kafka: the jars of the broker, its CLI tool classes, the Connect runtime
+ * with the FileStream connectors, and one logging binding. Either resolved from Maven Central
+ * into kafka-drill's cache, or an unpacked official distribution named by KAFKA_HOME.
+ */
+export interface KafkaDistribution {
+  version: string;
+  /** Directory holding every jar; the classpath is `<libsDir>/*`. */
+  libsDir: string;
+  /** 'cache' when kafka-drill installed it, 'kafka-home' for KAFKA_HOME. */
+  origin: 'cache' | 'kafka-home';
+  /** False where Maven Central serves no connect-file jar for this version (4.4.0). */
+  fileConnectors: boolean;
+}
+
+/** Newest 4.x the test suite passes on; 4.4.0 lacks connect-file on Maven Central. */
+export const DEFAULT_KAFKA_VERSION = '4.3.1';
+
+const SUPPORTED_LINES = /^(3\.9|4\.[0-4])\.\d+$/;
+const MANIFEST = 'kafka-drill-install.json';
+
+const ARTIFACTS = ['kafka_2.13', 'kafka-tools', 'connect-runtime', 'connect-json', 'connect-transforms', 'connect-file'];
+/** One binding for every line: 3.9 brings reload4j, 4.x none, and two bindings make slf4j pick at random. */
+const LOGGING = { groupId: 'org.slf4j', artifactId: 'slf4j-simple', version: '1.7.36' };
+const EXCLUDED_ARTIFACTS = ['slf4j-reload4j', 'reload4j', 'log4j-slf4j-impl', 'log4j-slf4j2-impl'];
+
+interface InstallManifest {
+  version: string;
+  fileConnectors: boolean;
+  jars: number;
+  bytes: number;
+  installedAt: string;
+  installSeconds: number;
+}
+
+export function cacheRoot(): string {
+  return process.env.KAFKA_DRILL_CACHE ?? join(homedir(), '.cache', 'kafka-drill');
+}
+
+function versionDir(version: string): string {
+  return join(cacheRoot(), 'kafka', version);
+}
+
+export function checkSupportedVersion(version: string): void {
+  if (!SUPPORTED_LINES.test(version)) {
+    throw new InputError(
+      `Kafka ${version} is not supported: kafka-drill runs the 3.9.x line and 4.0.x–4.4.x (e.g. 3.9.2, ${DEFAULT_KAFKA_VERSION})`,
+    );
+  }
+}
+
+/**
+ * The distribution to run for `version`: KAFKA_HOME when it holds that version, else the
+ * cache. Does not download; a missing version is an error telling the user what to run.
+ */
+export async function resolveDistribution(version: string = DEFAULT_KAFKA_VERSION): Promise<KafkaDistribution> {
+  checkSupportedVersion(version);
+  const fromHome = await kafkaHomeDistribution();
+  if (fromHome && fromHome.version === version) return fromHome;
+  const installed = await readInstalled(version);
+  if (installed) return installed;
+  throw new InfrastructureError(`Kafka ${version} is not installed: run "kafka-drill kafka install ${version}"`);
+}
+
+/** KAFKA_HOME, if set: an unpacked official distribution whose libs/ names its version. */
+export async function kafkaHomeDistribution(): Promise<KafkaDistribution | undefined> {
+  const home = process.env.KAFKA_HOME;
+  if (!home) return undefined;
+  const libsDir = join(home, 'libs');
+  let jars: string[];
+  try {
+    jars = await readdir(libsDir);
+  } catch {
+    throw new InputError(`KAFKA_HOME=${home}: no libs/ directory; point KAFKA_HOME at an unpacked Apache Kafka distribution`);
+  }
+  const brokerJar = jars.map((jar) => /^kafka_2\.1[23]-(\d+\.\d+\.\d+)\.jar$/.exec(jar)).find(Boolean);
+  if (!brokerJar?.[1]) throw new InputError(`KAFKA_HOME=${home}: libs/ has no kafka_2.13-<version>.jar`);
+  return {
+    version: brokerJar[1],
+    libsDir,
+    origin: 'kafka-home',
+    fileConnectors: jars.some((jar) => jar.startsWith('connect-file-')),
+  };
+}
+
+async function readInstalled(version: string): Promise<KafkaDistribution | undefined> {
+  const dir = versionDir(version);
+  try {
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as InstallManifest;
+    return { version, libsDir: join(dir, 'libs'), origin: 'cache', fileConnectors: manifest.fileConnectors };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface InstallReport {
+  distribution: KafkaDistribution;
+  alreadyInstalled: boolean;
+  seconds: number;
+  bytes: number;
+  jars: number;
+}
+
+/**
+ * Installs `version` into the cache with Maven. Idempotent; a second process waits on the
+ * per-version lock and then finds the install done; a directory without the manifest (the
+ * last thing written) is a half-finished install and is replaced.
+ */
+export async function installKafka(version: string = DEFAULT_KAFKA_VERSION, log: (line: string) => void = () => {}): Promise<InstallReport> {
+  checkSupportedVersion(version);
+  const existing = await readInstalled(version);
+  if (existing) return { distribution: existing, alreadyInstalled: true, seconds: 0, ...(await sizeOf(existing.libsDir)) };
+
+  const releaseLock = await acquireLock(version, log);
+  try {
+    const installedMeanwhile = await readInstalled(version);
+    if (installedMeanwhile) {
+      return { distribution: installedMeanwhile, alreadyInstalled: true, seconds: 0, ...(await sizeOf(installedMeanwhile.libsDir)) };
+    }
+    const started = performance.now();
+    const dir = versionDir(version);
+    if (existsSync(dir)) {
+      log(`removing half-finished install at ${dir}`);
+      await rm(dir, { recursive: true, force: true });
+    }
+    const staging = `${dir}.staging-${process.pid}`;
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    log(`resolving Apache Kafka ${version} from Maven Central`);
+    const fileConnectors = await copyJars(version, staging, true).then(
+      () => true,
+      async (error: unknown) => {
+        if (!(error instanceof MissingArtifactError) || error.artifact !== 'connect-file') throw error;
+        log(`Maven Central has no connect-file ${version}; installing without the FileStream connectors`);
+        await copyJars(version, staging, false);
+        return false;
+      },
+    );
+    const { bytes, jars } = await sizeOf(join(staging, 'libs'));
+    const seconds = (performance.now() - started) / 1000;
+    const manifest: InstallManifest = { version, fileConnectors, jars, bytes, installedAt: new Date().toISOString(), installSeconds: seconds };
+    await writeFile(join(staging, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    await rm(join(staging, 'pom.xml'), { force: true });
+    await rename(staging, dir);
+    return { distribution: { version, libsDir: join(dir, 'libs'), origin: 'cache', fileConnectors }, alreadyInstalled: false, seconds, bytes, jars };
+  } finally {
+    await releaseLock();
+  }
+}
+
+class MissingArtifactError extends Error {
+  constructor(readonly artifact: string, message: string) {
+    super(message);
+  }
+}
+
+async function requireMaven(): Promise<void> {
+  try {
+    await execa('mvn', ['--version']);
+  } catch {
+    throw new InfrastructureError('mvn not found: install Apache Maven 3.8+ (e.g. apt-get install maven), or set KAFKA_HOME to an unpacked Kafka distribution');
+  }
+}
+
+async function copyJars(version: string, staging: string, withFileConnectors: boolean): Promise<void> {
+  await requireMaven();
+  const artifacts = ARTIFACTS.filter((artifact) => withFileConnectors || artifact !== 'connect-file');
+  const dependencies = [
+    ...artifacts.map((artifactId) => ({ groupId: 'org.apache.kafka', artifactId, version })),
+    LOGGING,
+  ]
+    .map((d) => `    <dependency><groupId>${d.groupId}</groupId><artifactId>${d.artifactId}</artifactId><version>${d.version}</version></dependency>`)
+    .join('\n');
+  const pom = `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>kafka-drill</groupId><artifactId>kafka-distribution</artifactId><version>${version}</version><packaging>pom</packaging>
+  <dependencies>
+${dependencies}
+  </dependencies>
+</project>
+`;
+  await writeFile(join(staging, 'pom.xml'), pom);
+  const result = await execa(
+    'mvn',
+    [
+      '-B', '-q', 'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DexcludeArtifactIds=${EXCLUDED_ARTIFACTS.join(',')}`,
+      `-DoutputDirectory=${join(staging, 'libs')}`,
+    ],
+    { cwd: staging, reject: false, all: true },
+  );
+  if (result.exitCode === 0) return;
+  const output = result.all ?? '';
+  // Maven words it one way on the first miss and another once the miss is cached in ~/.m2.
+  const missing =
+    /Could not find artifact org\.apache\.kafka:([\w.-]+):jar:[\w.-]+/.exec(output) ??
+    /org\.apache\.kafka:([\w.-]+):jar:[\w.-]+ was not found/.exec(output);
+  if (missing?.[1]) {
+    const artifact = missing[1];
+    if (artifact === 'connect-file') throw new MissingArtifactError(artifact, `connect-file ${version} is not on Maven Central`);
+    throw new InputError(`Kafka ${version} is not on Maven Central (no org.apache.kafka:${artifact}:${version}); pick a released version such as ${DEFAULT_KAFKA_VERSION}`);
+  }
+  if (/Could not transfer|UnknownHost|Connection refused|Network is unreachable|timed out|offline/i.test(output)) {
+    throw new InfrastructureError(`cannot reach Maven Central to download Kafka ${version}: check the network or a Maven mirror in ~/.m2/settings.xml, or set KAFKA_HOME`);
+  }
+  const firstError = output.split('\n').find((line) => line.includes('[ERROR]')) ?? output.split('\n')[0];
+  throw new InfrastructureError(`mvn failed to resolve Kafka ${version}: ${firstError?.replace(/^\[ERROR\]\s*/, '').trim()}`);
+}
+
+async function sizeOf(libsDir: string): Promise<{ bytes: number; jars: number }> {
+  const files = await readdir(libsDir);
+  const sizes = await Promise.all(files.map(async (file) => (await stat(join(libsDir, file))).size));
+  return { bytes: sizes.reduce((sum, size) => sum + size, 0), jars: files.length };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Exclusive per-version lock file holding the owner's pid; a lock whose owner is gone is stale and taken over. */
+async function acquireLock(version: string, log: (line: string) => void): Promise<() => Promise<void>> {
+  const lockFile = `${versionDir(version)}.lock`;
+  await mkdir(join(cacheRoot(), 'kafka'), { recursive: true });
+  const waitMs = Number(process.env.KAFKA_DRILL_LOCK_TIMEOUT_MS ?? 15 * 60_000);
+  const deadline = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
+    if (!owner || !processAlive(owner)) {
+      log(`taking over stale lock ${lockFile}`);
+      await rm(lockFile, { force: true });
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new InfrastructureError(
+        `the Kafka ${version} cache is locked by process ${owner} (${lockFile}): another kafka-drill is installing it; wait for it to finish, or delete the lock file if that process is not kafka-drill`,
+      );
+    }
+    if (!told) log(`waiting for process ${owner} to finish installing Kafka ${version}`);
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -1,0 +1,40 @@
+import type { KafkaConnection } from '../kafka/connection.js';
+
+export type SecurityMode = 'plaintext' | 'scram';
+
+/** What a drill asks for; a provider turns it into a StartedEnvironment. */
+export interface EnvironmentRequest {
+  kafkaVersion: string;
+  brokers: 1 | 3;
+  security: SecurityMode;
+  /** Keep temporary directories (logs, data) after stop, for debugging. */
+  keepDirs?: boolean;
+  /** Max heap per broker JVM, in MiB. */
+  heapMb?: number;
+  /** How long to wait for the cluster to become ready. */
+  startTimeoutMs?: number;
+}
+
+export interface StartedBroker {
+  nodeId: number;
+  pid: number;
+  /** The client listener, host:port on 127.0.0.1. */
+  address: string;
+  logFile: string;
+}
+
+/** A running, isolated cluster. Only exists once every broker is registered and answers. */
+export interface StartedEnvironment {
+  provider: 'process' | 'docker' | 'external';
+  kafkaVersion: string;
+  clusterId: string;
+  security: SecurityMode;
+  brokers: StartedBroker[];
+  /** Connection for the admin super user (SASL credentials included in scram mode). */
+  admin: KafkaConnection;
+  /** Temporary directory holding configs, data and logs. */
+  workDir: string;
+  startupMs: number;
+  /** Stops every process and removes temporary directories. Safe to call more than once. */
+  stop(): Promise<void>;
+}

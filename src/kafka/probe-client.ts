@@ -1,0 +1,28 @@
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import type { KafkaConnection } from './connection.js';
+
+/**
+ * The probe client (kafkajs): probes use the most common Node client so they fail the way
+ * real applications fail. Configured from the same KafkaConnection as the admin wrapper.
+ */
+export function createProbeClient(connection: KafkaConnection, options: { clientId?: string; retries?: number } = {}): Kafka {
+  const config: KafkaConfig = {
+    clientId: options.clientId ?? connection.clientId ?? 'kafka-drill-probe',
+    brokers: connection.bootstrap,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 5_000,
+    requestTimeout: 10_000,
+    retry: { retries: options.retries ?? 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+  };
+  if (connection.sasl) {
+    const { mechanism, username, password } = connection.sasl;
+    config.sasl =
+      mechanism === 'PLAIN'
+        ? { mechanism: 'plain', username, password }
+        : mechanism === 'SCRAM-SHA-256'
+          ? { mechanism: 'scram-sha-256', username, password }
+          : { mechanism: 'scram-sha-512', username, password };
+  }
+  if (connection.tls) config.ssl = { ...connection.tls };
+  return new Kafka(config);
+}

@@ -1,0 +1,74 @@
+import { alterUserScramCredentialsV0, describeUserScramCredentialsV0, protocolErrorsCodesById, type Admin } from '@platformatic/kafka';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+
+/**
+ * SCRAM credentials through the low-level typed APIs (the Admin class has no SCRAM calls).
+ * Kafka never returns a password or salt: describe yields mechanism and iterations only.
+ */
+export type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+const MECHANISM_IDS: Record<ScramMechanism, number> = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 };
+const MECHANISM_NAMES: Record<number, ScramMechanism> = { 1: 'SCRAM-SHA-256', 2: 'SCRAM-SHA-512' };
+const HASH: Record<ScramMechanism, { digest: string; bytes: number }> = {
+  'SCRAM-SHA-256': { digest: 'sha256', bytes: 32 },
+  'SCRAM-SHA-512': { digest: 'sha512', bytes: 64 },
+};
+
+export interface ScramUserCredential {
+  user: string;
+  mechanism: ScramMechanism;
+  iterations: number;
+}
+
+export interface ScramUpsertion extends ScramUserCredential {
+  password: string;
+}
+
+export interface ScramUserError {
+  user: string;
+  error: string;
+  message: string;
+}
+
+function errorName(code: number): string {
+  return protocolErrorsCodesById[code] ?? `error code ${code}`;
+}
+
+async function anyBrokerConnection(admin: Admin) {
+  const metadata = await admin.metadata({ topics: [] });
+  const nodeId = metadata.controllerId >= 0 && metadata.brokers.has(metadata.controllerId) ? metadata.controllerId : [...metadata.brokers.keys()][0]!;
+  const connections = await admin.connectToBrokers([nodeId]);
+  return connections.get(nodeId)!;
+}
+
+/** Every SCRAM credential (users = null) or those of the named users; unknown users are omitted. */
+export async function describeScramCredentials(admin: Admin, users: string[] | null = null): Promise<ScramUserCredential[]> {
+  const connection = await anyBrokerConnection(admin);
+  const response = await describeUserScramCredentialsV0.api.async(connection, users === null ? (null as unknown as []) : users.map((name) => ({ name })));
+  const RESOURCE_NOT_FOUND = 91;
+  const credentials: ScramUserCredential[] = [];
+  for (const result of response.results) {
+    if (result.errorCode === RESOURCE_NOT_FOUND) continue;
+    if (result.errorCode !== 0) throw new Error(`describing SCRAM credentials of ${result.user}: ${errorName(result.errorCode)} ${result.errorMessage ?? ''}`.trim());
+    for (const info of result.credentialInfos) {
+      const mechanism = MECHANISM_NAMES[info.mechanism];
+      if (mechanism) credentials.push({ user: result.user, mechanism, iterations: info.iterations });
+    }
+  }
+  return credentials;
+}
+
+/** Creates or replaces credentials in one request; returns the per-user errors Kafka reported. */
+export async function upsertScramCredentials(admin: Admin, upsertions: ScramUpsertion[]): Promise<ScramUserError[]> {
+  if (upsertions.length === 0) return [];
+  const connection = await anyBrokerConnection(admin);
+  const request = upsertions.map(({ user, mechanism, iterations, password }) => {
+    const salt = randomBytes(32);
+    const { digest, bytes } = HASH[mechanism];
+    return { name: user, mechanism: MECHANISM_IDS[mechanism], iterations, salt, saltedPassword: pbkdf2Sync(password, salt, iterations, bytes, digest) };
+  });
+  const response = await alterUserScramCredentialsV0.api.async(connection, [], request);
+  return response.results
+    .filter((result) => result.errorCode !== 0)
+    .map((result) => ({ user: result.user, error: errorName(result.errorCode), message: result.errorMessage ?? '' }));
+}
