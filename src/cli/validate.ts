@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { ExitCode, InputError } from '../errors.js';
+import { loadSnapshot } from '../snapshot/load.js';
+import type { Snapshot } from '../snapshot/schema.js';
+import { crossCheckSpec } from '../spec/cross-check.js';
+import { formatSpecProblem, loadSpec } from '../spec/load.js';
+import { parseCommandArgs } from './args.js';
+
+const HELP = `Usage: kafka-drill validate <spec>...
+
+Checks each drill spec, the snapshot it names, and that the spec only refers to
+topics, consumer groups and users the snapshot holds. Starts nothing.
+Prints "ok <spec>" for each valid spec and every problem, with file and line, for the rest.
+Exit code 0 when all are valid, 2 otherwise.`;
+
+export async function validateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('validate', argv, {}, true);
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(HELP + '\n');
+    return values.help ? ExitCode.ok : ExitCode.invalidInput;
+  }
+  let allValid = true;
+  for (const file of positionals) {
+    const problems = await specProblems(file);
+    if (problems.length === 0) {
+      process.stdout.write(`ok ${file}\n`);
+    } else {
+      allValid = false;
+      process.stderr.write(problems.join('\n') + '\n');
+    }
+  }
+  return allValid ? ExitCode.ok : ExitCode.invalidInput;
+}
+
+/** Every problem with one spec, formatted; empty when it is valid. */
+export async function specProblems(file: string): Promise<string[]> {
+  try {
+    const loaded = await loadSpec(file);
+    let snapshot: Snapshot;
+    try {
+      // Relative to where the user is, like the spec path they typed.
+      snapshot = await loadSnapshot(path.relative(process.cwd(), loaded.snapshotPath));
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      return [formatSpecProblem(file, loaded.lineOf(['snapshot']), ['snapshot'], error.message)];
+    }
+    return crossCheckSpec(loaded, snapshot);
+  } catch (error) {
+    if (error instanceof InputError) return error.message.split('\n');
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Snapshot } from '../snapshot/schema.js';
+import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
+
+/**
+ * Cheap checks of a spec against the snapshot it names: names the spec relies on that the
+ * snapshot lacks. Each is a mistake in the spec, found before anything starts.
+ * Returns formatted messages (`<file>:<line>: <path>: <message>`), empty when consistent.
+ */
+export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[] {
+  const topics = new Set(snapshot.topics.map((topic) => topic.name));
+  const groups = new Set(snapshot.consumerGroups.map((group) => group.groupId));
+  const users = new Set(snapshot.scramUsers.map((user) => user.name));
+  const problems: { path: SpecPath; message: string }[] = [];
+  const unknown = (path: SpecPath, noun: string, value: string) =>
+    problems.push({ path, message: `${noun} "${value}" is not in the snapshot` });
+
+  for (const user of Object.keys(loaded.spec.restore.credentials)) {
+    const name = user.replace(/^User:/, '');
+    if (!users.has(name)) unknown(['restore', 'credentials', user], 'SCRAM user', name);
+  }
+
+  loaded.spec.probes.forEach((probe, index) => {
+    if (probe.type === 'offsets' && probe.groups !== 'all') {
+      probe.groups.forEach((group, at) => {
+        if (!groups.has(group)) unknown(['probes', index, 'groups', at], 'consumer group', group);
+      });
+    }
+    if (probe.type === 'offsets' && probe.groups === 'all' && groups.size === 0) {
+      problems.push({ path: ['probes', index, 'groups'], message: 'the snapshot has no consumer groups' });
+    }
+    if (probe.type === 'produce-consume') {
+      probe.topics.forEach((topic, at) => {
+        if (!topics.has(topic)) unknown(['probes', index, 'topics', at], 'topic', topic);
+      });
+    }
+    if (probe.type === 'authorization' && probe.derive && snapshot.acls.length === 0) {
+      problems.push({ path: ['probes', index, 'derive'], message: 'the snapshot has no ACLs to derive from' });
+    }
+  });
+
+  loaded.spec.assumptions.forEach((assumption, index) => {
+    if (assumption.type === 'topic-config' && !topics.has(assumption.topic)) {
+      unknown(['assumptions', index, 'topic'], 'topic', assumption.topic);
+    }
+    if (assumption.type === 'group-offset' && assumption.exists) {
+      if (!groups.has(assumption.group)) unknown(['assumptions', index, 'group'], 'consumer group', assumption.group);
+      else if (assumption.topic !== undefined && !topics.has(assumption.topic)) unknown(['assumptions', index, 'topic'], 'topic', assumption.topic);
+    }
+    if (assumption.type === 'user-exists' && !users.has(assumption.user)) {
+      unknown(['assumptions', index, 'user'], 'SCRAM user', assumption.user);
+    }
+  });
+
+  return problems
+    .map((problem) => ({ ...problem, line: loaded.lineOf(problem.path) }))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
+    .map((problem) => formatSpecProblem(loaded.file, problem.line, problem.path, problem.message));
+}

@@ -1,0 +1,328 @@
+import * as z from 'zod';
+
+/**
+ * The drill spec: which snapshot, which target, how to restore, what to probe and assume,
+ * which steps stay manual, and the objectives the drill is judged against.
+ *
+ * Every object is strict: a misspelt key is an error, never silently ignored.
+ * Paths inside a spec (snapshot, out, credential files, custom probe modules) are relative
+ * to the spec file.
+ */
+
+/** Restore phases, in the one order the restore runs them. */
+export const restorePhases = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
+export type RestorePhase = (typeof restorePhases)[number];
+
+/** Every timed phase of a drill; a manual step belongs to one of them. */
+export const drillPhases = ['environment', ...restorePhases, 'verify', 'probes', 'teardown'] as const;
+export type DrillPhase = (typeof drillPhases)[number];
+
+export const aclOperations = [
+  'READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS',
+  'IDEMPOTENT_WRITE', 'CLUSTER_ACTION', 'ALL',
+] as const;
+
+const name = z.string().min(1);
+const id = z.string().min(1);
+const nonNegativeInt = z.number().int().min(0);
+const positiveInt = z.number().int().min(1);
+
+/** Kafka config values are strings on the wire; YAML may write them as numbers or booleans. */
+const configValue = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' })
+  .transform(String);
+
+const principal = z.string().regex(/^User:.+$/, { error: 'expected "User:<name>"' });
+
+const aclResource = z.strictObject({
+  type: z.enum(['topic', 'group', 'cluster', 'transactional-id']),
+  name,
+  patternType: z.enum(['literal', 'prefixed']).default('literal'),
+});
+
+/** Ids, where given, must be unique within their list: results and reports refer to them. */
+function uniqueIds(list: string) {
+  return (items: { id?: string | undefined }[], context: z.RefinementCtx) => {
+    const firstIndex = new Map<string, number>();
+    items.forEach((item, index) => {
+      if (item.id === undefined) return;
+      const first = firstIndex.get(item.id);
+      if (first === undefined) firstIndex.set(item.id, index);
+      else context.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate id "${item.id}" (also ${list}[${first}].id)` });
+    });
+  };
+}
+
+const kafkaVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a Kafka version like "3.9.1"' });
+
+export const targetSchema = z
+  .strictObject({
+    provider: z.enum(['process', 'docker', 'external']).default('process'),
+    kafkaVersion: z
+      .union([kafkaVersion, z.array(kafkaVersion).min(1)], { error: 'expected a Kafka version like "3.9.1" or a list of them' })
+      .optional()
+      .describe("One Kafka version, or several: the drill runs once per version (an upgrade gate). Omitted: the snapshot's own version."),
+    brokers: z.literal([1, 3]).default(1),
+    security: z.enum(['plaintext', 'scram']).default('plaintext'),
+    bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
+    clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
+  })
+  .superRefine((target, context) => {
+    if (target.provider === 'external') {
+      for (const key of ['bootstrap', 'clusterId'] as const) {
+        if (target[key] === undefined) context.addIssue({ code: 'custom', path: [key], message: 'required when provider is "external"' });
+      }
+      if (Array.isArray(target.kafkaVersion) && target.kafkaVersion.length > 1) {
+        context.addIssue({ code: 'custom', path: ['kafkaVersion'], message: 'an external target is one cluster: give one version' });
+      }
+    } else {
+      for (const key of ['bootstrap', 'clusterId'] as const) {
+        if (target[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: 'only allowed when provider is "external"' });
+      }
+    }
+  });
+
+const credentialSource = z.union(
+  [
+    z.strictObject({ env: z.string().min(1) }),
+    z.strictObject({ file: z.string().min(1) }),
+    z.strictObject({ generate: z.literal(true) }),
+  ],
+  { error: 'expected { env: VAR }, { file: PATH } or { generate: true }' },
+);
+
+export const restoreSchema = z.strictObject({
+  phases: z
+    .array(z.enum(restorePhases))
+    .min(1)
+    .default([...restorePhases])
+    .superRefine((phases, context) => {
+      phases.forEach((phase, index) => {
+        if (phases.indexOf(phase) !== index) context.addIssue({ code: 'custom', path: [index], message: `duplicate phase "${phase}"` });
+      });
+    })
+    .transform((phases) => restorePhases.filter((phase) => phases.includes(phase)))
+    .describe('Restore phases to run. A set: they always run in the fixed order topics, cluster-configs, security, data, offsets, connectors.'),
+  data: z.enum(['none', 'synthetic']).default('none'),
+  credentials: z
+    .record(z.string().min(1), credentialSource)
+    .default({})
+    .describe('SCRAM user name (or "User:<name>") → where its password comes from. A user without a source becomes a manual step.'),
+  verify: z
+    .strictObject({
+      expectedDifferences: z
+        .array(z.strictObject({ path: z.string().min(1), reason: z.string().min(1).optional() }))
+        .default([])
+        .describe('Differences between snapshot and restored cluster that are expected, not drift, named by their diff path.'),
+    })
+    .optional(),
+});
+
+const probeCommon = { id: id.optional(), name: name.optional() };
+
+const authorizationExpectation = z.strictObject({
+  principal,
+  operation: z.enum(aclOperations),
+  resource: aclResource,
+  result: z.enum(['allow', 'deny']),
+});
+
+export const authorizationProbeSchema = z
+  .strictObject({
+    type: z.literal('authorization'),
+    ...probeCommon,
+    derive: z.boolean().default(false).describe("Derive the allow/deny matrix from the snapshot's ACLs."),
+    expect: z.array(authorizationExpectation).default([]),
+  })
+  .refine((probe) => probe.derive || probe.expect.length > 0, { error: 'give derive: true, expect: [...], or both' });
+
+export const offsetsProbeSchema = z.strictObject({
+  type: z.literal('offsets'),
+  ...probeCommon,
+  groups: z.union([z.literal('all'), z.array(name).min(1)], { error: 'expected "all" or a list of group names' }).default('all'),
+  tolerance: z
+    .union(
+      [z.literal('exact'), z.strictObject({ replay: nonNegativeInt }), z.strictObject({ skip: nonNegativeInt })],
+      { error: 'expected "exact", { replay: N } or { skip: N }' },
+    )
+    .default('exact')
+    .describe('exact: consumers resume at the committed offset; { replay: N }: up to N records read again; { skip: N }: up to N records lost.'),
+  byContent: z.boolean().default(false).describe("Also compare the record at each committed offset with the snapshot's fingerprint."),
+});
+
+export const produceConsumeProbeSchema = z.strictObject({
+  type: z.literal('produce-consume'),
+  ...probeCommon,
+  topics: z.array(name).min(1),
+  records: positiveInt.default(100),
+});
+
+export const customProbeSchema = z.strictObject({
+  type: z.literal('custom'),
+  id: id.optional(),
+  name,
+  module: z.string().min(1).describe('A TypeScript or JavaScript module, relative to the spec file, whose default export is the probe function.'),
+  timeoutMs: positiveInt.default(60_000),
+});
+
+export const probeSchema = z.discriminatedUnion('type', [
+  authorizationProbeSchema,
+  offsetsProbeSchema,
+  produceConsumeProbeSchema,
+  customProbeSchema,
+]);
+
+const assumptionCommon = { id: id.optional(), description: z.string().optional() };
+
+export const topicConfigAssumptionSchema = z
+  .strictObject({
+    type: z.literal('topic-config'),
+    ...assumptionCommon,
+    topic: name,
+    config: name,
+    equals: configValue.optional(),
+    oneOf: z.array(configValue).min(1).optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  })
+  .superRefine((assumption, context) => {
+    const given = (['equals', 'oneOf', 'min', 'max'] as const).filter((key) => assumption[key] !== undefined);
+    if (given.length === 0) context.addIssue({ code: 'custom', path: [], message: 'give one of equals, oneOf, min, max' });
+    const exclusive = given.filter((key) => key === 'equals' || key === 'oneOf');
+    if (exclusive.length > 0 && given.length > 1) {
+      context.addIssue({ code: 'custom', path: [exclusive[0]!], message: `${exclusive[0]} cannot be combined with ${given.filter((key) => key !== exclusive[0]).join(', ')}` });
+    }
+  });
+
+export const groupOffsetAssumptionSchema = z
+  .strictObject({
+    type: z.literal('group-offset'),
+    ...assumptionCommon,
+    group: name,
+    topic: name.optional(),
+    partition: nonNegativeInt.optional(),
+    exists: z.boolean().default(true),
+    min: nonNegativeInt.optional().describe('The committed offset is at least this.'),
+  })
+  .superRefine((assumption, context) => {
+    if (assumption.partition !== undefined && assumption.topic === undefined) {
+      context.addIssue({ code: 'custom', path: ['partition'], message: 'partition needs topic' });
+    }
+    if (!assumption.exists && assumption.min !== undefined) {
+      context.addIssue({ code: 'custom', path: ['min'], message: 'min cannot be combined with exists: false' });
+    }
+  });
+
+export const aclAssumptionSchema = z.strictObject({
+  type: z.literal('acl'),
+  ...assumptionCommon,
+  principal,
+  operation: z.enum(aclOperations),
+  resource: aclResource,
+  permission: z.enum(['allow', 'deny']),
+  present: z.boolean().default(true),
+});
+
+export const userExistsAssumptionSchema = z.strictObject({
+  type: z.literal('user-exists'),
+  ...assumptionCommon,
+  user: name,
+  mechanism: z.enum(['SCRAM-SHA-256', 'SCRAM-SHA-512']).optional(),
+});
+
+const quotaEntity = z
+  .strictObject({ user: name.optional(), 'client-id': name.optional(), ip: name.optional() })
+  .refine((entity) => Object.values(entity).some((value) => value !== undefined), { error: 'give user, client-id or ip' })
+  .describe('A quota entity as Kafka names it; "<default>" stands for the default entity of that kind.');
+
+export const quotaAssumptionSchema = z.strictObject({
+  type: z.literal('quota'),
+  ...assumptionCommon,
+  entity: quotaEntity,
+  key: name,
+  equals: z.number(),
+});
+
+export const brokerConfigAssumptionSchema = z.strictObject({
+  type: z.literal('broker-config'),
+  ...assumptionCommon,
+  config: name,
+  equals: configValue,
+  broker: nonNegativeInt.optional().describe('A broker id; omitted means the cluster-wide default.'),
+});
+
+export const assumptionSchema = z.discriminatedUnion('type', [
+  topicConfigAssumptionSchema,
+  groupOffsetAssumptionSchema,
+  aclAssumptionSchema,
+  userExistsAssumptionSchema,
+  quotaAssumptionSchema,
+  brokerConfigAssumptionSchema,
+]);
+
+export const manualStepSchema = z.strictObject({
+  id,
+  title: name,
+  owner: name,
+  phase: z.enum(drillPhases),
+  estimateMinutes: z.number().min(0),
+  automate: z
+    .strictObject({
+      command: z.union([z.string().min(1), z.array(z.string()).min(1)], { error: 'expected a command string or a list of arguments' }),
+      timeoutMs: positiveInt.optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    })
+    .optional()
+    .describe('A command that does the step, so a drill can run it instead of waiting for a person.'),
+});
+
+export const objectivesSchema = z.strictObject({
+  rtoMinutes: z.number().positive().optional(),
+  maxManualSteps: nonNegativeInt.optional(),
+  maxFailedAssumptions: nonNegativeInt.optional(),
+});
+
+export const drillSpecSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Lets a JSON spec name its schema for editors.'),
+    name: name.optional().describe("The drill's name; defaults to the spec's file name without its extension."),
+    description: z.string().optional(),
+    snapshot: z.string().min(1).describe('The snapshot file, relative to this spec.'),
+    out: z.string().min(1).optional().describe('Where the drill writes result.json and its reports, relative to this spec.'),
+    target: targetSchema.prefault({}),
+    restore: restoreSchema.prefault({}),
+    probes: z.array(probeSchema).superRefine(uniqueIds('probes')).default([]),
+    assumptions: z.array(assumptionSchema).superRefine(uniqueIds('assumptions')).default([]),
+    manualSteps: z.array(manualStepSchema).superRefine(uniqueIds('manualSteps')).default([]),
+    objectives: objectivesSchema.prefault({}),
+  })
+  .superRefine((spec, context) => {
+    // Over plaintext every client is User:ANONYMOUS, so there is no principal to probe as.
+    if (spec.target.security === 'scram') return;
+    spec.probes.forEach((probe, index) => {
+      if (probe.type === 'authorization') {
+        context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'authorization probes need target.security: scram' });
+      }
+    });
+  });
+
+/** What a spec file may contain (before defaults). */
+export type DrillSpecInput = z.input<typeof drillSpecSchema>;
+/** A validated spec with defaults applied; `name` is always set by the loader. */
+export type DrillSpec = Omit<z.output<typeof drillSpecSchema>, 'name' | '$schema'> & { name: string };
+export type Target = DrillSpec['target'];
+export type RestoreOptions = DrillSpec['restore'];
+export type CredentialSource = z.output<typeof credentialSource>;
+export type Probe = z.output<typeof probeSchema>;
+export type AuthorizationProbe = z.output<typeof authorizationProbeSchema>;
+export type OffsetsProbe = z.output<typeof offsetsProbeSchema>;
+export type ProduceConsumeProbe = z.output<typeof produceConsumeProbeSchema>;
+export type CustomProbe = z.output<typeof customProbeSchema>;
+export type Assumption = z.output<typeof assumptionSchema>;
+export type ManualStep = z.output<typeof manualStepSchema>;
+export type Objectives = DrillSpec['objectives'];
+
+/** The Kafka versions a drill runs against, in spec order; empty means "the snapshot's version". */
+export function targetKafkaVersions(target: Target): string[] {
+  if (target.kafkaVersion === undefined) return [];
+  return Array.isArray(target.kafkaVersion) ? target.kafkaVersion : [target.kafkaVersion];
+}
