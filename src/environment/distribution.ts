@@ -134,15 +134,20 @@ export async function installKafka(version: string = DEFAULT_KAFKA_VERSION, log:
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
     log(`resolving Apache Kafka ${version} from Maven Central`);
-    const fileConnectors = await copyJars(version, staging, true).then(
-      () => true,
-      async (error: unknown) => {
-        if (!(error instanceof MissingArtifactError) || error.artifact !== 'connect-file') throw error;
-        log(`Maven Central has no connect-file ${version}; installing without the FileStream connectors`);
-        await copyJars(version, staging, false);
-        return false;
-      },
-    );
+    const fileConnectors = await copyJars(version, staging, true)
+      .then(
+        () => true,
+        async (error: unknown) => {
+          if (!(error instanceof MissingArtifactError) || error.artifact !== 'connect-file') throw error;
+          log(`Maven Central has no connect-file ${version}; installing without the FileStream connectors`);
+          await copyJars(version, staging, false);
+          return false;
+        },
+      )
+      .catch(async (error: unknown) => {
+        await rm(staging, { recursive: true, force: true });
+        throw error;
+      });
     const { bytes, jars } = await sizeOf(join(staging, 'libs'));
     const seconds = (performance.now() - started) / 1000;
     const manifest: InstallManifest = { version, fileConnectors, jars, bytes, installedAt: new Date().toISOString(), installSeconds: seconds };

@@ -1,0 +1,11 @@
+// Starts an environment, prints what a test needs to find it, then waits to be killed.
+import { startEnvironment } from '../../src/environment/start.js';
+
+const environment = await startEnvironment('process', {
+  kafkaVersion: process.env.KAFKA_DRILL_TEST_VERSION ?? '4.3.1',
+  brokers: 1,
+  security: 'plaintext',
+  heapMb: 256,
+});
+process.stdout.write(JSON.stringify({ pids: environment.brokers.map((broker) => broker.pid), workDir: environment.workDir }) + '\n');
+setInterval(() => {}, 60_000);
