@@ -1,5 +1,6 @@
-import { alterUserScramCredentialsV0, describeUserScramCredentialsV0, protocolErrorsCodesById, type Admin } from '@platformatic/kafka';
+import { alterUserScramCredentialsV0, describeUserScramCredentialsV0, type Admin } from '@platformatic/kafka';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { brokerConnection, errorName, withPerObjectErrors } from './raw.js';
 
 /**
  * SCRAM credentials through the low-level typed APIs (the Admin class has no SCRAM calls).
@@ -30,21 +31,12 @@ export interface ScramUserError {
   message: string;
 }
 
-function errorName(code: number): string {
-  return protocolErrorsCodesById[code] ?? `error code ${code}`;
-}
-
-async function anyBrokerConnection(admin: Admin) {
-  const metadata = await admin.metadata({ topics: [] });
-  const nodeId = metadata.controllerId >= 0 && metadata.brokers.has(metadata.controllerId) ? metadata.controllerId : [...metadata.brokers.keys()][0]!;
-  const connections = await admin.connectToBrokers([nodeId]);
-  return connections.get(nodeId)!;
-}
-
 /** Every SCRAM credential (users = null) or those of the named users; unknown users are omitted. */
 export async function describeScramCredentials(admin: Admin, users: string[] | null = null): Promise<ScramUserCredential[]> {
-  const connection = await anyBrokerConnection(admin);
-  const response = await describeUserScramCredentialsV0.api.async(connection, users === null ? (null as unknown as []) : users.map((name) => ({ name })));
+  const connection = await brokerConnection(admin);
+  const response = await withPerObjectErrors(
+    describeUserScramCredentialsV0.api.async(connection, users === null ? (null as unknown as []) : users.map((name) => ({ name }))),
+  );
   const RESOURCE_NOT_FOUND = 91;
   const credentials: ScramUserCredential[] = [];
   for (const result of response.results) {
@@ -61,13 +53,13 @@ export async function describeScramCredentials(admin: Admin, users: string[] | n
 /** Creates or replaces credentials in one request; returns the per-user errors Kafka reported. */
 export async function upsertScramCredentials(admin: Admin, upsertions: ScramUpsertion[]): Promise<ScramUserError[]> {
   if (upsertions.length === 0) return [];
-  const connection = await anyBrokerConnection(admin);
+  const connection = await brokerConnection(admin);
   const request = upsertions.map(({ user, mechanism, iterations, password }) => {
     const salt = randomBytes(32);
     const { digest, bytes } = HASH[mechanism];
     return { name: user, mechanism: MECHANISM_IDS[mechanism], iterations, salt, saltedPassword: pbkdf2Sync(password, salt, iterations, bytes, digest) };
   });
-  const response = await alterUserScramCredentialsV0.api.async(connection, [], request);
+  const response = await withPerObjectErrors(alterUserScramCredentialsV0.api.async(connection, [], request));
   return response.results
     .filter((result) => result.errorCode !== 0)
     .map((result) => ({ user: result.user, error: errorName(result.errorCode), message: result.errorMessage ?? '' }));
