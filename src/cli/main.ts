@@ -5,13 +5,17 @@ import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors
 import { runDiff } from './diff.js';
 import { envCommand } from './env.js';
 import { kafkaCommand } from './kafka.js';
+import { runReport } from './report.js';
 import { schemaCommand } from './schema.js';
 import { validateCommand } from './validate.js';
+import { runVerifyEvidence } from './verify-evidence.js';
 
 /** Each command lives in its own module and returns the process exit code. */
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  report: { summary: 'render report.html, junit.xml, summary.md and manifest.json from result.json', run: runReport },
+  'verify-evidence': { summary: 'check an evidence directory against its manifest (and signature)', run: runVerifyEvidence },
   diff: { summary: 'compare two snapshots: each difference is expected, unrestorable or drift', run: runDiff },
   validate: { summary: 'check drill specs and the snapshots they name, starting nothing', run: validateCommand },
   schema: { summary: "print the drill spec's JSON Schema (for editor completion)", run: schemaCommand },

@@ -1,0 +1,251 @@
+/**
+ * The result model: everything a drill measured, written as `result.json`
+ * (format `kafka-drill/result`, version 1). Every report is rendered from it alone.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+
+export const RESULT_FORMAT = 'kafka-drill/result';
+export const RESULT_VERSION = 1;
+export const RESULT_FILE = 'result.json';
+
+const timestamp = z.iso.datetime({ offset: true });
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const text = z.string().min(1);
+const durationMs = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+const minutes = z.number().nonnegative();
+
+export const verdicts = ['passed', 'failed', 'infrastructure-error', 'interrupted'] as const;
+export const Verdict = z.enum(verdicts);
+
+export const phaseNames = [
+  'environment', 'topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors', 'verify', 'probes', 'teardown',
+] as const;
+export const PhaseName = z.enum(phaseNames);
+
+export const Finding = z.strictObject({
+  severity: z.enum(['error', 'warning', 'info']),
+  /** What the finding is about, e.g. "topic orders" or "acl User:app READ topic orders". */
+  object: text,
+  message: text,
+  /** Kafka's error name when Kafka refused, e.g. "POLICY_VIOLATION". */
+  kafkaError: text.optional(),
+});
+
+export const PhaseCounts = z.strictObject({
+  created: count,
+  updated: count,
+  unchanged: count,
+  failed: count,
+});
+
+export const Phase = z.strictObject({
+  name: PhaseName,
+  status: z.enum(['passed', 'failed', 'skipped']),
+  startedAt: timestamp,
+  durationMs,
+  counts: PhaseCounts.optional(),
+  findings: z.array(Finding),
+});
+
+export const ProbeEvidence = z.strictObject({
+  principal: text.optional(),
+  operation: text.optional(),
+  resource: text.optional(),
+  expected: z.string(),
+  observed: z.string(),
+  kafkaError: text.optional(),
+  detail: z.string().optional(),
+});
+
+export const Probe = z.strictObject({
+  id: text,
+  /** The probe kind, e.g. authorization, offset-resumption, connector-idempotency, produce-consume, custom. */
+  type: text,
+  name: text,
+  /** `error`: the probe itself could not run, so it proves nothing either way. */
+  status: z.enum(['passed', 'failed', 'error']),
+  durationMs,
+  evidence: z.array(ProbeEvidence),
+});
+
+export const Assumption = z.strictObject({
+  id: text,
+  description: text,
+  source: z.enum(['declared', 'implicit']),
+  status: z.enum(['held', 'failed']),
+  expected: z.string(),
+  observed: z.string(),
+});
+
+export const ManualStep = z.strictObject({
+  id: text,
+  title: text,
+  owner: text,
+  /** When in the recovery the step is done; usually a phase name. */
+  phase: text,
+  estimateMinutes: minutes,
+  source: z.enum(['declared', 'restore']),
+  /** True when the spec supplies an automation the drill ran. */
+  automated: z.boolean(),
+  status: z.enum(['pending', 'automated', 'failed']),
+  durationMs: durationMs.optional(),
+  output: z.string().optional(),
+});
+
+export const differenceClassifications = ['expected', 'unrestorable', 'drift'] as const;
+
+export const Difference = z.strictObject({
+  kind: text,
+  object: text,
+  /** null: the object is absent on that side. */
+  expected: z.string().nullable(),
+  actual: z.string().nullable(),
+  classification: z.enum(differenceClassifications),
+  reason: z.string().optional(),
+});
+
+export const Verify = z
+  .strictObject({
+    differences: z.array(Difference),
+    counts: z.strictObject({
+      /** Objects compared that came back identical. */
+      matched: count,
+      expected: count,
+      unrestorable: count,
+      drift: count,
+    }),
+  })
+  .superRefine((verify, context) => {
+    for (const classification of differenceClassifications) {
+      const listed = verify.differences.filter((difference) => difference.classification === classification).length;
+      if (verify.counts[classification] !== listed) {
+        context.addIssue({
+          code: 'custom',
+          path: ['counts', classification],
+          message: `is ${verify.counts[classification]} but ${listed} differences are classified ${classification}`,
+        });
+      }
+    }
+  });
+
+export const Rto = z.strictObject({
+  /** Wall time of the automated restore. */
+  measuredMinutes: minutes,
+  /** Measured time plus the estimates of manual steps that are not automated. */
+  projectedMinutes: minutes,
+  objectiveMinutes: minutes.optional(),
+});
+
+export const Objective = z.strictObject({
+  name: text,
+  target: z.string(),
+  observed: z.string(),
+  met: z.boolean(),
+});
+
+export const Environment = z.strictObject({
+  provider: z.enum(['process', 'docker', 'external']),
+  brokers: count,
+  /** Listener security, e.g. PLAINTEXT, SASL_PLAINTEXT (SCRAM-SHA-512), SSL. */
+  security: text,
+  clusterId: text.optional(),
+  bootstrap: z.array(text).optional(),
+});
+
+/** One Kafka version's restore; several runs make an upgrade gate. */
+export const Run = z.strictObject({
+  kafkaVersion: text,
+  environment: Environment,
+  verdict: Verdict,
+  reason: z.string(),
+  phases: z.array(Phase),
+  probes: z.array(Probe),
+  assumptions: z.array(Assumption),
+  manualSteps: z.array(ManualStep),
+  /** Absent when the drill never reached the verify phase. */
+  verify: Verify.optional(),
+  rto: Rto,
+  objectives: z.array(Objective),
+});
+
+export const Result = z.strictObject({
+  format: z.literal(RESULT_FORMAT),
+  version: z.literal(RESULT_VERSION),
+  toolVersion: text,
+  drillName: text,
+  spec: z.strictObject({ file: text, sha256 }),
+  snapshot: z.strictObject({
+    file: text,
+    /** Of the file's bytes. */
+    sha256,
+    /** The snapshot's own canonical digest, as recorded inside it. */
+    digest: text,
+    clusterId: text,
+    kafkaVersion: text,
+  }),
+  startedAt: timestamp,
+  finishedAt: timestamp,
+  verdict: Verdict,
+  reason: z.string(),
+  runs: z.array(Run).min(1),
+});
+
+export type Verdict = z.infer<typeof Verdict>;
+export type PhaseName = z.infer<typeof PhaseName>;
+export type Finding = z.infer<typeof Finding>;
+export type PhaseCounts = z.infer<typeof PhaseCounts>;
+export type Phase = z.infer<typeof Phase>;
+export type ProbeEvidence = z.infer<typeof ProbeEvidence>;
+export type Probe = z.infer<typeof Probe>;
+export type Assumption = z.infer<typeof Assumption>;
+export type ManualStep = z.infer<typeof ManualStep>;
+export type Difference = z.infer<typeof Difference>;
+export type Verify = z.infer<typeof Verify>;
+export type Rto = z.infer<typeof Rto>;
+export type Objective = z.infer<typeof Objective>;
+export type Environment = z.infer<typeof Environment>;
+export type Run = z.infer<typeof Run>;
+export type Result = z.infer<typeof Result>;
+
+function formatPath(issuePath: readonly PropertyKey[]): string {
+  if (issuePath.length === 0) return '(root)';
+  return issuePath
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+/** Parses and validates result.json text; errors name the file and the path inside it. */
+export function parseResult(text: string, file: string): Result {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: (root): not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = Result.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
+    throw new InputError(`${file}: ${formatPath(issue.path)}: ${issue.message}${more}`);
+  }
+  return parsed.data;
+}
+
+export function serializeResult(result: Result): string {
+  return JSON.stringify(Result.parse(result), null, 2) + '\n';
+}
+
+/** Validates, then writes `dir/result.json` via a temporary file so a reader never sees half of it. Returns its path. */
+export function writeResult(dir: string, result: Result): string {
+  const json = serializeResult(result);
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, RESULT_FILE);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, json);
+  renameSync(temporary, file);
+  return file;
+}

@@ -1,0 +1,224 @@
+/**
+ * report.html: one self-contained page (inline CSS and SVG, no script, no external request)
+ * rendered with handlebars from a view model built here. Escaping stays on: every value
+ * from the result goes through {{ }}; only our own stylesheet is inserted raw, as a partial.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type { Result, Run } from '../drill/result.js';
+import {
+  formatDuration,
+  formatMinutes,
+  formatTimestamp,
+  runFigures,
+  trendPoints,
+  verdictLabels,
+} from './figures.js';
+import { buildTimelines, timelineWidth } from './timeline.js';
+import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
+
+export interface HtmlOptions {
+  /** Earlier results of the same drill, for the trend section. */
+  compare?: Result[];
+}
+
+/** Beside this module in src/, or back in src/ when running from a tsc build in dist/ that did not copy them. */
+export function templatesDir(): string {
+  const candidates = [new URL('./templates/', import.meta.url), new URL('../../src/report/templates/', import.meta.url)];
+  for (const candidate of candidates) {
+    const dir = fileURLToPath(candidate);
+    if (existsSync(`${dir}report.hbs`)) return dir;
+  }
+  throw new Error(`report templates not found (looked in ${candidates.map((url) => fileURLToPath(url)).join(', ')})`);
+}
+
+let compiled: Handlebars.TemplateDelegate | undefined;
+
+function template(): Handlebars.TemplateDelegate {
+  if (compiled) return compiled;
+  const dir = templatesDir();
+  const handlebars = Handlebars.create();
+  handlebars.registerPartial('styles', readFileSync(`${dir}report.css`, 'utf8'));
+  compiled = handlebars.compile(readFileSync(`${dir}report.hbs`, 'utf8'), { strict: true, noEscape: false });
+  return compiled;
+}
+
+type Tone = 'good' | 'bad' | 'warn' | 'neutral';
+
+interface Stat {
+  label: string;
+  value: string;
+  detail: string;
+  tone: Tone;
+}
+
+function runStats(run: Run): Stat[] {
+  const figures = runFigures(run);
+  const { measuredMinutes, projectedMinutes, objectiveMinutes } = run.rto;
+  const objective = objectiveMinutes === undefined ? 'no objective set' : `objective ${formatMinutes(objectiveMinutes)}`;
+  const probesBad = figures.probesFailed + figures.probesErrored;
+  return [
+    {
+      label: 'Projected RTO',
+      value: formatMinutes(projectedMinutes),
+      detail: `${objective} · incl. ${formatMinutes(figures.manualMinutesOpen)} manual`,
+      tone: figures.rtoMet === undefined ? 'neutral' : figures.rtoMet ? 'good' : 'bad',
+    },
+    {
+      label: 'Measured RTO',
+      value: formatMinutes(measuredMinutes),
+      detail: 'automated restore, wall time',
+      tone: objectiveMinutes === undefined ? 'neutral' : measuredMinutes <= objectiveMinutes ? 'good' : 'bad',
+    },
+    {
+      label: 'Manual steps',
+      value: String(figures.manualSteps),
+      detail: `${figures.manualStepsOpen} still done by hand`,
+      tone: figures.manualStepsOpen > 0 ? 'warn' : 'good',
+    },
+    {
+      label: 'Failed assumptions',
+      value: String(figures.assumptionsFailed),
+      detail: `of ${figures.assumptionsTotal} checked`,
+      tone: figures.assumptionsFailed > 0 ? 'bad' : 'good',
+    },
+    {
+      label: 'Probes',
+      value: `${figures.probesPassed} / ${run.probes.length}`,
+      detail: probesBad > 0 ? `${figures.probesFailed} failed, ${figures.probesErrored} could not run` : 'all passed',
+      tone: probesBad > 0 ? 'bad' : run.probes.length ? 'good' : 'neutral',
+    },
+    {
+      label: 'Drift',
+      value: run.verify ? String(figures.drift) : '—',
+      detail: run.verify
+        ? `${run.verify.counts.matched} matched · ${run.verify.counts.expected} expected · ${figures.unrestorable} unrestorable`
+        : 'not verified',
+      tone: !run.verify ? 'neutral' : figures.drift > 0 ? 'bad' : 'good',
+    },
+  ];
+}
+
+const statusOrder: Record<string, number> = { error: 0, failed: 1, passed: 2 };
+
+function runView(run: Run, index: number) {
+  const figures = runFigures(run);
+  const findings = run.phases.flatMap((phase) => phase.findings.map((finding) => ({ phase: phase.name, ...finding, kafkaError: finding.kafkaError ?? '' })));
+  const severityOrder = { error: 0, warning: 1, info: 2 } as const;
+  return {
+    anchor: `kafka-${index}`,
+    kafkaVersion: run.kafkaVersion,
+    verdict: run.verdict,
+    verdictLabel: verdictLabels[run.verdict],
+    reason: run.reason,
+    stats: runStats(run),
+    probes: [...run.probes]
+      .sort((a, b) => (statusOrder[a.status] ?? 9) - (statusOrder[b.status] ?? 9))
+      .map((probe) => ({
+        status: probe.status,
+        statusLabel: probe.status === 'error' ? 'could not run' : probe.status,
+        id: probe.id,
+        type: probe.type,
+        name: probe.name,
+        duration: formatDuration(probe.durationMs),
+        evidence: probe.evidence.map((item) => ({
+          subject: [item.principal, item.operation, item.resource].filter(Boolean).join(' · '),
+          expected: item.expected,
+          observed: item.observed,
+          matches: item.expected === item.observed,
+          kafkaError: item.kafkaError ?? '',
+          detail: item.detail ?? '',
+        })),
+      })),
+    probeSummary: `${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run`,
+    assumptions: [...run.assumptions].sort((a, b) => (a.status === b.status ? 0 : a.status === 'failed' ? -1 : 1)),
+    manualSteps: run.manualSteps.map((step) => ({
+      ...step,
+      estimate: formatMinutes(step.estimateMinutes),
+      took: step.durationMs === undefined ? '' : formatDuration(step.durationMs),
+      output: step.output ?? '',
+    })),
+    manualSummary: `${figures.manualStepsOpen} of ${figures.manualSteps} done by hand, ${formatMinutes(figures.manualMinutesOpen)} estimated`,
+    findings: findings.sort((a, b) => severityOrder[a.severity] - severityOrder[b.severity]),
+    phaseCounts: run.phases
+      .filter((phase) => phase.counts)
+      .map((phase) => ({ phase: phase.name, ...phase.counts! })),
+    verify: run.verify
+      ? {
+          counts: run.verify.counts,
+          differences: [...run.verify.differences]
+            .sort((a, b) => ['drift', 'unrestorable', 'expected'].indexOf(a.classification) - ['drift', 'unrestorable', 'expected'].indexOf(b.classification))
+            .map((difference) => ({
+              ...difference,
+              expected: difference.expected ?? '(absent)',
+              actual: difference.actual ?? '(absent)',
+              expectedAbsent: difference.expected === null,
+              actualAbsent: difference.actual === null,
+              reason: difference.reason ?? '',
+            })),
+        }
+      : null,
+    objectives: run.objectives,
+    environment: [
+      ['Provider', run.environment.provider],
+      ['Brokers', String(run.environment.brokers)],
+      ['Security', run.environment.security],
+      ['Cluster id', run.environment.clusterId ?? '—'],
+      ['Bootstrap', run.environment.bootstrap?.join(', ') ?? '—'],
+    ].map(([label, value]) => ({ label, value })),
+  };
+}
+
+export function htmlViewModel(result: Result, options: HtmlOptions = {}) {
+  const compare = options.compare ?? [];
+  const points = compare.length ? trendPoints(result, compare) : [];
+  const elapsedMs = Date.parse(result.finishedAt) - Date.parse(result.startedAt);
+  return {
+    drillName: result.drillName,
+    verdict: result.verdict,
+    verdictLabel: verdictLabels[result.verdict],
+    reason: result.reason,
+    startedAt: formatTimestamp(result.startedAt),
+    finishedAt: formatTimestamp(result.finishedAt),
+    elapsed: formatDuration(Math.max(0, elapsedMs)),
+    toolVersion: result.toolVersion,
+    versions: result.runs.map((run) => run.kafkaVersion).join(', '),
+    isMatrix: result.runs.length > 1,
+    runs: result.runs.map(runView),
+    timelineWidth,
+    timelines: buildTimelines(result.runs),
+    trend: points.length
+      ? {
+          width: trendChartWidth,
+          height: trendChartHeight,
+          chart: buildTrendChart(points),
+          rows: points.map((point) => ({
+            startedAt: formatTimestamp(point.startedAt),
+            verdict: point.verdict,
+            verdictLabel: verdictLabels[point.verdict],
+            measured: formatMinutes(point.measuredMinutes),
+            projected: formatMinutes(point.projectedMinutes),
+            manualSteps: point.manualSteps,
+            current: point.current,
+          })),
+        }
+      : null,
+    provenance: [
+      ['Drill spec', result.spec.file],
+      ['Spec sha256', result.spec.sha256],
+      ['Snapshot', result.snapshot.file],
+      ['Snapshot sha256', result.snapshot.sha256],
+      ['Snapshot digest', result.snapshot.digest],
+      ['Source cluster', result.snapshot.clusterId],
+      ['Source Kafka', result.snapshot.kafkaVersion],
+      ['Started', formatTimestamp(result.startedAt)],
+      ['Finished', formatTimestamp(result.finishedAt)],
+      ['kafka-drill', result.toolVersion],
+    ].map(([label, value]) => ({ label, value })),
+  };
+}
+
+export function renderHtml(result: Result, options: HtmlOptions = {}): string {
+  return template()(htmlViewModel(result, options));
+}

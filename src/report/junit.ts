@@ -1,0 +1,239 @@
+/**
+ * junit.xml: one <testsuite> per Kafka version, a testcase per phase, probe, assumption and
+ * objective, plus one for the run's verdict so an infrastructure error never reads as green.
+ * Shaped to validate against the Ant JUnit schema (the strictest common dialect).
+ */
+import type { Phase, Result, Run } from '../drill/result.js';
+import { formatMinutes, runFigures } from './figures.js';
+
+export interface JunitOptions {
+  /** Where the drill ran; the schema requires one. */
+  hostname: string;
+}
+
+type Outcome =
+  | { kind: 'passed' }
+  | { kind: 'skipped'; message: string }
+  | { kind: 'failure' | 'error'; type: string; message: string; details: string };
+
+interface TestCase {
+  classname: string;
+  name: string;
+  seconds: number;
+  outcome: Outcome;
+}
+
+// XML 1.0 allows only these code points; anything else (control characters, lone surrogates) becomes U+FFFD.
+const illegalXmlCharacters = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+export function xmlText(value: string): string {
+  return value
+    .replace(illegalXmlCharacters, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+/** Attribute values also keep their quotes and line breaks, which a parser would otherwise normalize away. */
+export function xmlAttribute(value: string): string {
+  return xmlText(value).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;');
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+/** The schema's timestamp: UTC, whole seconds, no zone designator. */
+function junitTimestamp(iso: string): string {
+  return new Date(iso).toISOString().slice(0, 19);
+}
+
+/** A dotted Java-style package name; the schema's xs:token would collapse spaces anyway. */
+function packageName(drillName: string): string {
+  const safe = drillName.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._-]+|[._-]+$/g, '');
+  return `kafka-drill.${safe || 'drill'}`;
+}
+
+function versionSegment(kafkaVersion: string): string {
+  return `kafka-${kafkaVersion.replace(/[^A-Za-z0-9_.-]+/g, '_')}`;
+}
+
+function phaseCase(base: string, phase: Phase): TestCase {
+  const errors = phase.findings.filter((finding) => finding.severity === 'error');
+  const describe = (finding: Phase['findings'][number]) =>
+    `${finding.severity}: ${finding.object}: ${finding.message}${finding.kafkaError ? ` (${finding.kafkaError})` : ''}`;
+  let outcome: Outcome = { kind: 'passed' };
+  if (phase.status === 'skipped') outcome = { kind: 'skipped', message: 'phase skipped' };
+  if (phase.status === 'failed') {
+    const first = errors[0] ?? phase.findings[0];
+    outcome = {
+      kind: 'failure',
+      type: 'PhaseFailed',
+      message: first ? `${first.object}: ${first.message}` : `phase ${phase.name} failed`,
+      details: phase.findings.map(describe).join('\n'),
+    };
+  }
+  return { classname: `${base}.phases`, name: phase.name, seconds: phase.durationMs, outcome };
+}
+
+function runCases(base: string, run: Run): TestCase[] {
+  const cases: TestCase[] = run.phases.map((phase) => phaseCase(base, phase));
+
+  for (const probe of run.probes) {
+    const evidence = probe.evidence.map((item) => {
+      const who = [item.principal, item.operation, item.resource].filter(Boolean).join(' ');
+      const error = item.kafkaError ? ` (${item.kafkaError})` : '';
+      const detail = item.detail ? ` — ${item.detail}` : '';
+      return `${who ? `${who}: ` : ''}expected ${item.expected}, observed ${item.observed}${error}${detail}`;
+    });
+    const firstMismatch = probe.evidence.find((item) => item.expected !== item.observed) ?? probe.evidence[0];
+    const message = firstMismatch
+      ? `expected ${firstMismatch.expected}, observed ${firstMismatch.observed}`
+      : `probe ${probe.status}`;
+    const outcome: Outcome =
+      probe.status === 'passed'
+        ? { kind: 'passed' }
+        : probe.status === 'failed'
+          ? { kind: 'failure', type: 'ProbeFailed', message, details: evidence.join('\n') }
+          : { kind: 'error', type: 'ProbeError', message, details: evidence.join('\n') };
+    cases.push({ classname: `${base}.probes.${probe.type}`, name: `${probe.name} [${probe.id}]`, seconds: probe.durationMs, outcome });
+  }
+
+  for (const assumption of run.assumptions) {
+    const message = `expected ${assumption.expected}, observed ${assumption.observed}`;
+    cases.push({
+      classname: `${base}.assumptions.${assumption.source}`,
+      name: `${assumption.description} [${assumption.id}]`,
+      seconds: 0,
+      outcome: assumption.status === 'held' ? { kind: 'passed' } : { kind: 'failure', type: 'AssumptionFailed', message, details: message },
+    });
+  }
+
+  for (const objective of run.objectives) {
+    const message = `target ${objective.target}, observed ${objective.observed}`;
+    cases.push({
+      classname: `${base}.objectives`,
+      name: objective.name,
+      seconds: 0,
+      outcome: objective.met ? { kind: 'passed' } : { kind: 'failure', type: 'ObjectiveMissed', message, details: message },
+    });
+  }
+
+  const verdictOutcome: Outcome =
+    run.verdict === 'passed'
+      ? { kind: 'passed' }
+      : run.verdict === 'failed'
+        ? { kind: 'failure', type: 'DrillFailed', message: run.reason, details: run.reason }
+        : { kind: 'error', type: run.verdict === 'interrupted' ? 'DrillInterrupted' : 'InfrastructureError', message: run.reason, details: run.reason };
+  cases.push({ classname: base, name: 'drill verdict', seconds: 0, outcome: verdictOutcome });
+  return cases;
+}
+
+function caseXml(testCase: TestCase): string {
+  const open = `    <testcase classname="${xmlAttribute(testCase.classname)}" name="${xmlAttribute(testCase.name || '(unnamed)')}" time="${seconds(testCase.seconds)}"`;
+  const { outcome } = testCase;
+  switch (outcome.kind) {
+    case 'passed':
+      return `${open}/>`;
+    case 'skipped':
+      return `${open}>\n      <skipped message="${xmlAttribute(outcome.message)}"/>\n    </testcase>`;
+    default:
+      return (
+        `${open}>\n      <${outcome.kind} type="${xmlAttribute(outcome.type)}" message="${xmlAttribute(outcome.message)}">` +
+        `${xmlText(outcome.details)}</${outcome.kind}>\n    </testcase>`
+      );
+  }
+}
+
+function runProperties(result: Result, run: Run): [string, string][] {
+  const figures = runFigures(run);
+  const properties: [string, string][] = [
+    ['drill', result.drillName],
+    ['kafka.version', run.kafkaVersion],
+    ['verdict', run.verdict],
+    ['verdict.reason', run.reason],
+    ['rto.measured.minutes', String(run.rto.measuredMinutes)],
+    ['rto.projected.minutes', String(run.rto.projectedMinutes)],
+  ];
+  if (run.rto.objectiveMinutes !== undefined) properties.push(['rto.objective.minutes', String(run.rto.objectiveMinutes)]);
+  properties.push(
+    ['manual.steps', String(figures.manualSteps)],
+    ['manual.steps.open', String(figures.manualStepsOpen)],
+    ['manual.minutes.open', String(figures.manualMinutesOpen)],
+    ['probes.passed', String(figures.probesPassed)],
+    ['probes.failed', String(figures.probesFailed)],
+    ['probes.errored', String(figures.probesErrored)],
+    ['assumptions.failed', String(figures.assumptionsFailed)],
+    ['assumptions.total', String(figures.assumptionsTotal)],
+  );
+  if (run.verify) {
+    for (const [name, value] of Object.entries(run.verify.counts)) properties.push([`verify.${name}`, String(value)]);
+  }
+  for (const phase of run.phases) {
+    if (!phase.counts) continue;
+    for (const [name, value] of Object.entries(phase.counts)) properties.push([`${phase.name}.${name}`, String(value)]);
+  }
+  properties.push(
+    ['environment.provider', run.environment.provider],
+    ['environment.brokers', String(run.environment.brokers)],
+    ['environment.security', run.environment.security],
+    ['snapshot.sha256', result.snapshot.sha256],
+    ['snapshot.digest', result.snapshot.digest],
+    ['spec.sha256', result.spec.sha256],
+    ['tool.version', result.toolVersion],
+  );
+  return properties;
+}
+
+function systemOut(run: Run): string {
+  const figures = runFigures(run);
+  const lines = [
+    `Kafka ${run.kafkaVersion}: ${run.verdict} — ${run.reason}`,
+    `RTO: measured ${formatMinutes(run.rto.measuredMinutes)}, projected ${formatMinutes(run.rto.projectedMinutes)}` +
+      (run.rto.objectiveMinutes === undefined ? '' : `, objective ${formatMinutes(run.rto.objectiveMinutes)}`),
+    `Manual steps: ${figures.manualSteps} (${figures.manualStepsOpen} still manual, ${formatMinutes(figures.manualMinutesOpen)} estimated)`,
+    ...run.manualSteps.map((step) => `  - [${step.status}] ${step.title} (owner ${step.owner}, ${formatMinutes(step.estimateMinutes)})`),
+  ];
+  if (run.verify) {
+    const { counts } = run.verify;
+    lines.push(`Verify: ${counts.matched} matched, ${counts.expected} expected, ${counts.unrestorable} unrestorable, ${counts.drift} drift`);
+    for (const difference of run.verify.differences) {
+      lines.push(`  - [${difference.classification}] ${difference.kind} ${difference.object}: expected ${difference.expected ?? '(absent)'}, actual ${difference.actual ?? '(absent)'}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function systemErr(run: Run): string {
+  const lines = run.phases.flatMap((phase) =>
+    phase.findings
+      .filter((finding) => finding.severity !== 'info')
+      .map((finding) => `${phase.name}: ${finding.severity}: ${finding.object}: ${finding.message}${finding.kafkaError ? ` (${finding.kafkaError})` : ''}`),
+  );
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+export function renderJunit(result: Result, options: JunitOptions): string {
+  const packageBase = packageName(result.drillName);
+  const suites = result.runs.map((run, index) => {
+    const base = `${packageBase}.${versionSegment(run.kafkaVersion)}`;
+    const cases = runCases(base, run);
+    const count = (kind: Outcome['kind']) => cases.filter((testCase) => testCase.outcome.kind === kind).length;
+    const runStart = Math.min(...run.phases.map((phase) => Date.parse(phase.startedAt)), Date.parse(result.startedAt));
+    const runEnd = Math.max(...run.phases.map((phase) => Date.parse(phase.startedAt) + phase.durationMs), runStart);
+    const properties = runProperties(result, run)
+      .map(([name, value]) => `      <property name="${xmlAttribute(name)}" value="${xmlAttribute(value)}"/>`)
+      .join('\n');
+    return [
+      `  <testsuite package="${xmlAttribute(packageBase)}" id="${index}" name="${xmlAttribute(`${result.drillName} on Kafka ${run.kafkaVersion}`)}"` +
+        ` timestamp="${junitTimestamp(new Date(runStart).toISOString())}" hostname="${xmlAttribute(options.hostname || 'localhost')}"` +
+        ` tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}" time="${seconds(runEnd - runStart)}">`,
+      `    <properties>\n${properties}\n    </properties>`,
+      ...cases.map(caseXml),
+      `    <system-out>${xmlText(systemOut(run))}</system-out>`,
+      `    <system-err>${xmlText(systemErr(run))}</system-err>`,
+      '  </testsuite>',
+    ].join('\n');
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('\n')}\n</testsuites>\n`;
+}

@@ -1,0 +1,99 @@
+/** summary.md: a short Markdown summary for a CI step summary or a pull-request comment. */
+import type { Result, Run, Verdict } from '../drill/result.js';
+import { formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
+
+export interface SummaryOptions {
+  /** Earlier results of the same drill, for the trend table. */
+  compare?: Result[];
+}
+
+const verdictIcons: Record<Verdict, string> = {
+  passed: '✅',
+  failed: '❌',
+  'infrastructure-error': '⚠️',
+  interrupted: '⏹️',
+};
+
+// Bidirectional overrides could make a name read as something else; GitHub flags them too.
+const bidiControls = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
+
+/** Makes any text inert inside Markdown (incl. table cells): no markup, no HTML, one line. */
+export function markdownText(value: string): string {
+  return value
+    .replace(bidiControls, '\uFFFD')
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[\u0000-\u001F\u007F]|\p{Cs}/gu, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+        // User text never starts a line here, so block markers (#, -, 1.) need no escape; inline ones do.
+    .replace(/[\\`*_[\]|~]/g, '\\$&');
+}
+
+const failureLimit = 10;
+
+function rtoCell(run: Run): string {
+  const { measuredMinutes, projectedMinutes, objectiveMinutes } = run.rto;
+  const objective = objectiveMinutes === undefined ? '' : ` / ${formatMinutes(objectiveMinutes)}`;
+  const mark = objectiveMinutes === undefined ? '' : projectedMinutes <= objectiveMinutes ? ' ✅' : ' ❌';
+  return `${formatMinutes(measuredMinutes)} → ${formatMinutes(projectedMinutes)}${objective}${mark}`;
+}
+
+function failures(run: Run): string[] {
+  const lines: string[] = [];
+  for (const probe of run.probes.filter((probe) => probe.status !== 'passed')) {
+    const evidence = probe.evidence.find((item) => item.expected !== item.observed) ?? probe.evidence[0];
+    const detail = evidence ? `: expected ${evidence.expected}, observed ${evidence.observed}` : '';
+    lines.push(`probe ${probe.status === 'error' ? 'could not run' : 'failed'}: ${markdownText(probe.name + detail)}`);
+  }
+  for (const assumption of run.assumptions.filter((assumption) => assumption.status === 'failed')) {
+    lines.push(`assumption failed: ${markdownText(`${assumption.description}: expected ${assumption.expected}, observed ${assumption.observed}`)}`);
+  }
+  for (const difference of run.verify?.differences.filter((difference) => difference.classification === 'drift') ?? []) {
+    lines.push(`drift: ${markdownText(`${difference.kind} ${difference.object}: expected ${difference.expected ?? '(absent)'}, actual ${difference.actual ?? '(absent)'}`)}`);
+  }
+  for (const phase of run.phases) {
+    for (const finding of phase.findings.filter((finding) => finding.severity === 'error')) {
+      lines.push(`${markdownText(phase.name)} error: ${markdownText(`${finding.object}: ${finding.message}`)}${finding.kafkaError ? ` (${markdownText(finding.kafkaError)})` : ''}`);
+    }
+  }
+  for (const objective of run.objectives.filter((objective) => !objective.met)) {
+    lines.push(`objective missed: ${markdownText(`${objective.name}: target ${objective.target}, observed ${objective.observed}`)}`);
+  }
+  return lines;
+}
+
+export function renderSummary(result: Result, options: SummaryOptions = {}): string {
+  const out: string[] = [];
+  out.push(`### ${verdictIcons[result.verdict]} kafka-drill ${markdownText(result.drillName)}: ${verdictLabels[result.verdict]}`);
+  out.push('');
+  if (result.reason) out.push(`**Why:** ${markdownText(result.reason)}`, '');
+  out.push('| Kafka | Verdict | RTO measured → projected / objective | Manual steps (open) | Assumptions failed | Probes passed / failed | Drift |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const run of result.runs) {
+    const figures = runFigures(run);
+    const probesFailed = figures.probesFailed + figures.probesErrored;
+    out.push(
+      `| ${markdownText(run.kafkaVersion)} | ${verdictIcons[run.verdict]} ${verdictLabels[run.verdict]} | ${rtoCell(run)} | ` +
+        `${figures.manualSteps} (${figures.manualStepsOpen}) | ${figures.assumptionsFailed} of ${figures.assumptionsTotal} | ` +
+        `${figures.probesPassed} / ${probesFailed} | ${run.verify ? figures.drift : 'not verified'} |`,
+    );
+  }
+  for (const run of result.runs) {
+    const lines = failures(run);
+    if (lines.length === 0) continue;
+    out.push('', `**Kafka ${markdownText(run.kafkaVersion)}**`, '');
+    out.push(...lines.slice(0, failureLimit).map((line) => `- ${line}`));
+    if (lines.length > failureLimit) out.push(`- … and ${lines.length - failureLimit} more in report.html`);
+  }
+  if (options.compare && options.compare.length > 0) {
+    out.push('', '**Trend** (slowest version of each run)', '');
+    out.push('| Started | Verdict | RTO measured | RTO projected | Manual steps |', '|---|---|---|---|---|');
+    for (const point of trendPoints(result, options.compare)) {
+      const started = markdownText(formatTimestamp(point.startedAt)) + (point.current ? ' (this run)' : '');
+      out.push(`| ${started} | ${verdictIcons[point.verdict]} | ${formatMinutes(point.measuredMinutes)} | ${formatMinutes(point.projectedMinutes)} | ${point.manualSteps} |`);
+    }
+  }
+  out.push('', `<sub>Snapshot ${markdownText(result.snapshot.file)} of cluster ${markdownText(result.snapshot.clusterId)} · ${markdownText(formatTimestamp(result.startedAt))} · kafka-drill ${markdownText(result.toolVersion)}</sub>`, '');
+  return out.join('\n');
+}
