@@ -1,0 +1,44 @@
+/** ACL bindings, with Kafka's numeric enums turned into their names. */
+import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes, type Admin } from '@platformatic/kafka';
+
+export interface AclBinding {
+  resourceType: string;
+  resourceName: string;
+  patternType: string;
+  principal: string;
+  host: string;
+  operation: string;
+  permissionType: string;
+}
+
+const nameOf = (enumeration: Record<string, number>) => new Map(Object.entries(enumeration).map(([name, id]) => [id, name]));
+const resourceTypeNames = nameOf(ResourceTypes);
+const patternTypeNames = nameOf(ResourcePatternTypes);
+const operationNames = nameOf(AclOperations);
+const permissionTypeNames = nameOf(AclPermissionTypes);
+
+/** Every binding: one DescribeAcls matching any resource type, pattern type, principal, host, operation and permission. */
+export async function describeAllAcls(admin: Admin): Promise<AclBinding[]> {
+  const resources = await admin.describeAcls({
+    filter: {
+      resourceType: ResourceTypes.ANY,
+      resourceName: null,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      principal: null,
+      host: null,
+      operation: AclOperations.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    },
+  });
+  return resources.flatMap((resource) =>
+    resource.acls.map((acl) => ({
+      resourceType: resourceTypeNames.get(resource.resourceType) ?? 'UNKNOWN',
+      resourceName: resource.resourceName,
+      patternType: patternTypeNames.get(resource.resourcePatternType) ?? 'UNKNOWN',
+      principal: acl.principal,
+      host: acl.host,
+      operation: operationNames.get(acl.operation) ?? 'UNKNOWN',
+      permissionType: permissionTypeNames.get(acl.permissionType) ?? 'UNKNOWN',
+    })),
+  );
+}
