@@ -1,0 +1,68 @@
+import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { kafkaErrorName } from '../kafka/errors.js';
+import { errorMessage } from './probe.js';
+
+/**
+ * A kafkajs consumer in a group, run only until the probe has seen what it needs: the group
+ * joined, a fetch answered, or every wanted record. It never commits (autoCommit off, no
+ * commit calls) and never restarts after a crash, so a refusal surfaces once, as Kafka's error.
+ */
+export type ConsumerSessionEnd =
+  | { kind: 'joined' }
+  | { kind: 'fetched' }
+  | { kind: 'done' }
+  | { kind: 'failed'; message: string; kafkaError: string | undefined }
+  | { kind: 'timeout' };
+
+export interface ConsumerSessionOptions {
+  groupId: string;
+  topics: string[];
+  /** auto.offset.reset: earliest when true, latest when false. */
+  fromBeginning: boolean;
+  /** What ends the session successfully. `messages`: `onMessage` returned true. */
+  until: 'joined' | 'fetched' | 'messages';
+  onMessage?: (payload: EachMessagePayload, consumer: Consumer) => boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export async function runConsumerSession(kafka: Kafka, options: ConsumerSessionOptions): Promise<ConsumerSessionEnd> {
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 250,
+    retry: { retries: 0, restartOnFailure: async () => false },
+  });
+  let finish!: (end: ConsumerSessionEnd) => void;
+  const ended = new Promise<ConsumerSessionEnd>((resolve) => (finish = resolve));
+  const timer = setTimeout(() => finish({ kind: 'timeout' }), options.timeoutMs);
+  const onAbort = () => finish({ kind: 'failed', message: errorMessage(options.signal.reason), kafkaError: undefined });
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  const fail = (error: unknown) => finish({ kind: 'failed', message: errorMessage(error), kafkaError: kafkaErrorName(error) });
+
+  consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
+  if (options.until === 'joined') consumer.on(consumer.events.GROUP_JOIN, () => finish({ kind: 'joined' }));
+  if (options.until === 'fetched') consumer.on(consumer.events.FETCH, () => finish({ kind: 'fetched' }));
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async (payload) => {
+        if (options.until === 'fetched') finish({ kind: 'fetched' });
+        if (options.onMessage?.(payload, consumer)) finish({ kind: 'done' });
+      },
+    });
+  } catch (error) {
+    fail(error);
+  }
+  const end = await ended;
+  clearTimeout(timer);
+  options.signal.removeEventListener('abort', onAbort);
+  await consumer.disconnect().catch(() => {});
+  return end;
+}

@@ -1,0 +1,199 @@
+import type { SecurityMode } from '../environment/types.js';
+import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
+import type { Snapshot } from '../snapshot/schema.js';
+
+/**
+ * One interface for every probe kind (like testcontainers' wait strategies): a probe is a
+ * description built from the spec; `check` runs it against a restored environment and returns
+ * its status and evidence. The runner adds id, type, name and timing, and turns exceptions
+ * into `error` outcomes, so a probe never has to catch its own crashes.
+ *
+ * ProbeOutcome and ProbeEvidence have exactly the shape of the result model's probe entries
+ * (src/drill/result.ts), so the drill copies outcomes into result.json as they are.
+ */
+export type ProbeStatus = 'passed' | 'failed' | 'error';
+
+export interface ProbeEvidence {
+  principal?: string;
+  operation?: string;
+  resource?: string;
+  expected: string;
+  observed: string;
+  kafkaError?: string;
+  detail?: string;
+}
+
+export interface ProbeOutcome {
+  id: string;
+  type: string;
+  name: string;
+  status: ProbeStatus;
+  durationMs: number;
+  evidence: ProbeEvidence[];
+}
+
+/** What a probe's check returns; the runner turns it into a ProbeOutcome. */
+export interface ProbeVerdict {
+  status: ProbeStatus;
+  evidence: ProbeEvidence[];
+}
+
+/** Where the restored environment is and how clients reach it. */
+export interface ProbeEnvironment {
+  bootstrap: string[];
+  security: SecurityMode;
+  kafkaVersion: string;
+}
+
+/** What the drill hands every probe. */
+export interface ProbeRunContext {
+  /** The admin super user of the restored environment. */
+  connection: KafkaConnection;
+  snapshot: Snapshot;
+  /** Password of each SCRAM user the restore created, by user name (without "User:"). */
+  credentials: ReadonlyMap<string, string>;
+  environment: ProbeEnvironment;
+  /** Directory of the drill spec: custom probe modules are relative to it. */
+  specDir: string;
+  signal: AbortSignal;
+  /** Budget of one probe, unless the probe brings its own (custom probes do). */
+  timeoutMs: number;
+}
+
+/** The context a probe sees: the drill's, plus what the runner knows about the other probes. */
+export interface ProbeContext extends ProbeRunContext {
+  /**
+   * Settles once every probe that reads restored groups' committed offsets (the offsets probes
+   * of this run) has finished. A probe that must join a restored consumer group waits for it:
+   * joining while an offsets probe's consumer is in that group would split its partitions.
+   */
+  committedOffsetsRead: Promise<void>;
+}
+
+export interface Probe {
+  readonly id: string;
+  readonly type: string;
+  readonly name: string;
+  /** True for probes whose consumers join restored groups to observe where they resume. */
+  readonly readsCommittedOffsets?: boolean;
+  /** Own budget in ms, replacing the context's timeoutMs. */
+  readonly timeoutMs?: number;
+  check(context: ProbeContext): Promise<ProbeVerdict>;
+}
+
+/** Default number of probes running at once: each holds a few client connections. */
+export const PROBE_CONCURRENCY = 3;
+
+/**
+ * Runs the probes, at most `concurrency` at a time, and returns one outcome per probe in the
+ * order given. Never throws for a probe: an exception or a timeout becomes status `error`.
+ *
+ * Probes that read committed offsets start first; probes that need to join a restored group
+ * wait on `committedOffsetsRead`. Because the readers are queued ahead of everything else, a
+ * waiting probe never holds a slot that a reader still needs.
+ */
+export async function runProbes(probes: readonly Probe[], context: ProbeRunContext, concurrency = PROBE_CONCURRENCY): Promise<ProbeOutcome[]> {
+  const readers = probes.filter((probe) => probe.readsCommittedOffsets);
+  const order = [...readers, ...probes.filter((probe) => !probe.readsCommittedOffsets)];
+  const readersDone: Promise<void>[] = [];
+  const release = new Map<Probe, () => void>();
+  for (const reader of readers) readersDone.push(new Promise<void>((resolve) => release.set(reader, resolve)));
+  const probeContext: ProbeContext = { ...context, committedOffsetsRead: Promise.all(readersDone).then(() => undefined) };
+
+  const outcomes = new Map<Probe, ProbeOutcome>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < order.length) {
+      const probe = order[next++]!;
+      outcomes.set(probe, await runProbe(probe, probeContext));
+      release.get(probe)?.();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, order.length)) }, worker));
+  return probes.map((probe) => outcomes.get(probe)!);
+}
+
+/** One probe, timed, with its own timeout and abort signal; never throws. */
+export async function runProbe(probe: Probe, context: ProbeContext): Promise<ProbeOutcome> {
+  const started = performance.now();
+  const timeoutMs = probe.timeoutMs ?? context.timeoutMs;
+  const timeout = new AbortController();
+  const signal = AbortSignal.any([context.signal, timeout.signal]);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<ProbeVerdict>((resolve) => {
+    timer = setTimeout(() => {
+      timeout.abort(new Error(`timed out after ${timeoutMs}ms`));
+      resolve(errorVerdict(`the probe did not finish within ${timeoutMs}ms`));
+    }, timeoutMs);
+  });
+  const aborted = new Promise<ProbeVerdict>((resolve) => {
+    if (context.signal.aborted) resolve(errorVerdict('the drill was interrupted before the probe ran'));
+    context.signal.addEventListener('abort', () => resolve(errorVerdict('the drill was interrupted')), { once: true });
+  });
+  let verdict: ProbeVerdict;
+  try {
+    verdict = await Promise.race([probe.check({ ...context, signal, timeoutMs }), timedOut, aborted]);
+  } catch (error) {
+    verdict = errorVerdict(errorMessage(error));
+  } finally {
+    clearTimeout(timer);
+    timeout.abort(new Error('probe finished'));
+  }
+  return {
+    id: probe.id,
+    type: probe.type,
+    name: probe.name,
+    status: verdict.status,
+    durationMs: Math.round(performance.now() - started),
+    evidence: verdict.evidence,
+  };
+}
+
+export function errorVerdict(message: string, evidence: ProbeEvidence[] = []): ProbeVerdict {
+  return { status: 'error', evidence: [...evidence, { expected: 'the probe runs', observed: `error: ${message}` }] };
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** failed if any check failed, else passed. */
+export function verdictOf(evidence: ProbeEvidence[], failed: (item: ProbeEvidence) => boolean): ProbeVerdict {
+  return { status: evidence.some(failed) ? 'failed' : 'passed', evidence };
+}
+
+/** "User:alice" → "alice". */
+export function userName(principal: string): string {
+  return principal.replace(/^User:/, '');
+}
+
+/** The SASL mechanism a restored user authenticates with: its SCRAM-SHA-512 credential if it has one. */
+export function mechanismOf(snapshot: Snapshot, user: string): SaslMechanism {
+  const credentials = snapshot.scramUsers.find((scramUser) => scramUser.name === user)?.credentials ?? [];
+  if (credentials.length > 0 && !credentials.some((credential) => credential.mechanism === 'SCRAM-SHA-512')) return 'SCRAM-SHA-256';
+  return 'SCRAM-SHA-512';
+}
+
+/** Rejects with the signal's reason as soon as it aborts; for racing long client calls. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Maps over items with at most `limit` in flight, keeping order. */
+export async function mapWithLimit<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import type { Admin, Kafka } from 'kafkajs';
+import { createProbeClient } from '../kafka/probe-client.js';
+import type { ProduceConsumeProbe as ProduceConsumeProbeSpec } from '../spec/schema.js';
+import { runConsumerSession } from './consumer-session.js';
+import { errorMessage, mapWithLimit, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+
+/**
+ * The produce-consume probe: for each topic, the admin super user produces N records carrying
+ * a unique run marker, spread over the partitions, then a fresh group whose offsets are set to
+ * where the records landed consumes them back; count and content must match. The fresh group
+ * is deleted afterwards, so the probe leaves only its records behind.
+ */
+const CONSUME_TIMEOUT_MS = 30_000;
+
+export class ProduceConsumeProbe implements Probe {
+  readonly type = 'produce-consume';
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    private readonly spec: Pick<ProduceConsumeProbeSpec, 'topics' | 'records'>,
+  ) {}
+
+  async check(context: ProbeContext): Promise<ProbeVerdict> {
+    const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-produce-consume' });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const evidence = await mapWithLimit(this.spec.topics, 2, (topic) => this.checkTopic(topic, kafka, admin, context));
+      return { status: evidence.some((item) => item.detail?.startsWith('FAIL')) ? 'failed' : 'passed', evidence };
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+
+  private async checkTopic(topic: string, kafka: Kafka, admin: Admin, context: ProbeContext): Promise<ProbeEvidence> {
+    const marker = `kafka-drill:${this.id}:${randomBytes(6).toString('hex')}`;
+    const count = this.spec.records;
+    const base = { principal: `User:${context.connection.sasl?.username ?? 'ANONYMOUS'}`, operation: 'WRITE, READ', resource: `topic ${topic}`, expected: `${count} records back` };
+    const started = performance.now();
+    let producedMs = 0;
+    const groupId = `kafka-drill-produce-consume-${randomBytes(6).toString('hex')}`;
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+      const partitions = metadata.topics[0]?.partitions.map((partition) => partition.partitionId).sort((a, b) => a - b) ?? [0];
+      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      let sent;
+      try {
+        const messages = Array.from({ length: count }, (_, index) => ({ partition: partitions[index % partitions.length]!, key: `${marker}:${index}`, value: `${marker}:${index}` }));
+        sent = await producer.send({ topic, acks: -1, messages });
+      } finally {
+        await producer.disconnect().catch(() => {});
+      }
+      producedMs = Math.round(performance.now() - started);
+      // baseOffset of each partition's batch: the fresh group starts exactly there.
+      await admin.setOffsets({ groupId, topic, partitions: sent.map((meta) => ({ partition: meta.partition, offset: String(meta.baseOffset) })) });
+
+      const received = new Map<string, string>();
+      const end = await runConsumerSession(kafka, {
+        groupId, topics: [topic], fromBeginning: true, until: 'messages', timeoutMs: Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs), signal: context.signal,
+        onMessage: ({ message }) => {
+          const key = message.key?.toString() ?? '';
+          if (key.startsWith(`${marker}:`)) received.set(key, message.value?.toString() ?? '');
+          return received.size >= count;
+        },
+      });
+      const wrong = [...received].filter(([key, value]) => key !== value).length;
+      const timing = `produced in ${producedMs}ms, consumed in ${Math.round(performance.now() - started) - producedMs}ms`;
+      if (received.size === count && wrong === 0) return { ...base, observed: `${count} records back`, detail: `ok: ${count} records over ${partitions.length} partitions; ${timing}` };
+      const why = end.kind === 'failed' ? `; the consumer failed: ${end.message}` : end.kind === 'timeout' ? '; timed out' : '';
+      return { ...base, observed: `${received.size} records back${wrong ? `, ${wrong} with other content` : ''}`, ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}),
+        detail: `FAIL: expected ${count} records with marker ${marker}${why}; ${timing}` };
+    } catch (error) {
+      return { ...base, observed: `error: ${errorMessage(error)}`, detail: `FAIL: ${errorMessage(error)}` };
+    } finally {
+      await admin.deleteGroups([groupId]).catch(() => {});
+    }
+  }
+}
