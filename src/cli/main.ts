@@ -7,6 +7,7 @@ import { envCommand } from './env.js';
 import { kafkaCommand } from './kafka.js';
 import { runReport } from './report.js';
 import { schemaCommand } from './schema.js';
+import { runSnapshot } from './snapshot.js';
 import { validateCommand } from './validate.js';
 import { runVerifyEvidence } from './verify-evidence.js';
 
@@ -16,6 +17,7 @@ type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 const commands: Record<string, Command> = {
   report: { summary: 'render report.html, junit.xml, summary.md and manifest.json from result.json', run: runReport },
   'verify-evidence': { summary: 'check an evidence directory against its manifest (and signature)', run: runVerifyEvidence },
+  snapshot: { summary: 'capture a live cluster into a snapshot file (read-only)', run: (argv) => runSnapshot(argv) },
   diff: { summary: 'compare two snapshots: each difference is expected, unrestorable or drift', run: runDiff },
   validate: { summary: 'check drill specs and the snapshots they name, starting nothing', run: validateCommand },
   schema: { summary: "print the drill spec's JSON Schema (for editor completion)", run: schemaCommand },

@@ -1,42 +1,30 @@
-import { createHash } from 'node:crypto';
-
 /**
- * The fingerprint of one record: sha256 over its key, value and timestamp. Capture stores it
- * for the record at each committed offset; the offsets probe recomputes it on the restored
- * cluster. Both sides must call this one function, so the framing below never drifts.
+ * The fingerprint of a record: sha256 over its key, value and timestamp, each framed so that
+ * no two different records hash alike (a null key differs from an empty one). Capture writes
+ * it for the record at each committed offset; verification recomputes it after a restore.
  *
- * Framing (version 1), so that no two different records hash alike:
- *   "kafka-drill/record/v1\n"
- *   key:   1 byte presence (0 = null, 1 = present), 8 bytes big-endian length, the bytes
- *   value: the same
- *   timestamp: 8 bytes big-endian signed milliseconds since the epoch
- * A null key and an empty key differ; headers are not part of the fingerprint.
+ * Layout hashed: for key, then value, a 4-byte big-endian length (0xFFFFFFFF for null) and the
+ * bytes; then the timestamp as an 8-byte big-endian signed integer (milliseconds).
  */
+import { createHash } from 'node:crypto';
+import type { RecordFingerprint } from './schema.js';
+
 export interface FingerprintedRecord {
-  key: Uint8Array | null | undefined;
-  value: Uint8Array | null | undefined;
-  /** Milliseconds since the epoch; kafkajs hands it over as a string, @platformatic/kafka as a bigint. */
-  timestamp: number | bigint | string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: bigint;
 }
 
-const DOMAIN = Buffer.from('kafka-drill/record/v1\n');
-
-function framed(bytes: Uint8Array | null | undefined): Buffer {
-  const header = Buffer.alloc(9);
-  if (bytes === null || bytes === undefined) return header;
-  header.writeUInt8(1, 0);
-  header.writeBigUInt64BE(BigInt(bytes.byteLength), 1);
-  return Buffer.concat([header, bytes]);
-}
-
-/** The record's timestamp as a number of milliseconds (what the snapshot stores next to the hash). */
-export function recordTimestamp(record: Pick<FingerprintedRecord, 'timestamp'>): number {
-  return Number(BigInt(record.timestamp));
-}
-
-/** sha256 (64 lowercase hex digits) over key, value and timestamp, framed as above. */
-export function recordFingerprint(record: FingerprintedRecord): string {
+export function recordFingerprint(record: FingerprintedRecord): RecordFingerprint {
+  const hash = createHash('sha256');
+  for (const bytes of [record.key, record.value]) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes === null ? 0xffffffff : bytes.length);
+    hash.update(length);
+    if (bytes !== null) hash.update(bytes);
+  }
   const timestamp = Buffer.alloc(8);
-  timestamp.writeBigInt64BE(BigInt(record.timestamp));
-  return createHash('sha256').update(DOMAIN).update(framed(record.key)).update(framed(record.value)).update(timestamp).digest('hex');
+  timestamp.writeBigInt64BE(record.timestamp);
+  hash.update(timestamp);
+  return { sha256: hash.digest('hex'), timestamp: Number(record.timestamp) };
 }
