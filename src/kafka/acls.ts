@@ -1,5 +1,5 @@
 /** ACL bindings, with Kafka's numeric enums turned into their names. */
-import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes, type Admin } from '@platformatic/kafka';
+import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes, type Acl as WireAcl, type Admin } from '@platformatic/kafka';
 
 export interface AclBinding {
   resourceType: string;
@@ -41,4 +41,19 @@ export async function describeAllAcls(admin: Admin): Promise<AclBinding[]> {
       permissionType: permissionTypeNames.get(acl.permissionType) ?? 'UNKNOWN',
     })),
   );
+}
+
+const idOf = (enumeration: Record<string, number>, name: string) => enumeration[name] as never;
+
+/** A binding as the protocol wants it, for CreateAcls. */
+export function aclToWire(acl: AclBinding): WireAcl {
+  return {
+    resourceType: idOf(ResourceTypes, acl.resourceType),
+    resourceName: acl.resourceName,
+    resourcePatternType: idOf(ResourcePatternTypes, acl.patternType),
+    principal: acl.principal,
+    host: acl.host,
+    operation: idOf(AclOperations, acl.operation),
+    permissionType: idOf(AclPermissionTypes, acl.permissionType),
+  };
 }

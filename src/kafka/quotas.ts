@@ -11,7 +11,7 @@ export interface QuotaEntry {
 export async function describeAllQuotas(admin: Admin): Promise<QuotaEntry[]> {
   const entries = await admin.describeClientQuotas({ components: [], strict: false });
   return entries.map((entry) => ({
-    entity: entry.entity.map((part) => ({ type: part.entityType, name: part.entityName })),
+    entity: entry.entity.map((part) => ({ type: part.entityType, name: part.entityName ?? null })),
     values: Object.fromEntries(entry.values.map((value) => [value.key, value.value])),
   }));
 }

@@ -50,17 +50,31 @@ export async function describeScramCredentials(admin: Admin, users: string[] | n
   return credentials;
 }
 
-/** Creates or replaces credentials in one request; returns the per-user errors Kafka reported. */
+/**
+ * Creates or replaces credentials. Kafka refuses a request that alters one user twice
+ * (DUPLICATE_RESOURCE), so a user's mechanisms go in separate rounds: one request per
+ * mechanism at most, whatever the number of users.
+ */
 export async function upsertScramCredentials(admin: Admin, upsertions: ScramUpsertion[]): Promise<ScramUserError[]> {
   if (upsertions.length === 0) return [];
   const connection = await brokerConnection(admin);
-  const request = upsertions.map(({ user, mechanism, iterations, password }) => {
-    const salt = randomBytes(32);
-    const { digest, bytes } = HASH[mechanism];
-    return { name: user, mechanism: MECHANISM_IDS[mechanism], iterations, salt, saltedPassword: pbkdf2Sync(password, salt, iterations, bytes, digest) };
-  });
-  const response = await withPerObjectErrors(alterUserScramCredentialsV0.api.async(connection, [], request));
-  return response.results
-    .filter((result) => result.errorCode !== 0)
-    .map((result) => ({ user: result.user, error: errorName(result.errorCode), message: result.errorMessage ?? '' }));
+  const rounds: ScramUpsertion[][] = [];
+  for (const upsertion of upsertions) {
+    const round = rounds.find((r) => !r.some((u) => u.user === upsertion.user));
+    if (round) round.push(upsertion);
+    else rounds.push([upsertion]);
+  }
+  const errors: ScramUserError[] = [];
+  for (const round of rounds) {
+    const request = round.map(({ user, mechanism, iterations, password }) => {
+      const salt = randomBytes(32);
+      const { digest, bytes } = HASH[mechanism];
+      return { name: user, mechanism: MECHANISM_IDS[mechanism], iterations, salt, saltedPassword: pbkdf2Sync(password, salt, iterations, bytes, digest) };
+    });
+    const response = await withPerObjectErrors(alterUserScramCredentialsV0.api.async(connection, [], request));
+    for (const result of response.results) {
+      if (result.errorCode !== 0) errors.push({ user: result.user, error: errorName(result.errorCode), message: result.errorMessage ?? '' });
+    }
+  }
+  return errors;
 }

@@ -1,0 +1,46 @@
+import { FindCoordinatorKeyTypes, offsetCommitV8, type Admin } from '@platformatic/kafka';
+import { errorName, withPerObjectErrors } from './raw.js';
+
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+export interface CommitError {
+  groupId: string;
+  topic: string;
+  partition: number;
+  error: string;
+}
+
+/**
+ * Commits offsets with their metadata as an admin, outside any group generation (the Admin
+ * class's alterConsumerGroupOffsets drops metadata). One FindCoordinator for every group,
+ * then one OffsetCommit per group, sent to its coordinator; groups are committed side by side.
+ */
+export async function commitOffsets(admin: Admin, commits: Map<string, OffsetToCommit[]>): Promise<CommitError[]> {
+  if (commits.size === 0) return [];
+  const coordinators = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [...commits.keys()] });
+  const nodeOf = new Map(coordinators.map((c) => [c.key, c.nodeId]));
+  const connections = await admin.connectToBrokers([...new Set(nodeOf.values())]);
+  const errors: CommitError[] = [];
+  await Promise.all(
+    [...commits].map(async ([groupId, offsets]) => {
+      const byTopic = new Map<string, OffsetToCommit[]>();
+      for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
+      const topics = [...byTopic].map(([name, list]) => ({
+        name,
+        partitions: list.map((o) => ({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1, committedMetadata: o.metadata })),
+      }));
+      const response = await withPerObjectErrors(offsetCommitV8.api.async(connections.get(nodeOf.get(groupId)!)!, groupId, -1, '', null, topics));
+      for (const topic of response.topics) {
+        for (const partition of topic.partitions) {
+          if (partition.errorCode !== 0) errors.push({ groupId, topic: topic.name, partition: partition.partitionIndex, error: errorName(partition.errorCode) });
+        }
+      }
+    }),
+  );
+  return errors;
+}

@@ -1,0 +1,118 @@
+import { createProducer } from '../kafka/admin.js';
+import { deleteRecordsV2 } from '@platformatic/kafka';
+import { errorName, withPerObjectErrors } from '../kafka/raw.js';
+import { kafkaErrorName } from '../kafka/errors.js';
+import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
+import { retryTransient } from '../kafka/retry.js';
+import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
+
+const BATCH = 5_000;
+const DEFAULT_MAX_RECORDS = 1_000_000;
+
+/** The record synthetic data writes at an offset: deterministic, keyed (compacted topics keep it). */
+export function syntheticRecord(topic: string, partition: number, offset: number) {
+  return {
+    key: Buffer.from(`kafka-drill:${topic}:${partition}:${offset}`),
+    value: Buffer.from(JSON.stringify({ synthetic: true, topic, partition, offset })),
+  };
+}
+
+/**
+ * Data: `none` leaves topics empty; `synthetic` produces deterministic records until each
+ * partition's end offset matches the snapshot, then DeleteRecords moves each log start offset
+ * to the snapshot's. Record content is not the source's: fingerprints cannot match.
+ */
+export async function restoreData(context: RestoreContext): Promise<PhaseResult> {
+  const recorder = new PhaseRecorder('data');
+  const { admin, snapshot, options } = context;
+  const partitions = snapshot.topics.flatMap((topic) => topic.partitionOffsets.map((p) => ({ topic: topic.name, ...p })));
+  if ((options.data ?? 'none') === 'none') {
+    const withData = partitions.filter((p) => p.logEndOffset > 0).length;
+    if (withData > 0) recorder.finding('info', 'data', `data mode none: ${withData} partition(s) that held records in the snapshot stay empty`);
+    recorder.counts.unchanged = snapshot.topics.length;
+    return recorder.finish();
+  }
+
+  const [ends, starts] = await Promise.all([
+    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'latest'))),
+    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'earliest'))),
+  ]);
+  const toProduce = partitions
+    .map((p) => ({ ...p, from: Number(ends.get(partitionKey(p.topic, p.partition)) ?? 0n) }))
+    .filter((p) => p.from < p.logEndOffset);
+  const total = toProduce.reduce((sum, p) => sum + (p.logEndOffset - p.from), 0);
+  const max = options.maxSyntheticRecords ?? DEFAULT_MAX_RECORDS;
+  const touched = new Set<string>();
+  if (total > max) {
+    recorder.finding('error', 'data', `synthetic data needs ${total} records, more than the limit of ${max}; raise maxSyntheticRecords or use data: none`);
+    recorder.counts.failed = toProduce.length;
+  } else if (total > 0) {
+    const producer = createProducer(context.connection);
+    try {
+      let batch: ReturnType<typeof syntheticRecord & { topic: string; partition: number }>[] = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        await recorder.request(producer.send({ messages: batch as never }));
+        batch = [];
+      };
+      for (const p of toProduce) {
+        for (let offset = p.from; offset < p.logEndOffset; offset++) {
+          batch.push({ topic: p.topic, partition: p.partition, ...syntheticRecord(p.topic, p.partition, offset) } as never);
+          if (batch.length >= BATCH) await flush();
+        }
+        touched.add(p.topic);
+      }
+      await flush();
+    } catch (error) {
+      recorder.finding('error', 'data', `producing synthetic records failed: ${(error as Error).message}`, kafkaErrorName(error));
+    } finally {
+      await producer.close().catch(() => {});
+    }
+  }
+
+  const toTrim = partitions.filter((p) => p.logStartOffset > Number(starts.get(partitionKey(p.topic, p.partition)) ?? 0n));
+  if (toTrim.length > 0 && !recorder.findings.some((f) => f.severity === 'error')) {
+    for (const trimmed of await trimLogStarts(context, recorder, toTrim)) touched.add(trimmed);
+  }
+  if (!recorder.findings.some((f) => f.severity === 'error')) {
+    recorder.counts.updated = touched.size;
+    recorder.counts.unchanged = snapshot.topics.length - touched.size;
+  } else if (recorder.counts.failed === 0) {
+    recorder.counts.failed = toProduce.length;
+  }
+  return recorder.finish();
+}
+
+/**
+ * DeleteRecords goes to each partition's leader: one request per leader broker. Kafka refuses it
+ * on compacted topics (POLICY_VIOLATION); that log start offset is unrestorable, not an error.
+ */
+async function trimLogStarts(context: RestoreContext, recorder: PhaseRecorder, toTrim: { topic: string; partition: number; logStartOffset: number }[]) {
+  const { admin } = context;
+  const metadata = await recorder.request(admin.metadata({ topics: [...new Set(toTrim.map((p) => p.topic))] }));
+  const byLeader = new Map<number, Map<string, { partitionIndex: number; offset: bigint }[]>>();
+  for (const p of toTrim) {
+    const leader = metadata.topics.get(p.topic)?.partitions[p.partition]?.leader ?? context.brokerIds[0]!;
+    const topics = byLeader.get(leader) ?? new Map();
+    topics.set(p.topic, [...(topics.get(p.topic) ?? []), { partitionIndex: p.partition, offset: BigInt(p.logStartOffset) }]);
+    byLeader.set(leader, topics);
+  }
+  const connections = await admin.connectToBrokers([...byLeader.keys()]);
+  const trimmed = new Set<string>();
+  await Promise.all(
+    [...byLeader].map(async ([leader, topics]) => {
+      const request = [...topics].map(([name, partitions]) => ({ name, partitions }));
+      const response = await recorder.request(withPerObjectErrors(deleteRecordsV2.api.async(connections.get(leader)!, request, 30_000)));
+      for (const topic of response.topics) {
+        for (const partition of topic.partitions) {
+          const object = `topic ${topic.name} partition ${partition.partitionIndex}`;
+          const error = errorName(partition.errorCode);
+          if (partition.errorCode === 0) trimmed.add(topic.name);
+          else if (error === 'POLICY_VIOLATION') recorder.finding('warning', object, 'log start offset not restored: Kafka refuses DeleteRecords on a compacted topic', error);
+          else recorder.finding('error', object, 'moving the log start offset failed', error);
+        }
+      }
+    }),
+  );
+  return trimmed;
+}

@@ -1,0 +1,72 @@
+import { fetchCommittedOffsets } from '../kafka/groups.js';
+import { commitOffsets, type OffsetToCommit } from '../kafka/offset-commit.js';
+import { retryTransient } from '../kafka/retry.js';
+import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
+import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
+
+/**
+ * Consumer group offsets with their metadata: one OffsetFetch for every group, then one
+ * OffsetCommit per group whose offsets differ (Kafka commits per group). Offsets outside the restored log are still set, as
+ * the source had them, and reported: a consumer would reset there.
+ */
+export async function restoreOffsets(context: RestoreContext): Promise<PhaseResult> {
+  const recorder = new PhaseRecorder('offsets');
+  const { admin, snapshot } = context;
+  const groups = snapshot.consumerGroups.filter((group) => group.offsets.length > 0);
+  if (groups.length === 0) return recorder.finish();
+
+  // Several groups commit on one partition; Kafka refuses a ListOffsets naming a partition twice.
+  const partitionKeys = new Set(groups.flatMap((g) => g.offsets.map((o) => partitionKey(o.topic, o.partition))));
+  const partitions = [...partitionKeys].map((key) => {
+    const [topic, partition] = key.split('\u0000');
+    return { topic: topic!, partition: Number(partition) };
+  });
+  const existingTopics = new Set(await recorder.request(admin.listTopics()));
+  const present = partitions.filter((p) => existingTopics.has(p.topic));
+  const [current, ends, starts] = await Promise.all([
+    recorder.request(retryTransient(() => fetchCommittedOffsets(admin, groups.map((g) => g.groupId)))),
+    recorder.request(retryTransient(() => listLogOffsets(admin, present, 'latest'))),
+    recorder.request(retryTransient(() => listLogOffsets(admin, present, 'earliest'))),
+  ]);
+
+  const commits = new Map<string, OffsetToCommit[]>();
+  const createdGroups = new Set<string>();
+  for (const group of groups) {
+    const committed = new Map((current.get(group.groupId) ?? []).map((o) => [partitionKey(o.topic, o.partition), o]));
+    let missingTopic = false;
+    const wanted = group.offsets.filter((o) => {
+      const object = `group ${group.groupId} ${o.topic}-${o.partition}`;
+      if (!existingTopics.has(o.topic)) {
+        recorder.finding('error', object, `topic ${o.topic} does not exist in the target; the offset cannot be committed`, 'UNKNOWN_TOPIC_OR_PARTITION');
+        missingTopic = true;
+        return false;
+      }
+      const end = Number(ends.get(partitionKey(o.topic, o.partition)) ?? 0n);
+      const start = Number(starts.get(partitionKey(o.topic, o.partition)) ?? 0n);
+      if (o.offset > end) recorder.finding('warning', object, `committed offset ${o.offset} is beyond the restored log end ${end}: a consumer will reset (auto.offset.reset)`);
+      else if (o.offset < start) recorder.finding('warning', object, `committed offset ${o.offset} is before the restored log start ${start}: a consumer will reset (auto.offset.reset)`);
+      const now = committed.get(partitionKey(o.topic, o.partition));
+      return now?.offset !== BigInt(o.offset) || (now.metadata ?? '') !== (o.metadata ?? '');
+    });
+    if (missingTopic) recorder.counts.failed++;
+    if (wanted.length === 0) {
+      if (!missingTopic) recorder.counts.unchanged++;
+      continue;
+    }
+    if (committed.size === 0) createdGroups.add(group.groupId);
+    commits.set(group.groupId, wanted);
+  }
+  if (commits.size > 0) {
+    recorder.requests += 1 + commits.size;
+    const errors = await retryTransient(() => commitOffsets(admin, commits));
+    for (const error of errors) {
+      recorder.finding('error', `group ${error.groupId} ${error.topic}-${error.partition}`, 'committing the offset failed', error.error);
+    }
+    const failedGroups = new Set(errors.map((e) => e.groupId));
+    for (const groupId of commits.keys()) {
+      if (failedGroups.has(groupId)) recorder.counts.failed++;
+      else if (!recorder.findings.some((f) => f.severity === 'error' && f.object.startsWith(`group ${groupId} `))) recorder.counts[createdGroups.has(groupId) ? 'created' : 'updated']++;
+    }
+  }
+  return recorder.finish();
+}

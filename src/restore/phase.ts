@@ -1,0 +1,119 @@
+import type { Admin } from '@platformatic/kafka';
+import type { KafkaConnection } from '../kafka/connection.js';
+import type { Snapshot } from '../snapshot/schema.js';
+
+/** The restore phases, in the order clients experience a cluster. */
+export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets'] as const;
+export type RestorePhaseName = (typeof RESTORE_PHASES)[number];
+
+/** Something the target refused or that needs a person; never a crash, never dropped. */
+export interface Finding {
+  severity: 'error' | 'warning' | 'info';
+  /** e.g. `topic orders`, `acl User:alice ALLOW WRITE TOPIC orders (LITERAL)`. */
+  object: string;
+  message: string;
+  /** Kafka's error name, e.g. INVALID_CONFIG. */
+  kafkaError?: string;
+}
+
+export interface PhaseCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+}
+
+/** A recovery step the restore could not do itself, e.g. supplying a real password. */
+export interface RestoreManualStep {
+  id: string;
+  title: string;
+  phase: RestorePhaseName;
+  estimateMinutes: number;
+}
+
+export interface PhaseResult {
+  phase: RestorePhaseName;
+  status: 'passed' | 'failed' | 'skipped';
+  startedAt: string;
+  durationMs: number;
+  counts: PhaseCounts;
+  findings: Finding[];
+  manualSteps: RestoreManualStep[];
+  /** Kafka requests this phase sent, to keep restore at O(kinds) round trips. */
+  requests: number;
+}
+
+export type CredentialSource = { env: string } | { file: string } | { generate: true };
+
+export interface RestoreOptions {
+  phases?: readonly RestorePhaseName[];
+  data?: 'none' | 'synthetic';
+  /** SCRAM user name → where its password comes from; a user with none gets a generated one and a manual step. */
+  credentials?: Record<string, CredentialSource>;
+  /** Directory credential `file` sources are relative to. */
+  baseDir?: string;
+  /** Create topics with min(replication factor, broker count) when the target has fewer brokers. */
+  clampReplication?: boolean;
+  /** Upper bound on records the synthetic data mode produces, so a huge snapshot cannot stall a drill. */
+  maxSyntheticRecords?: number;
+}
+
+export interface RestoreContext {
+  admin: Admin;
+  connection: KafkaConnection;
+  snapshot: Snapshot;
+  options: RestoreOptions;
+  brokerIds: number[];
+  /** Passwords of the SCRAM users this restore set, for probes. Filled by the security phase. */
+  credentials: Map<string, string>;
+}
+
+/** Collects a phase's counts, findings and request count; `finish` stamps duration and status. */
+export class PhaseRecorder {
+  readonly counts: PhaseCounts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
+  readonly findings: Finding[] = [];
+  readonly manualSteps: RestoreManualStep[] = [];
+  requests = 0;
+  private readonly started = performance.now();
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(readonly phase: RestorePhaseName) {}
+
+  finding(severity: Finding['severity'], object: string, message: string, kafkaError?: string): void {
+    this.findings.push({ severity, object, message, ...(kafkaError ? { kafkaError } : {}) });
+  }
+
+  /** Counts one request and passes its promise through. */
+  request<T>(call: Promise<T>): Promise<T> {
+    this.requests++;
+    return call;
+  }
+
+  finish(): PhaseResult {
+    return {
+      phase: this.phase,
+      status: this.counts.failed > 0 || this.findings.some((f) => f.severity === 'error') ? 'failed' : 'passed',
+      startedAt: this.startedAt,
+      durationMs: Math.round(performance.now() - this.started),
+      counts: this.counts,
+      findings: this.findings,
+      manualSteps: this.manualSteps,
+      requests: this.requests,
+    };
+  }
+}
+
+/** Config values from the snapshot as Kafka wants them: name → value, redacted ones left out. */
+export function plainConfigValues(configs: Snapshot['topics'][number]['configs']): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const [name, entry] of Object.entries(configs)) if (entry.value !== undefined) values.set(name, entry.value);
+  return values;
+}
+
+/** Kafka prints doubles its own way ("5.24288E7" for 52428800): equal text or equal numbers are the same value. */
+export function sameConfigValue(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.trim() === '' || b.trim() === '') return false;
+  const [x, y] = [Number(a), Number(b)];
+  return Number.isFinite(x) && Number.isFinite(y) && x === y;
+}

@@ -1,0 +1,60 @@
+import { describeCluster, withAdmin } from '../kafka/admin.js';
+import type { KafkaConnection } from '../kafka/connection.js';
+import { kafkaErrorName } from '../kafka/errors.js';
+import type { Snapshot } from '../snapshot/schema.js';
+import { restoreClusterConfigs } from './cluster-configs.js';
+import { restoreData } from './data.js';
+import { restoreOffsets } from './offsets.js';
+import { PhaseRecorder, RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestoreOptions, type RestorePhaseName } from './phase.js';
+import { restoreSecurity } from './security.js';
+import { restoreTopics } from './topics.js';
+
+const PHASES: Record<RestorePhaseName, (context: RestoreContext) => Promise<PhaseResult>> = {
+  topics: restoreTopics,
+  'cluster-configs': restoreClusterConfigs,
+  security: restoreSecurity,
+  data: restoreData,
+  offsets: restoreOffsets,
+};
+
+export interface RestoreOutcome {
+  phases: PhaseResult[];
+  /** SCRAM user → the password this restore set, for probes that act as that user. */
+  credentials: Map<string, string>;
+}
+
+/**
+ * Applies a snapshot to a cluster, phase by phase in the fixed order. A phase that throws is
+ * recorded as failed with the error as a finding and the next phase still runs: a restore
+ * reports everything it could not do rather than stopping at the first surprise.
+ */
+export async function restoreSnapshot(
+  connection: KafkaConnection,
+  snapshot: Snapshot,
+  options: RestoreOptions = {},
+  onPhase: (result: PhaseResult) => void = () => {},
+): Promise<RestoreOutcome> {
+  const selected = new Set(options.phases ?? RESTORE_PHASES);
+  return withAdmin(connection, async (admin) => {
+    const { brokerIds } = await describeCluster(admin);
+    const context: RestoreContext = { admin, connection, snapshot, options, brokerIds, credentials: new Map() };
+    const phases: PhaseResult[] = [];
+    for (const name of RESTORE_PHASES) {
+      let result: PhaseResult;
+      if (!selected.has(name)) {
+        result = { ...new PhaseRecorder(name).finish(), status: 'skipped' };
+      } else {
+        try {
+          result = await PHASES[name](context);
+        } catch (error) {
+          const recorder = new PhaseRecorder(name);
+          recorder.finding('error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
+          result = recorder.finish();
+        }
+      }
+      phases.push(result);
+      onPhase(result);
+    }
+    return { phases, credentials: context.credentials };
+  });
+}
