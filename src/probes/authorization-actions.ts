@@ -1,7 +1,12 @@
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes, type Admin, type Kafka } from 'kafkajs';
+import { FindCoordinatorKeyTypes, findCoordinatorV4 } from '@platformatic/kafka';
+import { createAdmin } from '../kafka/admin.js';
+import type { KafkaConnection } from '../kafka/connection.js';
+import { kafkaErrorName } from '../kafka/errors.js';
 import type { Acl } from '../snapshot/schema.js';
 import type { ResourceKind } from './acl-model.js';
 import { runConsumerSession } from './consumer-session.js';
+import { errorMessage } from './probe.js';
 
 /**
  * The concrete kafkajs call that exercises one ACL operation on one resource. Every action
@@ -45,6 +50,8 @@ export interface ActionTarget {
 
 export interface ActionSession {
   kafka: Kafka;
+  /** The principal's connection (for the admin library, where kafkajs hides Kafka's answer). */
+  connection: KafkaConnection;
   admin: () => Promise<Admin>;
   signal: AbortSignal;
   timeoutMs: number;
@@ -89,7 +96,37 @@ async function consumeSession(session: ActionSession, groupId: string, topic: st
   const end = await runConsumerSession(session.kafka, { groupId, topics: [topic], fromBeginning: false, until, timeoutMs: session.timeoutMs, signal: session.signal });
   if (end.kind === 'joined' || end.kind === 'fetched' || end.kind === 'done') return allowed(end.kind === 'joined' ? `joined group ${groupId}` : `fetched from ${topic} in group ${groupId}`);
   if (end.kind === 'timeout') return { allowed: false, message: `no ${until === 'joined' ? 'group join' : 'fetch'} within ${session.timeoutMs}ms` };
-  return end.kafkaError === undefined ? { allowed: false, message: end.message } : { allowed: false, message: end.message, kafkaError: end.kafkaError };
+  const result: ActionResult = end.kafkaError === undefined ? { allowed: false, message: end.message } : { allowed: false, message: end.message, kafkaError: end.kafkaError };
+  return explainCoordinatorFailure(result, session.connection, 'GROUP', groupId);
+}
+
+/**
+ * kafkajs swallows FindCoordinator's error (brokerPool.withBroker) and reports only "Failed to
+ * find group coordinator"; ask a broker again with the admin library to get Kafka's answer.
+ */
+async function findCoordinatorError(connection: KafkaConnection, keyType: 'GROUP' | 'TRANSACTION', key: string): Promise<string | undefined> {
+  const admin = createAdmin(connection);
+  try {
+    const metadata = await admin.metadata({ topics: [] });
+    const nodeId = [...metadata.brokers.keys()][0]!;
+    const broker = (await admin.connectToBrokers([nodeId])).get(nodeId)!;
+    await findCoordinatorV4.api.async(broker, FindCoordinatorKeyTypes[keyType], [key]);
+    return undefined;
+  } catch (error) {
+    return kafkaErrorName(error);
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+async function explainCoordinatorFailure(result: ActionResult, connection: KafkaConnection, keyType: 'GROUP' | 'TRANSACTION', key: string): Promise<ActionResult> {
+  if (result.allowed) return result;
+  const error = 'error' in result ? result.error : undefined;
+  const message = 'error' in result ? errorMessage(result.error) : result.message;
+  const known = 'error' in result ? kafkaErrorName(error) : result.kafkaError;
+  if (known !== undefined || !/coordinator/i.test(message)) return result;
+  const kafkaError = await findCoordinatorError(connection, keyType, key);
+  return kafkaError ? { allowed: false, message: `${message}: FindCoordinator answered ${kafkaError}`, kafkaError } : result;
 }
 
 async function attempt(call: () => Promise<unknown>, detail?: string): Promise<ActionResult> {
@@ -216,7 +253,8 @@ export const clientActions: ClientAction[] = [
   {
     kind: 'cluster', operation: 'IDEMPOTENT_WRITE', description: 'idempotent producer connects (InitProducerId), sends nothing', deniedError: CLUSTER_DENIED,
     run: async (session) => {
-      const producer = session.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 0 } });
+      // kafkajs refuses an idempotent producer without retries; authorization errors are not retried anyway.
+      const producer = session.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 2 } });
       try {
         return await attempt(() => producer.connect());
       } finally {
@@ -227,10 +265,14 @@ export const clientActions: ClientAction[] = [
   {
     kind: 'transactional-id', operation: 'WRITE', description: 'begin and abort an empty transaction', deniedError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
     run: async (session, target) => {
-      const producer = session.kafka.producer({ transactionalId: target.name, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 0 } });
+      // Not `idempotent: true`: kafkajs would then run a second, non-transactional InitProducerId at
+      // connect, which needs IDEMPOTENT_WRITE and fails with CLUSTER_AUTHORIZATION_FAILED first.
+      // transaction() itself runs InitProducerId with the transactional id.
+      const producer = session.kafka.producer({ transactionalId: target.name, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 2 } });
       try {
         await producer.connect();
-        return await attempt(async () => (await producer.transaction()).abort());
+        const result = await attempt(async () => (await producer.transaction()).abort());
+        return await explainCoordinatorFailure(result, session.connection, 'TRANSACTION', target.name);
       } finally {
         await producer.disconnect().catch(() => {});
       }

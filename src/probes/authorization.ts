@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Admin, type Kafka } from 'kafkajs';
-import { asUser } from '../kafka/connection.js';
+import { asUser, type KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { Acl, Snapshot } from '../snapshot/schema.js';
@@ -239,13 +239,14 @@ function failureName(error: unknown): string | undefined {
 }
 
 /** The clients of one principal; the admin client is created on first use. */
-function clientsFor(context: ProbeContext, user: string, password: string): { kafka: Kafka; admin: () => Promise<Admin>; close: () => Promise<void> } {
+function clientsFor(context: ProbeContext, user: string, password: string): { kafka: Kafka; connection: KafkaConnection; admin: () => Promise<Admin>; close: () => Promise<void> } {
   const connection = asUser(context.connection, { mechanism: mechanismOf(context.snapshot, user), username: user, password });
-  const kafka = createProbeClient(connection, { retries: 0, clientId: `kafka-drill-authorization-${user}` });
+  const kafka = createProbeClient(connection, { retries: 2, clientId: `kafka-drill-authorization-${user}` });
   let admin: Promise<Admin> | undefined;
   return {
     kafka,
-    admin: () => (admin ??= (async () => { const client = kafka.admin({ retry: { retries: 0 } }); await client.connect(); return client; })()),
+    connection,
+    admin: () => (admin ??= (async () => { const client = kafka.admin(); await client.connect(); return client; })()),
     close: async () => { if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => {}); },
   };
 }
@@ -267,7 +268,7 @@ async function runCheck(check: AuthorizationCheck, context: ProbeContext, marker
   const clients = clientsFor(context, user, password);
   let result: ActionResult;
   try {
-    result = await action.run({ kafka: clients.kafka, admin: clients.admin, signal: context.signal, timeoutMs: Math.min(context.timeoutMs, 15_000), marker: `kafka-drill authorization probe ${marker}` }, {
+    result = await action.run({ kafka: clients.kafka, connection: clients.connection, admin: clients.admin, signal: context.signal, timeoutMs: Math.min(context.timeoutMs, 15_000), marker: `kafka-drill authorization probe ${marker}` }, {
       name: check.name, exists: true, ...(check.companion === undefined ? {} : { companion: check.companion }),
     });
   } catch (error) {

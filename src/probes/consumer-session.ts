@@ -34,7 +34,8 @@ export async function runConsumerSession(kafka: Kafka, options: ConsumerSessionO
     rebalanceTimeout: 10_000,
     heartbeatInterval: 1_000,
     maxWaitTimeInMs: 250,
-    retry: { retries: 0, restartOnFailure: async () => false },
+    // Retries ride out rebalances; authorization errors are not retriable in kafkajs, so they still end the session at once.
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000, restartOnFailure: async () => false },
   });
   let finish!: (end: ConsumerSessionEnd) => void;
   const ended = new Promise<ConsumerSessionEnd>((resolve) => (finish = resolve));
