@@ -1,0 +1,69 @@
+import type { KafkaConnection } from '../kafka/connection.js';
+import { captureSnapshot } from '../snapshot/capture.js';
+import { diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
+import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
+import type { PhaseResult } from './phase.js';
+
+export interface VerifyOutcome {
+  differences: Difference[];
+  summary: DiffSummary;
+  durationMs: number;
+}
+
+function captureLike(connection: KafkaConnection, snapshot: Snapshot, toolVersion: string): Promise<SnapshotContent> {
+  const { include, exclude } = snapshot.source.filters;
+  return captureSnapshot(connection, {
+    toolVersion,
+    ...(include.length ? { include: new RegExp(include.join('|')) } : {}),
+    ...(exclude.length ? { exclude: new RegExp(exclude.join('|')) } : {}),
+  });
+}
+
+/** The fresh target as it was before the restore: what it has of its own is not drift. */
+export function captureBaseline(connection: KafkaConnection, snapshot: Snapshot, toolVersion: string): Promise<SnapshotContent> {
+  return captureLike(connection, snapshot, toolVersion);
+}
+
+/**
+ * Differences the restore already reported as findings, so verify does not count them twice as
+ * drift: a replication factor clamped to the broker count, topic configs the target refused.
+ */
+function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
+  const declared: DeclaredDifference[] = [];
+  for (const finding of phases.flatMap((phase) => phase.findings)) {
+    if (!/^topic \S+$/.test(finding.object)) continue;
+    if (/replication factor/.test(finding.message)) declared.push({ kind: 'replication-factor', object: finding.object, reason: finding.message });
+    const refused = /^created without (.+), which the target does not accept$/.exec(finding.message);
+    for (const config of refused?.[1]?.split(', ') ?? []) {
+      declared.push({ kind: 'topic-config', object: `${finding.object} config ${config}`, reason: `restore finding: the target refused ${config}` });
+    }
+  }
+  return declared;
+}
+
+/**
+ * Re-captures the target and diffs it against the snapshot. A difference where the snapshot has
+ * nothing and the target already had the same thing before the restore (e.g. the cluster-level
+ * min.insync.replicas Kafka 4.x writes at format time) is the target's own: classified expected.
+ */
+export async function verifyRestore(
+  connection: KafkaConnection,
+  snapshot: Snapshot,
+  options: { baseline?: SnapshotContent; phases?: PhaseResult[]; expected?: DeclaredDifference[]; compareData: boolean; toolVersion: string },
+): Promise<VerifyOutcome> {
+  const started = performance.now();
+  const after = await captureLike(connection, snapshot, options.toolVersion);
+  const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? [])];
+  const differences = diffSnapshots(snapshot, after, { expected, compareData: options.compareData });
+  if (options.baseline) {
+    const before = diffSnapshots(snapshot, options.baseline, { compareData: options.compareData });
+    for (const difference of differences) {
+      if (difference.classification !== 'drift' || difference.expected !== null) continue;
+      const alreadyThere = before.some(
+        (b) => b.kind === difference.kind && b.object === difference.object && JSON.stringify(b.actual) === JSON.stringify(difference.actual),
+      );
+      if (alreadyThere) Object.assign(difference, { classification: 'expected', reason: 'the fresh target had it before the restore' });
+    }
+  }
+  return { differences, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
+}
