@@ -18,26 +18,28 @@ import {
   type SnapshotContent,
 } from './schema.js';
 
-export type DifferenceKind =
-  | 'topic'
-  | 'partitions'
-  | 'replication-factor'
-  | 'topic-config'
-  | 'log-end-offset'
-  | 'cluster-config'
-  | 'acl'
-  | 'scram-user'
-  | 'scram-credential'
-  | 'quota'
-  | 'consumer-group'
-  | 'consumer-group-offset'
-  | 'record-fingerprint'
-  | 'connect'
-  | 'connector'
-  | 'connector-config'
-  | 'connector-tasks'
-  | 'connector-state'
-  | 'connector-offset';
+export const differenceKinds = [
+  'topic',
+  'partitions',
+  'replication-factor',
+  'topic-config',
+  'log-end-offset',
+  'cluster-config',
+  'acl',
+  'scram-user',
+  'scram-credential',
+  'quota',
+  'consumer-group',
+  'consumer-group-offset',
+  'record-fingerprint',
+  'connect',
+  'connector',
+  'connector-config',
+  'connector-tasks',
+  'connector-state',
+  'connector-offset',
+] as const;
+export type DifferenceKind = (typeof differenceKinds)[number];
 
 export type Classification = 'expected' | 'unrestorable' | 'drift';
 

@@ -10,6 +10,8 @@ import * as z from 'zod';
  */
 
 /** Restore phases, in the one order the restore runs them. */
+import { differenceKinds } from '../snapshot/diff.js';
+
 export const restorePhases = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhase = (typeof restorePhases)[number];
 
@@ -103,6 +105,10 @@ export const restoreSchema = z.strictObject({
     .transform((phases) => restorePhases.filter((phase) => phases.includes(phase)))
     .describe('Restore phases to run. A set: they always run in the fixed order topics, cluster-configs, security, data, offsets, connectors.'),
   data: z.enum(['none', 'synthetic']).default('none'),
+  clampReplication: z
+    .boolean()
+    .default(false)
+    .describe('Create topics with min(replication factor, broker count) when the target has fewer brokers than the source; each clamp is a warning.'),
   credentials: z
     .record(z.string().min(1), credentialSource)
     .default({})
@@ -110,9 +116,9 @@ export const restoreSchema = z.strictObject({
   verify: z
     .strictObject({
       expectedDifferences: z
-        .array(z.strictObject({ path: z.string().min(1), reason: z.string().min(1).optional() }))
+        .array(z.strictObject({ kind: z.enum(differenceKinds), object: z.string().min(1), reason: z.string().min(1) }))
         .default([])
-        .describe('Differences between snapshot and restored cluster that are expected, not drift, named by their diff path.'),
+        .describe('Differences between snapshot and restored cluster that are expected, not drift: a diff kind and object (exact, or a glob with * and ?), as `kafka-drill diff` prints them.'),
     })
     .optional(),
 });
