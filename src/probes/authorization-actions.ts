@@ -1,4 +1,5 @@
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes, type Admin, type Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { FindCoordinatorKeyTypes, findCoordinatorV4 } from '@platformatic/kafka';
 import { createAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Admin, type Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { asUser, type KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { createProbeClient } from '../kafka/probe-client.js';
@@ -260,10 +261,10 @@ async function runCheck(check: AuthorizationCheck, context: ProbeContext, marker
     observed: '',
   };
   const action = clientActionFor(check.kind, check.operation);
-  if (check.skipped || !action) return { ...evidence, observed: `skipped: ${check.skipped ?? 'no client action'}`, detail: `skipped; because ${check.because}` };
   const user = userName(check.principal);
   const password = context.credentials.get(user) ?? context.credentials.get(check.principal);
   if (password === undefined) return { ...evidence, observed: 'skipped: no credential', detail: `skipped: the drill has no password for ${user}; because ${check.because}` };
+  if (check.skipped || !action) return { ...evidence, observed: `skipped: ${check.skipped ?? 'no client action'}`, detail: `skipped; because ${check.because}` };
 
   const clients = clientsFor(context, user, password);
   let result: ActionResult;

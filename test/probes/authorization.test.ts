@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { AuthorizationProbe } from '../../src/probes/authorization.js';
 import { runProbes, type ProbeEvidence, type ProbeOutcome } from '../../src/probes/probe.js';
-import { startForTest } from '../support/kafka.js';
+import { integrationVersions, startForTest } from '../support/kafka.js';
 import { acl, acls, contextFor, platformaticAcl, seedCluster, snapshotOf } from './cluster.js';
 
 const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.detail?.startsWith('FAIL'));
 const find = (outcome: ProbeOutcome, match: Partial<ProbeEvidence>) =>
   outcome.evidence.filter((item) => Object.entries(match).every(([key, value]) => item[key as keyof ProbeEvidence] === value));
 
-describe('authorization probe', async () => {
-  const environment = await startForTest({ security: 'scram' });
+describe.each(integrationVersions())('authorization probe on Kafka %s', async (kafkaVersion) => {
+  const environment = await startForTest({ security: 'scram', kafkaVersion });
   await seedCluster(environment);
 
   it('passes on a cluster whose ACLs match the snapshot, with controls, skips and specific errors', async () => {
