@@ -19,6 +19,7 @@ import { describeAllQuotas } from '../kafka/quotas.js';
 import { fetchRecordsAt, type RecordPosition } from '../kafka/records.js';
 import { countRequests } from '../kafka/request-count.js';
 import { describeScramCredentials } from '../kafka/scram.js';
+import { canonicalOrder } from './canonical.js';
 import { recordFingerprint } from './fingerprint.js';
 import type { Acl, ConfigSource, Configs, ConsumerGroup, Quota, QuotaEntityPart, ScramUser, SkippedTopic, SnapshotContent, Topic } from './schema.js';
 
@@ -136,7 +137,7 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
     if (Object.keys(own).length > 0) brokerConfigs[String(brokerId)] = own;
   }
 
-  return {
+  return canonicalOrder({
     format: 'kafka-drill/snapshot',
     version: 1,
     source: {
@@ -154,7 +155,7 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
     scramUsers: scramUsersFrom(scramCredentials),
     quotas: quotas.map((quota): Quota => ({ entity: quota.entity as QuotaEntityPart[], values: quota.values })),
     consumerGroups,
-  };
+  });
 }
 
 /** Why Kafka itself owns a topic, or undefined. */
