@@ -16,6 +16,13 @@ export const passwords = new Map([
   ['bob', 'bob-secret-1'],
 ]);
 
+/**
+ * Record timestamps: recent on purpose. Old ones (e.g. 2023) fall behind retention.ms (7 days),
+ * and the broker's retention check (every 5 minutes) then deletes them mid-suite, moving the
+ * log start past the committed offsets — which the offsets probe rightly reports as a reset.
+ */
+export const recordTimestampBase = Date.now() - 60_000;
+
 export const topics = [
   { name: 'orders.eu', partitions: 2, records: 6 },
   { name: 'orders.us', partitions: 1, records: 2 },
@@ -77,7 +84,7 @@ export async function seedCluster(environment: StartedEnvironment): Promise<void
   for (const topic of topics) {
     await producer.send({
       topic: topic.name,
-      messages: Array.from({ length: topic.records }, (_, index) => ({ partition: index % topic.partitions, key: `k${index}`, value: `${topic.name} record ${index}`, timestamp: String(1_700_000_000_000 + index) })),
+      messages: Array.from({ length: topic.records }, (_, index) => ({ partition: index % topic.partitions, key: `k${index}`, value: `${topic.name} record ${index}`, timestamp: String(recordTimestampBase + index) })),
     });
   }
   await producer.disconnect();
