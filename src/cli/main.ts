@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { toolVersion } from '../version.js';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors.js';
 import { runDiff } from './diff.js';
 import { envCommand } from './env.js';
+import { runCommand } from './run.js';
 import { kafkaCommand } from './kafka.js';
 import { runReport } from './report.js';
 import { schemaCommand } from './schema.js';
@@ -15,6 +17,7 @@ import { runVerifyEvidence } from './verify-evidence.js';
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
+  run: { summary: 'run drill specs: start, restore, verify, probe, tear down, report', run: runCommand },
   report: { summary: 'render report.html, junit.xml, summary.md and manifest.json from result.json', run: runReport },
   'verify-evidence': { summary: 'check an evidence directory against its manifest (and signature)', run: runVerifyEvidence },
   snapshot: { summary: 'capture a live cluster into a snapshot file (read-only)', run: (argv) => runSnapshot(argv) },
@@ -25,10 +28,6 @@ const commands: Record<string, Command> = {
   env: { summary: 'start an isolated Kafka environment for writing drills (env up)', run: envCommand },
 };
 
-export function toolVersion(): string {
-  const packageJson = fileURLToPath(new URL('../../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
-}
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));

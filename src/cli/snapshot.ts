@@ -7,7 +7,7 @@ import { captureWithStats } from '../snapshot/capture.js';
 import { writeSnapshot } from '../snapshot/load.js';
 import type { SnapshotContent } from '../snapshot/schema.js';
 import { parseCommandArgs } from './args.js';
-import { toolVersion } from './main.js';
+import { toolVersion } from '../version.js';
 
 const usage = `Usage: kafka-drill snapshot --bootstrap-server HOST:PORT [options]
 

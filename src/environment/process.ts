@@ -19,7 +19,8 @@ import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './ty
  * 127.0.0.1, each with its own directory under one temporary work dir.
  */
 
-export const ADMIN_USER = 'admin';
+// Not "admin": a snapshot often has its own admin user, and restoring it must not lock the drill out.
+export const ADMIN_USER = 'kafka-drill-admin';
 
 interface NodePorts {
   nodeId: number;

@@ -1,4 +1,4 @@
-import { Admin, Producer } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
 import type { KafkaConnection } from './connection.js';
 
 /**
@@ -11,21 +11,6 @@ export function createAdmin(connection: KafkaConnection, options: { timeoutMs?: 
     bootstrapBrokers: connection.bootstrap,
     timeout: options.timeoutMs ?? 10_000,
     retries: options.retries ?? 0,
-    ...(connection.sasl
-      ? { sasl: { mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } }
-      : {}),
-    ...(connection.tls ? { tls: { ...connection.tls } } : {}),
-  });
-}
-
-/** A producer over the same connection, for the restore's synthetic data; acks from all in-sync replicas. */
-export function createProducer(connection: KafkaConnection): Producer {
-  return new Producer({
-    clientId: connection.clientId ?? 'kafka-drill-restore',
-    bootstrapBrokers: connection.bootstrap,
-    timeout: 30_000,
-    acks: -1,
-    idempotent: false,
     ...(connection.sasl
       ? { sasl: { mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } }
       : {}),

@@ -1,11 +1,15 @@
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import kafkajs, { type KafkaConfig } from 'kafkajs';
+
+// kafkajs is CommonJS: Node's ESM loader sees only a few of its names, so take them from the default export.
+const { Kafka, logLevel } = kafkajs;
+export const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes } = kafkajs;
 import type { KafkaConnection } from './connection.js';
 
 /**
  * The probe client (kafkajs): probes use the most common Node client so they fail the way
  * real applications fail. Configured from the same KafkaConnection as the admin wrapper.
  */
-export function createProbeClient(connection: KafkaConnection, options: { clientId?: string; retries?: number } = {}): Kafka {
+export function createProbeClient(connection: KafkaConnection, options: { clientId?: string; retries?: number } = {}): kafkajs.Kafka {
   const config: KafkaConfig = {
     clientId: options.clientId ?? connection.clientId ?? 'kafka-drill-probe',
     brokers: connection.bootstrap,

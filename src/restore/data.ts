@@ -1,4 +1,4 @@
-import { createProducer } from '../kafka/admin.js';
+import { createProbeClient } from '../kafka/probe-client.js';
 import { deleteRecordsV2 } from '@platformatic/kafka';
 import { errorName, withPerObjectErrors } from '../kafka/raw.js';
 import { kafkaErrorName } from '../kafka/errors.js';
@@ -47,17 +47,22 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
     recorder.finding('error', 'data', `synthetic data needs ${total} records, more than the limit of ${max}; raise maxSyntheticRecords or use data: none`);
     recorder.counts.failed = toProduce.length;
   } else if (total > 0) {
-    const producer = createProducer(context.connection);
+    // kafkajs, not the admin library's Producer: against a 3-broker cluster the latter resolved
+    // sends that never reached the log (verify caught it); kafkajs writes what it acknowledges.
+    const producer = createProbeClient(context.connection, { clientId: 'kafka-drill-restore' }).producer({ allowAutoTopicCreation: false });
     try {
-      let batch: ReturnType<typeof syntheticRecord & { topic: string; partition: number }>[] = [];
+      await producer.connect();
+      let batch: { topic: string; partition: number; key: Buffer; value: Buffer }[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
-        await recorder.request(producer.send({ messages: batch as never }));
+        const byTopic = new Map<string, { partition: number; key: Buffer; value: Buffer }[]>();
+        for (const { topic, ...message } of batch) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
+        await recorder.request(producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }));
         batch = [];
       };
       for (const p of toProduce) {
         for (let offset = p.from; offset < p.logEndOffset; offset++) {
-          batch.push({ topic: p.topic, partition: p.partition, ...syntheticRecord(p.topic, p.partition, offset) } as never);
+          batch.push({ topic: p.topic, partition: p.partition, ...syntheticRecord(p.topic, p.partition, offset) });
           if (batch.length >= BATCH) await flush();
         }
         touched.add(p.topic);
@@ -66,7 +71,7 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
     } catch (error) {
       recorder.finding('error', 'data', `producing synthetic records failed: ${(error as Error).message}`, kafkaErrorName(error));
     } finally {
-      await producer.close().catch(() => {});
+      await producer.disconnect().catch(() => {});
     }
   }
 

@@ -41,10 +41,10 @@ async function resolvePassword(user: string, source: CredentialSource | undefine
   }
 }
 
-/** Looks a user up under its bare name or as "User:<name>", the two ways a spec may write it. */
+/** Looks a user up under its bare name, as "User:<name>", then under "*" (every other user). */
 function credentialSourceFor(context: RestoreContext, user: string): CredentialSource | undefined {
   const sources = context.options.credentials ?? {};
-  return sources[user] ?? sources[`User:${user}`];
+  return sources[user] ?? sources[`User:${user}`] ?? sources['*'];
 }
 
 async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorder) {

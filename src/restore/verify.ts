@@ -5,6 +5,8 @@ import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import type { PhaseResult } from './phase.js';
 
 export interface VerifyOutcome {
+  /** The restored cluster as verify captured it. */
+  capture: SnapshotContent;
   differences: Difference[];
   summary: DiffSummary;
   durationMs: number;
@@ -65,5 +67,5 @@ export async function verifyRestore(
       if (alreadyThere) Object.assign(difference, { classification: 'expected', reason: 'the fresh target had it before the restore' });
     }
   }
-  return { differences, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
+  return { capture: after, differences, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
 }

@@ -112,7 +112,7 @@ export const restoreSchema = z.strictObject({
   credentials: z
     .record(z.string().min(1), credentialSource)
     .default({})
-    .describe('SCRAM user name (or "User:<name>") → where its password comes from. A user without a source becomes a manual step.'),
+    .describe('SCRAM user name (or "User:<name>", or "*" for every other user) → where its password comes from. A user without a source becomes a manual step.'),
   verify: z
     .strictObject({
       expectedDifferences: z

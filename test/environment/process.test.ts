@@ -30,7 +30,7 @@ describe.each(integrationVersions())('process provider on Kafka %s', (kafkaVersi
     const environment = await startForTest({ kafkaVersion, security: 'scram' });
 
     it('lets the generated admin super user in over SASL/SCRAM', async () => {
-      expect(environment.admin.sasl).toMatchObject({ mechanism: 'SCRAM-SHA-512', username: 'admin' });
+      expect(environment.admin.sasl).toMatchObject({ mechanism: 'SCRAM-SHA-512', username: 'kafka-drill-admin' });
       expect(environment.admin.sasl!.password).toMatch(/^[0-9a-f]{36}$/);
       const cluster = await withAdmin(environment.admin, describeCluster);
       expect(cluster.clusterId).toBe(environment.clusterId);

@@ -42,7 +42,7 @@ describe('teardown when the process that started an environment goes away', () =
     const pids = description.brokers.map((broker) => broker.pid);
     expect(pids.every(alive)).toBe(true);
     expect(description.bootstrap).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(description.sasl).toEqual({ mechanism: 'SCRAM-SHA-512', username: 'admin' });
+    expect(description.sasl).toEqual({ mechanism: 'SCRAM-SHA-512', username: 'kafka-drill-admin' });
 
     const exited = exitOf(child);
     child.kill('SIGINT');

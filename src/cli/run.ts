@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runDrill } from '../drill/runner.js';
+import type { Result } from '../drill/result.js';
+import { checkSupportedVersion, DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
+import { requireJava } from '../environment/java.js';
+import type { ProviderName } from '../environment/start.js';
+import { stopAllEnvironments } from '../environment/teardown.js';
+import { ExitCode, InputError } from '../errors.js';
+import { writeReports } from '../report/write.js';
+import { loadSnapshot } from '../snapshot/load.js';
+import type { Snapshot } from '../snapshot/schema.js';
+import { loadSpec } from '../spec/load.js';
+import { targetKafkaVersions } from '../spec/schema.js';
+import { parseCommandArgs } from './args.js';
+import { toolVersion } from '../version.js';
+import { specProblems } from './validate.js';
+
+const HELP = `Usage: kafka-drill run <spec>... [options]
+
+Starts an isolated Kafka per target version, restores the spec's snapshot, verifies it,
+runs the probes and assumptions, tears everything down, and writes result.json,
+report.html, junit.xml, summary.md and manifest.json.
+
+Options:
+  --out DIR            output directory (default reports/<drill>/<timestamp>/; with several
+                       specs, DIR/<drill>/)
+  --kafka-version V    run on this version instead of the spec's (repeatable)
+  --provider P         process (default) | docker | external
+  --sign-key FILE      Ed25519 private key (PEM) to sign manifest.json with
+
+Exit codes: 0 passed, 1 the drill failed, 2 invalid input, 3 infrastructure error,
+130 interrupted.`;
+
+const EXIT_BY_VERDICT: Record<Result['verdict'], number> = {
+  passed: ExitCode.ok,
+  failed: ExitCode.drillFailed,
+  'infrastructure-error': ExitCode.infrastructure,
+  interrupted: ExitCode.interrupted,
+};
+
+/** Kafka versions the spec names; with none, the snapshot's own when kafka-drill supports it. */
+function versionsFor(declared: string[], snapshot: Snapshot): string[] {
+  if (declared.length) return declared;
+  const own = snapshot.source.kafkaVersion;
+  try {
+    checkSupportedVersion(own);
+    return [own];
+  } catch {
+    return [DEFAULT_KAFKA_VERSION];
+  }
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'run',
+    argv,
+    { out: { type: 'string' }, 'kafka-version': { type: 'string', multiple: true }, provider: { type: 'string' }, 'sign-key': { type: 'string' } },
+    true,
+  );
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(HELP + '\n');
+    return values.help ? ExitCode.ok : ExitCode.invalidInput;
+  }
+  const provider = (values.provider ?? 'process') as ProviderName;
+  if (!['process', 'docker', 'external'].includes(provider)) throw new InputError(`run: --provider: expected process, docker or external, got "${values.provider}"`);
+  for (const version of values['kafka-version'] ?? []) checkSupportedVersion(version);
+
+  // Every spec is checked before anything starts: bad input never costs an environment.
+  const problems = (await Promise.all(positionals.map(specProblems))).flat();
+  if (problems.length) throw new InputError(problems.join('\n'));
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    process.stderr.write(`run: ${signal}: stopping after the current step and tearing down\n`);
+    controller.abort();
+    // A second signal means now: stop every environment and leave.
+    if (signals > 1) void stopAllEnvironments().finally(() => process.exit(ExitCode.interrupted));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let exitCode: number = ExitCode.ok;
+  try {
+    for (const specFile of positionals) {
+      const spec = await loadSpec(specFile);
+      const snapshotFile = path.relative(process.cwd(), spec.snapshotPath);
+      const snapshot = await loadSnapshot(snapshotFile);
+      const snapshotSha256 = createHash('sha256').update(await readFile(snapshotFile)).digest('hex');
+      if (provider !== 'process' || spec.spec.target.provider !== 'process') {
+        throw new InputError(`${specFile}: target.provider: only the "process" provider is available in this version of kafka-drill`);
+      }
+      const versions = values['kafka-version'] ?? versionsFor(targetKafkaVersions(spec.spec.target), snapshot);
+      await requireJava();
+      for (const version of versions) {
+        const installed = await installKafka(version, (line) => process.stderr.write(`  ${line}\n`));
+        if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${version} in ${installed.seconds.toFixed(1)}s\n`);
+      }
+      process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')}\n`);
+      const result = await runDrill(
+        { spec, snapshot, snapshotFile, snapshotSha256 },
+        { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => process.stdout.write(`  ${line}\n`) },
+      );
+      const stamp = result.startedAt.replace(/[:.]/g, '-');
+      const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : path.join('reports', spec.spec.name, stamp);
+      writeReports(result, outDir, { specFile, snapshotFile, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
+      process.stdout.write(`${result.verdict.toUpperCase()}: ${result.reason}\n  report: ${path.join(outDir, 'report.html')}\n`);
+      const code = EXIT_BY_VERDICT[result.verdict];
+      // The worst outcome wins: interrupted > infrastructure > failed > passed.
+      if (code === ExitCode.interrupted || (exitCode !== ExitCode.interrupted && code > exitCode)) exitCode = code;
+      if (controller.signal.aborted) break;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return exitCode;
+}

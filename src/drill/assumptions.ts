@@ -1,0 +1,153 @@
+import type { DescribedConfigs } from '../kafka/configs.js';
+import type { PhaseResult } from '../restore/phase.js';
+import { quotaEntityLabel, type SnapshotContent } from '../snapshot/schema.js';
+import type { Assumption as AssumptionSpec } from '../spec/schema.js';
+import type { Assumption } from './result.js';
+
+/** What assumptions are checked against: the restored cluster as verify captured it, plus its effective configs. */
+export interface RestoredState {
+  capture: SnapshotContent;
+  configs: DescribedConfigs;
+}
+
+const RESOURCE_TYPES = { topic: 'TOPIC', group: 'GROUP', cluster: 'CLUSTER', 'transactional-id': 'TRANSACTIONAL_ID' } as const;
+
+function configValue(configs: DescribedConfigs['clusterDefault'] | undefined, name: string): string | undefined {
+  return configs?.find((config) => config.name === name)?.value ?? undefined;
+}
+
+function describe(spec: AssumptionSpec): string {
+  if (spec.description) return spec.description;
+  switch (spec.type) {
+    case 'topic-config':
+      return `topic ${spec.topic} keeps ${spec.config}`;
+    case 'group-offset':
+      return `group ${spec.group}${spec.topic ? ` on ${spec.topic}${spec.partition !== undefined ? `-${spec.partition}` : ''}` : ''} ${spec.exists ? 'has committed offsets' : 'has no committed offsets'}`;
+    case 'acl':
+      return `${spec.principal} ${spec.present ? 'has' : 'lacks'} ${spec.permission.toUpperCase()} ${spec.operation} on ${spec.resource.type} ${spec.resource.name}`;
+    case 'user-exists':
+      return `SCRAM user ${spec.user} exists${spec.mechanism ? ` with ${spec.mechanism}` : ''}`;
+    case 'quota':
+      return `quota ${spec.key} of ${Object.entries(spec.entity).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    case 'broker-config':
+      return `${spec.broker === undefined ? 'cluster default' : `broker ${spec.broker}`} ${spec.config}`;
+  }
+}
+
+function check(spec: AssumptionSpec, state: RestoredState): { expected: string; observed: string; held: boolean } {
+  const { capture, configs } = state;
+  switch (spec.type) {
+    case 'topic-config': {
+      const topicConfigs = configs.topics.get(spec.topic);
+      const observed = topicConfigs ? configValue(topicConfigs, spec.config) : undefined;
+      const shown = topicConfigs === undefined ? 'topic missing' : (observed ?? 'not set');
+      if (spec.equals !== undefined) return { expected: `= ${spec.equals}`, observed: shown, held: observed === spec.equals };
+      if (spec.oneOf !== undefined) return { expected: `one of ${spec.oneOf.join(', ')}`, observed: shown, held: observed !== undefined && spec.oneOf.includes(observed) };
+      const number = Number(observed);
+      const bounds = [spec.min !== undefined ? `≥ ${spec.min}` : '', spec.max !== undefined ? `≤ ${spec.max}` : ''].filter(Boolean).join(' and ');
+      const held = observed !== undefined && Number.isFinite(number) && (spec.min === undefined || number >= spec.min) && (spec.max === undefined || number <= spec.max);
+      return { expected: bounds, observed: shown, held };
+    }
+    case 'group-offset': {
+      const group = capture.consumerGroups.find((g) => g.groupId === spec.group);
+      const offsets = (group?.offsets ?? []).filter((o) => (spec.topic === undefined || o.topic === spec.topic) && (spec.partition === undefined || o.partition === spec.partition));
+      const observed = offsets.length === 0 ? 'no committed offsets' : offsets.map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(', ');
+      if (!spec.exists) return { expected: 'no committed offsets', observed, held: offsets.length === 0 };
+      const held = offsets.length > 0 && (spec.min === undefined || offsets.every((o) => o.offset >= spec.min!));
+      return { expected: spec.min === undefined ? 'committed offsets' : `committed offsets ≥ ${spec.min}`, observed, held };
+    }
+    case 'acl': {
+      const found = capture.acls.some(
+        (acl) =>
+          acl.principal === spec.principal &&
+          acl.operation === spec.operation &&
+          acl.permissionType === spec.permission.toUpperCase() &&
+          acl.resourceType === RESOURCE_TYPES[spec.resource.type] &&
+          acl.resourceName === spec.resource.name &&
+          acl.patternType === (spec.resource.patternType ?? 'literal').toUpperCase(),
+      );
+      return { expected: spec.present ? 'present' : 'absent', observed: found ? 'present' : 'absent', held: found === spec.present };
+    }
+    case 'user-exists': {
+      const user = capture.scramUsers.find((u) => u.name === spec.user);
+      const mechanisms = user?.credentials.map((c) => c.mechanism) ?? [];
+      const held = user !== undefined && (spec.mechanism === undefined || mechanisms.includes(spec.mechanism));
+      return { expected: spec.mechanism ?? 'any mechanism', observed: user ? mechanisms.join(', ') || 'no credentials' : 'no such user', held };
+    }
+    case 'quota': {
+      const wanted = quotaEntityLabel(
+        Object.entries(spec.entity)
+          .filter(([, name]) => name !== undefined)
+          .map(([type, name]) => ({ type: type as 'user' | 'client-id' | 'ip', name: name === '<default>' ? null : name! })),
+      );
+      const quota = capture.quotas.find((q) => quotaEntityLabel(q.entity) === wanted);
+      const observed = quota?.values[spec.key];
+      return { expected: String(spec.equals), observed: observed === undefined ? 'not set' : String(observed), held: observed === spec.equals };
+    }
+    case 'broker-config': {
+      const source = spec.broker === undefined ? configs.clusterDefault : configs.brokers.get(spec.broker);
+      const observed = configValue(source, spec.config);
+      const shown = source === undefined ? `no broker ${spec.broker}` : (observed ?? 'not set');
+      return { expected: String(spec.equals), observed: shown, held: observed === spec.equals };
+    }
+  }
+}
+
+export function evaluateDeclared(specs: AssumptionSpec[], state: RestoredState): Assumption[] {
+  return specs.map((spec, index) => {
+    const { expected, observed, held } = check(spec, state);
+    return { id: spec.id ?? `${spec.type}-${index + 1}`, description: describe(spec), source: 'declared', status: held ? 'held' : 'failed', expected, observed };
+  });
+}
+
+/** Beliefs every restore rests on, checked from its findings: the ones teams assume without writing down. */
+export function evaluateImplicit(phases: PhaseResult[]): Assumption[] {
+  const findings = (phase: string) => phases.find((p) => p.phase === phase && p.status !== 'skipped')?.findings;
+  const implicit: Assumption[] = [];
+  const add = (id: string, description: string, ran: boolean, problems: string[]) => {
+    if (!ran) return;
+    implicit.push({
+      id,
+      description,
+      source: 'implicit',
+      status: problems.length === 0 ? 'held' : 'failed',
+      expected: 'none refused',
+      observed: problems.length === 0 ? 'none refused' : problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; … ${problems.length - 5} more` : ''),
+    });
+  };
+  const topics = findings('topics');
+  add(
+    'topic-configs-accepted',
+    'every topic and topic config was accepted by the target Kafka version',
+    topics !== undefined,
+    (topics ?? []).filter((f) => f.severity === 'error').map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
+  );
+  add(
+    'replication-preserved',
+    'every topic keeps its replication factor',
+    topics !== undefined,
+    (topics ?? []).filter((f) => /replication factor/.test(f.message)).map((f) => f.object),
+  );
+  const clusterConfigs = findings('cluster-configs');
+  add(
+    'broker-configs-accepted',
+    'every dynamic broker config was accepted by the target',
+    clusterConfigs !== undefined,
+    (clusterConfigs ?? []).filter((f) => f.severity !== 'info' && !f.message.includes('sensitive')).map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
+  );
+  const security = findings('security');
+  add(
+    'acls-accepted',
+    'every ACL, SCRAM credential and quota was accepted by the target',
+    security !== undefined,
+    (security ?? []).filter((f) => f.severity === 'error').map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
+  );
+  const offsets = findings('offsets');
+  add(
+    'offsets-within-log',
+    'every committed group offset lies within the restored log',
+    offsets !== undefined,
+    (offsets ?? []).filter((f) => /beyond the restored log end|before the restored log start|does not exist/.test(f.message)).map((f) => `${f.object}: ${f.message}`),
+  );
+  return implicit;
+}

@@ -1,0 +1,38 @@
+import { execa } from 'execa';
+import type { RestoreManualStep } from '../restore/phase.js';
+import type { ManualStep as ManualStepSpec } from '../spec/schema.js';
+import type { ManualStep } from './result.js';
+
+const OUTPUT_LIMIT = 4_000;
+
+/** What an automation may use to act on the drill's environment. */
+export interface AutomationEnvironment {
+  cwd: string;
+  env: Record<string, string>;
+  /** Values never to show in captured output (passwords). */
+  secrets: string[];
+}
+
+function mask(text: string, secrets: string[]): string {
+  let masked = text;
+  for (const secret of secrets) if (secret) masked = masked.replaceAll(secret, '***');
+  return masked.length > OUTPUT_LIMIT ? `…${masked.slice(-OUTPUT_LIMIT)}` : masked;
+}
+
+/** A declared step: pending for a person, or run by its `automate` command (success automates it, failure fails it). */
+export async function performDeclaredStep(step: ManualStepSpec, automation: AutomationEnvironment): Promise<ManualStep> {
+  const base = { id: step.id, title: step.title, owner: step.owner, phase: step.phase, estimateMinutes: step.estimateMinutes, source: 'declared' as const };
+  if (!step.automate) return { ...base, automated: false, status: 'pending' };
+  const started = performance.now();
+  const { command, timeoutMs, env } = step.automate;
+  const options = { cwd: automation.cwd, env: { ...automation.env, ...env }, reject: false, all: true, timeout: timeoutMs ?? 300_000 } as const;
+  const result = Array.isArray(command) ? await execa(command[0]!, command.slice(1), options) : await execa(command, { ...options, shell: true });
+  const durationMs = Math.round(performance.now() - started);
+  const outcome = result.timedOut ? `timed out after ${options.timeout} ms` : result.failed ? `exited with ${result.exitCode ?? result.signal}` : '';
+  const output = mask([outcome, result.all ?? ''].filter(Boolean).join('\n'), automation.secrets);
+  return { ...base, automated: true, status: result.failed ? 'failed' : 'automated', durationMs, ...(output ? { output } : {}) };
+}
+
+export function restoreStep(step: RestoreManualStep): ManualStep {
+  return { id: step.id, title: step.title, owner: 'recovery team', phase: step.phase, estimateMinutes: step.estimateMinutes, source: 'restore', automated: false, status: 'pending' };
+}
