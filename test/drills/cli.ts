@@ -1,0 +1,59 @@
+/**
+ * Runs `kafka-drill run` as a user would: a separate node process with tsx as a loader, so
+ * ESM/CommonJS import problems that vitest's own loader hides fail here too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { parseResult, type Result } from '../../src/drill/result.js';
+import { repoRoot } from '../support/require.js';
+
+export interface CliRun {
+  child: ChildProcess;
+  /** Settles when the process exits. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  /** Resolves when stdout has printed text matching `pattern`. */
+  stdoutMatches(pattern: RegExp): Promise<void>;
+}
+
+export function startRun(spec: string, out: string, env: NodeJS.ProcessEnv = process.env): CliRun {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', spec, '--out', out], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const waiter of waiters.filter((w) => w.pattern.test(stdout))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return {
+    child,
+    exited,
+    stdoutMatches: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        if (pattern.test(stdout)) return resolve();
+        waiters.push({ pattern, resolve });
+        void exited.then(() => reject(new Error(`the run exited before stdout matched ${pattern}:\n${stdout}\n${stderr}`)));
+      }),
+  };
+}
+
+export async function runToEnd(spec: string, out: string, env?: NodeJS.ProcessEnv) {
+  return startRun(spec, out, env).exited;
+}
+
+/** result.json, validated against the result schema, and the reports rendered from it. */
+export function readEvidence(out: string): Result {
+  for (const file of ['result.json', 'report.html', 'junit.xml', 'summary.md', 'manifest.json']) {
+    expect(existsSync(path.join(out, file)), `${file} in ${out}`).toBe(true);
+  }
+  const file = path.join(out, 'result.json');
+  return parseResult(readFileSync(file, 'utf8'), file);
+}

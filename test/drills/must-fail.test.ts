@@ -1,0 +1,136 @@
+/**
+ * A drill that cannot fail proves nothing: each drill in drills/must-fail/ breaks one recovery
+ * assumption, and must fail for exactly that reason, with everything else passing. Run through
+ * the real CLI, one after the other (each starts a one-broker Kafka).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Run } from '../../src/drill/result.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { readEvidence, runToEnd } from './cli.js';
+
+const outRoot = mkdtempSync(path.join(tmpdir(), 'kafka-drill-must-fail-'));
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+interface MustFail {
+  drill: string;
+  /** The whole reason, after "<version>: ". */
+  reason: string;
+  failedPhases?: string[];
+  failedProbes?: string[];
+  failedAssumptions?: string[];
+  missedObjectives?: string[];
+  /** The specific evidence of the cause. */
+  check: (run: Run) => void;
+}
+
+const failingEvidence = (run: Run, probeId: string) => run.probes.find((p) => p.id === probeId)!.evidence.filter((e) => e.detail?.startsWith('FAIL'));
+
+const cases: MustFail[] = [
+  {
+    drill: 'missing-acl',
+    reason: 'probe reader-writes-orders failed',
+    failedProbes: ['reader-writes-orders'],
+    check: (run) => {
+      expect(failingEvidence(run, 'reader-writes-orders')).toEqual([
+        expect.objectContaining({ principal: 'User:shop-reader', operation: 'WRITE', resource: 'topic shop.orders', expected: 'allow', observed: 'denied (TOPIC_AUTHORIZATION_FAILED)', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' }),
+      ]);
+    },
+  },
+  {
+    drill: 'offset-beyond-data',
+    reason: 'probe fulfilment-resumes failed; assumption failed: offsets-within-log',
+    failedProbes: ['fulfilment-resumes'],
+    // The restore's own view of the same cause: the offsets it set lie beyond the empty log.
+    failedAssumptions: ['offsets-within-log'],
+    check: (run) => {
+      expect(failingEvidence(run, 'fulfilment-resumes')).toEqual([
+        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:0', expected: 'resume at 15 (exact)', observed: 'reset to 0', detail: 'FAIL: committed offset 15 is beyond log end 0: the consumer reset to earliest (0)' }),
+        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:1', expected: 'resume at 7 (exact)', observed: 'reset to 0', detail: 'FAIL: committed offset 7 is beyond log end 0: the consumer reset to earliest (0)' }),
+      ]);
+      const offsets = run.phases.find((p) => p.name === 'offsets')!;
+      expect(offsets.findings.map((f) => [f.severity, f.object])).toEqual([
+        ['warning', 'group shop-fulfilment shop.orders-0'],
+        ['warning', 'group shop-fulfilment shop.orders-1'],
+      ]);
+    },
+  },
+  {
+    drill: 'rejected-config',
+    reason: 'restore phase topics failed: the target refused it: Unknown topic config name: message.format.version; assumption failed: topic-configs-accepted',
+    failedPhases: ['topics'],
+    // The restore's findings seen as a belief: the same refusal.
+    failedAssumptions: ['topic-configs-accepted'],
+    check: (run) => {
+      const topics = run.phases.find((p) => p.name === 'topics')!;
+      expect(topics.findings).toEqual([
+        { severity: 'error', object: 'topic shop.legacy', message: 'the target refused it: Unknown topic config name: message.format.version', kafkaError: 'INVALID_CONFIG' },
+        { severity: 'warning', object: 'topic shop.legacy', message: 'created without message.format.version, which the target does not accept' },
+      ]);
+      expect(topics.counts).toEqual({ created: 4, updated: 0, unchanged: 0, failed: 0 });
+      expect(run.assumptions.find((a) => a.id === 'topic-configs-accepted')!.observed).toBe('topic shop.legacy: INVALID_CONFIG');
+      // The refused config is a declared difference, not drift.
+      expect(run.verify!.differences).toContainEqual(expect.objectContaining({ object: 'topic shop.legacy config message.format.version', classification: 'expected' }));
+    },
+  },
+  {
+    drill: 'objective-missed',
+    reason: 'objective missed: RTO (projected) {projected} min (target ≤ 60 min)',
+    missedObjectives: ['RTO (projected)'],
+    check: (run) => {
+      expect(run.manualSteps).toEqual([expect.objectContaining({ id: 'rebuild-truststores', status: 'pending', estimateMinutes: 90 })]);
+      expect(run.rto.projectedMinutes).toBeGreaterThan(90);
+      expect(run.rto.projectedMinutes).toBeLessThan(95);
+      expect(run.rto.objectiveMinutes).toBe(60);
+    },
+  },
+  {
+    drill: 'widened-acl',
+    reason: 'probe reader-cannot-write failed',
+    failedProbes: ['reader-cannot-write'],
+    check: (run) => {
+      expect(failingEvidence(run, 'reader-cannot-write')).toEqual([
+        expect.objectContaining({ principal: 'User:shop-reader', operation: 'WRITE', resource: 'topic shop.orders', expected: 'deny', observed: 'allowed' }),
+      ]);
+      // The rest of the reader's restrictions still hold: it is exactly the widened binding.
+      const payments = run.probes.find((p) => p.id === 'reader-cannot-write')!.evidence.find((e) => e.resource === 'topic shop.payments')!;
+      expect(payments).toMatchObject({ expected: 'deny', observed: 'denied (TOPIC_AUTHORIZATION_FAILED)' });
+    },
+  },
+];
+
+describe('drills/must-fail: each fails for exactly its reason', () => {
+  for (const mustFail of cases) {
+    it(mustFail.drill, async () => {
+      const out = path.join(outRoot, mustFail.drill);
+      const { code, stdout, stderr } = await runToEnd(`drills/must-fail/${mustFail.drill}.yaml`, out);
+      expect(code, `${stdout}\n${stderr}`).toBe(1);
+      const result = readEvidence(out);
+      expect(result.verdict).toBe('failed');
+      expect(result.runs).toHaveLength(1);
+      const run = result.runs[0]!;
+      expect(run.kafkaVersion).toBe(DEFAULT_KAFKA_VERSION);
+      expect(run.verdict).toBe('failed');
+      const reason = mustFail.reason.replace('{projected}', String(run.rto.projectedMinutes));
+      expect(run.reason).toBe(reason);
+      expect(result.reason).toBe(`${DEFAULT_KAFKA_VERSION}: ${reason}`);
+
+      // Nothing else failed.
+      const notPassed = run.phases.filter((p) => p.status !== 'passed').map((p) => `${p.name} ${p.status}`);
+      const failedProbes = mustFail.failedProbes ?? [];
+      expect(notPassed).toEqual([
+        ...(mustFail.failedPhases ?? []).map((name) => `${name} failed`),
+        'connectors skipped',
+        ...(failedProbes.length ? ['probes failed'] : []),
+      ]);
+      expect(run.verify!.counts.drift).toBe(0);
+      expect(run.probes.filter((p) => p.status !== 'passed').map((p) => p.id)).toEqual(failedProbes);
+      expect(run.assumptions.filter((a) => a.status !== 'held').map((a) => a.id)).toEqual(mustFail.failedAssumptions ?? []);
+      expect(run.objectives.filter((o) => !o.met).map((o) => o.name)).toEqual(mustFail.missedObjectives ?? []);
+      expect(run.manualSteps.filter((s) => s.status === 'failed')).toEqual([]);
+      mustFail.check(run);
+    }, 180_000);
+  }
+});
