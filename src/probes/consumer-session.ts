@@ -46,7 +46,14 @@ export async function runConsumerSession(kafka: Kafka, options: ConsumerSessionO
 
   consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
   if (options.until === 'joined') consumer.on(consumer.events.GROUP_JOIN, () => finish({ kind: 'joined' }));
-  if (options.until === 'fetched') consumer.on(consumer.events.FETCH, () => finish({ kind: 'fetched' }));
+  // A fetch proves READ only once this member holds partitions of the topic: in a group shared with
+  // another session, a member can be left without partitions and still fetch (nothing).
+  let assigned = false;
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const assignment = event.payload.memberAssignment as Record<string, number[]>;
+    assigned = options.topics.some((topic) => (assignment[topic]?.length ?? 0) > 0);
+  });
+  if (options.until === 'fetched') consumer.on(consumer.events.FETCH, () => assigned && finish({ kind: 'fetched' }));
 
   try {
     await consumer.connect();
