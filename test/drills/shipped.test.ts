@@ -17,8 +17,9 @@ async function runDrill(name: string): Promise<{ code: number | null; stdout: st
 const failedEvidence = (result: Result) =>
   result.runs.flatMap((run) => run.probes.flatMap((probe) => probe.evidence.filter((e) => e.detail?.startsWith('FAIL')).map((e) => ({ probe: probe.id, ...e }))));
 
-// Every drill shipped in drills/ runs as shipped, through the CLI, and passes.
-describe('shipped drills', () => {
+// Every drill shipped in drills/ runs as shipped, through the CLI, and passes. Three-broker
+// drills take a minute or two each on two cores, longer while other test files run.
+describe('shipped drills', { timeout: 420_000 }, () => {
   it('quickstart: restores the example cluster, round-trips records, consumers resume exactly', async () => {
     const { code, stdout, result } = await runDrill('quickstart');
     expect(failedEvidence(result)).toEqual([]);
