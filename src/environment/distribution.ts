@@ -130,8 +130,8 @@ export async function installKafka(version: string = DEFAULT_KAFKA_VERSION, log:
       log(`removing half-finished install at ${dir}`);
       await rm(dir, { recursive: true, force: true });
     }
+    await removeAbandonedStaging(version);
     const staging = `${dir}.staging-${process.pid}`;
-    await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
     log(`resolving Apache Kafka ${version} from Maven Central`);
     const fileConnectors = await copyJars(version, staging, true)
@@ -224,6 +224,17 @@ async function sizeOf(libsDir: string): Promise<{ bytes: number; jars: number }>
   const files = await readdir(libsDir);
   const sizes = await Promise.all(files.map(async (file) => (await stat(join(libsDir, file))).size));
   return { bytes: sizes.reduce((sum, size) => sum + size, 0), jars: files.length };
+}
+
+/** Staging directories of installs whose process died (killed mid-download); ours is recreated. */
+async function removeAbandonedStaging(version: string): Promise<void> {
+  const prefix = `${version}.staging-`;
+  for (const entry of await readdir(join(cacheRoot(), 'kafka'))) {
+    const pid = Number(entry.slice(prefix.length));
+    if (entry.startsWith(prefix) && (pid === process.pid || !processAlive(pid))) {
+      await rm(join(cacheRoot(), 'kafka', entry), { recursive: true, force: true });
+    }
+  }
 }
 
 function processAlive(pid: number): boolean {

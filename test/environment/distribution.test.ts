@@ -73,6 +73,7 @@ describe('Kafka distribution install', () => {
   it('installs once when two installs race, replaces a half-finished install, and takes over a stale lock', async () => {
     // A half-finished install (no manifest) and a lock left by a process that no longer exists.
     await mkdir(join(cache, 'kafka', '3.9.2', 'libs'), { recursive: true });
+    await mkdir(join(cache, 'kafka', '3.9.2.staging-999998', 'libs'), { recursive: true });
     await writeFile(join(cache, 'kafka', '3.9.2.lock'), '999999');
     await expect(resolveDistribution('3.9.2')).rejects.toThrow('is not installed');
 
@@ -85,6 +86,7 @@ describe('Kafka distribution install', () => {
     expect(jars).toContain('slf4j-simple-1.7.36.jar');
     expect(jars.filter((jar) => jar.includes('reload4j'))).toEqual([]);
     expect(existsSync(join(cache, 'kafka', '3.9.2.lock'))).toBe(false);
+    expect((await readdir(join(cache, 'kafka'))).sort()).toEqual(['3.9.2']);
     expect((await resolveDistribution('3.9.2')).fileConnectors).toBe(true);
   });
 });
