@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResult, writeResult } from '../../src/drill/result.js';
 import { InputError } from '../../src/errors.js';
 import { fixtureFile, fixtureNames, loadFixture } from '../report/fixtures.js';
+import { tempDir } from '../support/temp.js';
 
 function parseModified(change: (json: any) => void): () => unknown {
   const json = JSON.parse(readFileSync(fixtureFile('upgrade-gate-failed'), 'utf8'));
@@ -46,7 +46,7 @@ describe('result.json', () => {
   });
 
   it('writes what it reads, and refuses to write an invalid result', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'result-'));
+    const dir = tempDir('result');
     const result = loadFixture('upgrade-gate-failed');
     const file = writeResult(dir, result);
     expect(parseResult(readFileSync(file, 'utf8'), file)).toEqual(result);

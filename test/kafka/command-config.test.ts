@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { commandConfigConnection, loadCommandConfig, parseJavaProperties } from '../../src/kafka/command-config.js';
+import { tempDir } from '../support/temp.js';
 
 const scramJaas = 'org.apache.kafka.common.security.scram.ScramLoginModule required username="svc-drill" password="p@ss \\"quoted\\" word";';
 
@@ -61,7 +61,7 @@ describe('--command-config', () => {
   });
 
   it('SASL_SSL with a PEM truststore file and a PEM keystore', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kafka-drill-cc-'));
+    const dir = tempDir('cc');
     const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
     const keystore = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n';
     await writeFile(join(dir, 'ca.pem'), ca);

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'junit2json';
 import { describe, expect, it } from 'vitest';
@@ -9,12 +8,13 @@ import { renderJunit, xmlAttribute, xmlText } from '../../src/report/junit.js';
 import { fileExists, itWith, onPath, sharedDir } from '../support/require.js';
 import { expectGolden } from './golden.js';
 import { fixtureNames, hostile, hostileResult, loadFixture } from './fixtures.js';
+import { tempDir } from '../support/temp.js';
 
 const schema = path.join(sharedDir, 'schemas/JUnit.xsd');
 const itValidates = itWith(onPath('xmllint'), fileExists(schema));
 
 function xmllint(xml: string): void {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'junit-')), 'junit.xml');
+  const file = path.join(tempDir('junit'), 'junit.xml');
   writeFileSync(file, xml);
   // Throws with xmllint's message on any schema violation.
   execFileSync('xmllint', ['--noout', '--schema', schema, file], { stdio: 'pipe' });

@@ -1,7 +1,6 @@
 import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka';
 import { execa } from 'execa';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { captureSnapshot, captureWithStats } from '../../src/snapshot/capture.js
 import { loadSnapshot } from '../../src/snapshot/load.js';
 import type { SnapshotContent } from '../../src/snapshot/schema.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
+import { tempDir } from '../support/temp.js';
 
 const definitionFile = fileURLToPath(new URL('../../fixtures/example-cluster.yaml', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,7 +45,7 @@ function sink(): { stream: Writable; text: () => string } {
 describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion) => {
   const environment = await startForTest({ kafkaVersion, security: 'scram', heapMb: 512 });
   await seedCluster(environment.admin, await loadClusterDefinition(definitionFile), { clampReplication: true });
-  const workDir = await mkdtemp(join(tmpdir(), 'kafka-drill-capture-'));
+  const workDir = tempDir('capture');
   const commandConfig = join(workDir, 'admin.properties');
   await writeFile(commandConfig, clientProperties(environment.admin));
   const { snapshot, requests } = await captureWithStats(environment.admin, { toolVersion: 'test', fingerprints: true });

@@ -1,6 +1,4 @@
 // The `diff` command (src/cli/diff.ts) lives with the snapshot tests because it is the snapshot diff's front end.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +7,7 @@ import { runDiff } from '../../src/cli/diff.js';
 import { exitCodeOf } from '../../src/errors.js';
 import { writeSnapshot } from '../../src/snapshot/load.js';
 import { sampleSnapshotContent } from './sample.js';
+import { tempDir } from '../support/temp.js';
 
 const validFile = fileURLToPath(new URL('./valid-snapshot.json', import.meta.url));
 
@@ -28,7 +27,7 @@ async function diff(...argv: string[]): Promise<{ exitCode: number; output: stri
 }
 
 async function driftedSnapshot(): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'kafka-drill-diff-')), 'drifted.json');
+  const file = join(tempDir('diff'), 'drifted.json');
   const content = sampleSnapshotContent();
   content.topics.find((topic) => topic.name === 'orders')!.configs['retention.ms'] = { value: '1', source: 'DYNAMIC_TOPIC_CONFIG' };
   await writeSnapshot(file, content);

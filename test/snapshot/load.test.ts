@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { loadSnapshot, parseSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import { sampleSnapshotContent } from './sample.js';
+import { tempDir } from '../support/temp.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const validFile = join(here, 'valid-snapshot.json');
@@ -95,7 +95,7 @@ describe('parseSnapshot', () => {
 
 describe('writeSnapshot', () => {
   it('writes the canonical text, loadable again, and leaves no temporary file', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'kafka-drill-snapshot-'));
+    const directory = tempDir('snapshot');
     const file = join(directory, 'snapshot.json');
     const digest = await writeSnapshot(file, sampleSnapshotContent());
     expect(await readFile(file, 'utf8')).toBe(await readFile(validFile, 'utf8'));
@@ -104,7 +104,7 @@ describe('writeSnapshot', () => {
   });
 
   it('leaves an existing file untouched when the new snapshot is invalid', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'kafka-drill-snapshot-'));
+    const directory = tempDir('snapshot');
     const file = join(directory, 'snapshot.json');
     await writeFile(file, 'previous');
     const invalid = sampleSnapshotContent();
