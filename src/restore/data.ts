@@ -75,6 +75,8 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
     }
   }
 
+  if (toProduce.length > 0 && !recorder.findings.some((f) => f.severity === 'error')) await awaitLogEnds(context, recorder, toProduce);
+
   const toTrim = partitions.filter((p) => p.logStartOffset > Number(starts.get(partitionKey(p.topic, p.partition)) ?? 0n));
   if (toTrim.length > 0 && !recorder.findings.some((f) => f.severity === 'error')) {
     for (const trimmed of await trimLogStarts(context, recorder, toTrim)) touched.add(trimmed);
@@ -120,4 +122,26 @@ async function trimLogStarts(context: RestoreContext, recorder: PhaseRecorder, t
     }),
   );
   return trimmed;
+}
+
+/**
+ * An acknowledged send is not yet a readable record: consumers and ListOffsets see the high
+ * watermark, which on a fresh multi-broker cluster can lag until followers fetch. The phase
+ * waits until every partition's end offset is the snapshot's, and says so if it never gets there.
+ */
+async function awaitLogEnds(context: RestoreContext, recorder: PhaseRecorder, produced: { topic: string; partition: number; logEndOffset: number }[], timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let short = produced;
+  for (;;) {
+    const ends = await recorder.request(retryTransient(() => listLogOffsets(context.admin, short, 'latest')));
+    short = short.filter((p) => Number(ends.get(partitionKey(p.topic, p.partition)) ?? 0n) < p.logEndOffset);
+    if (short.length === 0) return;
+    if (Date.now() > deadline) {
+      for (const p of short.slice(0, 10)) {
+        recorder.finding('error', `topic ${p.topic} partition ${p.partition}`, `end offset ${ends.get(partitionKey(p.topic, p.partition)) ?? 0n} did not reach ${p.logEndOffset} within ${timeoutMs / 1000}s of producing`);
+      }
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
