@@ -26,7 +26,25 @@ export interface ConsumerSessionOptions {
   signal: AbortSignal;
 }
 
-export async function runConsumerSession(kafka: Kafka, options: ConsumerSessionOptions): Promise<ConsumerSessionEnd> {
+/**
+ * Sessions in one group run one after another: two members with different subscriptions split
+ * the group's partitions, and a member left without partitions of its topic proves nothing.
+ * Keyed by group id alone; group names of throwaway groups carry a per-run marker.
+ */
+const groupQueues = new Map<string, Promise<unknown>>();
+
+export function runConsumerSession(kafka: Kafka, options: ConsumerSessionOptions): Promise<ConsumerSessionEnd> {
+  const previous = groupQueues.get(options.groupId) ?? Promise.resolve();
+  const session = previous.then(() => runAlone(kafka, options));
+  const settled = session.catch(() => {});
+  groupQueues.set(options.groupId, settled);
+  void settled.then(() => {
+    if (groupQueues.get(options.groupId) === settled) groupQueues.delete(options.groupId);
+  });
+  return session;
+}
+
+async function runAlone(kafka: Kafka, options: ConsumerSessionOptions): Promise<ConsumerSessionEnd> {
   const consumer = kafka.consumer({
     groupId: options.groupId,
     allowAutoTopicCreation: false,
