@@ -57,8 +57,9 @@ describe('process provider, three brokers', async () => {
       await admin.createTopics({ topics: ['replicated'], partitions: 3, replicas: 3 });
       let partitions: { replicas: number[]; isr: number[] }[] = [];
       for (let attempt = 0; attempt < 50; attempt++) {
-        const metadata = await admin.metadata({ topics: ['replicated'], forceUpdate: true });
-        partitions = metadata.topics.get('replicated')?.partitions ?? [];
+        // Right after CreateTopics, a broker that has not applied the new metadata yet answers "unknown topic".
+        const metadata = await admin.metadata({ topics: ['replicated'], forceUpdate: true }).catch(() => undefined);
+        partitions = metadata?.topics.get('replicated')?.partitions ?? [];
         if (partitions.length === 3 && partitions.every((p) => p.isr.length === 3)) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
