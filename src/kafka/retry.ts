@@ -10,7 +10,8 @@ export async function retryTransient<T>(call: () => Promise<T>, timeoutMs = 30_0
     try {
       return await call();
     } catch (error) {
-      const name = kafkaErrorName(error);
+      // @platformatic/kafka reports a topic missing from its metadata as a plain "Unknown topic …" error.
+      const name = kafkaErrorName(error) ?? (/^Unknown topic /.test((error as Error).message ?? '') ? 'UNKNOWN_TOPIC_OR_PARTITION' : undefined);
       if (!name || !TRANSIENT.has(name) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 1_000)));
     }
