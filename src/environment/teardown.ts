@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
  * Teardown on every path out of the process.
  *
  * - Normal return and thrown errors: callers stop environments in `finally`.
- * - SIGINT/SIGTERM: `stopAllOnSignal` stops every live environment, then exits.
+ * - SIGINT/SIGTERM: the command's own handler (run, env up) stops its environments;
+ *   `stopAllEnvironments` stops every live one when it must leave at once.
  * - The Node process dies without running anything (kill -9, OOM): a detached watchdog
  *   started with each environment notices the parent is gone, kills every process whose
  *   command line carries the environment's marker, and removes its directory.
@@ -52,27 +53,4 @@ export function startWatchdog(workDir: string, keepDir: boolean): () => void {
       // already gone
     }
   };
-}
-
-let signalHandlersInstalled = false;
-
-/**
- * Installs SIGINT/SIGTERM handlers that run `beforeExit` (e.g. write an interrupted result),
- * stop every live environment, and exit with 128 + signal number.
- */
-export function stopAllOnSignal(beforeExit: (signal: NodeJS.Signals) => Promise<void> = async () => {}): void {
-  if (signalHandlersInstalled) return;
-  signalHandlersInstalled = true;
-  let stopping = false;
-  const handle = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    const code = signal === 'SIGINT' ? 130 : 143;
-    void beforeExit(signal)
-      .catch(() => {})
-      .then(stopAllEnvironments)
-      .finally(() => process.exit(code));
-  };
-  process.on('SIGINT', handle);
-  process.on('SIGTERM', handle);
 }

@@ -21,7 +21,3 @@ export function kafkaErrorName(error: unknown): string | undefined {
   };
   return visit(error);
 }
-
-export function isAuthorizationError(name: string | undefined): boolean {
-  return name !== undefined && name.endsWith('_AUTHORIZATION_FAILED');
-}
