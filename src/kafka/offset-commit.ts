@@ -1,5 +1,6 @@
 import { FindCoordinatorKeyTypes, offsetCommitV8, type Admin } from '@platformatic/kafka';
 import { errorName, withPerObjectErrors } from './raw.js';
+import { retryTransient, TRANSIENT_ERRORS } from './retry.js';
 
 export interface OffsetToCommit {
   topic: string;
@@ -43,4 +44,24 @@ export async function commitOffsets(admin: Admin, commits: Map<string, OffsetToC
     }),
   );
   return errors;
+}
+
+/**
+ * commitOffsets until no partition is refused with a transient error (a coordinator that has not
+ * yet seen a new topic answers UNKNOWN_TOPIC_OR_PARTITION for it), up to `timeoutMs`.
+ */
+export async function commitOffsetsUntilSettled(admin: Admin, commits: Map<string, OffsetToCommit[]>, timeoutMs = 30_000): Promise<CommitError[]> {
+  const deadline = Date.now() + timeoutMs;
+  let pending = commits;
+  for (;;) {
+    const errors = await retryTransient(() => commitOffsets(admin, pending), timeoutMs);
+    const transient = errors.filter((e) => TRANSIENT_ERRORS.has(e.error));
+    if (transient.length === 0 || Date.now() > deadline) return errors;
+    pending = new Map();
+    for (const e of transient) {
+      const offset = commits.get(e.groupId)!.find((o) => o.topic === e.topic && o.partition === e.partition)!;
+      pending.set(e.groupId, [...(pending.get(e.groupId) ?? []), offset]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

@@ -1,5 +1,5 @@
 import { fetchCommittedOffsets } from '../kafka/groups.js';
-import { commitOffsets, type OffsetToCommit } from '../kafka/offset-commit.js';
+import { commitOffsetsUntilSettled, type OffsetToCommit } from '../kafka/offset-commit.js';
 import { retryTransient } from '../kafka/retry.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
@@ -58,7 +58,7 @@ export async function restoreOffsets(context: RestoreContext): Promise<PhaseResu
   }
   if (commits.size > 0) {
     recorder.requests += 1 + commits.size;
-    const errors = await retryTransient(() => commitOffsets(admin, commits));
+    const errors = await commitOffsetsUntilSettled(admin, commits);
     for (const error of errors) {
       recorder.finding('error', `group ${error.groupId} ${error.topic}-${error.partition}`, 'committing the offset failed', error.error);
     }
