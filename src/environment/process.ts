@@ -9,10 +9,11 @@ import { execa } from 'execa';
 import { InfrastructureError } from '../errors.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
+import { startConnectWorkers } from './connect.js';
 import { resolveDistribution, type KafkaDistribution } from './distribution.js';
 import { javaBinary, requireJava } from './java.js';
 import { environmentMarker, startWatchdog, trackEnvironment } from './teardown.js';
-import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './types.js';
+import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 
 /**
  * The `process` provider: a KRaft cluster of 1 or 3 combined broker+controller JVMs on
@@ -36,9 +37,11 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-drill-env-'));
   const dismissWatchdog = startWatchdog(workDir, request.keepDirs ?? false);
   const jvms: ChildProcess[] = [];
+  let connect: StartedConnect | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      await connect?.stop();
       await Promise.all(jvms.map(stopJvm));
       if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
       dismissWatchdog();
@@ -76,6 +79,9 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
     };
     await waitUntilReady(admin, brokers, jvms, clusterId, request.startTimeoutMs ?? 120_000);
+    if (request.connect) {
+      connect = await startConnectWorkers({ distribution, workDir, admin, brokers: request.brokers, request: request.connect, timeoutMs: request.startTimeoutMs ?? 120_000 });
+    }
 
     return {
       provider: 'process',
@@ -86,6 +92,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       admin,
       workDir,
       startupMs: Math.round(performance.now() - started),
+      ...(connect ? { connect } : {}),
       stop,
     };
   } catch (error) {
