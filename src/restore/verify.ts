@@ -1,4 +1,6 @@
+import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
+import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import { diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
@@ -33,6 +35,9 @@ export function captureBaseline(connection: KafkaConnection, snapshot: Snapshot,
 function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
   const declared: DeclaredDifference[] = [];
   for (const finding of phases.flatMap((phase) => phase.findings)) {
+    if (/^connector \S+$/.test(finding.object) && finding.severity !== 'info' && /^(not created|the target's Connect workers have no plugin)/.test(finding.message)) {
+      declared.push({ kind: 'connector', object: finding.object, reason: `restore finding: ${finding.message}` });
+    }
     if (!/^topic \S+$/.test(finding.object)) continue;
     if (/replication factor/.test(finding.message)) declared.push({ kind: 'replication-factor', object: finding.object, reason: finding.message });
     const refused = /^created without (.+), which the target does not accept$/.exec(finding.message);
@@ -51,10 +56,13 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
 export async function verifyRestore(
   connection: KafkaConnection,
   snapshot: Snapshot,
-  options: { baseline?: SnapshotContent; phases?: PhaseResult[]; expected?: DeclaredDifference[]; compareData: boolean; toolVersion: string },
+  options: { baseline?: SnapshotContent; phases?: PhaseResult[]; expected?: DeclaredDifference[]; compareData: boolean; toolVersion: string; connect?: ConnectEndpoint },
 ): Promise<VerifyOutcome> {
   const started = performance.now();
   const after = await captureLike(connection, snapshot, options.toolVersion);
+  // Connect is compared when the snapshot has it and the target runs a worker; a snapshot with
+  // connectors and no worker leaves after.connect unset, which the diff reports once.
+  if (snapshot.connect && options.connect) after.connect = (await captureConnect(options.connect, after)).connect;
   const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? [])];
   const differences = diffSnapshots(snapshot, after, { expected, compareData: options.compareData });
   if (options.baseline) {
