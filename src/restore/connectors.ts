@@ -189,11 +189,13 @@ async function settle(endpoint: ConnectEndpoint, connector: Connector, rest: Res
     const failedTask = status.tasks.find((task) => task.state === 'FAILED');
     last = { state: status.connector.state, tasks: tasksInState, ...(status.connector.trace ?? failedTask?.trace ? { trace: (status.connector.trace ?? failedTask?.trace)! } : {}) };
     if (status.connector.state === 'FAILED' || failedTask) break;
-    if (status.connector.state === target && (target === 'STOPPED' || tasksInState === connector.tasks)) return undefined;
+    // A stopped connector has no tasks; one resumed into PAUSED from STOPPED has none either until
+    // it next runs (Connect generates task configs when the connector starts).
+    if (status.connector.state === target && (target !== 'RUNNING' || tasksInState === connector.tasks)) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const trace = last?.trace ? `: ${last.trace.split('\n')[0]}` : '';
-  return `expected ${target} with ${connector.tasks} task(s), got ${last?.state ?? 'no status'} with ${last?.tasks ?? 0}${trace}`;
+  return `expected ${target}${target === 'RUNNING' ? ` with ${connector.tasks} task(s)` : ''}, got ${last?.state ?? 'no status'} with ${last?.tasks ?? 0}${trace}`;
 }
 
 function sameConfig(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -49,6 +49,16 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
 }
 
 /**
+ * A connector restored PAUSED went through STOPPED (to set its offsets), and Connect creates a
+ * connector's tasks only when it runs: until it is resumed it has none. Expected, not drift.
+ */
+function pausedConnectorTasks(snapshot: Snapshot): DeclaredDifference[] {
+  return (snapshot.connect?.connectors ?? [])
+    .filter((connector) => connector.state === 'PAUSED' && connector.tasks > 0)
+    .map((connector) => ({ kind: 'connector-tasks', object: `connector ${connector.name}`, reason: 'restored paused through STOPPED: Connect creates its tasks when it is resumed' }));
+}
+
+/**
  * Re-captures the target and diffs it against the snapshot. A difference where the snapshot has
  * nothing and the target already had the same thing before the restore (e.g. the cluster-level
  * min.insync.replicas Kafka 4.x writes at format time) is the target's own: classified expected.
@@ -63,7 +73,7 @@ export async function verifyRestore(
   // Connect is compared when the snapshot has it and the target runs a worker; a snapshot with
   // connectors and no worker leaves after.connect unset, which the diff reports once.
   if (snapshot.connect && options.connect) after.connect = (await captureConnect(options.connect, after)).connect;
-  const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? [])];
+  const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? []), ...pausedConnectorTasks(snapshot)];
   const differences = diffSnapshots(snapshot, after, { expected, compareData: options.compareData });
   if (options.baseline) {
     const before = diffSnapshots(snapshot, options.baseline, { compareData: options.compareData });
