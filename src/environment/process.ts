@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { InfrastructureError } from '../errors.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
+import { ADMIN_USER, brokerProperties, propertiesText, type NodeListeners } from './broker-config.js';
 import { resolveDistribution, type KafkaDistribution } from './distribution.js';
 import { javaBinary, requireJava } from './java.js';
 import { environmentMarker, startWatchdog, trackEnvironment } from './teardown.js';
@@ -18,16 +19,6 @@ import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './ty
  * The `process` provider: a KRaft cluster of 1 or 3 combined broker+controller JVMs on
  * 127.0.0.1, each with its own directory under one temporary work dir.
  */
-
-// Not "admin": a snapshot often has its own admin user, and restoring it must not lock the drill out.
-export const ADMIN_USER = 'kafka-drill-admin';
-
-interface NodePorts {
-  nodeId: number;
-  client: number;
-  internal: number;
-  controller: number;
-}
 
 export async function startProcessEnvironment(request: EnvironmentRequest): Promise<StartedEnvironment> {
   const started = performance.now();
@@ -57,7 +48,8 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       nodes.map(async (node, index) => {
         const dir = nodeDirs[index]!;
         await mkdir(join(dir, 'data'), { recursive: true });
-        await writeFile(join(dir, 'server.properties'), serverProperties(node, nodes, dir, request));
+        const properties = brokerProperties({ node, nodes, security: request.security, dataDir: join(dir, 'data') });
+        await writeFile(join(dir, 'server.properties'), propertiesText(properties));
       }),
     );
     // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
@@ -67,7 +59,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       const logFile = join(nodeDirs[index]!, 'broker.log');
       const jvm = spawnBroker(distribution, workDir, nodeDirs[index]!, logFile, request.heapMb ?? 512);
       jvms.push(jvm);
-      return { nodeId: node.nodeId, pid: jvm.pid ?? -1, address: `127.0.0.1:${node.client}`, logFile };
+      return { nodeId: node.nodeId, pid: jvm.pid ?? -1, address: `127.0.0.1:${node.clientPort}`, logFile };
     });
 
     const admin: KafkaConnection = {
@@ -115,55 +107,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function allocatePorts(count: number): Promise<NodePorts[]> {
+async function allocatePorts(count: number): Promise<NodeListeners[]> {
   const ports = new Set<number>();
   while (ports.size < count * 3) ports.add(await freePort());
   const list = [...ports];
   return Array.from({ length: count }, (_, index) => ({
     nodeId: index + 1,
-    client: list[index * 3]!,
-    internal: list[index * 3 + 1]!,
-    controller: list[index * 3 + 2]!,
+    host: '127.0.0.1',
+    clientPort: list[index * 3]!,
+    internalPort: list[index * 3 + 1]!,
+    controllerPort: list[index * 3 + 2]!,
   }));
-}
-
-function serverProperties(node: NodePorts, nodes: NodePorts[], dir: string, request: EnvironmentRequest): string {
-  const replication = Math.min(3, nodes.length);
-  const clientListener = request.security === 'scram' ? 'SASL_PLAINTEXT' : 'CLIENT';
-  const properties: Record<string, string | number | boolean> = {
-    'process.roles': 'broker,controller',
-    'node.id': node.nodeId,
-    'controller.quorum.voters': nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controller}`).join(','),
-    'controller.listener.names': 'CONTROLLER',
-    // Broker↔controller and inter-broker traffic stay PLAINTEXT on loopback: SCRAM credentials live in
-    // the metadata log, so controllers cannot use them. They authenticate as User:ANONYMOUS (a super user).
-    listeners: `${clientListener}://127.0.0.1:${node.client},INTERNAL://127.0.0.1:${node.internal},CONTROLLER://127.0.0.1:${node.controller}`,
-    'advertised.listeners': `${clientListener}://127.0.0.1:${node.client},INTERNAL://127.0.0.1:${node.internal}`,
-    'inter.broker.listener.name': 'INTERNAL',
-    'listener.security.protocol.map': `${clientListener}:${request.security === 'scram' ? 'SASL_PLAINTEXT' : 'PLAINTEXT'},INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT`,
-    'log.dirs': join(dir, 'data'),
-    'auto.create.topics.enable': false,
-    'num.partitions': 1,
-    'offsets.topic.replication.factor': replication,
-    'offsets.topic.num.partitions': 10,
-    'transaction.state.log.replication.factor': replication,
-    'transaction.state.log.min.isr': Math.min(2, replication),
-    'transaction.state.log.num.partitions': 5,
-    'share.coordinator.state.topic.replication.factor': replication,
-    'share.coordinator.state.topic.min.isr': Math.min(2, replication),
-    'group.initial.rebalance.delay.ms': 0,
-  };
-  if (request.security === 'scram') {
-    Object.assign(properties, {
-      'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512',
-      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-      'super.users': `User:${ADMIN_USER};User:ANONYMOUS`,
-      'allow.everyone.if.no.acl.found': false,
-    });
-  }
-  return Object.entries(properties).map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
 }
 
 function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb: number): string[] {
