@@ -9,7 +9,7 @@ import type { EnvironmentRequest, StartedEnvironment } from '../../src/environme
 import { createAdmin, describeCluster, withAdmin } from '../../src/kafka/admin.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { brokerConnection } from '../../src/kafka/raw.js';
-import { alive, integrationVersions, startForTest } from '../support/kafka.js';
+import { alive, integrationVersions, processGroupOf, startForTest } from '../support/kafka.js';
 import { itWith, onPath } from '../support/require.js';
 
 describe.each(integrationVersions())('process provider on Kafka %s', (kafkaVersion) => {
@@ -98,12 +98,6 @@ function sampleCommandLines(intervalMs = 50): { stop(): Promise<string[]> } {
       return [...lines];
     },
   };
-}
-
-/** The process group of a pid, from /proc/<pid>/stat (field 5, after the parenthesised command). */
-function processGroupOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 }
 
 /** Leader of each __consumer_offsets partition, by partition (the Admin class leaves internal topics out of its metadata). */
