@@ -4,7 +4,7 @@
  * kind), 100 SCRAM users, 50 quota entities and 300 consumer groups. Deterministic: the same size
  * gives the same snapshot.
  */
-import type { Acl, Quota, SnapshotContent, Topic } from '../src/snapshot/schema.js';
+import type { Acl, Configs, Quota, SnapshotContent, Topic } from '../src/snapshot/schema.js';
 
 export const PARTITIONS_PER_TOPIC = 3;
 /** Records per partition, so synthetic data and consumer resumption have something to work on. */
@@ -40,10 +40,9 @@ export function generateSnapshot(topicCount: number): SnapshotContent {
     name: topicName(i),
     partitions: PARTITIONS_PER_TOPIC,
     replicationFactor: 1,
-    configs:
-      i % 3 === 0
-        ? { 'cleanup.policy': { value: 'compact', source: 'DYNAMIC_TOPIC_CONFIG' }, 'min.compaction.lag.ms': { value: '60000', source: 'DYNAMIC_TOPIC_CONFIG' } }
-        : { 'retention.ms': { value: String(3_600_000 * (1 + (i % 48))), source: 'DYNAMIC_TOPIC_CONFIG' } },
+    configs: (i % 3 === 0
+      ? { 'cleanup.policy': { value: 'compact', source: 'DYNAMIC_TOPIC_CONFIG' }, 'min.compaction.lag.ms': { value: '60000', source: 'DYNAMIC_TOPIC_CONFIG' } }
+      : { 'retention.ms': { value: String(3_600_000 * (1 + (i % 48))), source: 'DYNAMIC_TOPIC_CONFIG' } }) as Configs,
     partitionOffsets: Array.from({ length: PARTITIONS_PER_TOPIC }, (_, partition) => ({ partition, logStartOffset: 0, logEndOffset: RECORDS_PER_PARTITION })),
   }));
 
@@ -105,7 +104,7 @@ export function generateSnapshot(topicCount: number): SnapshotContent {
           ],
   }));
 
-  const quotas: Quota[] = Array.from({ length: shape.quotas }, (_, j) => {
+  const quotas = Array.from({ length: shape.quotas }, (_, j): Quota => {
     switch (j % 5) {
       case 0:
         return { entity: [{ type: 'user', name: j === 0 ? null : user(j % users) }], values: { producer_byte_rate: 1_048_576 * (1 + (j % 7)) } };
