@@ -155,7 +155,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         return { status: 'passed', findings: [] };
       } catch (error) {
         const details = (error as { details?: string }).details;
-        return { status: 'failed', findings: [{ severity: 'error', object: 'environment', message: `${(error as Error).message}${details ? `\n${details.slice(-2000)}` : ''}` }] };
+        return { status: 'failed', findings: [{ code: 'environment-start-failed', severity: 'error', object: 'environment', message: `${(error as Error).message}${details ? `\n${details.slice(-2000)}` : ''}` }] };
       }
     });
     push(environmentPhase);

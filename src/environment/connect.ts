@@ -7,13 +7,13 @@ import { InfrastructureError } from '../errors.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { cacheRoot, type KafkaDistribution } from './distribution.js';
 import { javaBinary } from './java.js';
-import { environmentMarker } from './teardown.js';
+import { environmentMarker, recordProcessGroup } from './teardown.js';
 import type { ConnectRequest, StartedConnect } from './types.js';
 
 /**
  * Kafka Connect distributed workers beside the brokers of a `process` environment: one JVM per
- * worker, each in a process group of its own (stopped by group, so nothing it forks outlives it),
- * carrying the environment's marker so the watchdog kills them with the brokers. The worker's own
+ * worker, each in a process group of its own, recorded for the watchdog and stopped by the
+ * environment with its brokers (workers first). The worker's own
  * clients (producer., consumer., admin.) authenticate like the drill's admin in scram mode; the
  * credentials sit in the worker's properties file (mode 0600), never on a command line.
  */
@@ -37,6 +37,8 @@ interface ConnectStart {
   brokers: number;
   request: ConnectRequest;
   timeoutMs: number;
+  /** Where each worker JVM is registered as it starts: the environment stops them (first) on every path out. */
+  jvms: ChildProcess[];
 }
 
 export async function startConnectWorkers(start: ConnectStart): Promise<StartedConnect> {
@@ -51,11 +53,7 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
   }
   const ports = await freePorts(count);
   const jvms: ChildProcess[] = [];
-  const stop = async () => {
-    await Promise.all(jvms.map(stopGroup));
-  };
-  try {
-    const workers = await Promise.all(
+  const workers = await Promise.all(
       ports.map(async (port, index) => {
         const dir = join(workDir, `connect-${index + 1}`);
         await mkdir(dir, { recursive: true });
@@ -64,15 +62,12 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
         const logFile = join(dir, 'connect.log');
         const jvm = spawnWorker(start.distribution, workDir, propertiesFile, logFile, request.heapMb ?? 512);
         jvms.push(jvm);
+        start.jvms.push(jvm);
         return { pid: jvm.pid ?? -1, url: `http://127.0.0.1:${port}`, logFile };
       }),
     );
-    await Promise.all(workers.map((worker, index) => waitUntilServing(worker, jvms[index]!, start.timeoutMs)));
-    return { url: workers[0]!.url, workers, pluginPath, startupMs: Math.round(performance.now() - started), stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  await Promise.all(workers.map((worker, index) => waitUntilServing(worker, jvms[index]!, start.timeoutMs)));
+  return { url: workers[0]!.url, workers, pluginPath, startupMs: Math.round(performance.now() - started) };
 }
 
 function workerProperties(start: ConnectStart, port: number, pluginPath: string[]): string {
@@ -131,8 +126,10 @@ function spawnWorker(distribution: KafkaDistribution, workDir: string, propertie
         'org.apache.kafka.connect.cli.ConnectDistributed',
         propertiesFile,
       ],
+      // detached: its own process group, out of reach of the terminal's Ctrl-C; the environment's stop and the watchdog end it.
       { stdio: ['ignore', log, log], detached: true },
     );
+    recordProcessGroup(workDir, jvm.pid);
     jvm.on('error', () => {});
     return jvm;
   } finally {
@@ -142,23 +139,6 @@ function spawnWorker(distribution: KafkaDistribution, workDir: string, propertie
 
 function exited(jvm: ChildProcess): boolean {
   return jvm.exitCode !== null || jvm.signalCode !== null;
-}
-
-function signalGroup(jvm: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (jvm.pid) process.kill(-jvm.pid, signal);
-  } catch {
-    // the group is gone
-  }
-}
-
-async function stopGroup(jvm: ChildProcess): Promise<void> {
-  if (exited(jvm)) return;
-  const gone = new Promise<void>((resolve) => jvm.once('exit', () => resolve()));
-  signalGroup(jvm, 'SIGTERM');
-  const timer = setTimeout(() => signalGroup(jvm, 'SIGKILL'), 2_000);
-  await gone;
-  clearTimeout(timer);
 }
 
 async function freePorts(count: number): Promise<number[]> {

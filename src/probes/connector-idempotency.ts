@@ -7,7 +7,7 @@ import { createProbeClient } from '../kafka/probe-client.js';
 import type { Connector } from '../snapshot/schema.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
-import { type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * The connector idempotency probe: does a restored connector write anything twice?
@@ -28,8 +28,7 @@ import { type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } 
 const FIRST_SHOWN = 5;
 
 type Spec = Pick<ConnectorIdempotencyProbeSpec, 'connector' | 'newRecords' | 'allowedDuplicates' | 'store' | 'timeoutMs'>;
-type Outcome = 'passed' | 'failed' | 'skipped';
-type Check = ProbeEvidence & { outcome: Outcome };
+type Check = ProbeEvidence;
 
 export class ConnectorIdempotencyProbe implements Probe {
   readonly type = 'connector-idempotency';
@@ -47,16 +46,16 @@ export class ConnectorIdempotencyProbe implements Probe {
     const connector = context.snapshot.connect?.connectors.find((candidate) => candidate.name === this.spec.connector);
     const resource = `connector ${this.spec.connector}`;
     if (!connector) {
-      return verdict([{ resource, expected: 'a connector in the snapshot', observed: 'not in the snapshot', outcome: 'failed', detail: 'the spec names a connector the snapshot does not have' }]);
+      return verdictOf([{ resource, expected: 'a connector in the snapshot', observed: 'not in the snapshot', outcome: 'failed', detail: 'the spec names a connector the snapshot does not have' }]);
     }
     const marker = `kafka-drill-probe:${this.id}:${randomBytes(6).toString('hex')}`;
     const newRecords = Array.from({ length: this.spec.newRecords }, (_, index) => `${marker}:${index}`);
     const kind = connectorKind(connector);
     // Leave time for teardown of the probe's clients within its budget.
     const deadline = Date.now() + Math.max(5_000, context.timeoutMs - 5_000);
-    if (kind === 'sink') return verdict(await this.checkSink(connector, newRecords, marker, deadline, context));
-    if (kind === 'source') return verdict(await this.checkSource(connector, newRecords, marker, deadline, context));
-    return verdict([{ resource, expected: 'a source or sink connector', observed: `connector.class ${String(connector.config['connector.class'])}`, outcome: 'skipped', detail: 'the probe cannot tell what this connector is' }]);
+    if (kind === 'sink') return verdictOf(await this.checkSink(connector, newRecords, marker, deadline, context));
+    if (kind === 'source') return verdictOf(await this.checkSource(connector, newRecords, marker, deadline, context));
+    return verdictOf([{ resource, expected: 'a source or sink connector', observed: `connector.class ${String(connector.config['connector.class'])}`, outcome: 'skipped', detail: 'the probe cannot tell what this connector is' }]);
   }
 
   private async checkSink(connector: Connector, newRecords: string[], marker: string, deadline: number, context: ProbeContext): Promise<Check[]> {
@@ -143,13 +142,6 @@ export class ConnectorIdempotencyProbe implements Probe {
     };
     return [replay, newOnce];
   }
-}
-
-function verdict(checks: Check[]): ProbeVerdict {
-  const status = checks.some((check) => check.outcome === 'failed') ? 'failed' : 'passed';
-  // Until the result model carries a typed outcome per evidence item, it leads the detail.
-  const evidence = checks.map(({ outcome, ...item }) => ({ ...item, detail: `${outcome.toUpperCase()}: ${item.detail ?? ''}`.trim() }));
-  return { status, evidence };
 }
 
 function connectorKind(connector: Connector): 'source' | 'sink' | undefined {

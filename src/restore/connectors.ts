@@ -41,7 +41,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
   if (connectors.length === 0) return recorder.finish();
   const endpoint = context.options.connect;
   if (!endpoint) {
-    recorder.finding('error', 'connectors', `the snapshot has ${connectors.length} connector(s) but the target runs no Kafka Connect worker (target.connect)`);
+    recorder.finding('connect-unavailable', 'error', 'connectors', `the snapshot has ${connectors.length} connector(s) but the target runs no Kafka Connect worker (target.connect)`);
     recorder.counts.failed = connectors.length;
     return recorder.finish();
   }
@@ -49,10 +49,10 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
   const [info, plugins, existing] = await Promise.all([rest(serverInfo(endpoint)), rest(connectorPlugins(endpoint)), rest(describeConnectors(endpoint))]);
   const startsStopped = connectVersionAtLeast(info.version, 3, 7);
   if (!startsStopped) {
-    recorder.finding('warning', 'connectors', `Connect ${info.version} cannot create a connector STOPPED (KIP-980, Kafka 3.7): each is created, then stopped at once, and may process records in between`);
+    recorder.finding('connect-too-old', 'warning', 'connectors', `Connect ${info.version} cannot create a connector STOPPED (KIP-980, Kafka 3.7): each is created, then stopped at once, and may process records in between`);
   }
   if (!connectVersionAtLeast(info.version, 3, 6)) {
-    recorder.finding('error', 'connectors', `Connect ${info.version} cannot alter connector offsets (KIP-875, Kafka 3.6): connectors would start from scratch`);
+    recorder.finding('connect-too-old', 'error', 'connectors', `Connect ${info.version} cannot alter connector offsets (KIP-875, Kafka 3.6): connectors would start from scratch`);
   }
   const available = new Set(plugins.flatMap((plugin) => pluginNames(plugin.class)));
   const groups = new Map(context.snapshot.consumerGroups.map((group) => [group.groupId, group]));
@@ -61,7 +61,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
     const object = `connector ${connector.name}`;
     const pluginClass = connector.config['connector.class'];
     if (typeof pluginClass !== 'string' || !available.has(pluginClass)) {
-      recorder.finding('error', object, `the target's Connect workers have no plugin ${typeof pluginClass === 'string' ? pluginClass : '(connector.class redacted)'}: install it on the plugin path (kafka-drill connect install)`);
+      recorder.finding('connector-plugin-missing', 'error', object, `the target's Connect workers have no plugin ${typeof pluginClass === 'string' ? pluginClass : '(connector.class redacted)'}: install it on the plugin path (kafka-drill connect install)`);
       recorder.counts.failed++;
       continue;
     }
@@ -70,7 +70,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       for (const { key, reason } of resolved.missing) {
         recorder.manualSteps.push({ id: `connector-secret-${connector.name}-${key}`, title: `Supply ${key} of connector ${connector.name} (${reason}) and create the connector`, phase: 'connectors', estimateMinutes: 10 });
       }
-      recorder.finding('warning', object, `not created: ${resolved.missing.map((m) => m.key).join(', ')} ${resolved.missing.length > 1 ? 'are' : 'is'} redacted in the snapshot and the drill names no source (restore.connectorSecrets)`);
+      recorder.finding('connector-secret-missing', 'warning', object, `not created: ${resolved.missing.map((m) => m.key).join(', ')} ${resolved.missing.length > 1 ? 'are' : 'is'} redacted in the snapshot and the drill names no source (restore.connectorSecrets)`);
       continue;
     }
     try {
@@ -78,14 +78,14 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       recorder.counts[outcome]++;
       const sinkGroup = groups.get(`connect-${connector.name}`);
       if (connector.type === 'sink' && sinkGroup && !sameOffsets(sinkOffsets(sinkGroup), connector.offsets)) {
-        recorder.finding('info', object, `the snapshot's group connect-${connector.name} differs from the connector's offsets; the connector's were applied last`);
+        recorder.finding('connector-group-differs', 'info', object, `the snapshot's group connect-${connector.name} differs from the connector's offsets; the connector's were applied last`);
       }
       const settled = await settle(endpoint, connector, rest);
-      if (settled) recorder.finding('warning', object, settled);
+      if (settled) recorder.finding('connector-not-settled', 'warning', object, settled);
     } catch (error) {
       recorder.counts.failed++;
       const detail = error instanceof ConnectRestError ? `${error.method} ${error.path}: HTTP ${error.status}: ${error.connectMessage}` : (error as Error).message;
-      recorder.finding('error', object, `restoring the connector failed: ${detail}`);
+      recorder.finding('connector-restore-failed', 'error', object, `restoring the connector failed: ${detail}`);
     }
   }
   return recorder.finish();
