@@ -106,6 +106,7 @@ function workerProperties(start: ConnectStart, port: number, pluginPath: string[
       properties[`${prefix}sasl.jaas.config`] = jaas;
     }
   }
+  Object.assign(properties, start.request.workerConfig ?? {});
   return Object.entries(properties).map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`).join('\n') + '\n';
 }
 

@@ -29,6 +29,8 @@ export interface ConnectRequest {
   pluginPaths?: string[];
   /** Max heap per worker JVM, in MiB. */
   heapMb?: number;
+  /** Worker properties on top of kafka-drill's, e.g. offset.flush.interval.ms. */
+  workerConfig?: Record<string, string>;
 }
 
 /** Running Connect workers: ready once every worker's REST API answers GET /connectors. */

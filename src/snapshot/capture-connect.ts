@@ -5,6 +5,7 @@
  */
 import { InfrastructureError } from '../errors.js';
 import { ConnectRestError, describeConnectors, getConnectorOffsets, serverInfo, type ConnectEndpoint, type ConnectorOffsetEntry } from '../kafka/connect.js';
+import { compareText } from './canonical.js';
 import type { Connect, Connector, ConnectorConfigValue, ConsumerGroup, SnapshotContent } from './schema.js';
 
 const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'secret', 'token', 'credential', 'credentials', 'jaas', 'passphrase']);
@@ -66,7 +67,7 @@ export async function captureConnect(endpoint: ConnectEndpoint, kafka: Pick<Snap
   const groups = new Map(kafka.consumerGroups.map((group) => [group.groupId, group]));
   const connectors: Connector[] = [];
   let requests = 2;
-  for (const [name, { info: connectorInfo, status }] of described) {
+  for (const [name, { info: connectorInfo, status }] of [...described].sort(([a], [b]) => compareText(a, b))) {
     const type = connectorInfo.type === 'sink' || connectorInfo.type === 'source' ? connectorInfo.type : undefined;
     const group = type === 'sink' ? groups.get(`connect-${name}`) : undefined;
     let offsets: ConnectorOffsetEntry[];

@@ -211,7 +211,7 @@ export const connectorIdempotencyProbeSchema = z.strictObject({
   type: z.literal('connector-idempotency'),
   ...probeCommon,
   connector: name.describe('A connector in the snapshot: a FileStream source, a FileStream sink or a JDBC sink to PostgreSQL.'),
-  newRecords: positiveInt.default(5).describe('Records of new input the probe writes after the restore; each must come out exactly once.'),
+  newRecords: nonNegativeInt.default(5).describe('Records of new input the probe writes after the restore (FileStream connectors); each must come out exactly once.'),
   allowedDuplicates: nonNegativeInt.default(0).describe('Records the connector may deliver (sink) or emit (source) twice before the probe fails.'),
   store: z
     .union(
