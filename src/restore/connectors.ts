@@ -38,7 +38,8 @@ const SETTLE_MS = 60_000;
 export async function restoreConnectors(context: RestoreContext): Promise<PhaseResult> {
   const recorder = new PhaseRecorder('connectors');
   const connectors = context.snapshot.connect?.connectors ?? [];
-  if (connectors.length === 0) return recorder.finish();
+  // Nothing to restore is not a pass of anything: the phase shows as skipped.
+  if (connectors.length === 0) return { ...recorder.finish(), status: 'skipped' };
   const endpoint = context.options.connect;
   if (!endpoint) {
     recorder.finding('connect-unavailable', 'error', 'connectors', `the snapshot has ${connectors.length} connector(s) but the target runs no Kafka Connect worker (target.connect)`);
