@@ -1,6 +1,6 @@
 import type { KafkaConnection } from '../kafka/connection.js';
 import { captureSnapshot } from '../snapshot/capture.js';
-import { diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
+import { compareSnapshots, diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import type { PhaseResult } from './phase.js';
 
@@ -8,6 +8,8 @@ export interface VerifyOutcome {
   /** The restored cluster as verify captured it. */
   capture: SnapshotContent;
   differences: Difference[];
+  /** Objects compared that came back identical (exact, from the diff). */
+  matched: number;
   summary: DiffSummary;
   durationMs: number;
 }
@@ -55,7 +57,7 @@ export async function verifyRestore(
   const started = performance.now();
   const after = await captureLike(connection, snapshot, options.toolVersion);
   const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? [])];
-  const differences = diffSnapshots(snapshot, after, { expected, compareData: options.compareData });
+  const { differences, matched } = compareSnapshots(snapshot, after, { expected, compareData: options.compareData });
   if (options.baseline) {
     const before = diffSnapshots(snapshot, options.baseline, { compareData: options.compareData });
     for (const difference of differences) {
@@ -66,5 +68,5 @@ export async function verifyRestore(
       if (alreadyThere) Object.assign(difference, { classification: 'expected', reason: 'the fresh target had it before the restore' });
     }
   }
-  return { capture: after, differences, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
+  return { capture: after, differences, matched, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
 }
