@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors.js';
 import { runDiff } from './diff.js';
 import { envCommand } from './env.js';
+import { imageCommand } from './image.js';
 import { runCommand } from './run.js';
 import { kafkaCommand } from './kafka.js';
 import { runReport } from './report.js';
@@ -26,6 +27,7 @@ const commands: Record<string, Command> = {
   schema: { summary: "print the drill spec's JSON Schema (for editor completion)", run: schemaCommand },
   kafka: { summary: 'install Apache Kafka distributions into the cache (kafka install <version>)', run: kafkaCommand },
   env: { summary: 'start an isolated Kafka environment for writing drills (env up)', run: envCommand },
+  image: { summary: 'build the docker provider\'s Kafka image without a registry (image build)', run: imageCommand },
 };
 
 
