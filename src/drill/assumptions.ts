@@ -120,34 +120,35 @@ export function evaluateImplicit(phases: PhaseResult[]): Assumption[] {
     'topic-configs-accepted',
     'every topic and topic config was accepted by the target Kafka version',
     topics !== undefined,
-    (topics ?? []).filter((f) => f.severity === 'error').map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
+    (topics ?? []).filter((f) => f.code === 'topic-refused' || f.code === 'topic-config-refused' || f.code === 'topic-config-alter-refused' || f.code === 'partitions-add-failed')
+      .map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
   );
   add(
     'replication-preserved',
     'every topic keeps its replication factor',
     topics !== undefined,
-    (topics ?? []).filter((f) => /replication factor/.test(f.message)).map((f) => f.object),
+    (topics ?? []).filter((f) => f.code === 'replication-clamped' || f.code === 'replication-differs').map((f) => f.object),
   );
   const clusterConfigs = findings('cluster-configs');
   add(
     'broker-configs-accepted',
     'every dynamic broker config was accepted by the target',
     clusterConfigs !== undefined,
-    (clusterConfigs ?? []).filter((f) => f.severity !== 'info' && !f.message.includes('sensitive')).map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
+    (clusterConfigs ?? []).filter((f) => f.code === 'broker-config-refused' || f.code === 'broker-absent').map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
   );
   const security = findings('security');
   add(
     'acls-accepted',
     'every ACL, SCRAM credential and quota was accepted by the target',
     security !== undefined,
-    (security ?? []).filter((f) => f.severity === 'error').map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
+    (security ?? []).filter((f) => f.code === 'acl-refused' || f.code === 'scram-refused' || f.code === 'quota-refused').map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
   );
   const offsets = findings('offsets');
   add(
     'offsets-within-log',
     'every committed group offset lies within the restored log',
     offsets !== undefined,
-    (offsets ?? []).filter((f) => /beyond the restored log end|before the restored log start|does not exist/.test(f.message)).map((f) => `${f.object}: ${f.message}`),
+    (offsets ?? []).filter((f) => f.code === 'offset-beyond-log-end' || f.code === 'offset-before-log-start' || f.code === 'offset-topic-missing').map((f) => `${f.object}: ${f.message}`),
   );
   return implicit;
 }

@@ -26,7 +26,43 @@ export const phaseNames = [
 ] as const;
 export const PhaseName = z.enum(phaseNames);
 
+/**
+ * What a finding is, as a type: verify, assumptions and verdicts select findings by code, never
+ * by the wording of their message. Keep sorted.
+ */
+export const findingCodes = [
+  'acl-refused',
+  'broker-absent',
+  'broker-config-refused',
+  'config-sensitive',
+  'connectors-not-restored',
+  'credential-generated',
+  'data-log-end-not-reached',
+  'data-not-restored',
+  'data-produce-failed',
+  'environment-start-failed',
+  'log-start-not-restored',
+  'log-start-refused',
+  'offset-before-log-start',
+  'offset-beyond-log-end',
+  'offset-commit-failed',
+  'offset-topic-missing',
+  'partitions-add-failed',
+  'partitions-cannot-shrink',
+  'phase-crashed',
+  'quota-refused',
+  'replication-clamped',
+  'replication-differs',
+  'scram-refused',
+  'synthetic-limit-exceeded',
+  'topic-config-alter-refused',
+  'topic-config-refused',
+  'topic-refused',
+] as const;
+export const FindingCode = z.enum(findingCodes);
+
 export const Finding = z.strictObject({
+  code: FindingCode,
   severity: z.enum(['error', 'warning', 'info']),
   /** What the finding is about, e.g. "topic orders" or "acl User:app READ topic orders". */
   object: text,
@@ -51,7 +87,13 @@ export const Phase = z.strictObject({
   findings: z.array(Finding),
 });
 
+/** The typed outcome of one check; a skip is never a pass. */
+export const checkOutcomes = ['passed', 'failed', 'skipped'] as const;
+export const CheckOutcome = z.enum(checkOutcomes);
+
+/** One check a probe made. `detail` says how it was checked, and why when it failed or was skipped. */
 export const ProbeEvidence = z.strictObject({
+  outcome: CheckOutcome,
   principal: text.optional(),
   operation: text.optional(),
   resource: text.optional(),
@@ -76,7 +118,8 @@ export const Assumption = z.strictObject({
   id: text,
   description: text,
   source: z.enum(['declared', 'implicit']),
-  status: z.enum(['held', 'failed']),
+  /** `skipped`: the drill could not check it (e.g. the phase it rests on did not run); never counted as held. */
+  status: z.enum(['held', 'failed', 'skipped']),
   expected: z.string(),
   observed: z.string(),
 });
@@ -196,7 +239,9 @@ export const Result = z.strictObject({
 
 export type Verdict = z.infer<typeof Verdict>;
 export type PhaseName = z.infer<typeof PhaseName>;
+export type FindingCode = z.infer<typeof FindingCode>;
 export type Finding = z.infer<typeof Finding>;
+export type CheckOutcome = z.infer<typeof CheckOutcome>;
 export type PhaseCounts = z.infer<typeof PhaseCounts>;
 export type Phase = z.infer<typeof Phase>;
 export type ProbeEvidence = z.infer<typeof ProbeEvidence>;

@@ -154,7 +154,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         return { status: 'passed', findings: [] };
       } catch (error) {
         const details = (error as { details?: string }).details;
-        return { status: 'failed', findings: [{ severity: 'error', object: 'environment', message: `${(error as Error).message}${details ? `\n${details.slice(-2000)}` : ''}` }] };
+        return { status: 'failed', findings: [{ code: 'environment-start-failed', severity: 'error', object: 'environment', message: `${(error as Error).message}${details ? `\n${details.slice(-2000)}` : ''}` }] };
       }
     });
     push(environmentPhase);
@@ -178,11 +178,12 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     const connectorsRequested = spec.restore.phases.includes('connectors') && (snapshot.connect?.connectors.length ?? 0) > 0;
     push({
       name: 'connectors',
-      status: 'skipped',
+      // A snapshot's connectors that were not restored fail the drill: "recovery proven" would claim them.
+      status: connectorsRequested ? 'failed' : 'skipped',
       startedAt: new Date().toISOString(),
       durationMs: 0,
       findings: connectorsRequested
-        ? [{ severity: 'warning', object: 'connectors', message: `${snapshot.connect!.connectors.length} connector(s) in the snapshot: this kafka-drill does not restore Kafka Connect yet` }]
+        ? [{ code: 'connectors-not-restored', severity: 'error', object: 'connectors', message: `${snapshot.connect!.connectors.length} connector(s) in the snapshot: this kafka-drill does not restore Kafka Connect yet` }]
         : [],
     });
     restoreEnded = performance.now();

@@ -71,7 +71,7 @@ export class AuthorizationProbe implements Probe {
       await context.committedOffsetsRead;
       evidence.push(...(await mapWithLimit(deferred, CHECK_CONCURRENCY, (check) => runCheck(check, context, marker))));
     }
-    return verdictOf(evidence, (item) => item.detail?.startsWith('FAIL') ?? false);
+    return verdictOf(evidence);
   }
 }
 
@@ -264,12 +264,13 @@ async function runCheck(check: AuthorizationCheck, context: ProbeContext, marker
     resource: describeResource(check.kind, check.name),
     expected: check.expected,
     observed: '',
+    outcome: 'skipped',
   };
   const action = clientActionFor(check.kind, check.operation);
   const user = userName(check.principal);
   const password = context.credentials.get(user) ?? context.credentials.get(check.principal);
-  if (password === undefined) return { ...evidence, observed: 'skipped: no credential', detail: `skipped: the drill has no password for ${user}; because ${check.because}` };
-  if (check.skipped || !action) return { ...evidence, observed: `skipped: ${check.skipped ?? 'no client action'}`, detail: `skipped; because ${check.because}` };
+  if (password === undefined) return { ...evidence, outcome: 'skipped', observed: 'not checked: no credential', detail: `the drill has no password for ${user}; because ${check.because}` };
+  if (check.skipped || !action) return { ...evidence, outcome: 'skipped', observed: 'not checked', detail: `${check.skipped ?? 'no client action'}; because ${check.because}` };
 
   const clients = clientsFor(context, user, password);
   let result: ActionResult;
@@ -289,21 +290,21 @@ function judge(evidence: ProbeEvidence, check: AuthorizationCheck, action: Clien
   const how = `${action.description}${check.companion ? ` (${check.kind === 'topic' ? 'group' : 'with'} ${check.companion})` : ''}; because ${check.because}`;
   if (result.allowed) {
     const ok = check.expected === 'allow';
-    return { ...evidence, observed: 'allowed', detail: `${ok ? 'ok' : `FAIL: expected ${action.deniedError}, the call went through`}: ${how}${result.detail ? `; ${result.detail}` : ''}` };
+    return { ...evidence, outcome: ok ? 'passed' : 'failed', observed: 'allowed', detail: `${ok ? '' : `expected ${action.deniedError}, the call went through: `}${how}${result.detail ? `; ${result.detail}` : ''}` };
   }
   const kafkaError = 'error' in result ? failureName(result.error) : result.kafkaError;
   const message = 'error' in result ? errorMessage(result.error) : result.message;
   if (kafkaError !== undefined && action.allowedErrors?.includes(kafkaError)) {
     const ok = check.expected === 'allow';
-    return { ...evidence, observed: `allowed (${kafkaError} after the authorization check)`, kafkaError, detail: `${ok ? 'ok' : `FAIL: expected ${action.deniedError}`}: ${how}` };
+    return { ...evidence, outcome: ok ? 'passed' : 'failed', observed: `allowed (${kafkaError} after the authorization check)`, kafkaError, detail: `${ok ? '' : `expected ${action.deniedError}: `}${how}` };
   }
   if (kafkaError === action.deniedError) {
     const ok = check.expected === 'deny';
-    return { ...evidence, observed: `denied (${kafkaError})`, kafkaError, detail: `${ok ? 'ok' : 'FAIL: expected the call to go through'}: ${how}` };
+    return { ...evidence, outcome: ok ? 'passed' : 'failed', observed: `denied (${kafkaError})`, kafkaError, detail: `${ok ? '' : 'expected the call to go through: '}${how}` };
   }
   const observed = kafkaError ? `error (${kafkaError}): ${message}` : `error: ${message}`;
-  const detail = `FAIL: expected ${check.expected === 'allow' ? 'the call to go through' : action.deniedError}: ${how}`;
-  return { ...evidence, observed, ...(kafkaError ? { kafkaError } : {}), detail };
+  const detail = `expected ${check.expected === 'allow' ? 'the call to go through' : action.deniedError}: ${how}`;
+  return { ...evidence, outcome: 'failed', observed, ...(kafkaError ? { kafkaError } : {}), detail };
 }
 
 /** The admin super user must be allowed; an unknown user and a wrong password must not authenticate. */
@@ -316,12 +317,12 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
     await superUser.connect();
     await superUser.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
     if (topic) await superUser.fetchTopicMetadata({ topics: [topic] });
-    evidence.push({ principal: `User:${admin?.username ?? 'ANONYMOUS'}`, operation: 'DESCRIBE', resource: topic ? `cluster, topic ${topic}` : 'cluster', expected: 'allow', observed: 'allowed',
-      detail: 'ok: positive control: the super user describes ACLs and topic metadata' });
+    evidence.push({ outcome: 'passed', principal: `User:${admin?.username ?? 'ANONYMOUS'}`, operation: 'DESCRIBE', resource: topic ? `cluster, topic ${topic}` : 'cluster', expected: 'allow', observed: 'allowed',
+      detail: 'positive control: the super user describes ACLs and topic metadata' });
   } catch (error) {
     const kafkaError = failureName(error);
-    evidence.push({ principal: `User:${admin?.username ?? 'ANONYMOUS'}`, operation: 'DESCRIBE', resource: 'cluster', expected: 'allow', observed: `error: ${errorMessage(error)}`,
-      ...(kafkaError ? { kafkaError } : {}), detail: 'FAIL: positive control: the super user could not describe ACLs, so no check below can be trusted' });
+    evidence.push({ outcome: 'failed', principal: `User:${admin?.username ?? 'ANONYMOUS'}`, operation: 'DESCRIBE', resource: 'cluster', expected: 'allow', observed: `error: ${errorMessage(error)}`,
+      ...(kafkaError ? { kafkaError } : {}), detail: 'positive control: the super user could not describe ACLs, so no check below can be trusted' });
   } finally {
     await superUser.disconnect().catch(() => {});
   }
@@ -339,12 +340,12 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
     try {
       await admins.connect();
       await admins.describeCluster();
-      evidence.push({ ...base, observed: 'authenticated', detail: `FAIL: negative control: ${impostor.what} authenticated` });
+      evidence.push({ ...base, outcome: 'failed', observed: 'authenticated', detail: `negative control: ${impostor.what} authenticated` });
     } catch (error) {
       const kafkaError = failureName(error);
       const ok = kafkaError === 'SASL_AUTHENTICATION_FAILED';
-      evidence.push({ ...base, observed: ok ? 'denied (SASL_AUTHENTICATION_FAILED)' : `error: ${errorMessage(error)}`, ...(kafkaError ? { kafkaError } : {}),
-        detail: `${ok ? 'ok' : 'FAIL: expected SASL_AUTHENTICATION_FAILED'}: negative control: ${impostor.what}` });
+      evidence.push({ ...base, outcome: ok ? 'passed' : 'failed', observed: ok ? 'denied (SASL_AUTHENTICATION_FAILED)' : `error: ${errorMessage(error)}`, ...(kafkaError ? { kafkaError } : {}),
+        detail: `${ok ? '' : 'expected SASL_AUTHENTICATION_FAILED: '}negative control: ${impostor.what}` });
     } finally {
       await admins.disconnect().catch(() => {});
     }

@@ -12,7 +12,7 @@ import { errorMessage, type Probe, type ProbeContext, type ProbeEvidence, type P
  */
 export interface CustomProbeAnswer {
   status: 'passed' | 'failed';
-  evidence?: ProbeEvidence[];
+  evidence?: (Omit<ProbeEvidence, 'outcome'> & { outcome?: ProbeEvidence['outcome'] })[];
   message?: string;
 }
 
@@ -33,11 +33,12 @@ export class CustomProbe implements Probe {
     const probe = await loadProbeFunction(file);
     const answer = (await probe(context)) as unknown;
     if (!isAnswer(answer)) {
-      return { status: 'error', evidence: [{ resource: this.modulePath, expected: '{ status: "passed" | "failed", evidence?, message? }', observed: `returned ${JSON.stringify(answer)?.slice(0, 200)}` }] };
+      return { status: 'error', evidence: [{ outcome: 'failed', resource: this.modulePath, expected: '{ status: "passed" | "failed", evidence?, message? }', observed: `returned ${JSON.stringify(answer)?.slice(0, 200)}` }] };
     }
-    const evidence = [...(answer.evidence ?? [])];
+    // An item without its own outcome stands for the probe's answer as a whole.
+    const evidence: ProbeEvidence[] = (answer.evidence ?? []).map((item) => ({ ...item, outcome: item.outcome ?? answer.status }));
     if (answer.message !== undefined || evidence.length === 0) {
-      evidence.push({ resource: this.modulePath, expected: 'passed', observed: answer.status, ...(answer.message ? { detail: answer.message } : {}) });
+      evidence.push({ outcome: answer.status, resource: this.modulePath, expected: 'passed', observed: answer.status, ...(answer.message ? { detail: answer.message } : {}) });
     }
     return { status: answer.status, evidence };
   }

@@ -4,7 +4,7 @@ import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
 import type { OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
-import { type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * The offsets probe: do consumers resume where the snapshot says? For each selected group, a
@@ -38,28 +38,24 @@ export class OffsetsProbe implements Probe {
     const admin = kafka.admin();
     await admin.connect();
     const evidence: ProbeEvidence[] = [];
-    let failed = false;
     try {
       // Groups one after the other: each consumer session is short, and they share the admin connection.
       for (const group of groups) {
         if (typeof group === 'string') {
-          evidence.push({ resource: `group ${group}`, expected: 'a group in the snapshot', observed: 'not in the snapshot', detail: 'FAIL: the spec names a group the snapshot does not have' });
-          failed = true;
+          evidence.push({ outcome: 'failed', resource: `group ${group}`, expected: 'a group in the snapshot', observed: 'not in the snapshot', detail: 'the spec names a group the snapshot does not have' });
           continue;
         }
-        const groupEvidence = await this.checkGroup(group, admin, context);
-        failed ||= groupEvidence.some((item) => item.detail?.startsWith('FAIL'));
-        evidence.push(...groupEvidence);
+        evidence.push(...(await this.checkGroup(group, admin, context)));
       }
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    return { status: failed ? 'failed' : 'passed', evidence };
+    return verdictOf(evidence);
   }
 
   private async checkGroup(group: ConsumerGroup, admin: Admin, context: ProbeContext): Promise<ProbeEvidence[]> {
     const topics = [...new Set(group.offsets.map((committed) => committed.topic))];
-    if (topics.length === 0) return [{ resource: `group ${group.groupId}`, expected: 'committed offsets', observed: 'none in the snapshot', detail: 'ok: nothing to resume' }];
+    if (topics.length === 0) return [{ outcome: 'skipped', resource: `group ${group.groupId}`, expected: 'committed offsets', observed: 'none in the snapshot', detail: 'nothing to resume' }];
     const restored = new Map<string, number>();
     for (const entry of await admin.fetchOffsets({ groupId: group.groupId, topics })) {
       for (const partition of entry.partitions) restored.set(`${entry.topic}:${partition.partition}`, Number(partition.offset));
@@ -77,19 +73,19 @@ export class OffsetsProbe implements Probe {
       const restoredOffset = restored.get(key) ?? -1;
       const log = logs.get(key);
       if (!log) {
-        evidence.set(key, { ...base, observed: 'partition missing', detail: `FAIL: ${key} does not exist on the restored cluster` });
+        evidence.set(key, { ...base, outcome: 'failed', observed: 'partition missing', detail: `${key} does not exist on the restored cluster` });
       } else if (restoredOffset < 0) {
-        evidence.set(key, { ...base, observed: 'no committed offset', detail: `FAIL: the restored group has no committed offset for ${key}: a consumer would reset to earliest (${log.start})` });
+        evidence.set(key, { ...base, outcome: 'failed', observed: 'no committed offset', detail: `the restored group has no committed offset for ${key}: a consumer would reset to earliest (${log.start})` });
       } else if (restoredOffset > log.end) {
-        evidence.set(key, { ...base, observed: `reset to ${log.start}`,
-          detail: `FAIL: committed offset ${restoredOffset} is beyond log end ${log.end}: the consumer reset to earliest (${log.start})` });
+        evidence.set(key, { ...base, outcome: 'failed', observed: `reset to ${log.start}`,
+          detail: `committed offset ${restoredOffset} is beyond log end ${log.end}: the consumer reset to earliest (${log.start})` });
       } else if (restoredOffset === log.end) {
         const ok = this.within(committed.offset, restoredOffset);
-        evidence.set(key, { ...base, observed: `resumes at ${restoredOffset}`,
-          detail: `${ok ? 'ok' : 'FAIL: outside tolerance'}: caught up, nothing to fetch (committed ${restoredOffset} = log end)` });
+        evidence.set(key, { ...base, outcome: ok ? 'passed' : 'failed', observed: `resumes at ${restoredOffset}`,
+          detail: `${ok ? '' : 'outside tolerance: '}caught up, nothing to fetch (committed ${restoredOffset} = log end)` });
       } else {
         if (restoredOffset < log.start) {
-          evidence.set(key, { ...base, observed: '', detail: `committed offset ${restoredOffset} is before log start ${log.start}: the consumer reset to earliest` });
+          evidence.set(key, { ...base, outcome: 'failed', observed: '', detail: `committed offset ${restoredOffset} is before log start ${log.start}: the consumer reset to earliest` });
         }
         toFetch.set(key, committed);
       }
@@ -118,7 +114,7 @@ export class OffsetsProbe implements Probe {
         const first = firstRecords.get(key);
         if (!first) {
           const why = end.kind === 'failed' ? `the consumer failed: ${end.message}` : `no record within ${Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs)}ms`;
-          evidence.set(key, { ...base, observed: 'no record fetched', ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}), detail: `FAIL: ${why}` });
+          evidence.set(key, { ...base, outcome: 'failed', observed: 'no record fetched', ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}), detail: why });
           continue;
         }
         const problems: string[] = [];
@@ -130,8 +126,8 @@ export class OffsetsProbe implements Probe {
           else problems.push(`the record at ${first.offset} differs from the snapshot's (sha256 ${first.sha256.slice(0, 12)}… vs ${committed.fingerprint.sha256.slice(0, 12)}…)`);
         }
         const note = prior ? `${prior}; ` : '';
-        evidence.set(key, { ...base, observed: `first record at ${first.offset}`,
-          detail: problems.length > 0 ? `FAIL: ${note}${problems.join('; ')}` : `ok: ${note}resumed at ${first.offset}${content}` });
+        evidence.set(key, { ...base, outcome: problems.length > 0 ? 'failed' : 'passed', observed: `first record at ${first.offset}`,
+          detail: problems.length > 0 ? `${note}${problems.join('; ')}` : `${note}resumed at ${first.offset}${content}` });
       }
     }
     return group.offsets.map((committed) => evidence.get(`${committed.topic}:${committed.partition}`)!);

@@ -1,6 +1,7 @@
 import type { SecurityMode } from '../environment/types.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
+import type { Probe as ResultProbe, ProbeEvidence } from '../drill/result.js';
 
 /**
  * One interface for every probe kind (like testcontainers' wait strategies): a probe is a
@@ -8,29 +9,12 @@ import type { Snapshot } from '../snapshot/schema.js';
  * its status and evidence. The runner adds id, type, name and timing, and turns exceptions
  * into `error` outcomes, so a probe never has to catch its own crashes.
  *
- * ProbeOutcome and ProbeEvidence have exactly the shape of the result model's probe entries
- * (src/drill/result.ts), so the drill copies outcomes into result.json as they are.
+ * ProbeOutcome and ProbeEvidence are the result model's probe entries (src/drill/result.ts),
+ * so the drill copies outcomes into result.json as they are.
  */
-export type ProbeStatus = 'passed' | 'failed' | 'error';
-
-export interface ProbeEvidence {
-  principal?: string;
-  operation?: string;
-  resource?: string;
-  expected: string;
-  observed: string;
-  kafkaError?: string;
-  detail?: string;
-}
-
-export interface ProbeOutcome {
-  id: string;
-  type: string;
-  name: string;
-  status: ProbeStatus;
-  durationMs: number;
-  evidence: ProbeEvidence[];
-}
+export type ProbeStatus = ResultProbe['status'];
+export type { ProbeEvidence };
+export type ProbeOutcome = ResultProbe;
 
 /** What a probe's check returns; the runner turns it into a ProbeOutcome. */
 export interface ProbeVerdict {
@@ -150,16 +134,16 @@ export async function runProbe(probe: Probe, context: ProbeContext): Promise<Pro
 }
 
 export function errorVerdict(message: string, evidence: ProbeEvidence[] = []): ProbeVerdict {
-  return { status: 'error', evidence: [...evidence, { expected: 'the probe runs', observed: `error: ${message}` }] };
+  return { status: 'error', evidence: [...evidence, { outcome: 'failed', expected: 'the probe runs', observed: `error: ${message}` }] };
 }
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** failed if any check failed, else passed. */
-export function verdictOf(evidence: ProbeEvidence[], failed: (item: ProbeEvidence) => boolean): ProbeVerdict {
-  return { status: evidence.some(failed) ? 'failed' : 'passed', evidence };
+/** failed if any check failed, else passed; skipped checks neither fail nor pass a probe here. */
+export function verdictOf(evidence: ProbeEvidence[]): ProbeVerdict {
+  return { status: evidence.some((item) => item.outcome === 'failed') ? 'failed' : 'passed', evidence };
 }
 
 /** "User:alice" → "alice". */

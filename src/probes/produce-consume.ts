@@ -3,7 +3,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { ProduceConsumeProbe as ProduceConsumeProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
-import { errorMessage, mapWithLimit, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { errorMessage, mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * The produce-consume probe: for each topic, the admin super user produces N records carrying
@@ -28,7 +28,7 @@ export class ProduceConsumeProbe implements Probe {
     await admin.connect();
     try {
       const evidence = await mapWithLimit(this.spec.topics, 2, (topic) => this.checkTopic(topic, kafka, admin, context));
-      return { status: evidence.some((item) => item.detail?.startsWith('FAIL')) ? 'failed' : 'passed', evidence };
+      return verdictOf(evidence);
     } finally {
       await admin.disconnect().catch(() => {});
     }
@@ -68,12 +68,12 @@ export class ProduceConsumeProbe implements Probe {
       });
       const wrong = [...received].filter(([key, value]) => key !== value).length;
       const timing = `produced in ${producedMs}ms, consumed in ${Math.round(performance.now() - started) - producedMs}ms`;
-      if (received.size === count && wrong === 0) return { ...base, observed: `${count} records back`, detail: `ok: ${count} records over ${partitions.length} partitions; ${timing}` };
+      if (received.size === count && wrong === 0) return { ...base, outcome: 'passed', observed: `${count} records back`, detail: `${count} records over ${partitions.length} partitions; ${timing}` };
       const why = end.kind === 'failed' ? `; the consumer failed: ${end.message}` : end.kind === 'timeout' ? '; timed out' : '';
-      return { ...base, observed: `${received.size} records back${wrong ? `, ${wrong} with other content` : ''}`, ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}),
-        detail: `FAIL: expected ${count} records with marker ${marker}${why}; ${timing}` };
+      return { ...base, outcome: 'failed', observed: `${received.size} records back${wrong ? `, ${wrong} with other content` : ''}`, ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}),
+        detail: `expected ${count} records with marker ${marker}${why}; ${timing}` };
     } catch (error) {
-      return { ...base, observed: `error: ${errorMessage(error)}`, detail: `FAIL: ${errorMessage(error)}` };
+      return { ...base, outcome: 'failed', observed: `error: ${errorMessage(error)}`, detail: errorMessage(error) };
     } finally {
       await admin.deleteGroups([groupId]).catch(() => {});
     }

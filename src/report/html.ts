@@ -126,7 +126,7 @@ function runView(run: Run, index: number) {
           subject: [item.principal, item.operation, item.resource].filter(Boolean).join(' · '),
           expected: item.expected,
           observed: item.observed,
-          matches: item.expected === item.observed,
+          outcome: item.outcome,
           kafkaError: item.kafkaError ?? '',
           detail: item.detail ?? '',
         })),

@@ -86,7 +86,7 @@ function runCases(base: string, run: Run): TestCase[] {
       const detail = item.detail ? ` — ${item.detail}` : '';
       return `${who ? `${who}: ` : ''}expected ${item.expected}, observed ${item.observed}${error}${detail}`;
     });
-    const firstMismatch = probe.evidence.find((item) => item.expected !== item.observed) ?? probe.evidence[0];
+    const firstMismatch = probe.evidence.find((item) => item.outcome === 'failed') ?? probe.evidence[0];
     const message = firstMismatch
       ? `expected ${firstMismatch.expected}, observed ${firstMismatch.observed}`
       : `probe ${probe.status}`;

@@ -42,7 +42,7 @@ function rtoCell(run: Run): string {
 function failures(run: Run): string[] {
   const lines: string[] = [];
   for (const probe of run.probes.filter((probe) => probe.status !== 'passed')) {
-    const evidence = probe.evidence.find((item) => item.expected !== item.observed) ?? probe.evidence[0];
+    const evidence = probe.evidence.find((item) => item.outcome === 'failed') ?? probe.evidence[0];
     const detail = evidence ? `: expected ${evidence.expected}, observed ${evidence.observed}` : '';
     lines.push(`probe ${probe.status === 'error' ? 'could not run' : 'failed'}: ${markdownText(probe.name + detail)}`);
   }

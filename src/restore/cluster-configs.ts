@@ -19,7 +19,7 @@ export async function restoreClusterConfigs(context: RestoreContext): Promise<Ph
   for (const [brokerId, configs] of Object.entries(snapshot.clusterConfigs.perBroker)) {
     if (brokerIds.includes(Number(brokerId))) wanted.set(brokerId, configs);
     else if (Object.keys(configs).length > 0) {
-      recorder.finding('warning', `broker ${brokerId}`, `the target has no broker ${brokerId} (brokers ${brokerIds.join(', ')}); its ${Object.keys(configs).length} dynamic config(s) were not applied`);
+      recorder.finding('broker-absent', 'warning', `broker ${brokerId}`, `the target has no broker ${brokerId} (brokers ${brokerIds.join(', ')}); its ${Object.keys(configs).length} dynamic config(s) were not applied`);
       recorder.counts.failed++;
     }
   }
@@ -27,7 +27,7 @@ export async function restoreClusterConfigs(context: RestoreContext): Promise<Ph
     for (const [name, entry] of Object.entries(configs)) {
       if (!entry.redacted) continue;
       const object = resource === CLUSTER_DEFAULT ? `cluster config ${name}` : `broker ${resource} config ${name}`;
-      recorder.finding('warning', object, 'the value is sensitive and was not captured; set it by hand');
+      recorder.finding('config-sensitive', 'warning', object, 'the value is sensitive and was not captured; set it by hand');
       recorder.manualSteps.push({ id: `broker-config-${resource || 'default'}-${name}`, title: `Set sensitive ${object}`, phase: 'cluster-configs', estimateMinutes: 5 });
     }
   }
@@ -66,7 +66,7 @@ export async function restoreClusterConfigs(context: RestoreContext): Promise<Ph
       const result = response.responses[0];
       if (result && result.errorCode !== 0) {
         recorder.counts.failed++;
-        recorder.finding('error', object, `the target refused ${operations.map((o) => o.name).join(', ')}: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+        recorder.finding('broker-config-refused', 'error', object, `the target refused ${operations.map((o) => o.name).join(', ')}: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
       } else {
         recorder.counts.updated++;
       }

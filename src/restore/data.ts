@@ -28,7 +28,7 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
   const partitions = snapshot.topics.flatMap((topic) => topic.partitionOffsets.map((p) => ({ topic: topic.name, ...p })));
   if ((options.data ?? 'none') === 'none') {
     const withData = partitions.filter((p) => p.logEndOffset > 0).length;
-    if (withData > 0) recorder.finding('info', 'data', `data mode none: ${withData} partition(s) that held records in the snapshot stay empty`);
+    if (withData > 0) recorder.finding('data-not-restored', 'info', 'data', `data mode none: ${withData} partition(s) that held records in the snapshot stay empty`);
     recorder.counts.unchanged = snapshot.topics.length;
     return recorder.finish();
   }
@@ -44,7 +44,7 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
   const max = options.maxSyntheticRecords ?? DEFAULT_MAX_RECORDS;
   const touched = new Set<string>();
   if (total > max) {
-    recorder.finding('error', 'data', `synthetic data needs ${total} records, more than the limit of ${max}; raise maxSyntheticRecords or use data: none`);
+    recorder.finding('synthetic-limit-exceeded', 'error', 'data', `synthetic data needs ${total} records, more than the limit of ${max}; raise maxSyntheticRecords or use data: none`);
     recorder.counts.failed = toProduce.length;
   } else if (total > 0) {
     // kafkajs, not the admin library's Producer: against a 3-broker cluster the latter resolved
@@ -69,7 +69,7 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
       }
       await flush();
     } catch (error) {
-      recorder.finding('error', 'data', `producing synthetic records failed: ${(error as Error).message}`, kafkaErrorName(error));
+      recorder.finding('data-produce-failed', 'error', 'data', `producing synthetic records failed: ${(error as Error).message}`, kafkaErrorName(error));
     } finally {
       await producer.disconnect().catch(() => {});
     }
@@ -115,8 +115,8 @@ async function trimLogStarts(context: RestoreContext, recorder: PhaseRecorder, t
           const object = `topic ${topic.name} partition ${partition.partitionIndex}`;
           const error = errorName(partition.errorCode);
           if (partition.errorCode === 0) trimmed.add(topic.name);
-          else if (error === 'POLICY_VIOLATION') recorder.finding('warning', object, 'log start offset not restored: Kafka refuses DeleteRecords on a compacted topic', error);
-          else recorder.finding('error', object, 'moving the log start offset failed', error);
+          else if (error === 'POLICY_VIOLATION') recorder.finding('log-start-not-restored', 'warning', object, 'log start offset not restored: Kafka refuses DeleteRecords on a compacted topic', error);
+          else recorder.finding('log-start-refused', 'error', object, 'moving the log start offset failed', error);
         }
       }
     }),
@@ -138,7 +138,7 @@ async function awaitLogEnds(context: RestoreContext, recorder: PhaseRecorder, pr
     if (short.length === 0) return;
     if (Date.now() > deadline) {
       for (const p of short.slice(0, 10)) {
-        recorder.finding('error', `topic ${p.topic} partition ${p.partition}`, `end offset ${ends.get(partitionKey(p.topic, p.partition)) ?? 0n} did not reach ${p.logEndOffset} within ${timeoutMs / 1000}s of producing`);
+        recorder.finding('data-log-end-not-reached', 'error', `topic ${p.topic} partition ${p.partition}`, `end offset ${ends.get(partitionKey(p.topic, p.partition)) ?? 0n} did not reach ${p.logEndOffset} within ${timeoutMs / 1000}s of producing`);
       }
       return;
     }

@@ -37,14 +37,14 @@ export async function restoreOffsets(context: RestoreContext): Promise<PhaseResu
     const wanted = group.offsets.filter((o) => {
       const object = `group ${group.groupId} ${o.topic}-${o.partition}`;
       if (!existingTopics.has(o.topic)) {
-        recorder.finding('error', object, `topic ${o.topic} does not exist in the target; the offset cannot be committed`, 'UNKNOWN_TOPIC_OR_PARTITION');
+        recorder.finding('offset-topic-missing', 'error', object, `topic ${o.topic} does not exist in the target; the offset cannot be committed`, 'UNKNOWN_TOPIC_OR_PARTITION');
         missingTopic = true;
         return false;
       }
       const end = Number(ends.get(partitionKey(o.topic, o.partition)) ?? 0n);
       const start = Number(starts.get(partitionKey(o.topic, o.partition)) ?? 0n);
-      if (o.offset > end) recorder.finding('warning', object, `committed offset ${o.offset} is beyond the restored log end ${end}: a consumer will reset (auto.offset.reset)`);
-      else if (o.offset < start) recorder.finding('warning', object, `committed offset ${o.offset} is before the restored log start ${start}: a consumer will reset (auto.offset.reset)`);
+      if (o.offset > end) recorder.finding('offset-beyond-log-end', 'warning', object, `committed offset ${o.offset} is beyond the restored log end ${end}: a consumer will reset (auto.offset.reset)`);
+      else if (o.offset < start) recorder.finding('offset-before-log-start', 'warning', object, `committed offset ${o.offset} is before the restored log start ${start}: a consumer will reset (auto.offset.reset)`);
       const now = committed.get(partitionKey(o.topic, o.partition));
       return now?.offset !== BigInt(o.offset) || (now.metadata ?? '') !== (o.metadata ?? '');
     });
@@ -60,7 +60,7 @@ export async function restoreOffsets(context: RestoreContext): Promise<PhaseResu
     recorder.requests += 1 + commits.size;
     const errors = await commitOffsetsUntilSettled(admin, commits);
     for (const error of errors) {
-      recorder.finding('error', `group ${error.groupId} ${error.topic}-${error.partition}`, 'committing the offset failed', error.error);
+      recorder.finding('offset-commit-failed', 'error', `group ${error.groupId} ${error.topic}-${error.partition}`, 'committing the offset failed', error.error);
     }
     const failedGroups = new Set(errors.map((e) => e.groupId));
     for (const groupId of commits.keys()) {

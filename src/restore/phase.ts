@@ -1,27 +1,14 @@
 import type { Admin } from '@platformatic/kafka';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
+import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
+
+export type { Finding, PhaseCounts };
 
 /** The restore phases, in the order clients experience a cluster. */
 export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets'] as const;
 export type RestorePhaseName = (typeof RESTORE_PHASES)[number];
 
-/** Something the target refused or that needs a person; never a crash, never dropped. */
-export interface Finding {
-  severity: 'error' | 'warning' | 'info';
-  /** e.g. `topic orders`, `acl User:alice ALLOW WRITE TOPIC orders (LITERAL)`. */
-  object: string;
-  message: string;
-  /** Kafka's error name, e.g. INVALID_CONFIG. */
-  kafkaError?: string;
-}
-
-export interface PhaseCounts {
-  created: number;
-  updated: number;
-  unchanged: number;
-  failed: number;
-}
 
 /** A recovery step the restore could not do itself, e.g. supplying a real password. */
 export interface RestoreManualStep {
@@ -79,8 +66,8 @@ export class PhaseRecorder {
 
   constructor(readonly phase: RestorePhaseName) {}
 
-  finding(severity: Finding['severity'], object: string, message: string, kafkaError?: string): void {
-    this.findings.push({ severity, object, message, ...(kafkaError ? { kafkaError } : {}) });
+  finding(code: FindingCode, severity: Finding['severity'], object: string, message: string, kafkaError?: string): void {
+    this.findings.push({ code, severity, object, message, ...(kafkaError ? { kafkaError } : {}) });
   }
 
   /** Counts one request and passes its promise through. */

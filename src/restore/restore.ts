@@ -48,7 +48,7 @@ export async function restoreSnapshot(
           result = await PHASES[name](context);
         } catch (error) {
           const recorder = new PhaseRecorder(name);
-          recorder.finding('error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
+          recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
           result = recorder.finish();
         }
       }

@@ -59,7 +59,7 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
     const missing = user.credentials.filter((c) => !has(user.name, c.mechanism, c.iterations));
     const resolved = await resolvePassword(user.name, credentialSourceFor(context, user.name), context.options.baseDir ?? process.cwd());
     if (resolved.missingReason) {
-      recorder.finding('warning', `scram user ${user.name}`, `restored with a generated password: ${resolved.missingReason}`);
+      recorder.finding('credential-generated', 'warning', `scram user ${user.name}`, `restored with a generated password: ${resolved.missingReason}`);
       recorder.manualSteps.push({ id: `credential-${user.name}`, title: `Supply the real credential for User:${user.name}`, phase: 'security', estimateMinutes: 10 });
     }
     if (missing.length === 0) {
@@ -73,7 +73,7 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
   recorder.requests++;
   const errors = await upsertScramCredentials(admin, upsertions);
   const failedUsers = new Set(errors.map((e) => e.user));
-  for (const error of errors) recorder.finding('error', `scram user ${error.user}`, `the target refused the credential: ${error.message}`.trim(), error.error);
+  for (const error of errors) recorder.finding('scram-refused', 'error', `scram user ${error.user}`, `the target refused the credential: ${error.message}`.trim(), error.error);
   for (const user of new Set(upsertions.map((u) => u.user))) {
     if (failedUsers.has(user)) {
       recorder.counts.failed++;
@@ -108,7 +108,7 @@ async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder) {
     if (result.errorCode === 0) recorder.counts.created++;
     else {
       recorder.counts.failed++;
-      recorder.finding('error', describeAcl(acl), `the authorizer refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+      recorder.finding('acl-refused', 'error', describeAcl(acl), `the authorizer refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
     }
   });
 }
@@ -137,7 +137,7 @@ async function restoreQuotas(context: RestoreContext, recorder: PhaseRecorder) {
     if (result.errorCode === 0) recorder.counts[created ? 'created' : 'updated']++;
     else {
       recorder.counts.failed++;
-      recorder.finding('error', `quota ${quotaEntityLabel(quota.entity)}`, `the target refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+      recorder.finding('quota-refused', 'error', `quota ${quotaEntityLabel(quota.entity)}`, `the target refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
     }
   });
 }

@@ -33,7 +33,7 @@ export async function restoreTopics(context: RestoreContext): Promise<PhaseResul
   for (const topic of snapshot.topics) {
     for (const [name, entry] of Object.entries(topic.configs)) {
       if (entry.redacted) {
-        recorder.finding('warning', `topic ${topic.name} config ${name}`, 'the value is sensitive and was not captured; set it by hand');
+        recorder.finding('config-sensitive', 'warning', `topic ${topic.name} config ${name}`, 'the value is sensitive and was not captured; set it by hand');
         recorder.manualSteps.push({ id: `topic-config-${topic.name}-${name}`, title: `Set sensitive config ${name} on topic ${topic.name}`, phase: 'topics', estimateMinutes: 5 });
       }
     }
@@ -46,10 +46,10 @@ export async function restoreTopics(context: RestoreContext): Promise<PhaseResul
     const current = existing.get(topic.name);
     if (!current) return false;
     if (current.partitions > topic.partitions) {
-      recorder.finding('error', `topic ${topic.name}`, `has ${current.partitions} partitions, the snapshot ${topic.partitions}: Kafka cannot remove partitions`);
+      recorder.finding('partitions-cannot-shrink', 'error', `topic ${topic.name}`, `has ${current.partitions} partitions, the snapshot ${topic.partitions}: Kafka cannot remove partitions`);
     }
     if (current.replicationFactor !== topic.replicationFactor) {
-      recorder.finding('warning', `topic ${topic.name}`, `replication factor is ${current.replicationFactor}, the snapshot's ${topic.replicationFactor}; restore does not reassign replicas`);
+      recorder.finding('replication-differs', 'warning', `topic ${topic.name}`, `replication factor is ${current.replicationFactor}, the snapshot's ${topic.replicationFactor}; restore does not reassign replicas`);
     }
     return current.partitions < topic.partitions;
   });
@@ -60,7 +60,7 @@ export async function restoreTopics(context: RestoreContext): Promise<PhaseResul
     );
     for (const result of response.results) {
       if (result.errorCode === 0) grown.add(result.name);
-      else recorder.finding('error', `topic ${result.name}`, `adding partitions failed: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+      else recorder.finding('partitions-add-failed', 'error', `topic ${result.name}`, `adding partitions failed: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
     }
   }
 
@@ -81,7 +81,7 @@ export async function restoreTopics(context: RestoreContext): Promise<PhaseResul
     const response = await recorder.request(withPerObjectErrors(incrementalAlterConfigsV1.api.async(connection, alterations, false)));
     for (const result of response.responses) {
       if (result.errorCode === 0) altered.add(result.resourceName);
-      else recorder.finding('error', `topic ${result.resourceName}`, `config change refused: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+      else recorder.finding('topic-config-alter-refused', 'error', `topic ${result.resourceName}`, `config change refused: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
     }
   }
 
@@ -138,24 +138,24 @@ async function createTopics(missing: Topic[], context: RestoreContext, recorder:
   const first = await recorder.request(withPerObjectErrors(createTopicsV7.api.async(connection, missing.map((t) => request(t, replicationFor(t), new Set())), TIMEOUT_MS, false)));
 
   const retries: ReturnType<typeof request>[] = [];
-  const retryNotes = new Map<string, string>();
+  const refusedConfigs = new Map<string, Set<string>>();
   for (const result of first.topics) {
     const topic = missing.find((t) => t.name === result.name)!;
     const error = errorName(result.errorCode);
     if (result.errorCode === 0 || error === 'TOPIC_ALREADY_EXISTS') {
       recorder.counts[result.errorCode === 0 ? 'created' : 'unchanged']++;
       if (result.errorCode === 0 && replicationFor(topic) !== topic.replicationFactor) {
-        recorder.finding('warning', `topic ${topic.name}`, `created with replication factor ${replicationFor(topic)} instead of ${topic.replicationFactor}: the target has ${brokerCount} broker${brokerCount > 1 ? 's' : ''}`);
+        recorder.finding('replication-clamped', 'warning', `topic ${topic.name}`, `created with replication factor ${replicationFor(topic)} instead of ${topic.replicationFactor}: the target has ${brokerCount} broker${brokerCount > 1 ? 's' : ''}`);
       }
       continue;
     }
     const message = result.errorMessage ?? '';
-    recorder.finding('error', `topic ${topic.name}`, `the target refused it: ${message}`.trim(), error);
+    recorder.finding('topic-refused', 'error', `topic ${topic.name}`, `the target refused it: ${message}`.trim(), error);
     if (error === 'INVALID_CONFIG') {
       const rejected = new Set(Object.keys(topic.configs).filter((name) => message.includes(name)));
       if (rejected.size > 0) {
         retries.push(request(topic, replicationFor(topic), rejected));
-        retryNotes.set(topic.name, `created without ${[...rejected].join(', ')}, which the target does not accept`);
+        refusedConfigs.set(topic.name, rejected);
         continue;
       }
     }
@@ -166,10 +166,12 @@ async function createTopics(missing: Topic[], context: RestoreContext, recorder:
   for (const result of second.topics) {
     if (result.errorCode === 0) {
       recorder.counts.created++;
-      recorder.finding('warning', `topic ${result.name}`, retryNotes.get(result.name)!);
+      for (const config of refusedConfigs.get(result.name)!) {
+        recorder.finding('topic-config-refused', 'warning', `topic ${result.name} config ${config}`, 'the target does not accept this config: the topic was created without it');
+      }
     } else {
       recorder.counts.failed++;
-      recorder.finding('error', `topic ${result.name}`, `the target refused it again: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+      recorder.finding('topic-refused', 'error', `topic ${result.name}`, `the target refused it again: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
     }
   }
 }

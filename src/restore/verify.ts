@@ -33,11 +33,10 @@ export function captureBaseline(connection: KafkaConnection, snapshot: Snapshot,
 function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
   const declared: DeclaredDifference[] = [];
   for (const finding of phases.flatMap((phase) => phase.findings)) {
-    if (!/^topic \S+$/.test(finding.object)) continue;
-    if (/replication factor/.test(finding.message)) declared.push({ kind: 'replication-factor', object: finding.object, reason: finding.message });
-    const refused = /^created without (.+), which the target does not accept$/.exec(finding.message);
-    for (const config of refused?.[1]?.split(', ') ?? []) {
-      declared.push({ kind: 'topic-config', object: `${finding.object} config ${config}`, reason: `restore finding: the target refused ${config}` });
+    if (finding.code === 'replication-clamped' || finding.code === 'replication-differs') {
+      declared.push({ kind: 'replication-factor', object: finding.object, reason: finding.message });
+    } else if (finding.code === 'topic-config-refused') {
+      declared.push({ kind: 'topic-config', object: finding.object, reason: 'restore finding: the target refused this config' });
     }
   }
   return declared;

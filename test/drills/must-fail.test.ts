@@ -26,7 +26,7 @@ interface MustFail {
   check: (run: Run) => void;
 }
 
-const failingEvidence = (run: Run, probeId: string) => run.probes.find((p) => p.id === probeId)!.evidence.filter((e) => e.detail?.startsWith('FAIL'));
+const failingEvidence = (run: Run, probeId: string) => run.probes.find((p) => p.id === probeId)!.evidence.filter((e) => e.outcome === 'failed');
 
 const cases: MustFail[] = [
   {
@@ -47,8 +47,8 @@ const cases: MustFail[] = [
     failedAssumptions: ['offsets-within-log'],
     check: (run) => {
       expect(failingEvidence(run, 'fulfilment-resumes')).toEqual([
-        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:0', expected: 'resume at 15 (exact)', observed: 'reset to 0', detail: 'FAIL: committed offset 15 is beyond log end 0: the consumer reset to earliest (0)' }),
-        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:1', expected: 'resume at 7 (exact)', observed: 'reset to 0', detail: 'FAIL: committed offset 7 is beyond log end 0: the consumer reset to earliest (0)' }),
+        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:0', expected: 'resume at 15 (exact)', observed: 'reset to 0', outcome: 'failed', detail: 'committed offset 15 is beyond log end 0: the consumer reset to earliest (0)' }),
+        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:1', expected: 'resume at 7 (exact)', observed: 'reset to 0', outcome: 'failed', detail: 'committed offset 7 is beyond log end 0: the consumer reset to earliest (0)' }),
       ]);
       const offsets = run.phases.find((p) => p.name === 'offsets')!;
       expect(offsets.findings.map((f) => [f.severity, f.object])).toEqual([

@@ -15,7 +15,7 @@ async function runDrill(name: string): Promise<{ code: number | null; stdout: st
 }
 
 const failedEvidence = (result: Result) =>
-  result.runs.flatMap((run) => run.probes.flatMap((probe) => probe.evidence.filter((e) => e.detail?.startsWith('FAIL')).map((e) => ({ probe: probe.id, ...e }))));
+  result.runs.flatMap((run) => run.probes.flatMap((probe) => probe.evidence.filter((e) => e.outcome === 'failed').map((e) => ({ probe: probe.id, ...e }))));
 
 // Every drill shipped in drills/ runs as shipped, through the CLI, and passes. Three-broker
 // drills take a minute or two each on two cores, longer while other test files run.

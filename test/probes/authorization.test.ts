@@ -5,7 +5,7 @@ import { runProbes, type ProbeEvidence, type ProbeOutcome } from '../../src/prob
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { acl, acls, contextFor, platformaticAcl, seedCluster, snapshotOf } from './cluster.js';
 
-const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.detail?.startsWith('FAIL'));
+const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.outcome === 'failed');
 const find = (outcome: ProbeOutcome, match: Partial<ProbeEvidence>) =>
   outcome.evidence.filter((item) => Object.entries(match).every(([key, value]) => item[key as keyof ProbeEvidence] === value));
 
@@ -23,7 +23,7 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.us', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' })).toHaveLength(1);
     expect(find(outcome!, { principal: 'User:bob', operation: 'WRITE', resource: 'topic payments', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' })).toHaveLength(1);
     expect(find(outcome!, { operation: 'AUTHENTICATE', kafkaError: 'SASL_AUTHENTICATION_FAILED' })).toHaveLength(2);
-    expect(outcome!.evidence.some((item) => item.principal === 'User:carol' && item.observed === 'skipped: no credential')).toBe(true);
+    expect(outcome!.evidence.some((item) => item.principal === 'User:carol' && item.outcome === 'skipped' && item.observed === 'not checked: no credential')).toBe(true);
   });
 
   it('explicit expectations: a prefixed transactional id is allowed, a group outside the prefix is denied', async () => {

@@ -8,7 +8,7 @@ import { withAdmin } from '../../src/kafka/admin.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { committed, contextFor, recordTimestampBase, seedCluster, setGroupOffsets, snapshotOf } from './cluster.js';
 
-const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.detail?.startsWith('FAIL'));
+const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.outcome === 'failed');
 const offsetsProbe = (tolerance: 'exact' | { replay: number } | { skip: number }, groups: 'all' | string[] = 'all') =>
   new OffsetsProbe('offsets', 'offsets', { groups, tolerance, byContent: false });
 
@@ -52,7 +52,7 @@ describe.each(integrationVersions())('offsets, produce-consume and custom probes
     try {
       const [outcome] = await runProbes([offsetsProbe({ replay: 5000 }, ['billing'])], contextFor(environment, snapshotOf()));
       expect(outcome!.status).toBe('failed');
-      expect(failures(outcome!)[0]?.detail).toBe('FAIL: committed offset 1200 is beyond log end 10: the consumer reset to earliest (0)');
+      expect(failures(outcome!)[0]?.detail).toBe('committed offset 1200 is beyond log end 10: the consumer reset to earliest (0)');
     } finally {
       await setGroupOffsets(environment, 'billing', committed.billing);
     }

@@ -34,12 +34,12 @@ export function hostileResult(): Result {
   run.reason = hostile.rtl;
   const topics = run.phases.find((phase) => phase.name === 'topics')!;
   topics.findings.push(
-    { severity: 'error', object: `topic ${hostile.longTopic}`, message: `${hostile.script} ${hostile.control}`, kafkaError: hostile.attribute },
-    { severity: 'warning', object: `topic ${hostile.rtl}`, message: hostile.markdown },
+    { code: 'topic-refused', severity: 'error', object: `topic ${hostile.longTopic}`, message: `${hostile.script} ${hostile.control}`, kafkaError: hostile.attribute },
+    { code: 'replication-clamped', severity: 'warning', object: `topic ${hostile.rtl}`, message: hostile.markdown },
   );
   const probe = run.probes[1]!;
   probe.name = `probe ${hostile.script}`;
-  probe.evidence.push({ principal: `User:${hostile.attribute}`, operation: 'READ', resource: `TOPIC ${hostile.longTopic}`, expected: hostile.quotes, observed: hostile.control });
+  probe.evidence.push({ outcome: 'failed', principal: `User:${hostile.attribute}`, operation: 'READ', resource: `TOPIC ${hostile.longTopic}`, expected: hostile.quotes, observed: hostile.control });
   run.assumptions[0]!.description = hostile.markdown;
   run.manualSteps[0]!.owner = hostile.rtl;
   run.manualSteps[0]!.title = hostile.script;
