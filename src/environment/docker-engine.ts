@@ -32,7 +32,11 @@ export function dockerClient(): Promise<ContainerRuntimeClient> {
   client ??= (async () => {
     applyTestcontainersDefaults();
     try {
-      return await getContainerRuntimeClient();
+      const found = await getContainerRuntimeClient();
+      // testcontainers falls back to the local socket when DOCKER_HOST does not answer; a drill must not
+      // quietly start its cluster on another engine than the one named.
+      if (process.env.DOCKER_HOST && !usesDockerHost(found, process.env.DOCKER_HOST)) throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST} did not answer`);
+      return found;
     } catch (error) {
       client = undefined;
       const where = process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'the local Docker socket';
@@ -45,4 +49,11 @@ export function dockerClient(): Promise<ContainerRuntimeClient> {
     }
   })();
   return client;
+}
+
+function usesDockerHost(found: ContainerRuntimeClient, dockerHost: string): boolean {
+  const modem = found.container.dockerode.modem as { socketPath?: string; host?: string; port?: number | string };
+  const url = new URL(dockerHost);
+  if (url.protocol === 'unix:' || url.protocol === 'npipe:') return modem.socketPath === url.pathname;
+  return modem.host === url.hostname && (url.port === '' || String(modem.port) === url.port);
 }
