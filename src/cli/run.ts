@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runDrill } from '../drill/runner.js';
 import type { Result } from '../drill/result.js';
-import { checkSupportedVersion, DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
+import { checkSupportedVersion, installKafka, versionForSnapshot } from '../environment/distribution.js';
 import { requireJava } from '../environment/java.js';
 import { externalTarget, guardExternalTarget } from '../environment/external.js';
 import type { ProviderName } from '../environment/start.js';
@@ -41,16 +41,12 @@ const EXIT_BY_VERDICT: Record<Result['verdict'], number> = {
   interrupted: ExitCode.interrupted,
 };
 
-/** Kafka versions the spec names; with none, the snapshot's own when kafka-drill supports it. */
-function versionsFor(declared: string[], snapshot: Snapshot): string[] {
-  if (declared.length) return declared;
-  const own = snapshot.source.kafkaVersion;
-  try {
-    checkSupportedVersion(own);
-    return [own];
-  } catch {
-    return [DEFAULT_KAFKA_VERSION];
-  }
+/** Kafka versions to run on, and why, when neither the command line nor the spec names one. */
+function versionsFor(fromCommandLine: string[] | undefined, declared: string[], snapshot: Snapshot): { versions: string[]; reason: string } {
+  if (fromCommandLine?.length) return { versions: fromCommandLine, reason: 'from --kafka-version' };
+  if (declared.length) return { versions: declared, reason: "from the spec's target.kafkaVersion" };
+  const resolved = versionForSnapshot(snapshot.source.kafkaVersion);
+  return { versions: [resolved.version], reason: `${resolved.reason} (the spec names no target.kafkaVersion)` };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -92,7 +88,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       const snapshot = await loadSnapshot(snapshotFile);
       const snapshotSha256 = createHash('sha256').update(await readFile(snapshotFile)).digest('hex');
       const provider = providerFlag ?? spec.spec.target.provider;
-      const versions = values['kafka-version'] ?? versionsFor(targetKafkaVersions(spec.spec.target), snapshot);
+      const { versions, reason: versionReason } = versionsFor(values['kafka-version'], targetKafkaVersions(spec.spec.target), snapshot);
       if (provider === 'process') {
         await requireJava();
         for (const version of versions) {
@@ -102,7 +98,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       }
       // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.
       if (provider === 'external') await guardExternalTarget(externalTarget(spec, snapshot));
-      process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')}\n`);
+      process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')} (${versionReason})\n`);
       const result = await runDrill(
         { spec, snapshot, snapshotFile, snapshotSha256 },
         { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => process.stdout.write(`  ${line}\n`) },

@@ -60,6 +60,8 @@ export interface StartedDockerEnvironment extends StartedEnvironment {
 export async function startDockerEnvironment(request: EnvironmentRequest, options: DockerOptions = {}): Promise<StartedDockerEnvironment> {
   const started = performance.now();
   checkSupportedVersion(request.kafkaVersion);
+  // The seam for Connect: workers would join `network` and use the brokers' network listener.
+  if (request.connect) throw new InfrastructureError('Kafka Connect workers are not available with the docker provider yet: use provider "process" for drills with connectors');
   const client = await dockerClient();
   await sweepAbandoned(client);
   const image = options.image ?? (await defaultImage(client, request.kafkaVersion));
@@ -84,7 +86,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
     const clusterId = newClusterId();
     const adminPassword = request.security === 'scram' ? randomBytes(18).toString('hex') : undefined;
     const nodes: NodeListeners[] = Array.from({ length: request.brokers }, (_, index) => ({
-      nodeId: index + 1,
+      nodeId: request.nodeIds?.[index] ?? index + 1,
       host: `broker-${index + 1}`,
       bindHost: '0.0.0.0',
       clientPort: CLIENT_PORT,
@@ -98,7 +100,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       nodes.map((node) => {
         const logFile = join(workDir, `${node.host}.log`);
         const startFiles = (advertisedClient: string) => {
-          const properties = brokerProperties({ node: { ...node, advertisedClient }, nodes, security: request.security, dataDir: DATA_DIR });
+          const properties = brokerProperties({ node: { ...node, advertisedClient }, nodes, security: request.security, dataDir: DATA_DIR, ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}) });
           return [
             { content: propertiesText(properties), target: `${CONFIG_DIR}/server.properties` },
             { content: startScript(clusterId, adminPassword), target: `${CONFIG_DIR}/start.sh` },
