@@ -7,7 +7,8 @@ import { GenericContainer, ImageName, Wait, type ContainerRuntimeClient, type St
 import { InfrastructureError } from '../errors.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
-import { ADMIN_USER, brokerProperties, propertiesText, type NodeListeners } from './broker-config.js';
+import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
+import { groupCoordinatorProblem } from './coordinator.js';
 import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from './distribution.js';
 import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './docker-engine.js';
 import { kafkaImageName } from './image.js';
@@ -138,7 +139,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       clientId: 'kafka-drill',
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
     };
-    await waitUntilReady(client, admin, containers, brokers, clusterId, timeoutMs);
+    await waitUntilReady(client, admin, containers, brokers, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, timeoutMs);
 
     return {
       provider: 'docker',
@@ -272,6 +273,7 @@ async function waitUntilReady(
   containers: BrokerContainerHandle[],
   brokers: StartedBroker[],
   clusterId: string,
+  offsetsTopicPartitions: number,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -296,8 +298,13 @@ async function waitUntilReady(
     try {
       const cluster = await describeCluster(admin);
       if (cluster.clusterId !== clusterId) lastProblem = `answered with cluster id ${cluster.clusterId}`;
-      else if (cluster.brokerIds.length === brokers.length) return;
-      else lastProblem = `${cluster.brokerIds.length} of ${brokers.length} brokers registered`;
+      else if (cluster.brokerIds.length !== brokers.length) lastProblem = `${cluster.brokerIds.length} of ${brokers.length} brokers registered`;
+      else {
+        // As the process provider: ready once the group coordinator answers, so drills compare alike.
+        const problem = await groupCoordinatorProblem(admin, offsetsTopicPartitions);
+        if (problem === undefined) return;
+        lastProblem = problem;
+      }
     } catch (error) {
       lastProblem = (error as Error).message;
     } finally {

@@ -99,7 +99,10 @@ describe('docker provider without Docker', () => {
     });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // Were an engine found after all, env up would wait for a signal: never leave it running.
+    const guard = setTimeout(() => child.kill('SIGTERM'), 90_000);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(guard);
     expect(code).toBe(3);
     expect(stderr).toContain('Docker is not available (DOCKER_HOST=unix:///nonexistent/docker.sock)');
     expect(stderr).toMatch(/install Docker .* and start it/);
