@@ -24,8 +24,8 @@ runs the probes and assumptions, tears everything down, and writes result.json,
 report.html, junit.xml, summary.md and manifest.json.
 
 Options:
-  --out DIR            output directory (default reports/<drill>/<timestamp>/; with several
-                       specs, DIR/<drill>/)
+  --out DIR            output directory (default: the spec's "out", else
+                       reports/<drill>/<timestamp>/; with several specs, DIR/<drill>/)
   --kafka-version V    run on this version instead of the spec's (repeatable)
   --provider P         process (default) | docker | external
   --sign-key FILE      Ed25519 private key (PEM) to sign manifest.json with
@@ -70,6 +70,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Every spec is checked before anything starts: bad input never costs an environment.
   const problems = (await Promise.all(positionals.map(specProblems))).flat();
   if (problems.length) throw new InputError(problems.join('\n'));
+  if (values.out && positionals.length > 1) {
+    const names = await Promise.all(positionals.map(async (file) => (await loadSpec(file)).spec.name));
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw new InputError(`run: two specs are named "${twice}": with --out and several specs each drill writes to DIR/<name>, so their names must differ`);
+  }
 
   const controller = new AbortController();
   let signals = 0;
@@ -105,7 +110,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => process.stdout.write(`  ${line}\n`) },
       );
       const stamp = result.startedAt.replace(/[:.]/g, '-');
-      const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : path.join('reports', spec.spec.name, stamp);
+      const specOut = spec.outPath === undefined ? undefined : path.relative(process.cwd(), spec.outPath) || '.';
+      const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : (specOut ?? path.join('reports', spec.spec.name, stamp));
       writeReports(result, outDir, { specFile, snapshotFile, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
       process.stdout.write(`${result.verdict.toUpperCase()}: ${result.reason}\n  report: ${path.join(outDir, 'report.html')}\n`);
       const code = EXIT_BY_VERDICT[result.verdict];
