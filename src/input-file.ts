@@ -35,7 +35,7 @@ export async function readInputFile(file: string, what: string, maxBytes: number
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new InputError(`${file}: cannot read the ${what}: ${fileKind(stats)}, not a regular file`);
-    if (stats.size > maxBytes) throw new InputError(`${file}: the ${what} is ${formatBytes(stats.size)}, over the limit of ${formatBytes(maxBytes)}`);
+    if (stats.size > maxBytes) throw new InputError(`${file}: the ${what} is ${stats.size} bytes, over the limit of ${formatBytes(maxBytes)}`);
     // One byte more than the limit tells a file that grew past it from one that ends there.
     const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
@@ -93,6 +93,5 @@ function readFailure(error: unknown): string {
 }
 
 function formatBytes(bytes: number): string {
-  if (bytes >= MiB) return `${(bytes / MiB).toFixed(bytes % MiB === 0 ? 0 : 1)} MiB`;
-  return `${bytes} bytes`;
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }

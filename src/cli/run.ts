@@ -92,7 +92,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     for (const specFile of positionals) {
       const spec = await loadSpec(specFile);
-      const snapshotFile = path.relative(process.cwd(), spec.snapshotPath);
+      const snapshotFile = spec.snapshotFile;
       const snapshot = await loadSnapshot(snapshotFile);
       const snapshotSha256 = createHash('sha256').update(await readFile(snapshotFile)).digest('hex');
       if (provider !== 'process' || spec.spec.target.provider !== 'process') {

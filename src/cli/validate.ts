@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { ExitCode, InputError } from '../errors.js';
 import { loadSnapshot } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -44,7 +43,7 @@ export async function specProblems(file: string): Promise<string[]> {
     let snapshot: Snapshot;
     try {
       // Relative to where the user is, like the spec path they typed.
-      snapshot = await loadSnapshot(path.relative(process.cwd(), loaded.snapshotPath));
+      snapshot = await loadSnapshot(loaded.snapshotFile);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       return [...local, formatSpecProblem(file, loaded.lineOf(['snapshot']), ['snapshot'], error.message)];

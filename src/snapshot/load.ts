@@ -52,6 +52,8 @@ function problemsError(file: string, problems: SnapshotProblem[]): InputError {
 function parseJson(text: string, file: string): unknown {
   const problem = findJsonSyntaxProblem(text);
   if (problem?.kind === 'syntax') throw new InputError(`${file}: not valid JSON: ${problem.reason} at line ${problem.line} column ${problem.column}`);
+  // Too deep: the line and column say where; the path would be as long as the nesting.
+  if (problem?.kind === 'too-deep') throw new InputError(`${file}: ${problem.reason} at line ${problem.line} column ${problem.column}`);
   if (problem) {
     const path = formatPath(problem.path);
     throw new InputError(`${file}: ${path ? `${path}: ` : ''}${problem.reason} (line ${problem.line} column ${problem.column})`);

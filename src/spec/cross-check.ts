@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { ADMIN_USER } from '../environment/process.js';
 import { formatPath, type Snapshot } from '../snapshot/schema.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
@@ -75,9 +74,8 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
   }
 
   // The drill logs in as its own admin user; a snapshot user of that name would replace its password, a quota would throttle it.
-  const snapshotFile = path.relative(process.cwd(), loaded.snapshotPath);
   const reserved = (at: PropertyKey[], what: string) =>
-    problems.push({ path: ['snapshot'], message: `${snapshotFile}: ${formatPath(at)}: ${what} "${ADMIN_USER}" is the drill's own admin user, a reserved name: the drill cannot restore it` });
+    problems.push({ path: ['snapshot'], message: `${loaded.snapshotFile}: ${formatPath(at)}: ${what} "${ADMIN_USER}" is the drill's own admin user, a reserved name: the drill cannot restore it` });
   snapshot.scramUsers.forEach((user, index) => {
     if (user.name === ADMIN_USER) reserved(['scramUsers', index, 'name'], 'SCRAM user');
   });

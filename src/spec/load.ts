@@ -18,6 +18,8 @@ export interface LoadedSpec {
   sha256: string;
   /** Absolute path of the snapshot the spec names. */
   snapshotPath: string;
+  /** The snapshot as messages name it: relative to the working directory, or absolute as the spec wrote it. */
+  snapshotFile: string;
   /** Absolute path of the spec's `out`, when it has one. */
   outPath?: string;
   /** The line (1-based) of a path inside the spec, or of its nearest ancestor that has one. */
@@ -35,6 +37,7 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
     dir,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     snapshotPath: path.resolve(dir, spec.snapshot),
+    snapshotFile: path.isAbsolute(spec.snapshot) ? spec.snapshot : path.relative(process.cwd(), path.resolve(dir, spec.snapshot)),
     ...(spec.out !== undefined ? { outPath: path.resolve(dir, spec.out) } : {}),
     lineOf,
   };
