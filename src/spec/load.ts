@@ -101,7 +101,6 @@ export function drillNameRefusal(name: string): string | undefined {
   const shown = JSON.stringify(name);
   if (name === '.' || name === '..') return `${shown} cannot be a drill name: it names a folder of the output`;
   if (/[/\\]/.test(name)) return `${shown} cannot be a drill name: it names a folder of the output, so it must not contain "/" or "\\"`;
-  // eslint-disable-next-line no-control-regex -- control characters are what is refused here
   if (/[\u0000-\u001f\u007f]/.test(name)) return `${shown} cannot be a drill name: it contains a control character`;
   if (name.length > 200) return `a drill name has at most 200 characters (this one has ${name.length})`;
   return undefined;
