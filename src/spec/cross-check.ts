@@ -1,4 +1,4 @@
-import { ADMIN_USER } from '../environment/process.js';
+import { ADMIN_USER } from '../environment/broker-config.js';
 import { formatPath, type Snapshot } from '../snapshot/schema.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
 
