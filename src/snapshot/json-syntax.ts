@@ -46,6 +46,8 @@ export function findJsonSyntaxProblem(text: string, maxDepth = maxJsonDepth): Js
 
 const numberPattern = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const hexDigit = /[0-9a-fA-F]/;
+const whitespace = /[ \t\n\r]*/y;
+const plainRun = /[^"\\\u0000-\u001f]*/y;
 
 /** An open object (with the keys seen so far and the current one) or array (with the current index). */
 type Container = { kind: 'object'; keys: Set<string>; key: string } | { kind: 'array'; index: number };
@@ -58,11 +60,9 @@ function scan(text: string, maxDepth: number): void {
     throw new Stop(i, `unexpected character ${JSON.stringify(text[i])}`);
   };
   const skipWhitespace = () => {
-    for (;;) {
-      const code = text.charCodeAt(i);
-      if (code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09) i++;
-      else return;
-    }
+    whitespace.lastIndex = i;
+    whitespace.test(text);
+    i = whitespace.lastIndex;
   };
   const expect = (char: string) => {
     if (text[i] !== char) unexpected();
@@ -77,6 +77,10 @@ function scan(text: string, maxDepth: number): void {
     expect('"');
     let escaped = false;
     for (;;) {
+      // Runs of plain characters are skipped in one step: strings are most of a snapshot.
+      plainRun.lastIndex = i;
+      plainRun.test(text);
+      i = plainRun.lastIndex;
       const code = text.charCodeAt(i);
       if (Number.isNaN(code)) unexpected();
       if (code === 0x22) {
