@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
-import { startEnvironment, type ProviderName } from '../environment/start.js';
+import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
 import type { StartedEnvironment } from '../environment/types.js';
 import { withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
@@ -98,10 +98,7 @@ function stringify(value: unknown): string | null {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable<Run['verify']> {
-  const objects =
-    snapshot.topics.length + snapshot.acls.length + snapshot.scramUsers.length + snapshot.quotas.length + snapshot.consumerGroups.length;
-  const differing = new Set(verified.differences.map((d) => d.object.split(' ').slice(0, 2).join(' '))).size;
+function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
   return {
     differences: verified.differences.map((d) => ({
       kind: d.kind,
@@ -111,7 +108,7 @@ function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable
       classification: d.classification,
       ...(d.reason ? { reason: d.reason } : {}),
     })),
-    counts: { matched: Math.max(0, objects - differing), expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
+    counts: { matched: verified.matched, expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
   };
 }
 
@@ -151,7 +148,11 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   try {
     const environmentPhase = await timedPhase('environment', async () => {
       try {
-        environment = await startEnvironment(options.provider, { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security, ...connectRequest(spec, snapshot, dir) });
+        environment = await startEnvironment(
+          options.provider,
+          { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security, ...connectRequest(spec, snapshot, dir) },
+          providerOptions(inputs.spec, snapshot),
+        );
         return { status: 'passed', findings: [] };
       } catch (error) {
         const details = (error as { details?: string }).details;
@@ -212,7 +213,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
       }),
     );
-    run.verify = verifySection(snapshot, verified!);
+    run.verify = verifySection(verified!);
     checkAbort();
 
     const probes = spec.probes.map(probeFromSpec);
