@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
-import { startEnvironment, type ProviderName } from '../environment/start.js';
+import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
 import type { StartedEnvironment } from '../environment/types.js';
 import { withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
@@ -148,7 +148,11 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   try {
     const environmentPhase = await timedPhase('environment', async () => {
       try {
-        environment = await startEnvironment(options.provider, { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security, ...connectRequest(spec, snapshot, dir) });
+        environment = await startEnvironment(
+          options.provider,
+          { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security, ...connectRequest(spec, snapshot, dir) },
+          providerOptions(inputs.spec, snapshot),
+        );
         return { status: 'passed', findings: [] };
       } catch (error) {
         const details = (error as { details?: string }).details;
