@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
-import { DEFAULT_KAFKA_VERSION } from '../environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
+import { requireJava } from '../environment/java.js';
 import { startEnvironment } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
 import type { SecurityMode } from '../environment/types.js';
@@ -16,7 +17,8 @@ then tears it down. Prints the bootstrap address and a client properties file
 
 Options:
   --kafka-version V          Kafka version (default ${DEFAULT_KAFKA_VERSION})
-  --brokers 1|3              broker count (default 1)
+  --brokers N                broker count, 1 to 5 (default 1)
+  --broker-ids I,J,...       the brokers' node ids (default 1..N), e.g. 0,1,2 or 1001
   --security plaintext|scram security mode (default plaintext)
   --json                     print one JSON line instead of a readable block
   --show-password            include the admin password in the output
@@ -29,6 +31,7 @@ export async function envCommand(argv: string[]): Promise<number> {
     {
       'kafka-version': { type: 'string' },
       brokers: { type: 'string' },
+      'broker-ids': { type: 'string' },
       security: { type: 'string' },
       json: { type: 'boolean' },
       'show-password': { type: 'boolean' },
@@ -40,10 +43,20 @@ export async function envCommand(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return values.help ? ExitCode.ok : ExitCode.invalidInput;
   }
-  const brokers = Number(values.brokers ?? 1);
-  if (brokers !== 1 && brokers !== 3) throw new InputError(`env up: --brokers: expected 1 or 3, got "${values.brokers}"`);
+  const nodeIds = values['broker-ids']?.split(',').map((id) => id.trim());
+  if (nodeIds && !nodeIds.every((id) => /^\d{1,9}$/.test(id))) throw new InputError(`env up: --broker-ids: expected node ids like 0,1,2, got "${values['broker-ids']}"`);
+  if (nodeIds && new Set(nodeIds).size !== nodeIds.length) throw new InputError(`env up: --broker-ids: duplicate id in "${values['broker-ids']}"`);
+  const brokers = Number(values.brokers ?? nodeIds?.length ?? 1);
+  if (!Number.isInteger(brokers) || brokers < 1 || brokers > 5) throw new InputError(`env up: --brokers: expected 1 to 5, got "${values.brokers}"`);
+  if (nodeIds && nodeIds.length !== brokers) throw new InputError(`env up: --broker-ids: ${nodeIds.length} id(s) for ${brokers} broker(s)`);
   const security = (values.security ?? 'plaintext') as SecurityMode;
   if (security !== 'plaintext' && security !== 'scram') throw new InputError(`env up: --security: expected plaintext or scram, got "${values.security}"`);
+
+  // As run does: a version not in the cache yet is installed first (before any JVM, so a Ctrl-C here needs no teardown).
+  const kafkaVersion = values['kafka-version'] ?? DEFAULT_KAFKA_VERSION;
+  await requireJava();
+  const installed = await installKafka(kafkaVersion, (line) => process.stderr.write(`  ${line}\n`));
+  if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${kafkaVersion} in ${installed.seconds.toFixed(1)}s\n`);
 
   // Signals during start-up must tear down too: handlers go in before the first JVM starts.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
@@ -51,8 +64,9 @@ export async function envCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   const starting = startEnvironment('process', {
-    kafkaVersion: values['kafka-version'] ?? DEFAULT_KAFKA_VERSION,
+    kafkaVersion,
     brokers,
+    ...(nodeIds ? { nodeIds: nodeIds.map(Number) } : {}),
     security,
     keepDirs: values.keep ?? false,
   });

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
+import { planEnvironment } from '../environment/plan.js';
 import { startEnvironment, type ProviderName } from '../environment/start.js';
 import type { StartedEnvironment } from '../environment/types.js';
 import { withAdmin } from '../kafka/admin.js';
@@ -131,9 +132,18 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   const checkAbort = () => {
     if (options.signal.aborted) throw new Interrupted();
   };
+  const plan = planEnvironment(spec.target, snapshot, kafkaVersion);
+  for (const note of plan.notes) options.progress(`[${kafkaVersion}] ${note}`);
   const run: Run = {
     kafkaVersion,
-    environment: { provider: options.provider, brokers: spec.target.brokers, security: spec.target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT' },
+    environment: {
+      provider: options.provider,
+      brokers: spec.target.brokers,
+      security: spec.target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT',
+      brokerIds: plan.brokerIds.targetIds,
+      brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
+      ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
+    },
     verdict: 'passed',
     reason: '',
     phases,
@@ -150,7 +160,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   try {
     const environmentPhase = await timedPhase('environment', async () => {
       try {
-        environment = await startEnvironment(options.provider, { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security });
+        environment = await startEnvironment(options.provider, plan.request);
         return { status: 'passed', findings: [] };
       } catch (error) {
         const details = (error as { details?: string }).details;
@@ -171,7 +181,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     const restored = await restoreSnapshot(
       env.admin,
       snapshot,
-      { phases: restorePhases, data: spec.restore.data, credentials: spec.restore.credentials, baseDir: dir, clampReplication: spec.restore.clampReplication },
+      { phases: restorePhases, data: spec.restore.data, credentials: spec.restore.credentials, baseDir: dir, clampReplication: spec.restore.clampReplication, brokerMapping: plan.brokerIds.mapping },
       (phase) => push(toPhase(phase)),
     );
     checkAbort();
@@ -207,6 +217,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
       await timedPhase('verify', async () => {
         verified = await verifyRestore(env.admin, snapshot, {
           baseline,
+          brokerMapping: plan.brokerIds.mapping,
           phases: restored.phases,
           expected: spec.restore.verify?.expectedDifferences ?? [],
           compareData: spec.restore.data === 'synthetic',

@@ -1,4 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
+import type { BrokerMapping } from '../environment/broker-ids.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
@@ -43,6 +44,8 @@ export interface RestoreOptions {
   clampReplication?: boolean;
   /** Upper bound on records the synthetic data mode produces, so a huge snapshot cannot stall a drill. */
   maxSyntheticRecords?: number;
+  /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
+  brokerMapping?: BrokerMapping;
 }
 
 export interface RestoreContext {

@@ -1,3 +1,4 @@
+import { keyedByTargetBroker, type BrokerMapping } from '../environment/broker-ids.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import { diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
@@ -35,6 +36,8 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
   for (const finding of phases.flatMap((phase) => phase.findings)) {
     if (finding.code === 'replication-clamped' || finding.code === 'replication-differs') {
       declared.push({ kind: 'replication-factor', object: finding.object, reason: finding.message });
+    } else if (finding.code === 'broker-absent') {
+      declared.push({ kind: 'cluster-config', object: `${finding.object} config *`, reason: finding.message });
     } else if (finding.code === 'topic-config-refused') {
       declared.push({ kind: 'topic-config', object: finding.object, reason: 'restore finding: the target refused this config' });
     }
@@ -50,14 +53,25 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
 export async function verifyRestore(
   connection: KafkaConnection,
   snapshot: Snapshot,
-  options: { baseline?: SnapshotContent; phases?: PhaseResult[]; expected?: DeclaredDifference[]; compareData: boolean; toolVersion: string },
+  options: {
+    baseline?: SnapshotContent;
+    phases?: PhaseResult[];
+    expected?: DeclaredDifference[];
+    compareData: boolean;
+    toolVersion: string;
+    /** The drill's broker id mapping: a source broker's configs are expected on the target broker standing for it. */
+    brokerMapping?: BrokerMapping;
+  },
 ): Promise<VerifyOutcome> {
   const started = performance.now();
   const after = await captureLike(connection, snapshot, options.toolVersion);
   const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? [])];
-  const differences = diffSnapshots(snapshot, after, { expected, compareData: options.compareData });
+  const wanted = options.brokerMapping
+    ? { ...snapshot, clusterConfigs: { ...snapshot.clusterConfigs, perBroker: keyedByTargetBroker(snapshot.clusterConfigs.perBroker, options.brokerMapping) } }
+    : snapshot;
+  const differences = diffSnapshots(wanted, after, { expected, compareData: options.compareData });
   if (options.baseline) {
-    const before = diffSnapshots(snapshot, options.baseline, { compareData: options.compareData });
+    const before = diffSnapshots(wanted, options.baseline, { compareData: options.compareData });
     for (const difference of differences) {
       if (difference.classification !== 'drift' || difference.expected !== null) continue;
       const alreadyThere = before.some(
