@@ -1,5 +1,6 @@
 import type { Admin } from '@platformatic/kafka';
 import type { BrokerMapping } from '../environment/broker-ids.js';
+import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
@@ -7,7 +8,7 @@ import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
 export type { Finding, PhaseCounts };
 
 /** The restore phases, in the order clients experience a cluster. */
-export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets'] as const;
+export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhaseName = (typeof RESTORE_PHASES)[number];
 
 
@@ -32,6 +33,7 @@ export interface PhaseResult {
 }
 
 export type CredentialSource = { env: string } | { file: string } | { generate: true };
+export type ConnectorSecretSource = { env: string } | { file: string };
 
 export interface RestoreOptions {
   phases?: readonly RestorePhaseName[];
@@ -46,6 +48,10 @@ export interface RestoreOptions {
   maxSyntheticRecords?: number;
   /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
   brokerMapping?: BrokerMapping;
+  /** The target's Kafka Connect worker, for the connectors phase. */
+  connect?: ConnectEndpoint;
+  /** Connector name → config key → where a value redacted in the snapshot comes from. */
+  connectorSecrets?: Record<string, Record<string, ConnectorSecretSource>>;
 }
 
 export interface RestoreContext {
