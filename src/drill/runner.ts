@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
 import { planEnvironment } from '../environment/plan.js';
-import { startEnvironment, type ProviderName } from '../environment/start.js';
+import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
 import type { StartedEnvironment } from '../environment/types.js';
 import { withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
@@ -158,7 +158,11 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   try {
     const environmentPhase = await timedPhase('environment', async () => {
       try {
-        environment = await startEnvironment(options.provider, { ...plan.request, ...connectRequest(spec, snapshot, dir) });
+        environment = await startEnvironment(
+          options.provider,
+          { ...plan.request, ...connectRequest(spec, snapshot, dir) },
+          providerOptions(inputs.spec, snapshot),
+        );
         return { status: 'passed', findings: [] };
       } catch (error) {
         const details = (error as { details?: string }).details;

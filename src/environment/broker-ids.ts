@@ -57,8 +57,9 @@ export type BrokerMapping = BrokerIdPlan['mapping'];
  */
 export function targetBrokerOf(sourceId: number, targetIds: readonly number[], mapping?: BrokerMapping): number | undefined {
   const entry = mapping?.find((candidate) => candidate.source === sourceId);
-  if (entry) return entry.target ?? undefined;
-  return targetIds.includes(sourceId) ? sourceId : undefined;
+  const target = entry ? entry.target : sourceId;
+  // A target that did not take the planned ids (an external cluster) has only the brokers it has.
+  return target !== null && targetIds.includes(target) ? target : undefined;
 }
 
 /** Per-broker entries keyed by the target broker standing for each source broker; entries of source brokers without one keep their key. */

@@ -43,6 +43,8 @@ describe('planBrokerIds', () => {
   it('without a mapping, a source broker stands for the target broker of the same id', () => {
     expect(targetBrokerOf(2, [1, 2, 3])).toBe(2);
     expect(targetBrokerOf(1001, [1, 2, 3])).toBeUndefined();
+    // A cluster that did not take the planned ids: a mapped id it lacks is no broker.
+    expect(targetBrokerOf(1001, [7], [{ source: 1001, target: 1001 }])).toBeUndefined();
   });
 
   it('re-keys per-broker entries by target broker, keeping the source id where no target broker stands for it', () => {
