@@ -171,7 +171,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     const restored = await restoreSnapshot(
       env.admin,
       snapshot,
-      { phases: restorePhases, data: spec.restore.data, credentials: spec.restore.credentials, baseDir: dir, clampReplication: spec.restore.clampReplication },
+      { phases: restorePhases, data: spec.restore.data, maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition, credentials: spec.restore.credentials, baseDir: dir, clampReplication: spec.restore.clampReplication },
       (phase) => push(toPhase(phase)),
     );
     checkAbort();
