@@ -8,6 +8,7 @@ import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { probeFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
 import type { PhaseResult, RestorePhaseName } from '../restore/phase.js';
+import { summarizeOffsetMap } from '../restore/offset-map.js';
 import { restoreSnapshot } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -187,6 +188,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         : [],
     });
     restoreEnded = performance.now();
+    if (restored.offsetMap) run.offsetMap = summarizeOffsetMap(restored.offsetMap);
 
     // Declared steps: a person's (pending) or an automation, run against this environment.
     const propertiesFile = join(env.workDir, 'client.properties');
@@ -211,6 +213,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
           expected: spec.restore.verify?.expectedDifferences ?? [],
           compareData: spec.restore.data === 'synthetic',
           toolVersion: options.toolVersion,
+          ...(restored.offsetMap ? { offsetMap: restored.offsetMap } : {}),
         });
         return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
       }),
@@ -229,6 +232,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
           specDir: dir,
           signal: options.signal,
           timeoutMs: 60_000,
+          restoredData: restored.offsetMap ? { mode: 'synthetic', offsetMap: restored.offsetMap } : { mode: 'none' },
         });
         return { status: run.probes.every((probe) => probe.status === 'passed') ? 'passed' : 'failed', findings: [] };
       }),

@@ -24,6 +24,7 @@
  * magnitude. Offsets are plain numbers: the snapshot schema admits safe integers (≤ 2^53 − 1),
  * and every sum here stays within that range.
  */
+import type { OffsetMapSummary } from '../drill/result.js';
 import type { SnapshotContent, Topic } from '../snapshot/schema.js';
 
 /** Records reproduced before each committed position, and before the log end. */
@@ -249,4 +250,54 @@ export function planOffsetMap(snapshot: SnapshotContent, options: OffsetMapOptio
     }
   }
   return new OffsetMap(partitions, maxRecords);
+}
+
+/** The map's shape for result.json: counts, and an entry per partition with committed offsets. */
+export function summarizeOffsetMap(map: OffsetMap): OffsetMapSummary {
+  const summary: OffsetMapSummary = { maxRecordsPerPartition: map.maxRecordsPerPartition, partitions: 0, rebased: 0, truncated: 0, records: 0, entries: [] };
+  for (const partition of map.partitions()) {
+    summary.partitions++;
+    summary.records += partition.target.logEnd;
+    if (partition.filler > 0 || partition.segments.some((segment) => segment.source !== segment.target)) summary.rebased++;
+    if (partition.omitted > 0) summary.truncated++;
+    if (partition.positions.length === 0) continue;
+    summary.entries.push({
+      topic: partition.topic,
+      partition: partition.partition,
+      source: partition.source,
+      target: partition.target,
+      committed: partition.positions.map((source) => {
+        const position = translateIn(partition, source);
+        return { source, target: position.offset, exact: position.exact };
+      }),
+      omitted: partition.omitted,
+    });
+  }
+  return summary;
+}
+
+
+/**
+ * The snapshot as the restored cluster should look through the map: each partition's log
+ * start and end and each committed offset in target offsets. Record fingerprints are dropped:
+ * synthetic records are not the source's.
+ */
+export function translateSnapshot<T extends SnapshotContent>(snapshot: T, map: OffsetMap): T {
+  return {
+    ...snapshot,
+    topics: snapshot.topics.map((topic) => ({
+      ...topic,
+      partitionOffsets: topic.partitionOffsets.map((p) => {
+        const target = map.get(topic.name, p.partition)?.target;
+        return target ? { partition: p.partition, logStartOffset: target.logStart, logEndOffset: target.logEnd } : p;
+      }),
+    })),
+    consumerGroups: snapshot.consumerGroups.map((group) => ({
+      ...group,
+      offsets: group.offsets.map(({ fingerprint: _fingerprint, ...committed }) => ({
+        ...committed,
+        offset: map.translate(committed.topic, committed.partition, committed.offset)?.offset ?? committed.offset,
+      })),
+    })),
+  };
 }

@@ -2,6 +2,7 @@ import type { KafkaConnection } from '../kafka/connection.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import { diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
+import { translateSnapshot, type OffsetMap } from './offset-map.js';
 import type { PhaseResult } from './phase.js';
 
 export interface VerifyOutcome {
@@ -42,6 +43,21 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
   return declared;
 }
 
+/** Partitions whose lag past the synthetic budget was not reproduced: expected, with the reason. */
+function truncatedLogs(offsetMap: OffsetMap, after: SnapshotContent): Difference[] {
+  const ends = new Map(after.topics.flatMap((topic) => topic.partitionOffsets.map((p) => [`${topic.name}\u0000${p.partition}`, p.logEndOffset] as const)));
+  return [...offsetMap.partitions()]
+    .filter((partition) => partition.omitted > 0)
+    .map((partition) => ({
+      kind: 'log-end-offset',
+      object: `topic ${partition.topic} partition ${partition.partition}`,
+      expected: partition.source.logEnd,
+      actual: ends.get(`${partition.topic}\u0000${partition.partition}`) ?? null,
+      classification: 'expected',
+      reason: `offset map: ${partition.omitted} source records before the log end are not reproduced (more than ${offsetMap.maxRecordsPerPartition} records per partition); source log end ${partition.source.logEnd} is target ${partition.target.logEnd}`,
+    }));
+}
+
 /**
  * Re-captures the target and diffs it against the snapshot. A difference where the snapshot has
  * nothing and the target already had the same thing before the restore (e.g. the cluster-level
@@ -50,14 +66,17 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
 export async function verifyRestore(
   connection: KafkaConnection,
   snapshot: Snapshot,
-  options: { baseline?: SnapshotContent; phases?: PhaseResult[]; expected?: DeclaredDifference[]; compareData: boolean; toolVersion: string },
+  options: { baseline?: SnapshotContent; phases?: PhaseResult[]; expected?: DeclaredDifference[]; compareData: boolean; toolVersion: string; offsetMap?: OffsetMap },
 ): Promise<VerifyOutcome> {
   const started = performance.now();
   const after = await captureLike(connection, snapshot, options.toolVersion);
   const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? [])];
-  const differences = diffSnapshots(snapshot, after, { expected, compareData: options.compareData });
+  // Offsets are compared where the offset map put them, never as the source's numbers.
+  const wanted = options.offsetMap ? translateSnapshot(snapshot, options.offsetMap) : snapshot;
+  const differences = diffSnapshots(wanted, after, { expected, compareData: options.compareData });
+  if (options.offsetMap) differences.push(...truncatedLogs(options.offsetMap, after));
   if (options.baseline) {
-    const before = diffSnapshots(snapshot, options.baseline, { compareData: options.compareData });
+    const before = diffSnapshots(wanted, options.baseline, { compareData: options.compareData });
     for (const difference of differences) {
       if (difference.classification !== 'drift' || difference.expected !== null) continue;
       const alreadyThere = before.some(
