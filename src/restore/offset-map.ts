@@ -258,7 +258,7 @@ export function summarizeOffsetMap(map: OffsetMap): OffsetMapSummary {
   for (const partition of map.partitions()) {
     summary.partitions++;
     summary.records += partition.target.logEnd;
-    if (partition.filler > 0 || partition.segments.some((segment) => segment.source !== segment.target)) summary.rebased++;
+    if (partition.source.logStart !== partition.target.logStart || partition.source.logEnd !== partition.target.logEnd) summary.rebased++;
     if (partition.omitted > 0) summary.truncated++;
     if (partition.positions.length === 0) continue;
     summary.entries.push({
