@@ -8,7 +8,9 @@
  * produced, and every phase after it (data, offsets, verify, the offsets probe, connector
  * offsets) reads the same plan.
  *
- * Per partition the plan reproduces, as contiguous target offsets:
+ * A partition whose log end fits the budget keeps its offsets (records 0..end, the records below
+ * the log start deleted again). Any other is rebased; per partition the plan then reproduces, as
+ * contiguous target offsets from 0:
  * - a window of CONTEXT records before each committed position and the record at it, so a
  *   consumer that resumes is told apart, by content, from one that reset to the log start;
  * - the last CONTEXT records before the log end, so "caught up" maps to the target log end;
@@ -87,6 +89,12 @@ export function planPartition(
 ): PartitionMap {
   const { logStart: start, logEnd: end } = input;
   const positions = [...new Set(input.positions)].sort((a, b) => a - b);
+  const common = { topic: input.topic, partition: input.partition, source: { logStart: start, logEnd: end }, compacted: input.compacted, positions };
+  // A log whose offsets already fit the budget keeps them: records 0..end, the log start moved by
+  // DeleteRecords — except on a compacted topic, where Kafka refuses it and the log starts at 0.
+  if (end <= maxRecords) {
+    return { ...common, target: { logStart: input.compacted ? 0 : start, logEnd: end }, segments: end > 0 ? [{ source: 0, target: 0, length: end }] : [], filler: 0, omitted: 0 };
+  }
   // Source ranges that must be reproduced: [from, to).
   const needed: [number, number][] = [];
   for (const position of positions) {
@@ -123,39 +131,34 @@ export function planPartition(
   }
   const first = segments[0]?.source ?? end;
   const reproduced = target - filler;
-  return {
-    topic: input.topic,
-    partition: input.partition,
-    source: { logStart: start, logEnd: end },
-    target: { logStart: filler, logEnd: target },
-    segments,
-    filler,
-    omitted: end - first - reproduced,
-    compacted: input.compacted,
-    positions,
-  };
+  return { ...common, target: { logStart: filler, logEnd: target }, segments, filler, omitted: end - first - reproduced };
 }
+
+const COMPACTED_LOG_START =
+  'Kafka refuses DeleteRecords on a compacted topic, so the target log cannot start where the source log does: a consumer resumes at a record instead of resetting';
 
 /** Where `sourceOffset` of the partition lies in the target. */
 export function translateIn(map: PartitionMap, sourceOffset: number): TargetPosition {
   const { source, target } = map;
   if (sourceOffset > source.logEnd) return { offset: target.logEnd + (sourceOffset - source.logEnd), kind: 'beyond-log-end', exact: true };
   if (sourceOffset === source.logEnd) return { offset: target.logEnd, kind: 'log-end', exact: true };
+  for (const segment of map.segments) {
+    if (sourceOffset >= segment.source && sourceOffset < segment.source + segment.length) {
+      const offset = segment.target + (sourceOffset - segment.source);
+      if (sourceOffset >= source.logStart) return { offset, kind: 'in-log', exact: true };
+      // Only a log that kept its offsets holds records below the source log start: deleted ones, unless compacted.
+      if (offset < target.logStart) return { offset, kind: 'before-log-start', exact: true };
+      return { offset, kind: 'before-log-start', exact: false, reason: COMPACTED_LOG_START };
+    }
+  }
   if (sourceOffset < source.logStart) {
     if (map.filler > 0) return { offset: map.filler - 1, kind: 'before-log-start', exact: true };
     return {
       offset: target.logStart,
       kind: 'before-log-start',
       exact: false,
-      reason: map.compacted
-        ? 'Kafka refuses DeleteRecords on a compacted topic, so the target log cannot start after offset 0: set at the log start, where a consumer reading from the earliest offset resumes anyway'
-        : 'the plan had no position before the log start on this partition: set at the log start',
+      reason: map.compacted ? COMPACTED_LOG_START : 'the plan had no position before the log start on this partition: set at the log start',
     };
-  }
-  for (const segment of map.segments) {
-    if (sourceOffset >= segment.source && sourceOffset < segment.source + segment.length) {
-      return { offset: segment.target + (sourceOffset - segment.source), kind: 'in-log', exact: true };
-    }
   }
   const next = map.segments.find((segment) => segment.source > sourceOffset);
   return {

@@ -41,19 +41,21 @@ const cases: MustFail[] = [
   },
   {
     drill: 'offset-beyond-data',
-    reason: 'probe fulfilment-resumes failed; assumption failed: offsets-within-log',
-    failedProbes: ['fulfilment-resumes'],
-    // The restore's own view of the same cause: the offsets it set lie beyond the empty log.
+    reason: 'assumption failed: offsets-within-log',
+    // The restore's view: the offsets it set lie beyond the empty log.
     failedAssumptions: ['offsets-within-log'],
     check: (run) => {
-      expect(failingEvidence(run, 'fulfilment-resumes')).toEqual([
-        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:0', expected: 'resume at 15 (exact)', observed: 'reset to 0', outcome: 'failed', detail: 'committed offset 15 is beyond log end 0: the consumer reset to earliest (0)' }),
-        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:1', expected: 'resume at 7 (exact)', observed: 'reset to 0', outcome: 'failed', detail: 'committed offset 7 is beyond log end 0: the consumer reset to earliest (0)' }),
+      // data: none: no consumer can show where it resumes, so every check is skipped with that reason, none passed.
+      const probe = run.probes.find((p) => p.id === 'fulfilment-resumes')!;
+      expect(probe.evidence).toEqual([
+        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:0', expected: 'resume at 15 (exact)', outcome: 'skipped', observed: 'not checked' }),
+        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:1', expected: 'resume at 7 (exact)', outcome: 'skipped', observed: 'not checked' }),
       ]);
+      expect(probe.evidence[0]!.detail).toContain('data: none');
       const offsets = run.phases.find((p) => p.name === 'offsets')!;
-      expect(offsets.findings.map((f) => [f.severity, f.object])).toEqual([
-        ['warning', 'group shop-fulfilment shop.orders-0'],
-        ['warning', 'group shop-fulfilment shop.orders-1'],
+      expect(offsets.findings.map((f) => [f.code, f.severity, f.object])).toEqual([
+        ['offset-beyond-log-end', 'warning', 'group shop-fulfilment shop.orders-0'],
+        ['offset-beyond-log-end', 'warning', 'group shop-fulfilment shop.orders-1'],
       ]);
     },
   },

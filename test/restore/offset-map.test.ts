@@ -9,12 +9,19 @@ const plan = (logStart: number, logEnd: number, positions: number[], options: { 
 const resumesAt = (map: ReturnType<typeof plan>, offset: number) => sourceOffsetAt(map, translateIn(map, offset).offset);
 
 describe('offset map', () => {
-  it('a small log within the budget is reproduced whole, rebased to start at the window before the lowest commit', () => {
-    const map = plan(0, 20, [15, 7]);
+  it('a log whose end fits the budget keeps its offsets; below the log start they are deleted', () => {
+    const map = plan(2, 20, [15, 1]);
     expect(map.segments).toEqual([{ source: 0, target: 0, length: 20 }]);
-    expect(map.target).toEqual({ logStart: 0, logEnd: 20 });
+    expect(map.target).toEqual({ logStart: 2, logEnd: 20 });
     expect(map.omitted).toBe(0);
     expect(translateIn(map, 15)).toEqual({ offset: 15, kind: 'in-log', exact: true });
+    expect(translateIn(map, 1)).toEqual({ offset: 1, kind: 'before-log-start', exact: true });
+  });
+
+  it('a log past the budget is rebased to start at the window before the lowest commit', () => {
+    const map = plan(0, 1_020, [1_015, 1_007]);
+    expect(map.segments).toEqual([{ source: 1_007 - CONTEXT, target: 0, length: 1_020 - 1_007 + CONTEXT }]);
+    expect(translateIn(map, 1_007)).toEqual({ offset: CONTEXT, kind: 'in-log', exact: true });
   });
 
   it('committed below the log start stays before the target log start: one filler record is deleted', () => {
@@ -49,22 +56,27 @@ describe('offset map', () => {
     expect(empty.segments).toEqual([]);
     expect(empty.target).toEqual({ logStart: 0, logEnd: 0 });
     expect([...targetRecords(empty)]).toEqual([]);
-    // Emptied by retention at 700: caught up at 700, before the start at 650.
-    const retained = plan(700, 700, [700, 650]);
-    expect(translateIn(retained, 700)).toEqual({ offset: 1, kind: 'log-end', exact: true });
-    expect(translateIn(retained, 650)).toEqual({ offset: 0, kind: 'before-log-start', exact: true });
+    // Emptied by retention at 7 million: caught up there, before the start at 6.5 million.
+    const retained = plan(7_000_000, 7_000_000, [7_000_000, 6_500_000]);
+    expect(translateIn(retained, 7_000_000)).toEqual({ offset: 1, kind: 'log-end', exact: true });
+    expect(translateIn(retained, 6_500_000)).toEqual({ offset: 0, kind: 'before-log-start', exact: true });
     expect(retained.target).toEqual({ logStart: 1, logEnd: 1 });
   });
 
   it('compacted topics: no filler (DeleteRecords is refused), the map still holds in the log, and says where it cannot', () => {
-    const map = plan(500, 600, [450, 550, 600], { compacted: true });
+    const map = plan(5_000, 6_000, [4_500, 5_500, 6_000], { compacted: true });
     expect(map.filler).toBe(0);
     expect(map.target.logStart).toBe(0);
-    const before = translateIn(map, 450);
+    const before = translateIn(map, 4_500);
     expect(before).toMatchObject({ offset: 0, kind: 'before-log-start', exact: false });
     expect(before.reason).toContain('compacted');
-    expect(resumesAt(map, 550)).toBe(550);
-    expect(translateIn(map, 600)).toMatchObject({ kind: 'log-end', offset: map.target.logEnd });
+    expect(resumesAt(map, 5_500)).toBe(5_500);
+    expect(translateIn(map, 6_000)).toMatchObject({ kind: 'log-end', offset: map.target.logEnd });
+    // Offsets kept (within the budget): the records below the log start cannot be deleted.
+    const kept = plan(500, 600, [450, 550], { compacted: true });
+    expect(kept.target).toEqual({ logStart: 0, logEnd: 600 });
+    expect(translateIn(kept, 450)).toMatchObject({ offset: 450, kind: 'before-log-start', exact: false });
+    expect(translateIn(kept, 550)).toEqual({ offset: 550, kind: 'in-log', exact: true });
   });
 
   it('offsets near 5 billion with the log start far above 0: rebased to start low, exact at the commit', () => {
