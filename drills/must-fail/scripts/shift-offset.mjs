@@ -1,11 +1,21 @@
 // Moves one committed offset of a restored group by a number of records: the "wrong by one"
 // a faulty runbook step or offset translation would leave behind. Used by offset-off-by-one.yaml.
 //   node shift-offset.mjs GROUP TOPIC PARTITION DELTA
-// Reaches the drill's environment through KAFKA_DRILL_BOOTSTRAP (a plaintext drill).
+// Reaches the drill's environment as its admin, from the client properties the drill hands
+// every automated step (KAFKA_DRILL_COMMAND_CONFIG).
+import { readFileSync } from 'node:fs';
 import kafkajs from 'kafkajs';
 
 const [groupId, topic, partition, delta] = process.argv.slice(2);
-const kafka = new kafkajs.Kafka({ clientId: 'shift-offset', brokers: process.env.KAFKA_DRILL_BOOTSTRAP.split(','), logLevel: kafkajs.logLevel.NOTHING });
+const properties = readFileSync(process.env.KAFKA_DRILL_COMMAND_CONFIG, 'utf8');
+const jaas = /username="([^"]*)" password="([^"]*)"/.exec(properties);
+const mechanism = /sasl\.mechanism=(\S+)/.exec(properties)?.[1]?.toLowerCase();
+const kafka = new kafkajs.Kafka({
+  clientId: 'shift-offset',
+  brokers: process.env.KAFKA_DRILL_BOOTSTRAP.split(','),
+  logLevel: kafkajs.logLevel.NOTHING,
+  ...(jaas ? { sasl: { mechanism, username: jaas[1], password: jaas[2] } } : {}),
+});
 const admin = kafka.admin();
 await admin.connect();
 try {
