@@ -7,7 +7,8 @@ import { withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { probeFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
-import type { PhaseResult, RestorePhaseName } from '../restore/phase.js';
+import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
+import type { PhaseResult } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
 import { restoreSnapshot } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
@@ -151,7 +152,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   try {
     const environmentPhase = await timedPhase('environment', async () => {
       try {
-        environment = await startEnvironment(options.provider, { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security });
+        environment = await startEnvironment(options.provider, { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security, ...connectRequest(spec, snapshot, dir) });
         return { status: 'passed', findings: [] };
       } catch (error) {
         const details = (error as { details?: string }).details;
@@ -168,25 +169,21 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     checkAbort();
 
     const baseline = await captureBaseline(env.admin, snapshot, options.toolVersion);
-    const restorePhases = spec.restore.phases.filter((phase): phase is RestorePhaseName => phase !== 'connectors');
     const restored = await restoreSnapshot(
       env.admin,
       snapshot,
-      { phases: restorePhases, data: spec.restore.data, maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition, credentials: spec.restore.credentials, baseDir: dir, clampReplication: spec.restore.clampReplication },
+      {
+        phases: spec.restore.phases,
+        data: spec.restore.data,
+        maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
+        credentials: spec.restore.credentials,
+        baseDir: dir,
+        clampReplication: spec.restore.clampReplication,
+        ...connectRestoreOptions(spec, env),
+      },
       (phase) => push(toPhase(phase)),
     );
     checkAbort();
-    const connectorsRequested = spec.restore.phases.includes('connectors') && (snapshot.connect?.connectors.length ?? 0) > 0;
-    push({
-      name: 'connectors',
-      // A snapshot's connectors that were not restored fail the drill: "recovery proven" would claim them.
-      status: connectorsRequested ? 'failed' : 'skipped',
-      startedAt: new Date().toISOString(),
-      durationMs: 0,
-      findings: connectorsRequested
-        ? [{ code: 'connectors-not-restored', severity: 'error', object: 'connectors', message: `${snapshot.connect!.connectors.length} connector(s) in the snapshot: this kafka-drill does not restore Kafka Connect yet` }]
-        : [],
-    });
     restoreEnded = performance.now();
     if (restored.offsetMap) run.offsetMap = summarizeOffsetMap(restored.offsetMap);
 
@@ -213,6 +210,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
           expected: spec.restore.verify?.expectedDifferences ?? [],
           compareData: spec.restore.data === 'synthetic',
           toolVersion: options.toolVersion,
+          ...connectRestoreOptions(spec, env),
           ...(restored.offsetMap ? { offsetMap: restored.offsetMap } : {}),
         });
         return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };

@@ -5,14 +5,41 @@ export type SecurityMode = 'plaintext' | 'scram';
 /** What a drill asks for; a provider turns it into a StartedEnvironment. */
 export interface EnvironmentRequest {
   kafkaVersion: string;
-  brokers: 1 | 3;
+  /** 1 to 5. */
+  brokers: number;
+  /** The brokers' node ids, one per broker; default 1..brokers. */
+  nodeIds?: number[];
   security: SecurityMode;
   /** Keep temporary directories (logs, data) after stop, for debugging. */
   keepDirs?: boolean;
-  /** Max heap per broker JVM, in MiB. */
+  /** Max heap per broker JVM, in MiB; default 512. */
   heapMb?: number;
+  /** `__consumer_offsets` partitions; default DRILL_OFFSETS_TOPIC_PARTITIONS. */
+  offsetsTopicPartitions?: number;
   /** How long to wait for the cluster to become ready. */
   startTimeoutMs?: number;
+  /** Kafka Connect distributed workers to start beside the brokers. */
+  connect?: ConnectRequest;
+}
+
+export interface ConnectRequest {
+  /** Worker count (default 1). */
+  workers?: number;
+  /** Extra directories for the workers' plugin.path (the installed-plugins cache is always on it). */
+  pluginPaths?: string[];
+  /** Max heap per worker JVM, in MiB. */
+  heapMb?: number;
+  /** Worker properties on top of kafka-drill's, e.g. offset.flush.interval.ms. */
+  workerConfig?: Record<string, string>;
+}
+
+/** Running Connect workers: ready once every worker's REST API answers GET /connectors. */
+export interface StartedConnect {
+  /** REST URL of the first worker (any worker forwards to the leader). */
+  url: string;
+  workers: { pid: number; url: string; logFile: string }[];
+  pluginPath: string[];
+  startupMs: number;
 }
 
 export interface StartedBroker {
@@ -35,6 +62,8 @@ export interface StartedEnvironment {
   /** Temporary directory holding configs, data and logs. */
   workDir: string;
   startupMs: number;
+  /** Connect workers, when the request asked for them. */
+  connect?: StartedConnect;
   /** Stops every process and removes temporary directories. Safe to call more than once. */
   stop(): Promise<void>;
 }

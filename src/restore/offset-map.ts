@@ -228,9 +228,8 @@ function positionsOf(snapshot: SnapshotContent): Map<string, number[]> {
   for (const group of snapshot.consumerGroups) for (const committed of group.offsets) add(committed.topic, committed.partition, committed.offset);
   for (const connector of snapshot.connect?.connectors ?? []) {
     for (const entry of connector.offsets) {
-      const { kafka_topic: topic, kafka_partition: partition } = entry.partition;
-      const offset = entry.offset?.kafka_offset;
-      if (typeof topic === 'string' && Number.isSafeInteger(partition) && Number.isSafeInteger(offset)) add(topic, partition as number, offset as number);
+      const sink = sinkPosition(entry);
+      if (sink) add(sink.topic, sink.partition, sink.offset);
     }
   }
   return positions;
@@ -302,5 +301,27 @@ export function translateSnapshot<T extends SnapshotContent>(snapshot: T, map: O
         offset: map.translate(committed.topic, committed.partition, committed.offset)?.offset ?? committed.offset,
       })),
     })),
+    ...(snapshot.connect
+      ? {
+          connect: {
+            connectors: snapshot.connect.connectors.map((connector) => ({
+              ...connector,
+              offsets: connector.offsets.map((entry) => {
+                const sink = sinkPosition(entry);
+                const target = sink && map.translate(sink.topic, sink.partition, sink.offset);
+                return target ? { ...entry, offset: { ...entry.offset, kafka_offset: target.offset } } : entry;
+              }),
+            })),
+          },
+        }
+      : {}),
   };
+}
+
+/** A sink connector's KIP-875 offset entry as a topic partition position; undefined for a source connector's. */
+export function sinkPosition(entry: { partition: Record<string, unknown>; offset: Record<string, unknown> | null }): { topic: string; partition: number; offset: number } | undefined {
+  const { kafka_topic: topic, kafka_partition: partition } = entry.partition;
+  const offset = entry.offset?.kafka_offset;
+  if (typeof topic !== 'string' || !Number.isSafeInteger(partition) || !Number.isSafeInteger(offset)) return undefined;
+  return { topic, partition: partition as number, offset: offset as number };
 }

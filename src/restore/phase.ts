@@ -1,4 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
+import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
@@ -7,7 +8,7 @@ import type { OffsetMap } from './offset-map.js';
 export type { Finding, PhaseCounts };
 
 /** The restore phases, in the order clients experience a cluster. */
-export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets'] as const;
+export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhaseName = (typeof RESTORE_PHASES)[number];
 
 
@@ -32,6 +33,7 @@ export interface PhaseResult {
 }
 
 export type CredentialSource = { env: string } | { file: string } | { generate: true };
+export type ConnectorSecretSource = { env: string } | { file: string };
 
 export interface RestoreOptions {
   phases?: readonly RestorePhaseName[];
@@ -44,6 +46,10 @@ export interface RestoreOptions {
   clampReplication?: boolean;
   /** Synthetic data: records per partition past the windows the offset map always reproduces. */
   maxRecordsPerPartition?: number;
+  /** The target's Kafka Connect worker, for the connectors phase. */
+  connect?: ConnectEndpoint;
+  /** Connector name → config key → where a value redacted in the snapshot comes from. */
+  connectorSecrets?: Record<string, Record<string, ConnectorSecretSource>>;
 }
 
 export interface RestoreContext {

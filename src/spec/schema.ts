@@ -54,6 +54,9 @@ function uniqueIds(list: string) {
   };
 }
 
+/** Heap per broker a spec may ask for: five brokers at this size still fit a 24 GiB machine. */
+const MAX_HEAP_MB = 3072;
+
 const kafkaVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a Kafka version like "3.9.1"' });
 
 export const targetSchema = z
@@ -62,13 +65,43 @@ export const targetSchema = z
     kafkaVersion: z
       .union([kafkaVersion, z.array(kafkaVersion).min(1)], { error: 'expected a Kafka version like "3.9.1" or a list of them' })
       .optional()
-      .describe("One Kafka version, or several: the drill runs once per version (an upgrade gate). Omitted: the snapshot's own version."),
-    brokers: z.literal([1, 3]).default(1),
+      .describe(
+        "One Kafka version, or several: the drill runs once per version (an upgrade gate). Omitted: the newest supported release of the snapshot's own release line (a 3.9 snapshot runs on 3.9.2); a snapshot of an unsupported or unknown version runs on the default.",
+      ),
+    brokers: z.int({ error: 'expected a whole number of brokers from 1 to 5' }).min(1, { error: 'at least 1 broker' }).max(5, { error: 'at most 5 brokers' }).default(1).describe('Broker count, 1 to 5 (each a combined broker+controller).'),
+    brokerIds: z
+      .array(nonNegativeInt)
+      .min(1)
+      .optional()
+      .describe(
+        "The brokers' node ids, one per broker. Omitted: the snapshot's own broker ids where they fit (the lowest ones when the target has fewer brokers), else 1..N. Source brokers map to these ids: same id first, then the rest in ascending order.",
+      ),
+    heapMb: z
+      .int({ error: 'expected a whole number of MiB' })
+      .min(256)
+      .max(MAX_HEAP_MB, { error: `at most ${MAX_HEAP_MB} MiB: five brokers must fit on the machine` })
+      .optional()
+      .describe(`Max heap per broker JVM, in MiB (256 to ${MAX_HEAP_MB}). Omitted: sized from the snapshot's partition count, 512 to 2048.`),
     security: z.enum(['plaintext', 'scram']).default('plaintext'),
     bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
     clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
+    connect: z
+      .strictObject({
+        workers: z.number().int().min(1).max(3).default(1),
+        pluginPaths: z.array(z.string().min(1)).default([]).describe('Directories for the workers\' plugin.path, relative to the spec (installed plugins are always on it).'),
+      })
+      .optional()
+      .describe('Kafka Connect distributed workers beside the brokers. Started anyway when the snapshot has connectors and the connectors phase runs.'),
   })
   .superRefine((target, context) => {
+    if (target.brokerIds !== undefined) {
+      if (target.brokerIds.length !== target.brokers) {
+        context.addIssue({ code: 'custom', path: ['brokerIds'], message: `has ${target.brokerIds.length} id(s) for ${target.brokers} broker(s)` });
+      }
+      target.brokerIds.forEach((brokerId, index) => {
+        if (target.brokerIds!.indexOf(brokerId) !== index) context.addIssue({ code: 'custom', path: ['brokerIds', index], message: `duplicate broker id ${brokerId}` });
+      });
+    }
     if (target.provider === 'external') {
       for (const key of ['bootstrap', 'clusterId'] as const) {
         if (target[key] === undefined) context.addIssue({ code: 'custom', path: [key], message: 'required when provider is "external"' });
@@ -125,6 +158,10 @@ export const restoreSchema = z.strictObject({
     .record(z.string().min(1), credentialSource)
     .default({})
     .describe('SCRAM user name (or "User:<name>", or "*" for every other user) → where its password comes from. A user without a source becomes a manual step.'),
+  connectorSecrets: z
+    .record(z.string().min(1), z.record(z.string().min(1), z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], { error: 'expected { env: VAR } or { file: PATH }' })))
+    .default({})
+    .describe('Connector name → config key → where a value the snapshot redacted comes from. A redacted value without a source becomes a manual step.'),
   verify: z
     .strictObject({
       expectedDifferences: z
@@ -182,11 +219,37 @@ export const customProbeSchema = z.strictObject({
   timeoutMs: positiveInt.default(60_000),
 });
 
+export const connectorIdempotencyProbeSchema = z.strictObject({
+  type: z.literal('connector-idempotency'),
+  ...probeCommon,
+  connector: name.describe('A connector in the snapshot: a FileStream source, a FileStream sink or a JDBC sink to PostgreSQL.'),
+  newRecords: nonNegativeInt.default(5).describe('Records of new input the probe writes after the restore (FileStream connectors); each must come out exactly once.'),
+  allowedDuplicates: nonNegativeInt.default(0).describe('Records the connector may deliver (sink) or emit (source) twice before the probe fails.'),
+  store: z
+    .union(
+      [
+        z.strictObject({ file: z.string().min(1) }),
+        z.strictObject({
+          postgres: z.strictObject({
+            url: z.string().min(1).describe('A postgresql:// connection URL (credentials through its password or PGPASSWORD).'),
+            table: name,
+            key: z.array(name).min(1).describe('The columns that identify one record; duplicates are rows sharing them.'),
+          }),
+        }),
+      ],
+      { error: 'expected { file: PATH } or { postgres: { url, table, key } }' },
+    )
+    .optional()
+    .describe("Where a sink writes. Default: the FileStream sink's `file` config."),
+  timeoutMs: positiveInt.default(90_000),
+});
+
 export const probeSchema = z.discriminatedUnion('type', [
   authorizationProbeSchema,
   offsetsProbeSchema,
   produceConsumeProbeSchema,
   customProbeSchema,
+  connectorIdempotencyProbeSchema,
 ]);
 
 const assumptionCommon = { id: id.optional(), description: z.string().optional() };
@@ -335,6 +398,7 @@ export type AuthorizationProbe = z.output<typeof authorizationProbeSchema>;
 export type OffsetsProbe = z.output<typeof offsetsProbeSchema>;
 export type ProduceConsumeProbe = z.output<typeof produceConsumeProbeSchema>;
 export type CustomProbe = z.output<typeof customProbeSchema>;
+export type ConnectorIdempotencyProbe = z.output<typeof connectorIdempotencyProbeSchema>;
 export type Assumption = z.output<typeof assumptionSchema>;
 export type ManualStep = z.output<typeof manualStepSchema>;
 export type Objectives = DrillSpec['objectives'];
