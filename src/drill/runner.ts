@@ -99,10 +99,7 @@ function stringify(value: unknown): string | null {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable<Run['verify']> {
-  const objects =
-    snapshot.topics.length + snapshot.acls.length + snapshot.scramUsers.length + snapshot.quotas.length + snapshot.consumerGroups.length;
-  const differing = new Set(verified.differences.map((d) => d.object.split(' ').slice(0, 2).join(' '))).size;
+function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
   return {
     differences: verified.differences.map((d) => ({
       kind: d.kind,
@@ -112,7 +109,7 @@ function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable
       classification: d.classification,
       ...(d.reason ? { reason: d.reason } : {}),
     })),
-    counts: { matched: Math.max(0, objects - differing), expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
+    counts: { matched: verified.matched, expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
   };
 }
 
@@ -216,7 +213,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
       }),
     );
-    run.verify = verifySection(snapshot, verified!);
+    run.verify = verifySection(verified!);
     checkAbort();
 
     const probes = spec.probes.map(probeFromSpec);

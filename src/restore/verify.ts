@@ -2,7 +2,7 @@ import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureSnapshot } from '../snapshot/capture.js';
-import { diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
+import { compareSnapshots, diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import { translateSnapshot, type OffsetMap } from './offset-map.js';
 import type { PhaseResult } from './phase.js';
@@ -11,6 +11,8 @@ export interface VerifyOutcome {
   /** The restored cluster as verify captured it. */
   capture: SnapshotContent;
   differences: Difference[];
+  /** Objects compared that came back identical (exact, from the diff). */
+  matched: number;
   summary: DiffSummary;
   durationMs: number;
 }
@@ -91,7 +93,7 @@ export async function verifyRestore(
   const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? []), ...pausedConnectorTasks(snapshot)];
   // Offsets are compared where the offset map put them, never as the source's numbers.
   const wanted = options.offsetMap ? translateSnapshot(snapshot, options.offsetMap) : snapshot;
-  const differences = diffSnapshots(wanted, after, { expected, compareData: options.compareData });
+  const { differences, matched } = compareSnapshots(wanted, after, { expected, compareData: options.compareData });
   if (options.offsetMap) differences.push(...truncatedLogs(options.offsetMap, after));
   if (options.baseline) {
     const before = diffSnapshots(wanted, options.baseline, { compareData: options.compareData });
@@ -103,5 +105,5 @@ export async function verifyRestore(
       if (alreadyThere) Object.assign(difference, { classification: 'expected', reason: 'the fresh target had it before the restore' });
     }
   }
-  return { capture: after, differences, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
+  return { capture: after, differences, matched, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
 }
