@@ -10,6 +10,7 @@ import { probeFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
 import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import type { PhaseResult } from '../restore/phase.js';
+import { summarizeOffsetMap } from '../restore/offset-map.js';
 import { restoreSnapshot } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -185,6 +186,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
       {
         phases: spec.restore.phases,
         data: spec.restore.data,
+        maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
         credentials: spec.restore.credentials,
         baseDir: dir,
         clampReplication: spec.restore.clampReplication,
@@ -195,6 +197,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     );
     checkAbort();
     restoreEnded = performance.now();
+    if (restored.offsetMap) run.offsetMap = summarizeOffsetMap(restored.offsetMap);
 
     // Declared steps: a person's (pending) or an automation, run against this environment.
     const propertiesFile = join(env.workDir, 'client.properties');
@@ -221,6 +224,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
           compareData: spec.restore.data === 'synthetic',
           toolVersion: options.toolVersion,
           ...connectRestoreOptions(spec, env),
+          ...(restored.offsetMap ? { offsetMap: restored.offsetMap } : {}),
         });
         return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
       }),
@@ -239,6 +243,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
           specDir: dir,
           signal: options.signal,
           timeoutMs: 60_000,
+          restoredData: restored.offsetMap ? { mode: 'synthetic', offsetMap: restored.offsetMap } : { mode: 'none' },
         });
         return { status: run.probes.every((probe) => probe.status === 'passed') ? 'passed' : 'failed', findings: [] };
       }),
