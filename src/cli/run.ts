@@ -25,8 +25,8 @@ runs the probes and assumptions, tears everything down, and writes result.json,
 report.html, junit.xml, summary.md and manifest.json.
 
 Options:
-  --out DIR            output directory (default reports/<drill>/<timestamp>/; with several
-                       specs, DIR/<drill>/)
+  --out DIR            output directory (default: the spec's "out", else
+                       reports/<drill>/<timestamp>/; with several specs, DIR/<drill>/)
   --kafka-version V    run on this version instead of the spec's (repeatable)
   --provider P         process | docker | external (default: the spec's target.provider)
   --sign-key FILE      Ed25519 private key (PEM) to sign manifest.json with
@@ -46,7 +46,7 @@ function versionsFor(fromCommandLine: string[] | undefined, declared: string[], 
   if (fromCommandLine?.length) return { versions: fromCommandLine, reason: 'from --kafka-version' };
   if (declared.length) return { versions: declared, reason: "from the spec's target.kafkaVersion" };
   const resolved = versionForSnapshot(snapshot.source.kafkaVersion);
-  return { versions: [resolved.version], reason: `${resolved.reason} (the spec names no target.kafkaVersion)` };
+  return { versions: [resolved.version], reason: `the spec names no target.kafkaVersion: ${resolved.reason}` };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -67,6 +67,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Every spec is checked before anything starts: bad input never costs an environment.
   const problems = (await Promise.all(positionals.map(specProblems))).flat();
   if (problems.length) throw new InputError(problems.join('\n'));
+  if (values.out && positionals.length > 1) {
+    const names = await Promise.all(positionals.map(async (file) => (await loadSpec(file)).spec.name));
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw new InputError(`run: two specs are named "${twice}": with --out and several specs each drill writes to DIR/<name>, so their names must differ`);
+  }
 
   const controller = new AbortController();
   let signals = 0;
@@ -84,7 +89,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     for (const specFile of positionals) {
       const spec = await loadSpec(specFile);
-      const snapshotFile = path.relative(process.cwd(), spec.snapshotPath);
+      const snapshotFile = spec.snapshotFile;
       const snapshot = await loadSnapshot(snapshotFile);
       const snapshotSha256 = createHash('sha256').update(await readFile(snapshotFile)).digest('hex');
       const provider = providerFlag ?? spec.spec.target.provider;
@@ -104,7 +109,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => process.stdout.write(`  ${line}\n`) },
       );
       const stamp = result.startedAt.replace(/[:.]/g, '-');
-      const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : path.join('reports', spec.spec.name, stamp);
+      const specOut = spec.outPath === undefined ? undefined : path.relative(process.cwd(), spec.outPath) || '.';
+      const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : (specOut ?? path.join('reports', spec.spec.name, stamp));
       writeReports(result, outDir, { specFile, snapshotFile, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
       process.stdout.write(`${result.verdict.toUpperCase()}: ${result.reason}\n  report: ${path.join(outDir, 'report.html')}\n`);
       const code = EXIT_BY_VERDICT[result.verdict];

@@ -204,6 +204,12 @@ export const Environment = z.strictObject({
   security: text,
   clusterId: text.optional(),
   bootstrap: z.array(text).optional(),
+  /** The target brokers' node ids. */
+  brokerIds: z.array(z.int().min(0)).optional(),
+  /** Each source broker the snapshot knows and the target broker standing for it (null: none), with the rule applied. */
+  brokerIdMap: z.strictObject({ rule: text, mapping: z.array(z.strictObject({ source: z.int().min(0), target: z.int().min(0).nullable() })) }).optional(),
+  /** Max heap per broker JVM, in MiB. */
+  heapMb: count.optional(),
 });
 
 /** One Kafka version's restore; several runs make an upgrade gate. */
@@ -262,6 +268,13 @@ export type Objective = z.infer<typeof Objective>;
 export type Environment = z.infer<typeof Environment>;
 export type Run = z.infer<typeof Run>;
 export type Result = z.infer<typeof Result>;
+
+/** A probe's checks counted by outcome: reports and objectives show skipped checks beside passed ones, never inside them. */
+export function countChecks(probe: Pick<Probe, 'evidence'>): Record<CheckOutcome, number> {
+  const counts: Record<CheckOutcome, number> = { passed: 0, failed: 0, skipped: 0 };
+  for (const item of probe.evidence) counts[item.outcome]++;
+  return counts;
+}
 
 function formatPath(issuePath: readonly PropertyKey[]): string {
   if (issuePath.length === 0) return '(root)';

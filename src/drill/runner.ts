@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
+import { planEnvironment } from '../environment/plan.js';
 import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
 import type { StartedEnvironment } from '../environment/types.js';
 import { withAdmin } from '../kafka/admin.js';
@@ -98,10 +99,7 @@ function stringify(value: unknown): string | null {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable<Run['verify']> {
-  const objects =
-    snapshot.topics.length + snapshot.acls.length + snapshot.scramUsers.length + snapshot.quotas.length + snapshot.consumerGroups.length;
-  const differing = new Set(verified.differences.map((d) => d.object.split(' ').slice(0, 2).join(' '))).size;
+function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
   return {
     differences: verified.differences.map((d) => ({
       kind: d.kind,
@@ -111,7 +109,7 @@ function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable
       classification: d.classification,
       ...(d.reason ? { reason: d.reason } : {}),
     })),
-    counts: { matched: Math.max(0, objects - differing), expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
+    counts: { matched: verified.matched, expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
   };
 }
 
@@ -132,9 +130,18 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   const checkAbort = () => {
     if (options.signal.aborted) throw new Interrupted();
   };
+  const plan = planEnvironment(spec.target, snapshot, kafkaVersion);
+  for (const note of plan.notes) options.progress(`[${kafkaVersion}] ${note}`);
   const run: Run = {
     kafkaVersion,
-    environment: { provider: options.provider, brokers: spec.target.brokers, security: spec.target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT' },
+    environment: {
+      provider: options.provider,
+      brokers: spec.target.brokers,
+      security: spec.target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT',
+      brokerIds: plan.brokerIds.targetIds,
+      brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
+      ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
+    },
     verdict: 'passed',
     reason: '',
     phases,
@@ -153,7 +160,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
       try {
         environment = await startEnvironment(
           options.provider,
-          { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security, ...connectRequest(spec, snapshot, dir) },
+          { ...plan.request, ...connectRequest(spec, snapshot, dir) },
           providerOptions(inputs.spec, snapshot),
         );
         return { status: 'passed', findings: [] };
@@ -181,6 +188,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         credentials: spec.restore.credentials,
         baseDir: dir,
         clampReplication: spec.restore.clampReplication,
+        brokerMapping: plan.brokerIds.mapping,
         ...connectRestoreOptions(spec, env),
       },
       (phase) => push(toPhase(phase)),
@@ -207,6 +215,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
       await timedPhase('verify', async () => {
         verified = await verifyRestore(env.admin, snapshot, {
           baseline,
+          brokerMapping: plan.brokerIds.mapping,
           phases: restored.phases,
           expected: spec.restore.verify?.expectedDifferences ?? [],
           compareData: spec.restore.data === 'synthetic',
@@ -216,7 +225,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
       }),
     );
-    run.verify = verifySection(snapshot, verified!);
+    run.verify = verifySection(verified!);
     checkAbort();
 
     const probes = spec.probes.map(probeFromSpec);

@@ -17,6 +17,7 @@ import {
   type ConnectEndpoint,
   type ConnectorOffsetEntry,
   type ConnectorState,
+  type ConnectorStatus,
 } from '../kafka/connect.js';
 import { compactCanonicalJson } from '../snapshot/canonical.js';
 import type { Connector } from '../snapshot/schema.js';
@@ -38,7 +39,8 @@ const SETTLE_MS = 60_000;
 export async function restoreConnectors(context: RestoreContext): Promise<PhaseResult> {
   const recorder = new PhaseRecorder('connectors');
   const connectors = context.snapshot.connect?.connectors ?? [];
-  if (connectors.length === 0) return recorder.finish();
+  // Nothing to restore is not a pass of anything: the phase shows as skipped.
+  if (connectors.length === 0) return { ...recorder.finish(), status: 'skipped' };
   const endpoint = context.options.connect;
   if (!endpoint) {
     recorder.finding('connect-unavailable', 'error', 'connectors', `the snapshot has ${connectors.length} connector(s) but the target runs no Kafka Connect worker (target.connect)`);
@@ -56,6 +58,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
   }
   const available = new Set(plugins.flatMap((plugin) => pluginNames(plugin.class)));
   const groups = new Map(context.snapshot.consumerGroups.map((group) => [group.groupId, group]));
+  const settling: Promise<void>[] = [];
 
   for (const connector of connectors) {
     const object = `connector ${connector.name}`;
@@ -80,15 +83,25 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       if (connector.type === 'sink' && sinkGroup && !sameOffsets(sinkOffsets(sinkGroup), connector.offsets)) {
         recorder.finding('connector-group-differs', 'info', object, `the snapshot's group connect-${connector.name} differs from the connector's offsets; the connector's were applied last`);
       }
-      const settled = await settle(endpoint, connector, rest);
-      if (settled) recorder.finding('connector-not-settled', 'warning', object, settled);
+      // Connectors start side by side: wait for all of them at the end, not one after the other.
+      settling.push(
+        settle(endpoint, connector, rest).then((problem) => {
+          if (problem) recorder.finding('connector-not-settled', 'warning', object, mask(problem, resolved.secrets));
+        }),
+      );
     } catch (error) {
       recorder.counts.failed++;
       const detail = error instanceof ConnectRestError ? `${error.method} ${error.path}: HTTP ${error.status}: ${error.connectMessage}` : (error as Error).message;
-      recorder.finding('connector-restore-failed', 'error', object, `restoring the connector failed: ${detail}`);
+      recorder.finding('connector-restore-failed', 'error', object, `restoring the connector failed: ${mask(detail, resolved.secrets)}`);
     }
   }
+  await Promise.all(settling);
   return recorder.finish();
+}
+
+/** Connect's messages may quote a config value: never one the drill filled in from a secret source. */
+function mask(text: string, secrets: string[]): string {
+  return secrets.reduce((masked, secret) => masked.replaceAll(secret, '***'), text);
 }
 
 /** Counts each REST request as one of the phase's requests. */
@@ -145,7 +158,8 @@ async function restoreOne(
   }
 
   const target = targetState(connector.state);
-  const state = (await rest(connectorStatus(endpoint, name))).connector.state;
+  // Right after a create or stop the worker may have no status yet (404): we know it is stopped.
+  const state = stopped ? 'STOPPED' : ((await rest(statusIfKnown(endpoint, name)))?.connector.state ?? 'UNASSIGNED');
   if (stopped || state !== target) {
     if (target === 'RUNNING') await rest(resumeConnector(endpoint, name));
     else if (target === 'PAUSED') await rest(pauseConnector(endpoint, name));
@@ -184,7 +198,11 @@ async function settle(endpoint: ConnectEndpoint, connector: Connector, rest: Res
   const deadline = Date.now() + SETTLE_MS;
   let last: { state: ConnectorState; tasks: number; trace?: string } | undefined;
   while (Date.now() < deadline) {
-    const status = await rest(connectorStatus(endpoint, connector.name));
+    const status = await rest(statusIfKnown(endpoint, connector.name));
+    if (!status) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
     const tasksInState = status.tasks.filter((task) => task.state === target).length;
     const failedTask = status.tasks.find((task) => task.state === 'FAILED');
     last = { state: status.connector.state, tasks: tasksInState, ...(status.connector.trace ?? failedTask?.trace ? { trace: (status.connector.trace ?? failedTask?.trace)! } : {}) };
@@ -196,6 +214,16 @@ async function settle(endpoint: ConnectEndpoint, connector: Connector, rest: Res
   }
   const trace = last?.trace ? `: ${last.trace.split('\n')[0]}` : '';
   return `expected ${target}${target === 'RUNNING' ? ` with ${connector.tasks} task(s)` : ''}, got ${last?.state ?? 'no status'} with ${last?.tasks ?? 0}${trace}`;
+}
+
+/** The connector's status, or undefined while the worker has none yet (404 just after a create). */
+async function statusIfKnown(endpoint: ConnectEndpoint, name: string): Promise<ConnectorStatus | undefined> {
+  try {
+    return await connectorStatus(endpoint, name);
+  } catch (error) {
+    if (error instanceof ConnectRestError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 function sameConfig(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -218,12 +246,15 @@ function sinkOffsets(group: { offsets: { topic: string; partition: number; offse
 interface ResolvedConfig {
   config: Record<string, string>;
   missing: { key: string; reason: string }[];
+  /** Values filled in from secret sources. */
+  secrets: string[];
 }
 
 /** Redacted values from the drill's sources (env var or file); `${...}` references pass through for the worker's config providers. */
 async function resolveConfig(connector: Connector, sources: Record<string, ConnectorSecretSource>, baseDir: string): Promise<ResolvedConfig> {
   const config: Record<string, string> = {};
   const missing: ResolvedConfig['missing'] = [];
+  const secrets: string[] = [];
   for (const [key, value] of Object.entries(connector.config)) {
     if (typeof value === 'string') {
       config[key] = value;
@@ -236,14 +267,14 @@ async function resolveConfig(connector: Connector, sources: Record<string, Conne
     }
     if ('env' in source) {
       const fromEnv = process.env[source.env];
-      if (fromEnv) config[key] = fromEnv;
+      if (fromEnv) secrets.push((config[key] = fromEnv));
       else missing.push({ key, reason: `environment variable ${source.env} is not set` });
       continue;
     }
     const file = isAbsolute(source.file) ? source.file : join(baseDir, source.file);
     const fromFile = await readFile(file, 'utf8').then((text) => text.replace(/\r?\n$/, ''), () => '');
-    if (fromFile) config[key] = fromFile;
+    if (fromFile) secrets.push((config[key] = fromFile));
     else missing.push({ key, reason: `credential file ${source.file} is missing or empty` });
   }
-  return { config, missing };
+  return { config, missing, secrets };
 }

@@ -23,6 +23,10 @@ describe('summary.md', () => {
     expect(summary).toContain('| not verified |');
   });
 
+  it('matches the golden file for a real drill with passed, failed and skipped checks', () => {
+    expectGolden('real-mixed.summary.md', renderSummary(loadFixture('real/mixed')));
+  });
+
   it('keeps hostile names inert: no HTML, no Markdown, tables intact', () => {
     const summary = renderSummary(hostileResult());
     expect(summary).not.toMatch(/<(script|img|b)\b/i);
@@ -32,7 +36,7 @@ describe('summary.md', () => {
     expect(summary).toContain('\\*\\*bold\\*\\* \\[link\\](https://example.invalid) \\| pipe \\`code\\` \\_em\\_');
     const table = summary.split('\n').filter((line) => line.startsWith('| '));
     expect(table.length).toBe(3); // header and one row per version
-    for (const row of table) expect(cells(row)).toBe(7);
+    for (const row of table) expect(cells(row)).toBe(8);
     // Every line starts with markup the summary chose, never with user text.
     for (const line of summary.split('\n')) expect(line).toMatch(/^($|### |\*\*|- |\| |\|---|<sub>)/);
   });
