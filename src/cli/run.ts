@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createProgressDisplay } from '../drill/progress.js';
 import { runDrill } from '../drill/runner.js';
 import type { Result } from '../drill/result.js';
 import { checkSupportedVersion, DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
@@ -100,10 +101,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${version} in ${installed.seconds.toFixed(1)}s\n`);
       }
       process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')}\n`);
+      const display = createProgressDisplay(process.stdout);
       const result = await runDrill(
         { spec, snapshot, snapshotFile, snapshotSha256 },
-        { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => process.stdout.write(`  ${line}\n`) },
-      );
+        { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => display.line(`  ${line}`), onProgress: display.update },
+      ).finally(() => display.close());
       const stamp = result.startedAt.replace(/[:.]/g, '-');
       const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : path.join('reports', spec.spec.name, stamp);
       writeReports(result, outDir, { specFile, snapshotFile, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });

@@ -37,6 +37,7 @@ export const findingCodes = [
   'config-sensitive',
   'connectors-not-restored',
   'credential-generated',
+  'credential-source-unreadable',
   'data-log-end-not-reached',
   'data-not-restored',
   'data-produce-failed',

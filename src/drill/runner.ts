@@ -8,6 +8,7 @@ import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { probeFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
 import type { PhaseResult, RestorePhaseName } from '../restore/phase.js';
+import type { ProgressListener } from './progress.js';
 import { restoreSnapshot } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -31,6 +32,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** One line per phase as it ends. */
   progress: (line: string) => void;
+  /** How far a long phase is, for a person watching (src/drill/progress.ts); never in the result. */
+  onProgress?: ProgressListener;
 }
 
 class Interrupted extends Error {}
@@ -173,6 +176,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
       snapshot,
       { phases: restorePhases, data: spec.restore.data, credentials: spec.restore.credentials, baseDir: dir, clampReplication: spec.restore.clampReplication },
       (phase) => push(toPhase(phase)),
+      options.onProgress,
     );
     checkAbort();
     const connectorsRequested = spec.restore.phases.includes('connectors') && (snapshot.connect?.connectors.length ?? 0) > 0;

@@ -12,8 +12,7 @@ const CLUSTER_DEFAULT = '';
  * so this phase costs one DescribeConfigs and at most one IncrementalAlterConfigs per broker.
  * Configs the target has and the snapshot lacks are left alone.
  */
-export async function restoreClusterConfigs(context: RestoreContext): Promise<PhaseResult> {
-  const recorder = new PhaseRecorder('cluster-configs');
+export async function restoreClusterConfigs(context: RestoreContext, recorder = new PhaseRecorder('cluster-configs')): Promise<PhaseResult> {
   const { admin, snapshot, brokerIds } = context;
   const wanted = new Map<string, Configs>([[CLUSTER_DEFAULT, snapshot.clusterConfigs.clusterDefault]]);
   for (const [brokerId, configs] of Object.entries(snapshot.clusterConfigs.perBroker)) {

@@ -22,8 +22,7 @@ export function syntheticRecord(topic: string, partition: number, offset: number
  * partition's end offset matches the snapshot, then DeleteRecords moves each log start offset
  * to the snapshot's. Record content is not the source's: fingerprints cannot match.
  */
-export async function restoreData(context: RestoreContext): Promise<PhaseResult> {
-  const recorder = new PhaseRecorder('data');
+export async function restoreData(context: RestoreContext, recorder = new PhaseRecorder('data')): Promise<PhaseResult> {
   const { admin, snapshot, options } = context;
   const partitions = snapshot.topics.flatMap((topic) => topic.partitionOffsets.map((p) => ({ topic: topic.name, ...p })));
   if ((options.data ?? 'none') === 'none') {
@@ -34,8 +33,8 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
   }
 
   const [ends, starts] = await Promise.all([
-    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'latest'))),
-    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'earliest'))),
+    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'latest'), context.transientDeadlineMs)),
+    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'earliest'), context.transientDeadlineMs)),
   ]);
   const toProduce = partitions
     .map((p) => ({ ...p, from: Number(ends.get(partitionKey(p.topic, p.partition)) ?? 0n) }))
@@ -133,7 +132,7 @@ async function awaitLogEnds(context: RestoreContext, recorder: PhaseRecorder, pr
   const deadline = Date.now() + timeoutMs;
   let short = produced;
   for (;;) {
-    const ends = await recorder.request(retryTransient(() => listLogOffsets(context.admin, short, 'latest')));
+    const ends = await recorder.request(retryTransient(() => listLogOffsets(context.admin, short, 'latest'), context.transientDeadlineMs));
     short = short.filter((p) => Number(ends.get(partitionKey(p.topic, p.partition)) ?? 0n) < p.logEndOffset);
     if (short.length === 0) return;
     if (Date.now() > deadline) {
