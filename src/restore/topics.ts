@@ -90,12 +90,19 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
     recorder,
     grow,
     (topic) => topic.partitions - existing.get(topic.name)!.partitions,
-    async (chunk) => {
-      const added = chunk.reduce((sum, topic) => sum + topic.partitions - existing.get(topic.name)!.partitions, 0);
-      const request = chunk.map((t) => ({ name: t.name, count: t.partitions, assignments: null }));
+    async (chunk, repeated) => {
+      let pending = chunk;
+      if (repeated) {
+        // The first attempt may have added some before it failed: those are grown, not sent again.
+        const metadata = await recorder.request(admin.metadata({ topics: chunk.map((t) => t.name), forceUpdate: true }));
+        pending = chunk.filter((t) => (metadata.topics.get(t.name)?.partitionsCount ?? 0) < t.partitions);
+        for (const topic of chunk) if (!pending.includes(topic)) grown.add(topic.name);
+        if (pending.length === 0) return;
+      }
+      const added = pending.reduce((sum, topic) => sum + topic.partitions - existing.get(topic.name)!.partitions, 0);
+      const request = pending.map((t) => ({ name: t.name, count: t.partitions, assignments: null }));
       const response = await recorder.request(sendForResponse(connection, createPartitionsV3, request, brokerTimeoutMs(added), false));
       for (const result of response.results) {
-        // A repeated request finds the partitions its first attempt added: INVALID_PARTITIONS "already has n".
         if (result.errorCode === 0) grown.add(result.name);
         else recorder.finding('partitions-add-failed', 'error', `topic ${result.name}`, `adding partitions failed: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
       }
