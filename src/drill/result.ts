@@ -58,6 +58,7 @@ export const findingCodes = [
   'synthetic-limit-exceeded',
   'topic-config-alter-refused',
   'topic-config-refused',
+  'topic-not-served',
   'topic-refused',
 ] as const;
 export const FindingCode = z.enum(findingCodes);
