@@ -53,6 +53,8 @@ export function renderTable(results: BenchResults): string {
   for (const size of results.sizes) {
     const { shape, restore, floor, runbook, drill } = size;
     const restoreCell = restore ? `${s(restore.ms)}${restore.passed ? '' : ' (failed)'}` : '–';
+    const floorFailed = floor ? Object.values(floor.kinds).reduce((sum, k) => sum + k.failed, 0) : 0;
+    const floorCell = floor ? `${s(floor.ms)}${floorFailed ? ` (${n(floorFailed)} objects failed)` : ''}` : '–';
     const ratio = restore && floor && floor.ms > 0 ? `${(restore.ms / floor.ms).toFixed(2)}×` : '–';
     const runbookCell = runbook ? `~${duration(runbook.extrapolatedMs)}` : '–';
     const faster = runbook && restore ? `${Math.round(runbook.extrapolatedMs / restore.ms)}×` : '–';
@@ -61,7 +63,7 @@ export function renderTable(results: BenchResults): string {
     const loads = [restore?.load, floor?.load, runbook?.load, drill?.load].filter((l): l is number => l !== undefined);
     const load = loads.length ? (loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(1) : '–';
     lines.push(
-      `| ${n(shape.topics)} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floor ? s(floor.ms) : '–'} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} | ${load} |`,
+      `| ${n(shape.topics)} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floorCell} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} | ${load} |`,
     );
   }
   lines.push('');
