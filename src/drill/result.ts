@@ -35,6 +35,13 @@ export const findingCodes = [
   'broker-absent',
   'broker-config-refused',
   'config-sensitive',
+  'connect-too-old',
+  'connect-unavailable',
+  'connector-group-differs',
+  'connector-not-settled',
+  'connector-plugin-missing',
+  'connector-restore-failed',
+  'connector-secret-missing',
   'connectors-not-restored',
   'credential-generated',
   'credential-source-unreadable',
@@ -257,6 +264,13 @@ export type Objective = z.infer<typeof Objective>;
 export type Environment = z.infer<typeof Environment>;
 export type Run = z.infer<typeof Run>;
 export type Result = z.infer<typeof Result>;
+
+/** A probe's checks counted by outcome: reports and objectives show skipped checks beside passed ones, never inside them. */
+export function countChecks(probe: Pick<Probe, 'evidence'>): Record<CheckOutcome, number> {
+  const counts: Record<CheckOutcome, number> = { passed: 0, failed: 0, skipped: 0 };
+  for (const item of probe.evidence) counts[item.outcome]++;
+  return counts;
+}
 
 function formatPath(issuePath: readonly PropertyKey[]): string {
   if (issuePath.length === 0) return '(root)';

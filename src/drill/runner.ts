@@ -1,13 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
-import { startEnvironment, type ProviderName } from '../environment/start.js';
+import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
 import type { StartedEnvironment } from '../environment/types.js';
 import { withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { probeFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
-import type { PhaseResult, RestorePhaseName } from '../restore/phase.js';
+import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
+import type { PhaseResult } from '../restore/phase.js';
 import type { ProgressListener } from './progress.js';
 import { restoreSnapshot } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
@@ -100,10 +101,7 @@ function stringify(value: unknown): string | null {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable<Run['verify']> {
-  const objects =
-    snapshot.topics.length + snapshot.acls.length + snapshot.scramUsers.length + snapshot.quotas.length + snapshot.consumerGroups.length;
-  const differing = new Set(verified.differences.map((d) => d.object.split(' ').slice(0, 2).join(' '))).size;
+function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
   return {
     differences: verified.differences.map((d) => ({
       kind: d.kind,
@@ -113,7 +111,7 @@ function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable
       classification: d.classification,
       ...(d.reason ? { reason: d.reason } : {}),
     })),
-    counts: { matched: Math.max(0, objects - differing), expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
+    counts: { matched: verified.matched, expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
   };
 }
 
@@ -153,7 +151,11 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   try {
     const environmentPhase = await timedPhase('environment', async () => {
       try {
-        environment = await startEnvironment(options.provider, { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security });
+        environment = await startEnvironment(
+          options.provider,
+          { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security, ...connectRequest(spec, snapshot, dir) },
+          providerOptions(inputs.spec, snapshot),
+        );
         return { status: 'passed', findings: [] };
       } catch (error) {
         const details = (error as { details?: string }).details;
@@ -170,26 +172,21 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     checkAbort();
 
     const baseline = await captureBaseline(env.admin, snapshot, options.toolVersion);
-    const restorePhases = spec.restore.phases.filter((phase): phase is RestorePhaseName => phase !== 'connectors');
     const restored = await restoreSnapshot(
       env.admin,
       snapshot,
-      { phases: restorePhases, data: spec.restore.data, credentials: spec.restore.credentials, baseDir: dir, clampReplication: spec.restore.clampReplication },
+      {
+        phases: spec.restore.phases,
+        data: spec.restore.data,
+        credentials: spec.restore.credentials,
+        baseDir: dir,
+        clampReplication: spec.restore.clampReplication,
+        ...connectRestoreOptions(spec, env),
+      },
       (phase) => push(toPhase(phase)),
       options.onProgress,
     );
     checkAbort();
-    const connectorsRequested = spec.restore.phases.includes('connectors') && (snapshot.connect?.connectors.length ?? 0) > 0;
-    push({
-      name: 'connectors',
-      // A snapshot's connectors that were not restored fail the drill: "recovery proven" would claim them.
-      status: connectorsRequested ? 'failed' : 'skipped',
-      startedAt: new Date().toISOString(),
-      durationMs: 0,
-      findings: connectorsRequested
-        ? [{ code: 'connectors-not-restored', severity: 'error', object: 'connectors', message: `${snapshot.connect!.connectors.length} connector(s) in the snapshot: this kafka-drill does not restore Kafka Connect yet` }]
-        : [],
-    });
     restoreEnded = performance.now();
 
     // Declared steps: a person's (pending) or an automation, run against this environment.
@@ -215,11 +212,12 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
           expected: spec.restore.verify?.expectedDifferences ?? [],
           compareData: spec.restore.data === 'synthetic',
           toolVersion: options.toolVersion,
+          ...connectRestoreOptions(spec, env),
         });
         return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
       }),
     );
-    run.verify = verifySection(snapshot, verified!);
+    run.verify = verifySection(verified!);
     checkAbort();
 
     const probes = spec.probes.map(probeFromSpec);

@@ -1,4 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
+import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
@@ -8,7 +9,7 @@ import { chunkByWeight, DEFAULT_RECORDS_PER_REQUEST } from '../kafka/request-lim
 export type { Finding, PhaseCounts };
 
 /** The restore phases, in the order clients experience a cluster. */
-export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets'] as const;
+export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhaseName = (typeof RESTORE_PHASES)[number];
 
 
@@ -33,6 +34,7 @@ export interface PhaseResult {
 }
 
 export type CredentialSource = { env: string } | { file: string } | { generate: true };
+export type ConnectorSecretSource = { env: string } | { file: string };
 
 export interface RestoreOptions {
   phases?: readonly RestorePhaseName[];
@@ -47,6 +49,10 @@ export interface RestoreOptions {
   maxSyntheticRecords?: number;
   /** Metadata records one create/alter request may carry (default 5,000; KRaft refuses over 10,000). Tests lower it to exercise the split. */
   recordsPerRequest?: number;
+  /** The target's Kafka Connect worker, for the connectors phase. */
+  connect?: ConnectEndpoint;
+  /** Connector name → config key → where a value redacted in the snapshot comes from. */
+  connectorSecrets?: Record<string, Record<string, ConnectorSecretSource>>;
 }
 
 export interface RestoreContext {

@@ -5,6 +5,7 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { transientDeadlineMs } from '../kafka/retry.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import { restoreClusterConfigs } from './cluster-configs.js';
+import { restoreConnectors } from './connectors.js';
 import { restoreData } from './data.js';
 import { restoreOffsets } from './offsets.js';
 import { PhaseRecorder, RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestoreOptions, type RestorePhaseName } from './phase.js';
@@ -17,6 +18,7 @@ const PHASES: Record<RestorePhaseName, (context: RestoreContext, recorder: Phase
   security: restoreSecurity,
   data: restoreData,
   offsets: restoreOffsets,
+  connectors: restoreConnectors,
 };
 
 export interface RestoreOutcome {

@@ -85,6 +85,19 @@ export const targetSchema = z
     security: z.enum(['plaintext', 'scram']).default('plaintext'),
     bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
     clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
+    commandConfig: z.string().min(1).optional().describe('provider external only: Java client properties file (relative to the spec) for the admin connection.'),
+    cleanup: z
+      .enum(['delete-restored', 'keep'])
+      .optional()
+      .describe('provider external only, required: delete-restored removes exactly what the drill created; keep leaves it.'),
+    image: z.string().min(1).optional().describe('provider docker only: image laid out like apache/kafka. Default: kafka-drill/kafka:V when built, else apache/kafka:V.'),
+    connect: z
+      .strictObject({
+        workers: z.number().int().min(1).max(3).default(1),
+        pluginPaths: z.array(z.string().min(1)).default([]).describe('Directories for the workers\' plugin.path, relative to the spec (installed plugins are always on it).'),
+      })
+      .optional()
+      .describe('Kafka Connect distributed workers beside the brokers. Started anyway when the snapshot has connectors and the connectors phase runs.'),
   })
   .superRefine((target, context) => {
     if (target.brokerIds !== undefined) {
@@ -95,15 +108,18 @@ export const targetSchema = z
         if (target.brokerIds!.indexOf(brokerId) !== index) context.addIssue({ code: 'custom', path: ['brokerIds', index], message: `duplicate broker id ${brokerId}` });
       });
     }
+    if (target.provider !== 'docker' && target.image !== undefined) {
+      context.addIssue({ code: 'custom', path: ['image'], message: 'only allowed when provider is "docker"' });
+    }
     if (target.provider === 'external') {
-      for (const key of ['bootstrap', 'clusterId'] as const) {
+      for (const key of ['bootstrap', 'clusterId', 'cleanup'] as const) {
         if (target[key] === undefined) context.addIssue({ code: 'custom', path: [key], message: 'required when provider is "external"' });
       }
       if (Array.isArray(target.kafkaVersion) && target.kafkaVersion.length > 1) {
         context.addIssue({ code: 'custom', path: ['kafkaVersion'], message: 'an external target is one cluster: give one version' });
       }
     } else {
-      for (const key of ['bootstrap', 'clusterId'] as const) {
+      for (const key of ['bootstrap', 'clusterId', 'commandConfig', 'cleanup'] as const) {
         if (target[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: 'only allowed when provider is "external"' });
       }
     }
@@ -139,6 +155,10 @@ export const restoreSchema = z.strictObject({
     .record(z.string().min(1), credentialSource)
     .default({})
     .describe('SCRAM user name (or "User:<name>", or "*" for every other user) → where its password comes from. A user without a source becomes a manual step.'),
+  connectorSecrets: z
+    .record(z.string().min(1), z.record(z.string().min(1), z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], { error: 'expected { env: VAR } or { file: PATH }' })))
+    .default({})
+    .describe('Connector name → config key → where a value the snapshot redacted comes from. A redacted value without a source becomes a manual step.'),
   verify: z
     .strictObject({
       expectedDifferences: z
@@ -164,6 +184,9 @@ export const authorizationProbeSchema = z
     ...probeCommon,
     derive: z.boolean().default(false).describe("Derive the allow/deny matrix from the snapshot's ACLs."),
     expect: z.array(authorizationExpectation).default([]),
+    budgetMs: positiveInt
+      .optional()
+      .describe('Time for the checks, in ms (default: the probe timeout less a margin). Checks it does not reach are reported as skipped with reason "budget", never passed.'),
   })
   .refine((probe) => probe.derive || probe.expect.length > 0, { error: 'give derive: true, expect: [...], or both' });
 
@@ -196,11 +219,37 @@ export const customProbeSchema = z.strictObject({
   timeoutMs: positiveInt.default(60_000),
 });
 
+export const connectorIdempotencyProbeSchema = z.strictObject({
+  type: z.literal('connector-idempotency'),
+  ...probeCommon,
+  connector: name.describe('A connector in the snapshot: a FileStream source, a FileStream sink or a JDBC sink to PostgreSQL.'),
+  newRecords: nonNegativeInt.default(5).describe('Records of new input the probe writes after the restore (FileStream connectors); each must come out exactly once.'),
+  allowedDuplicates: nonNegativeInt.default(0).describe('Records the connector may deliver (sink) or emit (source) twice before the probe fails.'),
+  store: z
+    .union(
+      [
+        z.strictObject({ file: z.string().min(1) }),
+        z.strictObject({
+          postgres: z.strictObject({
+            url: z.string().min(1).describe('A postgresql:// connection URL (credentials through its password or PGPASSWORD).'),
+            table: name,
+            key: z.array(name).min(1).describe('The columns that identify one record; duplicates are rows sharing them.'),
+          }),
+        }),
+      ],
+      { error: 'expected { file: PATH } or { postgres: { url, table, key } }' },
+    )
+    .optional()
+    .describe("Where a sink writes. Default: the FileStream sink's `file` config."),
+  timeoutMs: positiveInt.default(90_000),
+});
+
 export const probeSchema = z.discriminatedUnion('type', [
   authorizationProbeSchema,
   offsetsProbeSchema,
   produceConsumeProbeSchema,
   customProbeSchema,
+  connectorIdempotencyProbeSchema,
 ]);
 
 const assumptionCommon = { id: id.optional(), description: z.string().optional() };
@@ -349,6 +398,7 @@ export type AuthorizationProbe = z.output<typeof authorizationProbeSchema>;
 export type OffsetsProbe = z.output<typeof offsetsProbeSchema>;
 export type ProduceConsumeProbe = z.output<typeof produceConsumeProbeSchema>;
 export type CustomProbe = z.output<typeof customProbeSchema>;
+export type ConnectorIdempotencyProbe = z.output<typeof connectorIdempotencyProbeSchema>;
 export type Assumption = z.output<typeof assumptionSchema>;
 export type ManualStep = z.output<typeof manualStepSchema>;
 export type Objectives = DrillSpec['objectives'];
