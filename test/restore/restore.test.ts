@@ -31,6 +31,7 @@ describe('restore into a fresh SCRAM cluster', async () => {
       ['security', 'passed'],
       ['data', 'passed'],
       ['offsets', 'passed'],
+      ['connectors', 'skipped'],
     ]);
     expect(counts(first.phases)).toMatchObject({
       topics: { created: 4, updated: 0, unchanged: 0, failed: 0 },
