@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
+import { planEnvironment } from '../environment/plan.js';
 import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
 import type { StartedEnvironment } from '../environment/types.js';
 import { withAdmin } from '../kafka/admin.js';
@@ -132,9 +133,18 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
   const checkAbort = () => {
     if (options.signal.aborted) throw new Interrupted();
   };
+  const plan = planEnvironment(spec.target, snapshot, kafkaVersion);
+  for (const note of plan.notes) options.progress(`[${kafkaVersion}] ${note}`);
   const run: Run = {
     kafkaVersion,
-    environment: { provider: options.provider, brokers: spec.target.brokers, security: spec.target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT' },
+    environment: {
+      provider: options.provider,
+      brokers: spec.target.brokers,
+      security: spec.target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT',
+      brokerIds: plan.brokerIds.targetIds,
+      brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
+      ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
+    },
     verdict: 'passed',
     reason: '',
     phases,
@@ -153,7 +163,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
       try {
         environment = await startEnvironment(
           options.provider,
-          { kafkaVersion, brokers: spec.target.brokers, security: spec.target.security, ...connectRequest(spec, snapshot, dir) },
+          { ...plan.request, ...connectRequest(spec, snapshot, dir) },
           providerOptions(inputs.spec, snapshot),
         );
         return { status: 'passed', findings: [] };
@@ -181,6 +191,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         credentials: spec.restore.credentials,
         baseDir: dir,
         clampReplication: spec.restore.clampReplication,
+        brokerMapping: plan.brokerIds.mapping,
         ...connectRestoreOptions(spec, env),
       },
       (phase) => push(toPhase(phase)),
@@ -208,6 +219,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
       await timedPhase('verify', async () => {
         verified = await verifyRestore(env.admin, snapshot, {
           baseline,
+          brokerMapping: plan.brokerIds.mapping,
           phases: restored.phases,
           expected: spec.restore.verify?.expectedDifferences ?? [],
           compareData: spec.restore.data === 'synthetic',

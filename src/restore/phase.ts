@@ -1,4 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
+import type { BrokerMapping } from '../environment/broker-ids.js';
 import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -49,6 +50,8 @@ export interface RestoreOptions {
   maxSyntheticRecords?: number;
   /** Metadata records one create/alter request may carry (default 5,000; KRaft refuses over 10,000). Tests lower it to exercise the split. */
   recordsPerRequest?: number;
+  /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
+  brokerMapping?: BrokerMapping;
   /** The target's Kafka Connect worker, for the connectors phase. */
   connect?: ConnectEndpoint;
   /** Connector name → config key → where a value redacted in the snapshot comes from. */
