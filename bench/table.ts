@@ -8,20 +8,20 @@ export interface SizeResult {
   restore?: {
     ms: number;
     peakRssMb: number;
-    load: number;
+    load?: number;
     passed: boolean;
     phases: Record<string, { ms: number; requests: number; status: string; failed: number }>;
     errors: string[];
   };
-  floor?: { ms: number; jvmMs: number; load: number; kinds: Record<string, { ms: number; requests: number; failed: number }> };
-  runbook?: RunbookResult & { load: number };
+  floor?: { ms: number; jvmMs: number; load?: number; kinds: Record<string, { ms: number; requests: number; failed: number }> };
+  runbook?: RunbookResult & { load?: number };
   drill?: {
     ms: number;
     afterEnvironmentMs: number;
     verdict: string;
     reason: string;
     peakRssMb: number;
-    load: number;
+    load?: number;
     phases: Record<string, { ms: number; status: string }>;
     probes: { id: string; status: string; ms: number; checks: number }[];
   };
@@ -33,6 +33,8 @@ export interface BenchResults {
   kafkaVersion: string;
   machine: { cores: number; cpu: string; memoryGiB: number; node: string; loadAverage: { min: number; mean: number; max: number } };
   harnessMaxRssMb: number;
+  /** How the results were obtained when not by one complete run (e.g. reconstructed from a run's log). */
+  note?: string;
   sizes: SizeResult[];
 }
 
@@ -46,6 +48,7 @@ export function renderTable(results: BenchResults): string {
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
       `Kafka ${results.kafkaVersion}, one broker with SASL/SCRAM and ACLs. 1-minute load average during the run: ` +
       `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}; the last column is its mean per size): the machine was shared with other work.`,
+    ...(results.note ? ['', results.note] : []),
     '',
     '| topics (×3 partitions) | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | harness peak RSS | load average |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
@@ -60,7 +63,7 @@ export function renderTable(results: BenchResults): string {
     const faster = runbook && restore ? `${Math.round(runbook.extrapolatedMs / restore.ms)}×` : '–';
     const drillCell = drill ? `${s(drill.ms)} (${s(drill.afterEnvironmentMs)})` : '–';
     const rss = Math.max(restore?.peakRssMb ?? 0, drill?.peakRssMb ?? 0);
-    const loads = [restore?.load, floor?.load, runbook?.load, drill?.load].filter((l): l is number => l !== undefined);
+    const loads = [restore?.load, floor?.load, runbook?.load, drill?.load].filter((l): l is number => typeof l === 'number');
     const load = loads.length ? (loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(1) : '–';
     lines.push(
       `| ${n(shape.topics)} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floorCell} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} | ${load} |`,
@@ -118,6 +121,7 @@ export function combineResults(runs: BenchResults[]): BenchResults {
       },
     },
     harnessMaxRssMb: Math.max(...runs.map((run) => run.harnessMaxRssMb)),
+    ...(runs.some((run) => run.note) ? { note: runs.flatMap((run) => (run.note ? [run.note] : [])).join(' ') } : {}),
     sizes: runs.flatMap((run) => run.sizes).sort((a, b) => a.topics - b.topics),
   };
 }
