@@ -10,6 +10,7 @@ import { probeFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
 import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import type { PhaseResult } from '../restore/phase.js';
+import { summarizeOffsetMap } from '../restore/offset-map.js';
 import type { ProgressListener } from './progress.js';
 import { restoreSnapshot } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
@@ -188,6 +189,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
       {
         phases: spec.restore.phases,
         data: spec.restore.data,
+        maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
         credentials: spec.restore.credentials,
         baseDir: dir,
         clampReplication: spec.restore.clampReplication,
@@ -199,6 +201,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     );
     checkAbort();
     restoreEnded = performance.now();
+    if (restored.offsetMap) run.offsetMap = summarizeOffsetMap(restored.offsetMap);
 
     // Declared steps: a person's (pending) or an automation, run against this environment.
     const propertiesFile = join(env.workDir, 'client.properties');
@@ -225,6 +228,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
           compareData: spec.restore.data === 'synthetic',
           toolVersion: options.toolVersion,
           ...connectRestoreOptions(spec, env),
+          ...(restored.offsetMap ? { offsetMap: restored.offsetMap } : {}),
         });
         return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
       }),
@@ -243,6 +247,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
           specDir: dir,
           signal: options.signal,
           timeoutMs: 60_000,
+          restoredData: restored.offsetMap ? { mode: 'synthetic', offsetMap: restored.offsetMap } : { mode: 'none' },
         });
         return { status: run.probes.every((probe) => probe.status === 'passed') ? 'passed' : 'failed', findings: [] };
       }),

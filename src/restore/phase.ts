@@ -6,6 +6,7 @@ import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
 import type { ProgressListener } from '../drill/progress.js';
 import { chunkByWeight, DEFAULT_RECORDS_PER_REQUEST } from '../kafka/request-limits.js';
+import type { OffsetMap } from './offset-map.js';
 
 export type { Finding, PhaseCounts };
 
@@ -46,8 +47,8 @@ export interface RestoreOptions {
   baseDir?: string;
   /** Create topics with min(replication factor, broker count) when the target has fewer brokers. */
   clampReplication?: boolean;
-  /** Upper bound on records the synthetic data mode produces, so a huge snapshot cannot stall a drill. */
-  maxSyntheticRecords?: number;
+  /** Synthetic data: records per partition past the windows the offset map always reproduces. */
+  maxRecordsPerPartition?: number;
   /** Metadata records one create/alter request may carry (default 5,000; KRaft refuses over 10,000). Tests lower it to exercise the split. */
   recordsPerRequest?: number;
   /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
@@ -70,6 +71,8 @@ export interface RestoreContext {
   transientDeadlineMs: number;
   /** Progress for a person watching; never part of the result. */
   onProgress?: ProgressListener;
+  /** Source → target offsets; present when the data mode is synthetic. */
+  offsetMap?: OffsetMap;
 }
 
 /**

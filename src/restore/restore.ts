@@ -7,6 +7,7 @@ import type { Snapshot } from '../snapshot/schema.js';
 import { restoreClusterConfigs } from './cluster-configs.js';
 import { restoreConnectors } from './connectors.js';
 import { restoreData } from './data.js';
+import { planOffsetMap, type OffsetMap } from './offset-map.js';
 import { restoreOffsets } from './offsets.js';
 import { PhaseRecorder, RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestoreOptions, type RestorePhaseName } from './phase.js';
 import { restoreSecurity } from './security.js';
@@ -25,6 +26,8 @@ export interface RestoreOutcome {
   phases: PhaseResult[];
   /** SCRAM user → the password this restore set, for probes that act as that user. */
   credentials: Map<string, string>;
+  /** Source → target offsets of the synthetic data; absent with data none. */
+  offsetMap?: OffsetMap;
 }
 
 /**
@@ -48,6 +51,7 @@ export async function restoreSnapshot(
     connection,
     async (admin) => {
       const { brokerIds } = await describeCluster(admin);
+      const offsetMap = options.data === 'synthetic' ? planOffsetMap(snapshot, { maxRecordsPerPartition: options.maxRecordsPerPartition }) : undefined;
       const context: RestoreContext = {
         admin,
         connection,
@@ -57,6 +61,7 @@ export async function restoreSnapshot(
         credentials: new Map(),
         transientDeadlineMs: transientDeadlineMs(partitions),
         ...(onProgress ? { onProgress } : {}),
+        ...(offsetMap ? { offsetMap } : {}),
       };
       const phases: PhaseResult[] = [];
       for (const name of RESTORE_PHASES) {
@@ -75,7 +80,7 @@ export async function restoreSnapshot(
         phases.push(result);
         onPhase(result);
       }
-      return { phases, credentials: context.credentials };
+      return { phases, credentials: context.credentials, ...(offsetMap ? { offsetMap } : {}) };
     },
     { requestTimeoutMs },
   );
