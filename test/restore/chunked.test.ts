@@ -37,9 +37,9 @@ describe('restore split into requests under a per-request record limit', async (
     const aclChunks = Math.ceil(snapshot.acls.length / 20);
     expect(topicChunks).toBeGreaterThan(5);
     expect(aclChunks).toBe(5);
-    // ListTopics, one CreateTopics per chunk, then ListTopics until the broker lists all 40 (at least once).
+    // ListTopics, one CreateTopics per chunk, then ListTopics every 500 ms until the broker lists all 40
+    // (at least once; how often depends on how far the broker lags, 13 times on a loaded machine).
     expect(topics.requests - 1 - topicChunks).toBeGreaterThanOrEqual(1);
-    expect(topics.requests - 1 - topicChunks).toBeLessThan(topicChunks);
     // DescribeUserScramCredentials + one AlterUserScramCredentials per mechanism round (shop-reader has two),
     // DescribeAcls + a CreateAcls per chunk, DescribeClientQuotas + one AlterClientQuotas.
     expect(security.requests).toBe(1 + 2 + 1 + aclChunks + 1 + 1);
