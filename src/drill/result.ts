@@ -44,6 +44,7 @@ export const findingCodes = [
   'connector-secret-missing',
   'connectors-not-restored',
   'credential-generated',
+  'credential-source-unreadable',
   'data-lag-truncated',
   'data-log-end-not-reached',
   'data-not-restored',
@@ -66,6 +67,7 @@ export const findingCodes = [
   'scram-refused',
   'topic-config-alter-refused',
   'topic-config-refused',
+  'topic-not-served',
   'topic-refused',
 ] as const;
 export const FindingCode = z.enum(findingCodes);
