@@ -62,6 +62,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
     );
     // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
     await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, clusterId, adminPassword)));
+    request.signal?.throwIfAborted();
 
     const brokers: StartedBroker[] = nodes.map((node, index) => {
       const logFile = join(nodeDirs[index]!, 'broker.log');
@@ -75,7 +76,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       clientId: 'kafka-drill',
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
     };
-    await waitUntilReady(admin, brokers, jvms, clusterId, request.startTimeoutMs ?? 120_000);
+    await waitUntilReady(admin, brokers, jvms, clusterId, request.startTimeoutMs ?? 120_000, request.signal);
 
     return {
       provider: 'process',
@@ -229,10 +230,11 @@ async function logTail(file: string, lines = 40): Promise<string> {
 }
 
 /** Ready: a client describes the cluster, it has our cluster id, and every broker is registered. */
-async function waitUntilReady(connection: KafkaConnection, brokers: StartedBroker[], jvms: ChildProcess[], clusterId: string, timeoutMs: number) {
+async function waitUntilReady(connection: KafkaConnection, brokers: StartedBroker[], jvms: ChildProcess[], clusterId: string, timeoutMs: number, signal?: AbortSignal) {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     const dead = jvms.findIndex(exited);
     if (dead >= 0) {
       const broker = brokers[dead]!;

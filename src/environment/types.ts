@@ -13,6 +13,8 @@ export interface EnvironmentRequest {
   heapMb?: number;
   /** How long to wait for the cluster to become ready. */
   startTimeoutMs?: number;
+  /** Stops a start in progress (its processes torn down, the start rejects) when the drill is interrupted. */
+  signal?: AbortSignal;
 }
 
 export interface StartedBroker {

@@ -55,6 +55,7 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
       let batch: { topic: string; partition: number; key: Buffer; value: Buffer }[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
+        options.signal?.throwIfAborted();
         const byTopic = new Map<string, { partition: number; key: Buffer; value: Buffer }[]>();
         for (const { topic, ...message } of batch) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
         await recorder.request(producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }));
@@ -133,6 +134,7 @@ async function awaitLogEnds(context: RestoreContext, recorder: PhaseRecorder, pr
   const deadline = Date.now() + timeoutMs;
   let short = produced;
   for (;;) {
+    context.options.signal?.throwIfAborted();
     const ends = await recorder.request(retryTransient(() => listLogOffsets(context.admin, short, 'latest')));
     short = short.filter((p) => Number(ends.get(partitionKey(p.topic, p.partition)) ?? 0n) < p.logEndOffset);
     if (short.length === 0) return;

@@ -43,6 +43,10 @@ export interface RestoreOptions {
   clampReplication?: boolean;
   /** Upper bound on records the synthetic data mode produces, so a huge snapshot cannot stall a drill. */
   maxSyntheticRecords?: number;
+  /** Aborts long work (producing data, waiting for log ends) when the drill is interrupted. */
+  signal?: AbortSignal;
+  /** Told every password the restore handles, accepted by the target or not, so the drill can mask it. */
+  secrets?: { add(secret: string): void };
 }
 
 export interface RestoreContext {

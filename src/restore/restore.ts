@@ -1,3 +1,4 @@
+import type { Admin } from '@platformatic/kafka';
 import { describeCluster, withAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
@@ -23,6 +24,27 @@ export interface RestoreOutcome {
   credentials: Map<string, string>;
 }
 
+/** The context every restore phase works in: one admin client on the target and the target's broker ids. */
+export async function restoreContext(admin: Admin, connection: KafkaConnection, snapshot: Snapshot, options: RestoreOptions = {}): Promise<RestoreContext> {
+  const { brokerIds } = await describeCluster(admin);
+  return { admin, connection, snapshot, options, brokerIds, credentials: new Map() };
+}
+
+/**
+ * Runs one restore phase (skipped when not selected). A phase that throws is recorded as failed
+ * with the error as a finding and the time it really took.
+ */
+export async function restorePhase(name: RestorePhaseName, context: RestoreContext): Promise<PhaseResult> {
+  if (!(context.options.phases ?? RESTORE_PHASES).includes(name)) return { ...new PhaseRecorder(name).finish(), status: 'skipped' };
+  const recorder = new PhaseRecorder(name);
+  try {
+    return await PHASES[name](context);
+  } catch (error) {
+    recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
+    return recorder.finish();
+  }
+}
+
 /**
  * Applies a snapshot to a cluster, phase by phase in the fixed order. A phase that throws is
  * recorded as failed with the error as a finding and the next phase still runs: a restore
@@ -34,24 +56,11 @@ export async function restoreSnapshot(
   options: RestoreOptions = {},
   onPhase: (result: PhaseResult) => void = () => {},
 ): Promise<RestoreOutcome> {
-  const selected = new Set(options.phases ?? RESTORE_PHASES);
   return withAdmin(connection, async (admin) => {
-    const { brokerIds } = await describeCluster(admin);
-    const context: RestoreContext = { admin, connection, snapshot, options, brokerIds, credentials: new Map() };
+    const context = await restoreContext(admin, connection, snapshot, options);
     const phases: PhaseResult[] = [];
     for (const name of RESTORE_PHASES) {
-      let result: PhaseResult;
-      if (!selected.has(name)) {
-        result = { ...new PhaseRecorder(name).finish(), status: 'skipped' };
-      } else {
-        try {
-          result = await PHASES[name](context);
-        } catch (error) {
-          const recorder = new PhaseRecorder(name);
-          recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
-          result = recorder.finish();
-        }
-      }
+      const result = await restorePhase(name, context);
       phases.push(result);
       onPhase(result);
     }

@@ -58,6 +58,7 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
   for (const user of snapshot.scramUsers) {
     const missing = user.credentials.filter((c) => !has(user.name, c.mechanism, c.iterations));
     const resolved = await resolvePassword(user.name, credentialSourceFor(context, user.name), context.options.baseDir ?? process.cwd());
+    context.options.secrets?.add(resolved.password);
     if (resolved.missingReason) {
       recorder.finding('credential-generated', 'warning', `scram user ${user.name}`, `restored with a generated password: ${resolved.missingReason}`);
       recorder.manualSteps.push({ id: `credential-${user.name}`, title: `Supply the real credential for User:${user.name}`, phase: 'security', estimateMinutes: 10 });

@@ -103,7 +103,7 @@ describe('kafka-drill run exit codes', () => {
     run.child.kill('SIGINT');
     const { code, stdout, stderr } = await run.exited;
     expect(code, `${stdout}\n${stderr}`).toBe(130);
-    expect(stderr).toContain('run: SIGINT: stopping after the current step and tearing down');
+    expect(stderr).toContain('run: SIGINT: stopping the drill and tearing down');
 
     const result = readEvidence(out);
     expect(result.verdict).toBe('interrupted');
