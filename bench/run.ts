@@ -1,68 +1,226 @@
 /**
- * Benchmarks (not tests): how long the things a drill waits on take on this machine.
- *   npm run bench                 every supported line, 1 and 3 brokers, plus restore/capture
- *   npm run bench -- 4.3.1 3.9.2  only these versions
- * Prints a table and writes reports/bench/<timestamp>.json.
+ * Speed at scale (not a test): generated snapshots of 100, 1,000 and 5,000 topics (bench/generate.ts)
+ * restored three ways, plus the full drill.
+ *
+ *   npm run bench                                  every size
+ *   npm run bench -- --sizes 100,1000              only these sizes
+ *   npm run bench -- --skip drill,runbook          leave parts out (restore, floor, runbook, drill)
+ *   npm run bench -- --kafka-version 3.9.2 --runbook-sample 3
+ *
+ * For each size:
+ *   restore  kafka-drill's restore into a fresh 1-broker SCRAM cluster (data: none)
+ *   floor    a Java AdminClient (bench/Floor.java, compiled here) sending one batched request per kind
+ *   runbook  Kafka's CLI tools once per object, for a small sample per kind, extrapolated to the size
+ *   drill    the full drill (synthetic data, derived authorization matrix, every group's offsets)
+ * Writes bench/results/<date>.json and .md, and the table into README.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_KAFKA_VERSION, installKafka } from '../src/environment/distribution.js';
+import { parseArgs } from 'node:util';
+import { runDrill } from '../src/drill/runner.js';
+import { clientProperties } from '../src/environment/client-properties.js';
+import { DEFAULT_KAFKA_VERSION, installKafka, resolveDistribution } from '../src/environment/distribution.js';
+import { javaBinary, requireJava } from '../src/environment/java.js';
 import { startEnvironment } from '../src/environment/start.js';
+import type { StartedEnvironment } from '../src/environment/types.js';
 import { restoreSnapshot } from '../src/restore/restore.js';
-import { captureWithStats } from '../src/snapshot/capture.js';
+import { serializeSnapshot } from '../src/snapshot/canonical.js';
 import { loadSnapshot } from '../src/snapshot/load.js';
+import { loadSpec } from '../src/spec/load.js';
+import { generateSnapshot, shapeFor } from './generate.js';
+import { renderTable, type BenchResults, type SizeResult } from './table.js';
+import { runbookSample } from './runbook.js';
 
-const LINES = ['3.9.2', '4.0.2', '4.1.2', '4.2.1', '4.3.1', '4.4.0'];
-const versions = process.argv.slice(2).length ? process.argv.slice(2) : LINES;
-const rows: Record<string, unknown>[] = [];
-const seconds = (ms: number) => Math.round(ms) / 1000;
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100,1000,5000' },
+    skip: { type: 'string', default: '' },
+    'kafka-version': { type: 'string', default: DEFAULT_KAFKA_VERSION },
+    'runbook-sample': { type: 'string', default: '3' },
+    'no-readme': { type: 'boolean', default: false },
+  },
+});
+const sizes = values.sizes.split(',').map((s) => Number(s.trim()));
+if (sizes.some((s) => !Number.isInteger(s) || s < 10)) throw new Error(`--sizes: expected whole numbers ≥ 10, got ${values.sizes}`);
+const skip = new Set(values.skip.split(',').filter(Boolean));
+const kafkaVersion = values['kafka-version'];
+const sample = Number(values['runbook-sample']);
 
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+/** Peak RSS of this process while `work` runs, sampled every 100 ms, with the machine's 1-minute load average. */
+async function measured<T>(work: () => Promise<T>): Promise<{ value: T; ms: number; peakRssMb: number; load: number }> {
+  let peak = process.memoryUsage.rss();
+  const loads = [loadavg()[0]!];
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+    loads.push(loadavg()[0]!);
+  }, 100);
   const started = performance.now();
-  const value = await work();
-  return [value, performance.now() - started];
-}
-
-for (const kafkaVersion of versions) {
-  const install = await installKafka(kafkaVersion);
-  for (const brokers of [1, 3] as const) {
-    if (brokers === 3 && kafkaVersion !== DEFAULT_KAFKA_VERSION && kafkaVersion !== '3.9.2') continue;
-    const environment = await startEnvironment('process', { kafkaVersion, brokers, security: 'scram' });
-    const [, stopMs] = await timed(() => environment.stop());
-    rows.push({
-      kafkaVersion,
-      brokers,
-      startupS: seconds(environment.startupMs),
-      teardownS: seconds(stopMs),
-      cacheMiB: Math.round(install.bytes / 1048576),
-      installS: install.alreadyInstalled ? 'cached' : seconds(install.seconds * 1000),
-    });
-    console.log(JSON.stringify(rows.at(-1)));
+  try {
+    const value = await work();
+    return { value, ms: Math.round(performance.now() - started), peakRssMb: Math.round(Math.max(peak, process.memoryUsage.rss()) / 1048576), load: round2(loads.reduce((a, b) => a + b, 0) / loads.length) };
+  } finally {
+    clearInterval(timer);
   }
 }
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
-// Restore and capture of the example cluster (29 topics, 37 ACLs, 11 users, 8 groups) on the default version.
-const snapshot = await loadSnapshot('fixtures/example-snapshot.json');
-const target = await startEnvironment('process', { kafkaVersion: DEFAULT_KAFKA_VERSION, brokers: 3, security: 'scram' });
+const machineLoads: number[] = [];
+const loadTimer = setInterval(() => machineLoads.push(loadavg()[0]!), 5_000);
+const startedAt = new Date();
+const work = mkdtempSync(join(tmpdir(), 'kafka-drill-bench-'));
+const environments = new Set<StartedEnvironment>();
+const stopAll = async () => {
+  await Promise.all([...environments].map((e) => e.stop().catch(() => {})));
+};
+process.on('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+
+/** A 1-broker SCRAM cluster with a heap that fits the snapshot (the broker's default 512 MiB runs out near 15,000 partitions). */
+async function startTarget(partitions: number): Promise<StartedEnvironment> {
+  const environment = await startEnvironment('process', { kafkaVersion, brokers: 1, security: 'scram', heapMb: Math.max(512, 256 + Math.ceil(partitions / 10)) });
+  environments.add(environment);
+  return environment;
+}
+async function stopTarget(environment: StartedEnvironment) {
+  environments.delete(environment);
+  await environment.stop();
+}
+
 try {
-  const [restored, restoreMs] = await timed(() => restoreSnapshot(target.admin, snapshot, { data: 'synthetic', credentials: { '*': { generate: true } } }));
-  const [again, againMs] = await timed(() => restoreSnapshot(target.admin, snapshot, { data: 'synthetic', credentials: { '*': { generate: true } } }));
-  const capture = await captureWithStats(target.admin, { toolVersion: 'bench' });
-  const restore = {
-    restoreS: seconds(restoreMs),
-    phases: Object.fromEntries(restored.phases.map((p) => [p.phase, { s: seconds(p.durationMs), requests: p.requests }])),
-    secondRestoreS: seconds(againMs),
-    secondRestoreRequests: again.phases.reduce((sum, p) => sum + p.requests, 0),
-    captureS: seconds(capture.elapsedMs),
-    captureRequests: Object.values(capture.requests).reduce((sum, n) => sum + n, 0),
+  await requireJava();
+  await installKafka(kafkaVersion, (line) => console.error(line));
+  const libs = (await resolveDistribution(kafkaVersion)).libsDir;
+  const classes = join(work, 'classes');
+  if (!skip.has('floor')) {
+    mkdirSync(classes);
+    const javac = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'javac') : 'javac';
+    await execa(javac, ['-nowarn', '-d', classes, '-cp', `${libs}/*`, join(import.meta.dirname, 'Floor.java')]);
+  }
+
+  const results: SizeResult[] = [];
+  for (const topics of sizes) {
+    const shape = shapeFor(topics);
+    console.error(`\n== ${topics} topics: ${JSON.stringify(shape)}`);
+    const snapshotFile = join(work, `snapshot-${topics}.json`);
+    writeFileSync(snapshotFile, serializeSnapshot(generateSnapshot(topics)));
+    const snapshot = await loadSnapshot(snapshotFile);
+    const result: SizeResult = { topics, shape };
+
+    if (!skip.has('restore')) {
+      const target = await startTarget(shape.partitions);
+      try {
+        const run = await measured(() => restoreSnapshot(target.admin, snapshot, { data: 'none', credentials: { '*': { generate: true } } }));
+        result.restore = {
+          ms: run.ms,
+          peakRssMb: run.peakRssMb,
+          load: run.load,
+          passed: run.value.phases.every((p) => p.status !== 'failed'),
+          phases: Object.fromEntries(run.value.phases.map((p) => [p.phase, { ms: p.durationMs, requests: p.requests, status: p.status, failed: p.counts.failed }])),
+          errors: run.value.phases.flatMap((p) => p.findings.filter((f) => f.severity === 'error').slice(0, 3).map((f) => `${p.phase}: ${f.object}: ${f.message}`)),
+        };
+        console.error(`restore ${run.ms} ms`, JSON.stringify(result.restore.phases));
+      } finally {
+        await stopTarget(target);
+      }
+    }
+
+    if (!skip.has('floor') || !skip.has('runbook')) {
+      const target = await startTarget(shape.partitions);
+      try {
+        const properties = join(work, 'client.properties');
+        writeFileSync(properties, clientProperties(target.admin), { mode: 0o600 });
+        if (!skip.has('floor')) {
+          const run = await measured(() =>
+            execa(javaBinary(), ['-Xmx512m', '-cp', `${libs}/*:${classes}`, 'Floor', properties, snapshotFile], { env: { KAFKA_LOG4J_OPTS: '' } }),
+          );
+          const output = JSON.parse(run.value.stdout.trim().split('\n').at(-1)!) as { totalMs: number; kinds: Record<string, { ms: number; requests: number; failed: number }> };
+          result.floor = { ms: output.totalMs, jvmMs: run.ms, load: run.load, kinds: output.kinds };
+          console.error(`floor ${output.totalMs} ms (JVM ${run.ms} ms)`, JSON.stringify(output.kinds));
+        }
+        if (!skip.has('runbook')) {
+          const run = await measured(() => runbookSample({ libs, properties, snapshot, sample, work, kafkaVersion }));
+          result.runbook = { ...run.value, load: run.load };
+          console.error(`runbook sample: ${JSON.stringify(run.value.perObjectMs)} → extrapolated ${Math.round(run.value.extrapolatedMs / 1000)} s`);
+        }
+      } finally {
+        await stopTarget(target);
+      }
+    }
+
+    if (!skip.has('drill')) {
+      const specFile = join(work, `drill-${topics}.yaml`);
+      writeFileSync(
+        specFile,
+        [
+          `name: bench-${topics}`,
+          `snapshot: ./snapshot-${topics}.json`,
+          'target: { brokers: 1, security: scram }',
+          'restore: { data: synthetic, credentials: { "*": { generate: true } } }',
+          'probes:',
+          '  - { type: authorization, id: acl-matrix, derive: true }',
+          '  - { type: offsets, id: consumers-resume, groups: all, tolerance: exact }',
+          '',
+        ].join('\n'),
+      );
+      const spec = await loadSpec(specFile);
+      const controller = new AbortController();
+      const run = await measured(() =>
+        runDrill(
+          { spec, snapshot, snapshotFile, snapshotSha256: '0'.repeat(64) },
+          { kafkaVersions: [kafkaVersion], provider: 'process', toolVersion: 'bench', signal: controller.signal, progress: (line) => console.error(`  ${line}`) },
+        ),
+      );
+      const drillRun = run.value.runs[0]!;
+      const phases = Object.fromEntries(drillRun.phases.map((p) => [p.name, { ms: p.durationMs, status: p.status }]));
+      const afterEnvironmentMs = drillRun.phases.filter((p) => p.name !== 'environment' && p.name !== 'teardown').reduce((sum, p) => sum + p.durationMs, 0);
+      result.drill = {
+        ms: run.ms,
+        afterEnvironmentMs,
+        verdict: run.value.verdict,
+        reason: run.value.reason.slice(0, 400),
+        peakRssMb: run.peakRssMb,
+        load: run.load,
+        phases,
+        probes: drillRun.probes.map((p) => ({ id: p.id, status: p.status, ms: p.durationMs, checks: p.evidence.length })),
+      };
+      console.error(`drill ${run.value.verdict} in ${run.ms} ms (${afterEnvironmentMs} ms after the environment)`);
+    }
+    results.push(result);
+  }
+
+  const report: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    kafkaVersion,
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 1073741824),
+      node: process.version,
+      loadAverage: machineLoads.length
+        ? { min: round2(Math.min(...machineLoads)), mean: round2(machineLoads.reduce((a, b) => a + b, 0) / machineLoads.length), max: round2(Math.max(...machineLoads)) }
+        : { min: round2(loadavg()[0]!), mean: round2(loadavg()[0]!), max: round2(loadavg()[0]!) },
+    },
+    harnessMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    sizes: results,
   };
-  console.log(JSON.stringify(restore));
-  mkdirSync(join('reports', 'bench'), { recursive: true });
-  const file = join('reports', 'bench', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ machine: { cores: cpus().length, node: process.version }, environments: rows, restore }, null, 2) + '\n');
-  console.table(rows);
-  console.log(`written ${file}`);
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const table = renderTable(report);
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(dir, `${stamp}.md`), table);
+  if (!values['no-readme']) {
+    const readmeFile = join(import.meta.dirname, '..', 'README.md');
+    const readme = readFileSync(readmeFile, 'utf8');
+    const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
+    if (marked.test(readme)) writeFileSync(readmeFile, readme.replace(marked, `<!-- bench:start -->\n${table}<!-- bench:end -->`));
+  }
+  console.log(table);
+  console.error(`written bench/results/${stamp}.json and .md`);
 } finally {
-  await target.stop();
+  clearInterval(loadTimer);
+  await stopAll();
+  rmSync(work, { recursive: true, force: true });
 }

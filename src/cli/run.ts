@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startDrill, type DrillHandle } from '../drill/runner.js';
 import type { Result } from '../drill/result.js';
-import { checkSupportedVersion, DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
+import { checkSupportedVersion, installKafka, versionForSnapshot } from '../environment/distribution.js';
 import { requireJava } from '../environment/java.js';
 import type { ProviderName } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
@@ -40,16 +40,12 @@ const EXIT_BY_VERDICT: Record<Result['verdict'], number> = {
   interrupted: ExitCode.interrupted,
 };
 
-/** Kafka versions the spec names; with none, the snapshot's own when kafka-drill supports it. */
-function versionsFor(declared: string[], snapshot: Snapshot): string[] {
-  if (declared.length) return declared;
-  const own = snapshot.source.kafkaVersion;
-  try {
-    checkSupportedVersion(own);
-    return [own];
-  } catch {
-    return [DEFAULT_KAFKA_VERSION];
-  }
+/** Kafka versions to run on, and why, when neither the command line nor the spec names one. */
+function versionsFor(fromCommandLine: string[] | undefined, declared: string[], snapshot: Snapshot): { versions: string[]; reason: string } {
+  if (fromCommandLine?.length) return { versions: fromCommandLine, reason: 'from --kafka-version' };
+  if (declared.length) return { versions: declared, reason: "from the spec's target.kafkaVersion" };
+  const resolved = versionForSnapshot(snapshot.source.kafkaVersion);
+  return { versions: [resolved.version], reason: `${resolved.reason} (the spec names no target.kafkaVersion)` };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -108,13 +104,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (provider !== 'process' || spec.spec.target.provider !== 'process') {
         throw new InputError(`${specFile}: target.provider: only the "process" provider is available in this version of kafka-drill`);
       }
-      const versions = values['kafka-version'] ?? versionsFor(targetKafkaVersions(spec.spec.target), snapshot);
+      const { versions, reason: versionReason } = versionsFor(values['kafka-version'], targetKafkaVersions(spec.spec.target), snapshot);
       await requireJava();
       for (const version of versions) {
         const installed = await installKafka(version, (line) => process.stderr.write(`  ${line}\n`));
         if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${version} in ${installed.seconds.toFixed(1)}s\n`);
       }
-      process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')}\n`);
+      process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')} (${versionReason})\n`);
       const drill = startDrill(
         { spec, snapshot, snapshotFile, snapshotSha256 },
         { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => process.stdout.write(`  ${line}\n`) },

@@ -24,6 +24,35 @@ export interface KafkaDistribution {
 export const DEFAULT_KAFKA_VERSION = '4.3.1';
 
 const SUPPORTED_LINES = /^(3\.9|4\.[0-4])\.\d+$/;
+
+/** Each supported release line → its newest release on Maven Central: what a snapshot of that line runs on. */
+export const NEWEST_RELEASES: Record<string, string> = {
+  '3.9': '3.9.2',
+  '4.0': '4.0.2',
+  '4.1': '4.1.2',
+  '4.2': '4.2.2',
+  '4.3': '4.3.1',
+  '4.4': '4.4.0',
+};
+
+export interface ResolvedVersion {
+  version: string;
+  /** Why this version, in words for the progress output. */
+  reason: string;
+}
+
+/**
+ * The version a drill runs on when its spec names none: the newest supported release of the
+ * snapshot's own release line (a snapshot records "3.9" or "3.9.0"), never an upgrade nobody
+ * asked for. A line kafka-drill does not support, or an unknown version, runs on the default.
+ */
+export function versionForSnapshot(snapshotVersion: string): ResolvedVersion {
+  const line = /^(\d+\.\d+)(?:\.\d+)?$/.exec(snapshotVersion)?.[1];
+  const newest = line === undefined ? undefined : NEWEST_RELEASES[line];
+  if (newest) return { version: newest, reason: `the newest supported release of the snapshot's Kafka ${line} line` };
+  if (line === undefined) return { version: DEFAULT_KAFKA_VERSION, reason: `the snapshot does not say which Kafka it came from ("${snapshotVersion}"): the default` };
+  return { version: DEFAULT_KAFKA_VERSION, reason: `the snapshot's Kafka ${line} is not a supported line (3.9, 4.0–4.4): the default` };
+}
 const MANIFEST = 'kafka-drill-install.json';
 
 const ARTIFACTS = ['kafka_2.13', 'kafka-tools', 'connect-runtime', 'connect-json', 'connect-transforms', 'connect-file'];

@@ -9,25 +9,21 @@ import { execa } from 'execa';
 import { InfrastructureError } from '../errors.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
+import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
+import { groupCoordinatorProblem } from './coordinator.js';
 import { resolveDistribution, type KafkaDistribution } from './distribution.js';
 import { javaBinary, requireJava } from './java.js';
-import { environmentMarker, startWatchdog, trackEnvironment } from './teardown.js';
+import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment } from './teardown.js';
 import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './types.js';
 
 /**
- * The `process` provider: a KRaft cluster of 1 or 3 combined broker+controller JVMs on
- * 127.0.0.1, each with its own directory under one temporary work dir.
+ * The `process` provider: a KRaft cluster of 1 to 5 combined broker+controller JVMs on
+ * 127.0.0.1, each with its own directory under one temporary work dir and in its own process
+ * group (a Ctrl-C in the terminal reaches the drill, which tears down; never the brokers directly).
  */
 
-// Not "admin": a snapshot often has its own admin user, and restoring it must not lock the drill out.
-export const ADMIN_USER = 'kafka-drill-admin';
-
-interface NodePorts {
-  nodeId: number;
-  client: number;
-  internal: number;
-  controller: number;
-}
+/** Max heap per broker when the request names none: enough below a few thousand partitions. */
+const DEFAULT_HEAP_MB = 512;
 
 export async function startProcessEnvironment(request: EnvironmentRequest): Promise<StartedEnvironment> {
   const started = performance.now();
@@ -51,13 +47,20 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
   try {
     const clusterId = newClusterId();
     const adminPassword = request.security === 'scram' ? randomBytes(18).toString('hex') : undefined;
-    const nodes = await allocatePorts(request.brokers);
+    const nodes = await allocatePorts(request.nodeIds ?? Array.from({ length: request.brokers }, (_, index) => index + 1));
     const nodeDirs = nodes.map((node) => join(workDir, `node-${node.nodeId}`));
     await Promise.all(
       nodes.map(async (node, index) => {
         const dir = nodeDirs[index]!;
         await mkdir(join(dir, 'data'), { recursive: true });
-        await writeFile(join(dir, 'server.properties'), serverProperties(node, nodes, dir, request));
+        const properties = brokerProperties({
+          node,
+          nodes,
+          security: request.security,
+          dataDir: join(dir, 'data'),
+          ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}),
+        });
+        await writeFile(join(dir, 'server.properties'), propertiesText(properties));
       }),
     );
     // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
@@ -66,9 +69,9 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
 
     const brokers: StartedBroker[] = nodes.map((node, index) => {
       const logFile = join(nodeDirs[index]!, 'broker.log');
-      const jvm = spawnBroker(distribution, workDir, nodeDirs[index]!, logFile, request.heapMb ?? 512);
+      const jvm = spawnBroker(distribution, workDir, nodeDirs[index]!, logFile, request.heapMb ?? DEFAULT_HEAP_MB);
       jvms.push(jvm);
-      return { nodeId: node.nodeId, pid: jvm.pid ?? -1, address: `127.0.0.1:${node.client}`, logFile };
+      return { nodeId: node.nodeId, pid: jvm.pid ?? -1, address: `127.0.0.1:${node.clientPort}`, logFile };
     });
 
     const admin: KafkaConnection = {
@@ -76,7 +79,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       clientId: 'kafka-drill',
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
     };
-    await waitUntilReady(admin, brokers, jvms, clusterId, request.startTimeoutMs ?? 120_000, request.signal);
+    await waitUntilReady(admin, brokers, jvms, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, request.startTimeoutMs ?? 120_000, request.signal);
 
     return {
       provider: 'process',
@@ -116,55 +119,17 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function allocatePorts(count: number): Promise<NodePorts[]> {
+async function allocatePorts(nodeIds: number[]): Promise<NodeListeners[]> {
   const ports = new Set<number>();
-  while (ports.size < count * 3) ports.add(await freePort());
+  while (ports.size < nodeIds.length * 3) ports.add(await freePort());
   const list = [...ports];
-  return Array.from({ length: count }, (_, index) => ({
-    nodeId: index + 1,
-    client: list[index * 3]!,
-    internal: list[index * 3 + 1]!,
-    controller: list[index * 3 + 2]!,
+  return nodeIds.map((nodeId, index) => ({
+    nodeId,
+    host: '127.0.0.1',
+    clientPort: list[index * 3]!,
+    internalPort: list[index * 3 + 1]!,
+    controllerPort: list[index * 3 + 2]!,
   }));
-}
-
-function serverProperties(node: NodePorts, nodes: NodePorts[], dir: string, request: EnvironmentRequest): string {
-  const replication = Math.min(3, nodes.length);
-  const clientListener = request.security === 'scram' ? 'SASL_PLAINTEXT' : 'CLIENT';
-  const properties: Record<string, string | number | boolean> = {
-    'process.roles': 'broker,controller',
-    'node.id': node.nodeId,
-    'controller.quorum.voters': nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controller}`).join(','),
-    'controller.listener.names': 'CONTROLLER',
-    // Broker↔controller and inter-broker traffic stay PLAINTEXT on loopback: SCRAM credentials live in
-    // the metadata log, so controllers cannot use them. They authenticate as User:ANONYMOUS (a super user).
-    listeners: `${clientListener}://127.0.0.1:${node.client},INTERNAL://127.0.0.1:${node.internal},CONTROLLER://127.0.0.1:${node.controller}`,
-    'advertised.listeners': `${clientListener}://127.0.0.1:${node.client},INTERNAL://127.0.0.1:${node.internal}`,
-    'inter.broker.listener.name': 'INTERNAL',
-    'listener.security.protocol.map': `${clientListener}:${request.security === 'scram' ? 'SASL_PLAINTEXT' : 'PLAINTEXT'},INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT`,
-    'log.dirs': join(dir, 'data'),
-    'auto.create.topics.enable': false,
-    'num.partitions': 1,
-    'offsets.topic.replication.factor': replication,
-    'offsets.topic.num.partitions': 10,
-    'transaction.state.log.replication.factor': replication,
-    'transaction.state.log.min.isr': Math.min(2, replication),
-    'transaction.state.log.num.partitions': 5,
-    'share.coordinator.state.topic.replication.factor': replication,
-    'share.coordinator.state.topic.min.isr': Math.min(2, replication),
-    'group.initial.rebalance.delay.ms': 0,
-  };
-  if (request.security === 'scram') {
-    Object.assign(properties, {
-      'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512',
-      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-      'super.users': `User:${ADMIN_USER};User:ANONYMOUS`,
-      'allow.everyone.if.no.acl.found': false,
-    });
-  }
-  return Object.entries(properties).map(([key, value]) => `${key}=${value}`).join('\n') + '\n';
 }
 
 function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb: number): string[] {
@@ -180,28 +145,43 @@ function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb: numbe
   ];
 }
 
+/**
+ * Formats one node's storage. The admin password rides in a java @argfile (mode 0600, removed
+ * right after), never on the command line, where any local user could read it.
+ */
 async function formatStorage(distribution: KafkaDistribution, workDir: string, dir: string, clusterId: string, adminPassword: string | undefined) {
   const scram = adminPassword
     ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]`])
     : [];
-  const result = await execa(
-    javaBinary(),
-    [...jvmArgs(distribution, workDir, 256), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), ...scram],
-    { reject: false, all: true },
-  );
-  if (result.exitCode !== 0) {
-    // The command line carries the admin password: report only the tool's output, with the password masked.
-    const output = (result.all ?? '').replaceAll(adminPassword ?? '\u0000', '***');
-    throw new InfrastructureError(`formatting Kafka storage failed (exit ${result.exitCode})`, output.slice(-4000));
+  const argFile = join(dir, 'format.args');
+  await writeFile(argFile, javaArgFile(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), ...scram]), { mode: 0o600 });
+  try {
+    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), `@${argFile}`], { reject: false, all: true, detached: true });
+    recordProcessGroup(workDir, format.pid);
+    const result = await format;
+    if (result.exitCode !== 0) {
+      const output = (result.all ?? '').replaceAll(adminPassword ?? '\u0000', '***');
+      throw new InfrastructureError(`formatting Kafka storage failed (exit ${result.exitCode})`, output.slice(-4000));
+    }
+  } finally {
+    await rm(argFile, { force: true });
   }
+}
+
+/** A java launcher @argfile: one argument a line, quoted, with backslashes and quotes escaped. */
+export function javaArgFile(args: string[]): string {
+  return args.map((arg) => `"${arg.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join('\n') + '\n';
 }
 
 function spawnBroker(distribution: KafkaDistribution, workDir: string, dir: string, logFile: string, heapMb: number): ChildProcess {
   const log = openSync(logFile, 'a');
   try {
+    // detached: its own process group, out of reach of the terminal's Ctrl-C; stop() and the watchdog end it.
     const jvm = spawn(javaBinary(), [...jvmArgs(distribution, workDir, heapMb), 'kafka.Kafka', join(dir, 'server.properties')], {
       stdio: ['ignore', log, log],
+      detached: true,
     });
+    recordProcessGroup(workDir, jvm.pid);
     jvm.on('error', () => {});
     return jvm;
   } finally {
@@ -213,13 +193,22 @@ function exited(jvm: ChildProcess): boolean {
   return jvm.exitCode !== null || jvm.signalCode !== null;
 }
 
+/** Signals the JVM's whole process group (its pid is the group id). */
+function signalGroup(jvm: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (jvm.pid !== undefined) process.kill(-jvm.pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
 async function stopJvm(jvm: ChildProcess): Promise<void> {
   if (exited(jvm)) return;
   const gone = new Promise<void>((resolve) => jvm.once('exit', () => resolve()));
   // The environment is disposable: a second for a clean exit, then kill. A 3-broker controlled
   // shutdown would otherwise cost ~5 s per drill for nothing.
-  jvm.kill('SIGTERM');
-  const timer = setTimeout(() => jvm.kill('SIGKILL'), 1_000);
+  signalGroup(jvm, 'SIGTERM');
+  const timer = setTimeout(() => signalGroup(jvm, 'SIGKILL'), 1_000);
   await gone;
   clearTimeout(timer);
 }
@@ -229,8 +218,20 @@ async function logTail(file: string, lines = 40): Promise<string> {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-/** Ready: a client describes the cluster, it has our cluster id, and every broker is registered. */
-async function waitUntilReady(connection: KafkaConnection, brokers: StartedBroker[], jvms: ChildProcess[], clusterId: string, timeoutMs: number, signal?: AbortSignal) {
+/**
+ * Ready: a client describes the cluster, it has our cluster id, every broker is registered under
+ * its node id, and the group coordinator answers for every `__consumer_offsets` partition.
+ */
+async function waitUntilReady(
+  connection: KafkaConnection,
+  brokers: StartedBroker[],
+  jvms: ChildProcess[],
+  clusterId: string,
+  offsetsTopicPartitions: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+) {
+  const nodeIds = brokers.map((broker) => broker.nodeId).sort((a, b) => a - b);
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
@@ -247,8 +248,12 @@ async function waitUntilReady(connection: KafkaConnection, brokers: StartedBroke
     try {
       const cluster = await describeCluster(admin);
       if (cluster.clusterId !== clusterId) lastProblem = `answered with cluster id ${cluster.clusterId}`;
-      else if (cluster.brokerIds.length === brokers.length) return;
-      else lastProblem = `${cluster.brokerIds.length} of ${brokers.length} brokers registered`;
+      else if (cluster.brokerIds.join() !== nodeIds.join()) lastProblem = `brokers ${cluster.brokerIds.join(', ') || 'none'} of ${nodeIds.join(', ')} registered`;
+      else {
+        const problem = await groupCoordinatorProblem(admin, offsetsTopicPartitions);
+        if (problem === undefined) return;
+        lastProblem = problem;
+      }
     } catch (error) {
       lastProblem = (error as Error).message;
     } finally {

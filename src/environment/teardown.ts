@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * Teardown on every path out of the process.
@@ -7,8 +9,8 @@ import { spawn } from 'node:child_process';
  * - SIGINT/SIGTERM: the command's own handler (run, env up) stops its environments;
  *   `stopAllEnvironments` stops every live one when it must leave at once.
  * - The Node process dies without running anything (kill -9, OOM): a detached watchdog
- *   started with each environment notices the parent is gone, kills every process whose
- *   command line carries the environment's marker, and removes its directory.
+ *   started with each environment notices the parent is gone, ends every process group the
+ *   environment recorded, and removes its directory.
  */
 
 type Stoppable = { stop(): Promise<void> };
@@ -23,18 +25,42 @@ export async function stopAllEnvironments(): Promise<void> {
   await Promise.allSettled([...live].map((environment) => environment.stop()));
 }
 
-/** The JVM system property that marks every process of one environment, for the watchdog's pkill. */
+/** The JVM system property that marks every process of one environment (for people and tests reading the process list). */
 export function environmentMarker(workDir: string): string {
   return `-Dkafka.drill.env=${workDir}`;
 }
 
-// Polls the parent; when it is gone, TERM then KILL the environment's processes and remove its directory.
-// Paths arrive in the environment, not argv, so the watchdog never matches its own pkill pattern.
+/** The file in an environment's directory listing its process groups, one id a line, for the watchdog. */
+const PROCESS_GROUPS_FILE = 'process-groups';
+
+/**
+ * Records a process started in its own process group (spawned detached: its pid is its group
+ * id), so the watchdog can end it and everything it started. Synchronous, right after spawn,
+ * so a parent killed a moment later still leaves the id behind.
+ */
+export function recordProcessGroup(workDir: string, pid: number | undefined): void {
+  if (pid !== undefined) appendFileSync(join(workDir, PROCESS_GROUPS_FILE), `${pid}\n`);
+}
+
+// Polls the parent; when it is gone, TERM then KILL each recorded process group and remove the
+// directory. Shell builtins plus cat and rm only: nothing beyond what any system has, no process
+// matching by pattern (so any path works, spaces and '+' included). Where /proc exists, a group
+// is signalled only while its leader still carries this environment's marker (pids are reused).
 const WATCHDOG_SCRIPT = `
 while kill -0 "$KD_PARENT" 2>/dev/null; do sleep 0.5; done
-pkill -TERM -f -- "kafka.drill.env=$KD_ENV_DIR"
-sleep 3
-pkill -KILL -f -- "kafka.drill.env=$KD_ENV_DIR"
+ours() {
+  [ -r "/proc/$1/cmdline" ] || return 0
+  case "$(cat "/proc/$1/cmdline" 2>/dev/null | tr '\\000' ' ')" in *" $KD_MARKER "*) return 0 ;; *) return 1 ;; esac
+}
+groups=$(cat -- "$KD_ENV_DIR/${PROCESS_GROUPS_FILE}" 2>/dev/null)
+for group in $groups; do ours "$group" && kill -s TERM -- "-$group" 2>/dev/null; done
+for attempt in 1 2 3 4 5 6; do
+  alive=0
+  for group in $groups; do kill -0 -- "-$group" 2>/dev/null && alive=1; done
+  [ "$alive" = 0 ] && break
+  sleep 0.5
+done
+for group in $groups; do ours "$group" && kill -s KILL -- "-$group" 2>/dev/null; done
 [ "$KD_KEEP_DIR" = 1 ] || rm -rf -- "$KD_ENV_DIR"
 `;
 
@@ -43,7 +69,13 @@ export function startWatchdog(workDir: string, keepDir: boolean): () => void {
   const watchdog = spawn('sh', ['-c', WATCHDOG_SCRIPT], {
     detached: true,
     stdio: 'ignore',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KD_PARENT: String(process.pid), KD_ENV_DIR: workDir, KD_KEEP_DIR: keepDir ? '1' : '0' },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      KD_PARENT: String(process.pid),
+      KD_ENV_DIR: workDir,
+      KD_MARKER: environmentMarker(workDir),
+      KD_KEEP_DIR: keepDir ? '1' : '0',
+    },
   });
   watchdog.unref();
   return () => {

@@ -5,12 +5,17 @@ export type SecurityMode = 'plaintext' | 'scram';
 /** What a drill asks for; a provider turns it into a StartedEnvironment. */
 export interface EnvironmentRequest {
   kafkaVersion: string;
-  brokers: 1 | 3;
+  /** 1 to 5. */
+  brokers: number;
+  /** The brokers' node ids, one per broker; default 1..brokers. */
+  nodeIds?: number[];
   security: SecurityMode;
   /** Keep temporary directories (logs, data) after stop, for debugging. */
   keepDirs?: boolean;
-  /** Max heap per broker JVM, in MiB. */
+  /** Max heap per broker JVM, in MiB; default 512. */
   heapMb?: number;
+  /** `__consumer_offsets` partitions; default DRILL_OFFSETS_TOPIC_PARTITIONS. */
+  offsetsTopicPartitions?: number;
   /** How long to wait for the cluster to become ready. */
   startTimeoutMs?: number;
   /** Stops a start in progress (its processes torn down, the start rejects) when the drill is interrupted. */

@@ -28,6 +28,42 @@ export async function withPerObjectErrors<T>(call: Promise<T>): Promise<T> {
   }
 }
 
+type ResponseReader = Parameters<Parameters<Connection['send']>[3]>[3];
+
+/** A low-level API module of @platformatic/kafka, e.g. `createAclsV3`. */
+interface LowLevelApi<Args extends unknown[], Response> {
+  api: { key: number; version: number; async: (connection: Connection, ...args: Args) => Promise<Response> };
+  createRequest: (...args: Args) => ReturnType<Parameters<Connection['send']>[2]>;
+  parseResponse: (correlationId: number, apiKey: number, apiVersion: number, reader: ResponseReader) => Response;
+}
+
+/**
+ * Like `withPerObjectErrors(module.api.async(connection, ...args))`, without the cost of the
+ * library's error objects: its parser throws a ResponseError holding one Error per refused object,
+ * which for a retried or chunked request means thousands of captured stack traces nobody reads.
+ * The parser runs synchronously, so stack capture is off only for that moment.
+ */
+export function sendForResponse<Args extends unknown[], Response>(connection: Connection, module: LowLevelApi<Args, Response>, ...args: Args): Promise<Response> {
+  const parseQuietly = (correlationId: number, apiKey: number, apiVersion: number, reader: ResponseReader): Response => {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return module.parseResponse(correlationId, apiKey, apiVersion, reader);
+    } catch (error) {
+      const response = (error as { response?: unknown }).response;
+      if (response && typeof response === 'object') return response as Response;
+      throw error;
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  };
+  return new Promise((resolve, reject) => {
+    connection.send(module.api.key, module.api.version, () => module.createRequest(...args), parseQuietly, true, true, (error, response) =>
+      error ? reject(error) : resolve(response as Response),
+    );
+  });
+}
+
 export function errorName(code: number): string {
   return protocolErrorsCodesById[code] ?? `ERROR_CODE_${code}`;
 }

@@ -1,6 +1,9 @@
 import { alterUserScramCredentialsV0, describeUserScramCredentialsV0, type Admin } from '@platformatic/kafka';
-import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { brokerConnection, errorName, withPerObjectErrors } from './raw.js';
+import { pbkdf2, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { brokerConnection, errorName, sendForResponse, withPerObjectErrors } from './raw.js';
+
+const pbkdf2Async = promisify(pbkdf2);
 
 /**
  * SCRAM credentials through the low-level typed APIs (the Admin class has no SCRAM calls).
@@ -53,25 +56,31 @@ export async function describeScramCredentials(admin: Admin, users: string[] | n
 /**
  * Creates or replaces credentials. Kafka refuses a request that alters one user twice
  * (DUPLICATE_RESOURCE), so a user's mechanisms go in separate rounds: one request per
- * mechanism at most, whatever the number of users.
+ * mechanism at most, whatever the number of users. Salted passwords are computed on libuv's
+ * thread pool (PBKDF2 with thousands of iterations per credential would otherwise block the
+ * event loop). Callers keep `upsertions` under KRaft's per-request record limit.
  */
-export async function upsertScramCredentials(admin: Admin, upsertions: ScramUpsertion[]): Promise<ScramUserError[]> {
+export async function upsertScramCredentials(admin: Admin, upsertions: ScramUpsertion[], onRequest: () => void = () => {}): Promise<ScramUserError[]> {
   if (upsertions.length === 0) return [];
   const connection = await brokerConnection(admin);
   const rounds: ScramUpsertion[][] = [];
+  const roundCount = new Map<string, number>();
   for (const upsertion of upsertions) {
-    const round = rounds.find((r) => !r.some((u) => u.user === upsertion.user));
-    if (round) round.push(upsertion);
-    else rounds.push([upsertion]);
+    const index = roundCount.get(upsertion.user) ?? 0;
+    roundCount.set(upsertion.user, index + 1);
+    (rounds[index] ??= []).push(upsertion);
   }
   const errors: ScramUserError[] = [];
   for (const round of rounds) {
-    const request = round.map(({ user, mechanism, iterations, password }) => {
-      const salt = randomBytes(32);
-      const { digest, bytes } = HASH[mechanism];
-      return { name: user, mechanism: MECHANISM_IDS[mechanism], iterations, salt, saltedPassword: pbkdf2Sync(password, salt, iterations, bytes, digest) };
-    });
-    const response = await withPerObjectErrors(alterUserScramCredentialsV0.api.async(connection, [], request));
+    const request = await Promise.all(
+      round.map(async ({ user, mechanism, iterations, password }) => {
+        const salt = randomBytes(32);
+        const { digest, bytes } = HASH[mechanism];
+        return { name: user, mechanism: MECHANISM_IDS[mechanism], iterations, salt, saltedPassword: await pbkdf2Async(password, salt, iterations, bytes, digest) };
+      }),
+    );
+    onRequest();
+    const response = await sendForResponse(connection, alterUserScramCredentialsV0, [], request);
     for (const result of response.results) {
       if (result.errorCode !== 0) errors.push({ user: result.user, error: errorName(result.errorCode), message: result.errorMessage ?? '' });
     }

@@ -145,6 +145,7 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
       kafkaVersion: kafkaVersionFromApiVersions(apiVersions),
       capturedAt: new Date().toISOString(),
       toolVersion: options.toolVersion,
+      brokerIds,
       ...(options.recordBootstrap ? { bootstrap: [...connection.bootstrap] } : {}),
       filters: { include: options.include ? [options.include.source] : [], exclude: options.exclude ? [options.exclude.source] : [] },
     },

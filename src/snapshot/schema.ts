@@ -94,6 +94,8 @@ export const sourceSchema = z.strictObject({
   kafkaVersion: name,
   capturedAt: z.iso.datetime({ offset: true, ...expecting('an ISO 8601 date-time') }),
   toolVersion: name,
+  /** The node ids of the brokers the cluster had, ascending (absent in snapshots from before kafka-drill recorded them). */
+  brokerIds: z.array(wholeNumber(0)).optional(),
   /** Present only when the capture was asked to record hostnames. */
   bootstrap: z.array(name).optional(),
   /** The name patterns (topics, consumer groups) the capture was run with. */

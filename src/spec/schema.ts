@@ -54,6 +54,9 @@ function uniqueIds(list: string) {
   };
 }
 
+/** Heap per broker a spec may ask for: five brokers at this size still fit a 24 GiB machine. */
+const MAX_HEAP_MB = 3072;
+
 const kafkaVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a Kafka version like "3.9.1"' });
 
 export const targetSchema = z
@@ -62,13 +65,36 @@ export const targetSchema = z
     kafkaVersion: z
       .union([kafkaVersion, z.array(kafkaVersion).min(1)], { error: 'expected a Kafka version like "3.9.1" or a list of them' })
       .optional()
-      .describe("One Kafka version, or several: the drill runs once per version (an upgrade gate). Omitted: the snapshot's own version."),
-    brokers: z.literal([1, 3]).default(1),
+      .describe(
+        "One Kafka version, or several: the drill runs once per version (an upgrade gate). Omitted: the newest supported release of the snapshot's own release line (a 3.9 snapshot runs on 3.9.2); a snapshot of an unsupported or unknown version runs on the default.",
+      ),
+    brokers: z.int({ error: 'expected a whole number of brokers from 1 to 5' }).min(1, { error: 'at least 1 broker' }).max(5, { error: 'at most 5 brokers' }).default(1).describe('Broker count, 1 to 5 (each a combined broker+controller).'),
+    brokerIds: z
+      .array(nonNegativeInt)
+      .min(1)
+      .optional()
+      .describe(
+        "The brokers' node ids, one per broker. Omitted: the snapshot's own broker ids where they fit (the lowest ones when the target has fewer brokers), else 1..N. Source brokers map to these ids: same id first, then the rest in ascending order.",
+      ),
+    heapMb: z
+      .int({ error: 'expected a whole number of MiB' })
+      .min(256)
+      .max(MAX_HEAP_MB, { error: `at most ${MAX_HEAP_MB} MiB: five brokers must fit on the machine` })
+      .optional()
+      .describe(`Max heap per broker JVM, in MiB (256 to ${MAX_HEAP_MB}). Omitted: sized from the snapshot's partition count, 512 to 2048.`),
     security: z.enum(['plaintext', 'scram']).default('plaintext'),
     bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
     clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
   })
   .superRefine((target, context) => {
+    if (target.brokerIds !== undefined) {
+      if (target.brokerIds.length !== target.brokers) {
+        context.addIssue({ code: 'custom', path: ['brokerIds'], message: `has ${target.brokerIds.length} id(s) for ${target.brokers} broker(s)` });
+      }
+      target.brokerIds.forEach((brokerId, index) => {
+        if (target.brokerIds!.indexOf(brokerId) !== index) context.addIssue({ code: 'custom', path: ['brokerIds', index], message: `duplicate broker id ${brokerId}` });
+      });
+    }
     if (target.provider === 'external') {
       for (const key of ['bootstrap', 'clusterId'] as const) {
         if (target[key] === undefined) context.addIssue({ code: 'custom', path: [key], message: 'required when provider is "external"' });

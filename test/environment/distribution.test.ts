@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installKafka, resolveDistribution } from '../../src/environment/distribution.js';
+import { checkSupportedVersion, DEFAULT_KAFKA_VERSION, installKafka, NEWEST_RELEASES, resolveDistribution, versionForSnapshot } from '../../src/environment/distribution.js';
 import { InfrastructureError, InputError } from '../../src/errors.js';
 import { main } from '../../src/cli/main.js';
 
@@ -88,5 +88,26 @@ describe('Kafka distribution install', () => {
     expect(existsSync(join(cache, 'kafka', '3.9.2.lock'))).toBe(false);
     expect((await readdir(join(cache, 'kafka'))).sort()).toEqual(['3.9.2']);
     expect((await resolveDistribution('3.9.2')).fileConnectors).toBe(true);
+  });
+});
+
+describe('the Kafka version a drill without kafkaVersion runs on', () => {
+  it('is the newest supported release of the snapshot\'s own line, whether the snapshot records a line or a release', () => {
+    expect(versionForSnapshot('3.9')).toEqual({ version: '3.9.2', reason: "the newest supported release of the snapshot's Kafka 3.9 line" });
+    expect(versionForSnapshot('3.9.0').version).toBe('3.9.2');
+    expect(versionForSnapshot('4.1.0').version).toBe('4.1.2');
+    expect(versionForSnapshot('4.1').version).toBe('4.1.2');
+    expect(versionForSnapshot('4.3.1').version).toBe('4.3.1');
+    expect(versionForSnapshot('4.4').version).toBe('4.4.0');
+  });
+
+  it('is the default, with the reason, for an unknown version or a line kafka-drill does not support', () => {
+    expect(versionForSnapshot('unknown')).toEqual({ version: DEFAULT_KAFKA_VERSION, reason: 'the snapshot does not say which Kafka it came from ("unknown"): the default' });
+    expect(versionForSnapshot('3.7.1')).toEqual({ version: DEFAULT_KAFKA_VERSION, reason: "the snapshot's Kafka 3.7 is not a supported line (3.9, 4.0–4.4): the default" });
+    expect(versionForSnapshot('4.5').version).toBe(DEFAULT_KAFKA_VERSION);
+  });
+
+  it('names only releases the install accepts', () => {
+    for (const version of Object.values(NEWEST_RELEASES)) expect(() => checkSupportedVersion(version)).not.toThrow();
   });
 });

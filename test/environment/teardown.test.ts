@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { alive, waitFor } from '../support/kafka.js';
+import { alive, processGroupOf, waitFor } from '../support/kafka.js';
+import { tempDir } from '../support/temp.js';
 
 const tsx = ['--import', 'tsx'];
 
@@ -16,6 +18,12 @@ function firstJsonLine(child: ChildProcess): Promise<Record<string, unknown>> {
     });
     child.on('exit', (code) => reject(new Error(`child exited with ${code} before it was ready: ${stderr}`)));
   });
+}
+
+function which(tool: string): string {
+  const dir = (process.env.PATH ?? '').split(':').find((candidate) => candidate && existsSync(join(candidate, tool)));
+  if (!dir) throw new Error(`${tool} not on PATH`);
+  return join(dir, tool);
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
@@ -34,6 +42,28 @@ describe('teardown when the process that started an environment goes away', () =
     await waitFor(() => pids.every((pid) => !alive(pid)) && !existsSync(workDir), 20_000, 'the orphaned JVM to die and its directory to go');
     expect(pids.filter(alive)).toEqual([]);
     expect(existsSync(workDir)).toBe(false);
+  });
+
+  it('Ctrl-C to the parent\'s process group, "+" and a space in TMPDIR, no procps on PATH: the brokers were not in that group, the watchdog ends them', async () => {
+    const tmp = tempDir('tmp + dir');
+    // Only what the watchdog may use (sh, cat, tr, sleep, rm) and java: no pkill, no ps.
+    const bin = tempDir('bin');
+    for (const tool of ['sh', 'cat', 'tr', 'sleep', 'rm', 'java']) symlinkSync(realpathSync(which(tool)), join(bin, tool));
+    const child = spawn(process.execPath, [...tsx, 'test/support/start-env-child.ts'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: tmp, PATH: bin },
+      detached: true,
+    });
+    const { pids, workDir } = (await firstJsonLine(child)) as { pids: number[]; workDir: string };
+    expect(workDir.startsWith(join(tmp, 'kafka-drill-env-'))).toBe(true);
+    expect(pids.every(alive)).toBe(true);
+    for (const pid of pids) expect([processGroupOf(pid), processGroupOf(pid) === processGroupOf(child.pid!)]).toEqual([pid, false]);
+
+    const exited = exitOf(child);
+    process.kill(-child.pid!, 'SIGINT');
+    await exited;
+    await waitFor(() => pids.every((pid) => !alive(pid)) && !existsSync(workDir), 20_000, 'the orphaned JVM to die and its directory to go');
+    expect(pids.filter(alive)).toEqual([]);
   });
 
   it('SIGINT to "env up": it tears the environment down and exits 0', async () => {

@@ -53,6 +53,7 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
   it('names the Kafka release line and the cluster', () => {
     expect(snapshot.source).toMatchObject({ clusterId: environment.clusterId, kafkaVersion: kafkaVersion.split('.').slice(0, 2).join('.'), toolVersion: 'test' });
     expect(snapshot.source.bootstrap).toBeUndefined();
+    expect(snapshot.source.brokerIds).toEqual(environment.brokers.map((broker) => broker.nodeId));
   });
 
   it('captures topic overrides with their source, partitions and log offsets', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
 import { startEnvironment } from '../../src/environment/start.js';
@@ -38,6 +39,12 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The process group of a pid, from /proc/<pid>/stat (field 5, after the parenthesised command). */
+export function processGroupOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 }
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -1,0 +1,98 @@
+/** The benchmark's result file and its Markdown table (bench/results/<date>.md, README). */
+import type { SnapshotShape } from './generate.js';
+import type { RunbookResult } from './runbook.js';
+
+export interface SizeResult {
+  topics: number;
+  shape: SnapshotShape;
+  restore?: {
+    ms: number;
+    peakRssMb: number;
+    load: number;
+    passed: boolean;
+    phases: Record<string, { ms: number; requests: number; status: string; failed: number }>;
+    errors: string[];
+  };
+  floor?: { ms: number; jvmMs: number; load: number; kinds: Record<string, { ms: number; requests: number; failed: number }> };
+  runbook?: RunbookResult & { load: number };
+  drill?: {
+    ms: number;
+    afterEnvironmentMs: number;
+    verdict: string;
+    reason: string;
+    peakRssMb: number;
+    load: number;
+    phases: Record<string, { ms: number; status: string }>;
+    probes: { id: string; status: string; ms: number; checks: number }[];
+  };
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  kafkaVersion: string;
+  machine: { cores: number; cpu: string; memoryGiB: number; node: string; loadAverage: { min: number; mean: number; max: number } };
+  harnessMaxRssMb: number;
+  sizes: SizeResult[];
+}
+
+const s = (ms: number | undefined) => (ms === undefined ? '–' : ms >= 100_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`);
+const n = (value: number) => value.toLocaleString('en-US');
+const duration = (ms: number) => (ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : s(ms));
+
+export function renderTable(results: BenchResults): string {
+  const { machine } = results;
+  const lines = [
+    `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
+      `Kafka ${results.kafkaVersion}, one broker with SASL/SCRAM and ACLs. 1-minute load average during the run: ` +
+      `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}); the machine was shared.`,
+    '',
+    '| topics (×3 partitions) | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | harness peak RSS |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+  ];
+  for (const size of results.sizes) {
+    const { shape, restore, floor, runbook, drill } = size;
+    const restoreCell = restore ? `${s(restore.ms)}${restore.passed ? '' : ' (failed)'}` : '–';
+    const ratio = restore && floor && floor.ms > 0 ? `${(restore.ms / floor.ms).toFixed(2)}×` : '–';
+    const runbookCell = runbook ? `~${duration(runbook.extrapolatedMs)}` : '–';
+    const faster = runbook && restore ? `${Math.round(runbook.extrapolatedMs / restore.ms)}×` : '–';
+    const drillCell = drill ? `${s(drill.ms)} (${s(drill.afterEnvironmentMs)})` : '–';
+    const rss = Math.max(restore?.peakRssMb ?? 0, drill?.peakRssMb ?? 0);
+    lines.push(
+      `| ${n(shape.topics)} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floor ? s(floor.ms) : '–'} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} |`,
+    );
+  }
+  lines.push('');
+  const restorePhases = ['topics', 'security', 'offsets'];
+  lines.push(
+    'Per phase — kafka-drill restore (requests) / floor (requests), and the full drill\'s phases:',
+    '',
+    '| topics | ' + restorePhases.map((p) => `restore ${p}`).join(' | ') + ' | drill phases |',
+    '|---:|' + restorePhases.map(() => '---:|').join('') + '---|',
+  );
+  for (const size of results.sizes) {
+    const cells = restorePhases.map((phase) => {
+      const ours = size.restore?.phases[phase];
+      const floorKinds = phase === 'security' ? ['scram', 'acls', 'quotas'] : [phase];
+      const theirs = size.floor ? floorKinds.map((k) => size.floor!.kinds[k]).filter((k) => k !== undefined) : [];
+      const floorCell = theirs.length ? `${s(theirs.reduce((a, k) => a + k.ms, 0))} (${theirs.reduce((a, k) => a + k.requests, 0)})` : '–';
+      return `${ours ? `${s(ours.ms)} (${ours.requests})` : '–'} / ${floorCell}`;
+    });
+    const drillPhases = size.drill ? Object.entries(size.drill.phases).map(([name, p]) => `${name} ${s(p.ms)}${p.status === 'failed' ? ' ✗' : ''}`).join(', ') : '–';
+    lines.push(`| ${n(size.topics)} | ${cells.join(' | ')} | ${drillPhases} |`);
+  }
+  const notes = results.sizes.flatMap((size) => [
+    ...(size.restore?.errors ?? []).map((e) => `${n(size.topics)} topics, restore: ${e}`),
+    ...(size.drill && size.drill.verdict !== 'passed' ? [`${n(size.topics)} topics, drill ${size.drill.verdict}: ${size.drill.reason}`] : []),
+    ...(size.runbook?.failures ?? []).slice(0, 2).map((f) => `${n(size.topics)} topics, runbook sample: ${f}`),
+  ]);
+  const sampled = results.sizes.find((size) => size.runbook)?.runbook;
+  lines.push(
+    '',
+    `The runbook column is extrapolated: Kafka's CLI tools (kafka-topics, kafka-acls, kafka-configs, kafka-consumer-groups) were run once per object for ${sampled ? Object.values(sampled.sampled)[0] : 'a few'} objects of each kind, and the mean time per kind multiplied by the snapshot's count. ` +
+      'The floor is a Java AdminClient (bench/Floor.java) sending one batched request per kind (split only above KRaft\'s 10,000 records per request) and committing every group\'s offsets at once. ' +
+      'Restore and floor each ran against a fresh cluster, without data; the full drill restores synthetic data, derives the authorization matrix and probes every group\'s offsets.',
+  );
+  if (notes.length) lines.push('', 'Failures:', '', ...notes.map((note) => `- ${note.replace(/\n/g, ' ')}`));
+  return lines.join('\n') + '\n';
+}

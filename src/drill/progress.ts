@@ -1,0 +1,116 @@
+/**
+ * Progress a person can watch while a long phase runs. On a terminal: one live line per running
+ * phase, redrawn in place. Without one (CI logs): a plain line per phase at most every few
+ * seconds. Progress is for people only; nothing of it goes into the result or the evidence.
+ */
+
+/** How far a running phase is. */
+export interface ProgressUpdate {
+  /** The phase or probe running, e.g. "topics" or "probe authorization". */
+  phase: string;
+  done: number;
+  total: number;
+  /** What `done` and `total` count: "objects", "checks", … */
+  unit: string;
+  /** Records produced so far, for phases that write data. */
+  records?: number;
+  /** The phase is over: its live line goes away. */
+  ended?: boolean;
+}
+
+export type ProgressListener = (update: ProgressUpdate) => void;
+
+export interface ProgressDisplay {
+  update: ProgressListener;
+  /** A line that stays (e.g. a phase's summary when it ends), printed above the live lines. */
+  line(text: string): void;
+  /** Clears the live lines; later updates are ignored. */
+  close(): void;
+}
+
+interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+const number = new Intl.NumberFormat('en-US');
+
+export function formatProgress(update: ProgressUpdate): string {
+  const percent = update.total > 0 ? ` (${Math.floor((100 * Math.min(update.done, update.total)) / update.total)}%)` : '';
+  const records = update.records !== undefined ? `, ${number.format(update.records)} records produced` : '';
+  return `${update.phase}: ${number.format(update.done)}/${number.format(update.total)} ${update.unit}${percent}${records}`;
+}
+
+export function createProgressDisplay(output: Output, options: { intervalMs?: number; redrawMs?: number; now?: () => number } = {}): ProgressDisplay {
+  const now = options.now ?? (() => performance.now());
+  return output.isTTY ? liveDisplay(output, options.redrawMs ?? 100, now) : plainDisplay(output, options.intervalMs ?? 5_000, now);
+}
+
+/** A terminal: the running phases' lines at the bottom, rewritten in place (ANSI cursor-up and clear). */
+function liveDisplay(output: Output, redrawMs: number, now: () => number): ProgressDisplay {
+  const running = new Map<string, ProgressUpdate>();
+  let drawnLines = 0;
+  let drawnAt = -Infinity;
+  let closed = false;
+  const clear = () => {
+    if (drawnLines > 0) output.write(`\x1b[${drawnLines}F\x1b[J`);
+    drawnLines = 0;
+  };
+  const draw = () => {
+    clear();
+    const lines = [...running.values()].map((update) => `  … ${formatProgress(update)}\n`);
+    if (lines.length) output.write(lines.join(''));
+    drawnLines = lines.length;
+    drawnAt = now();
+  };
+  return {
+    update(update) {
+      if (closed) return;
+      if (update.ended) {
+        running.delete(update.phase);
+        draw();
+        return;
+      }
+      const isNew = !running.has(update.phase);
+      running.set(update.phase, update);
+      if (isNew || now() - drawnAt >= redrawMs) draw();
+    },
+    line(text) {
+      clear();
+      output.write(`${text}\n`);
+      if (!closed) draw();
+    },
+    close() {
+      closed = true;
+      running.clear();
+      clear();
+    },
+  };
+}
+
+/** A log: a plain line per running phase, no sooner than `intervalMs` after its start or its previous line. */
+function plainDisplay(output: Output, intervalMs: number, now: () => number): ProgressDisplay {
+  const lastLine = new Map<string, number>();
+  let closed = false;
+  return {
+    update(update) {
+      if (closed) return;
+      if (update.ended) {
+        lastLine.delete(update.phase);
+        return;
+      }
+      const last = lastLine.get(update.phase);
+      if (last === undefined) lastLine.set(update.phase, now());
+      else if (now() - last >= intervalMs) {
+        output.write(`  … ${formatProgress(update)}\n`);
+        lastLine.set(update.phase, now());
+      }
+    },
+    line(text) {
+      output.write(`${text}\n`);
+    },
+    close() {
+      closed = true;
+    },
+  };
+}

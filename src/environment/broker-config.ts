@@ -1,0 +1,88 @@
+import type { SecurityMode } from './types.js';
+
+/**
+ * server.properties for one combined broker+controller KRaft node of a drill environment.
+ * Pure: every provider (local JVMs, containers) builds its nodes' configs here.
+ */
+
+// Not "admin": a snapshot often has its own admin user, and restoring it must not lock the drill out.
+export const ADMIN_USER = 'kafka-drill-admin';
+
+/**
+ * `__consumer_offsets` partitions in a drill environment. Kafka's 50 make the first group
+ * request wait while 50 partitions are created and led (30 s and more under load); a drill
+ * has a few hundred groups at most, and which partition a group maps to does not matter.
+ */
+export const DRILL_OFFSETS_TOPIC_PARTITIONS = 5;
+
+/** Where one node listens and how the other nodes and clients reach it. */
+export interface NodeListeners {
+  nodeId: number;
+  /** Host the other nodes use for this node's internal and controller listeners. */
+  host: string;
+  /** Address every listener binds to; defaults to `host` (a container binds 0.0.0.0). */
+  bindHost?: string;
+  clientPort: number;
+  internalPort: number;
+  controllerPort: number;
+  /** host:port clients are told for the client listener; defaults to host:clientPort (a container gives its mapped port). */
+  advertisedClient?: string;
+}
+
+export interface BrokerConfigInput {
+  node: NodeListeners;
+  /** Every node of the cluster, this one included: all are controller voters. */
+  nodes: NodeListeners[];
+  security: SecurityMode;
+  /** The node's log directory. */
+  dataDir: string;
+  /** Defaults to DRILL_OFFSETS_TOPIC_PARTITIONS. */
+  offsetsTopicPartitions?: number;
+}
+
+export type BrokerProperties = Record<string, string | number | boolean>;
+
+export function brokerProperties({ node, nodes, security, dataDir, offsetsTopicPartitions = DRILL_OFFSETS_TOPIC_PARTITIONS }: BrokerConfigInput): BrokerProperties {
+  const replication = Math.min(3, nodes.length);
+  const clientListener = security === 'scram' ? 'SASL_PLAINTEXT' : 'CLIENT';
+  const bind = node.bindHost ?? node.host;
+  const properties: BrokerProperties = {
+    'process.roles': 'broker,controller',
+    'node.id': node.nodeId,
+    'controller.quorum.voters': nodes.map((n) => `${n.nodeId}@${n.host}:${n.controllerPort}`).join(','),
+    'controller.listener.names': 'CONTROLLER',
+    // Broker↔controller and inter-broker traffic stay PLAINTEXT: SCRAM credentials live in
+    // the metadata log, so controllers cannot use them. They authenticate as User:ANONYMOUS (a super user).
+    listeners: `${clientListener}://${bind}:${node.clientPort},INTERNAL://${bind}:${node.internalPort},CONTROLLER://${bind}:${node.controllerPort}`,
+    'advertised.listeners': `${clientListener}://${node.advertisedClient ?? `${node.host}:${node.clientPort}`},INTERNAL://${node.host}:${node.internalPort}`,
+    'inter.broker.listener.name': 'INTERNAL',
+    'listener.security.protocol.map': `${clientListener}:${security === 'scram' ? 'SASL_PLAINTEXT' : 'PLAINTEXT'},INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT`,
+    'log.dirs': dataDir,
+    'auto.create.topics.enable': false,
+    'num.partitions': 1,
+    'offsets.topic.replication.factor': replication,
+    'offsets.topic.num.partitions': offsetsTopicPartitions,
+    'transaction.state.log.replication.factor': replication,
+    'transaction.state.log.min.isr': Math.min(2, replication),
+    'transaction.state.log.num.partitions': 5,
+    'share.coordinator.state.topic.replication.factor': replication,
+    'share.coordinator.state.topic.min.isr': Math.min(2, replication),
+    'group.initial.rebalance.delay.ms': 0,
+  };
+  if (security === 'scram') {
+    Object.assign(properties, {
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512',
+      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'super.users': `User:${ADMIN_USER};User:ANONYMOUS`,
+      'allow.everyone.if.no.acl.found': false,
+    });
+  }
+  return properties;
+}
+
+/** The properties file text, one `key=value` a line; a backslash in a value (a path) is escaped as Java's Properties needs. */
+export function propertiesText(properties: BrokerProperties): string {
+  return Object.entries(properties).map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`).join('\n') + '\n';
+}

@@ -1,0 +1,32 @@
+import type { Snapshot } from '../snapshot/schema.js';
+import type { Target } from '../spec/schema.js';
+import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
+import { heapForPartitions, partitionReplicasPerBroker } from './sizing.js';
+import type { EnvironmentRequest } from './types.js';
+
+/** What a drill starts for one Kafka version, and why, before anything starts. */
+export interface EnvironmentPlan {
+  request: EnvironmentRequest;
+  brokerIds: BrokerIdPlan;
+  /** One line each for the progress output: broker ids and heap, with their reasons. */
+  notes: string[];
+}
+
+/** The broker ids a snapshot knows: the brokers it recorded, and every broker with dynamic configs of its own. */
+export function sourceBrokerIds(snapshot: Snapshot): number[] {
+  const ids = new Set(snapshot.source.brokerIds ?? []);
+  for (const id of Object.keys(snapshot.clusterConfigs.perBroker)) ids.add(Number(id));
+  return [...ids].sort((a, b) => a - b);
+}
+
+export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion: string): EnvironmentPlan {
+  const brokerIds = planBrokerIds(sourceBrokerIds(snapshot), target.brokers, target.brokerIds);
+  const replicasPerBroker = partitionReplicasPerBroker(snapshot.topics, target.brokers);
+  const heapMb = target.heapMb ?? heapForPartitions(replicasPerBroker);
+  const heapReason = target.heapMb !== undefined ? "the spec's target.heapMb" : `sized for ${replicasPerBroker} partition replica(s) per broker`;
+  return {
+    request: { kafkaVersion, brokers: target.brokers, nodeIds: brokerIds.targetIds, security: target.security, heapMb },
+    brokerIds,
+    notes: [`broker ids: ${describeMapping(brokerIds)}`, `broker heap: ${heapMb} MiB each (${heapReason})`],
+  };
+}

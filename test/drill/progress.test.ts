@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { createProgressDisplay, formatProgress } from '../../src/drill/progress.js';
+
+function output(isTTY: boolean) {
+  const written: string[] = [];
+  return { isTTY, written, write: (text: string) => written.push(text) };
+}
+
+describe('formatProgress', () => {
+  it('shows done/total, the percentage and records produced', () => {
+    expect(formatProgress({ phase: 'topics', done: 2500, total: 5000, unit: 'objects' })).toBe('topics: 2,500/5,000 objects (50%)');
+    expect(formatProgress({ phase: 'data', done: 1, total: 3, unit: 'partitions', records: 12000 })).toBe('data: 1/3 partitions (33%), 12,000 records produced');
+    expect(formatProgress({ phase: 'probes', done: 0, total: 0, unit: 'checks' })).toBe('probes: 0/0 checks');
+  });
+});
+
+describe('progress without a terminal', () => {
+  it('prints a phase at most once per interval, nothing for a phase shorter than one', () => {
+    let clock = 0;
+    const out = output(false);
+    const display = createProgressDisplay(out, { intervalMs: 5_000, now: () => clock });
+    display.update({ phase: 'security', done: 1, total: 10, unit: 'objects' });
+    clock = 1_000;
+    display.update({ phase: 'security', done: 10, total: 10, unit: 'objects', ended: true });
+    display.update({ phase: 'topics', done: 0, total: 9000, unit: 'objects' });
+    clock = 4_000;
+    display.update({ phase: 'topics', done: 1000, total: 9000, unit: 'objects' });
+    clock = 6_000;
+    display.update({ phase: 'topics', done: 5000, total: 9000, unit: 'objects' });
+    clock = 7_000;
+    display.update({ phase: 'topics', done: 6000, total: 9000, unit: 'objects' });
+    clock = 11_000;
+    display.update({ phase: 'topics', done: 9000, total: 9000, unit: 'objects' });
+    display.line('topics passed');
+    expect(out.written).toEqual(['  … topics: 5,000/9,000 objects (55%)\n', '  … topics: 9,000/9,000 objects (100%)\n', 'topics passed\n']);
+    expect(out.written.join('')).not.toContain('\x1b');
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('keeps one live line per running phase, redrawn in place, and prints lasting lines above them', () => {
+    let clock = 0;
+    const out = output(true);
+    const display = createProgressDisplay(out, { redrawMs: 100, now: () => clock });
+    display.update({ phase: 'topics', done: 0, total: 10, unit: 'objects' });
+    display.update({ phase: 'probe offsets', done: 0, total: 4, unit: 'checks' });
+    expect(out.written.join('')).toBe('  … topics: 0/10 objects (0%)\n' + '\x1b[1F\x1b[J' + '  … topics: 0/10 objects (0%)\n  … probe offsets: 0/4 checks (0%)\n');
+    out.written.length = 0;
+    clock = 50;
+    display.update({ phase: 'topics', done: 5, total: 10, unit: 'objects' });
+    expect(out.written).toEqual([]); // within the redraw interval
+    clock = 200;
+    display.update({ phase: 'topics', done: 6, total: 10, unit: 'objects' });
+    expect(out.written.join('')).toBe('\x1b[2F\x1b[J  … topics: 6/10 objects (60%)\n  … probe offsets: 0/4 checks (0%)\n');
+    out.written.length = 0;
+    display.update({ phase: 'topics', done: 10, total: 10, unit: 'objects', ended: true });
+    display.line('topics passed');
+    display.close();
+    expect(out.written.join('')).toBe(
+      '\x1b[2F\x1b[J  … probe offsets: 0/4 checks (0%)\n' + '\x1b[1F\x1b[J' + 'topics passed\n' + '  … probe offsets: 0/4 checks (0%)\n' + '\x1b[1F\x1b[J',
+    );
+    display.update({ phase: 'late', done: 1, total: 1, unit: 'objects' });
+    expect(out.written.join('')).not.toContain('late');
+  });
+});

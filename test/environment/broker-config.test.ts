@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ADMIN_USER, brokerProperties, propertiesText, type NodeListeners } from '../../src/environment/broker-config.js';
+
+const node = (nodeId: number, base: number): NodeListeners => ({ nodeId, host: '127.0.0.1', clientPort: base, internalPort: base + 1, controllerPort: base + 2 });
+
+describe('brokerProperties', () => {
+  const nodes = [node(0, 9000), node(1, 9010), node(2, 9020)];
+
+  it('makes every node a voter under its own id and names this node\'s listeners', () => {
+    const properties = brokerProperties({ node: nodes[1]!, nodes, security: 'plaintext', dataDir: '/tmp/x/data' });
+    expect(properties['node.id']).toBe(1);
+    expect(properties['controller.quorum.voters']).toBe('0@127.0.0.1:9002,1@127.0.0.1:9012,2@127.0.0.1:9022');
+    expect(properties.listeners).toBe('CLIENT://127.0.0.1:9010,INTERNAL://127.0.0.1:9011,CONTROLLER://127.0.0.1:9012');
+    expect(properties['advertised.listeners']).toBe('CLIENT://127.0.0.1:9010,INTERNAL://127.0.0.1:9011');
+    expect(properties['listener.security.protocol.map']).toBe('CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT');
+    expect(properties['offsets.topic.replication.factor']).toBe(3);
+    expect(properties['offsets.topic.num.partitions']).toBe(5);
+    expect(properties['super.users']).toBeUndefined();
+  });
+
+  it('binds where told and advertises a mapped client address (a container)', () => {
+    const inContainer = { ...node(1001, 9092), host: 'kafka-1001', bindHost: '0.0.0.0', advertisedClient: '127.0.0.1:32768' };
+    const properties = brokerProperties({ node: inContainer, nodes: [inContainer], security: 'scram', dataDir: '/var/lib/kafka' });
+    expect(properties.listeners).toBe('SASL_PLAINTEXT://0.0.0.0:9092,INTERNAL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094');
+    expect(properties['advertised.listeners']).toBe('SASL_PLAINTEXT://127.0.0.1:32768,INTERNAL://kafka-1001:9093');
+    expect(properties['controller.quorum.voters']).toBe('1001@kafka-1001:9094');
+    expect(properties['super.users']).toBe(`User:${ADMIN_USER};User:ANONYMOUS`);
+    expect(properties['offsets.topic.replication.factor']).toBe(1);
+    expect(properties['transaction.state.log.min.isr']).toBe(1);
+  });
+
+  it('takes the drill\'s offsets topic size and caps replication at 3 for 5 nodes', () => {
+    const five = [0, 1, 2, 3, 4].map((id) => node(id, 9000 + id * 10));
+    const properties = brokerProperties({ node: five[4]!, nodes: five, security: 'plaintext', dataDir: '/d', offsetsTopicPartitions: 2 });
+    expect(properties['offsets.topic.num.partitions']).toBe(2);
+    expect(properties['offsets.topic.replication.factor']).toBe(3);
+    expect(properties['transaction.state.log.min.isr']).toBe(2);
+  });
+});
+
+describe('propertiesText', () => {
+  it('writes one key=value a line and escapes backslashes, keeping spaces and + in paths', () => {
+    expect(propertiesText({ 'log.dirs': '/tmp/a b+c/data', 'node.id': 3, weird: 'C:\\kafka' })).toBe('log.dirs=/tmp/a b+c/data\nnode.id=3\nweird=C:\\\\kafka\n');
+  });
+});
