@@ -13,6 +13,7 @@ import { restoreContext, restorePhase } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
+import type { Objectives } from '../spec/schema.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
 import {
@@ -474,6 +475,22 @@ export function skippedChecks(run: Pick<Run, 'probes'>): number {
   return run.probes.reduce((sum, probe) => sum + probe.evidence.filter((item) => item.outcome === 'skipped').length, 0);
 }
 
+/** Each objective the spec sets, against what the run recorded. */
+export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'manualSteps'>, targets: Objectives, projectedMinutes: number): Objective[] {
+  const open = run.manualSteps.filter((step) => step.status !== 'automated').length;
+  const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed').length;
+  const skipped = skippedChecks(run);
+  const { rtoMinutes, maxManualSteps, maxFailedAssumptions, maxSkippedChecks } = targets;
+  const objectives: Objective[] = [];
+  if (rtoMinutes !== undefined) objectives.push({ name: 'RTO (projected)', target: `≤ ${rtoMinutes} min`, observed: `${projectedMinutes} min`, met: projectedMinutes <= rtoMinutes });
+  if (maxManualSteps !== undefined) objectives.push({ name: 'manual steps', target: `≤ ${maxManualSteps}`, observed: String(open), met: open <= maxManualSteps });
+  if (maxFailedAssumptions !== undefined) {
+    objectives.push({ name: 'failed assumptions', target: `≤ ${maxFailedAssumptions}`, observed: String(failedAssumptions), met: failedAssumptions <= maxFailedAssumptions });
+  }
+  if (maxSkippedChecks !== undefined) objectives.push({ name: 'skipped checks', target: `≤ ${maxSkippedChecks}`, observed: String(skipped), met: skipped <= maxSkippedChecks });
+  return objectives;
+}
+
 /** RTO, objectives and the verdict, from the run's typed fields. */
 function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, measuredMs: number): void {
   const open = run.manualSteps.filter((step) => step.status !== 'automated');
@@ -482,15 +499,7 @@ function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, mea
   run.rto = { measuredMinutes, projectedMinutes, ...(spec.objectives.rtoMinutes !== undefined ? { objectiveMinutes: spec.objectives.rtoMinutes } : {}) };
 
   const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed');
-  const skipped = skippedChecks(run);
-  const { rtoMinutes, maxManualSteps, maxFailedAssumptions, maxSkippedChecks } = spec.objectives;
-  const objectives: Objective[] = [];
-  if (rtoMinutes !== undefined) objectives.push({ name: 'RTO (projected)', target: `≤ ${rtoMinutes} min`, observed: `${projectedMinutes} min`, met: projectedMinutes <= rtoMinutes });
-  if (maxManualSteps !== undefined) objectives.push({ name: 'manual steps', target: `≤ ${maxManualSteps}`, observed: String(open.length), met: open.length <= maxManualSteps });
-  if (maxFailedAssumptions !== undefined) {
-    objectives.push({ name: 'failed assumptions', target: `≤ ${maxFailedAssumptions}`, observed: String(failedAssumptions.length), met: failedAssumptions.length <= maxFailedAssumptions });
-  }
-  if (maxSkippedChecks !== undefined) objectives.push({ name: 'skipped checks', target: `≤ ${maxSkippedChecks}`, observed: String(skipped), met: skipped <= maxSkippedChecks });
+  const objectives = evaluateObjectives(run, spec.objectives, projectedMinutes);
   run.objectives = objectives;
 
   const teardownFailed = run.phases.find((p) => p.name === 'teardown' && p.status === 'failed');
@@ -506,7 +515,7 @@ function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, mea
   const failedProbes = run.probes.filter((p) => p.status !== 'passed');
   if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);
   // With a maxFailedAssumptions objective, that objective decides; without one, any failed assumption fails the drill.
-  if (failedAssumptions.length && maxFailedAssumptions === undefined) {
+  if (failedAssumptions.length && spec.objectives.maxFailedAssumptions === undefined) {
     reasons.push(`assumption${failedAssumptions.length > 1 ? 's' : ''} failed: ${failedAssumptions.map((a) => a.id).join(', ')}`);
   }
   const failedAutomations = run.manualSteps.filter((s) => s.status === 'failed');
