@@ -20,7 +20,9 @@ Options:
   --security plaintext|scram security mode (default plaintext)
   --json                     print one JSON line instead of a readable block
   --show-password            include the admin password in the output
-  --keep                     keep the environment's directory (logs, data) after teardown`;
+  --keep                     keep the environment's directory (logs, data) after teardown
+  --connect                  also start a Kafka Connect distributed worker; prints its REST URL
+  --connect-plugin-path DIR  a directory for the worker's plugin.path (repeatable)`;
 
 export async function envCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -33,6 +35,8 @@ export async function envCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       'show-password': { type: 'boolean' },
       keep: { type: 'boolean' },
+      connect: { type: 'boolean' },
+      'connect-plugin-path': { type: 'string', multiple: true },
     },
     true,
   );
@@ -55,6 +59,7 @@ export async function envCommand(argv: string[]): Promise<number> {
     brokers,
     security,
     keepDirs: values.keep ?? false,
+    ...(values.connect || values['connect-plugin-path'] ? { connect: { pluginPaths: values['connect-plugin-path'] ?? [] } } : {}),
   });
   const first = await Promise.race([starting.then(() => 'ready' as const), stopped]);
   if (first !== 'ready') {
@@ -81,6 +86,7 @@ export async function envCommand(argv: string[]): Promise<number> {
         }
       : {}),
     commandConfig: propertiesFile,
+    ...(environment.connect ? { connect: { url: environment.connect.url, pluginPath: environment.connect.pluginPath, startupMs: environment.connect.startupMs } } : {}),
     workDir: environment.workDir,
     startupMs: environment.startupMs,
   };
@@ -94,6 +100,7 @@ export async function envCommand(argv: string[]): Promise<number> {
         `  cluster id:     ${environment.clusterId}`,
         ...(description.sasl ? [`  admin user:     ${description.sasl.username} (${description.sasl.mechanism}${values['show-password'] ? `, password ${description.sasl.password}` : ', password in the command config'})`] : []),
         `  command config: ${propertiesFile}`,
+        ...(environment.connect ? [`  connect:        ${environment.connect.url} (started in ${(environment.connect.startupMs / 1000).toFixed(1)}s)`] : []),
         'Press Ctrl-C to tear it down.',
       ].join('\n') + '\n',
     );

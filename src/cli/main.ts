@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { toolVersion } from '../version.js';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors.js';
+import { connectCommand } from './connect.js';
 import { runDiff } from './diff.js';
 import { envCommand } from './env.js';
 import { runCommand } from './run.js';
@@ -25,6 +26,7 @@ const commands: Record<string, Command> = {
   validate: { summary: 'check drill specs and the snapshots they name, starting nothing', run: validateCommand },
   schema: { summary: "print the drill spec's JSON Schema (for editor completion)", run: schemaCommand },
   kafka: { summary: 'install Apache Kafka distributions into the cache (kafka install <version>)', run: kafkaCommand },
+  connect: { summary: 'install Kafka Connect plugins from Maven Central into the cache (connect install <coords>)', run: connectCommand },
   env: { summary: 'start an isolated Kafka environment for writing drills (env up)', run: envCommand },
 };
 

@@ -4,6 +4,8 @@ import { loadCommandConfig } from '../kafka/command-config.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { serializeSnapshot } from '../snapshot/canonical.js';
 import { captureWithStats } from '../snapshot/capture.js';
+import { captureConnect } from '../snapshot/capture-connect.js';
+import type { ConnectEndpoint } from '../kafka/connect.js';
 import { writeSnapshot } from '../snapshot/load.js';
 import type { SnapshotContent } from '../snapshot/schema.js';
 import { parseCommandArgs } from './args.js';
@@ -12,7 +14,8 @@ import { toolVersion } from '../version.js';
 const usage = `Usage: kafka-drill snapshot --bootstrap-server HOST:PORT [options]
 
 Capture a cluster's control plane (topics, configs, ACLs, SCRAM users, quotas, consumer
-group offsets) into a snapshot. Read-only: sends only Describe/List/Fetch requests.
+group offsets, and with --connect-url every Kafka Connect connector with its offsets) into a
+snapshot. Read-only: sends only Describe/List/Fetch requests and Connect REST GETs.
 
 Options:
   --bootstrap-server HOST:PORT  the cluster (comma-separated for several)
@@ -22,6 +25,10 @@ Options:
   --exclude REGEX               leave out topics and group ids matching
   --fingerprints                hash the record at each committed offset (needs READ)
   --record-bootstrap            write the bootstrap addresses into the snapshot
+  --connect-url URL             a Kafka Connect worker's REST URL: capture its connectors
+                                (config with secrets redacted, state, tasks, offsets)
+  --connect-header 'Name: value'  a header for every Connect request (repeatable), e.g.
+                                'Authorization: Basic ...'; never written anywhere
   -h, --help                    show this help
 `;
 
@@ -58,6 +65,8 @@ export async function runSnapshot(argv: string[], stdout: NodeJS.WritableStream 
     exclude: { type: 'string' },
     fingerprints: { type: 'boolean' },
     'record-bootstrap': { type: 'boolean' },
+    'connect-url': { type: 'string' },
+    'connect-header': { type: 'string', multiple: true },
   });
   if (values.help) {
     stdout.write(usage);
@@ -67,6 +76,7 @@ export async function runSnapshot(argv: string[], stdout: NodeJS.WritableStream 
   const exclude = regex('snapshot', 'exclude', values.exclude);
   const connection = await connectionFromArgs('snapshot', values);
   if (!connection) throw new InputError(`snapshot: --bootstrap-server HOST:PORT is required (or bootstrap.servers in --command-config)\n\n${usage}`);
+  const connect = connectEndpointFromArgs(values['connect-url'], values['connect-header'] ?? []);
 
   const { snapshot, elapsedMs, requests } = await captureWithStats(connection, {
     ...(include && { include }),
@@ -75,10 +85,28 @@ export async function runSnapshot(argv: string[], stdout: NodeJS.WritableStream 
     recordBootstrap: values['record-bootstrap'] ?? false,
     toolVersion: toolVersion(),
   });
+  if (connect) snapshot.connect = (await captureConnect(connect, snapshot)).connect;
   if (values.out) await writeSnapshot(values.out, snapshot);
   else stdout.write(serializeSnapshot(snapshot));
   stderr.write(`${summary(snapshot, elapsedMs, requests)}\n`);
   return ExitCode.ok;
+}
+
+/** The Connect worker named by --connect-url / --connect-header; undefined without a URL. */
+export function connectEndpointFromArgs(url: string | undefined, headers: string[]): ConnectEndpoint | undefined {
+  if (url === undefined) {
+    if (headers.length > 0) throw new InputError('snapshot: --connect-header needs --connect-url');
+    return undefined;
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(url)) throw new InputError(`snapshot: --connect-url: expected http(s)://HOST:PORT, got ${JSON.stringify(url)}`);
+  const parsed: Record<string, string> = {};
+  for (const header of headers) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(header);
+    // The value may be a credential: name the header, never echo its value.
+    if (!match) throw new InputError(`snapshot: --connect-header: expected 'Name: value', got a header without a valid name before ':'`);
+    parsed[match[1]!] = match[2]!;
+  }
+  return { url, headers: parsed };
 }
 
 function summary(snapshot: SnapshotContent, elapsedMs: number, requests: Record<string, number>): string {
@@ -88,6 +116,7 @@ function summary(snapshot: SnapshotContent, elapsedMs: number, requests: Record<
   return (
     `snapshot of ${snapshot.source.clusterId} (Kafka ${snapshot.source.kafkaVersion}): ${snapshot.topics.length} topics, ` +
     `${snapshot.acls.length} ACLs, ${snapshot.scramUsers.length} SCRAM users, ${snapshot.quotas.length} quotas, ` +
-    `${snapshot.consumerGroups.length} groups (${offsets} committed offsets)${skipped} in ${(elapsedMs / 1000).toFixed(1)}s, ${roundTrips} requests`
+    `${snapshot.consumerGroups.length} groups (${offsets} committed offsets)` +
+    `${snapshot.connect ? `, ${snapshot.connect.connectors.length} connectors` : ''}${skipped} in ${(elapsedMs / 1000).toFixed(1)}s, ${roundTrips} requests`
   );
 }

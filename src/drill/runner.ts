@@ -15,6 +15,7 @@ import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
 import type { Objectives } from '../spec/schema.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
+import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
 import {
   RESULT_FORMAT,
@@ -101,12 +102,11 @@ interface Stage {
   run(state: RunState, signal: AbortSignal): Promise<StageOutcome | void>;
 }
 
-/** The drill, in order. Teardown is not a stage: it runs whatever happened. */
+/** The drill, in order (the restore phases are topics … connectors). Teardown is not a stage: it runs whatever happened. */
 const STAGES: Stage[] = [
   { name: 'environment', phase: 'environment', run: startStage },
   { name: 'baseline', run: baselineStage },
   ...RESTORE_PHASES.map((name): Stage => ({ name, phase: name, run: (state) => restoreStage(name, state) })),
-  { name: 'connectors', phase: 'connectors', run: connectorsStage },
   { name: 'manual steps', run: manualStepsStage },
   { name: 'verify', phase: 'verify', run: verifyStage },
   { name: 'probes', phase: 'probes', run: probesStage },
@@ -290,8 +290,14 @@ function errorText(error: unknown): string {
 // ---- the stages -------------------------------------------------------------------------------
 
 async function startStage(state: RunState, signal: AbortSignal): Promise<StageOutcome> {
-  const { target } = state.inputs.spec.spec;
-  const request: EnvironmentRequest = { kafkaVersion: state.kafkaVersion, brokers: target.brokers, security: target.security, signal };
+  const { spec, dir } = state.inputs.spec;
+  const request: EnvironmentRequest = {
+    kafkaVersion: state.kafkaVersion,
+    brokers: spec.target.brokers,
+    security: spec.target.security,
+    ...connectRequest(spec, state.inputs.snapshot, dir),
+    signal,
+  };
   const start = state.options.startEnvironment ?? ((r: EnvironmentRequest) => startEnvironment(state.options.provider, r));
   let environment: StartedEnvironment;
   try {
@@ -322,11 +328,12 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
   state.baseline = await captureBaseline(env.admin, state.inputs.snapshot, state.options.toolVersion);
   state.admin = createAdmin(env.admin);
   state.restore = await restoreContext(state.admin, env.admin, state.inputs.snapshot, {
-    phases: spec.restore.phases.filter((phase): phase is RestorePhaseName => phase !== 'connectors'),
+    phases: spec.restore.phases,
     data: spec.restore.data,
     credentials: spec.restore.credentials,
     baseDir: dir,
     clampReplication: spec.restore.clampReplication,
+    ...connectRestoreOptions(spec, env),
     signal,
     secrets: state.secrets,
   });
@@ -335,20 +342,8 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
 async function restoreStage(name: RestorePhaseName, state: RunState): Promise<StageOutcome> {
   const result = await restorePhase(name, state.restore!);
   state.restorePhases.push(result);
-  return { status: result.status, counts: result.counts, findings: result.findings };
-}
-
-async function connectorsStage(state: RunState): Promise<StageOutcome> {
-  const { spec } = state.inputs.spec;
-  const connectors = state.inputs.snapshot.connect?.connectors.length ?? 0;
-  const requested = spec.restore.phases.includes('connectors') && connectors > 0;
   state.restoreEndedAt = performance.now();
-  // A snapshot's connectors that were not restored fail the drill: "recovery proven" would claim them.
-  if (!requested) return { status: 'skipped', findings: [] };
-  return {
-    status: 'failed',
-    findings: [{ code: 'connectors-not-restored', severity: 'error', object: 'connectors', message: `${connectors} connector(s) in the snapshot: this kafka-drill does not restore Kafka Connect yet` }],
-  };
+  return { status: result.status, counts: result.counts, findings: result.findings };
 }
 
 /** Declared steps: a person's (pending) or an automation, run against this environment; then the restore's own. */
@@ -377,6 +372,7 @@ async function verifyStage(state: RunState): Promise<StageOutcome> {
     expected: spec.restore.verify?.expectedDifferences ?? [],
     compareData: spec.restore.data === 'synthetic',
     toolVersion: state.options.toolVersion,
+    ...connectRestoreOptions(spec, state.environment!),
   });
   state.verified = verified;
   state.run.verify = verifySection(state.inputs.snapshot, verified);

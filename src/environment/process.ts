@@ -14,7 +14,8 @@ import { groupCoordinatorProblem } from './coordinator.js';
 import { resolveDistribution, type KafkaDistribution } from './distribution.js';
 import { javaBinary, requireJava } from './java.js';
 import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment } from './teardown.js';
-import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './types.js';
+import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
+import { startConnectWorkers } from './connect.js';
 
 /**
  * The `process` provider: a KRaft cluster of 1 to 5 combined broker+controller JVMs on
@@ -32,9 +33,13 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-drill-env-'));
   const dismissWatchdog = startWatchdog(workDir, request.keepDirs ?? false);
   const jvms: ChildProcess[] = [];
+  const connectJvms: ChildProcess[] = [];
+  let connect: StartedConnect | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      // Workers first: a worker outliving its brokers spends its grace period retrying them.
+      await Promise.all(connectJvms.map(stopJvm));
       await Promise.all(jvms.map(stopJvm));
       if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
       dismissWatchdog();
@@ -80,6 +85,10 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
     };
     await waitUntilReady(admin, brokers, jvms, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, request.startTimeoutMs ?? 120_000, request.signal);
+    if (request.connect) {
+      request.signal?.throwIfAborted();
+      connect = await startConnectWorkers({ distribution, workDir, admin, brokers: request.brokers, request: request.connect, timeoutMs: request.startTimeoutMs ?? 120_000, jvms: connectJvms });
+    }
 
     return {
       provider: 'process',
@@ -90,6 +99,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       admin,
       workDir,
       startupMs: Math.round(performance.now() - started),
+      ...(connect ? { connect } : {}),
       stop,
     };
   } catch (error) {

@@ -20,6 +20,28 @@ export interface EnvironmentRequest {
   startTimeoutMs?: number;
   /** Stops a start in progress (its processes torn down, the start rejects) when the drill is interrupted. */
   signal?: AbortSignal;
+  /** Kafka Connect distributed workers to start beside the brokers. */
+  connect?: ConnectRequest;
+}
+
+export interface ConnectRequest {
+  /** Worker count (default 1). */
+  workers?: number;
+  /** Extra directories for the workers' plugin.path (the installed-plugins cache is always on it). */
+  pluginPaths?: string[];
+  /** Max heap per worker JVM, in MiB. */
+  heapMb?: number;
+  /** Worker properties on top of kafka-drill's, e.g. offset.flush.interval.ms. */
+  workerConfig?: Record<string, string>;
+}
+
+/** Running Connect workers: ready once every worker's REST API answers GET /connectors. */
+export interface StartedConnect {
+  /** REST URL of the first worker (any worker forwards to the leader). */
+  url: string;
+  workers: { pid: number; url: string; logFile: string }[];
+  pluginPath: string[];
+  startupMs: number;
 }
 
 export interface StartedBroker {
@@ -42,6 +64,8 @@ export interface StartedEnvironment {
   /** Temporary directory holding configs, data and logs. */
   workDir: string;
   startupMs: number;
+  /** Connect workers, when the request asked for them. */
+  connect?: StartedConnect;
   /** Stops every process and removes temporary directories. Safe to call more than once. */
   stop(): Promise<void>;
 }

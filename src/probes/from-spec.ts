@@ -1,5 +1,6 @@
 import type { Probe as ProbeSpec } from '../spec/schema.js';
 import { AuthorizationProbe } from './authorization.js';
+import { ConnectorIdempotencyProbe } from './connector-idempotency.js';
 import { CustomProbe } from './custom.js';
 import { OffsetsProbe } from './offsets.js';
 import type { Probe } from './probe.js';
@@ -17,5 +18,7 @@ export function probeFromSpec(spec: ProbeSpec, index: number): Probe {
       return new ProduceConsumeProbe(id, spec.name ?? `produce-consume (${spec.topics.join(', ')})`, spec);
     case 'custom':
       return new CustomProbe(id, spec.name, spec.module, spec.timeoutMs);
+    case 'connector-idempotency':
+      return new ConnectorIdempotencyProbe(id, spec.name ?? `connector idempotency (${spec.connector})`, spec);
   }
 }

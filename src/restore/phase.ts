@@ -1,4 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
+import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
@@ -6,7 +7,7 @@ import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
 export type { Finding, PhaseCounts };
 
 /** The restore phases, in the order clients experience a cluster. */
-export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets'] as const;
+export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhaseName = (typeof RESTORE_PHASES)[number];
 
 
@@ -31,6 +32,7 @@ export interface PhaseResult {
 }
 
 export type CredentialSource = { env: string } | { file: string } | { generate: true };
+export type ConnectorSecretSource = { env: string } | { file: string };
 
 export interface RestoreOptions {
   phases?: readonly RestorePhaseName[];
@@ -43,9 +45,13 @@ export interface RestoreOptions {
   clampReplication?: boolean;
   /** Upper bound on records the synthetic data mode produces, so a huge snapshot cannot stall a drill. */
   maxSyntheticRecords?: number;
+  /** The target's Kafka Connect worker, for the connectors phase. */
+  connect?: ConnectEndpoint;
+  /** Connector name → config key → where a value redacted in the snapshot comes from. */
+  connectorSecrets?: Record<string, Record<string, ConnectorSecretSource>>;
   /** Aborts long work (producing data, waiting for log ends) when the drill is interrupted. */
   signal?: AbortSignal;
-  /** Told every password the restore handles, accepted by the target or not, so the drill can mask it. */
+  /** Told every secret the restore handles (passwords accepted by the target or not, connector secrets), so the drill can mask it. */
   secrets?: { add(secret: string): void };
 }
 

@@ -4,6 +4,7 @@ import type { KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import { restoreClusterConfigs } from './cluster-configs.js';
+import { restoreConnectors } from './connectors.js';
 import { restoreData } from './data.js';
 import { restoreOffsets } from './offsets.js';
 import { PhaseRecorder, RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestoreOptions, type RestorePhaseName } from './phase.js';
@@ -16,6 +17,7 @@ const PHASES: Record<RestorePhaseName, (context: RestoreContext) => Promise<Phas
   security: restoreSecurity,
   data: restoreData,
   offsets: restoreOffsets,
+  connectors: restoreConnectors,
 };
 
 export interface RestoreOutcome {

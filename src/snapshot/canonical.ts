@@ -55,6 +55,8 @@ export function canonicalOrder<T extends SnapshotContent>(snapshot: T): T {
     })),
     ...(snapshot.connect && {
       connect: {
+        ...snapshot.connect,
+        ...(snapshot.connect.internalTopics && { internalTopics: [...snapshot.connect.internalTopics].sort(compareText) }),
         connectors: sortedBy(snapshot.connect.connectors, (connector) => connector.name).map((connector) => ({
           ...connector,
           offsets: sortedBy(connector.offsets, (entry) => compactCanonicalJson(entry.partition)),

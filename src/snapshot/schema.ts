@@ -189,13 +189,21 @@ export const connectorOffsetSchema = z.strictObject({
 
 export const connectorSchema = z.strictObject({
   name,
+  /** source or sink, as the worker reported it; a sink's offsets are its consumer group connect-<name>. */
+  type: z.enum(['source', 'sink']).optional(),
   config: z.record(z.string().min(1), connectorConfigValueSchema),
   tasks: wholeNumber(0),
   state: z.enum(['RUNNING', 'PAUSED', 'STOPPED', 'FAILED', 'UNASSIGNED', 'RESTARTING']),
   offsets: z.array(connectorOffsetSchema),
 });
 
-export const connectSchema = z.strictObject({ connectors: z.array(connectorSchema) });
+export const connectSchema = z.strictObject({
+  connectors: z.array(connectorSchema),
+  /** Kafka version of the worker the capture asked. */
+  workerVersion: name.optional(),
+  /** The workers' config/offset/status storage topics: named here, never in the topic list. */
+  internalTopics: z.array(name).optional(),
+});
 
 export const snapshotSchema = z
   .strictObject({

@@ -85,6 +85,13 @@ export const targetSchema = z
     security: z.enum(['plaintext', 'scram']).default('plaintext'),
     bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
     clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
+    connect: z
+      .strictObject({
+        workers: z.number().int().min(1).max(3).default(1),
+        pluginPaths: z.array(z.string().min(1)).default([]).describe('Directories for the workers\' plugin.path, relative to the spec (installed plugins are always on it).'),
+      })
+      .optional()
+      .describe('Kafka Connect distributed workers beside the brokers. Started anyway when the snapshot has connectors and the connectors phase runs.'),
   })
   .superRefine((target, context) => {
     if (target.brokerIds !== undefined) {
@@ -139,6 +146,10 @@ export const restoreSchema = z.strictObject({
     .record(z.string().min(1), credentialSource)
     .default({})
     .describe('SCRAM user name (or "User:<name>", or "*" for every other user) → where its password comes from. A user without a source becomes a manual step.'),
+  connectorSecrets: z
+    .record(z.string().min(1), z.record(z.string().min(1), z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], { error: 'expected { env: VAR } or { file: PATH }' })))
+    .default({})
+    .describe('Connector name → config key → where a value the snapshot redacted comes from. A redacted value without a source becomes a manual step.'),
   verify: z
     .strictObject({
       expectedDifferences: z
@@ -196,11 +207,37 @@ export const customProbeSchema = z.strictObject({
   timeoutMs: positiveInt.default(60_000),
 });
 
+export const connectorIdempotencyProbeSchema = z.strictObject({
+  type: z.literal('connector-idempotency'),
+  ...probeCommon,
+  connector: name.describe('A connector in the snapshot: a FileStream source, a FileStream sink or a JDBC sink to PostgreSQL.'),
+  newRecords: nonNegativeInt.default(5).describe('Records of new input the probe writes after the restore (FileStream connectors); each must come out exactly once.'),
+  allowedDuplicates: nonNegativeInt.default(0).describe('Records the connector may deliver (sink) or emit (source) twice before the probe fails.'),
+  store: z
+    .union(
+      [
+        z.strictObject({ file: z.string().min(1) }),
+        z.strictObject({
+          postgres: z.strictObject({
+            url: z.string().min(1).describe('A postgresql:// connection URL (credentials through its password or PGPASSWORD).'),
+            table: name,
+            key: z.array(name).min(1).describe('The columns that identify one record; duplicates are rows sharing them.'),
+          }),
+        }),
+      ],
+      { error: 'expected { file: PATH } or { postgres: { url, table, key } }' },
+    )
+    .optional()
+    .describe("Where a sink writes. Default: the FileStream sink's `file` config."),
+  timeoutMs: positiveInt.default(90_000),
+});
+
 export const probeSchema = z.discriminatedUnion('type', [
   authorizationProbeSchema,
   offsetsProbeSchema,
   produceConsumeProbeSchema,
   customProbeSchema,
+  connectorIdempotencyProbeSchema,
 ]);
 
 const assumptionCommon = { id: id.optional(), description: z.string().optional() };
@@ -350,6 +387,7 @@ export type AuthorizationProbe = z.output<typeof authorizationProbeSchema>;
 export type OffsetsProbe = z.output<typeof offsetsProbeSchema>;
 export type ProduceConsumeProbe = z.output<typeof produceConsumeProbeSchema>;
 export type CustomProbe = z.output<typeof customProbeSchema>;
+export type ConnectorIdempotencyProbe = z.output<typeof connectorIdempotencyProbeSchema>;
 export type Assumption = z.output<typeof assumptionSchema>;
 export type ManualStep = z.output<typeof manualStepSchema>;
 export type Objectives = DrillSpec['objectives'];

@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { InfrastructureError } from '../errors.js';
+import type { KafkaConnection } from '../kafka/connection.js';
+import { cacheRoot, type KafkaDistribution } from './distribution.js';
+import { javaBinary } from './java.js';
+import { environmentMarker, recordProcessGroup } from './teardown.js';
+import type { ConnectRequest, StartedConnect } from './types.js';
+
+/**
+ * Kafka Connect distributed workers beside the brokers of a `process` environment: one JVM per
+ * worker, each in a process group of its own, recorded for the watchdog and stopped by the
+ * environment with its brokers (workers first). The worker's own
+ * clients (producer., consumer., admin.) authenticate like the drill's admin in scram mode; the
+ * credentials sit in the worker's properties file (mode 0600), never on a command line.
+ */
+
+/** Storage topic names: `…connect…-configs|-offsets|-status`, compacted, so capture leaves them out of the topic list. */
+export const CONNECT_STORAGE_TOPICS = {
+  config: 'kafka-drill-connect-configs',
+  offset: 'kafka-drill-connect-offsets',
+  status: 'kafka-drill-connect-status',
+} as const;
+
+/** Where `kafka-drill connect install` unpacks connector plugins; always on a worker's plugin path. */
+export function connectPluginsDir(): string {
+  return join(cacheRoot(), 'connect-plugins');
+}
+
+interface ConnectStart {
+  distribution: KafkaDistribution;
+  workDir: string;
+  admin: KafkaConnection;
+  brokers: number;
+  request: ConnectRequest;
+  timeoutMs: number;
+  /** Where each worker JVM is registered as it starts: the environment stops them (first) on every path out. */
+  jvms: ChildProcess[];
+}
+
+export async function startConnectWorkers(start: ConnectStart): Promise<StartedConnect> {
+  const started = performance.now();
+  const { request, workDir } = start;
+  const count = request.workers ?? 1;
+  const pluginPath = [...(request.pluginPaths ?? []).map((dir) => resolve(dir)), connectPluginsDir()].filter(
+    (dir, index, all) => all.indexOf(dir) === index && existsSync(dir),
+  );
+  for (const dir of request.pluginPaths ?? []) {
+    if (!existsSync(dir)) throw new InfrastructureError(`Connect plugin directory ${dir} does not exist`);
+  }
+  const ports = await freePorts(count);
+  const jvms: ChildProcess[] = [];
+  const workers = await Promise.all(
+      ports.map(async (port, index) => {
+        const dir = join(workDir, `connect-${index + 1}`);
+        await mkdir(dir, { recursive: true });
+        const propertiesFile = join(dir, 'worker.properties');
+        await writeFile(propertiesFile, workerProperties(start, port, pluginPath), { mode: 0o600 });
+        const logFile = join(dir, 'connect.log');
+        const jvm = spawnWorker(start.distribution, workDir, propertiesFile, logFile, request.heapMb ?? 512);
+        jvms.push(jvm);
+        start.jvms.push(jvm);
+        return { pid: jvm.pid ?? -1, url: `http://127.0.0.1:${port}`, logFile };
+      }),
+    );
+  await Promise.all(workers.map((worker, index) => waitUntilServing(worker, jvms[index]!, start.timeoutMs)));
+  return { url: workers[0]!.url, workers, pluginPath, startupMs: Math.round(performance.now() - started) };
+}
+
+function workerProperties(start: ConnectStart, port: number, pluginPath: string[]): string {
+  const replication = Math.min(3, start.brokers);
+  const properties: Record<string, string | number | boolean> = {
+    'bootstrap.servers': start.admin.bootstrap.join(','),
+    'group.id': 'kafka-drill-connect',
+    listeners: `http://127.0.0.1:${port}`,
+    'rest.advertised.host.name': '127.0.0.1',
+    'rest.advertised.port': port,
+    'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'config.storage.topic': CONNECT_STORAGE_TOPICS.config,
+    'offset.storage.topic': CONNECT_STORAGE_TOPICS.offset,
+    'status.storage.topic': CONNECT_STORAGE_TOPICS.status,
+    'config.storage.replication.factor': replication,
+    'offset.storage.replication.factor': replication,
+    'status.storage.replication.factor': replication,
+    'offset.storage.partitions': 5,
+    'status.storage.partitions': 1,
+    // Offsets reach Kafka within a second: a snapshot taken right after a write sees them.
+    'offset.flush.interval.ms': 1_000,
+    'scheduled.rebalance.max.delay.ms': 0,
+    // Scanning every jar (the default, hybrid_warn) took 20 s of a loaded worker's start-up;
+    // Kafka's own connectors and current third-party plugins (Debezium) ship ServiceLoader manifests.
+    'plugin.discovery': 'service_load',
+  };
+  // 4.x refuses an empty plugin.path; Kafka's own connectors (connect-file) are on the classpath anyway.
+  if (pluginPath.length > 0) properties['plugin.path'] = pluginPath.join(',');
+  const sasl = start.admin.sasl;
+  if (sasl) {
+    const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${sasl.username}" password="${sasl.password}";`;
+    for (const prefix of ['', 'producer.', 'consumer.', 'admin.']) {
+      properties[`${prefix}security.protocol`] = 'SASL_PLAINTEXT';
+      properties[`${prefix}sasl.mechanism`] = sasl.mechanism;
+      properties[`${prefix}sasl.jaas.config`] = jaas;
+    }
+  }
+  Object.assign(properties, start.request.workerConfig ?? {});
+  return Object.entries(properties).map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`).join('\n') + '\n';
+}
+
+function spawnWorker(distribution: KafkaDistribution, workDir: string, propertiesFile: string, logFile: string, heapMb: number): ChildProcess {
+  const log = openSync(logFile, 'a');
+  try {
+    const jvm = spawn(
+      javaBinary(),
+      [
+        `-Xmx${heapMb}m`,
+        '-Xms64m',
+        '-XX:+ExitOnOutOfMemoryError',
+        '-Djava.awt.headless=true',
+        '-Dorg.slf4j.simpleLogger.showDateTime=true',
+        environmentMarker(workDir),
+        '-cp',
+        join(distribution.libsDir, '*'),
+        'org.apache.kafka.connect.cli.ConnectDistributed',
+        propertiesFile,
+      ],
+      // detached: its own process group, out of reach of the terminal's Ctrl-C; the environment's stop and the watchdog end it.
+      { stdio: ['ignore', log, log], detached: true },
+    );
+    recordProcessGroup(workDir, jvm.pid);
+    jvm.on('error', () => {});
+    return jvm;
+  } finally {
+    closeSync(log);
+  }
+}
+
+function exited(jvm: ChildProcess): boolean {
+  return jvm.exitCode !== null || jvm.signalCode !== null;
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) {
+    ports.add(
+      await new Promise<number>((resolvePort, reject) => {
+        const server = createServer();
+        server.unref();
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+          const address = server.address();
+          const port = typeof address === 'object' && address ? address.port : 0;
+          server.close(() => resolvePort(port));
+        });
+      }),
+    );
+  }
+  return [...ports];
+}
+
+async function logTail(file: string, lines = 40): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** Ready: GET /connectors answers 200 (the worker has joined its group and read the config topic). */
+async function waitUntilServing(worker: { url: string; logFile: string }, jvm: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (exited(jvm)) {
+      throw new InfrastructureError(`Kafka Connect worker ${worker.url} exited during start-up (code ${jvm.exitCode}); log: ${worker.logFile}`, await logTail(worker.logFile));
+    }
+    try {
+      const response = await fetch(`${worker.url}/connectors`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) return;
+      lastProblem = `GET /connectors answered ${response.status}`;
+    } catch (error) {
+      lastProblem = (error as Error).message;
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+  }
+  throw new InfrastructureError(
+    `Kafka Connect worker ${worker.url} did not become ready within ${timeoutMs / 1000}s (${lastProblem}); log: ${worker.logFile}`,
+    await logTail(worker.logFile),
+  );
+}

@@ -1,0 +1,250 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import {
+  alterConnectorOffsets,
+  connectorPlugins,
+  connectorStatus,
+  connectVersionAtLeast,
+  ConnectRestError,
+  createConnector,
+  describeConnectors,
+  getConnectorOffsets,
+  pauseConnector,
+  putConnectorConfig,
+  resumeConnector,
+  serverInfo,
+  stopConnector,
+  type ConnectEndpoint,
+  type ConnectorOffsetEntry,
+  type ConnectorState,
+} from '../kafka/connect.js';
+import { compactCanonicalJson } from '../snapshot/canonical.js';
+import type { Connector } from '../snapshot/schema.js';
+import { PhaseRecorder, type ConnectorSecretSource, type PhaseResult, type RestoreContext } from './phase.js';
+
+/**
+ * The connectors phase, after offsets: each connector is created STOPPED (KIP-980, Kafka ≥ 3.7),
+ * its KIP-875 offsets are PATCHed while it cannot run, then it is resumed — or paused, or left
+ * stopped, as the snapshot had it. A sink's offsets are its consumer group connect-<name>: the
+ * PATCH writes that group, with the values the offsets phase committed (capture reads both from
+ * the group), so there is one truth. Idempotent: a connector already there with the same config
+ * and offsets is left alone. A plugin the workers lack, or a secret without a source, is a
+ * finding (and a manual step), never a crash.
+ */
+
+/** How long a connector may take to reach the state the snapshot had (a loaded worker starts tasks slowly). */
+const SETTLE_MS = 60_000;
+
+export async function restoreConnectors(context: RestoreContext): Promise<PhaseResult> {
+  const recorder = new PhaseRecorder('connectors');
+  const connectors = context.snapshot.connect?.connectors ?? [];
+  if (connectors.length === 0) return recorder.finish();
+  const endpoint = context.options.connect;
+  if (!endpoint) {
+    recorder.finding('connect-unavailable', 'error', 'connectors', `the snapshot has ${connectors.length} connector(s) but the target runs no Kafka Connect worker (target.connect)`);
+    recorder.counts.failed = connectors.length;
+    return recorder.finish();
+  }
+  const rest = counted(recorder);
+  const [info, plugins, existing] = await Promise.all([rest(serverInfo(endpoint)), rest(connectorPlugins(endpoint)), rest(describeConnectors(endpoint))]);
+  const startsStopped = connectVersionAtLeast(info.version, 3, 7);
+  if (!startsStopped) {
+    recorder.finding('connect-too-old', 'warning', 'connectors', `Connect ${info.version} cannot create a connector STOPPED (KIP-980, Kafka 3.7): each is created, then stopped at once, and may process records in between`);
+  }
+  if (!connectVersionAtLeast(info.version, 3, 6)) {
+    recorder.finding('connect-too-old', 'error', 'connectors', `Connect ${info.version} cannot alter connector offsets (KIP-875, Kafka 3.6): connectors would start from scratch`);
+  }
+  const available = new Set(plugins.flatMap((plugin) => pluginNames(plugin.class)));
+  const groups = new Map(context.snapshot.consumerGroups.map((group) => [group.groupId, group]));
+
+  for (const connector of connectors) {
+    const object = `connector ${connector.name}`;
+    const pluginClass = connector.config['connector.class'];
+    if (typeof pluginClass !== 'string' || !available.has(pluginClass)) {
+      recorder.finding('connector-plugin-missing', 'error', object, `the target's Connect workers have no plugin ${typeof pluginClass === 'string' ? pluginClass : '(connector.class redacted)'}: install it on the plugin path (kafka-drill connect install)`);
+      recorder.counts.failed++;
+      continue;
+    }
+    const resolved = await resolveConfig(connector, context.options.connectorSecrets?.[connector.name] ?? {}, context.options.baseDir ?? process.cwd());
+    for (const [key, value] of Object.entries(connector.config)) if (typeof value !== 'string' && resolved.config[key]) context.options.secrets?.add(resolved.config[key]);
+    if (resolved.missing.length > 0) {
+      for (const { key, reason } of resolved.missing) {
+        recorder.manualSteps.push({ id: `connector-secret-${connector.name}-${key}`, title: `Supply ${key} of connector ${connector.name} (${reason}) and create the connector`, phase: 'connectors', estimateMinutes: 10 });
+      }
+      recorder.finding('connector-secret-missing', 'warning', object, `not created: ${resolved.missing.map((m) => m.key).join(', ')} ${resolved.missing.length > 1 ? 'are' : 'is'} redacted in the snapshot and the drill names no source (restore.connectorSecrets)`);
+      continue;
+    }
+    try {
+      const outcome = await restoreOne(endpoint, connector, resolved.config, existing.get(connector.name)?.info.config, startsStopped, rest);
+      recorder.counts[outcome]++;
+      const sinkGroup = groups.get(`connect-${connector.name}`);
+      if (connector.type === 'sink' && sinkGroup && !sameOffsets(sinkOffsets(sinkGroup), connector.offsets)) {
+        recorder.finding('connector-group-differs', 'info', object, `the snapshot's group connect-${connector.name} differs from the connector's offsets; the connector's were applied last`);
+      }
+      const settled = await settle(endpoint, connector, rest);
+      if (settled) recorder.finding('connector-not-settled', 'warning', object, settled);
+    } catch (error) {
+      recorder.counts.failed++;
+      const detail = error instanceof ConnectRestError ? `${error.method} ${error.path}: HTTP ${error.status}: ${error.connectMessage}` : (error as Error).message;
+      recorder.finding('connector-restore-failed', 'error', object, `restoring the connector failed: ${detail}`);
+    }
+  }
+  return recorder.finish();
+}
+
+/** Counts each REST request as one of the phase's requests. */
+function counted(recorder: PhaseRecorder) {
+  return <T>(call: Promise<T>) => recorder.request(call);
+}
+type Rest = ReturnType<typeof counted>;
+
+/** A plugin is named by its class, its simple name, or the simple name without "Connector" (Connect's aliases). */
+function pluginNames(className: string): string[] {
+  const simple = className.split('.').at(-1)!;
+  return [className, simple, simple.replace(/Connector$/, '')];
+}
+
+function targetState(state: Connector['state']): 'RUNNING' | 'PAUSED' | 'STOPPED' {
+  return state === 'PAUSED' || state === 'STOPPED' ? state : 'RUNNING';
+}
+
+async function restoreOne(
+  endpoint: ConnectEndpoint,
+  connector: Connector,
+  config: Record<string, string>,
+  current: Record<string, string> | undefined,
+  startsStopped: boolean,
+  rest: Rest,
+): Promise<'created' | 'updated' | 'unchanged'> {
+  const { name } = connector;
+  let outcome: 'created' | 'updated' | 'unchanged' = 'unchanged';
+  let stopped = false;
+  const ensureStopped = async () => {
+    if (stopped) return;
+    await rest(stopConnector(endpoint, name));
+    stopped = true;
+  };
+  if (!current) {
+    await rest(createConnector(endpoint, name, config, startsStopped ? 'STOPPED' : undefined));
+    if (!startsStopped) await rest(stopConnector(endpoint, name));
+    stopped = true;
+    outcome = 'created';
+  } else if (!sameConfig(current, config)) {
+    await ensureStopped();
+    await rest(putConnectorConfig(endpoint, name, config));
+    outcome = 'updated';
+  }
+
+  const wanted = translateOffsets(connector);
+  if (wanted.length > 0) {
+    const now = outcome === 'created' ? [] : await rest(getConnectorOffsets(endpoint, name));
+    if (!sameOffsets(now, wanted)) {
+      await ensureStopped();
+      await patchWhenStopped(endpoint, name, wanted, rest);
+      if (outcome === 'unchanged') outcome = 'updated';
+    }
+  }
+
+  const target = targetState(connector.state);
+  const state = (await rest(connectorStatus(endpoint, name))).connector.state;
+  if (stopped || state !== target) {
+    if (target === 'RUNNING') await rest(resumeConnector(endpoint, name));
+    else if (target === 'PAUSED') await rest(pauseConnector(endpoint, name));
+    else if (!stopped) await rest(stopConnector(endpoint, name));
+    if (outcome === 'unchanged' && state !== target) outcome = 'updated';
+  }
+  return outcome;
+}
+
+/**
+ * Sink offsets go through the offset map like consumer groups; until the offset map lands, a
+ * restored partition keeps the source's absolute offsets (identity), as the offsets phase does.
+ */
+function translateOffsets(connector: Connector): ConnectorOffsetEntry[] {
+  return connector.offsets.map((entry) => ({ partition: entry.partition, offset: entry.offset }));
+}
+
+/** PATCH needs the connector STOPPED; right after a create or stop the worker may not have applied it yet (400). */
+async function patchWhenStopped(endpoint: ConnectEndpoint, name: string, offsets: ConnectorOffsetEntry[], rest: Rest): Promise<void> {
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    try {
+      await rest(alterConnectorOffsets(endpoint, name, offsets));
+      return;
+    } catch (error) {
+      const retriable = error instanceof ConnectRestError && (error.status === 400 || error.status === 404) && /stopped|not found|does not exist/i.test(error.connectMessage);
+      if (!retriable || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/** Waits until the connector is in the snapshot's state with its task count; a message when it is not. */
+async function settle(endpoint: ConnectEndpoint, connector: Connector, rest: Rest): Promise<string | undefined> {
+  const target = targetState(connector.state);
+  const deadline = Date.now() + SETTLE_MS;
+  let last: { state: ConnectorState; tasks: number; trace?: string } | undefined;
+  while (Date.now() < deadline) {
+    const status = await rest(connectorStatus(endpoint, connector.name));
+    const tasksInState = status.tasks.filter((task) => task.state === target).length;
+    const failedTask = status.tasks.find((task) => task.state === 'FAILED');
+    last = { state: status.connector.state, tasks: tasksInState, ...(status.connector.trace ?? failedTask?.trace ? { trace: (status.connector.trace ?? failedTask?.trace)! } : {}) };
+    if (status.connector.state === 'FAILED' || failedTask) break;
+    // A stopped connector has no tasks; one resumed into PAUSED from STOPPED has none either until
+    // it next runs (Connect generates task configs when the connector starts).
+    if (status.connector.state === target && (target !== 'RUNNING' || tasksInState === connector.tasks)) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const trace = last?.trace ? `: ${last.trace.split('\n')[0]}` : '';
+  return `expected ${target}${target === 'RUNNING' ? ` with ${connector.tasks} task(s)` : ''}, got ${last?.state ?? 'no status'} with ${last?.tasks ?? 0}${trace}`;
+}
+
+function sameConfig(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => a[key] === b[key]);
+}
+
+function offsetKey(entries: { partition: unknown; offset: unknown }[]): string {
+  return entries.map((entry) => compactCanonicalJson([entry.partition, entry.offset])).sort().join('\n');
+}
+
+function sameOffsets(a: { partition: unknown; offset: unknown }[], b: { partition: unknown; offset: unknown }[]): boolean {
+  return offsetKey(a) === offsetKey(b);
+}
+
+function sinkOffsets(group: { offsets: { topic: string; partition: number; offset: number }[] }): ConnectorOffsetEntry[] {
+  return group.offsets.map((o) => ({ partition: { kafka_topic: o.topic, kafka_partition: o.partition }, offset: { kafka_offset: o.offset } }));
+}
+
+interface ResolvedConfig {
+  config: Record<string, string>;
+  missing: { key: string; reason: string }[];
+}
+
+/** Redacted values from the drill's sources (env var or file); `${...}` references pass through for the worker's config providers. */
+async function resolveConfig(connector: Connector, sources: Record<string, ConnectorSecretSource>, baseDir: string): Promise<ResolvedConfig> {
+  const config: Record<string, string> = {};
+  const missing: ResolvedConfig['missing'] = [];
+  for (const [key, value] of Object.entries(connector.config)) {
+    if (typeof value === 'string') {
+      config[key] = value;
+      continue;
+    }
+    const source = sources[key];
+    if (!source) {
+      missing.push({ key, reason: 'no source in restore.connectorSecrets' });
+      continue;
+    }
+    if ('env' in source) {
+      const fromEnv = process.env[source.env];
+      if (fromEnv) config[key] = fromEnv;
+      else missing.push({ key, reason: `environment variable ${source.env} is not set` });
+      continue;
+    }
+    const file = isAbsolute(source.file) ? source.file : join(baseDir, source.file);
+    const fromFile = await readFile(file, 'utf8').then((text) => text.replace(/\r?\n$/, ''), () => '');
+    if (fromFile) config[key] = fromFile;
+    else missing.push({ key, reason: `credential file ${source.file} is missing or empty` });
+  }
+  return { config, missing };
+}
