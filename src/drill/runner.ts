@@ -249,7 +249,7 @@ async function runStage(stage: Stage, state: RunState): Promise<void> {
   }
 }
 
-/** The work's result; or, once the signal aborts, whatever the work ends with within `graceMs`, else a rejection. */
+/** The work's result; once the signal aborts, a rejection: when the work stops (it has the signal too), or after `graceMs` if it does not. */
 function untilStopped<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
   work.catch(() => {}); // an abandoned stage's late failure is not an unhandled rejection
   return new Promise<T>((resolve, reject) => {
