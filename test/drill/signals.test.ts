@@ -47,6 +47,7 @@ describe('signals during a drill', () => {
       const exitMs = performance.now() - sent;
       expect(code, `${stdout}\n${stderr}`).toBe(130);
       expect(exitMs).toBeLessThan(EXIT_BUDGET_MS);
+      console.info(`${signal} in the data phase: the CLI exited ${Math.round(exitMs)} ms after the signal`);
 
       // Gone when the CLI exits, not eventually.
       expect(alive(broker)).toBe(false);
