@@ -114,7 +114,7 @@ const STAGES: Stage[] = [
 ];
 
 /** How long a stage may take to stop on its own after the signal before the drill moves on to teardown without it. */
-const STOP_GRACE_MS = 4_000;
+const STOP_GRACE_MS = 2_000;
 
 const minutes = (ms: number) => Math.round((ms / 60_000) * 1000) / 1000;
 

@@ -69,7 +69,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       }),
     );
     // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
-    await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, clusterId, adminPassword)));
+    await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, clusterId, adminPassword, request.signal)));
     request.signal?.throwIfAborted();
 
     const brokers: StartedBroker[] = nodes.map((node, index) => {
@@ -159,14 +159,14 @@ function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb: numbe
  * Formats one node's storage. The admin password rides in a java @argfile (mode 0600, removed
  * right after), never on the command line, where any local user could read it.
  */
-async function formatStorage(distribution: KafkaDistribution, workDir: string, dir: string, clusterId: string, adminPassword: string | undefined) {
+async function formatStorage(distribution: KafkaDistribution, workDir: string, dir: string, clusterId: string, adminPassword: string | undefined, signal?: AbortSignal) {
   const scram = adminPassword
     ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]`])
     : [];
   const argFile = join(dir, 'format.args');
   await writeFile(argFile, javaArgFile(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), ...scram]), { mode: 0o600 });
   try {
-    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), `@${argFile}`], { reject: false, all: true, detached: true });
+    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), `@${argFile}`], { reject: false, all: true, detached: true, ...(signal ? { cancelSignal: signal } : {}) });
     recordProcessGroup(workDir, format.pid);
     const result = await format;
     if (result.exitCode !== 0) {

@@ -4,7 +4,8 @@
  * phase that was running says it was interrupted, and every process of the environment is gone
  * by the time the CLI exits. A second signal still leaves a result.
  */
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive } from '../support/kafka.js';
@@ -65,6 +66,39 @@ describe('signals during a drill', () => {
       expect(phases.at(-1)).toMatchObject({ name: 'teardown', status: 'passed' });
     }, 240_000);
   }
+
+  it('SIGTERM while the environment is starting: exit 130 within 10 s, no process of it left', async () => {
+    const dir = tempDir('signal-start');
+    // The environment's directory (and the marker on its JVMs' command lines) lands under this TMPDIR.
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const processesOfThisDrill = (): string[] => {
+      try {
+        return execFileSync('pgrep', ['-a', '-f', `kafka.drill.env=${tmp}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      } catch {
+        return []; // pgrep exits 1 when nothing matches
+      }
+    };
+    const run = startRun(await slowDrill(dir), path.join(dir, 'out'), { ...process.env, TMPDIR: tmp });
+    await run.stdoutMatches(/^drill slow-data:/m);
+    const deadline = Date.now() + 60_000;
+    while (processesOfThisDrill().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(processesOfThisDrill().length).toBeGreaterThan(0); // a storage format or a broker JVM is running
+
+    const sent = performance.now();
+    run.child.kill('SIGTERM');
+    const { code, stdout, stderr } = await run.exited;
+    const exitMs = performance.now() - sent;
+    expect(code, `${stdout}\n${stderr}`).toBe(130);
+    expect(exitMs).toBeLessThan(EXIT_BUDGET_MS);
+    expect(processesOfThisDrill()).toEqual([]);
+    expect(readdirSync(tmp).filter((name) => name.startsWith('kafka-drill-env-'))).toEqual([]);
+
+    const result = readEvidence(path.join(dir, 'out'));
+    expect(result.verdict).toBe('interrupted');
+    const phases = result.runs[0]!.phases;
+    expect(phases.map((p) => [p.name, p.status, p.findings.map((f) => f.code)])).toEqual([['environment', 'failed', ['interrupted']]]);
+  }, 240_000);
 
   it('a second signal still leaves an interrupted result', async () => {
     const { run, out, broker } = await startInDataPhase(tempDir('signal-twice'));
