@@ -265,6 +265,13 @@ export type Environment = z.infer<typeof Environment>;
 export type Run = z.infer<typeof Run>;
 export type Result = z.infer<typeof Result>;
 
+/** A probe's checks counted by outcome: reports and objectives show skipped checks beside passed ones, never inside them. */
+export function countChecks(probe: Pick<Probe, 'evidence'>): Record<CheckOutcome, number> {
+  const counts: Record<CheckOutcome, number> = { passed: 0, failed: 0, skipped: 0 };
+  for (const item of probe.evidence) counts[item.outcome]++;
+  return counts;
+}
+
 function formatPath(issuePath: readonly PropertyKey[]): string {
   if (issuePath.length === 0) return '(root)';
   return issuePath

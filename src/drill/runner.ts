@@ -18,6 +18,7 @@ import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
 import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
 import {
+  countChecks,
   RESULT_FORMAT,
   RESULT_VERSION,
   type Finding,
@@ -375,7 +376,7 @@ async function verifyStage(state: RunState): Promise<StageOutcome> {
     ...connectRestoreOptions(spec, state.environment!),
   });
   state.verified = verified;
-  state.run.verify = verifySection(state.inputs.snapshot, verified);
+  state.run.verify = verifySection(verified);
   return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
 }
 
@@ -384,10 +385,7 @@ function stringify(value: unknown): string | null {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable<Run['verify']> {
-  const objects =
-    snapshot.topics.length + snapshot.acls.length + snapshot.scramUsers.length + snapshot.quotas.length + snapshot.consumerGroups.length;
-  const differing = new Set(verified.differences.map((d) => d.object.split(' ').slice(0, 2).join(' '))).size;
+function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
   return {
     differences: verified.differences.map((d) => ({
       kind: d.kind,
@@ -397,7 +395,7 @@ function verifySection(snapshot: Snapshot, verified: VerifyOutcome): NonNullable
       classification: d.classification,
       ...(d.reason ? { reason: d.reason } : {}),
     })),
-    counts: { matched: Math.max(0, objects - differing), expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
+    counts: { matched: verified.matched, expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
   };
 }
 
@@ -468,7 +466,7 @@ function measuredMs(state: RunState): number {
 
 /** Probe checks that were not exercised; counted, never passes. */
 export function skippedChecks(run: Pick<Run, 'probes'>): number {
-  return run.probes.reduce((sum, probe) => sum + probe.evidence.filter((item) => item.outcome === 'skipped').length, 0);
+  return run.probes.reduce((sum, probe) => sum + countChecks(probe).skipped, 0);
 }
 
 /** Each objective the spec sets, against what the run recorded. */

@@ -1,282 +1,266 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes } from '../kafka/probe-client.js';
-import { FindCoordinatorKeyTypes, findCoordinatorV4 } from '@platformatic/kafka';
-import { createAdmin } from '../kafka/admin.js';
-import type { KafkaConnection } from '../kafka/connection.js';
-import { kafkaErrorName } from '../kafka/errors.js';
+import {
+  AclOperations,
+  AclPermissionTypes,
+  alterConfigsV2,
+  ConfigResourceTypes,
+  createPartitionsV3,
+  createTopicsV7,
+  deleteAclsV3,
+  deleteGroupsV2,
+  deleteTopicsV6,
+  describeAclsV3,
+  describeConfigsV4,
+  fetchV12,
+  FindCoordinatorKeyTypes,
+  findCoordinatorV4,
+  initProducerIdV5,
+  joinGroupV9,
+  metadataV12,
+  produceV9,
+  ResourcePatternTypes,
+  ResourceTypes,
+  type Connection,
+} from '@platformatic/kafka';
+import { withPerObjectErrors } from '../kafka/raw.js';
 import type { Acl } from '../snapshot/schema.js';
 import type { ResourceKind } from './acl-model.js';
-import { runConsumerSession } from './consumer-session.js';
-import { errorMessage } from './probe.js';
 
 /**
- * The concrete kafkajs call that exercises one ACL operation on one resource. Every action
- * is harmless on a restored cluster: it writes at most one small record, never commits an
- * offset, and whatever it creates, deletes or alters is validate-only or aims at nothing.
+ * The Kafka request that exercises one ACL operation, sent as the principal with the admin
+ * library's typed low-level calls: Kafka answers with a typed error code per resource, which
+ * kafkajs would swallow or fold into one exception. Where Kafka answers per resource, one
+ * request carries many resources. Every action is harmless on a restored cluster: nothing is
+ * written, committed, created, deleted or altered (validate-only, or aimed at a partition or
+ * name that does not exist).
  *
- * | resource         | operation        | client action                                                          | refused with                          |
- * |------------------|------------------|------------------------------------------------------------------------|---------------------------------------|
- * | topic            | WRITE            | producer sends 1 record (acks=all) to partition 0                      | TOPIC_AUTHORIZATION_FAILED            |
- * | topic            | READ             | consumer (no commits) in a group the principal may READ, until a fetch | TOPIC_AUTHORIZATION_FAILED            |
- * | topic            | DESCRIBE         | admin.fetchTopicMetadata                                               | TOPIC_AUTHORIZATION_FAILED            |
- * | topic            | CREATE           | admin.createTopics validateOnly (exists → allowed)                     | TOPIC_AUTHORIZATION_FAILED            |
- * | topic            | DELETE           | admin.deleteTopics of a name that does not exist (→ UNKNOWN_TOPIC_…)   | TOPIC_AUTHORIZATION_FAILED            |
- * | topic            | ALTER            | admin.createPartitions to its current count (→ INVALID_PARTITIONS)     | TOPIC_AUTHORIZATION_FAILED            |
- * | topic            | DESCRIBE_CONFIGS | admin.describeConfigs                                                  | TOPIC_AUTHORIZATION_FAILED            |
- * | topic            | ALTER_CONFIGS    | admin.alterConfigs validateOnly, no entries                            | TOPIC_AUTHORIZATION_FAILED            |
- * | group            | READ             | consumer joins the group (no commits), until it has joined             | GROUP_AUTHORIZATION_FAILED            |
- * | group            | DESCRIBE         | admin.describeGroups                                                   | GROUP_AUTHORIZATION_FAILED            |
- * | group            | DELETE           | admin.deleteGroups of a group that does not exist (→ GROUP_ID_NOT_FOUND) | GROUP_AUTHORIZATION_FAILED          |
- * | cluster          | CREATE           | admin.createTopics validateOnly of a fresh name                        | TOPIC_AUTHORIZATION_FAILED (Kafka's answer) |
- * | cluster          | DESCRIBE         | admin.describeAcls                                                     | CLUSTER_AUTHORIZATION_FAILED          |
- * | cluster          | ALTER            | admin.deleteAcls with a filter that matches nothing                    | CLUSTER_AUTHORIZATION_FAILED          |
- * | cluster          | DESCRIBE_CONFIGS | admin.describeConfigs of a broker                                      | CLUSTER_AUTHORIZATION_FAILED          |
- * | cluster          | ALTER_CONFIGS    | admin.alterConfigs validateOnly of a broker, no entries                | CLUSTER_AUTHORIZATION_FAILED          |
- * | cluster          | IDEMPOTENT_WRITE | idempotent producer connects (InitProducerId), sends nothing           | CLUSTER_AUTHORIZATION_FAILED          |
- * | transactional-id | WRITE            | transactional producer begins and aborts an empty transaction          | TRANSACTIONAL_ID_AUTHORIZATION_FAILED |
+ * Kafka checks authorization first; the errors listed as "after authorization" prove the
+ * request got past it.
  *
- * Not probed (reported as skipped): CLUSTER_ACTION (brokers only), DESCRIBE on a
- * transactional id (kafkajs has no call needing only that), DELETE of a topic or group that
- * exists (the only calls that need it would destroy restored state).
+ * | resource         | operation        | request (per request: resources)                           | after authorization                 | refused with                          |
+ * |------------------|------------------|------------------------------------------------------------|-------------------------------------|---------------------------------------|
+ * | topic            | WRITE            | Produce 1 record to a partition that does not exist (many) | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
+ * | topic            | READ             | Fetch from a partition that does not exist (many)          | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
+ * | topic            | DESCRIBE         | Metadata (many)                                            | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
+ * | topic            | CREATE           | CreateTopics, validate only (many)                         | TOPIC_ALREADY_EXISTS                | TOPIC_AUTHORIZATION_FAILED            |
+ * | topic            | DELETE           | DeleteTopics of a topic that does not exist (many)         | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
+ * | topic            | ALTER            | CreatePartitions to the current count, validate only (many)| INVALID_PARTITIONS                  | TOPIC_AUTHORIZATION_FAILED            |
+ * | topic            | DESCRIBE_CONFIGS | DescribeConfigs (many)                                     | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
+ * | topic            | ALTER_CONFIGS    | AlterConfigs, validate only, no entries (many)             | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
+ * | group            | READ             | JoinGroup without a member id (one)                        | MEMBER_ID_REQUIRED, NOT_COORDINATOR | GROUP_AUTHORIZATION_FAILED            |
+ * | group            | DESCRIBE         | FindCoordinator (many)                                     | COORDINATOR_NOT_AVAILABLE           | GROUP_AUTHORIZATION_FAILED            |
+ * | group            | DELETE           | DeleteGroups of a group that does not exist (many)         | GROUP_ID_NOT_FOUND, NOT_COORDINATOR | GROUP_AUTHORIZATION_FAILED            |
+ * | cluster          | CREATE           | CreateTopics of a fresh name, validate only                |                                     | TOPIC_AUTHORIZATION_FAILED (Kafka's answer) |
+ * | cluster          | DESCRIBE         | DescribeAcls                                               |                                     | CLUSTER_AUTHORIZATION_FAILED          |
+ * | cluster          | ALTER            | DeleteAcls with a filter that matches nothing              |                                     | CLUSTER_AUTHORIZATION_FAILED          |
+ * | cluster          | DESCRIBE_CONFIGS | DescribeConfigs of a broker                                |                                     | CLUSTER_AUTHORIZATION_FAILED          |
+ * | cluster          | ALTER_CONFIGS    | AlterConfigs of a broker, validate only, no entries        |                                     | CLUSTER_AUTHORIZATION_FAILED          |
+ * | cluster          | IDEMPOTENT_WRITE | InitProducerId without a transactional id                  |                                     | CLUSTER_AUTHORIZATION_FAILED          |
+ * | transactional-id | WRITE            | InitProducerId with the transactional id (one)             | NOT_COORDINATOR                     | TRANSACTIONAL_ID_AUTHORIZATION_FAILED |
+ * | transactional-id | DESCRIBE         | FindCoordinator of the transactional id (many)             | COORDINATOR_NOT_AVAILABLE           | TRANSACTIONAL_ID_AUTHORIZATION_FAILED |
+ *
+ * Not probed (reported as skipped): CLUSTER_ACTION (brokers only), DELETE of a topic or group
+ * that exists (the only requests that need it would destroy restored state).
  */
 export type ActionOperation = Exclude<Acl['operation'], 'ALL'>;
 
-export interface ActionTarget {
-  name: string;
-  /** topic READ: the group to consume with; group READ: the topic to subscribe to; cluster CREATE: the fresh topic name. */
-  companion?: string;
-  /** True when `name` exists on the restored cluster (from the snapshot). */
-  exists: boolean;
-}
-
+/** What one principal's checks share: a broker connection authenticated as that principal. */
 export interface ActionSession {
-  kafka: Kafka;
-  /** The principal's connection (for the admin library, where kafkajs hides Kafka's answer). */
-  connection: KafkaConnection;
-  admin: () => Promise<Admin>;
-  signal: AbortSignal;
+  connection: Connection;
   timeoutMs: number;
-  /** Value of the one record a WRITE check produces. */
+  /** Fresh names for cluster CREATE: unique to this run. */
   marker: string;
+  /** Partition count of a topic as the snapshot has it, for ALTER. */
+  partitionsOf(topic: string): number | undefined;
+  /** A broker id, for broker config checks. */
+  brokerId: number;
 }
-
-/** What happened: the call went through (or failed past the authorization check), or this error. */
-export type ActionResult = { allowed: true; detail?: string } | { allowed: false; error: unknown } | { allowed: false; message: string; kafkaError?: string };
 
 export interface ClientAction {
   kind: ResourceKind;
   operation: ActionOperation;
-  /** What the client does, for evidence. */
+  /** What the request does, for evidence. */
   description: string;
   deniedError: string;
-  /** The action needs `name` to exist (else it cannot say anything about the ACL). */
-  needsExisting?: boolean;
-  /** The action cannot aim at an existing resource without harming it. */
-  needsAbsent?: boolean;
-  /** Needs a companion: a group for topic READ, a topic for group READ. */
-  needsCompanion?: 'group' | 'topic';
   /** Kafka errors that come after the authorization check passed. */
-  allowedErrors?: string[];
-  run(session: ActionSession, target: ActionTarget): Promise<ActionResult>;
-}
-
-const allowed = (detail?: string): ActionResult => (detail === undefined ? { allowed: true } : { allowed: true, detail });
-
-async function produceOne(session: ActionSession, topic: string): Promise<ActionResult> {
-  const producer = session.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
-  try {
-    await producer.connect();
-    const [metadata] = await producer.send({ topic, acks: -1, timeout: session.timeoutMs, messages: [{ partition: 0, value: session.marker }] });
-    return allowed(`record at offset ${metadata?.baseOffset ?? '?'} of partition 0`);
-  } finally {
-    await producer.disconnect().catch(() => {});
-  }
-}
-
-async function consumeSession(session: ActionSession, groupId: string, topic: string, until: 'joined' | 'fetched'): Promise<ActionResult> {
-  const end = await runConsumerSession(session.kafka, { groupId, topics: [topic], fromBeginning: false, until, timeoutMs: session.timeoutMs, signal: session.signal });
-  if (end.kind === 'joined' || end.kind === 'fetched' || end.kind === 'done') return allowed(end.kind === 'joined' ? `joined group ${groupId}` : `fetched from ${topic} in group ${groupId}`);
-  if (end.kind === 'timeout') return { allowed: false, message: `no ${until === 'joined' ? 'group join' : 'fetch'} within ${session.timeoutMs}ms` };
-  const result: ActionResult = end.kafkaError === undefined ? { allowed: false, message: end.message } : { allowed: false, message: end.message, kafkaError: end.kafkaError };
-  return explainCoordinatorFailure(result, session.connection, 'GROUP', groupId);
-}
-
-/**
- * kafkajs swallows FindCoordinator's error (brokerPool.withBroker) and reports only "Failed to
- * find group coordinator"; ask a broker again with the admin library to get Kafka's answer.
- */
-async function findCoordinatorError(connection: KafkaConnection, keyType: 'GROUP' | 'TRANSACTION', key: string): Promise<string | undefined> {
-  const admin = createAdmin(connection);
-  try {
-    const metadata = await admin.metadata({ topics: [] });
-    const nodeId = [...metadata.brokers.keys()][0]!;
-    const broker = (await admin.connectToBrokers([nodeId])).get(nodeId)!;
-    await findCoordinatorV4.api.async(broker, FindCoordinatorKeyTypes[keyType], [key]);
-    return undefined;
-  } catch (error) {
-    return kafkaErrorName(error);
-  } finally {
-    await admin.close().catch(() => {});
-  }
-}
-
-async function explainCoordinatorFailure(result: ActionResult, connection: KafkaConnection, keyType: 'GROUP' | 'TRANSACTION', key: string): Promise<ActionResult> {
-  if (result.allowed) return result;
-  const error = 'error' in result ? result.error : undefined;
-  const message = 'error' in result ? errorMessage(result.error) : result.message;
-  const known = 'error' in result ? kafkaErrorName(error) : result.kafkaError;
-  if (known !== undefined || !/coordinator/i.test(message)) return result;
-  const kafkaError = await findCoordinatorError(connection, keyType, key);
-  return kafkaError ? { allowed: false, message: `${message}: FindCoordinator answered ${kafkaError}`, kafkaError } : result;
-}
-
-async function attempt(call: () => Promise<unknown>, detail?: string): Promise<ActionResult> {
-  try {
-    await call();
-    return allowed(detail);
-  } catch (error) {
-    return { allowed: false, error };
-  }
-}
-
-async function brokerId(admin: Admin): Promise<string> {
-  const cluster = await admin.describeCluster();
-  return String(cluster.brokers[0]?.nodeId ?? cluster.controller ?? 1);
+  allowedErrors: string[];
+  /** The request cannot aim at an existing resource without harming it. */
+  needsAbsent?: boolean;
+  /** Most resources one request carries (1 where Kafka's request names a single resource). */
+  batchSize: number;
+  /** Kafka's error code for each resource (0: the request went through). */
+  run(session: ActionSession, names: string[]): Promise<Map<string, number>>;
 }
 
 const TOPIC_DENIED = 'TOPIC_AUTHORIZATION_FAILED';
 const GROUP_DENIED = 'GROUP_AUTHORIZATION_FAILED';
 const CLUSTER_DENIED = 'CLUSTER_AUTHORIZATION_FAILED';
+const TRANSACTIONAL_ID_DENIED = 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
+const COORDINATOR_ERRORS = ['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
+/** A partition no topic has: Kafka authorizes the topic, then answers UNKNOWN_TOPIC_OR_PARTITION, so nothing is written or read. */
+const ABSENT_PARTITION = 2_147_483_646;
+const MANY = 1_000;
+/** JoinGroup's member session: short, so the pending member Kafka keeps after MEMBER_ID_REQUIRED expires quickly. */
+const JOIN_SESSION_MS = 6_000;
+/** ConsumerProtocol subscription v0 with no topics and no user data. */
+const EMPTY_SUBSCRIPTION = Buffer.from([0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+
+function byName<T>(items: readonly T[], name: (item: T) => string | null | undefined, code: (item: T) => number): Map<string, number> {
+  return new Map(items.map((item) => [name(item) ?? '', code(item)]));
+}
+
+/** One request for a single resource; its error code, or 0. */
+async function single(call: Promise<{ errorCode: number }>): Promise<number> {
+  return (await withPerObjectErrors(call)).errorCode;
+}
 
 export const clientActions: ClientAction[] = [
   {
-    kind: 'topic', operation: 'WRITE', description: 'produce 1 record to partition 0', deniedError: TOPIC_DENIED, needsExisting: true,
-    run: (session, target) => produceOne(session, target.name).catch((error: unknown) => ({ allowed: false as const, error })),
-  },
-  {
-    kind: 'topic', operation: 'READ', description: 'consume (no commits) until a fetch answers', deniedError: TOPIC_DENIED, needsExisting: true, needsCompanion: 'group',
-    run: (session, target) => consumeSession(session, target.companion!, target.name, 'fetched'),
-  },
-  {
-    kind: 'topic', operation: 'DESCRIBE', description: 'fetch topic metadata', deniedError: TOPIC_DENIED, needsExisting: true,
-    run: async (session, target) => attempt(async () => (await session.admin()).fetchTopicMetadata({ topics: [target.name] })),
-  },
-  {
-    kind: 'topic', operation: 'CREATE', description: 'create topic, validate only', deniedError: TOPIC_DENIED, allowedErrors: ['TOPIC_ALREADY_EXISTS'],
-    run: async (session, target) =>
-      attempt(async () => (await session.admin()).createTopics({ validateOnly: true, waitForLeaders: false, topics: [{ topic: target.name, numPartitions: 1, replicationFactor: 1 }] })),
-  },
-  {
-    kind: 'topic', operation: 'DELETE', description: 'delete a topic that does not exist', deniedError: TOPIC_DENIED, needsAbsent: true, allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'],
-    run: async (session, target) => attempt(async () => (await session.admin()).deleteTopics({ topics: [target.name], timeout: session.timeoutMs })),
-  },
-  {
-    kind: 'topic', operation: 'ALTER', description: 'create partitions up to the current count (refused as invalid if allowed)', deniedError: TOPIC_DENIED,
-    needsExisting: true, allowedErrors: ['INVALID_PARTITIONS'],
-    run: async (session, target) => {
-      const admin = await session.admin();
-      return attempt(async () => {
-        // The super user's view is not available here; a principal allowed ALTER may DESCRIBE, one denied fails on either call.
-        const metadata = await admin.fetchTopicMetadata({ topics: [target.name] });
-        const count = metadata.topics[0]?.partitions.length ?? 1;
-        await admin.createPartitions({ validateOnly: true, topicPartitions: [{ topic: target.name, count }] });
-      });
+    kind: 'topic', operation: 'WRITE', description: 'Produce one record to a partition that does not exist', deniedError: TOPIC_DENIED,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER'], batchSize: MANY,
+    run: async (session, names) => {
+      const messages = names.map((topic) => ({ topic, partition: ABSENT_PARTITION, value: Buffer.from('kafka-drill authorization probe') }));
+      const response = (await withPerObjectErrors(produceV9.api.async(session.connection, 1, session.timeoutMs, messages))) as { responses: { name: string; partitionResponses: { errorCode: number }[] }[] };
+      return byName(response.responses, (topic) => topic.name, (topic) => topic.partitionResponses[0]?.errorCode ?? 0);
     },
   },
   {
-    kind: 'topic', operation: 'DESCRIBE_CONFIGS', description: 'describe topic configs', deniedError: TOPIC_DENIED, needsExisting: true,
-    run: async (session, target) =>
-      attempt(async () => (await session.admin()).describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: target.name }] })),
-  },
-  {
-    kind: 'topic', operation: 'ALTER_CONFIGS', description: 'alter topic configs, validate only, no entries', deniedError: TOPIC_DENIED, needsExisting: true,
-    run: async (session, target) =>
-      attempt(async () => (await session.admin()).alterConfigs({ validateOnly: true, resources: [{ type: ConfigResourceTypes.TOPIC, name: target.name, configEntries: [] }] })),
-  },
-  {
-    kind: 'group', operation: 'READ', description: 'join the group as a consumer (no commits)', deniedError: GROUP_DENIED, needsCompanion: 'topic',
-    run: (session, target) => consumeSession(session, target.name, target.companion!, 'joined'),
-  },
-  {
-    kind: 'group', operation: 'DESCRIBE', description: 'describe the group', deniedError: GROUP_DENIED,
-    run: async (session, target) =>
-      attempt(async () => {
-        const { groups } = await (await session.admin()).describeGroups([target.name]);
-        const errorCode = (groups[0] as { errorCode?: number } | undefined)?.errorCode ?? 0;
-        if (errorCode === 30) throw Object.assign(new Error('group authorization failed'), { type: GROUP_DENIED });
-      }),
-  },
-  {
-    kind: 'group', operation: 'DELETE', description: 'delete a group that does not exist', deniedError: GROUP_DENIED, needsAbsent: true, allowedErrors: ['GROUP_ID_NOT_FOUND'],
-    run: async (session, target) => attempt(async () => (await session.admin()).deleteGroups([target.name])),
-  },
-  {
-    kind: 'cluster', operation: 'CREATE', description: 'create a fresh topic, validate only', deniedError: TOPIC_DENIED,
-    run: async (session, target) =>
-      attempt(async () => (await session.admin()).createTopics({ validateOnly: true, waitForLeaders: false, topics: [{ topic: target.companion!, numPartitions: 1, replicationFactor: 1 }] })),
-  },
-  {
-    kind: 'cluster', operation: 'DESCRIBE', description: 'describe ACLs', deniedError: CLUSTER_DENIED,
-    run: async (session) =>
-      attempt(async () =>
-        (await session.admin()).describeAcls({
-          resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY,
-          operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY,
-        }),
-      ),
-  },
-  {
-    kind: 'cluster', operation: 'ALTER', description: 'delete ACLs with a filter that matches nothing', deniedError: CLUSTER_DENIED,
-    run: async (session) =>
-      attempt(async () =>
-        (await session.admin()).deleteAcls({
-          filters: [{
-            resourceType: AclResourceTypes.TOPIC, resourceName: `kafka-drill-probe-no-such-topic-${session.marker}`, resourcePatternType: ResourcePatternTypes.LITERAL,
-            principal: 'User:kafka-drill-probe-nobody', host: '*', operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY,
-          }],
-        }),
-      ),
-  },
-  {
-    kind: 'cluster', operation: 'DESCRIBE_CONFIGS', description: 'describe broker configs', deniedError: CLUSTER_DENIED,
-    run: async (session) => {
-      const admin = await session.admin();
-      return attempt(async () => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: await brokerId(admin) }] }));
+    kind: 'topic', operation: 'READ', description: 'Fetch from a partition that does not exist', deniedError: TOPIC_DENIED,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'OFFSET_OUT_OF_RANGE'], batchSize: MANY,
+    run: async (session, names) => {
+      const topics = names.map((topic) => ({ topicId: topic, partitions: [{ partition: ABSENT_PARTITION, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 1 }] }));
+      const response = await withPerObjectErrors(fetchV12.api.async(session.connection, 0, 0, 1, 0, 0, -1, topics, [], ''));
+      return byName(response.responses, (topic) => topic.topicId, (topic) => topic.partitions[0]?.errorCode ?? 0);
     },
   },
   {
-    kind: 'cluster', operation: 'ALTER_CONFIGS', description: 'alter broker configs, validate only, no entries', deniedError: CLUSTER_DENIED,
-    run: async (session) => {
-      const admin = await session.admin();
-      return attempt(async () => admin.alterConfigs({ validateOnly: true, resources: [{ type: ConfigResourceTypes.BROKER, name: await brokerId(admin), configEntries: [] }] }));
+    kind: 'topic', operation: 'DESCRIBE', description: 'Metadata', deniedError: TOPIC_DENIED, allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'], batchSize: MANY,
+    run: async (session, names) => {
+      const response = await withPerObjectErrors(metadataV12.api.async(session.connection, names, false, false));
+      return byName(response.topics, (topic) => topic.name, (topic) => topic.errorCode);
     },
   },
   {
-    kind: 'cluster', operation: 'IDEMPOTENT_WRITE', description: 'idempotent producer connects (InitProducerId), sends nothing', deniedError: CLUSTER_DENIED,
-    run: async (session) => {
-      // kafkajs refuses an idempotent producer without retries; authorization errors are not retried anyway.
-      const producer = session.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 2 } });
-      try {
-        return await attempt(() => producer.connect());
-      } finally {
-        await producer.disconnect().catch(() => {});
-      }
+    kind: 'topic', operation: 'CREATE', description: 'CreateTopics, validate only', deniedError: TOPIC_DENIED,
+    allowedErrors: ['TOPIC_ALREADY_EXISTS', 'INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'POLICY_VIOLATION'], batchSize: MANY,
+    run: async (session, names) => {
+      const topics = names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }));
+      const response = await withPerObjectErrors(createTopicsV7.api.async(session.connection, topics, session.timeoutMs, true));
+      return byName(response.topics, (topic) => topic.name, (topic) => topic.errorCode);
     },
   },
   {
-    kind: 'transactional-id', operation: 'WRITE', description: 'begin and abort an empty transaction', deniedError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-    run: async (session, target) => {
-      // Not `idempotent: true`: kafkajs would then run a second, non-transactional InitProducerId at
-      // connect, which needs IDEMPOTENT_WRITE and fails with CLUSTER_AUTHORIZATION_FAILED first.
-      // transaction() itself runs InitProducerId with the transactional id.
-      const producer = session.kafka.producer({ transactionalId: target.name, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 2 } });
-      try {
-        await producer.connect();
-        const result = await attempt(async () => (await producer.transaction()).abort());
-        return await explainCoordinatorFailure(result, session.connection, 'TRANSACTION', target.name);
-      } finally {
-        await producer.disconnect().catch(() => {});
-      }
+    kind: 'topic', operation: 'DELETE', description: 'DeleteTopics of a topic that does not exist', deniedError: TOPIC_DENIED, needsAbsent: true,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'], batchSize: MANY,
+    run: async (session, names) => {
+      const response = await withPerObjectErrors(deleteTopicsV6.api.async(session.connection, names.map((name) => ({ name })), session.timeoutMs));
+      return byName(response.responses, (topic) => topic.name, (topic) => topic.errorCode);
+    },
+  },
+  {
+    kind: 'topic', operation: 'ALTER', description: 'CreatePartitions to the current count, validate only', deniedError: TOPIC_DENIED,
+    allowedErrors: ['INVALID_PARTITIONS', 'UNKNOWN_TOPIC_OR_PARTITION'], batchSize: MANY,
+    run: async (session, names) => {
+      const topics = names.map((name) => ({ name, count: session.partitionsOf(name) ?? 1, assignments: null }));
+      const response = await withPerObjectErrors(createPartitionsV3.api.async(session.connection, topics, session.timeoutMs, true));
+      return byName(response.results, (topic) => topic.name, (topic) => topic.errorCode);
+    },
+  },
+  {
+    kind: 'topic', operation: 'DESCRIBE_CONFIGS', description: 'DescribeConfigs', deniedError: TOPIC_DENIED, allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'], batchSize: MANY,
+    run: async (session, names) => {
+      const resources = names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['cleanup.policy'] }));
+      const response = await withPerObjectErrors(describeConfigsV4.api.async(session.connection, resources, false, false));
+      return byName(response.results, (result) => result.resourceName, (result) => result.errorCode);
+    },
+  },
+  {
+    kind: 'topic', operation: 'ALTER_CONFIGS', description: 'AlterConfigs, validate only, no entries', deniedError: TOPIC_DENIED,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'INVALID_REQUEST', 'INVALID_CONFIG'], batchSize: MANY,
+    run: async (session, names) => {
+      const resources = names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configs: [] }));
+      const response = await withPerObjectErrors(alterConfigsV2.api.async(session.connection, resources, true));
+      return byName(response.responses, (result) => result.resourceName, (result) => result.errorCode);
+    },
+  },
+  {
+    kind: 'group', operation: 'READ', description: 'JoinGroup without a member id (answered before any member joins)', deniedError: GROUP_DENIED,
+    allowedErrors: ['MEMBER_ID_REQUIRED', 'UNKNOWN_MEMBER_ID', 'INCONSISTENT_GROUP_PROTOCOL', 'GROUP_MAX_SIZE_REACHED', ...COORDINATOR_ERRORS], batchSize: 1,
+    run: async (session, [group]) =>
+      new Map([[group!, await single(joinGroupV9.api.async(session.connection, group!, JOIN_SESSION_MS, JOIN_SESSION_MS, '', null, 'consumer', [{ name: 'range', metadata: EMPTY_SUBSCRIPTION }], 'kafka-drill authorization probe'))]]),
+  },
+  {
+    kind: 'group', operation: 'DESCRIBE', description: 'FindCoordinator of the group', deniedError: GROUP_DENIED, allowedErrors: COORDINATOR_ERRORS, batchSize: MANY,
+    run: async (session, names) => {
+      const response = await withPerObjectErrors(findCoordinatorV4.api.async(session.connection, FindCoordinatorKeyTypes.GROUP, names));
+      return byName(response.coordinators, (coordinator) => coordinator.key, (coordinator) => coordinator.errorCode);
+    },
+  },
+  {
+    kind: 'group', operation: 'DELETE', description: 'DeleteGroups of a group that does not exist', deniedError: GROUP_DENIED, needsAbsent: true,
+    allowedErrors: ['GROUP_ID_NOT_FOUND', ...COORDINATOR_ERRORS], batchSize: MANY,
+    run: async (session, names) => {
+      const response = await withPerObjectErrors(deleteGroupsV2.api.async(session.connection, names));
+      return byName(response.results, (result) => result.groupId, (result) => result.errorCode);
+    },
+  },
+  {
+    kind: 'cluster', operation: 'CREATE', description: 'CreateTopics of a fresh name, validate only', deniedError: TOPIC_DENIED,
+    allowedErrors: ['INVALID_REPLICATION_FACTOR', 'POLICY_VIOLATION'], batchSize: 1,
+    run: async (session, [cluster]) => {
+      const topic = { name: `kafka-drill-probe-${session.marker}`, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] };
+      const response = await withPerObjectErrors(createTopicsV7.api.async(session.connection, [topic], session.timeoutMs, true));
+      return new Map([[cluster!, response.topics[0]?.errorCode ?? 0]]);
+    },
+  },
+  {
+    kind: 'cluster', operation: 'DESCRIBE', description: 'DescribeAcls', deniedError: CLUSTER_DENIED, allowedErrors: [], batchSize: 1,
+    run: async (session, [cluster]) => {
+      const filter = { resourceType: ResourceTypes.ANY, resourceName: null, resourcePatternType: ResourcePatternTypes.ANY, principal: null, host: null, operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY };
+      return new Map([[cluster!, await single(describeAclsV3.api.async(session.connection, filter))]]);
+    },
+  },
+  {
+    kind: 'cluster', operation: 'ALTER', description: 'DeleteAcls with a filter that matches nothing', deniedError: CLUSTER_DENIED, allowedErrors: [], batchSize: 1,
+    run: async (session, [cluster]) => {
+      const filter = {
+        resourceType: ResourceTypes.TOPIC, resourceName: `kafka-drill-probe-no-such-topic-${session.marker}`, resourcePatternType: ResourcePatternTypes.LITERAL,
+        principal: 'User:kafka-drill-probe-nobody', host: '*', operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY,
+      };
+      const response = await withPerObjectErrors(deleteAclsV3.api.async(session.connection, [filter]));
+      return new Map([[cluster!, response.filterResults[0]?.errorCode ?? 0]]);
+    },
+  },
+  {
+    kind: 'cluster', operation: 'DESCRIBE_CONFIGS', description: 'DescribeConfigs of a broker', deniedError: CLUSTER_DENIED, allowedErrors: [], batchSize: 1,
+    run: async (session, [cluster]) => {
+      const resources = [{ resourceType: ConfigResourceTypes.BROKER, resourceName: String(session.brokerId), configurationKeys: ['log.retention.ms'] }];
+      const response = await withPerObjectErrors(describeConfigsV4.api.async(session.connection, resources, false, false));
+      return new Map([[cluster!, response.results[0]?.errorCode ?? 0]]);
+    },
+  },
+  {
+    kind: 'cluster', operation: 'ALTER_CONFIGS', description: 'AlterConfigs of a broker, validate only, no entries', deniedError: CLUSTER_DENIED, allowedErrors: ['INVALID_REQUEST'], batchSize: 1,
+    run: async (session, [cluster]) => {
+      const resources = [{ resourceType: ConfigResourceTypes.BROKER, resourceName: String(session.brokerId), configs: [] }];
+      const response = await withPerObjectErrors(alterConfigsV2.api.async(session.connection, resources, true));
+      return new Map([[cluster!, response.responses[0]?.errorCode ?? 0]]);
+    },
+  },
+  {
+    kind: 'cluster', operation: 'IDEMPOTENT_WRITE', description: 'InitProducerId without a transactional id', deniedError: CLUSTER_DENIED, allowedErrors: [], batchSize: 1,
+    run: async (session, [cluster]) => new Map([[cluster!, await single(initProducerIdV5.api.async(session.connection, null, 60_000, -1n, -1))]]),
+  },
+  {
+    kind: 'transactional-id', operation: 'WRITE', description: 'InitProducerId with the transactional id', deniedError: TRANSACTIONAL_ID_DENIED,
+    allowedErrors: ['CONCURRENT_TRANSACTIONS', ...COORDINATOR_ERRORS], batchSize: 1,
+    run: async (session, [id]) => new Map([[id!, await single(initProducerIdV5.api.async(session.connection, id!, 60_000, -1n, -1))]]),
+  },
+  {
+    kind: 'transactional-id', operation: 'DESCRIBE', description: 'FindCoordinator of the transactional id', deniedError: TRANSACTIONAL_ID_DENIED,
+    allowedErrors: COORDINATOR_ERRORS, batchSize: MANY,
+    run: async (session, names) => {
+      const response = await withPerObjectErrors(findCoordinatorV4.api.async(session.connection, FindCoordinatorKeyTypes.TRANSACTION, names));
+      return byName(response.coordinators, (coordinator) => coordinator.key, (coordinator) => coordinator.errorCode);
     },
   },
 ];
@@ -288,14 +272,16 @@ export function clientActionFor(kind: ResourceKind, operation: ActionOperation):
 /** Why an operation has no client action, for "skipped" evidence. */
 export function unprobedReason(kind: ResourceKind, operation: ActionOperation): string {
   if (operation === 'CLUSTER_ACTION') return 'CLUSTER_ACTION is used only between brokers';
-  if (kind === 'transactional-id' && operation === 'DESCRIBE') return 'kafkajs has no call that needs only DESCRIBE on a transactional id';
-  return `no client action exercises ${operation} on a ${kind}`;
+  return `no client request exercises ${operation} on a ${kind}`;
 }
 
-/** The operations ALL stands for on each resource kind, as far as clients can exercise them. */
+/**
+ * The operations ALL stands for on each resource kind (Kafka's AclEntry.supportedOperations),
+ * client-exercisable ones first. CLUSTER_ACTION has no client request and is reported as not exercised.
+ */
 export const OPERATIONS_OF_ALL: Record<ResourceKind, ActionOperation[]> = {
   topic: ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS'],
   group: ['READ', 'DESCRIBE', 'DELETE'],
-  cluster: ['CREATE', 'DESCRIBE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE'],
-  'transactional-id': ['WRITE'],
+  cluster: ['CREATE', 'DESCRIBE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE', 'CLUSTER_ACTION'],
+  'transactional-id': ['WRITE', 'DESCRIBE'],
 };

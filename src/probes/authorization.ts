@@ -1,240 +1,229 @@
 import { randomBytes } from 'node:crypto';
-import type { Admin, Kafka } from 'kafkajs';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from '../kafka/probe-client.js';
-import { asUser, type KafkaConnection } from '../kafka/connection.js';
+import { createAdmin } from '../kafka/admin.js';
+import { asUser } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
-import { createProbeClient } from '../kafka/probe-client.js';
-import type { Acl, Snapshot } from '../snapshot/schema.js';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
+import { errorName } from '../kafka/raw.js';
 import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
-import { CLUSTER_NAME, describeAcl, describeResource, isAuthorized, mayInitProducerId, resourceMatches, SNAPSHOT_RESOURCE_TYPE, type ResourceKind } from './acl-model.js';
-import { clientActionFor, OPERATIONS_OF_ALL, unprobedReason, type ActionOperation, type ActionResult, type ClientAction } from './authorization-actions.js';
+import { describeResource } from './acl-model.js';
+import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
+import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
 import { errorMessage, mapWithLimit, mechanismOf, userName, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
- * The authorization probe: each check is one principal doing one concrete client action
- * (see authorization-actions.ts for the operation → action table) on one concrete resource,
- * with an expected allow or deny. Checks come from the spec's `expect` list and, with
- * `derive: true`, from the snapshot's ACLs: every binding is exercised by its principal (for
- * User:* bindings, by every principal with a known password), and for each resource a
- * principal was checked on, the basic operations it was not granted are checked as denials.
- * Prefixed and wildcard bindings are probed on a concrete name they cover: a snapshot topic
- * when the action needs one to exist, else a synthesized `<prefix>kafka-drill-probe-<run>`.
+ * The authorization probe: each check is one principal sending one concrete Kafka request
+ * (see authorization-actions.ts for the operation → request table) for one concrete resource,
+ * with an expected allow or deny, judged on Kafka's typed error code. The checks are planned by
+ * authorization-plan.ts from the spec's `expect` list and, with `derive: true`, the snapshot's ACLs.
+ *
+ * Execution: one session (one authenticated broker connection) per principal, principals
+ * concurrently within a bound, and one request for many resources wherever Kafka answers per
+ * resource. Within the budget (`budgetMs`, else the probe timeout less a margin) checks run in
+ * plan order — explicit expectations first, then every binding, then the denial controls — and
+ * a check the budget did not reach is skipped with reason "budget", counted, never passed.
+ * An explicit expectation that cannot be exercised (or was not reached) fails the probe.
  *
  * Controls: the admin super user must be allowed (proves a pass is possible), an unknown user
  * and a wrong password must fail SASL authentication (proves a deny is not a broken client).
  *
- * Restored consumer groups: checks never commit. A check that must join a restored group
- * (a READ on it, or consuming a topic when that is the only group the principal may READ)
- * waits for `committedOffsetsRead`, so it never shares the group with an offsets probe's
- * consumer; throwaway groups under prefixed or wildcard ACLs are preferred and need no wait.
+ * Restored consumer groups: a READ on one (a JoinGroup that Kafka answers before any member
+ * joins) waits for `committedOffsetsRead`, so it never touches a group an offsets probe is in.
  */
-const CHECK_CONCURRENCY = 4;
-
-export interface AuthorizationCheck {
-  principal: string;
-  operation: ActionOperation;
-  kind: ResourceKind;
-  /** The concrete resource name exercised. */
-  name: string;
-  companion?: string;
-  expected: 'allow' | 'deny';
-  /** Where the expectation comes from: an ACL, the spec, or the absence of a grant. */
-  because: string;
-  /** Set when the check cannot run; reported, never counted as passed silently. */
-  skipped?: string;
-  /** Joins a restored consumer group: run only after the offsets probes are done. */
-  joinsRestoredGroup?: boolean;
-}
+const PRINCIPAL_CONCURRENCY = 8;
+/** JoinGroup requests of one principal in flight at once. */
+const SINGLE_REQUEST_CONCURRENCY = 8;
+/** Kept between the budget and the probe's timeout, for the requests in flight and the controls. */
+const BUDGET_MARGIN_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 15_000;
 
 export class AuthorizationProbe implements Probe {
   readonly type = 'authorization';
+  readonly timeoutMs?: number;
 
   constructor(
     readonly id: string,
     readonly name: string,
-    private readonly spec: Pick<AuthorizationProbeSpec, 'derive' | 'expect'>,
-  ) {}
+    private readonly spec: Pick<AuthorizationProbeSpec, 'derive' | 'expect'> & { budgetMs?: number | undefined },
+  ) {
+    if (spec.budgetMs !== undefined) this.timeoutMs = spec.budgetMs + BUDGET_MARGIN_MS;
+  }
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {
+    const started = performance.now();
+    const budgetMs = this.spec.budgetMs ?? Math.max(1_000, context.timeoutMs - BUDGET_MARGIN_MS);
     const marker = randomBytes(4).toString('hex');
-    const plan = new CheckPlanner(context.snapshot, marker);
-    const checks = [...this.spec.expect.map((expectation, index) => plan.fromExpectation(expectation, index))];
-    if (this.spec.derive) checks.push(...plan.derived(context.credentials));
-    const unique = dedupe(checks);
-
-    const controls = await controlChecks(context, marker);
-    const immediate = unique.filter((check) => !check.joinsRestoredGroup);
-    const deferred = unique.filter((check) => check.joinsRestoredGroup);
-    const evidence = [...controls];
-    evidence.push(...(await mapWithLimit(immediate, CHECK_CONCURRENCY, (check) => runCheck(check, context, marker))));
-    if (deferred.length > 0) {
-      await context.committedOffsetsRead;
-      evidence.push(...(await mapWithLimit(deferred, CHECK_CONCURRENCY, (check) => runCheck(check, context, marker))));
-    }
-    return verdictOf(evidence);
-  }
-}
-
-function dedupe(checks: AuthorizationCheck[]): AuthorizationCheck[] {
-  const seen = new Set<string>();
-  return checks.filter((check) => {
-    const key = [check.principal, check.operation, check.kind, check.name].join('\u0000');
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-/** Turns ACL bindings and spec expectations into concrete checks. */
-class CheckPlanner {
-  private readonly acls: readonly Acl[];
-  private readonly topics: string[];
-  private readonly restoredGroups: Set<string>;
-
-  constructor(private readonly snapshot: Snapshot, private readonly marker: string) {
-    this.acls = snapshot.acls;
-    this.topics = snapshot.topics.map((topic) => topic.name).sort();
-    this.restoredGroups = new Set(snapshot.consumerGroups.map((group) => group.groupId));
-  }
-
-  fromExpectation(expectation: AuthorizationProbeSpec['expect'][number], index: number): AuthorizationCheck {
-    const { principal, resource } = expectation;
-    const pattern = resource.patternType === 'prefixed' ? 'PREFIXED' : 'LITERAL';
-    const because = `expect[${index}]`;
-    const operations = expectation.operation === 'ALL' ? OPERATIONS_OF_ALL[resource.type] : [expectation.operation];
-    // ALL in an expectation means every operation; the first is checked here, the rest are listed in the table.
-    const operation = operations[0]!;
-    return this.concrete(principal, operation, resource.type, resource.name, pattern, expectation.result, because);
-  }
-
-  derived(credentials: ReadonlyMap<string, string>): AuthorizationCheck[] {
-    const knownPrincipals = [...new Set(this.acls.map((acl) => acl.principal).filter((principal) => principal !== 'User:*'))];
-    for (const user of credentials.keys()) if (!knownPrincipals.includes(`User:${user}`)) knownPrincipals.push(`User:${user}`);
-    const checks: AuthorizationCheck[] = [];
-    for (const acl of this.acls) {
-      const kind = kindOf(acl);
-      const principals = acl.principal === 'User:*' ? knownPrincipals.filter((principal) => credentials.has(userName(principal))) : [acl.principal];
-      if (kind === undefined) {
-        checks.push({ principal: acl.principal, operation: 'DESCRIBE', kind: 'cluster', name: acl.resourceName, expected: 'allow', because: describeAcl(acl),
-          skipped: `${acl.resourceType} resources are not probed` });
-        continue;
-      }
-      const operations = acl.operation === 'ALL' ? OPERATIONS_OF_ALL[kind] : [acl.operation];
-      for (const principal of principals) {
-        for (const operation of operations) {
-          const expected = acl.permissionType === 'ALLOW' ? 'allow' : 'deny';
-          checks.push(this.concrete(principal, operation, kind, acl.resourceName, acl.patternType, expected, describeAcl(acl), true));
-        }
-      }
-    }
-    // Denials: the basic operations a principal lacks on what it was checked on, and a topic it has nothing on.
-    const checked = [...checks];
-    for (const principal of knownPrincipals) {
-      const mine = checked.filter((check) => check.principal === principal && !check.skipped);
-      for (const topic of new Set(mine.filter((check) => check.kind === 'topic' && this.topics.includes(check.name)).map((check) => check.name))) {
-        for (const operation of ['WRITE', 'READ', 'DESCRIBE'] as const) checks.push(this.modelled(principal, operation, 'topic', topic));
-      }
-      for (const group of new Set(mine.filter((check) => check.kind === 'group').map((check) => check.name))) checks.push(this.modelled(principal, 'READ', 'group', group));
-      const untouched = this.topics.find((topic) => !this.acls.some((acl) => (acl.principal === principal || acl.principal === 'User:*') && resourceMatches(acl, 'topic', topic)));
-      if (untouched !== undefined) checks.push(this.modelled(principal, 'DESCRIBE', 'topic', untouched));
-    }
-    return checks;
-  }
-
-  /** A check whose expectation is what the ACLs decide for this exact name. */
-  private modelled(principal: string, operation: ActionOperation, kind: ResourceKind, name: string): AuthorizationCheck {
-    return this.concrete(principal, operation, kind, name, 'LITERAL', 'deny', 'no ACL grants it', true);
-  }
-
-  private concrete(
-    principal: string, operation: ActionOperation, kind: ResourceKind, aclName: string, pattern: Acl['patternType'],
-    expected: 'allow' | 'deny', because: string, modelExpectation = false,
-  ): AuthorizationCheck {
-    const action = clientActionFor(kind, operation);
-    const base = { principal, operation, kind, because };
-    if (!action) return { ...base, name: aclName, expected, skipped: unprobedReason(kind, operation) };
-    const named = this.nameFor(action, aclName, pattern);
-    if ('skipped' in named) return { ...base, name: aclName, expected, skipped: named.skipped };
-    const check: AuthorizationCheck = { ...base, name: named.name, expected };
-    if (modelExpectation) {
-      const decided = this.decide(principal, operation, kind, named.name);
-      if (decided !== expected) {
-        check.expected = decided;
-        check.because = decided === 'allow' ? `${because}; another ACL grants ${named.name}` : `${because}; a DENY or missing grant covers ${named.name}`;
-      }
-      if (because === 'no ACL grants it' && decided === 'allow') check.because = 'granted by the ACLs';
-    }
-    if (kind === 'cluster' && operation === 'CREATE') check.companion = `kafka-drill-probe-${this.marker}`;
-    if (action.needsCompanion === 'group') {
-      const group = this.groupFor(principal);
-      if (!group) return { ...check, skipped: `no consumer group ${principal} may READ: a kafkajs consumer needs one to fetch` };
-      check.companion = group;
-      if (this.restoredGroups.has(group)) check.joinsRestoredGroup = true;
-    }
-    if (action.needsCompanion === 'topic') {
-      const topic = this.topics.find((name) => isAuthorized(this.acls, principal, 'READ', 'topic', name)) ??
-        this.topics.find((name) => isAuthorized(this.acls, principal, 'DESCRIBE', 'topic', name));
-      if (!topic) return { ...check, skipped: `no topic ${principal} may DESCRIBE: a kafkajs consumer must subscribe to one to join a group` };
-      check.companion = topic;
-    }
-    if (kind === 'group' && this.restoredGroups.has(check.name) && operation === 'READ') check.joinsRestoredGroup = true;
-    // DeleteTopics answers UNKNOWN_TOPIC_OR_PARTITION for an absent topic the principal may DESCRIBE,
-    // before it looks at DELETE: a denied DELETE is only observable on a topic that exists.
-    if (kind === 'topic' && operation === 'DELETE' && check.expected === 'deny' && isAuthorized(this.acls, principal, 'DESCRIBE', 'topic', check.name)) {
-      return { ...check, skipped: `${principal} may DESCRIBE ${check.name}, so Kafka answers UNKNOWN_TOPIC_OR_PARTITION before checking DELETE; probing it would need deleting a restored topic` };
-    }
-    return check;
-  }
-
-  private decide(principal: string, operation: ActionOperation, kind: ResourceKind, name: string): 'allow' | 'deny' {
-    let allowed: boolean;
-    if (kind === 'cluster' && operation === 'IDEMPOTENT_WRITE') allowed = mayInitProducerId(this.acls, principal);
-    else if (kind === 'cluster' && operation === 'CREATE') {
-      allowed = isAuthorized(this.acls, principal, 'CREATE', 'cluster', CLUSTER_NAME) || isAuthorized(this.acls, principal, 'CREATE', 'topic', `kafka-drill-probe-${this.marker}`);
-    } else if (kind === 'topic' && operation === 'CREATE') {
-      allowed = isAuthorized(this.acls, principal, 'CREATE', 'cluster', CLUSTER_NAME) || isAuthorized(this.acls, principal, 'CREATE', 'topic', name);
-    } else allowed = isAuthorized(this.acls, principal, operation, kind, name);
-    return allowed ? 'allow' : 'deny';
-  }
-
-  /** A concrete name covered by the binding, existing or absent as the action needs. */
-  private nameFor(action: ClientAction, aclName: string, pattern: Acl['patternType']): { name: string } | { skipped: string } {
-    if (action.kind === 'cluster') return { name: CLUSTER_NAME };
-    const wildcard = pattern === 'LITERAL' && aclName === '*';
-    const synthesized = `${wildcard ? '' : aclName}kafka-drill-probe-${this.marker}`;
-    if (pattern === 'LITERAL' && !wildcard) {
-      const exists = action.kind !== 'topic' || this.topics.includes(aclName);
-      if (action.needsExisting && !exists) return { skipped: `topic ${aclName} is not in the snapshot` };
-      if (action.needsAbsent && (action.kind === 'topic' ? exists : this.restoredGroups.has(aclName))) {
-        return { skipped: `${action.operation} on an existing ${action.kind} would destroy restored state` };
-      }
-      return { name: aclName };
-    }
-    if (action.kind === 'topic' && action.needsExisting) {
-      const covered = this.topics.find((topic) => wildcard || topic.startsWith(aclName));
-      return covered === undefined ? { skipped: `no topic in the snapshot is covered by ${pattern} ${aclName}` } : { name: covered };
-    }
-    return { name: synthesized };
-  }
-
-  /** A group the principal may READ: a throwaway name first, a restored group last. */
-  private groupFor(principal: string): string | undefined {
-    const grants = this.acls.filter(
-      (acl) => acl.resourceType === 'GROUP' && acl.permissionType === 'ALLOW' && (acl.operation === 'READ' || acl.operation === 'ALL') &&
-        (acl.principal === principal || acl.principal === 'User:*'),
+    const checks = planChecks(
+      {
+        acls: context.snapshot.acls,
+        topics: context.snapshot.topics.map((topic) => topic.name),
+        restoredGroups: context.snapshot.consumerGroups.map((group) => group.groupId),
+        usersWithCredentials: [...context.credentials.keys()].map(userName),
+        marker,
+      },
+      this.spec,
     );
-    const candidates = [
-      ...grants.filter((acl) => acl.patternType === 'PREFIXED' || acl.resourceName === '*')
-        .map((acl) => `${acl.resourceName === '*' ? '' : acl.resourceName}kafka-drill-probe-${this.marker}`),
-      ...grants.filter((acl) => acl.patternType === 'LITERAL' && acl.resourceName !== '*').map((acl) => acl.resourceName)
-        .sort((a, b) => Number(this.restoredGroups.has(a)) - Number(this.restoredGroups.has(b))),
-    ];
-    return candidates.find((group) => isAuthorized(this.acls, principal, 'READ', 'group', group));
+    const controls = await controlChecks(context, marker);
+    const run = new MatrixRun(context, marker, started + budgetMs, budgetMs);
+    return verdictOf([...controls, ...(await run.execute(checks))]);
   }
 }
 
-function kindOf(acl: Acl): ResourceKind | undefined {
-  return (Object.keys(SNAPSHOT_RESOURCE_TYPE) as ResourceKind[]).find((kind) => SNAPSHOT_RESOURCE_TYPE[kind] === acl.resourceType);
+type Outcome = { check: AuthorizationCheck; evidence: ProbeEvidence };
+
+function actionOf(check: AuthorizationCheck): ClientAction | undefined {
+  return check.kind === 'other' ? undefined : clientActionFor(check.kind, check.operation);
+}
+
+/** Executes planned checks, principal by principal, and keeps the budget's accounts. */
+class MatrixRun {
+  private readonly partitions: Map<string, number>;
+  /** Checks the budget did not reach. */
+  private readonly unreached: AuthorizationCheck[] = [];
+
+  constructor(private readonly context: ProbeContext, private readonly marker: string, private readonly deadline: number, private readonly budgetMs: number) {
+    this.partitions = new Map(context.snapshot.topics.map((topic) => [topic.name, topic.partitions]));
+  }
+
+  async execute(checks: AuthorizationCheck[]): Promise<ProbeEvidence[]> {
+    const results = new Map<AuthorizationCheck, ProbeEvidence>();
+    const runnable = new Map<string, AuthorizationCheck[]>();
+    for (const check of checks) {
+      if (check.skipped || !actionOf(check)) results.set(check, notExercised(check, check.skipped ?? 'no client request exercises it'));
+      else if (this.passwordOf(check.principal) === undefined) results.set(check, notExercised(check, `the drill has no password for ${userName(check.principal)}`));
+      else {
+        const list = runnable.get(check.principal);
+        if (list) list.push(check);
+        else runnable.set(check.principal, [check]);
+      }
+    }
+    const record = (outcomes: Outcome[]) => { for (const { check, evidence } of outcomes) results.set(check, evidence); };
+    const principals = [...runnable.entries()];
+    for (const outcomes of await mapWithLimit(principals, PRINCIPAL_CONCURRENCY, ([principal, mine]) => this.runPrincipal(principal, mine.filter((check) => !check.joinsRestoredGroup)))) record(outcomes);
+    const deferred = principals.map(([principal, mine]) => [principal, mine.filter((check) => check.joinsRestoredGroup)] as const).filter(([, mine]) => mine.length > 0);
+    if (deferred.length > 0) {
+      await this.context.committedOffsetsRead;
+      for (const outcomes of await mapWithLimit(deferred, PRINCIPAL_CONCURRENCY, ([principal, mine]) => this.runPrincipal(principal, mine))) record(outcomes);
+    }
+    if (this.unreached.length > 0) {
+      const reached = checks.length - this.unreached.length;
+      const note = `budget: the probe's budget of ${this.budgetMs} ms ran out; ${reached} of ${checks.length} checks were reached, ${this.unreached.length} were not`;
+      for (const check of this.unreached) results.set(check, notExercised(check, note));
+    }
+    return checks.map((check) => results.get(check)!);
+  }
+
+  private passwordOf(principal: string): string | undefined {
+    return this.context.credentials.get(userName(principal)) ?? this.context.credentials.get(principal);
+  }
+
+  /** Why no further request is sent, if so; checks not reached for the budget are remembered. */
+  private stop(checks: AuthorizationCheck[]): Outcome[] | undefined {
+    if (this.context.signal.aborted) return checks.map((check) => ({ check, evidence: notExercised(check, 'the drill was interrupted') }));
+    if (performance.now() < this.deadline) return undefined;
+    this.unreached.push(...checks);
+    return [];
+  }
+
+  /** One session for one principal: every request it sends, grouped by action and batched. */
+  private async runPrincipal(principal: string, checks: AuthorizationCheck[]): Promise<Outcome[]> {
+    if (checks.length === 0) return [];
+    const early = this.stop(checks);
+    if (early) return early;
+    const outcomes: Outcome[] = [];
+    const user = userName(principal);
+    const admin = createAdmin(asUser(this.context.connection, { mechanism: mechanismOf(this.context.snapshot, user), username: user, password: this.passwordOf(principal)! }), {
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    try {
+      let session: ActionSession;
+      try {
+        const metadata = await admin.metadata({ topics: [] });
+        const brokerId = [...metadata.brokers.keys()].sort((a, b) => a - b)[0]!;
+        const connection = (await admin.connectToBrokers([brokerId])).get(brokerId)!;
+        session = { connection, timeoutMs: REQUEST_TIMEOUT_MS, marker: this.marker, partitionsOf: (topic) => this.partitions.get(topic), brokerId };
+      } catch (error) {
+        for (const check of checks) outcomes.push({ check, evidence: failedRequest(check, actionOf(check), error, 'could not open a session') });
+        return outcomes;
+      }
+      const byAction = new Map<ClientAction, AuthorizationCheck[]>();
+      for (const check of checks) {
+        const action = actionOf(check)!;
+        const list = byAction.get(action);
+        if (list) list.push(check);
+        else byAction.set(action, [check]);
+      }
+      for (const [action, mine] of byAction) {
+        const chunks: AuthorizationCheck[][] = [];
+        for (let index = 0; index < mine.length; index += action.batchSize) chunks.push(mine.slice(index, index + action.batchSize));
+        const answered = await mapWithLimit(chunks, action.batchSize === 1 ? SINGLE_REQUEST_CONCURRENCY : 1, async (chunk) => {
+          return this.stop(chunk) ?? this.runChunk(session, action, chunk);
+        });
+        outcomes.push(...answered.flat());
+      }
+      return outcomes;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
+
+  private async runChunk(session: ActionSession, action: ClientAction, chunk: AuthorizationCheck[]): Promise<Outcome[]> {
+    const names = [...new Set(chunk.map((check) => check.name))];
+    let codes: Map<string, number>;
+    try {
+      codes = await action.run(session, names);
+    } catch (error) {
+      return chunk.map((check) => ({ check, evidence: failedRequest(check, action, error, 'the request failed') }));
+    }
+    const batch = names.length > 1 ? `, one request for ${names.length} ${action.kind}s` : '';
+    return chunk.map((check) => {
+      const code = codes.get(check.name);
+      if (code === undefined) return { check, evidence: failedRequest(check, action, new Error(`Kafka's answer has no entry for ${check.name}`), 'no answer') };
+      return { check, evidence: judge(check, action, code, batch) };
+    });
+  }
+}
+
+function base(check: AuthorizationCheck): Omit<ProbeEvidence, 'outcome' | 'observed'> {
+  return {
+    principal: check.principal,
+    operation: check.operation,
+    resource: check.kind === 'other' ? check.name : describeResource(check.kind, check.name),
+    expected: check.expected,
+  };
+}
+
+/** A check that was not exercised: skipped with its reason, or failed when the spec asked for it explicitly. */
+function notExercised(check: AuthorizationCheck, reason: string): ProbeEvidence {
+  if (check.explicit) {
+    return { ...base(check), outcome: 'failed', observed: 'not exercised', detail: `explicit expectation could not be exercised: ${reason}; because ${check.because}` };
+  }
+  return { ...base(check), outcome: 'skipped', observed: 'not exercised', detail: `${reason}; because ${check.because}` };
+}
+
+function failedRequest(check: AuthorizationCheck, action: ClientAction | undefined, error: unknown, what: string): ProbeEvidence {
+  const kafkaError = kafkaErrorName(error);
+  return {
+    ...base(check), outcome: 'failed', observed: `error${kafkaError ? ` (${kafkaError})` : ''}: ${errorMessage(error)}`, ...(kafkaError ? { kafkaError } : {}),
+    detail: `${what}: ${action?.description ?? check.operation}; because ${check.because}`,
+  };
+}
+
+/** Judged on Kafka's error code for this resource, never on a message. */
+function judge(check: AuthorizationCheck, action: ClientAction, code: number, batch: string): ProbeEvidence {
+  const how = `${action.description}${batch}; because ${check.because}`;
+  const kafkaError = code === 0 ? undefined : errorName(code);
+  const withError = kafkaError ? { kafkaError } : {};
+  if (kafkaError === undefined || action.allowedErrors.includes(kafkaError)) {
+    const ok = check.expected === 'allow';
+    return { ...base(check), outcome: ok ? 'passed' : 'failed', observed: kafkaError ? `allowed (${kafkaError} after the authorization check)` : 'allowed', ...withError,
+      detail: `${ok ? '' : `expected ${action.deniedError}, the request went through: `}${how}` };
+  }
+  if (kafkaError === action.deniedError) {
+    const ok = check.expected === 'deny';
+    return { ...base(check), outcome: ok ? 'passed' : 'failed', observed: `denied (${kafkaError})`, kafkaError, detail: `${ok ? '' : 'expected the request to go through: '}${how}` };
+  }
+  return { ...base(check), outcome: 'failed', observed: `error (${kafkaError})`, kafkaError,
+    detail: `expected ${check.expected === 'allow' ? 'the request to go through' : action.deniedError}, Kafka answered ${kafkaError}: ${how}` };
 }
 
 /** The Kafka error name of a client failure, including kafkajs's per-partition error lists. */
@@ -242,69 +231,6 @@ function failureName(error: unknown): string | undefined {
   const partitions = (error as { partitions?: { error?: unknown }[] } | undefined)?.partitions;
   if (Array.isArray(partitions)) for (const partition of partitions) { const name = kafkaErrorName(partition.error); if (name) return name; }
   return kafkaErrorName(error);
-}
-
-/** The clients of one principal; the admin client is created on first use. */
-function clientsFor(context: ProbeContext, user: string, password: string): { kafka: Kafka; connection: KafkaConnection; admin: () => Promise<Admin>; close: () => Promise<void> } {
-  const connection = asUser(context.connection, { mechanism: mechanismOf(context.snapshot, user), username: user, password });
-  const kafka = createProbeClient(connection, { retries: 2, clientId: `kafka-drill-authorization-${user}` });
-  let admin: Promise<Admin> | undefined;
-  return {
-    kafka,
-    connection,
-    admin: () => (admin ??= (async () => { const client = kafka.admin(); await client.connect(); return client; })()),
-    close: async () => { if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => {}); },
-  };
-}
-
-async function runCheck(check: AuthorizationCheck, context: ProbeContext, marker: string): Promise<ProbeEvidence> {
-  const evidence: ProbeEvidence = {
-    principal: check.principal,
-    operation: check.operation,
-    resource: describeResource(check.kind, check.name),
-    expected: check.expected,
-    observed: '',
-    outcome: 'skipped',
-  };
-  const action = clientActionFor(check.kind, check.operation);
-  const user = userName(check.principal);
-  const password = context.credentials.get(user) ?? context.credentials.get(check.principal);
-  if (password === undefined) return { ...evidence, outcome: 'skipped', observed: 'not checked: no credential', detail: `the drill has no password for ${user}; because ${check.because}` };
-  if (check.skipped || !action) return { ...evidence, outcome: 'skipped', observed: 'not checked', detail: `${check.skipped ?? 'no client action'}; because ${check.because}` };
-
-  const clients = clientsFor(context, user, password);
-  let result: ActionResult;
-  try {
-    result = await action.run({ kafka: clients.kafka, connection: clients.connection, admin: clients.admin, signal: context.signal, timeoutMs: Math.min(context.timeoutMs, 15_000), marker: `kafka-drill authorization probe ${marker}` }, {
-      name: check.name, exists: true, ...(check.companion === undefined ? {} : { companion: check.companion }),
-    });
-  } catch (error) {
-    result = { allowed: false, error };
-  } finally {
-    await clients.close();
-  }
-  return judge(evidence, check, action, result);
-}
-
-function judge(evidence: ProbeEvidence, check: AuthorizationCheck, action: ClientAction, result: ActionResult): ProbeEvidence {
-  const how = `${action.description}${check.companion ? ` (${check.kind === 'topic' ? 'group' : 'with'} ${check.companion})` : ''}; because ${check.because}`;
-  if (result.allowed) {
-    const ok = check.expected === 'allow';
-    return { ...evidence, outcome: ok ? 'passed' : 'failed', observed: 'allowed', detail: `${ok ? '' : `expected ${action.deniedError}, the call went through: `}${how}${result.detail ? `; ${result.detail}` : ''}` };
-  }
-  const kafkaError = 'error' in result ? failureName(result.error) : result.kafkaError;
-  const message = 'error' in result ? errorMessage(result.error) : result.message;
-  if (kafkaError !== undefined && action.allowedErrors?.includes(kafkaError)) {
-    const ok = check.expected === 'allow';
-    return { ...evidence, outcome: ok ? 'passed' : 'failed', observed: `allowed (${kafkaError} after the authorization check)`, kafkaError, detail: `${ok ? '' : `expected ${action.deniedError}: `}${how}` };
-  }
-  if (kafkaError === action.deniedError) {
-    const ok = check.expected === 'deny';
-    return { ...evidence, outcome: ok ? 'passed' : 'failed', observed: `denied (${kafkaError})`, kafkaError, detail: `${ok ? '' : 'expected the call to go through: '}${how}` };
-  }
-  const observed = kafkaError ? `error (${kafkaError}): ${message}` : `error: ${message}`;
-  const detail = `expected ${check.expected === 'allow' ? 'the call to go through' : action.deniedError}: ${how}`;
-  return { ...evidence, outcome: 'failed', observed, ...(kafkaError ? { kafkaError } : {}), detail };
 }
 
 /** The admin super user must be allowed; an unknown user and a wrong password must not authenticate. */

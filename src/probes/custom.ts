@@ -1,20 +1,26 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { ProbeEvidence as ProbeEvidenceSchema } from '../drill/result.js';
 import { errorMessage, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * A custom probe: a TypeScript or JavaScript module (relative to the spec) whose default
  * export is `async (context) => ({ status: 'passed' | 'failed', evidence?, message? })`.
  * It gets the probe context (admin connection, snapshot, credentials of restored users,
- * environment, abort signal). Its own timeoutMs bounds it; a throw or a malformed answer is
- * an `error` outcome. TypeScript modules load natively under tsx or vitest; under plain Node
- * they are loaded through tsx's API when tsx is installed.
+ * environment, abort signal). Its own timeoutMs bounds it; a throw is an `error` outcome.
+ * The answer is validated here, at the boundary: an unknown key or a wrong type is an `error`
+ * outcome naming what was wrong, so nothing malformed reaches result.json or the reports.
+ * Evidence items may carry their own outcome; one without stands for the answer's status.
+ * TypeScript modules load natively under tsx or vitest; under plain Node they are loaded
+ * through tsx's API when tsx is installed.
  */
-export interface CustomProbeAnswer {
-  status: 'passed' | 'failed';
-  evidence?: (Omit<ProbeEvidence, 'outcome'> & { outcome?: ProbeEvidence['outcome'] })[];
-  message?: string;
-}
+export const CustomProbeAnswer = z.strictObject({
+  status: z.enum(['passed', 'failed']),
+  evidence: z.array(ProbeEvidenceSchema.partial({ outcome: true })).optional(),
+  message: z.string().optional(),
+});
+export type CustomProbeAnswer = z.input<typeof CustomProbeAnswer>;
 
 export type CustomProbeFunction = (context: ProbeContext) => Promise<CustomProbeAnswer> | CustomProbeAnswer;
 
@@ -31,16 +37,23 @@ export class CustomProbe implements Probe {
   async check(context: ProbeContext): Promise<ProbeVerdict> {
     const file = isAbsolute(this.modulePath) ? this.modulePath : resolve(context.specDir, this.modulePath);
     const probe = await loadProbeFunction(file);
-    const answer = (await probe(context)) as unknown;
-    if (!isAnswer(answer)) {
-      return { status: 'error', evidence: [{ outcome: 'failed', resource: this.modulePath, expected: '{ status: "passed" | "failed", evidence?, message? }', observed: `returned ${JSON.stringify(answer)?.slice(0, 200)}` }] };
+    const parsed = CustomProbeAnswer.safeParse(await probe(context));
+    if (!parsed.success) {
+      const problems = parsed.error.issues.slice(0, 3).map((issue) => `${answerPath(issue.path)}: ${issue.message}`);
+      const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more)` : '';
+      return {
+        status: 'error',
+        evidence: [{ outcome: 'failed', resource: this.modulePath, expected: '{ status: "passed" | "failed", evidence?: [{ outcome?, expected, observed, ... }], message? }',
+          observed: `invalid answer: ${problems.join('; ')}${more}` }],
+      };
     }
-    // An item without its own outcome stands for the probe's answer as a whole.
+    const answer = parsed.data;
     const evidence: ProbeEvidence[] = (answer.evidence ?? []).map((item) => ({ ...item, outcome: item.outcome ?? answer.status }));
     if (answer.message !== undefined || evidence.length === 0) {
       evidence.push({ outcome: answer.status, resource: this.modulePath, expected: 'passed', observed: answer.status, ...(answer.message ? { detail: answer.message } : {}) });
     }
-    return { status: answer.status, evidence };
+    // A check the probe itself marks failed fails it, whatever status it answered.
+    return { status: answer.status === 'failed' || evidence.some((item) => item.outcome === 'failed') ? 'failed' : 'passed', evidence };
   }
 }
 
@@ -68,11 +81,8 @@ async function importTypeScript(url: string, file: string): Promise<{ default?: 
   return loaded;
 }
 
-function isAnswer(value: unknown): value is CustomProbeAnswer {
-  if (!value || typeof value !== 'object') return false;
-  const answer = value as Record<string, unknown>;
-  if (answer.status !== 'passed' && answer.status !== 'failed') return false;
-  if (answer.message !== undefined && typeof answer.message !== 'string') return false;
-  if (answer.evidence === undefined) return true;
-  return Array.isArray(answer.evidence) && answer.evidence.every((item) => item && typeof item === 'object' && typeof item.expected === 'string' && typeof item.observed === 'string');
+/** "evidence[0].observed", or "(answer)" for the answer itself. */
+function answerPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(answer)';
+  return path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
 }

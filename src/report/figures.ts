@@ -1,11 +1,28 @@
 /** The headline numbers of a run and their wording, shared by every report so they never disagree. */
-import type { Result, Run, Verdict } from '../drill/result.js';
+import { countChecks, type Probe, type Result, type Run, type Verdict } from '../drill/result.js';
+
+/**
+ * How a probe is shown: its status, except that a probe that passed without a single passed
+ * check (every check skipped) is shown as skipped — it proved nothing.
+ */
+export type ProbeShownStatus = Probe['status'] | 'skipped';
+
+export function probeShownStatus(probe: Probe): ProbeShownStatus {
+  if (probe.status !== 'passed') return probe.status;
+  const checks = countChecks(probe);
+  return checks.passed === 0 && checks.skipped > 0 ? 'skipped' : 'passed';
+}
 
 export interface RunFigures {
+  /** Probes that passed with at least one passed check. */
   probesPassed: number;
   probesFailed: number;
   /** Probes that could not run at all. */
   probesErrored: number;
+  /** Probes that passed with every check skipped. */
+  probesSkipped: number;
+  /** Checks of every probe, by outcome. */
+  checks: Record<'passed' | 'failed' | 'skipped', number>;
   assumptionsFailed: number;
   assumptionsTotal: number;
   manualSteps: number;
@@ -23,10 +40,20 @@ export function runFigures(run: Run): RunFigures {
   const openSteps = run.manualSteps.filter((step) => step.status !== 'automated');
   const findings = run.phases.flatMap((phase) => phase.findings);
   const { objectiveMinutes, projectedMinutes } = run.rto;
+  const shown = run.probes.map(probeShownStatus);
+  const checks = { passed: 0, failed: 0, skipped: 0 };
+  for (const probe of run.probes) {
+    const counts = countChecks(probe);
+    checks.passed += counts.passed;
+    checks.failed += counts.failed;
+    checks.skipped += counts.skipped;
+  }
   return {
-    probesPassed: run.probes.filter((probe) => probe.status === 'passed').length,
-    probesFailed: run.probes.filter((probe) => probe.status === 'failed').length,
-    probesErrored: run.probes.filter((probe) => probe.status === 'error').length,
+    probesPassed: shown.filter((status) => status === 'passed').length,
+    probesFailed: shown.filter((status) => status === 'failed').length,
+    probesErrored: shown.filter((status) => status === 'error').length,
+    probesSkipped: shown.filter((status) => status === 'skipped').length,
+    checks,
     assumptionsFailed: run.assumptions.filter((assumption) => assumption.status === 'failed').length,
     assumptionsTotal: run.assumptions.length,
     manualSteps: run.manualSteps.length,
@@ -38,6 +65,11 @@ export function runFigures(run: Run): RunFigures {
     findingsWarnings: findings.filter((finding) => finding.severity === 'warning').length,
     rtoMet: objectiveMinutes === undefined ? undefined : projectedMinutes <= objectiveMinutes,
   };
+}
+
+/** "12 passed, 0 failed, 3 skipped". */
+export function formatCheckCounts(counts: Record<'passed' | 'failed' | 'skipped', number>): string {
+  return `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`;
 }
 
 export const verdictLabels: Record<Verdict, string> = {

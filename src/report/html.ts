@@ -6,11 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import type { Result, Run } from '../drill/result.js';
+import { countChecks, type Result, type Run } from '../drill/result.js';
 import {
+  formatCheckCounts,
   formatDuration,
   formatMinutes,
   formatTimestamp,
+  probeShownStatus,
   runFigures,
   trendPoints,
   verdictLabels,
@@ -84,10 +86,16 @@ function runStats(run: Run): Stat[] {
       tone: figures.assumptionsFailed > 0 ? 'bad' : 'good',
     },
     {
-      label: 'Probes',
+      label: 'Probes passed',
       value: `${figures.probesPassed} / ${run.probes.length}`,
-      detail: probesBad > 0 ? `${figures.probesFailed} failed, ${figures.probesErrored} could not run` : 'all passed',
-      tone: probesBad > 0 ? 'bad' : run.probes.length ? 'good' : 'neutral',
+      detail: `${figures.probesFailed} failed · ${figures.probesErrored} could not run · ${figures.probesSkipped} skipped`,
+      tone: probesBad > 0 ? 'bad' : figures.probesSkipped > 0 ? 'warn' : figures.probesPassed > 0 ? 'good' : 'neutral',
+    },
+    {
+      label: 'Checks skipped',
+      value: String(figures.checks.skipped),
+      detail: `of ${figures.checks.passed + figures.checks.failed + figures.checks.skipped} · ${figures.checks.passed} passed · ${figures.checks.failed} failed`,
+      tone: figures.checks.skipped > 0 ? 'warn' : figures.checks.passed > 0 ? 'good' : 'neutral',
     },
     {
       label: 'Drift',
@@ -100,7 +108,7 @@ function runStats(run: Run): Stat[] {
   ];
 }
 
-const statusOrder: Record<string, number> = { error: 0, failed: 1, passed: 2 };
+const statusOrder: Record<string, number> = { error: 0, failed: 1, skipped: 2, passed: 3 };
 
 function runView(run: Run, index: number) {
   const figures = runFigures(run);
@@ -113,11 +121,14 @@ function runView(run: Run, index: number) {
     verdictLabel: verdictLabels[run.verdict],
     reason: run.reason,
     stats: runStats(run),
-    probes: [...run.probes]
+    probes: run.probes
+      .map((probe) => ({ probe, status: probeShownStatus(probe), checks: countChecks(probe) }))
       .sort((a, b) => (statusOrder[a.status] ?? 9) - (statusOrder[b.status] ?? 9))
-      .map((probe) => ({
-        status: probe.status,
-        statusLabel: probe.status === 'error' ? 'could not run' : probe.status,
+      .map(({ probe, status, checks }) => ({
+        status,
+        statusLabel: status === 'error' ? 'could not run' : status,
+        checks: formatCheckCounts(checks),
+        skippedChecks: checks.skipped,
         id: probe.id,
         type: probe.type,
         name: probe.name,
@@ -131,7 +142,9 @@ function runView(run: Run, index: number) {
           detail: item.detail ?? '',
         })),
       })),
-    probeSummary: `${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run`,
+    probeSummary:
+      `${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run, ${figures.probesSkipped} skipped` +
+      ` · checks: ${formatCheckCounts(figures.checks)}`,
     assumptions: [...run.assumptions].sort((a, b) => (a.status === b.status ? 0 : a.status === 'failed' ? -1 : 1)),
     manualSteps: run.manualSteps.map((step) => ({
       ...step,

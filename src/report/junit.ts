@@ -3,8 +3,8 @@
  * objective, plus one for the run's verdict so an infrastructure error never reads as green.
  * Shaped to validate against the Ant JUnit schema (the strictest common dialect).
  */
-import type { Phase, Result, Run } from '../drill/result.js';
-import { formatMinutes, runFigures } from './figures.js';
+import { countChecks, type Phase, type ProbeEvidence, type Result, type Run } from '../drill/result.js';
+import { formatCheckCounts, formatMinutes, probeShownStatus, runFigures } from './figures.js';
 
 export interface JunitOptions {
   /** Where the drill ran; the schema requires one. */
@@ -76,26 +76,34 @@ function phaseCase(base: string, phase: Phase): TestCase {
   return { classname: `${base}.phases`, name: phase.name, seconds: phase.durationMs, outcome };
 }
 
+function describeCheck(item: ProbeEvidence): string {
+  const who = [item.principal, item.operation, item.resource].filter(Boolean).join(' ');
+  const error = item.kafkaError ? ` (${item.kafkaError})` : '';
+  const detail = item.detail ? ` — ${item.detail}` : '';
+  return `[${item.outcome}] ${who ? `${who}: ` : ''}expected ${item.expected}, observed ${item.observed}${error}${detail}`;
+}
+
+/** Skipped checks listed per probe in system-out, up to this many each. */
+const skippedListed = 50;
+
 function runCases(base: string, run: Run): TestCase[] {
   const cases: TestCase[] = run.phases.map((phase) => phaseCase(base, phase));
 
   for (const probe of run.probes) {
-    const evidence = probe.evidence.map((item) => {
-      const who = [item.principal, item.operation, item.resource].filter(Boolean).join(' ');
-      const error = item.kafkaError ? ` (${item.kafkaError})` : '';
-      const detail = item.detail ? ` — ${item.detail}` : '';
-      return `${who ? `${who}: ` : ''}expected ${item.expected}, observed ${item.observed}${error}${detail}`;
-    });
+    const evidence = probe.evidence.map(describeCheck);
     const firstMismatch = probe.evidence.find((item) => item.outcome === 'failed') ?? probe.evidence[0];
     const message = firstMismatch
       ? `expected ${firstMismatch.expected}, observed ${firstMismatch.observed}`
       : `probe ${probe.status}`;
+    const status = probeShownStatus(probe);
     const outcome: Outcome =
-      probe.status === 'passed'
+      status === 'passed'
         ? { kind: 'passed' }
-        : probe.status === 'failed'
-          ? { kind: 'failure', type: 'ProbeFailed', message, details: evidence.join('\n') }
-          : { kind: 'error', type: 'ProbeError', message, details: evidence.join('\n') };
+        : status === 'skipped'
+          ? { kind: 'skipped', message: `every check skipped (${countChecks(probe).skipped}): ${probe.evidence[0]?.detail ?? probe.evidence[0]?.observed ?? ''}` }
+          : status === 'failed'
+            ? { kind: 'failure', type: 'ProbeFailed', message, details: evidence.join('\n') }
+            : { kind: 'error', type: 'ProbeError', message, details: evidence.join('\n') };
     cases.push({ classname: `${base}.probes.${probe.type}`, name: `${probe.name} [${probe.id}]`, seconds: probe.durationMs, outcome });
   }
 
@@ -163,6 +171,10 @@ function runProperties(result: Result, run: Run): [string, string][] {
     ['probes.passed', String(figures.probesPassed)],
     ['probes.failed', String(figures.probesFailed)],
     ['probes.errored', String(figures.probesErrored)],
+    ['probes.skipped', String(figures.probesSkipped)],
+    ['checks.passed', String(figures.checks.passed)],
+    ['checks.failed', String(figures.checks.failed)],
+    ['checks.skipped', String(figures.checks.skipped)],
     ['assumptions.failed', String(figures.assumptionsFailed)],
     ['assumptions.total', String(figures.assumptionsTotal)],
   );
@@ -194,6 +206,13 @@ function systemOut(run: Run): string {
     `Manual steps: ${figures.manualSteps} (${figures.manualStepsOpen} still manual, ${formatMinutes(figures.manualMinutesOpen)} estimated)`,
     ...run.manualSteps.map((step) => `  - [${step.status}] ${step.title} (owner ${step.owner}, ${formatMinutes(step.estimateMinutes)})`),
   ];
+  lines.push(`Probes: ${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run, ${figures.probesSkipped} skipped; checks: ${formatCheckCounts(figures.checks)}`);
+  for (const probe of run.probes) {
+    lines.push(`  - ${probe.name} [${probe.id}]: ${probeShownStatus(probe)}; checks: ${formatCheckCounts(countChecks(probe))}`);
+    const skipped = probe.evidence.filter((item) => item.outcome === 'skipped');
+    lines.push(...skipped.slice(0, skippedListed).map((item) => `      ${describeCheck(item)}`));
+    if (skipped.length > skippedListed) lines.push(`      … and ${skipped.length - skippedListed} more skipped checks (result.json lists them all)`);
+  }
   if (run.verify) {
     const { counts } = run.verify;
     lines.push(`Verify: ${counts.matched} matched, ${counts.expected} expected, ${counts.unrestorable} unrestorable, ${counts.drift} drift`);

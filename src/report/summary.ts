@@ -1,6 +1,6 @@
 /** summary.md: a short Markdown summary for a CI step summary or a pull-request comment. */
-import type { Result, Run, Verdict } from '../drill/result.js';
-import { formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
+import { countChecks, type Result, type Run, type Verdict } from '../drill/result.js';
+import { formatMinutes, formatTimestamp, probeShownStatus, runFigures, trendPoints, verdictLabels } from './figures.js';
 
 export interface SummaryOptions {
   /** Earlier results of the same drill, for the trend table. */
@@ -41,7 +41,7 @@ function rtoCell(run: Run): string {
 
 function failures(run: Run): string[] {
   const lines: string[] = [];
-  for (const probe of run.probes.filter((probe) => probe.status !== 'passed')) {
+  for (const probe of run.probes.filter((probe) => probe.status === 'failed' || probe.status === 'error')) {
     const evidence = probe.evidence.find((item) => item.outcome === 'failed') ?? probe.evidence[0];
     const detail = evidence ? `: expected ${evidence.expected}, observed ${evidence.observed}` : '';
     lines.push(`probe ${probe.status === 'error' ? 'could not run' : 'failed'}: ${markdownText(probe.name + detail)}`);
@@ -60,6 +60,14 @@ function failures(run: Run): string[] {
   for (const objective of run.objectives.filter((objective) => !objective.met)) {
     lines.push(`objective missed: ${markdownText(`${objective.name}: target ${objective.target}, observed ${objective.observed}`)}`);
   }
+  for (const probe of run.probes) {
+    const checks = countChecks(probe);
+    if (checks.skipped === 0) continue;
+    const reason = probe.evidence.find((item) => item.outcome === 'skipped')?.detail;
+    const total = checks.passed + checks.failed + checks.skipped;
+    const what = probeShownStatus(probe) === 'skipped' ? 'every check skipped' : `${checks.skipped} of ${total} checks skipped`;
+    lines.push(`probe ${what}: ${markdownText(`${probe.name}${reason ? ` (first: ${reason})` : ''}`)}`);
+  }
   return lines;
 }
 
@@ -68,15 +76,16 @@ export function renderSummary(result: Result, options: SummaryOptions = {}): str
   out.push(`### ${verdictIcons[result.verdict]} kafka-drill ${markdownText(result.drillName)}: ${verdictLabels[result.verdict]}`);
   out.push('');
   if (result.reason) out.push(`**Why:** ${markdownText(result.reason)}`, '');
-  out.push('| Kafka | Verdict | RTO measured → projected / objective | Manual steps (open) | Assumptions failed | Probes passed / failed | Drift |');
-  out.push('|---|---|---|---|---|---|---|');
+  out.push('| Kafka | Verdict | RTO measured → projected / objective | Manual steps (open) | Assumptions failed | Probes passed / failed / skipped | Checks passed / failed / skipped | Drift |');
+  out.push('|---|---|---|---|---|---|---|---|');
   for (const run of result.runs) {
     const figures = runFigures(run);
     const probesFailed = figures.probesFailed + figures.probesErrored;
     out.push(
       `| ${markdownText(run.kafkaVersion)} | ${verdictIcons[run.verdict]} ${verdictLabels[run.verdict]} | ${rtoCell(run)} | ` +
         `${figures.manualSteps} (${figures.manualStepsOpen}) | ${figures.assumptionsFailed} of ${figures.assumptionsTotal} | ` +
-        `${figures.probesPassed} / ${probesFailed} | ${run.verify ? figures.drift : 'not verified'} |`,
+        `${figures.probesPassed} / ${probesFailed} / ${figures.probesSkipped} | ${figures.checks.passed} / ${figures.checks.failed} / ${figures.checks.skipped} | ` +
+        `${run.verify ? figures.drift : 'not verified'} |`,
     );
   }
   for (const run of result.runs) {

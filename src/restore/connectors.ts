@@ -17,6 +17,7 @@ import {
   type ConnectEndpoint,
   type ConnectorOffsetEntry,
   type ConnectorState,
+  type ConnectorStatus,
 } from '../kafka/connect.js';
 import { compactCanonicalJson } from '../snapshot/canonical.js';
 import type { Connector } from '../snapshot/schema.js';
@@ -38,7 +39,8 @@ const SETTLE_MS = 60_000;
 export async function restoreConnectors(context: RestoreContext): Promise<PhaseResult> {
   const recorder = new PhaseRecorder('connectors');
   const connectors = context.snapshot.connect?.connectors ?? [];
-  if (connectors.length === 0) return recorder.finish();
+  // Nothing to restore is not a pass of anything: the phase shows as skipped.
+  if (connectors.length === 0) return { ...recorder.finish(), status: 'skipped' };
   const endpoint = context.options.connect;
   if (!endpoint) {
     recorder.finding('connect-unavailable', 'error', 'connectors', `the snapshot has ${connectors.length} connector(s) but the target runs no Kafka Connect worker (target.connect)`);
@@ -146,7 +148,8 @@ async function restoreOne(
   }
 
   const target = targetState(connector.state);
-  const state = (await rest(connectorStatus(endpoint, name))).connector.state;
+  // Right after a create or stop the worker may have no status yet (404): we know it is stopped.
+  const state = stopped ? 'STOPPED' : ((await rest(statusIfKnown(endpoint, name)))?.connector.state ?? 'UNASSIGNED');
   if (stopped || state !== target) {
     if (target === 'RUNNING') await rest(resumeConnector(endpoint, name));
     else if (target === 'PAUSED') await rest(pauseConnector(endpoint, name));
@@ -185,7 +188,11 @@ async function settle(endpoint: ConnectEndpoint, connector: Connector, rest: Res
   const deadline = Date.now() + SETTLE_MS;
   let last: { state: ConnectorState; tasks: number; trace?: string } | undefined;
   while (Date.now() < deadline) {
-    const status = await rest(connectorStatus(endpoint, connector.name));
+    const status = await rest(statusIfKnown(endpoint, connector.name));
+    if (!status) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
     const tasksInState = status.tasks.filter((task) => task.state === target).length;
     const failedTask = status.tasks.find((task) => task.state === 'FAILED');
     last = { state: status.connector.state, tasks: tasksInState, ...(status.connector.trace ?? failedTask?.trace ? { trace: (status.connector.trace ?? failedTask?.trace)! } : {}) };
@@ -197,6 +204,16 @@ async function settle(endpoint: ConnectEndpoint, connector: Connector, rest: Res
   }
   const trace = last?.trace ? `: ${last.trace.split('\n')[0]}` : '';
   return `expected ${target}${target === 'RUNNING' ? ` with ${connector.tasks} task(s)` : ''}, got ${last?.state ?? 'no status'} with ${last?.tasks ?? 0}${trace}`;
+}
+
+/** The connector's status, or undefined while the worker has none yet (404 just after a create). */
+async function statusIfKnown(endpoint: ConnectEndpoint, name: string): Promise<ConnectorStatus | undefined> {
+  try {
+    return await connectorStatus(endpoint, name);
+  } catch (error) {
+    if (error instanceof ConnectRestError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 function sameConfig(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -2,7 +2,7 @@ import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureSnapshot } from '../snapshot/capture.js';
-import { diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
+import { compareSnapshots, diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import type { PhaseResult } from './phase.js';
 
@@ -10,6 +10,8 @@ export interface VerifyOutcome {
   /** The restored cluster as verify captured it. */
   capture: SnapshotContent;
   differences: Difference[];
+  /** Objects compared that came back identical (exact, from the diff). */
+  matched: number;
   summary: DiffSummary;
   durationMs: number;
 }
@@ -73,7 +75,7 @@ export async function verifyRestore(
   // connectors and no worker leaves after.connect unset, which the diff reports once.
   if (snapshot.connect && options.connect) after.connect = (await captureConnect(options.connect, after)).connect;
   const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? []), ...pausedConnectorTasks(snapshot)];
-  const differences = diffSnapshots(snapshot, after, { expected, compareData: options.compareData });
+  const { differences, matched } = compareSnapshots(snapshot, after, { expected, compareData: options.compareData });
   if (options.baseline) {
     const before = diffSnapshots(snapshot, options.baseline, { compareData: options.compareData });
     for (const difference of differences) {
@@ -84,5 +86,5 @@ export async function verifyRestore(
       if (alreadyThere) Object.assign(difference, { classification: 'expected', reason: 'the fresh target had it before the restore' });
     }
   }
-  return { capture: after, differences, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
+  return { capture: after, differences, matched, summary: summarizeDiff(differences), durationMs: Math.round(performance.now() - started) };
 }

@@ -79,32 +79,55 @@ const reasons = {
 };
 
 export function diffSnapshots(expected: SnapshotContent, actual: SnapshotContent, options: DiffOptions = {}): Difference[] {
+  return compareSnapshots(expected, actual, options).differences;
+}
+
+export interface Comparison {
+  differences: Difference[];
+  /**
+   * Objects present on both sides that came back identical: topics, cluster config scopes
+   * (the cluster default and each broker), ACLs, SCRAM users, quota entities, consumer groups
+   * and connectors. An exact count, not an estimate.
+   */
+  matched: number;
+}
+
+export function compareSnapshots(expected: SnapshotContent, actual: SnapshotContent, options: DiffOptions = {}): Comparison {
   const found: Difference[] = [];
+  let matched = 0;
   const report = (kind: DifferenceKind, object: string, expectedValue: unknown, actualValue: unknown, classification: Classification, reason: string) =>
     found.push({ kind, object, expected: expectedValue ?? null, actual: actualValue ?? null, classification, reason });
   const drift = (kind: DifferenceKind, object: string, expectedValue: unknown, actualValue: unknown) =>
     report(kind, object, expectedValue, actualValue, 'drift', expectedValue === undefined ? reasons.extra : actualValue === undefined ? reasons.missing : reasons.differs);
+  const compared: Compared = (compare) => {
+    const before = found.length;
+    compare();
+    if (found.length === before) matched++;
+  };
 
   const compareData = options.compareData ?? true;
-  compareTopics(expected, actual, compareData, report, drift);
-  compareClusterConfigs(expected, actual, report);
-  compareAcls(expected.acls, actual.acls, drift);
-  compareScramUsers(expected, actual, drift);
-  compareQuotas(expected, actual, drift);
-  compareConsumerGroups(expected, actual, compareData, report, drift);
-  compareConnect(expected, actual, report, drift);
+  compareTopics(expected, actual, compareData, report, drift, compared);
+  compareClusterConfigs(expected, actual, report, compared);
+  compareAcls(expected.acls, actual.acls, drift, compared);
+  compareScramUsers(expected, actual, drift, compared);
+  compareQuotas(expected, actual, drift, compared);
+  compareConsumerGroups(expected, actual, compareData, report, drift, compared);
+  compareConnect(expected, actual, report, drift, compared);
 
   const declared = options.expected ?? [];
-  return found.map((difference) => {
+  const differences = found.map((difference): Difference => {
     const declaration = declared.find((candidate) => candidate.kind === difference.kind && globMatches(candidate.object, difference.object));
     return declaration ? { ...difference, classification: 'expected', reason: declaration.reason } : difference;
   });
+  return { differences, matched };
 }
 
 type Report = (kind: DifferenceKind, object: string, expected: unknown, actual: unknown, classification: Classification, reason: string) => void;
 type Drift = (kind: DifferenceKind, object: string, expected: unknown, actual: unknown) => void;
+/** Runs the comparison of one object present on both sides; counts it as matched when it reports nothing. */
+type Compared = (compare: () => void) => void;
 
-function compareTopics(expected: SnapshotContent, actual: SnapshotContent, compareData: boolean, report: Report, drift: Drift): void {
+function compareTopics(expected: SnapshotContent, actual: SnapshotContent, compareData: boolean, report: Report, drift: Drift, compared: Compared): void {
   const actualTopics = new Map(actual.topics.map((topic) => [topic.name, topic]));
   const expectedTopics = new Map(expected.topics.map((topic) => [topic.name, topic]));
   const shape = (topic: { partitions: number; replicationFactor: number }) => ({ partitions: topic.partitions, replicationFactor: topic.replicationFactor });
@@ -117,21 +140,23 @@ function compareTopics(expected: SnapshotContent, actual: SnapshotContent, compa
       drift('topic', object, want && shape(want), got && shape(got));
       continue;
     }
-    if (want.partitions !== got.partitions) drift('partitions', object, want.partitions, got.partitions);
-    if (want.replicationFactor !== got.replicationFactor) drift('replication-factor', object, want.replicationFactor, got.replicationFactor);
-    // Only the topic's own overrides: values it inherits from broker configs belong to the
-    // cluster configs (compared below) or to the environment's static config (not restorable).
-    compareConfigValues('topic-config', `${object} config`, configValues(topicOverrides(want.configs)), configValues(topicOverrides(got.configs)), report);
+    compared(() => {
+      if (want.partitions !== got.partitions) drift('partitions', object, want.partitions, got.partitions);
+      if (want.replicationFactor !== got.replicationFactor) drift('replication-factor', object, want.replicationFactor, got.replicationFactor);
+      // Only the topic's own overrides: values it inherits from broker configs belong to the
+      // cluster configs (compared below) or to the environment's static config (not restorable).
+      compareConfigValues('topic-config', `${object} config`, configValues(topicOverrides(want.configs)), configValues(topicOverrides(got.configs)), report);
 
-    if (compareData) {
-      const actualEnds = new Map(got.partitionOffsets.map((entry) => [entry.partition, entry.logEndOffset]));
-      for (const entry of [...want.partitionOffsets].sort((a, b) => a.partition - b.partition)) {
-        const actualEnd = actualEnds.get(entry.partition);
-        if (actualEnd !== undefined && actualEnd !== entry.logEndOffset) {
-          report('log-end-offset', `${object} partition ${entry.partition}`, entry.logEndOffset, actualEnd, 'drift', 'data differs: log end offset');
+      if (compareData) {
+        const actualEnds = new Map(got.partitionOffsets.map((entry) => [entry.partition, entry.logEndOffset]));
+        for (const entry of [...want.partitionOffsets].sort((a, b) => a.partition - b.partition)) {
+          const actualEnd = actualEnds.get(entry.partition);
+          if (actualEnd !== undefined && actualEnd !== entry.logEndOffset) {
+            report('log-end-offset', `${object} partition ${entry.partition}`, entry.logEndOffset, actualEnd, 'drift', 'data differs: log end offset');
+          }
         }
       }
-    }
+    });
   }
 }
 
@@ -139,12 +164,14 @@ function topicOverrides(configs: Configs): Configs {
   return Object.fromEntries(Object.entries(configs).filter(([, entry]) => entry.source === 'DYNAMIC_TOPIC_CONFIG'));
 }
 
-function compareClusterConfigs(expected: SnapshotContent, actual: SnapshotContent, report: Report): void {
+function compareClusterConfigs(expected: SnapshotContent, actual: SnapshotContent, report: Report, compared: Compared): void {
   const { clusterDefault: wantDefault, perBroker: wantPerBroker } = expected.clusterConfigs;
   const { clusterDefault: gotDefault, perBroker: gotPerBroker } = actual.clusterConfigs;
-  compareConfigValues('cluster-config', 'cluster config', configValues(wantDefault), configValues(gotDefault), report);
+  compared(() => compareConfigValues('cluster-config', 'cluster config', configValues(wantDefault), configValues(gotDefault), report));
   for (const brokerId of unionOfKeys(new Map(Object.entries(wantPerBroker)), new Map(Object.entries(gotPerBroker)))) {
-    compareConfigValues('cluster-config', `broker ${brokerId} config`, configValues(wantPerBroker[brokerId] ?? {}), configValues(gotPerBroker[brokerId] ?? {}), report);
+    const compare = () => compareConfigValues('cluster-config', `broker ${brokerId} config`, configValues(wantPerBroker[brokerId] ?? {}), configValues(gotPerBroker[brokerId] ?? {}), report);
+    if (wantPerBroker[brokerId] && gotPerBroker[brokerId]) compared(compare);
+    else compare();
   }
 }
 
@@ -193,17 +220,18 @@ export function aclLabel(acl: Acl): string {
   return `acl ${acl.permissionType} ${acl.principal} ${acl.operation} on ${acl.resourceType} ${acl.resourceName} (${acl.patternType}) from ${acl.host}`;
 }
 
-function compareAcls(expected: Acl[], actual: Acl[], drift: Drift): void {
+function compareAcls(expected: Acl[], actual: Acl[], drift: Drift, compared: Compared): void {
   const want = new Map(expected.map((acl) => [aclKey(acl), acl]));
   const got = new Map(actual.map((acl) => [aclKey(acl), acl]));
   for (const key of unionOfKeys(want, got)) {
     const wantAcl = want.get(key);
     const gotAcl = got.get(key);
     if (!wantAcl || !gotAcl) drift('acl', aclLabel((wantAcl ?? gotAcl)!), wantAcl, gotAcl);
+    else compared(() => {});
   }
 }
 
-function compareScramUsers(expected: SnapshotContent, actual: SnapshotContent, drift: Drift): void {
+function compareScramUsers(expected: SnapshotContent, actual: SnapshotContent, drift: Drift, compared: Compared): void {
   const want = new Map(expected.scramUsers.map((user) => [user.name, user]));
   const got = new Map(actual.scramUsers.map((user) => [user.name, user]));
   for (const name of unionOfKeys(want, got)) {
@@ -216,27 +244,33 @@ function compareScramUsers(expected: SnapshotContent, actual: SnapshotContent, d
     }
     const wantIterations = new Map(wantUser.credentials.map((credential) => [credential.mechanism, credential.iterations]));
     const gotIterations = new Map(gotUser.credentials.map((credential) => [credential.mechanism, credential.iterations]));
-    for (const mechanism of unionOfKeys(wantIterations, gotIterations)) {
-      const wantValue = wantIterations.get(mechanism);
-      const gotValue = gotIterations.get(mechanism);
-      if (wantValue !== gotValue) drift('scram-credential', `${object} ${mechanism}`, wantValue && { iterations: wantValue }, gotValue && { iterations: gotValue });
-    }
+    compared(() => {
+      for (const mechanism of unionOfKeys(wantIterations, gotIterations)) {
+        const wantValue = wantIterations.get(mechanism);
+        const gotValue = gotIterations.get(mechanism);
+        if (wantValue !== gotValue) drift('scram-credential', `${object} ${mechanism}`, wantValue && { iterations: wantValue }, gotValue && { iterations: gotValue });
+      }
+    });
   }
 }
 
-function compareQuotas(expected: SnapshotContent, actual: SnapshotContent, drift: Drift): void {
+function compareQuotas(expected: SnapshotContent, actual: SnapshotContent, drift: Drift, compared: Compared): void {
   const want = new Map(expected.quotas.map((quota) => [quotaEntityLabel(quota.entity), quota.values]));
   const got = new Map(actual.quotas.map((quota) => [quotaEntityLabel(quota.entity), quota.values]));
   for (const entity of unionOfKeys(want, got)) {
     const wantValues = want.get(entity) ?? {};
     const gotValues = got.get(entity) ?? {};
-    for (const key of unionOfKeys(new Map(Object.entries(wantValues)), new Map(Object.entries(gotValues)))) {
-      if (wantValues[key] !== gotValues[key]) drift('quota', `quota ${entity} ${key}`, wantValues[key], gotValues[key]);
-    }
+    const compare = () => {
+      for (const key of unionOfKeys(new Map(Object.entries(wantValues)), new Map(Object.entries(gotValues)))) {
+        if (wantValues[key] !== gotValues[key]) drift('quota', `quota ${entity} ${key}`, wantValues[key], gotValues[key]);
+      }
+    };
+    if (want.has(entity) && got.has(entity)) compared(compare);
+    else compare();
   }
 }
 
-function compareConsumerGroups(expected: SnapshotContent, actual: SnapshotContent, compareData: boolean, report: Report, drift: Drift): void {
+function compareConsumerGroups(expected: SnapshotContent, actual: SnapshotContent, compareData: boolean, report: Report, drift: Drift, compared: Compared): void {
   const want = new Map(expected.consumerGroups.map((group) => [group.groupId, group]));
   const got = new Map(actual.consumerGroups.map((group) => [group.groupId, group]));
   const partitionKey = (committed: { topic: string; partition: number }) => `${committed.topic}-${committed.partition}`;
@@ -253,25 +287,27 @@ function compareConsumerGroups(expected: SnapshotContent, actual: SnapshotConten
     }
     const wantOffsets = new Map(wantGroup.offsets.map((committed) => [partitionKey(committed), committed]));
     const gotOffsets = new Map(gotGroup.offsets.map((committed) => [partitionKey(committed), committed]));
-    for (const key of unionOfKeys(wantOffsets, gotOffsets)) {
-      const wantOffset = wantOffsets.get(key);
-      const gotOffset = gotOffsets.get(key);
-      const offsetObject = `${object} offset ${key}`;
-      if (!wantOffset || !gotOffset || wantOffset.offset !== gotOffset.offset || wantOffset.metadata !== gotOffset.metadata) {
-        drift('consumer-group-offset', offsetObject, wantOffset && position(wantOffset), gotOffset && position(gotOffset));
-        continue;
+    compared(() => {
+      for (const key of unionOfKeys(wantOffsets, gotOffsets)) {
+        const wantOffset = wantOffsets.get(key);
+        const gotOffset = gotOffsets.get(key);
+        const offsetObject = `${object} offset ${key}`;
+        if (!wantOffset || !gotOffset || wantOffset.offset !== gotOffset.offset || wantOffset.metadata !== gotOffset.metadata) {
+          drift('consumer-group-offset', offsetObject, wantOffset && position(wantOffset), gotOffset && position(gotOffset));
+          continue;
+        }
+        // Fingerprints are data; compared only when both captures took them.
+        const wantFingerprint = wantOffset.fingerprint;
+        const gotFingerprint = gotOffset.fingerprint;
+        if (compareData && wantFingerprint && gotFingerprint && wantFingerprint.sha256 !== gotFingerprint.sha256) {
+          report('record-fingerprint', offsetObject, wantFingerprint, gotFingerprint, 'drift', 'data differs: the record at the committed offset');
+        }
       }
-      // Fingerprints are data; compared only when both captures took them.
-      const wantFingerprint = wantOffset.fingerprint;
-      const gotFingerprint = gotOffset.fingerprint;
-      if (compareData && wantFingerprint && gotFingerprint && wantFingerprint.sha256 !== gotFingerprint.sha256) {
-        report('record-fingerprint', offsetObject, wantFingerprint, gotFingerprint, 'drift', 'data differs: the record at the committed offset');
-      }
-    }
+    });
   }
 }
 
-function compareConnect(expected: SnapshotContent, actual: SnapshotContent, report: Report, drift: Drift): void {
+function compareConnect(expected: SnapshotContent, actual: SnapshotContent, report: Report, drift: Drift, compared: Compared): void {
   const wantConnectors = expected.connect?.connectors ?? [];
   const gotConnectors = actual.connect?.connectors ?? [];
   // One side did not look at Connect at all: say that once instead of listing every connector.
@@ -292,7 +328,7 @@ function compareConnect(expected: SnapshotContent, actual: SnapshotContent, repo
       drift('connector', `connector ${name}`, wantConnector && connectorSummary(wantConnector), gotConnector && connectorSummary(gotConnector));
       continue;
     }
-    compareConnector(wantConnector, gotConnector, report, drift);
+    compared(() => compareConnector(wantConnector, gotConnector, report, drift));
   }
 }
 

@@ -175,6 +175,9 @@ export const authorizationProbeSchema = z
     ...probeCommon,
     derive: z.boolean().default(false).describe("Derive the allow/deny matrix from the snapshot's ACLs."),
     expect: z.array(authorizationExpectation).default([]),
+    budgetMs: positiveInt
+      .optional()
+      .describe('Time for the checks, in ms (default: the probe timeout less a margin). Checks it does not reach are reported as skipped with reason "budget", never passed.'),
   })
   .refine((probe) => probe.derive || probe.expect.length > 0, { error: 'give derive: true, expect: [...], or both' });
 

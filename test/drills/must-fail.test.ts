@@ -92,7 +92,7 @@ const cases: MustFail[] = [
     failedProbes: ['reader-cannot-write'],
     check: (run) => {
       expect(failingEvidence(run, 'reader-cannot-write')).toEqual([
-        expect.objectContaining({ principal: 'User:shop-reader', operation: 'WRITE', resource: 'topic shop.orders', expected: 'deny', observed: 'allowed' }),
+        expect.objectContaining({ principal: 'User:shop-reader', operation: 'WRITE', resource: 'topic shop.orders', expected: 'deny', observed: 'allowed (UNKNOWN_TOPIC_OR_PARTITION after the authorization check)' }),
       ]);
       // The rest of the reader's restrictions still hold: it is exactly the widened binding.
       const payments = run.probes.find((p) => p.id === 'reader-cannot-write')!.evidence.find((e) => e.resource === 'topic shop.payments')!;

@@ -19,11 +19,48 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     for (const item of outcome!.evidence) console.log(JSON.stringify(item));
     expect(failures(outcome!)).toEqual([]);
     expect(outcome!.status).toBe('passed');
-    expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.eu', observed: 'allowed' })).toHaveLength(1);
+    // Allowed: Kafka got past authorization and answered for the partition that does not exist (nothing written).
+    expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.eu', outcome: 'passed', kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION' })).toHaveLength(1);
     expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.us', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' })).toHaveLength(1);
     expect(find(outcome!, { principal: 'User:bob', operation: 'WRITE', resource: 'topic payments', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' })).toHaveLength(1);
     expect(find(outcome!, { operation: 'AUTHENTICATE', kafkaError: 'SASL_AUTHENTICATION_FAILED' })).toHaveLength(2);
-    expect(outcome!.evidence.some((item) => item.principal === 'User:carol' && item.outcome === 'skipped' && item.observed === 'not checked: no credential')).toBe(true);
+    const carol = outcome!.evidence.filter((item) => item.principal === 'User:carol');
+    expect(carol.length).toBeGreaterThan(0);
+    expect(carol.every((item) => item.outcome === 'skipped' && item.observed === 'not exercised' && item.detail?.startsWith('the drill has no password for carol'))).toBe(true);
+    // Judged on Kafka's typed codes: group DESCRIBE and DELETE answer per group, READ of a restored group after the offsets probes.
+    expect(find(outcome!, { principal: 'User:bob', operation: 'DESCRIBE', outcome: 'passed', observed: 'allowed' }).filter((item) => item.resource?.startsWith('group '))).toHaveLength(1);
+    expect(find(outcome!, { principal: 'User:bob', operation: 'READ', outcome: 'passed', kafkaError: 'GROUP_AUTHORIZATION_FAILED' })).toHaveLength(1);
+    expect(find(outcome!, { principal: 'User:bob', operation: 'READ', resource: 'group billing', outcome: 'passed' })[0]?.observed).toMatch(/^allowed \((MEMBER_ID_REQUIRED|NOT_COORDINATOR)/);
+  });
+
+  it('fails for an explicit expectation that cannot be exercised, and checks every operation of ALL', async () => {
+    const probe = new AuthorizationProbe('unexercisable', 'unexercisable', {
+      derive: false,
+      expect: [
+        // No password for carol: nothing can be sent as her.
+        { principal: 'User:carol', operation: 'READ', resource: { type: 'topic', name: 'orders.eu', patternType: 'literal' }, result: 'allow' },
+        // Only a DeleteTopics of the restored topic itself would show it.
+        { principal: 'User:alice', operation: 'DELETE', resource: { type: 'topic', name: 'orders.eu', patternType: 'literal' }, result: 'deny' },
+        { principal: 'User:alice', operation: 'ALL', resource: { type: 'transactional-id', name: 'alice-tx-', patternType: 'prefixed' }, result: 'allow' },
+      ],
+    });
+    const [outcome] = await runProbes([probe], contextFor(environment, snapshotOf()));
+    expect(outcome!.status).toBe('failed');
+    expect(failures(outcome!)).toEqual([
+      expect.objectContaining({ principal: 'User:carol', operation: 'READ', observed: 'not exercised', detail: expect.stringMatching(/^explicit expectation could not be exercised: the drill has no password for carol/) }),
+      expect.objectContaining({ principal: 'User:alice', operation: 'DELETE', observed: 'not exercised', detail: expect.stringMatching(/^explicit expectation could not be exercised: DELETE on an existing topic would destroy restored state/) }),
+    ]);
+    expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', outcome: 'passed' }).map((item) => item.resource)).toEqual([expect.stringMatching(/^transactional-id alice-tx-kafka-drill-probe-/)]);
+    expect(find(outcome!, { principal: 'User:alice', operation: 'DESCRIBE', outcome: 'passed' })).toHaveLength(1);
+  });
+
+  it('runs out of budget without passing: the checks it did not reach are skipped with reason budget', async () => {
+    const [outcome] = await runProbes([new AuthorizationProbe('authz', 'tiny budget', { derive: true, expect: [], budgetMs: 1 })], contextFor(environment, snapshotOf()));
+    const skipped = outcome!.evidence.filter((item) => item.outcome === 'skipped' && item.detail?.startsWith('budget: '));
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(skipped[0]!.detail).toMatch(/^budget: the probe's budget of 1 ms ran out; \d+ of \d+ checks were reached, \d+ were not; because /);
+    // Only the three controls passed; nothing of the matrix was claimed.
+    expect(outcome!.evidence.filter((item) => item.outcome === 'passed')).toHaveLength(3);
   });
 
   it('explicit expectations: a prefixed transactional id is allowed, a group outside the prefix is denied', async () => {
@@ -64,7 +101,7 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
       const [outcome] = await runProbes([new AuthorizationProbe('authz', 'widened', { derive: true, expect: [] })], contextFor(environment, snapshotOf()));
       expect(outcome!.status).toBe('failed');
       expect(failures(outcome!)).toEqual(expect.arrayContaining([
-        expect.objectContaining({ principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.us', expected: 'deny', observed: 'allowed' }),
+        expect.objectContaining({ principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.us', expected: 'deny', observed: 'allowed (UNKNOWN_TOPIC_OR_PARTITION after the authorization check)' }),
         expect.objectContaining({ principal: 'User:bob', operation: 'DESCRIBE', resource: 'topic orders.eu', expected: 'deny', observed: 'allowed' }),
       ]));
     } finally {

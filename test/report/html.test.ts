@@ -82,7 +82,8 @@ describe('report.html', () => {
       const stats = await page.locator('.stat').allInnerTexts();
       expect(stats.join('\n')).toMatch(/PROJECTED RTO\s+6\.7 min\s+objective 30 min/);
       expect(stats.join('\n')).toMatch(/MEASURED RTO\s+1\.7 min/);
-      expect(stats.join('\n')).toMatch(/PROBES\s+4 \/ 4/);
+      expect(stats.join('\n')).toMatch(/PROBES PASSED\s+4 \/ 4\s+0 failed · 0 could not run · 0 skipped/);
+      expect(stats.join('\n')).toMatch(/CHECKS SKIPPED\s+1\s+of 6 · 5 passed · 0 failed/);
       expect(stats.join('\n')).toMatch(/FAILED ASSUMPTIONS\s+0/);
 
       const bars = page.locator('svg.timeline-bars rect.bar');
@@ -114,7 +115,7 @@ describe('report.html', () => {
       expect(Math.abs(first!.y - second!.y)).toBeLessThan(2);
       expect(second!.x).toBeGreaterThan(first!.x + first!.width - 1);
       expect(await cards.nth(1).innerText()).toMatch(/PROJECTED RTO\s+77 min/);
-      expect(await cards.nth(1).innerText()).toMatch(/PROBES\s+1 \/ 3/);
+      expect(await cards.nth(1).innerText()).toMatch(/PROBES PASSED\s+1 \/ 3/);
       expect(await cards.nth(1).innerText()).toMatch(/DRIFT\s+2/);
 
       expect(await page.locator('figure.timeline').count()).toBe(2);

@@ -58,7 +58,7 @@ describe('junit.xml', () => {
   it('reports a failed probe with the evidence that failed', async () => {
     const parsed = (await parse(renderJunit(loadFixture('upgrade-gate-failed'), { hostname: 'h' }))) as { testsuite: Array<Record<string, any>> };
     const probe = parsed.testsuite[1]!.testcase.find((testCase: { name: string }) => testCase.name.includes('resume-billing'));
-    expect(probe.failure[0].message).toBe('expected offset 5120 (fingerprint 9f2c…), observed offset 0');
+    expect(probe.failure[0].message).toBe('expected resume at 5120 (exact), observed no committed offset');
     expect(probe.failure[0].type).toBe('ProbeFailed');
     expect(probe.time).toBe(4.1);
   });

@@ -32,7 +32,7 @@ describe('summary.md', () => {
     expect(summary).toContain('\\*\\*bold\\*\\* \\[link\\](https://example.invalid) \\| pipe \\`code\\` \\_em\\_');
     const table = summary.split('\n').filter((line) => line.startsWith('| '));
     expect(table.length).toBe(3); // header and one row per version
-    for (const row of table) expect(cells(row)).toBe(7);
+    for (const row of table) expect(cells(row)).toBe(8);
     // Every line starts with markup the summary chose, never with user text.
     for (const line of summary.split('\n')) expect(line).toMatch(/^($|### |\*\*|- |\| |\|---|<sub>)/);
   });

@@ -121,7 +121,9 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', async () => {
 
   it('restores both sinks running', () => {
     expect(kafkaPhases.phases.filter((p) => p.status === 'failed')).toEqual([]);
-    expect(restored.phases.find((p) => p.phase === 'connectors')).toMatchObject({ status: 'passed', counts: { created: 2, failed: 0 } });
+    const connectors = restored.phases.find((p) => p.phase === 'connectors')!;
+    expect(connectors.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(connectors).toMatchObject({ status: 'passed', counts: { created: 2, failed: 0 } });
   });
 
   it('insert.mode=insert: the replay duplicates every row, and the probe fails for exactly that', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffSnapshots, renderDiffText, summarizeDiff, type Difference } from '../../src/snapshot/diff.js';
+import { compareSnapshots, diffSnapshots, renderDiffText, summarizeDiff, type Difference } from '../../src/snapshot/diff.js';
 import type { SnapshotContent } from '../../src/snapshot/schema.js';
 import { sampleSnapshotContent } from './sample.js';
 
@@ -185,6 +185,29 @@ describe('diffSnapshots', () => {
         reason: 'Connect was captured only in the expected snapshot',
       },
     ]);
+  });
+});
+
+describe('compareSnapshots matched count', () => {
+  const objectsOf = (snapshot: SnapshotContent) =>
+    snapshot.topics.length + 1 + Object.keys(snapshot.clusterConfigs.perBroker).length + snapshot.acls.length + snapshot.scramUsers.length +
+    snapshot.quotas.length + snapshot.consumerGroups.length + (snapshot.connect?.connectors.length ?? 0);
+
+  it('counts every object of a faithful re-capture as matched', () => {
+    const expected = sample();
+    expect(compareSnapshots(expected, recaptured())).toEqual({ differences: [], matched: objectsOf(expected) });
+  });
+
+  it('counts an object with several differences once as not matched, and a missing object not at all', () => {
+    const expected = sample();
+    const actual = recaptured((snapshot) => {
+      topic(snapshot, 'orders').configs['retention.ms'] = { value: '1', source: 'DYNAMIC_TOPIC_CONFIG' };
+      topic(snapshot, 'orders').replicationFactor += 1;
+      snapshot.acls.pop();
+    });
+    const { differences, matched } = compareSnapshots(expected, actual);
+    expect(differences).toHaveLength(3);
+    expect(matched).toBe(objectsOf(expected) - 2);
   });
 });
 

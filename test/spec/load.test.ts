@@ -23,7 +23,7 @@ describe('loadSpec refuses bad input with file, line and path', () => {
   // One file per mistake; the expected message is exact, line number included.
   const corpus: [file: string, line: string][] = [
     ['bad-principal.yaml', ':13: probes[1].expect[1].principal: expected "User:<name>"'],
-    ['unknown-probe-type.yaml', ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", got "latency"'],
+    ['unknown-probe-type.yaml', ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", "connector-idempotency", got "latency"'],
     ['unknown-key.yaml', ':5: probes[0]: unknown key "tolerence"'],
     ['wrong-type.yaml', ':4: probes[0].topics: expected array, got string "orders"'],
     ['brokers-6.yaml', ':4: target.brokers: at most 5 brokers'],
@@ -96,7 +96,7 @@ describe('loadSpec accepts good specs', () => {
       name: 'minimal',
       snapshot: 'snapshot.json',
       target: { provider: 'process', brokers: 1, security: 'plaintext' },
-      restore: { phases: ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'], data: 'none', clampReplication: false, credentials: {} },
+      restore: { phases: ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'], data: 'none', clampReplication: false, credentials: {}, connectorSecrets: {} },
       probes: [],
       assumptions: [],
       manualSteps: [],

@@ -1,0 +1,228 @@
+import type { Acl } from '../snapshot/schema.js';
+import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
+import { AclIndex, appliesToProbeHost, CLUSTER_NAME, describeAcl, kindOf, PROBE_CLIENT_HOST, type ResourceKind } from './acl-model.js';
+import { clientActionFor, OPERATIONS_OF_ALL, unprobedReason, type ActionOperation, type ClientAction } from './authorization-actions.js';
+
+/**
+ * The authorization matrix, planned from the spec's `expect` list and (with `derive: true`) the
+ * snapshot's ACLs, in time near-linear in ACLs × the principals a User:* binding stands for:
+ * - every binding is exercised by its principal (a User:* binding by every principal with a
+ *   password), each operation ALL covers on its own;
+ * - every principal gets denial controls: the basic operations it was not granted on each topic
+ *   and group it was checked on, and DESCRIBE on a topic no binding of its covers;
+ * - prefixed and wildcard bindings are probed on a name they cover: a snapshot topic when
+ *   harmless, else a synthesized `<prefix>kafka-drill-probe-<run>`;
+ * - a check that cannot be exercised carries the reason (`skipped`); from an explicit
+ *   expectation it fails the probe, a derived one is counted as skipped.
+ */
+export interface AuthorizationCheck {
+  principal: string;
+  operation: ActionOperation;
+  /** `other`: a resource type no client request probes (USER, DELEGATION_TOKEN); `name` then says what. */
+  kind: ResourceKind | 'other';
+  /** The concrete resource name exercised. */
+  name: string;
+  expected: 'allow' | 'deny';
+  /** Where the expectation comes from: an ACL, the spec, or the absence of a grant. */
+  because: string;
+  /** From the spec's `expect` list: if it cannot be exercised, the probe fails. */
+  explicit: boolean;
+  /** Why the check cannot be exercised. */
+  skipped?: string;
+  /** Joins a restored consumer group: run only after the offsets probes are done. */
+  joinsRestoredGroup?: boolean;
+}
+
+export interface PlanInput {
+  acls: readonly Acl[];
+  topics: readonly string[];
+  restoredGroups: readonly string[];
+  /** Users (without "User:") the drill has a password for. */
+  usersWithCredentials: Iterable<string>;
+  /** Unique to this run: synthesized names end with it. */
+  marker: string;
+}
+
+type Expectation = AuthorizationProbeSpec['expect'][number];
+
+export function planChecks(input: PlanInput, spec: { derive: boolean; expect: readonly Expectation[] }): AuthorizationCheck[] {
+  const planner = new CheckPlanner(input);
+  const checks = spec.expect.flatMap((expectation, index) => planner.fromExpectation(expectation, index));
+  if (spec.derive) checks.push(...planner.derived());
+  return dedupe(checks);
+}
+
+/** The first check of each principal, operation and resource wins: explicit ones come first. */
+function dedupe(checks: AuthorizationCheck[]): AuthorizationCheck[] {
+  const seen = new Set<string>();
+  return checks.filter((check) => {
+    const key = [check.principal, check.operation, check.kind, check.name].join('\u0000');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The first of sorted names that starts with prefix, by binary search. */
+export function firstWithPrefix(sorted: readonly string[], prefix: string): string | undefined {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (sorted[middle]! < prefix) low = middle + 1;
+    else high = middle;
+  }
+  const found = sorted[low];
+  return found !== undefined && found.startsWith(prefix) ? found : undefined;
+}
+
+class CheckPlanner {
+  private readonly index: AclIndex;
+  private readonly topics: string[];
+  private readonly topicSet: Set<string>;
+  private readonly restoredGroups: Set<string>;
+  private readonly users: Set<string>;
+
+  constructor(private readonly input: PlanInput) {
+    this.index = new AclIndex(input.acls);
+    this.topics = [...input.topics].sort();
+    this.topicSet = new Set(this.topics);
+    this.restoredGroups = new Set(input.restoredGroups);
+    this.users = new Set(input.usersWithCredentials);
+  }
+
+  fromExpectation(expectation: Expectation, index: number): AuthorizationCheck[] {
+    const { principal, resource } = expectation;
+    const pattern = resource.patternType === 'prefixed' ? 'PREFIXED' : 'LITERAL';
+    const because = `expect[${index}]`;
+    if (expectation.operation !== 'ALL') return [this.concrete(principal, expectation.operation, resource.type, resource.name, pattern, expectation.result, because, 'explicit')];
+    // ALL: every operation it covers, each its own check; one no client can send is counted as not exercised.
+    return OPERATIONS_OF_ALL[resource.type].map((operation) => {
+      const check = this.concrete(principal, operation, resource.type, resource.name, pattern, expectation.result, `${because} (ALL)`, 'explicit');
+      return clientActionFor(resource.type, operation) ? check : { ...check, explicit: false };
+    });
+  }
+
+  derived(): AuthorizationCheck[] {
+    const principals = this.index.principals();
+    for (const user of this.users) if (!principals.includes(`User:${user}`)) principals.push(`User:${user}`);
+    const withCredentials = principals.filter((principal) => this.users.has(principal.replace(/^User:/, '')));
+    const checks: AuthorizationCheck[] = [];
+    const checkedTopics = new Map<string, Set<string>>();
+    const checkedGroups = new Map<string, Set<string>>();
+    const remember = (map: Map<string, Set<string>>, principal: string, name: string) => {
+      let names = map.get(principal);
+      if (!names) map.set(principal, (names = new Set()));
+      names.add(name);
+    };
+
+    for (const acl of this.input.acls) {
+      const kind = kindOf(acl);
+      const because = describeAcl(acl);
+      const expected = acl.permissionType === 'ALLOW' ? 'allow' : 'deny';
+      if (kind === undefined) {
+        const operation = acl.operation === 'ALL' ? 'DESCRIBE' : acl.operation;
+        checks.push({ principal: acl.principal, operation, kind: 'other', name: `${acl.resourceType.toLowerCase().replace('_', '-')} ${acl.resourceName}`, expected, because, explicit: false,
+          skipped: `${acl.resourceType} resources are not probed` });
+        continue;
+      }
+      const operations = acl.operation === 'ALL' ? OPERATIONS_OF_ALL[kind] : [acl.operation];
+      const principalsOfAcl = acl.principal === 'User:*' ? withCredentials : [acl.principal];
+      for (const principal of principalsOfAcl) {
+        for (const operation of operations) {
+          if (!appliesToProbeHost(acl)) {
+            checks.push({ principal, operation, kind, name: acl.resourceName, expected, because, explicit: false,
+              skipped: `host-restricted: the binding applies only to connections from ${acl.host}; probes connect from ${PROBE_CLIENT_HOST}, so it is not exercised` });
+            continue;
+          }
+          const check = this.concrete(principal, operation, kind, acl.resourceName, acl.patternType, expected, because, 'modelled');
+          checks.push(check);
+          if (check.skipped) continue;
+          if (kind === 'topic' && this.topicSet.has(check.name)) remember(checkedTopics, principal, check.name);
+          if (kind === 'group') remember(checkedGroups, principal, check.name);
+        }
+      }
+    }
+
+    // Denial controls: the basic operations a principal lacks on what it was checked on, and a topic it has nothing on.
+    for (const principal of principals) {
+      for (const topic of checkedTopics.get(principal) ?? []) {
+        for (const operation of ['WRITE', 'READ', 'DESCRIBE'] as const) checks.push(this.control(principal, operation, 'topic', topic));
+      }
+      for (const group of checkedGroups.get(principal) ?? []) checks.push(this.control(principal, 'READ', 'group', group));
+      const untouched = this.topics.find((topic) => this.index.matching(principal, 'topic', topic).length === 0);
+      if (untouched !== undefined) checks.push(this.control(principal, 'DESCRIBE', 'topic', untouched));
+    }
+    return checks;
+  }
+
+  /** A control: its expectation is what the ACLs decide for this exact name. */
+  private control(principal: string, operation: ActionOperation, kind: ResourceKind, name: string): AuthorizationCheck {
+    return this.concrete(principal, operation, kind, name, 'LITERAL', 'deny', 'no ACL grants it', 'modelled');
+  }
+
+  /**
+   * A concrete check of one operation on a name the binding covers. `modelled`: the expectation
+   * is recomputed for that concrete name (another binding may grant or deny it); `explicit`: the
+   * spec's expectation stands.
+   */
+  private concrete(
+    principal: string, operation: ActionOperation, kind: ResourceKind, aclName: string, pattern: Acl['patternType'],
+    expected: 'allow' | 'deny', because: string, source: 'explicit' | 'modelled',
+  ): AuthorizationCheck {
+    const base = { principal, operation, kind, because, expected, explicit: source === 'explicit' };
+    const action = clientActionFor(kind, operation);
+    if (!action) return { ...base, name: aclName, skipped: unprobedReason(kind, operation) };
+    const named = this.nameFor(action, aclName, pattern);
+    if ('skipped' in named) return { ...base, name: aclName, skipped: named.skipped };
+    const check: AuthorizationCheck = { ...base, name: named.name };
+    if (source === 'modelled') {
+      const restricted = this.index.hostRestricted(principal, kind, named.name);
+      if (restricted) {
+        return { ...check, skipped: `decided in part by a host-restricted binding (${describeAcl(restricted)}); probes connect from ${PROBE_CLIENT_HOST}, so it is not exercised` };
+      }
+      const decided = this.decide(principal, operation, kind, named.name);
+      if (decided !== expected) {
+        check.expected = decided;
+        check.because = decided === 'allow' ? `${because}; another ACL grants ${named.name}` : `${because}; a DENY or missing grant covers ${named.name}`;
+      }
+      if (because === 'no ACL grants it' && decided === 'allow') check.because = 'granted by the ACLs';
+    }
+    if (kind === 'group' && operation === 'READ' && this.restoredGroups.has(check.name)) check.joinsRestoredGroup = true;
+    // DeleteTopics answers UNKNOWN_TOPIC_OR_PARTITION for an absent topic the principal may DESCRIBE,
+    // before it looks at DELETE: a denied DELETE is only observable on a topic that exists.
+    if (kind === 'topic' && operation === 'DELETE' && check.expected === 'deny' && this.index.isAuthorized(principal, 'DESCRIBE', 'topic', check.name)) {
+      return { ...check, skipped: `${principal} may DESCRIBE ${check.name}, so Kafka answers UNKNOWN_TOPIC_OR_PARTITION before checking DELETE; probing it would need deleting a restored topic` };
+    }
+    return check;
+  }
+
+  private decide(principal: string, operation: ActionOperation, kind: ResourceKind, name: string): 'allow' | 'deny' {
+    const index = this.index;
+    let allowed: boolean;
+    if (kind === 'cluster' && operation === 'IDEMPOTENT_WRITE') allowed = index.mayInitProducerId(principal);
+    else if (kind === 'cluster' && operation === 'CREATE') {
+      allowed = index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', `kafka-drill-probe-${this.input.marker}`);
+    } else if (kind === 'topic' && operation === 'CREATE') {
+      allowed = index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', name);
+    } else allowed = index.isAuthorized(principal, operation, kind, name);
+    return allowed ? 'allow' : 'deny';
+  }
+
+  /** A concrete name covered by the binding, existing or absent as the action needs. */
+  private nameFor(action: ClientAction, aclName: string, pattern: Acl['patternType']): { name: string } | { skipped: string } {
+    if (action.kind === 'cluster') return { name: CLUSTER_NAME };
+    const wildcard = pattern === 'LITERAL' && aclName === '*';
+    if (pattern === 'LITERAL' && !wildcard) {
+      const exists = action.kind === 'topic' ? this.topicSet.has(aclName) : action.kind === 'group' && this.restoredGroups.has(aclName);
+      if (action.needsAbsent && exists) return { skipped: `${action.operation} on an existing ${action.kind} would destroy restored state` };
+      return { name: aclName };
+    }
+    // A restored topic the binding covers is the realistic target; a synthesized name where none is or the request must miss.
+    if (action.kind === 'topic' && !action.needsAbsent) {
+      const covered = wildcard ? this.topics[0] : firstWithPrefix(this.topics, aclName);
+      if (covered !== undefined) return { name: covered };
+    }
+    return { name: `${wildcard ? '' : aclName}kafka-drill-probe-${this.input.marker}` };
+  }
+}
