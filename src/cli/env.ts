@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
-import { DEFAULT_KAFKA_VERSION } from '../environment/distribution.js';
-import { startEnvironment } from '../environment/start.js';
+import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
+import { requireJava } from '../environment/java.js';
+import { startEnvironment, type ProviderName } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
 import type { SecurityMode } from '../environment/types.js';
 import { ExitCode, InputError } from '../errors.js';
@@ -10,12 +11,16 @@ import { parseCommandArgs } from './args.js';
 
 const HELP = `Usage: kafka-drill env up [options]
 
-Starts an isolated Kafka cluster on 127.0.0.1 and keeps it until Ctrl-C or SIGTERM,
+Starts an isolated Kafka cluster (local JVMs, or containers with --provider docker) and
+keeps it until Ctrl-C or SIGTERM,
 then tears it down. Prints the bootstrap address and a client properties file
 (--command-config for Kafka's CLI tools) holding the admin credentials.
 
 Options:
   --kafka-version V          Kafka version (default ${DEFAULT_KAFKA_VERSION})
+  --provider process|docker  local JVMs (default) or Docker containers
+  --image NAME               docker only: image laid out like apache/kafka
+                             (default kafka-drill/kafka:V if built, else apache/kafka:V)
   --brokers 1|3              broker count (default 1)
   --security plaintext|scram security mode (default plaintext)
   --json                     print one JSON line instead of a readable block
@@ -30,6 +35,8 @@ export async function envCommand(argv: string[]): Promise<number> {
     argv,
     {
       'kafka-version': { type: 'string' },
+      provider: { type: 'string' },
+      image: { type: 'string' },
       brokers: { type: 'string' },
       security: { type: 'string' },
       json: { type: 'boolean' },
@@ -49,18 +56,34 @@ export async function envCommand(argv: string[]): Promise<number> {
   const security = (values.security ?? 'plaintext') as SecurityMode;
   if (security !== 'plaintext' && security !== 'scram') throw new InputError(`env up: --security: expected plaintext or scram, got "${values.security}"`);
 
+  const provider = (values.provider ?? 'process') as ProviderName;
+  if (provider !== 'process' && provider !== 'docker') throw new InputError(`env up: --provider: expected process or docker, got "${values.provider}"`);
+  if (values.image && provider !== 'docker') throw new InputError('env up: --image: only with --provider docker');
+
+  const kafkaVersion = values['kafka-version'] ?? DEFAULT_KAFKA_VERSION;
+  if (provider === 'process') {
+    // As run does: the version is installed first (a no-op when it is in the cache).
+    await requireJava();
+    const installed = await installKafka(kafkaVersion, (line) => process.stderr.write(`  ${line}\n`));
+    if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${kafkaVersion} in ${installed.seconds.toFixed(1)}s\n`);
+  }
+
   // Signals during start-up must tear down too: handlers go in before the first JVM starts.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  const starting = startEnvironment('process', {
-    kafkaVersion: values['kafka-version'] ?? DEFAULT_KAFKA_VERSION,
-    brokers,
-    security,
-    keepDirs: values.keep ?? false,
-    ...(values.connect || values['connect-plugin-path'] ? { connect: { pluginPaths: values['connect-plugin-path'] ?? [] } } : {}),
-  });
+  const starting = startEnvironment(
+    provider,
+    {
+      kafkaVersion,
+      brokers,
+      security,
+      keepDirs: values.keep ?? false,
+      ...(values.connect || values['connect-plugin-path'] ? { connect: { pluginPaths: values['connect-plugin-path'] ?? [] } } : {}),
+    },
+    { docker: values.image ? { image: values.image } : {} },
+  );
   const first = await Promise.race([starting.then(() => 'ready' as const), stopped]);
   if (first !== 'ready') {
     await starting.then((environment) => environment.stop(), () => {});
@@ -105,7 +128,10 @@ export async function envCommand(argv: string[]): Promise<number> {
       ].join('\n') + '\n',
     );
   }
+  // Containers, unlike child JVMs, do not keep Node's event loop alive while it waits for a signal.
+  const keepAlive = setInterval(() => {}, 60_000);
   const signal = await stopped;
+  clearInterval(keepAlive);
   await environment.stop();
   process.stderr.write(`env: ${signal}: environment torn down\n`);
   return ExitCode.ok;

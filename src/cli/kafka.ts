@@ -7,7 +7,7 @@ const HELP = `Usage: kafka-drill kafka install [<version>...]
 
 Installs runnable Apache Kafka distributions (broker, CLI tools, Connect + FileStream
 connectors, slf4j-simple logging) from Maven Central into the cache
-(\$KAFKA_DRILL_CACHE, default ~/.cache/kafka-drill). Default version: ${DEFAULT_KAFKA_VERSION}.
+($KAFKA_DRILL_CACHE, default ~/.cache/kafka-drill). Default version: ${DEFAULT_KAFKA_VERSION}.
 Idempotent; safe to run from several processes at once.`;
 
 export async function kafkaCommand(argv: string[]): Promise<number> {

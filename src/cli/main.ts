@@ -6,6 +6,7 @@ import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors
 import { connectCommand } from './connect.js';
 import { runDiff } from './diff.js';
 import { envCommand } from './env.js';
+import { imageCommand } from './image.js';
 import { runCommand } from './run.js';
 import { kafkaCommand } from './kafka.js';
 import { runReport } from './report.js';
@@ -28,6 +29,7 @@ const commands: Record<string, Command> = {
   kafka: { summary: 'install Apache Kafka distributions into the cache (kafka install <version>)', run: kafkaCommand },
   connect: { summary: 'install Kafka Connect plugins from Maven Central into the cache (connect install <coords>)', run: connectCommand },
   env: { summary: 'start an isolated Kafka environment for writing drills (env up)', run: envCommand },
+  image: { summary: 'build the docker provider\'s Kafka image without a registry (image build)', run: imageCommand },
 };
 
 

@@ -5,6 +5,7 @@ import { startDrill, type DrillHandle } from '../drill/runner.js';
 import type { Result } from '../drill/result.js';
 import { checkSupportedVersion, installKafka, versionForSnapshot } from '../environment/distribution.js';
 import { requireJava } from '../environment/java.js';
+import { externalTarget, guardExternalTarget } from '../environment/external.js';
 import type { ProviderName } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
 import { ExitCode, InputError } from '../errors.js';
@@ -24,10 +25,10 @@ runs the probes and assumptions, tears everything down, and writes result.json,
 report.html, junit.xml, summary.md and manifest.json.
 
 Options:
-  --out DIR            output directory (default reports/<drill>/<timestamp>/; with several
-                       specs, DIR/<drill>/)
+  --out DIR            output directory (default: the spec's "out", else
+                       reports/<drill>/<timestamp>/; with several specs, DIR/<drill>/)
   --kafka-version V    run on this version instead of the spec's (repeatable)
-  --provider P         process (default) | docker | external
+  --provider P         process | docker | external (default: the spec's target.provider)
   --sign-key FILE      Ed25519 private key (PEM) to sign manifest.json with
 
 Exit codes: 0 passed, 1 the drill failed, 2 invalid input, 3 infrastructure error,
@@ -59,13 +60,18 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return values.help ? ExitCode.ok : ExitCode.invalidInput;
   }
-  const provider = (values.provider ?? 'process') as ProviderName;
-  if (!['process', 'docker', 'external'].includes(provider)) throw new InputError(`run: --provider: expected process, docker or external, got "${values.provider}"`);
+  const providerFlag = values.provider as ProviderName | undefined;
+  if (providerFlag && !['process', 'docker', 'external'].includes(providerFlag)) throw new InputError(`run: --provider: expected process, docker or external, got "${values.provider}"`);
   for (const version of values['kafka-version'] ?? []) checkSupportedVersion(version);
 
   // Every spec is checked before anything starts: bad input never costs an environment.
   const problems = (await Promise.all(positionals.map(specProblems))).flat();
   if (problems.length) throw new InputError(problems.join('\n'));
+  if (values.out && positionals.length > 1) {
+    const names = await Promise.all(positionals.map(async (file) => (await loadSpec(file)).spec.name));
+    const twice = names.find((name, index) => names.indexOf(name) !== index);
+    if (twice) throw new InputError(`run: two specs are named "${twice}": with --out and several specs each drill writes to DIR/<name>, so their names must differ`);
+  }
 
   // The first signal interrupts the drill: the running stage stops, the environment is torn down
   // and an interrupted result is written. A second one means now: stop every environment, write
@@ -98,25 +104,32 @@ export async function runCommand(argv: string[]): Promise<number> {
     for (const specFile of positionals) {
       if (controller.signal.aborted) break;
       const spec = await loadSpec(specFile);
-      const snapshotFile = path.relative(process.cwd(), spec.snapshotPath);
+      const snapshotFile = spec.snapshotFile;
       const snapshot = await loadSnapshot(snapshotFile);
       const snapshotSha256 = createHash('sha256').update(await readFile(snapshotFile)).digest('hex');
-      if (provider !== 'process' || spec.spec.target.provider !== 'process') {
-        throw new InputError(`${specFile}: target.provider: only the "process" provider is available in this version of kafka-drill`);
-      }
+      const provider = providerFlag ?? spec.spec.target.provider;
       const { versions, reason: versionReason } = versionsFor(values['kafka-version'], targetKafkaVersions(spec.spec.target), snapshot);
-      await requireJava();
-      for (const version of versions) {
-        const installed = await installKafka(version, (line) => process.stderr.write(`  ${line}\n`));
-        if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${version} in ${installed.seconds.toFixed(1)}s\n`);
+      if (provider === 'process') {
+        await requireJava();
+        for (const version of versions) {
+          const installed = await installKafka(version, (line) => process.stderr.write(`  ${line}\n`));
+          if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${version} in ${installed.seconds.toFixed(1)}s\n`);
+        }
       }
+      // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.
+      if (provider === 'external') await guardExternalTarget(externalTarget(spec, snapshot));
       process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')} (${versionReason})\n`);
       const drill = startDrill(
         { spec, snapshot, snapshotFile, snapshotSha256 },
         { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => process.stdout.write(`  ${line}\n`) },
       );
+      const specOut = spec.outPath === undefined ? undefined : path.relative(process.cwd(), spec.outPath) || '.';
       const outDirOf = (result: Result) =>
-        values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : path.join('reports', spec.spec.name, result.startedAt.replace(/[:.]/g, '-'));
+        values.out
+          ? positionals.length > 1
+            ? path.join(values.out, spec.spec.name)
+            : values.out
+          : (specOut ?? path.join('reports', spec.spec.name, result.startedAt.replace(/[:.]/g, '-')));
       const write = (result: Result) => writeReports(result, outDirOf(result), { specFile, snapshotFile, secrets: drill.secrets, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
       running = { drill, write };
       const result = await drill.done;

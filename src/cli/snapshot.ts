@@ -1,4 +1,6 @@
 /** `kafka-drill snapshot`: capture a live cluster's control plane into a snapshot file (or stdout). */
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ExitCode, InputError } from '../errors.js';
 import { loadCommandConfig } from '../kafka/command-config.js';
 import type { KafkaConnection } from '../kafka/connection.js';
@@ -20,7 +22,7 @@ snapshot. Read-only: sends only Describe/List/Fetch requests and Connect REST GE
 Options:
   --bootstrap-server HOST:PORT  the cluster (comma-separated for several)
   --command-config FILE         Java client properties (security.protocol, sasl.*, ssl.*)
-  --out FILE                    write the snapshot here (atomically); default stdout
+  --out FILE                    write the snapshot here (atomically, creating its folder); default stdout
   --include REGEX               keep only topics and group ids matching
   --exclude REGEX               leave out topics and group ids matching
   --fingerprints                hash the record at each committed offset (needs READ)
@@ -77,6 +79,7 @@ export async function runSnapshot(argv: string[], stdout: NodeJS.WritableStream 
   const connection = await connectionFromArgs('snapshot', values);
   if (!connection) throw new InputError(`snapshot: --bootstrap-server HOST:PORT is required (or bootstrap.servers in --command-config)\n\n${usage}`);
   const connect = connectEndpointFromArgs(values['connect-url'], values['connect-header'] ?? []);
+  if (values.out) await prepareOutFile(values.out);
 
   const { snapshot, elapsedMs, requests } = await captureWithStats(connection, {
     ...(include && { include }),
@@ -90,6 +93,16 @@ export async function runSnapshot(argv: string[], stdout: NodeJS.WritableStream 
   else stdout.write(serializeSnapshot(snapshot));
   stderr.write(`${summary(snapshot, elapsedMs, requests)}\n`);
   return ExitCode.ok;
+}
+
+/** Before the capture, so a bad --out costs no capture: its folder is created, and it must not be a folder itself. */
+async function prepareOutFile(file: string): Promise<void> {
+  if ((await stat(file).catch(() => undefined))?.isDirectory()) throw new InputError(`snapshot: --out: ${file} is a folder; give a file name`);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+  } catch (error) {
+    throw new InputError(`snapshot: --out: cannot create the folder ${dirname(file)}: ${(error as Error).message}`);
+  }
 }
 
 /** The Connect worker named by --connect-url / --connect-header; undefined without a URL. */

@@ -1,15 +1,18 @@
-import path from 'node:path';
 import { ExitCode, InputError } from '../errors.js';
 import { loadSnapshot } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import { crossCheckSpec } from '../spec/cross-check.js';
 import { formatSpecProblem, loadSpec } from '../spec/load.js';
+import { localSpecProblems } from '../spec/local-checks.js';
 import { parseCommandArgs } from './args.js';
 
 const HELP = `Usage: kafka-drill validate <spec>...
 
-Checks each drill spec, the snapshot it names, and that the spec only refers to
-topics, consumer groups and users the snapshot holds. Starts nothing.
+Checks each drill spec, the snapshot it names, and everything else that needs no running
+Kafka: the spec only refers to topics, consumer groups and users the snapshot holds, its
+Kafka versions are supported, its custom probe modules exist inside its folder, the
+target has enough brokers for every topic, and the snapshot restores nothing Kafka or the
+drill would refuse. Starts nothing.
 Prints "ok <spec>" for each valid spec and every problem, with file and line, for the rest.
 Exit code 0 when all are valid, 2 otherwise.`;
 
@@ -36,15 +39,16 @@ export async function validateCommand(argv: string[]): Promise<number> {
 export async function specProblems(file: string): Promise<string[]> {
   try {
     const loaded = await loadSpec(file);
+    const local = await localSpecProblems(loaded);
     let snapshot: Snapshot;
     try {
       // Relative to where the user is, like the spec path they typed.
-      snapshot = await loadSnapshot(path.relative(process.cwd(), loaded.snapshotPath));
+      snapshot = await loadSnapshot(loaded.snapshotFile);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      return [formatSpecProblem(file, loaded.lineOf(['snapshot']), ['snapshot'], error.message)];
+      return [...local, formatSpecProblem(file, loaded.lineOf(['snapshot']), ['snapshot'], error.message)];
     }
-    return crossCheckSpec(loaded, snapshot);
+    return [...local, ...crossCheckSpec(loaded, snapshot)];
   } catch (error) {
     if (error instanceof InputError) return error.message.split('\n');
     throw error;

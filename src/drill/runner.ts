@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Admin } from '@platformatic/kafka';
 import { clientProperties } from '../environment/client-properties.js';
-import { startEnvironment, type ProviderName } from '../environment/start.js';
+import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
 import type { EnvironmentRequest, StartedEnvironment } from '../environment/types.js';
 import { createAdmin, withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
@@ -299,7 +299,7 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
     ...connectRequest(spec, state.inputs.snapshot, dir),
     signal,
   };
-  const start = state.options.startEnvironment ?? ((r: EnvironmentRequest) => startEnvironment(state.options.provider, r));
+  const start = state.options.startEnvironment ?? ((r: EnvironmentRequest) => startEnvironment(state.options.provider, r, providerOptions(state.inputs.spec, state.inputs.snapshot)));
   let environment: StartedEnvironment;
   try {
     environment = await start(request);

@@ -1,11 +1,33 @@
 import { InputError } from '../errors.js';
+import type { Snapshot } from '../snapshot/schema.js';
+import type { LoadedSpec } from '../spec/load.js';
+import { startDockerEnvironment, type DockerOptions } from './docker.js';
+import { externalTarget, startExternalEnvironment, type ExternalTarget } from './external.js';
 import { startProcessEnvironment } from './process.js';
 import type { EnvironmentRequest, StartedEnvironment } from './types.js';
 
 export type ProviderName = 'process' | 'docker' | 'external';
 
+/** Settings only one provider reads; the others ignore them. */
+export interface ProviderOptions {
+  docker?: DockerOptions;
+  /** Required by the external provider: where the cluster is, and what the drill will write there. */
+  external?: ExternalTarget;
+}
+
+/** The provider-specific settings of a drill's target. */
+export function providerOptions(spec: LoadedSpec, snapshot: Snapshot): ProviderOptions {
+  const { target } = spec.spec;
+  return {
+    docker: target.image ? { image: target.image } : {},
+    ...(target.bootstrap ? { external: externalTarget(spec, snapshot) } : {}),
+  };
+}
+
 /** Starts an environment with the named provider. */
-export async function startEnvironment(provider: ProviderName, request: EnvironmentRequest): Promise<StartedEnvironment> {
+export async function startEnvironment(provider: ProviderName, request: EnvironmentRequest, options: ProviderOptions = {}): Promise<StartedEnvironment> {
   if (provider === 'process') return startProcessEnvironment(request);
-  throw new InputError(`provider "${provider}" is not available yet: use "process"`);
+  if (provider === 'docker') return startDockerEnvironment(request, options.docker);
+  if (!options.external) throw new InputError('provider "external" needs target.bootstrap, target.clusterId and target.cleanup in the drill spec');
+  return startExternalEnvironment(request, options.external);
 }

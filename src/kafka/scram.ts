@@ -87,3 +87,18 @@ export async function upsertScramCredentials(admin: Admin, upsertions: ScramUpse
   }
   return errors;
 }
+
+/** Deletes credentials (a user is gone once it has none); one request per mechanism, as above. */
+export async function deleteScramCredentials(admin: Admin, credentials: Pick<ScramUserCredential, 'user' | 'mechanism'>[]): Promise<ScramUserError[]> {
+  const connection = await brokerConnection(admin);
+  const errors: ScramUserError[] = [];
+  for (const mechanism of Object.keys(MECHANISM_IDS) as ScramMechanism[]) {
+    const deletions = credentials.filter((credential) => credential.mechanism === mechanism).map(({ user }) => ({ name: user, mechanism: MECHANISM_IDS[mechanism] }));
+    if (deletions.length === 0) continue;
+    const response = await withPerObjectErrors(alterUserScramCredentialsV0.api.async(connection, deletions, []));
+    for (const result of response.results) {
+      if (result.errorCode !== 0) errors.push({ user: result.user, error: errorName(result.errorCode), message: result.errorMessage ?? '' });
+    }
+  }
+  return errors;
+}

@@ -1,9 +1,14 @@
-import type { Snapshot } from '../snapshot/schema.js';
+import { ADMIN_USER } from '../environment/broker-config.js';
+import { formatPath, type Snapshot } from '../snapshot/schema.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
+
+/** Topics listed by name in a message before the rest are counted. */
+const maxTopicsNamed = 5;
 
 /**
  * Cheap checks of a spec against the snapshot it names: names the spec relies on that the
- * snapshot lacks. Each is a mistake in the spec, found before anything starts.
+ * snapshot lacks, topics the target has too few brokers for, and snapshot entries that would
+ * take the place of the drill's own admin user. Each is found before anything starts.
  * Returns formatted messages (`<file>:<line>: <path>: <message>`), empty when consistent.
  */
 export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[] {
@@ -51,6 +56,34 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
       unknown(['assumptions', index, 'user'], 'SCRAM user', assumption.user);
     }
   });
+
+  const { target, restore } = loaded.spec;
+  // An external cluster's broker count is not known before it is reached.
+  if (target.provider !== 'external' && !restore.clampReplication) {
+    const tooWide = snapshot.topics.filter((topic) => topic.replicationFactor > target.brokers);
+    if (tooWide.length > 0) {
+      const named = tooWide.slice(0, maxTopicsNamed).map((topic) => `${topic.name} (${topic.replicationFactor})`);
+      if (tooWide.length > maxTopicsNamed) named.push(`and ${tooWide.length - maxTopicsNamed} more`);
+      problems.push({
+        path: ['target', 'brokers'],
+        message:
+          `${tooWide.length} topic${tooWide.length === 1 ? ' has a replication factor' : 's have replication factors'} above the target's ${target.brokers} broker${target.brokers === 1 ? '' : 's'}: ` +
+          `${named.join(', ')}; Kafka refuses to create ${tooWide.length === 1 ? 'it' : 'them'}. Set restore.clampReplication: true, or more brokers`,
+      });
+    }
+  }
+
+  // The drill logs in as its own admin user; a snapshot user of that name would replace its password, a quota would throttle it.
+  const reserved = (at: PropertyKey[], what: string) =>
+    problems.push({ path: ['snapshot'], message: `${loaded.snapshotFile}: ${formatPath(at)}: ${what} "${ADMIN_USER}" is the drill's own admin user, a reserved name: the drill cannot restore it` });
+  snapshot.scramUsers.forEach((user, index) => {
+    if (user.name === ADMIN_USER) reserved(['scramUsers', index, 'name'], 'SCRAM user');
+  });
+  snapshot.quotas.forEach((quota, index) =>
+    quota.entity.forEach((part, at) => {
+      if (part.type === 'user' && part.name === ADMIN_USER) reserved(['quotas', index, 'entity', at, 'name'], 'quota user');
+    }),
+  );
 
   return problems
     .map((problem) => ({ ...problem, line: loaded.lineOf(problem.path) }))

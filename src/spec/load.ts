@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import * as z from 'zod';
 import { InputError } from '../errors.js';
+import { inputLimits, readInputFile } from '../input-file.js';
 import { drillSpecSchema, type DrillSpec } from './schema.js';
 
 export type SpecPath = readonly PropertyKey[];
@@ -18,19 +18,18 @@ export interface LoadedSpec {
   sha256: string;
   /** Absolute path of the snapshot the spec names. */
   snapshotPath: string;
+  /** The snapshot as messages name it: relative to the working directory, or absolute as the spec wrote it. */
+  snapshotFile: string;
+  /** Absolute path of the spec's `out`, when it has one. */
+  outPath?: string;
   /** The line (1-based) of a path inside the spec, or of its nearest ancestor that has one. */
   lineOf: (specPath: SpecPath) => number | undefined;
 }
 
 /** Reads, parses and validates a drill spec (YAML, or JSON by extension or content). Throws InputError. */
 export async function loadSpec(file: string): Promise<LoadedSpec> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new InputError(`${file}: cannot read: ${readFailure(error)}`);
-  }
-  const { spec, lineOf } = parseSpecText(bytes.toString('utf8'), file);
+  const { bytes, text } = await readInputFile(file, 'drill spec', inputLimits.specBytes);
+  const { spec, lineOf } = parseSpecText(text, file);
   const dir = path.dirname(path.resolve(file));
   return {
     spec,
@@ -38,9 +37,14 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
     dir,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     snapshotPath: path.resolve(dir, spec.snapshot),
+    snapshotFile: path.isAbsolute(spec.snapshot) ? spec.snapshot : path.relative(process.cwd(), path.resolve(dir, spec.snapshot)),
+    ...(spec.out !== undefined ? { outPath: path.resolve(dir, spec.out) } : {}),
     lineOf,
   };
 }
+
+/** Deeper than any drill spec needs, far shallower than a stack overflow in whatever walks it. */
+const maxSpecDepth = 64;
 
 /** Parses and validates spec text; `file` names it in messages and supplies the default drill name. */
 export function parseSpecText(text: string, file: string): { spec: DrillSpec; lineOf: LoadedSpec['lineOf'] } {
@@ -51,12 +55,29 @@ export function parseSpecText(text: string, file: string): { spec: DrillSpec; li
   if (syntaxError) {
     const line = syntaxError.linePos?.[0].line;
     const message = syntaxError.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    // The parser turns its own stack overflow into an error; say what caused it.
+    if (/call stack/i.test(message)) throw new InputError(`${where(file, line)}: nested too deeply (a drill spec needs at most ${maxSpecDepth} levels)`);
     throw new InputError(`${where(file, line)}: ${isJson(file, text) ? 'JSON' : 'YAML'} syntax error: ${message}`);
   }
   if (document.contents === null) throw new InputError(`${file}: is empty (a drill spec needs at least "snapshot")`);
   const lineOf = (specPath: SpecPath) => lineOfPath(document, lineCounter, specPath);
+  const tooDeep = firstNodeDeeperThan(document, maxSpecDepth);
+  if (tooDeep) {
+    const line = tooDeep.range ? lineCounter.linePos(tooDeep.range[0]).line : undefined;
+    throw new InputError(`${where(file, line)}: nested more than ${maxSpecDepth} levels deep`);
+  }
 
-  const result = drillSpecSchema.safeParse(document.toJS(), { error: issueMessage });
+  let plain: unknown;
+  try {
+    // yaml counts alias expansions against the document's size: an alias bomb stops here.
+    plain = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      throw new InputError(`${file}: YAML aliases expand to far more than the file holds (an alias bomb): refused`);
+    }
+    throw error;
+  }
+  const result = drillSpecSchema.safeParse(plain, { error: issueMessage });
   if (!result.success) {
     const problems = result.error.issues
       .flatMap(splitUnknownKeys)
@@ -67,7 +88,37 @@ export function parseSpecText(text: string, file: string): { spec: DrillSpec; li
   }
   const { $schema: _editorSchema, name, ...rest } = result.data;
   const spec: DrillSpec = { name: name ?? defaultDrillName(file), ...rest };
+  const nameRefusal = drillNameRefusal(spec.name);
+  if (nameRefusal) throw new InputError(formatSpecProblem(file, lineOf(['name']), ['name'], nameRefusal));
   return { spec, lineOf };
+}
+
+/**
+ * A drill's name becomes a folder of the output (reports/<name>/, --out DIR/<name>/), so it must
+ * be one plain folder name: a name like "../../x" would write outside the output folder.
+ */
+export function drillNameRefusal(name: string): string | undefined {
+  const shown = JSON.stringify(name);
+  if (name === '.' || name === '..') return `${shown} cannot be a drill name: it names a folder of the output`;
+  if (/[/\\]/.test(name)) return `${shown} cannot be a drill name: it names a folder of the output, so it must not contain "/" or "\\"`;
+  if (/[\u0000-\u001f\u007f]/.test(name)) return `${shown} cannot be a drill name: it contains a control character`;
+  if (name.length > 200) return `a drill name has at most 200 characters (this one has ${name.length})`;
+  return undefined;
+}
+
+/** The first collection nested deeper than `maxDepth`, found without recursion; aliases are not followed. */
+function firstNodeDeeperThan(document: Document, maxDepth: number): Node | undefined {
+  const pending: { node: unknown; depth: number }[] = [{ node: document.contents, depth: 1 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { node, depth } = next;
+    if (!isCollection(node)) continue;
+    if (depth > maxDepth) return node;
+    for (const item of node.items) {
+      if (isPair(item)) pending.push({ node: item.key, depth: depth + 1 }, { node: item.value, depth: depth + 1 });
+      else pending.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 /** `<file>:<line>: <path>: <message>`, leaving out the line or path when there is none. */
@@ -98,14 +149,6 @@ function isJson(file: string, text: string): boolean {
 
 function defaultDrillName(file: string): string {
   return path.basename(file).replace(/\.(ya?ml|json)$/i, '');
-}
-
-function readFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'EACCES') return 'permission denied';
-  return (error as Error).message;
 }
 
 /** Zod reports all unknown keys of an object as one issue at the object; we report each at its own key's line. */

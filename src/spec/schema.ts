@@ -85,6 +85,12 @@ export const targetSchema = z
     security: z.enum(['plaintext', 'scram']).default('plaintext'),
     bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
     clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
+    commandConfig: z.string().min(1).optional().describe('provider external only: Java client properties file (relative to the spec) for the admin connection.'),
+    cleanup: z
+      .enum(['delete-restored', 'keep'])
+      .optional()
+      .describe('provider external only, required: delete-restored removes exactly what the drill created; keep leaves it.'),
+    image: z.string().min(1).optional().describe('provider docker only: image laid out like apache/kafka. Default: kafka-drill/kafka:V when built, else apache/kafka:V.'),
     connect: z
       .strictObject({
         workers: z.number().int().min(1).max(3).default(1),
@@ -102,15 +108,18 @@ export const targetSchema = z
         if (target.brokerIds!.indexOf(brokerId) !== index) context.addIssue({ code: 'custom', path: ['brokerIds', index], message: `duplicate broker id ${brokerId}` });
       });
     }
+    if (target.provider !== 'docker' && target.image !== undefined) {
+      context.addIssue({ code: 'custom', path: ['image'], message: 'only allowed when provider is "docker"' });
+    }
     if (target.provider === 'external') {
-      for (const key of ['bootstrap', 'clusterId'] as const) {
+      for (const key of ['bootstrap', 'clusterId', 'cleanup'] as const) {
         if (target[key] === undefined) context.addIssue({ code: 'custom', path: [key], message: 'required when provider is "external"' });
       }
       if (Array.isArray(target.kafkaVersion) && target.kafkaVersion.length > 1) {
         context.addIssue({ code: 'custom', path: ['kafkaVersion'], message: 'an external target is one cluster: give one version' });
       }
     } else {
-      for (const key of ['bootstrap', 'clusterId'] as const) {
+      for (const key of ['bootstrap', 'clusterId', 'commandConfig', 'cleanup'] as const) {
         if (target[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: 'only allowed when provider is "external"' });
       }
     }

@@ -17,8 +17,8 @@ export interface CliRun {
   stdoutMatches(pattern: RegExp): Promise<void>;
 }
 
-export function startRun(spec: string, out: string, env: NodeJS.ProcessEnv = process.env): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', spec, '--out', out], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startRun(spec: string, out: string, env: NodeJS.ProcessEnv = process.env, extraArgs: string[] = []): CliRun {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', spec, '--out', out, ...extraArgs], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];

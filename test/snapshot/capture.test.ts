@@ -198,8 +198,8 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
     }
   });
 
-  it('kafka-drill snapshot --command-config writes a snapshot whose digest verifies', async () => {
-    const out = join(workDir, 'cli.json');
+  it('kafka-drill snapshot --command-config writes a snapshot whose digest verifies, creating its folder', async () => {
+    const out = join(workDir, 'not', 'there', 'yet', 'cli.json');
     const stderr = sink();
     const exitCode = await runSnapshot(['--bootstrap-server', environment.admin.bootstrap.join(','), '--command-config', commandConfig, '--out', out], sink().stream, stderr.stream);
     expect(exitCode).toBe(0);

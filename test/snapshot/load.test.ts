@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
+import { findJsonSyntaxProblem } from '../../src/snapshot/json-syntax.js';
 import { loadSnapshot, parseSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import { sampleSnapshotContent } from './sample.js';
 import { tempDir } from '../support/temp.js';
@@ -112,5 +113,38 @@ describe('writeSnapshot', () => {
     await expect(writeSnapshot(file, invalid)).rejects.toThrow('scramUsers[0].name: expected a non-empty string, got ""');
     expect(await readFile(file, 'utf8')).toBe('previous');
     expect(await readdir(directory)).toEqual(['snapshot.json']);
+  });
+});
+
+describe('findJsonSyntaxProblem', () => {
+  it('accepts what JSON.parse accepts, within the depth limit', () => {
+    for (const text of ['{}', '[]', '0', '-1.5e3', '"a\\u00e9\\n"', '{"a":[1,{"b":null}],"c":true,"d":false}', ' [ [ ] , { } ] ']) {
+      expect(findJsonSyntaxProblem(text), text).toBeUndefined();
+      expect(() => JSON.parse(text)).not.toThrow();
+    }
+  });
+
+  it('names the first syntax problem by line and column', () => {
+    expect(findJsonSyntaxProblem('{\n  "a": 1,\n  "b": tru\n}')).toEqual({ kind: 'syntax', reason: 'unexpected character "\\n"', line: 3, column: 11, path: [] });
+    expect(findJsonSyntaxProblem('[1, 2')).toMatchObject({ reason: 'unexpected end of input', line: 1, column: 6 });
+    expect(findJsonSyntaxProblem('{} x')).toMatchObject({ reason: 'unexpected character "x" after the end of the document' });
+  });
+
+  it('refuses a key given twice, compared after unescaping, with the path to it', () => {
+    expect(findJsonSyntaxProblem('{"topics":[{"name":"a"},{"name":"b","n\\u0061me":"c"}]}')).toEqual({
+      kind: 'duplicate-key',
+      reason: 'duplicate key "name"',
+      line: 1,
+      column: 37,
+      path: ['topics', 1, 'name'],
+    });
+    expect(findJsonSyntaxProblem('[{"a":1},{"a":1}]')).toBeUndefined();
+  });
+
+  it('refuses nesting past the limit without recursing, however deep the input', () => {
+    expect(findJsonSyntaxProblem('['.repeat(64) + ']'.repeat(64))).toBeUndefined();
+    expect(findJsonSyntaxProblem('['.repeat(65) + ']'.repeat(65))).toMatchObject({ kind: 'too-deep', reason: 'nested more than 64 levels deep', column: 65 });
+    // A million levels would overflow any recursive walk; the scan stops at the limit.
+    expect(findJsonSyntaxProblem('{"a":'.repeat(1_000_000) + '1' + '}'.repeat(1_000_000))).toMatchObject({ kind: 'too-deep', line: 1, column: 64 * 5 + 1 });
   });
 });

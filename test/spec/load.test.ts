@@ -52,7 +52,7 @@ describe('loadSpec refuses bad input with file, line and path', () => {
 
   it('says when the file is missing', async () => {
     const file = bad('no-such-spec.yaml');
-    expect(await loadError(file)).toBe(`${file}: cannot read: no such file`);
+    expect(await loadError(file)).toBe(`${file}: cannot read the drill spec: no such file`);
   });
 
   it('says when the file is empty', () => {

@@ -1,0 +1,317 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GenericContainer, ImageName, Wait, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { InfrastructureError } from '../errors.js';
+import { createAdmin, describeCluster } from '../kafka/admin.js';
+import type { KafkaConnection } from '../kafka/connection.js';
+import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
+import { groupCoordinatorProblem } from './coordinator.js';
+import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from './distribution.js';
+import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './docker-engine.js';
+import { kafkaImageName } from './image.js';
+import { newClusterId } from './process.js';
+import { trackEnvironment } from './teardown.js';
+import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './types.js';
+
+/**
+ * The `docker` provider: a KRaft cluster of combined broker+controller containers on a
+ * Docker network of the drill's own. Inside the network, nodes reach each other by alias
+ * (`broker-N`) on an internal and a controller listener; clients on the host use the client
+ * listener through its mapped port. The mapped port is only known once the container runs,
+ * so a container starts waiting for its start script, and `containerStarted` writes the
+ * script with the advertised listener in it (the trick of testcontainers' KafkaContainer).
+ *
+ * No Ryuk: every container and network carries DRILL_LABEL, `stop()` removes them, and the
+ * next start sweeps what a killed run left behind.
+ */
+
+const CLIENT_PORT = 9092;
+const CONTROLLER_PORT = 9093;
+const INTERNAL_PORT = 9094;
+/** Written by kafka-drill, readable by the image's user (root or apache/kafka's appuser). */
+const CONFIG_DIR = '/tmp/kafka-drill';
+/** Created by the start script, so it belongs to the image's user. */
+const DATA_DIR = '/tmp/kafka-drill-data';
+const WAITING_LINE = 'kafka-drill: waiting for the start script';
+// The "go" file is copied after the script in the same archive, so the script is complete when it appears.
+const WAIT_COMMAND = `echo '${WAITING_LINE}'; while [ ! -f ${CONFIG_DIR}/go ]; do sleep 0.1; done; exec sh ${CONFIG_DIR}/start.sh`;
+
+export interface DockerOptions {
+  /** Image laid out like apache/kafka. Default: kafka-drill/kafka:V when built, else apache/kafka:V. */
+  image?: string;
+}
+
+/** A docker environment, with what a container joining its network (a Connect worker, later) needs. */
+export interface StartedDockerEnvironment extends StartedEnvironment {
+  provider: 'docker';
+  image: string;
+  /** The drill's Docker network. */
+  network: string;
+  /**
+   * broker-N:9094 for containers on `network`. This listener is PLAINTEXT and authenticates as
+   * User:ANONYMOUS (a super user), like broker↔broker traffic; a Connect worker whose ACLs matter
+   * needs a SASL listener of its own advertised on the network.
+   */
+  internalBootstrap: string[];
+}
+
+export async function startDockerEnvironment(request: EnvironmentRequest, options: DockerOptions = {}): Promise<StartedDockerEnvironment> {
+  const started = performance.now();
+  checkSupportedVersion(request.kafkaVersion);
+  // The seam for Connect: workers would join `network` and use the brokers' network listener.
+  if (request.connect) throw new InfrastructureError('Kafka Connect workers are not available with the docker provider yet: use provider "process" for drills with connectors');
+  const client = await dockerClient();
+  await sweepAbandoned(client);
+  const image = options.image ?? (await defaultImage(client, request.kafkaVersion));
+  await requireImage(client, image, request.kafkaVersion, options.image !== undefined);
+
+  const environmentId = `kafka-drill-${randomBytes(6).toString('hex')}`;
+  const labels = { [DRILL_LABEL]: environmentId, [OWNER_PID_LABEL]: String(process.pid), [OWNER_HOST_LABEL]: hostname() };
+  const workDir = await mkdtemp(join(tmpdir(), 'kafka-drill-env-'));
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await removeLabelled(client, `${DRILL_LABEL}=${environmentId}`);
+      if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
+      untrack();
+    })();
+    return stopped;
+  };
+  const untrack = trackEnvironment({ stop });
+
+  try {
+    await client.network.create({ Name: environmentId, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+    const clusterId = newClusterId();
+    const adminPassword = request.security === 'scram' ? randomBytes(18).toString('hex') : undefined;
+    const nodes: NodeListeners[] = Array.from({ length: request.brokers }, (_, index) => ({
+      nodeId: request.nodeIds?.[index] ?? index + 1,
+      host: `broker-${index + 1}`,
+      bindHost: '0.0.0.0',
+      clientPort: CLIENT_PORT,
+      internalPort: INTERNAL_PORT,
+      controllerPort: CONTROLLER_PORT,
+    }));
+    const heapMb = request.heapMb ?? 512;
+    const timeoutMs = request.startTimeoutMs ?? 120_000;
+    // Settled, not Promise.all: a failed node must not leave another still being created while stop() sweeps.
+    const starts = await Promise.allSettled(
+      nodes.map((node) => {
+        const logFile = join(workDir, `${node.host}.log`);
+        const startFiles = (advertisedClient: string) => {
+          const properties = brokerProperties({ node: { ...node, advertisedClient }, nodes, security: request.security, dataDir: DATA_DIR, ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}) });
+          return [
+            { content: propertiesText(properties), target: `${CONFIG_DIR}/server.properties` },
+            { content: startScript(clusterId, adminPassword), target: `${CONFIG_DIR}/start.sh` },
+            { content: '', target: `${CONFIG_DIR}/go` },
+          ];
+        };
+        return new BrokerContainer(image, startFiles)
+          .withName(`${environmentId}-${node.host}`)
+          .withNetworkMode(environmentId)
+          .withNetworkAliases(node.host)
+          .withExposedPorts(CLIENT_PORT)
+          .withLabels(labels)
+          .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m` })
+          .withEntrypoint(['sh', '-c'])
+          .withCommand([WAIT_COMMAND])
+          .withWaitStrategy(Wait.forLogMessage(WAITING_LINE))
+          .withStartupTimeout(timeoutMs)
+          .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile)))
+          .start()
+          .then((container) => ({ container, logFile, nodeId: node.nodeId }));
+      }),
+    );
+    const failedStart = starts.find((start) => start.status === 'rejected');
+    if (failedStart) throw dockerFailure('starting a broker container failed', failedStart.reason);
+    const containers = starts.map((start) => (start as PromiseFulfilledResult<BrokerContainerHandle>).value);
+
+    const brokers: StartedBroker[] = containers.map(({ container, logFile, nodeId }) => ({
+      nodeId,
+      pid: -1,
+      address: `${container.getHost()}:${container.getMappedPort(CLIENT_PORT)}`,
+      logFile,
+    }));
+    const admin: KafkaConnection = {
+      bootstrap: brokers.map((broker) => broker.address),
+      clientId: 'kafka-drill',
+      ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
+    };
+    await waitUntilReady(client, admin, containers, brokers, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, timeoutMs);
+
+    return {
+      provider: 'docker',
+      kafkaVersion: request.kafkaVersion,
+      clusterId,
+      security: request.security,
+      brokers,
+      admin,
+      workDir,
+      startupMs: Math.round(performance.now() - started),
+      stop,
+      image,
+      network: environmentId,
+      internalBootstrap: nodes.map((node) => `${node.host}:${INTERNAL_PORT}`),
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+class BrokerContainer extends GenericContainer {
+  constructor(
+    image: string,
+    private readonly startFiles: (advertisedClient: string) => { content: string; target: string }[],
+  ) {
+    super(image);
+  }
+
+  protected override async containerStarted(container: StartedTestContainer): Promise<void> {
+    await container.copyContentToContainer(this.startFiles(`${container.getHost()}:${container.getMappedPort(CLIENT_PORT)}`));
+  }
+}
+
+/** Formats the node's storage (with the admin's SCRAM credentials) and execs the broker, as the image's user. */
+function startScript(clusterId: string, adminPassword: string | undefined): string {
+  const scram = adminPassword
+    ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].map((mechanism) => ` --add-scram '${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]'`).join('')
+    : '';
+  return `set -e
+mkdir -p ${DATA_DIR}
+/opt/kafka/bin/kafka-storage.sh format -t ${clusterId} -c ${CONFIG_DIR}/server.properties${scram} > ${DATA_DIR}/format.log 2>&1 || { cat ${DATA_DIR}/format.log; exit 1; }
+exec /opt/kafka/bin/kafka-server-start.sh ${CONFIG_DIR}/server.properties
+`;
+}
+
+/** kafka-drill/kafka:V when it was built here (air-gapped machines), else the official image. */
+async function defaultImage(client: ContainerRuntimeClient, kafkaVersion: string): Promise<string> {
+  const built = kafkaImageName(kafkaVersion);
+  return (await client.image.exists(ImageName.fromString(built))) ? built : `apache/kafka:${kafkaVersion}`;
+}
+
+/** Pulls an image that is not there (the default pull policy); a failed pull says how to build one instead. */
+async function requireImage(client: ContainerRuntimeClient, image: string, kafkaVersion: string, named: boolean): Promise<void> {
+  const name = ImageName.fromString(image);
+  if (await client.image.exists(name)) return;
+  try {
+    await client.image.pull(name);
+  } catch (error) {
+    throw new InfrastructureError(
+      `Docker image ${image} is not present and could not be pulled` +
+        (named ? '' : `: without a registry, build one with "kafka-drill image build --kafka-version ${kafkaVersion || DEFAULT_KAFKA_VERSION}"`),
+      (error as Error).message,
+    );
+  }
+}
+
+/** Removes every container, then every network, matching a label filter ("key=value" or "key"). */
+export async function removeLabelled(client: ContainerRuntimeClient, labelFilter: string): Promise<void> {
+  const dockerode = client.container.dockerode;
+  const containers = await dockerode.listContainers({ all: true, filters: { label: [labelFilter] } });
+  await Promise.all(
+    containers.map((container) =>
+      dockerode
+        .getContainer(container.Id)
+        .remove({ force: true, v: true })
+        .catch((error: { statusCode?: number }) => {
+          if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
+        }),
+    ),
+  );
+  const networks = await dockerode.listNetworks({ filters: { label: [labelFilter] } });
+  await Promise.all(networks.map((network) => dockerode.getNetwork(network.Id).remove().catch(() => {})));
+}
+
+/** Environments whose kafka-drill process on this host is gone (killed, crashed): removed before starting a new one. */
+export async function sweepAbandoned(client: ContainerRuntimeClient): Promise<string[]> {
+  const dockerode = client.container.dockerode;
+  const labelled = [
+    ...(await dockerode.listContainers({ all: true, filters: { label: [DRILL_LABEL] } })).map((container) => container.Labels),
+    ...(await dockerode.listNetworks({ filters: { label: [DRILL_LABEL] } })).map((network) => network.Labels ?? {}),
+  ];
+  const abandoned = new Set<string>();
+  for (const labels of labelled) {
+    const owner = Number(labels[OWNER_PID_LABEL]);
+    if (labels[OWNER_HOST_LABEL] === hostname() && !processAlive(owner)) abandoned.add(labels[DRILL_LABEL]!);
+  }
+  for (const environmentId of abandoned) await removeLabelled(client, `${DRILL_LABEL}=${environmentId}`);
+  return [...abandoned];
+}
+
+function dockerFailure(what: string, error: unknown): Error {
+  if (error instanceof InfrastructureError) return error;
+  return new InfrastructureError(`${what}: ${(error as Error).message}`);
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function logTail(file: string, lines = 30): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+/** Logged by kafka.Kafka once its listeners accept requests, in 3.9 and 4.x alike. */
+const BROKER_STARTED = /\] Kafka Server started/;
+
+type BrokerContainerHandle = { container: StartedTestContainer; logFile: string; nodeId: number };
+
+/** Ready: a client on the host describes the cluster through the mapped ports, with our id and every broker registered. */
+async function waitUntilReady(
+  client: ContainerRuntimeClient,
+  connection: KafkaConnection,
+  containers: BrokerContainerHandle[],
+  brokers: StartedBroker[],
+  clusterId: string,
+  offsetsTopicPartitions: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    for (const { container, logFile, nodeId } of containers) {
+      const state = (await client.container.inspect(client.container.getById(container.getId()))).State;
+      if (!state.Running) {
+        throw new InfrastructureError(`Kafka broker ${nodeId} (container ${container.getName()}) exited during start-up (code ${state.ExitCode}); log: ${logFile}`, await logTail(logFile));
+      }
+    }
+    // The userland proxy accepts a connection on a mapped port before the broker listens and then
+    // drops it, which the admin library reports as an unhandled error: ask only once every node is up.
+    const notStarted = [];
+    for (const { logFile, nodeId } of containers) if (!BROKER_STARTED.test(await readFile(logFile, 'utf8').catch(() => ''))) notStarted.push(nodeId);
+    if (notStarted.length > 0) {
+      lastProblem = `broker ${notStarted.join(', ')} not started yet`;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
+    }
+    const admin = createAdmin(connection, { timeoutMs: 2_000 });
+    try {
+      const cluster = await describeCluster(admin);
+      if (cluster.clusterId !== clusterId) lastProblem = `answered with cluster id ${cluster.clusterId}`;
+      else if (cluster.brokerIds.length !== brokers.length) lastProblem = `${cluster.brokerIds.length} of ${brokers.length} brokers registered`;
+      else {
+        // As the process provider: ready once the group coordinator answers, so drills compare alike.
+        const problem = await groupCoordinatorProblem(admin, offsetsTopicPartitions);
+        if (problem === undefined) return;
+        lastProblem = problem;
+      }
+    } catch (error) {
+      lastProblem = (error as Error).message;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const tails = await Promise.all(containers.map(async (c) => `--- broker ${c.nodeId} (${c.logFile}) ---\n${await logTail(c.logFile, 20)}`));
+  throw new InfrastructureError(`Kafka did not become ready within ${timeoutMs / 1000}s (${lastProblem})`, tails.join('\n'));
+}

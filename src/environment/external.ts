@@ -1,0 +1,262 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path, { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Admin } from '@platformatic/kafka';
+import { InputError, InfrastructureError } from '../errors.js';
+import { aclToWire, describeAllAcls, type AclBinding } from '../kafka/acls.js';
+import { createAdmin, describeCluster } from '../kafka/admin.js';
+import { describeApiVersions, kafkaVersionFromApiVersions } from '../kafka/api-versions.js';
+import { loadCommandConfig } from '../kafka/command-config.js';
+import type { KafkaConnection } from '../kafka/connection.js';
+import { listAllGroups } from '../kafka/groups.js';
+import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
+import { createProbeClient } from '../kafka/probe-client.js';
+import { fetchRecordsAt } from '../kafka/records.js';
+import { deleteScramCredentials, describeScramCredentials } from '../kafka/scram.js';
+import type { Snapshot } from '../snapshot/schema.js';
+import type { LoadedSpec } from '../spec/load.js';
+import { trackEnvironment } from './teardown.js';
+import type { EnvironmentRequest, StartedEnvironment } from './types.js';
+
+/**
+ * The `external` provider: a cluster someone else provisioned (per CI job, in a DR account).
+ * Nothing is started; instead the drill proves it may write there. Before anything is written
+ * the cluster must answer with the expected cluster id and hold none of the snapshot's topics,
+ * groups, ACLs or SCRAM users, except those an earlier run of the same drill recorded as its
+ * own. The record lives in the cluster itself (topic `kafka-drill.restored.<drill>`), written
+ * before the restore, so a killed run's objects are recognised by the next one.
+ * `cleanup: delete-restored` deletes exactly the recorded objects at teardown; `keep` leaves them.
+ */
+
+export interface ExternalTarget {
+  drillName: string;
+  bootstrap: string[];
+  clusterId: string;
+  /** Absolute path of the Java client properties file, if any. */
+  commandConfig?: string;
+  cleanup: 'delete-restored' | 'keep';
+  snapshot: Snapshot;
+  /** For error messages: the spec file. */
+  specFile: string;
+}
+
+/** The kinds of object the guard checks and the cleanup deletes. */
+interface DrillObjects {
+  topics: string[];
+  groups: string[];
+  /** ACL bindings as canonical JSON (aclKey). */
+  acls: string[];
+  users: string[];
+}
+const KINDS = ['topics', 'groups', 'acls', 'users'] as const;
+
+interface RestoreRecord {
+  format: 'kafka-drill/restore-record';
+  drill: string;
+  clusterId: string;
+  writtenAt: string;
+  objects: DrillObjects;
+}
+
+export function externalTarget(spec: LoadedSpec, snapshot: Snapshot): ExternalTarget {
+  const { target, name } = spec.spec;
+  const missing = (['bootstrap', 'clusterId', 'cleanup'] as const).filter((key) => target[key] === undefined);
+  if (missing.length) throw new InputError(`${spec.file}: target.${missing[0]}: required for provider "external"`);
+  return {
+    drillName: name,
+    bootstrap: target.bootstrap!.split(',').map((address) => address.trim()).filter(Boolean),
+    clusterId: target.clusterId!,
+    ...(target.commandConfig ? { commandConfig: path.resolve(spec.dir, target.commandConfig) } : {}),
+    cleanup: target.cleanup!,
+    snapshot,
+    specFile: spec.file,
+  };
+}
+
+export function markerTopic(drillName: string): string {
+  return `kafka-drill.restored.${drillName.replace(/[^a-zA-Z0-9._-]/g, '_')}`.slice(0, 249);
+}
+
+function aclKey(acl: AclBinding): string {
+  const { resourceType, resourceName, patternType, principal, host, operation, permissionType } = acl;
+  return JSON.stringify([resourceType, resourceName, patternType, principal, host, operation, permissionType]);
+}
+
+function snapshotObjects(snapshot: Snapshot): DrillObjects {
+  return {
+    topics: snapshot.topics.map((topic) => topic.name),
+    groups: snapshot.consumerGroups.map((group) => group.groupId),
+    acls: snapshot.acls.map(aclKey),
+    users: snapshot.scramUsers.map((user) => user.name),
+  };
+}
+
+async function connectionFor(target: ExternalTarget): Promise<KafkaConnection> {
+  const connection = target.commandConfig ? await loadCommandConfig(target.commandConfig, { bootstrap: target.bootstrap }) : { bootstrap: target.bootstrap };
+  return { ...connection, clientId: 'kafka-drill' };
+}
+
+async function inventory(admin: Admin): Promise<DrillObjects> {
+  const [topics, groups, acls, credentials] = await Promise.all([
+    admin.listTopics({ includeInternals: false }),
+    listAllGroups(admin),
+    describeAllAcls(admin),
+    describeScramCredentials(admin),
+  ]);
+  return {
+    topics,
+    groups: groups.map((group) => group.groupId),
+    acls: acls.map(aclKey),
+    users: [...new Set(credentials.map((credential) => credential.user))],
+  };
+}
+
+async function readRecord(admin: Admin, topic: string, drillName: string): Promise<RestoreRecord | undefined> {
+  const metadata = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
+  const described = metadata?.topics.get(topic);
+  const partition = described?.partitions[0];
+  if (!described || !partition) return undefined;
+  const end = (await listLogOffsets(admin, [{ topic, partition: 0 }], 'latest')).get(partitionKey(topic, 0)) ?? 0n;
+  if (end === 0n) return undefined;
+  const records = await fetchRecordsAt(admin, [{ topic, topicId: described.id, partition: 0, leader: partition.leader, leaderEpoch: partition.leaderEpoch, offset: end - 1n }]);
+  const value = records.get(partitionKey(topic, 0))?.value;
+  if (!value) return undefined;
+  const record = JSON.parse(gunzipSync(value).toString('utf8')) as RestoreRecord;
+  return record.format === 'kafka-drill/restore-record' && record.drill === drillName ? record : undefined;
+}
+
+async function writeRecord(admin: Admin, connection: KafkaConnection, topic: string, record: RestoreRecord, topicExists: boolean): Promise<void> {
+  if (!topicExists) await admin.createTopics({ topics: [topic], partitions: 1, replicas: -1 });
+  const producer = createProbeClient(connection, { clientId: 'kafka-drill-restore-record', retries: 5 }).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ key: record.drill, value: gzipSync(JSON.stringify(record)) }] });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface GuardedTarget {
+  connection: KafkaConnection;
+  /** What this drill may treat as its own: the snapshot's objects and an earlier run's record. */
+  owned: DrillObjects;
+  recordExists: boolean;
+}
+
+function describeObjects(objects: DrillObjects): string {
+  return KINDS.filter((kind) => objects[kind].length > 0)
+    .map((kind) => `${objects[kind].length} ${kind.replace(/s$/, objects[kind].length === 1 ? '' : 's')} (${objects[kind].slice(0, 5).join(', ')}${objects[kind].length > 5 ? ', …' : ''})`)
+    .join('; ');
+}
+
+/**
+ * Checks the target without writing anything: the cluster id, and that none of the snapshot's
+ * objects exist unless an earlier run of this drill recorded them. Refusals are InputErrors (exit 2).
+ */
+export async function guardExternalTarget(target: ExternalTarget): Promise<GuardedTarget> {
+  const connection = await connectionFor(target);
+  const admin = createAdmin(connection, { timeoutMs: 15_000, retries: 2 });
+  try {
+    let clusterId: string;
+    try {
+      clusterId = (await describeCluster(admin)).clusterId;
+    } catch (error) {
+      throw new InfrastructureError(`cannot reach the external cluster at ${target.bootstrap.join(',')}: ${(error as Error).message}`);
+    }
+    if (clusterId !== target.clusterId) {
+      throw new InputError(
+        `${target.specFile}: target.clusterId: expected "${target.clusterId}" but ${target.bootstrap.join(',')} is cluster "${clusterId}": refusing to write to it`,
+      );
+    }
+    const topic = markerTopic(target.drillName);
+    const [existing, record] = await Promise.all([inventory(admin), readRecord(admin, topic, target.drillName)]);
+    const planned = snapshotObjects(target.snapshot);
+    const recorded = record?.objects ?? { topics: [], groups: [], acls: [], users: [] };
+    const conflicts = {} as DrillObjects;
+    for (const kind of KINDS) {
+      const present = new Set(existing[kind]);
+      const ours = new Set(recorded[kind]);
+      conflicts[kind] = planned[kind].filter((key) => present.has(key) && !ours.has(key));
+    }
+    if (KINDS.some((kind) => conflicts[kind].length > 0)) {
+      const listed = { ...conflicts, acls: conflicts.acls.map((key) => (JSON.parse(key) as string[]).slice(0, 2).join(' ')) };
+      throw new InputError(
+        `${target.specFile}: target: cluster ${clusterId} already holds ${describeObjects(listed)} of the snapshot that no earlier run of drill "${target.drillName}" recorded: refusing to write; restore into an empty cluster`,
+      );
+    }
+    const owned = {} as DrillObjects;
+    for (const kind of KINDS) owned[kind] = [...new Set([...recorded[kind], ...planned[kind]])];
+    return { connection, owned, recordExists: existing.topics.includes(topic) };
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+export async function startExternalEnvironment(request: EnvironmentRequest, target: ExternalTarget): Promise<StartedEnvironment> {
+  const started = performance.now();
+  const guarded = await guardExternalTarget(target);
+  const { connection, owned } = guarded;
+  const topic = markerTopic(target.drillName);
+  const admin = createAdmin(connection, { timeoutMs: 15_000, retries: 2 });
+  const workDir = await mkdtemp(join(tmpdir(), 'kafka-drill-env-'));
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      try {
+        if (target.cleanup === 'delete-restored') await deleteRecorded(connection, owned, topic);
+      } finally {
+        await admin.close().catch(() => {});
+        if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
+        untrack();
+      }
+    })();
+    return stopped;
+  };
+  const untrack = trackEnvironment({ stop });
+  try {
+    const cluster = await describeCluster(admin);
+    // The record goes in before the first restore write, so the objects of a run killed midway are recognised.
+    await writeRecord(admin, connection, topic, { format: 'kafka-drill/restore-record', drill: target.drillName, clusterId: cluster.clusterId, writtenAt: new Date().toISOString(), objects: owned }, guarded.recordExists);
+    const kafkaVersion = kafkaVersionFromApiVersions(await describeApiVersions(admin, cluster.brokerIds[0]!));
+    return {
+      provider: 'external',
+      kafkaVersion,
+      clusterId: cluster.clusterId,
+      security: connection.sasl ? 'scram' : 'plaintext',
+      brokers: cluster.brokerIds.map((nodeId) => ({ nodeId, pid: -1, address: target.bootstrap.join(','), logFile: '' })),
+      admin: connection,
+      workDir,
+      startupMs: Math.round(performance.now() - started),
+      stop,
+    };
+  } catch (error) {
+    await stop().catch(() => {});
+    throw error;
+  }
+}
+
+/** Deletes the recorded objects that exist now (ACLs, groups, topics, SCRAM users), then the record itself. */
+async function deleteRecorded(connection: KafkaConnection, owned: DrillObjects, topic: string): Promise<void> {
+  const admin = createAdmin(connection, { timeoutMs: 30_000, retries: 2 });
+  try {
+    const now = await inventory(admin);
+    const present = (kind: (typeof KINDS)[number]) => owned[kind].filter((key) => new Set(now[kind]).has(key));
+    const acls = present('acls').map((key) => {
+      const [resourceType, resourceName, patternType, principal, host, operation, permissionType] = JSON.parse(key) as string[];
+      return aclToWire({ resourceType: resourceType!, resourceName: resourceName!, patternType: patternType!, principal: principal!, host: host!, operation: operation!, permissionType: permissionType! });
+    });
+    if (acls.length) await admin.deleteAcls({ filters: acls });
+    const groups = present('groups');
+    if (groups.length) await admin.deleteGroups({ groups });
+    const topics = [...present('topics'), ...(now.topics.includes(topic) ? [topic] : [])];
+    if (topics.length) await admin.deleteTopics({ topics });
+    const users = present('users');
+    if (users.length) {
+      const errors = await deleteScramCredentials(admin, await describeScramCredentials(admin, users));
+      if (errors.length) throw new InfrastructureError(`deleting the drill's SCRAM users failed: ${errors.map((e) => `${e.user} ${e.error}`).join(', ')}`);
+    }
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Reading a user's input file (a drill spec, a snapshot) defensively: only a regular file, only
+ * up to a stated size, only UTF-8 text. A FIFO would block a read forever and /dev/zero never
+ * ends, so both are refused before a byte is read; a file that grows while it is read is still
+ * read only up to its limit.
+ */
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { InputError } from './errors.js';
+
+export interface InputFile {
+  /** The file's bytes, exactly as read (for digests). */
+  bytes: Buffer;
+  /** The bytes as UTF-8 text, without a leading byte order mark. */
+  text: string;
+}
+
+const MiB = 1024 * 1024;
+
+/** Size limits, stated in messages and the README. */
+export const inputLimits = {
+  specBytes: 4 * MiB,
+  snapshotBytes: 256 * MiB,
+} as const;
+
+/** Reads `file` (named as the user gave it in every message); `what` says what it should be. Throws InputError. */
+export async function readInputFile(file: string, what: string, maxBytes: number): Promise<InputFile> {
+  let handle;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw new InputError(`${file}: cannot read the ${what}: ${readFailure(error)}`);
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new InputError(`${file}: cannot read the ${what}: ${fileKind(stats)}, not a regular file`);
+    if (stats.size > maxBytes) throw new InputError(`${file}: the ${what} is ${stats.size} bytes, over the limit of ${formatBytes(maxBytes)}`);
+    // One byte more than the limit tells a file that grew past it from one that ends there.
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        throw new InputError(`${file}: the ${what} grew while it was read, over the limit of ${formatBytes(maxBytes)}`);
+      }
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    const bytes = buffer.subarray(0, length);
+    return { bytes, text: decodeUtf8(bytes, file, what) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function decodeUtf8(bytes: Buffer, file: string, what: string): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Decoded again with replacement characters, only to say where the first bad byte is.
+    const replaced = new TextDecoder('utf-8').decode(bytes);
+    throw new InputError(`${file}: the ${what} is not UTF-8 text (an invalid byte on line ${lineAt(replaced, replaced.indexOf('\ufffd'))})`);
+  }
+  const nul = text.indexOf('\u0000');
+  if (nul !== -1) throw new InputError(`${file}: the ${what} is not text (a NUL character on line ${lineAt(text, nul)})`);
+  return text;
+}
+
+function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let at = text.indexOf('\n'); at !== -1 && at < index; at = text.indexOf('\n', at + 1)) line++;
+  return line;
+}
+
+function fileKind(stats: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+function readFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'a directory, not a regular file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'ENXIO') return 'a socket or device with nothing behind it, not a regular file';
+  return (error as Error).message;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
+}

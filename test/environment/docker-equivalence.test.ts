@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { Result } from '../../src/drill/result.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { buildKafkaImage } from '../../src/environment/image.js';
+import { readEvidence, startRun } from '../drills/cli.js';
+import { dockerEngine, labelledResources } from '../support/docker.js';
+import { itWith } from '../support/require.js';
+import { tempDir } from '../support/temp.js';
+
+/**
+ * The same drill through the CLI with the process and the docker provider: the same verdict,
+ * phases, counts, findings, probe checks and assumptions. Timings, cluster ids, addresses and
+ * the provider name are all that may differ. Both providers run side by side to halve the wait.
+ */
+
+const itDocker = itWith(dockerEngine());
+const out = tempDir('equivalence');
+
+/** Probe runs name their synthesized objects with a random marker. */
+const unmarked = (text: string | undefined) => text?.replace(/(kafka-drill-(?:probe|nobody)-)[0-9a-f]{8}/g, '$1<marker>');
+
+/** What must not depend on the provider. */
+function comparable(result: Result) {
+  return {
+    verdict: result.verdict,
+    reason: result.reason,
+    runs: result.runs.map((run) => ({
+      kafkaVersion: run.kafkaVersion,
+      verdict: run.verdict,
+      reason: run.reason,
+      environment: { brokers: run.environment.brokers, security: run.environment.security },
+      phases: run.phases.map((phase) => ({
+        name: phase.name,
+        status: phase.status,
+        counts: phase.counts,
+        findings: phase.findings.map(({ code, severity, object, kafkaError }) => ({ code, severity, object, kafkaError })),
+      })),
+      probes: run.probes.map((probe) => ({
+        id: probe.id,
+        status: probe.status,
+        checks: probe.evidence
+          .map(({ outcome, principal, operation, resource, expected, kafkaError }) => ({ outcome, principal, operation, resource: unmarked(resource), expected: unmarked(expected), kafkaError }))
+          .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      })),
+      assumptions: run.assumptions.map(({ id, source, status, expected, observed }) => ({ id, source, status, expected, observed })),
+      manualSteps: run.manualSteps.map(({ id, status }) => ({ id, status })),
+      verify: run.verify?.counts,
+      objectives: run.objectives.map(({ name, target, met }) => ({ name, target, met })),
+    })),
+  };
+}
+
+async function bothProviders(spec: string, name: string) {
+  const runs = (['process', 'docker'] as const).map((provider) => {
+    const dir = join(out, `${name}-${provider}`);
+    return startRun(spec, dir, { ...process.env }, ['--provider', provider]).exited.then((exit) => ({ provider, exit, dir }));
+  });
+  const [processRun, dockerRun] = await Promise.all(runs);
+  const processResult = readEvidence(processRun!.dir);
+  const dockerResult = readEvidence(dockerRun!.dir);
+  expect(dockerResult.runs.map((run) => run.environment.provider)).toEqual(dockerResult.runs.map(() => 'docker'));
+  expect(processResult.runs.map((run) => run.environment.provider)).toEqual(processResult.runs.map(() => 'process'));
+  expect(await labelledResources()).toEqual({ containers: [], networks: [] });
+  return { process: { code: processRun!.exit.code, result: processResult }, docker: { code: dockerRun!.exit.code, result: dockerResult } };
+}
+
+describe('process and docker providers give the same verdict', { timeout: 900_000 }, () => {
+  beforeAll(async () => {
+    if (dockerEngine().available) await buildKafkaImage(DEFAULT_KAFKA_VERSION);
+  }, 600_000);
+  afterAll(async () => {
+    if (dockerEngine().available) expect(await labelledResources()).toEqual({ containers: [], networks: [] });
+  });
+
+  itDocker('quickstart (three SCRAM brokers, 29 topics, produce-consume and offsets probes)', async () => {
+    const { process, docker } = await bothProviders('drills/quickstart.yaml', 'quickstart');
+    expect([process.code, process.result.verdict]).toEqual([0, 'passed']);
+    expect(comparable(docker.result)).toEqual(comparable(process.result));
+    expect(docker.code).toBe(process.code);
+  });
+
+  itDocker('secured (derived ACL matrix exercised by every principal)', async () => {
+    const { process, docker } = await bothProviders('drills/secured.yaml', 'secured');
+    expect([process.code, process.result.verdict]).toEqual([0, 'passed']);
+    expect(comparable(docker.result)).toEqual(comparable(process.result));
+    expect(docker.code).toBe(process.code);
+  });
+
+  itDocker('must-fail missing-acl: fails on both, for the same one reason', async () => {
+    const { process, docker } = await bothProviders('drills/must-fail/missing-acl.yaml', 'missing-acl');
+    expect([process.code, process.result.verdict]).toEqual([1, 'failed']);
+    expect(comparable(docker.result)).toEqual(comparable(process.result));
+    expect(docker.code).toBe(process.code);
+  });
+});

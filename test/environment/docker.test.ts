@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { beforeAll, describe, expect } from 'vitest';
+import { GenericContainer } from 'testcontainers';
+import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { startDockerEnvironment, sweepAbandoned } from '../../src/environment/docker.js';
+import { dockerClient, DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../../src/environment/docker-engine.js';
+import { buildKafkaImage, kafkaImageName } from '../../src/environment/image.js';
+import { createAdmin, describeCluster, withAdmin } from '../../src/kafka/admin.js';
+import { kafkaErrorName } from '../../src/kafka/errors.js';
+import { dockerEngine, labelledResources } from '../support/docker.js';
+import { itWith, repoRoot } from '../support/require.js';
+import { hostname } from 'node:os';
+
+const itDocker = itWith(dockerEngine());
+const image = kafkaImageName(DEFAULT_KAFKA_VERSION);
+
+describe('docker provider', { timeout: 240_000 }, () => {
+  beforeAll(async () => {
+    // Idempotent: seconds when CI (.ci/run) or an earlier run built it.
+    if (dockerEngine().available) await buildKafkaImage(DEFAULT_KAFKA_VERSION);
+  }, 600_000);
+
+  itDocker('one plaintext broker: clients on the host reach it through the mapped port; stop removes every labelled container and network', async () => {
+    const environment = await startDockerEnvironment({ kafkaVersion: DEFAULT_KAFKA_VERSION, brokers: 1, security: 'plaintext', heapMb: 384 }, { image });
+    try {
+      expect(environment.image).toBe(image);
+      expect(environment.admin.bootstrap).toEqual([expect.stringMatching(/^localhost:\d+$/)]);
+      const cluster = await withAdmin(environment.admin, describeCluster);
+      expect([cluster.clusterId, cluster.brokerIds]).toEqual([environment.clusterId, [1]]);
+      const resources = await labelledResources(environment.network);
+      expect(resources.containers).toEqual([`/${environment.network}-broker-1`]);
+      expect(resources.networks).toEqual([environment.network]);
+      expect(environment.internalBootstrap).toEqual(['broker-1:9094']);
+    } finally {
+      await environment.stop();
+      await environment.stop();
+    }
+    expect(await labelledResources(environment.network)).toEqual({ containers: [], networks: [] });
+  });
+
+  itDocker('three SCRAM brokers on their own network: all registered, a replication-3 topic in sync, a wrong password refused', async () => {
+    const environment = await startDockerEnvironment({ kafkaVersion: DEFAULT_KAFKA_VERSION, brokers: 3, security: 'scram', heapMb: 384 }, { image });
+    try {
+      await withAdmin(environment.admin, async (admin) => {
+        expect((await describeCluster(admin)).brokerIds).toEqual([1, 2, 3]);
+        await admin.createTopics({ topics: ['replicated'], partitions: 3, replicas: 3 });
+        let isr: number[][] = [];
+        for (let attempt = 0; attempt < 100 && !(isr.length === 3 && isr.every((set) => set.length === 3)); attempt++) {
+          const metadata = await admin.metadata({ topics: ['replicated'], forceUpdate: true }).catch(() => undefined);
+          isr = (metadata?.topics.get('replicated')?.partitions ?? []).map((partition) => [...partition.isr].sort());
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        expect(isr).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+      });
+      const wrong = createAdmin({ ...environment.admin, sasl: { ...environment.admin.sasl!, password: 'wrong' } });
+      try {
+        expect(kafkaErrorName(await describeCluster(wrong).then(() => undefined, (error: unknown) => error))).toBe('SASL_AUTHENTICATION_FAILED');
+      } finally {
+        await wrong.close().catch(() => {});
+      }
+    } finally {
+      await environment.stop();
+    }
+    expect(await labelledResources(environment.network)).toEqual({ containers: [], networks: [] });
+  });
+
+  itDocker('sweeps what a killed run left behind (its owner pid is gone), and nothing of a live owner', async () => {
+    const client = await dockerClient();
+    const deadPid = await new Promise<number>((resolve) => {
+      const child = spawn('true');
+      child.on('exit', () => resolve(child.pid!));
+    });
+    const labels = (id: string, pid: number) => ({ [DRILL_LABEL]: id, [OWNER_PID_LABEL]: String(pid), [OWNER_HOST_LABEL]: hostname() });
+    const abandoned = `kafka-drill-test-abandoned-${deadPid}`;
+    const live = `kafka-drill-test-live-${process.pid}`;
+    await client.network.create({ Name: abandoned, Driver: 'bridge', Labels: labels(abandoned, deadPid) });
+    const started = await Promise.all(
+      [
+        [abandoned, deadPid],
+        [live, process.pid],
+      ].map(([id, pid]) => new GenericContainer(image).withLabels(labels(String(id), Number(pid))).withEntrypoint(['sleep']).withCommand(['300']).start()),
+    );
+    try {
+      expect(await sweepAbandoned(client)).toContain(abandoned);
+      expect(await labelledResources(abandoned)).toEqual({ containers: [], networks: [] });
+      expect((await labelledResources(live)).containers).toHaveLength(1);
+    } finally {
+      await started[1]!.stop({ timeout: 0 });
+    }
+  });
+});
+
+describe('docker provider without Docker', () => {
+  itWith()('exits 3 naming what to do when no engine answers', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'env', 'up', '--provider', 'docker'], {
+      cwd: repoRoot,
+      env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // Were an engine found after all, env up would wait for a signal: never leave it running.
+    const guard = setTimeout(() => child.kill('SIGTERM'), 90_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(guard);
+    expect(code).toBe(3);
+    expect(stderr).toContain('Docker is not available (DOCKER_HOST=unix:///nonexistent/docker.sock)');
+    expect(stderr).toMatch(/install Docker .* and start it/);
+  });
+});

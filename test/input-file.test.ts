@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { readInputFile } from '../src/input-file.js';
+import { tempDir } from './support/temp.js';
+
+const refusal = (file: string, maxBytes = 1024) =>
+  readInputFile(file, 'drill spec', maxBytes).then(
+    () => 'read',
+    (error: unknown) => (error instanceof InputError ? error.message : `not an InputError: ${String(error)}`),
+  );
+
+describe('readInputFile', () => {
+  const dir = tempDir('input-file');
+
+  it('reads a regular file: its bytes as they are, its text without a byte order mark', async () => {
+    const file = path.join(dir, 'bom.yaml');
+    writeFileSync(file, Buffer.from('\ufeffname: é\n'));
+    const { bytes, text } = await readInputFile(file, 'drill spec', 1024);
+    expect(text).toBe('name: é\n');
+    expect(bytes.length).toBe(12);
+  });
+
+  it('reads a file of exactly the limit and refuses one byte more, before reading it', async () => {
+    const file = path.join(dir, 'limit.yaml');
+    writeFileSync(file, 'x'.repeat(1024));
+    expect((await readInputFile(file, 'drill spec', 1024)).text).toHaveLength(1024);
+    appendFileSync(file, 'x');
+    expect(await refusal(file)).toBe(`${file}: the drill spec is 1025 bytes, over the limit of 1024 bytes`);
+  });
+
+  it('refuses what is not a regular file without blocking: a FIFO with no writer, a device, a folder', async () => {
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(await refusal(fifo)).toBe(`${fifo}: cannot read the drill spec: a FIFO (named pipe), not a regular file`);
+    expect(await refusal('/dev/zero')).toBe('/dev/zero: cannot read the drill spec: a character device, not a regular file');
+    expect(await refusal(dir)).toBe(`${dir}: cannot read the drill spec: a directory, not a regular file`);
+    expect(await refusal(path.join(dir, 'missing'))).toBe(`${path.join(dir, 'missing')}: cannot read the drill spec: no such file`);
+  });
+
+  it('refuses bytes that are not UTF-8 text, and NUL characters, naming the line', async () => {
+    const binary = path.join(dir, 'binary');
+    writeFileSync(binary, Buffer.concat([Buffer.from('a: 1\nb: '), Buffer.from([0xc3, 0x28])]));
+    expect(await refusal(binary)).toBe(`${binary}: the drill spec is not UTF-8 text (an invalid byte on line 2)`);
+    const nul = path.join(dir, 'nul');
+    writeFileSync(nul, 'a: 1\n\nb: \u0000\n');
+    expect(await refusal(nul)).toBe(`${nul}: the drill spec is not text (a NUL character on line 3)`);
+  });
+});
