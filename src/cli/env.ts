@@ -21,7 +21,8 @@ Options:
   --provider process|docker  local JVMs (default) or Docker containers
   --image NAME               docker only: image laid out like apache/kafka
                              (default kafka-drill/kafka:V if built, else apache/kafka:V)
-  --brokers 1|3              broker count (default 1)
+  --brokers N                broker count, 1 to 5 (default 1)
+  --broker-ids I,J,...       the brokers' node ids (default 1..N), e.g. 0,1,2 or 1001
   --security plaintext|scram security mode (default plaintext)
   --json                     print one JSON line instead of a readable block
   --show-password            include the admin password in the output
@@ -38,6 +39,7 @@ export async function envCommand(argv: string[]): Promise<number> {
       provider: { type: 'string' },
       image: { type: 'string' },
       brokers: { type: 'string' },
+      'broker-ids': { type: 'string' },
       security: { type: 'string' },
       json: { type: 'boolean' },
       'show-password': { type: 'boolean' },
@@ -51,8 +53,12 @@ export async function envCommand(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return values.help ? ExitCode.ok : ExitCode.invalidInput;
   }
-  const brokers = Number(values.brokers ?? 1);
-  if (brokers !== 1 && brokers !== 3) throw new InputError(`env up: --brokers: expected 1 or 3, got "${values.brokers}"`);
+  const nodeIds = values['broker-ids']?.split(',').map((id) => id.trim());
+  if (nodeIds && !nodeIds.every((id) => /^\d{1,9}$/.test(id))) throw new InputError(`env up: --broker-ids: expected node ids like 0,1,2, got "${values['broker-ids']}"`);
+  if (nodeIds && new Set(nodeIds).size !== nodeIds.length) throw new InputError(`env up: --broker-ids: duplicate id in "${values['broker-ids']}"`);
+  const brokers = Number(values.brokers ?? nodeIds?.length ?? 1);
+  if (!Number.isInteger(brokers) || brokers < 1 || brokers > 5) throw new InputError(`env up: --brokers: expected 1 to 5, got "${values.brokers}"`);
+  if (nodeIds && nodeIds.length !== brokers) throw new InputError(`env up: --broker-ids: ${nodeIds.length} id(s) for ${brokers} broker(s)`);
   const security = (values.security ?? 'plaintext') as SecurityMode;
   if (security !== 'plaintext' && security !== 'scram') throw new InputError(`env up: --security: expected plaintext or scram, got "${values.security}"`);
 
@@ -78,6 +84,7 @@ export async function envCommand(argv: string[]): Promise<number> {
     {
       kafkaVersion,
       brokers,
+      ...(nodeIds ? { nodeIds: nodeIds.map(Number) } : {}),
       security,
       keepDirs: values.keep ?? false,
       ...(values.connect || values['connect-plugin-path'] ? { connect: { pluginPaths: values['connect-plugin-path'] ?? [] } } : {}),

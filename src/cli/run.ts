@@ -46,7 +46,7 @@ function versionsFor(fromCommandLine: string[] | undefined, declared: string[], 
   if (fromCommandLine?.length) return { versions: fromCommandLine, reason: 'from --kafka-version' };
   if (declared.length) return { versions: declared, reason: "from the spec's target.kafkaVersion" };
   const resolved = versionForSnapshot(snapshot.source.kafkaVersion);
-  return { versions: [resolved.version], reason: `${resolved.reason} (the spec names no target.kafkaVersion)` };
+  return { versions: [resolved.version], reason: `the spec names no target.kafkaVersion: ${resolved.reason}` };
 }
 
 export async function runCommand(argv: string[]): Promise<number> {

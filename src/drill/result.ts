@@ -206,6 +206,12 @@ export const Environment = z.strictObject({
   security: text,
   clusterId: text.optional(),
   bootstrap: z.array(text).optional(),
+  /** The target brokers' node ids. */
+  brokerIds: z.array(z.int().min(0)).optional(),
+  /** Each source broker the snapshot knows and the target broker standing for it (null: none), with the rule applied. */
+  brokerIdMap: z.strictObject({ rule: text, mapping: z.array(z.strictObject({ source: z.int().min(0), target: z.int().min(0).nullable() })) }).optional(),
+  /** Max heap per broker JVM, in MiB. */
+  heapMb: count.optional(),
 });
 
 /** One Kafka version's restore; several runs make an upgrade gate. */

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Admin } from '@platformatic/kafka';
 import { clientProperties } from '../environment/client-properties.js';
+import { planEnvironment, type EnvironmentPlan } from '../environment/plan.js';
 import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
 import type { EnvironmentRequest, StartedEnvironment } from '../environment/types.js';
 import { createAdmin, withAdmin } from '../kafka/admin.js';
@@ -76,6 +77,8 @@ interface RunState {
   readonly secrets: SecretMask;
   readonly run: Run;
   readonly startedAt: number;
+  /** Broker ids, their map from the source's, and heap, chosen before anything starts. */
+  readonly plan: EnvironmentPlan;
   environment?: StartedEnvironment;
   /** The admin client restore phases share; closed at teardown (which also cancels its requests in flight). */
   admin?: Admin;
@@ -151,16 +154,26 @@ export function startDrill(inputs: DrillInputs, options: RunOptions): DrillHandl
 
 function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOptions, secrets: SecretMask): RunState {
   const { target } = inputs.spec.spec;
+  const plan = planEnvironment(target, inputs.snapshot, kafkaVersion);
+  for (const note of plan.notes) options.progress(`[${kafkaVersion}] ${note}`);
   return {
     inputs,
     kafkaVersion,
     options,
     secrets,
+    plan,
     startedAt: performance.now(),
     restorePhases: [],
     run: {
       kafkaVersion,
-      environment: { provider: options.provider, brokers: target.brokers, security: target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT' },
+      environment: {
+        provider: options.provider,
+        brokers: target.brokers,
+        security: target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT',
+        brokerIds: plan.brokerIds.targetIds,
+        brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
+        ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
+      },
       verdict: 'passed',
       reason: '',
       phases: [],
@@ -292,13 +305,7 @@ function errorText(error: unknown): string {
 
 async function startStage(state: RunState, signal: AbortSignal): Promise<StageOutcome> {
   const { spec, dir } = state.inputs.spec;
-  const request: EnvironmentRequest = {
-    kafkaVersion: state.kafkaVersion,
-    brokers: spec.target.brokers,
-    security: spec.target.security,
-    ...connectRequest(spec, state.inputs.snapshot, dir),
-    signal,
-  };
+  const request: EnvironmentRequest = { ...state.plan.request, ...connectRequest(spec, state.inputs.snapshot, dir), signal };
   const start = state.options.startEnvironment ?? ((r: EnvironmentRequest) => startEnvironment(state.options.provider, r, providerOptions(state.inputs.spec, state.inputs.snapshot)));
   let environment: StartedEnvironment;
   try {
@@ -334,6 +341,7 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
     credentials: spec.restore.credentials,
     baseDir: dir,
     clampReplication: spec.restore.clampReplication,
+    brokerMapping: state.plan.brokerIds.mapping,
     ...connectRestoreOptions(spec, env),
     signal,
     secrets: state.secrets,
@@ -369,6 +377,7 @@ async function verifyStage(state: RunState): Promise<StageOutcome> {
   const { spec } = state.inputs.spec;
   const verified = await verifyRestore(state.environment!.admin, state.inputs.snapshot, {
     baseline: state.baseline!,
+    brokerMapping: state.plan.brokerIds.mapping,
     phases: state.restorePhases,
     expected: spec.restore.verify?.expectedDifferences ?? [],
     compareData: spec.restore.data === 'synthetic',

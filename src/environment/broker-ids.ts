@@ -49,9 +49,27 @@ export function planBrokerIds(sourceIds: readonly number[], brokerCount: number,
   return { targetIds, mapping, rule };
 }
 
-/** The target broker standing for a source broker, or undefined when the target has none. */
-export function targetBrokerFor(plan: Pick<BrokerIdPlan, 'mapping'>, sourceId: number): number | undefined {
-  return plan.mapping.find((entry) => entry.source === sourceId)?.target ?? undefined;
+export type BrokerMapping = BrokerIdPlan['mapping'];
+
+/**
+ * The target broker standing for a source broker, or undefined when the target has none.
+ * Without a mapping (a restore outside a drill), the broker of the same id when the target has it.
+ */
+export function targetBrokerOf(sourceId: number, targetIds: readonly number[], mapping?: BrokerMapping): number | undefined {
+  const entry = mapping?.find((candidate) => candidate.source === sourceId);
+  const target = entry ? entry.target : sourceId;
+  // A target that did not take the planned ids (an external cluster) has only the brokers it has.
+  return target !== null && targetIds.includes(target) ? target : undefined;
+}
+
+/** Per-broker entries keyed by the target broker standing for each source broker; entries of source brokers without one keep their key. */
+export function keyedByTargetBroker<T>(perBroker: Record<string, T>, mapping: BrokerMapping): Record<string, T> {
+  const keyed: Record<string, T> = {};
+  for (const [sourceId, value] of Object.entries(perBroker)) {
+    const target = mapping.find((entry) => entry.source === Number(sourceId))?.target;
+    keyed[String(target ?? sourceId)] = value;
+  }
+  return keyed;
 }
 
 /** "0→0, 1→1, 2→none" for progress lines. */

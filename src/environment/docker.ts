@@ -36,6 +36,7 @@ const CONFIG_DIR = '/tmp/kafka-drill';
 /** Created by the start script, so it belongs to the image's user. */
 const DATA_DIR = '/tmp/kafka-drill-data';
 const WAITING_LINE = 'kafka-drill: waiting for the start script';
+const FORMATTED_LINE = 'kafka-drill: storage formatted';
 // The "go" file is copied after the script in the same archive, so the script is complete when it appears.
 const WAIT_COMMAND = `echo '${WAITING_LINE}'; while [ ! -f ${CONFIG_DIR}/go ]; do sleep 0.1; done; exec sh ${CONFIG_DIR}/start.sh`;
 
@@ -181,7 +182,8 @@ function startScript(clusterId: string, adminPassword: string | undefined): stri
     : '';
   return `set -e
 mkdir -p ${DATA_DIR}
-/opt/kafka/bin/kafka-storage.sh format -t ${clusterId} -c ${CONFIG_DIR}/server.properties${scram} > ${DATA_DIR}/format.log 2>&1 || { cat ${DATA_DIR}/format.log; exit 1; }
+KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin/kafka-storage.sh format -t ${clusterId} -c ${CONFIG_DIR}/server.properties${scram} > ${DATA_DIR}/format.log 2>&1 || { cat ${DATA_DIR}/format.log; exit 1; }
+echo '${FORMATTED_LINE}'
 exec /opt/kafka/bin/kafka-server-start.sh ${CONFIG_DIR}/server.properties
 `;
 }
@@ -276,14 +278,27 @@ async function waitUntilReady(
   offsetsTopicPartitions: number,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  // Formatting is a JVM per node before the broker's: like the process provider, the start-up
+  // timeout counts from formatted storage (formatting gets a timeout of its own).
+  let deadline = Date.now() + timeoutMs;
+  let formatted = false;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
+    if (!formatted) {
+      const logs = await Promise.all(containers.map(({ logFile }) => readFile(logFile, 'utf8').catch(() => '')));
+      formatted = logs.every((log) => log.includes(FORMATTED_LINE));
+      if (formatted) deadline = Date.now() + timeoutMs;
+      else lastProblem = 'storage not formatted yet';
+    }
     for (const { container, logFile, nodeId } of containers) {
       const state = (await client.container.inspect(client.container.getById(container.getId()))).State;
       if (!state.Running) {
         throw new InfrastructureError(`Kafka broker ${nodeId} (container ${container.getName()}) exited during start-up (code ${state.ExitCode}); log: ${logFile}`, await logTail(logFile));
       }
+    }
+    if (!formatted) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
     }
     // The userland proxy accepts a connection on a mapped port before the broker listens and then
     // drops it, which the admin library reports as an unhandled error: ask only once every node is up.

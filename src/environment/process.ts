@@ -49,6 +49,8 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
   };
   const untrack = trackEnvironment({ stop });
 
+  // Each broker is a JVM to start on the same cores: the deadline grows with the work (1 broker: 120 s).
+  const startTimeoutMs = request.startTimeoutMs ?? 90_000 + 30_000 * request.brokers;
   try {
     const clusterId = newClusterId();
     const adminPassword = request.security === 'scram' ? randomBytes(18).toString('hex') : undefined;
@@ -84,10 +86,10 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       clientId: 'kafka-drill',
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
     };
-    await waitUntilReady(admin, brokers, jvms, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, request.startTimeoutMs ?? 120_000, request.signal);
+    await waitUntilReady(admin, brokers, jvms, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, startTimeoutMs, request.signal);
     if (request.connect) {
       request.signal?.throwIfAborted();
-      connect = await startConnectWorkers({ distribution, workDir, admin, brokers: request.brokers, request: request.connect, timeoutMs: request.startTimeoutMs ?? 120_000, jvms: connectJvms });
+      connect = await startConnectWorkers({ distribution, workDir, admin, brokers: request.brokers, request: request.connect, timeoutMs: startTimeoutMs, jvms: connectJvms });
     }
 
     return {

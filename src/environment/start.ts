@@ -26,8 +26,18 @@ export function providerOptions(spec: LoadedSpec, snapshot: Snapshot): ProviderO
 
 /** Starts an environment with the named provider. */
 export async function startEnvironment(provider: ProviderName, request: EnvironmentRequest, options: ProviderOptions = {}): Promise<StartedEnvironment> {
+  checkBrokers(request);
   if (provider === 'process') return startProcessEnvironment(request);
   if (provider === 'docker') return startDockerEnvironment(request, options.docker);
   if (!options.external) throw new InputError('provider "external" needs target.bootstrap, target.clusterId and target.cleanup in the drill spec');
   return startExternalEnvironment(request, options.external);
+}
+
+/** 1 to 5 brokers; node ids, when given, one per broker, distinct, and ids KRaft accepts. */
+function checkBrokers({ brokers, nodeIds }: EnvironmentRequest): void {
+  if (!Number.isInteger(brokers) || brokers < 1 || brokers > 5) throw new InputError(`an environment has 1 to 5 brokers, not ${brokers}`);
+  if (nodeIds === undefined) return;
+  if (nodeIds.length !== brokers || new Set(nodeIds).size !== brokers || !nodeIds.every((id) => Number.isInteger(id) && id >= 0 && id <= 2_147_483_647)) {
+    throw new InputError(`broker ids ${nodeIds.join(', ')}: expected ${brokers} distinct whole numbers from 0 to 2147483647`);
+  }
 }

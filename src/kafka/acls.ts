@@ -1,5 +1,6 @@
 /** ACL bindings, with Kafka's numeric enums turned into their names. */
 import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes, type Acl as WireAcl, type Admin } from '@platformatic/kafka';
+import { kafkaErrorName } from './errors.js';
 
 export interface AclBinding {
   resourceType: string;
@@ -17,7 +18,10 @@ const patternTypeNames = nameOf(ResourcePatternTypes);
 const operationNames = nameOf(AclOperations);
 const permissionTypeNames = nameOf(AclPermissionTypes);
 
-/** Every binding: one DescribeAcls matching any resource type, pattern type, principal, host, operation and permission. */
+/**
+ * Every binding: one DescribeAcls matching any resource type, pattern type, principal, host,
+ * operation and permission. A cluster without an authorizer (SECURITY_DISABLED) has none.
+ */
 export async function describeAllAcls(admin: Admin): Promise<AclBinding[]> {
   const resources = await admin.describeAcls({
     filter: {
@@ -29,6 +33,9 @@ export async function describeAllAcls(admin: Admin): Promise<AclBinding[]> {
       operation: AclOperations.ANY,
       permissionType: AclPermissionTypes.ANY,
     },
+  }).catch((error: unknown) => {
+    if (kafkaErrorName(error) === 'SECURITY_DISABLED') return [];
+    throw error;
   });
   return resources.flatMap((resource) =>
     resource.acls.map((acl) => ({

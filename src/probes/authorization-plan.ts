@@ -175,16 +175,18 @@ class CheckPlanner {
     if (!action) return { ...base, name: aclName, skipped: unprobedReason(kind, operation) };
     const named = this.nameFor(action, aclName, pattern);
     if ('skipped' in named) return { ...base, name: aclName, skipped: named.skipped };
-    const check: AuthorizationCheck = { ...base, name: named.name };
+    // A restored topic under a prefix may carry its own DENY: then the binding is shown on a fresh name it covers.
+    const name = source === 'modelled' ? (named.names.find((candidate) => this.decide(principal, operation, kind, candidate) === expected) ?? named.names.at(-1)!) : named.names[0]!;
+    const check: AuthorizationCheck = { ...base, name };
     if (source === 'modelled') {
-      const restricted = this.index.hostRestricted(principal, kind, named.name);
+      const restricted = this.index.hostRestricted(principal, kind, name);
       if (restricted) {
         return { ...check, skipped: `decided in part by a host-restricted binding (${describeAcl(restricted)}); probes connect from ${PROBE_CLIENT_HOST}, so it is not exercised` };
       }
-      const decided = this.decide(principal, operation, kind, named.name);
+      const decided = this.decide(principal, operation, kind, name);
       if (decided !== expected) {
         check.expected = decided;
-        check.because = decided === 'allow' ? `${because}; another ACL grants ${named.name}` : `${because}; a DENY or missing grant covers ${named.name}`;
+        check.because = decided === 'allow' ? `${because}; another ACL grants ${name}` : `${because}; a DENY or missing grant covers ${name}`;
       }
       if (because === 'no ACL grants it' && decided === 'allow') check.because = 'granted by the ACLs';
     }
@@ -209,20 +211,21 @@ class CheckPlanner {
     return allowed ? 'allow' : 'deny';
   }
 
-  /** A concrete name covered by the binding, existing or absent as the action needs. */
-  private nameFor(action: ClientAction, aclName: string, pattern: Acl['patternType']): { name: string } | { skipped: string } {
-    if (action.kind === 'cluster') return { name: CLUSTER_NAME };
+  /** Concrete names covered by the binding, best first: a restored topic when harmless, then a synthesized name. */
+  private nameFor(action: ClientAction, aclName: string, pattern: Acl['patternType']): { names: string[] } | { skipped: string } {
+    if (action.kind === 'cluster') return { names: [CLUSTER_NAME] };
     const wildcard = pattern === 'LITERAL' && aclName === '*';
     if (pattern === 'LITERAL' && !wildcard) {
       const exists = action.kind === 'topic' ? this.topicSet.has(aclName) : action.kind === 'group' && this.restoredGroups.has(aclName);
       if (action.needsAbsent && exists) return { skipped: `${action.operation} on an existing ${action.kind} would destroy restored state` };
-      return { name: aclName };
+      return { names: [aclName] };
     }
     // A restored topic the binding covers is the realistic target; a synthesized name where none is or the request must miss.
+    const synthesized = `${wildcard ? '' : aclName}kafka-drill-probe-${this.input.marker}`;
     if (action.kind === 'topic' && !action.needsAbsent) {
       const covered = wildcard ? this.topics[0] : firstWithPrefix(this.topics, aclName);
-      if (covered !== undefined) return { name: covered };
+      if (covered !== undefined) return { names: [covered, synthesized] };
     }
-    return { name: `${wildcard ? '' : aclName}kafka-drill-probe-${this.input.marker}` };
+    return { names: [synthesized] };
   }
 }

@@ -32,9 +32,9 @@ import { errorMessage, mapWithLimit, mechanismOf, userName, verdictOf, type Prob
 const PRINCIPAL_CONCURRENCY = 8;
 /** JoinGroup requests of one principal in flight at once. */
 const SINGLE_REQUEST_CONCURRENCY = 8;
-/** Kept between the budget and the probe's timeout, for the requests in flight and the controls. */
-const BUDGET_MARGIN_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 15_000;
+/** Kept between the budget and the probe's timeout: more than one request timeout, so requests in flight finish. */
+const BUDGET_MARGIN_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export class AuthorizationProbe implements Probe {
   readonly type = 'authorization';

@@ -58,6 +58,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
   }
   const available = new Set(plugins.flatMap((plugin) => pluginNames(plugin.class)));
   const groups = new Map(context.snapshot.consumerGroups.map((group) => [group.groupId, group]));
+  const settling: Promise<void>[] = [];
 
   for (const connector of connectors) {
     const object = `connector ${connector.name}`;
@@ -83,15 +84,25 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       if (connector.type === 'sink' && sinkGroup && !sameOffsets(sinkOffsets(sinkGroup), connector.offsets)) {
         recorder.finding('connector-group-differs', 'info', object, `the snapshot's group connect-${connector.name} differs from the connector's offsets; the connector's were applied last`);
       }
-      const settled = await settle(endpoint, connector, rest);
-      if (settled) recorder.finding('connector-not-settled', 'warning', object, settled);
+      // Connectors start side by side: wait for all of them at the end, not one after the other.
+      settling.push(
+        settle(endpoint, connector, rest).then((problem) => {
+          if (problem) recorder.finding('connector-not-settled', 'warning', object, mask(problem, resolved.secrets));
+        }),
+      );
     } catch (error) {
       recorder.counts.failed++;
       const detail = error instanceof ConnectRestError ? `${error.method} ${error.path}: HTTP ${error.status}: ${error.connectMessage}` : (error as Error).message;
-      recorder.finding('connector-restore-failed', 'error', object, `restoring the connector failed: ${detail}`);
+      recorder.finding('connector-restore-failed', 'error', object, `restoring the connector failed: ${mask(detail, resolved.secrets)}`);
     }
   }
+  await Promise.all(settling);
   return recorder.finish();
+}
+
+/** Connect's messages may quote a config value: never one the drill filled in from a secret source. */
+function mask(text: string, secrets: string[]): string {
+  return secrets.reduce((masked, secret) => masked.replaceAll(secret, '***'), text);
 }
 
 /** Counts each REST request as one of the phase's requests. */
@@ -236,12 +247,15 @@ function sinkOffsets(group: { offsets: { topic: string; partition: number; offse
 interface ResolvedConfig {
   config: Record<string, string>;
   missing: { key: string; reason: string }[];
+  /** Values filled in from secret sources. */
+  secrets: string[];
 }
 
 /** Redacted values from the drill's sources (env var or file); `${...}` references pass through for the worker's config providers. */
 async function resolveConfig(connector: Connector, sources: Record<string, ConnectorSecretSource>, baseDir: string): Promise<ResolvedConfig> {
   const config: Record<string, string> = {};
   const missing: ResolvedConfig['missing'] = [];
+  const secrets: string[] = [];
   for (const [key, value] of Object.entries(connector.config)) {
     if (typeof value === 'string') {
       config[key] = value;
@@ -254,14 +268,14 @@ async function resolveConfig(connector: Connector, sources: Record<string, Conne
     }
     if ('env' in source) {
       const fromEnv = process.env[source.env];
-      if (fromEnv) config[key] = fromEnv;
+      if (fromEnv) secrets.push((config[key] = fromEnv));
       else missing.push({ key, reason: `environment variable ${source.env} is not set` });
       continue;
     }
     const file = isAbsolute(source.file) ? source.file : join(baseDir, source.file);
     const fromFile = await readFile(file, 'utf8').then((text) => text.replace(/\r?\n$/, ''), () => '');
-    if (fromFile) config[key] = fromFile;
+    if (fromFile) secrets.push((config[key] = fromFile));
     else missing.push({ key, reason: `credential file ${source.file} is missing or empty` });
   }
-  return { config, missing };
+  return { config, missing, secrets };
 }

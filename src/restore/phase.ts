@@ -1,4 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
+import type { BrokerMapping } from '../environment/broker-ids.js';
 import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -45,6 +46,8 @@ export interface RestoreOptions {
   clampReplication?: boolean;
   /** Upper bound on records the synthetic data mode produces, so a huge snapshot cannot stall a drill. */
   maxSyntheticRecords?: number;
+  /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
+  brokerMapping?: BrokerMapping;
   /** The target's Kafka Connect worker, for the connectors phase. */
   connect?: ConnectEndpoint;
   /** Connector name → config key → where a value redacted in the snapshot comes from. */

@@ -1,3 +1,4 @@
+import { keyedByTargetBroker, type BrokerMapping } from '../environment/broker-ids.js';
 import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
@@ -39,6 +40,8 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
   for (const finding of phases.flatMap((phase) => phase.findings)) {
     if (finding.code === 'replication-clamped' || finding.code === 'replication-differs') {
       declared.push({ kind: 'replication-factor', object: finding.object, reason: finding.message });
+    } else if (finding.code === 'broker-absent') {
+      declared.push({ kind: 'cluster-config', object: `${finding.object} config *`, reason: finding.message });
     } else if (finding.code === 'topic-config-refused') {
       declared.push({ kind: 'topic-config', object: finding.object, reason: 'restore finding: the target refused this config' });
     } else if (finding.code === 'connector-plugin-missing' || finding.code === 'connector-secret-missing') {
@@ -67,7 +70,16 @@ function pausedConnectorTasks(snapshot: Snapshot): DeclaredDifference[] {
 export async function verifyRestore(
   connection: KafkaConnection,
   snapshot: Snapshot,
-  options: { baseline?: SnapshotContent; phases?: PhaseResult[]; expected?: DeclaredDifference[]; compareData: boolean; toolVersion: string; connect?: ConnectEndpoint },
+  options: {
+    baseline?: SnapshotContent;
+    phases?: PhaseResult[];
+    expected?: DeclaredDifference[];
+    compareData: boolean;
+    toolVersion: string;
+    connect?: ConnectEndpoint;
+    /** The drill's broker id mapping: a source broker's configs are expected on the target broker standing for it. */
+    brokerMapping?: BrokerMapping;
+  },
 ): Promise<VerifyOutcome> {
   const started = performance.now();
   const after = await captureLike(connection, snapshot, options.toolVersion);
@@ -75,9 +87,12 @@ export async function verifyRestore(
   // connectors and no worker leaves after.connect unset, which the diff reports once.
   if (snapshot.connect && options.connect) after.connect = (await captureConnect(options.connect, after)).connect;
   const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? []), ...pausedConnectorTasks(snapshot)];
-  const { differences, matched } = compareSnapshots(snapshot, after, { expected, compareData: options.compareData });
+  const wanted = options.brokerMapping
+    ? { ...snapshot, clusterConfigs: { ...snapshot.clusterConfigs, perBroker: keyedByTargetBroker(snapshot.clusterConfigs.perBroker, options.brokerMapping) } }
+    : snapshot;
+  const { differences, matched } = compareSnapshots(wanted, after, { expected, compareData: options.compareData });
   if (options.baseline) {
-    const before = diffSnapshots(snapshot, options.baseline, { compareData: options.compareData });
+    const before = diffSnapshots(wanted, options.baseline, { compareData: options.compareData });
     for (const difference of differences) {
       if (difference.classification !== 'drift' || difference.expected !== null) continue;
       const alreadyThere = before.some(

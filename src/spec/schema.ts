@@ -68,7 +68,7 @@ export const targetSchema = z
       .describe(
         "One Kafka version, or several: the drill runs once per version (an upgrade gate). Omitted: the newest supported release of the snapshot's own release line (a 3.9 snapshot runs on 3.9.2); a snapshot of an unsupported or unknown version runs on the default.",
       ),
-    brokers: z.int({ error: 'expected a whole number of brokers from 1 to 5' }).min(1, { error: 'at least 1 broker' }).max(5, { error: 'at most 5 brokers' }).default(1).describe('Broker count, 1 to 5 (each a combined broker+controller).'),
+    brokers: z.literal([1, 2, 3, 4, 5]).default(1).describe('Broker count, 1 to 5 (each a combined broker+controller).'),
     brokerIds: z
       .array(nonNegativeInt)
       .min(1)
@@ -77,9 +77,9 @@ export const targetSchema = z
         "The brokers' node ids, one per broker. Omitted: the snapshot's own broker ids where they fit (the lowest ones when the target has fewer brokers), else 1..N. Source brokers map to these ids: same id first, then the rest in ascending order.",
       ),
     heapMb: z
-      .int({ error: 'expected a whole number of MiB' })
+      .int()
       .min(256)
-      .max(MAX_HEAP_MB, { error: `at most ${MAX_HEAP_MB} MiB: five brokers must fit on the machine` })
+      .max(MAX_HEAP_MB)
       .optional()
       .describe(`Max heap per broker JVM, in MiB (256 to ${MAX_HEAP_MB}). Omitted: sized from the snapshot's partition count, 512 to 2048.`),
     security: z.enum(['plaintext', 'scram']).default('plaintext'),

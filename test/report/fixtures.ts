@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseResult, type Result } from '../../src/drill/result.js';
 
-export const fixtureNames = ['passed', 'upgrade-gate-failed', 'interrupted'] as const;
+/**
+ * real/*: results of real drills (regenerate with generate-real-results.ts). The others are
+ * hand-written for what a real drill cannot show on demand (an upgrade gate that fails on one
+ * version, an interrupted run, hostile text); their evidence uses the probes' own vocabulary.
+ */
+export const fixtureNames = ['real/mixed', 'passed', 'upgrade-gate-failed', 'interrupted'] as const;
 export type FixtureName = (typeof fixtureNames)[number];
 
 export function fixtureFile(name: FixtureName): string {

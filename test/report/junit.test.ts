@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'junit2json';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/drill/result.js';
+import { probeShownStatus } from '../../src/report/figures.js';
 import { renderJunit, xmlAttribute, xmlText } from '../../src/report/junit.js';
 import { fileExists, itWith, onPath, sharedDir } from '../support/require.js';
 import { expectGolden } from './golden.js';
@@ -42,7 +43,9 @@ describe('junit.xml', () => {
         expect(suite.failures).toBe(cases.filter((testCase) => testCase.failure).length);
         expect(suite.errors).toBe(cases.filter((testCase) => testCase.error).length);
         expect(suite.skipped).toBe(cases.filter((testCase) => testCase.skipped).length);
-        expect(suite.skipped).toBe(run.phases.filter((phase) => phase.status === 'skipped').length);
+        const skippedProbes = run.probes.filter((probe) => probeShownStatus(probe) === 'skipped').length;
+        const skippedAssumptions = run.assumptions.filter((assumption) => assumption.status === 'skipped').length;
+        expect(suite.skipped).toBe(run.phases.filter((phase) => phase.status === 'skipped').length + skippedProbes + skippedAssumptions);
         expect(suite.errors).toBe(run.probes.filter((probe) => probe.status === 'error').length + (run.verdict === 'interrupted' || run.verdict === 'infrastructure-error' ? 1 : 0));
         const properties = Object.fromEntries((suite.properties as Array<{ name: string; value: string }>).map((property) => [property.name, property.value]));
         expect(String(properties['rto.projected.minutes'])).toBe(String(run.rto.projectedMinutes));

@@ -23,6 +23,10 @@ describe('summary.md', () => {
     expect(summary).toContain('| not verified |');
   });
 
+  it('matches the golden file for a real drill with passed, failed and skipped checks', () => {
+    expectGolden('real-mixed.summary.md', renderSummary(loadFixture('real/mixed')));
+  });
+
   it('keeps hostile names inert: no HTML, no Markdown, tables intact', () => {
     const summary = renderSummary(hostileResult());
     expect(summary).not.toMatch(/<(script|img|b)\b/i);

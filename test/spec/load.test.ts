@@ -26,7 +26,7 @@ describe('loadSpec refuses bad input with file, line and path', () => {
     ['unknown-probe-type.yaml', ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", "connector-idempotency", got "latency"'],
     ['unknown-key.yaml', ':5: probes[0]: unknown key "tolerence"'],
     ['wrong-type.yaml', ':4: probes[0].topics: expected array, got string "orders"'],
-    ['brokers-6.yaml', ':4: target.brokers: at most 5 brokers'],
+    ['brokers-6.yaml', ':4: target.brokers: expected one of 1, 2, 3, 4, 5, got 6'],
     ['duplicate-manual-step-id.yaml', ':13: manualSteps[2].id: duplicate id "rotate-certs" (also manualSteps[0].id)'],
     ['yaml-syntax.yaml', ':4: YAML syntax error: All mapping items must start at the same column'],
     ['missing-snapshot.yaml', ': snapshot: required'],
@@ -44,7 +44,7 @@ describe('loadSpec refuses bad input with file, line and path', () => {
   it('lists every problem, one per line, in file order', async () => {
     const file = bad('several-mistakes.yaml');
     expect((await loadError(file)).split('\n')).toEqual([
-      `${file}:3: target.brokers: at most 5 brokers`,
+      `${file}:3: target.brokers: expected one of 1, 2, 3, 4, 5, got 6`,
       `${file}:4: target: unknown key "securty"`,
       `${file}:6: objectives.rtoMinutes: expected a number > 0, got -5`,
     ]);
@@ -140,7 +140,7 @@ describe('loadSpec accepts good specs', () => {
 
   it('gives JSON errors a line too', () => {
     expect(() => parseSpecText('{\n  "snapshot": "s.json",\n  "target": { "brokers": "3" }\n}', 'x.json')).toThrow(
-      new InputError('x.json:3: target.brokers: expected a whole number of brokers from 1 to 5'),
+      new InputError('x.json:3: target.brokers: expected one of 1, 2, 3, 4, 5, got "3"'),
     );
   });
 });

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { Result } from '../../src/drill/result.js';
+import { tempDir } from '../support/temp.js';
+import { readEvidence, runToEnd } from './cli.js';
+
+const out = tempDir('production-drills');
+
+async function runDrill(name: string): Promise<{ code: number | null; stdout: string; result: Result }> {
+  const dir = `${out}/${name}`;
+  const { code, stdout } = await runToEnd(`drills/production/${name}.yaml`, dir);
+  return { code, stdout, result: readEvidence(dir) };
+}
+
+/** Every failed check, assumption, phase and drift, so a failure names itself in the test output. */
+function problems(result: Result) {
+  return result.runs.flatMap((run) => [
+    ...run.phases.filter((phase) => phase.status === 'failed').map((phase) => `phase ${phase.name}: ${phase.findings.map((f) => f.message).join('; ')}`),
+    ...run.probes.flatMap((probe) => probe.evidence.filter((e) => e.outcome !== 'passed').map((e) => `probe ${probe.id} ${e.outcome}: ${e.detail ?? ''}`)),
+    ...run.assumptions.filter((a) => a.status !== 'held').map((a) => `assumption ${a.id} ${a.status}: ${a.observed}`),
+    ...(run.verify?.differences.filter((d) => d.classification !== 'expected').map((d) => `${d.classification} ${d.object}`) ?? []),
+  ]);
+}
+
+const phaseStatuses = (result: Result) => result.runs[0]!.phases.map((phase) => `${phase.name}:${phase.status}`);
+
+// Production-shaped snapshots (fixtures/make-production-snapshots.ts), each drill through the
+// real CLI. Three- and five-broker drills take a few minutes each on two busy cores.
+describe('production-shaped drills', { timeout: 600_000 }, () => {
+  it('brokers numbered from 0: the drill uses ids 0-2 and each per-broker config lands on its broker', async () => {
+    const { code, stdout, result } = await runDrill('ids-from-0');
+    expect(problems(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    const run = result.runs[0]!;
+    expect(run.environment.brokerIds).toEqual([0, 1, 2]);
+    expect(run.environment.brokerIdMap!.mapping).toEqual([{ source: 0, target: 0 }, { source: 1, target: 1 }, { source: 2, target: 2 }]);
+    expect(run.phases.find((phase) => phase.name === 'cluster-configs')).toMatchObject({ status: 'passed', counts: { updated: 4, failed: 0 } });
+    expect(run.assumptions.filter((a) => a.source === 'declared').map((a) => [a.id, a.status, a.observed])).toEqual([
+      ['broker-0-cleaner-threads', 'held', '2'],
+      ['broker-2-replica-fetchers', 'held', '2'],
+      ['orders-min-isr', 'held', '2'],
+    ]);
+    expect(run.probes.find((probe) => probe.id === 'consumers-resume')!.evidence.filter((e) => e.outcome === 'passed')).toHaveLength(5);
+    expect(stdout).toMatch(/broker ids: brokers 0, 1, 2 \(the snapshot's broker ids\)/);
+  });
+
+  it('brokers numbered from 1001: the drill uses ids 1001-1003', async () => {
+    const { code, result } = await runDrill('ids-from-1001');
+    expect(problems(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    const run = result.runs[0]!;
+    expect(run.environment.brokerIds).toEqual([1001, 1002, 1003]);
+    expect(run.assumptions.filter((a) => a.source === 'declared').map((a) => [a.id, a.status])).toEqual([
+      ['broker-1001-cleaner-threads', 'held'],
+      ['broker-1003-network-threads', 'held'],
+    ]);
+    expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed')).toHaveLength(5);
+  });
+
+  it('a 3.9 snapshot without kafkaVersion runs on 3.9.2 and says why', async () => {
+    const { code, stdout, result } = await runDrill('snapshot-version');
+    expect(problems(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    expect(result.snapshot.kafkaVersion).toBe('3.9');
+    expect(result.runs.map((run) => run.kafkaVersion)).toEqual(['3.9.2']);
+    expect(stdout).toContain("on Kafka 3.9.2 (the spec names no target.kafkaVersion: the newest supported release of the snapshot's Kafka 3.9 line)");
+  });
+
+  it('five brokers: all five registered, per-broker configs on brokers 3 and 5', async () => {
+    const { code, result } = await runDrill('five-brokers');
+    expect(problems(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    const run = result.runs[0]!;
+    expect([run.environment.brokers, run.environment.brokerIds, run.environment.heapMb]).toEqual([5, [1, 2, 3, 4, 5], 384]);
+    expect(run.assumptions.filter((a) => a.source === 'declared').every((a) => a.status === 'held')).toBe(true);
+    expect(phaseStatuses(result)).toContain('cluster-configs:passed');
+  });
+
+  it('fewer brokers than the source, numbered by the spec: mapped configs land, the rest are expected differences with their reason', async () => {
+    const { code, stdout, result } = await runDrill('fewer-brokers');
+    expect(problems(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    const run = result.runs[0]!;
+    expect(run.environment.brokerIdMap!.mapping).toEqual([
+      { source: 1, target: 1 },
+      { source: 2, target: 2 },
+      { source: 3, target: 0 },
+      { source: 4, target: null },
+      { source: 5, target: null },
+    ]);
+    const clusterConfigs = run.phases.find((phase) => phase.name === 'cluster-configs')!;
+    expect(clusterConfigs.status).toBe('passed');
+    expect(clusterConfigs.findings.map((f) => [f.code, f.object])).toEqual([['broker-absent', 'broker 5']]);
+    expect(run.verify!.differences.find((d) => d.object === 'broker 5 config num.io.threads')).toMatchObject({ classification: 'expected', expected: '12', actual: null });
+    expect(run.assumptions.find((a) => a.id === 'source-broker-3-on-0')).toMatchObject({ status: 'held', observed: '2' });
+    expect(stdout).toContain("broker ids: brokers 0, 1, 2 (the spec's target.brokerIds); source broker 3 → 0, 4 → none, 5 → none");
+  });
+});

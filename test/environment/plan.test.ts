@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { planEnvironment, sourceBrokerIds } from '../../src/environment/plan.js';
+import { loadSnapshot } from '../../src/snapshot/load.js';
+import { targetSchema } from '../../src/spec/schema.js';
+
+const fiveBrokers = await loadSnapshot('fixtures/production/five-broker-snapshot.json');
+const example = await loadSnapshot('fixtures/example-snapshot.json');
+
+describe('planEnvironment', () => {
+  it('knows the source brokers from the capture and from per-broker configs', () => {
+    expect(sourceBrokerIds(fiveBrokers)).toEqual([1, 2, 3, 4, 5]);
+    // Captured before broker ids were recorded: only brokers 1 and 2 have configs of their own.
+    expect(example.source.brokerIds).toBeUndefined();
+    expect(sourceBrokerIds(example)).toEqual([1, 2]);
+  });
+
+  it('asks for the snapshot\'s broker ids, a heap sized from its partitions, and says why', () => {
+    const plan = planEnvironment(targetSchema.parse({ brokers: 5, security: 'scram' }), fiveBrokers, '4.3.1');
+    expect(plan.request).toEqual({ kafkaVersion: '4.3.1', brokers: 5, nodeIds: [1, 2, 3, 4, 5], security: 'scram', heapMb: 512 });
+    expect(plan.notes).toEqual(["broker ids: brokers 1, 2, 3, 4, 5 (the snapshot's broker ids)", 'broker heap: 512 MiB each (sized for 9 partition replica(s) per broker)']);
+  });
+
+  it('takes the spec\'s broker ids and heap', () => {
+    const plan = planEnvironment(targetSchema.parse({ brokers: 3, brokerIds: [0, 1, 2], heapMb: 768 }), fiveBrokers, '3.9.2');
+    expect(plan.request).toMatchObject({ nodeIds: [0, 1, 2], heapMb: 768 });
+    expect(plan.brokerIds.mapping.map((entry) => entry.target)).toEqual([1, 2, 0, null, null]);
+    expect(plan.notes[1]).toBe("broker heap: 768 MiB each (the spec's target.heapMb)");
+  });
+});
