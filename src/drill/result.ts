@@ -44,6 +44,7 @@ export const findingCodes = [
   'connector-secret-missing',
   'connectors-not-restored',
   'credential-generated',
+  'data-lag-truncated',
   'data-log-end-not-reached',
   'data-not-restored',
   'data-produce-failed',
@@ -51,9 +52,11 @@ export const findingCodes = [
   'interrupted',
   'log-start-not-restored',
   'log-start-refused',
+  'offset-approximated',
   'offset-before-log-start',
   'offset-beyond-log-end',
   'offset-commit-failed',
+  'offset-reset-as-in-source',
   'offset-topic-missing',
   'partitions-add-failed',
   'partitions-cannot-shrink',
@@ -62,7 +65,6 @@ export const findingCodes = [
   'replication-clamped',
   'replication-differs',
   'scram-refused',
-  'synthetic-limit-exceeded',
   'teardown-failed',
   'topic-config-alter-refused',
   'topic-config-refused',
@@ -214,6 +216,33 @@ export const Environment = z.strictObject({
   heapMb: count.optional(),
 });
 
+/**
+ * The offset map's shape (synthetic data): source offsets → target offsets. Per-partition
+ * entries only for partitions with committed offsets, so it stays compact for thousands of topics.
+ */
+export const OffsetMapSummary = z.strictObject({
+  maxRecordsPerPartition: count,
+  partitions: count,
+  /** Partitions whose target offsets are not the source's. */
+  rebased: count,
+  /** Partitions where source records before the log end are not reproduced (lag past the budget). */
+  truncated: count,
+  /** Synthetic records planned, in total. */
+  records: count,
+  entries: z.array(
+    z.strictObject({
+      topic: text,
+      partition: count,
+      source: z.strictObject({ logStart: count, logEnd: count }),
+      target: z.strictObject({ logStart: count, logEnd: count }),
+      /** Each distinct committed source offset and where it was set in the target. */
+      committed: z.array(z.strictObject({ source: count, target: count, exact: z.boolean() })),
+      /** Source records between the first reproduced one and the log end that are not reproduced. */
+      omitted: count,
+    }),
+  ),
+});
+
 /** One Kafka version's restore; several runs make an upgrade gate. */
 export const Run = z.strictObject({
   kafkaVersion: text,
@@ -226,6 +255,8 @@ export const Run = z.strictObject({
   manualSteps: z.array(ManualStep),
   /** Absent when the drill never reached the verify phase. */
   verify: Verify.optional(),
+  /** Present when the restore produced synthetic data. */
+  offsetMap: OffsetMapSummary.optional(),
   rto: Rto,
   objectives: z.array(Objective),
 });
@@ -256,6 +287,7 @@ export type Verdict = z.infer<typeof Verdict>;
 export type PhaseName = z.infer<typeof PhaseName>;
 export type FindingCode = z.infer<typeof FindingCode>;
 export type Finding = z.infer<typeof Finding>;
+export type OffsetMapSummary = z.infer<typeof OffsetMapSummary>;
 export type CheckOutcome = z.infer<typeof CheckOutcome>;
 export type PhaseCounts = z.infer<typeof PhaseCounts>;
 export type Phase = z.infer<typeof Phase>;

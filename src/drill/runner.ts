@@ -10,6 +10,7 @@ import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { probeFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
 import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
+import { summarizeOffsetMap } from '../restore/offset-map.js';
 import { restoreContext, restorePhase } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
@@ -338,6 +339,7 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
   state.restore = await restoreContext(state.admin, env.admin, state.inputs.snapshot, {
     phases: spec.restore.phases,
     data: spec.restore.data,
+    maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
     credentials: spec.restore.credentials,
     baseDir: dir,
     clampReplication: spec.restore.clampReplication,
@@ -346,6 +348,7 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
     signal,
     secrets: state.secrets,
   });
+  if (state.restore.offsetMap) state.run.offsetMap = summarizeOffsetMap(state.restore.offsetMap);
 }
 
 async function restoreStage(name: RestorePhaseName, state: RunState): Promise<StageOutcome> {
@@ -383,6 +386,7 @@ async function verifyStage(state: RunState): Promise<StageOutcome> {
     compareData: spec.restore.data === 'synthetic',
     toolVersion: state.options.toolVersion,
     ...connectRestoreOptions(spec, state.environment!),
+    ...(state.restore!.offsetMap ? { offsetMap: state.restore!.offsetMap } : {}),
   });
   state.verified = verified;
   state.run.verify = verifySection(verified);
@@ -418,6 +422,7 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
     specDir: state.inputs.spec.dir,
     signal,
     timeoutMs: 60_000,
+    restoredData: state.restore!.offsetMap ? { mode: 'synthetic', offsetMap: state.restore!.offsetMap } : { mode: 'none' },
   });
   // Probe output (custom probes' above all) is masked before it enters the result.
   state.run.probes = state.secrets.maskDeep(outcomes);

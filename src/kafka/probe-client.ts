@@ -4,6 +4,9 @@ import kafkajs, { type KafkaConfig } from 'kafkajs';
 const { Kafka, logLevel } = kafkajs;
 export const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes } = kafkajs;
 import type { KafkaConnection } from './connection.js';
+import { registerCompressionCodecs } from './codecs.js';
+
+registerCompressionCodecs();
 
 /**
  * The probe client (kafkajs): probes use the most common Node client so they fail the way

@@ -5,6 +5,9 @@
  */
 import { fetchV13, FetchIsolationLevels, IS_CONTROL, type Admin, type RecordsBatch } from '@platformatic/kafka';
 import { partitionKey } from './log-offsets.js';
+import { registerCompressionCodecs } from './codecs.js';
+
+registerCompressionCodecs();
 
 export interface RecordPosition {
   topic: string;

@@ -1,26 +1,45 @@
-import type { Admin } from 'kafkajs';
+import { withAdmin } from '../kafka/admin.js';
+import { fetchCommittedOffsets } from '../kafka/groups.js';
+import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { createProbeClient } from '../kafka/probe-client.js';
+import { retryTransient } from '../kafka/retry.js';
+import { SOURCE_OFFSET_HEADER, type TargetPosition } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
 import type { OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
-import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
- * The offsets probe: do consumers resume where the snapshot says? For each selected group, a
- * kafkajs consumer (as the admin super user) joins the restored group with auto-commit off and
- * never commits; the first record it fetches on each partition is compared with the snapshot's
- * committed offset under the tolerance, and by content when asked.
+ * The offsets probe: do consumers resume where the snapshot says? For each selected group (up
+ * to GROUP_CONCURRENCY at once), a kafkajs consumer (as the admin super user) joins the restored
+ * group with auto-commit off and never commits; the first record it fetches on each partition
+ * is compared with the snapshot's committed offset under the tolerance, in source offsets.
  *
- * Before consuming, the group's restored offsets and each partition's log start/end are read
- * with the admin client, so that what the consumer will do is known and named: a committed
- * offset beyond the log end makes the consumer reset (to earliest: that is what this probe's
- * consumer uses, auto.offset.reset=earliest), which is reported as a failed resumption; an
- * offset equal to the log end has nothing to fetch ("caught up") and passes when it matches.
+ * With synthetic data the proof is by content: every synthetic record carries the source offset
+ * it stands for (SOURCE_OFFSET_HEADER), so the first record names the source position the
+ * consumer resumed at, whatever the target offsets are. With data none there is nothing to
+ * read: every check is skipped, with that reason. Without restore data information (a cluster
+ * holding the source's own records) offsets are compared as they are, fingerprints by content.
+ *
+ * Before consuming, every group's restored offsets and each partition's log start/end are read
+ * once with the admin client, so that what the consumer will do is known and named: a committed
+ * offset beyond the log end or before the log start makes the consumer reset (to earliest: this
+ * probe's consumer uses auto.offset.reset=earliest) — a failure, unless the offset map put it
+ * there because the source had it there too; an offset at the log end has nothing to fetch
+ * ("caught up") and passes when it stands for the committed position.
  */
 type Tolerance = OffsetsProbeSpec['tolerance'];
 
 const CONSUME_TIMEOUT_MS = 30_000;
+/** Groups whose consumers run at once: each session is a kafkajs client with its own connections. */
+export const GROUP_CONCURRENCY = 10;
+
+/** What the probe reads once for every selected group: committed offsets and log bounds. */
+interface RestoredState {
+  committed: Map<string, Map<string, number>>;
+  logs: Map<string, { start: number; end: number }>;
+}
 
 export class OffsetsProbe implements Probe {
   readonly type = 'offsets';
@@ -33,66 +52,72 @@ export class OffsetsProbe implements Probe {
   ) {}
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {
-    const groups = this.spec.groups === 'all' ? context.snapshot.consumerGroups : this.spec.groups.map((groupId) => context.snapshot.consumerGroups.find((group) => group.groupId === groupId) ?? groupId);
-    const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-offsets-probe' });
-    const admin = kafka.admin();
-    await admin.connect();
+    const named = this.spec.groups === 'all' ? context.snapshot.consumerGroups : this.spec.groups.map((groupId) => context.snapshot.consumerGroups.find((group) => group.groupId === groupId) ?? groupId);
     const evidence: ProbeEvidence[] = [];
-    try {
-      // Groups one after the other: each consumer session is short, and they share the admin connection.
-      for (const group of groups) {
-        if (typeof group === 'string') {
-          evidence.push({ outcome: 'failed', resource: `group ${group}`, expected: 'a group in the snapshot', observed: 'not in the snapshot', detail: 'the spec names a group the snapshot does not have' });
-          continue;
-        }
-        evidence.push(...(await this.checkGroup(group, admin, context)));
-      }
-    } finally {
-      await admin.disconnect().catch(() => {});
+    const groups: ConsumerGroup[] = [];
+    for (const group of named) {
+      if (typeof group !== 'string') groups.push(group);
+      else evidence.push({ outcome: 'failed', resource: `group ${group}`, expected: 'a group in the snapshot', observed: 'not in the snapshot', detail: 'the spec names a group the snapshot does not have' });
     }
+    if (context.restoredData?.mode === 'none') {
+      // Empty topics: no consumer can show where it resumes. Counted as skipped, never as passed.
+      for (const group of groups) {
+        for (const committed of group.offsets) {
+          evidence.push({ outcome: 'skipped', resource: `group ${group.groupId} ${committed.topic}:${committed.partition}`, expected: this.expectation(committed.offset), observed: 'not checked',
+            detail: 'data: none: the restored topics hold no records, so resumption cannot be proven (use data: synthetic)' });
+        }
+      }
+      return verdictOf(evidence);
+    }
+    const state = await readRestoredState(context, groups);
+    for (const groupEvidence of await mapWithLimit(groups, GROUP_CONCURRENCY, (group) => this.checkGroup(group, state, context))) evidence.push(...groupEvidence);
     return verdictOf(evidence);
   }
 
-  private async checkGroup(group: ConsumerGroup, admin: Admin, context: ProbeContext): Promise<ProbeEvidence[]> {
+  private async checkGroup(group: ConsumerGroup, state: RestoredState, context: ProbeContext): Promise<ProbeEvidence[]> {
     const topics = [...new Set(group.offsets.map((committed) => committed.topic))];
     if (topics.length === 0) return [{ outcome: 'skipped', resource: `group ${group.groupId}`, expected: 'committed offsets', observed: 'none in the snapshot', detail: 'nothing to resume' }];
-    const restored = new Map<string, number>();
-    for (const entry of await admin.fetchOffsets({ groupId: group.groupId, topics })) {
-      for (const partition of entry.partitions) restored.set(`${entry.topic}:${partition.partition}`, Number(partition.offset));
-    }
-    const logs = new Map<string, { start: number; end: number }>();
-    for (const topic of topics) {
-      for (const partition of await admin.fetchTopicOffsets(topic)) logs.set(`${topic}:${partition.partition}`, { start: Number(partition.low), end: Number(partition.high) });
-    }
+    const offsetMap = context.restoredData?.mode === 'synthetic' ? context.restoredData.offsetMap : undefined;
+    // The source offset a target offset stands for: through the map, or itself when the data is the source's own.
+    const sourceOf = (topic: string, partition: number, target: number) => (offsetMap ? offsetMap.sourceOffset(topic, partition, target) : target);
+    const restored = state.committed.get(group.groupId) ?? new Map<string, number>();
 
     const evidence = new Map<string, ProbeEvidence>();
-    const toFetch = new Map<string, CommittedOffset>();
+    const toFetch = new Map<string, { committed: CommittedOffset; expectedSource: number; note: string }>();
     for (const committed of group.offsets) {
       const key = `${committed.topic}:${committed.partition}`;
       const base = { resource: `group ${group.groupId} ${key}`, expected: this.expectation(committed.offset) };
-      const restoredOffset = restored.get(key) ?? -1;
-      const log = logs.get(key);
+      const position: TargetPosition | undefined = offsetMap ? offsetMap.translate(committed.topic, committed.partition, committed.offset) : undefined;
+      const expectedTarget = position?.offset ?? committed.offset;
+      const restoredOffset = restored.get(key);
+      const log = state.logs.get(key);
+      const via = offsetMap && restoredOffset !== undefined && restoredOffset !== committed.offset ? ` (target offset ${restoredOffset})` : '';
       if (!log) {
         evidence.set(key, { ...base, outcome: 'failed', observed: 'partition missing', detail: `${key} does not exist on the restored cluster` });
-      } else if (restoredOffset < 0) {
+      } else if (restoredOffset === undefined) {
         evidence.set(key, { ...base, outcome: 'failed', observed: 'no committed offset', detail: `the restored group has no committed offset for ${key}: a consumer would reset to earliest (${log.start})` });
-      } else if (restoredOffset > log.end) {
-        evidence.set(key, { ...base, outcome: 'failed', observed: `reset to ${log.start}`,
-          detail: `committed offset ${restoredOffset} is beyond log end ${log.end}: the consumer reset to earliest (${log.start})` });
+      } else if (restoredOffset > log.end || restoredOffset < log.start) {
+        const beyond = restoredOffset > log.end;
+        const asInSource = position?.exact && position.kind === (beyond ? 'beyond-log-end' : 'before-log-start') && restoredOffset === expectedTarget;
+        const where = beyond ? `beyond log end ${log.end}` : `before log start ${log.start}`;
+        evidence.set(key, asInSource
+          ? { ...base, outcome: 'passed', observed: `resets (${beyond ? 'beyond the log end' : 'before the log start'}, as on the source)`,
+              detail: `committed offset ${committed.offset} lies ${beyond ? 'beyond the source log end' : 'before the source log start'}; restored at ${restoredOffset}, ${where}: a consumer resets (auto.offset.reset), as it would on the source` }
+          : { ...base, outcome: 'failed', observed: `reset to ${log.start}`, detail: `committed offset ${restoredOffset} is ${where}: the consumer reset to earliest (${log.start})` });
       } else if (restoredOffset === log.end) {
-        const ok = this.within(committed.offset, restoredOffset);
-        evidence.set(key, { ...base, outcome: ok ? 'passed' : 'failed', observed: `resumes at ${restoredOffset}`,
-          detail: `${ok ? '' : 'outside tolerance: '}caught up, nothing to fetch (committed ${restoredOffset} = log end)` });
+        const resumedAt = sourceOf(committed.topic, committed.partition, restoredOffset);
+        const ok = resumedAt !== undefined && this.within(committed.offset, resumedAt);
+        evidence.set(key, { ...base, outcome: ok ? 'passed' : 'failed', observed: `resumes at ${resumedAt ?? '?'}${via}`,
+          detail: `${ok ? '' : 'outside tolerance: '}caught up, nothing to fetch (committed ${restoredOffset} = log end${offsetMap ? `, which stands for source offset ${resumedAt}` : ''})` });
       } else {
-        if (restoredOffset < log.start) {
-          evidence.set(key, { ...base, outcome: 'failed', observed: '', detail: `committed offset ${restoredOffset} is before log start ${log.start}: the consumer reset to earliest` });
-        }
-        toFetch.set(key, committed);
+        // Where the map could not hold the exact position, the consumer should read the record the map put there instead.
+        const expectedSource = position && !position.exact ? (sourceOf(committed.topic, committed.partition, position.offset) ?? committed.offset) : committed.offset;
+        toFetch.set(key, { committed, expectedSource, note: position && !position.exact ? `${position.reason}; ` : '' });
       }
     }
 
     if (toFetch.size > 0) {
-      const firstRecords = new Map<string, { offset: number; sha256: string }>();
+      const firstRecords = new Map<string, { offset: number; source: number | undefined; sha256: string }>();
       const end = await runConsumerSession(createProbeClient(context.connection, { clientId: 'kafka-drill-offsets-probe' }), {
         groupId: group.groupId,
         topics,
@@ -103,13 +128,14 @@ export class OffsetsProbe implements Probe {
         onMessage: ({ topic, partition, message }, consumer) => {
           const key = `${topic}:${partition}`;
           if (!toFetch.has(key) || firstRecords.has(key)) return false;
-          firstRecords.set(key, { offset: Number(message.offset), sha256: recordFingerprint({ key: message.key ?? null, value: message.value ?? null, timestamp: BigInt(message.timestamp) }).sha256 });
+          const header = message.headers?.[SOURCE_OFFSET_HEADER];
+          const source = offsetMap ? (header === undefined ? undefined : Number(String(header))) : Number(message.offset);
+          firstRecords.set(key, { offset: Number(message.offset), source, sha256: recordFingerprint({ key: message.key ?? null, value: message.value ?? null, timestamp: BigInt(message.timestamp) }).sha256 });
           consumer.pause([{ topic, partitions: [partition] }]);
           return firstRecords.size === toFetch.size;
         },
       });
-      for (const [key, committed] of toFetch) {
-        const prior = evidence.get(key)?.detail;
+      for (const [key, { committed, expectedSource, note }] of toFetch) {
         const base = { resource: `group ${group.groupId} ${key}`, expected: this.expectation(committed.offset) };
         const first = firstRecords.get(key);
         if (!first) {
@@ -118,16 +144,26 @@ export class OffsetsProbe implements Probe {
           continue;
         }
         const problems: string[] = [];
-        if (!this.within(committed.offset, first.offset)) problems.push(`first fetched offset ${first.offset} vs committed ${committed.offset} is outside tolerance ${this.toleranceText()}`);
         let content = '';
-        if (this.spec.byContent) {
+        if (first.source === undefined || !Number.isSafeInteger(first.source)) {
+          problems.push(`the record at target offset ${first.offset} has no ${SOURCE_OFFSET_HEADER} header: it is not a record the restore produced`);
+        } else if (!this.within(expectedSource, first.source)) {
+          problems.push(offsetMap
+            ? `the first record (target offset ${first.offset}) stands for source offset ${first.source}, committed ${committed.offset}: outside tolerance ${this.toleranceText()}`
+            : `first fetched offset ${first.offset} vs committed ${committed.offset} is outside tolerance ${this.toleranceText()}`);
+        } else if (offsetMap) {
+          content = ` (target offset ${first.offset}; its ${SOURCE_OFFSET_HEADER} header says ${first.source})`;
+        }
+        if (this.spec.byContent && !offsetMap) {
           if (!committed.fingerprint) content = '; no fingerprint in the snapshot to compare';
           else if (committed.fingerprint.sha256 === first.sha256) content = '; same content (sha256 of key, value, timestamp)';
           else problems.push(`the record at ${first.offset} differs from the snapshot's (sha256 ${first.sha256.slice(0, 12)}… vs ${committed.fingerprint.sha256.slice(0, 12)}…)`);
+        } else if (this.spec.byContent && committed.fingerprint) {
+          content += '; fingerprints not compared: synthetic records are not the source\'s';
         }
-        const note = prior ? `${prior}; ` : '';
-        evidence.set(key, { ...base, outcome: problems.length > 0 ? 'failed' : 'passed', observed: `first record at ${first.offset}`,
-          detail: problems.length > 0 ? `${note}${problems.join('; ')}` : `${note}resumed at ${first.offset}${content}` });
+        const observed = offsetMap ? `first record stands for ${first.source ?? '?'}` : `first record at ${first.offset}`;
+        evidence.set(key, { ...base, outcome: problems.length > 0 ? 'failed' : 'passed', observed,
+          detail: problems.length > 0 ? `${note}${problems.join('; ')}` : `${note}resumed at ${first.source}${content}` });
       }
     }
     return group.offsets.map((committed) => evidence.get(`${committed.topic}:${committed.partition}`)!);
@@ -148,4 +184,34 @@ export class OffsetsProbe implements Probe {
   private expectation(offset: number): string {
     return `resume at ${offset} (${this.toleranceText()})`;
   }
+}
+
+/**
+ * Committed offsets of every selected group (one OffsetFetch per coordinator, each group's
+ * offsets as its coordinator holds them — not filtered through a client's topic metadata) and
+ * the log start and end of every partition they name (one ListOffsets per leader and kind).
+ */
+async function readRestoredState(context: ProbeContext, groups: ConsumerGroup[]): Promise<RestoredState> {
+  const keys = new Set(groups.flatMap((group) => group.offsets.map((o) => partitionKey(o.topic, o.partition))));
+  return withAdmin(context.connection, async (admin) => {
+    const existing = new Set(await retryTransient(() => admin.listTopics()));
+    const partitions = [...keys].map((key) => {
+      const [topic, partition] = key.split('\u0000');
+      return { topic: topic!, partition: Number(partition) };
+    }).filter((p) => existing.has(p.topic));
+    const [committed, ends, starts] = await Promise.all([
+      retryTransient(() => fetchCommittedOffsets(admin, groups.map((group) => group.groupId))),
+      retryTransient(() => listLogOffsets(admin, partitions, 'latest')),
+      retryTransient(() => listLogOffsets(admin, partitions, 'earliest')),
+    ]);
+    const logs = new Map<string, { start: number; end: number }>();
+    for (const p of partitions) {
+      const end = ends.get(partitionKey(p.topic, p.partition));
+      if (end !== undefined) logs.set(`${p.topic}:${p.partition}`, { start: Number(starts.get(partitionKey(p.topic, p.partition)) ?? 0n), end: Number(end) });
+    }
+    return {
+      committed: new Map([...committed].map(([groupId, offsets]) => [groupId, new Map(offsets.map((o) => [`${o.topic}:${o.partition}`, Number(o.offset)]))])),
+      logs,
+    };
+  });
 }

@@ -2,6 +2,7 @@ import type { SecurityMode } from '../environment/types.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Probe as ResultProbe, ProbeEvidence } from '../drill/result.js';
+import type { OffsetMap } from '../restore/offset-map.js';
 
 /**
  * One interface for every probe kind (like testcontainers' wait strategies): a probe is a
@@ -42,6 +43,11 @@ export interface ProbeRunContext {
   signal: AbortSignal;
   /** Budget of one probe, unless the probe brings its own (custom probes do). */
   timeoutMs: number;
+  /**
+   * What the restore did with data. Absent: the cluster holds the source's own records at the
+   * source's offsets (a test cluster, later a mirror).
+   */
+  restoredData?: { mode: 'none' } | { mode: 'synthetic'; offsetMap: OffsetMap };
 }
 
 /** The context a probe sees: the drill's, plus what the runner knows about the other probes. */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { countChecks, type Result, type Run } from '../drill/result.js';
+import { countChecks, type OffsetMapSummary, type Result, type Run } from '../drill/result.js';
 import {
   formatCheckCounts,
   formatDuration,
@@ -110,6 +110,12 @@ function runStats(run: Run): Stat[] {
 
 const statusOrder: Record<string, number> = { error: 0, failed: 1, skipped: 2, passed: 3 };
 
+/** One line: how the offset map is shaped. */
+function describeOffsetMap(summary: OffsetMapSummary): string {
+  const positions = summary.entries.reduce((sum, entry) => sum + entry.committed.length, 0);
+  return `${summary.partitions} partitions, ${summary.rebased} rebased, ${summary.truncated} with lag truncated at ${summary.maxRecordsPerPartition} records; ${summary.records} synthetic records; ${positions} committed positions translated`;
+}
+
 function runView(run: Run, index: number) {
   const figures = runFigures(run);
   const findings = run.phases.flatMap((phase) => phase.findings.map((finding) => ({ phase: phase.name, ...finding, kafkaError: finding.kafkaError ?? '' })));
@@ -172,6 +178,7 @@ function runView(run: Run, index: number) {
             })),
         }
       : null,
+    offsetMap: run.offsetMap ? describeOffsetMap(run.offsetMap) : '',
     objectives: run.objectives,
     environment: [
       ['Provider', run.environment.provider],

@@ -4,23 +4,32 @@ import { errorName, withPerObjectErrors } from '../kafka/raw.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { retryTransient } from '../kafka/retry.js';
+import { planOffsetMap, SOURCE_OFFSET_HEADER, targetRecords } from './offset-map.js';
 import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
 
 const BATCH = 5_000;
-const DEFAULT_MAX_RECORDS = 1_000_000;
 
-/** The record synthetic data writes at an offset: deterministic, keyed (compacted topics keep it). */
-export function syntheticRecord(topic: string, partition: number, offset: number) {
+/**
+ * The record synthetic data writes for a source offset: keyed, with a key unique per offset (a
+ * compacted topic keeps every one during the drill), and a header naming the source offset it
+ * stands for, so a consumer's position can be proven by content. `null`: a filler record the
+ * phase deletes again, to move the log start.
+ */
+export function syntheticRecord(topic: string, partition: number, sourceOffset: number | null) {
+  const stands = sourceOffset === null ? 'filler' : String(sourceOffset);
   return {
-    key: Buffer.from(`kafka-drill:${topic}:${partition}:${offset}`),
-    value: Buffer.from(JSON.stringify({ synthetic: true, topic, partition, offset })),
+    key: Buffer.from(`kafka-drill:${topic}:${partition}:${stands}`),
+    value: Buffer.from(JSON.stringify({ synthetic: true, topic, partition, sourceOffset })),
+    headers: { [SOURCE_OFFSET_HEADER]: stands },
   };
 }
 
 /**
- * Data: `none` leaves topics empty; `synthetic` produces deterministic records until each
- * partition's end offset matches the snapshot, then DeleteRecords moves each log start offset
- * to the snapshot's. Record content is not the source's: fingerprints cannot match.
+ * Data: `none` leaves topics empty; `synthetic` produces, per partition, the records the offset
+ * map plans (rebased windows around committed offsets and before the log end, each record
+ * carrying the source offset it stands for), then DeleteRecords removes the filler record on
+ * partitions where a committed offset lies before the source log start. Record content is not
+ * the source's: fingerprints cannot match.
  */
 export async function restoreData(context: RestoreContext): Promise<PhaseResult> {
   const recorder = new PhaseRecorder('data');
@@ -32,41 +41,45 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
     recorder.counts.unchanged = snapshot.topics.length;
     return recorder.finish();
   }
+  const offsetMap = context.offsetMap ?? planOffsetMap(snapshot, { maxRecordsPerPartition: options.maxRecordsPerPartition });
+  const plans = [...offsetMap.partitions()];
 
   const [ends, starts] = await Promise.all([
     recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'latest'))),
     recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'earliest'))),
   ]);
-  const toProduce = partitions
-    .map((p) => ({ ...p, from: Number(ends.get(partitionKey(p.topic, p.partition)) ?? 0n) }))
-    .filter((p) => p.from < p.logEndOffset);
-  const total = toProduce.reduce((sum, p) => sum + (p.logEndOffset - p.from), 0);
-  const max = options.maxSyntheticRecords ?? DEFAULT_MAX_RECORDS;
+  const toProduce = plans
+    .map((plan) => ({ plan, from: Number(ends.get(partitionKey(plan.topic, plan.partition)) ?? 0n) }))
+    .filter(({ plan, from }) => from < plan.target.logEnd);
   const touched = new Set<string>();
-  if (total > max) {
-    recorder.finding('synthetic-limit-exceeded', 'error', 'data', `synthetic data needs ${total} records, more than the limit of ${max}; raise maxSyntheticRecords or use data: none`);
-    recorder.counts.failed = toProduce.length;
-  } else if (total > 0) {
+  if (toProduce.length > 0) {
     // kafkajs, not the admin library's Producer: against a 3-broker cluster the latter resolved
     // sends that never reached the log (verify caught it); kafkajs writes what it acknowledges.
     const producer = createProbeClient(context.connection, { clientId: 'kafka-drill-restore' }).producer({ allowAutoTopicCreation: false });
     try {
       await producer.connect();
-      let batch: { topic: string; partition: number; key: Buffer; value: Buffer }[] = [];
+      let batch = new Map<string, { partition: number; key: Buffer; value: Buffer; headers: Record<string, string> }[]>();
+      let size = 0;
       const flush = async () => {
-        if (batch.length === 0) return;
+        if (size === 0) return;
         options.signal?.throwIfAborted();
-        const byTopic = new Map<string, { partition: number; key: Buffer; value: Buffer }[]>();
-        for (const { topic, ...message } of batch) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
-        await recorder.request(producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }));
-        batch = [];
+        const topicMessages = [...batch].filter(([, messages]) => messages.length > 0).map(([topic, messages]) => ({ topic, messages }));
+        batch = new Map();
+        size = 0;
+        await recorder.request(producer.sendBatch({ acks: -1, topicMessages }));
       };
-      for (const p of toProduce) {
-        for (let offset = p.from; offset < p.logEndOffset; offset++) {
-          batch.push({ topic: p.topic, partition: p.partition, ...syntheticRecord(p.topic, p.partition, offset) });
-          if (batch.length >= BATCH) await flush();
+      for (const { plan, from } of toProduce) {
+        let messages = batch.get(plan.topic) ?? [];
+        batch.set(plan.topic, messages);
+        for (const record of targetRecords(plan, from)) {
+          messages.push({ partition: plan.partition, ...syntheticRecord(plan.topic, plan.partition, record.source) });
+          if (++size >= BATCH) {
+            await flush();
+            messages = [];
+            batch.set(plan.topic, messages);
+          }
         }
-        touched.add(p.topic);
+        touched.add(plan.topic);
       }
       await flush();
     } catch (error) {
@@ -76,11 +89,24 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
     }
   }
 
-  if (toProduce.length > 0 && !recorder.findings.some((f) => f.severity === 'error')) await awaitLogEnds(context, recorder, toProduce);
+  const produced = toProduce.map(({ plan }) => ({ topic: plan.topic, partition: plan.partition, logEndOffset: plan.target.logEnd }));
+  if (produced.length > 0 && !recorder.findings.some((f) => f.severity === 'error')) await awaitLogEnds(context, recorder, produced);
 
-  const toTrim = partitions.filter((p) => p.logStartOffset > Number(starts.get(partitionKey(p.topic, p.partition)) ?? 0n));
+  const toTrim = plans
+    .filter((plan) => plan.target.logStart > Number(starts.get(partitionKey(plan.topic, plan.partition)) ?? 0n))
+    .map((plan) => ({ topic: plan.topic, partition: plan.partition, logStartOffset: plan.target.logStart }));
   if (toTrim.length > 0 && !recorder.findings.some((f) => f.severity === 'error')) {
     for (const trimmed of await trimLogStarts(context, recorder, toTrim)) touched.add(trimmed);
+  }
+  const truncated = plans.filter((plan) => plan.omitted > 0);
+  if (truncated.length > 0) {
+    const omitted = truncated.reduce((sum, plan) => sum + plan.omitted, 0);
+    recorder.finding(
+      'data-lag-truncated',
+      'info',
+      'data',
+      `${truncated.length} partition(s) lag more than ${offsetMap.maxRecordsPerPartition} records behind a committed offset: ${omitted} source record(s) before their log ends are not reproduced (restore.synthetic.maxRecordsPerPartition); committed offsets and log ends still translate exactly`,
+    );
   }
   if (!recorder.findings.some((f) => f.severity === 'error')) {
     recorder.counts.updated = touched.size;

@@ -2,12 +2,15 @@ import { fetchCommittedOffsets } from '../kafka/groups.js';
 import { commitOffsetsUntilSettled, type OffsetToCommit } from '../kafka/offset-commit.js';
 import { retryTransient } from '../kafka/retry.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
+import type { CommittedOffset } from '../snapshot/schema.js';
 import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
 
 /**
  * Consumer group offsets with their metadata: one OffsetFetch for every group, then one
- * OffsetCommit per group whose offsets differ (Kafka commits per group). Offsets outside the restored log are still set, as
- * the source had them, and reported: a consumer would reset there.
+ * OffsetCommit per group whose offsets differ (Kafka commits per group). With synthetic data
+ * each offset is translated through the offset map (same position relative to the data, the
+ * log start and the log end); with data none it is set as the source had it. Offsets outside
+ * the restored log are still set and reported: a consumer would reset there.
  */
 export async function restoreOffsets(context: RestoreContext): Promise<PhaseResult> {
   const recorder = new PhaseRecorder('offsets');
@@ -29,6 +32,8 @@ export async function restoreOffsets(context: RestoreContext): Promise<PhaseResu
     recorder.request(retryTransient(() => listLogOffsets(admin, present, 'earliest'))),
   ]);
 
+  const offsetMap = context.offsetMap;
+  const translated = new Map<CommittedOffset, number>();
   const commits = new Map<string, OffsetToCommit[]>();
   const createdGroups = new Set<string>();
   for (const group of groups) {
@@ -43,10 +48,19 @@ export async function restoreOffsets(context: RestoreContext): Promise<PhaseResu
       }
       const end = Number(ends.get(partitionKey(o.topic, o.partition)) ?? 0n);
       const start = Number(starts.get(partitionKey(o.topic, o.partition)) ?? 0n);
-      if (o.offset > end) recorder.finding('offset-beyond-log-end', 'warning', object, `committed offset ${o.offset} is beyond the restored log end ${end}: a consumer will reset (auto.offset.reset)`);
-      else if (o.offset < start) recorder.finding('offset-before-log-start', 'warning', object, `committed offset ${o.offset} is before the restored log start ${start}: a consumer will reset (auto.offset.reset)`);
+      const position = offsetMap?.translate(o.topic, o.partition, o.offset);
+      const target = position?.offset ?? o.offset;
+      const shown = target === o.offset ? `${o.offset}` : `${o.offset} (target ${target})`;
+      const asInSource = position?.exact && (position.kind === 'before-log-start' || position.kind === 'beyond-log-end');
+      if (asInSource) {
+        const where = position.kind === 'before-log-start' ? ['before the source log start', 'before the restored log start'] : ['beyond the source log end', 'beyond the restored log end'];
+        recorder.finding('offset-reset-as-in-source', 'info', object, `committed offset ${shown} is ${where[0]} and ${where[1]}: a consumer resets (auto.offset.reset), as it would on the source`);
+      } else if (target > end) recorder.finding('offset-beyond-log-end', 'warning', object, `committed offset ${shown} is beyond the restored log end ${end}: a consumer will reset (auto.offset.reset)`);
+      else if (target < start) recorder.finding('offset-before-log-start', 'warning', object, `committed offset ${shown} is before the restored log start ${start}: a consumer will reset (auto.offset.reset)`);
+      if (position && !position.exact) recorder.finding('offset-approximated', 'warning', object, `committed offset ${shown}: ${position.reason}`);
+      translated.set(o, target);
       const now = committed.get(partitionKey(o.topic, o.partition));
-      return now?.offset !== BigInt(o.offset) || (now.metadata ?? '') !== (o.metadata ?? '');
+      return now?.offset !== BigInt(target) || (now.metadata ?? '') !== (o.metadata ?? '');
     });
     if (missingTopic) recorder.counts.failed++;
     if (wanted.length === 0) {
@@ -54,7 +68,7 @@ export async function restoreOffsets(context: RestoreContext): Promise<PhaseResu
       continue;
     }
     if (committed.size === 0) createdGroups.add(group.groupId);
-    commits.set(group.groupId, wanted);
+    commits.set(group.groupId, wanted.map((o) => ({ topic: o.topic, partition: o.partition, offset: translated.get(o)!, metadata: o.metadata })));
   }
   if (commits.size > 0) {
     recorder.requests += 1 + commits.size;

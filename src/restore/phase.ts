@@ -4,6 +4,7 @@ import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
+import type { OffsetMap } from './offset-map.js';
 
 export type { Finding, PhaseCounts };
 
@@ -44,8 +45,8 @@ export interface RestoreOptions {
   baseDir?: string;
   /** Create topics with min(replication factor, broker count) when the target has fewer brokers. */
   clampReplication?: boolean;
-  /** Upper bound on records the synthetic data mode produces, so a huge snapshot cannot stall a drill. */
-  maxSyntheticRecords?: number;
+  /** Synthetic data: records per partition past the windows the offset map always reproduces. */
+  maxRecordsPerPartition?: number;
   /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
   brokerMapping?: BrokerMapping;
   /** The target's Kafka Connect worker, for the connectors phase. */
@@ -66,6 +67,8 @@ export interface RestoreContext {
   brokerIds: number[];
   /** Passwords of the SCRAM users this restore set, for probes. Filled by the security phase. */
   credentials: Map<string, string>;
+  /** Source → target offsets; present when the data mode is synthetic. */
+  offsetMap?: OffsetMap;
 }
 
 /** Collects a phase's counts, findings and request count; `finish` stamps duration and status. */

@@ -6,6 +6,7 @@ import type { Snapshot } from '../snapshot/schema.js';
 import { restoreClusterConfigs } from './cluster-configs.js';
 import { restoreConnectors } from './connectors.js';
 import { restoreData } from './data.js';
+import { planOffsetMap, type OffsetMap } from './offset-map.js';
 import { restoreOffsets } from './offsets.js';
 import { PhaseRecorder, RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestoreOptions, type RestorePhaseName } from './phase.js';
 import { restoreSecurity } from './security.js';
@@ -24,12 +25,15 @@ export interface RestoreOutcome {
   phases: PhaseResult[];
   /** SCRAM user → the password this restore set, for probes that act as that user. */
   credentials: Map<string, string>;
+  /** Source → target offsets of the synthetic data; absent with data none. */
+  offsetMap?: OffsetMap;
 }
 
-/** The context every restore phase works in: one admin client on the target and the target's broker ids. */
+/** The context every restore phase works in: one admin client on the target, the target's broker ids, and the offset map of synthetic data. */
 export async function restoreContext(admin: Admin, connection: KafkaConnection, snapshot: Snapshot, options: RestoreOptions = {}): Promise<RestoreContext> {
   const { brokerIds } = await describeCluster(admin);
-  return { admin, connection, snapshot, options, brokerIds, credentials: new Map() };
+  const offsetMap = options.data === 'synthetic' ? planOffsetMap(snapshot, { maxRecordsPerPartition: options.maxRecordsPerPartition }) : undefined;
+  return { admin, connection, snapshot, options, brokerIds, credentials: new Map(), ...(offsetMap ? { offsetMap } : {}) };
 }
 
 /**
@@ -66,6 +70,6 @@ export async function restoreSnapshot(
       phases.push(result);
       onPhase(result);
     }
-    return { phases, credentials: context.credentials };
+    return { phases, credentials: context.credentials, ...(context.offsetMap ? { offsetMap: context.offsetMap } : {}) };
   });
 }

@@ -5,6 +5,7 @@ import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import { compareSnapshots, diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
+import { translateSnapshot, type OffsetMap } from './offset-map.js';
 import type { PhaseResult } from './phase.js';
 
 export interface VerifyOutcome {
@@ -52,6 +53,21 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
   return declared;
 }
 
+/** Partitions whose lag past the synthetic budget was not reproduced: expected, with the reason. */
+function truncatedLogs(offsetMap: OffsetMap, after: SnapshotContent): Difference[] {
+  const ends = new Map(after.topics.flatMap((topic) => topic.partitionOffsets.map((p) => [`${topic.name}\u0000${p.partition}`, p.logEndOffset] as const)));
+  return [...offsetMap.partitions()]
+    .filter((partition) => partition.omitted > 0)
+    .map((partition) => ({
+      kind: 'log-end-offset',
+      object: `topic ${partition.topic} partition ${partition.partition}`,
+      expected: partition.source.logEnd,
+      actual: ends.get(`${partition.topic}\u0000${partition.partition}`) ?? null,
+      classification: 'expected',
+      reason: `offset map: ${partition.omitted} source records before the log end are not reproduced (more than ${offsetMap.maxRecordsPerPartition} records per partition); source log end ${partition.source.logEnd} is target ${partition.target.logEnd}`,
+    }));
+}
+
 /**
  * A connector restored PAUSED went through STOPPED (to set its offsets), and Connect creates a
  * connector's tasks only when it runs: until it is resumed it has none. Expected, not drift.
@@ -79,6 +95,7 @@ export async function verifyRestore(
     connect?: ConnectEndpoint;
     /** The drill's broker id mapping: a source broker's configs are expected on the target broker standing for it. */
     brokerMapping?: BrokerMapping;
+    offsetMap?: OffsetMap;
   },
 ): Promise<VerifyOutcome> {
   const started = performance.now();
@@ -87,10 +104,13 @@ export async function verifyRestore(
   // connectors and no worker leaves after.connect unset, which the diff reports once.
   if (snapshot.connect && options.connect) after.connect = (await captureConnect(options.connect, after)).connect;
   const expected = [...(options.expected ?? []), ...declaredByRestore(options.phases ?? []), ...pausedConnectorTasks(snapshot)];
-  const wanted = options.brokerMapping
+  const byBroker = options.brokerMapping
     ? { ...snapshot, clusterConfigs: { ...snapshot.clusterConfigs, perBroker: keyedByTargetBroker(snapshot.clusterConfigs.perBroker, options.brokerMapping) } }
     : snapshot;
+  // Offsets are compared where the offset map put them, never as the source's numbers.
+  const wanted = options.offsetMap ? translateSnapshot(byBroker, options.offsetMap) : byBroker;
   const { differences, matched } = compareSnapshots(wanted, after, { expected, compareData: options.compareData });
+  if (options.offsetMap) differences.push(...truncatedLogs(options.offsetMap, after));
   if (options.baseline) {
     const before = diffSnapshots(wanted, options.baseline, { compareData: options.compareData });
     for (const difference of differences) {

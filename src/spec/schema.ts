@@ -146,7 +146,19 @@ export const restoreSchema = z.strictObject({
     })
     .transform((phases) => restorePhases.filter((phase) => phases.includes(phase)))
     .describe('Restore phases to run. A set: they always run in the fixed order topics, cluster-configs, security, data, offsets, connectors.'),
-  data: z.enum(['none', 'synthetic']).default('none'),
+  data: z
+    .enum(['none', 'synthetic'])
+    .default('none')
+    .describe('none: topics stay empty (offsets cannot be proven by a consumer). synthetic: records standing for the source offsets, rebased through the offset map.'),
+  synthetic: z
+    .strictObject({
+      maxRecordsPerPartition: z
+        .int()
+        .min(1)
+        .default(1_000)
+        .describe('Records produced per partition beyond the windows around committed offsets and the log end: a lag larger than this is not reproduced in full (an expected difference).'),
+    })
+    .prefault({}),
   clampReplication: z
     .boolean()
     .default(false)

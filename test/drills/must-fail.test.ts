@@ -22,6 +22,8 @@ interface MustFail {
   failedProbes?: string[];
   failedAssumptions?: string[];
   missedObjectives?: string[];
+  /** Differences of drift verify must find (the verify phase then fails too). */
+  drift?: number;
   /** The specific evidence of the cause. */
   check: (run: Run) => void;
 }
@@ -41,19 +43,45 @@ const cases: MustFail[] = [
   },
   {
     drill: 'offset-beyond-data',
-    reason: 'probe fulfilment-resumes failed; assumption failed: offsets-within-log',
-    failedProbes: ['fulfilment-resumes'],
-    // The restore's own view of the same cause: the offsets it set lie beyond the empty log.
+    reason: 'assumption failed: offsets-within-log',
+    // The restore's view: the offsets it set lie beyond the empty log.
     failedAssumptions: ['offsets-within-log'],
     check: (run) => {
-      expect(failingEvidence(run, 'fulfilment-resumes')).toEqual([
-        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:0', expected: 'resume at 15 (exact)', observed: 'reset to 0', outcome: 'failed', detail: 'committed offset 15 is beyond log end 0: the consumer reset to earliest (0)' }),
-        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:1', expected: 'resume at 7 (exact)', observed: 'reset to 0', outcome: 'failed', detail: 'committed offset 7 is beyond log end 0: the consumer reset to earliest (0)' }),
+      // data: none: no consumer can show where it resumes, so every check is skipped with that reason, none passed.
+      const probe = run.probes.find((p) => p.id === 'fulfilment-resumes')!;
+      expect(probe.evidence).toEqual([
+        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:0', expected: 'resume at 15 (exact)', outcome: 'skipped', observed: 'not checked' }),
+        expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:1', expected: 'resume at 7 (exact)', outcome: 'skipped', observed: 'not checked' }),
       ]);
+      expect(probe.evidence[0]!.detail).toContain('data: none');
       const offsets = run.phases.find((p) => p.name === 'offsets')!;
-      expect(offsets.findings.map((f) => [f.severity, f.object])).toEqual([
-        ['warning', 'group shop-fulfilment shop.orders-0'],
-        ['warning', 'group shop-fulfilment shop.orders-1'],
+      expect(offsets.findings.map((f) => [f.code, f.severity, f.object])).toEqual([
+        ['offset-beyond-log-end', 'warning', 'group shop-fulfilment shop.orders-0'],
+        ['offset-beyond-log-end', 'warning', 'group shop-fulfilment shop.orders-1'],
+      ]);
+    },
+  },
+  {
+    drill: 'offset-off-by-one',
+    reason: '1 difference(s) of drift after restore; probe clicks-resume failed',
+    drift: 1,
+    failedProbes: ['clicks-resume'],
+    check: (run) => {
+      // Offsets near 5 billion, restored through the offset map, then moved one record by the automated step:
+      // the consumer's first record names the source offset one past the committed one.
+      expect(run.manualSteps).toEqual([expect.objectContaining({ id: 'shift-clicks-offset', status: 'automated', output: expect.stringContaining('events.clicks-0: 10 → 11') })]);
+      expect(failingEvidence(run, 'clicks-resume')).toEqual([
+        expect.objectContaining({
+          resource: 'group clicks-aggregator events.clicks:0',
+          expected: 'resume at 5000001000 (exact)',
+          observed: 'first record stands for 5000001001',
+          detail: 'the first record (target offset 11) stands for source offset 5000001001, committed 5000001000: outside tolerance exact',
+        }),
+      ]);
+      // The group's other partitions still resume exactly: caught up, and reset before the log start as on the source.
+      expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.resource)).toEqual(['group clicks-aggregator events.clicks:1', 'group clicks-aggregator events.clicks:2']);
+      expect(run.verify!.differences.filter((d) => d.classification === 'drift')).toEqual([
+        expect.objectContaining({ kind: 'consumer-group-offset', object: 'group clicks-aggregator offset events.clicks-0', expected: '{"offset":10,"metadata":"clicks-aggregator@prod"}' }),
       ]);
     },
   },
@@ -123,9 +151,10 @@ describe('drills/must-fail: each fails for exactly its reason', () => {
       expect(notPassed).toEqual([
         ...(mustFail.failedPhases ?? []).map((name) => `${name} failed`),
         'connectors skipped',
+        ...(mustFail.drift ? ['verify failed'] : []),
         ...(failedProbes.length ? ['probes failed'] : []),
       ]);
-      expect(run.verify!.counts.drift).toBe(0);
+      expect(run.verify!.counts.drift).toBe(mustFail.drift ?? 0);
       expect(run.probes.filter((p) => p.status !== 'passed').map((p) => p.id)).toEqual(failedProbes);
       expect(run.assumptions.filter((a) => a.status !== 'held').map((a) => a.id)).toEqual(mustFail.failedAssumptions ?? []);
       expect(run.objectives.filter((o) => !o.met).map((o) => o.name)).toEqual(mustFail.missedObjectives ?? []);

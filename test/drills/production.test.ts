@@ -94,4 +94,30 @@ describe('production-shaped drills', { timeout: 600_000 }, () => {
     expect(run.assumptions.find((a) => a.id === 'source-broker-3-on-0')).toMatchObject({ status: 'held', observed: '2' });
     expect(stdout).toContain("broker ids: brokers 0, 1, 2 (the spec's target.brokerIds); source broker 3 → 0, 4 → none, 5 → none");
   });
+
+  it('offsets near 5 billion behind retention, lz4/zstd/snappy and compacted topics: every consumer resumes at its source position, proven by content', async () => {
+    const { code, result } = await runDrill('big-offsets');
+    expect(problems(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    const run = result.runs[0]!;
+    const checks = run.probes.find((probe) => probe.id === 'consumers-resume')!.evidence;
+    expect(checks.length).toBeGreaterThan(4);
+    expect(checks.every((check) => check.outcome === 'passed')).toBe(true);
+    // Resumption is proven by the record's source-offset header, not by the target's small offsets.
+    expect(checks.filter((check) => /^first record stands for \d{10}$/.test(check.observed)).length).toBeGreaterThan(0);
+    expect(run.offsetMap!.rebased).toBeGreaterThan(0);
+  });
+
+  it('a group 50 million records behind: resumes exactly; the lag past the budget is an expected difference, never drift', async () => {
+    const { code, result } = await runDrill('big-lag');
+    expect(problems(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    const run = result.runs[0]!;
+    const checks = run.probes.find((probe) => probe.id === 'consumers-resume')!.evidence;
+    expect(checks.find((check) => check.resource === 'group orders-reporting orders.events:0')).toMatchObject({ outcome: 'passed', observed: 'first record stands for 4750000000' });
+    expect(checks.every((check) => check.outcome === 'passed')).toBe(true);
+    expect(run.offsetMap!.truncated).toBeGreaterThan(0);
+    expect(run.offsetMap!.records).toBeLessThan(10_000);
+    expect(run.verify!.counts.drift).toBe(0);
+  });
 });

@@ -5,6 +5,7 @@ import { OffsetsProbe } from '../../src/probes/offsets.js';
 import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
 import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
 import { withAdmin } from '../../src/kafka/admin.js';
+import { planOffsetMap, SOURCE_OFFSET_HEADER } from '../../src/restore/offset-map.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { committed, contextFor, recordTimestampBase, seedCluster, setGroupOffsets, snapshotOf } from './cluster.js';
 
@@ -72,6 +73,21 @@ describe.each(integrationVersions())('offsets, produce-consume and custom probes
     expect(good!.evidence[0]?.detail).toContain('same content');
     expect(bad!.status).toBe('failed');
     expect(failures(bad!)[0]?.detail).toContain('differs from the snapshot');
+  });
+
+  it('offsets with data none: every check is skipped with its reason, none passes', async () => {
+    const [outcome] = await runProbes([offsetsProbe('exact')], contextFor(environment, snapshotOf(), { restoredData: { mode: 'none' } }));
+    expect(outcome!.evidence.length).toBeGreaterThan(0);
+    expect(outcome!.evidence.map((item) => item.outcome)).toEqual(outcome!.evidence.map(() => 'skipped'));
+    expect(outcome!.evidence[0]!.detail).toContain('data: none');
+  });
+
+  it('offsets through an offset map: records without the source-offset header prove nothing and fail', async () => {
+    const snapshot = snapshotOf();
+    const offsetMap = planOffsetMap(snapshot);
+    const [outcome] = await runProbes([offsetsProbe('exact', ['billing'])], contextFor(environment, snapshot, { restoredData: { mode: 'synthetic', offsetMap } }));
+    expect(outcome!.status).toBe('failed');
+    expect(failures(outcome!)[0]?.detail).toContain(`has no ${SOURCE_OFFSET_HEADER} header`);
   });
 
   it('produce-consume passes on every topic', async () => {

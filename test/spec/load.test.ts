@@ -96,7 +96,7 @@ describe('loadSpec accepts good specs', () => {
       name: 'minimal',
       snapshot: 'snapshot.json',
       target: { provider: 'process', brokers: 1, security: 'plaintext' },
-      restore: { phases: ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'], data: 'none', clampReplication: false, credentials: {}, connectorSecrets: {} },
+      restore: { phases: ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'], data: 'none', synthetic: { maxRecordsPerPartition: 1000 }, clampReplication: false, credentials: {}, connectorSecrets: {} },
       probes: [],
       assumptions: [],
       manualSteps: [],
