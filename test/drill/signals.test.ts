@@ -21,7 +21,8 @@ async function slowDrill(dir: string): Promise<string> {
   return writeDrill(dir, slowDataSnapshot(800_000), {
     name: 'slow-data',
     target: { brokers: 1, security: 'scram' },
-    restore: { data: 'synthetic', credentials: { '*': { generate: true } } },
+    // Every record produced, not a sample: the offset map would otherwise keep the data phase short.
+    restore: { data: 'synthetic', synthetic: { maxRecordsPerPartition: 800_000 }, credentials: { '*': { generate: true } } },
   });
 }
 
