@@ -6,6 +6,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { formatPath } from '../snapshot/schema.js';
+import { providerNames } from '../spec/schema.js';
 
 export const RESULT_FORMAT = 'kafka-drill/result';
 export const RESULT_VERSION = 1;
@@ -207,7 +209,7 @@ export const Objective = z.strictObject({
 });
 
 export const Environment = z.strictObject({
-  provider: z.enum(['process', 'docker', 'external']),
+  provider: z.enum(providerNames),
   brokers: count,
   /** Listener security, e.g. PLAINTEXT, SASL_PLAINTEXT (SCRAM-SHA-512), SSL. */
   security: text,
@@ -315,12 +317,6 @@ export function countChecks(probe: Pick<Probe, 'evidence'>): Record<CheckOutcome
   return counts;
 }
 
-function formatPath(issuePath: readonly PropertyKey[]): string {
-  if (issuePath.length === 0) return '(root)';
-  return issuePath
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`))
-    .join('');
-}
 
 /** Parses and validates result.json text; errors name the file and the path inside it. */
 export function parseResult(text: string, file: string): Result {

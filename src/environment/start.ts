@@ -6,7 +6,8 @@ import { externalTarget, startExternalEnvironment, type ExternalTarget } from '.
 import { startProcessEnvironment } from './process.js';
 import type { EnvironmentRequest, StartedEnvironment } from './types.js';
 
-export type ProviderName = 'process' | 'docker' | 'external';
+export type { ProviderName } from '../spec/schema.js';
+import type { ProviderName } from '../spec/schema.js';
 
 /** Settings only one provider reads; the others ignore them. */
 export interface ProviderOptions {

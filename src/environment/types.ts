@@ -1,3 +1,4 @@
+import type { ProviderName } from '../spec/schema.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 
 export type SecurityMode = 'plaintext' | 'scram';
@@ -54,7 +55,7 @@ export interface StartedBroker {
 
 /** A running, isolated cluster. Only exists once every broker is registered and answers. */
 export interface StartedEnvironment {
-  provider: 'process' | 'docker' | 'external';
+  provider: ProviderName;
   kafkaVersion: string;
   clusterId: string;
   security: SecurityMode;

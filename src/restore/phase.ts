@@ -35,7 +35,8 @@ export interface PhaseResult {
   requests: number;
 }
 
-export type CredentialSource = { env: string } | { file: string } | { generate: true };
+export type { CredentialSource } from '../spec/schema.js';
+import type { CredentialSource } from '../spec/schema.js';
 export type ConnectorSecretSource = { env: string } | { file: string };
 
 export interface RestoreOptions {

@@ -12,6 +12,10 @@ import * as z from 'zod';
 /** Restore phases, in the one order the restore runs them. */
 import { differenceKinds } from '../snapshot/diff.js';
 
+/** Where a drill restores: local JVMs, containers, or a cluster the user provisioned. */
+export const providerNames = ['process', 'docker', 'external'] as const;
+export type ProviderName = (typeof providerNames)[number];
+
 export const restorePhases = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhase = (typeof restorePhases)[number];
 
@@ -61,7 +65,7 @@ const kafkaVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a Ka
 
 export const targetSchema = z
   .strictObject({
-    provider: z.enum(['process', 'docker', 'external']).default('process'),
+    provider: z.enum(providerNames).default('process'),
     kafkaVersion: z
       .union([kafkaVersion, z.array(kafkaVersion).min(1)], { error: 'expected a Kafka version like "3.9.1" or a list of them' })
       .optional()
