@@ -116,7 +116,7 @@ function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
 
 async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: RunOptions): Promise<Run> {
   const { spec, dir } = inputs.spec;
-  const { snapshot } = inputs;
+  let { snapshot } = inputs;
   const log = (phase: Phase) =>
     options.progress(
       `[${kafkaVersion}] ${phase.name.padEnd(15)} ${phase.status.padEnd(7)} ${(phase.durationMs / 1000).toFixed(1).padStart(6)}s` +
@@ -178,6 +178,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     const env = environment;
     run.environment = { ...run.environment, security: describeSecurity(env), clusterId: env.clusterId, bootstrap: env.admin.bootstrap };
     checkAbort();
+    snapshot = withWorkDir(snapshot, env.workDir);
 
     const baseline = await captureBaseline(env.admin, snapshot, options.toolVersion);
     const restored = await restoreSnapshot(
@@ -204,7 +205,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
     await writeFile(propertiesFile, clientProperties(env.admin), { mode: 0o600 });
     const automation = {
       cwd: dir,
-      env: { KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','), KAFKA_DRILL_COMMAND_CONFIG: propertiesFile, KAFKA_DRILL_KAFKA_VERSION: kafkaVersion },
+      env: { KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','), KAFKA_DRILL_COMMAND_CONFIG: propertiesFile, KAFKA_DRILL_KAFKA_VERSION: kafkaVersion, KAFKA_DRILL_WORK_DIR: env.workDir, ...(env.connect ? { KAFKA_DRILL_CONNECT_URL: env.connect.url } : {}) },
       secrets: [env.admin.sasl?.password ?? '', ...restored.credentials.values()],
     };
     const manualSteps: ManualStep[] = [];
@@ -318,3 +319,20 @@ function finish(run: Run, spec: LoadedSpec['spec'], measuredMs: number, failure:
   run.reason = reasons.length ? reasons.join('; ') : 'restored, verified and probed: every check held';
 }
 
+/**
+ * Connector configs and offsets may name `${drill.workDir}`: this run's own directory (removed
+ * with the environment), so a FileStream connector's files are never another run's. Connect's
+ * own `${provider:path:key}` references have a colon and are left alone.
+ */
+export function withWorkDir(snapshot: Snapshot, workDir: string): Snapshot {
+  if (!snapshot.connect) return snapshot;
+  const replace = (value: unknown): unknown =>
+    typeof value === 'string'
+      ? value.replaceAll('${drill.workDir}', workDir)
+      : Array.isArray(value)
+        ? value.map(replace)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, replace(inner)]))
+          : value;
+  return { ...snapshot, connect: { ...snapshot.connect, connectors: snapshot.connect.connectors.map((connector) => replace(connector) as typeof connector) } };
+}
