@@ -115,6 +115,31 @@ const cases: MustFail[] = [
     },
   },
   {
+    drill: 'sink-replay',
+    reason: '3 difference(s) of drift after restore; probe orders-sink-once failed',
+    drift: 3,
+    failedProbes: ['orders-sink-once'],
+    check: (run) => {
+      // Restored at the rebased log end (source offsets near 4.8 billion → target 10), then the automated step deleted the offsets.
+      expect(run.manualSteps.map((s) => [s.id, s.status, s.output])).toEqual([
+        ['seed-file-stores', 'automated', expect.stringContaining('orders-sink: ') as string],
+        ['recreate-orders-sink', 'automated', 'orders-sink: offsets deleted, resumed'],
+      ]);
+      expect(run.phases.find((p) => p.name === 'connectors')).toMatchObject({ status: 'passed', counts: { created: 2, updated: 0, unchanged: 0, failed: 0 } });
+      // The sink starts again at the target log start: the 10 records per partition it had delivered before the snapshot come twice.
+      expect(failingEvidence(run, 'orders-sink-once')).toEqual([
+        expect.objectContaining({ expected: '≤ 0 records delivered again', observed: '20 records delivered again', detail: expect.stringMatching(/^20 replayed \(20 distinct\); first: \{"synthetic":true,"topic":"orders","partition":0,"sourceOffset":4800000490\}/) as string }),
+      ]);
+      // New input after the restore still arrives exactly once: the failure is the replay alone.
+      expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.observed)).toEqual(['5 delivered once each']);
+      expect(run.verify!.differences.filter((d) => d.classification === 'drift').map((d) => [d.kind, d.object, d.actual])).toEqual([
+        ['consumer-group', 'group connect-orders-sink', null],
+        ['connector-offset', 'connector orders-sink offset {"kafka_partition":0,"kafka_topic":"orders"}', null],
+        ['connector-offset', 'connector orders-sink offset {"kafka_partition":1,"kafka_topic":"orders"}', null],
+      ]);
+    },
+  },
+  {
     drill: 'widened-acl',
     reason: 'probe reader-cannot-write failed',
     failedProbes: ['reader-cannot-write'],
