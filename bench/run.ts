@@ -6,6 +6,7 @@
  *   npm run bench -- --sizes 100,1000              only these sizes
  *   npm run bench -- --skip drill,runbook          leave parts out (restore, floor, runbook, drill)
  *   npm run bench -- --kafka-version 3.9.2 --runbook-sample 3
+ *   npm run bench -- --render bench/results/A.json,bench/results/B.json   one table from runs made apart
  *
  * For each size:
  *   restore  kafka-drill's restore into a fresh 1-broker SCRAM cluster (data: none)
@@ -19,6 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createProgressDisplay } from '../src/drill/progress.js';
 import { runDrill } from '../src/drill/runner.js';
 import { clientProperties } from '../src/environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka, resolveDistribution } from '../src/environment/distribution.js';
@@ -30,7 +32,7 @@ import { serializeSnapshot } from '../src/snapshot/canonical.js';
 import { loadSnapshot } from '../src/snapshot/load.js';
 import { loadSpec } from '../src/spec/load.js';
 import { generateSnapshot, shapeFor } from './generate.js';
-import { renderTable, type BenchResults, type SizeResult } from './table.js';
+import { combineResults, renderTable, type BenchResults, type SizeResult } from './table.js';
 import { runbookSample } from './runbook.js';
 
 const { values } = parseArgs({
@@ -40,8 +42,32 @@ const { values } = parseArgs({
     'kafka-version': { type: 'string', default: DEFAULT_KAFKA_VERSION },
     'runbook-sample': { type: 'string', default: '3' },
     'no-readme': { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
+
+/** The table into bench/results/<stamp>.md and between README's bench markers. */
+function publish(report: BenchResults, stamp: string, updateReadme: boolean): string {
+  const dir = join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const table = renderTable(report);
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(dir, `${stamp}.md`), table);
+  if (updateReadme) {
+    const readmeFile = join(import.meta.dirname, '..', 'README.md');
+    const readme = readFileSync(readmeFile, 'utf8');
+    const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
+    if (marked.test(readme)) writeFileSync(readmeFile, readme.replace(marked, `<!-- bench:start -->\n${table}<!-- bench:end -->`));
+  }
+  console.error(`written bench/results/${stamp}.json and .md`);
+  return table;
+}
+
+if (values.render) {
+  const combined = combineResults(values.render.split(',').map((file) => JSON.parse(readFileSync(file, 'utf8')) as BenchResults));
+  console.log(publish(combined, `${combined.startedAt.replace(/[:.]/g, '-')}-combined`, !values['no-readme']));
+  process.exit(0);
+}
 const sizes = values.sizes.split(',').map((s) => Number(s.trim()));
 if (sizes.some((s) => !Number.isInteger(s) || s < 10)) throw new Error(`--sizes: expected whole numbers ≥ 10, got ${values.sizes}`);
 const skip = new Set(values.skip.split(',').filter(Boolean));
@@ -110,7 +136,10 @@ try {
     if (!skip.has('restore')) {
       const target = await startTarget(shape.partitions);
       try {
-        const run = await measured(() => restoreSnapshot(target.admin, snapshot, { data: 'none', credentials: { '*': { generate: true } } }));
+        const display = createProgressDisplay(process.stderr);
+        const run = await measured(() =>
+          restoreSnapshot(target.admin, snapshot, { data: 'none', credentials: { '*': { generate: true } } }, () => {}, display.update).finally(() => display.close()),
+        );
         result.restore = {
           ms: run.ms,
           peakRssMb: run.peakRssMb,
@@ -165,11 +194,12 @@ try {
       );
       const spec = await loadSpec(specFile);
       const controller = new AbortController();
+      const display = createProgressDisplay(process.stderr);
       const run = await measured(() =>
         runDrill(
           { spec, snapshot, snapshotFile, snapshotSha256: '0'.repeat(64) },
-          { kafkaVersions: [kafkaVersion], provider: 'process', toolVersion: 'bench', signal: controller.signal, progress: (line) => console.error(`  ${line}`) },
-        ),
+          { kafkaVersions: [kafkaVersion], provider: 'process', toolVersion: 'bench', signal: controller.signal, progress: (line) => display.line(`  ${line}`), onProgress: display.update },
+        ).finally(() => display.close()),
       );
       const drillRun = run.value.runs[0]!;
       const phases = Object.fromEntries(drillRun.phases.map((p) => [p.name, { ms: p.durationMs, status: p.status }]));
@@ -205,20 +235,7 @@ try {
     harnessMaxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     sizes: results,
   };
-  const dir = join(import.meta.dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const table = renderTable(report);
-  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(dir, `${stamp}.md`), table);
-  if (!values['no-readme']) {
-    const readmeFile = join(import.meta.dirname, '..', 'README.md');
-    const readme = readFileSync(readmeFile, 'utf8');
-    const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
-    if (marked.test(readme)) writeFileSync(readmeFile, readme.replace(marked, `<!-- bench:start -->\n${table}<!-- bench:end -->`));
-  }
-  console.log(table);
-  console.error(`written bench/results/${stamp}.json and .md`);
+  console.log(publish(report, startedAt.toISOString().replace(/[:.]/g, '-'), !values['no-readme']));
 } finally {
   clearInterval(loadTimer);
   await stopAll();

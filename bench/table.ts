@@ -8,20 +8,20 @@ export interface SizeResult {
   restore?: {
     ms: number;
     peakRssMb: number;
-    load: number;
+    load?: number;
     passed: boolean;
     phases: Record<string, { ms: number; requests: number; status: string; failed: number }>;
     errors: string[];
   };
-  floor?: { ms: number; jvmMs: number; load: number; kinds: Record<string, { ms: number; requests: number; failed: number }> };
-  runbook?: RunbookResult & { load: number };
+  floor?: { ms: number; jvmMs: number; load?: number; kinds: Record<string, { ms: number; requests: number; failed: number }> };
+  runbook?: RunbookResult & { load?: number };
   drill?: {
     ms: number;
     afterEnvironmentMs: number;
     verdict: string;
     reason: string;
     peakRssMb: number;
-    load: number;
+    load?: number;
     phases: Record<string, { ms: number; status: string }>;
     probes: { id: string; status: string; ms: number; checks: number }[];
   };
@@ -33,6 +33,8 @@ export interface BenchResults {
   kafkaVersion: string;
   machine: { cores: number; cpu: string; memoryGiB: number; node: string; loadAverage: { min: number; mean: number; max: number } };
   harnessMaxRssMb: number;
+  /** How the results were obtained when not by one complete run (e.g. reconstructed from a run's log). */
+  note?: string;
   sizes: SizeResult[];
 }
 
@@ -45,21 +47,26 @@ export function renderTable(results: BenchResults): string {
   const lines = [
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
       `Kafka ${results.kafkaVersion}, one broker with SASL/SCRAM and ACLs. 1-minute load average during the run: ` +
-      `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}); the machine was shared.`,
+      `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}; the last column is its mean per size): the machine was shared with other work.`,
+    ...(results.note ? ['', results.note] : []),
     '',
-    '| topics (×3 partitions) | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | harness peak RSS |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| topics (×3 partitions) | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | harness peak RSS | load average |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
   ];
   for (const size of results.sizes) {
     const { shape, restore, floor, runbook, drill } = size;
     const restoreCell = restore ? `${s(restore.ms)}${restore.passed ? '' : ' (failed)'}` : '–';
+    const floorFailed = floor ? Object.values(floor.kinds).reduce((sum, k) => sum + k.failed, 0) : 0;
+    const floorCell = floor ? `${s(floor.ms)}${floorFailed ? ` (${n(floorFailed)} objects failed)` : ''}` : '–';
     const ratio = restore && floor && floor.ms > 0 ? `${(restore.ms / floor.ms).toFixed(2)}×` : '–';
     const runbookCell = runbook ? `~${duration(runbook.extrapolatedMs)}` : '–';
     const faster = runbook && restore ? `${Math.round(runbook.extrapolatedMs / restore.ms)}×` : '–';
     const drillCell = drill ? `${s(drill.ms)} (${s(drill.afterEnvironmentMs)})` : '–';
     const rss = Math.max(restore?.peakRssMb ?? 0, drill?.peakRssMb ?? 0);
+    const loads = [restore?.load, floor?.load, runbook?.load, drill?.load].filter((l): l is number => typeof l === 'number');
+    const load = loads.length ? (loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(1) : '–';
     lines.push(
-      `| ${n(shape.topics)} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floor ? s(floor.ms) : '–'} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} |`,
+      `| ${n(shape.topics)} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floorCell} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} | ${load} |`,
     );
   }
   lines.push('');
@@ -95,4 +102,26 @@ export function renderTable(results: BenchResults): string {
   );
   if (notes.length) lines.push('', 'Failures:', '', ...notes.map((note) => `- ${note.replace(/\n/g, ' ')}`));
   return lines.join('\n') + '\n';
+}
+
+/** Several runs' results as one (e.g. the small sizes and the 5,000-topic size run apart): sizes in order, the machine's load over all of them. */
+export function combineResults(runs: BenchResults[]): BenchResults {
+  const first = runs[0]!;
+  const loads = runs.map((run) => run.machine.loadAverage);
+  return {
+    ...first,
+    startedAt: runs.map((run) => run.startedAt).sort()[0]!,
+    finishedAt: runs.map((run) => run.finishedAt).sort().at(-1)!,
+    machine: {
+      ...first.machine,
+      loadAverage: {
+        min: Math.min(...loads.map((l) => l.min)),
+        mean: Math.round((loads.reduce((sum, l) => sum + l.mean, 0) / loads.length) * 100) / 100,
+        max: Math.max(...loads.map((l) => l.max)),
+      },
+    },
+    harnessMaxRssMb: Math.max(...runs.map((run) => run.harnessMaxRssMb)),
+    ...(runs.some((run) => run.note) ? { note: runs.flatMap((run) => (run.note ? [run.note] : [])).join(' ') } : {}),
+    sizes: runs.flatMap((run) => run.sizes).sort((a, b) => a.topics - b.topics),
+  };
 }

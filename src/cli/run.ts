@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createProgressDisplay } from '../drill/progress.js';
 import { runDrill } from '../drill/runner.js';
 import type { Result } from '../drill/result.js';
 import { checkSupportedVersion, installKafka, versionForSnapshot } from '../environment/distribution.js';
@@ -104,10 +105,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.
       if (provider === 'external') await guardExternalTarget(externalTarget(spec, snapshot));
       process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')} (${versionReason})\n`);
+      const display = createProgressDisplay(process.stdout);
       const result = await runDrill(
         { spec, snapshot, snapshotFile, snapshotSha256 },
-        { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => process.stdout.write(`  ${line}\n`) },
-      );
+        { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => display.line(`  ${line}`), onProgress: display.update },
+      ).finally(() => display.close());
       const stamp = result.startedAt.replace(/[:.]/g, '-');
       const specOut = spec.outPath === undefined ? undefined : path.relative(process.cwd(), spec.outPath) || '.';
       const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : (specOut ?? path.join('reports', spec.spec.name, stamp));

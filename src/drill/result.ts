@@ -44,6 +44,7 @@ export const findingCodes = [
   'connector-secret-missing',
   'connectors-not-restored',
   'credential-generated',
+  'credential-source-unreadable',
   'data-lag-truncated',
   'data-log-end-not-reached',
   'data-not-restored',
@@ -66,6 +67,7 @@ export const findingCodes = [
   'scram-refused',
   'topic-config-alter-refused',
   'topic-config-refused',
+  'topic-not-served',
   'topic-refused',
 ] as const;
 export const FindingCode = z.enum(findingCodes);
@@ -117,8 +119,11 @@ export const Probe = z.strictObject({
   /** The probe kind, e.g. authorization, offset-resumption, connector-idempotency, produce-consume, custom. */
   type: text,
   name: text,
-  /** `error`: the probe itself could not run, so it proves nothing either way. */
-  status: z.enum(['passed', 'failed', 'error']),
+  /**
+   * `failed`: a check failed. `passed`: none failed and at least one passed. `skipped`: every
+   * check was skipped, so the probe proved nothing. `error`: the probe itself could not run.
+   */
+  status: z.enum(['passed', 'failed', 'skipped', 'error']),
   durationMs,
   evidence: z.array(ProbeEvidence),
 });

@@ -11,6 +11,7 @@ import { runProbes } from '../probes/probe.js';
 import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import type { PhaseResult } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
+import type { ProgressListener } from './progress.js';
 import { restoreSnapshot } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** One line per phase as it ends. */
   progress: (line: string) => void;
+  /** How far a long phase is, for a person watching (src/drill/progress.ts); never in the result. */
+  onProgress?: ProgressListener;
 }
 
 class Interrupted extends Error {}
@@ -195,6 +198,7 @@ async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: 
         ...connectRestoreOptions(spec, env),
       },
       (phase) => push(toPhase(phase)),
+      options.onProgress,
     );
     checkAbort();
     restoreEnded = performance.now();

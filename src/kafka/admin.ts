@@ -5,12 +5,20 @@ import type { KafkaConnection } from './connection.js';
  * The admin client used by capture and restore (@platformatic/kafka). Callers own the
  * returned client and close it; nothing here is a module-level singleton.
  */
-export function createAdmin(connection: KafkaConnection, options: { timeoutMs?: number; retries?: number } = {}): Admin {
+export interface AdminOptions {
+  timeoutMs?: number;
+  retries?: number;
+  /** How long one request may wait for its response (the library's default is 30 s). */
+  requestTimeoutMs?: number;
+}
+
+export function createAdmin(connection: KafkaConnection, options: AdminOptions = {}): Admin {
   return new Admin({
     clientId: connection.clientId ?? 'kafka-drill-admin',
     bootstrapBrokers: connection.bootstrap,
     timeout: options.timeoutMs ?? 10_000,
     retries: options.retries ?? 0,
+    ...(options.requestTimeoutMs ? { requestTimeout: options.requestTimeoutMs } : {}),
     ...(connection.sasl
       ? { sasl: { mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } }
       : {}),
@@ -18,8 +26,8 @@ export function createAdmin(connection: KafkaConnection, options: { timeoutMs?: 
   });
 }
 
-export async function withAdmin<T>(connection: KafkaConnection, use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = createAdmin(connection);
+export async function withAdmin<T>(connection: KafkaConnection, use: (admin: Admin) => Promise<T>, options: AdminOptions = {}): Promise<T> {
+  const admin = createAdmin(connection, options);
   try {
     return await use(admin);
   } finally {

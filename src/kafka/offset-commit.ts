@@ -1,5 +1,5 @@
 import { FindCoordinatorKeyTypes, offsetCommitV8, type Admin } from '@platformatic/kafka';
-import { errorName, withPerObjectErrors } from './raw.js';
+import { errorName, sendForResponse } from './raw.js';
 import { retryTransient, TRANSIENT_ERRORS } from './retry.js';
 
 export interface OffsetToCommit {
@@ -35,7 +35,7 @@ export async function commitOffsets(admin: Admin, commits: Map<string, OffsetToC
         name,
         partitions: list.map((o) => ({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1, committedMetadata: o.metadata })),
       }));
-      const response = await withPerObjectErrors(offsetCommitV8.api.async(connections.get(nodeOf.get(groupId)!)!, groupId, -1, '', null, topics));
+      const response = await sendForResponse(connections.get(nodeOf.get(groupId)!)!, offsetCommitV8, groupId, -1, '', null, topics);
       for (const topic of response.topics) {
         for (const partition of topic.partitions) {
           if (partition.errorCode !== 0) errors.push({ groupId, topic: topic.name, partition: partition.partitionIndex, error: errorName(partition.errorCode) });

@@ -4,6 +4,7 @@ import { asUser } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { errorName } from '../kafka/raw.js';
+import { TRANSIENT_ERRORS } from '../kafka/retry.js';
 import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
 import { describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
@@ -168,9 +169,18 @@ class MatrixRun {
 
   private async runChunk(session: ActionSession, action: ClientAction, chunk: AuthorizationCheck[]): Promise<Outcome[]> {
     const names = [...new Set(chunk.map((check) => check.name))];
-    let codes: Map<string, number>;
+    const codes = new Map<string, number>();
     try {
-      codes = await action.run(session, names);
+      // A coordinator or leader still loading answers before it authorizes: ask again for those
+      // names only, a few times, before judging (a just-restored cluster is often still settling).
+      let pending = names;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const answered = await action.run(session, pending);
+        for (const [name, code] of answered) codes.set(name, code);
+        pending = pending.filter((name) => isStillSettling(action, codes.get(name)));
+        if (attempt >= SETTLING_ATTEMPTS) break;
+        if (pending.length > 0) await delay(SETTLING_PAUSE_MS * attempt);
+      }
     } catch (error) {
       return chunk.map((check) => ({ check, evidence: failedRequest(check, action, error, 'the request failed') }));
     }
@@ -182,6 +192,18 @@ class MatrixRun {
     });
   }
 }
+
+const SETTLING_ATTEMPTS = 5;
+const SETTLING_PAUSE_MS = 500;
+
+/** A transient answer (coordinator loading, leader moving) that says nothing about authorization yet. */
+function isStillSettling(action: ClientAction, code: number | undefined): boolean {
+  if (code === undefined || code === 0) return false;
+  const name = errorName(code);
+  return name !== undefined && TRANSIENT_ERRORS.has(name) && !action.allowedErrors.includes(name) && name !== action.deniedError;
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function base(check: AuthorizationCheck): Omit<ProbeEvidence, 'outcome' | 'observed'> {
   return {

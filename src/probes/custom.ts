@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ProbeEvidence as ProbeEvidenceSchema } from '../drill/result.js';
-import { errorMessage, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { errorMessage, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * A custom probe: a TypeScript or JavaScript module (relative to the spec) whose default
@@ -53,7 +53,7 @@ export class CustomProbe implements Probe {
       evidence.push({ outcome: answer.status, resource: this.modulePath, expected: 'passed', observed: answer.status, ...(answer.message ? { detail: answer.message } : {}) });
     }
     // A check the probe itself marks failed fails it, whatever status it answered.
-    return { status: answer.status === 'failed' || evidence.some((item) => item.outcome === 'failed') ? 'failed' : 'passed', evidence };
+    return answer.status === 'failed' ? { status: 'failed', evidence } : verdictOf(evidence);
   }
 }
 

@@ -147,9 +147,10 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** failed if any check failed, else passed; skipped checks neither fail nor pass a probe here. */
+/** failed if any check failed; passed if none failed and one passed; skipped when every check was skipped. */
 export function verdictOf(evidence: ProbeEvidence[]): ProbeVerdict {
-  return { status: evidence.some((item) => item.outcome === 'failed') ? 'failed' : 'passed', evidence };
+  const status = evidence.some((item) => item.outcome === 'failed') ? 'failed' : evidence.some((item) => item.outcome === 'passed') ? 'passed' : 'skipped';
+  return { status, evidence };
 }
 
 /** "User:alice" → "alice". */

@@ -1,18 +1,6 @@
 /** The headline numbers of a run and their wording, shared by every report so they never disagree. */
 import { countChecks, type Probe, type Result, type Run, type Verdict } from '../drill/result.js';
 
-/**
- * How a probe is shown: its status, except that a probe that passed without a single passed
- * check (every check skipped) is shown as skipped — it proved nothing.
- */
-export type ProbeShownStatus = Probe['status'] | 'skipped';
-
-export function probeShownStatus(probe: Probe): ProbeShownStatus {
-  if (probe.status !== 'passed') return probe.status;
-  const checks = countChecks(probe);
-  return checks.passed === 0 && checks.skipped > 0 ? 'skipped' : 'passed';
-}
-
 export interface RunFigures {
   /** Probes that passed with at least one passed check. */
   probesPassed: number;
@@ -40,7 +28,7 @@ export function runFigures(run: Run): RunFigures {
   const openSteps = run.manualSteps.filter((step) => step.status !== 'automated');
   const findings = run.phases.flatMap((phase) => phase.findings);
   const { objectiveMinutes, projectedMinutes } = run.rto;
-  const shown = run.probes.map(probeShownStatus);
+  const shown = run.probes.map((probe) => probe.status);
   const checks = { passed: 0, failed: 0, skipped: 0 };
   for (const probe of run.probes) {
     const counts = countChecks(probe);

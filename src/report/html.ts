@@ -12,7 +12,6 @@ import {
   formatDuration,
   formatMinutes,
   formatTimestamp,
-  probeShownStatus,
   runFigures,
   trendPoints,
   verdictLabels,
@@ -128,7 +127,7 @@ function runView(run: Run, index: number) {
     reason: run.reason,
     stats: runStats(run),
     probes: run.probes
-      .map((probe) => ({ probe, status: probeShownStatus(probe), checks: countChecks(probe) }))
+      .map((probe) => ({ probe, status: probe.status, checks: countChecks(probe) }))
       .sort((a, b) => (statusOrder[a.status] ?? 9) - (statusOrder[b.status] ?? 9))
       .map(({ probe, status, checks }) => ({
         status,

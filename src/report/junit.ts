@@ -4,7 +4,7 @@
  * Shaped to validate against the Ant JUnit schema (the strictest common dialect).
  */
 import { countChecks, type Phase, type ProbeEvidence, type Result, type Run } from '../drill/result.js';
-import { formatCheckCounts, formatMinutes, probeShownStatus, runFigures } from './figures.js';
+import { formatCheckCounts, formatMinutes, runFigures } from './figures.js';
 
 export interface JunitOptions {
   /** Where the drill ran; the schema requires one. */
@@ -95,7 +95,7 @@ function runCases(base: string, run: Run): TestCase[] {
     const message = firstMismatch
       ? `expected ${firstMismatch.expected}, observed ${firstMismatch.observed}`
       : `probe ${probe.status}`;
-    const status = probeShownStatus(probe);
+    const status = probe.status;
     const outcome: Outcome =
       status === 'passed'
         ? { kind: 'passed' }
@@ -213,7 +213,7 @@ function systemOut(run: Run): string {
   ];
   lines.push(`Probes: ${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run, ${figures.probesSkipped} skipped; checks: ${formatCheckCounts(figures.checks)}`);
   for (const probe of run.probes) {
-    lines.push(`  - ${probe.name} [${probe.id}]: ${probeShownStatus(probe)}; checks: ${formatCheckCounts(countChecks(probe))}`);
+    lines.push(`  - ${probe.name} [${probe.id}]: ${probe.status}; checks: ${formatCheckCounts(countChecks(probe))}`);
     const skipped = probe.evidence.filter((item) => item.outcome === 'skipped');
     lines.push(...skipped.slice(0, skippedListed).map((item) => `      ${describeCheck(item)}`));
     if (skipped.length > skippedListed) lines.push(`      … and ${skipped.length - skippedListed} more skipped checks (result.json lists them all)`);

@@ -1,6 +1,6 @@
 /** summary.md: a short Markdown summary for a CI step summary or a pull-request comment. */
 import { countChecks, type Result, type Run, type Verdict } from '../drill/result.js';
-import { formatMinutes, formatTimestamp, probeShownStatus, runFigures, trendPoints, verdictLabels } from './figures.js';
+import { formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 
 export interface SummaryOptions {
   /** Earlier results of the same drill, for the trend table. */
@@ -65,7 +65,7 @@ function failures(run: Run): string[] {
     if (checks.skipped === 0) continue;
     const reason = probe.evidence.find((item) => item.outcome === 'skipped')?.detail;
     const total = checks.passed + checks.failed + checks.skipped;
-    const what = probeShownStatus(probe) === 'skipped' ? 'every check skipped' : `${checks.skipped} of ${total} checks skipped`;
+    const what = probe.status === 'skipped' ? 'every check skipped' : `${checks.skipped} of ${total} checks skipped`;
     lines.push(`probe ${what}: ${markdownText(`${probe.name}${reason ? ` (first: ${reason})` : ''}`)}`);
   }
   return lines;

@@ -14,8 +14,7 @@ const CLUSTER_DEFAULT = '';
  * Configs the target has and the snapshot lacks are left alone. A source broker's configs go
  * to the target broker standing for it (the drill's broker id mapping; by default the same id).
  */
-export async function restoreClusterConfigs(context: RestoreContext): Promise<PhaseResult> {
-  const recorder = new PhaseRecorder('cluster-configs');
+export async function restoreClusterConfigs(context: RestoreContext, recorder = new PhaseRecorder('cluster-configs')): Promise<PhaseResult> {
   const { admin, snapshot, brokerIds } = context;
   const wanted = new Map<string, Configs>([[CLUSTER_DEFAULT, snapshot.clusterConfigs.clusterDefault]]);
   for (const [sourceId, configs] of Object.entries(snapshot.clusterConfigs.perBroker)) {

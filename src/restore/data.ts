@@ -31,8 +31,7 @@ export function syntheticRecord(topic: string, partition: number, sourceOffset: 
  * partitions where a committed offset lies before the source log start. Record content is not
  * the source's: fingerprints cannot match.
  */
-export async function restoreData(context: RestoreContext): Promise<PhaseResult> {
-  const recorder = new PhaseRecorder('data');
+export async function restoreData(context: RestoreContext, recorder = new PhaseRecorder('data')): Promise<PhaseResult> {
   const { admin, snapshot, options } = context;
   const partitions = snapshot.topics.flatMap((topic) => topic.partitionOffsets.map((p) => ({ topic: topic.name, ...p })));
   if ((options.data ?? 'none') === 'none') {
@@ -45,8 +44,8 @@ export async function restoreData(context: RestoreContext): Promise<PhaseResult>
   const plans = [...offsetMap.partitions()];
 
   const [ends, starts] = await Promise.all([
-    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'latest'))),
-    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'earliest'))),
+    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'latest'), context.transientDeadlineMs)),
+    recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'earliest'), context.transientDeadlineMs)),
   ]);
   const toProduce = plans
     .map((plan) => ({ plan, from: Number(ends.get(partitionKey(plan.topic, plan.partition)) ?? 0n) }))
@@ -159,7 +158,7 @@ async function awaitLogEnds(context: RestoreContext, recorder: PhaseRecorder, pr
   const deadline = Date.now() + timeoutMs;
   let short = produced;
   for (;;) {
-    const ends = await recorder.request(retryTransient(() => listLogOffsets(context.admin, short, 'latest')));
+    const ends = await recorder.request(retryTransient(() => listLogOffsets(context.admin, short, 'latest'), context.transientDeadlineMs));
     short = short.filter((p) => Number(ends.get(partitionKey(p.topic, p.partition)) ?? 0n) < p.logEndOffset);
     if (short.length === 0) return;
     if (Date.now() > deadline) {

@@ -12,8 +12,7 @@ import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js
  * log start and the log end); with data none it is set as the source had it. Offsets outside
  * the restored log are still set and reported: a consumer would reset there.
  */
-export async function restoreOffsets(context: RestoreContext): Promise<PhaseResult> {
-  const recorder = new PhaseRecorder('offsets');
+export async function restoreOffsets(context: RestoreContext, recorder = new PhaseRecorder('offsets')): Promise<PhaseResult> {
   const { admin, snapshot } = context;
   const groups = snapshot.consumerGroups.filter((group) => group.offsets.length > 0);
   if (groups.length === 0) return recorder.finish();
@@ -27,9 +26,9 @@ export async function restoreOffsets(context: RestoreContext): Promise<PhaseResu
   const existingTopics = new Set(await recorder.request(admin.listTopics()));
   const present = partitions.filter((p) => existingTopics.has(p.topic));
   const [current, ends, starts] = await Promise.all([
-    recorder.request(retryTransient(() => fetchCommittedOffsets(admin, groups.map((g) => g.groupId)))),
-    recorder.request(retryTransient(() => listLogOffsets(admin, present, 'latest'))),
-    recorder.request(retryTransient(() => listLogOffsets(admin, present, 'earliest'))),
+    recorder.request(retryTransient(() => fetchCommittedOffsets(admin, groups.map((g) => g.groupId)), context.transientDeadlineMs)),
+    recorder.request(retryTransient(() => listLogOffsets(admin, present, 'latest'), context.transientDeadlineMs)),
+    recorder.request(retryTransient(() => listLogOffsets(admin, present, 'earliest'), context.transientDeadlineMs)),
   ]);
 
   const offsetMap = context.offsetMap;
@@ -72,7 +71,7 @@ export async function restoreOffsets(context: RestoreContext): Promise<PhaseResu
   }
   if (commits.size > 0) {
     recorder.requests += 1 + commits.size;
-    const errors = await commitOffsetsUntilSettled(admin, commits);
+    const errors = await commitOffsetsUntilSettled(admin, commits, context.transientDeadlineMs);
     for (const error of errors) {
       recorder.finding('offset-commit-failed', 'error', `group ${error.groupId} ${error.topic}-${error.partition}`, 'committing the offset failed', error.error);
     }

@@ -4,6 +4,8 @@ import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
+import type { ProgressListener } from '../drill/progress.js';
+import { chunkByWeight, DEFAULT_RECORDS_PER_REQUEST } from '../kafka/request-limits.js';
 import type { OffsetMap } from './offset-map.js';
 
 export type { Finding, PhaseCounts };
@@ -47,6 +49,8 @@ export interface RestoreOptions {
   clampReplication?: boolean;
   /** Synthetic data: records per partition past the windows the offset map always reproduces. */
   maxRecordsPerPartition?: number;
+  /** Metadata records one create/alter request may carry (default 5,000; KRaft refuses over 10,000). Tests lower it to exercise the split. */
+  recordsPerRequest?: number;
   /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
   brokerMapping?: BrokerMapping;
   /** The target's Kafka Connect worker, for the connectors phase. */
@@ -63,11 +67,20 @@ export interface RestoreContext {
   brokerIds: number[];
   /** Passwords of the SCRAM users this restore set, for probes. Filled by the security phase. */
   credentials: Map<string, string>;
+  /** How long transient errors (coordinators, leaders still coming up) are retried: derived from the snapshot's partition count. */
+  transientDeadlineMs: number;
+  /** Progress for a person watching; never part of the result. */
+  onProgress?: ProgressListener;
   /** Source → target offsets; present when the data mode is synthetic. */
   offsetMap?: OffsetMap;
 }
 
-/** Collects a phase's counts, findings and request count; `finish` stamps duration and status. */
+/**
+ * Collects a phase's counts, findings and request count; `finish` stamps duration and status.
+ * The restore creates it before the phase starts, so a phase that throws still reports the time
+ * it ran and the requests it sent. Progress (objects done of planned, records produced) goes to
+ * the optional listener only.
+ */
 export class PhaseRecorder {
   readonly counts: PhaseCounts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
   readonly findings: Finding[] = [];
@@ -75,8 +88,35 @@ export class PhaseRecorder {
   requests = 0;
   private readonly started = performance.now();
   private readonly startedAt = new Date().toISOString();
+  private progress: { done: number; total: number; unit: string; records?: number } | undefined;
 
-  constructor(readonly phase: RestorePhaseName) {}
+  constructor(
+    readonly phase: RestorePhaseName,
+    private readonly onProgress?: ProgressListener,
+  ) {}
+
+  /** Adds `total` objects to what the phase will do (shown as done/total while it runs). */
+  plan(total: number, unit = 'objects'): void {
+    this.progress = { done: this.progress?.done ?? 0, total: (this.progress?.total ?? 0) + total, unit };
+    this.report();
+  }
+
+  /** `count` more planned objects are done (whatever their outcome). */
+  advance(count: number): void {
+    if (!this.progress) return;
+    this.progress.done += count;
+    this.report();
+  }
+
+  /** Records produced so far, for a phase that writes data. */
+  produced(records: number): void {
+    this.progress = { ...(this.progress ?? { done: 0, total: 0, unit: 'partitions' }), records };
+    this.report();
+  }
+
+  private report(ended = false): void {
+    if (this.onProgress && this.progress) this.onProgress({ phase: this.phase, ...this.progress, ...(ended ? { ended } : {}) });
+  }
 
   finding(code: FindingCode, severity: Finding['severity'], object: string, message: string, kafkaError?: string): void {
     this.findings.push({ code, severity, object, message, ...(kafkaError ? { kafkaError } : {}) });
@@ -89,6 +129,7 @@ export class PhaseRecorder {
   }
 
   finish(): PhaseResult {
+    this.report(true);
     return {
       phase: this.phase,
       status: this.counts.failed > 0 || this.findings.some((f) => f.severity === 'error') ? 'failed' : 'passed',
@@ -99,6 +140,37 @@ export class PhaseRecorder {
       manualSteps: this.manualSteps,
       requests: this.requests,
     };
+  }
+}
+
+/**
+ * Sends `items` in requests of at most the context's records-per-request (each item weighing the
+ * metadata records it writes), one after another. A request that fails as a whole (a timeout, a
+ * lost connection) is sent once more — every write the restore makes is idempotent — and if it
+ * fails again, `onFailed` gets its items: the other requests' results stand either way.
+ * `send` counts its requests (recorder.request) and learns whether it is the repeat, since objects
+ * it finds done may be its first attempt's.
+ */
+export async function sendInChunks<T>(
+  context: RestoreContext,
+  recorder: PhaseRecorder,
+  items: readonly T[],
+  weightOf: (item: T) => number,
+  send: (chunk: T[], repeated: boolean) => Promise<void>,
+  onFailed: (chunk: T[], error: unknown) => void,
+): Promise<void> {
+  for (const chunk of chunkByWeight(items, weightOf, context.options.recordsPerRequest ?? DEFAULT_RECORDS_PER_REQUEST)) {
+    try {
+      await send(chunk, false);
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      try {
+        await send(chunk, true);
+      } catch (error) {
+        onFailed(chunk, error);
+      }
+    }
+    recorder.advance(chunk.length);
   }
 }
 

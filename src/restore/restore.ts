@@ -1,6 +1,8 @@
+import type { ProgressListener } from '../drill/progress.js';
 import { describeCluster, withAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
+import { transientDeadlineMs } from '../kafka/retry.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import { restoreClusterConfigs } from './cluster-configs.js';
 import { restoreConnectors } from './connectors.js';
@@ -9,9 +11,9 @@ import { planOffsetMap, type OffsetMap } from './offset-map.js';
 import { restoreOffsets } from './offsets.js';
 import { PhaseRecorder, RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestoreOptions, type RestorePhaseName } from './phase.js';
 import { restoreSecurity } from './security.js';
-import { restoreTopics } from './topics.js';
+import { CREATE_REQUEST_TIMEOUT_MAX_MS, restoreTopics } from './topics.js';
 
-const PHASES: Record<RestorePhaseName, (context: RestoreContext) => Promise<PhaseResult>> = {
+const PHASES: Record<RestorePhaseName, (context: RestoreContext, recorder: PhaseRecorder) => Promise<PhaseResult>> = {
   topics: restoreTopics,
   'cluster-configs': restoreClusterConfigs,
   security: restoreSecurity,
@@ -30,37 +32,56 @@ export interface RestoreOutcome {
 
 /**
  * Applies a snapshot to a cluster, phase by phase in the fixed order. A phase that throws is
- * recorded as failed with the error as a finding and the next phase still runs: a restore
- * reports everything it could not do rather than stopping at the first surprise.
+ * recorded as failed with the error as a finding — keeping the time it ran and the requests it
+ * sent — and the next phase still runs: a restore reports everything it could not do rather than
+ * stopping at the first surprise.
  */
 export async function restoreSnapshot(
   connection: KafkaConnection,
   snapshot: Snapshot,
   options: RestoreOptions = {},
   onPhase: (result: PhaseResult) => void = () => {},
+  onProgress?: ProgressListener,
 ): Promise<RestoreOutcome> {
   const selected = new Set(options.phases ?? RESTORE_PHASES);
-  return withAdmin(connection, async (admin) => {
-    const { brokerIds } = await describeCluster(admin);
-    const offsetMap = options.data === 'synthetic' ? planOffsetMap(snapshot, { maxRecordsPerPartition: options.maxRecordsPerPartition }) : undefined;
-    const context: RestoreContext = { admin, connection, snapshot, options, brokerIds, credentials: new Map(), ...(offsetMap ? { offsetMap } : {}) };
-    const phases: PhaseResult[] = [];
-    for (const name of RESTORE_PHASES) {
-      let result: PhaseResult;
-      if (!selected.has(name)) {
-        result = { ...new PhaseRecorder(name).finish(), status: 'skipped' };
-      } else {
-        try {
-          result = await PHASES[name](context);
-        } catch (error) {
-          const recorder = new PhaseRecorder(name);
-          recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
-          result = recorder.finish();
+  const partitions = snapshot.topics.reduce((sum, topic) => sum + topic.partitions, 0);
+  // A CreateTopics may wait on the broker for up to CREATE_REQUEST_TIMEOUT_MAX_MS: the client must wait longer.
+  const requestTimeoutMs = CREATE_REQUEST_TIMEOUT_MAX_MS + 30_000;
+  return withAdmin(
+    connection,
+    async (admin) => {
+      const { brokerIds } = await describeCluster(admin);
+      const offsetMap = options.data === 'synthetic' ? planOffsetMap(snapshot, { maxRecordsPerPartition: options.maxRecordsPerPartition }) : undefined;
+      const context: RestoreContext = {
+        admin,
+        connection,
+        snapshot,
+        options,
+        brokerIds,
+        credentials: new Map(),
+        transientDeadlineMs: transientDeadlineMs(partitions),
+        ...(onProgress ? { onProgress } : {}),
+        ...(offsetMap ? { offsetMap } : {}),
+      };
+      const phases: PhaseResult[] = [];
+      for (const name of RESTORE_PHASES) {
+        const recorder = new PhaseRecorder(name, onProgress);
+        let result: PhaseResult;
+        if (!selected.has(name)) {
+          result = { ...recorder.finish(), status: 'skipped' };
+        } else {
+          try {
+            result = await PHASES[name](context, recorder);
+          } catch (error) {
+            recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
+            result = recorder.finish();
+          }
         }
+        phases.push(result);
+        onPhase(result);
       }
-      phases.push(result);
-      onPhase(result);
-    }
-    return { phases, credentials: context.credentials, ...(offsetMap ? { offsetMap } : {}) };
-  });
+      return { phases, credentials: context.credentials, ...(offsetMap ? { offsetMap } : {}) };
+    },
+    { requestTimeoutMs },
+  );
 }

@@ -3,42 +3,53 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { alterClientQuotasV1, createAclsV3 } from '@platformatic/kafka';
 import { aclToWire, describeAllAcls } from '../kafka/acls.js';
+import { kafkaErrorName } from '../kafka/errors.js';
 import { describeAllQuotas } from '../kafka/quotas.js';
-import { brokerConnection, errorName, withPerObjectErrors } from '../kafka/raw.js';
+import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
 import { describeScramCredentials, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
 import { aclKey, quotaEntityLabel, type Acl, type Quota } from '../snapshot/schema.js';
-import { PhaseRecorder, type CredentialSource, type PhaseResult, type RestoreContext } from './phase.js';
+import { PhaseRecorder, sendInChunks, type CredentialSource, type PhaseResult, type RestoreContext } from './phase.js';
 
 /** Security in the order Kafka checks it: who you are (SCRAM), what you may do (ACLs), how much (quotas). */
-export async function restoreSecurity(context: RestoreContext): Promise<PhaseResult> {
-  const recorder = new PhaseRecorder('security');
+export async function restoreSecurity(context: RestoreContext, recorder = new PhaseRecorder('security')): Promise<PhaseResult> {
+  const { snapshot } = context;
+  recorder.plan(snapshot.scramUsers.length + snapshot.acls.length + snapshot.quotas.length);
   await restoreScramUsers(context, recorder);
   await restoreAcls(context, recorder);
   await restoreQuotas(context, recorder);
   return recorder.finish();
 }
 
-interface ResolvedPassword {
-  password: string;
-  /** Why there is no real password: the manual step the recovery needs. */
-  missingReason?: string;
+/** A user's password, or why the drill has none: no source (a generated one and a manual step), or a declared source that cannot be read. */
+type ResolvedPassword = { password: string; noSource?: true } | { unreadable: string };
+
+function describeSource(source: CredentialSource): string {
+  return 'env' in source ? `environment variable ${source.env}` : 'file' in source ? `file ${source.file}` : 'generate';
 }
 
-async function resolvePassword(user: string, source: CredentialSource | undefined, baseDir: string): Promise<ResolvedPassword> {
-  const generated = randomBytes(18).toString('base64url');
-  if (!source) return { password: generated, missingReason: 'the drill names no credential source for this user' };
-  if ('generate' in source) return { password: generated };
-  if ('env' in source) {
-    const value = process.env[source.env];
-    return value ? { password: value } : { password: generated, missingReason: `environment variable ${source.env} is not set` };
-  }
-  const file = isAbsolute(source.file) ? source.file : join(baseDir, source.file);
-  try {
-    const value = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
-    return value ? { password: value } : { password: generated, missingReason: `credential file ${source.file} is empty` };
-  } catch {
-    return { password: generated, missingReason: `credential file ${source.file} cannot be read` };
-  }
+/** Reads declared sources once each: a "*" source serves every user. Never invents a password for a declared env or file source. */
+function passwordResolver(baseDir: string) {
+  const reads = new Map<string, Promise<ResolvedPassword>>();
+  const read = async (source: { env: string } | { file: string }): Promise<ResolvedPassword> => {
+    if ('env' in source) {
+      const value = process.env[source.env];
+      return value ? { password: value } : { unreadable: `${describeSource(source)} is not set` };
+    }
+    const file = isAbsolute(source.file) ? source.file : join(baseDir, source.file);
+    try {
+      const value = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+      return value ? { password: value } : { unreadable: `${describeSource(source)} is empty` };
+    } catch (error) {
+      return { unreadable: `${describeSource(source)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+    }
+  };
+  return (source: CredentialSource | undefined): Promise<ResolvedPassword> => {
+    if (!source) return Promise.resolve({ password: randomBytes(18).toString('base64url'), noSource: true });
+    if ('generate' in source) return Promise.resolve({ password: randomBytes(18).toString('base64url') });
+    const key = JSON.stringify(source);
+    if (!reads.has(key)) reads.set(key, read(source));
+    return reads.get(key)!;
+  };
 }
 
 /** Looks a user up under its bare name, as "User:<name>", then under "*" (every other user). */
@@ -51,34 +62,64 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
   const { admin, snapshot } = context;
   if (snapshot.scramUsers.length === 0) return;
   const existing = await recorder.request(describeScramCredentials(admin, null));
-  const has = (user: string, mechanism: string, iterations: number) =>
-    existing.some((c) => c.user === user && c.mechanism === mechanism && c.iterations === iterations);
+  const existingKeys = new Set(existing.map((c) => `${c.user}\u0000${c.mechanism}\u0000${c.iterations}`));
+  const existingUsers = new Set(existing.map((c) => c.user));
+  const resolvePassword = passwordResolver(context.options.baseDir ?? process.cwd());
 
   const upsertions: ScramUpsertion[] = [];
+  let settled = 0;
   for (const user of snapshot.scramUsers) {
-    const missing = user.credentials.filter((c) => !has(user.name, c.mechanism, c.iterations));
-    const resolved = await resolvePassword(user.name, credentialSourceFor(context, user.name), context.options.baseDir ?? process.cwd());
-    if (resolved.missingReason) {
-      recorder.finding('credential-generated', 'warning', `scram user ${user.name}`, `restored with a generated password: ${resolved.missingReason}`);
+    const missing = user.credentials.filter((c) => !existingKeys.has(`${user.name}\u0000${c.mechanism}\u0000${c.iterations}`));
+    const resolved = await resolvePassword(credentialSourceFor(context, user.name));
+    if ('unreadable' in resolved) {
+      recorder.counts.failed++;
+      settled++;
+      recorder.finding('credential-source-unreadable', 'error', `scram user ${user.name}`, `the drill declares its password in ${resolved.unreadable}; the user's credential was not restored (no password is made up for a declared source)`);
+      continue;
+    }
+    if (resolved.noSource) {
+      recorder.finding('credential-generated', 'warning', `scram user ${user.name}`, 'restored with a generated password: the drill names no credential source for this user');
       recorder.manualSteps.push({ id: `credential-${user.name}`, title: `Supply the real credential for User:${user.name}`, phase: 'security', estimateMinutes: 10 });
     }
     if (missing.length === 0) {
       recorder.counts.unchanged++;
+      settled++;
       continue;
     }
     context.credentials.set(user.name, resolved.password);
     for (const credential of missing) upsertions.push({ user: user.name, mechanism: credential.mechanism, iterations: credential.iterations, password: resolved.password });
   }
+  recorder.advance(settled);
   if (upsertions.length === 0) return;
-  recorder.requests++;
-  const errors = await upsertScramCredentials(admin, upsertions);
-  const failedUsers = new Set(errors.map((e) => e.user));
-  for (const error of errors) recorder.finding('scram-refused', 'error', `scram user ${error.user}`, `the target refused the credential: ${error.message}`.trim(), error.error);
-  for (const user of new Set(upsertions.map((u) => u.user))) {
+
+  // A user's credentials stay in one chunk: chunks are whole users, weighed by their credentials.
+  const byUser = new Map<string, ScramUpsertion[]>();
+  for (const upsertion of upsertions) byUser.set(upsertion.user, [...(byUser.get(upsertion.user) ?? []), upsertion]);
+  const failedUsers = new Set<string>();
+  await sendInChunks(
+    context,
+    recorder,
+    [...byUser.values()],
+    (credentials) => credentials.length,
+    async (chunk) => {
+      const errors = await upsertScramCredentials(admin, chunk.flat(), () => recorder.requests++);
+      for (const error of errors) {
+        failedUsers.add(error.user);
+        recorder.finding('scram-refused', 'error', `scram user ${error.user}`, `the target refused the credential: ${error.message}`.trim(), error.error);
+      }
+    },
+    (chunk, error) => {
+      for (const [{ user }] of chunk as [ScramUpsertion][]) {
+        failedUsers.add(user);
+        recorder.finding('scram-refused', 'error', `scram user ${user}`, `the request setting the credential failed: ${(error as Error).message}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
+      }
+    },
+  );
+  for (const user of byUser.keys()) {
     if (failedUsers.has(user)) {
       recorder.counts.failed++;
       context.credentials.delete(user);
-    } else if (existing.some((c) => c.user === user)) recorder.counts.updated++;
+    } else if (existingUsers.has(user)) recorder.counts.updated++;
     else recorder.counts.created++;
   }
 }
@@ -87,30 +128,38 @@ export function describeAcl(acl: Acl): string {
   return `acl ${acl.principal} ${acl.permissionType} ${acl.operation} ${acl.resourceType} ${acl.resourceName} (${acl.patternType}, host ${acl.host})`;
 }
 
+/** CreateAcls in chunks (one metadata record a binding); Kafka answers per binding, in request order. */
 async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder) {
   const { admin, snapshot } = context;
   if (snapshot.acls.length === 0) return;
   const existing = new Set((await recorder.request(describeAllAcls(admin))).map((acl) => aclKey(acl as Acl)));
   const missing = snapshot.acls.filter((acl) => !existing.has(aclKey(acl)));
   recorder.counts.unchanged += snapshot.acls.length - missing.length;
+  recorder.advance(snapshot.acls.length - missing.length);
   if (missing.length === 0) return;
   const connection = await brokerConnection(admin);
-  const response = await recorder.request(
-    withPerObjectErrors(
-      createAclsV3.api.async(
-        connection,
-        missing.map(aclToWire),
-      ),
-    ),
+  await sendInChunks(
+    context,
+    recorder,
+    missing,
+    () => 1,
+    async (chunk) => {
+      const response = await recorder.request(sendForResponse(connection, createAclsV3, chunk.map(aclToWire)));
+      response.results.forEach((result, index) => {
+        if (result.errorCode === 0) recorder.counts.created++;
+        else {
+          recorder.counts.failed++;
+          recorder.finding('acl-refused', 'error', describeAcl(chunk[index]!), `the authorizer refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+        }
+      });
+    },
+    (chunk, error) => {
+      for (const acl of chunk) {
+        recorder.counts.failed++;
+        recorder.finding('acl-refused', 'error', describeAcl(acl), `the request creating it failed: ${(error as Error).message}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
+      }
+    },
   );
-  response.results.forEach((result, index) => {
-    const acl = missing[index]!;
-    if (result.errorCode === 0) recorder.counts.created++;
-    else {
-      recorder.counts.failed++;
-      recorder.finding('acl-refused', 'error', describeAcl(acl), `the authorizer refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
-    }
-  });
 }
 
 async function restoreQuotas(context: RestoreContext, recorder: PhaseRecorder) {
@@ -129,15 +178,31 @@ async function restoreQuotas(context: RestoreContext, recorder: PhaseRecorder) {
     }
     return [{ quota, created: !existing.has(quotaEntityLabel(quota.entity)), entry: { entities: quota.entity.map((p) => ({ entityType: p.type as never, entityName: p.name })), ops } }];
   });
+  recorder.advance(snapshot.quotas.length - entries.length);
   if (entries.length === 0) return;
   const connection = await brokerConnection(admin);
-  const response = await recorder.request(withPerObjectErrors(alterClientQuotasV1.api.async(connection, entries.map((e) => e.entry), false)));
-  response.entries.forEach((result, index) => {
-    const { quota, created } = entries[index]!;
-    if (result.errorCode === 0) recorder.counts[created ? 'created' : 'updated']++;
-    else {
-      recorder.counts.failed++;
-      recorder.finding('quota-refused', 'error', `quota ${quotaEntityLabel(quota.entity)}`, `the target refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
-    }
-  });
+  // One metadata record per quota key set or removed.
+  await sendInChunks(
+    context,
+    recorder,
+    entries,
+    (entry) => entry.entry.ops.length,
+    async (chunk) => {
+      const response = await recorder.request(sendForResponse(connection, alterClientQuotasV1, chunk.map((e) => e.entry), false));
+      response.entries.forEach((result, index) => {
+        const { quota, created } = chunk[index]!;
+        if (result.errorCode === 0) recorder.counts[created ? 'created' : 'updated']++;
+        else {
+          recorder.counts.failed++;
+          recorder.finding('quota-refused', 'error', `quota ${quotaEntityLabel(quota.entity)}`, `the target refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+        }
+      });
+    },
+    (chunk, error) => {
+      for (const { quota } of chunk) {
+        recorder.counts.failed++;
+        recorder.finding('quota-refused', 'error', `quota ${quotaEntityLabel(quota.entity)}`, `the request setting it failed: ${(error as Error).message}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
+      }
+    },
+  );
 }

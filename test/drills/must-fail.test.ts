@@ -96,11 +96,13 @@ const cases: MustFail[] = [
     check: (run) => {
       const topics = run.phases.find((p) => p.name === 'topics')!;
       expect(topics.findings).toEqual([
-        { severity: 'error', object: 'topic shop.legacy', message: 'the target refused it: Unknown topic config name: message.format.version', kafkaError: 'INVALID_CONFIG' },
-        { severity: 'warning', object: 'topic shop.legacy', message: 'created without message.format.version, which the target does not accept' },
+        { code: 'topic-refused', severity: 'error', object: 'topic shop.legacy', message: 'the target refused it: Unknown topic config name: message.format.version', kafkaError: 'INVALID_CONFIG' },
+        { code: 'topic-config-refused', severity: 'warning', object: 'topic shop.legacy config message.format.version', message: 'the target does not accept this config: the topic was created without it' },
       ]);
       expect(topics.counts).toEqual({ created: 4, updated: 0, unchanged: 0, failed: 0 });
-      expect(run.assumptions.find((a) => a.id === 'topic-configs-accepted')!.observed).toBe('topic shop.legacy: INVALID_CONFIG');
+      expect(run.assumptions.find((a) => a.id === 'topic-configs-accepted')!.observed).toBe(
+        'topic shop.legacy: INVALID_CONFIG; topic shop.legacy config message.format.version: the target does not accept this config: the topic was created without it',
+      );
       // The refused config is a declared difference, not drift.
       expect(run.verify!.differences).toContainEqual(expect.objectContaining({ object: 'topic shop.legacy config message.format.version', classification: 'expected' }));
     },

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { parse } from 'junit2json';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/drill/result.js';
-import { probeShownStatus } from '../../src/report/figures.js';
 import { renderJunit, xmlAttribute, xmlText } from '../../src/report/junit.js';
 import { fileExists, itWith, onPath, sharedDir } from '../support/require.js';
 import { expectGolden } from './golden.js';
@@ -43,7 +42,7 @@ describe('junit.xml', () => {
         expect(suite.failures).toBe(cases.filter((testCase) => testCase.failure).length);
         expect(suite.errors).toBe(cases.filter((testCase) => testCase.error).length);
         expect(suite.skipped).toBe(cases.filter((testCase) => testCase.skipped).length);
-        const skippedProbes = run.probes.filter((probe) => probeShownStatus(probe) === 'skipped').length;
+        const skippedProbes = run.probes.filter((probe) => probe.status === 'skipped').length;
         const skippedAssumptions = run.assumptions.filter((assumption) => assumption.status === 'skipped').length;
         expect(suite.skipped).toBe(run.phases.filter((phase) => phase.status === 'skipped').length + skippedProbes + skippedAssumptions);
         expect(suite.errors).toBe(run.probes.filter((probe) => probe.status === 'error').length + (run.verdict === 'interrupted' || run.verdict === 'infrastructure-error' ? 1 : 0));

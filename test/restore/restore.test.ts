@@ -31,6 +31,7 @@ describe('restore into a fresh SCRAM cluster', async () => {
       ['security', 'passed'],
       ['data', 'passed'],
       ['offsets', 'passed'],
+      ['connectors', 'skipped'],
     ]);
     expect(counts(first.phases)).toMatchObject({
       topics: { created: 4, updated: 0, unchanged: 0, failed: 0 },
@@ -106,7 +107,10 @@ describe('restore into a fresh SCRAM cluster', async () => {
   it('needs the same number of requests for 40 topics as for 4: O(kinds), not O(objects)', async () => {
     const small = await restoreSnapshot(environment.admin, restorableSnapshot('small', 4), { data: 'synthetic' });
     const large = await restoreSnapshot(environment.admin, restorableSnapshot('large', 40), { data: 'synthetic' });
-    expect(requests(large.phases)).toEqual(requests(small.phases));
+    // The topics phase also polls ListTopics until the broker lists what it created: a few requests, by time not by count.
+    const withoutPolls = (phases: PhaseResult[]) => ({ ...requests(phases), topics: undefined });
+    expect(withoutPolls(large.phases)).toEqual(withoutPolls(small.phases));
+    expect(Math.abs(requests(large.phases).topics! - requests(small.phases).topics!)).toBeLessThanOrEqual(3);
     // A group commit is per group by Kafka's API; everything else is per kind.
     expect(large.phases.reduce((sum, p) => sum + p.requests, 0)).toBeLessThanOrEqual(25);
   });

@@ -57,7 +57,12 @@ describe.each([
       const topics = restored.phases.find((p) => p.phase === 'topics')!;
       expect(topics.status).toBe('failed');
       expect(topics.findings).toContainEqual(expect.objectContaining({ severity: 'error', object: 'topic rt.topic-1', kafkaError: 'INVALID_CONFIG' }));
-      expect(topics.findings).toContainEqual({ severity: 'warning', object: 'topic rt.topic-1', message: 'created without message.format.version, which the target does not accept' });
+      expect(topics.findings).toContainEqual({
+        code: 'topic-config-refused',
+        severity: 'warning',
+        object: 'topic rt.topic-1 config message.format.version',
+        message: 'the target does not accept this config: the topic was created without it',
+      });
       expect(verified.differences).toContainEqual(
         expect.objectContaining({ kind: 'topic-config', object: 'topic rt.topic-1 config message.format.version', classification: 'expected', actual: null }),
       );
