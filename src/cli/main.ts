@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  // Exit as soon as the command is done: a client still retrying against a torn-down broker (a
+  // probe that timed out, say) must not keep a CI job waiting.
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createProgressDisplay } from '../drill/progress.js';
-import { runDrill } from '../drill/runner.js';
+import { startDrill, type DrillHandle } from '../drill/runner.js';
 import type { Result } from '../drill/result.js';
 import { checkSupportedVersion, installKafka, versionForSnapshot } from '../environment/distribution.js';
 import { requireJava } from '../environment/java.js';
@@ -74,14 +74,28 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (twice) throw new InputError(`run: two specs are named "${twice}": with --out and several specs each drill writes to DIR/<name>, so their names must differ`);
   }
 
+  // The first signal interrupts the drill: the running stage stops, the environment is torn down
+  // and an interrupted result is written. A second one means now: stop every environment, write
+  // the result as it stands, and leave.
   const controller = new AbortController();
   let signals = 0;
+  let running: { drill: DrillHandle; write: (result: Result) => void } | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
-    process.stderr.write(`run: ${signal}: stopping after the current step and tearing down\n`);
-    controller.abort();
-    // A second signal means now: stop every environment and leave.
-    if (signals > 1) void stopAllEnvironments().finally(() => process.exit(ExitCode.interrupted));
+    if (signals === 1) {
+      process.stderr.write(`run: ${signal}: stopping the drill and tearing down\n`);
+      controller.abort(new Error(`interrupted by ${signal}`));
+      return;
+    }
+    process.stderr.write(`run: ${signal} again: stopping every environment now\n`);
+    void (async () => {
+      await Promise.race([stopAllEnvironments(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      try {
+        if (running) running.write(running.drill.resultSoFar());
+      } finally {
+        process.exit(ExitCode.interrupted);
+      }
+    })();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -89,6 +103,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
   try {
     for (const specFile of positionals) {
+      if (controller.signal.aborted) break;
       const spec = await loadSpec(specFile);
       const snapshotFile = spec.snapshotFile;
       const snapshot = await loadSnapshot(snapshotFile);
@@ -106,23 +121,33 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (provider === 'external') await guardExternalTarget(externalTarget(spec, snapshot));
       process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')} (${versionReason})\n`);
       const display = createProgressDisplay(process.stdout);
-      const result = await runDrill(
+      const drill = startDrill(
         { spec, snapshot, snapshotFile, snapshotSha256 },
         { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => display.line(`  ${line}`), onProgress: display.update },
-      ).finally(() => display.close());
-      const stamp = result.startedAt.replace(/[:.]/g, '-');
+      );
+      void drill.done.finally(() => display.close());
       const specOut = spec.outPath === undefined ? undefined : path.relative(process.cwd(), spec.outPath) || '.';
-      const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.spec.name) : values.out) : (specOut ?? path.join('reports', spec.spec.name, stamp));
-      writeReports(result, outDir, { specFile, snapshotFile, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
+      const outDirOf = (result: Result) =>
+        values.out
+          ? positionals.length > 1
+            ? path.join(values.out, spec.spec.name)
+            : values.out
+          : (specOut ?? path.join('reports', spec.spec.name, result.startedAt.replace(/[:.]/g, '-')));
+      const write = (result: Result) => writeReports(result, outDirOf(result), { specFile, snapshotFile, secrets: drill.secrets, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
+      running = { drill, write };
+      const result = await drill.done;
+      running = undefined;
+      const outDir = outDirOf(result);
+      write(result);
       process.stdout.write(`${result.verdict.toUpperCase()}: ${result.reason}\n  report: ${path.join(outDir, 'report.html')}\n`);
       const code = EXIT_BY_VERDICT[result.verdict];
       // The worst outcome wins: interrupted > infrastructure > failed > passed.
       if (code === ExitCode.interrupted || (exitCode !== ExitCode.interrupted && code > exitCode)) exitCode = code;
-      if (controller.signal.aborted) break;
     }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  if (controller.signal.aborted) exitCode = ExitCode.interrupted;
   return exitCode;
 }

@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import type { RestoreManualStep } from '../restore/phase.js';
 import type { ManualStep as ManualStepSpec } from '../spec/schema.js';
 import type { ManualStep } from './result.js';
+import type { SecretMask } from './secrets.js';
 
 const OUTPUT_LIMIT = 4_000;
 
@@ -9,13 +10,14 @@ const OUTPUT_LIMIT = 4_000;
 export interface AutomationEnvironment {
   cwd: string;
   env: Record<string, string>;
-  /** Values never to show in captured output (passwords). */
-  secrets: string[];
+  /** Every credential the drill handled: masked in captured output before it is cut to size. */
+  secrets: SecretMask;
+  /** Ends a running automation when the drill is interrupted. */
+  signal?: AbortSignal;
 }
 
-function mask(text: string, secrets: string[]): string {
-  let masked = text;
-  for (const secret of secrets) if (secret) masked = masked.replaceAll(secret, '***');
+function capturedOutput(text: string, secrets: SecretMask): string {
+  const masked = secrets.mask(text);
   return masked.length > OUTPUT_LIMIT ? `…${masked.slice(-OUTPUT_LIMIT)}` : masked;
 }
 
@@ -25,11 +27,24 @@ export async function performDeclaredStep(step: ManualStepSpec, automation: Auto
   if (!step.automate) return { ...base, automated: false, status: 'pending' };
   const started = performance.now();
   const { command, timeoutMs, env } = step.automate;
-  const options = { cwd: automation.cwd, env: { ...automation.env, ...env }, reject: false, all: true, timeout: timeoutMs ?? 300_000 } as const;
+  const options = {
+    cwd: automation.cwd,
+    env: { ...automation.env, ...env },
+    reject: false,
+    all: true,
+    timeout: timeoutMs ?? 300_000,
+    ...(automation.signal ? { cancelSignal: automation.signal } : {}),
+  } as const;
   const result = Array.isArray(command) ? await execa(command[0]!, command.slice(1), options) : await execa(command, { ...options, shell: true });
   const durationMs = Math.round(performance.now() - started);
-  const outcome = result.timedOut ? `timed out after ${options.timeout} ms` : result.failed ? `exited with ${result.exitCode ?? result.signal}` : '';
-  const output = mask([outcome, result.all ?? ''].filter(Boolean).join('\n'), automation.secrets);
+  const outcome = result.timedOut
+    ? `timed out after ${options.timeout} ms`
+    : result.isCanceled
+      ? 'stopped: the drill was interrupted'
+      : result.failed
+        ? `exited with ${result.exitCode ?? result.signal}`
+        : '';
+  const output = capturedOutput([outcome, result.all ?? ''].filter(Boolean).join('\n'), automation.secrets);
   return { ...base, automated: true, status: result.failed ? 'failed' : 'automated', durationMs, ...(output ? { output } : {}) };
 }
 

@@ -1,24 +1,39 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Admin } from '@platformatic/kafka';
 import { clientProperties } from '../environment/client-properties.js';
-import { planEnvironment } from '../environment/plan.js';
+import { planEnvironment, type EnvironmentPlan } from '../environment/plan.js';
 import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
-import type { StartedEnvironment } from '../environment/types.js';
-import { withAdmin } from '../kafka/admin.js';
+import type { EnvironmentRequest, StartedEnvironment } from '../environment/types.js';
+import { createAdmin, withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { probeFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
-import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
-import type { PhaseResult } from '../restore/phase.js';
+import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
 import type { ProgressListener } from './progress.js';
-import { restoreSnapshot } from '../restore/restore.js';
+import { RESTORE_REQUEST_TIMEOUT_MS, restoreContext, restorePhase } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
-import type { Snapshot } from '../snapshot/schema.js';
+import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
+import type { Objectives } from '../spec/schema.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
+import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
-import { RESULT_FORMAT, RESULT_VERSION, type ManualStep, type Objective, type Phase, type Result, type Run, type Verdict } from './result.js';
+import {
+  countChecks,
+  RESULT_FORMAT,
+  RESULT_VERSION,
+  type Finding,
+  type ManualStep,
+  type Objective,
+  type Phase,
+  type PhaseName,
+  type Result,
+  type Run,
+  type Verdict,
+} from './result.js';
+import { SecretMask } from './secrets.js';
 
 export interface DrillInputs {
   spec: LoadedSpec;
@@ -33,13 +48,83 @@ export interface RunOptions {
   provider: ProviderName;
   toolVersion: string;
   signal: AbortSignal;
-  /** One line per phase as it ends. */
+  /** One line per phase as it ends (secrets masked). */
   progress: (line: string) => void;
   /** How far a long phase is, for a person watching (src/drill/progress.ts); never in the result. */
   onProgress?: ProgressListener;
+  /** Starts the environment; defaults to the provider's. */
+  startEnvironment?: (request: EnvironmentRequest) => Promise<StartedEnvironment>;
 }
 
-class Interrupted extends Error {}
+/** A drill under way: the result once it ends, and the result as it stands for a process that must leave now. */
+export interface DrillHandle {
+  done: Promise<Result>;
+  /** The result so far, the run in progress marked interrupted; secrets masked. */
+  resultSoFar(): Result;
+  /** Every credential the drill has handled so far. */
+  secrets: SecretMask;
+}
+
+/** Why a run stopped before its last stage. */
+interface RunEnd {
+  verdict: Verdict;
+  reason: string;
+}
+
+const INTERRUPTED: RunEnd = { verdict: 'interrupted', reason: 'interrupted by a signal; the environment was torn down' };
+
+/** What the stages of one run share: each stage fills in what later ones read. */
+interface RunState {
+  readonly inputs: DrillInputs;
+  readonly kafkaVersion: string;
+  readonly options: RunOptions;
+  readonly secrets: SecretMask;
+  readonly run: Run;
+  readonly startedAt: number;
+  /** The snapshot as this run restores it: `${drill.workDir}` is this run's directory once the environment is up. */
+  snapshot: Snapshot;
+  /** Broker ids, their map from the source's, and heap, chosen before anything starts. */
+  readonly plan: EnvironmentPlan;
+  environment?: StartedEnvironment;
+  /** The admin client restore phases share; closed at teardown (which also cancels its requests in flight). */
+  admin?: Admin;
+  baseline?: SnapshotContent;
+  restore?: RestoreContext;
+  restorePhases: PhaseResult[];
+  restoreEndedAt?: number;
+  verified?: VerifyOutcome;
+  end?: RunEnd;
+}
+
+/** What a stage that is a phase of the result reports; the loop adds its name, start and real duration. */
+interface StageOutcome {
+  status: Phase['status'];
+  findings: Finding[];
+  counts?: Phase['counts'];
+  /** The run cannot go on: the verdict is an infrastructure error with this reason. */
+  endRun?: string;
+}
+
+interface Stage {
+  name: string;
+  /** The phase this stage records in the result; stages without one record into the run directly. */
+  phase?: PhaseName;
+  run(state: RunState, signal: AbortSignal): Promise<StageOutcome | void>;
+}
+
+/** The drill, in order (the restore phases are topics … connectors). Teardown is not a stage: it runs whatever happened. */
+const STAGES: Stage[] = [
+  { name: 'environment', phase: 'environment', run: startStage },
+  { name: 'baseline', run: baselineStage },
+  ...RESTORE_PHASES.map((name): Stage => ({ name, phase: name, run: (state) => restoreStage(name, state) })),
+  { name: 'manual steps', run: manualStepsStage },
+  { name: 'verify', phase: 'verify', run: verifyStage },
+  { name: 'probes', phase: 'probes', run: probesStage },
+  { name: 'assumptions', run: assumptionsStage },
+];
+
+/** How long a stage may take to stop on its own after the signal before the drill moves on to teardown without it. */
+const STOP_GRACE_MS = 2_000;
 
 const minutes = (ms: number) => Math.round((ms / 60_000) * 1000) / 1000;
 
@@ -49,15 +134,69 @@ const minutes = (ms: number) => Math.round((ms / 60_000) * 1000) / 1000;
  * infrastructure-error or interrupted verdict when the run could not finish.
  */
 export async function runDrill(inputs: DrillInputs, options: RunOptions): Promise<Result> {
+  return startDrill(inputs, options).done;
+}
+
+export function startDrill(inputs: DrillInputs, options: RunOptions): DrillHandle {
   const startedAt = new Date().toISOString();
+  const secrets = new SecretMask();
   const runs: Run[] = [];
-  for (const kafkaVersion of options.kafkaVersions) {
-    runs.push(await runOnVersion(inputs, kafkaVersion, options));
-    if (options.signal.aborted) break;
-  }
+  let current: RunState | undefined;
+  const done = (async () => {
+    for (const kafkaVersion of options.kafkaVersions) {
+      current = newRunState(inputs, kafkaVersion, options, secrets);
+      runs.push(await runOnVersion(current));
+      current = undefined;
+      if (options.signal.aborted) break;
+    }
+    return buildResult(inputs, options, startedAt, runs, secrets);
+  })();
+  return {
+    done,
+    secrets,
+    resultSoFar: () => buildResult(inputs, options, startedAt, current ? [...runs, interruptedNow(current)] : runs, secrets),
+  };
+}
+
+function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOptions, secrets: SecretMask): RunState {
+  const { target } = inputs.spec.spec;
+  const plan = planEnvironment(target, inputs.snapshot, kafkaVersion);
+  for (const note of plan.notes) options.progress(`[${kafkaVersion}] ${note}`);
+  return {
+    inputs,
+    kafkaVersion,
+    options,
+    secrets,
+    plan,
+    snapshot: inputs.snapshot,
+    startedAt: performance.now(),
+    restorePhases: [],
+    run: {
+      kafkaVersion,
+      environment: {
+        provider: options.provider,
+        brokers: target.brokers,
+        security: target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT',
+        brokerIds: plan.brokerIds.targetIds,
+        brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
+        ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
+      },
+      verdict: 'passed',
+      reason: '',
+      phases: [],
+      probes: [],
+      assumptions: [],
+      manualSteps: [],
+      rto: { measuredMinutes: 0, projectedMinutes: 0 },
+      objectives: [],
+    },
+  };
+}
+
+function buildResult(inputs: DrillInputs, options: RunOptions, startedAt: string, runs: Run[], secrets: SecretMask): Result {
   const verdict = overallVerdict(runs);
   const reasons = runs.filter((run) => run.verdict !== 'passed').map((run) => `${run.kafkaVersion}: ${run.reason}`);
-  return {
+  return secrets.maskDeep({
     format: RESULT_FORMAT,
     version: RESULT_VERSION,
     toolVersion: options.toolVersion,
@@ -73,9 +212,9 @@ export async function runDrill(inputs: DrillInputs, options: RunOptions): Promis
     startedAt,
     finishedAt: new Date().toISOString(),
     verdict,
-    reason: verdict === 'passed' ? `recovery proven on Kafka ${runs.map((r) => r.kafkaVersion).join(', ')}` : reasons.join('; '),
+    reason: verdict === 'passed' ? `recovery proven on Kafka ${runs.map((r) => r.kafkaVersion).join(', ')}${skippedNote(runs)}` : reasons.join('; '),
     runs,
-  };
+  });
 }
 
 function overallVerdict(runs: Run[]): Verdict {
@@ -83,19 +222,182 @@ function overallVerdict(runs: Run[]): Verdict {
   return 'passed';
 }
 
-function toPhase(result: PhaseResult): Phase {
-  return { name: result.phase, status: result.status, startedAt: result.startedAt, durationMs: result.durationMs, counts: result.counts, findings: result.findings };
+async function runOnVersion(state: RunState): Promise<Run> {
+  const { signal } = state.options;
+  try {
+    for (const stage of STAGES) {
+      if (signal.aborted) {
+        state.end ??= INTERRUPTED;
+        break;
+      }
+      await runStage(stage, state);
+      if (state.end) break;
+    }
+  } finally {
+    await teardown(state);
+    finish(state.run, state.inputs.spec.spec, state.end, measuredMs(state));
+  }
+  return state.run;
 }
 
-async function timedPhase(name: Phase['name'], work: () => Promise<Pick<Phase, 'status' | 'findings'>>): Promise<Phase> {
+/**
+ * Runs one stage with the drill's signal. When the signal comes, the stage gets STOP_GRACE_MS to
+ * stop its own work; after that the drill goes on to teardown without it (closing the admin
+ * client and stopping the brokers ends whatever it still had in flight).
+ */
+async function runStage(stage: Stage, state: RunState): Promise<void> {
+  const { signal } = state.options;
   const startedAt = new Date().toISOString();
   const started = performance.now();
-  const outcome = await work();
-  return { name, startedAt, durationMs: Math.round(performance.now() - started), ...outcome };
+  let outcome: StageOutcome | void;
+  try {
+    outcome = await untilStopped(stage.run(state, signal), signal, STOP_GRACE_MS);
+  } catch (error) {
+    const message = state.secrets.mask(errorText(error));
+    if (signal.aborted) {
+      state.end = INTERRUPTED;
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      outcome = { status: 'failed', findings: [{ code: 'interrupted', severity: 'warning', object: stage.name, message: `interrupted after ${seconds}s; the ${stage.name} stage did not finish` }] };
+    } else {
+      state.end = { verdict: 'infrastructure-error', reason: `the drill could not go on: ${stage.name}: ${message}` };
+      outcome = { status: 'failed', findings: [{ code: 'phase-crashed', severity: 'error', object: stage.name, message: `the stage stopped: ${message}` }] };
+    }
+  }
+  if (stage.phase && outcome) {
+    const { endRun, ...recorded } = outcome;
+    record(state, { name: stage.phase, startedAt, durationMs: Math.round(performance.now() - started), ...recorded });
+    if (endRun && !state.end) state.end = { verdict: 'infrastructure-error', reason: endRun };
+  }
+}
+
+/** The work's result; once the signal aborts, a rejection: when the work stops (it has the signal too), or after `graceMs` if it does not. */
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  work.catch(() => {}); // an abandoned stage's late failure is not an unhandled rejection
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason as Error), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work
+      .then((value) => (signal.aborted ? reject(signal.reason as Error) : resolve(value)), reject)
+      .finally(() => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+      });
+  });
+}
+
+function record(state: RunState, phase: Phase): void {
+  state.run.phases.push(phase);
+  state.options.progress(state.secrets.mask(progressLine(state.kafkaVersion, phase)));
+}
+
+function progressLine(kafkaVersion: string, phase: Phase): string {
+  return (
+    `[${kafkaVersion}] ${phase.name.padEnd(15)} ${phase.status.padEnd(7)} ${(phase.durationMs / 1000).toFixed(1).padStart(6)}s` +
+    (phase.counts ? `  created ${phase.counts.created}, updated ${phase.counts.updated}, unchanged ${phase.counts.unchanged}, failed ${phase.counts.failed}` : '') +
+    (phase.findings.length ? `  (${phase.findings.length} finding${phase.findings.length > 1 ? 's' : ''})` : '')
+  );
+}
+
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const details = (error as { details?: string } | undefined)?.details;
+  return details ? `${message}\n${details.slice(-2000)}` : message;
+}
+
+// ---- the stages -------------------------------------------------------------------------------
+
+async function startStage(state: RunState, signal: AbortSignal): Promise<StageOutcome> {
+  const { spec, dir } = state.inputs.spec;
+  const request: EnvironmentRequest = { ...state.plan.request, ...connectRequest(spec, state.inputs.snapshot, dir), signal };
+  const start = state.options.startEnvironment ?? ((r: EnvironmentRequest) => startEnvironment(state.options.provider, r, providerOptions(state.inputs.spec, state.inputs.snapshot)));
+  let environment: StartedEnvironment;
+  try {
+    environment = await start(request);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const message = state.secrets.mask(errorText(error));
+    return {
+      status: 'failed',
+      findings: [{ code: 'environment-start-failed', severity: 'error', object: 'environment', message }],
+      endRun: `the environment did not start: ${message.split('\n')[0]}`,
+    };
+  }
+  state.environment = environment;
+  state.snapshot = withWorkDir(state.inputs.snapshot, environment.workDir);
+  state.secrets.add(environment.admin.sasl?.password);
+  state.run.environment = { ...state.run.environment, security: describeSecurity(environment), clusterId: environment.clusterId, bootstrap: environment.admin.bootstrap };
+  return { status: 'passed', findings: [] };
 }
 
 function describeSecurity(environment: StartedEnvironment): string {
   return environment.admin.sasl ? `SASL_PLAINTEXT (${environment.admin.sasl.mechanism})` : 'PLAINTEXT';
+}
+
+/** The fresh target as it is before the restore (verify diffs against it), and the restore's context. */
+async function baselineStage(state: RunState, signal: AbortSignal): Promise<void> {
+  const env = state.environment!;
+  const { spec, dir } = state.inputs.spec;
+  state.baseline = await captureBaseline(env.admin, state.snapshot, state.options.toolVersion);
+  state.admin = createAdmin(env.admin, { requestTimeoutMs: RESTORE_REQUEST_TIMEOUT_MS });
+  state.restore = await restoreContext(state.admin, env.admin, state.snapshot, {
+    phases: spec.restore.phases,
+    data: spec.restore.data,
+    maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
+    credentials: spec.restore.credentials,
+    baseDir: dir,
+    clampReplication: spec.restore.clampReplication,
+    brokerMapping: state.plan.brokerIds.mapping,
+    ...connectRestoreOptions(spec, env),
+    signal,
+    secrets: state.secrets,
+  }, state.options.onProgress);
+  if (state.restore.offsetMap) state.run.offsetMap = summarizeOffsetMap(state.restore.offsetMap);
+}
+
+async function restoreStage(name: RestorePhaseName, state: RunState): Promise<StageOutcome> {
+  const result = await restorePhase(name, state.restore!);
+  state.restorePhases.push(result);
+  state.restoreEndedAt = performance.now();
+  return { status: result.status, counts: result.counts, findings: result.findings };
+}
+
+/** Declared steps: a person's (pending) or an automation, run against this environment; then the restore's own. */
+async function manualStepsStage(state: RunState, signal: AbortSignal): Promise<void> {
+  const env = state.environment!;
+  const { spec, dir } = state.inputs.spec;
+  const propertiesFile = join(env.workDir, 'client.properties');
+  await writeFile(propertiesFile, clientProperties(env.admin), { mode: 0o600 });
+  const automation = {
+    cwd: dir,
+    env: { KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','), KAFKA_DRILL_COMMAND_CONFIG: propertiesFile, KAFKA_DRILL_KAFKA_VERSION: state.kafkaVersion, KAFKA_DRILL_WORK_DIR: env.workDir, ...(env.connect ? { KAFKA_DRILL_CONNECT_URL: env.connect.url } : {}) },
+    secrets: state.secrets,
+    signal,
+  };
+  const manualSteps: ManualStep[] = [];
+  for (const step of spec.manualSteps) manualSteps.push(await performDeclaredStep(step, automation));
+  manualSteps.push(...state.restorePhases.flatMap((phase) => phase.manualSteps).map(restoreStep));
+  state.run.manualSteps = manualSteps;
+}
+
+async function verifyStage(state: RunState): Promise<StageOutcome> {
+  const { spec } = state.inputs.spec;
+  const verified = await verifyRestore(state.environment!.admin, state.snapshot, {
+    baseline: state.baseline!,
+    brokerMapping: state.plan.brokerIds.mapping,
+    phases: state.restorePhases,
+    expected: spec.restore.verify?.expectedDifferences ?? [],
+    compareData: spec.restore.data === 'synthetic',
+    toolVersion: state.options.toolVersion,
+    ...connectRestoreOptions(spec, state.environment!),
+    ...(state.restore!.offsetMap ? { offsetMap: state.restore!.offsetMap } : {}),
+  });
+  state.verified = verified;
+  state.run.verify = verifySection(verified);
+  return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
 }
 
 function stringify(value: unknown): string | null {
@@ -117,199 +419,115 @@ function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
   };
 }
 
-async function runOnVersion(inputs: DrillInputs, kafkaVersion: string, options: RunOptions): Promise<Run> {
-  const { spec, dir } = inputs.spec;
-  let { snapshot } = inputs;
-  const log = (phase: Phase) =>
-    options.progress(
-      `[${kafkaVersion}] ${phase.name.padEnd(15)} ${phase.status.padEnd(7)} ${(phase.durationMs / 1000).toFixed(1).padStart(6)}s` +
-        (phase.counts ? `  created ${phase.counts.created}, updated ${phase.counts.updated}, unchanged ${phase.counts.unchanged}, failed ${phase.counts.failed}` : '') +
-        (phase.findings.length ? `  (${phase.findings.length} finding${phase.findings.length > 1 ? 's' : ''})` : ''),
-    );
-  const phases: Phase[] = [];
-  const push = (phase: Phase) => {
-    phases.push(phase);
-    log(phase);
-  };
-  const checkAbort = () => {
-    if (options.signal.aborted) throw new Interrupted();
-  };
-  const plan = planEnvironment(spec.target, snapshot, kafkaVersion);
-  for (const note of plan.notes) options.progress(`[${kafkaVersion}] ${note}`);
-  const run: Run = {
-    kafkaVersion,
-    environment: {
-      provider: options.provider,
-      brokers: spec.target.brokers,
-      security: spec.target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT',
-      brokerIds: plan.brokerIds.targetIds,
-      brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
-      ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
-    },
-    verdict: 'passed',
-    reason: '',
-    phases,
-    probes: [],
-    assumptions: [],
-    manualSteps: [],
-    rto: { measuredMinutes: 0, projectedMinutes: 0 },
-    objectives: [],
-  };
-  let environment: StartedEnvironment | undefined;
-  const drillStarted = performance.now();
-  let restoreEnded = drillStarted;
-  let failure: { verdict: Verdict; reason: string } | undefined;
+async function probesStage(state: RunState, signal: AbortSignal): Promise<StageOutcome> {
+  const env = state.environment!;
+  const outcomes = await runProbes(state.inputs.spec.spec.probes.map(probeFromSpec), {
+    connection: env.admin,
+    snapshot: state.snapshot,
+    credentials: state.restore!.credentials,
+    environment: { bootstrap: env.admin.bootstrap, security: env.security, kafkaVersion: state.kafkaVersion },
+    specDir: state.inputs.spec.dir,
+    signal,
+    timeoutMs: 60_000,
+    restoredData: state.restore!.offsetMap ? { mode: 'synthetic', offsetMap: state.restore!.offsetMap } : { mode: 'none' },
+  });
+  // Probe output (custom probes' above all) is masked before it enters the result.
+  state.run.probes = state.secrets.maskDeep(outcomes);
+  return { status: outcomes.some((probe) => probe.status === 'failed' || probe.status === 'error') ? 'failed' : 'passed', findings: [] };
+}
+
+async function assumptionsStage(state: RunState): Promise<void> {
+  const env = state.environment!;
+  const capture = state.verified!.capture;
+  const configs = await withAdmin(env.admin, (admin) =>
+    describeTopicAndBrokerConfigs(admin, capture.topics.map((t) => t.name), env.brokers.map((b) => b.nodeId)),
+  );
+  state.run.assumptions = [...evaluateImplicit(state.restorePhases), ...evaluateDeclared(state.inputs.spec.spec.assumptions, { capture, configs })];
+}
+
+/** Closes the admin client and stops the environment; a teardown that fails is a failed phase, never a lost result. */
+async function teardown(state: RunState): Promise<void> {
+  await state.admin?.close().catch(() => {});
+  const env = state.environment;
+  if (!env) return;
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  let outcome: Pick<Phase, 'status' | 'findings'>;
   try {
-    const environmentPhase = await timedPhase('environment', async () => {
-      try {
-        environment = await startEnvironment(
-          options.provider,
-          { ...plan.request, ...connectRequest(spec, snapshot, dir) },
-          providerOptions(inputs.spec, snapshot),
-        );
-        return { status: 'passed', findings: [] };
-      } catch (error) {
-        const details = (error as { details?: string }).details;
-        return { status: 'failed', findings: [{ code: 'environment-start-failed', severity: 'error', object: 'environment', message: `${(error as Error).message}${details ? `\n${details.slice(-2000)}` : ''}` }] };
-      }
-    });
-    push(environmentPhase);
-    if (!environment) {
-      failure = { verdict: 'infrastructure-error', reason: `the environment did not start: ${environmentPhase.findings[0]?.message.split('\n')[0]}` };
-      return run;
-    }
-    const env = environment;
-    run.environment = { ...run.environment, security: describeSecurity(env), clusterId: env.clusterId, bootstrap: env.admin.bootstrap };
-    checkAbort();
-    snapshot = withWorkDir(snapshot, env.workDir);
-
-    const baseline = await captureBaseline(env.admin, snapshot, options.toolVersion);
-    const restored = await restoreSnapshot(
-      env.admin,
-      snapshot,
-      {
-        phases: spec.restore.phases,
-        data: spec.restore.data,
-        maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
-        credentials: spec.restore.credentials,
-        baseDir: dir,
-        clampReplication: spec.restore.clampReplication,
-        brokerMapping: plan.brokerIds.mapping,
-        ...connectRestoreOptions(spec, env),
-      },
-      (phase) => push(toPhase(phase)),
-      options.onProgress,
-    );
-    checkAbort();
-    restoreEnded = performance.now();
-    if (restored.offsetMap) run.offsetMap = summarizeOffsetMap(restored.offsetMap);
-
-    // Declared steps: a person's (pending) or an automation, run against this environment.
-    const propertiesFile = join(env.workDir, 'client.properties');
-    await writeFile(propertiesFile, clientProperties(env.admin), { mode: 0o600 });
-    const automation = {
-      cwd: dir,
-      env: { KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','), KAFKA_DRILL_COMMAND_CONFIG: propertiesFile, KAFKA_DRILL_KAFKA_VERSION: kafkaVersion, KAFKA_DRILL_WORK_DIR: env.workDir, ...(env.connect ? { KAFKA_DRILL_CONNECT_URL: env.connect.url } : {}) },
-      secrets: [env.admin.sasl?.password ?? '', ...restored.credentials.values()],
-    };
-    const manualSteps: ManualStep[] = [];
-    for (const step of spec.manualSteps) manualSteps.push(await performDeclaredStep(step, automation));
-    manualSteps.push(...restored.phases.flatMap((phase) => phase.manualSteps).map(restoreStep));
-    run.manualSteps = manualSteps;
-    checkAbort();
-
-    let verified: VerifyOutcome | undefined;
-    push(
-      await timedPhase('verify', async () => {
-        verified = await verifyRestore(env.admin, snapshot, {
-          baseline,
-          brokerMapping: plan.brokerIds.mapping,
-          phases: restored.phases,
-          expected: spec.restore.verify?.expectedDifferences ?? [],
-          compareData: spec.restore.data === 'synthetic',
-          toolVersion: options.toolVersion,
-          ...connectRestoreOptions(spec, env),
-          ...(restored.offsetMap ? { offsetMap: restored.offsetMap } : {}),
-        });
-        return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
-      }),
-    );
-    run.verify = verifySection(verified!);
-    checkAbort();
-
-    const probes = spec.probes.map(probeFromSpec);
-    push(
-      await timedPhase('probes', async () => {
-        run.probes = await runProbes(probes, {
-          connection: env.admin,
-          snapshot,
-          credentials: restored.credentials,
-          environment: { bootstrap: env.admin.bootstrap, security: env.security, kafkaVersion },
-          specDir: dir,
-          signal: options.signal,
-          timeoutMs: 60_000,
-          restoredData: restored.offsetMap ? { mode: 'synthetic', offsetMap: restored.offsetMap } : { mode: 'none' },
-        });
-        return { status: run.probes.every((probe) => probe.status === 'passed') ? 'passed' : 'failed', findings: [] };
-      }),
-    );
-    checkAbort();
-
-    const capture = verified!.capture;
-    const configs = await withAdmin(env.admin, (admin) =>
-      describeTopicAndBrokerConfigs(admin, capture.topics.map((t) => t.name), env.brokers.map((b) => b.nodeId)),
-    );
-    run.assumptions = [...evaluateImplicit(restored.phases), ...evaluateDeclared(spec.assumptions, { capture, configs })];
+    await env.stop();
+    outcome = { status: 'passed', findings: [] };
   } catch (error) {
-    failure =
-      error instanceof Interrupted
-        ? { verdict: 'interrupted', reason: 'interrupted by a signal; the environment was torn down' }
-        : { verdict: 'infrastructure-error', reason: `the drill could not go on: ${(error as Error).message}` };
-  } finally {
-    if (environment) {
-      const env = environment;
-      push(
-        await timedPhase('teardown', async () => {
-          await env.stop();
-          return { status: 'passed', findings: [] };
-        }),
-      );
-    }
-    finish(run, spec, restoreEnded - drillStarted, failure);
+    const message = state.secrets.mask(errorText(error));
+    outcome = { status: 'failed', findings: [{ code: 'teardown-failed', severity: 'error', object: 'environment', message: `stopping the environment failed: ${message}` }] };
   }
+  record(state, { name: 'teardown', startedAt, durationMs: Math.round(performance.now() - started), ...outcome });
+}
+
+/** The run in progress as it stands, for a process that must leave before the run ends. */
+function interruptedNow(state: RunState): Run {
+  const run = structuredClone(state.run);
+  if (state.environment && !run.phases.some((phase) => phase.name === 'teardown')) {
+    run.phases.push({
+      name: 'teardown',
+      status: 'failed',
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      findings: [{ code: 'interrupted', severity: 'warning', object: 'environment', message: 'a second signal ended the drill before its teardown finished; the process stopped its environments on the way out' }],
+    });
+  }
+  finish(run, state.inputs.spec.spec, INTERRUPTED, measuredMs(state));
   return run;
 }
 
-/** RTO, objectives and the verdict, from everything the run recorded. */
-function finish(run: Run, spec: LoadedSpec['spec'], measuredMs: number, failure: { verdict: Verdict; reason: string } | undefined) {
+function measuredMs(state: RunState): number {
+  return state.restoreEndedAt === undefined ? 0 : state.restoreEndedAt - state.startedAt;
+}
+
+// ---- verdict ----------------------------------------------------------------------------------
+
+/** Probe checks that were not exercised; counted, never passes. */
+export function skippedChecks(run: Pick<Run, 'probes'>): number {
+  return run.probes.reduce((sum, probe) => sum + countChecks(probe).skipped, 0);
+}
+
+/** Each objective the spec sets, against what the run recorded. */
+export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'manualSteps'>, targets: Objectives, projectedMinutes: number): Objective[] {
+  const open = run.manualSteps.filter((step) => step.status !== 'automated').length;
+  const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed').length;
+  const skipped = skippedChecks(run);
+  const { rtoMinutes, maxManualSteps, maxFailedAssumptions, maxSkippedChecks } = targets;
+  const objectives: Objective[] = [];
+  if (rtoMinutes !== undefined) objectives.push({ name: 'RTO (projected)', target: `≤ ${rtoMinutes} min`, observed: `${projectedMinutes} min`, met: projectedMinutes <= rtoMinutes });
+  if (maxManualSteps !== undefined) objectives.push({ name: 'manual steps', target: `≤ ${maxManualSteps}`, observed: String(open), met: open <= maxManualSteps });
+  if (maxFailedAssumptions !== undefined) {
+    objectives.push({ name: 'failed assumptions', target: `≤ ${maxFailedAssumptions}`, observed: String(failedAssumptions), met: failedAssumptions <= maxFailedAssumptions });
+  }
+  if (maxSkippedChecks !== undefined) objectives.push({ name: 'skipped checks', target: `≤ ${maxSkippedChecks}`, observed: String(skipped), met: skipped <= maxSkippedChecks });
+  return objectives;
+}
+
+/** RTO, objectives and the verdict, from the run's typed fields. */
+function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, measuredMs: number): void {
   const open = run.manualSteps.filter((step) => step.status !== 'automated');
   const measuredMinutes = minutes(Math.max(0, measuredMs));
   const projectedMinutes = Math.round((measuredMinutes + open.reduce((sum, step) => sum + step.estimateMinutes, 0)) * 1000) / 1000;
   run.rto = { measuredMinutes, projectedMinutes, ...(spec.objectives.rtoMinutes !== undefined ? { objectiveMinutes: spec.objectives.rtoMinutes } : {}) };
 
   const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed');
-  const objectives: Objective[] = [];
-  if (spec.objectives.rtoMinutes !== undefined) {
-    objectives.push({ name: 'RTO (projected)', target: `≤ ${spec.objectives.rtoMinutes} min`, observed: `${projectedMinutes} min`, met: projectedMinutes <= spec.objectives.rtoMinutes });
-  }
-  if (spec.objectives.maxManualSteps !== undefined) {
-    objectives.push({ name: 'manual steps', target: `≤ ${spec.objectives.maxManualSteps}`, observed: String(open.length), met: open.length <= spec.objectives.maxManualSteps });
-  }
-  if (spec.objectives.maxFailedAssumptions !== undefined) {
-    objectives.push({ name: 'failed assumptions', target: `≤ ${spec.objectives.maxFailedAssumptions}`, observed: String(failedAssumptions.length), met: failedAssumptions.length <= spec.objectives.maxFailedAssumptions });
-  }
+  const objectives = evaluateObjectives(run, spec.objectives, projectedMinutes);
   run.objectives = objectives;
 
-  if (failure) {
-    run.verdict = failure.verdict;
-    run.reason = failure.reason;
+  const teardownFailed = run.phases.find((p) => p.name === 'teardown' && p.status === 'failed');
+  if (end) {
+    run.verdict = end.verdict;
+    run.reason = end.reason;
     return;
   }
   const reasons: string[] = [];
-  const failedPhases = run.phases.filter((p) => p.status === 'failed' && p.name !== 'verify' && p.name !== 'probes');
+  const failedPhases = run.phases.filter((p) => p.status === 'failed' && p.name !== 'verify' && p.name !== 'probes' && p.name !== 'teardown');
   if (failedPhases.length) reasons.push(`restore phase${failedPhases.length > 1 ? 's' : ''} ${failedPhases.map((p) => p.name).join(', ')} failed: ${failedPhases[0]!.findings.find((f) => f.severity === 'error')?.message ?? ''}`.trim());
   if (run.verify && run.verify.counts.drift > 0) reasons.push(`${run.verify.counts.drift} difference(s) of drift after restore`);
-  const failedProbes = run.probes.filter((p) => p.status !== 'passed');
+  const failedProbes = run.probes.filter((p) => p.status === 'failed' || p.status === 'error');
   if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);
   // With a maxFailedAssumptions objective, that objective decides; without one, any failed assumption fails the drill.
   if (failedAssumptions.length && spec.objectives.maxFailedAssumptions === undefined) {
@@ -319,8 +537,28 @@ function finish(run: Run, spec: LoadedSpec['spec'], measuredMs: number, failure:
   if (failedAutomations.length) reasons.push(`automated step${failedAutomations.length > 1 ? 's' : ''} failed: ${failedAutomations.map((s) => s.id).join(', ')}`);
   const missed = objectives.filter((o) => !o.met);
   if (missed.length) reasons.push(`objective${missed.length > 1 ? 's' : ''} missed: ${missed.map((o) => `${o.name} ${o.observed} (target ${o.target})`).join(', ')}`);
+  // A teardown that failed may have left processes behind: the machine's problem, reported first.
+  if (teardownFailed) {
+    run.verdict = 'infrastructure-error';
+    run.reason = [`teardown failed: ${teardownFailed.findings[0]?.message ?? ''}`, ...reasons].join('; ');
+    return;
+  }
   run.verdict = reasons.length ? 'failed' : 'passed';
-  run.reason = reasons.length ? reasons.join('; ') : 'restored, verified and probed: every check held';
+  run.reason = reasons.length ? reasons.join('; ') : `restored, verified and probed: ${passedReason(run)}`;
+}
+
+/** What a passing run proved, never more: skipped checks, and probes that proved nothing, are named. */
+function passedReason(run: Run): string {
+  const skipped = skippedChecks(run);
+  const provedNothing = run.probes.filter((probe) => probe.status === 'skipped').map((probe) => probe.id);
+  if (skipped === 0) return 'every check held';
+  const held = run.probes.reduce((sum, probe) => sum + countChecks(probe).passed, 0);
+  return `${held} check(s) held, ${skipped} skipped` + (provedNothing.length ? `; every check of ${provedNothing.join(', ')} was skipped` : '');
+}
+
+function skippedNote(runs: Run[]): string {
+  const skipped = runs.reduce((sum, run) => sum + skippedChecks(run), 0);
+  return skipped > 0 ? ` (${skipped} check(s) skipped, not proven)` : '';
 }
 
 /**

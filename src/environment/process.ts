@@ -71,7 +71,8 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       }),
     );
     // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
-    await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, clusterId, adminPassword)));
+    await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, clusterId, adminPassword, request.signal)));
+    request.signal?.throwIfAborted();
 
     const brokers: StartedBroker[] = nodes.map((node, index) => {
       const logFile = join(nodeDirs[index]!, 'broker.log');
@@ -85,8 +86,9 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       clientId: 'kafka-drill',
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
     };
-    await waitUntilReady(admin, brokers, jvms, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, startTimeoutMs);
+    await waitUntilReady(admin, brokers, jvms, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, startTimeoutMs, request.signal);
     if (request.connect) {
+      request.signal?.throwIfAborted();
       connect = await startConnectWorkers({ distribution, workDir, admin, brokers: request.brokers, request: request.connect, timeoutMs: startTimeoutMs, jvms: connectJvms });
     }
 
@@ -159,14 +161,14 @@ function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb: numbe
  * Formats one node's storage. The admin password rides in a java @argfile (mode 0600, removed
  * right after), never on the command line, where any local user could read it.
  */
-async function formatStorage(distribution: KafkaDistribution, workDir: string, dir: string, clusterId: string, adminPassword: string | undefined) {
+async function formatStorage(distribution: KafkaDistribution, workDir: string, dir: string, clusterId: string, adminPassword: string | undefined, signal?: AbortSignal) {
   const scram = adminPassword
     ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]`])
     : [];
   const argFile = join(dir, 'format.args');
   await writeFile(argFile, javaArgFile(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), ...scram]), { mode: 0o600 });
   try {
-    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), `@${argFile}`], { reject: false, all: true, detached: true });
+    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), `@${argFile}`], { reject: false, all: true, detached: true, ...(signal ? { cancelSignal: signal } : {}) });
     recordProcessGroup(workDir, format.pid);
     const result = await format;
     if (result.exitCode !== 0) {
@@ -232,11 +234,20 @@ async function logTail(file: string, lines = 40): Promise<string> {
  * Ready: a client describes the cluster, it has our cluster id, every broker is registered under
  * its node id, and the group coordinator answers for every `__consumer_offsets` partition.
  */
-async function waitUntilReady(connection: KafkaConnection, brokers: StartedBroker[], jvms: ChildProcess[], clusterId: string, offsetsTopicPartitions: number, timeoutMs: number) {
+async function waitUntilReady(
+  connection: KafkaConnection,
+  brokers: StartedBroker[],
+  jvms: ChildProcess[],
+  clusterId: string,
+  offsetsTopicPartitions: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+) {
   const nodeIds = brokers.map((broker) => broker.nodeId).sort((a, b) => a - b);
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     const dead = jvms.findIndex(exited);
     if (dead >= 0) {
       const broker = brokers[dead]!;

@@ -18,6 +18,8 @@ export interface EnvironmentRequest {
   offsetsTopicPartitions?: number;
   /** How long to wait for the cluster to become ready. */
   startTimeoutMs?: number;
+  /** Stops a start in progress (its processes torn down, the start rejects) when the drill is interrupted. */
+  signal?: AbortSignal;
   /** Kafka Connect distributed workers to start beside the brokers. */
   connect?: ConnectRequest;
 }

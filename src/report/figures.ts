@@ -1,5 +1,5 @@
 /** The headline numbers of a run and their wording, shared by every report so they never disagree. */
-import { countChecks, type Probe, type Result, type Run, type Verdict } from '../drill/result.js';
+import { countChecks, type Result, type Run, type Verdict } from '../drill/result.js';
 
 export interface RunFigures {
   /** Probes that passed with at least one passed check. */

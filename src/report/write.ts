@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import path from 'node:path';
 import { RESULT_FILE, serializeResult, type Result } from '../drill/result.js';
+import type { SecretMask } from '../drill/secrets.js';
 import { InputError } from '../errors.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
@@ -23,6 +24,8 @@ export interface WriteReportsOptions {
   compare?: Result[];
   /** For junit.xml; defaults to this machine's name. */
   hostname?: string;
+  /** Credentials the drill handled: masked in everything rendered (the drill masks its result too). */
+  secrets?: SecretMask;
 }
 
 function readInput(file: string, expectedSha256: string, what: string): Buffer {
@@ -52,7 +55,8 @@ function writeAtomically(file: string, content: string | Uint8Array): void {
  * and every input checked before the first write, so bad input leaves outDir untouched.
  * Returns the paths written, manifest last.
  */
-export function writeReports(result: Result, outDir: string, options: WriteReportsOptions = {}): string[] {
+export function writeReports(unmasked: Result, outDir: string, options: WriteReportsOptions = {}): string[] {
+  const result = options.secrets ? options.secrets.maskDeep(unmasked) : unmasked;
   const contents = new Map<string, string | Uint8Array>();
   contents.set(RESULT_FILE, serializeResult(result));
   contents.set(REPORT_FILES.html, renderHtml(result, { compare: options.compare ?? [] }));

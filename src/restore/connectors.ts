@@ -70,6 +70,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       continue;
     }
     const resolved = await resolveConfig(connector, context.options.connectorSecrets?.[connector.name] ?? {}, context.options.baseDir ?? process.cwd());
+    for (const [key, value] of Object.entries(connector.config)) if (typeof value !== 'string' && resolved.config[key]) context.options.secrets?.add(resolved.config[key]);
     if (resolved.missing.length > 0) {
       for (const { key, reason } of resolved.missing) {
         recorder.manualSteps.push({ id: `connector-secret-${connector.name}-${key}`, title: `Supply ${key} of connector ${connector.name} (${reason}) and create the connector`, phase: 'connectors', estimateMinutes: 10 });

@@ -61,6 +61,7 @@ export async function restoreData(context: RestoreContext, recorder = new PhaseR
       let size = 0;
       const flush = async () => {
         if (size === 0) return;
+        options.signal?.throwIfAborted();
         const topicMessages = [...batch].filter(([, messages]) => messages.length > 0).map(([topic, messages]) => ({ topic, messages }));
         batch = new Map();
         size = 0;
@@ -158,6 +159,7 @@ async function awaitLogEnds(context: RestoreContext, recorder: PhaseRecorder, pr
   const deadline = Date.now() + timeoutMs;
   let short = produced;
   for (;;) {
+    context.options.signal?.throwIfAborted();
     const ends = await recorder.request(retryTransient(() => listLogOffsets(context.admin, short, 'latest'), context.transientDeadlineMs));
     short = short.filter((p) => Number(ends.get(partitionKey(p.topic, p.partition)) ?? 0n) < p.logEndOffset);
     if (short.length === 0) return;

@@ -57,6 +57,10 @@ export interface RestoreOptions {
   connect?: ConnectEndpoint;
   /** Connector name → config key → where a value redacted in the snapshot comes from. */
   connectorSecrets?: Record<string, Record<string, ConnectorSecretSource>>;
+  /** Aborts long work (producing data, waiting for log ends) when the drill is interrupted. */
+  signal?: AbortSignal;
+  /** Told every secret the restore handles (passwords accepted by the target or not, connector secrets), so the drill can mask it. */
+  secrets?: { add(secret: string): void };
 }
 
 export interface RestoreContext {

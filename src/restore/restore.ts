@@ -1,3 +1,4 @@
+import type { Admin } from '@platformatic/kafka';
 import type { ProgressListener } from '../drill/progress.js';
 import { describeCluster, withAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
@@ -30,6 +31,51 @@ export interface RestoreOutcome {
   offsetMap?: OffsetMap;
 }
 
+/** A CreateTopics may wait on the broker for up to CREATE_REQUEST_TIMEOUT_MAX_MS: the client must wait longer. */
+export const RESTORE_REQUEST_TIMEOUT_MS = CREATE_REQUEST_TIMEOUT_MAX_MS + 30_000;
+
+/**
+ * The context every restore phase works in: one admin client on the target, the target's broker
+ * ids, the offset map of synthetic data, and how long transient errors are retried for this much work.
+ */
+export async function restoreContext(
+  admin: Admin,
+  connection: KafkaConnection,
+  snapshot: Snapshot,
+  options: RestoreOptions = {},
+  onProgress?: ProgressListener,
+): Promise<RestoreContext> {
+  const { brokerIds } = await describeCluster(admin);
+  const offsetMap = options.data === 'synthetic' ? planOffsetMap(snapshot, { maxRecordsPerPartition: options.maxRecordsPerPartition }) : undefined;
+  const partitions = snapshot.topics.reduce((sum, topic) => sum + topic.partitions, 0);
+  return {
+    admin,
+    connection,
+    snapshot,
+    options,
+    brokerIds,
+    credentials: new Map(),
+    transientDeadlineMs: transientDeadlineMs(partitions),
+    ...(onProgress ? { onProgress } : {}),
+    ...(offsetMap ? { offsetMap } : {}),
+  };
+}
+
+/**
+ * Runs one restore phase (skipped when not selected). A phase that throws is recorded as failed
+ * with the error as a finding, keeping the time it really took and the requests it sent.
+ */
+export async function restorePhase(name: RestorePhaseName, context: RestoreContext): Promise<PhaseResult> {
+  const recorder = new PhaseRecorder(name, context.onProgress);
+  if (!(context.options.phases ?? RESTORE_PHASES).includes(name)) return { ...recorder.finish(), status: 'skipped' };
+  try {
+    return await PHASES[name](context, recorder);
+  } catch (error) {
+    recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
+    return recorder.finish();
+  }
+}
+
 /**
  * Applies a snapshot to a cluster, phase by phase in the fixed order. A phase that throws is
  * recorded as failed with the error as a finding — keeping the time it ran and the requests it
@@ -43,45 +89,18 @@ export async function restoreSnapshot(
   onPhase: (result: PhaseResult) => void = () => {},
   onProgress?: ProgressListener,
 ): Promise<RestoreOutcome> {
-  const selected = new Set(options.phases ?? RESTORE_PHASES);
-  const partitions = snapshot.topics.reduce((sum, topic) => sum + topic.partitions, 0);
-  // A CreateTopics may wait on the broker for up to CREATE_REQUEST_TIMEOUT_MAX_MS: the client must wait longer.
-  const requestTimeoutMs = CREATE_REQUEST_TIMEOUT_MAX_MS + 30_000;
   return withAdmin(
     connection,
     async (admin) => {
-      const { brokerIds } = await describeCluster(admin);
-      const offsetMap = options.data === 'synthetic' ? planOffsetMap(snapshot, { maxRecordsPerPartition: options.maxRecordsPerPartition }) : undefined;
-      const context: RestoreContext = {
-        admin,
-        connection,
-        snapshot,
-        options,
-        brokerIds,
-        credentials: new Map(),
-        transientDeadlineMs: transientDeadlineMs(partitions),
-        ...(onProgress ? { onProgress } : {}),
-        ...(offsetMap ? { offsetMap } : {}),
-      };
+      const context = await restoreContext(admin, connection, snapshot, options, onProgress);
       const phases: PhaseResult[] = [];
       for (const name of RESTORE_PHASES) {
-        const recorder = new PhaseRecorder(name, onProgress);
-        let result: PhaseResult;
-        if (!selected.has(name)) {
-          result = { ...recorder.finish(), status: 'skipped' };
-        } else {
-          try {
-            result = await PHASES[name](context, recorder);
-          } catch (error) {
-            recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
-            result = recorder.finish();
-          }
-        }
+        const result = await restorePhase(name, context);
         phases.push(result);
         onPhase(result);
       }
-      return { phases, credentials: context.credentials, ...(offsetMap ? { offsetMap } : {}) };
+      return { phases, credentials: context.credentials, ...(context.offsetMap ? { offsetMap: context.offsetMap } : {}) };
     },
-    { requestTimeoutMs },
+    { requestTimeoutMs: RESTORE_REQUEST_TIMEOUT_MS },
   );
 }

@@ -77,6 +77,7 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
       recorder.finding('credential-source-unreadable', 'error', `scram user ${user.name}`, `the drill declares its password in ${resolved.unreadable}; the user's credential was not restored (no password is made up for a declared source)`);
       continue;
     }
+    context.options.secrets?.add(resolved.password);
     if (resolved.noSource) {
       recorder.finding('credential-generated', 'warning', `scram user ${user.name}`, 'restored with a generated password: the drill names no credential source for this user');
       recorder.manualSteps.push({ id: `credential-${user.name}`, title: `Supply the real credential for User:${user.name}`, phase: 'security', estimateMinutes: 10 });

@@ -372,6 +372,7 @@ export const objectivesSchema = z.strictObject({
   rtoMinutes: z.number().positive().optional(),
   maxManualSteps: nonNegativeInt.optional(),
   maxFailedAssumptions: nonNegativeInt.optional(),
+  maxSkippedChecks: nonNegativeInt.optional().describe('Probe checks that could not be exercised (counted as skipped, never as passed) the drill tolerates.'),
 });
 
 export const drillSpecSchema = z

@@ -2,7 +2,7 @@
  * Runs `kafka-drill run` as a user would: a separate node process with tsx as a loader, so
  * ESM/CommonJS import problems that vitest's own loader hides fail here too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -56,4 +56,30 @@ export function readEvidence(out: string): Result {
   }
   const file = path.join(out, 'result.json');
   return parseResult(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * JVMs whose command line carries the environment marker: children of `parent`, or of one
+ * environment's work dir. Only java: the watchdog's shell script holds the marker's text too.
+ */
+export function markedJvms(options: { parent: number } | { workDir: string }): number[] {
+  const args = 'parent' in options ? ['-P', String(options.parent), '-f', 'kafka.drill.env='] : ['-f', `kafka.drill.env=${options.workDir}`];
+  let pids: number[];
+  try {
+    pids = execFileSync('pgrep', args, { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'java';
+    } catch {
+      return false; // exited since pgrep listed it
+    }
+  });
+}
+
+export function markerOf(pid: number): string {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000');
+  return argv.find((arg) => arg.startsWith('-Dkafka.drill.env='))!.slice('-Dkafka.drill.env='.length);
 }

@@ -3,43 +3,16 @@
  * must-fail.test.ts), 2 invalid input, 3 infrastructure error, 130 interrupted — through the
  * real CLI. Runs one drill at a time.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { alive, waitFor } from '../support/kafka.js';
-import { readEvidence, runToEnd, startRun } from './cli.js';
+import { markedJvms, markerOf, readEvidence, runToEnd, startRun } from './cli.js';
 
 const PASSING = 'test/drills/fixtures/passing.yaml';
 const outRoot = mkdtempSync(path.join(tmpdir(), 'kafka-drill-exit-codes-'));
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
-
-/**
- * JVMs whose command line carries the environment marker: children of `parent`, or of one
- * environment's work dir. Only java: the watchdog's shell script holds the marker's text too.
- */
-function markedJvms(options: { parent: number } | { workDir: string }): number[] {
-  const args = 'parent' in options ? ['-P', String(options.parent), '-f', 'kafka.drill.env='] : ['-f', `kafka.drill.env=${options.workDir}`];
-  let pids: number[];
-  try {
-    pids = execFileSync('pgrep', args, { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-  return pids.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'java';
-    } catch {
-      return false; // exited since pgrep listed it
-    }
-  });
-}
-
-function markerOf(pid: number): string {
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000');
-  return argv.find((arg) => arg.startsWith('-Dkafka.drill.env='))!.slice('-Dkafka.drill.env='.length);
-}
 
 describe('kafka-drill run exit codes', () => {
   it('0: a drill whose every check holds', async () => {
@@ -103,7 +76,7 @@ describe('kafka-drill run exit codes', () => {
     run.child.kill('SIGINT');
     const { code, stdout, stderr } = await run.exited;
     expect(code, `${stdout}\n${stderr}`).toBe(130);
-    expect(stderr).toContain('run: SIGINT: stopping after the current step and tearing down');
+    expect(stderr).toContain('run: SIGINT: stopping the drill and tearing down');
 
     const result = readEvidence(out);
     expect(result.verdict).toBe('interrupted');

@@ -1,0 +1,83 @@
+/**
+ * Every credential a drill handled — the environment's admin password, each SCRAM password the
+ * restore set or tried to set (the target accepting it or not) — is masked wherever the drill
+ * writes text: result.json and every report rendered from it, log lines, error messages,
+ * automation output and probe evidence. A secret is masked as it is and in the encodings it
+ * commonly travels in: JSON-escaped, URL-encoded, HTML-escaped, base64 and base64url (also
+ * inside a longer encoded value, such as an HTTP Basic header).
+ */
+export const MASK = '***';
+
+/** Shorter base64 runs than this are not masked inside longer encoded text: they would match by chance. */
+const MIN_EMBEDDED_BASE64 = 8;
+
+export class SecretMask {
+  private readonly secrets = new Set<string>();
+  private variants: string[] | undefined;
+
+  /** Adds a value to mask; empty and undefined values are ignored. */
+  add(secret: string | undefined): void {
+    if (!secret || this.secrets.has(secret)) return;
+    this.secrets.add(secret);
+    this.variants = undefined;
+  }
+
+  get size(): number {
+    return this.secrets.size;
+  }
+
+  /** Every form of every secret that `mask` replaces, longest first. */
+  forms(): readonly string[] {
+    this.variants ??= [...new Set([...this.secrets].flatMap(encodings))].sort((a, b) => b.length - a.length);
+    return this.variants;
+  }
+
+  mask(text: string): string {
+    let masked = text;
+    for (const form of this.forms()) if (masked.includes(form)) masked = masked.replaceAll(form, MASK);
+    return masked;
+  }
+
+  /** A copy of `value` with every string in it masked (object keys too). */
+  maskDeep<T>(value: T): T {
+    return maskValue(value, (text) => this.mask(text)) as T;
+  }
+}
+
+function maskValue(value: unknown, mask: (text: string) => string): unknown {
+  if (typeof value === 'string') return mask(value);
+  if (Array.isArray(value)) return value.map((item) => maskValue(item, mask));
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [mask(key), maskValue(item, mask)]));
+  }
+  return value;
+}
+
+/** The forms a secret is masked in. */
+export function encodings(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = [
+    secret,
+    JSON.stringify(secret).slice(1, -1),
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replaceAll('%20', '+'),
+    htmlEscape(secret),
+    bytes.toString('base64'),
+    bytes.toString('base64url'),
+  ];
+  // Inside a longer base64 value the secret starts at any byte offset: for each of the three
+  // alignments, the characters that depend on the secret's bytes alone.
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64').replace(/=+$/, '');
+    const core = encoded.slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (shift + bytes.length)) / 6));
+    if (core.length >= MIN_EMBEDDED_BASE64) forms.push(core, core.replaceAll('+', '-').replaceAll('/', '_'));
+  }
+  return forms.filter((form) => form.length > 0);
+}
+
+/** As the report templates (handlebars) escape text. */
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;', '`': '&#x60;', '=': '&#x3D;' };
+
+function htmlEscape(text: string): string {
+  return text.replace(/[&<>"'`=]/g, (char) => HTML_ESCAPES[char]!);
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { encodings, MASK, SecretMask } from '../../src/drill/secrets.js';
+
+const PASSWORD = 'p@ss w0rd/"quoted"&+more';
+
+function maskWith(...secrets: string[]): SecretMask {
+  const mask = new SecretMask();
+  for (const secret of secrets) mask.add(secret);
+  return mask;
+}
+
+describe('SecretMask', () => {
+  it('masks a secret as it is and in its common encodings', () => {
+    const mask = maskWith(PASSWORD);
+    const forms = {
+      literal: PASSWORD,
+      json: JSON.stringify({ password: PASSWORD }),
+      uri: `https://h/?password=${encodeURIComponent(PASSWORD)}`,
+      form: `password=${encodeURIComponent(PASSWORD).replaceAll('%20', '+')}`,
+      html: '<td>p@ss w0rd/&quot;quoted&quot;&amp;+more</td>',
+      base64: Buffer.from(PASSWORD).toString('base64'),
+      base64url: Buffer.from(PASSWORD).toString('base64url'),
+    };
+    for (const [name, text] of Object.entries(forms)) {
+      const masked = mask.mask(`before ${text} after`);
+      expect(masked, name).toContain(MASK);
+      for (const form of encodings(PASSWORD)) expect(masked, name).not.toContain(form);
+    }
+  });
+
+  it('masks a secret inside a longer base64 value at every alignment (an HTTP Basic header)', () => {
+    const mask = maskWith('correct-horse-battery');
+    for (const user of ['a', 'ab', 'abc', 'admin']) {
+      const header = `Authorization: Basic ${Buffer.from(`${user}:correct-horse-battery`).toString('base64')}`;
+      const masked = mask.mask(header);
+      expect(masked, user).toContain(MASK);
+      // What is left cannot be decoded back to the password.
+      const left = masked.slice('Authorization: Basic '.length).split(MASK);
+      for (const part of left) expect(Buffer.from(part, 'base64').toString('latin1')).not.toContain('battery');
+    }
+  });
+
+  it('masks every string of a value, keys included, and returns a copy', () => {
+    const mask = maskWith('s3cret-value');
+    const value = { a: ['x s3cret-value y', 1, null], 's3cret-value': { b: true } };
+    const masked = mask.maskDeep(value);
+    expect(masked).toEqual({ a: [`x ${MASK} y`, 1, null], [MASK]: { b: true } });
+    expect(value.a[0]).toBe('x s3cret-value y');
+  });
+
+  it('ignores empty secrets and leaves text without secrets alone', () => {
+    const mask = maskWith('', 'abc-123-xyz');
+    mask.add(undefined);
+    expect(mask.size).toBe(1);
+    expect(mask.mask('nothing to see')).toBe('nothing to see');
+  });
+
+  it('masks the longer of two overlapping secrets whole', () => {
+    const mask = maskWith('token', 'token-extended-part');
+    expect(mask.mask('a token-extended-part b token c')).toBe(`a ${MASK} b ${MASK} c`);
+  });
+});
