@@ -81,6 +81,8 @@ interface RunState {
   readonly secrets: SecretMask;
   readonly run: Run;
   readonly startedAt: number;
+  /** The snapshot as this run restores it: `${drill.workDir}` is this run's directory once the environment is up. */
+  snapshot: Snapshot;
   /** Broker ids, their map from the source's, and heap, chosen before anything starts. */
   readonly plan: EnvironmentPlan;
   environment?: StartedEnvironment;
@@ -166,6 +168,7 @@ function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOpti
     options,
     secrets,
     plan,
+    snapshot: inputs.snapshot,
     startedAt: performance.now(),
     restorePhases: [],
     run: {
@@ -324,6 +327,7 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
     };
   }
   state.environment = environment;
+  state.snapshot = withWorkDir(state.inputs.snapshot, environment.workDir);
   state.secrets.add(environment.admin.sasl?.password);
   state.run.environment = { ...state.run.environment, security: describeSecurity(environment), clusterId: environment.clusterId, bootstrap: environment.admin.bootstrap };
   return { status: 'passed', findings: [] };
@@ -337,9 +341,9 @@ function describeSecurity(environment: StartedEnvironment): string {
 async function baselineStage(state: RunState, signal: AbortSignal): Promise<void> {
   const env = state.environment!;
   const { spec, dir } = state.inputs.spec;
-  state.baseline = await captureBaseline(env.admin, state.inputs.snapshot, state.options.toolVersion);
+  state.baseline = await captureBaseline(env.admin, state.snapshot, state.options.toolVersion);
   state.admin = createAdmin(env.admin, { requestTimeoutMs: RESTORE_REQUEST_TIMEOUT_MS });
-  state.restore = await restoreContext(state.admin, env.admin, state.inputs.snapshot, {
+  state.restore = await restoreContext(state.admin, env.admin, state.snapshot, {
     phases: spec.restore.phases,
     data: spec.restore.data,
     maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
@@ -369,7 +373,7 @@ async function manualStepsStage(state: RunState, signal: AbortSignal): Promise<v
   await writeFile(propertiesFile, clientProperties(env.admin), { mode: 0o600 });
   const automation = {
     cwd: dir,
-    env: { KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','), KAFKA_DRILL_COMMAND_CONFIG: propertiesFile, KAFKA_DRILL_KAFKA_VERSION: state.kafkaVersion },
+    env: { KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','), KAFKA_DRILL_COMMAND_CONFIG: propertiesFile, KAFKA_DRILL_KAFKA_VERSION: state.kafkaVersion, KAFKA_DRILL_WORK_DIR: env.workDir, ...(env.connect ? { KAFKA_DRILL_CONNECT_URL: env.connect.url } : {}) },
     secrets: state.secrets,
     signal,
   };
@@ -381,7 +385,7 @@ async function manualStepsStage(state: RunState, signal: AbortSignal): Promise<v
 
 async function verifyStage(state: RunState): Promise<StageOutcome> {
   const { spec } = state.inputs.spec;
-  const verified = await verifyRestore(state.environment!.admin, state.inputs.snapshot, {
+  const verified = await verifyRestore(state.environment!.admin, state.snapshot, {
     baseline: state.baseline!,
     brokerMapping: state.plan.brokerIds.mapping,
     phases: state.restorePhases,
@@ -419,7 +423,7 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
   const env = state.environment!;
   const outcomes = await runProbes(state.inputs.spec.spec.probes.map(probeFromSpec), {
     connection: env.admin,
-    snapshot: state.inputs.snapshot,
+    snapshot: state.snapshot,
     credentials: state.restore!.credentials,
     environment: { bootstrap: env.admin.bootstrap, security: env.security, kafkaVersion: state.kafkaVersion },
     specDir: state.inputs.spec.dir,
@@ -555,4 +559,22 @@ function passedReason(run: Run): string {
 function skippedNote(runs: Run[]): string {
   const skipped = runs.reduce((sum, run) => sum + skippedChecks(run), 0);
   return skipped > 0 ? ` (${skipped} check(s) skipped, not proven)` : '';
+}
+
+/**
+ * Connector configs and offsets may name `${drill.workDir}`: this run's own directory (removed
+ * with the environment), so a FileStream connector's files are never another run's. Connect's
+ * own `${provider:path:key}` references have a colon and are left alone.
+ */
+export function withWorkDir(snapshot: Snapshot, workDir: string): Snapshot {
+  if (!snapshot.connect) return snapshot;
+  const replace = (value: unknown): unknown =>
+    typeof value === 'string'
+      ? value.replaceAll('${drill.workDir}', workDir)
+      : Array.isArray(value)
+        ? value.map(replace)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, replace(inner)]))
+          : value;
+  return { ...snapshot, connect: { ...snapshot.connect, connectors: snapshot.connect.connectors.map((connector) => replace(connector) as typeof connector) } };
 }

@@ -21,6 +21,7 @@ import {
 } from '../kafka/connect.js';
 import { compactCanonicalJson } from '../snapshot/canonical.js';
 import type { Connector } from '../snapshot/schema.js';
+import { sinkPosition, type OffsetMap } from './offset-map.js';
 import { PhaseRecorder, type ConnectorSecretSource, type PhaseResult, type RestoreContext } from './phase.js';
 
 /**
@@ -78,7 +79,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       continue;
     }
     try {
-      const outcome = await restoreOne(endpoint, connector, resolved.config, existing.get(connector.name)?.info.config, startsStopped, rest);
+      const outcome = await restoreOne(endpoint, connector, resolved.config, existing.get(connector.name)?.info.config, startsStopped, rest, context.offsetMap);
       recorder.counts[outcome]++;
       const sinkGroup = groups.get(`connect-${connector.name}`);
       if (connector.type === 'sink' && sinkGroup && !sameOffsets(sinkOffsets(sinkGroup), connector.offsets)) {
@@ -128,6 +129,7 @@ async function restoreOne(
   current: Record<string, string> | undefined,
   startsStopped: boolean,
   rest: Rest,
+  offsetMap: OffsetMap | undefined,
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const { name } = connector;
   let outcome: 'created' | 'updated' | 'unchanged' = 'unchanged';
@@ -148,7 +150,7 @@ async function restoreOne(
     outcome = 'updated';
   }
 
-  const wanted = translateOffsets(connector);
+  const wanted = translateOffsets(connector, offsetMap);
   if (wanted.length > 0) {
     const now = outcome === 'created' ? [] : await rest(getConnectorOffsets(endpoint, name));
     if (!sameOffsets(now, wanted)) {
@@ -171,11 +173,16 @@ async function restoreOne(
 }
 
 /**
- * Sink offsets go through the offset map like consumer groups; until the offset map lands, a
- * restored partition keeps the source's absolute offsets (identity), as the offsets phase does.
+ * Sink offsets go through the offset map like consumer groups (the same plan the offsets phase
+ * commits, so the group connect-<name> and the connector agree); without a map (real data) a
+ * partition keeps the source's offsets. Source connectors' offsets are theirs, never mapped.
  */
-function translateOffsets(connector: Connector): ConnectorOffsetEntry[] {
-  return connector.offsets.map((entry) => ({ partition: entry.partition, offset: entry.offset }));
+export function translateOffsets(connector: Pick<Connector, 'offsets'>, offsetMap: OffsetMap | undefined): ConnectorOffsetEntry[] {
+  return connector.offsets.map((entry) => {
+    const sink = offsetMap && sinkPosition(entry);
+    const target = sink && offsetMap.translate(sink.topic, sink.partition, sink.offset);
+    return { partition: entry.partition, offset: target ? { ...entry.offset, kafka_offset: target.offset } : entry.offset };
+  });
 }
 
 /** PATCH needs the connector STOPPED; right after a create or stop the worker may not have applied it yet (400). */

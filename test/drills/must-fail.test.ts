@@ -22,6 +22,8 @@ interface MustFail {
   failedProbes?: string[];
   failedAssumptions?: string[];
   missedObjectives?: string[];
+  /** The snapshot has connectors: the connectors phase runs (and must pass) instead of being skipped. */
+  connectors?: true;
   /** Differences of drift verify must find (the verify phase then fails too). */
   drift?: number;
   /** The specific evidence of the cause. */
@@ -117,6 +119,27 @@ const cases: MustFail[] = [
     },
   },
   {
+    drill: 'sink-replay',
+    // The sink replays back to its restored offsets: verify sees nothing, only the sink's store holds the replay.
+    reason: 'probe orders-sink-once failed',
+    connectors: true,
+    failedProbes: ['orders-sink-once'],
+    check: (run) => {
+      // Restored at the rebased log end (source offsets near 4.8 billion → target 10), then the automated step deleted the offsets.
+      expect(run.manualSteps.map((s) => [s.id, s.status, s.output])).toEqual([
+        ['seed-file-stores', 'automated', expect.stringContaining('orders-sink: ') as string],
+        ['recreate-orders-sink', 'automated', 'orders-sink: offsets deleted, resumed, replayed back to its restored offsets'],
+      ]);
+      expect(run.phases.find((p) => p.name === 'connectors')).toMatchObject({ status: 'passed', counts: { created: 2, updated: 0, unchanged: 0, failed: 0 } });
+      // The sink starts again at the target log start: the 10 records per partition it had delivered before the snapshot come twice.
+      expect(failingEvidence(run, 'orders-sink-once')).toEqual([
+        expect.objectContaining({ expected: '≤ 0 records delivered again', observed: '20 records delivered again', detail: expect.stringMatching(/^20 replayed \(20 distinct\); first: \{"synthetic":true,"topic":"orders","partition":0,"sourceOffset":4800000490\}/) as string }),
+      ]);
+      // New input after the restore still arrives exactly once: the failure is the replay alone.
+      expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.observed)).toEqual(['5 delivered once each']);
+    },
+  },
+  {
     drill: 'widened-acl',
     reason: 'probe reader-cannot-write failed',
     failedProbes: ['reader-cannot-write'],
@@ -152,7 +175,7 @@ describe('drills/must-fail: each fails for exactly its reason', () => {
       const failedProbes = mustFail.failedProbes ?? [];
       expect(notPassed).toEqual([
         ...(mustFail.failedPhases ?? []).map((name) => `${name} failed`),
-        'connectors skipped',
+        ...(mustFail.connectors ? [] : ['connectors skipped']),
         ...(mustFail.drift ? ['verify failed'] : []),
         ...(failedProbes.length ? ['probes failed'] : []),
       ]);

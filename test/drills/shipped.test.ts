@@ -50,6 +50,24 @@ describe('shipped drills', { timeout: 420_000 }, () => {
     expect(offsets.evidence.length).toBeGreaterThanOrEqual(8);
   });
 
+  it('connect: FileStream source and sink restored with their offsets (sink near 4.8 billion, rebased); nothing written twice', async () => {
+    const { code, result } = await runDrill('connect');
+    expect(failedEvidence(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    const [run] = result.runs;
+    expect(run!.phases.find((p) => p.name === 'connectors')).toMatchObject({ status: 'passed', counts: { created: 2, updated: 0, unchanged: 0, failed: 0 } });
+    expect(run!.verify!.counts.drift).toBe(0);
+    // The sink's offsets went through the offset map: the snapshot's 4800000500 is the target log end 10.
+    expect(run!.offsetMap!.entries.find((e) => e.topic === 'orders' && e.partition === 0)!.committed).toEqual([{ source: 4_800_000_500, target: 10, exact: true }]);
+    expect(run!.probes.map((p) => [p.id, p.status, p.evidence.map((e) => e.observed)])).toEqual([
+      ['orders-sink-once', 'passed', ['0 records delivered again', '5 delivered once each']],
+      ['lines-source-once', 'passed', ['0 records emitted again', '5 emitted once each']],
+    ]);
+    // Each run's files are its own: ${drill.workDir} was this run's environment directory.
+    expect(run!.manualSteps.map((s) => [s.id, s.status])).toEqual([['seed-file-stores', 'automated']]);
+    expect(run!.manualSteps[0]!.output).not.toContain('${drill.workDir}');
+  });
+
   it('upgrade-gate: the 3.9 snapshot restores on 3.9.2 and 4.3.1, side by side', async () => {
     const { code, result } = await runDrill('upgrade-gate');
     expect(failedEvidence(result)).toEqual([]);
