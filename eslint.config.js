@@ -12,7 +12,7 @@ export default tseslint.config(
       ecmaVersion: 2023,
       sourceType: 'module',
       // For the few plain JavaScript files; TypeScript checks names in .ts files itself.
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly' },
     },
     rules: {
       // A leading underscore marks a value left unused on purpose (a key destructured away).
