@@ -49,7 +49,14 @@ export function generateSnapshot(topicCount: number): SnapshotContent {
   const users = shape.scramUsers;
   const writer = (i: number) => `User:${user(i % users)}`;
   const reader = (i: number) => `User:${user((i + 1) % users)}`;
-  const acl = (resourceType: Acl['resourceType'], resourceName: string, patternType: Acl['patternType'], principal: string, operation: Acl['operation'], permissionType: Acl['permissionType'] = 'ALLOW'): Acl => ({
+  const acl = (
+    resourceType: Acl['resourceType'],
+    resourceName: string,
+    patternType: Acl['patternType'],
+    principal: string,
+    operation: Acl['operation'],
+    permissionType: Acl['permissionType'] = 'ALLOW',
+  ): Acl => ({
     resourceType,
     resourceName,
     patternType,
@@ -111,11 +118,23 @@ export function generateSnapshot(topicCount: number): SnapshotContent {
       case 1:
         return { entity: [{ type: 'client-id', name: `bench-app-${j}` }], values: { consumer_byte_rate: 2_097_152, request_percentage: 25 } };
       case 2:
-        return { entity: [{ type: 'user', name: user(j % users) }, { type: 'client-id', name: `bench-app-${j}` }], values: { producer_byte_rate: 524_288 } };
+        return {
+          entity: [
+            { type: 'user', name: user(j % users) },
+            { type: 'client-id', name: `bench-app-${j}` },
+          ],
+          values: { producer_byte_rate: 524_288 },
+        };
       case 3:
         return { entity: [{ type: 'ip', name: `10.0.${Math.floor(j / 250)}.${j % 250}` }], values: { connection_creation_rate: 50 } };
       default:
-        return { entity: [{ type: 'user', name: user(j % users) }, { type: 'client-id', name: null }], values: { consumer_byte_rate: 4_194_304 } };
+        return {
+          entity: [
+            { type: 'user', name: user(j % users) },
+            { type: 'client-id', name: null },
+          ],
+          values: { consumer_byte_rate: 4_194_304 },
+        };
     }
   });
   // Entities must be unique; at small sizes user(j % users) can repeat across kinds, so keep the first.

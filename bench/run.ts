@@ -85,7 +85,12 @@ async function measured<T>(work: () => Promise<T>): Promise<{ value: T; ms: numb
   const started = performance.now();
   try {
     const value = await work();
-    return { value, ms: Math.round(performance.now() - started), peakRssMb: Math.round(Math.max(peak, process.memoryUsage.rss()) / 1048576), load: round2(loads.reduce((a, b) => a + b, 0) / loads.length) };
+    return {
+      value,
+      ms: Math.round(performance.now() - started),
+      peakRssMb: Math.round(Math.max(peak, process.memoryUsage.rss()) / 1048576),
+      load: round2(loads.reduce((a, b) => a + b, 0) / loads.length),
+    };
   } finally {
     clearInterval(timer);
   }
@@ -146,7 +151,12 @@ try {
           load: run.load,
           passed: run.value.phases.every((p) => p.status !== 'failed'),
           phases: Object.fromEntries(run.value.phases.map((p) => [p.phase, { ms: p.durationMs, requests: p.requests, status: p.status, failed: p.counts.failed }])),
-          errors: run.value.phases.flatMap((p) => p.findings.filter((f) => f.severity === 'error').slice(0, 3).map((f) => `${p.phase}: ${f.object}: ${f.message}`)),
+          errors: run.value.phases.flatMap((p) =>
+            p.findings
+              .filter((f) => f.severity === 'error')
+              .slice(0, 3)
+              .map((f) => `${p.phase}: ${f.object}: ${f.message}`),
+          ),
         };
         console.error(`restore ${run.ms} ms`, JSON.stringify(result.restore.phases));
       } finally {
@@ -160,9 +170,7 @@ try {
         const properties = join(work, 'client.properties');
         writeFileSync(properties, clientProperties(target.admin), { mode: 0o600 });
         if (!skip.has('floor')) {
-          const run = await measured(() =>
-            execa(javaBinary(), ['-Xmx512m', '-cp', `${libs}/*:${classes}`, 'Floor', properties, snapshotFile], { env: { KAFKA_LOG4J_OPTS: '' } }),
-          );
+          const run = await measured(() => execa(javaBinary(), ['-Xmx512m', '-cp', `${libs}/*:${classes}`, 'Floor', properties, snapshotFile], { env: { KAFKA_LOG4J_OPTS: '' } }));
           const output = JSON.parse(run.value.stdout.trim().split('\n').at(-1)!) as { totalMs: number; kinds: Record<string, { ms: number; requests: number; failed: number }> };
           result.floor = { ms: output.totalMs, jvmMs: run.ms, load: run.load, kinds: output.kinds };
           console.error(`floor ${output.totalMs} ms (JVM ${run.ms} ms)`, JSON.stringify(output.kinds));
@@ -198,7 +206,14 @@ try {
       const run = await measured(() =>
         runDrill(
           { spec, snapshot, snapshotFile, snapshotSha256: '0'.repeat(64) },
-          { kafkaVersions: [kafkaVersion], provider: 'process', toolVersion: 'bench', signal: controller.signal, progress: (line) => display.line(`  ${line}`), onProgress: display.update },
+          {
+            kafkaVersions: [kafkaVersion],
+            provider: 'process',
+            toolVersion: 'bench',
+            signal: controller.signal,
+            progress: (line) => display.line(`  ${line}`),
+            onProgress: display.update,
+          },
         ).finally(() => display.close()),
       );
       const drillRun = run.value.runs[0]!;

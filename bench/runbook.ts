@@ -24,7 +24,14 @@ export interface RunbookResult {
   failures: string[];
 }
 
-export async function runbookSample(options: { libs: string; properties: string; snapshot: Snapshot; sample: number; work: string; kafkaVersion?: string }): Promise<RunbookResult> {
+export async function runbookSample(options: {
+  libs: string;
+  properties: string;
+  snapshot: Snapshot;
+  sample: number;
+  work: string;
+  kafkaVersion?: string;
+}): Promise<RunbookResult> {
   const { libs, properties, snapshot, sample, work } = options;
   const bootstrap = readBootstrap(properties);
   const aclCommand = options.kafkaVersion?.startsWith('3.') ? 'kafka.admin.AclCommand' : 'org.apache.kafka.tools.AclCommand';
@@ -34,7 +41,18 @@ export async function runbookSample(options: { libs: string; properties: string;
     topics: (i) => {
       const topic = snapshot.topics[i % snapshot.topics.length]!;
       const configs = Object.entries(topic.configs).flatMap(([name, entry]) => (entry.value === undefined ? [] : ['--config', `${name}=${entry.value}`]));
-      return ['org.apache.kafka.tools.TopicCommand', ...common, '--create', '--topic', `runbook.topic-${i}`, '--partitions', String(topic.partitions), '--replication-factor', '1', ...configs];
+      return [
+        'org.apache.kafka.tools.TopicCommand',
+        ...common,
+        '--create',
+        '--topic',
+        `runbook.topic-${i}`,
+        '--partitions',
+        String(topic.partitions),
+        '--replication-factor',
+        '1',
+        ...configs,
+      ];
     },
     acls: (i) => [aclCommand, ...common, '--add', '--allow-principal', `User:runbook-${i}`, '--operation', 'Write', '--topic', `runbook.topic-${i}`],
     scram: (i) => {
@@ -44,8 +62,29 @@ export async function runbookSample(options: { libs: string; properties: string;
       writeFileSync(file, `SCRAM-SHA-512=iterations=8192,password=runbook-${Math.random().toString(36).slice(2)}\n`, { mode: 0o600 });
       return ['kafka.admin.ConfigCommand', ...common, '--alter', '--entity-type', 'users', '--entity-name', `runbook-user-${i}`, '--add-config-file', file];
     },
-    quotas: (i) => ['kafka.admin.ConfigCommand', ...common, '--alter', '--entity-type', 'users', '--entity-name', `runbook-user-${i}`, '--add-config', 'producer_byte_rate=1048576'],
-    groups: (i) => ['org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', ...common, '--reset-offsets', '--group', `runbook-group-${i}`, '--topic', existingTopic, '--to-offset', '0', '--execute'],
+    quotas: (i) => [
+      'kafka.admin.ConfigCommand',
+      ...common,
+      '--alter',
+      '--entity-type',
+      'users',
+      '--entity-name',
+      `runbook-user-${i}`,
+      '--add-config',
+      'producer_byte_rate=1048576',
+    ],
+    groups: (i) => [
+      'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+      ...common,
+      '--reset-offsets',
+      '--group',
+      `runbook-group-${i}`,
+      '--topic',
+      existingTopic,
+      '--to-offset',
+      '0',
+      '--execute',
+    ],
   };
   const counts: Record<Kind, number> = {
     topics: snapshot.topics.length,
@@ -65,7 +104,14 @@ export async function runbookSample(options: { libs: string; properties: string;
       times.push(performance.now() - started);
       if (run.exitCode !== 0) {
         // Kafka's tools echo a refused credential, password included: never let it into the results.
-        const last = (run.timedOut ? 'timed out after 120 s' : (run.stderr || run.stdout).trim().split('\n').filter((l) => !/ INFO /.test(l)).slice(-1)[0]) ?? '';
+        const last =
+          (run.timedOut
+            ? 'timed out after 120 s'
+            : (run.stderr || run.stdout)
+                .trim()
+                .split('\n')
+                .filter((l) => !/ INFO /.test(l))
+                .slice(-1)[0]) ?? '';
         failures.push(`${kind} #${i}: exit ${run.exitCode}: ${last.replace(/password=[^,\]\s]*/g, 'password=***')}`);
       }
     }

@@ -72,7 +72,7 @@ export function renderTable(results: BenchResults): string {
   lines.push('');
   const restorePhases = ['topics', 'security', 'offsets'];
   lines.push(
-    'Per phase — kafka-drill restore (requests) / floor (requests), and the full drill\'s phases:',
+    "Per phase — kafka-drill restore (requests) / floor (requests), and the full drill's phases:",
     '',
     '| topics | ' + restorePhases.map((p) => `restore ${p}`).join(' | ') + ' | drill phases |',
     '|---:|' + restorePhases.map(() => '---:|').join('') + '---|',
@@ -85,7 +85,11 @@ export function renderTable(results: BenchResults): string {
       const floorCell = theirs.length ? `${s(theirs.reduce((a, k) => a + k.ms, 0))} (${theirs.reduce((a, k) => a + k.requests, 0)})` : '–';
       return `${ours ? `${s(ours.ms)} (${ours.requests})` : '–'} / ${floorCell}`;
     });
-    const drillPhases = size.drill ? Object.entries(size.drill.phases).map(([name, p]) => `${name} ${s(p.ms)}${p.status === 'failed' ? ' ✗' : ''}`).join(', ') : '–';
+    const drillPhases = size.drill
+      ? Object.entries(size.drill.phases)
+          .map(([name, p]) => `${name} ${s(p.ms)}${p.status === 'failed' ? ' ✗' : ''}`)
+          .join(', ')
+      : '–';
     lines.push(`| ${n(size.topics)} | ${cells.join(' | ')} | ${drillPhases} |`);
   }
   const notes = results.sizes.flatMap((size) => [
@@ -97,8 +101,8 @@ export function renderTable(results: BenchResults): string {
   lines.push(
     '',
     `The runbook column is extrapolated: Kafka's CLI tools (kafka-topics, kafka-acls, kafka-configs, kafka-consumer-groups) were run once per object for ${sampled ? Object.values(sampled.sampled)[0] : 'a few'} objects of each kind, and the mean time per kind multiplied by the snapshot's count. ` +
-      'The floor is a Java AdminClient (bench/Floor.java) sending one batched request per kind (split only above KRaft\'s 10,000 records per request) and committing every group\'s offsets at once. ' +
-      'Restore and floor each ran against a fresh cluster, without data; the full drill restores synthetic data, derives the authorization matrix and probes every group\'s offsets.',
+      "The floor is a Java AdminClient (bench/Floor.java) sending one batched request per kind (split only above KRaft's 10,000 records per request) and committing every group's offsets at once. " +
+      "Restore and floor each ran against a fresh cluster, without data; the full drill restores synthetic data, derives the authorization matrix and probes every group's offsets.",
   );
   if (notes.length) lines.push('', 'Failures:', '', ...notes.map((note) => `- ${note.replace(/\n/g, ' ')}`));
   return lines.join('\n') + '\n';
@@ -111,7 +115,10 @@ export function combineResults(runs: BenchResults[]): BenchResults {
   return {
     ...first,
     startedAt: runs.map((run) => run.startedAt).sort()[0]!,
-    finishedAt: runs.map((run) => run.finishedAt).sort().at(-1)!,
+    finishedAt: runs
+      .map((run) => run.finishedAt)
+      .sort()
+      .at(-1)!,
     machine: {
       ...first.machine,
       loadAverage: {

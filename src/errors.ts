@@ -22,7 +22,10 @@ export class InputError extends Error {
 /** The machine or an environment could not do its part: Java missing, a broker that never came up. */
 export class InfrastructureError extends Error {
   readonly exitCode = ExitCode.infrastructure;
-  constructor(message: string, readonly details?: string) {
+  constructor(
+    message: string,
+    readonly details?: string,
+  ) {
     super(message);
     this.name = 'InfrastructureError';
   }

@@ -34,12 +34,7 @@ export async function resolveSide(side: DiffSide): Promise<{ label: string; snap
 }
 
 export async function runDiff(argv: string[], stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    'diff',
-    argv,
-    { json: { type: 'boolean' }, 'ignore-data': { type: 'boolean' }, ...connectionOptions },
-    true,
-  );
+  const { values, positionals } = parseCommandArgs('diff', argv, { json: { type: 'boolean' }, 'ignore-data': { type: 'boolean' }, ...connectionOptions }, true);
   if (values.help) {
     stdout.write(usage);
     return ExitCode.ok;

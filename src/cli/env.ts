@@ -93,7 +93,10 @@ export async function envCommand(argv: string[]): Promise<number> {
   );
   const first = await Promise.race([starting.then(() => 'ready' as const), stopped]);
   if (first !== 'ready') {
-    await starting.then((environment) => environment.stop(), () => {});
+    await starting.then(
+      (environment) => environment.stop(),
+      () => {},
+    );
     await stopAllEnvironments();
     return ExitCode.interrupted;
   }
@@ -128,7 +131,11 @@ export async function envCommand(argv: string[]): Promise<number> {
         `Kafka ${environment.kafkaVersion} is up (${brokers} broker${brokers > 1 ? 's' : ''}, ${security}) in ${(environment.startupMs / 1000).toFixed(1)}s`,
         `  bootstrap:      ${description.bootstrap}`,
         `  cluster id:     ${environment.clusterId}`,
-        ...(description.sasl ? [`  admin user:     ${description.sasl.username} (${description.sasl.mechanism}${values['show-password'] ? `, password ${description.sasl.password}` : ', password in the command config'})`] : []),
+        ...(description.sasl
+          ? [
+              `  admin user:     ${description.sasl.username} (${description.sasl.mechanism}${values['show-password'] ? `, password ${description.sasl.password}` : ', password in the command config'})`,
+            ]
+          : []),
         `  command config: ${propertiesFile}`,
         ...(environment.connect ? [`  connect:        ${environment.connect.url} (started in ${(environment.connect.startupMs / 1000).toFixed(1)}s)`] : []),
         'Press Ctrl-C to tear it down.',

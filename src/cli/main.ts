@@ -29,9 +29,8 @@ const commands: Record<string, Command> = {
   kafka: { summary: 'install Apache Kafka distributions into the cache (kafka install <version>)', run: kafkaCommand },
   connect: { summary: 'install Kafka Connect plugins from Maven Central into the cache (connect install <coords>)', run: connectCommand },
   env: { summary: 'start an isolated Kafka environment for writing drills (env up)', run: envCommand },
-  image: { summary: 'build the docker provider\'s Kafka image without a registry (image build)', run: imageCommand },
+  image: { summary: "build the docker provider's Kafka image without a registry (image build)", run: imageCommand },
 };
-
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));

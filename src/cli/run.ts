@@ -62,7 +62,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     return values.help ? ExitCode.ok : ExitCode.invalidInput;
   }
   const providerFlag = values.provider as ProviderName | undefined;
-  if (providerFlag && !['process', 'docker', 'external'].includes(providerFlag)) throw new InputError(`run: --provider: expected process, docker or external, got "${values.provider}"`);
+  if (providerFlag && !['process', 'docker', 'external'].includes(providerFlag))
+    throw new InputError(`run: --provider: expected process, docker or external, got "${values.provider}"`);
   for (const version of values['kafka-version'] ?? []) checkSupportedVersion(version);
 
   // Every spec is checked before anything starts: bad input never costs an environment.
@@ -107,7 +108,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       const spec = await loadSpec(specFile);
       const snapshotFile = spec.snapshotFile;
       const snapshot = await loadSnapshot(snapshotFile);
-      const snapshotSha256 = createHash('sha256').update(await readFile(snapshotFile)).digest('hex');
+      const snapshotSha256 = createHash('sha256')
+        .update(await readFile(snapshotFile))
+        .digest('hex');
       const provider = providerFlag ?? spec.spec.target.provider;
       const { versions, reason: versionReason } = versionsFor(values['kafka-version'], targetKafkaVersions(spec.spec.target), snapshot);
       if (provider === 'process') {
@@ -119,7 +122,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       }
       // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.
       if (provider === 'external') await guardExternalTarget(externalTarget(spec, snapshot));
-      process.stdout.write(`drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')} (${versionReason})\n`);
+      process.stdout.write(
+        `drill ${spec.spec.name}: snapshot ${snapshotFile} (${snapshot.topics.length} topics, ${snapshot.acls.length} ACLs) on Kafka ${versions.join(', ')} (${versionReason})\n`,
+      );
       const display = createProgressDisplay(process.stdout);
       const drill = startDrill(
         { spec, snapshot, snapshotFile, snapshotSha256 },
@@ -133,7 +138,8 @@ export async function runCommand(argv: string[]): Promise<number> {
             ? path.join(values.out, spec.spec.name)
             : values.out
           : (specOut ?? path.join('reports', spec.spec.name, result.startedAt.replace(/[:.]/g, '-')));
-      const write = (result: Result) => writeReports(result, outDirOf(result), { specFile, snapshotFile, secrets: drill.secrets, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
+      const write = (result: Result) =>
+        writeReports(result, outDirOf(result), { specFile, snapshotFile, secrets: drill.secrets, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
       running = { drill, write };
       const result = await drill.done;
       running = undefined;

@@ -41,9 +41,13 @@ export const connectionOptions = {
 
 /** The cluster named by --bootstrap-server / --command-config; undefined when neither is given. */
 export async function connectionFromArgs(command: string, values: { 'bootstrap-server'?: string; 'command-config'?: string }): Promise<KafkaConnection | undefined> {
-  const bootstrap = values['bootstrap-server']?.split(',').map((address) => address.trim()).filter(Boolean);
+  const bootstrap = values['bootstrap-server']
+    ?.split(',')
+    .map((address) => address.trim())
+    .filter(Boolean);
   for (const address of bootstrap ?? []) {
-    if (!/^[^\s:]+:\d+$/.test(address) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(address)) throw new InputError(`${command}: --bootstrap-server: expected HOST:PORT, got ${JSON.stringify(address)}`);
+    if (!/^[^\s:]+:\d+$/.test(address) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(address))
+      throw new InputError(`${command}: --bootstrap-server: expected HOST:PORT, got ${JSON.stringify(address)}`);
   }
   if (values['command-config']) return loadCommandConfig(values['command-config'], bootstrap ? { bootstrap } : {});
   if (bootstrap?.length) return { bootstrap };

@@ -28,7 +28,9 @@ function describe(spec: AssumptionSpec): string {
     case 'user-exists':
       return `SCRAM user ${spec.user} exists${spec.mechanism ? ` with ${spec.mechanism}` : ''}`;
     case 'quota':
-      return `quota ${spec.key} of ${Object.entries(spec.entity).map(([k, v]) => `${k}=${v}`).join(',')}`;
+      return `quota ${spec.key} of ${Object.entries(spec.entity)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`;
     case 'broker-config':
       return `${spec.broker === undefined ? 'cluster default' : `broker ${spec.broker}`} ${spec.config}`;
   }
@@ -50,7 +52,9 @@ function check(spec: AssumptionSpec, state: RestoredState): { expected: string; 
     }
     case 'group-offset': {
       const group = capture.consumerGroups.find((g) => g.groupId === spec.group);
-      const offsets = (group?.offsets ?? []).filter((o) => (spec.topic === undefined || o.topic === spec.topic) && (spec.partition === undefined || o.partition === spec.partition));
+      const offsets = (group?.offsets ?? []).filter(
+        (o) => (spec.topic === undefined || o.topic === spec.topic) && (spec.partition === undefined || o.partition === spec.partition),
+      );
       const observed = offsets.length === 0 ? 'no committed offsets' : offsets.map((o) => `${o.topic}-${o.partition}@${o.offset}`).join(', ');
       if (!spec.exists) return { expected: 'no committed offsets', observed, held: offsets.length === 0 };
       const held = offsets.length > 0 && (spec.min === undefined || offsets.every((o) => o.offset >= spec.min!));
@@ -120,7 +124,8 @@ export function evaluateImplicit(phases: PhaseResult[]): Assumption[] {
     'topic-configs-accepted',
     'every topic and topic config was accepted by the target Kafka version',
     topics !== undefined,
-    (topics ?? []).filter((f) => f.code === 'topic-refused' || f.code === 'topic-config-refused' || f.code === 'topic-config-alter-refused' || f.code === 'partitions-add-failed')
+    (topics ?? [])
+      .filter((f) => f.code === 'topic-refused' || f.code === 'topic-config-refused' || f.code === 'topic-config-alter-refused' || f.code === 'partitions-add-failed')
       .map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
   );
   add(
@@ -149,7 +154,9 @@ export function evaluateImplicit(phases: PhaseResult[]): Assumption[] {
     'offsets-within-log',
     'every committed group offset lies within the restored log',
     offsets !== undefined,
-    (offsets ?? []).filter((f) => f.code === 'offset-beyond-log-end' || f.code === 'offset-before-log-start' || f.code === 'offset-topic-missing').map((f) => `${f.object}: ${f.message}`),
+    (offsets ?? [])
+      .filter((f) => f.code === 'offset-beyond-log-end' || f.code === 'offset-before-log-start' || f.code === 'offset-topic-missing')
+      .map((f) => `${f.object}: ${f.message}`),
   );
   return implicit;
 }

@@ -49,5 +49,14 @@ export async function performDeclaredStep(step: ManualStepSpec, automation: Auto
 }
 
 export function restoreStep(step: RestoreManualStep): ManualStep {
-  return { id: step.id, title: step.title, owner: 'recovery team', phase: step.phase, estimateMinutes: step.estimateMinutes, source: 'restore', automated: false, status: 'pending' };
+  return {
+    id: step.id,
+    title: step.title,
+    owner: 'recovery team',
+    phase: step.phase,
+    estimateMinutes: step.estimateMinutes,
+    source: 'restore',
+    automated: false,
+    status: 'pending',
+  };
 }

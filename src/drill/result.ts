@@ -23,9 +23,7 @@ const minutes = z.number().nonnegative();
 export const verdicts = ['passed', 'failed', 'infrastructure-error', 'interrupted'] as const;
 export const Verdict = z.enum(verdicts);
 
-export const phaseNames = [
-  'environment', 'topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors', 'verify', 'probes', 'teardown',
-] as const;
+export const phaseNames = ['environment', 'topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors', 'verify', 'probes', 'teardown'] as const;
 export const PhaseName = z.enum(phaseNames);
 
 /**
@@ -316,7 +314,6 @@ export function countChecks(probe: Pick<Probe, 'evidence'>): Record<CheckOutcome
   for (const item of probe.evidence) counts[item.outcome]++;
   return counts;
 }
-
 
 /** Parses and validates result.json text; errors name the file and the path inside it. */
 export function parseResult(text: string, file: string): Result {

@@ -257,7 +257,10 @@ async function runStage(stage: Stage, state: RunState): Promise<void> {
     if (signal.aborted) {
       state.end = INTERRUPTED;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      outcome = { status: 'failed', findings: [{ code: 'interrupted', severity: 'warning', object: stage.name, message: `interrupted after ${seconds}s; the ${stage.name} stage did not finish` }] };
+      outcome = {
+        status: 'failed',
+        findings: [{ code: 'interrupted', severity: 'warning', object: stage.name, message: `interrupted after ${seconds}s; the ${stage.name} stage did not finish` }],
+      };
     } else {
       state.end = { verdict: 'infrastructure-error', reason: `the drill could not go on: ${stage.name}: ${message}` };
       outcome = { status: 'failed', findings: [{ code: 'phase-crashed', severity: 'error', object: stage.name, message: `the stage stopped: ${message}` }] };
@@ -313,7 +316,8 @@ function errorText(error: unknown): string {
 async function startStage(state: RunState, signal: AbortSignal): Promise<StageOutcome> {
   const { spec, dir } = state.inputs.spec;
   const request: EnvironmentRequest = { ...state.plan.request, ...connectRequest(spec, state.inputs.snapshot, dir), signal };
-  const start = state.options.startEnvironment ?? ((r: EnvironmentRequest) => startEnvironment(state.options.provider, r, providerOptions(state.inputs.spec, state.inputs.snapshot)));
+  const start =
+    state.options.startEnvironment ?? ((r: EnvironmentRequest) => startEnvironment(state.options.provider, r, providerOptions(state.inputs.spec, state.inputs.snapshot)));
   let environment: StartedEnvironment;
   try {
     environment = await start(request);
@@ -343,18 +347,24 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
   const { spec, dir } = state.inputs.spec;
   state.baseline = await captureBaseline(env.admin, state.snapshot, state.options.toolVersion);
   state.admin = createAdmin(env.admin, { requestTimeoutMs: RESTORE_REQUEST_TIMEOUT_MS });
-  state.restore = await restoreContext(state.admin, env.admin, state.snapshot, {
-    phases: spec.restore.phases,
-    data: spec.restore.data,
-    maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
-    credentials: spec.restore.credentials,
-    baseDir: dir,
-    clampReplication: spec.restore.clampReplication,
-    brokerMapping: state.plan.brokerIds.mapping,
-    ...connectRestoreOptions(spec, env),
-    signal,
-    secrets: state.secrets,
-  }, state.options.onProgress);
+  state.restore = await restoreContext(
+    state.admin,
+    env.admin,
+    state.snapshot,
+    {
+      phases: spec.restore.phases,
+      data: spec.restore.data,
+      maxRecordsPerPartition: spec.restore.synthetic.maxRecordsPerPartition,
+      credentials: spec.restore.credentials,
+      baseDir: dir,
+      clampReplication: spec.restore.clampReplication,
+      brokerMapping: state.plan.brokerIds.mapping,
+      ...connectRestoreOptions(spec, env),
+      signal,
+      secrets: state.secrets,
+    },
+    state.options.onProgress,
+  );
   if (state.restore.offsetMap) state.run.offsetMap = summarizeOffsetMap(state.restore.offsetMap);
 }
 
@@ -373,7 +383,13 @@ async function manualStepsStage(state: RunState, signal: AbortSignal): Promise<v
   await writeFile(propertiesFile, clientProperties(env.admin), { mode: 0o600 });
   const automation = {
     cwd: dir,
-    env: { KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','), KAFKA_DRILL_COMMAND_CONFIG: propertiesFile, KAFKA_DRILL_KAFKA_VERSION: state.kafkaVersion, KAFKA_DRILL_WORK_DIR: env.workDir, ...(env.connect ? { KAFKA_DRILL_CONNECT_URL: env.connect.url } : {}) },
+    env: {
+      KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','),
+      KAFKA_DRILL_COMMAND_CONFIG: propertiesFile,
+      KAFKA_DRILL_KAFKA_VERSION: state.kafkaVersion,
+      KAFKA_DRILL_WORK_DIR: env.workDir,
+      ...(env.connect ? { KAFKA_DRILL_CONNECT_URL: env.connect.url } : {}),
+    },
     secrets: state.secrets,
     signal,
   };
@@ -440,7 +456,11 @@ async function assumptionsStage(state: RunState): Promise<void> {
   const env = state.environment!;
   const capture = state.verified!.capture;
   const configs = await withAdmin(env.admin, (admin) =>
-    describeTopicAndBrokerConfigs(admin, capture.topics.map((t) => t.name), env.brokers.map((b) => b.nodeId)),
+    describeTopicAndBrokerConfigs(
+      admin,
+      capture.topics.map((t) => t.name),
+      env.brokers.map((b) => b.nodeId),
+    ),
   );
   state.run.assumptions = [...evaluateImplicit(state.restorePhases), ...evaluateDeclared(state.inputs.spec.spec.assumptions, { capture, configs })];
 }
@@ -472,7 +492,14 @@ function interruptedNow(state: RunState): Run {
       status: 'failed',
       startedAt: new Date().toISOString(),
       durationMs: 0,
-      findings: [{ code: 'interrupted', severity: 'warning', object: 'environment', message: 'a second signal ended the drill before its teardown finished; the process stopped its environments on the way out' }],
+      findings: [
+        {
+          code: 'interrupted',
+          severity: 'warning',
+          object: 'environment',
+          message: 'a second signal ended the drill before its teardown finished; the process stopped its environments on the way out',
+        },
+      ],
     });
   }
   finish(run, state.inputs.spec.spec, INTERRUPTED, measuredMs(state));
@@ -497,7 +524,8 @@ export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'ma
   const skipped = skippedChecks(run);
   const { rtoMinutes, maxManualSteps, maxFailedAssumptions, maxSkippedChecks } = targets;
   const objectives: Objective[] = [];
-  if (rtoMinutes !== undefined) objectives.push({ name: 'RTO (projected)', target: `≤ ${rtoMinutes} min`, observed: `${projectedMinutes} min`, met: projectedMinutes <= rtoMinutes });
+  if (rtoMinutes !== undefined)
+    objectives.push({ name: 'RTO (projected)', target: `≤ ${rtoMinutes} min`, observed: `${projectedMinutes} min`, met: projectedMinutes <= rtoMinutes });
   if (maxManualSteps !== undefined) objectives.push({ name: 'manual steps', target: `≤ ${maxManualSteps}`, observed: String(open), met: open <= maxManualSteps });
   if (maxFailedAssumptions !== undefined) {
     objectives.push({ name: 'failed assumptions', target: `≤ ${maxFailedAssumptions}`, observed: String(failedAssumptions), met: failedAssumptions <= maxFailedAssumptions });
@@ -525,7 +553,10 @@ function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, mea
   }
   const reasons: string[] = [];
   const failedPhases = run.phases.filter((p) => p.status === 'failed' && p.name !== 'verify' && p.name !== 'probes' && p.name !== 'teardown');
-  if (failedPhases.length) reasons.push(`restore phase${failedPhases.length > 1 ? 's' : ''} ${failedPhases.map((p) => p.name).join(', ')} failed: ${failedPhases[0]!.findings.find((f) => f.severity === 'error')?.message ?? ''}`.trim());
+  if (failedPhases.length)
+    reasons.push(
+      `restore phase${failedPhases.length > 1 ? 's' : ''} ${failedPhases.map((p) => p.name).join(', ')} failed: ${failedPhases[0]!.findings.find((f) => f.severity === 'error')?.message ?? ''}`.trim(),
+    );
   if (run.verify && run.verify.counts.drift > 0) reasons.push(`${run.verify.counts.drift} difference(s) of drift after restore`);
   const failedProbes = run.probes.filter((p) => p.status === 'failed' || p.status === 'error');
   if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);

@@ -68,7 +68,9 @@ export function encodings(secret: string): string[] {
   // Inside a longer base64 value the secret starts at any byte offset: for each of the three
   // alignments, the characters that depend on the secret's bytes alone.
   for (let shift = 0; shift < 3; shift++) {
-    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64').replace(/=+$/, '');
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
     const core = encoded.slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (shift + bytes.length)) / 6));
     if (core.length >= MIN_EMBEDDED_BASE64) forms.push(core, core.replaceAll('+', '-').replaceAll('/', '_'));
   }

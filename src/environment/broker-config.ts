@@ -84,5 +84,9 @@ export function brokerProperties({ node, nodes, security, dataDir, offsetsTopicP
 
 /** The properties file text, one `key=value` a line; a backslash in a value (a path) is escaped as Java's Properties needs. */
 export function propertiesText(properties: BrokerProperties): string {
-  return Object.entries(properties).map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`).join('\n') + '\n';
+  return (
+    Object.entries(properties)
+      .map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`)
+      .join('\n') + '\n'
+  );
 }

@@ -44,7 +44,7 @@ export function planBrokerIds(sourceIds: readonly number[], brokerCount: number,
     rule = source.length > brokerCount ? `the snapshot's lowest ${brokerCount} broker id(s) of ${source.length}` : "the snapshot's broker ids";
   }
   const free = targetIds.filter((id) => !source.includes(id));
-  const mapping = source.map((id) => ({ source: id, target: targetIds.includes(id) ? id : null as number | null }));
+  const mapping = source.map((id) => ({ source: id, target: targetIds.includes(id) ? id : (null as number | null) }));
   for (const entry of mapping) if (entry.target === null && free.length > 0) entry.target = free.shift()!;
   return { targetIds, mapping, rule };
 }

@@ -46,7 +46,11 @@ export async function installConnectPlugin(coordinates: PluginCoordinates): Prom
   await mkdir(join(staging, 'download'), { recursive: true });
   try {
     const artifact = [coordinates.groupId, coordinates.artifactId, coordinates.version, coordinates.type, coordinates.classifier].join(':');
-    const result = await execa('mvn', ['-B', '-q', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${join(staging, 'download')}`], { cwd: staging, reject: false, all: true });
+    const result = await execa('mvn', ['-B', '-q', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${join(staging, 'download')}`], {
+      cwd: staging,
+      reject: false,
+      all: true,
+    });
     if (result.exitCode !== 0) {
       const output = result.all ?? '';
       if (/Could not find artifact|was not found/.test(output)) throw new InputError(`connect install: ${artifact} is not on Maven Central`);

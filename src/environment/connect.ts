@@ -45,27 +45,25 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
   const started = performance.now();
   const { request, workDir } = start;
   const count = request.workers ?? 1;
-  const pluginPath = [...(request.pluginPaths ?? []).map((dir) => resolve(dir)), connectPluginsDir()].filter(
-    (dir, index, all) => all.indexOf(dir) === index && existsSync(dir),
-  );
+  const pluginPath = [...(request.pluginPaths ?? []).map((dir) => resolve(dir)), connectPluginsDir()].filter((dir, index, all) => all.indexOf(dir) === index && existsSync(dir));
   for (const dir of request.pluginPaths ?? []) {
     if (!existsSync(dir)) throw new InfrastructureError(`Connect plugin directory ${dir} does not exist`);
   }
   const ports = await freePorts(count);
   const jvms: ChildProcess[] = [];
   const workers = await Promise.all(
-      ports.map(async (port, index) => {
-        const dir = join(workDir, `connect-${index + 1}`);
-        await mkdir(dir, { recursive: true });
-        const propertiesFile = join(dir, 'worker.properties');
-        await writeFile(propertiesFile, workerProperties(start, port, pluginPath), { mode: 0o600 });
-        const logFile = join(dir, 'connect.log');
-        const jvm = spawnWorker(start.distribution, workDir, propertiesFile, logFile, request.heapMb ?? 512);
-        jvms.push(jvm);
-        start.jvms.push(jvm);
-        return { pid: jvm.pid ?? -1, url: `http://127.0.0.1:${port}`, logFile };
-      }),
-    );
+    ports.map(async (port, index) => {
+      const dir = join(workDir, `connect-${index + 1}`);
+      await mkdir(dir, { recursive: true });
+      const propertiesFile = join(dir, 'worker.properties');
+      await writeFile(propertiesFile, workerProperties(start, port, pluginPath), { mode: 0o600 });
+      const logFile = join(dir, 'connect.log');
+      const jvm = spawnWorker(start.distribution, workDir, propertiesFile, logFile, request.heapMb ?? 512);
+      jvms.push(jvm);
+      start.jvms.push(jvm);
+      return { pid: jvm.pid ?? -1, url: `http://127.0.0.1:${port}`, logFile };
+    }),
+  );
   await Promise.all(workers.map((worker, index) => waitUntilServing(worker, jvms[index]!, start.timeoutMs)));
   return { url: workers[0]!.url, workers, pluginPath, startupMs: Math.round(performance.now() - started) };
 }
@@ -107,7 +105,11 @@ function workerProperties(start: ConnectStart, port: number, pluginPath: string[
     }
   }
   Object.assign(properties, start.request.workerConfig ?? {});
-  return Object.entries(properties).map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`).join('\n') + '\n';
+  return (
+    Object.entries(properties)
+      .map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`)
+      .join('\n') + '\n'
+  );
 }
 
 function spawnWorker(distribution: KafkaDistribution, workDir: string, propertiesFile: string, logFile: string, heapMb: number): ChildProcess {

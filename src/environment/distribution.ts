@@ -79,9 +79,7 @@ function versionDir(version: string): string {
 
 export function checkSupportedVersion(version: string): void {
   if (!SUPPORTED_LINES.test(version)) {
-    throw new InputError(
-      `Kafka ${version} is not supported: kafka-drill runs the 3.9.x line and 4.0.x–4.4.x (e.g. 3.9.2, ${DEFAULT_KAFKA_VERSION})`,
-    );
+    throw new InputError(`Kafka ${version} is not supported: kafka-drill runs the 3.9.x line and 4.0.x–4.4.x (e.g. 3.9.2, ${DEFAULT_KAFKA_VERSION})`);
   }
 }
 
@@ -190,7 +188,10 @@ export async function installKafka(version: string = DEFAULT_KAFKA_VERSION, log:
 }
 
 class MissingArtifactError extends Error {
-  constructor(readonly artifact: string, message: string) {
+  constructor(
+    readonly artifact: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -206,10 +207,7 @@ async function requireMaven(): Promise<void> {
 async function copyJars(version: string, staging: string, withFileConnectors: boolean): Promise<void> {
   await requireMaven();
   const artifacts = ARTIFACTS.filter((artifact) => withFileConnectors || artifact !== 'connect-file');
-  const dependencies = [
-    ...artifacts.map((artifactId) => ({ groupId: 'org.apache.kafka', artifactId, version })),
-    LOGGING,
-  ]
+  const dependencies = [...artifacts.map((artifactId) => ({ groupId: 'org.apache.kafka', artifactId, version })), LOGGING]
     .map((d) => `    <dependency><groupId>${d.groupId}</groupId><artifactId>${d.artifactId}</artifactId><version>${d.version}</version></dependency>`)
     .join('\n');
   const pom = `<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -223,20 +221,13 @@ ${dependencies}
   await writeFile(join(staging, 'pom.xml'), pom);
   const result = await execa(
     'mvn',
-    [
-      '-B', '-q', 'dependency:copy-dependencies',
-      '-DincludeScope=runtime',
-      `-DexcludeArtifactIds=${EXCLUDED_ARTIFACTS.join(',')}`,
-      `-DoutputDirectory=${join(staging, 'libs')}`,
-    ],
+    ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DexcludeArtifactIds=${EXCLUDED_ARTIFACTS.join(',')}`, `-DoutputDirectory=${join(staging, 'libs')}`],
     { cwd: staging, reject: false, all: true },
   );
   if (result.exitCode === 0) return;
   const output = result.all ?? '';
   // Maven words it one way on the first miss and another once the miss is cached in ~/.m2.
-  const missing =
-    /Could not find artifact org\.apache\.kafka:([\w.-]+):jar:[\w.-]+/.exec(output) ??
-    /org\.apache\.kafka:([\w.-]+):jar:[\w.-]+ was not found/.exec(output);
+  const missing = /Could not find artifact org\.apache\.kafka:([\w.-]+):jar:[\w.-]+/.exec(output) ?? /org\.apache\.kafka:([\w.-]+):jar:[\w.-]+ was not found/.exec(output);
   if (missing?.[1]) {
     const artifact = missing[1];
     if (artifact === 'connect-file') throw new MissingArtifactError(artifact, `connect-file ${version} is not on Maven Central`);

@@ -102,7 +102,13 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       nodes.map((node) => {
         const logFile = join(workDir, `${node.host}.log`);
         const startFiles = (advertisedClient: string) => {
-          const properties = brokerProperties({ node: { ...node, advertisedClient }, nodes, security: request.security, dataDir: DATA_DIR, ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}) });
+          const properties = brokerProperties({
+            node: { ...node, advertisedClient },
+            nodes,
+            security: request.security,
+            dataDir: DATA_DIR,
+            ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}),
+          });
           return [
             { content: propertiesText(properties), target: `${CONFIG_DIR}/server.properties` },
             { content: startScript(clusterId, adminPassword), target: `${CONFIG_DIR}/start.sh` },
@@ -177,9 +183,7 @@ class BrokerContainer extends GenericContainer {
 
 /** Formats the node's storage (with the admin's SCRAM credentials) and execs the broker, as the image's user. */
 function startScript(clusterId: string, adminPassword: string | undefined): string {
-  const scram = adminPassword
-    ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].map((mechanism) => ` --add-scram '${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]'`).join('')
-    : '';
+  const scram = adminPassword ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].map((mechanism) => ` --add-scram '${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]'`).join('') : '';
   return `set -e
 mkdir -p ${DATA_DIR}
 KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin/kafka-storage.sh format -t ${clusterId} -c ${CONFIG_DIR}/server.properties${scram} > ${DATA_DIR}/format.log 2>&1 || { cat ${DATA_DIR}/format.log; exit 1; }
@@ -224,7 +228,14 @@ export async function removeLabelled(client: ContainerRuntimeClient, labelFilter
     ),
   );
   const networks = await dockerode.listNetworks({ filters: { label: [labelFilter] } });
-  await Promise.all(networks.map((network) => dockerode.getNetwork(network.Id).remove().catch(() => {})));
+  await Promise.all(
+    networks.map((network) =>
+      dockerode
+        .getNetwork(network.Id)
+        .remove()
+        .catch(() => {}),
+    ),
+  );
 }
 
 /** Environments whose kafka-drill process on this host is gone (killed, crashed): removed before starting a new one. */
@@ -293,7 +304,10 @@ async function waitUntilReady(
     for (const { container, logFile, nodeId } of containers) {
       const state = (await client.container.inspect(client.container.getById(container.getId()))).State;
       if (!state.Running) {
-        throw new InfrastructureError(`Kafka broker ${nodeId} (container ${container.getName()}) exited during start-up (code ${state.ExitCode}); log: ${logFile}`, await logTail(logFile));
+        throw new InfrastructureError(
+          `Kafka broker ${nodeId} (container ${container.getName()}) exited during start-up (code ${state.ExitCode}); log: ${logFile}`,
+          await logTail(logFile),
+        );
       }
     }
     if (!formatted) {

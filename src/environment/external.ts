@@ -65,7 +65,10 @@ export function externalTarget(spec: LoadedSpec, snapshot: Snapshot): ExternalTa
   if (missing.length) throw new InputError(`${spec.file}: target.${missing[0]}: required for provider "external"`);
   return {
     drillName: name,
-    bootstrap: target.bootstrap!.split(',').map((address) => address.trim()).filter(Boolean),
+    bootstrap: target
+      .bootstrap!.split(',')
+      .map((address) => address.trim())
+      .filter(Boolean),
     clusterId: target.clusterId!,
     ...(target.commandConfig ? { commandConfig: path.resolve(spec.dir, target.commandConfig) } : {}),
     cleanup: target.cleanup!,
@@ -146,7 +149,10 @@ export interface GuardedTarget {
 
 function describeObjects(objects: DrillObjects): string {
   return KINDS.filter((kind) => objects[kind].length > 0)
-    .map((kind) => `${objects[kind].length} ${kind.replace(/s$/, objects[kind].length === 1 ? '' : 's')} (${objects[kind].slice(0, 5).join(', ')}${objects[kind].length > 5 ? ', …' : ''})`)
+    .map(
+      (kind) =>
+        `${objects[kind].length} ${kind.replace(/s$/, objects[kind].length === 1 ? '' : 's')} (${objects[kind].slice(0, 5).join(', ')}${objects[kind].length > 5 ? ', …' : ''})`,
+    )
     .join('; ');
 }
 
@@ -217,7 +223,13 @@ export async function startExternalEnvironment(request: EnvironmentRequest, targ
   try {
     const cluster = await describeCluster(admin);
     // The record goes in before the first restore write, so the objects of a run killed midway are recognised.
-    await writeRecord(admin, connection, topic, { format: 'kafka-drill/restore-record', drill: target.drillName, clusterId: cluster.clusterId, writtenAt: new Date().toISOString(), objects: owned }, guarded.recordExists);
+    await writeRecord(
+      admin,
+      connection,
+      topic,
+      { format: 'kafka-drill/restore-record', drill: target.drillName, clusterId: cluster.clusterId, writtenAt: new Date().toISOString(), objects: owned },
+      guarded.recordExists,
+    );
     const kafkaVersion = kafkaVersionFromApiVersions(await describeApiVersions(admin, cluster.brokerIds[0]!));
     return {
       provider: 'external',
@@ -244,7 +256,15 @@ async function deleteRecorded(connection: KafkaConnection, owned: DrillObjects, 
     const present = (kind: (typeof KINDS)[number]) => owned[kind].filter((key) => new Set(now[kind]).has(key));
     const acls = present('acls').map((key) => {
       const [resourceType, resourceName, patternType, principal, host, operation, permissionType] = JSON.parse(key) as string[];
-      return aclToWire({ resourceType: resourceType!, resourceName: resourceName!, patternType: patternType!, principal: principal!, host: host!, operation: operation!, permissionType: permissionType! });
+      return aclToWire({
+        resourceType: resourceType!,
+        resourceName: resourceName!,
+        patternType: patternType!,
+        principal: principal!,
+        host: host!,
+        operation: operation!,
+        permissionType: permissionType!,
+      });
     });
     if (acls.length) await admin.deleteAcls({ filters: acls });
     const groups = present('groups');

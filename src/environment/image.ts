@@ -39,10 +39,7 @@ export interface ImageBuildReport {
   sizeBytes: number;
 }
 
-export async function buildKafkaImage(
-  version: string,
-  options: { mirror?: string; log?: (line: string) => void } = {},
-): Promise<ImageBuildReport> {
+export async function buildKafkaImage(version: string, options: { mirror?: string; log?: (line: string) => void } = {}): Promise<ImageBuildReport> {
   const log = options.log ?? (() => {});
   const started = performance.now();
   const client = await dockerClient();
@@ -94,7 +91,10 @@ const DEBIAN_SUITE = /^(bookworm|trixie|forky|sid|stable|testing|unstable|bullse
 
 function mirrorFromOneLine(text: string): string | undefined {
   for (const line of text.split('\n')) {
-    const fields = line.replace(/\[[^\]]*\]/, '').trim().split(/\s+/);
+    const fields = line
+      .replace(/\[[^\]]*\]/, '')
+      .trim()
+      .split(/\s+/);
     if (fields[0] === 'deb' && fields[2] && DEBIAN_SUITE.test(fields[2]) && fields.slice(3).includes('main')) return fields[1];
   }
   return undefined;
@@ -211,11 +211,9 @@ async function buildFromContext(client: ContainerRuntimeClient, image: string, l
       await mkdir(join(contextDir, dirname(path)), { recursive: true });
       await writeFile(join(contextDir, path), content, { mode: path.endsWith('.sh') ? 0o755 : 0o644 });
     }
-    const tar = spawn(
-      'tar',
-      ['--owner=0', '--group=0', '-c', '-C', contextDir, '.', '-C', dirname(libsDir), '--transform', `s,^${basename(libsDir)},libs,`, basename(libsDir)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const tar = spawn('tar', ['--owner=0', '--group=0', '-c', '-C', contextDir, '.', '-C', dirname(libsDir), '--transform', `s,^${basename(libsDir)},libs,`, basename(libsDir)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const progress = await client.container.dockerode.buildImage(tar.stdout, { t: image, labels, rm: true, forcerm: true });
     await followDockerProgress(client, progress, `building ${image}`);
   } finally {

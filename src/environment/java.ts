@@ -19,9 +19,7 @@ export function requireJava(): Promise<number> {
       output = result.stderr || result.stdout;
     } catch {
       checkedJava = undefined;
-      throw new InfrastructureError(
-        `java not found (${java}): install a JDK 17 or newer (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME`,
-      );
+      throw new InfrastructureError(`java not found (${java}): install a JDK 17 or newer (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME`);
     }
     const match = /version "(\d+)(?:\.(\d+))?/.exec(output);
     const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : 0;

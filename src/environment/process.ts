@@ -162,13 +162,16 @@ function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb: numbe
  * right after), never on the command line, where any local user could read it.
  */
 async function formatStorage(distribution: KafkaDistribution, workDir: string, dir: string, clusterId: string, adminPassword: string | undefined, signal?: AbortSignal) {
-  const scram = adminPassword
-    ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]`])
-    : [];
+  const scram = adminPassword ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]`]) : [];
   const argFile = join(dir, 'format.args');
   await writeFile(argFile, javaArgFile(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), ...scram]), { mode: 0o600 });
   try {
-    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), `@${argFile}`], { reject: false, all: true, detached: true, ...(signal ? { cancelSignal: signal } : {}) });
+    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), `@${argFile}`], {
+      reject: false,
+      all: true,
+      detached: true,
+      ...(signal ? { cancelSignal: signal } : {}),
+    });
     recordProcessGroup(workDir, format.pid);
     const result = await format;
     if (result.exitCode !== 0) {
@@ -251,10 +254,7 @@ async function waitUntilReady(
     const dead = jvms.findIndex(exited);
     if (dead >= 0) {
       const broker = brokers[dead]!;
-      throw new InfrastructureError(
-        `Kafka broker ${broker.nodeId} exited during start-up (code ${jvms[dead]!.exitCode}); log: ${broker.logFile}`,
-        await logTail(broker.logFile),
-      );
+      throw new InfrastructureError(`Kafka broker ${broker.nodeId} exited during start-up (code ${jvms[dead]!.exitCode}); log: ${broker.logFile}`, await logTail(broker.logFile));
     }
     const admin = createAdmin(connection, { timeoutMs: 2_000 });
     try {

@@ -23,20 +23,22 @@ const permissionTypeNames = nameOf(AclPermissionTypes);
  * operation and permission. A cluster without an authorizer (SECURITY_DISABLED) has none.
  */
 export async function describeAllAcls(admin: Admin): Promise<AclBinding[]> {
-  const resources = await admin.describeAcls({
-    filter: {
-      resourceType: ResourceTypes.ANY,
-      resourceName: null,
-      resourcePatternType: ResourcePatternTypes.ANY,
-      principal: null,
-      host: null,
-      operation: AclOperations.ANY,
-      permissionType: AclPermissionTypes.ANY,
-    },
-  }).catch((error: unknown) => {
-    if (kafkaErrorName(error) === 'SECURITY_DISABLED') return [];
-    throw error;
-  });
+  const resources = await admin
+    .describeAcls({
+      filter: {
+        resourceType: ResourceTypes.ANY,
+        resourceName: null,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        principal: null,
+        host: null,
+        operation: AclOperations.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      },
+    })
+    .catch((error: unknown) => {
+      if (kafkaErrorName(error) === 'SECURITY_DISABLED') return [];
+      throw error;
+    });
   return resources.flatMap((resource) =>
     resource.acls.map((acl) => ({
       resourceType: resourceTypeNames.get(resource.resourceType) ?? 'UNKNOWN',

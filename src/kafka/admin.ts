@@ -19,9 +19,7 @@ export function createAdmin(connection: KafkaConnection, options: AdminOptions =
     timeout: options.timeoutMs ?? 10_000,
     retries: options.retries ?? 0,
     ...(options.requestTimeoutMs ? { requestTimeout: options.requestTimeoutMs } : {}),
-    ...(connection.sasl
-      ? { sasl: { mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } }
-      : {}),
+    ...(connection.sasl ? { sasl: { mechanism: connection.sasl.mechanism, username: connection.sasl.username, password: connection.sasl.password } } : {}),
     ...(connection.tls ? { tls: { ...connection.tls } } : {}),
   });
 }

@@ -8,7 +8,16 @@
 import { apiVersionsV3, type Admin } from '@platformatic/kafka';
 
 /** API key → the maximum version each release line answers with. */
-const DISTINGUISHING_APIS = { Produce: 0, Fetch: 1, ListOffsets: 2, OffsetFetch: 9, DescribeLogDirs: 35, DeleteGroups: 42, AlterPartitionReassignments: 45, ApiVersions: 18 } as const;
+const DISTINGUISHING_APIS = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  OffsetFetch: 9,
+  DescribeLogDirs: 35,
+  DeleteGroups: 42,
+  AlterPartitionReassignments: 45,
+  ApiVersions: 18,
+} as const;
 
 const RELEASE_LINES: { line: string; maxVersions: Record<keyof typeof DISTINGUISHING_APIS, number> }[] = [
   { line: '3.9', maxVersions: { Produce: 11, Fetch: 17, ListOffsets: 9, OffsetFetch: 9, DescribeLogDirs: 4, DeleteGroups: 2, AlterPartitionReassignments: 0, ApiVersions: 4 } },

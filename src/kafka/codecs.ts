@@ -21,7 +21,7 @@ const XERIAL_HEADER_BYTES = 16;
 export function decompressSnappy(data: Buffer): Buffer {
   if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) return Buffer.from(snappyDecompress(data));
   const blocks: Buffer[] = [];
-  for (let position = XERIAL_HEADER_BYTES; position < data.length; ) {
+  for (let position = XERIAL_HEADER_BYTES; position < data.length;) {
     const length = data.readUInt32BE(position);
     position += 4;
     blocks.push(Buffer.from(snappyDecompress(data.subarray(position, position + length))));
@@ -47,7 +47,10 @@ export function registerCompressionCodecs(): void {
     decompress: async (buffer: Buffer) => decompress(buffer),
   });
   CompressionCodecs[CompressionTypes.Snappy] = codec((data) => Buffer.from(snappyCompress(data)), decompressSnappy);
-  CompressionCodecs[CompressionTypes.LZ4] = codec((data) => Buffer.from(lz4Compress(data)), (data) => Buffer.from(lz4Decompress(data)));
+  CompressionCodecs[CompressionTypes.LZ4] = codec(
+    (data) => Buffer.from(lz4Compress(data)),
+    (data) => Buffer.from(lz4Decompress(data)),
+  );
   CompressionCodecs[CompressionTypes.ZSTD] = codec(() => {
     throw new Error('kafka-drill does not produce zstd itself: it sends uncompressed and the broker compresses');
   }, decompressZstd);

@@ -53,9 +53,7 @@ export async function describeTopicAndBrokerConfigs(admin: Admin, topics: string
     },
     ...others.map((id) => ({ brokerId: id, resources: [broker(id)] })),
   ];
-  const responses = await Promise.all(
-    requests.map(({ brokerId, resources }) => describeConfigsV4.api.async(connections.get(brokerId)!, resources, false, false)),
-  );
+  const responses = await Promise.all(requests.map(({ brokerId, resources }) => describeConfigsV4.api.async(connections.get(brokerId)!, resources, false, false)));
 
   const described: DescribedConfigs = { topics: new Map(), clusterDefault: [], brokers: new Map() };
   for (const result of responses.flatMap((response) => response.results)) {

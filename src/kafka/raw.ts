@@ -58,8 +58,14 @@ export function sendForResponse<Args extends unknown[], Response>(connection: Co
     }
   };
   return new Promise((resolve, reject) => {
-    connection.send(module.api.key, module.api.version, () => module.createRequest(...args), parseQuietly, true, true, (error, response) =>
-      error ? reject(error) : resolve(response as Response),
+    connection.send(
+      module.api.key,
+      module.api.version,
+      () => module.createRequest(...args),
+      parseQuietly,
+      true,
+      true,
+      (error, response) => (error ? reject(error) : resolve(response as Response)),
     );
   });
 }

@@ -48,7 +48,18 @@ async function fetchBatch(admin: Admin, positions: RecordPosition[], found: Map<
   const leader = positions[0]!.leader;
   const connection = (await admin.connectToBrokers([leader])).get(leader);
   if (!connection) throw new Error(`partition leader ${leader} is not in the cluster metadata`);
-  const response = await fetchV13.api.async(connection, 0, 0, PARTITION_MAX_BYTES * positions.length, FetchIsolationLevels.READ_UNCOMMITTED, 0, -1, groupByTopicId(positions), [], '');
+  const response = await fetchV13.api.async(
+    connection,
+    0,
+    0,
+    PARTITION_MAX_BYTES * positions.length,
+    FetchIsolationLevels.READ_UNCOMMITTED,
+    0,
+    -1,
+    groupByTopicId(positions),
+    [],
+    '',
+  );
   const byTopicPartition = new Map(positions.map((position) => [`${position.topicId}\u0000${position.partition}`, position]));
   const oversized: RecordPosition[] = [];
   for (const topic of response.responses) {
@@ -65,10 +76,19 @@ async function fetchBatch(admin: Admin, positions: RecordPosition[], found: Map<
 }
 
 function groupByTopicId(positions: RecordPosition[]) {
-  const topics = new Map<string, { topicId: string; partitions: { partition: number; currentLeaderEpoch: number; fetchOffset: bigint; lastFetchedEpoch: number; partitionMaxBytes: number }[] }>();
+  const topics = new Map<
+    string,
+    { topicId: string; partitions: { partition: number; currentLeaderEpoch: number; fetchOffset: bigint; lastFetchedEpoch: number; partitionMaxBytes: number }[] }
+  >();
   for (const position of positions) {
     const topic = topics.get(position.topicId) ?? { topicId: position.topicId, partitions: [] };
-    topic.partitions.push({ partition: position.partition, currentLeaderEpoch: position.leaderEpoch, fetchOffset: position.offset, lastFetchedEpoch: -1, partitionMaxBytes: PARTITION_MAX_BYTES });
+    topic.partitions.push({
+      partition: position.partition,
+      currentLeaderEpoch: position.leaderEpoch,
+      fetchOffset: position.offset,
+      lastFetchedEpoch: -1,
+      partitionMaxBytes: PARTITION_MAX_BYTES,
+    });
     topics.set(position.topicId, topic);
   }
   return [...topics.values()];

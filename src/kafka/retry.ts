@@ -1,7 +1,14 @@
 import { kafkaErrorName } from './errors.js';
 
 /** Errors a fresh cluster gives while an internal topic or a coordinator is still coming up. */
-export const TRANSIENT_ERRORS = new Set(['COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_COORDINATOR', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'UNKNOWN_TOPIC_OR_PARTITION']);
+export const TRANSIENT_ERRORS = new Set([
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+]);
 
 const BASE_DEADLINE_MS = 60_000;
 const DEADLINE_PER_PARTITION_MS = 20;

@@ -37,9 +37,7 @@ export interface ScramUserError {
 /** Every SCRAM credential (users = null) or those of the named users; unknown users are omitted. */
 export async function describeScramCredentials(admin: Admin, users: string[] | null = null): Promise<ScramUserCredential[]> {
   const connection = await brokerConnection(admin);
-  const response = await withPerObjectErrors(
-    describeUserScramCredentialsV0.api.async(connection, users === null ? (null as unknown as []) : users.map((name) => ({ name }))),
-  );
+  const response = await withPerObjectErrors(describeUserScramCredentialsV0.api.async(connection, users === null ? (null as unknown as []) : users.map((name) => ({ name }))));
   const RESOURCE_NOT_FOUND = 91;
   const credentials: ScramUserCredential[] = [];
   for (const result of response.results) {

@@ -115,97 +115,218 @@ async function single(call: Promise<{ errorCode: number }>): Promise<number> {
 
 export const clientActions: ClientAction[] = [
   {
-    kind: 'topic', operation: 'WRITE', description: 'Produce one record to a partition that does not exist', deniedError: TOPIC_DENIED,
-    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER'], batchSize: MANY,
+    kind: 'topic',
+    operation: 'WRITE',
+    description: 'Produce one record to a partition that does not exist',
+    deniedError: TOPIC_DENIED,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER'],
+    batchSize: MANY,
     run: async (session, names) => {
       const messages = names.map((topic) => ({ topic, partition: ABSENT_PARTITION, value: Buffer.from('kafka-drill authorization probe') }));
-      const response = (await withPerObjectErrors(produceV9.api.async(session.connection, 1, session.timeoutMs, messages))) as { responses: { name: string; partitionResponses: { errorCode: number }[] }[] };
-      return byName(response.responses, (topic) => topic.name, (topic) => topic.partitionResponses[0]?.errorCode ?? 0);
+      const response = (await withPerObjectErrors(produceV9.api.async(session.connection, 1, session.timeoutMs, messages))) as {
+        responses: { name: string; partitionResponses: { errorCode: number }[] }[];
+      };
+      return byName(
+        response.responses,
+        (topic) => topic.name,
+        (topic) => topic.partitionResponses[0]?.errorCode ?? 0,
+      );
     },
   },
   {
-    kind: 'topic', operation: 'READ', description: 'Fetch from a partition that does not exist', deniedError: TOPIC_DENIED,
-    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'OFFSET_OUT_OF_RANGE'], batchSize: MANY,
+    kind: 'topic',
+    operation: 'READ',
+    description: 'Fetch from a partition that does not exist',
+    deniedError: TOPIC_DENIED,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'OFFSET_OUT_OF_RANGE'],
+    batchSize: MANY,
     run: async (session, names) => {
-      const topics = names.map((topic) => ({ topicId: topic, partitions: [{ partition: ABSENT_PARTITION, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 1 }] }));
+      const topics = names.map((topic) => ({
+        topicId: topic,
+        partitions: [{ partition: ABSENT_PARTITION, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 1 }],
+      }));
       const response = await withPerObjectErrors(fetchV12.api.async(session.connection, 0, 0, 1, 0, 0, -1, topics, [], ''));
-      return byName(response.responses, (topic) => topic.topicId, (topic) => topic.partitions[0]?.errorCode ?? 0);
+      return byName(
+        response.responses,
+        (topic) => topic.topicId,
+        (topic) => topic.partitions[0]?.errorCode ?? 0,
+      );
     },
   },
   {
-    kind: 'topic', operation: 'DESCRIBE', description: 'Metadata', deniedError: TOPIC_DENIED, allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'], batchSize: MANY,
+    kind: 'topic',
+    operation: 'DESCRIBE',
+    description: 'Metadata',
+    deniedError: TOPIC_DENIED,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'],
+    batchSize: MANY,
     run: async (session, names) => {
       const response = await withPerObjectErrors(metadataV12.api.async(session.connection, names, false, false));
-      return byName(response.topics, (topic) => topic.name, (topic) => topic.errorCode);
+      return byName(
+        response.topics,
+        (topic) => topic.name,
+        (topic) => topic.errorCode,
+      );
     },
   },
   {
-    kind: 'topic', operation: 'CREATE', description: 'CreateTopics, validate only', deniedError: TOPIC_DENIED,
-    allowedErrors: ['TOPIC_ALREADY_EXISTS', 'INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'POLICY_VIOLATION'], batchSize: MANY,
+    kind: 'topic',
+    operation: 'CREATE',
+    description: 'CreateTopics, validate only',
+    deniedError: TOPIC_DENIED,
+    allowedErrors: ['TOPIC_ALREADY_EXISTS', 'INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'POLICY_VIOLATION'],
+    batchSize: MANY,
     run: async (session, names) => {
       const topics = names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }));
       const response = await withPerObjectErrors(createTopicsV7.api.async(session.connection, topics, session.timeoutMs, true));
-      return byName(response.topics, (topic) => topic.name, (topic) => topic.errorCode);
+      return byName(
+        response.topics,
+        (topic) => topic.name,
+        (topic) => topic.errorCode,
+      );
     },
   },
   {
-    kind: 'topic', operation: 'DELETE', description: 'DeleteTopics of a topic that does not exist', deniedError: TOPIC_DENIED, needsAbsent: true,
-    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'], batchSize: MANY,
+    kind: 'topic',
+    operation: 'DELETE',
+    description: 'DeleteTopics of a topic that does not exist',
+    deniedError: TOPIC_DENIED,
+    needsAbsent: true,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'],
+    batchSize: MANY,
     run: async (session, names) => {
-      const response = await withPerObjectErrors(deleteTopicsV6.api.async(session.connection, names.map((name) => ({ name })), session.timeoutMs));
-      return byName(response.responses, (topic) => topic.name, (topic) => topic.errorCode);
+      const response = await withPerObjectErrors(
+        deleteTopicsV6.api.async(
+          session.connection,
+          names.map((name) => ({ name })),
+          session.timeoutMs,
+        ),
+      );
+      return byName(
+        response.responses,
+        (topic) => topic.name,
+        (topic) => topic.errorCode,
+      );
     },
   },
   {
-    kind: 'topic', operation: 'ALTER', description: 'CreatePartitions to the current count, validate only', deniedError: TOPIC_DENIED,
-    allowedErrors: ['INVALID_PARTITIONS', 'UNKNOWN_TOPIC_OR_PARTITION'], batchSize: MANY,
+    kind: 'topic',
+    operation: 'ALTER',
+    description: 'CreatePartitions to the current count, validate only',
+    deniedError: TOPIC_DENIED,
+    allowedErrors: ['INVALID_PARTITIONS', 'UNKNOWN_TOPIC_OR_PARTITION'],
+    batchSize: MANY,
     run: async (session, names) => {
       const topics = names.map((name) => ({ name, count: session.partitionsOf(name) ?? 1, assignments: null }));
       const response = await withPerObjectErrors(createPartitionsV3.api.async(session.connection, topics, session.timeoutMs, true));
-      return byName(response.results, (topic) => topic.name, (topic) => topic.errorCode);
+      return byName(
+        response.results,
+        (topic) => topic.name,
+        (topic) => topic.errorCode,
+      );
     },
   },
   {
-    kind: 'topic', operation: 'DESCRIBE_CONFIGS', description: 'DescribeConfigs', deniedError: TOPIC_DENIED, allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'], batchSize: MANY,
+    kind: 'topic',
+    operation: 'DESCRIBE_CONFIGS',
+    description: 'DescribeConfigs',
+    deniedError: TOPIC_DENIED,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'],
+    batchSize: MANY,
     run: async (session, names) => {
       const resources = names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['cleanup.policy'] }));
       const response = await withPerObjectErrors(describeConfigsV4.api.async(session.connection, resources, false, false));
-      return byName(response.results, (result) => result.resourceName, (result) => result.errorCode);
+      return byName(
+        response.results,
+        (result) => result.resourceName,
+        (result) => result.errorCode,
+      );
     },
   },
   {
-    kind: 'topic', operation: 'ALTER_CONFIGS', description: 'AlterConfigs, validate only, no entries', deniedError: TOPIC_DENIED,
-    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'INVALID_REQUEST', 'INVALID_CONFIG'], batchSize: MANY,
+    kind: 'topic',
+    operation: 'ALTER_CONFIGS',
+    description: 'AlterConfigs, validate only, no entries',
+    deniedError: TOPIC_DENIED,
+    allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION', 'INVALID_REQUEST', 'INVALID_CONFIG'],
+    batchSize: MANY,
     run: async (session, names) => {
       const resources = names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configs: [] }));
       const response = await withPerObjectErrors(alterConfigsV2.api.async(session.connection, resources, true));
-      return byName(response.responses, (result) => result.resourceName, (result) => result.errorCode);
+      return byName(
+        response.responses,
+        (result) => result.resourceName,
+        (result) => result.errorCode,
+      );
     },
   },
   {
-    kind: 'group', operation: 'READ', description: 'JoinGroup without a member id (answered before any member joins)', deniedError: GROUP_DENIED,
-    allowedErrors: ['MEMBER_ID_REQUIRED', 'UNKNOWN_MEMBER_ID', 'INCONSISTENT_GROUP_PROTOCOL', 'GROUP_MAX_SIZE_REACHED', ...COORDINATOR_ERRORS], batchSize: 1,
+    kind: 'group',
+    operation: 'READ',
+    description: 'JoinGroup without a member id (answered before any member joins)',
+    deniedError: GROUP_DENIED,
+    allowedErrors: ['MEMBER_ID_REQUIRED', 'UNKNOWN_MEMBER_ID', 'INCONSISTENT_GROUP_PROTOCOL', 'GROUP_MAX_SIZE_REACHED', ...COORDINATOR_ERRORS],
+    batchSize: 1,
     run: async (session, [group]) =>
-      new Map([[group!, await single(joinGroupV9.api.async(session.connection, group!, JOIN_SESSION_MS, JOIN_SESSION_MS, '', null, 'consumer', [{ name: 'range', metadata: EMPTY_SUBSCRIPTION }], 'kafka-drill authorization probe'))]]),
+      new Map([
+        [
+          group!,
+          await single(
+            joinGroupV9.api.async(
+              session.connection,
+              group!,
+              JOIN_SESSION_MS,
+              JOIN_SESSION_MS,
+              '',
+              null,
+              'consumer',
+              [{ name: 'range', metadata: EMPTY_SUBSCRIPTION }],
+              'kafka-drill authorization probe',
+            ),
+          ),
+        ],
+      ]),
   },
   {
-    kind: 'group', operation: 'DESCRIBE', description: 'FindCoordinator of the group', deniedError: GROUP_DENIED, allowedErrors: COORDINATOR_ERRORS, batchSize: MANY,
+    kind: 'group',
+    operation: 'DESCRIBE',
+    description: 'FindCoordinator of the group',
+    deniedError: GROUP_DENIED,
+    allowedErrors: COORDINATOR_ERRORS,
+    batchSize: MANY,
     run: async (session, names) => {
       const response = await withPerObjectErrors(findCoordinatorV4.api.async(session.connection, FindCoordinatorKeyTypes.GROUP, names));
-      return byName(response.coordinators, (coordinator) => coordinator.key, (coordinator) => coordinator.errorCode);
+      return byName(
+        response.coordinators,
+        (coordinator) => coordinator.key,
+        (coordinator) => coordinator.errorCode,
+      );
     },
   },
   {
-    kind: 'group', operation: 'DELETE', description: 'DeleteGroups of a group that does not exist', deniedError: GROUP_DENIED, needsAbsent: true,
-    allowedErrors: ['GROUP_ID_NOT_FOUND', ...COORDINATOR_ERRORS], batchSize: MANY,
+    kind: 'group',
+    operation: 'DELETE',
+    description: 'DeleteGroups of a group that does not exist',
+    deniedError: GROUP_DENIED,
+    needsAbsent: true,
+    allowedErrors: ['GROUP_ID_NOT_FOUND', ...COORDINATOR_ERRORS],
+    batchSize: MANY,
     run: async (session, names) => {
       const response = await withPerObjectErrors(deleteGroupsV2.api.async(session.connection, names));
-      return byName(response.results, (result) => result.groupId, (result) => result.errorCode);
+      return byName(
+        response.results,
+        (result) => result.groupId,
+        (result) => result.errorCode,
+      );
     },
   },
   {
-    kind: 'cluster', operation: 'CREATE', description: 'CreateTopics of a fresh name, validate only', deniedError: TOPIC_DENIED,
-    allowedErrors: ['INVALID_REPLICATION_FACTOR', 'POLICY_VIOLATION'], batchSize: 1,
+    kind: 'cluster',
+    operation: 'CREATE',
+    description: 'CreateTopics of a fresh name, validate only',
+    deniedError: TOPIC_DENIED,
+    allowedErrors: ['INVALID_REPLICATION_FACTOR', 'POLICY_VIOLATION'],
+    batchSize: 1,
     run: async (session, [cluster]) => {
       const topic = { name: `kafka-drill-probe-${session.marker}`, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] };
       const response = await withPerObjectErrors(createTopicsV7.api.async(session.connection, [topic], session.timeoutMs, true));
@@ -213,25 +334,53 @@ export const clientActions: ClientAction[] = [
     },
   },
   {
-    kind: 'cluster', operation: 'DESCRIBE', description: 'DescribeAcls', deniedError: CLUSTER_DENIED, allowedErrors: [], batchSize: 1,
+    kind: 'cluster',
+    operation: 'DESCRIBE',
+    description: 'DescribeAcls',
+    deniedError: CLUSTER_DENIED,
+    allowedErrors: [],
+    batchSize: 1,
     run: async (session, [cluster]) => {
-      const filter = { resourceType: ResourceTypes.ANY, resourceName: null, resourcePatternType: ResourcePatternTypes.ANY, principal: null, host: null, operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY };
+      const filter = {
+        resourceType: ResourceTypes.ANY,
+        resourceName: null,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        principal: null,
+        host: null,
+        operation: AclOperations.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      };
       return new Map([[cluster!, await single(describeAclsV3.api.async(session.connection, filter))]]);
     },
   },
   {
-    kind: 'cluster', operation: 'ALTER', description: 'DeleteAcls with a filter that matches nothing', deniedError: CLUSTER_DENIED, allowedErrors: [], batchSize: 1,
+    kind: 'cluster',
+    operation: 'ALTER',
+    description: 'DeleteAcls with a filter that matches nothing',
+    deniedError: CLUSTER_DENIED,
+    allowedErrors: [],
+    batchSize: 1,
     run: async (session, [cluster]) => {
       const filter = {
-        resourceType: ResourceTypes.TOPIC, resourceName: `kafka-drill-probe-no-such-topic-${session.marker}`, resourcePatternType: ResourcePatternTypes.LITERAL,
-        principal: 'User:kafka-drill-probe-nobody', host: '*', operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY,
+        resourceType: ResourceTypes.TOPIC,
+        resourceName: `kafka-drill-probe-no-such-topic-${session.marker}`,
+        resourcePatternType: ResourcePatternTypes.LITERAL,
+        principal: 'User:kafka-drill-probe-nobody',
+        host: '*',
+        operation: AclOperations.ANY,
+        permissionType: AclPermissionTypes.ANY,
       };
       const response = await withPerObjectErrors(deleteAclsV3.api.async(session.connection, [filter]));
       return new Map([[cluster!, response.filterResults[0]?.errorCode ?? 0]]);
     },
   },
   {
-    kind: 'cluster', operation: 'DESCRIBE_CONFIGS', description: 'DescribeConfigs of a broker', deniedError: CLUSTER_DENIED, allowedErrors: [], batchSize: 1,
+    kind: 'cluster',
+    operation: 'DESCRIBE_CONFIGS',
+    description: 'DescribeConfigs of a broker',
+    deniedError: CLUSTER_DENIED,
+    allowedErrors: [],
+    batchSize: 1,
     run: async (session, [cluster]) => {
       const resources = [{ resourceType: ConfigResourceTypes.BROKER, resourceName: String(session.brokerId), configurationKeys: ['log.retention.ms'] }];
       const response = await withPerObjectErrors(describeConfigsV4.api.async(session.connection, resources, false, false));
@@ -239,7 +388,12 @@ export const clientActions: ClientAction[] = [
     },
   },
   {
-    kind: 'cluster', operation: 'ALTER_CONFIGS', description: 'AlterConfigs of a broker, validate only, no entries', deniedError: CLUSTER_DENIED, allowedErrors: ['INVALID_REQUEST'], batchSize: 1,
+    kind: 'cluster',
+    operation: 'ALTER_CONFIGS',
+    description: 'AlterConfigs of a broker, validate only, no entries',
+    deniedError: CLUSTER_DENIED,
+    allowedErrors: ['INVALID_REQUEST'],
+    batchSize: 1,
     run: async (session, [cluster]) => {
       const resources = [{ resourceType: ConfigResourceTypes.BROKER, resourceName: String(session.brokerId), configs: [] }];
       const response = await withPerObjectErrors(alterConfigsV2.api.async(session.connection, resources, true));
@@ -247,20 +401,37 @@ export const clientActions: ClientAction[] = [
     },
   },
   {
-    kind: 'cluster', operation: 'IDEMPOTENT_WRITE', description: 'InitProducerId without a transactional id', deniedError: CLUSTER_DENIED, allowedErrors: [], batchSize: 1,
+    kind: 'cluster',
+    operation: 'IDEMPOTENT_WRITE',
+    description: 'InitProducerId without a transactional id',
+    deniedError: CLUSTER_DENIED,
+    allowedErrors: [],
+    batchSize: 1,
     run: async (session, [cluster]) => new Map([[cluster!, await single(initProducerIdV5.api.async(session.connection, null, 60_000, -1n, -1))]]),
   },
   {
-    kind: 'transactional-id', operation: 'WRITE', description: 'InitProducerId with the transactional id', deniedError: TRANSACTIONAL_ID_DENIED,
-    allowedErrors: ['CONCURRENT_TRANSACTIONS', ...COORDINATOR_ERRORS], batchSize: 1,
+    kind: 'transactional-id',
+    operation: 'WRITE',
+    description: 'InitProducerId with the transactional id',
+    deniedError: TRANSACTIONAL_ID_DENIED,
+    allowedErrors: ['CONCURRENT_TRANSACTIONS', ...COORDINATOR_ERRORS],
+    batchSize: 1,
     run: async (session, [id]) => new Map([[id!, await single(initProducerIdV5.api.async(session.connection, id!, 60_000, -1n, -1))]]),
   },
   {
-    kind: 'transactional-id', operation: 'DESCRIBE', description: 'FindCoordinator of the transactional id', deniedError: TRANSACTIONAL_ID_DENIED,
-    allowedErrors: COORDINATOR_ERRORS, batchSize: MANY,
+    kind: 'transactional-id',
+    operation: 'DESCRIBE',
+    description: 'FindCoordinator of the transactional id',
+    deniedError: TRANSACTIONAL_ID_DENIED,
+    allowedErrors: COORDINATOR_ERRORS,
+    batchSize: MANY,
     run: async (session, names) => {
       const response = await withPerObjectErrors(findCoordinatorV4.api.async(session.connection, FindCoordinatorKeyTypes.TRANSACTION, names));
-      return byName(response.coordinators, (coordinator) => coordinator.key, (coordinator) => coordinator.errorCode);
+      return byName(
+        response.coordinators,
+        (coordinator) => coordinator.key,
+        (coordinator) => coordinator.errorCode,
+      );
     },
   },
 ];

@@ -122,8 +122,16 @@ class CheckPlanner {
       const expected = acl.permissionType === 'ALLOW' ? 'allow' : 'deny';
       if (kind === undefined) {
         const operation = acl.operation === 'ALL' ? 'DESCRIBE' : acl.operation;
-        checks.push({ principal: acl.principal, operation, kind: 'other', name: `${acl.resourceType.toLowerCase().replace('_', '-')} ${acl.resourceName}`, expected, because, explicit: false,
-          skipped: `${acl.resourceType} resources are not probed` });
+        checks.push({
+          principal: acl.principal,
+          operation,
+          kind: 'other',
+          name: `${acl.resourceType.toLowerCase().replace('_', '-')} ${acl.resourceName}`,
+          expected,
+          because,
+          explicit: false,
+          skipped: `${acl.resourceType} resources are not probed`,
+        });
         continue;
       }
       const operations = acl.operation === 'ALL' ? OPERATIONS_OF_ALL[kind] : [acl.operation];
@@ -131,8 +139,16 @@ class CheckPlanner {
       for (const principal of principalsOfAcl) {
         for (const operation of operations) {
           if (!appliesToProbeHost(acl)) {
-            checks.push({ principal, operation, kind, name: acl.resourceName, expected, because, explicit: false,
-              skipped: `host-restricted: the binding applies only to connections from ${acl.host}; probes connect from ${PROBE_CLIENT_HOST}, so it is not exercised` });
+            checks.push({
+              principal,
+              operation,
+              kind,
+              name: acl.resourceName,
+              expected,
+              because,
+              explicit: false,
+              skipped: `host-restricted: the binding applies only to connections from ${acl.host}; probes connect from ${PROBE_CLIENT_HOST}, so it is not exercised`,
+            });
             continue;
           }
           const check = this.concrete(principal, operation, kind, acl.resourceName, acl.patternType, expected, because, 'modelled');
@@ -167,8 +183,14 @@ class CheckPlanner {
    * spec's expectation stands.
    */
   private concrete(
-    principal: string, operation: ActionOperation, kind: ResourceKind, aclName: string, pattern: Acl['patternType'],
-    expected: 'allow' | 'deny', because: string, source: 'explicit' | 'modelled',
+    principal: string,
+    operation: ActionOperation,
+    kind: ResourceKind,
+    aclName: string,
+    pattern: Acl['patternType'],
+    expected: 'allow' | 'deny',
+    because: string,
+    source: 'explicit' | 'modelled',
   ): AuthorizationCheck {
     const base = { principal, operation, kind, because, expected, explicit: source === 'explicit' };
     const action = clientActionFor(kind, operation);
@@ -176,7 +198,8 @@ class CheckPlanner {
     const named = this.nameFor(action, aclName, pattern);
     if ('skipped' in named) return { ...base, name: aclName, skipped: named.skipped };
     // A restored topic under a prefix may carry its own DENY: then the binding is shown on a fresh name it covers.
-    const name = source === 'modelled' ? (named.names.find((candidate) => this.decide(principal, operation, kind, candidate) === expected) ?? named.names.at(-1)!) : named.names[0]!;
+    const name =
+      source === 'modelled' ? (named.names.find((candidate) => this.decide(principal, operation, kind, candidate) === expected) ?? named.names.at(-1)!) : named.names[0]!;
     const check: AuthorizationCheck = { ...base, name };
     if (source === 'modelled') {
       const restricted = this.index.hostRestricted(principal, kind, name);
@@ -194,7 +217,10 @@ class CheckPlanner {
     // DeleteTopics answers UNKNOWN_TOPIC_OR_PARTITION for an absent topic the principal may DESCRIBE,
     // before it looks at DELETE: a denied DELETE is only observable on a topic that exists.
     if (kind === 'topic' && operation === 'DELETE' && check.expected === 'deny' && this.index.isAuthorized(principal, 'DESCRIBE', 'topic', check.name)) {
-      return { ...check, skipped: `${principal} may DESCRIBE ${check.name}, so Kafka answers UNKNOWN_TOPIC_OR_PARTITION before checking DELETE; probing it would need deleting a restored topic` };
+      return {
+        ...check,
+        skipped: `${principal} may DESCRIBE ${check.name}, so Kafka answers UNKNOWN_TOPIC_OR_PARTITION before checking DELETE; probing it would need deleting a restored topic`,
+      };
     }
     return check;
   }

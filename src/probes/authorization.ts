@@ -81,7 +81,12 @@ class MatrixRun {
   /** Checks the budget did not reach. */
   private readonly unreached: AuthorizationCheck[] = [];
 
-  constructor(private readonly context: ProbeContext, private readonly marker: string, private readonly deadline: number, private readonly budgetMs: number) {
+  constructor(
+    private readonly context: ProbeContext,
+    private readonly marker: string,
+    private readonly deadline: number,
+    private readonly budgetMs: number,
+  ) {
     this.partitions = new Map(context.snapshot.topics.map((topic) => [topic.name, topic.partitions]));
   }
 
@@ -97,9 +102,17 @@ class MatrixRun {
         else runnable.set(check.principal, [check]);
       }
     }
-    const record = (outcomes: Outcome[]) => { for (const { check, evidence } of outcomes) results.set(check, evidence); };
+    const record = (outcomes: Outcome[]) => {
+      for (const { check, evidence } of outcomes) results.set(check, evidence);
+    };
     const principals = [...runnable.entries()];
-    for (const outcomes of await mapWithLimit(principals, PRINCIPAL_CONCURRENCY, ([principal, mine]) => this.runPrincipal(principal, mine.filter((check) => !check.joinsRestoredGroup)))) record(outcomes);
+    for (const outcomes of await mapWithLimit(principals, PRINCIPAL_CONCURRENCY, ([principal, mine]) =>
+      this.runPrincipal(
+        principal,
+        mine.filter((check) => !check.joinsRestoredGroup),
+      ),
+    ))
+      record(outcomes);
     const deferred = principals.map(([principal, mine]) => [principal, mine.filter((check) => check.joinsRestoredGroup)] as const).filter(([, mine]) => mine.length > 0);
     if (deferred.length > 0) {
       await this.context.committedOffsetsRead;
@@ -225,7 +238,10 @@ function notExercised(check: AuthorizationCheck, reason: string): ProbeEvidence 
 function failedRequest(check: AuthorizationCheck, action: ClientAction | undefined, error: unknown, what: string): ProbeEvidence {
   const kafkaError = kafkaErrorName(error);
   return {
-    ...base(check), outcome: 'failed', observed: `error${kafkaError ? ` (${kafkaError})` : ''}: ${errorMessage(error)}`, ...(kafkaError ? { kafkaError } : {}),
+    ...base(check),
+    outcome: 'failed',
+    observed: `error${kafkaError ? ` (${kafkaError})` : ''}: ${errorMessage(error)}`,
+    ...(kafkaError ? { kafkaError } : {}),
     detail: `${what}: ${action?.description ?? check.operation}; because ${check.because}`,
   };
 }
@@ -237,21 +253,41 @@ function judge(check: AuthorizationCheck, action: ClientAction, code: number, ba
   const withError = kafkaError ? { kafkaError } : {};
   if (kafkaError === undefined || action.allowedErrors.includes(kafkaError)) {
     const ok = check.expected === 'allow';
-    return { ...base(check), outcome: ok ? 'passed' : 'failed', observed: kafkaError ? `allowed (${kafkaError} after the authorization check)` : 'allowed', ...withError,
-      detail: `${ok ? '' : `expected ${action.deniedError}, the request went through: `}${how}` };
+    return {
+      ...base(check),
+      outcome: ok ? 'passed' : 'failed',
+      observed: kafkaError ? `allowed (${kafkaError} after the authorization check)` : 'allowed',
+      ...withError,
+      detail: `${ok ? '' : `expected ${action.deniedError}, the request went through: `}${how}`,
+    };
   }
   if (kafkaError === action.deniedError) {
     const ok = check.expected === 'deny';
-    return { ...base(check), outcome: ok ? 'passed' : 'failed', observed: `denied (${kafkaError})`, kafkaError, detail: `${ok ? '' : 'expected the request to go through: '}${how}` };
+    return {
+      ...base(check),
+      outcome: ok ? 'passed' : 'failed',
+      observed: `denied (${kafkaError})`,
+      kafkaError,
+      detail: `${ok ? '' : 'expected the request to go through: '}${how}`,
+    };
   }
-  return { ...base(check), outcome: 'failed', observed: `error (${kafkaError})`, kafkaError,
-    detail: `expected ${check.expected === 'allow' ? 'the request to go through' : action.deniedError}, Kafka answered ${kafkaError}: ${how}` };
+  return {
+    ...base(check),
+    outcome: 'failed',
+    observed: `error (${kafkaError})`,
+    kafkaError,
+    detail: `expected ${check.expected === 'allow' ? 'the request to go through' : action.deniedError}, Kafka answered ${kafkaError}: ${how}`,
+  };
 }
 
 /** The Kafka error name of a client failure, including kafkajs's per-partition error lists. */
 function failureName(error: unknown): string | undefined {
   const partitions = (error as { partitions?: { error?: unknown }[] } | undefined)?.partitions;
-  if (Array.isArray(partitions)) for (const partition of partitions) { const name = kafkaErrorName(partition.error); if (name) return name; }
+  if (Array.isArray(partitions))
+    for (const partition of partitions) {
+      const name = kafkaErrorName(partition.error);
+      if (name) return name;
+    }
   return kafkaErrorName(error);
 }
 
@@ -263,14 +299,34 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
   const topic = context.snapshot.topics[0]?.name;
   try {
     await superUser.connect();
-    await superUser.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
+    await superUser.describeAcls({
+      resourceType: AclResourceTypes.ANY,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    });
     if (topic) await superUser.fetchTopicMetadata({ topics: [topic] });
-    evidence.push({ outcome: 'passed', principal: `User:${admin?.username ?? 'ANONYMOUS'}`, operation: 'DESCRIBE', resource: topic ? `cluster, topic ${topic}` : 'cluster', expected: 'allow', observed: 'allowed',
-      detail: 'positive control: the super user describes ACLs and topic metadata' });
+    evidence.push({
+      outcome: 'passed',
+      principal: `User:${admin?.username ?? 'ANONYMOUS'}`,
+      operation: 'DESCRIBE',
+      resource: topic ? `cluster, topic ${topic}` : 'cluster',
+      expected: 'allow',
+      observed: 'allowed',
+      detail: 'positive control: the super user describes ACLs and topic metadata',
+    });
   } catch (error) {
     const kafkaError = failureName(error);
-    evidence.push({ outcome: 'failed', principal: `User:${admin?.username ?? 'ANONYMOUS'}`, operation: 'DESCRIBE', resource: 'cluster', expected: 'allow', observed: `error: ${errorMessage(error)}`,
-      ...(kafkaError ? { kafkaError } : {}), detail: 'positive control: the super user could not describe ACLs, so no check below can be trusted' });
+    evidence.push({
+      outcome: 'failed',
+      principal: `User:${admin?.username ?? 'ANONYMOUS'}`,
+      operation: 'DESCRIBE',
+      resource: 'cluster',
+      expected: 'allow',
+      observed: `error: ${errorMessage(error)}`,
+      ...(kafkaError ? { kafkaError } : {}),
+      detail: 'positive control: the super user could not describe ACLs, so no check below can be trusted',
+    });
   } finally {
     await superUser.disconnect().catch(() => {});
   }
@@ -282,7 +338,14 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
     { username: knownUser ?? admin.username, password: `wrong-${randomBytes(8).toString('hex')}`, what: `${knownUser ?? admin.username} with a wrong password` },
   ];
   for (const impostor of impostors) {
-    const client = createProbeClient(asUser(context.connection, { mechanism: knownUser ? mechanismOf(context.snapshot, impostor.username) : admin.mechanism, username: impostor.username, password: impostor.password }), { retries: 0 });
+    const client = createProbeClient(
+      asUser(context.connection, {
+        mechanism: knownUser ? mechanismOf(context.snapshot, impostor.username) : admin.mechanism,
+        username: impostor.username,
+        password: impostor.password,
+      }),
+      { retries: 0 },
+    );
     const admins = client.admin({ retry: { retries: 0 } });
     const base = { principal: `User:${impostor.username}`, operation: 'AUTHENTICATE', resource: 'SASL', expected: 'deny' };
     try {
@@ -292,8 +355,13 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
     } catch (error) {
       const kafkaError = failureName(error);
       const ok = kafkaError === 'SASL_AUTHENTICATION_FAILED';
-      evidence.push({ ...base, outcome: ok ? 'passed' : 'failed', observed: ok ? 'denied (SASL_AUTHENTICATION_FAILED)' : `error: ${errorMessage(error)}`, ...(kafkaError ? { kafkaError } : {}),
-        detail: `${ok ? '' : 'expected SASL_AUTHENTICATION_FAILED: '}negative control: ${impostor.what}` });
+      evidence.push({
+        ...base,
+        outcome: ok ? 'passed' : 'failed',
+        observed: ok ? 'denied (SASL_AUTHENTICATION_FAILED)' : `error: ${errorMessage(error)}`,
+        ...(kafkaError ? { kafkaError } : {}),
+        detail: `${ok ? '' : 'expected SASL_AUTHENTICATION_FAILED: '}negative control: ${impostor.what}`,
+      });
     } finally {
       await admins.disconnect().catch(() => {});
     }

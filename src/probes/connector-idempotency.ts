@@ -46,7 +46,9 @@ export class ConnectorIdempotencyProbe implements Probe {
     const connector = context.snapshot.connect?.connectors.find((candidate) => candidate.name === this.spec.connector);
     const resource = `connector ${this.spec.connector}`;
     if (!connector) {
-      return verdictOf([{ resource, expected: 'a connector in the snapshot', observed: 'not in the snapshot', outcome: 'failed', detail: 'the spec names a connector the snapshot does not have' }]);
+      return verdictOf([
+        { resource, expected: 'a connector in the snapshot', observed: 'not in the snapshot', outcome: 'failed', detail: 'the spec names a connector the snapshot does not have' },
+      ]);
     }
     const marker = `kafka-drill-probe:${this.id}:${randomBytes(6).toString('hex')}`;
     const newRecords = Array.from({ length: this.spec.newRecords }, (_, index) => `${marker}:${index}`);
@@ -55,7 +57,15 @@ export class ConnectorIdempotencyProbe implements Probe {
     const deadline = Date.now() + Math.max(5_000, context.timeoutMs - 5_000);
     if (kind === 'sink') return verdictOf(await this.checkSink(connector, newRecords, marker, deadline, context));
     if (kind === 'source') return verdictOf(await this.checkSource(connector, newRecords, marker, deadline, context));
-    return verdictOf([{ resource, expected: 'a source or sink connector', observed: `connector.class ${String(connector.config['connector.class'])}`, outcome: 'skipped', detail: 'the probe cannot tell what this connector is' }]);
+    return verdictOf([
+      {
+        resource,
+        expected: 'a source or sink connector',
+        observed: `connector.class ${String(connector.config['connector.class'])}`,
+        outcome: 'skipped',
+        detail: 'the probe cannot tell what this connector is',
+      },
+    ]);
   }
 
   private async checkSink(connector: Connector, newRecords: string[], marker: string, deadline: number, context: ProbeContext): Promise<Check[]> {
@@ -64,7 +74,10 @@ export class ConnectorIdempotencyProbe implements Probe {
     if (!store.read) {
       return [{ resource, expected: 'a store the probe can read', observed: 'none', outcome: 'skipped', detail: store.label }];
     }
-    const topics = String(connector.config.topics ?? '').split(',').map((topic) => topic.trim()).filter(Boolean);
+    const topics = String(connector.config.topics ?? '')
+      .split(',')
+      .map((topic) => topic.trim())
+      .filter(Boolean);
     if (topics.length === 0) return [{ resource, expected: 'a sink with a topics config', observed: 'no topics', outcome: 'skipped', detail: 'topics.regex sinks are not probed' }];
     const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-connector-idempotency' });
     // New input only where the probe knows the record shape the sink reads (FileStream: a string).
@@ -91,7 +104,13 @@ export class ConnectorIdempotencyProbe implements Probe {
       };
     }
     if (!caughtUp) {
-      checks.push({ resource, outcome: 'failed', expected: `group connect-${connector.name} at the log end of ${topics.join(', ')}`, observed: 'still behind when the probe gave up', detail: 'the count may be incomplete: the sink is not running or is slow' });
+      checks.push({
+        resource,
+        outcome: 'failed',
+        expected: `group connect-${connector.name} at the log end of ${topics.join(', ')}`,
+        observed: 'still behind when the probe gave up',
+        detail: 'the count may be incomplete: the sink is not running or is slow',
+      });
     }
     return checks;
   }
@@ -101,7 +120,15 @@ export class ConnectorIdempotencyProbe implements Probe {
     const topic = String(connector.config.topic ?? connector.config.topics ?? '');
     const resource = `connector ${connector.name} topic ${topic}`;
     if (typeof file !== 'string' || topic === '') {
-      return [{ resource, expected: 'a FileStream source (file and topic configs)', observed: `connector.class ${String(connector.config['connector.class'])}`, outcome: 'skipped', detail: 'only FileStream sources can be given new input by the probe' }];
+      return [
+        {
+          resource,
+          expected: 'a FileStream source (file and topic configs)',
+          observed: `connector.class ${String(connector.config['connector.class'])}`,
+          outcome: 'skipped',
+          detail: 'only FileStream sources can be given new input by the probe',
+        },
+      ];
     }
     const snapshotEnds = new Map((context.snapshot.topics.find((candidate) => candidate.name === topic)?.partitionOffsets ?? []).map((p) => [p.partition, p.logEndOffset]));
     await appendFile(file, newRecords.map((record) => `${record}\n`).join(''));
@@ -125,7 +152,8 @@ export class ConnectorIdempotencyProbe implements Probe {
       },
     });
     const checks = this.judge(resource, emitted, newRecords, marker, 'emitted');
-    if (end.kind === 'failed') checks.push({ resource, expected: 'the topic can be read', observed: end.message, outcome: 'failed', ...(end.kafkaError ? { kafkaError: end.kafkaError } : {}) });
+    if (end.kind === 'failed')
+      checks.push({ resource, expected: 'the topic can be read', observed: end.message, outcome: 'failed', ...(end.kafkaError ? { kafkaError: end.kafkaError } : {}) });
     return checks;
   }
 
@@ -141,7 +169,8 @@ export class ConnectorIdempotencyProbe implements Probe {
       expected: `each of ${newRecords.length} new records ${verb} exactly once`,
       observed: missing === 0 && doubled === 0 ? `${newRecords.length} ${verb} once each` : `${missing} missing, ${doubled} more than once`,
       outcome: missing === 0 && doubled === 0 ? 'passed' : 'failed',
-      detail: missing > 0 ? `new input did not come out within the probe's time: the connector is not running, or is still replaying` : `new input after the restore, marker ${marker}`,
+      detail:
+        missing > 0 ? `new input did not come out within the probe's time: the connector is not running, or is still replaying` : `new input after the restore, marker ${marker}`,
     };
     // Sink: a record stored n times is n − 1 duplicates. Source: every pre-snapshot record emitted after the restore is one.
     const repeated =

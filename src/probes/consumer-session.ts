@@ -8,11 +8,7 @@ import { errorMessage } from './probe.js';
  * commit calls) and never restarts after a crash, so a refusal surfaces once, as Kafka's error.
  */
 export type ConsumerSessionEnd =
-  | { kind: 'joined' }
-  | { kind: 'fetched' }
-  | { kind: 'done' }
-  | { kind: 'failed'; message: string; kafkaError: string | undefined }
-  | { kind: 'timeout' };
+  { kind: 'joined' } | { kind: 'fetched' } | { kind: 'done' } | { kind: 'failed'; message: string; kafkaError: string | undefined } | { kind: 'timeout' };
 
 export interface ConsumerSessionOptions {
   groupId: string;

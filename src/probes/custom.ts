@@ -43,8 +43,14 @@ export class CustomProbe implements Probe {
       const more = parsed.error.issues.length > 3 ? ` (and ${parsed.error.issues.length - 3} more)` : '';
       return {
         status: 'error',
-        evidence: [{ outcome: 'failed', resource: this.modulePath, expected: '{ status: "passed" | "failed", evidence?: [{ outcome?, expected, observed, ... }], message? }',
-          observed: `invalid answer: ${problems.join('; ')}${more}` }],
+        evidence: [
+          {
+            outcome: 'failed',
+            resource: this.modulePath,
+            expected: '{ status: "passed" | "failed", evidence?: [{ outcome?, expected, observed, ... }], message? }',
+            observed: `invalid answer: ${problems.join('; ')}${more}`,
+          },
+        ],
       };
     }
     const answer = parsed.data;

@@ -52,19 +52,34 @@ export class OffsetsProbe implements Probe {
   ) {}
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {
-    const named = this.spec.groups === 'all' ? context.snapshot.consumerGroups : this.spec.groups.map((groupId) => context.snapshot.consumerGroups.find((group) => group.groupId === groupId) ?? groupId);
+    const named =
+      this.spec.groups === 'all'
+        ? context.snapshot.consumerGroups
+        : this.spec.groups.map((groupId) => context.snapshot.consumerGroups.find((group) => group.groupId === groupId) ?? groupId);
     const evidence: ProbeEvidence[] = [];
     const groups: ConsumerGroup[] = [];
     for (const group of named) {
       if (typeof group !== 'string') groups.push(group);
-      else evidence.push({ outcome: 'failed', resource: `group ${group}`, expected: 'a group in the snapshot', observed: 'not in the snapshot', detail: 'the spec names a group the snapshot does not have' });
+      else
+        evidence.push({
+          outcome: 'failed',
+          resource: `group ${group}`,
+          expected: 'a group in the snapshot',
+          observed: 'not in the snapshot',
+          detail: 'the spec names a group the snapshot does not have',
+        });
     }
     if (context.restoredData?.mode === 'none') {
       // Empty topics: no consumer can show where it resumes. Counted as skipped, never as passed.
       for (const group of groups) {
         for (const committed of group.offsets) {
-          evidence.push({ outcome: 'skipped', resource: `group ${group.groupId} ${committed.topic}:${committed.partition}`, expected: this.expectation(committed.offset), observed: 'not checked',
-            detail: 'data: none: the restored topics hold no records, so resumption cannot be proven (use data: synthetic)' });
+          evidence.push({
+            outcome: 'skipped',
+            resource: `group ${group.groupId} ${committed.topic}:${committed.partition}`,
+            expected: this.expectation(committed.offset),
+            observed: 'not checked',
+            detail: 'data: none: the restored topics hold no records, so resumption cannot be proven (use data: synthetic)',
+          });
         }
       }
       return verdictOf(evidence);
@@ -76,7 +91,8 @@ export class OffsetsProbe implements Probe {
 
   private async checkGroup(group: ConsumerGroup, state: RestoredState, context: ProbeContext): Promise<ProbeEvidence[]> {
     const topics = [...new Set(group.offsets.map((committed) => committed.topic))];
-    if (topics.length === 0) return [{ outcome: 'skipped', resource: `group ${group.groupId}`, expected: 'committed offsets', observed: 'none in the snapshot', detail: 'nothing to resume' }];
+    if (topics.length === 0)
+      return [{ outcome: 'skipped', resource: `group ${group.groupId}`, expected: 'committed offsets', observed: 'none in the snapshot', detail: 'nothing to resume' }];
     const offsetMap = context.restoredData?.mode === 'synthetic' ? context.restoredData.offsetMap : undefined;
     // The source offset a target offset stands for: through the map, or itself when the data is the source's own.
     const sourceOf = (topic: string, partition: number, target: number) => (offsetMap ? offsetMap.sourceOffset(topic, partition, target) : target);
@@ -95,20 +111,41 @@ export class OffsetsProbe implements Probe {
       if (!log) {
         evidence.set(key, { ...base, outcome: 'failed', observed: 'partition missing', detail: `${key} does not exist on the restored cluster` });
       } else if (restoredOffset === undefined) {
-        evidence.set(key, { ...base, outcome: 'failed', observed: 'no committed offset', detail: `the restored group has no committed offset for ${key}: a consumer would reset to earliest (${log.start})` });
+        evidence.set(key, {
+          ...base,
+          outcome: 'failed',
+          observed: 'no committed offset',
+          detail: `the restored group has no committed offset for ${key}: a consumer would reset to earliest (${log.start})`,
+        });
       } else if (restoredOffset > log.end || restoredOffset < log.start) {
         const beyond = restoredOffset > log.end;
         const asInSource = position?.exact && position.kind === (beyond ? 'beyond-log-end' : 'before-log-start') && restoredOffset === expectedTarget;
         const where = beyond ? `beyond log end ${log.end}` : `before log start ${log.start}`;
-        evidence.set(key, asInSource
-          ? { ...base, outcome: 'passed', observed: `resets (${beyond ? 'beyond the log end' : 'before the log start'}, as on the source)`,
-              detail: `committed offset ${committed.offset} lies ${beyond ? 'beyond the source log end' : 'before the source log start'}; restored at ${restoredOffset}, ${where}: a consumer resets (auto.offset.reset), as it would on the source` }
-          : { ...base, outcome: 'failed', observed: `reset to ${log.start}`, detail: `committed offset ${restoredOffset} is ${where}: the consumer reset to earliest (${log.start})` });
+        evidence.set(
+          key,
+          asInSource
+            ? {
+                ...base,
+                outcome: 'passed',
+                observed: `resets (${beyond ? 'beyond the log end' : 'before the log start'}, as on the source)`,
+                detail: `committed offset ${committed.offset} lies ${beyond ? 'beyond the source log end' : 'before the source log start'}; restored at ${restoredOffset}, ${where}: a consumer resets (auto.offset.reset), as it would on the source`,
+              }
+            : {
+                ...base,
+                outcome: 'failed',
+                observed: `reset to ${log.start}`,
+                detail: `committed offset ${restoredOffset} is ${where}: the consumer reset to earliest (${log.start})`,
+              },
+        );
       } else if (restoredOffset === log.end) {
         const resumedAt = sourceOf(committed.topic, committed.partition, restoredOffset);
         const ok = resumedAt !== undefined && this.within(committed.offset, resumedAt);
-        evidence.set(key, { ...base, outcome: ok ? 'passed' : 'failed', observed: `resumes at ${resumedAt ?? '?'}${via}`,
-          detail: `${ok ? '' : 'outside tolerance: '}caught up, nothing to fetch (committed ${restoredOffset} = log end${offsetMap ? `, which stands for source offset ${resumedAt}` : ''})` });
+        evidence.set(key, {
+          ...base,
+          outcome: ok ? 'passed' : 'failed',
+          observed: `resumes at ${resumedAt ?? '?'}${via}`,
+          detail: `${ok ? '' : 'outside tolerance: '}caught up, nothing to fetch (committed ${restoredOffset} = log end${offsetMap ? `, which stands for source offset ${resumedAt}` : ''})`,
+        });
       } else {
         // Where the map could not hold the exact position, the consumer should read the record the map put there instead.
         const expectedSource = position && !position.exact ? (sourceOf(committed.topic, committed.partition, position.offset) ?? committed.offset) : committed.offset;
@@ -130,7 +167,11 @@ export class OffsetsProbe implements Probe {
           if (!toFetch.has(key) || firstRecords.has(key)) return false;
           const header = message.headers?.[SOURCE_OFFSET_HEADER];
           const source = offsetMap ? (header === undefined ? undefined : Number(String(header))) : Number(message.offset);
-          firstRecords.set(key, { offset: Number(message.offset), source, sha256: recordFingerprint({ key: message.key ?? null, value: message.value ?? null, timestamp: BigInt(message.timestamp) }).sha256 });
+          firstRecords.set(key, {
+            offset: Number(message.offset),
+            source,
+            sha256: recordFingerprint({ key: message.key ?? null, value: message.value ?? null, timestamp: BigInt(message.timestamp) }).sha256,
+          });
           consumer.pause([{ topic, partitions: [partition] }]);
           return firstRecords.size === toFetch.size;
         },
@@ -140,7 +181,13 @@ export class OffsetsProbe implements Probe {
         const first = firstRecords.get(key);
         if (!first) {
           const why = end.kind === 'failed' ? `the consumer failed: ${end.message}` : `no record within ${Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs)}ms`;
-          evidence.set(key, { ...base, outcome: 'failed', observed: 'no record fetched', ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}), detail: why });
+          evidence.set(key, {
+            ...base,
+            outcome: 'failed',
+            observed: 'no record fetched',
+            ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}),
+            detail: why,
+          });
           continue;
         }
         const problems: string[] = [];
@@ -148,9 +195,11 @@ export class OffsetsProbe implements Probe {
         if (first.source === undefined || !Number.isSafeInteger(first.source)) {
           problems.push(`the record at target offset ${first.offset} has no ${SOURCE_OFFSET_HEADER} header: it is not a record the restore produced`);
         } else if (!this.within(expectedSource, first.source)) {
-          problems.push(offsetMap
-            ? `the first record (target offset ${first.offset}) stands for source offset ${first.source}, committed ${committed.offset}: outside tolerance ${this.toleranceText()}`
-            : `first fetched offset ${first.offset} vs committed ${committed.offset} is outside tolerance ${this.toleranceText()}`);
+          problems.push(
+            offsetMap
+              ? `the first record (target offset ${first.offset}) stands for source offset ${first.source}, committed ${committed.offset}: outside tolerance ${this.toleranceText()}`
+              : `first fetched offset ${first.offset} vs committed ${committed.offset} is outside tolerance ${this.toleranceText()}`,
+          );
         } else if (offsetMap) {
           content = ` (target offset ${first.offset}; its ${SOURCE_OFFSET_HEADER} header says ${first.source})`;
         }
@@ -159,11 +208,15 @@ export class OffsetsProbe implements Probe {
           else if (committed.fingerprint.sha256 === first.sha256) content = '; same content (sha256 of key, value, timestamp)';
           else problems.push(`the record at ${first.offset} differs from the snapshot's (sha256 ${first.sha256.slice(0, 12)}… vs ${committed.fingerprint.sha256.slice(0, 12)}…)`);
         } else if (this.spec.byContent && committed.fingerprint) {
-          content += '; fingerprints not compared: synthetic records are not the source\'s';
+          content += "; fingerprints not compared: synthetic records are not the source's";
         }
         const observed = offsetMap ? `first record stands for ${first.source ?? '?'}` : `first record at ${first.offset}`;
-        evidence.set(key, { ...base, outcome: problems.length > 0 ? 'failed' : 'passed', observed,
-          detail: problems.length > 0 ? `${note}${problems.join('; ')}` : `${note}resumed at ${first.source}${content}` });
+        evidence.set(key, {
+          ...base,
+          outcome: problems.length > 0 ? 'failed' : 'passed',
+          observed,
+          detail: problems.length > 0 ? `${note}${problems.join('; ')}` : `${note}resumed at ${first.source}${content}`,
+        });
       }
     }
     return group.offsets.map((committed) => evidence.get(`${committed.topic}:${committed.partition}`)!);
@@ -195,12 +248,19 @@ async function readRestoredState(context: ProbeContext, groups: ConsumerGroup[])
   const keys = new Set(groups.flatMap((group) => group.offsets.map((o) => partitionKey(o.topic, o.partition))));
   return withAdmin(context.connection, async (admin) => {
     const existing = new Set(await retryTransient(() => admin.listTopics()));
-    const partitions = [...keys].map((key) => {
-      const [topic, partition] = key.split('\u0000');
-      return { topic: topic!, partition: Number(partition) };
-    }).filter((p) => existing.has(p.topic));
+    const partitions = [...keys]
+      .map((key) => {
+        const [topic, partition] = key.split('\u0000');
+        return { topic: topic!, partition: Number(partition) };
+      })
+      .filter((p) => existing.has(p.topic));
     const [committed, ends, starts] = await Promise.all([
-      retryTransient(() => fetchCommittedOffsets(admin, groups.map((group) => group.groupId))),
+      retryTransient(() =>
+        fetchCommittedOffsets(
+          admin,
+          groups.map((group) => group.groupId),
+        ),
+      ),
       retryTransient(() => listLogOffsets(admin, partitions, 'latest')),
       retryTransient(() => listLogOffsets(admin, partitions, 'earliest')),
     ]);

@@ -48,7 +48,11 @@ export class ProduceConsumeProbe implements Probe {
       await producer.connect();
       let sent;
       try {
-        const messages = Array.from({ length: count }, (_, index) => ({ partition: partitions[index % partitions.length]!, key: `${marker}:${index}`, value: `${marker}:${index}` }));
+        const messages = Array.from({ length: count }, (_, index) => ({
+          partition: partitions[index % partitions.length]!,
+          key: `${marker}:${index}`,
+          value: `${marker}:${index}`,
+        }));
         sent = await producer.send({ topic, acks: -1, messages });
       } finally {
         await producer.disconnect().catch(() => {});
@@ -59,7 +63,12 @@ export class ProduceConsumeProbe implements Probe {
 
       const received = new Map<string, string>();
       const end = await runConsumerSession(kafka, {
-        groupId, topics: [topic], fromBeginning: true, until: 'messages', timeoutMs: Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs), signal: context.signal,
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        until: 'messages',
+        timeoutMs: Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs),
+        signal: context.signal,
         onMessage: ({ message }) => {
           const key = message.key?.toString() ?? '';
           if (key.startsWith(`${marker}:`)) received.set(key, message.value?.toString() ?? '');
@@ -68,10 +77,16 @@ export class ProduceConsumeProbe implements Probe {
       });
       const wrong = [...received].filter(([key, value]) => key !== value).length;
       const timing = `produced in ${producedMs}ms, consumed in ${Math.round(performance.now() - started) - producedMs}ms`;
-      if (received.size === count && wrong === 0) return { ...base, outcome: 'passed', observed: `${count} records back`, detail: `${count} records over ${partitions.length} partitions; ${timing}` };
+      if (received.size === count && wrong === 0)
+        return { ...base, outcome: 'passed', observed: `${count} records back`, detail: `${count} records over ${partitions.length} partitions; ${timing}` };
       const why = end.kind === 'failed' ? `; the consumer failed: ${end.message}` : end.kind === 'timeout' ? '; timed out' : '';
-      return { ...base, outcome: 'failed', observed: `${received.size} records back${wrong ? `, ${wrong} with other content` : ''}`, ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}),
-        detail: `expected ${count} records with marker ${marker}${why}; ${timing}` };
+      return {
+        ...base,
+        outcome: 'failed',
+        observed: `${received.size} records back${wrong ? `, ${wrong} with other content` : ''}`,
+        ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}),
+        detail: `expected ${count} records with marker ${marker}${why}; ${timing}`,
+      };
     } catch (error) {
       return { ...base, outcome: 'failed', observed: `error: ${errorMessage(error)}`, detail: errorMessage(error) };
     } finally {

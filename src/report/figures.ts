@@ -86,7 +86,10 @@ export function formatMinutes(minutes: number): string {
 
 /** "2026-11-20 03:00:00 UTC". Reports show UTC so two readers in different zones quote the same time. */
 export function formatTimestamp(iso: string): string {
-  return new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(iso)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 /** One point of a trend: the slowest version of a drill run, since an upgrade gate is only as fast as its worst target. */
@@ -111,7 +114,5 @@ export function trendPoints(current: Result, compare: Result[]): TrendPoint[] {
     manualSteps: Math.max(...result.runs.map((run) => run.manualSteps.length)),
     current: isCurrent,
   });
-  return [...compare.map((result) => point(result, false)), point(current, true)].sort(
-    (a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt),
-  );
+  return [...compare.map((result) => point(result, false)), point(current, true)].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
 }

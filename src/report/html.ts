@@ -7,15 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { countChecks, type OffsetMapSummary, type Result, type Run } from '../drill/result.js';
-import {
-  formatCheckCounts,
-  formatDuration,
-  formatMinutes,
-  formatTimestamp,
-  runFigures,
-  trendPoints,
-  verdictLabels,
-} from './figures.js';
+import { formatCheckCounts, formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { buildTimelines, timelineWidth } from './timeline.js';
 import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
 
@@ -99,9 +91,7 @@ function runStats(run: Run): Stat[] {
     {
       label: 'Drift',
       value: run.verify ? String(figures.drift) : '—',
-      detail: run.verify
-        ? `${run.verify.counts.matched} matched · ${run.verify.counts.expected} expected · ${figures.unrestorable} unrestorable`
-        : 'not verified',
+      detail: run.verify ? `${run.verify.counts.matched} matched · ${run.verify.counts.expected} expected · ${figures.unrestorable} unrestorable` : 'not verified',
       tone: !run.verify ? 'neutral' : figures.drift > 0 ? 'bad' : 'good',
     },
   ];
@@ -159,9 +149,7 @@ function runView(run: Run, index: number) {
     })),
     manualSummary: `${figures.manualStepsOpen} of ${figures.manualSteps} done by hand, ${formatMinutes(figures.manualMinutesOpen)} estimated`,
     findings: findings.sort((a, b) => severityOrder[a.severity] - severityOrder[b.severity]),
-    phaseCounts: run.phases
-      .filter((phase) => phase.counts)
-      .map((phase) => ({ phase: phase.name, ...phase.counts! })),
+    phaseCounts: run.phases.filter((phase) => phase.counts).map((phase) => ({ phase: phase.name, ...phase.counts! })),
     verify: run.verify
       ? {
           counts: run.verify.counts,

@@ -11,10 +11,7 @@ export interface JunitOptions {
   hostname: string;
 }
 
-type Outcome =
-  | { kind: 'passed' }
-  | { kind: 'skipped'; message: string }
-  | { kind: 'failure' | 'error'; type: string; message: string; details: string };
+type Outcome = { kind: 'passed' } | { kind: 'skipped'; message: string } | { kind: 'failure' | 'error'; type: string; message: string; details: string };
 
 interface TestCase {
   classname: string;
@@ -27,11 +24,7 @@ interface TestCase {
 const illegalXmlCharacters = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 export function xmlText(value: string): string {
-  return value
-    .replace(illegalXmlCharacters, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
+  return value.replace(illegalXmlCharacters, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Attribute values also keep their quotes and line breaks, which a parser would otherwise normalize away. */
@@ -60,8 +53,7 @@ function versionSegment(kafkaVersion: string): string {
 
 function phaseCase(base: string, phase: Phase): TestCase {
   const errors = phase.findings.filter((finding) => finding.severity === 'error');
-  const describe = (finding: Phase['findings'][number]) =>
-    `${finding.severity}: ${finding.object}: ${finding.message}${finding.kafkaError ? ` (${finding.kafkaError})` : ''}`;
+  const describe = (finding: Phase['findings'][number]) => `${finding.severity}: ${finding.object}: ${finding.message}${finding.kafkaError ? ` (${finding.kafkaError})` : ''}`;
   let outcome: Outcome = { kind: 'passed' };
   if (phase.status === 'skipped') outcome = { kind: 'skipped', message: 'phase skipped' };
   if (phase.status === 'failed') {
@@ -92,9 +84,7 @@ function runCases(base: string, run: Run): TestCase[] {
   for (const probe of run.probes) {
     const evidence = probe.evidence.map(describeCheck);
     const firstMismatch = probe.evidence.find((item) => item.outcome === 'failed') ?? probe.evidence[0];
-    const message = firstMismatch
-      ? `expected ${firstMismatch.expected}, observed ${firstMismatch.observed}`
-      : `probe ${probe.status}`;
+    const message = firstMismatch ? `expected ${firstMismatch.expected}, observed ${firstMismatch.observed}` : `probe ${probe.status}`;
     const status = probe.status;
     const outcome: Outcome =
       status === 'passed'
@@ -211,7 +201,9 @@ function systemOut(run: Run): string {
     `Manual steps: ${figures.manualSteps} (${figures.manualStepsOpen} still manual, ${formatMinutes(figures.manualMinutesOpen)} estimated)`,
     ...run.manualSteps.map((step) => `  - [${step.status}] ${step.title} (owner ${step.owner}, ${formatMinutes(step.estimateMinutes)})`),
   ];
-  lines.push(`Probes: ${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run, ${figures.probesSkipped} skipped; checks: ${formatCheckCounts(figures.checks)}`);
+  lines.push(
+    `Probes: ${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run, ${figures.probesSkipped} skipped; checks: ${formatCheckCounts(figures.checks)}`,
+  );
   for (const probe of run.probes) {
     lines.push(`  - ${probe.name} [${probe.id}]: ${probe.status}; checks: ${formatCheckCounts(countChecks(probe))}`);
     const skipped = probe.evidence.filter((item) => item.outcome === 'skipped');
@@ -222,7 +214,9 @@ function systemOut(run: Run): string {
     const { counts } = run.verify;
     lines.push(`Verify: ${counts.matched} matched, ${counts.expected} expected, ${counts.unrestorable} unrestorable, ${counts.drift} drift`);
     for (const difference of run.verify.differences) {
-      lines.push(`  - [${difference.classification}] ${difference.kind} ${difference.object}: expected ${difference.expected ?? '(absent)'}, actual ${difference.actual ?? '(absent)'}`);
+      lines.push(
+        `  - [${difference.classification}] ${difference.kind} ${difference.object}: expected ${difference.expected ?? '(absent)'}, actual ${difference.actual ?? '(absent)'}`,
+      );
     }
   }
   return lines.join('\n') + '\n';

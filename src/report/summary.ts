@@ -19,15 +19,17 @@ const bidiControls = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
 
 /** Makes any text inert inside Markdown (incl. table cells): no markup, no HTML, one line. */
 export function markdownText(value: string): string {
-  return value
-    .replace(bidiControls, '\uFFFD')
-    .replace(/[\r\n\t]+/g, ' ')
-    .replace(/[\u0000-\u001F\u007F]|\p{Cs}/gu, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-        // User text never starts a line here, so block markers (#, -, 1.) need no escape; inline ones do.
-    .replace(/[\\`*_[\]|~]/g, '\\$&');
+  return (
+    value
+      .replace(bidiControls, '\uFFFD')
+      .replace(/[\r\n\t]+/g, ' ')
+      .replace(/[\u0000-\u001F\u007F]|\p{Cs}/gu, '\uFFFD')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      // User text never starts a line here, so block markers (#, -, 1.) need no escape; inline ones do.
+      .replace(/[\\`*_[\]|~]/g, '\\$&')
+  );
 }
 
 const failureLimit = 10;
@@ -54,7 +56,9 @@ function failures(run: Run): string[] {
   }
   for (const phase of run.phases) {
     for (const finding of phase.findings.filter((finding) => finding.severity === 'error')) {
-      lines.push(`${markdownText(phase.name)} error: ${markdownText(`${finding.object}: ${finding.message}`)}${finding.kafkaError ? ` (${markdownText(finding.kafkaError)})` : ''}`);
+      lines.push(
+        `${markdownText(phase.name)} error: ${markdownText(`${finding.object}: ${finding.message}`)}${finding.kafkaError ? ` (${markdownText(finding.kafkaError)})` : ''}`,
+      );
     }
   }
   for (const objective of run.objectives.filter((objective) => !objective.met)) {
@@ -76,7 +80,9 @@ export function renderSummary(result: Result, options: SummaryOptions = {}): str
   out.push(`### ${verdictIcons[result.verdict]} kafka-drill ${markdownText(result.drillName)}: ${verdictLabels[result.verdict]}`);
   out.push('');
   if (result.reason) out.push(`**Why:** ${markdownText(result.reason)}`, '');
-  out.push('| Kafka | Verdict | RTO measured → projected / objective | Manual steps (open) | Assumptions failed | Probes passed / failed / skipped | Checks passed / failed / skipped | Drift |');
+  out.push(
+    '| Kafka | Verdict | RTO measured → projected / objective | Manual steps (open) | Assumptions failed | Probes passed / failed / skipped | Checks passed / failed / skipped | Drift |',
+  );
   out.push('|---|---|---|---|---|---|---|---|');
   for (const run of result.runs) {
     const figures = runFigures(run);
@@ -103,6 +109,10 @@ export function renderSummary(result: Result, options: SummaryOptions = {}): str
       out.push(`| ${started} | ${verdictIcons[point.verdict]} | ${formatMinutes(point.measuredMinutes)} | ${formatMinutes(point.projectedMinutes)} | ${point.manualSteps} |`);
     }
   }
-  out.push('', `<sub>Snapshot ${markdownText(result.snapshot.file)} of cluster ${markdownText(result.snapshot.clusterId)} · ${markdownText(formatTimestamp(result.startedAt))} · kafka-drill ${markdownText(result.toolVersion)}</sub>`, '');
+  out.push(
+    '',
+    `<sub>Snapshot ${markdownText(result.snapshot.file)} of cluster ${markdownText(result.snapshot.clusterId)} · ${markdownText(formatTimestamp(result.startedAt))} · kafka-drill ${markdownText(result.toolVersion)}</sub>`,
+    '',
+  );
   return out.join('\n');
 }

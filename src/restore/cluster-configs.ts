@@ -73,7 +73,13 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
       const result = response.responses[0];
       if (result && result.errorCode !== 0) {
         recorder.counts.failed++;
-        recorder.finding('broker-config-refused', 'error', object, `the target refused ${operations.map((o) => o.name).join(', ')}: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+        recorder.finding(
+          'broker-config-refused',
+          'error',
+          object,
+          `the target refused ${operations.map((o) => o.name).join(', ')}: ${result.errorMessage ?? ''}`.trim(),
+          errorName(result.errorCode),
+        );
       } else {
         recorder.counts.updated++;
       }

@@ -44,7 +44,12 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
   if (connectors.length === 0) return { ...recorder.finish(), status: 'skipped' };
   const endpoint = context.options.connect;
   if (!endpoint) {
-    recorder.finding('connect-unavailable', 'error', 'connectors', `the snapshot has ${connectors.length} connector(s) but the target runs no Kafka Connect worker (target.connect)`);
+    recorder.finding(
+      'connect-unavailable',
+      'error',
+      'connectors',
+      `the snapshot has ${connectors.length} connector(s) but the target runs no Kafka Connect worker (target.connect)`,
+    );
     recorder.counts.failed = connectors.length;
     return recorder.finish();
   }
@@ -52,7 +57,12 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
   const [info, plugins, existing] = await Promise.all([rest(serverInfo(endpoint)), rest(connectorPlugins(endpoint)), rest(describeConnectors(endpoint))]);
   const startsStopped = connectVersionAtLeast(info.version, 3, 7);
   if (!startsStopped) {
-    recorder.finding('connect-too-old', 'warning', 'connectors', `Connect ${info.version} cannot create a connector STOPPED (KIP-980, Kafka 3.7): each is created, then stopped at once, and may process records in between`);
+    recorder.finding(
+      'connect-too-old',
+      'warning',
+      'connectors',
+      `Connect ${info.version} cannot create a connector STOPPED (KIP-980, Kafka 3.7): each is created, then stopped at once, and may process records in between`,
+    );
   }
   if (!connectVersionAtLeast(info.version, 3, 6)) {
     recorder.finding('connect-too-old', 'error', 'connectors', `Connect ${info.version} cannot alter connector offsets (KIP-875, Kafka 3.6): connectors would start from scratch`);
@@ -65,7 +75,12 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
     const object = `connector ${connector.name}`;
     const pluginClass = connector.config['connector.class'];
     if (typeof pluginClass !== 'string' || !available.has(pluginClass)) {
-      recorder.finding('connector-plugin-missing', 'error', object, `the target's Connect workers have no plugin ${typeof pluginClass === 'string' ? pluginClass : '(connector.class redacted)'}: install it on the plugin path (kafka-drill connect install)`);
+      recorder.finding(
+        'connector-plugin-missing',
+        'error',
+        object,
+        `the target's Connect workers have no plugin ${typeof pluginClass === 'string' ? pluginClass : '(connector.class redacted)'}: install it on the plugin path (kafka-drill connect install)`,
+      );
       recorder.counts.failed++;
       continue;
     }
@@ -73,9 +88,19 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
     for (const [key, value] of Object.entries(connector.config)) if (typeof value !== 'string' && resolved.config[key]) context.options.secrets?.add(resolved.config[key]);
     if (resolved.missing.length > 0) {
       for (const { key, reason } of resolved.missing) {
-        recorder.manualSteps.push({ id: `connector-secret-${connector.name}-${key}`, title: `Supply ${key} of connector ${connector.name} (${reason}) and create the connector`, phase: 'connectors', estimateMinutes: 10 });
+        recorder.manualSteps.push({
+          id: `connector-secret-${connector.name}-${key}`,
+          title: `Supply ${key} of connector ${connector.name} (${reason}) and create the connector`,
+          phase: 'connectors',
+          estimateMinutes: 10,
+        });
       }
-      recorder.finding('connector-secret-missing', 'warning', object, `not created: ${resolved.missing.map((m) => m.key).join(', ')} ${resolved.missing.length > 1 ? 'are' : 'is'} redacted in the snapshot and the drill names no source (restore.connectorSecrets)`);
+      recorder.finding(
+        'connector-secret-missing',
+        'warning',
+        object,
+        `not created: ${resolved.missing.map((m) => m.key).join(', ')} ${resolved.missing.length > 1 ? 'are' : 'is'} redacted in the snapshot and the drill names no source (restore.connectorSecrets)`,
+      );
       continue;
     }
     try {
@@ -83,7 +108,12 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       recorder.counts[outcome]++;
       const sinkGroup = groups.get(`connect-${connector.name}`);
       if (connector.type === 'sink' && sinkGroup && !sameOffsets(sinkOffsets(sinkGroup), connector.offsets)) {
-        recorder.finding('connector-group-differs', 'info', object, `the snapshot's group connect-${connector.name} differs from the connector's offsets; the connector's were applied last`);
+        recorder.finding(
+          'connector-group-differs',
+          'info',
+          object,
+          `the snapshot's group connect-${connector.name} differs from the connector's offsets; the connector's were applied last`,
+        );
       }
       // Connectors start side by side: wait for all of them at the end, not one after the other.
       settling.push(
@@ -213,7 +243,11 @@ async function settle(endpoint: ConnectEndpoint, connector: Connector, rest: Res
     }
     const tasksInState = status.tasks.filter((task) => task.state === target).length;
     const failedTask = status.tasks.find((task) => task.state === 'FAILED');
-    last = { state: status.connector.state, tasks: tasksInState, ...(status.connector.trace ?? failedTask?.trace ? { trace: (status.connector.trace ?? failedTask?.trace)! } : {}) };
+    last = {
+      state: status.connector.state,
+      tasks: tasksInState,
+      ...((status.connector.trace ?? failedTask?.trace) ? { trace: (status.connector.trace ?? failedTask?.trace)! } : {}),
+    };
     if (status.connector.state === 'FAILED' || failedTask) break;
     // A stopped connector has no tasks; one resumed into PAUSED from STOPPED has none either until
     // it next runs (Connect generates task configs when the connector starts).
@@ -240,7 +274,10 @@ function sameConfig(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 function offsetKey(entries: { partition: unknown; offset: unknown }[]): string {
-  return entries.map((entry) => compactCanonicalJson([entry.partition, entry.offset])).sort().join('\n');
+  return entries
+    .map((entry) => compactCanonicalJson([entry.partition, entry.offset]))
+    .sort()
+    .join('\n');
 }
 
 function sameOffsets(a: { partition: unknown; offset: unknown }[], b: { partition: unknown; offset: unknown }[]): boolean {
@@ -280,7 +317,10 @@ async function resolveConfig(connector: Connector, sources: Record<string, Conne
       continue;
     }
     const file = isAbsolute(source.file) ? source.file : join(baseDir, source.file);
-    const fromFile = await readFile(file, 'utf8').then((text) => text.replace(/\r?\n$/, ''), () => '');
+    const fromFile = await readFile(file, 'utf8').then(
+      (text) => text.replace(/\r?\n$/, ''),
+      () => '',
+    );
     if (fromFile) secrets.push((config[key] = fromFile));
     else missing.push({ key, reason: `credential file ${source.file} is missing or empty` });
   }

@@ -47,9 +47,7 @@ export async function restoreData(context: RestoreContext, recorder = new PhaseR
     recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'latest'), context.transientDeadlineMs)),
     recorder.request(retryTransient(() => listLogOffsets(admin, partitions, 'earliest'), context.transientDeadlineMs)),
   ]);
-  const toProduce = plans
-    .map((plan) => ({ plan, from: Number(ends.get(partitionKey(plan.topic, plan.partition)) ?? 0n) }))
-    .filter(({ plan, from }) => from < plan.target.logEnd);
+  const toProduce = plans.map((plan) => ({ plan, from: Number(ends.get(partitionKey(plan.topic, plan.partition)) ?? 0n) })).filter(({ plan, from }) => from < plan.target.logEnd);
   const touched = new Set<string>();
   if (toProduce.length > 0) {
     // kafkajs, not the admin library's Producer: against a 3-broker cluster the latter resolved
@@ -141,7 +139,8 @@ async function trimLogStarts(context: RestoreContext, recorder: PhaseRecorder, t
           const object = `topic ${topic.name} partition ${partition.partitionIndex}`;
           const error = errorName(partition.errorCode);
           if (partition.errorCode === 0) trimmed.add(topic.name);
-          else if (error === 'POLICY_VIOLATION') recorder.finding('log-start-not-restored', 'warning', object, 'log start offset not restored: Kafka refuses DeleteRecords on a compacted topic', error);
+          else if (error === 'POLICY_VIOLATION')
+            recorder.finding('log-start-not-restored', 'warning', object, 'log start offset not restored: Kafka refuses DeleteRecords on a compacted topic', error);
           else recorder.finding('log-start-refused', 'error', object, 'moving the log start offset failed', error);
         }
       }
@@ -165,7 +164,12 @@ async function awaitLogEnds(context: RestoreContext, recorder: PhaseRecorder, pr
     if (short.length === 0) return;
     if (Date.now() > deadline) {
       for (const p of short.slice(0, 10)) {
-        recorder.finding('data-log-end-not-reached', 'error', `topic ${p.topic} partition ${p.partition}`, `end offset ${ends.get(partitionKey(p.topic, p.partition)) ?? 0n} did not reach ${p.logEndOffset} within ${timeoutMs / 1000}s of producing`);
+        recorder.finding(
+          'data-log-end-not-reached',
+          'error',
+          `topic ${p.topic} partition ${p.partition}`,
+          `end offset ${ends.get(partitionKey(p.topic, p.partition)) ?? 0n} did not reach ${p.logEndOffset} within ${timeoutMs / 1000}s of producing`,
+        );
       }
       return;
     }

@@ -111,7 +111,7 @@ export function planPartition(
   }
   // Fill forward from the lowest range with what the budget leaves: lag stays exact up to it.
   let spare = Math.max(0, maxRecords - ranges.reduce((sum, [from, to]) => sum + (to - from), 0));
-  for (let i = 0; i + 1 < ranges.length && spare > 0; ) {
+  for (let i = 0; i + 1 < ranges.length && spare > 0;) {
     const gap = ranges[i + 1]![0] - ranges[i]![1];
     if (gap <= spare) {
       spare -= gap;
@@ -245,7 +245,14 @@ export function planOffsetMap(snapshot: SnapshotContent, options: OffsetMapOptio
     for (const p of topic.partitionOffsets) {
       partitions.push(
         planPartition(
-          { topic: topic.name, partition: p.partition, logStart: p.logStartOffset, logEnd: p.logEndOffset, compacted, positions: positions.get(key(topic.name, p.partition)) ?? [] },
+          {
+            topic: topic.name,
+            partition: p.partition,
+            logStart: p.logStartOffset,
+            logEnd: p.logEndOffset,
+            compacted,
+            positions: positions.get(key(topic.name, p.partition)) ?? [],
+          },
           maxRecords,
         ),
       );
@@ -277,7 +284,6 @@ export function summarizeOffsetMap(map: OffsetMap): OffsetMapSummary {
   }
   return summary;
 }
-
 
 /**
  * The snapshot as the restored cluster should look through the map: each partition's log
@@ -319,7 +325,10 @@ export function translateSnapshot<T extends SnapshotContent>(snapshot: T, map: O
 }
 
 /** A sink connector's KIP-875 offset entry as a topic partition position; undefined for a source connector's. */
-export function sinkPosition(entry: { partition: Record<string, unknown>; offset: Record<string, unknown> | null }): { topic: string; partition: number; offset: number } | undefined {
+export function sinkPosition(entry: {
+  partition: Record<string, unknown>;
+  offset: Record<string, unknown> | null;
+}): { topic: string; partition: number; offset: number } | undefined {
   const { kafka_topic: topic, kafka_partition: partition } = entry.partition;
   const offset = entry.offset?.kafka_offset;
   if (typeof topic !== 'string' || !Number.isSafeInteger(partition) || !Number.isSafeInteger(offset)) return undefined;

@@ -26,7 +26,16 @@ export async function restoreOffsets(context: RestoreContext, recorder = new Pha
   const existingTopics = new Set(await recorder.request(admin.listTopics()));
   const present = partitions.filter((p) => existingTopics.has(p.topic));
   const [current, ends, starts] = await Promise.all([
-    recorder.request(retryTransient(() => fetchCommittedOffsets(admin, groups.map((g) => g.groupId)), context.transientDeadlineMs)),
+    recorder.request(
+      retryTransient(
+        () =>
+          fetchCommittedOffsets(
+            admin,
+            groups.map((g) => g.groupId),
+          ),
+        context.transientDeadlineMs,
+      ),
+    ),
     recorder.request(retryTransient(() => listLogOffsets(admin, present, 'latest'), context.transientDeadlineMs)),
     recorder.request(retryTransient(() => listLogOffsets(admin, present, 'earliest'), context.transientDeadlineMs)),
   ]);
@@ -52,10 +61,23 @@ export async function restoreOffsets(context: RestoreContext, recorder = new Pha
       const shown = target === o.offset ? `${o.offset}` : `${o.offset} (target ${target})`;
       const asInSource = position?.exact && (position.kind === 'before-log-start' || position.kind === 'beyond-log-end');
       if (asInSource) {
-        const where = position.kind === 'before-log-start' ? ['before the source log start', 'before the restored log start'] : ['beyond the source log end', 'beyond the restored log end'];
-        recorder.finding('offset-reset-as-in-source', 'info', object, `committed offset ${shown} is ${where[0]} and ${where[1]}: a consumer resets (auto.offset.reset), as it would on the source`);
-      } else if (target > end) recorder.finding('offset-beyond-log-end', 'warning', object, `committed offset ${shown} is beyond the restored log end ${end}: a consumer will reset (auto.offset.reset)`);
-      else if (target < start) recorder.finding('offset-before-log-start', 'warning', object, `committed offset ${shown} is before the restored log start ${start}: a consumer will reset (auto.offset.reset)`);
+        const where =
+          position.kind === 'before-log-start' ? ['before the source log start', 'before the restored log start'] : ['beyond the source log end', 'beyond the restored log end'];
+        recorder.finding(
+          'offset-reset-as-in-source',
+          'info',
+          object,
+          `committed offset ${shown} is ${where[0]} and ${where[1]}: a consumer resets (auto.offset.reset), as it would on the source`,
+        );
+      } else if (target > end)
+        recorder.finding('offset-beyond-log-end', 'warning', object, `committed offset ${shown} is beyond the restored log end ${end}: a consumer will reset (auto.offset.reset)`);
+      else if (target < start)
+        recorder.finding(
+          'offset-before-log-start',
+          'warning',
+          object,
+          `committed offset ${shown} is before the restored log start ${start}: a consumer will reset (auto.offset.reset)`,
+        );
       if (position && !position.exact) recorder.finding('offset-approximated', 'warning', object, `committed offset ${shown}: ${position.reason}`);
       translated.set(o, target);
       const now = committed.get(partitionKey(o.topic, o.partition));
@@ -67,7 +89,10 @@ export async function restoreOffsets(context: RestoreContext, recorder = new Pha
       continue;
     }
     if (committed.size === 0) createdGroups.add(group.groupId);
-    commits.set(group.groupId, wanted.map((o) => ({ topic: o.topic, partition: o.partition, offset: translated.get(o)!, metadata: o.metadata })));
+    commits.set(
+      group.groupId,
+      wanted.map((o) => ({ topic: o.topic, partition: o.partition, offset: translated.get(o)!, metadata: o.metadata })),
+    );
   }
   if (commits.size > 0) {
     recorder.requests += 1 + commits.size;
@@ -78,7 +103,8 @@ export async function restoreOffsets(context: RestoreContext, recorder = new Pha
     const failedGroups = new Set(errors.map((e) => e.groupId));
     for (const groupId of commits.keys()) {
       if (failedGroups.has(groupId)) recorder.counts.failed++;
-      else if (!recorder.findings.some((f) => f.severity === 'error' && f.object.startsWith(`group ${groupId} `))) recorder.counts[createdGroups.has(groupId) ? 'created' : 'updated']++;
+      else if (!recorder.findings.some((f) => f.severity === 'error' && f.object.startsWith(`group ${groupId} `)))
+        recorder.counts[createdGroups.has(groupId) ? 'created' : 'updated']++;
     }
   }
   return recorder.finish();

@@ -14,7 +14,6 @@ export type { Finding, PhaseCounts };
 export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhaseName = (typeof RESTORE_PHASES)[number];
 
-
 /** A recovery step the restore could not do itself, e.g. supplying a real password. */
 export interface RestoreManualStep {
   id: string;

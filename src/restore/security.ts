@@ -74,7 +74,12 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
     if ('unreadable' in resolved) {
       recorder.counts.failed++;
       settled++;
-      recorder.finding('credential-source-unreadable', 'error', `scram user ${user.name}`, `the drill declares its password in ${resolved.unreadable}; the user's credential was not restored (no password is made up for a declared source)`);
+      recorder.finding(
+        'credential-source-unreadable',
+        'error',
+        `scram user ${user.name}`,
+        `the drill declares its password in ${resolved.unreadable}; the user's credential was not restored (no password is made up for a declared source)`,
+      );
       continue;
     }
     context.options.secrets?.add(resolved.password);
@@ -112,7 +117,13 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
     (chunk, error) => {
       for (const [{ user }] of chunk as [ScramUpsertion][]) {
         failedUsers.add(user);
-        recorder.finding('scram-refused', 'error', `scram user ${user}`, `the request setting the credential failed: ${(error as Error).message}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
+        recorder.finding(
+          'scram-refused',
+          'error',
+          `scram user ${user}`,
+          `the request setting the credential failed: ${(error as Error).message}`,
+          kafkaErrorName(error) ?? 'REQUEST_FAILED',
+        );
       }
     },
   );
@@ -170,14 +181,20 @@ async function restoreQuotas(context: RestoreContext, recorder: PhaseRecorder) {
   const entries = snapshot.quotas.flatMap((quota) => {
     const current = existing.get(quotaEntityLabel(quota.entity)) ?? {};
     const ops = [
-      ...Object.entries(quota.values).filter(([key, value]) => current[key] !== value).map(([key, value]) => ({ key: key as never, value, remove: false as const })),
-      ...Object.keys(current).filter((key) => !(key in quota.values)).map((key) => ({ key: key as never, remove: true as const })),
+      ...Object.entries(quota.values)
+        .filter(([key, value]) => current[key] !== value)
+        .map(([key, value]) => ({ key: key as never, value, remove: false as const })),
+      ...Object.keys(current)
+        .filter((key) => !(key in quota.values))
+        .map((key) => ({ key: key as never, remove: true as const })),
     ];
     if (ops.length === 0) {
       recorder.counts.unchanged++;
       return [];
     }
-    return [{ quota, created: !existing.has(quotaEntityLabel(quota.entity)), entry: { entities: quota.entity.map((p) => ({ entityType: p.type as never, entityName: p.name })), ops } }];
+    return [
+      { quota, created: !existing.has(quotaEntityLabel(quota.entity)), entry: { entities: quota.entity.map((p) => ({ entityType: p.type as never, entityName: p.name })), ops } },
+    ];
   });
   recorder.advance(snapshot.quotas.length - entries.length);
   if (entries.length === 0) return;
@@ -189,20 +206,39 @@ async function restoreQuotas(context: RestoreContext, recorder: PhaseRecorder) {
     entries,
     (entry) => entry.entry.ops.length,
     async (chunk) => {
-      const response = await recorder.request(sendForResponse(connection, alterClientQuotasV1, chunk.map((e) => e.entry), false));
+      const response = await recorder.request(
+        sendForResponse(
+          connection,
+          alterClientQuotasV1,
+          chunk.map((e) => e.entry),
+          false,
+        ),
+      );
       response.entries.forEach((result, index) => {
         const { quota, created } = chunk[index]!;
         if (result.errorCode === 0) recorder.counts[created ? 'created' : 'updated']++;
         else {
           recorder.counts.failed++;
-          recorder.finding('quota-refused', 'error', `quota ${quotaEntityLabel(quota.entity)}`, `the target refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+          recorder.finding(
+            'quota-refused',
+            'error',
+            `quota ${quotaEntityLabel(quota.entity)}`,
+            `the target refused it: ${result.errorMessage ?? ''}`.trim(),
+            errorName(result.errorCode),
+          );
         }
       });
     },
     (chunk, error) => {
       for (const { quota } of chunk) {
         recorder.counts.failed++;
-        recorder.finding('quota-refused', 'error', `quota ${quotaEntityLabel(quota.entity)}`, `the request setting it failed: ${(error as Error).message}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
+        recorder.finding(
+          'quota-refused',
+          'error',
+          `quota ${quotaEntityLabel(quota.entity)}`,
+          `the request setting it failed: ${(error as Error).message}`,
+          kafkaErrorName(error) ?? 'REQUEST_FAILED',
+        );
       }
     },
   );

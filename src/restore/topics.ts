@@ -61,10 +61,20 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
     const current = existing.get(topic.name);
     if (!current) return false;
     if (current.partitions > topic.partitions) {
-      recorder.finding('partitions-cannot-shrink', 'error', `topic ${topic.name}`, `has ${current.partitions} partitions, the snapshot ${topic.partitions}: Kafka cannot remove partitions`);
+      recorder.finding(
+        'partitions-cannot-shrink',
+        'error',
+        `topic ${topic.name}`,
+        `has ${current.partitions} partitions, the snapshot ${topic.partitions}: Kafka cannot remove partitions`,
+      );
     }
     if (current.replicationFactor !== topic.replicationFactor) {
-      recorder.finding('replication-differs', 'warning', `topic ${topic.name}`, `replication factor is ${current.replicationFactor}, the snapshot's ${topic.replicationFactor}; restore does not reassign replicas`);
+      recorder.finding(
+        'replication-differs',
+        'warning',
+        `topic ${topic.name}`,
+        `replication factor is ${current.replicationFactor}, the snapshot's ${topic.replicationFactor}; restore does not reassign replicas`,
+      );
     }
     return current.partitions < topic.partitions;
   });
@@ -73,7 +83,9 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
     if (!current) return [];
     const wanted = plainConfigValues(topic.configs);
     const configs = [
-      ...[...wanted].filter(([name, value]) => !sameConfigValue(current.dynamicConfigs.get(name), value)).map(([name, value]) => ({ name, value, configOperation: IncrementalAlterConfigOperationTypes.SET })),
+      ...[...wanted]
+        .filter(([name, value]) => !sameConfigValue(current.dynamicConfigs.get(name), value))
+        .map(([name, value]) => ({ name, value, configOperation: IncrementalAlterConfigOperationTypes.SET })),
       ...[...current.dynamicConfigs.keys()]
         .filter((name) => !wanted.has(name) && !topic.configs[name]?.redacted)
         .map((name) => ({ name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })),
@@ -83,7 +95,12 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
   recorder.plan(missing.length + grow.length + alterations.length);
 
   await createTopics(missing, context, recorder, connection);
-  if (recorder.counts.created > 0) await awaitTopicsServed(context, recorder, missing.map((topic) => topic.name));
+  if (recorder.counts.created > 0)
+    await awaitTopicsServed(
+      context,
+      recorder,
+      missing.map((topic) => topic.name),
+    );
 
   const grown = new Set<string>();
   await sendInChunks(
@@ -105,7 +122,8 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
       const response = await recorder.request(sendForResponse(connection, createPartitionsV3, request, brokerTimeoutMs(added), false));
       for (const result of response.results) {
         if (result.errorCode === 0) grown.add(result.name);
-        else recorder.finding('partitions-add-failed', 'error', `topic ${result.name}`, `adding partitions failed: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+        else
+          recorder.finding('partitions-add-failed', 'error', `topic ${result.name}`, `adding partitions failed: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
       }
     },
     (chunk, error) => {
@@ -124,12 +142,20 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
       const response = await recorder.request(sendForResponse(connection, incrementalAlterConfigsV1, chunk, false));
       for (const result of response.responses) {
         if (result.errorCode === 0) altered.add(result.resourceName);
-        else recorder.finding('topic-config-alter-refused', 'error', `topic ${result.resourceName}`, `config change refused: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+        else
+          recorder.finding(
+            'topic-config-alter-refused',
+            'error',
+            `topic ${result.resourceName}`,
+            `config change refused: ${result.errorMessage ?? ''}`.trim(),
+            errorName(result.errorCode),
+          );
       }
     },
     (chunk, error) => {
       const { kafkaError, message } = requestFailure(error);
-      for (const alteration of chunk) recorder.finding('topic-config-alter-refused', 'error', `topic ${alteration.resourceName}`, `the request changing its configs failed: ${message}`, kafkaError);
+      for (const alteration of chunk)
+        recorder.finding('topic-config-alter-refused', 'error', `topic ${alteration.resourceName}`, `the request changing its configs failed: ${message}`, kafkaError);
     },
   );
 
@@ -180,9 +206,7 @@ async function describeExistingTopics(context: RestoreContext, recorder: PhaseRe
   const existing = new Map<string, ExistingTopic>();
   if (names.length === 0) return existing;
   const metadata = await recorder.request(admin.metadata({ topics: names, forceUpdate: true }));
-  const configs = await recorder.request(
-    admin.describeConfigs({ resources: names.map((resourceName) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName })) }),
-  );
+  const configs = await recorder.request(admin.describeConfigs({ resources: names.map((resourceName) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName })) }));
   for (const name of names) {
     const topic = metadata.topics.get(name);
     if (!topic) continue;
@@ -223,7 +247,12 @@ async function createTopics(missing: Topic[], context: RestoreContext, recorder:
     recorder.counts.created++;
     const topic = byName.get(name)!;
     if (replicationFor(topic) !== topic.replicationFactor) {
-      recorder.finding('replication-clamped', 'warning', `topic ${name}`, `created with replication factor ${replicationFor(topic)} instead of ${topic.replicationFactor}: the target has ${brokerCount} broker${brokerCount > 1 ? 's' : ''}`);
+      recorder.finding(
+        'replication-clamped',
+        'warning',
+        `topic ${name}`,
+        `created with replication factor ${replicationFor(topic)} instead of ${topic.replicationFactor}: the target has ${brokerCount} broker${brokerCount > 1 ? 's' : ''}`,
+      );
     }
   };
   const failedRequest = (phrase: string) => (chunk: CreateTopic[], error: unknown) => {
@@ -283,7 +312,12 @@ async function createTopics(missing: Topic[], context: RestoreContext, recorder:
         if (result.errorCode === 0 || (repeated && errorName(result.errorCode) === 'TOPIC_ALREADY_EXISTS')) {
           created(result.name);
           for (const config of refusedConfigs.get(result.name)!) {
-            recorder.finding('topic-config-refused', 'warning', `topic ${result.name} config ${config}`, 'the target does not accept this config: the topic was created without it');
+            recorder.finding(
+              'topic-config-refused',
+              'warning',
+              `topic ${result.name} config ${config}`,
+              'the target does not accept this config: the topic was created without it',
+            );
           }
         } else {
           recorder.counts.failed++;

@@ -75,7 +75,11 @@ function truncatedLogs(offsetMap: OffsetMap, after: SnapshotContent): Difference
 function pausedConnectorTasks(snapshot: Snapshot): DeclaredDifference[] {
   return (snapshot.connect?.connectors ?? [])
     .filter((connector) => connector.state === 'PAUSED' && connector.tasks > 0)
-    .map((connector) => ({ kind: 'connector-tasks', object: `connector ${connector.name}`, reason: 'restored paused through STOPPED: Connect creates its tasks when it is resumed' }));
+    .map((connector) => ({
+      kind: 'connector-tasks',
+      object: `connector ${connector.name}`,
+      reason: 'restored paused through STOPPED: Connect creates its tasks when it is resumed',
+    }));
 }
 
 /**
@@ -115,9 +119,7 @@ export async function verifyRestore(
     const before = diffSnapshots(wanted, options.baseline, { compareData: options.compareData });
     for (const difference of differences) {
       if (difference.classification !== 'drift' || difference.expected !== null) continue;
-      const alreadyThere = before.some(
-        (b) => b.kind === difference.kind && b.object === difference.object && JSON.stringify(b.actual) === JSON.stringify(difference.actual),
-      );
+      const alreadyThere = before.some((b) => b.kind === difference.kind && b.object === difference.object && JSON.stringify(b.actual) === JSON.stringify(difference.actual));
       if (alreadyThere) Object.assign(difference, { classification: 'expected', reason: 'the fresh target had it before the restore' });
     }
   }

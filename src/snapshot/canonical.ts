@@ -51,7 +51,11 @@ export function canonicalOrder<T extends SnapshotContent>(snapshot: T): T {
     })),
     consumerGroups: sortedBy(snapshot.consumerGroups, (group) => group.groupId).map((group) => ({
       ...group,
-      offsets: sortedBy(group.offsets, (committed) => committed.topic, (committed) => committed.partition),
+      offsets: sortedBy(
+        group.offsets,
+        (committed) => committed.topic,
+        (committed) => committed.partition,
+      ),
     })),
     ...(snapshot.connect && {
       connect: {
@@ -103,7 +107,9 @@ function write(value: unknown, indent: string, step: string): string {
 /** `sha256:<hex>` over the canonical text of the snapshot without its digest field. */
 export function computeDigest(snapshot: SnapshotContent | Snapshot): string {
   const { digest: _ignored, ...content } = snapshot as Snapshot;
-  const hash = createHash('sha256').update(canonicalJson(canonicalOrder(content)), 'utf8').digest('hex');
+  const hash = createHash('sha256')
+    .update(canonicalJson(canonicalOrder(content)), 'utf8')
+    .digest('hex');
   return `sha256:${hash}`;
 }
 

@@ -16,7 +16,10 @@ const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'secret', 'token', 'c
  * `ssl.key`) — but not `key.converter` or `primary.key.fields`, where the key is a record's.
  */
 export function isSecretConfigName(name: string): boolean {
-  const words = name.toLowerCase().split(/[._\-\s]+/).filter(Boolean);
+  const words = name
+    .toLowerCase()
+    .split(/[._\-\s]+/)
+    .filter(Boolean);
   if (words.some((word) => SECRET_WORDS.has(word) || /password|secret|token|credential/.test(word))) return true;
   const last = words.at(-1);
   return last === 'key' || last === 'apikey';

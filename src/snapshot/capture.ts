@@ -220,7 +220,14 @@ async function addFingerprints(
       if (offset >= (logEnds.get(key) ?? 0n) || offset < (logStarts.get(key) ?? 0n)) continue;
       const topic = metadata.topics.get(entry.topic)!;
       const partition = topic.partitions[entry.partition]!;
-      positions.set(`${key}\u0000${offset}`, { topic: entry.topic, topicId: topic.id, partition: entry.partition, leader: partition.leader, leaderEpoch: partition.leaderEpoch, offset });
+      positions.set(`${key}\u0000${offset}`, {
+        topic: entry.topic,
+        topicId: topic.id,
+        partition: entry.partition,
+        leader: partition.leader,
+        leaderEpoch: partition.leaderEpoch,
+        offset,
+      });
     }
   }
   // Several groups may sit at different offsets of one partition: one fetch per distinct offset set.

@@ -8,15 +8,7 @@
  * that are redacted on either side (unrestorable or silent, never drift).
  */
 import { compactCanonicalJson, compareText } from './canonical.js';
-import {
-  aclKey,
-  quotaEntityLabel,
-  type Acl,
-  type Configs,
-  type Connector,
-  type ConnectorConfigValue,
-  type SnapshotContent,
-} from './schema.js';
+import { aclKey, quotaEntityLabel, type Acl, type Configs, type Connector, type ConnectorConfigValue, type SnapshotContent } from './schema.js';
 
 export const differenceKinds = [
   'topic',
@@ -169,7 +161,8 @@ function compareClusterConfigs(expected: SnapshotContent, actual: SnapshotConten
   const { clusterDefault: gotDefault, perBroker: gotPerBroker } = actual.clusterConfigs;
   compared(() => compareConfigValues('cluster-config', 'cluster config', configValues(wantDefault), configValues(gotDefault), report));
   for (const brokerId of unionOfKeys(new Map(Object.entries(wantPerBroker)), new Map(Object.entries(gotPerBroker)))) {
-    const compare = () => compareConfigValues('cluster-config', `broker ${brokerId} config`, configValues(wantPerBroker[brokerId] ?? {}), configValues(gotPerBroker[brokerId] ?? {}), report);
+    const compare = () =>
+      compareConfigValues('cluster-config', `broker ${brokerId} config`, configValues(wantPerBroker[brokerId] ?? {}), configValues(gotPerBroker[brokerId] ?? {}), report);
     if (wantPerBroker[brokerId] && gotPerBroker[brokerId]) compared(compare);
     else compare();
   }
@@ -183,19 +176,11 @@ function isRedacted(value: ConfigValue | undefined): boolean {
 }
 
 function configValues(configs: Configs): Record<string, ConfigValue> {
-  return Object.fromEntries(
-    Object.entries(configs).map(([name, entry]) => [name, entry.redacted ? { redacted: true as const } : (entry.value ?? '')]),
-  );
+  return Object.fromEntries(Object.entries(configs).map(([name, entry]) => [name, entry.redacted ? { redacted: true as const } : (entry.value ?? '')]));
 }
 
 /** Config maps, where a redacted value on either side can be unrestorable or unknowable but never drift. */
-function compareConfigValues(
-  kind: DifferenceKind,
-  prefix: string,
-  want: Record<string, ConfigValue>,
-  got: Record<string, ConfigValue>,
-  report: Report,
-): void {
+function compareConfigValues(kind: DifferenceKind, prefix: string, want: Record<string, ConfigValue>, got: Record<string, ConfigValue>, report: Report): void {
   for (const name of unionOfKeys(new Map(Object.entries(want)), new Map(Object.entries(got)))) {
     const wantValue = want[name];
     const gotValue = got[name];
@@ -315,7 +300,14 @@ function compareConnect(expected: SnapshotContent, actual: SnapshotContent, repo
     const capturedSide = expected.connect ? 'expected' : 'actual';
     const counted = wantConnectors.length + gotConnectors.length;
     if (counted > 0) {
-      report('connect', 'connect', expected.connect && { connectors: wantConnectors.length }, actual.connect && { connectors: gotConnectors.length }, 'drift', `Connect was captured only in the ${capturedSide} snapshot`);
+      report(
+        'connect',
+        'connect',
+        expected.connect && { connectors: wantConnectors.length },
+        actual.connect && { connectors: gotConnectors.length },
+        'drift',
+        `Connect was captured only in the ${capturedSide} snapshot`,
+      );
     }
     return;
   }
@@ -356,7 +348,10 @@ function unionOfKeys<K extends string>(a: Map<K, unknown>, b: Map<K, unknown>): 
 }
 
 function globMatches(pattern: string, text: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 's').test(text);
 }
 
@@ -387,9 +382,7 @@ export function renderDiffText(differences: Difference[]): string {
     if (group.length === 0) continue;
     lines.push(`${classification} (${group.length}):`);
     for (const difference of group) {
-      lines.push(
-        `  [${difference.kind}] ${difference.object}: expected ${renderValue(difference.expected)}, actual ${renderValue(difference.actual)} — ${difference.reason}`,
-      );
+      lines.push(`  [${difference.kind}] ${difference.object}: expected ${renderValue(difference.expected)}, actual ${renderValue(difference.actual)} — ${difference.reason}`);
     }
   }
   const summary = summarizeDiff(differences);

@@ -32,17 +32,13 @@ export function parseSnapshot(text: string, file: string): Snapshot {
 
   const computed = computeDigest(snapshot);
   if (computed !== snapshot.digest) {
-    throw new InputError(
-      `${file}: digest: does not match the content (expected ${snapshot.digest}, computed ${computed}) — the file was changed after capture`,
-    );
+    throw new InputError(`${file}: digest: does not match the content (expected ${snapshot.digest}, computed ${computed}) — the file was changed after capture`);
   }
   return snapshot;
 }
 
 function problemsError(file: string, problems: SnapshotProblem[]): InputError {
-  const lines = problems
-    .slice(0, maxProblemsShown)
-    .map((problem) => (problem.path ? `${file}: ${problem.path}: ${problem.message}` : `${file}: ${problem.message}`));
+  const lines = problems.slice(0, maxProblemsShown).map((problem) => (problem.path ? `${file}: ${problem.path}: ${problem.message}` : `${file}: ${problem.message}`));
   const hidden = problems.length - maxProblemsShown;
   if (hidden > 0) lines.push(`${file}: … and ${hidden} more ${hidden === 1 ? 'problem' : 'problems'}`);
   return new InputError(lines.join('\n'));

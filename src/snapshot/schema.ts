@@ -300,9 +300,7 @@ function snapshotInvariantViolations(snapshot: Omit<Snapshot, 'digest'>): Violat
     }),
   );
   duplicates(snapshot.quotas, ['quotas'], (quota) => quotaEntityLabel(quota.entity), { field: 'entity', noun: 'quota entity', shown: 'plain' });
-  snapshot.quotas.forEach((quota, index) =>
-    duplicates(quota.entity, ['quotas', index, 'entity'], (part) => part.type, { field: 'type', noun: 'entity type' }),
-  );
+  snapshot.quotas.forEach((quota, index) => duplicates(quota.entity, ['quotas', index, 'entity'], (part) => part.type, { field: 'type', noun: 'entity type' }));
   duplicates(snapshot.consumerGroups, ['consumerGroups'], (group) => group.groupId, { field: 'groupId', noun: 'consumer group' });
   snapshot.consumerGroups.forEach((group, index) =>
     duplicates(group.offsets, ['consumerGroups', index, 'offsets'], (committed) => `${committed.topic}-${committed.partition}`, {

@@ -30,10 +30,7 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
     case 'invalid_type':
       return expectation(typeNames[issue.expected] ?? issue.expected, issue.input);
     case 'invalid_value':
-      return expectation(
-        issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`,
-        issue.input,
-      );
+      return expectation(issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`, issue.input);
     case 'too_small':
       if (issue.origin === 'string') return expectation('a non-empty string', issue.input);
       if (issue.origin === 'array') return `needs at least ${issue.minimum} ${Number(issue.minimum) === 1 ? 'entry' : 'entries'}`;

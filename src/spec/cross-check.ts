@@ -16,8 +16,7 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
   const groups = new Set(snapshot.consumerGroups.map((group) => group.groupId));
   const users = new Set(snapshot.scramUsers.map((user) => user.name));
   const problems: { path: SpecPath; message: string }[] = [];
-  const unknown = (path: SpecPath, noun: string, value: string) =>
-    problems.push({ path, message: `${noun} "${value}" is not in the snapshot` });
+  const unknown = (path: SpecPath, noun: string, value: string) => problems.push({ path, message: `${noun} "${value}" is not in the snapshot` });
 
   for (const user of Object.keys(loaded.spec.restore.credentials)) {
     if (user === '*') continue;
@@ -75,7 +74,10 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
 
   // The drill logs in as its own admin user; a snapshot user of that name would replace its password, a quota would throttle it.
   const reserved = (at: PropertyKey[], what: string) =>
-    problems.push({ path: ['snapshot'], message: `${loaded.snapshotFile}: ${formatPath(at)}: ${what} "${ADMIN_USER}" is the drill's own admin user, a reserved name: the drill cannot restore it` });
+    problems.push({
+      path: ['snapshot'],
+      message: `${loaded.snapshotFile}: ${formatPath(at)}: ${what} "${ADMIN_USER}" is the drill's own admin user, a reserved name: the drill cannot restore it`,
+    });
   snapshot.scramUsers.forEach((user, index) => {
     if (user.name === ADMIN_USER) reserved(['scramUsers', index, 'name'], 'SCRAM user');
   });

@@ -14,7 +14,12 @@ import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
 export async function localSpecProblems(loaded: LoadedSpec): Promise<string[]> {
   const problems: { path: SpecPath; message: string }[] = [];
   const { kafkaVersion } = loaded.spec.target;
-  const versions = kafkaVersion === undefined ? [] : Array.isArray(kafkaVersion) ? kafkaVersion.map((version, index) => ({ version, path: ['target', 'kafkaVersion', index] })) : [{ version: kafkaVersion, path: ['target', 'kafkaVersion'] }];
+  const versions =
+    kafkaVersion === undefined
+      ? []
+      : Array.isArray(kafkaVersion)
+        ? kafkaVersion.map((version, index) => ({ version, path: ['target', 'kafkaVersion', index] }))
+        : [{ version: kafkaVersion, path: ['target', 'kafkaVersion'] }];
   for (const { version, path: at } of versions) {
     try {
       checkSupportedVersion(version);

@@ -23,10 +23,7 @@ export type RestorePhase = (typeof restorePhases)[number];
 export const drillPhases = ['environment', ...restorePhases, 'verify', 'probes', 'teardown'] as const;
 export type DrillPhase = (typeof drillPhases)[number];
 
-export const aclOperations = [
-  'READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS',
-  'IDEMPOTENT_WRITE', 'CLUSTER_ACTION', 'ALL',
-] as const;
+export const aclOperations = ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE', 'CLUSTER_ACTION', 'ALL'] as const;
 
 const name = z.string().min(1);
 const id = z.string().min(1);
@@ -34,8 +31,7 @@ const nonNegativeInt = z.number().int().min(0);
 const positiveInt = z.number().int().min(1);
 
 /** Kafka config values are strings on the wire; YAML may write them as numbers or booleans. */
-const configValue = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' })
-  .transform(String);
+const configValue = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }).transform(String);
 
 const principal = z.string().regex(/^User:.+$/, { error: 'expected "User:<name>"' });
 
@@ -90,15 +86,12 @@ export const targetSchema = z
     bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
     clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
     commandConfig: z.string().min(1).optional().describe('provider external only: Java client properties file (relative to the spec) for the admin connection.'),
-    cleanup: z
-      .enum(['delete-restored', 'keep'])
-      .optional()
-      .describe('provider external only, required: delete-restored removes exactly what the drill created; keep leaves it.'),
+    cleanup: z.enum(['delete-restored', 'keep']).optional().describe('provider external only, required: delete-restored removes exactly what the drill created; keep leaves it.'),
     image: z.string().min(1).optional().describe('provider docker only: image laid out like apache/kafka. Default: kafka-drill/kafka:V when built, else apache/kafka:V.'),
     connect: z
       .strictObject({
         workers: z.number().int().min(1).max(3).default(1),
-        pluginPaths: z.array(z.string().min(1)).default([]).describe('Directories for the workers\' plugin.path, relative to the spec (installed plugins are always on it).'),
+        pluginPaths: z.array(z.string().min(1)).default([]).describe("Directories for the workers' plugin.path, relative to the spec (installed plugins are always on it)."),
       })
       .optional()
       .describe('Kafka Connect distributed workers beside the brokers. Started anyway when the snapshot has connectors and the connectors phase runs.'),
@@ -129,14 +122,9 @@ export const targetSchema = z
     }
   });
 
-const credentialSource = z.union(
-  [
-    z.strictObject({ env: z.string().min(1) }),
-    z.strictObject({ file: z.string().min(1) }),
-    z.strictObject({ generate: z.literal(true) }),
-  ],
-  { error: 'expected { env: VAR }, { file: PATH } or { generate: true }' },
-);
+const credentialSource = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) }), z.strictObject({ generate: z.literal(true) })], {
+  error: 'expected { env: VAR }, { file: PATH } or { generate: true }',
+});
 
 export const restoreSchema = z.strictObject({
   phases: z
@@ -160,7 +148,9 @@ export const restoreSchema = z.strictObject({
         .int()
         .min(1)
         .default(1_000)
-        .describe('Records produced per partition beyond the windows around committed offsets and the log end: a lag larger than this is not reproduced in full (an expected difference).'),
+        .describe(
+          'Records produced per partition beyond the windows around committed offsets and the log end: a lag larger than this is not reproduced in full (an expected difference).',
+        ),
     })
     .prefault({}),
   clampReplication: z
@@ -172,7 +162,13 @@ export const restoreSchema = z.strictObject({
     .default({})
     .describe('SCRAM user name (or "User:<name>", or "*" for every other user) → where its password comes from. A user without a source becomes a manual step.'),
   connectorSecrets: z
-    .record(z.string().min(1), z.record(z.string().min(1), z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], { error: 'expected { env: VAR } or { file: PATH }' })))
+    .record(
+      z.string().min(1),
+      z.record(
+        z.string().min(1),
+        z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], { error: 'expected { env: VAR } or { file: PATH }' }),
+      ),
+    )
     .default({})
     .describe('Connector name → config key → where a value the snapshot redacted comes from. A redacted value without a source becomes a manual step.'),
   verify: z
@@ -180,7 +176,9 @@ export const restoreSchema = z.strictObject({
       expectedDifferences: z
         .array(z.strictObject({ kind: z.enum(differenceKinds), object: z.string().min(1), reason: z.string().min(1) }))
         .default([])
-        .describe('Differences between snapshot and restored cluster that are expected, not drift: a diff kind and object (exact, or a glob with * and ?), as `kafka-drill diff` prints them.'),
+        .describe(
+          'Differences between snapshot and restored cluster that are expected, not drift: a diff kind and object (exact, or a glob with * and ?), as `kafka-drill diff` prints them.',
+        ),
     })
     .optional(),
 });
@@ -211,10 +209,7 @@ export const offsetsProbeSchema = z.strictObject({
   ...probeCommon,
   groups: z.union([z.literal('all'), z.array(name).min(1)], { error: 'expected "all" or a list of group names' }).default('all'),
   tolerance: z
-    .union(
-      [z.literal('exact'), z.strictObject({ replay: nonNegativeInt }), z.strictObject({ skip: nonNegativeInt })],
-      { error: 'expected "exact", { replay: N } or { skip: N }' },
-    )
+    .union([z.literal('exact'), z.strictObject({ replay: nonNegativeInt }), z.strictObject({ skip: nonNegativeInt })], { error: 'expected "exact", { replay: N } or { skip: N }' })
     .default('exact')
     .describe('exact: consumers resume at the committed offset; { replay: N }: up to N records read again; { skip: N }: up to N records lost.'),
   byContent: z.boolean().default(false).describe("Also compare the record at each committed offset with the snapshot's fingerprint."),

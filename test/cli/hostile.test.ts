@@ -60,7 +60,10 @@ const refused: [spec: string, lines: string[]][] = [
     ],
   ],
   ['spec-name-dotdot.yaml', [`${at('spec-name-dotdot.yaml')}:1: name: ".." cannot be a drill name: it names a folder of the output`]],
-  ['spec-name-traversal.yaml', [`${at('spec-name-traversal.yaml')}:1: name: "../../x" cannot be a drill name: it names a folder of the output, so it must not contain "/" or "\\"`]],
+  [
+    'spec-name-traversal.yaml',
+    [`${at('spec-name-traversal.yaml')}:1: name: "../../x" cannot be a drill name: it names a folder of the output, so it must not contain "/" or "\\"`],
+  ],
   [
     'spec-orphan-offsets.yaml',
     [
@@ -80,16 +83,26 @@ const refused: [spec: string, lines: string[]][] = [
       `${at('spec-rf-above-brokers.yaml')}:3: target.brokers: 2 topics have replication factors above the target's 1 broker: orders (3), payments (2); Kafka refuses to create them. Set restore.clampReplication: true, or more brokers`,
     ],
   ],
-  ['spec-snapshot-binary-garbage.yaml', [`${at('spec-snapshot-binary-garbage.yaml')}:1: snapshot: ${at('snapshot-binary-garbage.json')}: the snapshot is not UTF-8 text (an invalid byte on line 12)`]],
-  ['spec-snapshot-deep-nesting.yaml', [`${at('spec-snapshot-deep-nesting.yaml')}:1: snapshot: ${at('snapshot-deep-nesting.json')}: nested more than 64 levels deep at line 34 column 83`]],
+  [
+    'spec-snapshot-binary-garbage.yaml',
+    [`${at('spec-snapshot-binary-garbage.yaml')}:1: snapshot: ${at('snapshot-binary-garbage.json')}: the snapshot is not UTF-8 text (an invalid byte on line 12)`],
+  ],
+  [
+    'spec-snapshot-deep-nesting.yaml',
+    [`${at('spec-snapshot-deep-nesting.yaml')}:1: snapshot: ${at('snapshot-deep-nesting.json')}: nested more than 64 levels deep at line 34 column 83`],
+  ],
   ['spec-snapshot-dev-zero.yaml', [`${at('spec-snapshot-dev-zero.yaml')}:1: snapshot: /dev/zero: cannot read the snapshot: a character device, not a regular file`]],
   [
     'spec-snapshot-duplicate-key.yaml',
-    [`${at('spec-snapshot-duplicate-key.yaml')}:1: snapshot: ${at('snapshot-duplicate-key.json')}: topics[0].replicationFactor: duplicate key "replicationFactor" (line 63 column 7)`],
+    [
+      `${at('spec-snapshot-duplicate-key.yaml')}:1: snapshot: ${at('snapshot-duplicate-key.json')}: topics[0].replicationFactor: duplicate key "replicationFactor" (line 63 column 7)`,
+    ],
   ],
   [
     'spec-snapshot-wrong-type.yaml',
-    [`${at('spec-snapshot-wrong-type.yaml')}:1: snapshot: ${at('snapshot-wrong-type-at-depth.json')}: topics[1].partitionOffsets[0].logEndOffset: expected a whole number ≥ 0 (a safe-integer offset), got "5"`],
+    [
+      `${at('spec-snapshot-wrong-type.yaml')}:1: snapshot: ${at('snapshot-wrong-type-at-depth.json')}: topics[1].partitionOffsets[0].logEndOffset: expected a whole number ≥ 0 (a safe-integer offset), got "5"`,
+    ],
   ],
   [
     'spec-unsupported-version.yaml',
@@ -138,7 +151,9 @@ describe('the hostile-input corpus through the real CLI', () => {
       ],
       [
         specOf('huge-snapshot.yaml', hugeSnapshot),
-        [`${path.join(dir, 'huge-snapshot.yaml')}:1: snapshot: ${path.relative(repoRoot, hugeSnapshot)}: the snapshot is ${inputLimits.snapshotBytes + 1} bytes, over the limit of 256 MiB`],
+        [
+          `${path.join(dir, 'huge-snapshot.yaml')}:1: snapshot: ${path.relative(repoRoot, hugeSnapshot)}: the snapshot is ${inputLimits.snapshotBytes + 1} bytes, over the limit of 256 MiB`,
+        ],
       ],
     ];
     const cases = [...refused.map(([spec, lines]) => [at(spec), lines] as const), ...generated];
@@ -159,11 +174,9 @@ describe('the hostile-input corpus through the real CLI', () => {
     const { code, stdout, stderr } = await cli(['run', 'test/drills/fixtures/passing.yaml', at('spec-name-traversal.yaml'), at('spec-reserved-user.yaml'), '--out', out]);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      `kafka-drill run: ${refused.find(([spec]) => spec === 'spec-name-traversal.yaml')![1][0]}\n` +
-        `${refused.find(([spec]) => spec === 'spec-reserved-user.yaml')![1][0]}\n`,
+      `kafka-drill run: ${refused.find(([spec]) => spec === 'spec-name-traversal.yaml')![1][0]}\n` + `${refused.find(([spec]) => spec === 'spec-reserved-user.yaml')![1][0]}\n`,
     );
     expect(code).toBe(2);
     expect(existsSync(out)).toBe(false);
   }, 300_000);
-
 });

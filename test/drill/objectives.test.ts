@@ -3,7 +3,14 @@ import type { Probe, ProbeEvidence } from '../../src/drill/result.js';
 import { evaluateObjectives, skippedChecks } from '../../src/drill/runner.js';
 
 const check = (outcome: ProbeEvidence['outcome']): ProbeEvidence => ({ outcome, expected: 'allow', observed: outcome === 'skipped' ? 'not exercised' : 'allow' });
-const probe = (id: string, ...outcomes: ProbeEvidence['outcome'][]): Probe => ({ id, type: 'authorization', name: id, status: 'passed', durationMs: 1, evidence: outcomes.map(check) });
+const probe = (id: string, ...outcomes: ProbeEvidence['outcome'][]): Probe => ({
+  id,
+  type: 'authorization',
+  name: id,
+  status: 'passed',
+  durationMs: 1,
+  evidence: outcomes.map(check),
+});
 
 describe('skipped checks', () => {
   const run = { probes: [probe('a', 'passed', 'skipped', 'skipped'), probe('b', 'failed', 'skipped'), probe('c')], assumptions: [], manualSteps: [] };

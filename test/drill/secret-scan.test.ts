@@ -90,7 +90,9 @@ export default (context) => {
         },
       },
       probes: [{ type: 'custom', id: 'leaky', name: 'prints every credential', module: './leaky-probe.mjs', timeoutMs: 60_000 }],
-      manualSteps: [{ id: 'print-secrets', title: 'An automation that prints secrets', owner: 'test', phase: 'verify', estimateMinutes: 1, automate: { command: printEverything } }],
+      manualSteps: [
+        { id: 'print-secrets', title: 'An automation that prints secrets', owner: 'test', phase: 'verify', estimateMinutes: 1, automate: { command: printEverything } },
+      ],
     });
 
     const out = path.join(dir, 'out');
@@ -111,7 +113,10 @@ export default (context) => {
     const result = readEvidence(out);
     // The drill did what the scan relies on: the refused credential was refused, the automation and the probe ran.
     const security = result.runs[0]!.phases.find((p) => p.name === 'security')!;
-    expect(security.findings.filter((f) => f.code === 'scram-refused').map((f) => f.object), `${stdout}\n${stderr}`).toEqual(['scram user shop-legacy']);
+    expect(
+      security.findings.filter((f) => f.code === 'scram-refused').map((f) => f.object),
+      `${stdout}\n${stderr}`,
+    ).toEqual(['scram user shop-legacy']);
     const step = result.runs[0]!.manualSteps.find((s) => s.id === 'print-secrets')!;
     expect(step.status).toBe('automated');
     expect(step.output).toContain('reader=***');

@@ -75,7 +75,9 @@ describe('signals during a drill', () => {
     mkdirSync(tmp);
     const processesOfThisDrill = (): string[] => {
       try {
-        return execFileSync('pgrep', ['-a', '-f', `kafka.drill.env=${tmp}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+        return execFileSync('pgrep', ['-a', '-f', `kafka.drill.env=${tmp}`], { encoding: 'utf8' })
+          .split('\n')
+          .filter(Boolean);
       } catch {
         return []; // pgrep exits 1 when nothing matches
       }

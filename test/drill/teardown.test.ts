@@ -18,7 +18,11 @@ import { smallSnapshot, writeDrill } from './drill-files.js';
 describe('teardown', () => {
   it('a teardown that throws is a failed phase with a finding, and result.json is written', async () => {
     const dir = tempDir('teardown-fails');
-    const specFile = await writeDrill(dir, smallSnapshot(), { name: 'teardown-fails', target: { brokers: 1, security: 'scram' }, restore: { data: 'synthetic', credentials: { '*': { generate: true } } } });
+    const specFile = await writeDrill(dir, smallSnapshot(), {
+      name: 'teardown-fails',
+      target: { brokers: 1, security: 'scram' },
+      restore: { data: 'synthetic', credentials: { '*': { generate: true } } },
+    });
     const spec = await loadSpec(specFile);
     const snapshotFile = path.join(dir, 'snapshot.json');
     let brokerPid = -1;

@@ -7,7 +7,10 @@ describe('${drill.workDir} in connector configs and offsets', () => {
   it("becomes the run's directory in every connector string; Connect's own references stay", async () => {
     const snapshot = await loadSnapshot('fixtures/connect-snapshot.json');
     const source = snapshot.connect!.connectors[0]!;
-    const withReference: Snapshot = { ...snapshot, connect: { ...snapshot.connect!, connectors: [{ ...source, config: { ...source.config, 'x.password': '${file:/etc/secrets.properties:pw}' } }] } };
+    const withReference: Snapshot = {
+      ...snapshot,
+      connect: { ...snapshot.connect!, connectors: [{ ...source, config: { ...source.config, 'x.password': '${file:/etc/secrets.properties:pw}' } }] },
+    };
     const [connector] = withWorkDir(withReference, '/tmp/run-1').connect!.connectors;
     expect(connector!.config.file).toBe('/tmp/run-1/lines.txt');
     expect(connector!.offsets[0]!.partition).toEqual({ filename: '/tmp/run-1/lines.txt' });

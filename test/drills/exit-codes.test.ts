@@ -22,7 +22,10 @@ describe('kafka-drill run exit codes', () => {
     const result = readEvidence(out);
     expect(result.verdict).toBe('passed');
     expect(result.reason).toBe('recovery proven on Kafka 4.3.1');
-    expect(result.runs[0]!.probes.map((p) => [p.id, p.status])).toEqual([['shop-access', 'passed'], ['fulfilment-resumes', 'passed']]);
+    expect(result.runs[0]!.probes.map((p) => [p.id, p.status])).toEqual([
+      ['shop-access', 'passed'],
+      ['fulfilment-resumes', 'passed'],
+    ]);
     expect(stdout).toContain('PASSED: recovery proven on Kafka 4.3.1');
   }, 180_000);
 

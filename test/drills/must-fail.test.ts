@@ -39,7 +39,14 @@ const cases: MustFail[] = [
     failedProbes: ['reader-writes-orders'],
     check: (run) => {
       expect(failingEvidence(run, 'reader-writes-orders')).toEqual([
-        expect.objectContaining({ principal: 'User:shop-reader', operation: 'WRITE', resource: 'topic shop.orders', expected: 'allow', observed: 'denied (TOPIC_AUTHORIZATION_FAILED)', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' }),
+        expect.objectContaining({
+          principal: 'User:shop-reader',
+          operation: 'WRITE',
+          resource: 'topic shop.orders',
+          expected: 'allow',
+          observed: 'denied (TOPIC_AUTHORIZATION_FAILED)',
+          kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+        }),
       ]);
     },
   },
@@ -81,9 +88,16 @@ const cases: MustFail[] = [
         }),
       ]);
       // The group's other partitions still resume exactly: caught up, and reset before the log start as on the source.
-      expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.resource)).toEqual(['group clicks-aggregator events.clicks:1', 'group clicks-aggregator events.clicks:2']);
+      expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.resource)).toEqual([
+        'group clicks-aggregator events.clicks:1',
+        'group clicks-aggregator events.clicks:2',
+      ]);
       expect(run.verify!.differences.filter((d) => d.classification === 'drift')).toEqual([
-        expect.objectContaining({ kind: 'consumer-group-offset', object: 'group clicks-aggregator offset events.clicks-0', expected: '{"offset":10,"metadata":"clicks-aggregator@prod"}' }),
+        expect.objectContaining({
+          kind: 'consumer-group-offset',
+          object: 'group clicks-aggregator offset events.clicks-0',
+          expected: '{"offset":10,"metadata":"clicks-aggregator@prod"}',
+        }),
       ]);
     },
   },
@@ -96,8 +110,19 @@ const cases: MustFail[] = [
     check: (run) => {
       const topics = run.phases.find((p) => p.name === 'topics')!;
       expect(topics.findings).toEqual([
-        { code: 'topic-refused', severity: 'error', object: 'topic shop.legacy', message: 'the target refused it: Unknown topic config name: message.format.version', kafkaError: 'INVALID_CONFIG' },
-        { code: 'topic-config-refused', severity: 'warning', object: 'topic shop.legacy config message.format.version', message: 'the target does not accept this config: the topic was created without it' },
+        {
+          code: 'topic-refused',
+          severity: 'error',
+          object: 'topic shop.legacy',
+          message: 'the target refused it: Unknown topic config name: message.format.version',
+          kafkaError: 'INVALID_CONFIG',
+        },
+        {
+          code: 'topic-config-refused',
+          severity: 'warning',
+          object: 'topic shop.legacy config message.format.version',
+          message: 'the target does not accept this config: the topic was created without it',
+        },
       ]);
       expect(topics.counts).toEqual({ created: 4, updated: 0, unchanged: 0, failed: 0 });
       expect(run.assumptions.find((a) => a.id === 'topic-configs-accepted')!.observed).toBe(
@@ -133,7 +158,11 @@ const cases: MustFail[] = [
       expect(run.phases.find((p) => p.name === 'connectors')).toMatchObject({ status: 'passed', counts: { created: 2, updated: 0, unchanged: 0, failed: 0 } });
       // The sink starts again at the target log start: the 10 records per partition it had delivered before the snapshot come twice.
       expect(failingEvidence(run, 'orders-sink-once')).toEqual([
-        expect.objectContaining({ expected: '≤ 0 records delivered again', observed: '20 records delivered again', detail: expect.stringMatching(/^20 replayed \(20 distinct\); first: \{"synthetic":true,"topic":"orders","partition":0,"sourceOffset":4800000490\}/) as string }),
+        expect.objectContaining({
+          expected: '≤ 0 records delivered again',
+          observed: '20 records delivered again',
+          detail: expect.stringMatching(/^20 replayed \(20 distinct\); first: \{"synthetic":true,"topic":"orders","partition":0,"sourceOffset":4800000490\}/) as string,
+        }),
       ]);
       // New input after the restore still arrives exactly once: the failure is the replay alone.
       expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.observed)).toEqual(['5 delivered once each']);
@@ -145,7 +174,13 @@ const cases: MustFail[] = [
     failedProbes: ['reader-cannot-write'],
     check: (run) => {
       expect(failingEvidence(run, 'reader-cannot-write')).toEqual([
-        expect.objectContaining({ principal: 'User:shop-reader', operation: 'WRITE', resource: 'topic shop.orders', expected: 'deny', observed: 'allowed (UNKNOWN_TOPIC_OR_PARTITION after the authorization check)' }),
+        expect.objectContaining({
+          principal: 'User:shop-reader',
+          operation: 'WRITE',
+          resource: 'topic shop.orders',
+          expected: 'deny',
+          observed: 'allowed (UNKNOWN_TOPIC_OR_PARTITION after the authorization check)',
+        }),
       ]);
       // The rest of the reader's restrictions still hold: it is exactly the widened binding.
       const payments = run.probes.find((p) => p.id === 'reader-cannot-write')!.evidence.find((e) => e.resource === 'topic shop.payments')!;
@@ -156,35 +191,39 @@ const cases: MustFail[] = [
 
 describe('drills/must-fail: each fails for exactly its reason', () => {
   for (const mustFail of cases) {
-    it(mustFail.drill, async () => {
-      const out = path.join(outRoot, mustFail.drill);
-      const { code, stdout, stderr } = await runToEnd(`drills/must-fail/${mustFail.drill}.yaml`, out);
-      expect(code, `${stdout}\n${stderr}`).toBe(1);
-      const result = readEvidence(out);
-      expect(result.verdict).toBe('failed');
-      expect(result.runs).toHaveLength(1);
-      const run = result.runs[0]!;
-      expect(run.kafkaVersion).toBe(DEFAULT_KAFKA_VERSION);
-      expect(run.verdict).toBe('failed');
-      const reason = mustFail.reason.replace('{projected}', String(run.rto.projectedMinutes));
-      expect(run.reason).toBe(reason);
-      expect(result.reason).toBe(`${DEFAULT_KAFKA_VERSION}: ${reason}`);
+    it(
+      mustFail.drill,
+      async () => {
+        const out = path.join(outRoot, mustFail.drill);
+        const { code, stdout, stderr } = await runToEnd(`drills/must-fail/${mustFail.drill}.yaml`, out);
+        expect(code, `${stdout}\n${stderr}`).toBe(1);
+        const result = readEvidence(out);
+        expect(result.verdict).toBe('failed');
+        expect(result.runs).toHaveLength(1);
+        const run = result.runs[0]!;
+        expect(run.kafkaVersion).toBe(DEFAULT_KAFKA_VERSION);
+        expect(run.verdict).toBe('failed');
+        const reason = mustFail.reason.replace('{projected}', String(run.rto.projectedMinutes));
+        expect(run.reason).toBe(reason);
+        expect(result.reason).toBe(`${DEFAULT_KAFKA_VERSION}: ${reason}`);
 
-      // Nothing else failed.
-      const notPassed = run.phases.filter((p) => p.status !== 'passed').map((p) => `${p.name} ${p.status}`);
-      const failedProbes = mustFail.failedProbes ?? [];
-      expect(notPassed).toEqual([
-        ...(mustFail.failedPhases ?? []).map((name) => `${name} failed`),
-        ...(mustFail.connectors ? [] : ['connectors skipped']),
-        ...(mustFail.drift ? ['verify failed'] : []),
-        ...(failedProbes.length ? ['probes failed'] : []),
-      ]);
-      expect(run.verify!.counts.drift).toBe(mustFail.drift ?? 0);
-      expect(run.probes.filter((p) => p.status !== 'passed').map((p) => p.id)).toEqual(failedProbes);
-      expect(run.assumptions.filter((a) => a.status !== 'held').map((a) => a.id)).toEqual(mustFail.failedAssumptions ?? []);
-      expect(run.objectives.filter((o) => !o.met).map((o) => o.name)).toEqual(mustFail.missedObjectives ?? []);
-      expect(run.manualSteps.filter((s) => s.status === 'failed')).toEqual([]);
-      mustFail.check(run);
-    }, 180_000);
+        // Nothing else failed.
+        const notPassed = run.phases.filter((p) => p.status !== 'passed').map((p) => `${p.name} ${p.status}`);
+        const failedProbes = mustFail.failedProbes ?? [];
+        expect(notPassed).toEqual([
+          ...(mustFail.failedPhases ?? []).map((name) => `${name} failed`),
+          ...(mustFail.connectors ? [] : ['connectors skipped']),
+          ...(mustFail.drift ? ['verify failed'] : []),
+          ...(failedProbes.length ? ['probes failed'] : []),
+        ]);
+        expect(run.verify!.counts.drift).toBe(mustFail.drift ?? 0);
+        expect(run.probes.filter((p) => p.status !== 'passed').map((p) => p.id)).toEqual(failedProbes);
+        expect(run.assumptions.filter((a) => a.status !== 'held').map((a) => a.id)).toEqual(mustFail.failedAssumptions ?? []);
+        expect(run.objectives.filter((o) => !o.met).map((o) => o.name)).toEqual(mustFail.missedObjectives ?? []);
+        expect(run.manualSteps.filter((s) => s.status === 'failed')).toEqual([]);
+        mustFail.check(run);
+      },
+      180_000,
+    );
   }
 });

@@ -32,7 +32,11 @@ describe('production-shaped drills', { timeout: 600_000 }, () => {
     expect([code, result.verdict]).toEqual([0, 'passed']);
     const run = result.runs[0]!;
     expect(run.environment.brokerIds).toEqual([0, 1, 2]);
-    expect(run.environment.brokerIdMap!.mapping).toEqual([{ source: 0, target: 0 }, { source: 1, target: 1 }, { source: 2, target: 2 }]);
+    expect(run.environment.brokerIdMap!.mapping).toEqual([
+      { source: 0, target: 0 },
+      { source: 1, target: 1 },
+      { source: 2, target: 2 },
+    ]);
     expect(run.phases.find((phase) => phase.name === 'cluster-configs')).toMatchObject({ status: 'passed', counts: { updated: 4, failed: 0 } });
     expect(run.assumptions.filter((a) => a.source === 'declared').map((a) => [a.id, a.status, a.observed])).toEqual([
       ['broker-0-cleaner-threads', 'held', '2'],
@@ -114,7 +118,10 @@ describe('production-shaped drills', { timeout: 600_000 }, () => {
     expect([code, result.verdict]).toEqual([0, 'passed']);
     const run = result.runs[0]!;
     const checks = run.probes.find((probe) => probe.id === 'consumers-resume')!.evidence;
-    expect(checks.find((check) => check.resource === 'group orders-reporting orders.events:0')).toMatchObject({ outcome: 'passed', observed: 'first record stands for 4750000000' });
+    expect(checks.find((check) => check.resource === 'group orders-reporting orders.events:0')).toMatchObject({
+      outcome: 'passed',
+      observed: 'first record stands for 4750000000',
+    });
     expect(checks.every((check) => check.outcome === 'passed')).toBe(true);
     expect(run.offsetMap!.truncated).toBeGreaterThan(0);
     expect(run.offsetMap!.records).toBeLessThan(10_000);

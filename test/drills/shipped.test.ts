@@ -26,12 +26,23 @@ describe('shipped drills', { timeout: 420_000 }, () => {
     expect([code, result.verdict, result.reason]).toEqual([0, 'passed', 'recovery proven on Kafka 4.3.1']);
     const [run] = result.runs;
     expect(run!.phases.map((p) => `${p.name}:${p.status}`)).toEqual([
-      'environment:passed', 'topics:passed', 'cluster-configs:passed', 'security:passed', 'data:passed', 'offsets:passed',
-      'connectors:skipped', 'verify:passed', 'probes:passed', 'teardown:passed',
+      'environment:passed',
+      'topics:passed',
+      'cluster-configs:passed',
+      'security:passed',
+      'data:passed',
+      'offsets:passed',
+      'connectors:skipped',
+      'verify:passed',
+      'probes:passed',
+      'teardown:passed',
     ]);
     expect(run!.phases.find((p) => p.name === 'topics')!.counts).toEqual({ created: 29, updated: 0, unchanged: 0, failed: 0 });
     expect(run!.verify!.counts.drift).toBe(0);
-    expect(run!.probes.map((p) => [p.id, p.status])).toEqual([['orders-round-trip', 'passed'], ['consumers-resume', 'passed']]);
+    expect(run!.probes.map((p) => [p.id, p.status])).toEqual([
+      ['orders-round-trip', 'passed'],
+      ['consumers-resume', 'passed'],
+    ]);
     expect(run!.manualSteps.map((s) => [s.id, s.status])).toEqual([['flip-dns', 'pending']]);
     expect(run!.rto.projectedMinutes).toBeCloseTo(run!.rto.measuredMinutes + 5, 3);
     expect(stdout).toMatch(/\[4\.3\.1\] topics\s+passed/);
@@ -45,7 +56,15 @@ describe('shipped drills', { timeout: 420_000 }, () => {
     const exercised = matrix.evidence.filter((e) => e.outcome !== 'skipped');
     expect(exercised.length).toBeGreaterThan(50);
     expect(exercised.filter((e) => e.expected === 'deny').every((e) => /_AUTHORIZATION_FAILED|SASL_AUTHENTICATION_FAILED/.test(e.kafkaError ?? ''))).toBe(true);
-    expect(matrix.evidence).toContainEqual(expect.objectContaining({ principal: 'User:svc-analytics', operation: 'WRITE', resource: 'topic payments.settlements', expected: 'deny', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' }));
+    expect(matrix.evidence).toContainEqual(
+      expect.objectContaining({
+        principal: 'User:svc-analytics',
+        operation: 'WRITE',
+        resource: 'topic payments.settlements',
+        expected: 'deny',
+        kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+      }),
+    );
     const offsets = result.runs[0]!.probes.find((p) => p.id === 'consumers-resume')!;
     expect(offsets.evidence.length).toBeGreaterThanOrEqual(8);
   });
@@ -72,7 +91,10 @@ describe('shipped drills', { timeout: 420_000 }, () => {
     const { code, result } = await runDrill('upgrade-gate');
     expect(failedEvidence(result)).toEqual([]);
     expect([code, result.verdict]).toEqual([0, 'passed']);
-    expect(result.runs.map((run) => [run.kafkaVersion, run.verdict])).toEqual([['3.9.2', 'passed'], ['4.3.1', 'passed']]);
+    expect(result.runs.map((run) => [run.kafkaVersion, run.verdict])).toEqual([
+      ['3.9.2', 'passed'],
+      ['4.3.1', 'passed'],
+    ]);
     expect(result.snapshot.kafkaVersion).toBe('3.9');
   });
 });

@@ -6,7 +6,7 @@ const node = (nodeId: number, base: number): NodeListeners => ({ nodeId, host: '
 describe('brokerProperties', () => {
   const nodes = [node(0, 9000), node(1, 9010), node(2, 9020)];
 
-  it('makes every node a voter under its own id and names this node\'s listeners', () => {
+  it("makes every node a voter under its own id and names this node's listeners", () => {
     const properties = brokerProperties({ node: nodes[1]!, nodes, security: 'plaintext', dataDir: '/tmp/x/data' });
     expect(properties['node.id']).toBe(1);
     expect(properties['controller.quorum.voters']).toBe('0@127.0.0.1:9002,1@127.0.0.1:9012,2@127.0.0.1:9022');
@@ -29,7 +29,7 @@ describe('brokerProperties', () => {
     expect(properties['transaction.state.log.min.isr']).toBe(1);
   });
 
-  it('takes the drill\'s offsets topic size and caps replication at 3 for 5 nodes', () => {
+  it("takes the drill's offsets topic size and caps replication at 3 for 5 nodes", () => {
     const five = [0, 1, 2, 3, 4].map((id) => node(id, 9000 + id * 10));
     const properties = brokerProperties({ node: five[4]!, nodes: five, security: 'plaintext', dataDir: '/d', offsetsTopicPartitions: 2 });
     expect(properties['offsets.topic.num.partitions']).toBe(2);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { groupIdsCoveringPartitions, javaStringHash, offsetsPartitionFor } from '../../src/environment/coordinator.js';
 
 describe('group placement on __consumer_offsets', () => {
-  it('hashes as Java\'s String.hashCode, overflow included', () => {
+  it("hashes as Java's String.hashCode, overflow included", () => {
     expect(javaStringHash('')).toBe(0);
     expect(javaStringHash('hello')).toBe(99162322);
     expect(javaStringHash('polygenelubricants')).toBe(-2147483648);

@@ -16,7 +16,11 @@ beforeEach(async () => {
   process.env.KAFKA_DRILL_CACHE = cache;
 });
 afterEach(async () => {
-  for (const [key, value] of [['KAFKA_DRILL_CACHE', saved.cache], ['KAFKA_DRILL_LOCK_TIMEOUT_MS', saved.lockTimeout], ['JAVA_HOME', saved.javaHome]] as const) {
+  for (const [key, value] of [
+    ['KAFKA_DRILL_CACHE', saved.cache],
+    ['KAFKA_DRILL_LOCK_TIMEOUT_MS', saved.lockTimeout],
+    ['JAVA_HOME', saved.javaHome],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -25,15 +29,11 @@ afterEach(async () => {
 
 describe('Kafka distribution install', () => {
   it('refuses a version outside the supported lines before touching Maven', async () => {
-    await expect(installKafka('2.8.1')).rejects.toThrow(
-      new InputError('Kafka 2.8.1 is not supported: kafka-drill runs the 3.9.x line and 4.0.x–4.4.x (e.g. 3.9.2, 4.3.1)'),
-    );
+    await expect(installKafka('2.8.1')).rejects.toThrow(new InputError('Kafka 2.8.1 is not supported: kafka-drill runs the 3.9.x line and 4.0.x–4.4.x (e.g. 3.9.2, 4.3.1)'));
   });
 
   it('names a supported-looking version Maven Central does not have', async () => {
-    await expect(installKafka('4.0.9')).rejects.toThrow(
-      'Kafka 4.0.9 is not on Maven Central (no org.apache.kafka:kafka_2.13:4.0.9); pick a released version such as 4.3.1',
-    );
+    await expect(installKafka('4.0.9')).rejects.toThrow('Kafka 4.0.9 is not on Maven Central (no org.apache.kafka:kafka_2.13:4.0.9); pick a released version such as 4.3.1');
     expect(await readdir(join(cache, 'kafka'))).toEqual([]);
   });
 
@@ -92,7 +92,7 @@ describe('Kafka distribution install', () => {
 });
 
 describe('the Kafka version a drill without kafkaVersion runs on', () => {
-  it('is the newest supported release of the snapshot\'s own line, whether the snapshot records a line or a release', () => {
+  it("is the newest supported release of the snapshot's own line, whether the snapshot records a line or a release", () => {
     expect(versionForSnapshot('3.9')).toEqual({ version: '3.9.2', reason: "the newest supported release of the snapshot's Kafka 3.9 line" });
     expect(versionForSnapshot('3.9.0').version).toBe('3.9.2');
     expect(versionForSnapshot('4.1.0').version).toBe('4.1.2');

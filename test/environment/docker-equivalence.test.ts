@@ -40,7 +40,14 @@ function comparable(result: Result) {
         id: probe.id,
         status: probe.status,
         checks: probe.evidence
-          .map(({ outcome, principal, operation, resource, expected, kafkaError }) => ({ outcome, principal: unmarked(principal), operation, resource: unmarked(resource), expected: unmarked(expected), kafkaError }))
+          .map(({ outcome, principal, operation, resource, expected, kafkaError }) => ({
+            outcome,
+            principal: unmarked(principal),
+            operation,
+            resource: unmarked(resource),
+            expected: unmarked(expected),
+            kafkaError,
+          }))
           .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
       })),
       assumptions: run.assumptions.map(({ id, source, status, expected, observed }) => ({ id, source, status, expected, observed })),

@@ -50,11 +50,22 @@ describe('docker provider', { timeout: 240_000 }, () => {
           isr = (metadata?.topics.get('replicated')?.partitions ?? []).map((partition) => [...partition.isr].sort());
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
-        expect(isr).toEqual([[1, 2, 3], [1, 2, 3], [1, 2, 3]]);
+        expect(isr).toEqual([
+          [1, 2, 3],
+          [1, 2, 3],
+          [1, 2, 3],
+        ]);
       });
       const wrong = createAdmin({ ...environment.admin, sasl: { ...environment.admin.sasl!, password: 'wrong' } });
       try {
-        expect(kafkaErrorName(await describeCluster(wrong).then(() => undefined, (error: unknown) => error))).toBe('SASL_AUTHENTICATION_FAILED');
+        expect(
+          kafkaErrorName(
+            await describeCluster(wrong).then(
+              () => undefined,
+              (error: unknown) => error,
+            ),
+          ),
+        ).toBe('SASL_AUTHENTICATION_FAILED');
       } finally {
         await wrong.close().catch(() => {});
       }
@@ -78,7 +89,13 @@ describe('docker provider', { timeout: 240_000 }, () => {
       [
         [abandoned, deadPid],
         [live, process.pid],
-      ].map(([id, pid]) => new GenericContainer(image).withLabels(labels(String(id), Number(pid))).withEntrypoint(['sleep']).withCommand(['300']).start()),
+      ].map(([id, pid]) =>
+        new GenericContainer(image)
+          .withLabels(labels(String(id), Number(pid)))
+          .withEntrypoint(['sleep'])
+          .withCommand(['300'])
+          .start(),
+      ),
     );
     try {
       expect(await sweepAbandoned(client)).toContain(abandoned);

@@ -83,7 +83,9 @@ probes:
     const spec = await writeSpec('external-wrong-id', 'AAAAAAAAAAAAAAAAAAAAAA', 'delete-restored');
     const { code, stderr } = await runToEnd(spec, out);
     expect(code).toBe(2);
-    expect(stderr).toContain(`target.clusterId: expected "AAAAAAAAAAAAAAAAAAAAAA" but ${cluster.admin.bootstrap.join(',')} is cluster "${cluster.clusterId}": refusing to write to it`);
+    expect(stderr).toContain(
+      `target.clusterId: expected "AAAAAAAAAAAAAAAAAAAAAA" but ${cluster.admin.bootstrap.join(',')} is cluster "${cluster.clusterId}": refusing to write to it`,
+    );
     expect(existsSync(out)).toBe(false);
     expect(await withAdmin(cluster.admin, clusterState)).toEqual(initial);
   });
@@ -112,7 +114,7 @@ probes:
     expect(await withAdmin(cluster.admin, clusterState)).toEqual(initial);
   });
 
-  it('what a kept run wrote lets the same drill in (and no other); its delete-restored then removes both runs\' objects', async () => {
+  it("what a kept run wrote lets the same drill in (and no other); its delete-restored then removes both runs' objects", async () => {
     const kept = await runToEnd(await writeSpec('external-kept', cluster.clusterId, 'keep'), join(dir, 'keep'));
     expect([kept.code, readEvidence(join(dir, 'keep')).verdict]).toEqual([0, 'passed']);
     const afterKeep = await withAdmin(cluster.admin, clusterState);

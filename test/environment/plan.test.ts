@@ -14,13 +14,13 @@ describe('planEnvironment', () => {
     expect(sourceBrokerIds(example)).toEqual([1, 2]);
   });
 
-  it('asks for the snapshot\'s broker ids, a heap sized from its partitions, and says why', () => {
+  it("asks for the snapshot's broker ids, a heap sized from its partitions, and says why", () => {
     const plan = planEnvironment(targetSchema.parse({ brokers: 5, security: 'scram' }), fiveBrokers, '4.3.1');
     expect(plan.request).toEqual({ kafkaVersion: '4.3.1', brokers: 5, nodeIds: [1, 2, 3, 4, 5], security: 'scram', heapMb: 512 });
     expect(plan.notes).toEqual(["broker ids: brokers 1, 2, 3, 4, 5 (the snapshot's broker ids)", 'broker heap: 512 MiB each (sized for 9 partition replica(s) per broker)']);
   });
 
-  it('takes the spec\'s broker ids and heap', () => {
+  it("takes the spec's broker ids and heap", () => {
     const plan = planEnvironment(targetSchema.parse({ brokers: 3, brokerIds: [0, 1, 2], heapMb: 768 }), fiveBrokers, '3.9.2');
     expect(plan.request).toMatchObject({ nodeIds: [0, 1, 2], heapMb: 768 });
     expect(plan.brokerIds.mapping.map((entry) => entry.target)).toEqual([1, 2, 0, null, null]);

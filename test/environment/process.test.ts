@@ -47,7 +47,10 @@ describe.each(integrationVersions())('process provider on Kafka %s', (kafkaVersi
     it('refuses a wrong password with an authentication error', async () => {
       const admin = createAdmin({ ...environment.admin, sasl: { ...environment.admin.sasl!, password: 'wrong' } });
       try {
-        const failure = await describeCluster(admin).then(() => undefined, (error: unknown) => error);
+        const failure = await describeCluster(admin).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
         expect(kafkaErrorName(failure)).toBe('SASL_AUTHENTICATION_FAILED');
       } finally {
         await admin.close().catch(() => {});
@@ -158,7 +161,7 @@ describe('process provider, broker ids from 0, three brokers, scram', () => {
     expect(commandLines.filter((line) => line.includes(password))).toEqual([]);
   });
 
-  it('runs each broker in a process group of its own, not the test runner\'s', () => {
+  it("runs each broker in a process group of its own, not the test runner's", () => {
     const environment = started();
     for (const broker of environment.brokers) expect(processGroupOf(broker.pid)).toBe(broker.pid);
     expect(environment.brokers.map((broker) => processGroupOf(broker.pid))).not.toContain(processGroupOf(process.pid));

@@ -3,7 +3,15 @@ import { heapForPartitions, MAX_DERIVED_HEAP_MB, MIN_HEAP_MB, partitionReplicasP
 
 describe('broker heap sizing', () => {
   it('counts the partition replicas each broker hosts, replication capped at the broker count', () => {
-    expect(partitionReplicasPerBroker([{ partitions: 6, replicationFactor: 3 }, { partitions: 1, replicationFactor: 1 }], 3)).toBe(7);
+    expect(
+      partitionReplicasPerBroker(
+        [
+          { partitions: 6, replicationFactor: 3 },
+          { partitions: 1, replicationFactor: 1 },
+        ],
+        3,
+      ),
+    ).toBe(7);
     expect(partitionReplicasPerBroker([{ partitions: 6, replicationFactor: 3 }], 1)).toBe(6);
     expect(partitionReplicasPerBroker([], 5)).toBe(0);
   });

@@ -24,7 +24,10 @@ function allow(principal: string, resourceType: number, resourceName: string, op
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<string | undefined> {
-  return promise.then(() => 'no error', (error: unknown) => kafkaErrorName(error) ?? String(error));
+  return promise.then(
+    () => 'no error',
+    (error: unknown) => kafkaErrorName(error) ?? String(error),
+  );
 }
 
 // Both client wrappers, against one version of every supported line, as a SCRAM user that holds ACLs.
@@ -86,7 +89,7 @@ describe.each(VERSION_LINES)('client wrappers on Kafka %s', (kafkaVersion) => {
     expect(value).toBe(`paid on ${kafkaVersion}`);
   });
 
-  it('probe client: a denied produce fails with Kafka\'s authorization error, and a wrong password does not authenticate', async () => {
+  it("probe client: a denied produce fails with Kafka's authorization error, and a wrong password does not authenticate", async () => {
     const producer = createProbeClient(asAlice, { retries: 0 }).producer();
     await producer.connect();
     try {

@@ -7,7 +7,7 @@ import { decompressSnappy, decompressZstd, registerCompressionCodecs } from '../
 const ZSTD_FRAME = Buffer.from('KLUv/QRYiQAAa2Fma2EtZHJpbGwgenN0ZApp+FZF', 'base64');
 
 describe('compression codecs', () => {
-  it('snappy: a raw block and xerial framing (how Kafka\'s Java clients and brokers write it) decode alike', () => {
+  it("snappy: a raw block and xerial framing (how Kafka's Java clients and brokers write it) decode alike", () => {
     const first = Buffer.from('first block '.repeat(20));
     const second = Buffer.from('second block '.repeat(20));
     const blocks = [first, second].map((data) => Buffer.from(snappyCompress(data)));

@@ -24,19 +24,9 @@ async function refusal(text: string, options: { bootstrap?: string[] } = {}): Pr
 describe('Java properties syntax', () => {
   it('reads =, : and space separators, comments, continuations and escapes', () => {
     const properties = parseJavaProperties(
-      [
-        '# comment',
-        '! also a comment',
-        'a=1',
-        'b : 2',
-        'c 3',
-        '  d=four \\',
-        '     five',
-        'e=tab\\there \\u00e9',
-        'key\\=with\\:separators=x',
-        'empty=',
-        'a=overridden',
-      ].join('\n'),
+      ['# comment', '! also a comment', 'a=1', 'b : 2', 'c 3', '  d=four \\', '     five', 'e=tab\\there \\u00e9', 'key\\=with\\:separators=x', 'empty=', 'a=overridden'].join(
+        '\n',
+      ),
     );
     expect(Object.fromEntries(properties)).toEqual({ a: 'overridden', b: '2', c: '3', d: 'four five', e: 'tab\there é', 'key=with:separators': 'x', empty: '' });
   });
@@ -44,7 +34,9 @@ describe('Java properties syntax', () => {
 
 describe('--command-config', () => {
   it('SASL_PLAINTEXT with SCRAM: credentials from the JAAS line, bootstrap from the file', async () => {
-    const connection = await connectionFrom(`bootstrap.servers=k1:9092, k2:9092\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=${scramJaas.replace(/\\/g, '\\\\')}\nclient.id=drill\nrequest.timeout.ms=30000\n`);
+    const connection = await connectionFrom(
+      `bootstrap.servers=k1:9092, k2:9092\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=${scramJaas.replace(/\\/g, '\\\\')}\nclient.id=drill\nrequest.timeout.ms=30000\n`,
+    );
     expect(connection).toEqual({
       bootstrap: ['k1:9092', 'k2:9092'],
       clientId: 'drill',
@@ -101,22 +93,50 @@ describe('--command-config', () => {
   });
 
   it('refuses what it cannot honour, naming the file and key, never the password', async () => {
-    const sasl = (mechanism: string, jaas = scramJaas) => `bootstrap.servers=k:1\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=${mechanism}\nsasl.jaas.config=${jaas.replace(/\\/g, '\\\\')}\n`;
+    const sasl = (mechanism: string, jaas = scramJaas) =>
+      `bootstrap.servers=k:1\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=${mechanism}\nsasl.jaas.config=${jaas.replace(/\\/g, '\\\\')}\n`;
     const cases: [string, string][] = [
       [sasl('GSSAPI'), 'client.properties: sasl.mechanism: GSSAPI is not supported (use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)'],
       [sasl('OAUTHBEARER'), 'client.properties: sasl.mechanism: OAUTHBEARER is not supported (use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)'],
-      [`bootstrap.servers=k:1\nsecurity.protocol=SASL_PLAINTEXT\nsasl.jaas.config=${scramJaas}`, "client.properties: sasl.mechanism: GSSAPI (Kafka's default) is not supported (use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)"],
+      [
+        `bootstrap.servers=k:1\nsecurity.protocol=SASL_PLAINTEXT\nsasl.jaas.config=${scramJaas}`,
+        "client.properties: sasl.mechanism: GSSAPI (Kafka's default) is not supported (use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)",
+      ],
       ['bootstrap.servers=k:1\nsecurity.protocol=SASL_TLS', 'client.properties: security.protocol: SASL_TLS is not supported (use PLAINTEXT, SASL_PLAINTEXT, SASL_SSL, SSL)'],
       ['security.protocol=PLAINTEXT', 'client.properties: bootstrap.servers: not set (pass --bootstrap-server HOST:PORT or set it in the file)'],
-      ['bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.location=/etc/kafka/truststore.jks\nssl.truststore.password=changeit', 'client.properties: ssl.truststore.password: is not supported by kafka-drill (remove it or connect without it)'],
-      ['bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.location=/etc/kafka/truststore.jks', 'client.properties: ssl.truststore.type: JKS truststores are not supported (convert it to PEM and set ssl.truststore.type=PEM)'],
-      ['bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=PKCS12\nssl.truststore.location=/etc/kafka/truststore.p12', 'client.properties: ssl.truststore.type: PKCS12 truststores are not supported (convert it to PEM and set ssl.truststore.type=PEM)'],
-      ['bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.endpoint.identification.algorithm=', 'client.properties: ssl.endpoint.identification.algorithm: an empty value (no hostname verification) is not supported: use a certificate that names the broker host'],
-      ['bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location=/no/such/ca.pem', 'client.properties: ssl.truststore.location: cannot read /no/such/ca.pem: no such file'],
-      ['bootstrap.servers=k:1\nsasl.login.callback.handler.class=com.example.Handler', 'client.properties: sasl.login.callback.handler.class: is not supported by kafka-drill (remove it or connect without it)'],
+      [
+        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.location=/etc/kafka/truststore.jks\nssl.truststore.password=changeit',
+        'client.properties: ssl.truststore.password: is not supported by kafka-drill (remove it or connect without it)',
+      ],
+      [
+        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.location=/etc/kafka/truststore.jks',
+        'client.properties: ssl.truststore.type: JKS truststores are not supported (convert it to PEM and set ssl.truststore.type=PEM)',
+      ],
+      [
+        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=PKCS12\nssl.truststore.location=/etc/kafka/truststore.p12',
+        'client.properties: ssl.truststore.type: PKCS12 truststores are not supported (convert it to PEM and set ssl.truststore.type=PEM)',
+      ],
+      [
+        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.endpoint.identification.algorithm=',
+        'client.properties: ssl.endpoint.identification.algorithm: an empty value (no hostname verification) is not supported: use a certificate that names the broker host',
+      ],
+      [
+        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location=/no/such/ca.pem',
+        'client.properties: ssl.truststore.location: cannot read /no/such/ca.pem: no such file',
+      ],
+      [
+        'bootstrap.servers=k:1\nsasl.login.callback.handler.class=com.example.Handler',
+        'client.properties: sasl.login.callback.handler.class: is not supported by kafka-drill (remove it or connect without it)',
+      ],
       [sasl('PLAIN'), 'client.properties: sasl.jaas.config: login module org.apache.kafka.common.security.scram.ScramLoginModule does not match sasl.mechanism PLAIN'],
-      [sasl('SCRAM-SHA-256', 'com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true;'), 'client.properties: sasl.jaas.config: login module com.sun.security.auth.module.Krb5LoginModule is not supported (use PlainLoginModule or ScramLoginModule)'],
-      [sasl('SCRAM-SHA-256', 'org.apache.kafka.common.security.scram.ScramLoginModule required username="svc" password="s3cret'), 'client.properties: sasl.jaas.config: cannot read the login module options (expected key="value" pairs ending with ";")'],
+      [
+        sasl('SCRAM-SHA-256', 'com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true;'),
+        'client.properties: sasl.jaas.config: login module com.sun.security.auth.module.Krb5LoginModule is not supported (use PlainLoginModule or ScramLoginModule)',
+      ],
+      [
+        sasl('SCRAM-SHA-256', 'org.apache.kafka.common.security.scram.ScramLoginModule required username="svc" password="s3cret'),
+        'client.properties: sasl.jaas.config: cannot read the login module options (expected key="value" pairs ending with ";")',
+      ],
       [sasl('SCRAM-SHA-256', 'org.apache.kafka.common.security.scram.ScramLoginModule required password="s3cret";'), 'client.properties: sasl.jaas.config: has no username="..."'],
       [`bootstrap.servers=k:1\nsasl.mechanism=PLAIN`, 'client.properties: sasl.mechanism: is set but security.protocol is PLAINTEXT (no SASL)'],
     ];

@@ -27,7 +27,7 @@ describe('chunkByWeight', () => {
     expect(() => chunkByWeight([1], () => 1, 0)).toThrow(RangeError);
   });
 
-  it('splits the issue-10 shape (5,000 topics x 3 partitions + 2 configs) under KRaft\'s limit', () => {
+  it("splits the issue-10 shape (5,000 topics x 3 partitions + 2 configs) under KRaft's limit", () => {
     const topics = Array.from({ length: 5_000 }, () => ({ partitions: 3, configs: 2 }));
     const chunks = chunkByWeight(topics, (t) => 1 + t.partitions + t.configs, 5_000);
     for (const chunk of chunks) expect(chunk.reduce((sum, t) => sum + 1 + t.partitions + t.configs, 0)).toBeLessThanOrEqual(KRAFT_MAX_RECORDS_PER_OPERATION / 2);

@@ -3,7 +3,15 @@ import { AclIndex, describeAcl } from '../../src/probes/acl-model.js';
 import { firstWithPrefix, planChecks, type AuthorizationCheck, type PlanInput } from '../../src/probes/authorization-plan.js';
 import type { Acl } from '../../src/snapshot/schema.js';
 
-function acl(principal: string, resourceType: Acl['resourceType'], resourceName: string, patternType: Acl['patternType'], operation: Acl['operation'], permissionType: Acl['permissionType'] = 'ALLOW', host = '*'): Acl {
+function acl(
+  principal: string,
+  resourceType: Acl['resourceType'],
+  resourceName: string,
+  patternType: Acl['patternType'],
+  operation: Acl['operation'],
+  permissionType: Acl['permissionType'] = 'ALLOW',
+  host = '*',
+): Acl {
   return { principal, resourceType, resourceName, patternType, operation, permissionType, host };
 }
 
@@ -90,12 +98,13 @@ describe('planChecks', () => {
   });
 
   it('reports a host-restricted binding as not exercised, never as a modelled denial', () => {
-    const checks = planChecks(input([
-      acl('User:bob', 'TOPIC', 'payments', 'LITERAL', 'READ', 'ALLOW', '10.0.0.5'),
-      acl('User:bob', 'TOPIC', 'orders.', 'PREFIXED', 'READ'),
-    ]), { derive: true, expect: [] });
+    const checks = planChecks(input([acl('User:bob', 'TOPIC', 'payments', 'LITERAL', 'READ', 'ALLOW', '10.0.0.5'), acl('User:bob', 'TOPIC', 'orders.', 'PREFIXED', 'READ')]), {
+      derive: true,
+      expect: [],
+    });
     expect(checks.find((check) => check.because.includes('from 10.0.0.5') && check.operation === 'READ' && check.name === 'payments')).toMatchObject({
-      expected: 'allow', skipped: expect.stringMatching(/^host-restricted: the binding applies only to connections from 10\.0\.0\.5; probes connect from 127\.0\.0\.1/),
+      expected: 'allow',
+      skipped: expect.stringMatching(/^host-restricted: the binding applies only to connections from 10\.0\.0\.5; probes connect from 127\.0\.0\.1/),
     });
     // No denial control claims bob may not READ payments: it would be decided by the host-restricted binding.
     expect(checks.filter((check) => check.name === 'payments' && check.operation === 'READ' && !check.skipped)).toEqual([]);
@@ -119,7 +128,10 @@ describe('planChecks', () => {
   });
 
   it('runs a User:* binding as every principal with a password, and a READ of a restored group after the offsets probes', () => {
-    const checks = planChecks(input([acl('User:*', 'GROUP', 'billing', 'LITERAL', 'READ'), acl('User:carol', 'TOPIC', 'payments', 'LITERAL', 'READ')]), { derive: true, expect: [] });
+    const checks = planChecks(input([acl('User:*', 'GROUP', 'billing', 'LITERAL', 'READ'), acl('User:carol', 'TOPIC', 'payments', 'LITERAL', 'READ')]), {
+      derive: true,
+      expect: [],
+    });
     const reads = checks.filter((check) => check.kind === 'group' && check.operation === 'READ');
     expect(reads.map((check) => check.principal).sort()).toEqual(['User:alice', 'User:bob']);
     expect(reads.every((check) => check.joinsRestoredGroup === true && check.expected === 'allow')).toBe(true);

@@ -20,7 +20,9 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     expect(failures(outcome!)).toEqual([]);
     expect(outcome!.status).toBe('passed');
     // Allowed: Kafka got past authorization and answered for the partition that does not exist (nothing written).
-    expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.eu', outcome: 'passed', kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION' })).toHaveLength(1);
+    expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.eu', outcome: 'passed', kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION' })).toHaveLength(
+      1,
+    );
     expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.us', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' })).toHaveLength(1);
     expect(find(outcome!, { principal: 'User:bob', operation: 'WRITE', resource: 'topic payments', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' })).toHaveLength(1);
     expect(find(outcome!, { operation: 'AUTHENTICATE', kafkaError: 'SASL_AUTHENTICATION_FAILED' })).toHaveLength(2);
@@ -28,9 +30,13 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     expect(carol.length).toBeGreaterThan(0);
     expect(carol.every((item) => item.outcome === 'skipped' && item.observed === 'not exercised' && item.detail?.startsWith('the drill has no password for carol'))).toBe(true);
     // Judged on Kafka's typed codes: group DESCRIBE and DELETE answer per group, READ of a restored group after the offsets probes.
-    expect(find(outcome!, { principal: 'User:bob', operation: 'DESCRIBE', outcome: 'passed', observed: 'allowed' }).filter((item) => item.resource?.startsWith('group '))).toHaveLength(1);
+    expect(
+      find(outcome!, { principal: 'User:bob', operation: 'DESCRIBE', outcome: 'passed', observed: 'allowed' }).filter((item) => item.resource?.startsWith('group ')),
+    ).toHaveLength(1);
     expect(find(outcome!, { principal: 'User:bob', operation: 'READ', outcome: 'passed', kafkaError: 'GROUP_AUTHORIZATION_FAILED' })).toHaveLength(1);
-    expect(find(outcome!, { principal: 'User:bob', operation: 'READ', resource: 'group billing', outcome: 'passed' })[0]?.observed).toMatch(/^allowed \((MEMBER_ID_REQUIRED|NOT_COORDINATOR)/);
+    expect(find(outcome!, { principal: 'User:bob', operation: 'READ', resource: 'group billing', outcome: 'passed' })[0]?.observed).toMatch(
+      /^allowed \((MEMBER_ID_REQUIRED|NOT_COORDINATOR)/,
+    );
   });
 
   it('fails for an explicit expectation that cannot be exercised, and checks every operation of ALL', async () => {
@@ -47,10 +53,22 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     const [outcome] = await runProbes([probe], contextFor(environment, snapshotOf()));
     expect(outcome!.status).toBe('failed');
     expect(failures(outcome!)).toEqual([
-      expect.objectContaining({ principal: 'User:carol', operation: 'READ', observed: 'not exercised', detail: expect.stringMatching(/^explicit expectation could not be exercised: the drill has no password for carol/) }),
-      expect.objectContaining({ principal: 'User:alice', operation: 'DELETE', observed: 'not exercised', detail: expect.stringMatching(/^explicit expectation could not be exercised: DELETE on an existing topic would destroy restored state/) }),
+      expect.objectContaining({
+        principal: 'User:carol',
+        operation: 'READ',
+        observed: 'not exercised',
+        detail: expect.stringMatching(/^explicit expectation could not be exercised: the drill has no password for carol/),
+      }),
+      expect.objectContaining({
+        principal: 'User:alice',
+        operation: 'DELETE',
+        observed: 'not exercised',
+        detail: expect.stringMatching(/^explicit expectation could not be exercised: DELETE on an existing topic would destroy restored state/),
+      }),
     ]);
-    expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', outcome: 'passed' }).map((item) => item.resource)).toEqual([expect.stringMatching(/^transactional-id alice-tx-kafka-drill-probe-/)]);
+    expect(find(outcome!, { principal: 'User:alice', operation: 'WRITE', outcome: 'passed' }).map((item) => item.resource)).toEqual([
+      expect.stringMatching(/^transactional-id alice-tx-kafka-drill-probe-/),
+    ]);
     expect(find(outcome!, { principal: 'User:alice', operation: 'DESCRIBE', outcome: 'passed' })).toHaveLength(1);
   });
 
@@ -100,10 +118,18 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     try {
       const [outcome] = await runProbes([new AuthorizationProbe('authz', 'widened', { derive: true, expect: [] })], contextFor(environment, snapshotOf()));
       expect(outcome!.status).toBe('failed');
-      expect(failures(outcome!)).toEqual(expect.arrayContaining([
-        expect.objectContaining({ principal: 'User:alice', operation: 'WRITE', resource: 'topic orders.us', expected: 'deny', observed: 'allowed (UNKNOWN_TOPIC_OR_PARTITION after the authorization check)' }),
-        expect.objectContaining({ principal: 'User:bob', operation: 'DESCRIBE', resource: 'topic orders.eu', expected: 'deny', observed: 'allowed' }),
-      ]));
+      expect(failures(outcome!)).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            principal: 'User:alice',
+            operation: 'WRITE',
+            resource: 'topic orders.us',
+            expected: 'deny',
+            observed: 'allowed (UNKNOWN_TOPIC_OR_PARTITION after the authorization check)',
+          }),
+          expect.objectContaining({ principal: 'User:bob', operation: 'DESCRIBE', resource: 'topic orders.eu', expected: 'deny', observed: 'allowed' }),
+        ]),
+      );
     } finally {
       await withAdmin(environment.admin, async (admin) => {
         await admin.createAcls({ creations: [deny] });
@@ -114,10 +140,19 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
 
   it('fails when a wrong password authenticates (the drill was given a stale credential that still works)', async () => {
     // The drill believes alice's password is something else; the real one still works on the cluster.
-    const stale = new Map([['alice', 'not-the-password'], ['bob', 'bob-secret-1']]);
-    const [outcome] = await runProbes([new AuthorizationProbe('authz', 'stale', { derive: false, expect: [
-      { principal: 'User:alice', operation: 'WRITE', resource: { type: 'topic', name: 'orders.eu', patternType: 'literal' }, result: 'allow' },
-    ] })], contextFor(environment, snapshotOf(), { credentials: stale }));
+    const stale = new Map([
+      ['alice', 'not-the-password'],
+      ['bob', 'bob-secret-1'],
+    ]);
+    const [outcome] = await runProbes(
+      [
+        new AuthorizationProbe('authz', 'stale', {
+          derive: false,
+          expect: [{ principal: 'User:alice', operation: 'WRITE', resource: { type: 'topic', name: 'orders.eu', patternType: 'literal' }, result: 'allow' }],
+        }),
+      ],
+      contextFor(environment, snapshotOf(), { credentials: stale }),
+    );
     expect(outcome!.status).toBe('failed');
     expect(failures(outcome!)[0]).toMatchObject({ principal: 'User:alice', kafkaError: 'SASL_AUTHENTICATION_FAILED' });
   });

@@ -42,7 +42,14 @@ export const acls: Acl[] = [
   acl('User:carol', 'TOPIC', '*', 'LITERAL', 'ALL'),
 ];
 
-export function acl(principal: string, resourceType: Acl['resourceType'], resourceName: string, patternType: Acl['patternType'], operation: Acl['operation'], permissionType: Acl['permissionType'] = 'ALLOW'): Acl {
+export function acl(
+  principal: string,
+  resourceType: Acl['resourceType'],
+  resourceName: string,
+  patternType: Acl['patternType'],
+  operation: Acl['operation'],
+  permissionType: Acl['permissionType'] = 'ALLOW',
+): Acl {
   return { principal, resourceType, resourceName, patternType, operation, permissionType, host: '*' };
 }
 
@@ -55,7 +62,10 @@ export const committed = {
   ],
 };
 
-const RESOURCE = { TOPIC: ResourceTypes.TOPIC, GROUP: ResourceTypes.GROUP, CLUSTER: ResourceTypes.CLUSTER, TRANSACTIONAL_ID: ResourceTypes.TRANSACTIONAL_ID } as Record<string, number>;
+const RESOURCE = { TOPIC: ResourceTypes.TOPIC, GROUP: ResourceTypes.GROUP, CLUSTER: ResourceTypes.CLUSTER, TRANSACTIONAL_ID: ResourceTypes.TRANSACTIONAL_ID } as Record<
+  string,
+  number
+>;
 
 export function platformaticAcl(binding: Acl) {
   return {
@@ -84,7 +94,12 @@ export async function seedCluster(environment: StartedEnvironment): Promise<void
   for (const topic of topics) {
     await producer.send({
       topic: topic.name,
-      messages: Array.from({ length: topic.records }, (_, index) => ({ partition: index % topic.partitions, key: `k${index}`, value: `${topic.name} record ${index}`, timestamp: String(recordTimestampBase + index) })),
+      messages: Array.from({ length: topic.records }, (_, index) => ({
+        partition: index % topic.partitions,
+        key: `k${index}`,
+        value: `${topic.name} record ${index}`,
+        timestamp: String(recordTimestampBase + index),
+      })),
     });
   }
   await producer.disconnect();
@@ -123,8 +138,15 @@ export function snapshotOf(overrides: Partial<Snapshot> = {}): Snapshot {
     digest: `sha256:${'0'.repeat(64)}`,
     source: { clusterId: 'test-source', kafkaVersion: '4.3.1', capturedAt: '2026-01-01T00:00:00Z', toolVersion: 'test', filters: { include: [], exclude: [] } },
     topics: topics.map((topic) => ({
-      name: topic.name, partitions: topic.partitions, replicationFactor: 1, configs: {},
-      partitionOffsets: Array.from({ length: topic.partitions }, (_, partition) => ({ partition, logStartOffset: 0, logEndOffset: Math.ceil((topic.records - partition) / topic.partitions) })),
+      name: topic.name,
+      partitions: topic.partitions,
+      replicationFactor: 1,
+      configs: {},
+      partitionOffsets: Array.from({ length: topic.partitions }, (_, partition) => ({
+        partition,
+        logStartOffset: 0,
+        logEndOffset: Math.ceil((topic.records - partition) / topic.partitions),
+      })),
     })),
     skippedTopics: [],
     clusterConfigs: { clusterDefault: {}, perBroker: {} },

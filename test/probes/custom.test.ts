@@ -32,7 +32,7 @@ describe('custom probe answers are validated at the boundary', () => {
     expect(verdict.evidence[0]!.observed).toMatch(/^invalid answer: status: .*; evidence\[0\]\.expected: /);
   });
 
-  it('keeps each item\'s own outcome; a failed item fails the probe even when it answered passed', async () => {
+  it("keeps each item's own outcome; a failed item fails the probe even when it answered passed", async () => {
     const verdict = await new CustomProbe('own', 'own', 'own-outcomes-probe.mjs', 10_000).check(context);
     expect(verdict.status).toBe('failed');
     expect(verdict.evidence.map((item) => item.outcome)).toEqual(['passed', 'skipped', 'failed']);

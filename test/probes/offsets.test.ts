@@ -91,7 +91,10 @@ describe.each(integrationVersions())('offsets, produce-consume and custom probes
   });
 
   it('produce-consume passes on every topic', async () => {
-    const [outcome] = await runProbes([new ProduceConsumeProbe('pc', 'produce-consume', { topics: ['orders.eu', 'payments'], records: 100 })], contextFor(environment, snapshotOf()));
+    const [outcome] = await runProbes(
+      [new ProduceConsumeProbe('pc', 'produce-consume', { topics: ['orders.eu', 'payments'], records: 100 })],
+      contextFor(environment, snapshotOf()),
+    );
     console.log(`produce-consume probe (2 topics × 100 records): ${outcome!.durationMs}ms`);
     for (const item of outcome!.evidence) console.log(JSON.stringify(item));
     expect(outcome!.status).toBe('passed');

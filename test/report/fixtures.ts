@@ -44,7 +44,14 @@ export function hostileResult(): Result {
   );
   const probe = run.probes[1]!;
   probe.name = `probe ${hostile.script}`;
-  probe.evidence.push({ outcome: 'failed', principal: `User:${hostile.attribute}`, operation: 'READ', resource: `TOPIC ${hostile.longTopic}`, expected: hostile.quotes, observed: hostile.control });
+  probe.evidence.push({
+    outcome: 'failed',
+    principal: `User:${hostile.attribute}`,
+    operation: 'READ',
+    resource: `TOPIC ${hostile.longTopic}`,
+    expected: hostile.quotes,
+    observed: hostile.control,
+  });
   run.assumptions[0]!.description = hostile.markdown;
   run.manualSteps[0]!.owner = hostile.rtl;
   run.manualSteps[0]!.title = hostile.script;

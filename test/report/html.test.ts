@@ -169,7 +169,7 @@ describe('report.html', () => {
       expect(await page.locator('#trend tbody tr').count()).toBe(2);
       expect(await page.locator('#trend tr.current').innerText()).toContain('(this run)');
       expect(await page.locator('svg.trend-chart rect.projected').count()).toBe(2);
-      expect((await page.locator('svg.trend-chart line.objective').count())).toBe(1);
+      expect(await page.locator('svg.trend-chart line.objective').count()).toBe(1);
     } finally {
       await page.close();
     }

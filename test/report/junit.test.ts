@@ -45,7 +45,9 @@ describe('junit.xml', () => {
         const skippedProbes = run.probes.filter((probe) => probe.status === 'skipped').length;
         const skippedAssumptions = run.assumptions.filter((assumption) => assumption.status === 'skipped').length;
         expect(suite.skipped).toBe(run.phases.filter((phase) => phase.status === 'skipped').length + skippedProbes + skippedAssumptions);
-        expect(suite.errors).toBe(run.probes.filter((probe) => probe.status === 'error').length + (run.verdict === 'interrupted' || run.verdict === 'infrastructure-error' ? 1 : 0));
+        expect(suite.errors).toBe(
+          run.probes.filter((probe) => probe.status === 'error').length + (run.verdict === 'interrupted' || run.verdict === 'infrastructure-error' ? 1 : 0),
+        );
         const properties = Object.fromEntries((suite.properties as Array<{ name: string; value: string }>).map((property) => [property.name, property.value]));
         expect(String(properties['rto.projected.minutes'])).toBe(String(run.rto.projectedMinutes));
         expect(String(properties['kafka.version'])).toBe(run.kafkaVersion);

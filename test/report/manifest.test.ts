@@ -61,7 +61,13 @@ describe('evidence manifest', () => {
     const out = path.join(work, 'evidence');
     const written = writeReports(result, out, { specFile, snapshotFile, signKeyFile: privateFile, hostname: 'h' });
     expect(written.map((file) => path.relative(out, file))).toEqual([
-      'result.json', 'report.html', 'junit.xml', 'summary.md', 'inputs/payments.yaml', 'inputs/payments-snapshot.json', MANIFEST_FILE,
+      'result.json',
+      'report.html',
+      'junit.xml',
+      'summary.md',
+      'inputs/payments.yaml',
+      'inputs/payments-snapshot.json',
+      MANIFEST_FILE,
     ]);
     const manifest = JSON.parse(readFileSync(path.join(out, MANIFEST_FILE), 'utf8'));
     expect(manifest.files.map((entry: { path: string }) => entry.path)).toEqual(listEvidenceFiles(out));

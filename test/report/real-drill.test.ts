@@ -120,6 +120,6 @@ describe('reports of a real drill', () => {
     const summary = readFileSync(path.join(out, 'summary.md'), 'utf8');
     expect(summary).toContain('| Probes passed / failed / skipped | Checks passed / failed / skipped |');
     expect(summary).toMatch(/\| 2 \/ 1 \/ 1 \| \d+ \/ 1 \/ 3 \|/);
-    expect(summary).toContain('- probe every check skipped: checks from outside the drill\'s network (first: not reachable from the drill host)');
+    expect(summary).toContain("- probe every check skipped: checks from outside the drill's network (first: not reachable from the drill host)");
   });
 });

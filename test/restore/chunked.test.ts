@@ -108,7 +108,12 @@ describe('restore split into requests under a per-request record limit', async (
     expect(topics.counts.created).toBe(firstChunk.length);
     expect(topics.counts.failed).toBe(snapshot.topics.length - firstChunk.length);
     const refused = topics.findings.filter((f) => f.code === 'topic-refused');
-    expect(refused.map((f) => f.object).sort()).toEqual(snapshot.topics.slice(firstChunk.length).map((t) => `topic ${t.name}`).sort());
+    expect(refused.map((f) => f.object).sort()).toEqual(
+      snapshot.topics
+        .slice(firstChunk.length)
+        .map((t) => `topic ${t.name}`)
+        .sort(),
+    );
     expect(refused.every((f) => f.message.startsWith('the request creating it failed:'))).toBe(true);
     const remainingChunks = chunkByWeight(snapshot.topics, topicWeight, 12).length - 1;
     // ListTopics, the first chunk, each failed chunk sent twice, then one ListTopics (failing) waiting for the created ones.

@@ -29,7 +29,14 @@ const ROWS = 20;
 const PASSWORD = `pg-${Date.now()}-secret`;
 
 const keySchema = { type: 'struct', optional: false, fields: [{ field: 'id', type: 'int32', optional: false }] };
-const valueSchema = { type: 'struct', optional: false, fields: [{ field: 'id', type: 'int32', optional: false }, { field: 'note', type: 'string', optional: true }] };
+const valueSchema = {
+  type: 'struct',
+  optional: false,
+  fields: [
+    { field: 'id', type: 'int32', optional: false },
+    { field: 'note', type: 'string', optional: true },
+  ],
+};
 
 async function produceOrders(connection: KafkaConnection): Promise<void> {
   const producer = createProbeClient(connection).producer({ allowAutoTopicCreation: false, idempotent: true });
@@ -108,7 +115,13 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', async () => {
     timeoutMs: 120_000,
   };
   const probe = (connector: string, table: string) =>
-    new ConnectorIdempotencyProbe(connector, connector, { connector, newRecords: 0, allowedDuplicates: 0, store: { postgres: { url: postgres.url, table, key: ['id'] } }, timeoutMs: 120_000 });
+    new ConnectorIdempotencyProbe(connector, connector, {
+      connector,
+      newRecords: 0,
+      allowedDuplicates: 0,
+      store: { postgres: { url: postgres.url, table, key: ['id'] } },
+      timeoutMs: 120_000,
+    });
   const [insert, upsert] = await runProbes([probe('jdbc-insert', 'orders_insert'), probe('jdbc-upsert', 'orders_upsert')], probeContext);
 
   it('captured the sinks without committed offsets and without the password', () => {

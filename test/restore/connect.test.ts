@@ -54,17 +54,33 @@ async function capturedSource(kafkaVersion: string, dir: string, files: Files): 
   const kafka = createProbeClient(source.admin);
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'lines', numPartitions: 2 }, { topic: 'source-lines', numPartitions: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [
+      { topic: 'lines', numPartitions: 2 },
+      { topic: 'source-lines', numPartitions: 1 },
+    ],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
   await producer.connect();
   for (const partition of [0, 1]) {
-    await producer.send({ topic: 'lines', acks: -1, messages: Array.from({ length: PER_PARTITION }, (_, offset) => ({ ...syntheticRecord('lines', partition, offset), partition })) });
+    await producer.send({
+      topic: 'lines',
+      acks: -1,
+      messages: Array.from({ length: PER_PARTITION }, (_, offset) => ({ ...syntheticRecord('lines', partition, offset), partition })),
+    });
   }
   await producer.disconnect();
   await writeFile(files.source, Array.from({ length: SOURCE_LINES }, (_, i) => `source line ${i}\n`).join(''));
 
-  await createConnector(endpoint, 'file-sink', { 'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector', topics: 'lines', file: files.sink, 'tasks.max': '1', ...STRINGS });
+  await createConnector(endpoint, 'file-sink', {
+    'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+    topics: 'lines',
+    file: files.sink,
+    'tasks.max': '1',
+    ...STRINGS,
+  });
   await createConnector(endpoint, 'file-source', { 'connector.class': 'FileStreamSource', topic: 'source-lines', file: files.source, 'tasks.max': '1', ...STRINGS });
   await createConnector(endpoint, 'secret-sink', {
     'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
@@ -173,7 +189,10 @@ describe.each([
       new ConnectorIdempotencyProbe('source', 'source', { connector: 'file-source', newRecords: 5, allowedDuplicates: 0, timeoutMs: 90_000 }),
     ];
     const outcomes = await runProbes(probes, probeContext(target, snapshot, dir));
-    expect(outcomes.map((o) => [o.id, o.status])).toEqual([['sink', 'passed'], ['source', 'passed']]);
+    expect(outcomes.map((o) => [o.id, o.status])).toEqual([
+      ['sink', 'passed'],
+      ['source', 'passed'],
+    ]);
     expect(outcomes[0]!.evidence.map((e) => e.observed)).toEqual(['0 records delivered again', '5 delivered once each']);
     expect(outcomes[1]!.evidence.map((e) => e.observed)).toEqual(['0 records emitted again', '5 emitted once each']);
   });
@@ -183,7 +202,10 @@ describe.each([
     await waitFor(async () => (await connectorStatus(endpoint, 'file-sink')).connector.state === 'STOPPED', 30_000, 'file-sink to stop');
     await resetConnectorOffsets(endpoint, 'file-sink');
     await resumeConnector(endpoint, 'file-sink');
-    const [outcome] = await runProbes([new ConnectorIdempotencyProbe('replay', 'replay', { connector: 'file-sink', newRecords: 3, allowedDuplicates: 0, timeoutMs: 90_000 })], probeContext(target, snapshot, dir));
+    const [outcome] = await runProbes(
+      [new ConnectorIdempotencyProbe('replay', 'replay', { connector: 'file-sink', newRecords: 3, allowedDuplicates: 0, timeoutMs: 90_000 })],
+      probeContext(target, snapshot, dir),
+    );
     // Everything in the topic again: the 20 restored records and the 5 the previous probe wrote.
     expect(outcome!.status).toBe('failed');
     expect(outcome!.evidence[0]).toMatchObject({ expected: '≤ 0 records delivered again', observed: `${2 * PER_PARTITION + 5} records delivered again` });
@@ -201,7 +223,12 @@ describe.each([
     expect(result.status).toBe('failed');
     expect(result.counts).toMatchObject({ created: 0, failed: 1 });
     expect(result.findings).toContainEqual(
-      expect.objectContaining({ code: 'connector-plugin-missing', severity: 'error', object: 'connector ghost', message: expect.stringContaining('com.example.NoSuchSinkConnector') }),
+      expect.objectContaining({
+        code: 'connector-plugin-missing',
+        severity: 'error',
+        object: 'connector ghost',
+        message: expect.stringContaining('com.example.NoSuchSinkConnector'),
+      }),
     );
     expect(result.findings).toContainEqual(expect.objectContaining({ code: 'connector-secret-missing', severity: 'warning', object: 'connector unsourced' }));
     expect(result.manualSteps.map((step) => step.id)).toEqual(['connector-secret-unsourced-api.key', 'connector-secret-unsourced-db.password']);

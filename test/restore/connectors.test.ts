@@ -7,11 +7,26 @@ const BILLIONS = 4_800_000_000;
 
 /** A sink 40 records behind a log end near 5 billion, its group connect-<name> at the same offsets, and a source connector. */
 const snapshot = {
-  topics: [{ name: 'orders', partitions: 2, replicationFactor: 1, configs: {}, partitionOffsets: [0, 1].map((partition) => ({ partition, logStartOffset: BILLIONS - 1_000_000, logEndOffset: BILLIONS + 40 + partition })) }],
+  topics: [
+    {
+      name: 'orders',
+      partitions: 2,
+      replicationFactor: 1,
+      configs: {},
+      partitionOffsets: [0, 1].map((partition) => ({ partition, logStartOffset: BILLIONS - 1_000_000, logEndOffset: BILLIONS + 40 + partition })),
+    },
+  ],
   consumerGroups: [{ groupId: 'connect-orders-sink', offsets: [0, 1].map((partition) => ({ topic: 'orders', partition, offset: BILLIONS + partition, metadata: null })) }],
   connect: {
     connectors: [
-      { name: 'orders-sink', type: 'sink', config: {}, tasks: 1, state: 'RUNNING', offsets: [0, 1].map((partition) => ({ partition: { kafka_topic: 'orders', kafka_partition: partition }, offset: { kafka_offset: BILLIONS + partition } })) },
+      {
+        name: 'orders-sink',
+        type: 'sink',
+        config: {},
+        tasks: 1,
+        state: 'RUNNING',
+        offsets: [0, 1].map((partition) => ({ partition: { kafka_topic: 'orders', kafka_partition: partition }, offset: { kafka_offset: BILLIONS + partition } })),
+      },
       { name: 'file-source', type: 'source', config: {}, tasks: 1, state: 'RUNNING', offsets: [{ partition: { filename: '/data/in.txt' }, offset: { position: BILLIONS } }] },
     ],
   },

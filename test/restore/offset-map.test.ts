@@ -33,7 +33,10 @@ describe('offset map', () => {
     // The window before the lowest in-log commit starts at the log start here.
     expect(map.segments[0]).toEqual({ source: 1_000, target: 1, length: 20 });
     expect(resumesAt(map, 1_010)).toBe(1_010);
-    expect([...targetRecords(map)].slice(0, 2)).toEqual([{ target: 0, source: null }, { target: 1, source: 1_000 }]);
+    expect([...targetRecords(map)].slice(0, 2)).toEqual([
+      { target: 0, source: null },
+      { target: 1, source: 1_000 },
+    ]);
   });
 
   it('committed at the log end is caught up: it maps to the target log end', () => {
@@ -134,11 +137,25 @@ describe('offset map', () => {
   it('planOffsetMap: committed offsets of every group and sink connector offsets, compacted from cleanup.policy', () => {
     const snapshot = {
       topics: [
-        { name: 'a', partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': { value: 'compact', source: 'DYNAMIC_TOPIC_CONFIG' } }, partitionOffsets: [{ partition: 0, logStartOffset: 0, logEndOffset: 5_000 }] },
-        { name: 'b', partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': { value: 'compact,delete', source: 'DYNAMIC_TOPIC_CONFIG' } }, partitionOffsets: [{ partition: 0, logStartOffset: 0, logEndOffset: 5_000 }] },
+        {
+          name: 'a',
+          partitions: 1,
+          replicationFactor: 1,
+          configs: { 'cleanup.policy': { value: 'compact', source: 'DYNAMIC_TOPIC_CONFIG' } },
+          partitionOffsets: [{ partition: 0, logStartOffset: 0, logEndOffset: 5_000 }],
+        },
+        {
+          name: 'b',
+          partitions: 1,
+          replicationFactor: 1,
+          configs: { 'cleanup.policy': { value: 'compact,delete', source: 'DYNAMIC_TOPIC_CONFIG' } },
+          partitionOffsets: [{ partition: 0, logStartOffset: 0, logEndOffset: 5_000 }],
+        },
       ],
       consumerGroups: [{ groupId: 'g', offsets: [{ topic: 'a', partition: 0, offset: 100, metadata: null }] }],
-      connect: { connectors: [{ name: 'sink', config: {}, tasks: 1, state: 'RUNNING', offsets: [{ partition: { kafka_topic: 'b', kafka_partition: 0 }, offset: { kafka_offset: 4_000 } }] }] },
+      connect: {
+        connectors: [{ name: 'sink', config: {}, tasks: 1, state: 'RUNNING', offsets: [{ partition: { kafka_topic: 'b', kafka_partition: 0 }, offset: { kafka_offset: 4_000 } }] }],
+      },
     } as unknown as SnapshotContent;
     const map = planOffsetMap(snapshot, { maxRecordsPerPartition: 20 });
     expect(map.get('a', 0)).toMatchObject({ compacted: true, positions: [100] });

@@ -51,7 +51,15 @@ describe('restore into a fresh SCRAM cluster', async () => {
 
       const acls = await describeAllAcls(admin);
       expect(acls).toHaveLength(snapshot.acls.length);
-      expect(acls).toContainEqual({ resourceType: 'TOPIC', resourceName: '*', patternType: 'LITERAL', principal: 'User:shop-writer', host: '*', operation: 'DELETE', permissionType: 'DENY' });
+      expect(acls).toContainEqual({
+        resourceType: 'TOPIC',
+        resourceName: '*',
+        patternType: 'LITERAL',
+        principal: 'User:shop-writer',
+        host: '*',
+        operation: 'DELETE',
+        permissionType: 'DENY',
+      });
 
       const scram = await describeScramCredentials(admin, ['shop-writer', 'shop-reader']);
       expect(scram).toEqual(

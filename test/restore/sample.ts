@@ -26,28 +26,82 @@ export function restorableSnapshot(prefix: string, topicCount = 4): Snapshot {
     },
     acls: [
       ...topics.flatMap((topic) => [
-        { resourceType: 'TOPIC' as const, resourceName: topic.name, patternType: 'LITERAL' as const, principal: `User:${prefix}-writer`, host: '*', operation: 'WRITE' as const, permissionType: 'ALLOW' as const },
-        { resourceType: 'TOPIC' as const, resourceName: topic.name, patternType: 'LITERAL' as const, principal: `User:${prefix}-reader`, host: '*', operation: 'READ' as const, permissionType: 'ALLOW' as const },
+        {
+          resourceType: 'TOPIC' as const,
+          resourceName: topic.name,
+          patternType: 'LITERAL' as const,
+          principal: `User:${prefix}-writer`,
+          host: '*',
+          operation: 'WRITE' as const,
+          permissionType: 'ALLOW' as const,
+        },
+        {
+          resourceType: 'TOPIC' as const,
+          resourceName: topic.name,
+          patternType: 'LITERAL' as const,
+          principal: `User:${prefix}-reader`,
+          host: '*',
+          operation: 'READ' as const,
+          permissionType: 'ALLOW' as const,
+        },
       ]),
       { resourceType: 'TOPIC', resourceName: `${prefix}.`, patternType: 'PREFIXED', principal: `User:${prefix}-reader`, host: '*', operation: 'DESCRIBE', permissionType: 'ALLOW' },
-      { resourceType: 'GROUP', resourceName: `${prefix}-group-`, patternType: 'PREFIXED', principal: `User:${prefix}-reader`, host: '*', operation: 'READ', permissionType: 'ALLOW' },
+      {
+        resourceType: 'GROUP',
+        resourceName: `${prefix}-group-`,
+        patternType: 'PREFIXED',
+        principal: `User:${prefix}-reader`,
+        host: '*',
+        operation: 'READ',
+        permissionType: 'ALLOW',
+      },
       { resourceType: 'TOPIC', resourceName: '*', patternType: 'LITERAL', principal: `User:${prefix}-writer`, host: '*', operation: 'DELETE', permissionType: 'DENY' },
-      { resourceType: 'CLUSTER', resourceName: 'kafka-cluster', patternType: 'LITERAL', principal: `User:${prefix}-writer`, host: '*', operation: 'IDEMPOTENT_WRITE', permissionType: 'ALLOW' },
-      { resourceType: 'TRANSACTIONAL_ID', resourceName: `${prefix}-tx`, patternType: 'PREFIXED', principal: `User:${prefix}-writer`, host: '*', operation: 'WRITE', permissionType: 'ALLOW' },
+      {
+        resourceType: 'CLUSTER',
+        resourceName: 'kafka-cluster',
+        patternType: 'LITERAL',
+        principal: `User:${prefix}-writer`,
+        host: '*',
+        operation: 'IDEMPOTENT_WRITE',
+        permissionType: 'ALLOW',
+      },
+      {
+        resourceType: 'TRANSACTIONAL_ID',
+        resourceName: `${prefix}-tx`,
+        patternType: 'PREFIXED',
+        principal: `User:${prefix}-writer`,
+        host: '*',
+        operation: 'WRITE',
+        permissionType: 'ALLOW',
+      },
     ],
     scramUsers: [
       { name: `${prefix}-writer`, credentials: [{ mechanism: 'SCRAM-SHA-512', iterations: 8192 }] },
-      { name: `${prefix}-reader`, credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }, { mechanism: 'SCRAM-SHA-512', iterations: 4096 }] },
+      {
+        name: `${prefix}-reader`,
+        credentials: [
+          { mechanism: 'SCRAM-SHA-256', iterations: 4096 },
+          { mechanism: 'SCRAM-SHA-512', iterations: 4096 },
+        ],
+      },
     ],
     quotas: [
       { entity: [{ type: 'user', name: `${prefix}-writer` }], values: { producer_byte_rate: 1048576 } },
-      { entity: [{ type: 'user', name: `${prefix}-reader` }, { type: 'client-id', name: null }], values: { consumer_byte_rate: 2097152 } },
+      {
+        entity: [
+          { type: 'user', name: `${prefix}-reader` },
+          { type: 'client-id', name: null },
+        ],
+        values: { consumer_byte_rate: 2097152 },
+      },
       { entity: [{ type: 'client-id', name: `${prefix}-batch` }], values: { request_percentage: 25 } },
     ],
     consumerGroups: [
       {
         groupId: `${prefix}-group-a`,
-        offsets: topics.slice(0, 2).flatMap((topic) => topic.partitionOffsets.map((p) => ({ topic: topic.name, partition: p.partition, offset: p.logEndOffset - 3, metadata: 'drill' }))),
+        offsets: topics
+          .slice(0, 2)
+          .flatMap((topic) => topic.partitionOffsets.map((p) => ({ topic: topic.name, partition: p.partition, offset: p.logEndOffset - 3, metadata: 'drill' }))),
       },
       { groupId: `${prefix}-group-b`, offsets: [{ topic: topics[1]!.name, partition: 0, offset: 4, metadata: null }] },
     ],

@@ -9,7 +9,11 @@ const fixtureText = readFileSync(new URL('./valid-snapshot.json', import.meta.ur
 function scrambled<T>(value: T): T {
   if (Array.isArray(value)) return value.map(scrambled).reverse() as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).reverse().map(([key, inner]) => [key, scrambled(inner)])) as T;
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([key, inner]) => [key, scrambled(inner)]),
+    ) as T;
   }
   return value;
 }

@@ -26,7 +26,9 @@ const auditor = { mechanism: 'SCRAM-SHA-256' as const, username: 'auditor', pass
 
 /** The serialized text without the two lines that change every capture. */
 function withoutCaptureTime(snapshot: SnapshotContent): string {
-  return serializeSnapshot(snapshot).replace(/^\s*"capturedAt": .*$/m, '').replace(/^\s*"digest": .*$/m, '');
+  return serializeSnapshot(snapshot)
+    .replace(/^\s*"capturedAt": .*$/m, '')
+    .replace(/^\s*"digest": .*$/m, '');
 }
 
 function sink(): { stream: Writable; text: () => string } {
@@ -87,22 +89,66 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
 
   it('captures every ACL binding, including PREFIXED DENY, wildcards and non-topic resources', () => {
     expect(snapshot.acls).toHaveLength(37);
-    expect(snapshot.acls).toContainEqual({ resourceType: 'TOPIC', resourceName: 'audit.', patternType: 'PREFIXED', principal: 'User:svc-analytics', host: '*', operation: 'READ', permissionType: 'DENY' });
-    expect(snapshot.acls).toContainEqual({ resourceType: 'TOPIC', resourceName: '*', patternType: 'LITERAL', principal: 'User:*', host: '*', operation: 'DELETE', permissionType: 'DENY' });
-    expect(snapshot.acls).toContainEqual({ resourceType: 'TRANSACTIONAL_ID', resourceName: 'ledger-tx', patternType: 'LITERAL', principal: 'User:svc-ledger', host: '*', operation: 'WRITE', permissionType: 'ALLOW' });
-    expect(snapshot.acls).toContainEqual({ resourceType: 'TOPIC', resourceName: 'pos.', patternType: 'PREFIXED', principal: 'User:svc-pos-gateway', host: '10.20.0.15', operation: 'WRITE', permissionType: 'ALLOW' });
+    expect(snapshot.acls).toContainEqual({
+      resourceType: 'TOPIC',
+      resourceName: 'audit.',
+      patternType: 'PREFIXED',
+      principal: 'User:svc-analytics',
+      host: '*',
+      operation: 'READ',
+      permissionType: 'DENY',
+    });
+    expect(snapshot.acls).toContainEqual({
+      resourceType: 'TOPIC',
+      resourceName: '*',
+      patternType: 'LITERAL',
+      principal: 'User:*',
+      host: '*',
+      operation: 'DELETE',
+      permissionType: 'DENY',
+    });
+    expect(snapshot.acls).toContainEqual({
+      resourceType: 'TRANSACTIONAL_ID',
+      resourceName: 'ledger-tx',
+      patternType: 'LITERAL',
+      principal: 'User:svc-ledger',
+      host: '*',
+      operation: 'WRITE',
+      permissionType: 'ALLOW',
+    });
+    expect(snapshot.acls).toContainEqual({
+      resourceType: 'TOPIC',
+      resourceName: 'pos.',
+      patternType: 'PREFIXED',
+      principal: 'User:svc-pos-gateway',
+      host: '10.20.0.15',
+      operation: 'WRITE',
+      permissionType: 'ALLOW',
+    });
   });
 
   it('captures SCRAM users by mechanism and iterations only', () => {
     const ledger = snapshot.scramUsers.find((user) => user.name === 'svc-ledger');
-    expect(ledger).toEqual({ name: 'svc-ledger', credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }, { mechanism: 'SCRAM-SHA-512', iterations: 8192 }] });
+    expect(ledger).toEqual({
+      name: 'svc-ledger',
+      credentials: [
+        { mechanism: 'SCRAM-SHA-256', iterations: 4096 },
+        { mechanism: 'SCRAM-SHA-512', iterations: 8192 },
+      ],
+    });
     for (const credential of snapshot.scramUsers.flatMap((user) => user.credentials)) expect(Object.keys(credential).sort()).toEqual(['iterations', 'mechanism']);
     expect(serializeSnapshot(snapshot)).not.toContain(environment.admin.sasl!.password);
   });
 
   it('captures default, user and user+client-id quotas', () => {
     expect(snapshot.quotas).toHaveLength(6);
-    expect(snapshot.quotas).toContainEqual({ entity: [{ type: 'user', name: 'svc-analytics' }, { type: 'client-id', name: 'analytics-backfill' }], values: { consumer_byte_rate: 1048576, request_percentage: 50 } });
+    expect(snapshot.quotas).toContainEqual({
+      entity: [
+        { type: 'user', name: 'svc-analytics' },
+        { type: 'client-id', name: 'analytics-backfill' },
+      ],
+      values: { consumer_byte_rate: 1048576, request_percentage: 50 },
+    });
     expect(snapshot.quotas).toContainEqual({ entity: [{ type: 'user', name: null }], values: { producer_byte_rate: 10485760, consumer_byte_rate: 20971520 } });
   });
 
@@ -201,11 +247,17 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
   it('kafka-drill snapshot --command-config writes a snapshot whose digest verifies, creating its folder', async () => {
     const out = join(workDir, 'not', 'there', 'yet', 'cli.json');
     const stderr = sink();
-    const exitCode = await runSnapshot(['--bootstrap-server', environment.admin.bootstrap.join(','), '--command-config', commandConfig, '--out', out], sink().stream, stderr.stream);
+    const exitCode = await runSnapshot(
+      ['--bootstrap-server', environment.admin.bootstrap.join(','), '--command-config', commandConfig, '--out', out],
+      sink().stream,
+      stderr.stream,
+    );
     expect(exitCode).toBe(0);
     const written = await loadSnapshot(out);
     expect(written.topics.length).toBeGreaterThan(20);
-    expect(stderr.text()).toMatch(new RegExp(`^snapshot of ${environment.clusterId} \\(Kafka [\\d.]+\\): \\d+ topics, .*skipped __consumer_offsets, .* in [\\d.]+s, \\d+ requests\\n$`));
+    expect(stderr.text()).toMatch(
+      new RegExp(`^snapshot of ${environment.clusterId} \\(Kafka [\\d.]+\\): \\d+ topics, .*skipped __consumer_offsets, .* in [\\d.]+s, \\d+ requests\\n$`),
+    );
     expect(await readFile(out, 'utf8')).not.toContain(environment.admin.sasl!.password);
   });
 
@@ -221,10 +273,14 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
     const bad = join(workDir, 'client.properties');
     await writeFile(bad, `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=GSSAPI\nsasl.jaas.config=x required username="admin" password="hunter2-secret";\n`);
     // Run from the file's directory so the message names it as the user typed it.
-    const inWorkDir = await execa(join(repoRoot, 'node_modules/.bin/tsx'), [join(repoRoot, 'src/cli/main.ts'), 'snapshot', '--bootstrap-server', environment.admin.bootstrap[0]!, '--command-config', 'client.properties'], {
-      cwd: workDir,
-      reject: false,
-    });
+    const inWorkDir = await execa(
+      join(repoRoot, 'node_modules/.bin/tsx'),
+      [join(repoRoot, 'src/cli/main.ts'), 'snapshot', '--bootstrap-server', environment.admin.bootstrap[0]!, '--command-config', 'client.properties'],
+      {
+        cwd: workDir,
+        reject: false,
+      },
+    );
     expect(inWorkDir.exitCode).toBe(2);
     expect(inWorkDir.stderr.trim()).toBe('kafka-drill snapshot: client.properties: sasl.mechanism: GSSAPI is not supported (use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)');
     expect(inWorkDir.stdout).toBe('');

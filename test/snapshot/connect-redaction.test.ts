@@ -16,9 +16,8 @@ describe('connector config redaction', () => {
     'auth.token',
   ])('%s is a secret', (name) => expect(isSecretConfigName(name)).toBe(true));
 
-  it.each(['key.converter', 'key.converter.schemas.enable', 'primary.key.fields', 'primary.key.mode', 'topics', 'connection.url', 'file', 'insert.mode'])(
-    '%s is not',
-    (name) => expect(isSecretConfigName(name)).toBe(false),
+  it.each(['key.converter', 'key.converter.schemas.enable', 'primary.key.fields', 'primary.key.mode', 'topics', 'connection.url', 'file', 'insert.mode'])('%s is not', (name) =>
+    expect(isSecretConfigName(name)).toBe(false),
   );
 
   it('redacts secret values, keeps ${...} references and plain values, and catches passwords inside values', () => {

@@ -190,8 +190,14 @@ describe('diffSnapshots', () => {
 
 describe('compareSnapshots matched count', () => {
   const objectsOf = (snapshot: SnapshotContent) =>
-    snapshot.topics.length + 1 + Object.keys(snapshot.clusterConfigs.perBroker).length + snapshot.acls.length + snapshot.scramUsers.length +
-    snapshot.quotas.length + snapshot.consumerGroups.length + (snapshot.connect?.connectors.length ?? 0);
+    snapshot.topics.length +
+    1 +
+    Object.keys(snapshot.clusterConfigs.perBroker).length +
+    snapshot.acls.length +
+    snapshot.scramUsers.length +
+    snapshot.quotas.length +
+    snapshot.consumerGroups.length +
+    (snapshot.connect?.connectors.length ?? 0);
 
   it('counts every object of a faithful re-capture as matched', () => {
     const expected = sample();

@@ -57,9 +57,7 @@ describe('loadSnapshot', () => {
   });
 
   it('names a file it cannot read', async () => {
-    await expect(loadSnapshot(join(here, 'no-such-snapshot.json'))).rejects.toThrow(
-      `${join(here, 'no-such-snapshot.json')}: cannot read the snapshot: no such file`,
-    );
+    await expect(loadSnapshot(join(here, 'no-such-snapshot.json'))).rejects.toThrow(`${join(here, 'no-such-snapshot.json')}: cannot read the snapshot: no such file`);
   });
 });
 
@@ -82,8 +80,7 @@ describe('parseSnapshot', () => {
     document.topics[0].replicationFactor = -1;
     document.acls[0].permissionType = 'MAYBE';
     expect(() => parseSnapshot(JSON.stringify(document), 'x.json')).toThrow(
-      'x.json: topics[0].replicationFactor: expected a whole number ≥ 1, got -1\n' +
-        'x.json: acls[0].permissionType: expected one of "ALLOW", "DENY", got "MAYBE"',
+      'x.json: topics[0].replicationFactor: expected a whole number ≥ 1, got -1\n' + 'x.json: acls[0].permissionType: expected one of "ALLOW", "DENY", got "MAYBE"',
     );
   });
 

@@ -60,7 +60,8 @@ describe('loadSpec refuses bad input with file, line and path', () => {
   });
 
   it('names the file as the user gave it', () => {
-    const text = 'snapshot: s.json\ntarget:\n  security: scram\nprobes:\n  - type: authorization\n    expect:\n      - principal: Group:x\n        operation: READ\n        resource: { type: topic, name: t }\n        result: allow\n';
+    const text =
+      'snapshot: s.json\ntarget:\n  security: scram\nprobes:\n  - type: authorization\n    expect:\n      - principal: Group:x\n        operation: READ\n        resource: { type: topic, name: t }\n        result: allow\n';
     expect(() => parseSpecText(text, 'drills/x.yaml')).toThrow(new InputError('drills/x.yaml:7: probes[0].expect[0].principal: expected "User:<name>"'));
   });
 
@@ -96,7 +97,14 @@ describe('loadSpec accepts good specs', () => {
       name: 'minimal',
       snapshot: 'snapshot.json',
       target: { provider: 'process', brokers: 1, security: 'plaintext' },
-      restore: { phases: ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'], data: 'none', synthetic: { maxRecordsPerPartition: 1000 }, clampReplication: false, credentials: {}, connectorSecrets: {} },
+      restore: {
+        phases: ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'],
+        data: 'none',
+        synthetic: { maxRecordsPerPartition: 1000 },
+        clampReplication: false,
+        credentials: {},
+        connectorSecrets: {},
+      },
       probes: [],
       assumptions: [],
       manualSteps: [],

@@ -140,11 +140,9 @@ describe('kafka-drill validate', () => {
     ]);
   });
 
-  it('reports a snapshot it cannot load at the spec\'s snapshot line', async () => {
+  it("reports a snapshot it cannot load at the spec's snapshot line", async () => {
     const file = await specFile('missing-snapshot.yaml', ['name: x', 'snapshot: nowhere.json']);
-    expect(await specProblems(file)).toEqual([
-      `${file}:2: snapshot: ${path.relative(process.cwd(), path.join(dir, 'nowhere.json'))}: cannot read the snapshot: no such file`,
-    ]);
+    expect(await specProblems(file)).toEqual([`${file}:2: snapshot: ${path.relative(process.cwd(), path.join(dir, 'nowhere.json'))}: cannot read the snapshot: no such file`]);
   });
 
   it('checks every spec given, and exits 2 if any is invalid', async () => {

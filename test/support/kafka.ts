@@ -12,7 +12,9 @@ export const VERSION_LINES = ['3.9.2', '4.0.2', '4.1.2', '4.2.1', '4.3.1', '4.4.
  * KAFKA_DRILL_TEST_VERSIONS (comma-separated) says otherwise.
  */
 export function integrationVersions(): string[] {
-  const fromEnv = process.env.KAFKA_DRILL_TEST_VERSIONS?.split(',').map((v) => v.trim()).filter(Boolean);
+  const fromEnv = process.env.KAFKA_DRILL_TEST_VERSIONS?.split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   return fromEnv?.length ? fromEnv : [DEFAULT_KAFKA_VERSION, '3.9.2'];
 }
 

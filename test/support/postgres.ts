@@ -45,8 +45,17 @@ export async function startPostgres(): Promise<StartedPostgres> {
   const port = await freePort();
   await run([join(POSTGRES_BIN, 'initdb'), '-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync']);
   await run([
-    join(POSTGRES_BIN, 'pg_ctl'), '-D', data, '-l', join(dir, 'postgres.log'), '-w', '-t', '60',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start',
+    join(POSTGRES_BIN, 'pg_ctl'),
+    '-D',
+    data,
+    '-l',
+    join(dir, 'postgres.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    'start',
   ]);
   let stopped = false;
   return {
