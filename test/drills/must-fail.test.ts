@@ -63,6 +63,8 @@ const cases: MustFail[] = [
         expect.objectContaining({ resource: 'group shop-fulfilment shop.orders:1', expected: 'resume at 7 (exact)', outcome: 'skipped', observed: 'not checked' }),
       ]);
       expect(probe.evidence[0]!.detail).toContain('data: none');
+      // A probe that proved nothing is skipped, never passed.
+      expect(probe.status).toBe('skipped');
       const offsets = run.phases.find((p) => p.name === 'offsets')!;
       expect(offsets.findings.map((f) => [f.code, f.severity, f.object])).toEqual([
         ['offset-beyond-log-end', 'warning', 'group shop-fulfilment shop.orders-0'],
@@ -217,7 +219,7 @@ describe('drills/must-fail: each fails for exactly its reason', () => {
           ...(failedProbes.length ? ['probes failed'] : []),
         ]);
         expect(run.verify!.counts.drift).toBe(mustFail.drift ?? 0);
-        expect(run.probes.filter((p) => p.status !== 'passed').map((p) => p.id)).toEqual(failedProbes);
+        expect(run.probes.filter((p) => p.status === 'failed' || p.status === 'error').map((p) => p.id)).toEqual(failedProbes);
         expect(run.assumptions.filter((a) => a.status !== 'held').map((a) => a.id)).toEqual(mustFail.failedAssumptions ?? []);
         expect(run.objectives.filter((o) => !o.met).map((o) => o.name)).toEqual(mustFail.missedObjectives ?? []);
         expect(run.manualSteps.filter((s) => s.status === 'failed')).toEqual([]);

@@ -69,7 +69,15 @@ describe.each([
     });
   } else {
     it('restores every phase without a failure', () => {
-      expect(restored.phases.map((p) => p.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
+      // The snapshot has no connectors, so the connectors phase has nothing to do.
+      expect(restored.phases.map((p) => [p.phase, p.status])).toEqual([
+        ['topics', 'passed'],
+        ['cluster-configs', 'passed'],
+        ['security', 'passed'],
+        ['data', 'passed'],
+        ['offsets', 'passed'],
+        ['connectors', 'skipped'],
+      ]);
     });
   }
 });
