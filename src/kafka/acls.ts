@@ -18,6 +18,17 @@ const patternTypeNames = nameOf(ResourcePatternTypes);
 const operationNames = nameOf(AclOperations);
 const permissionTypeNames = nameOf(AclPermissionTypes);
 
+/** A DescribeAcls filter that matches every binding. */
+export const ANY_ACL = {
+  resourceType: ResourceTypes.ANY,
+  resourceName: null,
+  resourcePatternType: ResourcePatternTypes.ANY,
+  principal: null,
+  host: null,
+  operation: AclOperations.ANY,
+  permissionType: AclPermissionTypes.ANY,
+};
+
 /**
  * Every binding: one DescribeAcls matching any resource type, pattern type, principal, host,
  * operation and permission. A cluster without an authorizer (SECURITY_DISABLED) has none.
@@ -25,15 +36,7 @@ const permissionTypeNames = nameOf(AclPermissionTypes);
 export async function describeAllAcls(admin: Admin): Promise<AclBinding[]> {
   const resources = await admin
     .describeAcls({
-      filter: {
-        resourceType: ResourceTypes.ANY,
-        resourceName: null,
-        resourcePatternType: ResourcePatternTypes.ANY,
-        principal: null,
-        host: null,
-        operation: AclOperations.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      },
+      filter: ANY_ACL,
     })
     .catch((error: unknown) => {
       if (kafkaErrorName(error) === 'SECURITY_DISABLED') return [];

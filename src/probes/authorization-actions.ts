@@ -21,6 +21,7 @@ import {
   ResourceTypes,
   type Connection,
 } from '@platformatic/kafka';
+import { ANY_ACL } from '../kafka/acls.js';
 import { withPerObjectErrors } from '../kafka/raw.js';
 import type { Acl } from '../snapshot/schema.js';
 import type { ResourceKind } from './acl-model.js';
@@ -341,16 +342,7 @@ export const clientActions: ClientAction[] = [
     allowedErrors: [],
     batchSize: 1,
     run: async (session, [cluster]) => {
-      const filter = {
-        resourceType: ResourceTypes.ANY,
-        resourceName: null,
-        resourcePatternType: ResourcePatternTypes.ANY,
-        principal: null,
-        host: null,
-        operation: AclOperations.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      };
-      return new Map([[cluster!, await single(describeAclsV3.api.async(session.connection, filter))]]);
+      return new Map([[cluster!, await single(describeAclsV3.api.async(session.connection, ANY_ACL))]]);
     },
   },
   {
