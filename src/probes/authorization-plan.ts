@@ -29,14 +29,19 @@ export interface AuthorizationCheck {
   explicit: boolean;
   /** Why the check cannot be exercised. */
   skipped?: string;
-  /** Joins a restored consumer group: run only after the offsets probes are done. */
-  joinsRestoredGroup?: boolean;
+  /**
+   * Joins a restored consumer group, or appends to a topic restored groups have offsets on:
+   * run only after the offsets probes are done, so they never see a record a probe wrote.
+   */
+  afterOffsetsProbes?: boolean;
 }
 
 export interface PlanInput {
   acls: readonly Acl[];
   topics: readonly string[];
   restoredGroups: readonly string[];
+  /** Topics the restored groups have committed offsets on. */
+  committedTopics: readonly string[];
   /** Users (without "User:") the drill has a password for. */
   usersWithCredentials: Iterable<string>;
   /** Unique to this run: synthesized names end with it. */
@@ -81,6 +86,7 @@ class CheckPlanner {
   private readonly topics: string[];
   private readonly topicSet: Set<string>;
   private readonly restoredGroups: Set<string>;
+  private readonly committedTopics: Set<string>;
   private readonly users: Set<string>;
 
   constructor(private readonly input: PlanInput) {
@@ -88,6 +94,7 @@ class CheckPlanner {
     this.topics = [...input.topics].sort();
     this.topicSet = new Set(this.topics);
     this.restoredGroups = new Set(input.restoredGroups);
+    this.committedTopics = new Set(input.committedTopics);
     this.users = new Set(input.usersWithCredentials);
   }
 
@@ -213,7 +220,8 @@ class CheckPlanner {
       }
       if (because === 'no ACL grants it' && decided === 'allow') check.because = 'granted by the ACLs';
     }
-    if (kind === 'group' && operation === 'READ' && this.restoredGroups.has(check.name)) check.joinsRestoredGroup = true;
+    if (kind === 'group' && operation === 'READ' && this.restoredGroups.has(check.name)) check.afterOffsetsProbes = true;
+    if (kind === 'topic' && operation === 'WRITE' && this.committedTopics.has(check.name)) check.afterOffsetsProbes = true;
     // DeleteTopics answers UNKNOWN_TOPIC_OR_PARTITION for an absent topic the principal may DESCRIBE,
     // before it looks at DELETE: a denied DELETE is only observable on a topic that exists.
     if (kind === 'topic' && operation === 'DELETE' && check.expected === 'deny' && this.index.isAuthorized(principal, 'DESCRIBE', 'topic', check.name)) {

@@ -66,6 +66,12 @@ export interface Probe {
   readonly name: string;
   /** True for probes whose consumers join restored groups to observe where they resume. */
   readonly readsCommittedOffsets?: boolean;
+  /**
+   * True for a probe that itself defers what could disturb the offsets probes (waits on
+   * `committedOffsetsRead`). Every other probe may produce records anywhere, so it starts only
+   * after the offsets probes are done.
+   */
+  readonly defersOwnWrites?: boolean;
   /** Own budget in ms, replacing the context's timeoutMs. */
   readonly timeoutMs?: number;
   check(context: ProbeContext): Promise<ProbeVerdict>;
@@ -78,9 +84,10 @@ export const PROBE_CONCURRENCY = 3;
  * Runs the probes, at most `concurrency` at a time, and returns one outcome per probe in the
  * order given. Never throws for a probe: an exception or a timeout becomes status `error`.
  *
- * Probes that read committed offsets start first; probes that need to join a restored group
- * wait on `committedOffsetsRead`. Because the readers are queued ahead of everything else, a
- * waiting probe never holds a slot that a reader still needs.
+ * Probes that read committed offsets start first; every other probe starts after them, unless it
+ * defers its own disturbing work (the authorization matrix): a record produced into a restored
+ * topic before the offsets probe reads it would be taken for the restored one. Because the
+ * readers are queued ahead of everything else, a waiting probe never holds a slot a reader needs.
  */
 export async function runProbes(probes: readonly Probe[], context: ProbeRunContext, concurrency = PROBE_CONCURRENCY): Promise<ProbeOutcome[]> {
   const readers = probes.filter((probe) => probe.readsCommittedOffsets);
@@ -95,6 +102,7 @@ export async function runProbes(probes: readonly Probe[], context: ProbeRunConte
   const worker = async (): Promise<void> => {
     while (next < order.length) {
       const probe = order[next++]!;
+      if (!probe.readsCommittedOffsets && !probe.defersOwnWrites) await probeContext.committedOffsetsRead;
       outcomes.set(probe, await runProbe(probe, probeContext));
       release.get(probe)?.();
     }

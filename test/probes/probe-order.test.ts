@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { runProbes, type Probe, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
+
+// Scheduling only: which probe may start while an offsets probe is still reading restored positions.
+const events: string[] = [];
+const probe = (id: string, traits: Partial<Pick<Probe, 'readsCommittedOffsets' | 'defersOwnWrites'>>, workMs: number): Probe => ({
+  id,
+  type: 'custom',
+  name: id,
+  ...traits,
+  async check(_context: ProbeContext) {
+    events.push(`${id} start`);
+    await new Promise((resolve) => setTimeout(resolve, workMs));
+    events.push(`${id} end`);
+    return { status: 'passed', evidence: [] };
+  },
+});
+
+const context = { signal: new AbortController().signal, timeoutMs: 5_000 } as unknown as ProbeRunContext;
+
+describe('probe order', () => {
+  it('a probe that may produce records starts only after the offsets probes; one that defers its own writes runs beside them', async () => {
+    events.length = 0;
+    const outcomes = await runProbes(
+      [probe('produce-consume', {}, 5), probe('offsets', { readsCommittedOffsets: true }, 60), probe('authorization', { defersOwnWrites: true }, 5)],
+      context,
+    );
+    expect(outcomes.map((outcome) => [outcome.id, outcome.status])).toEqual([
+      ['produce-consume', 'passed'],
+      ['offsets', 'passed'],
+      ['authorization', 'passed'],
+    ]);
+    expect(events.indexOf('produce-consume start')).toBeGreaterThan(events.indexOf('offsets end'));
+    expect(events.indexOf('authorization start')).toBeLessThan(events.indexOf('offsets end'));
+  });
+});
