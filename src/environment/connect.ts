@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePorts } from './ports.js';
 import { join, resolve } from 'node:path';
 import { InfrastructureError } from '../errors.js';
 import type { KafkaConnection } from '../kafka/connection.js';
@@ -142,25 +142,6 @@ function spawnWorker(distribution: KafkaDistribution, workDir: string, propertie
 
 function exited(jvm: ChildProcess): boolean {
   return jvm.exitCode !== null || jvm.signalCode !== null;
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) {
-    ports.add(
-      await new Promise<number>((resolvePort, reject) => {
-        const server = createServer();
-        server.unref();
-        server.on('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          const address = server.address();
-          const port = typeof address === 'object' && address ? address.port : 0;
-          server.close(() => resolvePort(port));
-        });
-      }),
-    );
-  }
-  return [...ports];
 }
 
 async function logTail(file: string, lines = 40): Promise<string> {

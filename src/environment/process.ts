@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -13,6 +12,7 @@ import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertie
 import { groupCoordinatorProblem } from './coordinator.js';
 import { resolveDistribution, type KafkaDistribution } from './distribution.js';
 import { javaBinary, requireJava } from './java.js';
+import { freePorts } from './ports.js';
 import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment } from './teardown.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 import { startConnectWorkers } from './connect.js';
@@ -118,23 +118,8 @@ export function newClusterId(): string {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function allocatePorts(nodeIds: number[]): Promise<NodeListeners[]> {
-  const ports = new Set<number>();
-  while (ports.size < nodeIds.length * 3) ports.add(await freePort());
-  const list = [...ports];
+  const list = await freePorts(nodeIds.length * 3);
   return nodeIds.map((nodeId, index) => ({
     nodeId,
     host: '127.0.0.1',
