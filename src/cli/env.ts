@@ -5,7 +5,7 @@ import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution
 import { requireJava } from '../environment/java.js';
 import { startEnvironment, type ProviderName } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
-import type { SecurityMode } from '../environment/types.js';
+import { securityModes, type SecurityMode } from '../spec/schema.js';
 import { ExitCode, InputError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 
@@ -23,7 +23,7 @@ Options:
                              (default kafka-drill/kafka:V if built, else apache/kafka:V)
   --brokers N                broker count, 1 to 5 (default 1)
   --broker-ids I,J,...       the brokers' node ids (default 1..N), e.g. 0,1,2 or 1001
-  --security plaintext|scram security mode (default plaintext)
+  --security MODE           plaintext, scram, ssl, mtls or sasl_ssl (default plaintext)
   --json                     print one JSON line instead of a readable block
   --show-password            include the admin password in the output
   --keep                     keep the environment's directory (logs, data) after teardown
@@ -60,7 +60,7 @@ export async function envCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(brokers) || brokers < 1 || brokers > 5) throw new InputError(`env up: --brokers: expected 1 to 5, got "${values.brokers}"`);
   if (nodeIds && nodeIds.length !== brokers) throw new InputError(`env up: --broker-ids: ${nodeIds.length} id(s) for ${brokers} broker(s)`);
   const security = (values.security ?? 'plaintext') as SecurityMode;
-  if (security !== 'plaintext' && security !== 'scram') throw new InputError(`env up: --security: expected plaintext or scram, got "${values.security}"`);
+  if (!securityModes.includes(security)) throw new InputError(`env up: --security: expected ${securityModes.join(', ')}, got "${values.security}"`);
 
   const provider = (values.provider ?? 'process') as ProviderName;
   if (provider !== 'process' && provider !== 'docker') throw new InputError(`env up: --provider: expected process or docker, got "${values.provider}"`);
@@ -102,7 +102,7 @@ export async function envCommand(argv: string[]): Promise<number> {
   }
   const environment = await starting;
   const propertiesFile = join(environment.workDir, 'client.properties');
-  await writeFile(propertiesFile, clientProperties(environment.admin), { mode: 0o600 });
+  await writeFile(propertiesFile, clientProperties(environment.admin, environment.tls), { mode: 0o600 });
   const description = {
     bootstrap: environment.admin.bootstrap.join(','),
     kafkaVersion: environment.kafkaVersion,

@@ -16,7 +16,7 @@ import { RESTORE_REQUEST_TIMEOUT_MS, restoreContext, restorePhase } from '../res
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
-import type { Objectives } from '../spec/schema.js';
+import type { Objectives, SecurityMode } from '../spec/schema.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
 import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
@@ -176,7 +176,7 @@ function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOpti
       environment: {
         provider: options.provider,
         brokers: target.brokers,
-        security: target.security === 'scram' ? 'SASL_PLAINTEXT (SCRAM-SHA-512)' : 'PLAINTEXT',
+        security: describeSecurityMode(target.security),
         brokerIds: plan.brokerIds.targetIds,
         brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
         ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
@@ -338,7 +338,14 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
 }
 
 function describeSecurity(environment: StartedEnvironment): string {
-  return environment.admin.sasl ? `SASL_PLAINTEXT (${environment.admin.sasl.mechanism})` : 'PLAINTEXT';
+  const protocol = environment.admin.sasl ? (environment.admin.tls ? 'SASL_SSL' : 'SASL_PLAINTEXT') : environment.admin.tls ? 'SSL' : 'PLAINTEXT';
+  if (environment.admin.sasl) return `${protocol} (${environment.admin.sasl.mechanism})`;
+  if (environment.tls?.adminPrincipal) return `${protocol} (client certificates, mapping rules ${environment.tls.principalMappingRules ?? 'DEFAULT'})`;
+  return protocol;
+}
+
+function describeSecurityMode(mode: SecurityMode): string {
+  return { plaintext: 'PLAINTEXT', scram: 'SASL_PLAINTEXT (SCRAM-SHA-512)', ssl: 'SSL', mtls: 'SSL (client certificates)', sasl_ssl: 'SASL_SSL (SCRAM-SHA-512)' }[mode];
 }
 
 /** The fresh target as it is before the restore (verify diffs against it), and the restore's context. */
@@ -380,7 +387,7 @@ async function manualStepsStage(state: RunState, signal: AbortSignal): Promise<v
   const env = state.environment!;
   const { spec, dir } = state.inputs.spec;
   const propertiesFile = join(env.workDir, 'client.properties');
-  await writeFile(propertiesFile, clientProperties(env.admin), { mode: 0o600 });
+  await writeFile(propertiesFile, clientProperties(env.admin, env.tls), { mode: 0o600 });
   const automation = {
     cwd: dir,
     env: {
@@ -441,6 +448,7 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
     connection: env.admin,
     snapshot: state.snapshot,
     credentials: state.restore!.credentials,
+    ...(env.tls ? { tls: env.tls } : {}),
     environment: { bootstrap: env.admin.bootstrap, security: env.security, kafkaVersion: state.kafkaVersion },
     specDir: state.inputs.spec.dir,
     signal,

@@ -38,13 +38,28 @@ export interface BrokerConfigInput {
   dataDir: string;
   /** Defaults to DRILL_OFFSETS_TOPIC_PARTITIONS. */
   offsetsTopicPartitions?: number;
+  /** TLS modes: the PEM files as the broker sees them (its key, certificate and CA; the CA alone). */
+  tls?: { keystorePath: string; truststorePath: string };
+  /** mtls: the admin's certificate principal, a super user; and the mapping rules that gave it. */
+  adminPrincipal?: string;
+  principalMappingRules?: string;
 }
+
+/** The client listener's name and protocol per mode; broker↔broker and controller listeners stay PLAINTEXT. */
+const CLIENT_LISTENERS = {
+  plaintext: { name: 'CLIENT', protocol: 'PLAINTEXT' },
+  scram: { name: 'SASL_PLAINTEXT', protocol: 'SASL_PLAINTEXT' },
+  ssl: { name: 'SSL', protocol: 'SSL' },
+  mtls: { name: 'SSL', protocol: 'SSL' },
+  sasl_ssl: { name: 'SASL_SSL', protocol: 'SASL_SSL' },
+} as const;
 
 export type BrokerProperties = Record<string, string | number | boolean>;
 
-export function brokerProperties({ node, nodes, security, dataDir, offsetsTopicPartitions = DRILL_OFFSETS_TOPIC_PARTITIONS }: BrokerConfigInput): BrokerProperties {
+export function brokerProperties(input: BrokerConfigInput): BrokerProperties {
+  const { node, nodes, security, dataDir, offsetsTopicPartitions = DRILL_OFFSETS_TOPIC_PARTITIONS } = input;
   const replication = Math.min(3, nodes.length);
-  const clientListener = security === 'scram' ? 'SASL_PLAINTEXT' : 'CLIENT';
+  const { name: clientListener, protocol: clientProtocol } = CLIENT_LISTENERS[security];
   const bind = node.bindHost ?? node.host;
   const properties: BrokerProperties = {
     'process.roles': 'broker,controller',
@@ -56,7 +71,7 @@ export function brokerProperties({ node, nodes, security, dataDir, offsetsTopicP
     listeners: `${clientListener}://${bind}:${node.clientPort},INTERNAL://${bind}:${node.internalPort},CONTROLLER://${bind}:${node.controllerPort}`,
     'advertised.listeners': `${clientListener}://${node.advertisedClient ?? `${node.host}:${node.clientPort}`},INTERNAL://${node.host}:${node.internalPort}`,
     'inter.broker.listener.name': 'INTERNAL',
-    'listener.security.protocol.map': `${clientListener}:${security === 'scram' ? 'SASL_PLAINTEXT' : 'PLAINTEXT'},INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT`,
+    'listener.security.protocol.map': `${clientListener}:${clientProtocol},INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT`,
     'log.dirs': dataDir,
     'auto.create.topics.enable': false,
     'num.partitions': 1,
@@ -69,13 +84,35 @@ export function brokerProperties({ node, nodes, security, dataDir, offsetsTopicP
     'share.coordinator.state.topic.min.isr': Math.min(2, replication),
     'group.initial.rebalance.delay.ms': 0,
   };
-  if (security === 'scram') {
+  if (clientProtocol.startsWith('SASL_')) {
+    const listener = clientListener.toLowerCase();
     Object.assign(properties, {
       'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512',
-      'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
-      'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      [`listener.name.${listener}.scram-sha-256.sasl.jaas.config`]: 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      [`listener.name.${listener}.scram-sha-512.sasl.jaas.config`]: 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    });
+  }
+  if (clientProtocol.endsWith('SSL')) {
+    if (!input.tls) throw new Error(`security ${security} needs the brokers' TLS files`);
+    // PEM stores (Kafka ≥ 2.7) with an unencrypted key: no store or key password exists to leak.
+    Object.assign(properties, {
+      'ssl.keystore.type': 'PEM',
+      'ssl.keystore.location': input.tls.keystorePath,
+      'ssl.truststore.type': 'PEM',
+      'ssl.truststore.location': input.tls.truststorePath,
+    });
+  }
+  if (security === 'mtls') {
+    properties['ssl.client.auth'] = 'required';
+    if (input.principalMappingRules !== undefined) properties['ssl.principal.mapping.rules'] = input.principalMappingRules;
+  }
+  // ssl: every TLS client is User:ANONYMOUS (a super user, like the internal listeners), so ACLs are
+  // restored and verified but not enforced on clients; the authorizer is on so they can be restored.
+  if (security !== 'plaintext') {
+    const superUsers = security === 'mtls' ? [input.adminPrincipal ?? `User:${ADMIN_USER}`] : [`User:${ADMIN_USER}`];
+    Object.assign(properties, {
       'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-      'super.users': `User:${ADMIN_USER};User:ANONYMOUS`,
+      'super.users': [...superUsers, 'User:ANONYMOUS'].join(';'),
       'allow.everyone.if.no.acl.found': false,
     });
   }

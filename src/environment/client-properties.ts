@@ -1,7 +1,8 @@
 import type { KafkaConnection } from '../kafka/connection.js';
+import type { EnvironmentTls } from './tls.js';
 
 /** The Java client properties (`--command-config`) for a connection, for Kafka's own CLI tools. */
-export function clientProperties(connection: KafkaConnection): string {
+export function clientProperties(connection: KafkaConnection, tlsFiles?: Pick<EnvironmentTls, 'truststorePath' | 'adminKeystorePath'>): string {
   const lines = [`bootstrap.servers=${connection.bootstrap.join(',')}`];
   if (connection.sasl) {
     const { mechanism, username, password } = connection.sasl;
@@ -13,6 +14,10 @@ export function clientProperties(connection: KafkaConnection): string {
     );
   } else if (connection.tls) {
     lines.push('security.protocol=SSL');
+  }
+  if (connection.tls && tlsFiles) {
+    lines.push('ssl.truststore.type=PEM', `ssl.truststore.location=${tlsFiles.truststorePath}`);
+    if (tlsFiles.adminKeystorePath) lines.push('ssl.keystore.type=PEM', `ssl.keystore.location=${tlsFiles.adminKeystorePath}`);
   }
   return lines.join('\n') + '\n';
 }

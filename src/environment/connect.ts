@@ -8,14 +8,16 @@ import type { KafkaConnection } from '../kafka/connection.js';
 import { cacheRoot, type KafkaDistribution } from './distribution.js';
 import { javaBinary } from './java.js';
 import { environmentMarker, recordProcessGroup } from './teardown.js';
+import type { EnvironmentTls } from './tls.js';
 import type { ConnectRequest, StartedConnect } from './types.js';
 
 /**
  * Kafka Connect distributed workers beside the brokers of a `process` environment: one JVM per
  * worker, each in a process group of its own, recorded for the watchdog and stopped by the
  * environment with its brokers (workers first). The worker's own
- * clients (producer., consumer., admin.) authenticate like the drill's admin in scram mode; the
- * credentials sit in the worker's properties file (mode 0600), never on a command line.
+ * clients (producer., consumer., admin.) connect and authenticate like the drill's admin (SCRAM,
+ * TLS with the drill's CA, its client certificate in mtls); the credentials sit in the worker's
+ * properties file (mode 0600), never on a command line.
  */
 
 /** Storage topic names: `…connect…-configs|-offsets|-status`, compacted, so capture leaves them out of the topic list. */
@@ -34,6 +36,8 @@ interface ConnectStart {
   distribution: KafkaDistribution;
   workDir: string;
   admin: KafkaConnection;
+  /** TLS modes: the files the worker's clients trust and (mtls) present, as the drill's admin does. */
+  tls?: Pick<EnvironmentTls, 'truststorePath' | 'adminKeystorePath'>;
   brokers: number;
   request: ConnectRequest;
   timeoutMs: number;
@@ -96,12 +100,20 @@ function workerProperties(start: ConnectStart, port: number, pluginPath: string[
   // 4.x refuses an empty plugin.path; Kafka's own connectors (connect-file) are on the classpath anyway.
   if (pluginPath.length > 0) properties['plugin.path'] = pluginPath.join(',');
   const sasl = start.admin.sasl;
-  if (sasl) {
-    const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${sasl.username}" password="${sasl.password}";`;
-    for (const prefix of ['', 'producer.', 'consumer.', 'admin.']) {
-      properties[`${prefix}security.protocol`] = 'SASL_PLAINTEXT';
+  const tls = start.tls;
+  for (const prefix of ['', 'producer.', 'consumer.', 'admin.']) {
+    if (sasl) {
+      properties[`${prefix}security.protocol`] = tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
       properties[`${prefix}sasl.mechanism`] = sasl.mechanism;
-      properties[`${prefix}sasl.jaas.config`] = jaas;
+      properties[`${prefix}sasl.jaas.config`] = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${sasl.username}" password="${sasl.password}";`;
+    } else if (tls) properties[`${prefix}security.protocol`] = 'SSL';
+    if (tls) {
+      properties[`${prefix}ssl.truststore.type`] = 'PEM';
+      properties[`${prefix}ssl.truststore.location`] = tls.truststorePath;
+      if (tls.adminKeystorePath) {
+        properties[`${prefix}ssl.keystore.type`] = 'PEM';
+        properties[`${prefix}ssl.keystore.location`] = tls.adminKeystorePath;
+      }
     }
   }
   Object.assign(properties, start.request.workerConfig ?? {});

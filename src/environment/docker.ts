@@ -14,6 +14,7 @@ import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './
 import { kafkaImageName } from './image.js';
 import { newClusterId } from './process.js';
 import { trackEnvironment } from './teardown.js';
+import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
 import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './types.js';
 
 /**
@@ -86,7 +87,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
   try {
     await client.network.create({ Name: environmentId, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
     const clusterId = newClusterId();
-    const adminPassword = request.security === 'scram' ? randomBytes(18).toString('hex') : undefined;
+    const adminPassword = request.security === 'scram' || request.security === 'sasl_ssl' ? randomBytes(18).toString('hex') : undefined;
     const nodes: NodeListeners[] = Array.from({ length: request.brokers }, (_, index) => ({
       nodeId: request.nodeIds?.[index] ?? index + 1,
       host: `broker-${index + 1}`,
@@ -95,6 +96,17 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       internalPort: INTERNAL_PORT,
       controllerPort: CONTROLLER_PORT,
     }));
+    // Clients on the host reach a broker through its mapped port on the engine's host; brokers each other by alias.
+    const tls = usesTls(request.security)
+      ? await prepareTls(workDir, request.security, ['127.0.0.1', 'localhost', ...nodes.map((node) => node.host)], request.principalMappingRules)
+      : undefined;
+    const tlsFiles = tls ? { keystorePath: `${CONFIG_DIR}/tls/broker.pem`, truststorePath: `${CONFIG_DIR}/tls/ca.pem` } : undefined;
+    const tlsContents = tls
+      ? [
+          { content: await readFile(tls.brokerKeystorePath, 'utf8'), target: tlsFiles!.keystorePath, mode: 0o644 },
+          { content: await readFile(tls.truststorePath, 'utf8'), target: tlsFiles!.truststorePath, mode: 0o644 },
+        ]
+      : [];
     const heapMb = request.heapMb ?? 512;
     const timeoutMs = request.startTimeoutMs ?? 120_000;
     // Settled, not Promise.all: a failed node must not leave another still being created while stop() sweeps.
@@ -107,10 +119,12 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
             nodes,
             security: request.security,
             dataDir: DATA_DIR,
+            ...tlsBrokerInput(tls, tlsFiles),
             ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}),
           });
           return [
             { content: propertiesText(properties), target: `${CONFIG_DIR}/server.properties` },
+            ...tlsContents,
             { content: startScript(clusterId, adminPassword), target: `${CONFIG_DIR}/start.sh` },
             { content: '', target: `${CONFIG_DIR}/go` },
           ];
@@ -145,6 +159,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       bootstrap: brokers.map((broker) => broker.address),
       clientId: 'kafka-drill',
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
+      ...(tls ? { tls: tls.adminTls } : {}),
     };
     await waitUntilReady(client, admin, containers, brokers, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, timeoutMs);
 
@@ -155,6 +170,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       security: request.security,
       brokers,
       admin,
+      ...(tls ? { tls: environmentTls(tls) } : {}),
       workDir,
       startupMs: Math.round(performance.now() - started),
       stop,
@@ -171,7 +187,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
 class BrokerContainer extends GenericContainer {
   constructor(
     image: string,
-    private readonly startFiles: (advertisedClient: string) => { content: string; target: string }[],
+    private readonly startFiles: (advertisedClient: string) => { content: string; target: string; mode?: number }[],
   ) {
     super(image);
   }

@@ -235,7 +235,7 @@ export async function startExternalEnvironment(request: EnvironmentRequest, targ
       provider: 'external',
       kafkaVersion,
       clusterId: cluster.clusterId,
-      security: connection.sasl ? 'scram' : 'plaintext',
+      security: connection.sasl ? (connection.tls ? 'sasl_ssl' : 'scram') : connection.tls ? (connection.tls.cert ? 'mtls' : 'ssl') : 'plaintext',
       brokers: cluster.brokerIds.map((nodeId) => ({ nodeId, pid: -1, address: target.bootstrap.join(','), logFile: '' })),
       admin: connection,
       workDir,

@@ -3,6 +3,7 @@ import type { Target } from '../spec/schema.js';
 import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
 import { heapForPartitions, partitionReplicasPerBroker } from './sizing.js';
 import type { EnvironmentRequest } from './types.js';
+import { snapshotMappingRules } from '../kafka/principal-mapping.js';
 
 /** What a drill starts for one Kafka version, and why, before anything starts. */
 export interface EnvironmentPlan {
@@ -23,9 +24,17 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
   const brokerIds = planBrokerIds(sourceBrokerIds(snapshot), target.brokers, target.brokerIds);
   const replicasPerBroker = partitionReplicasPerBroker(snapshot.topics, target.brokers);
   const heapMb = target.heapMb ?? heapForPartitions(replicasPerBroker);
+  const mappingRules = snapshotMappingRules(snapshot);
   const heapReason = target.heapMb !== undefined ? "the spec's target.heapMb" : `sized for ${replicasPerBroker} partition replica(s) per broker`;
   return {
-    request: { kafkaVersion, brokers: target.brokers, nodeIds: brokerIds.targetIds, security: target.security, heapMb },
+    request: {
+      kafkaVersion,
+      brokers: target.brokers,
+      nodeIds: brokerIds.targetIds,
+      security: target.security,
+      heapMb,
+      ...(target.security === 'mtls' && mappingRules !== undefined ? { principalMappingRules: mappingRules } : {}),
+    },
     brokerIds,
     notes: [`broker ids: ${describeMapping(brokerIds)}`, `broker heap: ${heapMb} MiB each (${heapReason})`],
   };

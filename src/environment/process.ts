@@ -16,6 +16,7 @@ import { freePorts } from './ports.js';
 import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment } from './teardown.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 import { startConnectWorkers } from './connect.js';
+import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
 
 /**
  * The `process` provider: a KRaft cluster of 1 to 5 combined broker+controller JVMs on
@@ -53,7 +54,8 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
   const startTimeoutMs = request.startTimeoutMs ?? 90_000 + 30_000 * request.brokers;
   try {
     const clusterId = newClusterId();
-    const adminPassword = request.security === 'scram' ? randomBytes(18).toString('hex') : undefined;
+    const adminPassword = request.security === 'scram' || request.security === 'sasl_ssl' ? randomBytes(18).toString('hex') : undefined;
+    const tls = usesTls(request.security) ? await prepareTls(workDir, request.security, ['127.0.0.1', 'localhost'], request.principalMappingRules) : undefined;
     const nodes = await allocatePorts(request.nodeIds ?? Array.from({ length: request.brokers }, (_, index) => index + 1));
     const nodeDirs = nodes.map((node) => join(workDir, `node-${node.nodeId}`));
     await Promise.all(
@@ -65,6 +67,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
           nodes,
           security: request.security,
           dataDir: join(dir, 'data'),
+          ...tlsBrokerInput(tls),
           ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}),
         });
         await writeFile(join(dir, 'server.properties'), propertiesText(properties));
@@ -85,11 +88,21 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       bootstrap: brokers.map((broker) => broker.address),
       clientId: 'kafka-drill',
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
+      ...(tls ? { tls: tls.adminTls } : {}),
     };
     await waitUntilReady(admin, brokers, jvms, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, startTimeoutMs, request.signal);
     if (request.connect) {
       request.signal?.throwIfAborted();
-      connect = await startConnectWorkers({ distribution, workDir, admin, brokers: request.brokers, request: request.connect, timeoutMs: startTimeoutMs, jvms: connectJvms });
+      connect = await startConnectWorkers({
+        distribution,
+        workDir,
+        admin,
+        ...(tls ? { tls } : {}),
+        brokers: request.brokers,
+        request: request.connect,
+        timeoutMs: startTimeoutMs,
+        jvms: connectJvms,
+      });
     }
 
     return {
@@ -99,6 +112,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       security: request.security,
       brokers,
       admin,
+      ...(tls ? { tls: environmentTls(tls) } : {}),
       workDir,
       startupMs: Math.round(performance.now() - started),
       ...(connect ? { connect } : {}),

@@ -1,7 +1,9 @@
-import type { ProviderName } from '../spec/schema.js';
+import type { ProviderName, SecurityMode } from '../spec/schema.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 
-export type SecurityMode = 'plaintext' | 'scram';
+import type { EnvironmentTls } from './tls.js';
+
+export type { SecurityMode };
 
 /** What a drill asks for; a provider turns it into a StartedEnvironment. */
 export interface EnvironmentRequest {
@@ -11,6 +13,8 @@ export interface EnvironmentRequest {
   /** The brokers' node ids, one per broker; default 1..brokers. */
   nodeIds?: number[];
   security: SecurityMode;
+  /** mtls: the source's ssl.principal.mapping.rules (from the snapshot), else Kafka's DEFAULT. */
+  principalMappingRules?: string;
   /** Keep temporary directories (logs, data) after stop, for debugging. */
   keepDirs?: boolean;
   /** Max heap per broker JVM, in MiB; default 512. */
@@ -62,6 +66,8 @@ export interface StartedEnvironment {
   brokers: StartedBroker[];
   /** Connection for the admin super user (SASL credentials included in scram mode). */
   admin: KafkaConnection;
+  /** The drill's CA and client certificates, in the TLS modes (ssl, mtls, sasl_ssl). */
+  tls?: EnvironmentTls;
   /** Temporary directory holding configs, data and logs. */
   workDir: string;
   startupMs: number;

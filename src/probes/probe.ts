@@ -1,3 +1,4 @@
+import type { EnvironmentTls } from '../environment/tls.js';
 import type { SecurityMode } from '../environment/types.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -37,6 +38,8 @@ export interface ProbeRunContext {
   snapshot: Snapshot;
   /** Password of each SCRAM user the restore created, by user name (without "User:"). */
   credentials: ReadonlyMap<string, string>;
+  /** TLS modes: the drill's CA; in mtls, client certificates for principals (see EnvironmentTls.clientFor). */
+  tls?: EnvironmentTls;
   environment: ProbeEnvironment;
   /** Directory of the drill spec: custom probe modules are relative to it. */
   specDir: string;

@@ -15,6 +15,11 @@ import { differenceKinds } from '../snapshot/diff.js';
 /** Where a drill restores: local JVMs, containers, or a cluster the user provisioned. */
 export const providerNames = ['process', 'docker', 'external'] as const;
 export type ProviderName = (typeof providerNames)[number];
+/** plaintext; scram (SASL/SCRAM); ssl (TLS, server-authenticated); mtls (client certificates); sasl_ssl (SCRAM over TLS). */
+export const securityModes = ['plaintext', 'scram', 'ssl', 'mtls', 'sasl_ssl'] as const;
+export type SecurityMode = (typeof securityModes)[number];
+/** Modes in which clients have principals of their own, so ACLs can be probed. */
+export const authenticatedModes: readonly SecurityMode[] = ['scram', 'mtls', 'sasl_ssl'];
 
 export const restorePhases = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhase = (typeof restorePhases)[number];
@@ -82,7 +87,10 @@ export const targetSchema = z
       .max(MAX_HEAP_MB)
       .optional()
       .describe(`Max heap per broker JVM, in MiB (256 to ${MAX_HEAP_MB}). Omitted: sized from the snapshot's partition count, 512 to 2048.`),
-    security: z.enum(['plaintext', 'scram']).default('plaintext'),
+    security: z
+      .enum(securityModes)
+      .default('plaintext')
+      .describe('plaintext; scram (SASL/SCRAM + ACLs); ssl (TLS, server-authenticated); mtls (client certificates, principals from their subjects); sasl_ssl (SCRAM over TLS).'),
     bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
     clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
     commandConfig: z.string().min(1).optional().describe('provider external only: Java client properties file (relative to the spec) for the admin connection.'),
@@ -389,11 +397,11 @@ export const drillSpecSchema = z
     objectives: objectivesSchema.prefault({}),
   })
   .superRefine((spec, context) => {
-    // Over plaintext every client is User:ANONYMOUS, so there is no principal to probe as.
-    if (spec.target.security === 'scram') return;
+    // Over plaintext and ssl every client is User:ANONYMOUS, so there is no principal to probe as.
+    if (authenticatedModes.includes(spec.target.security)) return;
     spec.probes.forEach((probe, index) => {
       if (probe.type === 'authorization') {
-        context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'authorization probes need target.security: scram' });
+        context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'authorization probes need target.security: scram, mtls or sasl_ssl' });
       }
     });
   });

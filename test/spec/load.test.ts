@@ -67,7 +67,7 @@ describe('loadSpec refuses bad input with file, line and path', () => {
 
   it('needs SCRAM security for authorization probes', () => {
     const text = 'snapshot: s.json\nprobes:\n  - type: authorization\n    derive: true\n';
-    expect(() => parseSpecText(text, 'x.yaml')).toThrow(new InputError('x.yaml:3: probes[0].type: authorization probes need target.security: scram'));
+    expect(() => parseSpecText(text, 'x.yaml')).toThrow(new InputError('x.yaml:3: probes[0].type: authorization probes need target.security: scram, mtls or sasl_ssl'));
   });
 
   it('refuses a topic-config assumption with no expectation, and equals with min', () => {

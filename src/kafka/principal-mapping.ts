@@ -1,0 +1,109 @@
+import { parseDistinguishedName, renderDistinguishedName, type Rdn } from '../environment/certificates.js';
+import type { Snapshot } from '../snapshot/schema.js';
+
+/**
+ * Kafka's `ssl.principal.mapping.rules` (SslPrincipalMapper): a TLS client's principal name is
+ * its certificate subject (RFC 2253, as Java renders it) passed through the rules in order; the
+ * first rule whose pattern matches the whole subject gives the name, DEFAULT gives the subject
+ * itself, and no matching rule refuses the client. Patterns are Java regular expressions, run
+ * here as JavaScript ones: a rule JavaScript cannot compile makes the rules unusable (undefined).
+ */
+export type MappingRule = { kind: 'default' } | { kind: 'rule'; pattern: RegExp; replacement: string; letterCase?: 'L' | 'U' };
+
+const RULE_PATTERN = String.raw`(DEFAULT)|RULE:((\\.|[^\\/])*)/((\\.|[^\\/])*)/([LU]?).*?|(.*?)`;
+
+export const DEFAULT_MAPPING_RULES = 'DEFAULT';
+
+export function parseMappingRules(text: string): MappingRule[] | undefined {
+  const rules: MappingRule[] = [];
+  const splitter = new RegExp(String.raw`\s*(${RULE_PATTERN})\s*(,\s*|$)`, 'g');
+  const trimmed = text.trim();
+  for (let match = splitter.exec(trimmed); match; match = splitter.exec(trimmed)) {
+    if (match[0] === '') {
+      splitter.lastIndex++;
+      if (splitter.lastIndex > trimmed.length) break;
+      continue;
+    }
+    const rule = match[1]!;
+    const parsed = new RegExp(`^(?:${RULE_PATTERN})$`).exec(rule);
+    if (!parsed) return undefined;
+    if (parsed[1]) rules.push({ kind: 'default' });
+    else if (parsed[2] !== undefined) {
+      try {
+        rules.push({
+          kind: 'rule',
+          pattern: new RegExp(parsed[2]),
+          replacement: javaReplacement(parsed[4] ?? ''),
+          ...(parsed[6] === 'L' || parsed[6] === 'U' ? { letterCase: parsed[6] } : {}),
+        });
+      } catch {
+        return undefined;
+      }
+    } else if (rule.trim() !== '') return undefined;
+  }
+  return rules;
+}
+
+/** Java's replacement syntax (`\x` is a literal x, `$n` a group) in JavaScript's (`$$` is a literal $). */
+function javaReplacement(replacement: string): string {
+  let result = '';
+  for (let index = 0; index < replacement.length; index++) {
+    const char = replacement[index]!;
+    if (char === '\\' && index + 1 < replacement.length) {
+      const next = replacement[++index]!;
+      result += next === '$' ? '$$' : next;
+    } else result += char;
+  }
+  return result;
+}
+
+/** The principal name (without "User:") Kafka gives a certificate subject, or undefined when no rule applies. */
+export function principalNameOf(rules: readonly MappingRule[], subject: string): string | undefined {
+  for (const rule of rules) {
+    if (rule.kind === 'default') return subject;
+    const whole = new RegExp(`^(?:${rule.pattern.source})$`, rule.pattern.flags);
+    if (!whole.test(subject)) continue;
+    const mapped = subject.replace(new RegExp(rule.pattern.source, 'g'), rule.replacement);
+    return rule.letterCase === 'L' ? mapped.toLowerCase() : rule.letterCase === 'U' ? mapped.toUpperCase() : mapped;
+  }
+  return undefined;
+}
+
+/**
+ * A certificate subject that the rules map to `name`, or undefined when none of the candidates
+ * does: the name itself read as a subject, then `CN=<name>` with and without an OU and O.
+ * Every candidate is checked forward through the rules, so a subject is only returned when
+ * Kafka will give its holder exactly this principal.
+ */
+export function subjectForPrincipal(rules: readonly MappingRule[], name: string): Rdn[] | undefined {
+  const candidates: Rdn[][] = [];
+  const asSubject = parseDistinguishedName(name);
+  if (asSubject) candidates.push(asSubject);
+  candidates.push(
+    [{ type: 'CN', value: name }],
+    [
+      { type: 'CN', value: name },
+      { type: 'OU', value: 'kafka-drill' },
+    ],
+    [
+      { type: 'CN', value: name },
+      { type: 'OU', value: 'kafka-drill' },
+      { type: 'O', value: 'kafka-drill' },
+    ],
+  );
+  return candidates.find((subject) => principalNameOf(rules, renderDistinguishedName(subject)) === name);
+}
+
+const MAPPING_RULES_CONFIG = /^(listener\.name\.[^.]+\.)?ssl\.principal\.mapping\.rules$/;
+
+/**
+ * The source's `ssl.principal.mapping.rules` from the snapshot's broker configs (cluster-wide
+ * first, then any broker's; a listener-prefixed form counts), or undefined when it has none.
+ */
+export function snapshotMappingRules(snapshot: Snapshot): string | undefined {
+  const { clusterDefault, perBroker } = snapshot.clusterConfigs;
+  for (const configs of [clusterDefault, ...Object.values(perBroker)]) {
+    for (const [name, entry] of Object.entries(configs)) if (MAPPING_RULES_CONFIG.test(name) && entry.value !== undefined) return entry.value;
+  }
+  return undefined;
+}
