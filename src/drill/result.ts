@@ -35,6 +35,7 @@ export const findingCodes = [
   'broker-absent',
   'broker-config-refused',
   'config-sensitive',
+  'config-set-at-start-up',
   'connect-too-old',
   'connect-unavailable',
   'connector-group-differs',

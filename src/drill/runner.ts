@@ -17,6 +17,7 @@ import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/v
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
 import type { Objectives, SecurityMode } from '../spec/schema.js';
+import { snapshotMappingRules } from '../kafka/principal-mapping.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
 import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
@@ -348,6 +349,13 @@ function describeSecurityMode(mode: SecurityMode): string {
   return { plaintext: 'PLAINTEXT', scram: 'SASL_PLAINTEXT (SCRAM-SHA-512)', ssl: 'SSL', mtls: 'SSL (client certificates)', sasl_ssl: 'SASL_SSL (SCRAM-SHA-512)' }[mode];
 }
 
+/** Snapshot configs the environment set at start-up (read-only in Kafka), so the restore does not SET them again. */
+function startupConfigs(snapshot: Snapshot, env: StartedEnvironment): { startupConfigs?: Record<string, string> } {
+  const source = snapshotMappingRules(snapshot);
+  if (!source || env.tls?.principalMappingRules !== source.rules) return {};
+  return { startupConfigs: { [source.config]: source.rules } };
+}
+
 /** The fresh target as it is before the restore (verify diffs against it), and the restore's context. */
 async function baselineStage(state: RunState, signal: AbortSignal): Promise<void> {
   const env = state.environment!;
@@ -366,6 +374,7 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
       baseDir: dir,
       clampReplication: spec.restore.clampReplication,
       brokerMapping: state.plan.brokerIds.mapping,
+      ...startupConfigs(state.snapshot, env),
       ...connectRestoreOptions(spec, env),
       signal,
       secrets: state.secrets,

@@ -33,7 +33,7 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       nodeIds: brokerIds.targetIds,
       security: target.security,
       heapMb,
-      ...(target.security === 'mtls' && mappingRules !== undefined ? { principalMappingRules: mappingRules } : {}),
+      ...(target.security === 'mtls' && mappingRules !== undefined ? { principalMappingRules: mappingRules.rules } : {}),
     },
     brokerIds,
     notes: [`broker ids: ${describeMapping(brokerIds)}`, `broker heap: ${heapMb} MiB each (${heapReason})`],

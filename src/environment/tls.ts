@@ -23,8 +23,9 @@ export interface EnvironmentTls {
   truststorePath: string;
   /** mtls: PEM file with the drill admin's key and certificate (for Java clients such as Connect workers). */
   adminKeystorePath?: string;
-  /** mtls: the principal Kafka gives the drill admin's certificate (a super user). */
+  /** mtls: the principal Kafka gives the drill admin's certificate (a super user), and that certificate's subject. */
   adminPrincipal?: string;
+  adminSubject?: string;
   /** mtls: the mapping rules the brokers run with (the snapshot's, else DEFAULT). */
   principalMappingRules?: string;
   /**
@@ -81,6 +82,7 @@ export async function prepareTls(workDir: string, mode: SecurityMode, brokerHost
     brokerKeystorePath,
     adminKeystorePath,
     adminPrincipal: `User:${adminName}`,
+    adminSubject: admin.subject,
     principalMappingRules: rulesText,
     adminTls: { ca: ca.certificatePem, cert: admin.certificatePem, key: admin.keyPem },
     clientFor: clientIssuer(ca, rules, rulesText),
@@ -99,12 +101,13 @@ export function tlsBrokerInput(tls: PreparedTls | undefined, paths?: { keystoreP
 
 /** What the started environment exposes: no broker key, no admin key in memory beyond the issuer's. */
 export function environmentTls(tls: PreparedTls): EnvironmentTls {
-  const { truststorePath, adminKeystorePath, adminPrincipal, principalMappingRules, clientFor } = tls;
+  const { truststorePath, adminKeystorePath, adminPrincipal, adminSubject, principalMappingRules, clientFor } = tls;
   return {
     truststorePath,
     clientFor,
     ...(adminKeystorePath ? { adminKeystorePath } : {}),
     ...(adminPrincipal ? { adminPrincipal } : {}),
+    ...(adminSubject ? { adminSubject } : {}),
     ...(principalMappingRules !== undefined ? { principalMappingRules } : {}),
   };
 }

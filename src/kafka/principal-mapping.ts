@@ -91,19 +91,41 @@ export function subjectForPrincipal(rules: readonly MappingRule[], name: string)
       { type: 'O', value: 'kafka-drill' },
     ],
   );
+  for (const rule of rules) {
+    const sample = rule.kind === 'rule' ? ruleSample(rule, name) : undefined;
+    const subject = sample === undefined ? undefined : parseDistinguishedName(sample);
+    if (subject) candidates.push(subject);
+  }
   return candidates.find((subject) => principalNameOf(rules, renderDistinguishedName(subject)) === name);
+}
+
+/**
+ * A subject a simple rule would map to `name`: its pattern with the one group the replacement
+ * names filled with the name and any `.*` filled with an OU (`^CN=([a-z.-]*),OU=svc,O=Corp$/$1/`
+ * → `CN=name,OU=svc,O=Corp`). Undefined for anything else; callers check the result forward.
+ */
+function ruleSample(rule: Extract<MappingRule, { kind: 'rule' }>, name: string): string | undefined {
+  if (!/^\$1$/.test(rule.replacement)) return undefined;
+  const group = /\((?!\?)(?:[^()\\]|\\.)*\)/;
+  let text = rule.pattern.source.replace(/^\^/, '').replace(/\$$/, '');
+  if (!group.test(text)) return undefined;
+  text = text
+    .replace(group, '\u0000')
+    .replace(/\.[*+]\??/g, 'OU=kafka-drill')
+    .replace(/\\([.,=-])/g, '$1');
+  return /[[\](){}|*+?^$\\]/.test(text) ? undefined : text.replace('\u0000', () => name);
 }
 
 const MAPPING_RULES_CONFIG = /^(listener\.name\.[^.]+\.)?ssl\.principal\.mapping\.rules$/;
 
 /**
  * The source's `ssl.principal.mapping.rules` from the snapshot's broker configs (cluster-wide
- * first, then any broker's; a listener-prefixed form counts), or undefined when it has none.
+ * first, then any broker's; a listener-prefixed form counts), with the config's name, or undefined.
  */
-export function snapshotMappingRules(snapshot: Snapshot): string | undefined {
+export function snapshotMappingRules(snapshot: Snapshot): { config: string; rules: string } | undefined {
   const { clusterDefault, perBroker } = snapshot.clusterConfigs;
   for (const configs of [clusterDefault, ...Object.values(perBroker)]) {
-    for (const [name, entry] of Object.entries(configs)) if (MAPPING_RULES_CONFIG.test(name) && entry.value !== undefined) return entry.value;
+    for (const [name, entry] of Object.entries(configs)) if (MAPPING_RULES_CONFIG.test(name) && entry.value !== undefined) return { config: name, rules: entry.value };
   }
   return undefined;
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createAdmin } from '../kafka/admin.js';
-import { asUser } from '../kafka/connection.js';
+import { asUser, type KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { errorName } from '../kafka/raw.js';
 import { TRANSIENT_ERRORS } from '../kafka/retry.js';
 import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
+import { createCertificateAuthority, parseDistinguishedName } from '../environment/certificates.js';
 import { describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
@@ -56,24 +57,62 @@ export class AuthorizationProbe implements Probe {
     const started = performance.now();
     const budgetMs = this.spec.budgetMs ?? Math.max(1_000, context.timeoutMs - BUDGET_MARGIN_MS);
     const marker = randomBytes(4).toString('hex');
+    const login = principalLogin(context);
     const checks = planChecks(
       {
         acls: context.snapshot.acls,
         topics: context.snapshot.topics.map((topic) => topic.name),
         restoredGroups: context.snapshot.consumerGroups.map((group) => group.groupId),
         committedTopics: [...new Set(context.snapshot.consumerGroups.flatMap((group) => group.offsets.map((committed) => committed.topic)))],
-        usersWithCredentials: [...context.credentials.keys()].map(userName),
+        usersWithCredentials: login.usersWithCredentials(this.spec.expect.map((expectation) => expectation.principal)),
         marker,
       },
       this.spec,
     );
     const controls = await controlChecks(context, marker);
-    const run = new MatrixRun(context, marker, started + budgetMs, budgetMs);
+    const run = new MatrixRun(context, login, marker, started + budgetMs, budgetMs);
     return verdictOf([...controls, ...(await run.execute(checks))]);
   }
 }
 
 type Outcome = { check: AuthorizationCheck; evidence: ProbeEvidence };
+
+/**
+ * How the matrix logs in as a principal: over SASL with the password the restore set, or in mtls
+ * with a client certificate from the drill's CA whose subject the brokers' mapping rules turn
+ * into exactly that principal.
+ */
+interface PrincipalLogin {
+  connectionFor(principal: string): { connection: KafkaConnection; via?: string } | { unavailable: string };
+  /** The users (without "User:") the matrix can log in as, among the snapshot's and the spec's principals. */
+  usersWithCredentials(expectedPrincipals: readonly string[]): string[];
+}
+
+function principalLogin(context: ProbeContext): PrincipalLogin {
+  const { tls } = context;
+  if (context.environment.security === 'mtls' && tls) {
+    const connectionFor: PrincipalLogin['connectionFor'] = (principal) => {
+      const client = tls.clientFor(principal);
+      if ('unavailable' in client) return client;
+      return { connection: { ...context.connection, sasl: undefined, tls: client.tls }, via: `client certificate ${client.subject}` };
+    };
+    return {
+      connectionFor,
+      usersWithCredentials: (expected) =>
+        [...new Set([...context.snapshot.acls.map((acl) => acl.principal), ...expected])].filter((principal) => 'connection' in connectionFor(principal)).map(userName),
+    };
+  }
+  const passwordOf = (principal: string) => context.credentials.get(userName(principal)) ?? context.credentials.get(principal);
+  return {
+    connectionFor(principal) {
+      const user = userName(principal);
+      const password = passwordOf(principal);
+      if (password === undefined) return { unavailable: `the drill has no password for ${user}` };
+      return { connection: asUser(context.connection, { mechanism: mechanismOf(context.snapshot, user), username: user, password }) };
+    },
+    usersWithCredentials: () => [...context.credentials.keys()].map(userName),
+  };
+}
 
 function actionOf(check: AuthorizationCheck): ClientAction | undefined {
   return check.kind === 'other' ? undefined : clientActionFor(check.kind, check.operation);
@@ -87,6 +126,7 @@ class MatrixRun {
 
   constructor(
     private readonly context: ProbeContext,
+    private readonly login: PrincipalLogin,
     private readonly marker: string,
     private readonly deadline: number,
     private readonly budgetMs: number,
@@ -98,8 +138,9 @@ class MatrixRun {
     const results = new Map<AuthorizationCheck, ProbeEvidence>();
     const runnable = new Map<string, AuthorizationCheck[]>();
     for (const check of checks) {
-      if (check.skipped || !actionOf(check)) results.set(check, notExercised(check, check.skipped ?? 'no client request exercises it'));
-      else if (this.passwordOf(check.principal) === undefined) results.set(check, notExercised(check, `the drill has no password for ${userName(check.principal)}`));
+      const login = check.skipped || !actionOf(check) ? undefined : this.login.connectionFor(check.principal);
+      if (!login) results.set(check, notExercised(check, check.skipped ?? 'no client request exercises it'));
+      else if ('unavailable' in login) results.set(check, notExercised(check, login.unavailable));
       else {
         const list = runnable.get(check.principal);
         if (list) list.push(check);
@@ -130,10 +171,6 @@ class MatrixRun {
     return checks.map((check) => results.get(check)!);
   }
 
-  private passwordOf(principal: string): string | undefined {
-    return this.context.credentials.get(userName(principal)) ?? this.context.credentials.get(principal);
-  }
-
   /** Why no further request is sent, if so; checks not reached for the budget are remembered. */
   private stop(checks: AuthorizationCheck[]): Outcome[] | undefined {
     if (this.context.signal.aborted) return checks.map((check) => ({ check, evidence: notExercised(check, 'the drill was interrupted') }));
@@ -148,10 +185,8 @@ class MatrixRun {
     const early = this.stop(checks);
     if (early) return early;
     const outcomes: Outcome[] = [];
-    const user = userName(principal);
-    const admin = createAdmin(asUser(this.context.connection, { mechanism: mechanismOf(this.context.snapshot, user), username: user, password: this.passwordOf(principal)! }), {
-      timeoutMs: REQUEST_TIMEOUT_MS,
-    });
+    const login = this.login.connectionFor(principal) as { connection: KafkaConnection; via?: string };
+    const admin = createAdmin(login.connection, { timeoutMs: REQUEST_TIMEOUT_MS });
     try {
       let session: ActionSession;
       try {
@@ -178,7 +213,7 @@ class MatrixRun {
         });
         outcomes.push(...answered.flat());
       }
-      return outcomes;
+      return login.via ? outcomes.map(({ check, evidence }) => ({ check, evidence: { ...evidence, detail: `${evidence.detail}; as ${login.via}` } })) : outcomes;
     } finally {
       await admin.close().catch(() => {});
     }
@@ -298,6 +333,7 @@ function failureName(error: unknown): string | undefined {
 /** The admin super user must be allowed; an unknown user and a wrong password must not authenticate. */
 async function controlChecks(context: ProbeContext, marker: string): Promise<ProbeEvidence[]> {
   const admin = context.connection.sasl;
+  const superPrincipal = context.tls?.adminPrincipal ?? `User:${admin?.username ?? 'ANONYMOUS'}`;
   const evidence: ProbeEvidence[] = [];
   const superUser = createProbeClient(context.connection, { retries: 0, clientId: 'kafka-drill-authorization-control' }).admin({ retry: { retries: 0 } });
   const topic = context.snapshot.topics[0]?.name;
@@ -312,7 +348,7 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
     if (topic) await superUser.fetchTopicMetadata({ topics: [topic] });
     evidence.push({
       outcome: 'passed',
-      principal: `User:${admin?.username ?? 'ANONYMOUS'}`,
+      principal: superPrincipal,
       operation: 'DESCRIBE',
       resource: topic ? `cluster, topic ${topic}` : 'cluster',
       expected: 'allow',
@@ -323,7 +359,7 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
     const kafkaError = failureName(error);
     evidence.push({
       outcome: 'failed',
-      principal: `User:${admin?.username ?? 'ANONYMOUS'}`,
+      principal: superPrincipal,
       operation: 'DESCRIBE',
       resource: 'cluster',
       expected: 'allow',
@@ -334,6 +370,7 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
   } finally {
     await superUser.disconnect().catch(() => {});
   }
+  if (context.environment.security === 'mtls' && context.tls?.adminPrincipal) return [...evidence, ...(await certificateControls(context))];
   if (!admin) return evidence;
 
   const knownUser = [...context.credentials.keys()][0];
@@ -371,4 +408,56 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
     }
   }
   return evidence;
+}
+
+/**
+ * mtls negative controls: a client without a certificate, and one presenting the admin's subject
+ * in a certificate from a CA the brokers do not trust, must both be refused in the TLS handshake
+ * (judged on Node's typed TLS alert code): so a denial in the matrix is not a client that could
+ * not have connected as anyone.
+ */
+async function certificateControls(context: ProbeContext): Promise<ProbeEvidence[]> {
+  const ca = context.connection.tls?.ca;
+  const foreign = createCertificateAuthority([{ type: 'CN', value: 'kafka-drill untrusted CA' }]).issue({
+    subject: parseDistinguishedName(context.tls!.adminSubject ?? '') ?? [{ type: 'CN', value: 'kafka-drill-admin' }],
+    usage: 'client',
+  });
+  const impostors = [
+    { tls: { ...(ca ? { ca } : {}) }, principal: 'no client certificate', what: 'a client without a certificate' },
+    {
+      tls: { ...(ca ? { ca } : {}), cert: foreign.certificatePem, key: foreign.keyPem },
+      principal: context.tls!.adminPrincipal!,
+      what: "the admin's subject in a certificate from an untrusted CA",
+    },
+  ];
+  const evidence: ProbeEvidence[] = [];
+  for (const impostor of impostors) {
+    const client = createProbeClient({ ...context.connection, sasl: undefined, tls: impostor.tls }, { retries: 0 }).admin({ retry: { retries: 0 } });
+    const base = { principal: impostor.principal, operation: 'AUTHENTICATE', resource: 'TLS client certificate', expected: 'deny' };
+    try {
+      await client.connect();
+      await client.describeCluster();
+      evidence.push({ ...base, outcome: 'failed', observed: 'connected', detail: `negative control: ${impostor.what} was let in` });
+    } catch (error) {
+      const alert = tlsAlertCode(error);
+      evidence.push({
+        ...base,
+        outcome: alert ? 'passed' : 'failed',
+        observed: alert ? `refused in the TLS handshake (${alert})` : `error: ${errorMessage(error)}`,
+        detail: `${alert ? '' : 'expected a TLS alert from the broker: '}negative control: ${impostor.what}`,
+      });
+    } finally {
+      await client.disconnect().catch(() => {});
+    }
+  }
+  return evidence;
+}
+
+/** Node's code for a TLS alert the peer sent (ERR_SSL_…_ALERT_…), anywhere in a client error's causes. */
+function tlsAlertCode(error: unknown): string | undefined {
+  for (let current = error as { code?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; current && depth < 5; depth++) {
+    if (typeof current.code === 'string' && /^ERR_SSL_.*ALERT/.test(current.code)) return current.code;
+    current = (current.cause ?? current.originalError) as typeof current;
+  }
+  return undefined;
 }

@@ -30,6 +30,17 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
       );
     }
   }
+  const startup = context.options.startupConfigs ?? {};
+  for (const [resource, configs] of wanted) {
+    const applied = Object.keys(configs).filter((name) => startup[name] !== undefined && configs[name]!.value === startup[name]);
+    if (applied.length === 0) continue;
+    // Read-only in Kafka: a SET would be refused, and every other config of the same request with it.
+    for (const name of applied) {
+      const object = resource === CLUSTER_DEFAULT ? `cluster config ${name}` : `broker ${resource} config ${name}`;
+      recorder.finding('config-set-at-start-up', 'info', object, "set in the brokers' server.properties when the environment started: Kafka cannot change it dynamically");
+    }
+    wanted.set(resource, Object.fromEntries(Object.entries(configs).filter(([name]) => !applied.includes(name))));
+  }
   for (const [resource, configs] of wanted) {
     for (const [name, entry] of Object.entries(configs)) {
       if (!entry.redacted) continue;

@@ -51,6 +51,11 @@ export interface RestoreOptions {
   maxRecordsPerPartition?: number;
   /** Metadata records one create/alter request may carry (default 5,000; KRaft refuses over 10,000). Tests lower it to exercise the split. */
   recordsPerRequest?: number;
+  /**
+   * Broker configs the environment already set in its brokers' server.properties from the snapshot,
+   * because Kafka cannot change them dynamically (mtls: ssl.principal.mapping.rules); name → value.
+   */
+  startupConfigs?: Record<string, string>;
   /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
   brokerMapping?: BrokerMapping;
   /** The target's Kafka Connect worker, for the connectors phase. */
