@@ -38,6 +38,49 @@ describe('brokerProperties', () => {
   });
 });
 
+describe('brokerProperties in the TLS modes', () => {
+  const single = [node(1, 9000)];
+  const tls = { keystorePath: '/env/tls/broker.pem', truststorePath: '/env/tls/ca.pem' };
+
+  it('mtls: an SSL client listener with PEM stores, client certificates required, the mapping rules and the admin certificate as super user', () => {
+    const properties = brokerProperties({
+      node: single[0]!,
+      nodes: single,
+      security: 'mtls',
+      dataDir: '/d',
+      tls,
+      adminPrincipal: 'User:CN=kafka-drill-admin,OU=kafka-drill',
+      principalMappingRules: 'RULE:^CN=([a-z]*),.*$/$1/L,DEFAULT',
+    });
+    expect(properties.listeners).toBe('SSL://127.0.0.1:9000,INTERNAL://127.0.0.1:9001,CONTROLLER://127.0.0.1:9002');
+    expect(properties['listener.security.protocol.map']).toBe('SSL:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT');
+    expect(properties).toMatchObject({
+      'ssl.keystore.type': 'PEM',
+      'ssl.keystore.location': '/env/tls/broker.pem',
+      'ssl.truststore.type': 'PEM',
+      'ssl.truststore.location': '/env/tls/ca.pem',
+      'ssl.client.auth': 'required',
+      'ssl.principal.mapping.rules': 'RULE:^CN=([a-z]*),.*$/$1/L,DEFAULT',
+      'super.users': 'User:CN=kafka-drill-admin,OU=kafka-drill;User:ANONYMOUS',
+    });
+    // No store or key password: the PEM key is unencrypted, in a file only the drill can read.
+    expect(Object.keys(properties).filter((key) => key.includes('password'))).toEqual([]);
+  });
+
+  it('sasl_ssl: SCRAM on a SASL_SSL listener; ssl: TLS only, ACLs stored (authorizer on) for clients that are all ANONYMOUS', () => {
+    const saslSsl = brokerProperties({ node: single[0]!, nodes: single, security: 'sasl_ssl', dataDir: '/d', tls });
+    expect(saslSsl['listener.security.protocol.map']).toBe('SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT');
+    expect(saslSsl['listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config']).toBe('org.apache.kafka.common.security.scram.ScramLoginModule required;');
+    expect(saslSsl['ssl.client.auth']).toBeUndefined();
+    expect(saslSsl['super.users']).toBe(`User:${ADMIN_USER};User:ANONYMOUS`);
+    const ssl = brokerProperties({ node: single[0]!, nodes: single, security: 'ssl', dataDir: '/d', tls });
+    expect(ssl['advertised.listeners']).toBe('SSL://127.0.0.1:9000,INTERNAL://127.0.0.1:9001');
+    expect(ssl['sasl.enabled.mechanisms']).toBeUndefined();
+    expect(ssl['authorizer.class.name']).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(() => brokerProperties({ node: single[0]!, nodes: single, security: 'ssl', dataDir: '/d' })).toThrow(/TLS files/);
+  });
+});
+
 describe('propertiesText', () => {
   it('writes one key=value a line and escapes backslashes, keeping spaces and + in paths', () => {
     expect(propertiesText({ 'log.dirs': '/tmp/a b+c/data', 'node.id': 3, weird: 'C:\\kafka' })).toBe('log.dirs=/tmp/a b+c/data\nnode.id=3\nweird=C:\\\\kafka\n');
