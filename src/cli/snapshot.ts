@@ -7,6 +7,7 @@ import type { KafkaConnection } from '../kafka/connection.js';
 import { serializeSnapshot } from '../snapshot/canonical.js';
 import { captureWithStats } from '../snapshot/capture.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
+import { captureTlsChain } from '../snapshot/tls-chain.js';
 import type { ConnectEndpoint } from '../kafka/connect.js';
 import { writeSnapshot } from '../snapshot/load.js';
 import type { SnapshotContent } from '../snapshot/schema.js';
@@ -93,6 +94,8 @@ export async function runSnapshot(argv: string[], stdout: NodeJS.WritableStream 
     toolVersion: toolVersion(),
   });
   if (connect) snapshot.connect = (await captureConnect(connect, snapshot)).connect;
+  // security.protocol SSL or SASL_SSL: the chain the bootstrap listener presents (public parts only).
+  if (connection.tls) snapshot.tls = { chain: await captureTlsChain(connection) };
   if (values.out) await writeSnapshot(values.out, snapshot);
   else stdout.write(serializeSnapshot(snapshot));
   stderr.write(`${summary(snapshot, elapsedMs, requests)}\n`);

@@ -1,6 +1,10 @@
+import type { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { DescribedConfigs } from '../kafka/configs.js';
+import { chainTrust, pemCertificates } from '../snapshot/tls-chain.js';
 import type { PhaseResult } from '../restore/phase.js';
-import { quotaEntityLabel, type SnapshotContent } from '../snapshot/schema.js';
+import { quotaEntityLabel, type Snapshot, type SnapshotContent } from '../snapshot/schema.js';
 import type { Assumption as AssumptionSpec } from '../spec/schema.js';
 import type { Assumption } from './result.js';
 
@@ -8,6 +12,11 @@ import type { Assumption } from './result.js';
 export interface RestoredState {
   capture: SnapshotContent;
   configs: DescribedConfigs;
+  /** The source's TLS chain as the snapshot recorded it (TLS assumptions), and where the spec is (its truststore paths). */
+  sourceTls?: Snapshot['tls'];
+  specDir?: string;
+  /** When the drill runs: expiry is counted from here. */
+  now?: Date;
 }
 
 const RESOURCE_TYPES = { topic: 'TOPIC', group: 'GROUP', cluster: 'CLUSTER', 'transactional-id': 'TRANSACTIONAL_ID' } as const;
@@ -33,10 +42,51 @@ function describe(spec: AssumptionSpec): string {
         .join(',')}`;
     case 'broker-config':
       return `${spec.broker === undefined ? 'cluster default' : `broker ${spec.broker}`} ${spec.config}`;
+    case 'tls-trusted':
+      return `the source's TLS certificate chain is trusted by ${spec.truststore}`;
+    case 'tls-expiry':
+      return `no certificate of the source's TLS chain expires within ${spec.minDaysLeft} days`;
   }
 }
 
-function check(spec: AssumptionSpec, state: RestoredState): { expected: string; observed: string; held: boolean } {
+const DAY_MS = 86_400_000;
+
+/** TLS assumptions look at the chain the snapshot recorded; without one they cannot be checked (skipped). */
+function checkTls(
+  spec: Extract<AssumptionSpec, { type: 'tls-trusted' | 'tls-expiry' }>,
+  state: RestoredState,
+): { expected: string; observed: string; status: Assumption['status'] } {
+  const chain = state.sourceTls?.chain;
+  if (spec.type === 'tls-trusted') {
+    const expected = `a chain leading to a CA of ${spec.truststore}`;
+    if (!chain) return { expected, observed: 'the snapshot recorded no TLS chain (captured without security.protocol SSL or SASL_SSL)', status: 'skipped' };
+    const file = resolve(state.specDir ?? '.', spec.truststore);
+    let anchors: X509Certificate[];
+    try {
+      anchors = pemCertificates(readFileSync(file, 'utf8'));
+    } catch (error) {
+      return { expected, observed: `the truststore ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, status: 'failed' };
+    }
+    if (anchors.length === 0) return { expected, observed: `${file} holds no PEM certificate`, status: 'failed' };
+    const trust = chainTrust(chain, anchors);
+    return trust.trusted ? { expected, observed: `trusted through ${trust.anchor}`, status: 'held' } : { expected, observed: `untrusted: ${trust.why}`, status: 'failed' };
+  }
+  const expected = `every certificate valid for ${spec.minDaysLeft} more days`;
+  if (!chain) return { expected, observed: 'the snapshot recorded no TLS chain (captured without security.protocol SSL or SASL_SSL)', status: 'skipped' };
+  const now = state.now ?? new Date();
+  const limit = now.getTime() + spec.minDaysLeft * DAY_MS;
+  const expiring = chain.filter((record) => Date.parse(record.notAfter) < limit || Date.parse(record.notBefore) > now.getTime());
+  if (expiring.length === 0) return { expected, observed: `${chain.length} certificate(s), the first to expire on ${chain.map((r) => r.notAfter).sort()[0]}`, status: 'held' };
+  const named = expiring.map((record) => {
+    const end = Date.parse(record.notAfter);
+    const when =
+      Date.parse(record.notBefore) > now.getTime() ? `not valid before ${record.notBefore}` : end < now.getTime() ? `expired ${record.notAfter}` : `expires ${record.notAfter}`;
+    return `${record.subject} (${when}, sha256 ${record.sha256Fingerprint.slice(0, 23)}…)`;
+  });
+  return { expected, observed: named.join('; '), status: 'failed' };
+}
+
+function check(spec: Exclude<AssumptionSpec, { type: 'tls-trusted' | 'tls-expiry' }>, state: RestoredState): { expected: string; observed: string; held: boolean } {
   const { capture, configs } = state;
   switch (spec.type) {
     case 'topic-config': {
@@ -99,8 +149,10 @@ function check(spec: AssumptionSpec, state: RestoredState): { expected: string; 
 
 export function evaluateDeclared(specs: AssumptionSpec[], state: RestoredState): Assumption[] {
   return specs.map((spec, index) => {
+    const identity = { id: spec.id ?? `${spec.type}-${index + 1}`, description: describe(spec), source: 'declared' as const };
+    if (spec.type === 'tls-trusted' || spec.type === 'tls-expiry') return { ...identity, ...checkTls(spec, state) };
     const { expected, observed, held } = check(spec, state);
-    return { id: spec.id ?? `${spec.type}-${index + 1}`, description: describe(spec), source: 'declared', status: held ? 'held' : 'failed', expected, observed };
+    return { ...identity, status: held ? 'held' : 'failed', expected, observed };
   });
 }
 

@@ -479,7 +479,10 @@ async function assumptionsStage(state: RunState): Promise<void> {
       env.brokers.map((b) => b.nodeId),
     ),
   );
-  state.run.assumptions = [...evaluateImplicit(state.restorePhases), ...evaluateDeclared(state.inputs.spec.spec.assumptions, { capture, configs })];
+  state.run.assumptions = [
+    ...evaluateImplicit(state.restorePhases),
+    ...evaluateDeclared(state.inputs.spec.spec.assumptions, { capture, configs, sourceTls: state.snapshot.tls, specDir: state.inputs.spec.dir }),
+  ];
 }
 
 /** Closes the admin client and stops the environment; a teardown that fails is a failed phase, never a lost result. */

@@ -205,6 +205,21 @@ export const connectSchema = z.strictObject({
   internalTopics: z.array(name).optional(),
 });
 
+/** One certificate the source presented on its bootstrap listener: public parts only, never a key. */
+export const certificateRecordSchema = z.strictObject({
+  subject: z.string(),
+  issuer: z.string(),
+  subjectAltNames: z.array(z.string()),
+  notBefore: z.iso.datetime({ offset: true, ...expecting('an ISO 8601 date-time') }),
+  notAfter: z.iso.datetime({ offset: true, ...expecting('an ISO 8601 date-time') }),
+  sha256Fingerprint: z.string().regex(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+  /** The certificate itself (PEM), so trust can be checked against a truststore later. */
+  pem: z.string().regex(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n?$/, expecting('one PEM certificate')),
+});
+
+/** The TLS certificate chain the source presented, leaf first (capture with security.protocol SSL or SASL_SSL). */
+export const tlsChainSchema = z.strictObject({ chain: z.array(certificateRecordSchema).min(1) });
+
 export const snapshotSchema = z
   .strictObject({
     format: z.literal(SNAPSHOT_FORMAT),
@@ -219,6 +234,7 @@ export const snapshotSchema = z
     quotas: z.array(quotaSchema),
     consumerGroups: z.array(consumerGroupSchema),
     connect: connectSchema.optional(),
+    tls: tlsChainSchema.optional(),
   })
   // Cross-element rules run once everything else is right (so one mistake gives one message),
   // at the top, where the full path of each element is known.
@@ -244,6 +260,7 @@ export type ScramCredential = z.infer<typeof scramCredentialSchema>;
 export type Quota = z.infer<typeof quotaSchema>;
 export type QuotaEntityPart = z.infer<typeof quotaEntityPartSchema>;
 export type ConsumerGroup = z.infer<typeof consumerGroupSchema>;
+export type CertificateRecord = z.infer<typeof certificateRecordSchema>;
 export type CommittedOffset = z.infer<typeof committedOffsetSchema>;
 export type RecordFingerprint = z.infer<typeof recordFingerprintSchema>;
 export type Connect = z.infer<typeof connectSchema>;

@@ -350,6 +350,18 @@ export const brokerConfigAssumptionSchema = z.strictObject({
   broker: nonNegativeInt.optional().describe('A broker id; omitted means the cluster-wide default.'),
 });
 
+export const tlsTrustedAssumptionSchema = z.strictObject({
+  type: z.literal('tls-trusted'),
+  ...assumptionCommon,
+  truststore: z.string().min(1).describe("A PEM file of CA certificates, relative to the spec: the snapshot's recorded chain must lead to one of them."),
+});
+
+export const tlsExpiryAssumptionSchema = z.strictObject({
+  type: z.literal('tls-expiry'),
+  ...assumptionCommon,
+  minDaysLeft: nonNegativeInt.describe("No certificate of the snapshot's recorded chain expires within this many days of the drill."),
+});
+
 export const assumptionSchema = z.discriminatedUnion('type', [
   topicConfigAssumptionSchema,
   groupOffsetAssumptionSchema,
@@ -357,6 +369,8 @@ export const assumptionSchema = z.discriminatedUnion('type', [
   userExistsAssumptionSchema,
   quotaAssumptionSchema,
   brokerConfigAssumptionSchema,
+  tlsTrustedAssumptionSchema,
+  tlsExpiryAssumptionSchema,
 ]);
 
 export const manualStepSchema = z.strictObject({
