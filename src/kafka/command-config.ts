@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { KafkaConnection, SaslMechanism, TlsOptions } from './connection.js';
+import { truststoreCertificates as readJavaTruststore } from './truststore.js';
 
 const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SASL_SSL', 'SSL'] as const;
 type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
@@ -25,6 +26,7 @@ const KNOWN_SECURITY_KEYS = new Set([
   'ssl.truststore.type',
   'ssl.truststore.location',
   'ssl.truststore.certificates',
+  'ssl.truststore.password',
   'ssl.keystore.type',
   'ssl.keystore.location',
   'ssl.keystore.key',
@@ -112,11 +114,19 @@ async function tlsOptions(properties: Map<string, string>, get: Get, refuse: Ref
   const truststoreType = (get('ssl.truststore.type') ?? 'JKS').toUpperCase();
   const truststoreLocation = get('ssl.truststore.location');
   const truststoreCertificates = get('ssl.truststore.certificates');
+  const truststorePassword = properties.get('ssl.truststore.password');
   if (truststoreLocation || truststoreCertificates) {
-    if (truststoreType !== 'PEM') refuse('ssl.truststore.type', `${truststoreType} truststores are not supported (convert it to PEM and set ssl.truststore.type=PEM)`);
     if (truststoreLocation && truststoreCertificates) refuse('ssl.truststore.certificates', 'set together with ssl.truststore.location (keep one)');
-    tls.ca = truststoreCertificates ?? (await readPem(truststoreLocation!, 'ssl.truststore.location', refuse));
-  }
+    if (truststoreType === 'PEM') {
+      if (truststorePassword !== undefined) refuse('ssl.truststore.password', 'Kafka refuses a password for a PEM truststore (remove it)');
+      tls.ca = truststoreCertificates ?? (await readPem(truststoreLocation!, 'ssl.truststore.location', refuse));
+    } else if (truststoreType === 'JKS' || truststoreType === 'PKCS12') {
+      if (!truststoreLocation) refuse('ssl.truststore.certificates', `needs ssl.truststore.type=PEM (the type is ${truststoreType})`);
+      tls.ca = await readJavaTruststore(truststoreLocation!, truststoreType, truststorePassword).catch((error: Error) =>
+        refuse('ssl.truststore.location', `cannot read the ${truststoreType} truststore ${truststoreLocation}: ${error.message}`),
+      );
+    } else refuse('ssl.truststore.type', `${truststoreType} truststores are not supported (use PEM, JKS or PKCS12)`);
+  } else if (truststorePassword !== undefined) refuse('ssl.truststore.password', 'set without ssl.truststore.location');
 
   const keystoreType = (get('ssl.keystore.type') ?? 'JKS').toUpperCase();
   const keystoreLocation = get('ssl.keystore.location');

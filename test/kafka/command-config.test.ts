@@ -1,6 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { execa } from 'execa';
+import { pemCertificates } from '../../src/snapshot/tls-chain.js';
+import { createCertificateAuthority } from '../../src/environment/certificates.js';
 import { InputError } from '../../src/errors.js';
 import { commandConfigConnection, loadCommandConfig, parseJavaProperties } from '../../src/kafka/command-config.js';
 import { tempDir } from '../support/temp.js';
@@ -50,6 +54,39 @@ describe('--command-config', () => {
       { bootstrap: ['real:9092'] },
     );
     expect(connection).toEqual({ bootstrap: ['real:9092'], sasl: { mechanism: 'PLAIN', username: 'alice', password: 'alice-secret' } });
+  });
+
+  it('reads JKS and PKCS12 truststores with keytool, the password through a file; a wrong password is refused without echoing it', async () => {
+    const dir = tempDir('cc-truststores');
+    const ca = createCertificateAuthority([{ type: 'CN', value: 'Truststore test CA' }]);
+    await writeFile(join(dir, 'ca.pem'), ca.certificatePem);
+    await writeFile(join(dir, 'password'), 'store-Secret 42', { mode: 0o600 });
+    for (const [type, file] of [
+      ['JKS', 'truststore.jks'],
+      ['PKCS12', 'truststore.p12'],
+    ] as const) {
+      const keytool = [
+        '-importcert',
+        '-noprompt',
+        '-alias',
+        'ca',
+        '-file',
+        join(dir, 'ca.pem'),
+        '-keystore',
+        join(dir, file),
+        '-storetype',
+        type,
+        '-storepass:file',
+        join(dir, 'password'),
+      ];
+      await execa('keytool', keytool);
+      const base = `bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=${type}\nssl.truststore.location=${join(dir, file)}`;
+      const connection = await connectionFrom(`${base}\nssl.truststore.password=store-Secret 42`);
+      expect(pemCertificates(connection.tls!.ca!).map((certificate) => certificate.fingerprint256)).toEqual([new X509Certificate(ca.certificatePem).fingerprint256]);
+      const wrong = await refusal(`${base}\nssl.truststore.password=not-the-password`);
+      expect(wrong).toMatch(new RegExp(`^client.properties: ssl.truststore.location: cannot read the ${type} truststore .*${file}: .+`));
+      expect(wrong).not.toContain('not-the-password');
+    }
   });
 
   it('SASL_SSL with a PEM truststore file and a PEM keystore', async () => {
@@ -105,16 +142,12 @@ describe('--command-config', () => {
       ['bootstrap.servers=k:1\nsecurity.protocol=SASL_TLS', 'client.properties: security.protocol: SASL_TLS is not supported (use PLAINTEXT, SASL_PLAINTEXT, SASL_SSL, SSL)'],
       ['security.protocol=PLAINTEXT', 'client.properties: bootstrap.servers: not set (pass --bootstrap-server HOST:PORT or set it in the file)'],
       [
-        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.location=/etc/kafka/truststore.jks\nssl.truststore.password=changeit',
-        'client.properties: ssl.truststore.password: is not supported by kafka-drill (remove it or connect without it)',
+        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location=/etc/kafka/ca.pem\nssl.truststore.password=changeit',
+        'client.properties: ssl.truststore.password: Kafka refuses a password for a PEM truststore (remove it)',
       ],
       [
-        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.location=/etc/kafka/truststore.jks',
-        'client.properties: ssl.truststore.type: JKS truststores are not supported (convert it to PEM and set ssl.truststore.type=PEM)',
-      ],
-      [
-        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=PKCS12\nssl.truststore.location=/etc/kafka/truststore.p12',
-        'client.properties: ssl.truststore.type: PKCS12 truststores are not supported (convert it to PEM and set ssl.truststore.type=PEM)',
+        'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=BCFKS\nssl.truststore.location=/etc/kafka/truststore.bcfks',
+        'client.properties: ssl.truststore.type: BCFKS truststores are not supported (use PEM, JKS or PKCS12)',
       ],
       [
         'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.endpoint.identification.algorithm=',
