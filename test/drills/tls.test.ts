@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/drill/result.js';
-import { BILLING, HAND_TYPED, LEDGER, PARTNER } from '../../fixtures/make-tls-snapshots.js';
+import { BILLING, EXPIRED_BROKER_SUBJECT, HAND_TYPED, LEDGER, PARTNER } from '../../fixtures/make-tls-snapshots.js';
 import { readEvidence, runToEnd } from './cli.js';
 
 const out = await mkdtemp(join(tmpdir(), 'kafka-drill-tls-drills-'));
@@ -23,7 +23,7 @@ function filesUnder(dir: string): string[] {
 }
 
 async function runDrill(name: string): Promise<{ code: number | null; result: Result; written: string }> {
-  const dir = join(out, name);
+  const dir = join(out, name.replace('/', '-'));
   const { code, stdout, stderr } = await runToEnd(`drills/${name}.yaml`, dir);
   const written = [stdout, stderr, ...filesUnder(dir).map((file) => readFileSync(file, 'utf8'))].join('\n');
   return { code, result: readEvidence(dir), written };
@@ -92,6 +92,18 @@ describe('TLS drills', { timeout: 420_000 }, () => {
     expect(matrix.evidence.filter((e) => e.outcome === 'passed' && e.expected === 'deny' && e.kafkaError === 'TOPIC_AUTHORIZATION_FAILED').length).toBeGreaterThan(10);
     expect(matrix.evidence.filter((e) => e.operation === 'AUTHENTICATE').every((e) => e.outcome === 'passed' && e.kafkaError === 'SASL_AUTHENTICATION_FAILED')).toBe(true);
     expect(written).not.toContain('PRIVATE KEY');
+  });
+
+  it('must-fail/expired-certificate: fails on the expiry assumption alone, naming the certificate', async () => {
+    const { code, result } = await runDrill('must-fail/expired-certificate');
+    expect(failedEvidence(result)).toEqual([]);
+    expect([code, result.verdict, result.reason]).toEqual([1, 'failed', '4.3.1: objective missed: failed assumptions 1 (target ≤ 0)']);
+    const [run] = result.runs;
+    expect(run!.phases.filter((p) => p.status === 'failed')).toEqual([]);
+    expect(run!.assumptions.filter((a) => a.status !== 'held').map((a) => [a.id, a.status])).toEqual([['certificates-valid-30-days', 'failed']]);
+    const expiry = run!.assumptions.find((a) => a.id === 'certificates-valid-30-days')!;
+    expect(expiry.observed).toMatch(new RegExp(`^${EXPIRED_BROKER_SUBJECT} \\(expired 2026-10-01T00:00:00\\.000Z, sha256 [0-9A-F:]+…\\)$`));
+    expect(run!.assumptions.find((a) => a.id === 'chain-trusted')).toMatchObject({ status: 'held', observed: 'trusted through CN=Example Corp Kafka CA,O=Example Corp' });
   });
 
   it('ssl: restores and round-trips records behind a TLS listener', async () => {

@@ -6,7 +6,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { execa } from 'execa';
+import { runSnapshot } from '../../src/cli/snapshot.js';
+import { loadSnapshot } from '../../src/snapshot/load.js';
+import { chainTrust, pemCertificates } from '../../src/snapshot/tls-chain.js';
 import { describe, expect, it } from 'vitest';
 import { clientProperties } from '../../src/environment/client-properties.js';
 import { createCertificateAuthority } from '../../src/environment/certificates.js';
@@ -96,6 +100,34 @@ describe('mtls environment with mapping rules from the source', async () => {
       const code = failure?.cause?.code ?? failure?.originalError?.code ?? failure?.code;
       expect(code).toMatch(/^ERR_SSL_.*ALERT/);
     }
+  });
+
+  it('kafka-drill snapshot over mTLS records the chain the listener presents: public parts only, trusted by the drill CA', async () => {
+    const propertiesFile = join(environment.workDir, 'snapshot-client.properties');
+    await writeFile(
+      propertiesFile,
+      [
+        `bootstrap.servers=${environment.admin.bootstrap.join(',')}`,
+        'security.protocol=SSL',
+        'ssl.truststore.type=PEM',
+        `ssl.truststore.location=${tls.truststorePath}`,
+        'ssl.keystore.type=PEM',
+        `ssl.keystore.location=${tls.adminKeystorePath}`,
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const out = join(environment.workDir, 'source.json');
+    const sink = new PassThrough();
+    expect(await runSnapshot(['--command-config', propertiesFile, '--out', out], sink, sink)).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).not.toContain('PRIVATE KEY');
+    const snapshot = await loadSnapshot(out);
+    expect(snapshot.tls!.chain.map((record) => [record.subject, record.issuer])).toEqual([
+      ['CN=kafka-drill broker', 'CN=kafka-drill drill CA,O=kafka-drill'],
+      ['CN=kafka-drill drill CA,O=kafka-drill', 'CN=kafka-drill drill CA,O=kafka-drill'],
+    ]);
+    expect(snapshot.tls!.chain[0]!.subjectAltNames).toEqual(['IP Address:127.0.0.1', 'DNS:localhost']);
+    expect(chainTrust(snapshot.tls!.chain, pemCertificates(readFileSync(tls.truststorePath, 'utf8')))).toEqual({ trusted: true, anchor: 'CN=kafka-drill drill CA,O=kafka-drill' });
   });
 
   it("lets Kafka's own Java tools in with the client properties the drill writes (PEM files, no passwords)", async () => {
