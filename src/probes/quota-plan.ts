@@ -115,7 +115,9 @@ export function planQuotaChecks(input: QuotaPlanInput): QuotaPlan {
         continue;
       }
       if (value > input.maxBytesPerSecond) {
-        skip(`${formatRate(value)} is above the probe's limit of ${formatRate(input.maxBytesPerSecond)}: exceeding it takes more than ${formatBytes(12 * input.maxBytesPerSecond)}`);
+        skip(
+          `${formatRate(value)} is above the probe's limit of ${formatRate(input.maxBytesPerSecond)}: exceeding it takes more than ${formatBytes(12 * input.maxBytesPerSecond)}`,
+        );
         continue;
       }
       const named = (type: 'user' | 'client-id') => quota.entity.find((part) => part.type === type);

@@ -64,7 +64,13 @@ export class QuotaProbe implements Probe {
     }));
     for (const key of new Set(plan.checks.map((check) => check.key))) {
       if (!plan.controls.some((control) => control.key === key)) {
-        evidence.push({ outcome: 'skipped', resource: `control without ${key}`, expected: 'not throttled', observed: 'not checked', detail: `every user the probe can log in as falls under a ${key} quota` });
+        evidence.push({
+          outcome: 'skipped',
+          resource: `control without ${key}`,
+          expected: 'not throttled',
+          observed: 'not checked',
+          detail: `every user the probe can log in as falls under a ${key} quota`,
+        });
       }
     }
     if (plan.checks.length === 0) return verdictOf(evidence);
@@ -72,7 +78,11 @@ export class QuotaProbe implements Probe {
     const connectionOf = (user: string): KafkaConnection =>
       user === admin
         ? context.connection
-        : asUser(context.connection, { mechanism: mechanismOf(context.snapshot, user), username: user, password: context.credentials.get(user) ?? context.credentials.get(`User:${user}`)! });
+        : asUser(context.connection, {
+            mechanism: mechanismOf(context.snapshot, user),
+            username: user,
+            password: context.credentials.get(user) ?? context.credentials.get(`User:${user}`)!,
+          });
     const run = new QuotaRun(context, prefix, connectionOf, started + this.spec.budgetMs);
     await run.setUp([...plan.checks.map((check) => check.user), ...plan.controls.map((control) => control.user)].filter((user) => user !== admin));
     try {
@@ -339,4 +349,3 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
-

@@ -262,14 +262,16 @@ export const quotaProbeSchema = z.strictObject({
     .array(name)
     .min(1)
     .optional()
-    .describe('Quota entities to probe, named as `kafka-drill diff` prints them ("user=svc-billing", "user=<default>", "user=app,client-id=etl"). Omitted: every quota in the snapshot.'),
+    .describe(
+      'Quota entities to probe, named as `kafka-drill diff` prints them ("user=svc-billing", "user=<default>", "user=app,client-id=etl"). Omitted: every quota in the snapshot.',
+    ),
   tolerance: z.number().gt(0).lt(1).default(0.2).describe('How far the rate the broker enforces may be from the quota, as a fraction (0.2: ±20%).'),
   budgetMs: positiveInt
     .default(60_000)
     .describe('Time for the checks, in ms; each takes a few seconds. Checks it does not reach are reported as skipped with reason "budget", never passed.'),
   maxBytesPerSecond: positiveInt
     .default(1024 * 1024)
-    .describe('Quotas above this rate are skipped, with the reason: exceeding a quota takes about 11 seconds of it (Kafka\'s quota window).'),
+    .describe("Quotas above this rate are skipped, with the reason: exceeding a quota takes about 11 seconds of it (Kafka's quota window)."),
 });
 
 export const probeSchema = z.discriminatedUnion('type', [

@@ -4,6 +4,7 @@
  * lifted afterwards by a runbook step (drills/must-fail/quota-lifted.yaml), which must fail for
  * exactly that reason.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Result, Run } from '../../src/drill/result.js';
 import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
@@ -18,8 +19,7 @@ async function runDrill(spec: string, name: string): Promise<{ code: number | nu
   return { code, stdout, stderr, result: readEvidence(dir) };
 }
 
-const quotaChecks = (run: Run) =>
-  run.probes.find((probe) => probe.id === 'quotas-enforced')!.evidence.map((e) => [e.resource, e.principal ?? null, e.outcome] as const);
+const quotaChecks = (run: Run) => run.probes.find((probe) => probe.id === 'quotas-enforced')!.evidence.map((e) => [e.resource, e.principal ?? null, e.outcome] as const);
 
 const enforced = (observed: string) => Number(/enforced ([\d.]+) KiB\/s$/.exec(observed)?.[1]);
 
@@ -42,12 +42,11 @@ describe('quota drills', { timeout: 300_000 }, () => {
       ['control without consumer_byte_rate', 'User:kafka-ops', 'passed'],
     ]);
     const evidence = run.probes.find((probe) => probe.id === 'quotas-enforced')!.evidence;
-    const rates = Object.fromEntries(evidence.filter((e) => e.resource.startsWith('quota') && e.outcome === 'passed').map((e) => [e.resource, enforced(e.observed)]));
+    const rates = Object.fromEntries(evidence.filter((e) => e.resource?.startsWith('quota') && e.outcome === 'passed').map((e) => [e.resource, enforced(e.observed)]));
     console.log('enforced KiB/s:', JSON.stringify(rates), 'probe ms:', run.probes.find((probe) => probe.id === 'quotas-enforced')!.durationMs);
     expect(rates['quota user=svc-billing,client-id=billing-batch producer_byte_rate']).toBeGreaterThan(64 * 0.8);
     expect(rates['quota user=svc-billing,client-id=billing-batch producer_byte_rate']).toBeLessThan(64 * 1.2);
     expect(stdout).toContain('(3 check(s) skipped, not proven)');
-    // The probe's scratch topic and ACLs are gone before verify's re-capture would matter, and nothing else drifted.
     expect(run.verify!.counts.drift).toBe(0);
   });
 
@@ -79,5 +78,22 @@ describe('quota drills', { timeout: 300_000 }, () => {
       ['quota user=shop-writer producer_byte_rate', '262144', null],
       ['quota user=svc-analytics consumer_byte_rate', '196608', null],
     ]);
+
+    // Every report renders the probe's typed outcomes: the HTML row counts its skipped checks, JUnit and the summary name the failure.
+    const html = readFileSync(`${out}/quota-lifted/report.html`, 'utf8');
+    expect(html).toContain('data-status="failed" data-skipped-checks="3"');
+    expect(html.match(/data-outcome="(passed|failed|skipped)"/g)!.filter((m) => !m.includes('passed'))).toEqual([
+      ...Array(3).fill('data-outcome="skipped"'),
+      'data-outcome="failed"',
+      'data-outcome="failed"',
+    ]);
+    expect(html).toContain('User:shop-writer · produce · quota user=shop-writer producer_byte_rate');
+    const junit = readFileSync(`${out}/quota-lifted/junit.xml`, 'utf8');
+    expect(junit).toMatch(
+      /<testcase classname="[^"]*\.probes\.quota" name="quota enforcement \(every restored quota\) \[quotas-enforced\]" time="[\d.]+">\s*<failure type="ProbeFailed" message="expected throttled to 256\.0 KiB\/s ±20%, observed not throttled"/,
+    );
+    expect(readFileSync(`${out}/quota-lifted/summary.md`, 'utf8')).toContain(
+      '- probe failed: quota enforcement (every restored quota): expected throttled to 256.0 KiB/s ±20%, observed not throttled',
+    );
   });
 });

@@ -17,7 +17,13 @@ const KiB = 1024;
 const quotas: Quota[] = [
   { entity: [{ type: 'user', name: 'alice' }], values: { producer_byte_rate: 128 * KiB } },
   { entity: [{ type: 'user', name: 'bob' }], values: { consumer_byte_rate: 128 * KiB } },
-  { entity: [{ type: 'user', name: 'carol' }, { type: 'client-id', name: 'etl' }], values: { producer_byte_rate: 64 * KiB } },
+  {
+    entity: [
+      { type: 'user', name: 'carol' },
+      { type: 'client-id', name: 'etl' },
+    ],
+    values: { producer_byte_rate: 64 * KiB },
+  },
   { entity: [{ type: 'client-id', name: 'reporting' }], values: { producer_byte_rate: 96 * KiB } },
   { entity: [{ type: 'user', name: null }], values: { consumer_byte_rate: 192 * KiB } },
   { entity: [{ type: 'user', name: 'ops' }], values: { producer_byte_rate: 50 * 1024 * KiB, consumer_byte_rate: 50 * 1024 * KiB } },
@@ -75,7 +81,7 @@ describe('quota probe on a restored SCRAM cluster', async () => {
     ]);
     expect(outcome!.status).toBe('passed');
     const evidence = (resource: string) => outcome!.evidence.find((item) => item.resource === resource)!;
-    expect(evidence('quota user=ops producer_byte_rate').detail).toBe('50.00 MiB/s is above the probe\'s limit of 1.00 MiB/s: exceeding it takes more than 12.00 MiB');
+    expect(evidence('quota user=ops producer_byte_rate').detail).toBe("50.00 MiB/s is above the probe's limit of 1.00 MiB/s: exceeding it takes more than 12.00 MiB");
     expect(evidence('quota client-id=<default> request_percentage').detail).toContain('request_percentage');
     // The enforced rate is the broker's, read back from its throttle times: near each quota.
     expect(Number(rateOf(evidence('quota user=alice producer_byte_rate').observed))).toBeGreaterThan(128 * 0.8);
