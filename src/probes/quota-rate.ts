@@ -111,16 +111,16 @@ function formatPercent(fraction: number, signed = true): string {
 }
 
 /**
- * The broker's view of the run: produce bytes count when the request arrives; a throttled
- * fetch is answered empty and its bytes are taken back, so its recorded size is unknown up
- * to one fetch (counted as half of one).
+ * The broker's view of the run: produce bytes count when the request arrives. A throttled
+ * fetch is answered empty and its bytes taken back after the throttle was computed on them:
+ * counted as one full fetch, since the topic holds more than a check reads.
  */
 export function toResponses(wire: readonly WireResponse[], api: WireResponse['api'], fetchBytes: number): QuotaResponse[] {
   const own = wire.filter((response) => response.api === api);
   const start = own[0]?.at ?? 0;
   let recorded = 0;
   return own.map((response) => {
-    if (api === 'Fetch' && response.throttleMs > 0) return { atMs: Math.round(response.at - start), recordedBytes: recorded + fetchBytes / 2, throttleMs: response.throttleMs };
+    if (api === 'Fetch' && response.throttleMs > 0) return { atMs: Math.round(response.at - start), recordedBytes: recorded + fetchBytes, throttleMs: response.throttleMs };
     recorded += response.bytes;
     return { atMs: Math.round(response.at - start), recordedBytes: recorded, throttleMs: response.throttleMs };
   });

@@ -276,7 +276,7 @@ function batchBytesFor(bytesPerSecond: number): number {
   return Math.min(256 * 1024, Math.max(RECORD_BYTES, Math.round(bytesPerSecond / 4 / RECORD_BYTES) * RECORD_BYTES));
 }
 
-/** Fetch size: half the quota, so an unknown throttled fetch moves the estimate by a few percent at most. */
+/** Fetch size: half the quota, so a throttled fetch's bytes (taken back by the broker) weigh a few percent at most. */
 function fetchBytesFor(bytesPerSecond: number): number {
   return Math.max(2 * RECORD_BYTES, Math.round(bytesPerSecond / 2));
 }

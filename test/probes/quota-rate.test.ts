@@ -67,7 +67,7 @@ describe('judgeUnthrottled (controls)', () => {
 });
 
 describe('toResponses', () => {
-  it('produce: request bytes accumulate; fetch: a throttled (empty) fetch is counted as half a fetch on top of what was recorded', () => {
+  it('produce: request bytes accumulate; fetch: a throttled (empty) fetch is counted as a full fetch on top of what was recorded', () => {
     const wire = [
       { api: 'Fetch' as const, bytes: 1000, throttleMs: 0, at: 100 },
       { api: 'Produce' as const, bytes: 7, throttleMs: 0, at: 120 },
@@ -78,7 +78,7 @@ describe('toResponses', () => {
     expect(toResponses(wire, 'Fetch', 1000)).toEqual([
       { atMs: 0, recordedBytes: 1000, throttleMs: 0 },
       { atMs: 50, recordedBytes: 2000, throttleMs: 0 },
-      { atMs: 100, recordedBytes: 2500, throttleMs: 400 },
+      { atMs: 100, recordedBytes: 3000, throttleMs: 400 },
       { atMs: 600, recordedBytes: 3000, throttleMs: 0 },
     ]);
     expect(toResponses(wire, 'Produce', 0)).toEqual([{ atMs: 0, recordedBytes: 7, throttleMs: 0 }]);

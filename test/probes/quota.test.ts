@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
+import { describeAllAcls } from '../../src/kafka/acls.js';
 import { QuotaProbe } from '../../src/probes/quota.js';
 import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
 import { restoreSecurity } from '../../src/restore/security.js';
@@ -88,6 +89,12 @@ describe('quota probe on a restored SCRAM cluster', async () => {
     expect(Number(rateOf(evidence('quota user=carol,client-id=etl producer_byte_rate').observed))).toBeLessThan(64 * 1.2);
     expect(evidence('quota user=alice producer_byte_rate').observed).toMatch(/^throttled \d+× \(\d+–\d+ ms\); enforced/);
     expect(evidence('control without consumer_byte_rate').detail).toContain('governed by user=ops at 50.00 MiB/s');
+    // The scratch topic and the ACLs that opened it to the probe's users are gone.
+    const left = await withAdmin(environment.admin, async (admin) => ({
+      topics: (await admin.listTopics()).filter((topic) => topic.startsWith('kafka-drill-quota-')),
+      acls: (await describeAllAcls(admin)).filter((acl) => acl.resourceName.startsWith('kafka-drill-quota-')),
+    }));
+    expect(left).toEqual({ topics: [], acls: [] });
   });
 
   it('a quota that is not on the target fails: the principal is not throttled', async () => {
