@@ -84,8 +84,8 @@ export class QuotaProbe implements Probe {
             password: context.credentials.get(user) ?? context.credentials.get(`User:${user}`)!,
           });
     const run = new QuotaRun(context, prefix, connectionOf, started + this.spec.budgetMs);
-    await run.setUp([...plan.checks.map((check) => check.user), ...plan.controls.map((control) => control.user)].filter((user) => user !== admin));
     try {
+      await run.setUp([...plan.checks.map((check) => check.user), ...plan.controls.map((control) => control.user)].filter((user) => user !== admin));
       // Producer checks before the fetch seed: the seed's bytes would count against its writer's produce quota.
       for (const key of ['producer_byte_rate', 'consumer_byte_rate'] as const) {
         const checks = plan.checks.filter((check) => check.key === key);

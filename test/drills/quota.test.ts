@@ -87,7 +87,7 @@ describe('quota drills', { timeout: 300_000 }, () => {
       'data-outcome="failed"',
       'data-outcome="failed"',
     ]);
-    expect(html).toContain('User:shop-writer · produce · quota user=shop-writer producer_byte_rate');
+    expect(html).toContain('<span class="subject">User:shop-writer · produce · quota user&#x3D;shop-writer producer_byte_rate</span>');
     const junit = readFileSync(`${out}/quota-lifted/junit.xml`, 'utf8');
     expect(junit).toMatch(
       /<testcase classname="[^"]*\.probes\.quota" name="quota enforcement \(every restored quota\) \[quotas-enforced\]" time="[\d.]+">\s*<failure type="ProbeFailed" message="expected throttled to 256\.0 KiB\/s ±20%, observed not throttled"/,

@@ -5,7 +5,7 @@ import { QuotaProbe } from '../../src/probes/quota.js';
 import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
 import { restoreSecurity } from '../../src/restore/security.js';
 import type { Quota, Snapshot } from '../../src/snapshot/schema.js';
-import { startForTest } from '../support/kafka.js';
+import { integrationVersions, startForTest } from '../support/kafka.js';
 import { contextFor, snapshotOf } from './cluster.js';
 
 const KiB = 1024;
@@ -42,9 +42,9 @@ const snapshot: Snapshot = snapshotOf({
 const checks = (outcome: ProbeOutcome) => outcome.evidence.map((item) => [item.resource, item.principal, item.outcome]);
 const rateOf = (observed: string) => /enforced ([\d.]+) KiB\/s/.exec(observed)?.[1];
 
-// One SCRAM cluster for the file; quotas and users restored by the restore's own security phase.
-describe('quota probe on a restored SCRAM cluster', async () => {
-  const environment = await startForTest({ security: 'scram' });
+// One SCRAM cluster per version; quotas and users restored by the restore's own security phase.
+describe.each(integrationVersions())('quota probe on a restored SCRAM cluster, Kafka %s', async (kafkaVersion) => {
+  const environment = await startForTest({ security: 'scram', kafkaVersion });
   const credentials = new Map<string, string>();
   const restored = await withAdmin(environment.admin, (admin) =>
     restoreSecurity({
