@@ -114,6 +114,10 @@ export function planQuotaChecks(input: QuotaPlanInput): QuotaPlan {
         skip('ip entities only take connection_creation_rate');
         continue;
       }
+      if (!(value > 0)) {
+        skip(`${value} is not a rate the probe can exceed`);
+        continue;
+      }
       if (value > input.maxBytesPerSecond) {
         skip(
           `${formatRate(value)} is above the probe's limit of ${formatRate(input.maxBytesPerSecond)}: exceeding it takes more than ${formatBytes(12 * input.maxBytesPerSecond)}`,
