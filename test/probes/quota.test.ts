@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { describeAllAcls } from '../../src/kafka/acls.js';
+import { describeAllQuotas } from '../../src/kafka/quotas.js';
+import { ADMIN_QUOTAS } from '../../src/environment/admin-quota.js';
+import { ADMIN_USER } from '../../src/environment/broker-config.js';
 import { QuotaProbe } from '../../src/probes/quota.js';
 import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
 import { restoreSecurity } from '../../src/restore/security.js';
@@ -58,6 +61,12 @@ describe.each(integrationVersions())('quota probe on a restored SCRAM cluster, K
     }),
   );
   const context = contextFor(environment, snapshot, { credentials });
+
+  it("the drill's own admin keeps quotas of its own that outrank the restored <default> user quota", async () => {
+    const entries = await withAdmin(environment.admin, (admin) => describeAllQuotas(admin));
+    const own = entries.find((entry) => entry.entity.length === 1 && entry.entity[0]!.type === 'user' && entry.entity[0]!.name === ADMIN_USER);
+    expect(own?.values).toEqual(ADMIN_QUOTAS);
+  });
 
   it('every restored byte-rate quota throttles its principal at the quota; controls are not throttled; the rest is skipped with its reason', async () => {
     expect(restored.status).toBe('passed');
