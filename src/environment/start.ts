@@ -39,7 +39,8 @@ export async function startEnvironment(provider: ProviderName, request: Environm
 
 /** An environment the drill started (never an external one): its admin is exempt from restored client quotas. */
 async function exemptAdmin(environment: StartedEnvironment): Promise<StartedEnvironment> {
-  const user = environment.admin.sasl?.username;
+  // mtls: the admin's certificate principal name (a quota's user entity is the principal's name).
+  const user = environment.admin.sasl?.username ?? environment.tls?.adminPrincipal?.replace(/^User:/, '');
   if (!user) return environment;
   try {
     await withAdmin(environment.admin, (admin) => exemptFromQuotas(admin, user));

@@ -16,7 +16,9 @@ import { clientProperties } from '../../src/environment/client-properties.js';
 import { createCertificateAuthority } from '../../src/environment/certificates.js';
 import { resolveDistribution } from '../../src/environment/distribution.js';
 import { javaBinary } from '../../src/environment/java.js';
+import { withAdmin } from '../../src/kafka/admin.js';
 import type { KafkaConnection } from '../../src/kafka/connection.js';
+import { describeAllQuotas } from '../../src/kafka/quotas.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../../src/kafka/probe-client.js';
 import { startForTest } from '../support/kafka.js';
@@ -53,6 +55,11 @@ describe('mtls environment with mapping rules from the source', async () => {
     expect(serverProperties).not.toMatch(/PRIVATE KEY|password/i);
     const commandLine = readFileSync(`/proc/${environment.brokers[0]!.pid}/cmdline`, 'utf8');
     expect(commandLine).not.toMatch(/PRIVATE KEY|ssl\.|password/i);
+  });
+
+  it("exempts the admin's certificate principal (not a SCRAM name) from restored client quotas", async () => {
+    const quotas = await withAdmin(environment.admin, describeAllQuotas);
+    expect(quotas.map((quota) => quota.entity)).toContainEqual([{ type: 'user', name: 'CN=kafka-drill-admin,OU=kafka-drill' }]);
   });
 
   it('lets the admin in by certificate as a super user; a mapped certificate gets exactly its ACLs', async () => {
