@@ -14,7 +14,8 @@ import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './
 import { kafkaImageName } from './image.js';
 import { newClusterId } from './process.js';
 import { trackEnvironment } from './teardown.js';
-import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './types.js';
+import { startDockerConnect } from './docker-connect.js';
+import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 
 /**
  * The `docker` provider: a KRaft cluster of combined broker+controller containers on a
@@ -23,6 +24,8 @@ import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './ty
  * listener through its mapped port. The mapped port is only known once the container runs,
  * so a container starts waiting for its start script, and `containerStarted` writes the
  * script with the advertised listener in it (the trick of testcontainers' KafkaContainer).
+ *
+ * Connect workers, when asked for, join the same network (docker-connect.ts).
  *
  * No Ryuk: every container and network carries DRILL_LABEL, `stop()` removes them, and the
  * next start sweeps what a killed run left behind.
@@ -45,7 +48,7 @@ export interface DockerOptions {
   image?: string;
 }
 
-/** A docker environment, with what a container joining its network (a Connect worker, later) needs. */
+/** A docker environment, with what a container joining its network (a Connect worker) needs. */
 export interface StartedDockerEnvironment extends StartedEnvironment {
   provider: 'docker';
   image: string;
@@ -62,8 +65,6 @@ export interface StartedDockerEnvironment extends StartedEnvironment {
 export async function startDockerEnvironment(request: EnvironmentRequest, options: DockerOptions = {}): Promise<StartedDockerEnvironment> {
   const started = performance.now();
   checkSupportedVersion(request.kafkaVersion);
-  // The seam for Connect: workers would join `network` and use the brokers' network listener.
-  if (request.connect) throw new InfrastructureError('Kafka Connect workers are not available with the docker provider yet: use provider "process" for drills with connectors');
   const client = await dockerClient();
   await sweepAbandoned(client);
   const image = options.image ?? (await defaultImage(client, request.kafkaVersion));
@@ -147,6 +148,23 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
     };
     await waitUntilReady(client, admin, containers, brokers, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, timeoutMs);
+    const internalBootstrap = nodes.map((node) => `${node.host}:${INTERNAL_PORT}`);
+    let connect: StartedConnect | undefined;
+    if (request.connect) {
+      request.signal?.throwIfAborted();
+      connect = await startDockerConnect({
+        client,
+        image,
+        network: environmentId,
+        internalBootstrap,
+        labels,
+        namePrefix: environmentId,
+        workDir,
+        brokers: request.brokers,
+        request: request.connect,
+        timeoutMs,
+      });
+    }
 
     return {
       provider: 'docker',
@@ -157,10 +175,11 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       admin,
       workDir,
       startupMs: Math.round(performance.now() - started),
+      ...(connect ? { connect } : {}),
       stop,
       image,
       network: environmentId,
-      internalBootstrap: nodes.map((node) => `${node.host}:${INTERNAL_PORT}`),
+      internalBootstrap,
     };
   } catch (error) {
     await stop();

@@ -96,6 +96,17 @@ describe('process and docker providers give the same verdict', { timeout: 900_00
     expect(docker.code).toBe(process.code);
   });
 
+  itDocker('connect (FileStream source and sink restored with their offsets on a Connect worker; nothing written twice)', async () => {
+    const { process, docker } = await bothProviders('drills/connect.yaml', 'connect');
+    expect([process.code, process.result.verdict]).toEqual([0, 'passed']);
+    expect(docker.result.runs[0]!.probes.map((probe) => [probe.id, probe.status])).toEqual([
+      ['orders-sink-once', 'passed'],
+      ['lines-source-once', 'passed'],
+    ]);
+    expect(comparable(docker.result)).toEqual(comparable(process.result));
+    expect(docker.code).toBe(process.code);
+  });
+
   itDocker('must-fail missing-acl: fails on both, for the same one reason', async () => {
     const { process, docker } = await bothProviders('drills/must-fail/missing-acl.yaml', 'missing-acl');
     expect([process.code, process.result.verdict]).toEqual([1, 'failed']);
