@@ -15,6 +15,7 @@ import { kafkaImageName } from './image.js';
 import { newClusterId } from './process.js';
 import { trackEnvironment } from './teardown.js';
 import { startDockerConnect } from './docker-connect.js';
+import { startDockerWatchdog } from './docker-watchdog.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 
 /**
@@ -27,8 +28,9 @@ import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironm
  *
  * Connect workers, when asked for, join the same network (docker-connect.ts).
  *
- * No Ryuk: every container and network carries DRILL_LABEL, `stop()` removes them, and the
- * next start sweeps what a killed run left behind.
+ * No Ryuk: every container and network carries DRILL_LABEL, `stop()` removes them, a detached
+ * watchdog removes them when this process is killed (docker-watchdog.ts), and the next start
+ * sweeps whatever that could not reach.
  */
 
 const CLIENT_PORT = 9092;
@@ -73,11 +75,14 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
   const environmentId = `kafka-drill-${randomBytes(6).toString('hex')}`;
   const labels = { [DRILL_LABEL]: environmentId, [OWNER_PID_LABEL]: String(process.pid), [OWNER_HOST_LABEL]: hostname() };
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-drill-env-'));
+  // Before the first resource exists: a kill -9 from here on leaves nothing behind for long.
+  const dismissWatchdog = startDockerWatchdog(client, `${DRILL_LABEL}=${environmentId}`, request.keepDirs ? undefined : workDir);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await removeLabelled(client, `${DRILL_LABEL}=${environmentId}`);
       if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
+      dismissWatchdog();
       untrack();
     })();
     return stopped;

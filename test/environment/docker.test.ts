@@ -10,6 +10,8 @@ import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { dockerEngine, labelledResources } from '../support/docker.js';
 import { itWith, repoRoot } from '../support/require.js';
 import { hostname } from 'node:os';
+import { startRun } from '../drills/cli.js';
+import { tempDir } from '../support/temp.js';
 
 const itDocker = itWith(dockerEngine());
 const image = kafkaImageName(DEFAULT_KAFKA_VERSION);
@@ -103,6 +105,33 @@ describe('docker provider', { timeout: 240_000 }, () => {
       expect((await labelledResources(live)).containers).toHaveLength(1);
     } finally {
       await started[1]!.stop({ timeout: 0 });
+    }
+  });
+});
+
+describe('docker provider: a killed kafka-drill', { timeout: 240_000 }, () => {
+  itDocker("SIGKILL mid-drill: the watchdog removes the run's labelled containers and network within seconds", async () => {
+    const run = startRun('test/drills/fixtures/passing.yaml', tempDir('killed'), { ...process.env }, ['--provider', 'docker']);
+    try {
+      await run.stdoutMatches(/environment\s+passed/);
+      const client = await dockerClient();
+      const owned = await client.container.dockerode.listContainers({ all: true, filters: { label: [`${OWNER_PID_LABEL}=${run.child.pid}`] } });
+      expect(owned).toHaveLength(1);
+      const environmentId = owned[0]!.Labels[DRILL_LABEL]!;
+      expect((await labelledResources(environmentId)).networks).toEqual([environmentId]);
+
+      run.child.kill('SIGKILL');
+      const killedAt = performance.now();
+      let left = await labelledResources(environmentId);
+      while (left.containers.length + left.networks.length > 0 && performance.now() - killedAt < 20_000) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        left = await labelledResources(environmentId);
+      }
+      expect(left).toEqual({ containers: [], networks: [] });
+      console.log(`watchdog: nothing of ${environmentId} left ${((performance.now() - killedAt) / 1000).toFixed(1)}s after SIGKILL`);
+    } finally {
+      run.child.kill('SIGKILL');
+      await run.exited;
     }
   });
 });
