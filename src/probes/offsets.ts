@@ -8,7 +8,7 @@ import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
 import type { OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
-import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * The offsets probe: do consumers resume where the snapshot says? For each selected group (up
@@ -34,6 +34,8 @@ type Tolerance = OffsetsProbeSpec['tolerance'];
 const CONSUME_TIMEOUT_MS = 30_000;
 /** Groups whose consumers run at once: each session is a kafkajs client with its own connections. */
 export const GROUP_CONCURRENCY = 10;
+/** A group's consumer session (connect, join, fetch, leave) took up to ~0.8 s of wall time per group at 10 at once, on 2 loaded cores. */
+const MS_PER_GROUP = 200;
 
 /** What the probe reads once for every selected group: committed offsets and log bounds. */
 interface RestoredState {
@@ -50,6 +52,11 @@ export class OffsetsProbe implements Probe {
     readonly name: string,
     private readonly spec: Pick<OffsetsProbeSpec, 'groups' | 'tolerance' | 'byContent'>,
   ) {}
+
+  workTimeoutMs(context: ProbeRunContext): number {
+    const groups = this.spec.groups === 'all' ? context.snapshot.consumerGroups.length : this.spec.groups.length;
+    return 30_000 + MS_PER_GROUP * groups;
+  }
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {
     const named =
