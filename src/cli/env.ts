@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
+import { ensureDockerImage } from '../environment/docker.js';
 import { requireJava } from '../environment/java.js';
 import { startEnvironment, type ProviderName } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
@@ -72,6 +73,9 @@ export async function envCommand(argv: string[]): Promise<number> {
     await requireJava();
     const installed = await installKafka(kafkaVersion, (line) => process.stderr.write(`  ${line}\n`));
     if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${kafkaVersion} in ${installed.seconds.toFixed(1)}s\n`);
+  } else {
+    // The docker counterpart: the image, pulled or built where no registry answers.
+    await ensureDockerImage(kafkaVersion, values.image, (line) => process.stderr.write(`  ${line}\n`));
   }
 
   // Signals during start-up must tear down too: handlers go in before the first JVM starts.

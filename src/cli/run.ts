@@ -5,6 +5,7 @@ import { createProgressDisplay } from '../drill/progress.js';
 import { startDrill, type DrillHandle } from '../drill/runner.js';
 import type { Result } from '../drill/result.js';
 import { checkSupportedVersion, installKafka, versionForSnapshot } from '../environment/distribution.js';
+import { ensureDockerImage } from '../environment/docker.js';
 import { requireJava } from '../environment/java.js';
 import { externalTarget, guardExternalTarget } from '../environment/external.js';
 import type { ProviderName } from '../environment/start.js';
@@ -119,6 +120,9 @@ export async function runCommand(argv: string[]): Promise<number> {
           const installed = await installKafka(version, (line) => process.stderr.write(`  ${line}\n`));
           if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${version} in ${installed.seconds.toFixed(1)}s\n`);
         }
+      }
+      if (provider === 'docker') {
+        for (const version of versions) await ensureDockerImage(version, spec.spec.target.image, (line) => process.stderr.write(`  ${line}\n`));
       }
       // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.
       if (provider === 'external') await guardExternalTarget(externalTarget(spec, snapshot));

@@ -11,7 +11,7 @@ import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertie
 import { groupCoordinatorProblem } from './coordinator.js';
 import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from './distribution.js';
 import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './docker-engine.js';
-import { kafkaImageName } from './image.js';
+import { buildKafkaImage, kafkaImageName } from './image.js';
 import { newClusterId } from './process.js';
 import { trackEnvironment } from './teardown.js';
 import { startDockerConnect } from './docker-connect.js';
@@ -220,6 +220,32 @@ exec /opt/kafka/bin/kafka-server-start.sh ${CONFIG_DIR}/server.properties
 async function defaultImage(client: ContainerRuntimeClient, kafkaVersion: string): Promise<string> {
   const built = kafkaImageName(kafkaVersion);
   return (await client.image.exists(ImageName.fromString(built))) ? built : `apache/kafka:${kafkaVersion}`;
+}
+
+/**
+ * What `run` and `env up` do before a docker drill, as they install Kafka for the process
+ * provider: a named image is pulled if missing; without one, the default is used when present
+ * (kafka-drill/kafka:V, then apache/kafka:V), else apache/kafka:V is pulled, and where no
+ * registry answers kafka-drill/kafka:V is built (root and debootstrap, once per machine).
+ */
+export async function ensureDockerImage(kafkaVersion: string, image: string | undefined, log: (line: string) => void): Promise<string> {
+  checkSupportedVersion(kafkaVersion);
+  const client = await dockerClient();
+  if (image !== undefined) {
+    await requireImage(client, image, kafkaVersion, true);
+    return image;
+  }
+  const official = `apache/kafka:${kafkaVersion}`;
+  for (const candidate of [kafkaImageName(kafkaVersion), official]) if (await client.image.exists(ImageName.fromString(candidate))) return candidate;
+  try {
+    await client.image.pull(ImageName.fromString(official));
+    return official;
+  } catch (error) {
+    log(`${official} could not be pulled (${(error as Error).message.split('\n')[0]}): building ${kafkaImageName(kafkaVersion)} without a registry`);
+    const report = await buildKafkaImage(kafkaVersion, { log });
+    log(`built ${report.image} in ${report.seconds.toFixed(0)}s`);
+    return report.image;
+  }
 }
 
 /** Pulls an image that is not there (the default pull policy); a failed pull says how to build one instead. */
