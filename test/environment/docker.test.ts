@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect } from 'vitest';
 import { GenericContainer } from 'testcontainers';
 import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
-import { startDockerEnvironment, sweepAbandoned } from '../../src/environment/docker.js';
+import { ensureDockerImage, startDockerEnvironment, sweepAbandoned } from '../../src/environment/docker.js';
 import { dockerClient, DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../../src/environment/docker-engine.js';
 import { buildKafkaImage, kafkaImageName } from '../../src/environment/image.js';
 import { createAdmin, describeCluster, withAdmin } from '../../src/kafka/admin.js';
@@ -75,6 +75,13 @@ describe('docker provider', { timeout: 240_000 }, () => {
       await environment.stop();
     }
     expect(await labelledResources(environment.network)).toEqual({ containers: [], networks: [] });
+  });
+
+  itDocker('run and env up find the built image without pulling or building anything', async () => {
+    const log: string[] = [];
+    expect(await ensureDockerImage(DEFAULT_KAFKA_VERSION, undefined, (line) => log.push(line))).toBe(image);
+    expect(await ensureDockerImage(DEFAULT_KAFKA_VERSION, image, (line) => log.push(line))).toBe(image);
+    expect(log).toEqual([]);
   });
 
   itDocker('sweeps what a killed run left behind (its owner pid is gone), and nothing of a live owner', async () => {
