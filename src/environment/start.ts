@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
-import { startDockerEnvironment, type DockerOptions } from './docker.js';
+import type { DockerOptions } from './docker.js';
 import { externalTarget, startExternalEnvironment, type ExternalTarget } from './external.js';
 import { startProcessEnvironment } from './process.js';
 import type { EnvironmentRequest, StartedEnvironment } from './types.js';
@@ -29,7 +29,8 @@ export function providerOptions(spec: LoadedSpec, snapshot: Snapshot): ProviderO
 export async function startEnvironment(provider: ProviderName, request: EnvironmentRequest, options: ProviderOptions = {}): Promise<StartedEnvironment> {
   checkBrokers(request);
   if (provider === 'process') return startProcessEnvironment(request);
-  if (provider === 'docker') return startDockerEnvironment(request, options.docker);
+  // Loaded only when asked for: testcontainers alone adds ~40 MB to every drill's memory.
+  if (provider === 'docker') return (await import('./docker.js')).startDockerEnvironment(request, options.docker);
   if (!options.external) throw new InputError('provider "external" needs target.bootstrap, target.clusterId and target.cleanup in the drill spec');
   return startExternalEnvironment(request, options.external);
 }
