@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
-import { ensureDockerImage } from '../environment/docker.js';
 import { requireJava } from '../environment/java.js';
 import { startEnvironment, type ProviderName } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
@@ -75,6 +74,7 @@ export async function envCommand(argv: string[]): Promise<number> {
     if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${kafkaVersion} in ${installed.seconds.toFixed(1)}s\n`);
   } else {
     // The docker counterpart: the image, pulled or built where no registry answers.
+    const { ensureDockerImage } = await import('../environment/docker.js');
     await ensureDockerImage(kafkaVersion, values.image, (line) => process.stderr.write(`  ${line}\n`));
   }
 

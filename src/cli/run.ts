@@ -5,7 +5,6 @@ import { createProgressDisplay } from '../drill/progress.js';
 import { startDrill, type DrillHandle } from '../drill/runner.js';
 import type { Result } from '../drill/result.js';
 import { checkSupportedVersion, installKafka, versionForSnapshot } from '../environment/distribution.js';
-import { ensureDockerImage } from '../environment/docker.js';
 import { requireJava } from '../environment/java.js';
 import { externalTarget, guardExternalTarget } from '../environment/external.js';
 import type { ProviderName } from '../environment/start.js';
@@ -122,6 +121,8 @@ export async function runCommand(argv: string[]): Promise<number> {
         }
       }
       if (provider === 'docker') {
+        // Loaded only for docker drills, as startEnvironment does: testcontainers weighs ~40 MB.
+        const { ensureDockerImage } = await import('../environment/docker.js');
         for (const version of versions) await ensureDockerImage(version, spec.spec.target.image, (line) => process.stderr.write(`  ${line}\n`));
       }
       // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.
