@@ -8,13 +8,17 @@ import { buildKafkaImage, kafkaImageName } from '../../src/environment/image.js'
 import { createAdmin, describeCluster, withAdmin } from '../../src/kafka/admin.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { dockerEngine, labelledResources } from '../support/docker.js';
-import { itWith, repoRoot } from '../support/require.js';
+import { fileExists, itWith, repoRoot } from '../support/require.js';
+import { connectPluginsDir } from '../../src/environment/connect.js';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { startRun } from '../drills/cli.js';
 import { tempDir } from '../support/temp.js';
 
 const itDocker = itWith(dockerEngine());
 const image = kafkaImageName(DEFAULT_KAFKA_VERSION);
+/** Installed by `kafka-drill connect install` (the JDBC sink tests do it); the worker must see it. */
+const JDBC_PLUGIN = join(connectPluginsDir(), 'debezium-connector-jdbc-3.6.0.Final');
 
 describe('docker provider', { timeout: 240_000 }, () => {
   beforeAll(async () => {
@@ -83,6 +87,29 @@ describe('docker provider', { timeout: 240_000 }, () => {
     expect(await ensureDockerImage(DEFAULT_KAFKA_VERSION, image, (line) => log.push(line))).toBe(image);
     expect(log).toEqual([]);
   });
+
+  itWith(dockerEngine(), fileExists(JDBC_PLUGIN))(
+    'a Connect worker container: REST on a mapped port, the installed plugins on its plugin path, removed with the brokers',
+    async () => {
+      const environment = await startDockerEnvironment({ kafkaVersion: DEFAULT_KAFKA_VERSION, brokers: 1, security: 'scram', heapMb: 384, connect: { heapMb: 384 } }, { image });
+      try {
+        expect(environment.connect!.url).toMatch(/^http:\/\/localhost:\d+$/);
+        expect(environment.connect!.pluginPath).toContain(connectPluginsDir());
+        const plugins = (await (await fetch(`${environment.connect!.url}/connector-plugins`)).json()) as { class: string }[];
+        expect(plugins.map((plugin) => plugin.class)).toEqual(
+          expect.arrayContaining([
+            'io.debezium.connector.jdbc.JdbcSinkConnector',
+            'org.apache.kafka.connect.file.FileStreamSinkConnector',
+            'org.apache.kafka.connect.file.FileStreamSourceConnector',
+          ]),
+        );
+        expect((await labelledResources(environment.network)).containers.sort()).toEqual([`/${environment.network}-broker-1`, `/${environment.network}-connect-1`]);
+      } finally {
+        await environment.stop();
+      }
+      expect(await labelledResources(environment.network)).toEqual({ containers: [], networks: [] });
+    },
+  );
 
   itDocker('sweeps what a killed run left behind (its owner pid is gone), and nothing of a live owner', async () => {
     const client = await dockerClient();
