@@ -5,6 +5,7 @@ import { CustomProbe } from './custom.js';
 import { OffsetsProbe } from './offsets.js';
 import type { Probe } from './probe.js';
 import { ProduceConsumeProbe } from './produce-consume.js';
+import { QuotaProbe } from './quota.js';
 
 /** The probe a spec entry describes; `index` (its place in the spec) gives the default id. */
 export function probeFromSpec(spec: ProbeSpec, index: number): Probe {
@@ -20,5 +21,7 @@ export function probeFromSpec(spec: ProbeSpec, index: number): Probe {
       return new CustomProbe(id, spec.name, spec.module, spec.timeoutMs);
     case 'connector-idempotency':
       return new ConnectorIdempotencyProbe(id, spec.name ?? `connector idempotency (${spec.connector})`, spec);
+    case 'quota':
+      return new QuotaProbe(id, spec.name ?? `quota enforcement (${spec.entities ? spec.entities.join('; ') : 'every restored quota'})`, spec);
   }
 }
