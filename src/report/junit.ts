@@ -86,8 +86,15 @@ function runCases(base: string, run: Run): TestCase[] {
     const firstMismatch = probe.evidence.find((item) => item.outcome === 'failed') ?? probe.evidence[0];
     const message = firstMismatch ? `expected ${firstMismatch.expected}, observed ${firstMismatch.observed}` : `probe ${probe.status}`;
     const status = probe.status;
+    const known = probe.expectedFailure?.reason;
+    // Like pytest's xfail: a declared known failure is reported as skipped with its reason (it is
+    // still red in report.html and summary.md); a declared failure that passed fails (stale).
     const outcome: Outcome =
-      status === 'passed'
+      known && (status === 'failed' || status === 'error')
+        ? { kind: 'skipped', message: `expected failure (declared: ${known}): ${message}` }
+        : known
+          ? { kind: 'failure', type: 'ExpectedFailureDidNotHappen', message: `declared expected failure did not happen (${known}): the probe ${status}; remove the declaration`, details: evidence.join('\n') }
+          : status === 'passed'
         ? { kind: 'passed' }
         : status === 'skipped'
           ? { kind: 'skipped', message: `every check skipped (${countChecks(probe).skipped}): ${probe.evidence[0]?.detail ?? probe.evidence[0]?.observed ?? ''}` }
