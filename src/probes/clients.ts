@@ -182,10 +182,11 @@ class KcatDriver implements ClientDriver {
 
   async firstRecords(requests: FirstRecordsRequest[]): Promise<FirstRecordsAnswer[]> {
     return mapWithLimit(requests, 4, async (request) => {
-      // A balanced consumer in the restored group, auto-commit off: it resumes at the committed offsets and commits nothing.
+      // A balanced consumer in the restored group: it resumes at the committed offsets and must commit nothing. kcat -G
+      // commits explicitly when it exits, even with enable.auto.commit=false; with no offset ever stored there is nothing to commit.
       const run = await this.kcat(
         this.context.connection,
-        ['-G', request.group, '-X', 'enable.auto.commit=false', '-X', 'auto.offset.reset=earliest', '-J', '-e', ...request.topics],
+        ['-G', request.group, '-X', 'enable.auto.commit=false', '-X', 'enable.auto.offset.store=false', '-X', 'auto.offset.reset=earliest', '-J', '-e', ...request.topics],
         undefined,
         CONSUME_TIMEOUT_MS,
       );
