@@ -570,7 +570,8 @@ function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, mea
   const failedProbes = run.probes.filter((p) => probeFailsRun(p) && !p.expectedFailure);
   if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);
   const stale = run.probes.filter((p) => p.expectedFailure && !isRed(p));
-  if (stale.length) reasons.push(`declared expected failure${stale.length > 1 ? 's' : ''} did not happen: ${stale.map((p) => `${p.id} ${p.status}`).join(', ')} (remove the declaration)`);
+  if (stale.length)
+    reasons.push(`declared expected failure${stale.length > 1 ? 's' : ''} did not happen: ${stale.map((p) => `${p.id} ${p.status}`).join(', ')} (remove the declaration)`);
   // With a maxFailedAssumptions objective, that objective decides; without one, any failed assumption fails the drill.
   if (failedAssumptions.length && spec.objectives.maxFailedAssumptions === undefined) {
     reasons.push(`assumption${failedAssumptions.length > 1 ? 's' : ''} failed: ${failedAssumptions.map((a) => a.id).join(', ')}`);

@@ -43,7 +43,12 @@ function configOf(connection: KafkaConnection): string {
   if (connection.sasl) {
     for (const value of [connection.sasl.username, connection.sasl.password])
       if (/[\r\n]/.test(value)) throw new Error('a user name or password with a line break cannot be passed to kcat');
-    lines.push('security.protocol=SASL_PLAINTEXT', `sasl.mechanisms=${connection.sasl.mechanism}`, `sasl.username=${connection.sasl.username}`, `sasl.password=${connection.sasl.password}`);
+    lines.push(
+      'security.protocol=SASL_PLAINTEXT',
+      `sasl.mechanisms=${connection.sasl.mechanism}`,
+      `sasl.username=${connection.sasl.username}`,
+      `sasl.password=${connection.sasl.password}`,
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -103,9 +103,12 @@ const ALLOWED_ERRORS: Record<string, string[]> = { topic: ['UNKNOWN_TOPIC_OR_PAR
  * skipped here with that reason (the kafkajs cell judges it).
  */
 async function checkThroughClient(driver: ClientDriver, checks: AuthorizationCheck[], context: ProbeContext, marker: string): Promise<ProbeVerdict> {
-  const exercisable = (check: AuthorizationCheck) => !check.skipped && check.kind !== 'other' && check.kind !== 'transactional-id' && driver.canExercise(check.kind, check.operation);
+  const exercisable = (check: AuthorizationCheck) =>
+    !check.skipped && check.kind !== 'other' && check.kind !== 'transactional-id' && driver.canExercise(check.kind, check.operation);
   const explicit = checks.filter((check) => check.explicit);
-  const derived = checks.filter((check) => !check.explicit && exercisable(check) && (context.credentials.has(userName(check.principal)) || context.credentials.has(check.principal)));
+  const derived = checks.filter(
+    (check) => !check.explicit && exercisable(check) && (context.credentials.has(userName(check.principal)) || context.credentials.has(check.principal)),
+  );
   const sample = derived.slice(0, CLIENT_SAMPLE_SIZE);
   const chosen = [...explicit.filter(exercisable), ...sample];
   const topic = context.snapshot.topics[0]?.name;
@@ -151,7 +154,11 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
     operation: 'AUTHENTICATE',
     resource: 'SASL',
     expected: 'deny',
-    observed: deniedLogin ? 'denied (SASL_AUTHENTICATION_FAILED)' : impostorAnswer.kafkaError ? `error (${impostorAnswer.kafkaError})` : (impostorAnswer.failure ?? 'authenticated'),
+    observed: deniedLogin
+      ? 'denied (SASL_AUTHENTICATION_FAILED)'
+      : impostorAnswer.kafkaError
+        ? `error (${impostorAnswer.kafkaError})`
+        : (impostorAnswer.failure ?? 'authenticated'),
     ...(impostorAnswer.kafkaError ? { kafkaError: impostorAnswer.kafkaError } : {}),
     detail: `${deniedLogin ? '' : 'expected SASL_AUTHENTICATION_FAILED: '}negative control: an unknown user`,
   });
@@ -172,7 +179,13 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
       });
     } else if (answer.kafkaError === denied) {
       const ok = check.expected === 'deny';
-      evidence.push({ ...base(check), outcome: ok ? 'passed' : 'failed', observed: `denied (${denied})`, kafkaError: denied, detail: `${ok ? '' : 'expected the request to go through: '}${how}` });
+      evidence.push({
+        ...base(check),
+        outcome: ok ? 'passed' : 'failed',
+        observed: `denied (${denied})`,
+        kafkaError: denied,
+        detail: `${ok ? '' : 'expected the request to go through: '}${how}`,
+      });
     } else {
       evidence.push({
         ...base(check),

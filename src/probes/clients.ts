@@ -143,7 +143,12 @@ class KcatDriver implements ClientDriver {
       const produceFailure = this.failureOf(produced, 'produce');
       if (produceFailure) return { received: 0, wrong: 0, partitions: 0, producedMs, durationMs: producedMs, failure: produceFailure };
       // Every partition from the first offset at or after the time production started (ListOffsets by timestamp), to its end.
-      const consumed = await this.kcat(this.context.connection, ['-C', '-t', topic, '-o', `s@${from}`, '-e', '-J', '-m', String(REQUEST_TIMEOUT_MS / 1000)], undefined, CONSUME_TIMEOUT_MS);
+      const consumed = await this.kcat(
+        this.context.connection,
+        ['-C', '-t', topic, '-o', `s@${from}`, '-e', '-J', '-m', String(REQUEST_TIMEOUT_MS / 1000)],
+        undefined,
+        CONSUME_TIMEOUT_MS,
+      );
       const mine = parseKcatRecords(consumed.stdout).filter((record) => record.key?.startsWith(`${marker}:`));
       const keys = new Set(mine.map((record) => record.key));
       const answer = {
@@ -287,7 +292,14 @@ class JavaDriver implements ClientDriver {
     const runnable = requests.filter((request) => known.has(userName(request.principal)) || userName(request.principal) === this.admin());
     const results = runnable.length
       ? await this.run(
-          runnable.map((request) => ({ kind: 'access', user: userName(request.principal), operation: request.operation, resourceType: request.resourceType, name: request.name, marker })),
+          runnable.map((request) => ({
+            kind: 'access',
+            user: userName(request.principal),
+            operation: request.operation,
+            resourceType: request.resourceType,
+            name: request.name,
+            marker,
+          })),
           runnable.map((request) => request.principal),
         )
       : [];

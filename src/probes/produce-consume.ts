@@ -52,7 +52,10 @@ export class ProduceConsumeProbe implements Probe {
       return {
         ...base,
         outcome: 'failed',
-        observed: answer.failure && answer.received === 0 ? `error: ${answer.failure.message}` : `${answer.received} records back${answer.wrong ? `, ${answer.wrong} with other content` : ''}`,
+        observed:
+          answer.failure && answer.received === 0
+            ? `error: ${answer.failure.message}`
+            : `${answer.received} records back${answer.wrong ? `, ${answer.wrong} with other content` : ''}`,
         ...(answer.failure?.kafkaError ? { kafkaError: answer.failure.kafkaError } : {}),
         detail: `expected ${count} records with marker ${markers.get(topic)}${answer.failure ? `; ${answer.failure.message}` : ''}; ${timing}`,
       };

@@ -93,14 +93,19 @@ function runCases(base: string, run: Run): TestCase[] {
       known && (status === 'failed' || status === 'error')
         ? { kind: 'skipped', message: `expected failure (declared: ${known}): ${message}` }
         : known
-          ? { kind: 'failure', type: 'ExpectedFailureDidNotHappen', message: `declared expected failure did not happen (${known}): the probe ${status}; remove the declaration`, details: evidence.join('\n') }
+          ? {
+              kind: 'failure',
+              type: 'ExpectedFailureDidNotHappen',
+              message: `declared expected failure did not happen (${known}): the probe ${status}; remove the declaration`,
+              details: evidence.join('\n'),
+            }
           : status === 'passed'
-        ? { kind: 'passed' }
-        : status === 'skipped'
-          ? { kind: 'skipped', message: `every check skipped (${countChecks(probe).skipped}): ${probe.evidence[0]?.detail ?? probe.evidence[0]?.observed ?? ''}` }
-          : status === 'failed'
-            ? { kind: 'failure', type: 'ProbeFailed', message, details: evidence.join('\n') }
-            : { kind: 'error', type: 'ProbeError', message, details: evidence.join('\n') };
+            ? { kind: 'passed' }
+            : status === 'skipped'
+              ? { kind: 'skipped', message: `every check skipped (${countChecks(probe).skipped}): ${probe.evidence[0]?.detail ?? probe.evidence[0]?.observed ?? ''}` }
+              : status === 'failed'
+                ? { kind: 'failure', type: 'ProbeFailed', message, details: evidence.join('\n') }
+                : { kind: 'error', type: 'ProbeError', message, details: evidence.join('\n') };
     cases.push({ classname: `${base}.probes.${probe.type}`, name: `${probe.name} [${probe.id}]`, seconds: probe.durationMs, outcome });
   }
 

@@ -195,9 +195,7 @@ const clientList = z
 /** The client matrix: which client classes a probe runs through; default the drill's `clients`. */
 const matrixCommon = {
   ...probeCommon,
-  clients: clientList
-    .optional()
-    .describe('Client classes this probe runs through: kafkajs, librdkafka (Debian kcat), java (Kafka\'s Java client). Default: the drill\'s `clients`.'),
+  clients: clientList.optional().describe("Client classes this probe runs through: kafkajs, librdkafka (Debian kcat), java (Kafka's Java client). Default: the drill's `clients`."),
 };
 
 export const expectedFailureSchema = z.strictObject({

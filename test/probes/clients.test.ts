@@ -34,7 +34,9 @@ describe.each(integrationVersions())('client matrix on Kafka %s', async (kafkaVe
     );
     for (const [index, clientClass] of classes.entries()) {
       const outcome = outcomes[index]!;
-      console.log(`produce-consume × ${clientClass} × ${kafkaVersion}: ${outcome.status} in ${outcome.durationMs}ms, ${outcome.client?.processes ?? '-'} process(es); ${outcome.evidence[0]?.detail}`);
+      console.log(
+        `produce-consume × ${clientClass} × ${kafkaVersion}: ${outcome.status} in ${outcome.durationMs}ms, ${outcome.client?.processes ?? '-'} process(es); ${outcome.evidence[0]?.detail}`,
+      );
       expect(outcome.client).toMatchObject({ class: clientClass, probe: 'cell' });
       if (red(clientClass)) {
         expect(outcome.status).toBe('failed');
@@ -68,12 +70,15 @@ describe.each(integrationVersions())('client matrix on Kafka %s', async (kafkaVe
     for (const outcome of outcomes) {
       const clientClass = outcome.client!.class;
       const checks = outcome.evidence.filter((item) => item.operation !== 'AUTHENTICATE' && !item.detail?.startsWith('positive control'));
-      console.log(`authorization × ${clientClass} × ${kafkaVersion}: ${outcome.status} in ${outcome.durationMs}ms, ${checks.length} checks, ${outcome.client?.processes} process(es)`);
+      console.log(
+        `authorization × ${clientClass} × ${kafkaVersion}: ${outcome.status} in ${outcome.durationMs}ms, ${checks.length} checks, ${outcome.client?.processes} process(es)`,
+      );
       for (const item of outcome.evidence) console.log(`  ${item.outcome} ${item.principal} ${item.operation} ${item.resource}: ${item.observed}`);
       const control = outcome.evidence[0]!;
       // The unknown-user control holds for every client class: a wrong login is denied by SCRAM.
       expect(outcome.evidence[1]).toMatchObject({ operation: 'AUTHENTICATE', outcome: 'passed', kafkaError: 'SASL_AUTHENTICATION_FAILED' });
-      const explicit = (principal: string, operation: string, resource: string) => outcome.evidence.find((item) => item.principal === principal && item.operation === operation && item.resource === resource);
+      const explicit = (principal: string, operation: string, resource: string) =>
+        outcome.evidence.find((item) => item.principal === principal && item.operation === operation && item.resource === resource);
       if (red(clientClass)) {
         expect(outcome.status).toBe('failed');
         expect(control).toMatchObject({ outcome: 'failed', kafkaError: 'SASL_AUTHENTICATION_FAILED' });

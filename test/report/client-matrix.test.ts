@@ -64,14 +64,18 @@ describe('client matrix in the reports', () => {
     const html = renderHtml(matrixResult(true));
     const section = html.slice(html.indexOf('<section class="panel client-matrix"'), html.indexOf('</section>', html.indexOf('<section class="panel client-matrix"')));
     expect(section).toContain('<tr data-probe="round-trip" data-client="librdkafka">');
-    expect(section).toMatch(/<td class="matrix-cell cell-failed" data-status="failed" data-expected-failure="true">\s*<span class="status status-failed">failed<\/span>\s*<code class="kafka-error">SASL_AUTHENTICATION_FAILED<\/code>/);
+    expect(section).toMatch(
+      /<td class="matrix-cell cell-failed" data-status="failed" data-expected-failure="true">\s*<span class="status status-failed">failed<\/span>\s*<code class="kafka-error">SASL_AUTHENTICATION_FAILED<\/code>/,
+    );
     expect(section.match(/cell-passed/g)).toHaveLength(5);
     expect(renderHtml(loadFixture('upgrade-gate-failed'))).not.toContain('client-matrix');
   });
 
   it('junit.xml: a declared failure is skipped with its reason (like an xfail); an undeclared one is a failure', () => {
     const declared = renderJunit(matrixResult(true), { hostname: 'ci' });
-    expect(declared).toMatch(/<testcase [^>]*name="produce-consume \(orders\) \[librdkafka\] \[round-trip@librdkafka\]"[^>]*>\s*<skipped message="expected failure \(declared: librdkafka &lt; 2.6.1/);
+    expect(declared).toMatch(
+      /<testcase [^>]*name="produce-consume \(orders\) \[librdkafka\] \[round-trip@librdkafka\]"[^>]*>\s*<skipped message="expected failure \(declared: librdkafka &lt; 2.6.1/,
+    );
     const undeclared = renderJunit(matrixResult(false), { hostname: 'ci' });
     expect(undeclared).toMatch(/name="produce-consume \(orders\) \[librdkafka\] \[round-trip@librdkafka\]"[^>]*>\s*<failure [^>]*type="ProbeFailed"/);
   });

@@ -106,6 +106,8 @@ describe('loadSpec accepts good specs', () => {
         connectorSecrets: {},
       },
       probes: [],
+      clients: ['kafkajs'],
+      expectedFailures: [],
       assumptions: [],
       manualSteps: [],
       objectives: {},
