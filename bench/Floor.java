@@ -15,10 +15,12 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.function.ToIntFunction;
 import org.apache.kafka.clients.admin.Admin;
@@ -111,6 +113,16 @@ public class Floor {
       for (List<NewTopic> chunk : chunks(topics, t -> 1 + t.numPartitions() + t.configs().size())) {
         requests++;
         failed += failures(admin.createTopics(chunk, new CreateTopicsOptions().timeoutMs(120_000)).values());
+      }
+      // CreateTopics returns once the controller committed the topics; group offsets on a topic the
+      // broker does not list yet fail (UNKNOWN_TOPIC_OR_PARTITION), so a correct restore waits, as kafka-drill's does.
+      Set<String> waiting = new HashSet<>();
+      for (NewTopic topic : topics) waiting.add(topic.name());
+      while (true) {
+        requests++;
+        waiting.removeAll(admin.listTopics().names().get());
+        if (waiting.isEmpty()) break;
+        Thread.sleep(500);
       }
       record("topics", started, requests, failed);
 

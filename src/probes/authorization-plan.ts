@@ -29,19 +29,14 @@ export interface AuthorizationCheck {
   explicit: boolean;
   /** Why the check cannot be exercised. */
   skipped?: string;
-  /**
-   * Joins a restored consumer group, or appends to a topic restored groups have offsets on:
-   * run only after the offsets probes are done, so they never see a record a probe wrote.
-   */
-  afterOffsetsProbes?: boolean;
+  /** Joins a restored consumer group: run only after the offsets probes are done. */
+  joinsRestoredGroup?: boolean;
 }
 
 export interface PlanInput {
   acls: readonly Acl[];
   topics: readonly string[];
   restoredGroups: readonly string[];
-  /** Topics the restored groups have committed offsets on. */
-  committedTopics: readonly string[];
   /** Users (without "User:") the drill has a password for. */
   usersWithCredentials: Iterable<string>;
   /** Unique to this run: synthesized names end with it. */
@@ -86,7 +81,6 @@ class CheckPlanner {
   private readonly topics: string[];
   private readonly topicSet: Set<string>;
   private readonly restoredGroups: Set<string>;
-  private readonly committedTopics: Set<string>;
   private readonly users: Set<string>;
 
   constructor(private readonly input: PlanInput) {
@@ -94,7 +88,6 @@ class CheckPlanner {
     this.topics = [...input.topics].sort();
     this.topicSet = new Set(this.topics);
     this.restoredGroups = new Set(input.restoredGroups);
-    this.committedTopics = new Set(input.committedTopics);
     this.users = new Set(input.usersWithCredentials);
   }
 
@@ -220,8 +213,7 @@ class CheckPlanner {
       }
       if (because === 'no ACL grants it' && decided === 'allow') check.because = 'granted by the ACLs';
     }
-    if (kind === 'group' && operation === 'READ' && this.restoredGroups.has(check.name)) check.afterOffsetsProbes = true;
-    if (kind === 'topic' && operation === 'WRITE' && this.committedTopics.has(check.name)) check.afterOffsetsProbes = true;
+    if (kind === 'group' && operation === 'READ' && this.restoredGroups.has(check.name)) check.joinsRestoredGroup = true;
     // DeleteTopics answers UNKNOWN_TOPIC_OR_PARTITION for an absent topic the principal may DESCRIBE,
     // before it looks at DELETE: a denied DELETE is only observable on a topic that exists.
     if (kind === 'topic' && operation === 'DELETE' && check.expected === 'deny' && this.index.isAuthorized(principal, 'DESCRIBE', 'topic', check.name)) {

@@ -9,7 +9,7 @@ import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
 import type { OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
 import { driverFor, type ClientDriver, type ClientFailure } from './clients.js';
 import { runConsumerSession } from './consumer-session.js';
-import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * The offsets probe: do consumers resume where the snapshot says? For each selected group (up
@@ -35,6 +35,8 @@ type Tolerance = OffsetsProbeSpec['tolerance'];
 const CONSUME_TIMEOUT_MS = 30_000;
 /** Groups whose consumers run at once: each session is a kafkajs client with its own connections. */
 export const GROUP_CONCURRENCY = 10;
+/** A group's consumer session (connect, join, fetch, leave) took up to ~0.8 s of wall time per group at 10 at once, on 2 loaded cores. */
+const MS_PER_GROUP = 200;
 
 /** One group's checks before any consumer runs, and the partitions a consumer must fetch from. */
 interface GroupPlan {
@@ -67,6 +69,11 @@ export class OffsetsProbe implements Probe {
     private readonly spec: Pick<OffsetsProbeSpec, 'groups' | 'tolerance' | 'byContent'>,
     readonly matrix?: Probe['matrix'],
   ) {}
+
+  workTimeoutMs(context: ProbeRunContext): number {
+    const groups = this.spec.groups === 'all' ? context.snapshot.consumerGroups.length : this.spec.groups.length;
+    return 30_000 + MS_PER_GROUP * groups;
+  }
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {
     const named =

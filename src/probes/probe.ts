@@ -82,6 +82,11 @@ export interface Probe {
   readonly timeoutMs?: number;
   /** A probe of the client matrix: the spec probe it stands for (the matrix row) and its client class. */
   readonly matrix?: { probe: string; clientClass: ClientClassName };
+  /**
+   * Without an own budget: the time the probe's work needs at this snapshot's size. The probe gets
+   * the larger of this and the context's timeoutMs, so a fixed minute does not fail big clusters.
+   */
+  workTimeoutMs?(context: ProbeRunContext): number;
   check(context: ProbeContext): Promise<ProbeVerdict>;
 }
 
@@ -122,7 +127,7 @@ export async function runProbes(probes: readonly Probe[], context: ProbeRunConte
 /** One probe, timed, with its own timeout and abort signal; never throws. */
 export async function runProbe(probe: Probe, context: ProbeContext): Promise<ProbeOutcome> {
   const started = performance.now();
-  const timeoutMs = probe.timeoutMs ?? context.timeoutMs;
+  const timeoutMs = probe.timeoutMs ?? Math.max(context.timeoutMs, probe.workTimeoutMs?.(context) ?? 0);
   const timeout = new AbortController();
   const signal = AbortSignal.any([context.signal, timeout.signal]);
   let timer: NodeJS.Timeout | undefined;

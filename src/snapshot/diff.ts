@@ -259,8 +259,9 @@ function compareConsumerGroups(expected: SnapshotContent, actual: SnapshotConten
   const want = new Map(expected.consumerGroups.map((group) => [group.groupId, group]));
   const got = new Map(actual.consumerGroups.map((group) => [group.groupId, group]));
   const partitionKey = (committed: { topic: string; partition: number }) => `${committed.topic}-${committed.partition}`;
-  // Leader epochs are not compared: a new cluster counts its own epochs.
-  const position = (committed: { offset: number; metadata: string | null }) => ({ offset: committed.offset, metadata: committed.metadata });
+  // Leader epochs are not compared: a new cluster counts its own epochs. Kafka stores a commit
+  // without metadata as "" and reports it so, while a snapshot may say null: both mean none.
+  const position = (committed: { offset: number; metadata: string | null }) => ({ offset: committed.offset, metadata: committed.metadata ?? '' });
 
   for (const groupId of unionOfKeys(want, got)) {
     const wantGroup = want.get(groupId);
@@ -277,7 +278,7 @@ function compareConsumerGroups(expected: SnapshotContent, actual: SnapshotConten
         const wantOffset = wantOffsets.get(key);
         const gotOffset = gotOffsets.get(key);
         const offsetObject = `${object} offset ${key}`;
-        if (!wantOffset || !gotOffset || wantOffset.offset !== gotOffset.offset || wantOffset.metadata !== gotOffset.metadata) {
+        if (!wantOffset || !gotOffset || wantOffset.offset !== gotOffset.offset || (wantOffset.metadata ?? '') !== (gotOffset.metadata ?? '')) {
           drift('consumer-group-offset', offsetObject, wantOffset && position(wantOffset), gotOffset && position(gotOffset));
           continue;
         }

@@ -34,3 +34,14 @@ describe('probe order', () => {
     expect(events.indexOf('authorization start')).toBeLessThan(events.indexOf('offsets end'));
   });
 });
+
+describe('probe budget', () => {
+  it('a probe without its own budget gets the time its work needs when that exceeds the drill default', async () => {
+    const context = { signal: new AbortController().signal, timeoutMs: 50 } as unknown as ProbeRunContext;
+    const sized = { ...probe('sized', {}, 150), workTimeoutMs: () => 2_000 };
+    const fixed = probe('fixed', {}, 150);
+    const [sizedOutcome, fixedOutcome] = await runProbes([sized, fixed], context);
+    expect(sizedOutcome!.status).toBe('passed');
+    expect(fixedOutcome!.status).toBe('error');
+  });
+});
