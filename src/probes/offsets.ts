@@ -8,7 +8,7 @@ import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
 import type { OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
 import { driverFor, type ClientDriver, type ClientFailure } from './clients.js';
-import { runConsumerSession } from './consumer-session.js';
+import { inGroups, runConsumerSession } from './consumer-session.js';
 import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
@@ -130,7 +130,12 @@ export class OffsetsProbe implements Probe {
   private async checkGroupsWith(driver: ClientDriver, groups: ConsumerGroup[], state: RestoredState, context: ProbeContext): Promise<ProbeEvidence[]> {
     const plans = groups.map((group) => this.planGroup(group, state, context));
     const fetching = plans.filter((plan): plan is GroupPlan => !Array.isArray(plan) && plan.toFetch.size > 0);
-    const answers = await driver.firstRecords(fetching.map((plan) => ({ group: plan.group.groupId, topics: plan.topics, partitions: [...plan.toFetch.keys()] })));
+    const requests = fetching.map((plan) => ({ group: plan.group.groupId, topics: plan.topics, partitions: [...plan.toFetch.keys()] }));
+    // Held against every other consumer session in these groups (kafkajs cells, other client classes) until all are read.
+    const answers = await inGroups(
+      requests.map((request) => request.group),
+      () => driver.firstRecords(requests),
+    );
     const fetched = new Map(
       fetching.map((plan, index) => {
         const answer = answers[index]!;

@@ -95,12 +95,12 @@ describe.each(integrationVersions())('client matrix on Kafka %s', async (kafkaVe
     expect(outcomes[1]!.client!.processes).toBe(1); // the Java client: one JVM for every check
   });
 
-  it('offsets: each client class resumes the restored groups where they committed, and commits nothing', async () => {
+  it('offsets: each client class resumes the restored groups where they committed, taking turns in each group, and commits nothing', async () => {
     const before = await committedOffsets(environment);
     const outcomes = await runProbes(
       classes.map((clientClass) => new OffsetsProbe(`offsets@${clientClass}`, 'offsets', { groups: 'all', tolerance: 'exact', byContent: false }, matrix(clientClass))),
       context(),
-      1,
+      3, // at once, as in a drill: their consumers must take turns in each restored group, never split its partitions
     );
     for (const [index, clientClass] of classes.entries()) {
       const outcome = outcomes[index]!;

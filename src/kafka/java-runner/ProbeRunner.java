@@ -46,23 +46,32 @@ public class ProbeRunner {
     ObjectNode out = JSON.createObjectNode();
     out.put("clientVersion", AppInfoParser.getVersion());
     ArrayNode results = out.putArray("results");
-    for (JsonNode task : job.get("tasks")) {
-      long started = System.nanoTime();
-      ObjectNode result;
-      try {
-        switch (task.get("kind").asText()) {
-          case "produce-consume": result = produceConsume(task); break;
-          case "access": result = access(task); break;
-          case "first-records": result = firstRecords(task); break;
-          default: throw new IllegalArgumentException("unknown task kind " + task.get("kind"));
-        }
-      } catch (Throwable error) {
-        result = failure(error);
-      }
-      result.put("durationMs", (System.nanoTime() - started) / 1_000_000);
-      results.add(result);
-    }
+    // Tasks are independent (each has its own clients): a few at once, results in task order.
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(TASKS_AT_ONCE);
+    List<java.util.concurrent.Future<ObjectNode>> pending = new ArrayList<>();
+    for (JsonNode task : job.get("tasks")) pending.add(pool.submit(() -> runTask(task)));
+    for (java.util.concurrent.Future<ObjectNode> result : pending) results.add(result.get());
+    pool.shutdown();
     JSON.writeValue(new File(args[1]), out);
+  }
+
+  private static final int TASKS_AT_ONCE = 4;
+
+  private static ObjectNode runTask(JsonNode task) {
+    long started = System.nanoTime();
+    ObjectNode result;
+    try {
+      switch (task.get("kind").asText()) {
+        case "produce-consume": result = produceConsume(task); break;
+        case "access": result = access(task); break;
+        case "first-records": result = firstRecords(task); break;
+        default: throw new IllegalArgumentException("unknown task kind " + task.get("kind"));
+      }
+    } catch (Throwable error) {
+      result = failure(error);
+    }
+    result.put("durationMs", (System.nanoTime() - started) / 1_000_000);
+    return result;
   }
 
   private static Properties common(String user) {
@@ -172,9 +181,14 @@ public class ProbeRunner {
         }
         break;
       case "topic READ":
+        // Allowed only once a Fetch was answered (a denied one throws from poll): an empty poll proves nothing.
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(user, null, "latest")) {
           consumer.assign(List.of(new TopicPartition(name, 0)));
-          consumer.poll(Duration.ofMillis(1500));
+          long deadline = System.currentTimeMillis() + job.get("requestTimeoutMs").asLong();
+          while (fetchesAnswered(consumer) == 0) {
+            if (System.currentTimeMillis() > deadline) throw new IllegalStateException("no Fetch was answered within the request timeout");
+            consumer.poll(Duration.ofMillis(200));
+          }
         }
         break;
       case "group DESCRIBE":
@@ -192,6 +206,13 @@ public class ProbeRunner {
     }
     result.put("ok", true);
     return result;
+  }
+
+  private static double fetchesAnswered(KafkaConsumer<byte[], byte[]> consumer) {
+    for (Map.Entry<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> metric : consumer.metrics().entrySet())
+      if (metric.getKey().group().equals("consumer-fetch-manager-metrics") && metric.getKey().name().equals("fetch-total") && metric.getKey().tags().size() == 1)
+        return ((Number) metric.getValue().metricValue()).doubleValue();
+    return 0;
   }
 
   /** Joins a restored group (auto-commit off, never commits) and returns the first record fetched on each wanted partition. */
