@@ -96,10 +96,15 @@ const LIBRDKAFKA_ERRORS: [string, string][] = [
   ['Broker: Unknown topic or partition', 'UNKNOWN_TOPIC_OR_PARTITION'],
 ];
 
-/** The Kafka error a kcat run reports, and the line that says so. */
-export function kcatError(run: Pick<KcatRun, 'stdout' | 'stderr'>): { kafkaError?: string; line?: string } {
+/**
+ * The Kafka error a kcat run reports, and the line that says so. A login failure logged by a run
+ * that still exited 0 is not its answer: librdkafka connects to every broker, and the request
+ * went through on another connection.
+ */
+export function kcatError(run: Pick<KcatRun, 'stdout' | 'stderr'> & { exitCode?: number | undefined }): { kafkaError?: string; line?: string } {
   const lines = `${run.stderr}\n${run.stdout}`.split('\n');
   for (const [text, kafkaError] of LIBRDKAFKA_ERRORS) {
+    if (kafkaError === 'SASL_AUTHENTICATION_FAILED' && run.exitCode === 0) continue;
     const line = lines.find((candidate) => candidate.includes(text));
     if (line) return { kafkaError, line: line.trim() };
   }

@@ -117,8 +117,14 @@ const ALLOWED_ERRORS: Record<string, string[]> = { topic: ['UNKNOWN_TOPIC_OR_PAR
  * skipped here with that reason (the kafkajs cell judges it).
  */
 async function checkThroughClient(driver: ClientDriver, checks: AuthorizationCheck[], context: ProbeContext, marker: string): Promise<ProbeVerdict> {
+  // A real producer or consumer waits for a topic the target lacks until it times out: WRITE and READ only on restored topics.
+  const restored = new Set(context.snapshot.topics.map((topic) => topic.name));
   const exercisable = (check: AuthorizationCheck) =>
-    !check.skipped && check.kind !== 'other' && check.kind !== 'transactional-id' && driver.canExercise(check.kind, check.operation);
+    !check.skipped &&
+    check.kind !== 'other' &&
+    check.kind !== 'transactional-id' &&
+    driver.canExercise(check.kind, check.operation) &&
+    !(check.kind === 'topic' && (check.operation === 'WRITE' || check.operation === 'READ') && !restored.has(check.name));
   const explicit = checks.filter((check) => check.explicit);
   const derived = checks.filter(
     (check) => !check.explicit && exercisable(check) && (context.credentials.has(userName(check.principal)) || context.credentials.has(check.principal)),
@@ -215,7 +221,7 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
       ...base(check),
       outcome: 'skipped',
       observed: 'not exercised',
-      detail: `${check.skipped ?? `${driver.clientClass} sends no request for ${check.operation} on a ${check.kind}`}; the kafkajs cell judges it; because ${check.because}`,
+      detail: `${check.skipped ?? `${driver.clientClass} sends no request for ${check.operation} on this ${check.kind} (an operation it has no request for, or a topic the target lacks)`}; the kafkajs cell judges it; because ${check.because}`,
     });
   return { ...verdictOf(evidence), processes: driver.processes() };
 }

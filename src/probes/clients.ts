@@ -178,7 +178,7 @@ class KcatDriver implements ClientDriver {
       const durationMs = Math.round(performance.now() - started);
       // -L exits 0 with the topic's error inside its JSON answer.
       const topicError = request.operation === 'DESCRIBE' ? /"error":"([^"]+)"/.exec(run.stdout)?.[1] : undefined;
-      const { kafkaError, line } = kcatError(topicError ? { stdout: topicError, stderr: '' } : run);
+      const { kafkaError, line } = kcatError(topicError ? { stdout: topicError, stderr: '', exitCode: run.exitCode } : run);
       if (kafkaError) return { kafkaError, durationMs };
       if (run.exitCode !== 0 || topicError) return { failure: line ?? topicError ?? (run.timedOut ? 'kcat timed out' : `kcat exit ${run.exitCode}`), durationMs };
       return { durationMs };

@@ -72,6 +72,9 @@ describe('client classes of the matrix', () => {
     });
     expect(sasl.kafkaError).toBe('SASL_AUTHENTICATION_FAILED');
     expect(sasl.line).toContain('invalid credentials with SASL mechanism SCRAM-SHA-512');
+    // A run that exited 0 answered on another broker connection: a login failure it logged is not its answer.
+    expect(kcatError({ stdout: '{"topics":[]}', stderr: sasl.line!, exitCode: 0 }).kafkaError).toBeUndefined();
+    expect(kcatError({ stdout: '', stderr: sasl.line!, exitCode: 1 }).kafkaError).toBe('SASL_AUTHENTICATION_FAILED');
     expect(kcatError({ stdout: '', stderr: '% ERROR: Topic payments [0] error: Broker: Topic authorization failed' }).kafkaError).toBe('TOPIC_AUTHORIZATION_FAILED');
     expect(kcatError({ stdout: '', stderr: '% ERROR: Local: Message timed out' })).toEqual({ line: '% ERROR: Local: Message timed out' });
     expect(kcatError({ stdout: '{"topic":"t"}', stderr: '% Reading configuration from file kcat.conf' })).toEqual({});
