@@ -106,10 +106,15 @@ export function kcatError(run: Pick<KcatRun, 'stdout' | 'stderr'> & { exitCode?:
   for (const [text, kafkaError] of LIBRDKAFKA_ERRORS) {
     if (kafkaError === 'SASL_AUTHENTICATION_FAILED' && run.exitCode === 0) continue;
     const line = lines.find((candidate) => candidate.includes(text));
-    if (line) return { kafkaError, line: line.trim() };
+    if (line) return { kafkaError, line: withoutLogPrefix(line) };
   }
   const line = lines.find((candidate) => /ERROR|FAIL|error/.test(candidate));
-  return line ? { line: line.trim() } : {};
+  return line ? { line: withoutLogPrefix(line) } : {};
+}
+
+/** "%3|1796050514.555|FAIL|rdkafka#producer-1| [thrd:...]: text" → "text". */
+function withoutLogPrefix(line: string): string {
+  return line.replace(/^%\d\|[^|]*\|[^|]*\|[^|]*\|\s*\[thrd:[^\]]*\]:\s*/, '').trim();
 }
 
 /** kcat's JSON envelope of one consumed record (`-J`). */
