@@ -21,6 +21,12 @@ const MiB = 1024 * 1024;
 export const inputLimits = {
   specBytes: 4 * MiB,
   snapshotBytes: 256 * MiB,
+  /** A drill's result.json, read back by `report`. */
+  resultBytes: 256 * MiB,
+  /** A client properties file (--command-config). */
+  propertiesBytes: 1 * MiB,
+  /** A password file named by a credential source. */
+  secretBytes: 64 * 1024,
 } as const;
 
 /** Reads `file` (named as the user gave it in every message); `what` says what it should be. Throws InputError. */

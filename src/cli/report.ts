@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseResult, type Result } from '../drill/result.js';
 import { ExitCode, InputError } from '../errors.js';
+import { inputLimits, readInputFile } from '../input-file.js';
 import { writeReports } from '../report/write.js';
 import { parseCommandArgs } from './args.js';
 
@@ -14,13 +14,8 @@ Renders report.html, junit.xml, summary.md and manifest.json from a drill's resu
   --spec FILE        the drill spec, copied into DIR/inputs/ after checking its sha256
   --snapshot FILE    the snapshot, copied into DIR/inputs/ after checking its sha256`;
 
-function readResult(file: string): Result {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InputError(`${file}: cannot read: ${(error as Error).message}`);
-  }
+async function readResult(file: string): Promise<Result> {
+  const { text } = await readInputFile(file, 'drill result', inputLimits.resultBytes);
   return parseResult(text, file);
 }
 
@@ -47,8 +42,8 @@ export async function runReport(argv: string[]): Promise<number> {
   const compareFiles = [...((values.compare as string[] | undefined) ?? []), ...extra];
   if (extra.length > 0 && !values.compare) throw new InputError(`report: unexpected argument "${extra[0]}"`);
 
-  const result = readResult(resultFile);
-  const compare = compareFiles.map(readResult);
+  const result = await readResult(resultFile);
+  const compare = await Promise.all(compareFiles.map(readResult));
   const outDir = (values.out as string | undefined) ?? path.dirname(resultFile);
   const written = writeReports(result, outDir, {
     compare,

@@ -1,7 +1,9 @@
 import { InputError } from '../errors.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { LoadedSpec } from '../spec/load.js';
-import { startDockerEnvironment, type DockerOptions } from './docker.js';
+import { withAdmin } from '../kafka/admin.js';
+import { exemptFromQuotas } from './admin-quota.js';
+import type { DockerOptions } from './docker.js';
 import { externalTarget, startExternalEnvironment, type ExternalTarget } from './external.js';
 import { startProcessEnvironment } from './process.js';
 import type { EnvironmentRequest, StartedEnvironment } from './types.js';
@@ -28,10 +30,24 @@ export function providerOptions(spec: LoadedSpec, snapshot: Snapshot): ProviderO
 /** Starts an environment with the named provider. */
 export async function startEnvironment(provider: ProviderName, request: EnvironmentRequest, options: ProviderOptions = {}): Promise<StartedEnvironment> {
   checkBrokers(request);
-  if (provider === 'process') return startProcessEnvironment(request);
-  if (provider === 'docker') return startDockerEnvironment(request, options.docker);
+  if (provider === 'process') return exemptAdmin(await startProcessEnvironment(request));
+  // Loaded only when asked for: testcontainers alone adds ~40 MB to every drill's memory.
+  if (provider === 'docker') return exemptAdmin(await (await import('./docker.js')).startDockerEnvironment(request, options.docker));
   if (!options.external) throw new InputError('provider "external" needs target.bootstrap, target.clusterId and target.cleanup in the drill spec');
   return startExternalEnvironment(request, options.external);
+}
+
+/** An environment the drill started (never an external one): its admin is exempt from restored client quotas. */
+async function exemptAdmin(environment: StartedEnvironment): Promise<StartedEnvironment> {
+  const user = environment.admin.sasl?.username;
+  if (!user) return environment;
+  try {
+    await withAdmin(environment.admin, (admin) => exemptFromQuotas(admin, user));
+    return environment;
+  } catch (error) {
+    await environment.stop().catch(() => {});
+    throw error;
+  }
 }
 
 /** 1 to 5 brokers; node ids, when given, one per broker, distinct, and ids KRaft accepts. */

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { inputLimits, readInputFile } from '../input-file.js';
 import type { KafkaConnection, SaslMechanism, TlsOptions } from './connection.js';
 
 const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SASL_SSL', 'SSL'] as const;
@@ -43,12 +44,7 @@ export interface CommandConfigOptions {
 }
 
 export async function loadCommandConfig(file: string, options: CommandConfigOptions = {}): Promise<KafkaConnection> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new InputError(`${file}: cannot read the client properties: ${readFailure(error)}`);
-  }
+  const { text } = await readInputFile(file, 'client properties', inputLimits.propertiesBytes);
   return commandConfigConnection(parseJavaProperties(text), file, options);
 }
 

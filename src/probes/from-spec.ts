@@ -5,6 +5,7 @@ import { CustomProbe } from './custom.js';
 import { OffsetsProbe } from './offsets.js';
 import type { Probe } from './probe.js';
 import { ProduceConsumeProbe } from './produce-consume.js';
+import { QuotaProbe } from './quota.js';
 
 /**
  * The probes a spec entry describes; `index` (its place in the spec) gives the default id. A
@@ -36,5 +37,7 @@ export function probeFromSpec(spec: ProbeSpec, index: number, matrix?: Probe['ma
       return new CustomProbe(id, spec.name, spec.module, spec.timeoutMs);
     case 'connector-idempotency':
       return new ConnectorIdempotencyProbe(id, spec.name ?? `connector idempotency (${spec.connector})`, spec);
+    case 'quota':
+      return new QuotaProbe(id, spec.name ?? `quota enforcement (${spec.entities ? spec.entities.join('; ') : 'every restored quota'})`, spec);
   }
 }

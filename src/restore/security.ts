@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { alterClientQuotasV1, createAclsV3 } from '@platformatic/kafka';
+import { inputLimits, readInputFile } from '../input-file.js';
 import { aclToWire, describeAllAcls } from '../kafka/acls.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { describeAllQuotas } from '../kafka/quotas.js';
@@ -37,10 +37,11 @@ function passwordResolver(baseDir: string) {
     }
     const file = isAbsolute(source.file) ? source.file : join(baseDir, source.file);
     try {
-      const value = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+      const value = (await readInputFile(file, 'password file', inputLimits.secretBytes)).text.replace(/\r?\n$/, '');
       return value ? { password: value } : { unreadable: `${describeSource(source)} is empty` };
     } catch (error) {
-      return { unreadable: `${describeSource(source)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+      // The message names the file and why (missing, not a regular file, too big), never its content.
+      return { unreadable: `${describeSource(source)} cannot be read (${(error as Error).message})` };
     }
   };
   return (source: CredentialSource | undefined): Promise<ResolvedPassword> => {

@@ -1,5 +1,5 @@
 import { ADMIN_USER } from '../environment/broker-config.js';
-import { formatPath, type Snapshot } from '../snapshot/schema.js';
+import { formatPath, quotaEntityLabel, type Snapshot } from '../snapshot/schema.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
 
 /** Topics listed by name in a message before the rest are counted. */
@@ -36,6 +36,13 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
     if (probe.type === 'produce-consume') {
       probe.topics.forEach((topic, at) => {
         if (!topics.has(topic)) unknown(['probes', index, 'topics', at], 'topic', topic);
+      });
+    }
+    if (probe.type === 'quota') {
+      const entities = new Set(snapshot.quotas.map((quota) => quotaEntityLabel(quota.entity)));
+      if (entities.size === 0) problems.push({ path: ['probes', index, 'type'], message: 'the snapshot has no quotas' });
+      probe.entities?.forEach((entity, at) => {
+        if (!entities.has(entity)) unknown(['probes', index, 'entities', at], 'quota entity', entity);
       });
     }
     if (probe.type === 'authorization' && probe.derive && snapshot.acls.length === 0) {

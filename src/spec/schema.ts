@@ -275,12 +275,32 @@ export const connectorIdempotencyProbeSchema = z.strictObject({
   timeoutMs: positiveInt.default(90_000),
 });
 
+export const quotaProbeSchema = z.strictObject({
+  type: z.literal('quota'),
+  ...probeCommon,
+  entities: z
+    .array(name)
+    .min(1)
+    .optional()
+    .describe(
+      'Quota entities to probe, named as `kafka-drill diff` prints them ("user=svc-billing", "user=<default>", "user=app,client-id=etl"). Omitted: every quota in the snapshot.',
+    ),
+  tolerance: z.number().gt(0).lt(1).default(0.2).describe('How far the rate the broker enforces may be from the quota, as a fraction (0.2: ±20%).'),
+  budgetMs: positiveInt
+    .default(60_000)
+    .describe('Time for the checks, in ms; each takes a few seconds. Checks it does not reach are reported as skipped with reason "budget", never passed.'),
+  maxBytesPerSecond: positiveInt
+    .default(1024 * 1024)
+    .describe("Quotas above this rate are skipped, with the reason: exceeding a quota takes about 11 seconds of it (Kafka's quota window)."),
+});
+
 export const probeSchema = z.discriminatedUnion('type', [
   authorizationProbeSchema,
   offsetsProbeSchema,
   produceConsumeProbeSchema,
   customProbeSchema,
   connectorIdempotencyProbeSchema,
+  quotaProbeSchema,
 ]);
 
 const assumptionCommon = { id: id.optional(), description: z.string().optional() };
@@ -422,6 +442,9 @@ export const drillSpecSchema = z
       if (probe.type === 'authorization') {
         context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'authorization probes need target.security: scram' });
       }
+      if (probe.type === 'quota') {
+        context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'quota probes need target.security: scram (user quotas need users)' });
+      }
     });
   });
 
@@ -440,6 +463,7 @@ export type OffsetsProbe = z.output<typeof offsetsProbeSchema>;
 export type ProduceConsumeProbe = z.output<typeof produceConsumeProbeSchema>;
 export type CustomProbe = z.output<typeof customProbeSchema>;
 export type ConnectorIdempotencyProbe = z.output<typeof connectorIdempotencyProbeSchema>;
+export type QuotaProbe = z.output<typeof quotaProbeSchema>;
 export type Assumption = z.output<typeof assumptionSchema>;
 export type ManualStep = z.output<typeof manualStepSchema>;
 export type Objectives = DrillSpec['objectives'];

@@ -147,7 +147,8 @@ describe('--command-config', () => {
     }
   });
 
-  it('names the file when it cannot be read', async () => {
+  it('names the file when it cannot be read, and reads only a regular file', async () => {
     await expect(loadCommandConfig('/no/such/client.properties')).rejects.toThrow('/no/such/client.properties: cannot read the client properties: no such file');
+    await expect(loadCommandConfig('/dev/zero')).rejects.toThrow('/dev/zero: cannot read the client properties: a character device, not a regular file');
   });
 });

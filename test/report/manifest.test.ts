@@ -181,5 +181,7 @@ describe('kafka-drill report and verify-evidence', () => {
     const bad = await runCli(['report', badResult]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`${badResult}: version:`);
+    const device = await runCli(['report', '/dev/zero']);
+    expect([device.code, device.stderr.trim()]).toEqual([2, 'kafka-drill report: /dev/zero: cannot read the drill result: a character device, not a regular file']);
   });
 });

@@ -23,7 +23,7 @@ describe('loadSpec refuses bad input with file, line and path', () => {
   // One file per mistake; the expected message is exact, line number included.
   const corpus: [file: string, line: string][] = [
     ['bad-principal.yaml', ':13: probes[1].expect[1].principal: expected "User:<name>"'],
-    ['unknown-probe-type.yaml', ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", "connector-idempotency", got "latency"'],
+    ['unknown-probe-type.yaml', ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", "connector-idempotency", "quota", got "latency"'],
     ['unknown-key.yaml', ':5: probes[0]: unknown key "tolerence"'],
     ['wrong-type.yaml', ':4: probes[0].topics: expected array, got string "orders"'],
     ['brokers-6.yaml', ':4: target.brokers: expected one of 1, 2, 3, 4, 5, got 6'],
@@ -63,6 +63,11 @@ describe('loadSpec refuses bad input with file, line and path', () => {
     const text =
       'snapshot: s.json\ntarget:\n  security: scram\nprobes:\n  - type: authorization\n    expect:\n      - principal: Group:x\n        operation: READ\n        resource: { type: topic, name: t }\n        result: allow\n';
     expect(() => parseSpecText(text, 'drills/x.yaml')).toThrow(new InputError('drills/x.yaml:7: probes[0].expect[0].principal: expected "User:<name>"'));
+  });
+
+  it('needs SCRAM security for quota probes', () => {
+    const text = 'snapshot: s.json\nprobes:\n  - type: quota\n';
+    expect(() => parseSpecText(text, 'x.yaml')).toThrow(new InputError('x.yaml:3: probes[0].type: quota probes need target.security: scram (user quotas need users)'));
   });
 
   it('needs SCRAM security for authorization probes', () => {

@@ -140,6 +140,18 @@ describe('kafka-drill validate', () => {
     ]);
   });
 
+  it('names quota entities a quota probe asks for that the snapshot lacks', async () => {
+    const quotas = path.resolve('fixtures/quotas-snapshot.json');
+    const file = await specFile('quota-entities.yaml', [
+      `snapshot: ${quotas}`,
+      'target: { security: scram }',
+      'probes:',
+      '  - type: quota',
+      '    entities: ["user=svc-analytics", "user=svc-nobody", "user=<default>"]',
+    ]);
+    expect(await specProblems(file)).toEqual([`${file}:5: probes[0].entities[1]: quota entity "user=svc-nobody" is not in the snapshot`]);
+  });
+
   it("reports a snapshot it cannot load at the spec's snapshot line", async () => {
     const file = await specFile('missing-snapshot.yaml', ['name: x', 'snapshot: nowhere.json']);
     expect(await specProblems(file)).toEqual([`${file}:2: snapshot: ${path.relative(process.cwd(), path.join(dir, 'nowhere.json'))}: cannot read the snapshot: no such file`]);
