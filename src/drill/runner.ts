@@ -606,9 +606,11 @@ export function probeFailsRun(probe: Pick<Run['probes'][number], 'status' | 'exp
 function passedReason(run: Run): string {
   const skipped = skippedChecks(run);
   const provedNothing = run.probes.filter((probe) => probe.status === 'skipped').map((probe) => probe.id);
-  if (skipped === 0) return 'every check held';
+  const knownRed = run.probes.filter((probe) => probe.expectedFailure && isRed(probe)).map((probe) => probe.id);
+  const known = knownRed.length ? `; declared known failure(s), still red: ${knownRed.join(', ')}` : '';
+  if (skipped === 0 && !known) return 'every check held';
   const held = run.probes.reduce((sum, probe) => sum + countChecks(probe).passed, 0);
-  return `${held} check(s) held, ${skipped} skipped` + (provedNothing.length ? `; every check of ${provedNothing.join(', ')} was skipped` : '');
+  return `${held} check(s) held, ${skipped} skipped` + (provedNothing.length ? `; every check of ${provedNothing.join(', ')} was skipped` : '') + known;
 }
 
 function skippedNote(runs: Run[]): string {
