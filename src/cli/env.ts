@@ -72,6 +72,10 @@ export async function envCommand(argv: string[]): Promise<number> {
     await requireJava();
     const installed = await installKafka(kafkaVersion, (line) => process.stderr.write(`  ${line}\n`));
     if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${kafkaVersion} in ${installed.seconds.toFixed(1)}s\n`);
+  } else {
+    // The docker counterpart: the image, pulled or built where no registry answers.
+    const { ensureDockerImage } = await import('../environment/docker.js');
+    await ensureDockerImage(kafkaVersion, values.image, (line) => process.stderr.write(`  ${line}\n`));
   }
 
   // Signals during start-up must tear down too: handlers go in before the first JVM starts.

@@ -120,6 +120,11 @@ export async function runCommand(argv: string[]): Promise<number> {
           if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${version} in ${installed.seconds.toFixed(1)}s\n`);
         }
       }
+      if (provider === 'docker') {
+        // Loaded only for docker drills, as startEnvironment does: testcontainers weighs ~40 MB.
+        const { ensureDockerImage } = await import('../environment/docker.js');
+        for (const version of versions) await ensureDockerImage(version, spec.spec.target.image, (line) => process.stderr.write(`  ${line}\n`));
+      }
       // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.
       if (provider === 'external') await guardExternalTarget(externalTarget(spec, snapshot));
       process.stdout.write(

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { formatPath } from '../snapshot/schema.js';
-import { providerNames } from '../spec/schema.js';
+import { clientClasses, providerNames } from '../spec/schema.js';
 
 export const RESULT_FORMAT = 'kafka-drill/result';
 export const RESULT_VERSION = 1;
@@ -117,6 +117,20 @@ export const ProbeEvidence = z.strictObject({
   detail: z.string().optional(),
 });
 
+export const ClientClass = z.enum(clientClasses);
+
+/** Which client produced a probe's checks: one cell of the matrix probe × client × Kafka version. */
+export const ProbeClient = z.strictObject({
+  class: ClientClass,
+  /** The library and its version as run, e.g. "kcat 1.7.1 / librdkafka 2.0.2", "kafka-clients 4.3.1". */
+  library: text,
+  version: text,
+  /** The spec probe's id, shared by every client class it runs through (the matrix row). */
+  probe: text,
+  /** Processes the client class started for the probe: kcat runs (one per check) or JVMs (one per probe). */
+  processes: count.optional(),
+});
+
 export const Probe = z.strictObject({
   id: text,
   /** The probe kind, e.g. authorization, offset-resumption, connector-idempotency, produce-consume, custom. */
@@ -129,6 +143,14 @@ export const Probe = z.strictObject({
   status: z.enum(['passed', 'failed', 'skipped', 'error']),
   durationMs,
   evidence: z.array(ProbeEvidence),
+  /** Present for probes of the client matrix (produce-consume, authorization, offsets). */
+  client: ProbeClient.optional(),
+  /**
+   * The spec declared this cell's failure as known (`expectedFailures`): it is still shown red
+   * with its status, but a failed or error status does not fail the run; a pass does (the
+   * declaration is stale).
+   */
+  expectedFailure: z.strictObject({ reason: text }).optional(),
 });
 
 export const Assumption = z.strictObject({
@@ -299,6 +321,8 @@ export type PhaseCounts = z.infer<typeof PhaseCounts>;
 export type Phase = z.infer<typeof Phase>;
 export type ProbeEvidence = z.infer<typeof ProbeEvidence>;
 export type Probe = z.infer<typeof Probe>;
+export type ClientClass = z.infer<typeof ClientClass>;
+export type ProbeClient = z.infer<typeof ProbeClient>;
 export type Assumption = z.infer<typeof Assumption>;
 export type ManualStep = z.infer<typeof ManualStep>;
 export type Difference = z.infer<typeof Difference>;

@@ -7,7 +7,8 @@ import { providerOptions, startEnvironment, type ProviderName } from '../environ
 import type { EnvironmentRequest, StartedEnvironment } from '../environment/types.js';
 import { createAdmin, withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
-import { probeFromSpec } from '../probes/from-spec.js';
+import { expectedFailureFor } from '../probes/clients.js';
+import { probesFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
 import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
@@ -453,8 +454,11 @@ function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
 
 async function probesStage(state: RunState, signal: AbortSignal): Promise<StageOutcome> {
   const env = state.environment!;
-  const outcomes = await runProbes(state.inputs.spec.spec.probes.map(probeFromSpec), {
+  const spec = state.inputs.spec.spec;
+  const probes = spec.probes.flatMap((probe, index) => probesFromSpec(probe, index, spec.clients));
+  const outcomes = await runProbes(probes, {
     connection: env.admin,
+    workDir: env.workDir,
     snapshot: state.snapshot,
     credentials: state.restore!.credentials,
     ...(env.tls ? { tls: env.tls } : {}),
@@ -464,9 +468,14 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
     timeoutMs: 60_000,
     restoredData: state.restore!.offsetMap ? { mode: 'synthetic', offsetMap: state.restore!.offsetMap } : { mode: 'none' },
   });
+  // A known red cell of the client matrix is marked as such; it stays red.
+  for (const outcome of outcomes) {
+    const known = outcome.client && expectedFailureFor(spec.expectedFailures, outcome.client.probe, outcome.client.class, state.kafkaVersion);
+    if (known) outcome.expectedFailure = { reason: known.reason };
+  }
   // Probe output (custom probes' above all) is masked before it enters the result.
   state.run.probes = state.secrets.maskDeep(outcomes);
-  return { status: outcomes.some((probe) => probe.status === 'failed' || probe.status === 'error') ? 'failed' : 'passed', findings: [] };
+  return { status: outcomes.some((probe) => probeFailsRun(probe)) ? 'failed' : 'passed', findings: [] };
 }
 
 async function assumptionsStage(state: RunState): Promise<void> {
@@ -578,8 +587,11 @@ function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, mea
       `restore phase${failedPhases.length > 1 ? 's' : ''} ${failedPhases.map((p) => p.name).join(', ')} failed: ${failedPhases[0]!.findings.find((f) => f.severity === 'error')?.message ?? ''}`.trim(),
     );
   if (run.verify && run.verify.counts.drift > 0) reasons.push(`${run.verify.counts.drift} difference(s) of drift after restore`);
-  const failedProbes = run.probes.filter((p) => p.status === 'failed' || p.status === 'error');
+  const failedProbes = run.probes.filter((p) => probeFailsRun(p) && !p.expectedFailure);
   if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);
+  const stale = run.probes.filter((p) => p.expectedFailure && !isRed(p));
+  if (stale.length)
+    reasons.push(`declared expected failure${stale.length > 1 ? 's' : ''} did not happen: ${stale.map((p) => `${p.id} ${p.status}`).join(', ')} (remove the declaration)`);
   // With a maxFailedAssumptions objective, that objective decides; without one, any failed assumption fails the drill.
   if (failedAssumptions.length && spec.objectives.maxFailedAssumptions === undefined) {
     reasons.push(`assumption${failedAssumptions.length > 1 ? 's' : ''} failed: ${failedAssumptions.map((a) => a.id).join(', ')}`);
@@ -598,13 +610,27 @@ function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, mea
   run.reason = reasons.length ? reasons.join('; ') : `restored, verified and probed: ${passedReason(run)}`;
 }
 
+function isRed(probe: Pick<Run['probes'][number], 'status'>): boolean {
+  return probe.status === 'failed' || probe.status === 'error';
+}
+
+/**
+ * Whether a probe fails its run: a red probe does, unless the spec declared that cell's failure
+ * (still red in every report); a declared failure that is not red does (the declaration is stale).
+ */
+export function probeFailsRun(probe: Pick<Run['probes'][number], 'status' | 'expectedFailure'>): boolean {
+  return probe.expectedFailure ? !isRed(probe) : isRed(probe);
+}
+
 /** What a passing run proved, never more: skipped checks, and probes that proved nothing, are named. */
 function passedReason(run: Run): string {
   const skipped = skippedChecks(run);
   const provedNothing = run.probes.filter((probe) => probe.status === 'skipped').map((probe) => probe.id);
-  if (skipped === 0) return 'every check held';
+  const knownRed = run.probes.filter((probe) => probe.expectedFailure && isRed(probe)).map((probe) => probe.id);
+  const known = knownRed.length ? `; declared known failure(s), still red: ${knownRed.join(', ')}` : '';
+  if (skipped === 0 && !known) return 'every check held';
   const held = run.probes.reduce((sum, probe) => sum + countChecks(probe).passed, 0);
-  return `${held} check(s) held, ${skipped} skipped` + (provedNothing.length ? `; every check of ${provedNothing.join(', ')} was skipped` : '');
+  return `${held} check(s) held, ${skipped} skipped` + (provedNothing.length ? `; every check of ${provedNothing.join(', ')} was skipped` : '') + known;
 }
 
 function skippedNote(runs: Run[]): string {

@@ -12,7 +12,8 @@ import type { EnvironmentTls } from './tls.js';
 import type { ConnectRequest, StartedConnect } from './types.js';
 
 /**
- * Kafka Connect distributed workers beside the brokers of a `process` environment: one JVM per
+ * Kafka Connect distributed workers beside the brokers of a `process` environment (the docker
+ * provider shares the worker properties and readiness check below): one JVM per
  * worker, each in a process group of its own, recorded for the watchdog and stopped by the
  * environment with its brokers (workers first). The worker's own
  * clients (producer., consumer., admin.) connect and authenticate like the drill's admin (SCRAM,
@@ -49,10 +50,7 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
   const started = performance.now();
   const { request, workDir } = start;
   const count = request.workers ?? 1;
-  const pluginPath = [...(request.pluginPaths ?? []).map((dir) => resolve(dir)), connectPluginsDir()].filter((dir, index, all) => all.indexOf(dir) === index && existsSync(dir));
-  for (const dir of request.pluginPaths ?? []) {
-    if (!existsSync(dir)) throw new InfrastructureError(`Connect plugin directory ${dir} does not exist`);
-  }
+  const pluginPath = connectPluginPath(request);
   const ports = await freePorts(count);
   const jvms: ChildProcess[] = [];
   const workers = await Promise.all(
@@ -60,7 +58,17 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
       const dir = join(workDir, `connect-${index + 1}`);
       await mkdir(dir, { recursive: true });
       const propertiesFile = join(dir, 'worker.properties');
-      await writeFile(propertiesFile, workerProperties(start, port, pluginPath), { mode: 0o600 });
+      const properties = workerProperties({
+        bootstrap: start.admin.bootstrap,
+        sasl: start.admin.sasl,
+        tls: start.tls,
+        listener: `http://127.0.0.1:${port}`,
+        advertised: { host: '127.0.0.1', port },
+        brokers: start.brokers,
+        pluginPath,
+        workerConfig: request.workerConfig,
+      });
+      await writeFile(propertiesFile, properties, { mode: 0o600 });
       const logFile = join(dir, 'connect.log');
       const jvm = spawnWorker(start.distribution, workDir, propertiesFile, logFile, request.heapMb ?? 512);
       jvms.push(jvm);
@@ -68,18 +76,49 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
       return { pid: jvm.pid ?? -1, url: `http://127.0.0.1:${port}`, logFile };
     }),
   );
-  await Promise.all(workers.map((worker, index) => waitUntilServing(worker, jvms[index]!, start.timeoutMs)));
+  await Promise.all(
+    workers.map((worker, index) =>
+      waitUntilServing(worker, async () => (exited(jvms[index]!) ? `exited during start-up (code ${jvms[index]!.exitCode})` : undefined), start.timeoutMs),
+    ),
+  );
   return { url: workers[0]!.url, workers, pluginPath, startupMs: Math.round(performance.now() - started) };
 }
 
-function workerProperties(start: ConnectStart, port: number, pluginPath: string[]): string {
-  const replication = Math.min(3, start.brokers);
+/** The request's plugin directories (each must exist) and the installed-plugins cache when it exists, absolute and once each. */
+export function connectPluginPath(request: ConnectRequest): string[] {
+  for (const dir of request.pluginPaths ?? []) {
+    if (!existsSync(dir)) throw new InfrastructureError(`Connect plugin directory ${dir} does not exist`);
+  }
+  return [...(request.pluginPaths ?? []).map((dir) => resolve(dir)), connectPluginsDir()].filter((dir, index, all) => all.indexOf(dir) === index && existsSync(dir));
+}
+
+export interface WorkerSettings {
+  /** Broker addresses as the worker reaches them. */
+  bootstrap: string[];
+  /** The worker's own clients authenticate like this (omitted: PLAINTEXT). */
+  sasl?: KafkaConnection['sasl'];
+  /** TLS modes: the PEM files (as the worker sees them) its clients trust and, in mtls, present. */
+  tls?: Pick<EnvironmentTls, 'truststorePath' | 'adminKeystorePath'> | undefined;
+  /** The REST listener, e.g. http://0.0.0.0:8083. */
+  listener: string;
+  /** Where the other workers reach this one's REST API. */
+  advertised: { host: string; port: number };
+  /** Broker count, for the storage topics' replication factor. */
+  brokers: number;
+  /** Plugin directories as the worker sees them. */
+  pluginPath: string[];
+  workerConfig?: Record<string, string> | undefined;
+}
+
+/** A distributed worker's properties file. */
+export function workerProperties(settings: WorkerSettings): string {
+  const replication = Math.min(3, settings.brokers);
   const properties: Record<string, string | number | boolean> = {
-    'bootstrap.servers': start.admin.bootstrap.join(','),
+    'bootstrap.servers': settings.bootstrap.join(','),
     'group.id': 'kafka-drill-connect',
-    listeners: `http://127.0.0.1:${port}`,
-    'rest.advertised.host.name': '127.0.0.1',
-    'rest.advertised.port': port,
+    listeners: settings.listener,
+    'rest.advertised.host.name': settings.advertised.host,
+    'rest.advertised.port': settings.advertised.port,
     'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
     'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
     'config.storage.topic': CONNECT_STORAGE_TOPICS.config,
@@ -98,9 +137,9 @@ function workerProperties(start: ConnectStart, port: number, pluginPath: string[
     'plugin.discovery': 'service_load',
   };
   // 4.x refuses an empty plugin.path; Kafka's own connectors (connect-file) are on the classpath anyway.
-  if (pluginPath.length > 0) properties['plugin.path'] = pluginPath.join(',');
-  const sasl = start.admin.sasl;
-  const tls = start.tls;
+  if (settings.pluginPath.length > 0) properties['plugin.path'] = settings.pluginPath.join(',');
+  const sasl = settings.sasl;
+  const tls = settings.tls;
   for (const prefix of ['', 'producer.', 'consumer.', 'admin.']) {
     if (sasl) {
       properties[`${prefix}security.protocol`] = tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
@@ -116,7 +155,7 @@ function workerProperties(start: ConnectStart, port: number, pluginPath: string[
       }
     }
   }
-  Object.assign(properties, start.request.workerConfig ?? {});
+  Object.assign(properties, settings.workerConfig ?? {});
   return (
     Object.entries(properties)
       .map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`)
@@ -161,13 +200,17 @@ async function logTail(file: string, lines = 40): Promise<string> {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-/** Ready: GET /connectors answers 200 (the worker has joined its group and read the config topic). */
-async function waitUntilServing(worker: { url: string; logFile: string }, jvm: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Ready: GET /connectors answers 200 (the worker has joined its group and read the config topic).
+ * `gone` says why the worker can no longer start (its JVM or container exited), or undefined.
+ */
+export async function waitUntilServing(worker: { url: string; logFile: string }, gone: () => Promise<string | undefined>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
-    if (exited(jvm)) {
-      throw new InfrastructureError(`Kafka Connect worker ${worker.url} exited during start-up (code ${jvm.exitCode}); log: ${worker.logFile}`, await logTail(worker.logFile));
+    const exit = await gone();
+    if (exit !== undefined) {
+      throw new InfrastructureError(`Kafka Connect worker ${worker.url} ${exit}; log: ${worker.logFile}`, await logTail(worker.logFile));
     }
     try {
       const response = await fetch(`${worker.url}/connectors`, { signal: AbortSignal.timeout(2_000) });

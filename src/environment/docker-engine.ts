@@ -20,9 +20,13 @@ export const OWNER_HOST_LABEL = 'org.kafka-drill.owner-host';
  */
 export function applyTestcontainersDefaults(env: NodeJS.ProcessEnv = process.env): void {
   env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  if (localEngine(env)) env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+}
+
+/** The engine runs on this machine (a socket), so a bind mount's source is a path here. */
+export function localEngine(env: NodeJS.ProcessEnv = process.env): boolean {
   const dockerHost = env.DOCKER_HOST ?? '';
-  const localEngine = dockerHost === '' || dockerHost.startsWith('unix://') || dockerHost.startsWith('npipe://');
-  if (localEngine) env.TESTCONTAINERS_HOST_OVERRIDE ??= 'localhost';
+  return dockerHost === '' || dockerHost.startsWith('unix://') || dockerHost.startsWith('npipe://');
 }
 
 let client: Promise<ContainerRuntimeClient> | undefined;

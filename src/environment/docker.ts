@@ -11,11 +11,13 @@ import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertie
 import { groupCoordinatorProblem } from './coordinator.js';
 import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from './distribution.js';
 import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './docker-engine.js';
-import { kafkaImageName } from './image.js';
+import { buildKafkaImage, kafkaImageName } from './image.js';
 import { newClusterId } from './process.js';
 import { trackEnvironment } from './teardown.js';
 import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
-import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './types.js';
+import { startDockerConnect } from './docker-connect.js';
+import { startDockerWatchdog } from './docker-watchdog.js';
+import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 
 /**
  * The `docker` provider: a KRaft cluster of combined broker+controller containers on a
@@ -25,8 +27,11 @@ import type { EnvironmentRequest, StartedBroker, StartedEnvironment } from './ty
  * so a container starts waiting for its start script, and `containerStarted` writes the
  * script with the advertised listener in it (the trick of testcontainers' KafkaContainer).
  *
- * No Ryuk: every container and network carries DRILL_LABEL, `stop()` removes them, and the
- * next start sweeps what a killed run left behind.
+ * Connect workers, when asked for, join the same network (docker-connect.ts).
+ *
+ * No Ryuk: every container and network carries DRILL_LABEL, `stop()` removes them, a detached
+ * watchdog removes them when this process is killed (docker-watchdog.ts), and the next start
+ * sweeps whatever that could not reach.
  */
 
 const CLIENT_PORT = 9092;
@@ -46,7 +51,7 @@ export interface DockerOptions {
   image?: string;
 }
 
-/** A docker environment, with what a container joining its network (a Connect worker, later) needs. */
+/** A docker environment, with what a container joining its network (a Connect worker) needs. */
 export interface StartedDockerEnvironment extends StartedEnvironment {
   provider: 'docker';
   image: string;
@@ -63,8 +68,6 @@ export interface StartedDockerEnvironment extends StartedEnvironment {
 export async function startDockerEnvironment(request: EnvironmentRequest, options: DockerOptions = {}): Promise<StartedDockerEnvironment> {
   const started = performance.now();
   checkSupportedVersion(request.kafkaVersion);
-  // The seam for Connect: workers would join `network` and use the brokers' network listener.
-  if (request.connect) throw new InfrastructureError('Kafka Connect workers are not available with the docker provider yet: use provider "process" for drills with connectors');
   const client = await dockerClient();
   await sweepAbandoned(client);
   const image = options.image ?? (await defaultImage(client, request.kafkaVersion));
@@ -73,11 +76,14 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
   const environmentId = `kafka-drill-${randomBytes(6).toString('hex')}`;
   const labels = { [DRILL_LABEL]: environmentId, [OWNER_PID_LABEL]: String(process.pid), [OWNER_HOST_LABEL]: hostname() };
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-drill-env-'));
+  // Before the first resource exists: a kill -9 from here on leaves nothing behind for long.
+  const dismissWatchdog = startDockerWatchdog(client, `${DRILL_LABEL}=${environmentId}`, request.keepDirs ? undefined : workDir);
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await removeLabelled(client, `${DRILL_LABEL}=${environmentId}`);
       if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
+      dismissWatchdog();
       untrack();
     })();
     return stopped;
@@ -162,6 +168,23 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       ...(tls ? { tls: tls.adminTls } : {}),
     };
     await waitUntilReady(client, admin, containers, brokers, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, timeoutMs);
+    const internalBootstrap = nodes.map((node) => `${node.host}:${INTERNAL_PORT}`);
+    let connect: StartedConnect | undefined;
+    if (request.connect) {
+      request.signal?.throwIfAborted();
+      connect = await startDockerConnect({
+        client,
+        image,
+        network: environmentId,
+        internalBootstrap,
+        labels,
+        namePrefix: environmentId,
+        workDir,
+        brokers: request.brokers,
+        request: request.connect,
+        timeoutMs,
+      });
+    }
 
     return {
       provider: 'docker',
@@ -173,10 +196,11 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       ...(tls ? { tls: environmentTls(tls) } : {}),
       workDir,
       startupMs: Math.round(performance.now() - started),
+      ...(connect ? { connect } : {}),
       stop,
       image,
       network: environmentId,
-      internalBootstrap: nodes.map((node) => `${node.host}:${INTERNAL_PORT}`),
+      internalBootstrap,
     };
   } catch (error) {
     await stop();
@@ -212,6 +236,32 @@ exec /opt/kafka/bin/kafka-server-start.sh ${CONFIG_DIR}/server.properties
 async function defaultImage(client: ContainerRuntimeClient, kafkaVersion: string): Promise<string> {
   const built = kafkaImageName(kafkaVersion);
   return (await client.image.exists(ImageName.fromString(built))) ? built : `apache/kafka:${kafkaVersion}`;
+}
+
+/**
+ * What `run` and `env up` do before a docker drill, as they install Kafka for the process
+ * provider: a named image is pulled if missing; without one, the default is used when present
+ * (kafka-drill/kafka:V, then apache/kafka:V), else apache/kafka:V is pulled, and where no
+ * registry answers kafka-drill/kafka:V is built (root and debootstrap, once per machine).
+ */
+export async function ensureDockerImage(kafkaVersion: string, image: string | undefined, log: (line: string) => void): Promise<string> {
+  checkSupportedVersion(kafkaVersion);
+  const client = await dockerClient();
+  if (image !== undefined) {
+    await requireImage(client, image, kafkaVersion, true);
+    return image;
+  }
+  const official = `apache/kafka:${kafkaVersion}`;
+  for (const candidate of [kafkaImageName(kafkaVersion), official]) if (await client.image.exists(ImageName.fromString(candidate))) return candidate;
+  try {
+    await client.image.pull(ImageName.fromString(official));
+    return official;
+  } catch (error) {
+    log(`${official} could not be pulled (${(error as Error).message.split('\n')[0]}): building ${kafkaImageName(kafkaVersion)} without a registry`);
+    const report = await buildKafkaImage(kafkaVersion, { log });
+    log(`built ${report.image} in ${report.seconds.toFixed(0)}s`);
+    return report.image;
+  }
 }
 
 /** Pulls an image that is not there (the default pull policy); a failed pull says how to build one instead. */

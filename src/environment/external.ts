@@ -2,19 +2,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { Admin } from '@platformatic/kafka';
+import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1, type Admin } from '@platformatic/kafka';
 import { InputError, InfrastructureError } from '../errors.js';
 import { aclToWire, describeAllAcls, type AclBinding } from '../kafka/acls.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import { describeApiVersions, kafkaVersionFromApiVersions } from '../kafka/api-versions.js';
 import { loadCommandConfig } from '../kafka/command-config.js';
 import type { KafkaConnection } from '../kafka/connection.js';
+import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { listAllGroups } from '../kafka/groups.js';
+import { describeAllQuotas } from '../kafka/quotas.js';
+import { errorName } from '../kafka/raw.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import { fetchRecordsAt } from '../kafka/records.js';
 import { deleteScramCredentials, describeScramCredentials } from '../kafka/scram.js';
-import type { Snapshot } from '../snapshot/schema.js';
+import { plainConfigValues, sameConfigValue } from '../restore/phase.js';
+import { quotaEntityLabel, type Configs, type Quota, type Snapshot } from '../snapshot/schema.js';
+import { targetBrokerOf } from './broker-ids.js';
 import type { LoadedSpec } from '../spec/load.js';
 import { trackEnvironment } from './teardown.js';
 import type { EnvironmentRequest, StartedEnvironment } from './types.js';
@@ -23,8 +28,9 @@ import type { EnvironmentRequest, StartedEnvironment } from './types.js';
  * The `external` provider: a cluster someone else provisioned (per CI job, in a DR account).
  * Nothing is started; instead the drill proves it may write there. Before anything is written
  * the cluster must answer with the expected cluster id and hold none of the snapshot's topics,
- * groups, ACLs or SCRAM users, except those an earlier run of the same drill recorded as its
- * own. The record lives in the cluster itself (topic `kafka-drill.restored.<drill>`), written
+ * groups, ACLs, SCRAM users or client quota entities, and no dynamic broker config (cluster-wide
+ * or per broker) set to another value than the snapshot's, except those an earlier run of the
+ * same drill recorded as its own. The record lives in the cluster itself (topic `kafka-drill.restored.<drill>`), written
  * before the restore, so a killed run's objects are recognised by the next one.
  * `cleanup: delete-restored` deletes exactly the recorded objects at teardown; `keep` leaves them.
  */
@@ -48,8 +54,13 @@ interface DrillObjects {
   /** ACL bindings as canonical JSON (aclKey). */
   acls: string[];
   users: string[];
+  /** Client quota entities (quotaEntityLabel). */
+  quotas: string[];
+  /** Dynamic broker configs as JSON [resource, name]; resource "" is the cluster-wide default, else a broker id. */
+  configs: string[];
 }
-const KINDS = ['topics', 'groups', 'acls', 'users'] as const;
+const KINDS = ['topics', 'groups', 'acls', 'users', 'quotas', 'configs'] as const;
+const NO_OBJECTS: DrillObjects = { topics: [], groups: [], acls: [], users: [], quotas: [], configs: [] };
 
 interface RestoreRecord {
   format: 'kafka-drill/restore-record';
@@ -86,12 +97,35 @@ function aclKey(acl: AclBinding): string {
   return JSON.stringify([resourceType, resourceName, patternType, principal, host, operation, permissionType]);
 }
 
-function snapshotObjects(snapshot: Snapshot): DrillObjects {
+function configKey(resource: string, name: string): string {
+  return JSON.stringify([resource, name]);
+}
+
+/**
+ * What the restore would write, with each dynamic config's value. A source broker's configs go to
+ * the target broker of the same id, as the restore sends them to an external cluster; sensitive
+ * values the snapshot redacted are never written, so they are not the drill's.
+ */
+function snapshotObjects(snapshot: Snapshot, brokerIds: number[]): { objects: DrillObjects; configValues: Map<string, string> } {
+  const configValues = new Map<string, string>();
+  const addConfigs = (resource: string, configs: Configs) => {
+    for (const [name, value] of plainConfigValues(configs)) configValues.set(configKey(resource, name), value);
+  };
+  addConfigs('', snapshot.clusterConfigs.clusterDefault);
+  for (const [sourceId, configs] of Object.entries(snapshot.clusterConfigs.perBroker)) {
+    const target = targetBrokerOf(Number(sourceId), brokerIds);
+    if (target !== undefined) addConfigs(String(target), configs);
+  }
   return {
-    topics: snapshot.topics.map((topic) => topic.name),
-    groups: snapshot.consumerGroups.map((group) => group.groupId),
-    acls: snapshot.acls.map(aclKey),
-    users: snapshot.scramUsers.map((user) => user.name),
+    objects: {
+      topics: snapshot.topics.map((topic) => topic.name),
+      groups: snapshot.consumerGroups.map((group) => group.groupId),
+      acls: snapshot.acls.map(aclKey),
+      users: snapshot.scramUsers.map((user) => user.name),
+      quotas: snapshot.quotas.map((quota) => quotaEntityLabel(quota.entity)),
+      configs: [...configValues.keys()],
+    },
+    configValues,
   };
 }
 
@@ -100,18 +134,39 @@ async function connectionFor(target: ExternalTarget): Promise<KafkaConnection> {
   return { ...connection, clientId: 'kafka-drill' };
 }
 
-async function inventory(admin: Admin): Promise<DrillObjects> {
-  const [topics, groups, acls, credentials] = await Promise.all([
+interface Inventory {
+  objects: DrillObjects;
+  /** Every dynamic broker config set now (configKey → value). */
+  configValues: Map<string, string | null>;
+  brokerIds: number[];
+}
+
+async function inventory(admin: Admin): Promise<Inventory> {
+  const { brokerIds } = await describeCluster(admin);
+  const [topics, groups, acls, credentials, quotas, configs] = await Promise.all([
     admin.listTopics({ includeInternals: false }),
     listAllGroups(admin),
     describeAllAcls(admin),
     describeScramCredentials(admin),
+    describeAllQuotas(admin),
+    describeTopicAndBrokerConfigs(admin, [], brokerIds),
   ]);
+  const configValues = new Map<string, string | null>();
+  for (const config of configs.clusterDefault) if (config.source === 'DYNAMIC_DEFAULT_BROKER_CONFIG') configValues.set(configKey('', config.name), config.value);
+  for (const [brokerId, brokerConfigs] of configs.brokers) {
+    for (const config of brokerConfigs) if (config.source === 'DYNAMIC_BROKER_CONFIG') configValues.set(configKey(String(brokerId), config.name), config.value);
+  }
   return {
-    topics,
-    groups: groups.map((group) => group.groupId),
-    acls: acls.map(aclKey),
-    users: [...new Set(credentials.map((credential) => credential.user))],
+    objects: {
+      topics,
+      groups: groups.map((group) => group.groupId),
+      acls: acls.map(aclKey),
+      users: [...new Set(credentials.map((credential) => credential.user))],
+      quotas: quotas.map((quota) => quotaEntityLabel(quota.entity as Quota['entity'])),
+      configs: [...configValues.keys()],
+    },
+    configValues,
+    brokerIds,
   };
 }
 
@@ -147,12 +202,18 @@ export interface GuardedTarget {
   recordExists: boolean;
 }
 
+const NOUNS: Record<(typeof KINDS)[number], [string, string]> = {
+  topics: ['topic', 'topics'],
+  groups: ['group', 'groups'],
+  acls: ['acl', 'acls'],
+  users: ['user', 'users'],
+  quotas: ['client quota entity', 'client quota entities'],
+  configs: ['dynamic broker config set otherwise', 'dynamic broker configs set otherwise'],
+};
+
 function describeObjects(objects: DrillObjects): string {
   return KINDS.filter((kind) => objects[kind].length > 0)
-    .map(
-      (kind) =>
-        `${objects[kind].length} ${kind.replace(/s$/, objects[kind].length === 1 ? '' : 's')} (${objects[kind].slice(0, 5).join(', ')}${objects[kind].length > 5 ? ', …' : ''})`,
-    )
+    .map((kind) => `${objects[kind].length} ${NOUNS[kind][objects[kind].length === 1 ? 0 : 1]} (${objects[kind].slice(0, 5).join(', ')}${objects[kind].length > 5 ? ', …' : ''})`)
     .join('; ');
 }
 
@@ -177,23 +238,34 @@ export async function guardExternalTarget(target: ExternalTarget): Promise<Guard
     }
     const topic = markerTopic(target.drillName);
     const [existing, record] = await Promise.all([inventory(admin), readRecord(admin, topic, target.drillName)]);
-    const planned = snapshotObjects(target.snapshot);
-    const recorded = record?.objects ?? { topics: [], groups: [], acls: [], users: [] };
+    const planned = snapshotObjects(target.snapshot, existing.brokerIds);
+    const recorded = { ...NO_OBJECTS, ...record?.objects };
     const conflicts = {} as DrillObjects;
     for (const kind of KINDS) {
-      const present = new Set(existing[kind]);
+      const present = new Set(existing.objects[kind]);
       const ours = new Set(recorded[kind]);
-      conflicts[kind] = planned[kind].filter((key) => present.has(key) && !ours.has(key));
+      conflicts[kind] = planned.objects[kind].filter((key) => present.has(key) && !ours.has(key));
     }
+    // A dynamic config already set to the snapshot's value is left as it is: not a conflict, and
+    // not the drill's to delete. One set to another value would be overwritten, and could not be put back.
+    const alreadySet = conflicts.configs.filter((key) => sameConfigValue(existing.configValues.get(key) ?? undefined, planned.configValues.get(key)));
+    conflicts.configs = conflicts.configs.filter((key) => !alreadySet.includes(key));
     if (KINDS.some((kind) => conflicts[kind].length > 0)) {
-      const listed = { ...conflicts, acls: conflicts.acls.map((key) => (JSON.parse(key) as string[]).slice(0, 2).join(' ')) };
+      const listed = {
+        ...conflicts,
+        acls: conflicts.acls.map((key) => (JSON.parse(key) as string[]).slice(0, 2).join(' ')),
+        configs: conflicts.configs.map((key) => {
+          const [resource, name] = JSON.parse(key) as [string, string];
+          return `${resource === '' ? 'cluster-wide' : `broker ${resource}`} ${name}=${existing.configValues.get(key) ?? '(sensitive)'}, snapshot ${planned.configValues.get(key)}`;
+        }),
+      };
       throw new InputError(
         `${target.specFile}: target: cluster ${clusterId} already holds ${describeObjects(listed)} of the snapshot that no earlier run of drill "${target.drillName}" recorded: refusing to write; restore into an empty cluster`,
       );
     }
     const owned = {} as DrillObjects;
-    for (const kind of KINDS) owned[kind] = [...new Set([...recorded[kind], ...planned[kind]])];
-    return { connection, owned, recordExists: existing.topics.includes(topic) };
+    for (const kind of KINDS) owned[kind] = [...new Set([...recorded[kind], ...planned.objects[kind]])].filter((key) => kind !== 'configs' || !alreadySet.includes(key));
+    return { connection, owned, recordExists: existing.objects.topics.includes(topic) };
   } finally {
     await admin.close().catch(() => {});
   }
@@ -248,12 +320,15 @@ export async function startExternalEnvironment(request: EnvironmentRequest, targ
   }
 }
 
-/** Deletes the recorded objects that exist now (ACLs, groups, topics, SCRAM users), then the record itself. */
+/** Deletes the recorded objects that exist now (ACLs, groups, topics, SCRAM users, quotas, dynamic configs), then the record itself. */
 async function deleteRecorded(connection: KafkaConnection, owned: DrillObjects, topic: string): Promise<void> {
   const admin = createAdmin(connection, { timeoutMs: 30_000, retries: 2 });
   try {
-    const now = await inventory(admin);
+    const inventoried = await inventory(admin);
+    const now = inventoried.objects;
     const present = (kind: (typeof KINDS)[number]) => owned[kind].filter((key) => new Set(now[kind]).has(key));
+    await deleteQuotas(admin, new Set(present('quotas')));
+    await deleteConfigs(admin, present('configs'), inventoried.brokerIds);
     const acls = present('acls').map((key) => {
       const [resourceType, resourceName, patternType, principal, host, operation, permissionType] = JSON.parse(key) as string[];
       return aclToWire({
@@ -279,4 +354,42 @@ async function deleteRecorded(connection: KafkaConnection, owned: DrillObjects, 
   } finally {
     await admin.close().catch(() => {});
   }
+}
+
+/** Removes every value of the drill's quota entities (an entity without values is gone). */
+async function deleteQuotas(admin: Admin, labels: Set<string>): Promise<void> {
+  if (labels.size === 0) return;
+  const entries = (await describeAllQuotas(admin))
+    .filter((quota) => labels.has(quotaEntityLabel(quota.entity as Quota['entity'])))
+    .map((quota) => ({
+      entities: quota.entity.map((part) => ({ entityType: part.type as never, entityName: part.name })),
+      ops: Object.keys(quota.values).map((key) => ({ key: key as never, remove: true as const })),
+    }));
+  const results = await admin.alterClientQuotas({ entries });
+  const failed = results.filter((result) => result.errorCode !== 0);
+  if (failed.length)
+    throw new InfrastructureError(
+      `deleting the drill's client quotas failed: ${failed.map((result) => `${errorName(result.errorCode)} ${result.errorMessage ?? ''}`.trim()).join(', ')}`,
+    );
+}
+
+/** Deletes the drill's dynamic broker configs, each resource on the broker it belongs to (the cluster-wide default on the first). */
+async function deleteConfigs(admin: Admin, keys: string[], brokerIds: number[]): Promise<void> {
+  if (keys.length === 0) return;
+  const byResource = new Map<string, string[]>();
+  for (const key of keys) {
+    const [resource, name] = JSON.parse(key) as [string, string];
+    byResource.set(resource, [...(byResource.get(resource) ?? []), name]);
+  }
+  const connections = await admin.connectToBrokers(brokerIds);
+  const failures: string[] = [];
+  await Promise.all(
+    [...byResource].map(async ([resource, names]) => {
+      const connection = connections.get(resource === '' ? brokerIds[0]! : Number(resource))!;
+      const configs = names.map((name) => ({ name, value: null, configOperation: IncrementalAlterConfigOperationTypes.DELETE }));
+      const response = await incrementalAlterConfigsV1.api.async(connection, [{ resourceType: ConfigResourceTypes.BROKER, resourceName: resource, configs }], false);
+      for (const result of response.responses) if (result.errorCode !== 0) failures.push(`${resource || 'cluster-wide'} ${names.join(', ')}: ${errorName(result.errorCode)}`);
+    }),
+  );
+  if (failures.length) throw new InfrastructureError(`deleting the drill's dynamic broker configs failed: ${failures.join('; ')}`);
 }

@@ -10,6 +10,7 @@ import { createCertificateAuthority, parseDistinguishedName } from '../environme
 import { describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
+import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from './clients.js';
 import {
   errorMessage,
   mapWithLimit,
@@ -52,15 +53,18 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export class AuthorizationProbe implements Probe {
   readonly type = 'authorization';
   // Its produce checks write to a partition that does not exist; its joins of restored groups wait on committedOffsetsRead.
-  readonly defersOwnWrites = true;
+  readonly defersOwnWrites: boolean = true;
   readonly timeoutMs?: number;
 
   constructor(
     readonly id: string,
     readonly name: string,
     private readonly spec: Pick<AuthorizationProbeSpec, 'derive' | 'expect'> & { budgetMs?: number | undefined },
+    readonly matrix?: Probe['matrix'],
   ) {
     if (spec.budgetMs !== undefined) this.timeoutMs = spec.budgetMs + BUDGET_MARGIN_MS;
+    // Through another client class the probe writes whenever it runs: after the offsets probes.
+    if (matrix && matrix.clientClass !== 'kafkajs') this.defersOwnWrites = false;
   }
 
   /** About one derived check per ACL, 3.5 ms a check at 1,000 topics on 2 loaded cores, plus planning. */
@@ -69,11 +73,24 @@ export class AuthorizationProbe implements Probe {
   }
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {
+    const marker = randomBytes(4).toString('hex');
+    const checks = this.plan(context, marker);
+    const clientClass = this.matrix?.clientClass ?? 'kafkajs';
+    if (clientClass !== 'kafkajs') {
+      // The unknown-user control logs in with a random password: the driver knows it like any user's.
+      const credentials = new Map(context.credentials).set(`kafka-drill-nobody-${marker}`, randomBytes(12).toString('hex'));
+      return checkThroughClient(driverFor(clientClass, { ...context, credentials }), checks, context, marker);
+    }
     const started = performance.now();
     const budgetMs = this.spec.budgetMs ?? Math.max(1_000, context.timeoutMs - BUDGET_MARGIN_MS);
-    const marker = randomBytes(4).toString('hex');
+    const controls = await controlChecks(context, marker);
+    const run = new MatrixRun(context, principalLogin(context), marker, started + budgetMs, budgetMs);
+    return verdictOf([...controls, ...(await run.execute(checks))]);
+  }
+
+  private plan(context: ProbeContext, marker: string): AuthorizationCheck[] {
     const login = principalLogin(context);
-    const checks = planChecks(
+    return planChecks(
       {
         acls: context.snapshot.acls,
         topics: context.snapshot.topics.map((topic) => topic.name),
@@ -83,10 +100,132 @@ export class AuthorizationProbe implements Probe {
       },
       this.spec,
     );
-    const controls = await controlChecks(context, marker);
-    const run = new MatrixRun(context, login, marker, started + budgetMs, budgetMs);
-    return verdictOf([...controls, ...(await run.execute(checks))]);
   }
+}
+
+/** Derived checks a client class other than kafkajs exercises, besides every explicit expectation: a bounded sample, in plan order. */
+export const CLIENT_SAMPLE_SIZE = 12;
+
+const DENIED_ERROR: Record<string, string> = { topic: 'TOPIC_AUTHORIZATION_FAILED', group: 'GROUP_AUTHORIZATION_FAILED', cluster: 'CLUSTER_AUTHORIZATION_FAILED' };
+/** Answers Kafka gives only after the authorization check passed: the resource does not exist (probe names are synthesized). */
+const ALLOWED_ERRORS: Record<string, string[]> = { topic: ['UNKNOWN_TOPIC_OR_PARTITION'], group: ['GROUP_ID_NOT_FOUND'], cluster: [] };
+
+/**
+ * The authorization probe through librdkafka or the Java client: a login control (the admin
+ * describes a topic, or the cluster), an unknown-user control, every explicit expectation the
+ * client can send a request for, and the first CLIENT_SAMPLE_SIZE derived checks it can. The
+ * full derived matrix is the kafkajs cell's; what this client class leaves out is counted in the
+ * control's detail, not as skipped checks. An explicit expectation the client class cannot send is
+ * skipped here with that reason (the kafkajs cell judges it).
+ */
+async function checkThroughClient(driver: ClientDriver, checks: AuthorizationCheck[], context: ProbeContext, marker: string): Promise<ProbeVerdict> {
+  // A real producer or consumer waits for a topic the target lacks until it times out: WRITE and READ only on restored topics.
+  const restored = new Set(context.snapshot.topics.map((topic) => topic.name));
+  const exercisable = (check: AuthorizationCheck) =>
+    !check.skipped &&
+    check.kind !== 'other' &&
+    check.kind !== 'transactional-id' &&
+    driver.canExercise(check.kind, check.operation) &&
+    !(check.kind === 'topic' && (check.operation === 'WRITE' || check.operation === 'READ') && !restored.has(check.name));
+  const explicit = checks.filter((check) => check.explicit);
+  const derived = checks.filter(
+    (check) => !check.explicit && exercisable(check) && (context.credentials.has(userName(check.principal)) || context.credentials.has(check.principal)),
+  );
+  const sample = derived.slice(0, CLIENT_SAMPLE_SIZE);
+  const chosen = [...explicit.filter(exercisable), ...sample];
+  const topic = context.snapshot.topics[0]?.name;
+  const loginControl: AccessRequest = topic
+    ? { principal: adminPrincipal(context), operation: 'DESCRIBE', resourceType: 'topic', name: topic }
+    : { principal: adminPrincipal(context), operation: 'DESCRIBE', resourceType: 'cluster', name: 'kafka-cluster' };
+  const impostor = `User:kafka-drill-nobody-${marker}`;
+  const requests: AccessRequest[] = [
+    loginControl,
+    ...chosen.map((check) => ({ principal: check.principal, operation: check.operation, resourceType: check.kind as AccessRequest['resourceType'], name: check.name })),
+  ];
+  const answers = await driver.access([...requests.slice(0, 1), { ...loginControl, principal: impostor }, ...requests.slice(1)], marker);
+  const impostorAnswer = answers.splice(1, 1)[0]!;
+  const evidence: ProbeEvidence[] = [];
+  const login = answers[0]!;
+  const sampled = `${sample.length} of ${derived.length} derived checks this client class can send (the full matrix is the kafkajs cell's); ${explicit.length} explicit`;
+  evidence.push(
+    login.kafkaError || login.failure
+      ? {
+          outcome: 'failed',
+          principal: loginControl.principal,
+          operation: 'DESCRIBE',
+          resource: describeResource(loginControl.resourceType, loginControl.name),
+          expected: 'allow',
+          observed: `error${login.kafkaError ? ` (${login.kafkaError})` : ''}: ${login.failure ?? login.kafkaError}`,
+          ...(login.kafkaError ? { kafkaError: login.kafkaError } : {}),
+          detail: `positive control: the super user could not log in and describe through this client class, so no check below can pass; ${sampled}`,
+        }
+      : {
+          outcome: 'passed',
+          principal: loginControl.principal,
+          operation: 'DESCRIBE',
+          resource: describeResource(loginControl.resourceType, loginControl.name),
+          expected: 'allow',
+          observed: 'allowed',
+          detail: `positive control: the super user logs in and describes; ${sampled}; ${driver.note()} so far`,
+        },
+  );
+  const deniedLogin = impostorAnswer.kafkaError === 'SASL_AUTHENTICATION_FAILED';
+  evidence.push({
+    outcome: deniedLogin ? 'passed' : 'failed',
+    principal: impostor,
+    operation: 'AUTHENTICATE',
+    resource: 'SASL',
+    expected: 'deny',
+    observed: deniedLogin
+      ? 'denied (SASL_AUTHENTICATION_FAILED)'
+      : impostorAnswer.kafkaError
+        ? `error (${impostorAnswer.kafkaError})`
+        : (impostorAnswer.failure ?? 'authenticated'),
+    ...(impostorAnswer.kafkaError ? { kafkaError: impostorAnswer.kafkaError } : {}),
+    detail: `${deniedLogin ? '' : 'expected SASL_AUTHENTICATION_FAILED: '}negative control: an unknown user`,
+  });
+  chosen.forEach((check, index) => {
+    const answer = answers[index + 1]!;
+    const denied = DENIED_ERROR[check.kind]!;
+    const how = `${check.operation} through ${driver.clientClass}; because ${check.because}`;
+    if (answer.failure && !answer.kafkaError) {
+      evidence.push({ ...base(check), outcome: 'failed', observed: `error: ${answer.failure}`, detail: `the request failed: ${how}` });
+    } else if (!answer.kafkaError || ALLOWED_ERRORS[check.kind]!.includes(answer.kafkaError)) {
+      const ok = check.expected === 'allow';
+      evidence.push({
+        ...base(check),
+        outcome: ok ? 'passed' : 'failed',
+        observed: answer.kafkaError ? `allowed (${answer.kafkaError} after the authorization check)` : 'allowed',
+        ...(answer.kafkaError ? { kafkaError: answer.kafkaError } : {}),
+        detail: `${ok ? '' : `expected ${denied}, the request went through: `}${how}`,
+      });
+    } else if (answer.kafkaError === denied) {
+      const ok = check.expected === 'deny';
+      evidence.push({
+        ...base(check),
+        outcome: ok ? 'passed' : 'failed',
+        observed: `denied (${denied})`,
+        kafkaError: denied,
+        detail: `${ok ? '' : 'expected the request to go through: '}${how}`,
+      });
+    } else {
+      evidence.push({
+        ...base(check),
+        outcome: 'failed',
+        observed: `error (${answer.kafkaError})`,
+        kafkaError: answer.kafkaError,
+        detail: `expected ${check.expected === 'allow' ? 'the request to go through' : denied}, Kafka answered ${answer.kafkaError}: ${how}`,
+      });
+    }
+  });
+  for (const check of explicit.filter((check) => !exercisable(check)))
+    evidence.push({
+      ...base(check),
+      outcome: 'skipped',
+      observed: 'not exercised',
+      detail: `${check.skipped ?? `${driver.clientClass} sends no request for ${check.operation} on this ${check.kind} (an operation it has no request for, or a topic the target lacks)`}; the kafkajs cell judges it; because ${check.because}`,
+    });
+  return { ...verdictOf(evidence), processes: driver.processes() };
 }
 
 type Outcome = { check: AuthorizationCheck; evidence: ProbeEvidence };

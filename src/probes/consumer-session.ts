@@ -30,14 +30,23 @@ export interface ConsumerSessionOptions {
 const groupQueues = new Map<string, Promise<unknown>>();
 
 export function runConsumerSession(kafka: Kafka, options: ConsumerSessionOptions): Promise<ConsumerSessionEnd> {
-  const previous = groupQueues.get(options.groupId) ?? Promise.resolve();
-  const session = previous.then(() => runAlone(kafka, options));
-  const settled = session.catch(() => {});
-  groupQueues.set(options.groupId, settled);
+  return inGroups([options.groupId], () => runAlone(kafka, options));
+}
+
+/**
+ * Runs `session` once every earlier session in any of these groups has ended, and holds the
+ * groups until it ends: consumers of other client classes (kcat, the Java runner) join restored
+ * groups too, and must never share one with a kafkajs consumer or with each other.
+ */
+export function inGroups<T>(groupIds: readonly string[], session: () => Promise<T>): Promise<T> {
+  const previous = Promise.all(groupIds.map((groupId) => groupQueues.get(groupId) ?? Promise.resolve()));
+  const running = previous.then(session);
+  const settled = running.catch(() => {});
+  for (const groupId of groupIds) groupQueues.set(groupId, settled);
   void settled.then(() => {
-    if (groupQueues.get(options.groupId) === settled) groupQueues.delete(options.groupId);
+    for (const groupId of groupIds) if (groupQueues.get(groupId) === settled) groupQueues.delete(groupId);
   });
-  return session;
+  return running;
 }
 
 async function runAlone(kafka: Kafka, options: ConsumerSessionOptions): Promise<ConsumerSessionEnd> {

@@ -1,4 +1,4 @@
-import type { Probe as ProbeSpec } from '../spec/schema.js';
+import type { ClientClassName, Probe as ProbeSpec } from '../spec/schema.js';
 import { AuthorizationProbe } from './authorization.js';
 import { ConnectorIdempotencyProbe } from './connector-idempotency.js';
 import { CustomProbe } from './custom.js';
@@ -7,16 +7,32 @@ import type { Probe } from './probe.js';
 import { ProduceConsumeProbe } from './produce-consume.js';
 import { QuotaProbe } from './quota.js';
 
-/** The probe a spec entry describes; `index` (its place in the spec) gives the default id. */
-export function probeFromSpec(spec: ProbeSpec, index: number): Probe {
+/**
+ * The probes a spec entry describes; `index` (its place in the spec) gives the default id. A
+ * produce-consume, authorization or offsets probe runs once per client class (its own `clients`,
+ * else the drill's): with kafkajs alone it is one probe as before; with several, each is
+ * `<id>@<client>`, one cell of the client matrix.
+ */
+export function probesFromSpec(spec: ProbeSpec, index: number, drillClients: readonly ClientClassName[] = ['kafkajs']): Probe[] {
   const id = spec.id ?? `${spec.type}-${index + 1}`;
+  if (spec.type !== 'authorization' && spec.type !== 'offsets' && spec.type !== 'produce-consume') return [probeFromSpec(spec, index)];
+  const clients = spec.clients ?? drillClients;
+  if (clients.length === 1 && clients[0] === 'kafkajs') return [probeFromSpec(spec, index)];
+  return clients.map((clientClass) => probeFromSpec(spec, index, { probe: id, clientClass }));
+}
+
+/** The probe a spec entry describes, through one client class of the matrix when `matrix` is given. */
+export function probeFromSpec(spec: ProbeSpec, index: number, matrix?: Probe['matrix']): Probe {
+  const baseId = spec.id ?? `${spec.type}-${index + 1}`;
+  const id = matrix ? `${baseId}@${matrix.clientClass}` : baseId;
+  const suffix = matrix ? ` [${matrix.clientClass}]` : '';
   switch (spec.type) {
     case 'authorization':
-      return new AuthorizationProbe(id, spec.name ?? (spec.derive ? 'authorization (derived from the snapshot ACLs)' : 'authorization'), spec);
+      return new AuthorizationProbe(id, (spec.name ?? (spec.derive ? 'authorization (derived from the snapshot ACLs)' : 'authorization')) + suffix, spec, matrix);
     case 'offsets':
-      return new OffsetsProbe(id, spec.name ?? `offsets (${spec.groups === 'all' ? 'all groups' : spec.groups.join(', ')})`, spec);
+      return new OffsetsProbe(id, (spec.name ?? `offsets (${spec.groups === 'all' ? 'all groups' : spec.groups.join(', ')})`) + suffix, spec, matrix);
     case 'produce-consume':
-      return new ProduceConsumeProbe(id, spec.name ?? `produce-consume (${spec.topics.join(', ')})`, spec);
+      return new ProduceConsumeProbe(id, (spec.name ?? `produce-consume (${spec.topics.join(', ')})`) + suffix, spec, matrix);
     case 'custom':
       return new CustomProbe(id, spec.name, spec.module, spec.timeoutMs);
     case 'connector-idempotency':

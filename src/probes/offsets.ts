@@ -3,11 +3,12 @@ import { fetchCommittedOffsets } from '../kafka/groups.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import { retryTransient } from '../kafka/retry.js';
-import { SOURCE_OFFSET_HEADER, type TargetPosition } from '../restore/offset-map.js';
+import { SOURCE_OFFSET_HEADER, type OffsetMap, type TargetPosition } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
 import type { OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
-import { runConsumerSession } from './consumer-session.js';
+import { driverFor, type ClientDriver, type ClientFailure } from './clients.js';
+import { inGroups, runConsumerSession } from './consumer-session.js';
 import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
@@ -37,6 +38,21 @@ export const GROUP_CONCURRENCY = 10;
 /** A group's consumer session (connect, join, fetch, leave) took up to ~0.8 s of wall time per group at 10 at once, on 2 loaded cores. */
 const MS_PER_GROUP = 200;
 
+/** One group's checks before any consumer runs, and the partitions a consumer must fetch from. */
+interface GroupPlan {
+  group: ConsumerGroup;
+  topics: string[];
+  evidence: Map<string, ProbeEvidence>;
+  toFetch: Map<string, { committed: CommittedOffset; expectedSource: number; note: string }>;
+  offsetMap: OffsetMap | undefined;
+}
+
+/** The first record a consumer fetched on each partition ("topic:partition"), in source offsets, and how it ended. */
+interface Fetched {
+  records: Map<string, { offset: number; source: number | undefined; sha256: string }>;
+  failure?: ClientFailure | undefined;
+}
+
 /** What the probe reads once for every selected group: committed offsets and log bounds. */
 interface RestoredState {
   committed: Map<string, Map<string, number>>;
@@ -51,6 +67,7 @@ export class OffsetsProbe implements Probe {
     readonly id: string,
     readonly name: string,
     private readonly spec: Pick<OffsetsProbeSpec, 'groups' | 'tolerance' | 'byContent'>,
+    readonly matrix?: Probe['matrix'],
   ) {}
 
   workTimeoutMs(context: ProbeRunContext): number {
@@ -92,11 +109,47 @@ export class OffsetsProbe implements Probe {
       return verdictOf(evidence);
     }
     const state = await readRestoredState(context, groups);
+    const clientClass = this.matrix?.clientClass ?? 'kafkajs';
+    if (clientClass !== 'kafkajs') {
+      const driver = driverFor(clientClass, context);
+      evidence.push(...(await this.checkGroupsWith(driver, groups, state, context)));
+      return { ...verdictOf(evidence), processes: driver.processes() };
+    }
     for (const groupEvidence of await mapWithLimit(groups, GROUP_CONCURRENCY, (group) => this.checkGroup(group, state, context))) evidence.push(...groupEvidence);
     return verdictOf(evidence);
   }
 
   private async checkGroup(group: ConsumerGroup, state: RestoredState, context: ProbeContext): Promise<ProbeEvidence[]> {
+    const plan = this.planGroup(group, state, context);
+    if (Array.isArray(plan)) return plan;
+    const fetched = plan.toFetch.size > 0 ? await this.fetchWithKafkajs(plan, context) : { records: new Map() };
+    return this.judge(plan, fetched, context);
+  }
+
+  /** Every selected group through librdkafka or the Java client: one batch of consumers for all groups. */
+  private async checkGroupsWith(driver: ClientDriver, groups: ConsumerGroup[], state: RestoredState, context: ProbeContext): Promise<ProbeEvidence[]> {
+    const plans = groups.map((group) => this.planGroup(group, state, context));
+    const fetching = plans.filter((plan): plan is GroupPlan => !Array.isArray(plan) && plan.toFetch.size > 0);
+    const requests = fetching.map((plan) => ({ group: plan.group.groupId, topics: plan.topics, partitions: [...plan.toFetch.keys()] }));
+    // Held against every other consumer session in these groups (kafkajs cells, other client classes) until all are read.
+    const answers = await inGroups(
+      requests.map((request) => request.group),
+      () => driver.firstRecords(requests),
+    );
+    const fetched = new Map(
+      fetching.map((plan, index) => {
+        const answer = answers[index]!;
+        const records = new Map(
+          [...answer.records].map(([key, record]) => [key, { offset: record.offset, source: plan.offsetMap ? record.sourceHeader : record.offset, sha256: record.sha256 }]),
+        );
+        return [plan, { records, ...(answer.failure ? { failure: answer.failure } : {}) }] as const;
+      }),
+    );
+    return plans.flatMap((plan) => (Array.isArray(plan) ? plan : this.judge(plan, fetched.get(plan) ?? { records: new Map() }, context)));
+  }
+
+  /** What can be judged without a consumer, and which partitions a consumer must fetch from. */
+  private planGroup(group: ConsumerGroup, state: RestoredState, context: ProbeContext): GroupPlan | ProbeEvidence[] {
     const topics = [...new Set(group.offsets.map((committed) => committed.topic))];
     if (topics.length === 0)
       return [{ outcome: 'skipped', resource: `group ${group.groupId}`, expected: 'committed offsets', observed: 'none in the snapshot', detail: 'nothing to resume' }];
@@ -160,71 +213,82 @@ export class OffsetsProbe implements Probe {
       }
     }
 
-    if (toFetch.size > 0) {
-      const firstRecords = new Map<string, { offset: number; source: number | undefined; sha256: string }>();
-      const end = await runConsumerSession(createProbeClient(context.connection, { clientId: 'kafka-drill-offsets-probe' }), {
-        groupId: group.groupId,
-        topics,
-        fromBeginning: true,
-        until: 'messages',
-        timeoutMs: Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs),
-        signal: context.signal,
-        onMessage: ({ topic, partition, message }, consumer) => {
-          const key = `${topic}:${partition}`;
-          if (!toFetch.has(key) || firstRecords.has(key)) return false;
-          const header = message.headers?.[SOURCE_OFFSET_HEADER];
-          const source = offsetMap ? (header === undefined ? undefined : Number(String(header))) : Number(message.offset);
-          firstRecords.set(key, {
-            offset: Number(message.offset),
-            source,
-            sha256: recordFingerprint({ key: message.key ?? null, value: message.value ?? null, timestamp: BigInt(message.timestamp) }).sha256,
-          });
-          consumer.pause([{ topic, partitions: [partition] }]);
-          return firstRecords.size === toFetch.size;
-        },
-      });
-      for (const [key, { committed, expectedSource, note }] of toFetch) {
-        const base = { resource: `group ${group.groupId} ${key}`, expected: this.expectation(committed.offset) };
-        const first = firstRecords.get(key);
-        if (!first) {
-          const why = end.kind === 'failed' ? `the consumer failed: ${end.message}` : `no record within ${Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs)}ms`;
-          evidence.set(key, {
-            ...base,
-            outcome: 'failed',
-            observed: 'no record fetched',
-            ...(end.kind === 'failed' && end.kafkaError ? { kafkaError: end.kafkaError } : {}),
-            detail: why,
-          });
-          continue;
-        }
-        const problems: string[] = [];
-        let content = '';
-        if (first.source === undefined || !Number.isSafeInteger(first.source)) {
-          problems.push(`the record at target offset ${first.offset} has no ${SOURCE_OFFSET_HEADER} header: it is not a record the restore produced`);
-        } else if (!this.within(expectedSource, first.source)) {
-          problems.push(
-            offsetMap
-              ? `the first record (target offset ${first.offset}) stands for source offset ${first.source}, committed ${committed.offset}: outside tolerance ${this.toleranceText()}`
-              : `first fetched offset ${first.offset} vs committed ${committed.offset} is outside tolerance ${this.toleranceText()}`,
-          );
-        } else if (offsetMap) {
-          content = ` (target offset ${first.offset}; its ${SOURCE_OFFSET_HEADER} header says ${first.source})`;
-        }
-        if (this.spec.byContent && !offsetMap) {
-          if (!committed.fingerprint) content = '; no fingerprint in the snapshot to compare';
-          else if (committed.fingerprint.sha256 === first.sha256) content = '; same content (sha256 of key, value, timestamp)';
-          else problems.push(`the record at ${first.offset} differs from the snapshot's (sha256 ${first.sha256.slice(0, 12)}… vs ${committed.fingerprint.sha256.slice(0, 12)}…)`);
-        } else if (this.spec.byContent && committed.fingerprint) {
-          content += "; fingerprints not compared: synthetic records are not the source's";
-        }
-        const observed = offsetMap ? `first record stands for ${first.source ?? '?'}` : `first record at ${first.offset}`;
+    return { group, topics, evidence, toFetch, offsetMap };
+  }
+
+  /** A kafkajs consumer in the restored group: the first record on each partition to fetch. */
+  private async fetchWithKafkajs(plan: GroupPlan, context: ProbeContext): Promise<Fetched> {
+    const { group, topics, toFetch, offsetMap } = plan;
+    const firstRecords = new Map<string, { offset: number; source: number | undefined; sha256: string }>();
+    const end = await runConsumerSession(createProbeClient(context.connection, { clientId: 'kafka-drill-offsets-probe' }), {
+      groupId: group.groupId,
+      topics,
+      fromBeginning: true,
+      until: 'messages',
+      timeoutMs: Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs),
+      signal: context.signal,
+      onMessage: ({ topic, partition, message }, consumer) => {
+        const key = `${topic}:${partition}`;
+        if (!toFetch.has(key) || firstRecords.has(key)) return false;
+        const header = message.headers?.[SOURCE_OFFSET_HEADER];
+        const source = offsetMap ? (header === undefined ? undefined : Number(String(header))) : Number(message.offset);
+        firstRecords.set(key, {
+          offset: Number(message.offset),
+          source,
+          sha256: recordFingerprint({ key: message.key ?? null, value: message.value ?? null, timestamp: BigInt(message.timestamp) }).sha256,
+        });
+        consumer.pause([{ topic, partitions: [partition] }]);
+        return firstRecords.size === toFetch.size;
+      },
+    });
+    return { records: firstRecords, ...(end.kind === 'failed' ? { failure: { message: end.message, kafkaError: end.kafkaError } } : {}) };
+  }
+
+  private judge(plan: GroupPlan, fetched: Fetched, context: ProbeContext): ProbeEvidence[] {
+    const { group, evidence, toFetch, offsetMap } = plan;
+    const firstRecords = fetched.records;
+    const failure = fetched.failure;
+    for (const [key, { committed, expectedSource, note }] of toFetch) {
+      const base = { resource: `group ${group.groupId} ${key}`, expected: this.expectation(committed.offset) };
+      const first = firstRecords.get(key);
+      if (!first) {
+        const why = failure ? `the consumer failed: ${failure.message}` : `no record within ${Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs)}ms`;
         evidence.set(key, {
           ...base,
-          outcome: problems.length > 0 ? 'failed' : 'passed',
-          observed,
-          detail: problems.length > 0 ? `${note}${problems.join('; ')}` : `${note}resumed at ${first.source}${content}`,
+          outcome: 'failed',
+          observed: 'no record fetched',
+          ...(failure?.kafkaError ? { kafkaError: failure.kafkaError } : {}),
+          detail: why,
         });
+        continue;
       }
+      const problems: string[] = [];
+      let content = '';
+      if (first.source === undefined || !Number.isSafeInteger(first.source)) {
+        problems.push(`the record at target offset ${first.offset} has no ${SOURCE_OFFSET_HEADER} header: it is not a record the restore produced`);
+      } else if (!this.within(expectedSource, first.source)) {
+        problems.push(
+          offsetMap
+            ? `the first record (target offset ${first.offset}) stands for source offset ${first.source}, committed ${committed.offset}: outside tolerance ${this.toleranceText()}`
+            : `first fetched offset ${first.offset} vs committed ${committed.offset} is outside tolerance ${this.toleranceText()}`,
+        );
+      } else if (offsetMap) {
+        content = ` (target offset ${first.offset}; its ${SOURCE_OFFSET_HEADER} header says ${first.source})`;
+      }
+      if (this.spec.byContent && !offsetMap) {
+        if (!committed.fingerprint) content = '; no fingerprint in the snapshot to compare';
+        else if (committed.fingerprint.sha256 === first.sha256) content = '; same content (sha256 of key, value, timestamp)';
+        else problems.push(`the record at ${first.offset} differs from the snapshot's (sha256 ${first.sha256.slice(0, 12)}… vs ${committed.fingerprint.sha256.slice(0, 12)}…)`);
+      } else if (this.spec.byContent && committed.fingerprint) {
+        content += "; fingerprints not compared: synthetic records are not the source's";
+      }
+      const observed = offsetMap ? `first record stands for ${first.source ?? '?'}` : `first record at ${first.offset}`;
+      evidence.set(key, {
+        ...base,
+        outcome: problems.length > 0 ? 'failed' : 'passed',
+        observed,
+        detail: problems.length > 0 ? `${note}${problems.join('; ')}` : `${note}resumed at ${first.source}${content}`,
+      });
     }
     return group.offsets.map((committed) => evidence.get(`${committed.topic}:${committed.partition}`)!);
   }

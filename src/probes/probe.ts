@@ -4,6 +4,8 @@ import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Probe as ResultProbe, ProbeEvidence } from '../drill/result.js';
 import type { OffsetMap } from '../restore/offset-map.js';
+import type { ClientClassName } from '../spec/schema.js';
+import { describeClientClass } from './clients.js';
 
 /**
  * One interface for every probe kind (like testcontainers' wait strategies): a probe is a
@@ -22,6 +24,8 @@ export type ProbeOutcome = ResultProbe;
 export interface ProbeVerdict {
   status: ProbeStatus;
   evidence: ProbeEvidence[];
+  /** Processes a client class started for this probe (kcat runs, JVMs), for the matrix. */
+  processes?: number;
 }
 
 /** Where the restored environment is and how clients reach it. */
@@ -41,6 +45,8 @@ export interface ProbeRunContext {
   /** TLS modes: the drill's CA; in mtls, client certificates for principals (see EnvironmentTls.clientFor). */
   tls?: EnvironmentTls;
   environment: ProbeEnvironment;
+  /** The run's own directory (0700, removed at teardown): client config files go here. */
+  workDir?: string;
   /** Directory of the drill spec: custom probe modules are relative to it. */
   specDir: string;
   signal: AbortSignal;
@@ -77,6 +83,8 @@ export interface Probe {
   readonly defersOwnWrites?: boolean;
   /** Own budget in ms, replacing the context's timeoutMs. */
   readonly timeoutMs?: number;
+  /** A probe of the client matrix: the spec probe it stands for (the matrix row) and its client class. */
+  readonly matrix?: { probe: string; clientClass: ClientClassName };
   /**
    * Without an own budget: the time the probe's work needs at this snapshot's size. The probe gets
    * the larger of this and the context's timeoutMs, so a fixed minute does not fail big clusters.
@@ -145,13 +153,18 @@ export async function runProbe(probe: Probe, context: ProbeContext): Promise<Pro
     clearTimeout(timer);
     timeout.abort(new Error('probe finished'));
   }
+  const durationMs = Math.round(performance.now() - started);
+  const client = probe.matrix
+    ? { ...(await describeClientClass(probe.matrix.clientClass, context)), probe: probe.matrix.probe, ...(verdict.processes !== undefined ? { processes: verdict.processes } : {}) }
+    : undefined;
   return {
     id: probe.id,
     type: probe.type,
     name: probe.name,
     status: verdict.status,
-    durationMs: Math.round(performance.now() - started),
+    durationMs,
     evidence: verdict.evidence,
+    ...(client ? { client } : {}),
   };
 }
 
@@ -164,7 +177,7 @@ export function errorMessage(error: unknown): string {
 }
 
 /** failed if any check failed; passed if none failed and one passed; skipped when every check was skipped. */
-export function verdictOf(evidence: ProbeEvidence[]): ProbeVerdict {
+export function verdictOf(evidence: ProbeEvidence[]): ProbeVerdict & { processes?: number } {
   const status = evidence.some((item) => item.outcome === 'failed') ? 'failed' : evidence.some((item) => item.outcome === 'passed') ? 'passed' : 'skipped';
   return { status, evidence };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { ProduceConsumeProbe as ProduceConsumeProbeSpec } from '../spec/schema.js';
+import { adminPrincipal, driverFor, type ClientDriver } from './clients.js';
 import { runConsumerSession } from './consumer-session.js';
 import { errorMessage, mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
@@ -20,9 +21,12 @@ export class ProduceConsumeProbe implements Probe {
     readonly id: string,
     readonly name: string,
     private readonly spec: Pick<ProduceConsumeProbeSpec, 'topics' | 'records'>,
+    readonly matrix?: Probe['matrix'],
   ) {}
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {
+    const clientClass = this.matrix?.clientClass ?? 'kafkajs';
+    if (clientClass !== 'kafkajs') return this.checkWith(driverFor(clientClass, context), context);
     const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-produce-consume' });
     const admin = kafka.admin();
     await admin.connect();
@@ -32,6 +36,31 @@ export class ProduceConsumeProbe implements Probe {
     } finally {
       await admin.disconnect().catch(() => {});
     }
+  }
+
+  /** The same check through another client class: it produces, then reads back from where production started. */
+  private async checkWith(driver: ClientDriver, context: ProbeContext): Promise<ProbeVerdict> {
+    const count = this.spec.records;
+    const markers = new Map(this.spec.topics.map((topic) => [topic, `kafka-drill:${this.id}:${randomBytes(6).toString('hex')}`]));
+    const answers = await driver.produceConsume(this.spec.topics, count, (topic) => markers.get(topic)!);
+    const evidence = answers.map((answer, index): ProbeEvidence => {
+      const topic = this.spec.topics[index]!;
+      const base = { principal: adminPrincipal(context), operation: 'WRITE, READ', resource: `topic ${topic}`, expected: `${count} records back` };
+      const timing = `produced in ${answer.producedMs}ms, consumed in ${answer.durationMs - answer.producedMs}ms (${driver.note()})`;
+      if (!answer.failure && answer.received === count && answer.wrong === 0)
+        return { ...base, outcome: 'passed', observed: `${count} records back`, detail: `${count} records over ${answer.partitions} partition(s); ${timing}` };
+      return {
+        ...base,
+        outcome: 'failed',
+        observed:
+          answer.failure && answer.received === 0
+            ? `error: ${answer.failure.message}`
+            : `${answer.received} records back${answer.wrong ? `, ${answer.wrong} with other content` : ''}`,
+        ...(answer.failure?.kafkaError ? { kafkaError: answer.failure.kafkaError } : {}),
+        detail: `expected ${count} records with marker ${markers.get(topic)}${answer.failure ? `; ${answer.failure.message}` : ''}; ${timing}`,
+      };
+    });
+    return { ...verdictOf(evidence), processes: driver.processes() };
   }
 
   private async checkTopic(topic: string, kafka: Kafka, admin: Admin, context: ProbeContext): Promise<ProbeEvidence> {

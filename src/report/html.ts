@@ -3,6 +3,7 @@
  * rendered with handlebars from a view model built here. Escaping stays on: every value
  * from the result goes through {{ }}; only our own stylesheet is inserted raw, as a partial.
  */
+import { clientMatrix } from './client-matrix.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -105,6 +106,34 @@ function describeOffsetMap(summary: OffsetMapSummary): string {
   return `${summary.partitions} partitions, ${summary.rebased} rebased, ${summary.truncated} with lag truncated at ${summary.maxRecordsPerPartition} records; ${summary.records} synthetic records; ${positions} committed positions translated`;
 }
 
+function clientMatrixView(result: Result) {
+  const matrix = clientMatrix(result);
+  if (!matrix) return undefined;
+  return {
+    versions: matrix.versions,
+    rows: matrix.rows.map((row) => ({
+      probe: row.probe,
+      client: row.client,
+      cells: row.cells.map((cell) =>
+        cell
+          ? {
+              present: true,
+              status: cell.status,
+              statusLabel: cell.status === 'error' ? 'could not run' : cell.status,
+              library: cell.library,
+              duration: formatDuration(cell.durationMs),
+              processes: cell.processes === undefined ? '' : `${cell.processes} process${cell.processes === 1 ? '' : 'es'}`,
+              kafkaError: cell.kafkaError ?? '',
+              observed: cell.status === 'passed' ? '' : (cell.observed ?? ''),
+              expectedFailure: cell.expectedFailure ?? '',
+              probeId: cell.probeId,
+            }
+          : { present: false },
+      ),
+    })),
+  };
+}
+
 function runView(run: Run, index: number) {
   const figures = runFigures(run);
   const findings = run.phases.flatMap((phase) => phase.findings.map((finding) => ({ phase: phase.name, ...finding, kafkaError: finding.kafkaError ?? '' })));
@@ -192,6 +221,7 @@ export function htmlViewModel(result: Result, options: HtmlOptions = {}) {
     toolVersion: result.toolVersion,
     versions: result.runs.map((run) => run.kafkaVersion).join(', '),
     isMatrix: result.runs.length > 1,
+    clientMatrix: clientMatrixView(result),
     runs: result.runs.map(runView),
     timelineWidth,
     timelines: buildTimelines(result.runs),

@@ -86,14 +86,26 @@ function runCases(base: string, run: Run): TestCase[] {
     const firstMismatch = probe.evidence.find((item) => item.outcome === 'failed') ?? probe.evidence[0];
     const message = firstMismatch ? `expected ${firstMismatch.expected}, observed ${firstMismatch.observed}` : `probe ${probe.status}`;
     const status = probe.status;
+    const known = probe.expectedFailure?.reason;
+    // Like pytest's xfail: a declared known failure is reported as skipped with its reason (it is
+    // still red in report.html and summary.md); a declared failure that passed fails (stale).
     const outcome: Outcome =
-      status === 'passed'
-        ? { kind: 'passed' }
-        : status === 'skipped'
-          ? { kind: 'skipped', message: `every check skipped (${countChecks(probe).skipped}): ${probe.evidence[0]?.detail ?? probe.evidence[0]?.observed ?? ''}` }
-          : status === 'failed'
-            ? { kind: 'failure', type: 'ProbeFailed', message, details: evidence.join('\n') }
-            : { kind: 'error', type: 'ProbeError', message, details: evidence.join('\n') };
+      known && (status === 'failed' || status === 'error')
+        ? { kind: 'skipped', message: `expected failure (declared: ${known}): ${message}` }
+        : known
+          ? {
+              kind: 'failure',
+              type: 'ExpectedFailureDidNotHappen',
+              message: `declared expected failure did not happen (${known}): the probe ${status}; remove the declaration`,
+              details: evidence.join('\n'),
+            }
+          : status === 'passed'
+            ? { kind: 'passed' }
+            : status === 'skipped'
+              ? { kind: 'skipped', message: `every check skipped (${countChecks(probe).skipped}): ${probe.evidence[0]?.detail ?? probe.evidence[0]?.observed ?? ''}` }
+              : status === 'failed'
+                ? { kind: 'failure', type: 'ProbeFailed', message, details: evidence.join('\n') }
+                : { kind: 'error', type: 'ProbeError', message, details: evidence.join('\n') };
     cases.push({ classname: `${base}.probes.${probe.type}`, name: `${probe.name} [${probe.id}]`, seconds: probe.durationMs, outcome });
   }
 

@@ -1,6 +1,7 @@
 /** summary.md: a short Markdown summary for a CI step summary or a pull-request comment. */
 import { countChecks, type Result, type Run, type Verdict } from '../drill/result.js';
-import { formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
+import { clientMatrix, type ClientMatrixCell } from './client-matrix.js';
+import { formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 
 export interface SummaryOptions {
   /** Earlier results of the same drill, for the trend table. */
@@ -46,7 +47,8 @@ function failures(run: Run): string[] {
   for (const probe of run.probes.filter((probe) => probe.status === 'failed' || probe.status === 'error')) {
     const evidence = probe.evidence.find((item) => item.outcome === 'failed') ?? probe.evidence[0];
     const detail = evidence ? `: expected ${evidence.expected}, observed ${evidence.observed}` : '';
-    lines.push(`probe ${probe.status === 'error' ? 'could not run' : 'failed'}: ${markdownText(probe.name + detail)}`);
+    const known = probe.expectedFailure ? ` (expected failure: ${probe.expectedFailure.reason})` : '';
+    lines.push(`probe ${probe.status === 'error' ? 'could not run' : 'failed'}: ${markdownText(probe.name + detail + known)}`);
   }
   for (const assumption of run.assumptions.filter((assumption) => assumption.status === 'failed')) {
     lines.push(`assumption failed: ${markdownText(`${assumption.description}: expected ${assumption.expected}, observed ${assumption.observed}`)}`);
@@ -75,6 +77,14 @@ function failures(run: Run): string[] {
   return lines;
 }
 
+const statusIcons: Record<ClientMatrixCell['status'], string> = { passed: '✅', failed: '❌', error: '❌', skipped: '⏭️' };
+
+function matrixCell(cell: ClientMatrixCell): string {
+  const why = cell.kafkaError ?? (cell.status === 'failed' || cell.status === 'error' ? cell.observed : undefined);
+  const known = cell.expectedFailure ? ` (expected failure: ${cell.expectedFailure})` : '';
+  return markdownText(`${statusIcons[cell.status]} ${cell.status}${why ? ` ${why}` : ''}${known} · ${cell.library} · ${formatDuration(cell.durationMs)}`);
+}
+
 export function renderSummary(result: Result, options: SummaryOptions = {}): string {
   const out: string[] = [];
   out.push(`### ${verdictIcons[result.verdict]} kafka-drill ${markdownText(result.drillName)}: ${verdictLabels[result.verdict]}`);
@@ -100,6 +110,12 @@ export function renderSummary(result: Result, options: SummaryOptions = {}): str
     out.push('', `**Kafka ${markdownText(run.kafkaVersion)}**`, '');
     out.push(...lines.slice(0, failureLimit).map((line) => `- ${line}`));
     if (lines.length > failureLimit) out.push(`- … and ${lines.length - failureLimit} more in report.html`);
+  }
+  const matrix = clientMatrix(result);
+  if (matrix) {
+    out.push('', '**Client matrix** (probe × client × Kafka version)', '');
+    out.push(`| Probe | Client | ${matrix.versions.map(markdownText).join(' | ')} |`, `|---|---|${matrix.versions.map(() => '---|').join('')}`);
+    for (const row of matrix.rows) out.push(`| ${markdownText(row.probe)} | ${row.client} | ${row.cells.map((cell) => (cell ? matrixCell(cell) : '–')).join(' | ')} |`);
   }
   if (options.compare && options.compare.length > 0) {
     out.push('', '**Trend** (slowest version of each run)', '');

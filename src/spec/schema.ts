@@ -20,6 +20,8 @@ export const securityModes = ['plaintext', 'scram', 'ssl', 'mtls', 'sasl_ssl'] a
 export type SecurityMode = (typeof securityModes)[number];
 /** Modes in which clients have principals of their own, so ACLs can be probed. */
 export const authenticatedModes: readonly SecurityMode[] = ['scram', 'mtls', 'sasl_ssl'];
+/** Client classes the produce-consume, authorization and offsets probes can run through (the client matrix). */
+export const clientClasses = ['kafkajs', 'librdkafka', 'java'] as const;
 
 export const restorePhases = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
 export type RestorePhase = (typeof restorePhases)[number];
@@ -192,6 +194,24 @@ export const restoreSchema = z.strictObject({
 });
 
 const probeCommon = { id: id.optional(), name: name.optional() };
+const clientList = z
+  .array(z.enum(clientClasses))
+  .min(1)
+  .superRefine((list, context) => {
+    if (new Set(list).size !== list.length) context.addIssue({ code: 'custom', message: 'names a client class twice' });
+  });
+/** The client matrix: which client classes a probe runs through; default the drill's `clients`. */
+const matrixCommon = {
+  ...probeCommon,
+  clients: clientList.optional().describe("Client classes this probe runs through: kafkajs, librdkafka (Debian kcat), java (Kafka's Java client). Default: the drill's `clients`."),
+};
+
+export const expectedFailureSchema = z.strictObject({
+  client: z.enum(clientClasses),
+  kafkaVersions: z.array(z.string().min(1)).min(1).optional().describe('Kafka versions where the failure is known; omitted: every version.'),
+  probes: z.array(id).min(1).optional().describe('Probe ids (as in the spec) it applies to; omitted: every probe of the client matrix.'),
+  reason: z.string().min(1).describe('Why the failure is known and accepted; shown beside the red cell.'),
+});
 
 const authorizationExpectation = z.strictObject({
   principal,
@@ -203,7 +223,7 @@ const authorizationExpectation = z.strictObject({
 export const authorizationProbeSchema = z
   .strictObject({
     type: z.literal('authorization'),
-    ...probeCommon,
+    ...matrixCommon,
     derive: z.boolean().default(false).describe("Derive the allow/deny matrix from the snapshot's ACLs."),
     expect: z.array(authorizationExpectation).default([]),
     budgetMs: positiveInt
@@ -214,7 +234,7 @@ export const authorizationProbeSchema = z
 
 export const offsetsProbeSchema = z.strictObject({
   type: z.literal('offsets'),
-  ...probeCommon,
+  ...matrixCommon,
   groups: z.union([z.literal('all'), z.array(name).min(1)], { error: 'expected "all" or a list of group names' }).default('all'),
   tolerance: z
     .union([z.literal('exact'), z.strictObject({ replay: nonNegativeInt }), z.strictObject({ skip: nonNegativeInt })], { error: 'expected "exact", { replay: N } or { skip: N }' })
@@ -225,7 +245,7 @@ export const offsetsProbeSchema = z.strictObject({
 
 export const produceConsumeProbeSchema = z.strictObject({
   type: z.literal('produce-consume'),
-  ...probeCommon,
+  ...matrixCommon,
   topics: z.array(name).min(1),
   records: positiveInt.default(100),
 });
@@ -426,6 +446,13 @@ export const drillSpecSchema = z
     target: targetSchema.prefault({}),
     restore: restoreSchema.prefault({}),
     probes: z.array(probeSchema).superRefine(uniqueIds('probes')).default([]),
+    clients: clientList
+      .default(['kafkajs'])
+      .describe('Client classes the produce-consume, authorization and offsets probes run through, unless a probe names its own (the client matrix).'),
+    expectedFailures: z
+      .array(expectedFailureSchema)
+      .default([])
+      .describe('Known red cells of the client matrix: still shown red, but they do not fail the drill; a declared failure that passes does.'),
     assumptions: z.array(assumptionSchema).superRefine(uniqueIds('assumptions')).default([]),
     manualSteps: z.array(manualStepSchema).superRefine(uniqueIds('manualSteps')).default([]),
     objectives: objectivesSchema.prefault({}),
@@ -451,6 +478,8 @@ export type Target = DrillSpec['target'];
 export type RestoreOptions = DrillSpec['restore'];
 export type CredentialSource = z.output<typeof credentialSource>;
 export type Probe = z.output<typeof probeSchema>;
+export type ClientClassName = (typeof clientClasses)[number];
+export type ExpectedFailure = z.output<typeof expectedFailureSchema>;
 export type AuthorizationProbe = z.output<typeof authorizationProbeSchema>;
 export type OffsetsProbe = z.output<typeof offsetsProbeSchema>;
 export type ProduceConsumeProbe = z.output<typeof produceConsumeProbeSchema>;

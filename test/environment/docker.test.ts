@@ -2,17 +2,23 @@ import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect } from 'vitest';
 import { GenericContainer } from 'testcontainers';
 import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
-import { startDockerEnvironment, sweepAbandoned } from '../../src/environment/docker.js';
+import { ensureDockerImage, startDockerEnvironment, sweepAbandoned } from '../../src/environment/docker.js';
 import { dockerClient, DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../../src/environment/docker-engine.js';
 import { buildKafkaImage, kafkaImageName } from '../../src/environment/image.js';
 import { createAdmin, describeCluster, withAdmin } from '../../src/kafka/admin.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { dockerEngine, labelledResources } from '../support/docker.js';
-import { itWith, repoRoot } from '../support/require.js';
+import { fileExists, itWith, repoRoot } from '../support/require.js';
+import { connectPluginsDir } from '../../src/environment/connect.js';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
+import { startRun } from '../drills/cli.js';
+import { tempDir } from '../support/temp.js';
 
 const itDocker = itWith(dockerEngine());
 const image = kafkaImageName(DEFAULT_KAFKA_VERSION);
+/** Installed by `kafka-drill connect install` (the JDBC sink tests do it); the worker must see it. */
+const JDBC_PLUGIN = join(connectPluginsDir(), 'debezium-connector-jdbc-3.6.0.Final');
 
 describe('docker provider', { timeout: 240_000 }, () => {
   beforeAll(async () => {
@@ -75,6 +81,36 @@ describe('docker provider', { timeout: 240_000 }, () => {
     expect(await labelledResources(environment.network)).toEqual({ containers: [], networks: [] });
   });
 
+  itDocker('run and env up find the built image without pulling or building anything', async () => {
+    const log: string[] = [];
+    expect(await ensureDockerImage(DEFAULT_KAFKA_VERSION, undefined, (line) => log.push(line))).toBe(image);
+    expect(await ensureDockerImage(DEFAULT_KAFKA_VERSION, image, (line) => log.push(line))).toBe(image);
+    expect(log).toEqual([]);
+  });
+
+  itWith(dockerEngine(), fileExists(JDBC_PLUGIN))(
+    'a Connect worker container: REST on a mapped port, the installed plugins on its plugin path, removed with the brokers',
+    async () => {
+      const environment = await startDockerEnvironment({ kafkaVersion: DEFAULT_KAFKA_VERSION, brokers: 1, security: 'scram', heapMb: 384, connect: { heapMb: 384 } }, { image });
+      try {
+        expect(environment.connect!.url).toMatch(/^http:\/\/localhost:\d+$/);
+        expect(environment.connect!.pluginPath).toContain(connectPluginsDir());
+        const plugins = (await (await fetch(`${environment.connect!.url}/connector-plugins`)).json()) as { class: string }[];
+        expect(plugins.map((plugin) => plugin.class)).toEqual(
+          expect.arrayContaining([
+            'io.debezium.connector.jdbc.JdbcSinkConnector',
+            'org.apache.kafka.connect.file.FileStreamSinkConnector',
+            'org.apache.kafka.connect.file.FileStreamSourceConnector',
+          ]),
+        );
+        expect((await labelledResources(environment.network)).containers.sort()).toEqual([`/${environment.network}-broker-1`, `/${environment.network}-connect-1`]);
+      } finally {
+        await environment.stop();
+      }
+      expect(await labelledResources(environment.network)).toEqual({ containers: [], networks: [] });
+    },
+  );
+
   itDocker('sweeps what a killed run left behind (its owner pid is gone), and nothing of a live owner', async () => {
     const client = await dockerClient();
     const deadPid = await new Promise<number>((resolve) => {
@@ -103,6 +139,33 @@ describe('docker provider', { timeout: 240_000 }, () => {
       expect((await labelledResources(live)).containers).toHaveLength(1);
     } finally {
       await started[1]!.stop({ timeout: 0 });
+    }
+  });
+});
+
+describe('docker provider: a killed kafka-drill', { timeout: 240_000 }, () => {
+  itDocker("SIGKILL mid-drill: the watchdog removes the run's labelled containers and network within seconds", async () => {
+    const run = startRun('test/drills/fixtures/passing.yaml', tempDir('killed'), { ...process.env }, ['--provider', 'docker']);
+    try {
+      await run.stdoutMatches(/environment\s+passed/);
+      const client = await dockerClient();
+      const owned = await client.container.dockerode.listContainers({ all: true, filters: { label: [`${OWNER_PID_LABEL}=${run.child.pid}`] } });
+      expect(owned).toHaveLength(1);
+      const environmentId = owned[0]!.Labels[DRILL_LABEL]!;
+      expect((await labelledResources(environmentId)).networks).toEqual([environmentId]);
+
+      run.child.kill('SIGKILL');
+      const killedAt = performance.now();
+      let left = await labelledResources(environmentId);
+      while (left.containers.length + left.networks.length > 0 && performance.now() - killedAt < 20_000) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        left = await labelledResources(environmentId);
+      }
+      expect(left).toEqual({ containers: [], networks: [] });
+      console.log(`watchdog: nothing of ${environmentId} left ${((performance.now() - killedAt) / 1000).toFixed(1)}s after SIGKILL`);
+    } finally {
+      run.child.kill('SIGKILL');
+      await run.exited;
     }
   });
 });

@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Admin } from '@platformatic/kafka';
+import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1, type Admin } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { clientProperties } from '../../src/environment/client-properties.js';
-import { markerTopic } from '../../src/environment/external.js';
+import { guardExternalTarget, markerTopic } from '../../src/environment/external.js';
+import { describeTopicAndBrokerConfigs, type DescribedConfig } from '../../src/kafka/configs.js';
+import { describeAllQuotas } from '../../src/kafka/quotas.js';
+import { loadSnapshot } from '../../src/snapshot/load.js';
 import { describeAllAcls } from '../../src/kafka/acls.js';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { listAllGroups } from '../../src/kafka/groups.js';
@@ -24,18 +27,44 @@ const snapshotFile = join(repoRoot, 'fixtures/small-snapshot.json');
 
 /** Everything the drill could touch, in a comparable form. */
 async function clusterState(admin: Admin) {
-  const [topics, groups, acls, credentials] = await Promise.all([
+  const [topics, groups, acls, credentials, quotas, configs] = await Promise.all([
     admin.listTopics({ includeInternals: false }),
     listAllGroups(admin),
     describeAllAcls(admin),
     describeScramCredentials(admin),
+    describeAllQuotas(admin),
+    describeTopicAndBrokerConfigs(admin, [], [1]),
   ]);
+  const dynamic = (list: DescribedConfig[]) => list.filter((config) => config.source.startsWith('DYNAMIC_')).map((config) => `${config.name}=${config.value}`);
   return {
     topics: [...topics].sort(),
     groups: groups.map((group) => group.groupId).sort(),
     acls: acls.map((acl) => JSON.stringify(acl)).sort(),
     users: credentials.map((credential) => `${credential.user} ${credential.mechanism}`).sort(),
+    quotas: quotas.map((quota) => JSON.stringify(quota)).sort(),
+    configs: { clusterDefault: dynamic(configs.clusterDefault).sort(), broker1: dynamic(configs.brokers.get(1) ?? []).sort() },
   };
+}
+
+/** Sets (a value) or deletes (null) dynamic broker configs on the cluster-wide default ("") or broker 1, each where it belongs. */
+async function alterBrokerConfigs(admin: Admin, resource: '' | '1', configs: Record<string, string | null>): Promise<void> {
+  const connection = (await admin.connectToBrokers([1])).get(1)!;
+  const response = await incrementalAlterConfigsV1.api.async(
+    connection,
+    [
+      {
+        resourceType: ConfigResourceTypes.BROKER,
+        resourceName: resource,
+        configs: Object.entries(configs).map(([name, value]) =>
+          value === null
+            ? { name, value: null, configOperation: IncrementalAlterConfigOperationTypes.DELETE }
+            : { name, value, configOperation: IncrementalAlterConfigOperationTypes.SET },
+        ),
+      },
+    ],
+    false,
+  );
+  expect(response.responses.map((result) => result.errorCode)).toEqual([0]);
 }
 
 describe('external provider', { timeout: 600_000 }, async () => {
@@ -102,6 +131,59 @@ probes:
       expect(await withAdmin(cluster.admin, clusterState)).toEqual(before);
     } finally {
       await withAdmin(cluster.admin, (admin) => admin.deleteTopics({ topics: ['shop.orders'] }));
+    }
+  });
+
+  it('refuses a cluster that already holds a client quota entity of the snapshot (the restore would overwrite it)', async () => {
+    await withAdmin(cluster.admin, (admin) =>
+      admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'user', entityName: 'shop-writer' }], ops: [{ key: 'consumer_byte_rate', value: 2048, remove: false }] }] }),
+    );
+    try {
+      const before = await withAdmin(cluster.admin, clusterState);
+      const out = join(dir, 'quota');
+      const { code, stderr } = await runToEnd(await writeSpec('external-quota', cluster.clusterId, 'delete-restored'), out);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/already holds 1 client quota entity \(user=shop-writer\) of the snapshot that no earlier run of drill "external-quota" recorded: refusing to write/);
+      expect(existsSync(out)).toBe(false);
+      expect(await withAdmin(cluster.admin, clusterState)).toEqual(before);
+    } finally {
+      await withAdmin(cluster.admin, (admin) =>
+        admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'user', entityName: 'shop-writer' }], ops: [{ key: 'consumer_byte_rate', remove: true }] }] }),
+      );
+    }
+  });
+
+  it("dynamic broker configs: one set to another value than the snapshot's is refused; one set to the same value is not the drill's to delete", async () => {
+    const snapshot = await loadSnapshot(snapshotFile);
+    const withConfigs = {
+      ...snapshot,
+      clusterConfigs: {
+        clusterDefault: { 'log.retention.ms': { value: '3600000', source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' as const } },
+        perBroker: { '1': { 'log.cleaner.backoff.ms': { value: '20000', source: 'DYNAMIC_BROKER_CONFIG' as const } } },
+      },
+    };
+    const target = {
+      drillName: 'external-configs',
+      bootstrap: cluster.admin.bootstrap,
+      clusterId: cluster.clusterId,
+      commandConfig,
+      cleanup: 'delete-restored' as const,
+      snapshot: withConfigs,
+      specFile: 'configs.yaml',
+    };
+    await withAdmin(cluster.admin, (admin) => alterBrokerConfigs(admin, '', { 'log.retention.ms': '7200000' }));
+    try {
+      await expect(guardExternalTarget(target)).rejects.toThrow(
+        'configs.yaml: target: cluster ' +
+          cluster.clusterId +
+          ' already holds 1 dynamic broker config set otherwise (cluster-wide log.retention.ms=7200000, snapshot 3600000) of the snapshot that no earlier run of drill "external-configs" recorded: refusing to write',
+      );
+      await withAdmin(cluster.admin, (admin) => alterBrokerConfigs(admin, '', { 'log.retention.ms': '3600000' }));
+      const guarded = await guardExternalTarget(target);
+      // The cluster-wide value was there already (kept at cleanup); broker 1's is the drill's to create and delete.
+      expect(guarded.owned.configs).toEqual([JSON.stringify(['1', 'log.cleaner.backoff.ms'])]);
+    } finally {
+      await withAdmin(cluster.admin, (admin) => alterBrokerConfigs(admin, '', { 'log.retention.ms': null }));
     }
   });
 

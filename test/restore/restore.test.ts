@@ -6,6 +6,7 @@ import { asUser } from '../../src/kafka/connection.js';
 import { fetchCommittedOffsets } from '../../src/kafka/groups.js';
 import { listLogOffsets, partitionKey } from '../../src/kafka/log-offsets.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
+import { ADMIN_USER } from '../../src/environment/broker-config.js';
 import { describeAllQuotas } from '../../src/kafka/quotas.js';
 import { describeScramCredentials } from '../../src/kafka/scram.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
@@ -72,7 +73,8 @@ describe('restore into a fresh SCRAM cluster', async () => {
       const quotas = await describeAllQuotas(admin);
       const composite = quotas.find((q) => quotaEntityLabel(q.entity as Quota['entity']) === 'user=shop-reader,client-id=<default>');
       expect(composite?.values).toEqual({ consumer_byte_rate: 2097152 });
-      expect(quotas).toHaveLength(3);
+      // The three restored, and the environment's own admin quota.
+      expect(quotas.map((q) => quotaEntityLabel(q.entity as Quota['entity'])).filter((label) => label !== `user=${ADMIN_USER}`)).toHaveLength(3);
 
       const offsets = await fetchCommittedOffsets(admin, ['shop-group-b']);
       expect(offsets.get('shop-group-b')).toMatchObject([{ topic: 'shop.topic-1', partition: 0, offset: 4n }]);

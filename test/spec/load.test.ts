@@ -111,6 +111,8 @@ describe('loadSpec accepts good specs', () => {
         connectorSecrets: {},
       },
       probes: [],
+      clients: ['kafkajs'],
+      expectedFailures: [],
       assumptions: [],
       manualSteps: [],
       objectives: {},

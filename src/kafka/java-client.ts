@@ -1,0 +1,123 @@
+import { execa } from 'execa';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheRoot, resolveDistribution } from '../environment/distribution.js';
+import { javaBinary } from '../environment/java.js';
+import type { KafkaConnection, SaslMechanism } from './connection.js';
+
+/**
+ * Kafka's own Java client as a client class of the client matrix: ProbeRunner.java, compiled
+ * once per Kafka version against that version's cached jars, runs a whole batch of tasks in ONE
+ * JVM (never a JVM per object). The job file holds the credentials: it is written 0600 into a
+ * 0700 directory of its own (under the drill's work directory) and removed afterwards.
+ */
+const SOURCE = join(import.meta.dirname, 'java-runner', 'ProbeRunner.java');
+
+export type JavaTask =
+  | { kind: 'produce-consume'; user: string; topic: string; records: number; marker: string }
+  | { kind: 'access'; user: string; operation: string; resourceType: string; name: string; marker: string }
+  | { kind: 'first-records'; user: string; group: string; topics: string[]; partitions: string[] };
+
+export interface JavaTaskResult {
+  ok: boolean;
+  kafkaError?: string;
+  message?: string;
+  durationMs: number;
+  received?: number;
+  wrong?: number;
+  partitions?: number;
+  producedMs?: number;
+  records?: { topic: string; partition: number; offset: number; timestamp: number; key?: string; value?: string; sourceOffset?: string }[];
+}
+
+export interface JavaBatch {
+  clientVersion: string;
+  results: JavaTaskResult[];
+  /** Wall time of the one JVM, start to exit. */
+  jvmMs: number;
+  /** Time spent compiling the runner (0 when the cached classes were used). */
+  compileMs: number;
+}
+
+const compiled = new Map<string, Promise<{ classes: string; compileMs: number }>>();
+
+/** The runner's classes for a Kafka version, compiled on first use into the cache (keyed by the source's digest). */
+function compileRunner(kafkaVersion: string): Promise<{ classes: string; compileMs: number }> {
+  let pending = compiled.get(kafkaVersion);
+  if (!pending) {
+    pending = (async () => {
+      const distribution = await resolveDistribution(kafkaVersion);
+      const source = await readFile(SOURCE);
+      const digest = createHash('sha256').update(source).digest('hex').slice(0, 12);
+      const classes = join(cacheRoot(), 'java-probe-runner', `${kafkaVersion}-${digest}`);
+      if (existsSync(join(classes, 'ProbeRunner.class'))) return { classes, compileMs: 0 };
+      const started = performance.now();
+      const staging = `${classes}.${process.pid}.tmp`;
+      await mkdir(staging, { recursive: true });
+      const javac = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'javac') : 'javac';
+      await execa(javac, ['-nowarn', '-d', staging, '-cp', `${distribution.libsDir}/*`, SOURCE]);
+      await rename(staging, classes).catch(async (error: NodeJS.ErrnoException) => {
+        // Another process compiled it first: theirs is the same source.
+        await rm(staging, { recursive: true, force: true });
+        if (!existsSync(join(classes, 'ProbeRunner.class'))) throw error;
+      });
+      return { classes, compileMs: Math.round(performance.now() - started) };
+    })();
+    pending.catch(() => compiled.delete(kafkaVersion));
+    compiled.set(kafkaVersion, pending);
+  }
+  return pending;
+}
+
+export interface JavaUser {
+  username: string;
+  mechanism: SaslMechanism;
+  password: string;
+}
+
+/** Runs every task in one JVM with kafka-clients of `kafkaVersion`; results in task order. */
+export async function runJavaTasks(
+  kafkaVersion: string,
+  connection: KafkaConnection,
+  users: JavaUser[],
+  tasks: JavaTask[],
+  options: { timeoutMs: number; consumeTimeoutMs: number; requestTimeoutMs: number; sourceOffsetHeader: string; workDir?: string | undefined; signal?: AbortSignal },
+): Promise<JavaBatch> {
+  const { classes, compileMs } = await compileRunner(kafkaVersion);
+  const distribution = await resolveDistribution(kafkaVersion);
+  const dir = await mkdtemp(join(options.workDir ?? tmpdir(), 'java-probe-'));
+  try {
+    const job = join(dir, 'job.json');
+    const out = join(dir, 'result.json');
+    await writeFile(
+      job,
+      JSON.stringify({
+        bootstrap: connection.bootstrap.join(','),
+        requestTimeoutMs: options.requestTimeoutMs,
+        consumeTimeoutMs: options.consumeTimeoutMs,
+        sourceOffsetHeader: options.sourceOffsetHeader,
+        users: Object.fromEntries(users.map((user) => [user.username, { mechanism: user.mechanism, password: user.password }])),
+        tasks,
+      }),
+      { mode: 0o600 },
+    );
+    const started = performance.now();
+    const run = await execa(javaBinary(), ['-Xmx256m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=off', '-cp', `${distribution.libsDir}/*:${classes}`, 'ProbeRunner', job, out], {
+      reject: false,
+      timeout: options.timeoutMs,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    });
+    const jvmMs = Math.round(performance.now() - started);
+    if (run.exitCode !== 0 || !existsSync(out)) {
+      const why = run.timedOut ? `timed out after ${options.timeoutMs}ms` : `exit ${run.exitCode ?? run.signal}: ${run.stderr.split('\n').slice(-3).join(' ')}`;
+      throw new Error(`the Java probe runner failed: ${why}`);
+    }
+    const parsed = JSON.parse(await readFile(out, 'utf8')) as { clientVersion: string; results: JavaTaskResult[] };
+    return { ...parsed, jvmMs, compileMs };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
