@@ -61,11 +61,14 @@ function comparable(result: Result) {
 }
 
 async function bothProviders(spec: string, name: string) {
-  const runs = (['process', 'docker'] as const).map((provider) => {
+  // One after the other: side by side (six brokers and two drills beside another test file) a
+  // drill on two cores failed for the machine's reasons, not the provider's.
+  const run = async (provider: 'process' | 'docker') => {
     const dir = join(out, `${name}-${provider}`);
-    return startRun(spec, dir, { ...process.env }, ['--provider', provider]).exited.then((exit) => ({ provider, exit, dir }));
-  });
-  const [processRun, dockerRun] = await Promise.all(runs);
+    return { provider, exit: await startRun(spec, dir, { ...process.env }, ['--provider', provider]).exited, dir };
+  };
+  const processRun = await run('process');
+  const dockerRun = await run('docker');
   const processResult = readEvidence(processRun!.dir);
   const dockerResult = readEvidence(dockerRun!.dir);
   expect(dockerResult.runs.map((run) => run.environment.provider)).toEqual(dockerResult.runs.map(() => 'docker'));
@@ -84,21 +87,21 @@ describe('process and docker providers give the same verdict', { timeout: 900_00
 
   itDocker('quickstart (three SCRAM brokers, 29 topics, produce-consume and offsets probes)', async () => {
     const { process, docker } = await bothProviders('drills/quickstart.yaml', 'quickstart');
-    expect([process.code, process.result.verdict]).toEqual([0, 'passed']);
+    expect([process.code, process.result.verdict, process.result.reason]).toEqual([0, 'passed', expect.stringMatching(/^recovery proven/)]);
     expect(comparable(docker.result)).toEqual(comparable(process.result));
     expect(docker.code).toBe(process.code);
   });
 
   itDocker('secured (derived ACL matrix exercised by every principal)', async () => {
     const { process, docker } = await bothProviders('drills/secured.yaml', 'secured');
-    expect([process.code, process.result.verdict]).toEqual([0, 'passed']);
+    expect([process.code, process.result.verdict, process.result.reason]).toEqual([0, 'passed', expect.stringMatching(/^recovery proven/)]);
     expect(comparable(docker.result)).toEqual(comparable(process.result));
     expect(docker.code).toBe(process.code);
   });
 
   itDocker('connect (FileStream source and sink restored with their offsets on a Connect worker; nothing written twice)', async () => {
     const { process, docker } = await bothProviders('drills/connect.yaml', 'connect');
-    expect([process.code, process.result.verdict]).toEqual([0, 'passed']);
+    expect([process.code, process.result.verdict, process.result.reason]).toEqual([0, 'passed', expect.stringMatching(/^recovery proven/)]);
     expect(docker.result.runs[0]!.probes.map((probe) => [probe.id, probe.status])).toEqual([
       ['orders-sink-once', 'passed'],
       ['lines-source-once', 'passed'],
