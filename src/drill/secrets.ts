@@ -4,12 +4,15 @@
  * writes text: result.json and every report rendered from it, log lines, error messages,
  * automation output and probe evidence. A secret is masked as it is and in the encodings it
  * commonly travels in: JSON-escaped, URL-encoded, HTML-escaped, base64 and base64url (also
- * inside a longer encoded value, such as an HTTP Basic header).
+ * inside a longer encoded value, such as an HTTP Basic header). Any PEM private key is masked too.
  */
 export const MASK = '***';
 
 /** Shorter base64 runs than this are not masked inside longer encoded text: they would match by chance. */
 const MIN_EMBEDDED_BASE64 = 8;
+
+/** A PEM private key block, in any of its forms (PKCS#8, RSA, EC, encrypted), also JSON-escaped. */
+const PRIVATE_KEY_PEM = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
 
 export class SecretMask {
   private readonly secrets = new Set<string>();
@@ -33,7 +36,8 @@ export class SecretMask {
   }
 
   mask(text: string): string {
-    let masked = text;
+    // Private keys are masked whole, whoever made them (the drill's CA issues a key per certificate principal).
+    let masked = text.includes('PRIVATE KEY-----') ? text.replace(PRIVATE_KEY_PEM, MASK) : text;
     for (const form of this.forms()) if (masked.includes(form)) masked = masked.replaceAll(form, MASK);
     return masked;
   }

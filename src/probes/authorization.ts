@@ -127,12 +127,11 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
     check.kind !== 'transactional-id' &&
     driver.canExercise(check.kind, check.operation) &&
     !(check.kind === 'topic' && (check.operation === 'WRITE' || check.operation === 'READ') && !restored.has(check.name));
+  const hasLogin = (check: AuthorizationCheck) => context.credentials.has(userName(check.principal)) || context.credentials.has(check.principal);
   const explicit = checks.filter((check) => check.explicit);
-  const derived = checks.filter(
-    (check) => !check.explicit && exercisable(check) && (context.credentials.has(userName(check.principal)) || context.credentials.has(check.principal)),
-  );
+  const derived = checks.filter((check) => !check.explicit && exercisable(check) && hasLogin(check));
   const sample = derived.slice(0, CLIENT_SAMPLE_SIZE);
-  const chosen = [...explicit.filter(exercisable), ...sample];
+  const chosen = [...explicit.filter((check) => exercisable(check) && hasLogin(check)), ...sample];
   const topic = context.snapshot.topics[0]?.name;
   const loginControl: AccessRequest = topic
     ? { principal: adminPrincipal(context), operation: 'DESCRIBE', resourceType: 'topic', name: topic }
@@ -218,14 +217,22 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
       });
     }
   });
-  for (const check of explicit.filter((check) => !exercisable(check)))
+  for (const check of explicit.filter((check) => !exercisable(check) || !hasLogin(check)))
     evidence.push({
       ...base(check),
       outcome: 'skipped',
       observed: 'not exercised',
-      detail: `${check.skipped ?? `${driver.clientClass} sends no request for ${check.operation} on this ${check.kind} (an operation it has no request for, or a topic the target lacks)`}; the kafkajs cell judges it; because ${check.because}`,
+      detail: `${
+        check.skipped ??
+        (exercisable(check)
+          ? `the drill has no password for ${check.principal}`
+          : `${driver.clientClass} sends no request for ${check.operation} on this ${check.kind} (an operation it has no request for, or a topic the target lacks)`)
+      }; the kafkajs cell judges it; because ${check.because}`,
     });
-  return { ...verdictOf(evidence), processes: driver.processes() };
+  const verdict = verdictOf(evidence);
+  // The controls prove a login works, not an ACL: a cell that exercised no ACL proved nothing about them.
+  if (chosen.length === 0 && verdict.status === 'passed') verdict.status = 'skipped';
+  return { ...verdict, processes: driver.processes() };
 }
 
 type Outcome = { check: AuthorizationCheck; evidence: ProbeEvidence };

@@ -60,3 +60,13 @@ describe('SecretMask', () => {
     expect(mask.mask('a token-extended-part b token c')).toBe(`a ${MASK} b ${MASK} c`);
   });
 });
+
+describe('private keys', () => {
+  it('masks a PEM private key block wherever it appears, also JSON-escaped, without registering it', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
+    const mask = new SecretMask();
+    expect(mask.mask(`key: ${pem}done`)).toBe(`key: ${MASK}\ndone`);
+    expect(mask.mask(JSON.stringify({ key: pem.replaceAll('PRIVATE KEY', 'EC PRIVATE KEY') }))).toBe(`{"key":"${MASK}\\n"}`);
+    expect(mask.maskDeep({ context: { tls: { key: pem } } })).toEqual({ context: { tls: { key: `${MASK}\n` } } });
+  });
+});
