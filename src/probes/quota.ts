@@ -46,11 +46,16 @@ export class QuotaProbe implements Probe {
     const started = performance.now();
     const marker = randomBytes(4).toString('hex');
     const prefix = `kafka-drill-quota-${marker}`;
+    // Restored users only: the drill's own admin has quotas of its own (environment/admin-quota.ts),
+    // and on an external cluster whatever the cluster gives it; neither is the snapshot's.
     const admin = context.connection.sasl?.username;
-    const restoredUsers = [...context.credentials.keys()].map(userName).sort();
+    const restoredUsers = [...context.credentials.keys()]
+      .map(userName)
+      .filter((user) => user !== admin)
+      .sort();
     const plan = planQuotaChecks({
       quotas: context.snapshot.quotas,
-      users: admin ? [...restoredUsers.filter((user) => user !== admin), admin] : restoredUsers,
+      users: restoredUsers,
       entities: this.spec.entities,
       freshClientId: (n) => `${prefix}-${n}`,
       maxBytesPerSecond: this.spec.maxBytesPerSecond,
