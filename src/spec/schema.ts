@@ -458,13 +458,24 @@ export const drillSpecSchema = z
     objectives: objectivesSchema.prefault({}),
   })
   .superRefine((spec, context) => {
-    // Over plaintext and ssl every client is User:ANONYMOUS, so there is no principal to probe as.
-    if (authenticatedModes.includes(spec.target.security)) return;
+    const security = spec.target.security;
+    // The librdkafka (kcat) and java client classes connect without TLS so far: refused before anything starts.
+    if (security === 'ssl' || security === 'mtls' || security === 'sasl_ssl') {
+      const overTls = (clients: readonly string[] | undefined, path: (string | number)[]) =>
+        clients?.forEach((client, index) => {
+          if (client !== 'kafkajs')
+            context.addIssue({ code: 'custom', path: [...path, index], message: `the ${client} client class does not run over TLS yet (target.security: ${security})` });
+        });
+      overTls(spec.clients, ['clients']);
+      spec.probes.forEach((probe, index) => overTls('clients' in probe ? probe.clients : undefined, ['probes', index, 'clients']));
+    }
     spec.probes.forEach((probe, index) => {
-      if (probe.type === 'authorization') {
+      // Over plaintext and ssl every client is User:ANONYMOUS, so there is no principal to probe as.
+      if (probe.type === 'authorization' && !authenticatedModes.includes(security)) {
         context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'authorization probes need target.security: scram, mtls or sasl_ssl' });
       }
-      if (probe.type === 'quota') {
+      // The quota probe logs in with SASL/SCRAM over plaintext as restored users.
+      if (probe.type === 'quota' && security !== 'scram') {
         context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'quota probes need target.security: scram (user quotas need users)' });
       }
     });
