@@ -1,5 +1,6 @@
 import { alterClientQuotasV1, type Admin } from '@platformatic/kafka';
 import { InfrastructureError } from '../errors.js';
+import { describeAllQuotas } from '../kafka/quotas.js';
 import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
 
 /**
@@ -21,4 +22,15 @@ export async function exemptFromQuotas(admin: Admin, user: string): Promise<void
   if (refused) {
     throw new InfrastructureError(`the drill's admin ${user} could not be exempted from client quotas: ${refused.errorMessage ?? errorName(refused.errorCode)}`);
   }
+  // The broker answers DescribeClientQuotas from metadata it applies a moment later: wait until it
+  // shows the exemption, or the baseline taken next would miss it and verify would call it drift.
+  const deadline = Date.now() + VISIBLE_WITHIN_MS;
+  for (;;) {
+    const own = (await describeAllQuotas(admin)).find((entry) => entry.entity.length === 1 && entry.entity[0]!.type === 'user' && entry.entity[0]!.name === user);
+    if (own && Object.keys(ADMIN_QUOTAS).every((key) => key in own.values)) return;
+    if (Date.now() > deadline) throw new InfrastructureError(`the drill's admin ${user}: its quota exemption was not visible within ${VISIBLE_WITHIN_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
+
+const VISIBLE_WITHIN_MS = 30_000;
