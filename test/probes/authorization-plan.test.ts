@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AclIndex, describeAcl } from '../../src/probes/acl-model.js';
 import { firstWithPrefix, planChecks, type AuthorizationCheck, type PlanInput } from '../../src/probes/authorization-plan.js';
 import type { Acl } from '../../src/snapshot/schema.js';
-
-function acl(
-  principal: string,
-  resourceType: Acl['resourceType'],
-  resourceName: string,
-  patternType: Acl['patternType'],
-  operation: Acl['operation'],
-  permissionType: Acl['permissionType'] = 'ALLOW',
-  host = '*',
-): Acl {
-  return { principal, resourceType, resourceName, patternType, operation, permissionType, host };
-}
+import { acl } from './cluster.js';
 
 const input = (acls: Acl[], overrides: Partial<PlanInput> = {}): PlanInput => ({
   acls,

@@ -49,8 +49,9 @@ export function acl(
   patternType: Acl['patternType'],
   operation: Acl['operation'],
   permissionType: Acl['permissionType'] = 'ALLOW',
+  host = '*',
 ): Acl {
-  return { principal, resourceType, resourceName, patternType, operation, permissionType, host: '*' };
+  return { principal, resourceType, resourceName, patternType, operation, permissionType, host };
 }
 
 /** Committed offsets of the restored groups, as the snapshot records them. */
