@@ -35,3 +35,19 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof InputError || error instanceof InfrastructureError) return error.exitCode;
   return ExitCode.infrastructure;
 }
+
+/**
+ * An error's message with the causes nested under it, e.g. "Listing offsets failed. (Connection to
+ * 127.0.0.1:41207 failed. (connect ECONNREFUSED 127.0.0.1:41207))". Client libraries wrap the
+ * error that says what went wrong (a refused connection, a timeout, Kafka's error code) in
+ * generic ones; a finding that keeps only the outer message cannot be diagnosed.
+ */
+export function errorMessage(error: unknown, depth = 0): string {
+  if (!(error instanceof Error)) return String(error);
+  const own = error.message || error.name;
+  if (depth >= 3) return own;
+  const nested = [...(error instanceof AggregateError ? (error.errors as unknown[]) : []), error.cause].filter((inner) => inner !== undefined && inner !== null);
+  const inner = [...new Set(nested.map((cause) => errorMessage(cause, depth + 1)))].filter((text) => text && !own.includes(text));
+  const shown = inner.slice(0, 3).join('; ') + (inner.length > 3 ? `; and ${inner.length - 3} more` : '');
+  return shown ? `${own} (${shown})` : own;
+}

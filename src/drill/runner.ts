@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Admin } from '@platformatic/kafka';
+import { errorMessage } from '../errors.js';
 import { clientProperties } from '../environment/client-properties.js';
 import { planEnvironment, type EnvironmentPlan } from '../environment/plan.js';
 import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
@@ -96,6 +97,8 @@ interface RunState {
   restoreEndedAt?: number;
   verified?: VerifyOutcome;
   end?: RunEnd;
+  /** Environment processes already reported as ended on their own. */
+  reportedExits: Set<string>;
 }
 
 /** What a stage that is a phase of the result reports; the loop adds its name, start and real duration. */
@@ -173,6 +176,7 @@ function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOpti
     snapshot: inputs.snapshot,
     startedAt: performance.now(),
     restorePhases: [],
+    reportedExits: new Set(),
     run: {
       kafkaVersion,
       environment: {
@@ -268,6 +272,7 @@ async function runStage(stage: Stage, state: RunState): Promise<void> {
       outcome = { status: 'failed', findings: [{ code: 'phase-crashed', severity: 'error', object: stage.name, message: `the stage stopped: ${message}` }] };
     }
   }
+  if (outcome?.status === 'failed' && !signal.aborted) await reportExitedProcesses(state, stage.name);
   if (stage.phase && outcome) {
     const { endRun, ...recorded } = outcome;
     record(state, { name: stage.phase, startedAt, durationMs: Math.round(performance.now() - started), ...recorded });
@@ -308,7 +313,7 @@ function progressLine(kafkaVersion: string, phase: Phase): string {
 }
 
 function errorText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const details = (error as { details?: string } | undefined)?.details;
   return details ? `${message}\n${details.slice(-2000)}` : message;
 }
@@ -375,6 +380,7 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
       baseDir: dir,
       clampReplication: spec.restore.clampReplication,
       brokerMapping: state.plan.brokerIds.mapping,
+      ...(env.provider === 'external' ? {} : { brokerHeapMb: state.plan.request.heapMb }),
       ...startupConfigs(state.snapshot, env),
       ...connectRestoreOptions(spec, env),
       signal,
@@ -499,6 +505,7 @@ async function teardown(state: RunState): Promise<void> {
   await state.admin?.close().catch(() => {});
   const env = state.environment;
   if (!env) return;
+  if (!state.options.signal.aborted) await reportExitedProcesses(state, 'teardown');
   const startedAt = new Date().toISOString();
   const started = performance.now();
   let outcome: Pick<Phase, 'status' | 'findings'>;
@@ -510,6 +517,33 @@ async function teardown(state: RunState): Promise<void> {
     outcome = { status: 'failed', findings: [{ code: 'teardown-failed', severity: 'error', object: 'environment', message: `stopping the environment failed: ${message}` }] };
   }
   record(state, { name: 'teardown', startedAt, durationMs: Math.round(performance.now() - started), ...outcome });
+}
+
+/**
+ * A broker (or Connect worker) that ended on its own breaks every stage after it with errors that
+ * look like restore failures ("Listing offsets failed"). Asked after a failed stage and before
+ * teardown: each process that ended becomes a finding of the environment phase, with its exit and
+ * the end of its log, and the run an infrastructure error that names it.
+ */
+async function reportExitedProcesses(state: RunState, stage: string): Promise<void> {
+  const exited = (await state.environment?.exitedProcesses().catch(() => [])) ?? [];
+  const fresh = exited.filter((process) => !state.reportedExits.has(process.name));
+  if (fresh.length === 0) return;
+  const environmentPhase = state.run.phases.find((phase) => phase.name === 'environment');
+  for (const process of fresh) {
+    state.reportedExits.add(process.name);
+    const message = `${process.name} ended on its own (${process.exit}) by the end of the ${stage} stage; its log ${process.logFile} ends:\n${process.logTail}`;
+    environmentPhase?.findings.push({ code: 'environment-process-exited', severity: 'error', object: process.name, message: state.secrets.mask(message) });
+  }
+  if (environmentPhase) environmentPhase.status = 'failed';
+  const why = (tail: string) =>
+    tail
+      .split('\n')
+      .reverse()
+      .find((line) => /Terminating|OutOfMemoryError|FATAL|Exception|Error/.test(line))
+      ?.trim();
+  const named = fresh.map((process) => `${process.name} ended (${process.exit}${why(process.logTail) ? `: ${why(process.logTail)!.slice(0, 200)}` : ''})`);
+  state.end = { verdict: 'infrastructure-error', reason: state.secrets.mask(`the environment broke during ${stage}: ${named.join('; ')}`) };
 }
 
 /** The run in progress as it stands, for a process that must leave before the run ends. */

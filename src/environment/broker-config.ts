@@ -1,3 +1,4 @@
+import { dedupeBufferBytes } from './sizing.js';
 import type { SecurityMode } from './types.js';
 
 /**
@@ -38,6 +39,8 @@ export interface BrokerConfigInput {
   dataDir: string;
   /** Defaults to DRILL_OFFSETS_TOPIC_PARTITIONS. */
   offsetsTopicPartitions?: number;
+  /** The node's max heap: heap-sized buffers are sized from it. */
+  heapMb: number;
   /** TLS modes: the PEM files as the broker sees them (its key, certificate and CA; the CA alone). */
   tls?: { keystorePath: string; truststorePath: string };
   /** mtls: the admin's certificate principal, a super user; and the mapping rules that gave it. */
@@ -83,6 +86,7 @@ export function brokerProperties(input: BrokerConfigInput): BrokerProperties {
     'share.coordinator.state.topic.replication.factor': replication,
     'share.coordinator.state.topic.min.isr': Math.min(2, replication),
     'group.initial.rebalance.delay.ms': 0,
+    'log.cleaner.dedupe.buffer.size': dedupeBufferBytes(input.heapMb),
   };
   if (clientProtocol.startsWith('SASL_')) {
     const listener = clientListener.toLowerCase();

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { hasExited, logTail } from './process-exit.js';
 import { freePorts } from './ports.js';
 import { join, resolve } from 'node:path';
-import { InfrastructureError } from '../errors.js';
+import { errorMessage, InfrastructureError } from '../errors.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { cacheRoot, type KafkaDistribution } from './distribution.js';
 import { javaBinary } from './java.js';
@@ -78,7 +79,7 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
   );
   await Promise.all(
     workers.map((worker, index) =>
-      waitUntilServing(worker, async () => (exited(jvms[index]!) ? `exited during start-up (code ${jvms[index]!.exitCode})` : undefined), start.timeoutMs),
+      waitUntilServing(worker, async () => (hasExited(jvms[index]!) ? `exited during start-up (code ${jvms[index]!.exitCode})` : undefined), start.timeoutMs),
     ),
   );
   return { url: workers[0]!.url, workers, pluginPath, startupMs: Math.round(performance.now() - started) };
@@ -191,15 +192,6 @@ function spawnWorker(distribution: KafkaDistribution, workDir: string, propertie
   }
 }
 
-function exited(jvm: ChildProcess): boolean {
-  return jvm.exitCode !== null || jvm.signalCode !== null;
-}
-
-async function logTail(file: string, lines = 40): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').slice(-lines).join('\n');
-}
-
 /**
  * Ready: GET /connectors answers 200 (the worker has joined its group and read the config topic).
  * `gone` says why the worker can no longer start (its JVM or container exited), or undefined.
@@ -217,7 +209,7 @@ export async function waitUntilServing(worker: { url: string; logFile: string },
       if (response.status === 200) return;
       lastProblem = `GET /connectors answered ${response.status}`;
     } catch (error) {
-      lastProblem = (error as Error).message;
+      lastProblem = errorMessage(error);
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 500));
   }

@@ -1,10 +1,12 @@
+import { DEFAULT_HEAP_MB } from './sizing.js';
+import { EXIT_LOG_LINES, logTail } from './process-exit.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, ImageName, Wait, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
-import { InfrastructureError } from '../errors.js';
+import { errorMessage, InfrastructureError } from '../errors.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
@@ -113,7 +115,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
           { content: await readFile(tls.truststorePath, 'utf8'), target: tlsFiles!.truststorePath, mode: 0o644 },
         ]
       : [];
-    const heapMb = request.heapMb ?? 512;
+    const heapMb = request.heapMb ?? DEFAULT_HEAP_MB;
     const timeoutMs = request.startTimeoutMs ?? 120_000;
     // Settled, not Promise.all: a failed node must not leave another still being created while stop() sweeps.
     const starts = await Promise.allSettled(
@@ -125,6 +127,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
             nodes,
             security: request.security,
             dataDir: DATA_DIR,
+            heapMb,
             ...tlsBrokerInput(tls, tlsFiles),
             ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}),
           });
@@ -197,6 +200,21 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       workDir,
       startupMs: Math.round(performance.now() - started),
       ...(connect ? { connect } : {}),
+      exitedProcesses: async () => {
+        if (stopped) return [];
+        const ended = [];
+        for (const { container, logFile, nodeId } of containers) {
+          const state = (await client.container.inspect(client.container.getById(container.getId())).catch(() => undefined))?.State;
+          if (state && !state.Running)
+            ended.push({
+              name: `Kafka broker ${nodeId} (container ${container.getName()})`,
+              exit: state.OOMKilled ? 'killed for memory' : `code ${state.ExitCode}`,
+              logFile,
+              logTail: await logTail(logFile, EXIT_LOG_LINES),
+            });
+        }
+        return ended;
+      },
       stop,
       image,
       network: environmentId,
@@ -335,11 +353,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-async function logTail(file: string, lines = 30): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').slice(-lines).join('\n');
-}
-
 /** Logged by kafka.Kafka once its listeners accept requests, in 3.9 and 4.x alike. */
 const BROKER_STARTED = /\] Kafka Server started/;
 
@@ -401,7 +414,7 @@ async function waitUntilReady(
         lastProblem = problem;
       }
     } catch (error) {
-      lastProblem = (error as Error).message;
+      lastProblem = errorMessage(error);
     } finally {
       await admin.close().catch(() => {});
     }

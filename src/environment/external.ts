@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1, type Admin } from '@platformatic/kafka';
-import { InputError, InfrastructureError } from '../errors.js';
+import { errorMessage, InputError, InfrastructureError } from '../errors.js';
 import { aclToWire, describeAllAcls, type AclBinding } from '../kafka/acls.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import { describeApiVersions, kafkaVersionFromApiVersions } from '../kafka/api-versions.js';
@@ -12,7 +12,7 @@ import type { KafkaConnection } from '../kafka/connection.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { listAllGroups } from '../kafka/groups.js';
 import { describeAllQuotas } from '../kafka/quotas.js';
-import { errorName } from '../kafka/raw.js';
+import { connectionsTo, errorName } from '../kafka/raw.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import { fetchRecordsAt } from '../kafka/records.js';
@@ -229,7 +229,7 @@ export async function guardExternalTarget(target: ExternalTarget): Promise<Guard
     try {
       clusterId = (await describeCluster(admin)).clusterId;
     } catch (error) {
-      throw new InfrastructureError(`cannot reach the external cluster at ${target.bootstrap.join(',')}: ${(error as Error).message}`);
+      throw new InfrastructureError(`cannot reach the external cluster at ${target.bootstrap.join(',')}: ${errorMessage(error)}`);
     }
     if (clusterId !== target.clusterId) {
       throw new InputError(
@@ -312,6 +312,8 @@ export async function startExternalEnvironment(request: EnvironmentRequest, targ
       admin: connection,
       workDir,
       startupMs: Math.round(performance.now() - started),
+      // The cluster is the user's own: its processes are not the drill's to watch.
+      exitedProcesses: async () => [],
       stop,
     };
   } catch (error) {
@@ -381,7 +383,7 @@ async function deleteConfigs(admin: Admin, keys: string[], brokerIds: number[]):
     const [resource, name] = JSON.parse(key) as [string, string];
     byResource.set(resource, [...(byResource.get(resource) ?? []), name]);
   }
-  const connections = await admin.connectToBrokers(brokerIds);
+  const connections = await connectionsTo(admin, brokerIds);
   const failures: string[] = [];
   await Promise.all(
     [...byResource].map(async ([resource, names]) => {

@@ -1,11 +1,13 @@
+import { DEFAULT_HEAP_MB } from './sizing.js';
+import { EXIT_LOG_LINES, exitOf, hasExited, logTail } from './process-exit.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { InfrastructureError } from '../errors.js';
+import { errorMessage, InfrastructureError } from '../errors.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
@@ -23,9 +25,6 @@ import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
  * 127.0.0.1, each with its own directory under one temporary work dir and in its own process
  * group (a Ctrl-C in the terminal reaches the drill, which tears down; never the brokers directly).
  */
-
-/** Max heap per broker when the request names none: enough below a few thousand partitions. */
-const DEFAULT_HEAP_MB = 512;
 
 export async function startProcessEnvironment(request: EnvironmentRequest): Promise<StartedEnvironment> {
   const started = performance.now();
@@ -52,6 +51,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
 
   // Each broker is a JVM to start on the same cores: the deadline grows with the work (1 broker: 120 s).
   const startTimeoutMs = request.startTimeoutMs ?? 90_000 + 30_000 * request.brokers;
+  const heapMb = request.heapMb ?? DEFAULT_HEAP_MB;
   try {
     const clusterId = newClusterId();
     const adminPassword = request.security === 'scram' || request.security === 'sasl_ssl' ? randomBytes(18).toString('hex') : undefined;
@@ -67,6 +67,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
           nodes,
           security: request.security,
           dataDir: join(dir, 'data'),
+          heapMb,
           ...tlsBrokerInput(tls),
           ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}),
         });
@@ -79,7 +80,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
 
     const brokers: StartedBroker[] = nodes.map((node, index) => {
       const logFile = join(nodeDirs[index]!, 'broker.log');
-      const jvm = spawnBroker(distribution, workDir, nodeDirs[index]!, logFile, request.heapMb ?? DEFAULT_HEAP_MB);
+      const jvm = spawnBroker(distribution, workDir, nodeDirs[index]!, logFile, heapMb);
       jvms.push(jvm);
       return { nodeId: node.nodeId, pid: jvm.pid ?? -1, address: `127.0.0.1:${node.clientPort}`, logFile };
     });
@@ -116,6 +117,19 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
       workDir,
       startupMs: Math.round(performance.now() - started),
       ...(connect ? { connect } : {}),
+      exitedProcesses: async () => {
+        if (stopped) return [];
+        const processes = [
+          ...brokers.map((broker, index) => ({ name: `Kafka broker ${broker.nodeId}`, jvm: jvms[index]!, logFile: broker.logFile })),
+          ...(connect?.workers ?? []).map((worker) => ({
+            name: `Kafka Connect worker ${worker.url}`,
+            jvm: connectJvms.find((jvm) => jvm.pid === worker.pid),
+            logFile: worker.logFile,
+          })),
+        ];
+        const ended = processes.filter((entry): entry is typeof entry & { jvm: ChildProcess } => entry.jvm !== undefined && hasExited(entry.jvm));
+        return Promise.all(ended.map(async ({ name, jvm, logFile }) => ({ name, exit: exitOf(jvm), logFile, logTail: await logTail(logFile, EXIT_LOG_LINES) })));
+      },
       stop,
     };
   } catch (error) {
@@ -203,10 +217,6 @@ function spawnBroker(distribution: KafkaDistribution, workDir: string, dir: stri
   }
 }
 
-function exited(jvm: ChildProcess): boolean {
-  return jvm.exitCode !== null || jvm.signalCode !== null;
-}
-
 /** Signals the JVM's whole process group (its pid is the group id). */
 function signalGroup(jvm: ChildProcess, signal: NodeJS.Signals): void {
   try {
@@ -217,7 +227,7 @@ function signalGroup(jvm: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 async function stopJvm(jvm: ChildProcess): Promise<void> {
-  if (exited(jvm)) return;
+  if (hasExited(jvm)) return;
   const gone = new Promise<void>((resolve) => jvm.once('exit', () => resolve()));
   // The environment is disposable: a second for a clean exit, then kill. A 3-broker controlled
   // shutdown would otherwise cost ~5 s per drill for nothing.
@@ -225,11 +235,6 @@ async function stopJvm(jvm: ChildProcess): Promise<void> {
   const timer = setTimeout(() => signalGroup(jvm, 'SIGKILL'), 1_000);
   await gone;
   clearTimeout(timer);
-}
-
-async function logTail(file: string, lines = 40): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').slice(-lines).join('\n');
 }
 
 /**
@@ -250,7 +255,7 @@ async function waitUntilReady(
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
     signal?.throwIfAborted();
-    const dead = jvms.findIndex(exited);
+    const dead = jvms.findIndex(hasExited);
     if (dead >= 0) {
       const broker = brokers[dead]!;
       throw new InfrastructureError(`Kafka broker ${broker.nodeId} exited during start-up (code ${jvms[dead]!.exitCode}); log: ${broker.logFile}`, await logTail(broker.logFile));
@@ -266,7 +271,7 @@ async function waitUntilReady(
         lastProblem = problem;
       }
     } catch (error) {
-      lastProblem = (error as Error).message;
+      lastProblem = errorMessage(error);
     } finally {
       await admin.close().catch(() => {});
     }

@@ -5,6 +5,8 @@
  */
 
 export const MIN_HEAP_MB = 512;
+/** A broker's heap when the request names none. */
+export const DEFAULT_HEAP_MB = MIN_HEAP_MB;
 /** The most a heap sized from a snapshot gets: 5 brokers × 2 GiB leave half of 24 GiB free. */
 export const MAX_DERIVED_HEAP_MB = 2048;
 /** JVM, controller and broker state of an empty combined node. */
@@ -27,4 +29,15 @@ export function partitionReplicasPerBroker(topics: readonly TopicShape[], broker
 export function heapForPartitions(replicasPerBroker: number): number {
   const needed = BASE_HEAP_MB + (replicasPerBroker * KIB_PER_PARTITION_REPLICA) / 1024;
   return Math.min(MAX_DERIVED_HEAP_MB, Math.max(MIN_HEAP_MB, Math.ceil(needed / 128) * 128));
+}
+
+/**
+ * `log.cleaner.dedupe.buffer.size` for a broker with `heapMb` of heap: an eighth of it. Kafka's
+ * 128 MiB default is preallocated on the heap, and a change of `log.cleaner.threads` (a dynamic
+ * config snapshots carry) restarts the cleaner, which allocates new buffers before the old ones are
+ * collected: five 384 MiB brokers died of OutOfMemoryError within three such changes. A drill's
+ * logs are small; an eighth of the heap dedupes them as well.
+ */
+export function dedupeBufferBytes(heapMb: number): number {
+  return Math.floor(heapMb / 8) * 1024 * 1024;
 }

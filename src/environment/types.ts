@@ -57,6 +57,17 @@ export interface StartedBroker {
   logFile: string;
 }
 
+/** A process of an environment that ended although nothing stopped it (a broker killed by OutOfMemoryError). */
+export interface ExitedProcess {
+  /** "Kafka broker 3", "Kafka Connect worker http://127.0.0.1:18083". */
+  name: string;
+  /** How it ended: "code 3", "signal SIGKILL". */
+  exit: string;
+  logFile: string;
+  /** Its log's last lines, which usually say why. */
+  logTail: string;
+}
+
 /** A running, isolated cluster. Only exists once every broker is registered and answers. */
 export interface StartedEnvironment {
   provider: ProviderName;
@@ -73,6 +84,8 @@ export interface StartedEnvironment {
   startupMs: number;
   /** Connect workers, when the request asked for them. */
   connect?: StartedConnect;
+  /** The environment's processes that ended on their own; empty while all run (and after stop()). */
+  exitedProcesses(): Promise<ExitedProcess[]>;
   /** Stops every process and removes temporary directories. Safe to call more than once. */
   stop(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  * broker of each); a broker that matches none of them exactly — a newer line, or one with
  * unstable API versions enabled — is "unknown" rather than a guess.
  */
+import { connectionTo } from './raw.js';
 import { apiVersionsV3, type Admin } from '@platformatic/kafka';
 
 /** API key → the maximum version each release line answers with. */
@@ -30,8 +31,7 @@ const RELEASE_LINES: { line: string; maxVersions: Record<keyof typeof DISTINGUIS
 
 /** API key → max version, as one broker answered ApiVersions. */
 export async function describeApiVersions(admin: Admin, brokerId: number): Promise<Map<number, number>> {
-  const connection = (await admin.connectToBrokers([brokerId])).get(brokerId);
-  if (!connection) throw new Error(`broker ${brokerId} is not in the cluster metadata`);
+  const connection = await connectionTo(admin, brokerId);
   const response = await apiVersionsV3.api.async(connection, 'kafka-drill', '1');
   return new Map(response.apiKeys.map((api) => [api.apiKey, api.maxVersion]));
 }

@@ -4,6 +4,7 @@
  * A broker's own resource must go to that broker; topics and the cluster default go to the
  * first one. One request per broker, whatever the number of topics.
  */
+import { connectionsTo } from './raw.js';
 import { ConfigResourceTypes, describeConfigsV4, type Admin } from '@platformatic/kafka';
 
 type DescribeConfigsResponseConfig = describeConfigsV4.DescribeConfigsResponseConfig;
@@ -40,7 +41,7 @@ export interface DescribedConfigs {
 export async function describeTopicAndBrokerConfigs(admin: Admin, topics: string[], brokerIds: number[]): Promise<DescribedConfigs> {
   const [first, ...others] = brokerIds;
   if (first === undefined) throw new Error('the cluster reported no brokers');
-  const connections = await admin.connectToBrokers(brokerIds);
+  const connections = await connectionsTo(admin, brokerIds);
   const broker = (id: number) => ({ resourceType: ConfigResourceTypes.BROKER, resourceName: String(id), configurationKeys: null });
   const requests = [
     {

@@ -1,5 +1,5 @@
 import { FindCoordinatorKeyTypes, offsetCommitV8, type Admin } from '@platformatic/kafka';
-import { errorName, sendForResponse } from './raw.js';
+import { connectionsTo, errorName, sendForResponse } from './raw.js';
 import { retryTransient, TRANSIENT_ERRORS } from './retry.js';
 
 export interface OffsetToCommit {
@@ -25,7 +25,7 @@ export async function commitOffsets(admin: Admin, commits: Map<string, OffsetToC
   if (commits.size === 0) return [];
   const coordinators = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [...commits.keys()] });
   const nodeOf = new Map(coordinators.map((c) => [c.key, c.nodeId]));
-  const connections = await admin.connectToBrokers([...new Set(nodeOf.values())]);
+  const connections = await connectionsTo(admin, [...new Set(nodeOf.values())]);
   const errors: CommitError[] = [];
   await Promise.all(
     [...commits].map(async ([groupId, offsets]) => {

@@ -9,8 +9,25 @@ import { protocolErrorsCodesById, type Admin, type Connection } from '@platforma
 export async function brokerConnection(admin: Admin): Promise<Connection> {
   const metadata = await admin.metadata({ topics: [] });
   const nodeId = metadata.brokers.has(metadata.controllerId) ? metadata.controllerId : [...metadata.brokers.keys()][0]!;
-  const connections = await admin.connectToBrokers([nodeId]);
-  return connections.get(nodeId)!;
+  return connectionTo(admin, nodeId);
+}
+
+/**
+ * A connection to each of `brokerIds`. The library leaves out, without a word, a broker the
+ * cluster's metadata no longer lists (one that died); this names it instead.
+ */
+export async function connectionsTo(admin: Admin, brokerIds: number[]): Promise<Map<number, Connection>> {
+  const connections = await admin.connectToBrokers(brokerIds);
+  const missing = [...new Set(brokerIds)].filter((id) => !connections.has(id));
+  if (missing.length > 0) {
+    const listed = [...connections.keys()].sort((a, b) => a - b);
+    throw new Error(`broker ${missing.join(', ')} is not in the cluster's metadata (it lists ${listed.length ? listed.join(', ') : 'none of those asked for'}): is it running?`);
+  }
+  return connections;
+}
+
+export async function connectionTo(admin: Admin, brokerId: number): Promise<Connection> {
+  return (await connectionsTo(admin, [brokerId])).get(brokerId)!;
 }
 
 /**

@@ -3,6 +3,7 @@
  * so nothing is committed. One Fetch per partition leader for all positions; a partition whose
  * first batch did not fit the size limit is fetched again on its own.
  */
+import { connectionTo } from './raw.js';
 import { fetchV13, FetchIsolationLevels, IS_CONTROL, type Admin, type RecordsBatch } from '@platformatic/kafka';
 import { partitionKey } from './log-offsets.js';
 import { registerCompressionCodecs } from './codecs.js';
@@ -46,8 +47,7 @@ export async function fetchRecordsAt(admin: Admin, positions: RecordPosition[]):
 /** Fetches the positions (all on one leader) into `found`; returns those whose first batch was over the size limit. */
 async function fetchBatch(admin: Admin, positions: RecordPosition[], found: Map<string, FetchedRecord>): Promise<RecordPosition[]> {
   const leader = positions[0]!.leader;
-  const connection = (await admin.connectToBrokers([leader])).get(leader);
-  if (!connection) throw new Error(`partition leader ${leader} is not in the cluster metadata`);
+  const connection = await connectionTo(admin, leader);
   const response = await fetchV13.api.async(
     connection,
     0,

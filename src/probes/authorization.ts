@@ -1,9 +1,10 @@
+import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { createAdmin } from '../kafka/admin.js';
 import { asUser, type KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
-import { errorName } from '../kafka/raw.js';
+import { connectionTo, errorName } from '../kafka/raw.js';
 import { TRANSIENT_ERRORS } from '../kafka/retry.js';
 import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
 import { createCertificateAuthority, parseDistinguishedName } from '../environment/certificates.js';
@@ -11,18 +12,7 @@ import { describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
 import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from './clients.js';
-import {
-  errorMessage,
-  mapWithLimit,
-  mechanismOf,
-  userName,
-  verdictOf,
-  type Probe,
-  type ProbeContext,
-  type ProbeRunContext,
-  type ProbeEvidence,
-  type ProbeVerdict,
-} from './probe.js';
+import { mapWithLimit, mechanismOf, userName, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * The authorization probe: each check is one principal sending one concrete Kafka request
@@ -352,7 +342,7 @@ class MatrixRun {
       try {
         const metadata = await admin.metadata({ topics: [] });
         const brokerId = [...metadata.brokers.keys()].sort((a, b) => a - b)[0]!;
-        const connection = (await admin.connectToBrokers([brokerId])).get(brokerId)!;
+        const connection = await connectionTo(admin, brokerId);
         session = { connection, timeoutMs: REQUEST_TIMEOUT_MS, marker: this.marker, partitionsOf: (topic) => this.partitions.get(topic), brokerId };
       } catch (error) {
         for (const check of checks) outcomes.push({ check, evidence: failedRequest(check, actionOf(check), error, 'could not open a session') });

@@ -1,6 +1,6 @@
 import type { Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { kafkaErrorName } from '../kafka/errors.js';
-import { errorMessage } from './probe.js';
+import { errorMessage } from '../errors.js';
 
 /**
  * A kafkajs consumer in a group, run only until the probe has seen what it needs: the group

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type { EnvironmentTls } from '../environment/tls.js';
 import type { SecurityMode } from '../environment/types.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
@@ -170,10 +171,6 @@ export async function runProbe(probe: Probe, context: ProbeContext): Promise<Pro
 
 export function errorVerdict(message: string, evidence: ProbeEvidence[] = []): ProbeVerdict {
   return { status: 'error', evidence: [...evidence, { outcome: 'failed', expected: 'the probe runs', observed: `error: ${message}` }] };
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** failed if any check failed; passed if none failed and one passed; skipped when every check was skipped. */

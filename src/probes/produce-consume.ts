@@ -1,10 +1,11 @@
+import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { ProduceConsumeProbe as ProduceConsumeProbeSpec } from '../spec/schema.js';
 import { adminPrincipal, driverFor, type ClientDriver } from './clients.js';
 import { runConsumerSession } from './consumer-session.js';
-import { errorMessage, mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * The produce-consume probe: for each topic, the admin super user produces N records carrying

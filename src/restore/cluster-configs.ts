@@ -1,11 +1,14 @@
 import { ConfigResourceTypes, ConfigSources, describeConfigsV4, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1 } from '@platformatic/kafka';
 import { targetBrokerOf } from '../environment/broker-ids.js';
-import { errorName, withPerObjectErrors } from '../kafka/raw.js';
+import { dedupeBufferBytes } from '../environment/sizing.js';
+import { connectionsTo, errorName, withPerObjectErrors } from '../kafka/raw.js';
 import type { Configs } from '../snapshot/schema.js';
 import { PhaseRecorder, plainConfigValues, sameConfigValue, type PhaseResult, type RestoreContext } from './phase.js';
 
 /** "" is Kafka's name for the cluster-wide default broker resource. */
 const CLUSTER_DEFAULT = '';
+const DEDUPE_BUFFER = 'log.cleaner.dedupe.buffer.size';
+const mebibytes = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 
 /**
  * Dynamic broker configs: the cluster-wide defaults and each broker's own. A per-broker
@@ -41,6 +44,21 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
     }
     wanted.set(resource, Object.fromEntries(Object.entries(configs).filter(([name]) => !applied.includes(name))));
   }
+  if (context.options.brokerHeapMb !== undefined) {
+    const limit = dedupeBufferBytes(context.options.brokerHeapMb);
+    for (const [resource, configs] of wanted) {
+      const value = configs[DEDUPE_BUFFER]?.value;
+      if (value === undefined || value === null || Number(value) <= limit) continue;
+      const object = resource === CLUSTER_DEFAULT ? `cluster config ${DEDUPE_BUFFER}` : `broker ${resource} config ${DEDUPE_BUFFER}`;
+      recorder.finding(
+        'config-exceeds-drill-heap',
+        'info',
+        object,
+        `${mebibytes(Number(value))} is sized for the source's brokers; the drill's have ${context.options.brokerHeapMb} MiB of heap each and keep ${mebibytes(limit)} (applied, the cleaner would allocate it on the heap and the broker die of OutOfMemoryError)`,
+      );
+      wanted.set(resource, Object.fromEntries(Object.entries(configs).filter(([name]) => name !== DEDUPE_BUFFER)));
+    }
+  }
   for (const [resource, configs] of wanted) {
     for (const [name, entry] of Object.entries(configs)) {
       if (!entry.redacted) continue;
@@ -50,7 +68,7 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
     }
   }
 
-  const connections = await admin.connectToBrokers(brokerIds);
+  const connections = await connectionsTo(admin, brokerIds);
   // Everything not tied to one broker goes through the first one.
   const connectionFor = (resource: string) => connections.get(resource === CLUSTER_DEFAULT ? brokerIds[0]! : Number(resource))!;
 

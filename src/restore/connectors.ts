@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import {
@@ -123,7 +124,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       );
     } catch (error) {
       recorder.counts.failed++;
-      const detail = error instanceof ConnectRestError ? `${error.method} ${error.path}: HTTP ${error.status}: ${error.connectMessage}` : (error as Error).message;
+      const detail = error instanceof ConnectRestError ? `${error.method} ${error.path}: HTTP ${error.status}: ${error.connectMessage}` : errorMessage(error);
       recorder.finding('connector-restore-failed', 'error', object, `restoring the connector failed: ${mask(detail, resolved.secrets)}`);
     }
   }

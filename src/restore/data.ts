@@ -1,6 +1,6 @@
 import { createProbeClient } from '../kafka/probe-client.js';
 import { deleteRecordsV2 } from '@platformatic/kafka';
-import { errorName, withPerObjectErrors } from '../kafka/raw.js';
+import { connectionsTo, errorName, withPerObjectErrors } from '../kafka/raw.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { retryTransient } from '../kafka/retry.js';
@@ -128,7 +128,7 @@ async function trimLogStarts(context: RestoreContext, recorder: PhaseRecorder, t
     topics.set(p.topic, [...(topics.get(p.topic) ?? []), { partitionIndex: p.partition, offset: BigInt(p.logStartOffset) }]);
     byLeader.set(leader, topics);
   }
-  const connections = await admin.connectToBrokers([...byLeader.keys()]);
+  const connections = await connectionsTo(admin, [...byLeader.keys()]);
   const trimmed = new Set<string>();
   await Promise.all(
     [...byLeader].map(async ([leader, topics]) => {

@@ -56,6 +56,8 @@ export interface RestoreOptions {
    * because Kafka cannot change them dynamically (mtls: ssl.principal.mapping.rules); name → value.
    */
   startupConfigs?: Record<string, string>;
+  /** The drill's brokers' max heap in MiB (unset for an external cluster): a heap-sized config larger than it holds is not applied. */
+  brokerHeapMb?: number;
   /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
   brokerMapping?: BrokerMapping;
   /** The target's Kafka Connect worker, for the connectors phase. */

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type { Admin } from '@platformatic/kafka';
 import type { ProgressListener } from '../drill/progress.js';
 import { describeCluster, withAdmin } from '../kafka/admin.js';
@@ -71,7 +72,7 @@ export async function restorePhase(name: RestorePhaseName, context: RestoreConte
   try {
     return await PHASES[name](context, recorder);
   } catch (error) {
-    recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${(error as Error).message}`, kafkaErrorName(error));
+    recorder.finding('phase-crashed', 'error', name, `the phase stopped: ${errorMessage(error)}`, kafkaErrorName(error));
     return recorder.finish();
   }
 }

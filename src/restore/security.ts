@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { alterClientQuotasV1, createAclsV3 } from '@platformatic/kafka';
@@ -122,7 +123,7 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
           'scram-refused',
           'error',
           `scram user ${user}`,
-          `the request setting the credential failed: ${(error as Error).message}`,
+          `the request setting the credential failed: ${errorMessage(error)}`,
           kafkaErrorName(error) ?? 'REQUEST_FAILED',
         );
       }
@@ -169,7 +170,7 @@ async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder) {
     (chunk, error) => {
       for (const acl of chunk) {
         recorder.counts.failed++;
-        recorder.finding('acl-refused', 'error', describeAcl(acl), `the request creating it failed: ${(error as Error).message}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
+        recorder.finding('acl-refused', 'error', describeAcl(acl), `the request creating it failed: ${errorMessage(error)}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
       }
     },
   );

@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import {
   ConfigResourceTypes,
   ConfigSources,
@@ -27,7 +28,7 @@ function creationRecords(topic: { numPartitions: number; configs: unknown[] }): 
 
 /** Why a whole request failed, as Kafka's error name where there is one. */
 function requestFailure(error: unknown): { kafkaError: string; message: string } {
-  return { kafkaError: kafkaErrorName(error) ?? 'REQUEST_FAILED', message: (error as Error).message ?? String(error) };
+  return { kafkaError: kafkaErrorName(error) ?? 'REQUEST_FAILED', message: errorMessage(error) };
 }
 
 interface ExistingTopic {
@@ -185,7 +186,7 @@ async function awaitTopicsServed(context: RestoreContext, recorder: PhaseRecorde
       const listed = new Set(await recorder.request(context.admin.listTopics()));
       waiting = waiting.filter((name) => !listed.has(name));
     } catch (error) {
-      why = `listing topics failed: ${(error as Error).message}`;
+      why = `listing topics failed: ${errorMessage(error)}`;
       break;
     }
     if (waiting.length === 0) return;

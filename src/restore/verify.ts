@@ -43,7 +43,7 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
       declared.push({ kind: 'replication-factor', object: finding.object, reason: finding.message });
     } else if (finding.code === 'broker-absent') {
       declared.push({ kind: 'cluster-config', object: `${finding.object} config *`, reason: finding.message });
-    } else if (finding.code === 'config-set-at-start-up') {
+    } else if (finding.code === 'config-set-at-start-up' || finding.code === 'config-exceeds-drill-heap') {
       declared.push({ kind: 'cluster-config', object: finding.object, reason: finding.message });
     } else if (finding.code === 'topic-config-refused') {
       declared.push({ kind: 'topic-config', object: finding.object, reason: 'restore finding: the target refused this config' });

@@ -3,7 +3,7 @@
  * state, task count and KIP-875 offsets. Read-only: GET requests only — one for every
  * connector's info and status, then one GET offsets per connector (Connect has no batch call).
  */
-import { InfrastructureError } from '../errors.js';
+import { errorMessage, InfrastructureError } from '../errors.js';
 import { ConnectRestError, describeConnectors, getConnectorOffsets, serverInfo, type ConnectEndpoint, type ConnectorOffsetEntry } from '../kafka/connect.js';
 import { compareText } from './canonical.js';
 import type { Connect, Connector, ConnectorConfigValue, ConsumerGroup, SnapshotContent } from './schema.js';
@@ -97,7 +97,7 @@ async function step<T>(endpoint: ConnectEndpoint, what: string, run: () => Promi
   try {
     return await run();
   } catch (error) {
-    const detail = error instanceof ConnectRestError ? `HTTP ${error.status}: ${error.connectMessage}` : (error as Error).message;
+    const detail = error instanceof ConnectRestError ? `HTTP ${error.status}: ${error.connectMessage}` : errorMessage(error);
     throw new InfrastructureError(`capture: Connect at ${endpoint.url}: ${what} failed: ${detail}`);
   }
 }

@@ -6,7 +6,7 @@
  * broker, leader or coordinator where Kafka routes that way), never one per topic or group.
  */
 import type { Admin } from '@platformatic/kafka';
-import { InfrastructureError } from '../errors.js';
+import { errorMessage, InfrastructureError } from '../errors.js';
 import { describeAllAcls } from '../kafka/acls.js';
 import { createAdmin } from '../kafka/admin.js';
 import { describeApiVersions, kafkaVersionFromApiVersions } from '../kafka/api-versions.js';
@@ -273,7 +273,7 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (error instanceof InfrastructureError) throw error;
     const name = kafkaErrorName(error);
     const hint = name ? PERMISSION_HINTS[name] : undefined;
-    const detail = name ?? (error instanceof Error ? error.message : String(error));
+    const detail = name ?? errorMessage(error);
     throw new InfrastructureError(`capture: ${what} failed: ${detail}${hint ? ` (${hint})` : ''}`);
   }
 }

@@ -77,6 +77,13 @@ describe('production-shaped drills', { timeout: 600_000 }, () => {
     expect([run.environment.brokers, run.environment.brokerIds, run.environment.heapMb]).toEqual([5, [1, 2, 3, 4, 5], 384]);
     expect(run.assumptions.filter((a) => a.source === 'declared').every((a) => a.status === 'held')).toBe(true);
     expect(phaseStatuses(result)).toContain('cluster-configs:passed');
+    // Broker 3's 512 MiB dedupe buffer, applied, would be allocated on a 384 MiB heap: kept at 48 MiB, an expected difference.
+    const clusterConfigs = run.phases.find((phase) => phase.name === 'cluster-configs')!;
+    expect(clusterConfigs.findings.map((f) => [f.code, f.object])).toEqual([['config-exceeds-drill-heap', 'broker 3 config log.cleaner.dedupe.buffer.size']]);
+    expect(clusterConfigs.findings[0]!.message).toMatch(/^512 MiB is sized for the source's brokers; the drill's have 384 MiB of heap each and keep 48 MiB/);
+    expect(run.verify!.differences.filter((d) => d.object.includes('dedupe')).map((d) => [d.classification, d.object])).toEqual([
+      ['expected', 'broker 3 config log.cleaner.dedupe.buffer.size'],
+    ]);
   });
 
   it('fewer brokers than the source, numbered by the spec: mapped configs land, the rest are expected differences with their reason', async () => {

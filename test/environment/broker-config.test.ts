@@ -7,7 +7,7 @@ describe('brokerProperties', () => {
   const nodes = [node(0, 9000), node(1, 9010), node(2, 9020)];
 
   it("makes every node a voter under its own id and names this node's listeners", () => {
-    const properties = brokerProperties({ node: nodes[1]!, nodes, security: 'plaintext', dataDir: '/tmp/x/data' });
+    const properties = brokerProperties({ node: nodes[1]!, nodes, security: 'plaintext', dataDir: '/tmp/x/data', heapMb: 512 });
     expect(properties['node.id']).toBe(1);
     expect(properties['controller.quorum.voters']).toBe('0@127.0.0.1:9002,1@127.0.0.1:9012,2@127.0.0.1:9022');
     expect(properties.listeners).toBe('CLIENT://127.0.0.1:9010,INTERNAL://127.0.0.1:9011,CONTROLLER://127.0.0.1:9012');
@@ -20,7 +20,7 @@ describe('brokerProperties', () => {
 
   it('binds where told and advertises a mapped client address (a container)', () => {
     const inContainer = { ...node(1001, 9092), host: 'kafka-1001', bindHost: '0.0.0.0', advertisedClient: '127.0.0.1:32768' };
-    const properties = brokerProperties({ node: inContainer, nodes: [inContainer], security: 'scram', dataDir: '/var/lib/kafka' });
+    const properties = brokerProperties({ node: inContainer, nodes: [inContainer], security: 'scram', dataDir: '/var/lib/kafka', heapMb: 512 });
     expect(properties.listeners).toBe('SASL_PLAINTEXT://0.0.0.0:9092,INTERNAL://0.0.0.0:9093,CONTROLLER://0.0.0.0:9094');
     expect(properties['advertised.listeners']).toBe('SASL_PLAINTEXT://127.0.0.1:32768,INTERNAL://kafka-1001:9093');
     expect(properties['controller.quorum.voters']).toBe('1001@kafka-1001:9094');
@@ -31,10 +31,16 @@ describe('brokerProperties', () => {
 
   it("takes the drill's offsets topic size and caps replication at 3 for 5 nodes", () => {
     const five = [0, 1, 2, 3, 4].map((id) => node(id, 9000 + id * 10));
-    const properties = brokerProperties({ node: five[4]!, nodes: five, security: 'plaintext', dataDir: '/d', offsetsTopicPartitions: 2 });
+    const properties = brokerProperties({ node: five[4]!, nodes: five, security: 'plaintext', dataDir: '/d', offsetsTopicPartitions: 2, heapMb: 384 });
     expect(properties['offsets.topic.num.partitions']).toBe(2);
     expect(properties['offsets.topic.replication.factor']).toBe(3);
     expect(properties['transaction.state.log.min.isr']).toBe(2);
+  });
+
+  it("sizes the log cleaner's dedupe buffer from the heap: an eighth, not Kafka's 128 MiB a restarted cleaner allocates twice", () => {
+    const one = [node(1, 9000)];
+    const sized = (heapMb: number) => brokerProperties({ node: one[0]!, nodes: one, security: 'plaintext', dataDir: '/d', heapMb })['log.cleaner.dedupe.buffer.size'];
+    expect([sized(384), sized(512), sized(2048)]).toEqual([48 * 1024 * 1024, 64 * 1024 * 1024, 256 * 1024 * 1024]);
   });
 });
 
@@ -48,6 +54,7 @@ describe('brokerProperties in the TLS modes', () => {
       nodes: single,
       security: 'mtls',
       dataDir: '/d',
+      heapMb: 512,
       tls,
       adminPrincipal: 'User:CN=kafka-drill-admin,OU=kafka-drill',
       principalMappingRules: 'RULE:^CN=([a-z]*),.*$/$1/L,DEFAULT',
@@ -68,16 +75,16 @@ describe('brokerProperties in the TLS modes', () => {
   });
 
   it('sasl_ssl: SCRAM on a SASL_SSL listener; ssl: TLS only, ACLs stored (authorizer on) for clients that are all ANONYMOUS', () => {
-    const saslSsl = brokerProperties({ node: single[0]!, nodes: single, security: 'sasl_ssl', dataDir: '/d', tls });
+    const saslSsl = brokerProperties({ node: single[0]!, nodes: single, security: 'sasl_ssl', dataDir: '/d', tls, heapMb: 512 });
     expect(saslSsl['listener.security.protocol.map']).toBe('SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT');
     expect(saslSsl['listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config']).toBe('org.apache.kafka.common.security.scram.ScramLoginModule required;');
     expect(saslSsl['ssl.client.auth']).toBeUndefined();
     expect(saslSsl['super.users']).toBe(`User:${ADMIN_USER};User:ANONYMOUS`);
-    const ssl = brokerProperties({ node: single[0]!, nodes: single, security: 'ssl', dataDir: '/d', tls });
+    const ssl = brokerProperties({ node: single[0]!, nodes: single, security: 'ssl', dataDir: '/d', tls, heapMb: 512 });
     expect(ssl['advertised.listeners']).toBe('SSL://127.0.0.1:9000,INTERNAL://127.0.0.1:9001');
     expect(ssl['sasl.enabled.mechanisms']).toBeUndefined();
     expect(ssl['authorizer.class.name']).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
-    expect(() => brokerProperties({ node: single[0]!, nodes: single, security: 'ssl', dataDir: '/d' })).toThrow(/TLS files/);
+    expect(() => brokerProperties({ node: single[0]!, nodes: single, security: 'ssl', dataDir: '/d', heapMb: 512 })).toThrow(/TLS files/);
   });
 });
 

@@ -1,0 +1,63 @@
+/**
+ * A broker that dies mid-drill makes every later stage fail with client errors that read like
+ * restore failures. The run must say what happened: an infrastructure error naming the broker,
+ * how it ended and the end of its log, not a failed recovery.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startDrill } from '../../src/drill/runner.js';
+import { startEnvironment } from '../../src/environment/start.js';
+import { loadSnapshot } from '../../src/snapshot/load.js';
+import { loadSpec } from '../../src/spec/load.js';
+import { alive } from '../support/kafka.js';
+import { tempDir } from '../support/temp.js';
+import { smallSnapshot, writeDrill } from './drill-files.js';
+
+describe('an environment process that ends on its own', () => {
+  it('a broker killed after the topics phase: the run is an infrastructure error naming it, with its exit and log', async () => {
+    const dir = tempDir('environment-exit');
+    const specFile = await writeDrill(dir, smallSnapshot(), {
+      name: 'broker-dies',
+      target: { brokers: 1, security: 'scram' },
+      restore: { data: 'synthetic', credentials: { '*': { generate: true } } },
+    });
+    const spec = await loadSpec(specFile);
+    const snapshotFile = path.join(dir, 'snapshot.json');
+    let brokerPid = -1;
+    const lines: string[] = [];
+    const drill = startDrill(
+      { spec, snapshot: await loadSnapshot(snapshotFile), snapshotFile, snapshotSha256: '0'.repeat(64) },
+      {
+        kafkaVersions: ['4.3.1'],
+        provider: 'process',
+        toolVersion: '0.0.0-test',
+        signal: new AbortController().signal,
+        progress: (line) => {
+          lines.push(line);
+          if (/\] topics +passed/.test(line)) process.kill(brokerPid, 'SIGKILL');
+        },
+        startEnvironment: async (request) => {
+          const environment = await startEnvironment('process', request);
+          brokerPid = environment.brokers[0]!.pid;
+          return environment;
+        },
+      },
+    );
+    const result = await drill.done;
+    expect(alive(brokerPid)).toBe(false);
+
+    const run = result.runs[0]!;
+    expect(run.verdict).toBe('infrastructure-error');
+    expect(run.reason).toMatch(/^the environment broke during cluster-configs: Kafka broker 1 ended \(signal SIGKILL\)/);
+    const environment = run.phases.find((phase) => phase.name === 'environment')!;
+    expect(environment.status).toBe('failed');
+    expect(environment.findings.map((f) => [f.code, f.severity, f.object])).toEqual([['environment-process-exited', 'error', 'Kafka broker 1']]);
+    expect(environment.findings[0]!.message).toMatch(/^Kafka broker 1 ended on its own \(signal SIGKILL\) by the end of the cluster-configs stage; its log \S+broker\.log ends:\n/);
+    // The broker logged until it was killed: its last lines are in the finding.
+    expect(environment.findings[0]!.message.split('\n').length).toBeGreaterThan(5);
+    // The run stopped at the first failed stage: nothing after it pretends to have been checked.
+    expect(run.phases.map((phase) => `${phase.name}:${phase.status}`)).toEqual(['environment:failed', 'topics:passed', 'cluster-configs:failed', 'teardown:passed']);
+    expect(run.probes).toEqual([]);
+    expect(result.verdict).toBe('infrastructure-error');
+  });
+});
