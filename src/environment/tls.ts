@@ -69,11 +69,11 @@ export async function prepareTls(workDir: string, mode: SecurityMode, brokerHost
   }
 
   const rulesText = mappingRules ?? DEFAULT_MAPPING_RULES;
-  const rules = parseMappingRules(rulesText);
-  if (!rules) throw new InputError(`ssl.principal.mapping.rules "${rulesText}" from the snapshot cannot be parsed (or a pattern is not a regular expression kafka-drill can run)`);
-  const adminSubject = ADMIN_SUBJECTS.find((subject) => principalNameOf(rules, renderDistinguishedName(subject)) !== undefined);
-  const adminName = adminSubject && principalNameOf(rules, renderDistinguishedName(adminSubject));
-  if (!adminSubject || adminName === undefined) throw new InputError(`ssl.principal.mapping.rules "${rulesText}" map no certificate subject kafka-drill can give its admin`);
+  const problem = mappingRulesProblem(rulesText);
+  if (problem) throw new InputError(problem);
+  const rules = parseMappingRules(rulesText)!;
+  const adminSubject = adminSubjectFor(rules)!;
+  const adminName = principalNameOf(rules, renderDistinguishedName(adminSubject))!;
   const admin = ca.issue({ subject: adminSubject, usage: 'client' });
   const adminKeystorePath = join(dir, 'admin.pem');
   await writeFile(adminKeystorePath, admin.keyPem + admin.certificatePem, { mode: 0o600 });
@@ -87,6 +87,22 @@ export async function prepareTls(workDir: string, mode: SecurityMode, brokerHost
     adminTls: { ca: ca.certificatePem, cert: admin.certificatePem, key: admin.keyPem },
     clientFor: clientIssuer(ca, rules, rulesText),
   };
+}
+
+function adminSubjectFor(rules: MappingRule[]): Rdn[] | undefined {
+  return ADMIN_SUBJECTS.find((subject) => principalNameOf(rules, renderDistinguishedName(subject)) !== undefined);
+}
+
+/**
+ * Why the source's `ssl.principal.mapping.rules` cannot drive an mtls drill, or undefined: rules
+ * kafka-drill cannot parse (not Kafka's syntax, or a pattern JavaScript cannot run), or rules that
+ * map none of the subjects the drill can give its admin. Checked when a drill is validated, too.
+ */
+export function mappingRulesProblem(rulesText: string): string | undefined {
+  const rules = parseMappingRules(rulesText);
+  if (!rules) return `ssl.principal.mapping.rules "${rulesText}" cannot be parsed (or a pattern is not a regular expression kafka-drill can run)`;
+  if (!adminSubjectFor(rules)) return `ssl.principal.mapping.rules "${rulesText}" map no certificate subject kafka-drill can give its admin`;
+  return undefined;
 }
 
 /** The broker-config inputs for this material, with the paths the brokers see (a container's differ). */

@@ -1,4 +1,6 @@
 import { ADMIN_USER } from '../environment/broker-config.js';
+import { mappingRulesProblem } from '../environment/tls.js';
+import { snapshotMappingRules } from '../kafka/principal-mapping.js';
 import { formatPath, quotaEntityLabel, type Snapshot } from '../snapshot/schema.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
 
@@ -94,8 +96,23 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
     }),
   );
 
+  // mtls gives each principal a certificate through the source's mapping rules: rules the drill cannot use are bad input.
+  const rules = snapshotMappingRules(snapshot);
+  const rulesProblem = target.security === 'mtls' && rules ? mappingRulesProblem(rules.rules) : undefined;
+  if (rules && rulesProblem) {
+    const where = snapshotConfigPath(snapshot, rules.config);
+    problems.push({ path: ['target', 'security'], message: `${loaded.snapshotFile}: ${formatPath(where)}: ${rulesProblem}` });
+  }
+
   return problems
     .map((problem) => ({ ...problem, line: loaded.lineOf(problem.path) }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
     .map((problem) => formatSpecProblem(loaded.file, problem.line, problem.path, problem.message));
+}
+
+/** Where in the snapshot a broker config is: the cluster default, else the first broker that has it. */
+function snapshotConfigPath(snapshot: Snapshot, config: string): PropertyKey[] {
+  if (snapshot.clusterConfigs.clusterDefault[config]) return ['clusterConfigs', 'clusterDefault', config, 'value'];
+  const broker = Object.keys(snapshot.clusterConfigs.perBroker).find((id) => snapshot.clusterConfigs.perBroker[id]![config]);
+  return ['clusterConfigs', 'perBroker', broker ?? '?', config, 'value'];
 }

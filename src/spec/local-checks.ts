@@ -2,6 +2,8 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkSupportedVersion } from '../environment/distribution.js';
 import { InputError } from '../errors.js';
+import { inputLimits, readInputFile } from '../input-file.js';
+import { pemCertificates } from '../snapshot/tls-chain.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
 
 /**
@@ -35,6 +37,12 @@ export async function localSpecProblems(loaded: LoadedSpec): Promise<string[]> {
     if (problem) problems.push({ path: ['probes', index, 'module'], message: problem });
   }
 
+  for (const [index, assumption] of loaded.spec.assumptions.entries()) {
+    if (assumption.type !== 'tls-trusted') continue;
+    const problem = await truststoreProblem(loaded.dir, assumption.truststore);
+    if (problem) problems.push({ path: ['assumptions', index, 'truststore'], message: problem });
+  }
+
   if (loaded.outPath !== undefined) {
     const existing = await stat(loaded.outPath).catch(() => undefined);
     if (existing && !existing.isDirectory()) problems.push({ path: ['out'], message: `${JSON.stringify(loaded.spec.out)} exists and is not a folder` });
@@ -44,6 +52,19 @@ export async function localSpecProblems(loaded: LoadedSpec): Promise<string[]> {
     .map((problem) => ({ ...problem, line: loaded.lineOf(problem.path) }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
     .map((problem) => formatSpecProblem(loaded.file, problem.line, problem.path, problem.message));
+}
+
+/** A tls-trusted truststore must be a readable file holding at least one PEM certificate. */
+async function truststoreProblem(specDir: string, given: string): Promise<string | undefined> {
+  const file = path.resolve(specDir, given);
+  try {
+    const { text } = await readInputFile(file, 'truststore', inputLimits.propertiesBytes);
+    if (pemCertificates(text).length === 0) return `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
+  } catch (error) {
+    if (error instanceof InputError) return error.message;
+    return `${file}: not a PEM certificate Node can read: ${(error as Error).message}`;
+  }
+  return undefined;
 }
 
 async function moduleProblem(specDir: string, given: string): Promise<string | undefined> {

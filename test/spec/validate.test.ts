@@ -152,6 +152,39 @@ describe('kafka-drill validate', () => {
     expect(await specProblems(file)).toEqual([`${file}:5: probes[0].entities[1]: quota entity "user=svc-nobody" is not in the snapshot`]);
   });
 
+  it('refuses, under mtls, mapping rules from the snapshot that the drill cannot use, naming the snapshot path', async () => {
+    const snapshot = smallSnapshot();
+    snapshot.clusterConfigs.perBroker['2'] = { 'ssl.principal.mapping.rules': { value: 'RULE:^CN=(.*?)$/$1/L,NOT-A-RULE', source: 'DYNAMIC_BROKER_CONFIG' } };
+    await writeSnapshot(path.join(dir, 'bad-rules.json'), snapshot);
+    const mtls = await specFile('bad-rules.yaml', ['snapshot: bad-rules.json', 'target: { security: mtls }']);
+    expect(await specProblems(mtls)).toEqual([
+      `${mtls}:2: target.security: ${path.relative(process.cwd(), path.join(dir, 'bad-rules.json'))}: clusterConfigs.perBroker["2"]["ssl.principal.mapping.rules"].value: ssl.principal.mapping.rules "RULE:^CN=(.*?)$/$1/L,NOT-A-RULE" cannot be parsed (or a pattern is not a regular expression kafka-drill can run)`,
+    ]);
+    // Rules that map no subject the drill can give its admin.
+    snapshot.clusterConfigs.perBroker['2'] = { 'ssl.principal.mapping.rules': { value: 'RULE:^CN=svc-([a-z]+),O=Acme$/$1/', source: 'DYNAMIC_BROKER_CONFIG' } };
+    await writeSnapshot(path.join(dir, 'bad-rules.json'), snapshot);
+    expect(await specProblems(mtls)).toEqual([expect.stringMatching(/map no certificate subject kafka-drill can give its admin$/)]);
+    // Outside mtls the rules are restored as a config, not used.
+    const scram = await specFile('rules-scram.yaml', ['snapshot: bad-rules.json', 'target: { security: scram }']);
+    expect(await specProblems(scram)).toEqual([]);
+  });
+
+  it('refuses a tls-trusted truststore that is missing or holds no certificate', async () => {
+    await writeFile(path.join(dir, 'empty-ca.pem'), 'not a certificate\n');
+    const file = await specFile('truststores.yaml', [
+      'snapshot: snapshot.json',
+      'assumptions:',
+      '  - type: tls-trusted',
+      '    truststore: missing-ca.pem',
+      '  - type: tls-trusted',
+      '    truststore: empty-ca.pem',
+    ]);
+    expect(await specProblems(file)).toEqual([
+      `${file}:4: assumptions[0].truststore: ${path.join(dir, 'missing-ca.pem')}: cannot read the truststore: no such file`,
+      `${file}:6: assumptions[1].truststore: ${path.join(dir, 'empty-ca.pem')} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    ]);
+  });
+
   it("reports a snapshot it cannot load at the spec's snapshot line", async () => {
     const file = await specFile('missing-snapshot.yaml', ['name: x', 'snapshot: nowhere.json']);
     expect(await specProblems(file)).toEqual([`${file}:2: snapshot: ${path.relative(process.cwd(), path.join(dir, 'nowhere.json'))}: cannot read the snapshot: no such file`]);
