@@ -128,6 +128,10 @@ export async function runProbes(probes: readonly Probe[], context: ProbeRunConte
   return probes.map((probe) => outcomes.get(probe)!);
 }
 
+/** How long a timed-out probe may still take to clean up after itself. */
+const CLEANUP_GRACE_MS = 5_000;
+const noop = () => {};
+
 /** One probe, timed, with its own timeout and abort signal; never throws. */
 export async function runProbe(probe: Probe, context: ProbeContext): Promise<ProbeOutcome> {
   const started = performance.now();
@@ -135,8 +139,10 @@ export async function runProbe(probe: Probe, context: ProbeContext): Promise<Pro
   const timeout = new AbortController();
   const signal = AbortSignal.any([context.signal, timeout.signal]);
   let timer: NodeJS.Timeout | undefined;
+  let cutOff = false;
   const timedOut = new Promise<ProbeVerdict>((resolve) => {
     timer = setTimeout(() => {
+      cutOff = true;
       timeout.abort(new Error(`timed out after ${timeoutMs}ms`));
       resolve(errorVerdict(`the probe did not finish within ${timeoutMs}ms`));
     }, timeoutMs);
@@ -146,14 +152,19 @@ export async function runProbe(probe: Probe, context: ProbeContext): Promise<Pro
     context.signal.addEventListener('abort', () => resolve(errorVerdict('the drill was interrupted')), { once: true });
   });
   let verdict: ProbeVerdict;
+  let checking: Promise<ProbeVerdict> | undefined;
   try {
-    verdict = await Promise.race([probe.check({ ...context, signal, timeoutMs }), timedOut, aborted]);
+    checking = probe.check({ ...context, signal, timeoutMs });
+    verdict = await Promise.race([checking, timedOut, aborted]);
   } catch (error) {
     verdict = errorVerdict(errorMessage(error));
   } finally {
     clearTimeout(timer);
     timeout.abort(new Error('probe finished'));
   }
+  // A probe cut off by its timeout has its signal aborted; it gets a moment to run its own
+  // cleanup (scratch topics and ACLs, which on an external cluster nobody else removes).
+  if (cutOff && checking) await Promise.race([checking.then(noop, noop), new Promise((resolve) => setTimeout(resolve, CLEANUP_GRACE_MS).unref())]);
   const durationMs = Math.round(performance.now() - started);
   const client = probe.matrix
     ? { ...(await describeClientClass(probe.matrix.clientClass, context)), probe: probe.matrix.probe, ...(verdict.processes !== undefined ? { processes: verdict.processes } : {}) }

@@ -45,3 +45,29 @@ describe('probe budget', () => {
     expect(fixedOutcome!.status).toBe('error');
   });
 });
+
+describe('probe timeout', () => {
+  it('a probe cut off by its timeout is an error, and its own cleanup gets to finish before the drill moves on', async () => {
+    const steps: string[] = [];
+    const slow: Probe = {
+      id: 'scratch-user',
+      type: 'custom',
+      name: 'scratch-user',
+      timeoutMs: 50,
+      async check(context: ProbeContext) {
+        try {
+          await new Promise((_resolve, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason as Error), { once: true }));
+          return { status: 'passed', evidence: [] };
+        } finally {
+          // e.g. deleting the scratch topic
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          steps.push('cleaned up');
+        }
+      },
+    };
+    const [outcome] = await runProbes([slow], context);
+    expect(outcome!.status).toBe('error');
+    expect(outcome!.evidence.map((e) => e.observed)).toEqual(['error: the probe did not finish within 50ms']);
+    expect(steps).toEqual(['cleaned up']);
+  });
+});
