@@ -19,7 +19,7 @@ export interface WireResponse {
 
 const THROTTLE = /^Client side throttling in effect for (\d+)ms$/;
 const REQUEST = /^Request (Produce|Fetch)\(/;
-const RESPONSE = /^Response (Produce|Fetch)\(/;
+const RESPONSE = /^Response (\w+)\(/;
 
 export function throttleTap(onResponse: (response: WireResponse) => void): logCreator {
   let pendingThrottleMs = 0;
@@ -38,13 +38,16 @@ export function throttleTap(onResponse: (response: WireResponse) => void): logCr
         produceRequests.set(requestKey, { bytes: size ?? 0, at: performance.now() });
         return;
       }
-      const api = RESPONSE.exec(message)?.[1] as WireResponse['api'] | undefined;
+      const api = RESPONSE.exec(message)?.[1];
       if (!api) return;
+      // The throttle logged just before a response is that response's: one of another API
+      // (Metadata, ApiVersions) takes it along, so it is never charged to the next Produce or Fetch.
+      const throttleMs = pendingThrottleMs;
+      pendingThrottleMs = 0;
+      if (api !== 'Produce' && api !== 'Fetch') return;
       // A response that failed to decode is logged at error level with its error: it carries no throttle we could read.
       const request = produceRequests.get(requestKey);
       produceRequests.delete(requestKey);
-      const throttleMs = pendingThrottleMs;
-      pendingThrottleMs = 0;
       if ('error' in log) return;
       onResponse({ api, bytes: request?.bytes ?? size ?? 0, throttleMs, at: request?.at ?? performance.now() });
     };
