@@ -6,7 +6,7 @@ import { retryTransient } from '../kafka/retry.js';
 import { SOURCE_OFFSET_HEADER, type OffsetMap, type TargetPosition } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
-import type { OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
+import type { ClientClassName, OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
 import { driverFor, type ClientDriver, type ClientFailure } from './clients.js';
 import { inGroups, runConsumerSession } from './consumer-session.js';
 import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
@@ -35,8 +35,13 @@ type Tolerance = OffsetsProbeSpec['tolerance'];
 const CONSUME_TIMEOUT_MS = 30_000;
 /** Groups whose consumers run at once: each session is a kafkajs client with its own connections. */
 export const GROUP_CONCURRENCY = 10;
-/** A group's consumer session (connect, join, fetch, leave) took up to ~0.8 s of wall time per group at 10 at once, on 2 loaded cores. */
-const MS_PER_GROUP = 200;
+/**
+ * Wall time budgeted per group, by client class. kafkajs: a session (connect, join, fetch, leave)
+ * took up to ~0.8 s at 10 groups at once on 2 loaded cores. librdkafka: one kcat process per
+ * group, 4 at once, ~0.9 s of wall time a group in CI (8 groups in 6.9 s); Java: one JVM, 4
+ * consumers at once, ~1.5 s a group (8 groups in 11.9 s, JVM start included). Twice that, at least.
+ */
+const MS_PER_GROUP: Record<ClientClassName, number> = { kafkajs: 200, librdkafka: 2_000, java: 3_000 };
 
 /** One group's checks before any consumer runs, and the partitions a consumer must fetch from. */
 interface GroupPlan {
@@ -72,7 +77,7 @@ export class OffsetsProbe implements Probe {
 
   workTimeoutMs(context: ProbeRunContext): number {
     const groups = this.spec.groups === 'all' ? context.snapshot.consumerGroups.length : this.spec.groups.length;
-    return 30_000 + MS_PER_GROUP * groups;
+    return 30_000 + MS_PER_GROUP[this.matrix?.clientClass ?? 'kafkajs'] * groups;
   }
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {

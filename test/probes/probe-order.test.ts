@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { OffsetsProbe } from '../../src/probes/offsets.js';
 import { runProbes, type Probe, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
+import type { ClientClassName } from '../../src/spec/schema.js';
 
 // Scheduling only: which probe may start while an offsets probe is still reading restored positions.
 const events: string[] = [];
@@ -43,6 +45,15 @@ describe('probe budget', () => {
     const [sizedOutcome, fixedOutcome] = await runProbes([sized, fixed], context);
     expect(sizedOutcome!.status).toBe('passed');
     expect(fixedOutcome!.status).toBe('error');
+  });
+
+  it('the offsets probe budgets each group by the client class that consumes it: a kcat process or a Java consumer costs more than a kafkajs session', () => {
+    const context = { snapshot: { consumerGroups: Array.from({ length: 1_000 }, (_, index) => ({ groupId: `g${index}`, offsets: [] })) } } as unknown as ProbeRunContext;
+    const budget = (clientClass?: ClientClassName) =>
+      new OffsetsProbe('resume', 'resume', { groups: 'all', tolerance: 'exact', byContent: true }, clientClass ? { probe: 'resume', clientClass } : undefined).workTimeoutMs(
+        context,
+      );
+    expect([budget(), budget('kafkajs'), budget('librdkafka'), budget('java')]).toEqual([230_000, 230_000, 2_030_000, 3_030_000]);
   });
 });
 
