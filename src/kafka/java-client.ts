@@ -72,10 +72,13 @@ function compileRunner(kafkaVersion: string): Promise<{ classes: string; compile
   return pending;
 }
 
+/** How the Java client logs in as one user: SCRAM (over TLS in sasl_ssl), a client certificate (mtls), or neither. */
 export interface JavaUser {
-  username: string;
-  mechanism: SaslMechanism;
-  password: string;
+  /** The name tasks give as their user: the principal without "User:". */
+  name: string;
+  sasl?: { mechanism: SaslMechanism; password: string };
+  /** PEM certificate chain and PKCS#8 key. */
+  certificate?: { chain: string; key: string };
 }
 
 /** Runs every task in one JVM with kafka-clients of `kafkaVersion`; results in task order. */
@@ -99,7 +102,11 @@ export async function runJavaTasks(
         requestTimeoutMs: options.requestTimeoutMs,
         consumeTimeoutMs: options.consumeTimeoutMs,
         sourceOffsetHeader: options.sourceOffsetHeader,
-        users: Object.fromEntries(users.map((user) => [user.username, { mechanism: user.mechanism, password: user.password }])),
+        // The job file is 0600 in a directory removed after the run: passwords and keys never reach a command line.
+        ...(connection.tls?.ca ? { ca: connection.tls.ca } : {}),
+        users: Object.fromEntries(
+          users.map((user) => [user.name, { ...(user.sasl ?? {}), ...(user.certificate ? { certificateChain: user.certificate.chain, privateKey: user.certificate.key } : {}) }]),
+        ),
         tasks,
       }),
       { mode: 0o600 },

@@ -37,20 +37,28 @@ export interface KcatRun {
   durationMs: number;
 }
 
-/** The librdkafka properties for a connection: SASL/SCRAM when it has credentials. */
-function configOf(connection: KafkaConnection): string {
+/**
+ * The librdkafka properties for a connection: SASL/SCRAM when it has credentials, TLS when it
+ * has a CA (the PEM files in `dir`, beside the properties, 0600), a client certificate in mtls.
+ */
+async function writeConfig(connection: KafkaConnection, dir: string): Promise<string> {
   const lines = ['client.id=kafka-drill-kcat-probe'];
-  if (connection.sasl) {
-    for (const value of [connection.sasl.username, connection.sasl.password])
-      if (/[\r\n]/.test(value)) throw new Error('a user name or password with a line break cannot be passed to kcat');
-    lines.push(
-      'security.protocol=SASL_PLAINTEXT',
-      `sasl.mechanisms=${connection.sasl.mechanism}`,
-      `sasl.username=${connection.sasl.username}`,
-      `sasl.password=${connection.sasl.password}`,
-    );
+  const { sasl, tls } = connection;
+  lines.push(`security.protocol=${sasl ? 'SASL_' : ''}${tls ? 'SSL' : 'PLAINTEXT'}`);
+  if (sasl) {
+    for (const value of [sasl.username, sasl.password]) if (/[\r\n]/.test(value)) throw new Error('a user name or password with a line break cannot be passed to kcat');
+    lines.push(`sasl.mechanisms=${sasl.mechanism}`, `sasl.username=${sasl.username}`, `sasl.password=${sasl.password}`);
   }
-  return lines.join('\n') + '\n';
+  const pem = async (name: string, text: string) => {
+    const file = join(dir, name);
+    await writeFile(file, text, { mode: 0o600 });
+    return file;
+  };
+  if (tls?.ca) lines.push(`ssl.ca.location=${await pem('ca.pem', tls.ca)}`);
+  if (tls?.cert && tls.key) lines.push(`ssl.certificate.location=${await pem('client.pem', tls.cert)}`, `ssl.key.location=${await pem('client.key', tls.key)}`);
+  const config = join(dir, 'kcat.conf');
+  await writeFile(config, lines.join('\n') + '\n', { mode: 0o600 });
+  return config;
 }
 
 /** Runs kcat once with `args` as `connection`, never throwing for kcat's own failure; bounded by timeoutMs. */
@@ -60,10 +68,9 @@ export async function runKcat(
   options: { input?: string; timeoutMs: number; workDir?: string | undefined; signal?: AbortSignal },
 ): Promise<KcatRun> {
   const dir = await mkdtemp(join(options.workDir ?? tmpdir(), 'kcat-'));
-  const config = join(dir, 'kcat.conf');
   const started = performance.now();
   try {
-    await writeFile(config, configOf(connection), { mode: 0o600 });
+    const config = await writeConfig(connection, dir);
     const result = await execa('kcat', ['-F', config, '-b', connection.bootstrap.join(','), ...args], {
       reject: false,
       timeout: options.timeoutMs,
@@ -74,7 +81,7 @@ export async function runKcat(
       exitCode: result.exitCode,
       timedOut: result.timedOut,
       stdout: result.stdout,
-      stderr: result.stderr.replaceAll(config, 'kcat.conf'),
+      stderr: result.stderr.replaceAll(config, 'kcat.conf').replaceAll(dir, '<kcat dir>'),
       durationMs: Math.round(performance.now() - started),
     };
   } finally {

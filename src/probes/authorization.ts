@@ -12,7 +12,8 @@ import { describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
 import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from './clients.js';
-import { mapWithLimit, mechanismOf, userName, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { principalLogin, type PrincipalLogin } from './principal-login.js';
+import { mapWithLimit, mechanismOf, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
 
 /**
  * The authorization probe: each check is one principal sending one concrete Kafka request
@@ -117,7 +118,10 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
     check.kind !== 'transactional-id' &&
     driver.canExercise(check.kind, check.operation) &&
     !(check.kind === 'topic' && (check.operation === 'WRITE' || check.operation === 'READ') && !restored.has(check.name));
-  const hasLogin = (check: AuthorizationCheck) => context.credentials.has(userName(check.principal)) || context.credentials.has(check.principal);
+  const login = principalLogin(context);
+  const hasLogin = (check: AuthorizationCheck) => 'connection' in login.connectionFor(check.principal);
+  // mtls: any principal logs in with a certificate of the drill's CA, so the unknown one is refused by the authorizer, not at login.
+  const byCertificate = context.environment.security === 'mtls';
   const explicit = checks.filter((check) => check.explicit);
   const derived = checks.filter((check) => !check.explicit && exercisable(check) && hasLogin(check));
   const sample = derived.slice(0, CLIENT_SAMPLE_SIZE);
@@ -126,26 +130,34 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
   const loginControl: AccessRequest = topic
     ? { principal: adminPrincipal(context), operation: 'DESCRIBE', resourceType: 'topic', name: topic }
     : { principal: adminPrincipal(context), operation: 'DESCRIBE', resourceType: 'cluster', name: 'kafka-cluster' };
-  const impostor = `User:kafka-drill-nobody-${marker}`;
+  const nobody = `kafka-drill-nobody-${marker}`;
+  // mtls: the first name the mapping rules can give a certificate of the drill's CA.
+  const impostor = byCertificate
+    ? ([`User:${nobody}`, `User:CN=${nobody}`, `User:CN=${nobody},OU=kafka-drill`].find((principal) => 'connection' in login.connectionFor(principal)) ?? `User:${nobody}`)
+    : `User:${nobody}`;
   const requests: AccessRequest[] = [
     loginControl,
     ...chosen.map((check) => ({ principal: check.principal, operation: check.operation, resourceType: check.kind as AccessRequest['resourceType'], name: check.name })),
   ];
-  const answers = await driver.access([...requests.slice(0, 1), { ...loginControl, principal: impostor }, ...requests.slice(1)], marker);
+  // mtls: a topic of the impostor's own name, which no ACL of the snapshot grants (as audit.log may be to User:*).
+  const impostorRequest: AccessRequest = byCertificate
+    ? { principal: impostor, operation: 'DESCRIBE', resourceType: 'topic', name: nobody }
+    : { ...loginControl, principal: impostor };
+  const answers = await driver.access([...requests.slice(0, 1), impostorRequest, ...requests.slice(1)], marker);
   const impostorAnswer = answers.splice(1, 1)[0]!;
   const evidence: ProbeEvidence[] = [];
-  const login = answers[0]!;
+  const control = answers[0]!;
   const sampled = `${sample.length} of ${derived.length} derived checks this client class can send (the full matrix is the kafkajs cell's); ${explicit.length} explicit`;
   evidence.push(
-    login.kafkaError || login.failure
+    control.kafkaError || control.failure
       ? {
           outcome: 'failed',
           principal: loginControl.principal,
           operation: 'DESCRIBE',
           resource: describeResource(loginControl.resourceType, loginControl.name),
           expected: 'allow',
-          observed: `error${login.kafkaError ? ` (${login.kafkaError})` : ''}: ${login.failure ?? login.kafkaError}`,
-          ...(login.kafkaError ? { kafkaError: login.kafkaError } : {}),
+          observed: `error${control.kafkaError ? ` (${control.kafkaError})` : ''}: ${control.failure ?? control.kafkaError}`,
+          ...(control.kafkaError ? { kafkaError: control.kafkaError } : {}),
           detail: `positive control: the super user could not log in and describe through this client class, so no check below can pass; ${sampled}`,
         }
       : {
@@ -158,20 +170,21 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
           detail: `positive control: the super user logs in and describes; ${sampled}; ${driver.note()} so far`,
         },
   );
-  const deniedLogin = impostorAnswer.kafkaError === 'SASL_AUTHENTICATION_FAILED';
+  const refusal = byCertificate ? DENIED_ERROR.topic! : 'SASL_AUTHENTICATION_FAILED';
+  const refused = impostorAnswer.kafkaError === refusal;
   evidence.push({
-    outcome: deniedLogin ? 'passed' : 'failed',
+    outcome: refused ? 'passed' : 'failed',
     principal: impostor,
-    operation: 'AUTHENTICATE',
-    resource: 'SASL',
+    operation: byCertificate ? 'DESCRIBE' : 'AUTHENTICATE',
+    resource: byCertificate ? describeResource('topic', nobody) : 'SASL',
     expected: 'deny',
-    observed: deniedLogin
-      ? 'denied (SASL_AUTHENTICATION_FAILED)'
+    observed: refused
+      ? `denied (${refusal})`
       : impostorAnswer.kafkaError
         ? `error (${impostorAnswer.kafkaError})`
-        : (impostorAnswer.failure ?? 'authenticated'),
+        : (impostorAnswer.failure ?? (byCertificate ? 'allowed' : 'authenticated')),
     ...(impostorAnswer.kafkaError ? { kafkaError: impostorAnswer.kafkaError } : {}),
-    detail: `${deniedLogin ? '' : 'expected SASL_AUTHENTICATION_FAILED: '}negative control: an unknown user`,
+    detail: `${refused ? '' : `expected ${refusal}: `}negative control: ${byCertificate ? "a certificate of the drill's CA for a principal no ACL names" : 'an unknown user'}`,
   });
   chosen.forEach((check, index) => {
     const answer = answers[index + 1]!;
@@ -215,7 +228,7 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
       detail: `${
         check.skipped ??
         (exercisable(check)
-          ? `the drill has no password for ${check.principal}`
+          ? (login.connectionFor(check.principal) as { unavailable: string }).unavailable
           : `${driver.clientClass} sends no request for ${check.operation} on this ${check.kind} (an operation it has no request for, or a topic the target lacks)`)
       }; the kafkajs cell judges it; because ${check.because}`,
     });
@@ -226,43 +239,6 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
 }
 
 type Outcome = { check: AuthorizationCheck; evidence: ProbeEvidence };
-
-/**
- * How the matrix logs in as a principal: over SASL with the password the restore set, or in mtls
- * with a client certificate from the drill's CA whose subject the brokers' mapping rules turn
- * into exactly that principal.
- */
-interface PrincipalLogin {
-  connectionFor(principal: string): { connection: KafkaConnection; via?: string } | { unavailable: string };
-  /** The users (without "User:") the matrix can log in as, among the snapshot's and the spec's principals. */
-  usersWithCredentials(expectedPrincipals: readonly string[]): string[];
-}
-
-function principalLogin(context: ProbeContext): PrincipalLogin {
-  const { tls } = context;
-  if (context.environment.security === 'mtls' && tls) {
-    const connectionFor: PrincipalLogin['connectionFor'] = (principal) => {
-      const client = tls.clientFor(principal);
-      if ('unavailable' in client) return client;
-      return { connection: { ...context.connection, sasl: undefined, tls: client.tls }, via: `client certificate ${client.subject}` };
-    };
-    return {
-      connectionFor,
-      usersWithCredentials: (expected) =>
-        [...new Set([...context.snapshot.acls.map((acl) => acl.principal), ...expected])].filter((principal) => 'connection' in connectionFor(principal)).map(userName),
-    };
-  }
-  const passwordOf = (principal: string) => context.credentials.get(userName(principal)) ?? context.credentials.get(principal);
-  return {
-    connectionFor(principal) {
-      const user = userName(principal);
-      const password = passwordOf(principal);
-      if (password === undefined) return { unavailable: `the drill has no password for ${user}` };
-      return { connection: asUser(context.connection, { mechanism: mechanismOf(context.snapshot, user), username: user, password }) };
-    },
-    usersWithCredentials: () => [...context.credentials.keys()].map(userName),
-  };
-}
 
 function actionOf(check: AuthorizationCheck): ClientAction | undefined {
   return check.kind === 'other' ? undefined : clientActionFor(check.kind, check.operation);

@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module';
-import { asUser, type KafkaConnection } from '../kafka/connection.js';
+import type { KafkaConnection } from '../kafka/connection.js';
 import { runJavaTasks, type JavaTask, type JavaUser } from '../kafka/java-client.js';
 import { kcatError, kcatVersion, parseKcatRecords, runKcat, type KcatRun } from '../kafka/kcat.js';
 import { SOURCE_OFFSET_HEADER } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { ClientClassName, ExpectedFailure } from '../spec/schema.js';
 import type { ProbeClient } from '../drill/result.js';
-import { mapWithLimit, mechanismOf, userName, type ProbeContext } from './probe.js';
+import { principalLogin } from './principal-login.js';
+import { mapWithLimit, userName, type ProbeContext } from './probe.js';
 
 /**
  * The client classes of the client matrix other than kafkajs (which the probes use directly):
@@ -84,17 +85,16 @@ export function driverFor(clientClass: Exclude<ClientClassName, 'kafkajs'>, cont
   return clientClass === 'librdkafka' ? new KcatDriver(context) : new JavaDriver(context);
 }
 
-/** The password of a principal, or the admin's for the admin principal. */
-function connectionAs(context: ProbeContext, principal: string): KafkaConnection | undefined {
-  const user = userName(principal);
-  if (user === context.connection.sasl?.username) return context.connection;
-  const password = context.credentials.get(user) ?? context.credentials.get(principal);
-  if (password === undefined) return undefined;
-  return asUser(context.connection, { mechanism: mechanismOf(context.snapshot, user), username: user, password });
+/** How the client classes log in as a principal: the drill's own connection for its admin, else the principal's password or (mtls) certificate. */
+function connectionAs(context: ProbeContext, principal: string): { connection: KafkaConnection } | { unavailable: string } {
+  if (principal === adminPrincipal(context)) return { connection: context.connection };
+  return principalLogin(context).connectionFor(principal);
 }
 
+/** The principal the drill's own connection is: its SCRAM admin, its admin certificate (mtls), else User:ANONYMOUS. */
 export function adminPrincipal(context: ProbeContext): string {
-  return `User:${context.connection.sasl?.username ?? 'ANONYMOUS'}`;
+  if (context.connection.sasl) return `User:${context.connection.sasl.username}`;
+  return context.tls?.adminPrincipal ?? 'User:ANONYMOUS';
 }
 
 // ---- librdkafka (kcat) ------------------------------------------------------------------------
@@ -121,7 +121,6 @@ class KcatDriver implements ClientDriver {
 
   private kcat(connection: KafkaConnection, args: string[], input?: string, timeoutMs = REQUEST_TIMEOUT_MS + 5_000): Promise<KcatRun> {
     this.runs++;
-    if (connection.tls) throw new Error('the librdkafka client class does not run over TLS yet');
     return runKcat(connection, args, { timeoutMs, workDir: this.context.workDir, signal: this.context.signal, ...(input === undefined ? {} : { input }) });
   }
 
@@ -166,8 +165,9 @@ class KcatDriver implements ClientDriver {
   async access(requests: AccessRequest[], marker: string): Promise<AccessAnswer[]> {
     return mapWithLimit(requests, 4, async (request) => {
       const started = performance.now();
-      const connection = connectionAs(this.context, request.principal);
-      if (!connection) return { failure: `the drill has no password for ${userName(request.principal)}`, durationMs: 0 };
+      const login = connectionAs(this.context, request.principal);
+      if ('unavailable' in login) return { failure: login.unavailable, durationMs: 0 };
+      const { connection } = login;
       const args =
         request.operation === 'DESCRIBE'
           ? ['-L', '-J', '-t', request.name, '-m', String(REQUEST_TIMEOUT_MS / 1000)]
@@ -246,14 +246,20 @@ class JavaDriver implements ClientDriver {
   private users(principals: string[]): JavaUser[] {
     const users = new Map<string, JavaUser>();
     for (const principal of principals) {
-      const connection = connectionAs(this.context, principal);
-      if (connection?.sasl) users.set(connection.sasl.username, { username: connection.sasl.username, mechanism: connection.sasl.mechanism, password: connection.sasl.password });
+      const login = connectionAs(this.context, principal);
+      if ('unavailable' in login) continue;
+      const { sasl, tls } = login.connection;
+      const name = userName(principal);
+      users.set(name, {
+        name,
+        ...(sasl ? { sasl: { mechanism: sasl.mechanism, password: sasl.password } } : {}),
+        ...(tls?.cert && tls.key ? { certificate: { chain: tls.cert, key: tls.key } } : {}),
+      });
     }
     return [...users.values()];
   }
 
   private async run(tasks: JavaTask[], principals: string[]) {
-    if (this.context.connection.tls) throw new Error('the Java client class does not run over TLS yet');
     this.jvms++;
     const batch = await runJavaTasks(this.context.environment.kafkaVersion, this.context.connection, this.users(principals), tasks, {
       timeoutMs: Math.max(30_000, this.context.timeoutMs - 5_000),
@@ -269,7 +275,7 @@ class JavaDriver implements ClientDriver {
   }
 
   private admin(): string {
-    return this.context.connection.sasl?.username ?? 'ANONYMOUS';
+    return userName(adminPrincipal(this.context));
   }
 
   async produceConsume(topics: string[], records: number, markerOf: (topic: string) => string): Promise<ProduceConsumeAnswer[]> {
@@ -288,7 +294,7 @@ class JavaDriver implements ClientDriver {
   }
 
   async access(requests: AccessRequest[], marker: string): Promise<AccessAnswer[]> {
-    const known = new Set(this.users(requests.map((request) => request.principal)).map((user) => user.username));
+    const known = new Set(this.users(requests.map((request) => request.principal)).map((user) => user.name));
     const runnable = requests.filter((request) => known.has(userName(request.principal)) || userName(request.principal) === this.admin());
     const results = runnable.length
       ? await this.run(
@@ -306,7 +312,10 @@ class JavaDriver implements ClientDriver {
     const byRequest = new Map(runnable.map((request, index) => [request, results[index]!]));
     return requests.map((request) => {
       const result = byRequest.get(request);
-      if (!result) return { failure: `the drill has no password for ${userName(request.principal)}`, durationMs: 0 };
+      if (!result) {
+        const login = connectionAs(this.context, request.principal);
+        return { failure: 'unavailable' in login ? login.unavailable : `no login for ${userName(request.principal)}`, durationMs: 0 };
+      }
       if (result.ok) return { durationMs: result.durationMs };
       return result.kafkaError ? { kafkaError: result.kafkaError, durationMs: result.durationMs } : { failure: result.message ?? 'failed', durationMs: result.durationMs };
     });

@@ -459,16 +459,6 @@ export const drillSpecSchema = z
   })
   .superRefine((spec, context) => {
     const security = spec.target.security;
-    // The librdkafka (kcat) and java client classes connect without TLS so far: refused before anything starts.
-    if (security === 'ssl' || security === 'mtls' || security === 'sasl_ssl') {
-      const overTls = (clients: readonly string[] | undefined, path: (string | number)[]) =>
-        clients?.forEach((client, index) => {
-          if (client !== 'kafkajs')
-            context.addIssue({ code: 'custom', path: [...path, index], message: `the ${client} client class does not run over TLS yet (target.security: ${security})` });
-        });
-      overTls(spec.clients, ['clients']);
-      spec.probes.forEach((probe, index) => overTls('clients' in probe ? probe.clients : undefined, ['probes', index, 'clients']));
-    }
     spec.probes.forEach((probe, index) => {
       // Over plaintext and ssl every client is User:ANONYMOUS, so there is no principal to probe as.
       if (probe.type === 'authorization' && !authenticatedModes.includes(security)) {

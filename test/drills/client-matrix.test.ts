@@ -43,4 +43,32 @@ describe('shipped client-matrix drill', { timeout: 900_000 }, () => {
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     expect(html).toContain('data-expected-failure="true"');
   });
+
+  // drills/client-matrix-tls.yaml: every client class logs in with a certificate the mapping rules
+  // turn into the principal. No SCRAM, so librdkafka 2.0.2 is green on Kafka 4.x here.
+  it('over mTLS: kafkajs, librdkafka and Java each log in with a certificate; every cell passes, ACLs deny the unknown principal', async () => {
+    const dir = join(out, 'client-matrix-tls');
+    const { code } = await runToEnd('drills/client-matrix-tls.yaml', dir);
+    const result = readEvidence(dir);
+    const run = result.runs[0]!;
+    expect(run.probes.map((probe) => `${probe.id}:${probe.status}`)).toEqual(
+      ['invoices-round-trip', 'certificate-acl-matrix', 'consumers-resume'].flatMap((probe) => ['kafkajs', 'librdkafka', 'java'].map((client) => `${probe}@${client}:passed`)),
+    );
+    for (const client of ['librdkafka', 'java']) {
+      const matrix = run.probes.find((probe) => probe.id === `certificate-acl-matrix@${client}`)!;
+      expect(matrix.client!.processes).toBeGreaterThan(0);
+      // The unknown principal holds a valid certificate of the drill's CA: the authorizer, not the login, refuses it.
+      expect(matrix.evidence.find((item) => item.detail?.includes('negative control'))).toMatchObject({
+        outcome: 'passed',
+        operation: 'DESCRIBE',
+        kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+      });
+      // The explicit DENY for ledger, through this client class, with ledger's certificate.
+      expect(matrix.evidence.find((item) => item.principal === 'User:ledger' && item.operation === 'WRITE' && item.resource === 'topic payments.transactions')).toMatchObject({
+        outcome: 'passed',
+        kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+      });
+    }
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+  });
 });

@@ -82,12 +82,24 @@ public class ProbeRunner {
     p.put("request.timeout.ms", String.valueOf(timeout));
     p.put("default.api.timeout.ms", String.valueOf(timeout));
     JsonNode credentials = job.path("users").path(user);
-    if (!credentials.isMissingNode()) {
-      p.put("security.protocol", "SASL_PLAINTEXT");
+    boolean sasl = credentials.has("password");
+    boolean tls = job.hasNonNull("ca");
+    p.put("security.protocol", (sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT"));
+    if (sasl) {
       p.put("sasl.mechanism", credentials.get("mechanism").asText());
       p.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
           + user.replace("\\", "\\\\").replace("\"", "\\\"") + "\" password=\""
           + credentials.get("password").asText().replace("\\", "\\\\").replace("\"", "\\\"") + "\";");
+    }
+    if (tls) {
+      // PEM given inline (Kafka >= 2.7): no store files, no store passwords.
+      p.put("ssl.truststore.type", "PEM");
+      p.put("ssl.truststore.certificates", job.get("ca").asText());
+    }
+    if (credentials.has("certificateChain")) {
+      p.put("ssl.keystore.type", "PEM");
+      p.put("ssl.keystore.certificate.chain", credentials.get("certificateChain").asText());
+      p.put("ssl.keystore.key", credentials.get("privateKey").asText());
     }
     return p;
   }
