@@ -19,3 +19,16 @@ export async function logTail(file: string, lines = 40): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').slice(-lines).join('\n');
 }
+
+/**
+ * The first ERROR or FATAL lines of a log and the exceptions under them: why a JVM gave up, which
+ * its last lines (the shutdown that followed) no longer say. At most `count` lines, each cut at 300 characters.
+ */
+export async function firstErrors(file: string, count = 3): Promise<string[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => /\b(ERROR|FATAL)\b|^(Caused by: )?[\w.$]+(Exception|Error): /.test(line))
+    .slice(0, count)
+    .map((line) => line.trim().slice(0, 300));
+}

@@ -1,5 +1,5 @@
 import { DEFAULT_HEAP_MB } from './sizing.js';
-import { EXIT_LOG_LINES, exitOf, hasExited, logTail } from './process-exit.js';
+import { EXIT_LOG_LINES, exitOf, firstErrors, hasExited, logTail } from './process-exit.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
@@ -26,7 +26,23 @@ import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
  * group (a Ctrl-C in the terminal reaches the drill, which tears down; never the brokers directly).
  */
 
+/** Starts with fresh ports when a JVM found one of its ports taken: at most this many times. */
+const PORT_ATTEMPTS = 3;
+
 export async function startProcessEnvironment(request: EnvironmentRequest): Promise<StartedEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(request);
+    } catch (error) {
+      // Ports are checked free, then bound by the JVMs seconds later: a drill starting beside this
+      // one may take one first. Everything of the failed start is gone (stop() ran); start again.
+      const portTaken = error instanceof InfrastructureError && /Address already in use/.test(error.message);
+      if (!portTaken || attempt >= PORT_ATTEMPTS || request.signal?.aborted) throw error;
+    }
+  }
+}
+
+async function startOnce(request: EnvironmentRequest): Promise<StartedEnvironment> {
   const started = performance.now();
   await requireJava();
   const distribution = await resolveDistribution(request.kafkaVersion);
@@ -258,7 +274,11 @@ async function waitUntilReady(
     const dead = jvms.findIndex(hasExited);
     if (dead >= 0) {
       const broker = brokers[dead]!;
-      throw new InfrastructureError(`Kafka broker ${broker.nodeId} exited during start-up (code ${jvms[dead]!.exitCode}); log: ${broker.logFile}`, await logTail(broker.logFile));
+      const why = await firstErrors(broker.logFile);
+      throw new InfrastructureError(
+        `Kafka broker ${broker.nodeId} exited during start-up (code ${jvms[dead]!.exitCode})${why.length ? `: ${why.join(' | ')}` : ''}; log: ${broker.logFile}`,
+        await logTail(broker.logFile),
+      );
     }
     const admin = createAdmin(connection, { timeoutMs: 2_000 });
     try {

@@ -12,14 +12,17 @@ registerCompressionCodecs();
  * The probe client (kafkajs): probes use the most common Node client so they fail the way
  * real applications fail. Configured from the same KafkaConnection as the admin wrapper.
  */
-export function createProbeClient(connection: KafkaConnection, options: { clientId?: string; retries?: number; logCreator?: logCreator } = {}): kafkajs.Kafka {
+export function createProbeClient(
+  connection: KafkaConnection,
+  options: { clientId?: string; retries?: number; requestTimeoutMs?: number; logCreator?: logCreator } = {},
+): kafkajs.Kafka {
   const config: KafkaConfig = {
     clientId: options.clientId ?? connection.clientId ?? 'kafka-drill-probe',
     brokers: connection.bootstrap,
     // A log creator sees kafkajs's debug entries (the quota probe reads throttle times from them).
     ...(options.logCreator ? { logLevel: logLevel.DEBUG, logCreator: options.logCreator } : { logLevel: logLevel.NOTHING }),
     connectionTimeout: 5_000,
-    requestTimeout: 10_000,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
     retry: { retries: options.retries ?? 2, initialRetryTime: 100, maxRetryTime: 1_000 },
   };
   if (connection.sasl) {

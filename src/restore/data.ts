@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import { deleteRecordsV2 } from '@platformatic/kafka';
 import { connectionsTo, errorName, withPerObjectErrors } from '../kafka/raw.js';
@@ -31,6 +32,9 @@ export function syntheticRecord(topic: string, partition: number, sourceOffset: 
  * partitions where a committed offset lies before the source log start. Record content is not
  * the source's: fingerprints cannot match.
  */
+/** One synthetic batch's produce request may wait this long for acks=all from every replica. */
+const PRODUCE_TIMEOUT_MS = 30_000;
+
 export async function restoreData(context: RestoreContext, recorder = new PhaseRecorder('data')): Promise<PhaseResult> {
   const { admin, snapshot, options } = context;
   const partitions = snapshot.topics.flatMap((topic) => topic.partitionOffsets.map((p) => ({ topic: topic.name, ...p })));
@@ -52,7 +56,13 @@ export async function restoreData(context: RestoreContext, recorder = new PhaseR
   if (toProduce.length > 0) {
     // kafkajs, not the admin library's Producer: against a 3-broker cluster the latter resolved
     // sends that never reached the log (verify caught it); kafkajs writes what it acknowledges.
-    const producer = createProbeClient(context.connection, { clientId: 'kafka-drill-restore' }).producer({ allowAutoTopicCreation: false });
+    // Idempotent: a send retried after a timeout (a loaded machine, acks from three replicas) cannot
+    // write its records twice and shift every target offset after them.
+    const producer = createProbeClient(context.connection, { clientId: 'kafka-drill-restore', retries: 5, requestTimeoutMs: PRODUCE_TIMEOUT_MS }).producer({
+      allowAutoTopicCreation: false,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     try {
       await producer.connect();
       let batch = new Map<string, { partition: number; key: Buffer; value: Buffer; headers: Record<string, string> }[]>();
@@ -80,7 +90,7 @@ export async function restoreData(context: RestoreContext, recorder = new PhaseR
       }
       await flush();
     } catch (error) {
-      recorder.finding('data-produce-failed', 'error', 'data', `producing synthetic records failed: ${(error as Error).message}`, kafkaErrorName(error));
+      recorder.finding('data-produce-failed', 'error', 'data', `producing synthetic records failed: ${errorMessage(error)}`, kafkaErrorName(error));
     } finally {
       await producer.disconnect().catch(() => {});
     }

@@ -48,15 +48,19 @@ describe('an environment process that ends on its own', () => {
 
     const run = result.runs[0]!;
     expect(run.verdict).toBe('infrastructure-error');
-    expect(run.reason).toMatch(/^the environment broke during cluster-configs: Kafka broker 1 ended \(signal SIGKILL\)/);
+    // Which stage first notices depends on when the dead connection is seen: the one right after topics, or a later one.
+    expect(run.reason).toMatch(/^the environment broke during (cluster-configs|security|data|offsets|verify): Kafka broker 1 ended \(signal SIGKILL\)/);
     const environment = run.phases.find((phase) => phase.name === 'environment')!;
     expect(environment.status).toBe('failed');
     expect(environment.findings.map((f) => [f.code, f.severity, f.object])).toEqual([['environment-process-exited', 'error', 'Kafka broker 1']]);
-    expect(environment.findings[0]!.message).toMatch(/^Kafka broker 1 ended on its own \(signal SIGKILL\) by the end of the cluster-configs stage; its log \S+broker\.log ends:\n/);
+    expect(environment.findings[0]!.message).toMatch(/^Kafka broker 1 ended on its own \(signal SIGKILL\) by the end of the [a-z-]+ stage; its log \S+broker\.log ends:\n/);
     // The broker logged until it was killed: its last lines are in the finding.
     expect(environment.findings[0]!.message.split('\n').length).toBeGreaterThan(5);
     // The run stopped at the first failed stage: nothing after it pretends to have been checked.
-    expect(run.phases.map((phase) => `${phase.name}:${phase.status}`)).toEqual(['environment:failed', 'topics:passed', 'cluster-configs:failed', 'teardown:passed']);
+    const statuses = run.phases.map((phase) => `${phase.name}:${phase.status}`);
+    expect(statuses.slice(0, 2)).toEqual(['environment:failed', 'topics:passed']);
+    expect(statuses.at(-1)).toBe('teardown:passed');
+    expect(statuses.at(-2)).toMatch(/:failed$/);
     expect(run.probes).toEqual([]);
     expect(result.verdict).toBe('infrastructure-error');
   });
