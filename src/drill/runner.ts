@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Admin } from '@platformatic/kafka';
 import { errorMessage } from '../errors.js';
+import { errorLines } from '../environment/process-exit.js';
 import { clientProperties } from '../environment/client-properties.js';
 import { planEnvironment, type EnvironmentPlan } from '../environment/plan.js';
 import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
@@ -536,12 +537,7 @@ async function reportExitedProcesses(state: RunState, stage: string): Promise<vo
     environmentPhase?.findings.push({ code: 'environment-process-exited', severity: 'error', object: process.name, message: state.secrets.mask(message) });
   }
   if (environmentPhase) environmentPhase.status = 'failed';
-  const why = (tail: string) =>
-    tail
-      .split('\n')
-      .reverse()
-      .find((line) => /Terminating|OutOfMemoryError|FATAL|Exception|Error/.test(line))
-      ?.trim();
+  const why = (tail: string) => errorLines(tail).at(-1);
   const named = fresh.map((process) => `${process.name} ended (${process.exit}${why(process.logTail) ? `: ${why(process.logTail)!.slice(0, 200)}` : ''})`);
   state.end = { verdict: 'infrastructure-error', reason: state.secrets.mask(`the environment broke during ${stage}: ${named.join('; ')}`) };
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { hasExited, logTail } from './process-exit.js';
+import { exitOf, hasExited, logTail } from './process-exit.js';
 import { freePorts } from './ports.js';
 import { join, resolve } from 'node:path';
 import { errorMessage, InfrastructureError } from '../errors.js';
@@ -79,7 +79,7 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
   );
   await Promise.all(
     workers.map((worker, index) =>
-      waitUntilServing(worker, async () => (hasExited(jvms[index]!) ? `exited during start-up (code ${jvms[index]!.exitCode})` : undefined), start.timeoutMs),
+      waitUntilServing(worker, async () => (hasExited(jvms[index]!) ? `exited during start-up (${exitOf(jvms[index]!)})` : undefined), start.timeoutMs),
     ),
   );
   return { url: workers[0]!.url, workers, pluginPath, startupMs: Math.round(performance.now() - started) };

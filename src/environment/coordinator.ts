@@ -1,4 +1,5 @@
 import type { Admin } from '@platformatic/kafka';
+import { errorMessage } from '../errors.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 
 /**
@@ -39,6 +40,6 @@ export async function groupCoordinatorProblem(admin: Admin, offsetsTopicPartitio
     await admin.listConsumerGroupOffsets({ groups: groupIdsCoveringPartitions(offsetsTopicPartitions) });
     return undefined;
   } catch (error) {
-    return `group coordinator not ready: ${kafkaErrorName(error) ?? (error as Error).message}`;
+    return `group coordinator not ready: ${kafkaErrorName(error) ?? errorMessage(error)}`;
   }
 }

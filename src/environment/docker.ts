@@ -144,7 +144,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
           .withNetworkAliases(node.host)
           .withExposedPorts(CLIENT_PORT)
           .withLabels(labels)
-          .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m` })
+          .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError` })
           .withEntrypoint(['sh', '-c'])
           .withCommand([WAIT_COMMAND])
           .withWaitStrategy(Wait.forLogMessage(WAITING_LINE))

@@ -25,10 +25,17 @@ export async function logTail(file: string, lines = 40): Promise<string> {
  * its last lines (the shutdown that followed) no longer say. At most `count` lines, each cut at 300 characters.
  */
 export async function firstErrors(file: string, count = 3): Promise<string[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
+  const lines = errorLines(await readFile(file, 'utf8').catch(() => ''));
+  // A port taken between our check and the JVM's bind is told by a line further down: always keep it.
+  const portTaken = lines.find((line) => line.includes('Address already in use'));
+  const first = lines.slice(0, count);
+  return (portTaken && !first.includes(portTaken) ? [...first, portTaken] : first).map((line) => line.slice(0, 300));
+}
+
+/** The lines of a JVM's log that say something went wrong: ERROR, FATAL, an exception or error thrown, the JVM giving up. */
+export function errorLines(text: string): string[] {
   return text
     .split('\n')
-    .filter((line) => /\b(ERROR|FATAL)\b|^(Caused by: )?[\w.$]+(Exception|Error): /.test(line))
-    .slice(0, count)
-    .map((line) => line.trim().slice(0, 300));
+    .filter((line) => /\b(ERROR|FATAL)\b|^(Caused by: )?[\w.$]+(Exception|Error)(: |$)|^Terminating due to /.test(line.trim()))
+    .map((line) => line.trim());
 }

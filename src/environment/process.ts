@@ -276,7 +276,7 @@ async function waitUntilReady(
       const broker = brokers[dead]!;
       const why = await firstErrors(broker.logFile);
       throw new InfrastructureError(
-        `Kafka broker ${broker.nodeId} exited during start-up (code ${jvms[dead]!.exitCode})${why.length ? `: ${why.join(' | ')}` : ''}; log: ${broker.logFile}`,
+        `Kafka broker ${broker.nodeId} exited during start-up (${exitOf(jvms[dead]!)})${why.length ? `: ${why.join(' | ')}` : ''}; log: ${broker.logFile}`,
         await logTail(broker.logFile),
       );
     }

@@ -103,7 +103,7 @@ export async function runJavaTasks(
         consumeTimeoutMs: options.consumeTimeoutMs,
         sourceOffsetHeader: options.sourceOffsetHeader,
         // The job file is 0600 in a directory removed after the run: passwords and keys never reach a command line.
-        ...(connection.tls?.ca ? { ca: connection.tls.ca } : {}),
+        ...(connection.tls ? { tls: true, ...(connection.tls.ca ? { ca: connection.tls.ca } : {}) } : {}),
         users: Object.fromEntries(
           users.map((user) => [user.name, { ...(user.sasl ?? {}), ...(user.certificate ? { certificateChain: user.certificate.chain, privateKey: user.certificate.key } : {}) }]),
         ),

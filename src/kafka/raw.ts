@@ -20,8 +20,8 @@ export async function connectionsTo(admin: Admin, brokerIds: number[]): Promise<
   const connections = await admin.connectToBrokers(brokerIds);
   const missing = [...new Set(brokerIds)].filter((id) => !connections.has(id));
   if (missing.length > 0) {
-    const listed = [...connections.keys()].sort((a, b) => a - b);
-    throw new Error(`broker ${missing.join(', ')} is not in the cluster's metadata (it lists ${listed.length ? listed.join(', ') : 'none of those asked for'}): is it running?`);
+    const listed = [...(await admin.metadata({ topics: [] })).brokers.keys()].sort((a, b) => a - b);
+    throw new Error(`broker ${missing.join(', ')} is not in the cluster's metadata (it lists ${listed.join(', ') || 'none'}): is it running?`);
   }
   return connections;
 }

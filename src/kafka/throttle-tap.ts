@@ -40,11 +40,17 @@ export function throttleTap(onResponse: (response: WireResponse) => void): logCr
       }
       const api = RESPONSE.exec(message)?.[1];
       if (!api) return;
-      // The throttle logged just before a response is that response's: one of another API
-      // (Metadata, ApiVersions) takes it along, so it is never charged to the next Produce or Fetch.
-      const throttleMs = pendingThrottleMs;
+      // A decoded response is logged with its data, throttleTime included (a Fetch's data is filtered out).
+      const own = (log as { data?: { throttleTime?: unknown } }).data?.throttleTime;
+      const ownMs = typeof own === 'number' ? own : undefined;
+      if (api !== 'Produce' && api !== 'Fetch') {
+        // Another API's response (Metadata) takes along the throttle logged for it, and only that one:
+        // a response of another connection may be logged between a Produce's throttle and its response.
+        if (ownMs !== undefined && ownMs === pendingThrottleMs) pendingThrottleMs = 0;
+        return;
+      }
+      const throttleMs = ownMs ?? pendingThrottleMs;
       pendingThrottleMs = 0;
-      if (api !== 'Produce' && api !== 'Fetch') return;
       // A response that failed to decode is logged at error level with its error: it carries no throttle we could read.
       const request = produceRequests.get(requestKey);
       produceRequests.delete(requestKey);

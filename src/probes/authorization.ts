@@ -8,7 +8,7 @@ import { connectionTo, errorName } from '../kafka/raw.js';
 import { TRANSIENT_ERRORS } from '../kafka/retry.js';
 import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
 import { createCertificateAuthority, parseDistinguishedName } from '../environment/certificates.js';
-import { describeResource } from './acl-model.js';
+import { AclIndex, describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
 import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from './clients.js';
@@ -172,8 +172,10 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
   );
   const refusal = byCertificate ? DENIED_ERROR.topic! : 'SASL_AUTHENTICATION_FAILED';
   const refused = impostorAnswer.kafkaError === refusal;
+  // A wildcard ACL (User:* on topic * or a prefix) may grant every principal this: then the control proves nothing.
+  const grantedToAll = byCertificate && new AclIndex(context.snapshot.acls).isAuthorized(impostor, 'DESCRIBE', 'topic', nobody);
   evidence.push({
-    outcome: refused ? 'passed' : 'failed',
+    outcome: grantedToAll ? 'skipped' : refused ? 'passed' : 'failed',
     principal: impostor,
     operation: byCertificate ? 'DESCRIBE' : 'AUTHENTICATE',
     resource: byCertificate ? describeResource('topic', nobody) : 'SASL',
@@ -184,7 +186,9 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
         ? `error (${impostorAnswer.kafkaError})`
         : (impostorAnswer.failure ?? (byCertificate ? 'allowed' : 'authenticated')),
     ...(impostorAnswer.kafkaError ? { kafkaError: impostorAnswer.kafkaError } : {}),
-    detail: `${refused ? '' : `expected ${refusal}: `}negative control: ${byCertificate ? "a certificate of the drill's CA for a principal no ACL names" : 'an unknown user'}`,
+    detail: grantedToAll
+      ? `negative control not judged: the snapshot's ACLs let every principal describe topic ${nobody}`
+      : `${refused ? '' : `expected ${refusal}: `}negative control: ${byCertificate ? "a certificate of the drill's CA for a principal no ACL names" : 'an unknown user'}`,
   });
   chosen.forEach((check, index) => {
     const answer = answers[index + 1]!;

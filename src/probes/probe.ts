@@ -162,10 +162,10 @@ export async function runProbe(probe: Probe, context: ProbeContext): Promise<Pro
     clearTimeout(timer);
     timeout.abort(new Error('probe finished'));
   }
+  const durationMs = Math.round(performance.now() - started);
   // A probe cut off by its timeout has its signal aborted; it gets a moment to run its own
   // cleanup (scratch topics and ACLs, which on an external cluster nobody else removes).
   if (cutOff && checking) await Promise.race([checking.then(noop, noop), new Promise((resolve) => setTimeout(resolve, CLEANUP_GRACE_MS).unref())]);
-  const durationMs = Math.round(performance.now() - started);
   const client = probe.matrix
     ? { ...(await describeClientClass(probe.matrix.clientClass, context)), probe: probe.matrix.probe, ...(verdict.processes !== undefined ? { processes: verdict.processes } : {}) }
     : undefined;

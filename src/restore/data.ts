@@ -9,6 +9,8 @@ import { planOffsetMap, SOURCE_OFFSET_HEADER, targetRecords } from './offset-map
 import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
 
 const BATCH = 5_000;
+/** One synthetic batch's produce request may wait this long for acks=all from every replica. */
+const PRODUCE_TIMEOUT_MS = 30_000;
 
 /**
  * The record synthetic data writes for a source offset: keyed, with a key unique per offset (a
@@ -32,9 +34,6 @@ export function syntheticRecord(topic: string, partition: number, sourceOffset: 
  * partitions where a committed offset lies before the source log start. Record content is not
  * the source's: fingerprints cannot match.
  */
-/** One synthetic batch's produce request may wait this long for acks=all from every replica. */
-const PRODUCE_TIMEOUT_MS = 30_000;
-
 export async function restoreData(context: RestoreContext, recorder = new PhaseRecorder('data')): Promise<PhaseResult> {
   const { admin, snapshot, options } = context;
   const partitions = snapshot.topics.flatMap((topic) => topic.partitionOffsets.map((p) => ({ topic: topic.name, ...p })));

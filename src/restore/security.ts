@@ -238,7 +238,7 @@ async function restoreQuotas(context: RestoreContext, recorder: PhaseRecorder) {
           'quota-refused',
           'error',
           `quota ${quotaEntityLabel(quota.entity)}`,
-          `the request setting it failed: ${(error as Error).message}`,
+          `the request setting it failed: ${errorMessage(error)}`,
           kafkaErrorName(error) ?? 'REQUEST_FAILED',
         );
       }

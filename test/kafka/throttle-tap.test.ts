@@ -12,8 +12,9 @@ const entry = (namespace: string, message: string, extra: Record<string, unknown
 });
 const request = (api: string, key: number, correlationId: number, size: number) =>
   entry('Connection', `Request ${api}(key: ${key}, version: 7)`, { correlationId, expectResponse: true, size });
-const response = (api: string, key: number, correlationId: number, size: number) =>
-  entry('Connection', `Response ${api}(key: ${key}, version: 7)`, { correlationId, size, data: '[filtered]' });
+// kafkajs logs a Fetch's data as '[filtered]', every other response's decoded data.
+const response = (api: string, key: number, correlationId: number, size: number, data: unknown = '[filtered]') =>
+  entry('Connection', `Response ${api}(key: ${key}, version: 7)`, { correlationId, size, data });
 const throttle = (ms: number) => entry('RequestQueue', `Client side throttling in effect for ${ms}ms`);
 
 function tap() {
@@ -27,7 +28,7 @@ describe('throttleTap', () => {
     const { seen, log } = tap();
     log(request('Produce', 0, 1, 1_048_600));
     log(throttle(420));
-    log(response('Produce', 0, 1, 60));
+    log(response('Produce', 0, 1, 60, { topics: [], throttleTime: 420 }));
     log(response('Fetch', 1, 2, 524_300));
     expect(seen.map(({ api, bytes, throttleMs }) => [api, bytes, throttleMs])).toEqual([
       ['Produce', 1_048_600, 420],
@@ -38,9 +39,17 @@ describe('throttleTap', () => {
   it('a throttle that came with another API (Metadata) is not charged to the next Produce', () => {
     const { seen, log } = tap();
     log(throttle(900));
-    log(response('Metadata', 3, 7, 310));
+    log(response('Metadata', 3, 7, 310, { throttleTime: 900 }));
     log(request('Produce', 0, 8, 2_048));
-    log(response('Produce', 0, 8, 60));
+    log(response('Produce', 0, 8, 60, { throttleTime: 0 }));
     expect(seen.map(({ api, throttleMs }) => [api, throttleMs])).toEqual([['Produce', 0]]);
+  });
+
+  it("a Metadata response logged between a Fetch's throttle and the Fetch's response does not take it", () => {
+    const { seen, log } = tap();
+    log(throttle(640));
+    log(response('Metadata', 3, 9, 310, { throttleTime: 0 }));
+    log(response('Fetch', 1, 10, 524_300));
+    expect(seen.map(({ api, throttleMs }) => [api, throttleMs])).toEqual([['Fetch', 640]]);
   });
 });

@@ -83,7 +83,7 @@ public class ProbeRunner {
     p.put("default.api.timeout.ms", String.valueOf(timeout));
     JsonNode credentials = job.path("users").path(user);
     boolean sasl = credentials.has("password");
-    boolean tls = job.hasNonNull("ca");
+    boolean tls = job.path("tls").asBoolean(false);
     p.put("security.protocol", (sasl ? "SASL_" : "") + (tls ? "SSL" : "PLAINTEXT"));
     if (sasl) {
       p.put("sasl.mechanism", credentials.get("mechanism").asText());
@@ -91,8 +91,8 @@ public class ProbeRunner {
           + user.replace("\\", "\\\\").replace("\"", "\\\"") + "\" password=\""
           + credentials.get("password").asText().replace("\\", "\\\\").replace("\"", "\\\"") + "\";");
     }
-    if (tls) {
-      // PEM given inline (Kafka >= 2.7): no store files, no store passwords.
+    if (job.hasNonNull("ca")) {
+      // PEM given inline (Kafka >= 2.7): no store files, no store passwords. Without one: the JVM's own trust.
       p.put("ssl.truststore.type", "PEM");
       p.put("ssl.truststore.certificates", job.get("ca").asText());
     }
