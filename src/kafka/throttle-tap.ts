@@ -40,16 +40,16 @@ export function throttleTap(onResponse: (response: WireResponse) => void): logCr
       }
       const api = RESPONSE.exec(message)?.[1];
       if (!api) return;
-      // A decoded response is logged with its data, throttleTime included (a Fetch's data is filtered out).
-      const own = (log as { data?: { throttleTime?: unknown } }).data?.throttleTime;
-      const ownMs = typeof own === 'number' ? own : undefined;
       if (api !== 'Produce' && api !== 'Fetch') {
-        // Another API's response (Metadata) takes along the throttle logged for it, and only that one:
-        // a response of another connection may be logged between a Produce's throttle and its response.
-        if (ownMs !== undefined && ownMs === pendingThrottleMs) pendingThrottleMs = 0;
+        // Another API's response (Metadata, logged with its decoded data) takes along the throttle
+        // logged for it, and only that one: a response of another connection may be logged between
+        // a Produce's throttle and the Produce's response. (A Produce's own logged data did not carry
+        // the throttle the broker applied: producer checks saw none. Produce and Fetch keep the throttle line's.)
+        const own = (log as { data?: { throttleTime?: unknown } }).data?.throttleTime;
+        if (typeof own === 'number' && own === pendingThrottleMs) pendingThrottleMs = 0;
         return;
       }
-      const throttleMs = ownMs ?? pendingThrottleMs;
+      const throttleMs = pendingThrottleMs;
       pendingThrottleMs = 0;
       // A response that failed to decode is logged at error level with its error: it carries no throttle we could read.
       const request = produceRequests.get(requestKey);
