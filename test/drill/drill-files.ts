@@ -4,7 +4,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeSnapshot } from '../../src/snapshot/load.js';
+import { startDrill, type DrillHandle, type RunOptions } from '../../src/drill/runner.js';
+import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
+import { loadSpec } from '../../src/spec/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';
 import type { DrillSpecInput } from '../../src/spec/schema.js';
 import { repoRoot } from '../support/require.js';
@@ -26,4 +28,21 @@ export function slowDataSnapshot(records: number): Snapshot {
   const snapshot = smallSnapshot();
   snapshot.topics.push({ name: 'shop.archive', partitions: 1, replicationFactor: 1, configs: {}, partitionOffsets: [{ partition: 0, logStartOffset: 0, logEndOffset: records }] });
   return snapshot;
+}
+
+/**
+ * Starts the small shop drill (one SCRAM broker, synthetic data, generated passwords) in-process on
+ * 4.3.1, with the runner options a test overrides (a progress listener, a wrapped environment).
+ */
+export async function startSmallDrill(dir: string, name: string, options: Partial<RunOptions>): Promise<DrillHandle> {
+  const specFile = await writeDrill(dir, smallSnapshot(), {
+    name,
+    target: { brokers: 1, security: 'scram' },
+    restore: { data: 'synthetic', credentials: { '*': { generate: true } } },
+  });
+  const snapshotFile = path.join(dir, 'snapshot.json');
+  return startDrill(
+    { spec: await loadSpec(specFile), snapshot: await loadSnapshot(snapshotFile), snapshotFile, snapshotSha256: '0'.repeat(64) },
+    { kafkaVersions: ['4.3.1'], provider: 'process', toolVersion: '0.0.0-test', signal: new AbortController().signal, progress: () => {}, ...options },
+  );
 }

@@ -3,46 +3,26 @@
  * restore failures. The run must say what happened: an infrastructure error naming the broker,
  * how it ended and the end of its log, not a failed recovery.
  */
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startDrill } from '../../src/drill/runner.js';
 import { startEnvironment } from '../../src/environment/start.js';
-import { loadSnapshot } from '../../src/snapshot/load.js';
-import { loadSpec } from '../../src/spec/load.js';
 import { alive } from '../support/kafka.js';
 import { tempDir } from '../support/temp.js';
-import { smallSnapshot, writeDrill } from './drill-files.js';
+import { startSmallDrill } from './drill-files.js';
 
 describe('an environment process that ends on its own', () => {
   it('a broker killed after the topics phase: the run is an infrastructure error naming it, with its exit and log', async () => {
     const dir = tempDir('environment-exit');
-    const specFile = await writeDrill(dir, smallSnapshot(), {
-      name: 'broker-dies',
-      target: { brokers: 1, security: 'scram' },
-      restore: { data: 'synthetic', credentials: { '*': { generate: true } } },
-    });
-    const spec = await loadSpec(specFile);
-    const snapshotFile = path.join(dir, 'snapshot.json');
     let brokerPid = -1;
-    const lines: string[] = [];
-    const drill = startDrill(
-      { spec, snapshot: await loadSnapshot(snapshotFile), snapshotFile, snapshotSha256: '0'.repeat(64) },
-      {
-        kafkaVersions: ['4.3.1'],
-        provider: 'process',
-        toolVersion: '0.0.0-test',
-        signal: new AbortController().signal,
-        progress: (line) => {
-          lines.push(line);
-          if (/\] topics +passed/.test(line)) process.kill(brokerPid, 'SIGKILL');
-        },
-        startEnvironment: async (request) => {
-          const environment = await startEnvironment('process', request);
-          brokerPid = environment.brokers[0]!.pid;
-          return environment;
-        },
+    const drill = await startSmallDrill(dir, 'broker-dies', {
+      progress: (line) => {
+        if (/\] topics +passed/.test(line)) process.kill(brokerPid, 'SIGKILL');
       },
-    );
+      startEnvironment: async (request) => {
+        const environment = await startEnvironment('process', request);
+        brokerPid = environment.brokers[0]!.pid;
+        return environment;
+      },
+    });
     const result = await drill.done;
     expect(alive(brokerPid)).toBe(false);
 

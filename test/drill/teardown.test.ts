@@ -4,50 +4,32 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startDrill } from '../../src/drill/runner.js';
 import { parseResult, RESULT_FILE } from '../../src/drill/result.js';
 import { startEnvironment } from '../../src/environment/start.js';
-import { loadSnapshot } from '../../src/snapshot/load.js';
-import { loadSpec } from '../../src/spec/load.js';
 import { writeReports } from '../../src/report/write.js';
 import { alive } from '../support/kafka.js';
 import { tempDir } from '../support/temp.js';
 import { readFileSync } from 'node:fs';
-import { smallSnapshot, writeDrill } from './drill-files.js';
+import { startSmallDrill } from './drill-files.js';
 
 describe('teardown', () => {
   it('a teardown that throws is a failed phase with a finding, and result.json is written', async () => {
     const dir = tempDir('teardown-fails');
-    const specFile = await writeDrill(dir, smallSnapshot(), {
-      name: 'teardown-fails',
-      target: { brokers: 1, security: 'scram' },
-      restore: { data: 'synthetic', credentials: { '*': { generate: true } } },
-    });
-    const spec = await loadSpec(specFile);
-    const snapshotFile = path.join(dir, 'snapshot.json');
     let brokerPid = -1;
-    const drill = startDrill(
-      { spec, snapshot: await loadSnapshot(snapshotFile), snapshotFile, snapshotSha256: '0'.repeat(64) },
-      {
-        kafkaVersions: ['4.3.1'],
-        provider: 'process',
-        toolVersion: '0.0.0-test',
-        signal: new AbortController().signal,
-        progress: () => {},
-        // The real environment; its stop() stops everything, then reports a failure as a broken disk would.
-        startEnvironment: async (request) => {
-          const environment = await startEnvironment('process', request);
-          brokerPid = environment.brokers[0]!.pid;
-          return {
-            ...environment,
-            stop: async () => {
-              await environment.stop();
-              throw new Error(`cannot remove ${environment.workDir}: EIO`);
-            },
-          };
-        },
+    const drill = await startSmallDrill(dir, 'teardown-fails', {
+      // The real environment; its stop() stops everything, then reports a failure as a broken disk would.
+      startEnvironment: async (request) => {
+        const environment = await startEnvironment('process', request);
+        brokerPid = environment.brokers[0]!.pid;
+        return {
+          ...environment,
+          stop: async () => {
+            await environment.stop();
+            throw new Error(`cannot remove ${environment.workDir}: EIO`);
+          },
+        };
       },
-    );
+    });
     const result = await drill.done;
     expect(alive(brokerPid)).toBe(false);
 
