@@ -200,20 +200,34 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       workDir,
       startupMs: Math.round(performance.now() - started),
       ...(connect ? { connect } : {}),
+      // Every container of the environment (brokers and Connect workers carry its label) that is not running.
       exitedProcesses: async () => {
         if (stopped) return [];
-        const ended = [];
-        for (const { container, logFile, nodeId } of containers) {
-          const state = (await client.container.inspect(client.container.getById(container.getId())).catch(() => undefined))?.State;
-          if (state && !state.Running)
-            ended.push({
-              name: `Kafka broker ${nodeId} (container ${container.getName()})`,
-              exit: state.OOMKilled ? 'killed for memory' : `code ${state.ExitCode}`,
-              logFile,
-              logTail: await logTail(logFile, EXIT_LOG_LINES),
-            });
-        }
-        return ended;
+        const dockerode = client.container.dockerode;
+        const listed = await dockerode.listContainers({ all: true, filters: { label: [`${DRILL_LABEL}=${environmentId}`] } }).catch(() => []);
+        return Promise.all(
+          listed
+            .filter((container) => container.State !== 'running')
+            .map(async (container) => {
+              const name = container.Names[0]?.replace(/^\//, '') ?? container.Id;
+              // "<environment id>-broker-3" or "-connect-1": the alias, which also names its log file.
+              const alias = name.slice(environmentId.length + 1);
+              const broker = containers.find((started) => started.container.getName().replace(/^\//, '') === name);
+              const state = (
+                await dockerode
+                  .getContainer(container.Id)
+                  .inspect()
+                  .catch(() => undefined)
+              )?.State;
+              const logFile = join(workDir, `${alias}.log`);
+              return {
+                name: broker ? `Kafka broker ${broker.nodeId} (container ${name})` : `Kafka Connect worker (container ${name})`,
+                exit: state?.OOMKilled ? 'killed for memory' : `code ${state?.ExitCode ?? 'unknown'}`,
+                logFile,
+                logTail: await logTail(logFile, EXIT_LOG_LINES),
+              };
+            }),
+        );
       },
       stop,
       image,

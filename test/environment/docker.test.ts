@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { startRun } from '../drills/cli.js';
 import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/kafka.js';
 
 const itDocker = itWith(dockerEngine());
 const image = kafkaImageName(DEFAULT_KAFKA_VERSION);
@@ -104,6 +105,16 @@ describe('docker provider', { timeout: 240_000 }, () => {
           ]),
         );
         expect((await labelledResources(environment.network)).containers.sort()).toEqual([`/${environment.network}-broker-1`, `/${environment.network}-connect-1`]);
+        // A worker that dies is told as such: the drill turns it into an infrastructure error naming it.
+        expect(await environment.exitedProcesses()).toEqual([]);
+        const client = await dockerClient();
+        await client.container.dockerode.getContainer(`${environment.network}-connect-1`).kill();
+        await waitFor(async () => (await environment.exitedProcesses()).length > 0, 30_000, 'the killed worker to be reported');
+        const [exited, ...others] = await environment.exitedProcesses();
+        expect(others).toEqual([]);
+        expect([exited!.name, exited!.exit]).toEqual([`Kafka Connect worker (container ${environment.network}-connect-1)`, 'code 137']);
+        expect(exited!.logFile).toBe(join(environment.workDir, 'connect-1.log'));
+        expect(exited!.logTail).toMatch(/Kafka Connect|connect/i);
       } finally {
         await environment.stop();
       }
