@@ -98,6 +98,6 @@ function readFailure(error: unknown): string {
   return (error as Error).message;
 }
 
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }

@@ -122,10 +122,16 @@ const MAPPING_RULES_CONFIG = /^(listener\.name\.[^.]+\.)?ssl\.principal\.mapping
  * The source's `ssl.principal.mapping.rules` from the snapshot's broker configs (cluster-wide
  * first, then any broker's; a listener-prefixed form counts), with the config's name, or undefined.
  */
-export function snapshotMappingRules(snapshot: Snapshot): { config: string; rules: string } | undefined {
+export function snapshotMappingRules(snapshot: Snapshot): { config: string; rules: string; path: PropertyKey[] } | undefined {
   const { clusterDefault, perBroker } = snapshot.clusterConfigs;
-  for (const configs of [clusterDefault, ...Object.values(perBroker)]) {
-    for (const [name, entry] of Object.entries(configs)) if (MAPPING_RULES_CONFIG.test(name) && entry.value !== undefined) return { config: name, rules: entry.value };
+  const resources: [PropertyKey[], typeof clusterDefault][] = [
+    [['clusterConfigs', 'clusterDefault'], clusterDefault],
+    ...Object.entries(perBroker).map(([id, configs]): [PropertyKey[], typeof clusterDefault] => [['clusterConfigs', 'perBroker', id], configs]),
+  ];
+  for (const [at, configs] of resources) {
+    for (const [name, entry] of Object.entries(configs)) {
+      if (MAPPING_RULES_CONFIG.test(name) && entry.value !== undefined) return { config: name, rules: entry.value, path: [...at, name, 'value'] };
+    }
   }
   return undefined;
 }

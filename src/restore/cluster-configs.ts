@@ -1,6 +1,7 @@
 import { ConfigResourceTypes, ConfigSources, describeConfigsV4, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1 } from '@platformatic/kafka';
 import { targetBrokerOf } from '../environment/broker-ids.js';
 import { dedupeBufferBytes } from '../environment/sizing.js';
+import { formatBytes } from '../input-file.js';
 import { connectionsTo, errorName, withPerObjectErrors } from '../kafka/raw.js';
 import type { Configs } from '../snapshot/schema.js';
 import { PhaseRecorder, plainConfigValues, sameConfigValue, type PhaseResult, type RestoreContext } from './phase.js';
@@ -8,7 +9,6 @@ import { PhaseRecorder, plainConfigValues, sameConfigValue, type PhaseResult, ty
 /** "" is Kafka's name for the cluster-wide default broker resource. */
 const CLUSTER_DEFAULT = '';
 const DEDUPE_BUFFER = 'log.cleaner.dedupe.buffer.size';
-const mebibytes = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 
 /**
  * Dynamic broker configs: the cluster-wide defaults and each broker's own. A per-broker
@@ -54,7 +54,7 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
         'config-exceeds-drill-heap',
         'info',
         object,
-        `${mebibytes(Number(value))} is sized for the source's brokers; the drill's have ${context.options.brokerHeapMb} MiB of heap each and keep ${mebibytes(limit)} (applied, the cleaner would allocate it on the heap and the broker die of OutOfMemoryError)`,
+        `${formatBytes(Number(value))} is sized for the source's brokers; the drill's have ${context.options.brokerHeapMb} MiB of heap each and keep ${formatBytes(limit)} (applied, the cleaner would allocate it on the heap and the broker die of OutOfMemoryError)`,
       );
       wanted.set(resource, Object.fromEntries(Object.entries(configs).filter(([name]) => name !== DEDUPE_BUFFER)));
     }

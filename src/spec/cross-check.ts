@@ -100,19 +100,11 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
   const rules = snapshotMappingRules(snapshot);
   const rulesProblem = target.security === 'mtls' && rules ? mappingRulesProblem(rules.rules) : undefined;
   if (rules && rulesProblem) {
-    const where = snapshotConfigPath(snapshot, rules.config);
-    problems.push({ path: ['target', 'security'], message: `${loaded.snapshotFile}: ${formatPath(where)}: ${rulesProblem}` });
+    problems.push({ path: ['target', 'security'], message: `${loaded.snapshotFile}: ${formatPath(rules.path)}: ${rulesProblem}` });
   }
 
   return problems
     .map((problem) => ({ ...problem, line: loaded.lineOf(problem.path) }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
     .map((problem) => formatSpecProblem(loaded.file, problem.line, problem.path, problem.message));
-}
-
-/** Where in the snapshot a broker config is: the cluster default, else the first broker that has it. */
-function snapshotConfigPath(snapshot: Snapshot, config: string): PropertyKey[] {
-  if (snapshot.clusterConfigs.clusterDefault[config]) return ['clusterConfigs', 'clusterDefault', config, 'value'];
-  const broker = Object.keys(snapshot.clusterConfigs.perBroker).find((id) => snapshot.clusterConfigs.perBroker[id]![config]);
-  return ['clusterConfigs', 'perBroker', broker ?? '?', config, 'value'];
 }

@@ -39,7 +39,11 @@ describe('ssl.principal.mapping.rules', () => {
   });
 
   it("reads the rules from the snapshot's broker configs", () => {
-    expect(snapshotMappingRules(mtlsSnapshot())).toEqual({ config: 'ssl.principal.mapping.rules', rules: 'RULE:^CN=([a-zA-Z0-9.-]*),OU=services,O=Example Corp$/$1/L,DEFAULT' });
+    expect(snapshotMappingRules(mtlsSnapshot())).toEqual({
+      config: 'ssl.principal.mapping.rules',
+      rules: 'RULE:^CN=([a-zA-Z0-9.-]*),OU=services,O=Example Corp$/$1/L,DEFAULT',
+      path: ['clusterConfigs', 'clusterDefault', 'ssl.principal.mapping.rules', 'value'],
+    });
     const withoutRules = mtlsSnapshot();
     withoutRules.clusterConfigs.clusterDefault = {};
     expect(snapshotMappingRules(withoutRules)).toBeUndefined();
