@@ -4,7 +4,6 @@ import {
   alterConfigsV2,
   ConfigResourceTypes,
   createPartitionsV3,
-  createTopicsV7,
   deleteAclsV3,
   deleteGroupsV2,
   deleteTopicsV6,
@@ -22,6 +21,7 @@ import {
   type Connection,
 } from '@platformatic/kafka';
 import { ANY_ACL } from '../kafka/acls.js';
+import { createTopics } from '../kafka/create-topics.js';
 import { withPerObjectErrors } from '../kafka/raw.js';
 import type { Acl } from '../snapshot/schema.js';
 import type { ResourceKind } from './acl-model.js';
@@ -179,7 +179,7 @@ export const clientActions: ClientAction[] = [
     batchSize: MANY,
     run: async (session, names) => {
       const topics = names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }));
-      const response = await withPerObjectErrors(createTopicsV7.api.async(session.connection, topics, session.timeoutMs, true));
+      const response = await createTopics(session.connection, topics, session.timeoutMs, true);
       return byName(
         response.topics,
         (topic) => topic.name,
@@ -330,7 +330,7 @@ export const clientActions: ClientAction[] = [
     batchSize: 1,
     run: async (session, [cluster]) => {
       const topic = { name: `kafka-drill-probe-${session.marker}`, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] };
-      const response = await withPerObjectErrors(createTopicsV7.api.async(session.connection, [topic], session.timeoutMs, true));
+      const response = await createTopics(session.connection, [topic], session.timeoutMs, true);
       return new Map([[cluster!, response.topics[0]?.errorCode ?? 0]]);
     },
   },

@@ -214,15 +214,26 @@ class CheckPlanner {
       if (because === 'no ACL grants it' && decided === 'allow') check.because = 'granted by the ACLs';
     }
     if (kind === 'group' && operation === 'READ' && this.restoredGroups.has(check.name)) check.joinsRestoredGroup = true;
-    // DeleteTopics answers UNKNOWN_TOPIC_OR_PARTITION for an absent topic the principal may DESCRIBE,
-    // before it looks at DELETE: a denied DELETE is only observable on a topic that exists.
-    if (kind === 'topic' && operation === 'DELETE' && check.expected === 'deny' && this.index.isAuthorized(principal, 'DESCRIBE', 'topic', check.name)) {
+    if (kind === 'topic' && operation === 'DELETE') return this.deleteOfAbsentTopic(check, source);
+    return check;
+  }
+
+  /**
+   * DeleteTopics of an absent topic shows whether the principal may DESCRIBE it, not DELETE it
+   * (AclIndex.mayDescribeForDelete): where the two differ the answer is modelled or the check skipped.
+   */
+  private deleteOfAbsentTopic(check: AuthorizationCheck, source: 'explicit' | 'modelled'): AuthorizationCheck {
+    const answered = this.index.mayDescribeForDelete(check.principal, check.name) ? 'allow' : 'deny';
+    if (answered === check.expected) return check;
+    if (check.expected === 'deny') {
       return {
         ...check,
-        skipped: `${principal} may DESCRIBE ${check.name}, so Kafka answers UNKNOWN_TOPIC_OR_PARTITION before checking DELETE; probing it would need deleting a restored topic`,
+        skipped: `${check.principal} may DESCRIBE ${check.name}, so Kafka answers UNKNOWN_TOPIC_OR_PARTITION before checking DELETE; probing it would need deleting a restored topic`,
       };
     }
-    return check;
+    const hidden = `DESCRIBE of ${check.name} is denied (a DENY DESCRIBE overrides the DESCRIBE that DELETE implies), so Kafka refuses DeleteTopics with TOPIC_AUTHORIZATION_FAILED before it checks DELETE`;
+    if (source === 'explicit') return { ...check, skipped: `${hidden}; a granted DELETE is not observable on this topic` };
+    return { ...check, expected: 'deny', because: `${check.because}; but ${hidden}` };
   }
 
   private decide(principal: string, operation: ActionOperation, kind: ResourceKind, name: string): 'allow' | 'deny' {
@@ -231,8 +242,9 @@ class CheckPlanner {
     if (kind === 'cluster' && operation === 'IDEMPOTENT_WRITE') allowed = index.mayInitProducerId(principal);
     else if (kind === 'cluster' && operation === 'CREATE') {
       allowed = index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', `kafka-drill-probe-${this.input.marker}`);
-    } else if (kind === 'topic' && operation === 'CREATE') {
-      allowed = index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', name);
+    } else if (kind === 'topic' && (operation === 'CREATE' || operation === 'DELETE')) {
+      // CreateTopics and DeleteTopics: the operation on the cluster stands for it on every topic.
+      allowed = index.isAuthorized(principal, operation, 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, operation, 'topic', name);
     } else allowed = index.isAuthorized(principal, operation, kind, name);
     return allowed ? 'allow' : 'deny';
   }
