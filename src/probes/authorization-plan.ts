@@ -76,6 +76,32 @@ export function firstWithPrefix(sorted: readonly string[], prefix: string): stri
   return found !== undefined && found.startsWith(prefix) ? found : undefined;
 }
 
+/**
+ * The ACLs' decision on an operation as Kafka's request handler for the probe's request applies
+ * it (KafkaApis, ControllerApis): CREATE and DELETE on the cluster stand for them on every topic;
+ * InitProducerId without a transactional id takes IDEMPOTENT_WRITE on the cluster or WRITE on
+ * some topic; a cluster CREATE is probed with CreateTopics of the run's fresh name.
+ */
+export function operationDecision(index: AclIndex, principal: string, operation: ActionOperation, kind: ResourceKind, name: string, marker: string): boolean {
+  if (kind === 'cluster' && operation === 'IDEMPOTENT_WRITE') return index.mayInitProducerId(principal);
+  if (kind === 'cluster' && operation === 'CREATE')
+    return index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', `kafka-drill-probe-${marker}`);
+  if (kind === 'topic' && (operation === 'CREATE' || operation === 'DELETE')) {
+    return index.isAuthorized(principal, operation, 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, operation, 'topic', name);
+  }
+  return index.isAuthorized(principal, operation, kind, name);
+}
+
+/**
+ * What the probe's request is answered with: 'allow' when it gets past authorization. The same
+ * as operationDecision except where Kafka hides whether a resource exists: DeleteTopics of an
+ * absent topic answers whether the principal may DESCRIBE it (AclIndex.mayDescribeForDelete).
+ */
+export function requestAnswer(index: AclIndex, principal: string, operation: ActionOperation, kind: ResourceKind, name: string, marker: string): 'allow' | 'deny' {
+  if (kind === 'topic' && operation === 'DELETE') return index.mayDescribeForDelete(principal, name) ? 'allow' : 'deny';
+  return operationDecision(index, principal, operation, kind, name, marker) ? 'allow' : 'deny';
+}
+
 class CheckPlanner {
   private readonly index: AclIndex;
   private readonly topics: string[];
@@ -223,7 +249,7 @@ class CheckPlanner {
    * (AclIndex.mayDescribeForDelete): where the two differ the answer is modelled or the check skipped.
    */
   private deleteOfAbsentTopic(check: AuthorizationCheck, source: 'explicit' | 'modelled'): AuthorizationCheck {
-    const answered = this.index.mayDescribeForDelete(check.principal, check.name) ? 'allow' : 'deny';
+    const answered = requestAnswer(this.index, check.principal, 'DELETE', 'topic', check.name, this.input.marker);
     if (answered === check.expected) return check;
     if (check.expected === 'deny') {
       return {
@@ -237,16 +263,7 @@ class CheckPlanner {
   }
 
   private decide(principal: string, operation: ActionOperation, kind: ResourceKind, name: string): 'allow' | 'deny' {
-    const index = this.index;
-    let allowed: boolean;
-    if (kind === 'cluster' && operation === 'IDEMPOTENT_WRITE') allowed = index.mayInitProducerId(principal);
-    else if (kind === 'cluster' && operation === 'CREATE') {
-      allowed = index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', `kafka-drill-probe-${this.input.marker}`);
-    } else if (kind === 'topic' && (operation === 'CREATE' || operation === 'DELETE')) {
-      // CreateTopics and DeleteTopics: the operation on the cluster stands for it on every topic.
-      allowed = index.isAuthorized(principal, operation, 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, operation, 'topic', name);
-    } else allowed = index.isAuthorized(principal, operation, kind, name);
-    return allowed ? 'allow' : 'deny';
+    return operationDecision(this.index, principal, operation, kind, name, this.input.marker) ? 'allow' : 'deny';
   }
 
   /** Concrete names covered by the binding, best first: a restored topic when harmless, then a synthesized name. */
