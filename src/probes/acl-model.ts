@@ -111,6 +111,12 @@ export class AclIndex {
     return found;
   }
 
+  /** True when a LITERAL "*" binding of the principal or of User:* covers every name of the kind. */
+  coversEvery(principal: string, kind: ResourceKind): boolean {
+    const type = SNAPSHOT_RESOURCE_TYPE[kind];
+    return [principal, 'User:*'].some((owner) => (this.byPrincipal.get(owner)?.get(type)?.wildcard.length ?? 0) > 0);
+  }
+
   /** Bindings of the principal itself and of User:* on a resource type, any pattern. */
   ofType(principal: string, kind: ResourceKind): Acl[] {
     const type = SNAPSHOT_RESOURCE_TYPE[kind];

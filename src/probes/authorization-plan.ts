@@ -192,7 +192,8 @@ class CheckPlanner {
         for (const operation of ['WRITE', 'READ', 'DESCRIBE'] as const) checks.push(this.control(principal, operation, 'topic', topic));
       }
       for (const group of checkedGroups.get(principal) ?? []) checks.push(this.control(principal, 'READ', 'group', group));
-      const untouched = this.topics.find((topic) => this.index.matching(principal, 'topic', topic).length === 0);
+      // A wildcard binding covers every topic: no search (it would cost topics × principals lookups).
+      const untouched = this.index.coversEvery(principal, 'topic') ? undefined : this.topics.find((topic) => this.index.matching(principal, 'topic', topic).length === 0);
       if (untouched !== undefined) checks.push(this.control(principal, 'DESCRIBE', 'topic', untouched));
     }
     return checks;

@@ -5,6 +5,7 @@ import { clientActionFor, OPERATIONS_OF_ALL, type ActionOperation } from '../../
 import { planChecks, requestAnswer } from '../../src/probes/authorization-plan.js';
 import { aclKey, type Acl } from '../../src/snapshot/schema.js';
 import { integrationVersions } from '../support/kafka.js';
+import { generateSnapshot } from '../../bench/generate.js';
 
 /**
  * Differential test of the ACL model against Kafka's own StandardAuthorizer (its Java classes
@@ -256,5 +257,39 @@ describe.each(integrationVersions())("the ACL model agrees with Kafka %s's Stand
     expect(allowed).toBeGreaterThan(compared / 10);
     expect(compared - allowed).toBeGreaterThan(compared / 10);
     expect(plannedChecks).toBeGreaterThan(1_000);
+  }, 600_000);
+
+  it("on the benchmark's snapshots of 1,000 and 5,000 topics: every planned check is Kafka's answer", async () => {
+    const snapshots = [1_000, 5_000].map((topics) => generateSnapshot(topics));
+    const cases = snapshots.map((snapshot) => {
+      const checks = planChecks(
+        {
+          acls: snapshot.acls,
+          topics: snapshot.topics.map((topic) => topic.name),
+          restoredGroups: snapshot.consumerGroups.map((group) => group.groupId),
+          usersWithCredentials: snapshot.scramUsers.map((user) => user.name),
+          marker: MARKER,
+        },
+        { derive: true, expect: [] },
+      ).filter((check) => !check.skipped && check.kind !== 'other');
+      return { acls: snapshot.acls, checks, comparisons: checks.map((check) => requestComparison(check.principal, check.operation, check.kind as ResourceKind, check.name)) };
+    });
+    const answers = await askKafkaAuthorizer(
+      version,
+      cases.map((kase) => toCase(kase.acls, kase.comparisons)),
+      { timeoutMs: 300_000 },
+    );
+    cases.forEach((kase, caseIndex) => {
+      const kafka = kafkaAnswers(kase.comparisons, answers.cases[caseIndex]!);
+      const mismatches = kase.checks
+        .filter((check, at) => (kafka[at] ? 'allow' : 'deny') !== check.expected)
+        .map((check) => `${check.principal} ${check.operation} ${check.kind} ${check.name}: planned ${check.expected} because ${check.because}`);
+      const denied = kafka.filter((allowed) => !allowed).length;
+      console.log(
+        `Kafka ${version}, bench snapshot of ${snapshots[caseIndex]!.topics.length} topics: ${kase.checks.length} planned checks (${denied} denied by Kafka), ${mismatches.length} mismatches`,
+      );
+      expect(mismatches.slice(0, 20)).toEqual([]);
+      expect(denied).toBeGreaterThan(kase.checks.length / 10);
+    });
   }, 600_000);
 });
