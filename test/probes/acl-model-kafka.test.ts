@@ -286,7 +286,7 @@ describe.each(integrationVersions())("the ACL model agrees with Kafka %s's Stand
         .map((check) => `${check.principal} ${check.operation} ${check.kind} ${check.name}: planned ${check.expected} because ${check.because}`);
       const denied = kafka.filter((allowed) => !allowed).length;
       console.log(
-        `Kafka ${version}, bench snapshot of ${snapshots[caseIndex]!.topics.length} topics: ${kase.checks.length} planned checks (${denied} denied by Kafka), ${mismatches.length} mismatches`,
+        `Kafka ${version}, bench snapshot of ${snapshots[caseIndex]!.topics.length} topics: ${kase.checks.length} planned checks (${denied} denied by Kafka), ${mismatches.length} mismatches; both snapshots asked in one JVM (${answers.jvmMs} ms)`,
       );
       expect(mismatches.slice(0, 20)).toEqual([]);
       expect(denied).toBeGreaterThan(kase.checks.length / 10);
