@@ -1,9 +1,9 @@
-import { createTopicsV7, deleteTopicsV6, type Connection } from '@platformatic/kafka';
+import { alterClientQuotasV1, createTopicsV7, deleteTopicsV6, type Connection } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { asUser } from '../../src/kafka/connection.js';
 import { createTopics } from '../../src/kafka/create-topics.js';
-import { brokerConnection, errorName, withPerObjectErrors } from '../../src/kafka/raw.js';
+import { brokerConnection, errorName, sendForResponse, withPerObjectErrors } from '../../src/kafka/raw.js';
 import { upsertScramCredentials } from '../../src/kafka/scram.js';
 import { AclIndex } from '../../src/probes/acl-model.js';
 import { AuthorizationProbe } from '../../src/probes/authorization.js';
@@ -21,7 +21,7 @@ import { acl, contextFor, platformaticAcl, snapshotOf } from './cluster.js';
  * Every answer must decode, and the model must predict it; then the derived probe on these ACLs
  * must have no failed check.
  */
-const USERS = ['dana', 'erin', 'fay', 'gus', 'hal', 'ivy'];
+const USERS = ['dana', 'erin', 'fay', 'gus', 'hal', 'ivy', 'jo'];
 const password = (user: string) => `${user}-secret-1`;
 
 const ACLS: Acl[] = [
@@ -44,6 +44,9 @@ const ACLS: Acl[] = [
   acl('User:ivy', 'TOPIC', 'dom006.', 'PREFIXED', 'DESCRIBE', 'DENY'),
   acl('User:ivy', 'CLUSTER', 'kafka-cluster', 'LITERAL', 'ALL'),
   acl('User:ivy', 'TOPIC', 'ct.', 'PREFIXED', 'ALL', 'DENY'),
+  // jo: CREATE (and ALTER: CreatePartitions) under a controller mutation quota of 1 partition a second.
+  acl('User:jo', 'TOPIC', 'ct.', 'PREFIXED', 'CREATE'),
+  acl('User:jo', 'TOPIC', 'ct.exists', 'LITERAL', 'ALTER'),
 ];
 const TOPICS = ['ct.exists', 'dom006.kept'];
 const CREATE_BATCH = ['ct.new-1', 'ct.new-2', 'ct.new-3', 'ct.exists', 'zz.other', 'ct.bad name'];
@@ -60,6 +63,13 @@ describe.each(integrationVersions())("the authorization probe's requests on Kafk
     );
     if (errors.length > 0) throw new Error(JSON.stringify(errors));
     await admin.createAcls({ creations: ACLS.map(platformaticAcl) });
+    const quota = await sendForResponse(
+      await brokerConnection(admin),
+      alterClientQuotasV1,
+      [{ entities: [{ entityType: 'user' as never, entityName: 'jo' }], ops: [{ key: 'controller_mutation_rate' as never, value: 1, remove: false }] }],
+      false,
+    );
+    if (quota.entries.some((entry) => entry.errorCode !== 0)) throw new Error(JSON.stringify(quota.entries));
   });
   const index = new AclIndex(ACLS);
 
@@ -113,6 +123,28 @@ describe.each(integrationVersions())("the authorization probe's requests on Kafk
       ),
     );
     expect(libraryReads).not.toEqual([...CREATE_BATCH].sort());
+  });
+
+  it('decodes a throttled validate-only CreateTopics: THROTTLING_QUOTA_EXCEEDED per topic, after authorization', async () => {
+    const topics = CREATE_BATCH.map((name) => ({ name, numPartitions: 4, replicationFactor: -1, assignments: [], configs: [] }));
+    const seen: string[] = [];
+    let throttleTimeMs = 0;
+    for (let attempt = 0; attempt < 20 && throttleTimeMs === 0; attempt++) {
+      const response = await as('jo', (connection) => createTopics(connection, topics, 10_000, true));
+      throttleTimeMs = response.throttleTimeMs;
+      seen.push(
+        response.topics
+          .map((topic) => `${topic.name} ${topic.errorCode === 0 ? 'NONE' : errorName(topic.errorCode)}`)
+          .sort()
+          .join(', '),
+      );
+      if (throttleTimeMs === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    console.log(`Kafka ${kafkaVersion}: jo's CreateTopics answers: ${seen.join(' | ')}; throttle ${throttleTimeMs} ms`);
+    expect(throttleTimeMs).toBeGreaterThan(0);
+    expect(seen.at(-1)).toMatch(/ct\.new-1 THROTTLING_QUOTA_EXCEEDED/);
+    // Refused topics are refused before the quota: the quota error means authorization passed.
+    expect(seen.at(-1)).toMatch(/zz\.other TOPIC_AUTHORIZATION_FAILED/);
   });
 
   it('answers DeleteTopics of absent topics by DESCRIBE (or DELETE on the cluster), as the model predicts', async () => {
