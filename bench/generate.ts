@@ -4,7 +4,7 @@
  * kind), 100 SCRAM users, 50 quota entities and 300 consumer groups. Deterministic: the same size
  * gives the same snapshot.
  */
-import type { Acl, Configs, Quota, SnapshotContent, Topic } from '../src/snapshot/schema.js';
+import { aclKey, type Acl, type Configs, type Quota, type SnapshotContent, type Topic } from '../src/snapshot/schema.js';
 
 export const PARTITIONS_PER_TOPIC = 3;
 /** Records per partition, so synthetic data and consumer resumption have something to work on. */
@@ -66,8 +66,39 @@ export function generateSnapshot(topicCount: number): SnapshotContent {
     permissionType,
   });
   const clusterOperations: Acl['operation'][] = ['IDEMPOTENT_WRITE', 'DESCRIBE_CONFIGS', 'DESCRIBE', 'ALTER_CONFIGS'];
+  // Bindings for every principal (User:*), a fixed few whatever the size: each is checked for every user with a password.
+  const forEveryone: Record<number, Acl> = {
+    18: acl('TOPIC', 'bench.topic-1', 'PREFIXED', 'User:*', 'DELETE'),
+    19: acl('GROUP', 'bench-group-1', 'PREFIXED', 'User:*', 'DESCRIBE'),
+    38: acl('TOPIC', 'bench.topic-2', 'PREFIXED', 'User:*', 'DESCRIBE', 'DENY'),
+    39: acl('TRANSACTIONAL_ID', '*', 'LITERAL', 'User:*', 'DESCRIBE'),
+    58: acl('TOPIC', '*', 'LITERAL', 'User:*', 'CREATE'),
+  };
+  /**
+   * Shapes whose interplay the authorization probe must model (they take the place of an
+   * unprobed delegation-token or user binding in every other round): CREATE without
+   * DESCRIBE_CONFIGS (CreateTopics then withholds configs), DENY DESCRIBE on a prefix that also
+   * has an ALLOW DELETE (DeleteTopics of an absent topic is refused), ALL on the cluster (DELETE
+   * on the cluster sees every topic), DENY ALL on a prefix, wildcard ALLOWs, implied DESCRIBE_CONFIGS.
+   */
+  const interplay = (i: number, topic: Topic): Acl => {
+    const prefix = `bench.topic-${Math.floor(i / 10)}`;
+    const shapes = [
+      () => acl('TOPIC', prefix, 'PREFIXED', writer(i), 'CREATE'),
+      () => acl('TOPIC', prefix, 'PREFIXED', reader(i), 'DESCRIBE', 'DENY'),
+      () => acl('TOPIC', prefix, 'PREFIXED', writer(i), 'DELETE'),
+      () => acl('TOPIC', '*', 'LITERAL', writer(i), 'DESCRIBE_CONFIGS'),
+      () => acl('TOPIC', prefix, 'PREFIXED', reader(i), 'ALL', 'DENY'),
+      () => acl('GROUP', 'bench-group-', 'PREFIXED', reader(i), 'DESCRIBE'),
+      () => acl('CLUSTER', 'kafka-cluster', 'LITERAL', writer(i), 'ALL'),
+      () => acl('TOPIC', topic.name, 'LITERAL', reader(i), 'ALTER_CONFIGS'),
+      () => acl('TOPIC', `${prefix}`, 'PREFIXED', reader(i), 'DESCRIBE', 'DENY'),
+      () => acl('TOPIC', 'bench.topic-1', 'PREFIXED', writer(i), 'DESCRIBE', 'DENY'),
+    ];
+    return forEveryone[i] ?? shapes[Math.floor(i / 20) % shapes.length]!();
+  };
   // Five bindings a topic: three literal ALLOWs on it, one literal DENY, and one of ten other kinds in turn.
-  const acls: Acl[] = topics.flatMap((topic, i) => {
+  const bindings: Acl[] = topics.flatMap((topic, i) => {
     const other = (() => {
       const round = Math.floor(i / 10);
       switch (i % 10) {
@@ -86,9 +117,9 @@ export function generateSnapshot(topicCount: number): SnapshotContent {
         case 7:
           return acl('CLUSTER', 'kafka-cluster', 'LITERAL', `User:${user(round % users)}`, clusterOperations[Math.floor(round / users) % clusterOperations.length]!);
         case 8:
-          return acl('DELEGATION_TOKEN', `bench-token-${i}`, 'LITERAL', writer(i), 'DESCRIBE');
+          return round % 2 === 0 ? acl('DELEGATION_TOKEN', `bench-token-${i}`, 'LITERAL', writer(i), 'DESCRIBE') : interplay(i, topic);
         default:
-          return acl('USER', `User:bench-owner-${i}`, 'LITERAL', writer(i), 'CREATE_TOKENS');
+          return round % 2 === 0 ? acl('USER', `User:bench-owner-${i}`, 'LITERAL', writer(i), 'CREATE_TOKENS') : interplay(i, topic);
       }
     })();
     return [
@@ -99,6 +130,8 @@ export function generateSnapshot(topicCount: number): SnapshotContent {
       other,
     ];
   });
+  // A wildcard or cluster shape can come round again for the same user: Kafka holds a binding once.
+  const acls = [...new Map(bindings.map((binding) => [aclKey(binding), binding])).values()];
 
   const scramUsers = Array.from({ length: users }, (_, i) => ({
     name: user(i),

@@ -230,6 +230,12 @@ try {
         probes: drillRun.probes.map((p) => ({ id: p.id, status: p.status, ms: p.durationMs, checks: p.evidence.length })),
       };
       console.error(`drill ${run.value.verdict} in ${run.ms} ms (${afterEnvironmentMs} ms after the environment)`);
+      for (const probe of drillRun.probes) {
+        const counts = { passed: 0, failed: 0, skipped: 0 };
+        for (const item of probe.evidence) counts[item.outcome]++;
+        console.error(`  probe ${probe.id}: ${probe.status}, ${JSON.stringify(counts)}`);
+        for (const item of probe.evidence.filter((evidence) => evidence.outcome === 'failed').slice(0, 5)) console.error(`    failed: ${JSON.stringify(item)}`);
+      }
     }
     results.push(result);
   }

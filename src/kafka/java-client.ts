@@ -14,7 +14,7 @@ import type { KafkaConnection, SaslMechanism } from './connection.js';
  * JVM (never a JVM per object). The job file holds the credentials: it is written 0600 into a
  * 0700 directory of its own (under the drill's work directory) and removed afterwards.
  */
-const SOURCE = join(import.meta.dirname, 'java-runner', 'ProbeRunner.java');
+const RUNNERS = join(import.meta.dirname, 'java-runner');
 
 export type JavaTask =
   | { kind: 'produce-consume'; user: string; topic: string; records: number; marker: string }
@@ -44,30 +44,32 @@ export interface JavaBatch {
 
 const compiled = new Map<string, Promise<{ classes: string; compileMs: number }>>();
 
-/** The runner's classes for a Kafka version, compiled on first use into the cache (keyed by the source's digest). */
-function compileRunner(kafkaVersion: string): Promise<{ classes: string; compileMs: number }> {
-  let pending = compiled.get(kafkaVersion);
+/** A runner's classes (java-runner/<mainClass>.java) for a Kafka version, compiled on first use into the cache (keyed by the source's digest). */
+export function compileRunner(kafkaVersion: string, mainClass = 'ProbeRunner'): Promise<{ classes: string; compileMs: number }> {
+  const key = `${kafkaVersion}/${mainClass}`;
+  const sourceFile = join(RUNNERS, `${mainClass}.java`);
+  let pending = compiled.get(key);
   if (!pending) {
     pending = (async () => {
       const distribution = await resolveDistribution(kafkaVersion);
-      const source = await readFile(SOURCE);
+      const source = await readFile(sourceFile);
       const digest = createHash('sha256').update(source).digest('hex').slice(0, 12);
       const classes = join(cacheRoot(), 'java-probe-runner', `${kafkaVersion}-${digest}`);
-      if (existsSync(join(classes, 'ProbeRunner.class'))) return { classes, compileMs: 0 };
+      if (existsSync(join(classes, `${mainClass}.class`))) return { classes, compileMs: 0 };
       const started = performance.now();
       const staging = `${classes}.${process.pid}.tmp`;
       await mkdir(staging, { recursive: true });
       const javac = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'javac') : 'javac';
-      await execa(javac, ['-nowarn', '-d', staging, '-cp', `${distribution.libsDir}/*`, SOURCE]);
+      await execa(javac, ['-nowarn', '-d', staging, '-cp', `${distribution.libsDir}/*`, sourceFile]);
       await rename(staging, classes).catch(async (error: NodeJS.ErrnoException) => {
         // Another process compiled it first: theirs is the same source.
         await rm(staging, { recursive: true, force: true });
-        if (!existsSync(join(classes, 'ProbeRunner.class'))) throw error;
+        if (!existsSync(join(classes, `${mainClass}.class`))) throw error;
       });
       return { classes, compileMs: Math.round(performance.now() - started) };
     })();
-    pending.catch(() => compiled.delete(kafkaVersion));
-    compiled.set(kafkaVersion, pending);
+    pending.catch(() => compiled.delete(key));
+    compiled.set(key, pending);
   }
   return pending;
 }

@@ -111,6 +111,12 @@ export class AclIndex {
     return found;
   }
 
+  /** True when a LITERAL "*" binding of the principal or of User:* covers every name of the kind. */
+  coversEvery(principal: string, kind: ResourceKind): boolean {
+    const type = SNAPSHOT_RESOURCE_TYPE[kind];
+    return [principal, 'User:*'].some((owner) => (this.byPrincipal.get(owner)?.get(type)?.wildcard.length ?? 0) > 0);
+  }
+
   /** Bindings of the principal itself and of User:* on a resource type, any pattern. */
   ofType(principal: string, kind: ResourceKind): Acl[] {
     const type = SNAPSHOT_RESOURCE_TYPE[kind];
@@ -131,21 +137,52 @@ export class AclIndex {
   }
 
   /**
-   * InitProducerId for an idempotent producer: IDEMPOTENT_WRITE on the cluster, or (KIP-679,
-   * Kafka 3.0+) WRITE on any topic — Kafka checks the latter by resource type, approximated
-   * here as any topic WRITE ALLOW not cancelled by a wildcard DENY.
+   * Kafka's Authorizer.authorizeByResourceType (the default StandardAuthorizer uses): may the
+   * principal `operation` at least one resource of the kind? Only bindings of that operation or
+   * ALL count (no implication). A LITERAL "*" DENY denies; any LITERAL "*" ALLOW allows; else an
+   * ALLOW pattern allows unless a DENY of the same LITERAL name, or a PREFIXED DENY on a prefix
+   * of its name, dominates it. Before that, Kafka asks authorize() for the name "hardcode".
    */
+  authorizeByResourceType(principal: string, operation: Acl['operation'], kind: ResourceKind): boolean {
+    if (this.isAuthorized(principal, operation, kind, 'hardcode')) return true;
+    const relevant = this.ofType(principal, kind).filter((acl) => appliesToProbeHost(acl) && (acl.operation === operation || acl.operation === 'ALL'));
+    const denied = { LITERAL: new Set<string>(), PREFIXED: new Set<string>() };
+    let wildcardAllow = false;
+    for (const acl of relevant) {
+      if (acl.permissionType !== 'DENY') {
+        if (acl.patternType === 'LITERAL' && acl.resourceName === '*') wildcardAllow = true;
+        continue;
+      }
+      if (acl.patternType === 'LITERAL' && acl.resourceName === '*') return false;
+      denied[acl.patternType].add(acl.resourceName);
+    }
+    if (wildcardAllow) return true;
+    return relevant.some((acl) => {
+      if (acl.permissionType !== 'ALLOW') return false;
+      if (acl.patternType === 'LITERAL' && denied.LITERAL.has(acl.resourceName)) return false;
+      for (let length = 1; length <= acl.resourceName.length; length++) if (denied.PREFIXED.has(acl.resourceName.slice(0, length))) return false;
+      return true;
+    });
+  }
+
+  /** InitProducerId without a transactional id: IDEMPOTENT_WRITE on the cluster, or (KIP-679, Kafka 3.0+) WRITE on some topic by resource type. */
   mayInitProducerId(principal: string): boolean {
     const known = this.initProducerId.get(principal);
     if (known !== undefined) return known;
-    let allowed = this.isAuthorized(principal, 'IDEMPOTENT_WRITE', 'cluster', CLUSTER_NAME);
-    if (!allowed) {
-      const topicAcls = this.ofType(principal, 'topic').filter((acl) => appliesToProbeHost(acl) && (acl.operation === 'WRITE' || acl.operation === 'ALL'));
-      const deniedEverywhere = topicAcls.some((acl) => acl.permissionType === 'DENY' && acl.patternType === 'LITERAL' && acl.resourceName === '*');
-      allowed = !deniedEverywhere && topicAcls.some((acl) => acl.permissionType === 'ALLOW');
-    }
+    const allowed = this.isAuthorized(principal, 'IDEMPOTENT_WRITE', 'cluster', CLUSTER_NAME) || this.authorizeByResourceType(principal, 'WRITE', 'topic');
     this.initProducerId.set(principal, allowed);
     return allowed;
+  }
+
+  /**
+   * DeleteTopics of a topic that does not exist (KRaft's ControllerApis.deleteTopics): with
+   * DELETE on the cluster every topic is visible; else a topic the principal may not DESCRIBE is
+   * refused (TOPIC_AUTHORIZATION_FAILED) before Kafka looks whether it exists or may be deleted,
+   * and one it may DESCRIBE is answered UNKNOWN_TOPIC_OR_PARTITION whatever DELETE says. An
+   * ALLOW DELETE implies DESCRIBE, but a DENY DESCRIBE (or DENY ALL) overrides it.
+   */
+  mayDescribeForDelete(principal: string, name: string): boolean {
+    return this.isAuthorized(principal, 'DELETE', 'cluster', CLUSTER_NAME) || this.isAuthorized(principal, 'DESCRIBE', 'topic', name);
   }
 }
 

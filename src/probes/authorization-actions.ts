@@ -4,7 +4,6 @@ import {
   alterConfigsV2,
   ConfigResourceTypes,
   createPartitionsV3,
-  createTopicsV7,
   deleteAclsV3,
   deleteGroupsV2,
   deleteTopicsV6,
@@ -22,6 +21,7 @@ import {
   type Connection,
 } from '@platformatic/kafka';
 import { ANY_ACL } from '../kafka/acls.js';
+import { createTopics } from '../kafka/create-topics.js';
 import { withPerObjectErrors } from '../kafka/raw.js';
 import type { Acl } from '../snapshot/schema.js';
 import type { ResourceKind } from './acl-model.js';
@@ -42,7 +42,7 @@ import type { ResourceKind } from './acl-model.js';
  * | topic            | WRITE            | Produce 1 record to a partition that does not exist (many) | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
  * | topic            | READ             | Fetch from a partition that does not exist (many)          | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
  * | topic            | DESCRIBE         | Metadata (many)                                            | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
- * | topic            | CREATE           | CreateTopics, validate only (many)                         | TOPIC_ALREADY_EXISTS                | TOPIC_AUTHORIZATION_FAILED            |
+ * | topic            | CREATE           | CreateTopics, validate only (many)                         | TOPIC_ALREADY_EXISTS, THROTTLING_…  | TOPIC_AUTHORIZATION_FAILED            |
  * | topic            | DELETE           | DeleteTopics of a topic that does not exist (many)         | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
  * | topic            | ALTER            | CreatePartitions to the current count, validate only (many)| INVALID_PARTITIONS                  | TOPIC_AUTHORIZATION_FAILED            |
  * | topic            | DESCRIBE_CONFIGS | DescribeConfigs (many)                                     | UNKNOWN_TOPIC_OR_PARTITION          | TOPIC_AUTHORIZATION_FAILED            |
@@ -97,6 +97,19 @@ const GROUP_DENIED = 'GROUP_AUTHORIZATION_FAILED';
 const CLUSTER_DENIED = 'CLUSTER_AUTHORIZATION_FAILED';
 const TRANSACTIONAL_ID_DENIED = 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
 const COORDINATOR_ERRORS = ['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
+/**
+ * CreateTopics' answers for a topic that passed authorization (KRaft's controller drops refused
+ * topics before it validates names or applies the controller mutation quota, which validate-only
+ * requests are charged too).
+ */
+const CREATE_TOPICS_AFTER_AUTHORIZATION = [
+  'TOPIC_ALREADY_EXISTS',
+  'INVALID_REPLICATION_FACTOR',
+  'INVALID_PARTITIONS',
+  'POLICY_VIOLATION',
+  'INVALID_TOPIC_EXCEPTION',
+  'THROTTLING_QUOTA_EXCEEDED',
+];
 /** A partition no topic has: Kafka authorizes the topic, then answers UNKNOWN_TOPIC_OR_PARTITION, so nothing is written or read. */
 const ABSENT_PARTITION = 2_147_483_646;
 const MANY = 1_000;
@@ -175,11 +188,11 @@ export const clientActions: ClientAction[] = [
     operation: 'CREATE',
     description: 'CreateTopics, validate only',
     deniedError: TOPIC_DENIED,
-    allowedErrors: ['TOPIC_ALREADY_EXISTS', 'INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'POLICY_VIOLATION'],
+    allowedErrors: CREATE_TOPICS_AFTER_AUTHORIZATION,
     batchSize: MANY,
     run: async (session, names) => {
       const topics = names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }));
-      const response = await withPerObjectErrors(createTopicsV7.api.async(session.connection, topics, session.timeoutMs, true));
+      const response = await createTopics(session.connection, topics, session.timeoutMs, true);
       return byName(
         response.topics,
         (topic) => topic.name,
@@ -326,11 +339,11 @@ export const clientActions: ClientAction[] = [
     operation: 'CREATE',
     description: 'CreateTopics of a fresh name, validate only',
     deniedError: TOPIC_DENIED,
-    allowedErrors: ['INVALID_REPLICATION_FACTOR', 'POLICY_VIOLATION'],
+    allowedErrors: CREATE_TOPICS_AFTER_AUTHORIZATION,
     batchSize: 1,
     run: async (session, [cluster]) => {
       const topic = { name: `kafka-drill-probe-${session.marker}`, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] };
-      const response = await withPerObjectErrors(createTopicsV7.api.async(session.connection, [topic], session.timeoutMs, true));
+      const response = await createTopics(session.connection, [topic], session.timeoutMs, true);
       return new Map([[cluster!, response.topics[0]?.errorCode ?? 0]]);
     },
   },

@@ -76,6 +76,32 @@ export function firstWithPrefix(sorted: readonly string[], prefix: string): stri
   return found !== undefined && found.startsWith(prefix) ? found : undefined;
 }
 
+/**
+ * The ACLs' decision on an operation as Kafka's request handler for the probe's request applies
+ * it (KafkaApis, ControllerApis): CREATE and DELETE on the cluster stand for them on every topic;
+ * InitProducerId without a transactional id takes IDEMPOTENT_WRITE on the cluster or WRITE on
+ * some topic; a cluster CREATE is probed with CreateTopics of the run's fresh name.
+ */
+export function operationDecision(index: AclIndex, principal: string, operation: ActionOperation, kind: ResourceKind, name: string, marker: string): boolean {
+  if (kind === 'cluster' && operation === 'IDEMPOTENT_WRITE') return index.mayInitProducerId(principal);
+  if (kind === 'cluster' && operation === 'CREATE')
+    return index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', `kafka-drill-probe-${marker}`);
+  if (kind === 'topic' && (operation === 'CREATE' || operation === 'DELETE')) {
+    return index.isAuthorized(principal, operation, 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, operation, 'topic', name);
+  }
+  return index.isAuthorized(principal, operation, kind, name);
+}
+
+/**
+ * What the probe's request is answered with: 'allow' when it gets past authorization. The same
+ * as operationDecision except where Kafka hides whether a resource exists: DeleteTopics of an
+ * absent topic answers whether the principal may DESCRIBE it (AclIndex.mayDescribeForDelete).
+ */
+export function requestAnswer(index: AclIndex, principal: string, operation: ActionOperation, kind: ResourceKind, name: string, marker: string): 'allow' | 'deny' {
+  if (kind === 'topic' && operation === 'DELETE') return index.mayDescribeForDelete(principal, name) ? 'allow' : 'deny';
+  return operationDecision(index, principal, operation, kind, name, marker) ? 'allow' : 'deny';
+}
+
 class CheckPlanner {
   private readonly index: AclIndex;
   private readonly topics: string[];
@@ -166,7 +192,8 @@ class CheckPlanner {
         for (const operation of ['WRITE', 'READ', 'DESCRIBE'] as const) checks.push(this.control(principal, operation, 'topic', topic));
       }
       for (const group of checkedGroups.get(principal) ?? []) checks.push(this.control(principal, 'READ', 'group', group));
-      const untouched = this.topics.find((topic) => this.index.matching(principal, 'topic', topic).length === 0);
+      // A wildcard binding covers every topic: no search (it would cost topics × principals lookups).
+      const untouched = this.index.coversEvery(principal, 'topic') ? undefined : this.topics.find((topic) => this.index.matching(principal, 'topic', topic).length === 0);
       if (untouched !== undefined) checks.push(this.control(principal, 'DESCRIBE', 'topic', untouched));
     }
     return checks;
@@ -214,27 +241,30 @@ class CheckPlanner {
       if (because === 'no ACL grants it' && decided === 'allow') check.because = 'granted by the ACLs';
     }
     if (kind === 'group' && operation === 'READ' && this.restoredGroups.has(check.name)) check.joinsRestoredGroup = true;
-    // DeleteTopics answers UNKNOWN_TOPIC_OR_PARTITION for an absent topic the principal may DESCRIBE,
-    // before it looks at DELETE: a denied DELETE is only observable on a topic that exists.
-    if (kind === 'topic' && operation === 'DELETE' && check.expected === 'deny' && this.index.isAuthorized(principal, 'DESCRIBE', 'topic', check.name)) {
-      return {
-        ...check,
-        skipped: `${principal} may DESCRIBE ${check.name}, so Kafka answers UNKNOWN_TOPIC_OR_PARTITION before checking DELETE; probing it would need deleting a restored topic`,
-      };
-    }
+    if (kind === 'topic' && operation === 'DELETE') return this.deleteOfAbsentTopic(check, source);
     return check;
   }
 
+  /**
+   * DeleteTopics of an absent topic shows whether the principal may DESCRIBE it, not DELETE it
+   * (AclIndex.mayDescribeForDelete): where the two differ the answer is modelled or the check skipped.
+   */
+  private deleteOfAbsentTopic(check: AuthorizationCheck, source: 'explicit' | 'modelled'): AuthorizationCheck {
+    const answered = requestAnswer(this.index, check.principal, 'DELETE', 'topic', check.name, this.input.marker);
+    if (answered === check.expected) return check;
+    if (check.expected === 'deny') {
+      return {
+        ...check,
+        skipped: `${check.principal} may DESCRIBE ${check.name}, so Kafka answers UNKNOWN_TOPIC_OR_PARTITION before checking DELETE; probing it would need deleting a restored topic`,
+      };
+    }
+    const hidden = `DESCRIBE of ${check.name} is denied (a DENY DESCRIBE overrides the DESCRIBE that DELETE implies), so Kafka refuses DeleteTopics with TOPIC_AUTHORIZATION_FAILED before it checks DELETE`;
+    if (source === 'explicit') return { ...check, skipped: `${hidden}; a granted DELETE is not observable on this topic` };
+    return { ...check, expected: 'deny', because: `${check.because}; but ${hidden}` };
+  }
+
   private decide(principal: string, operation: ActionOperation, kind: ResourceKind, name: string): 'allow' | 'deny' {
-    const index = this.index;
-    let allowed: boolean;
-    if (kind === 'cluster' && operation === 'IDEMPOTENT_WRITE') allowed = index.mayInitProducerId(principal);
-    else if (kind === 'cluster' && operation === 'CREATE') {
-      allowed = index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', `kafka-drill-probe-${this.input.marker}`);
-    } else if (kind === 'topic' && operation === 'CREATE') {
-      allowed = index.isAuthorized(principal, 'CREATE', 'cluster', CLUSTER_NAME) || index.isAuthorized(principal, 'CREATE', 'topic', name);
-    } else allowed = index.isAuthorized(principal, operation, kind, name);
-    return allowed ? 'allow' : 'deny';
+    return operationDecision(this.index, principal, operation, kind, name, this.input.marker) ? 'allow' : 'deny';
   }
 
   /** Concrete names covered by the binding, best first: a restored topic when harmless, then a synthesized name. */

@@ -148,4 +148,27 @@ describe('planChecks', () => {
     const controls = checks.filter((check) => check.because.startsWith('no ACL grants it') || check.because === 'granted by the ACLs');
     expect(new Set(controls.map((check) => check.principal)).size).toBe(100);
   });
+
+  it('expects DeleteTopics of an absent topic to answer DESCRIBE: refused under a DENY DESCRIBE, seen past it with ALL on the cluster', () => {
+    const checks = planChecks(
+      input([
+        acl('User:*', 'TOPIC', 'dom006.', 'PREFIXED', 'DELETE'),
+        acl('User:alice', 'TOPIC', 'dom006.', 'PREFIXED', 'DESCRIBE', 'DENY'),
+        acl('User:bob', 'TOPIC', 'dom006.', 'PREFIXED', 'DESCRIBE', 'DENY'),
+        acl('User:bob', 'CLUSTER', 'kafka-cluster', 'LITERAL', 'ALL'),
+      ]),
+      { derive: true, expect: [] },
+    );
+    const deletes = checks.filter((check) => check.operation === 'DELETE' && check.kind === 'topic');
+    expect(deletes.map(key).sort()).toEqual(['User:alice DELETE topic dom006.kafka-drill-probe-m1 deny', 'User:bob DELETE topic dom006.kafka-drill-probe-m1 allow']);
+    expect(deletes.find((check) => check.principal === 'User:alice')!.because).toMatch(
+      /^ALLOW DELETE on PREFIXED topic dom006\. for User:\*; but DESCRIBE of dom006\.kafka-drill-probe-m1 is denied .*before it checks DELETE$/,
+    );
+    // An explicit ALLOW DELETE under a DENY DESCRIBE cannot be shown: skipped (the probe then fails), never a false red.
+    const [explicit] = planChecks(input([acl('User:alice', 'TOPIC', 'dom006.', 'PREFIXED', 'DESCRIBE', 'DENY')]), {
+      derive: false,
+      expect: [{ principal: 'User:alice', operation: 'DELETE', resource: { type: 'topic', name: 'dom006.gone', patternType: 'literal' }, result: 'allow' }],
+    });
+    expect(explicit).toMatchObject({ explicit: true, skipped: expect.stringMatching(/a granted DELETE is not observable on this topic$/) });
+  });
 });
