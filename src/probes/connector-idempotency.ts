@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../environment/postgres.js';
-import { connectorStatus } from '../kafka/connect.js';
+import { connectorStatus, getConnector } from '../kafka/connect.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { Connector } from '../snapshot/schema.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
@@ -133,7 +133,7 @@ export class ConnectorIdempotencyProbe implements Probe {
       .map((topic) => topic.trim())
       .filter(Boolean);
     if (topics.length === 0) return [{ resource, expected: 'a sink with a topics config', observed: 'no topics', outcome: 'skipped', detail: 'topics.regex sinks are not probed' }];
-    const shape = newRecords.length > 0 ? jdbcRecordShape(connector) : undefined;
+    const shape = newRecords.length > 0 ? await this.jdbcInput(connector, context) : undefined;
     const written = shape && 'fields' in shape ? newRecords : [];
     const { target, dispose } = store.drillOwned
       ? { target: drillTarget(context.postgres!), dispose: async () => {} }
@@ -196,6 +196,17 @@ export class ConnectorIdempotencyProbe implements Probe {
     } finally {
       await dispose();
     }
+  }
+
+  /** The records the probe may give a JDBC sink: only when it writes to the drill's own PostgreSQL (as Connect runs it), never to a database the drill did not start. */
+  private async jdbcInput(connector: Connector, context: ProbeContext): Promise<JdbcRecordShape | { reason: string }> {
+    const running = context.connect ? await getConnector(context.connect, connector.name).catch(() => undefined) : undefined;
+    const url = String((running?.config ?? connector.config)['connection.url'] ?? '');
+    const own = context.postgres?.jdbcUrl;
+    if (!own || (url !== own && !url.startsWith(`${own}?`))) {
+      return { reason: "the sink's connection.url is not the drill's own PostgreSQL (target.postgres): new input would reach a database the drill did not start" };
+    }
+    return jdbcRecordShape(connector);
   }
 
   private async checkSource(connector: Connector, newRecords: string[], marker: string, deadline: number, context: ProbeContext): Promise<Check[]> {

@@ -107,7 +107,7 @@ export const targetSchema = z
       .describe('Kafka Connect distributed workers beside the brokers. Started anyway when the snapshot has connectors and the connectors phase runs.'),
     postgres: z
       .boolean()
-      .default(false)
+      .optional()
       .describe(
         "provider process only: start a PostgreSQL of the drill's own beside the brokers, for restored JDBC sinks. Connector settings reach it through ${drill.postgres.jdbcUrl}, ${drill.postgres.user} and ${drill.postgres.password}; it is removed with the environment.",
       ),

@@ -7,7 +7,7 @@ import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
 import { drillSpecSchema } from '../../src/spec/schema.js';
 import { alive, waitFor } from '../support/kafka.js';
-import { postgresInstalled } from '../support/postgres.js';
+import { postgresInstalled, processesOn } from '../support/postgres.js';
 import { itWith } from '../support/require.js';
 import { tempDir } from '../support/temp.js';
 
@@ -22,20 +22,6 @@ function childrenOf(pid: number): number[] {
       try {
         const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
         return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** Processes whose command line names `dataDir` (a postmaster started on it). */
-function processesOn(dataDir: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(dataDir);
       } catch {
         return false;
       }
