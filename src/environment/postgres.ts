@@ -249,6 +249,7 @@ export async function psql(target: PsqlTarget, sql: string): Promise<{ exitCode:
     stdin: 'ignore',
     env: { ...(target.passFile ? { PGPASSFILE: target.passFile } : {}), PGCONNECT_TIMEOUT: '5' },
   });
+  if (result.code === 'ENOENT') throw new InfrastructureError('psql (the PostgreSQL client) is not on PATH');
   return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
