@@ -112,6 +112,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         .update(await readFile(snapshotFile))
         .digest('hex');
       const provider = providerFlag ?? spec.spec.target.provider;
+      if (spec.spec.target.postgres && provider !== 'process') {
+        throw new InputError(
+          `${specFile}: target.postgres: only with provider "process", not "${provider}" (--provider): Connect workers there cannot reach a PostgreSQL on this host's loopback`,
+        );
+      }
       const { versions, reason: versionReason } = versionsFor(values['kafka-version'], targetKafkaVersions(spec.spec.target), snapshot);
       if (provider === 'process') {
         await requireJava();

@@ -38,6 +38,7 @@ import {
   type Verdict,
 } from './result.js';
 import { SecretMask } from './secrets.js';
+import { postgresPlaceholders } from '../environment/postgres.js';
 
 export interface DrillInputs {
   spec: LoadedSpec;
@@ -339,8 +340,9 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
     };
   }
   state.environment = environment;
-  state.snapshot = withWorkDir(state.inputs.snapshot, environment.workDir);
+  state.snapshot = withPlaceholders(state.inputs.snapshot, drillPlaceholders(environment));
   state.secrets.add(environment.admin.sasl?.password);
+  state.secrets.add(environment.postgres?.password);
   state.run.environment = { ...state.run.environment, security: describeSecurity(environment), clusterId: environment.clusterId, bootstrap: environment.admin.bootstrap };
   return { status: 'passed', findings: [] };
 }
@@ -467,6 +469,8 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
     connection: env.admin,
     workDir: env.workDir,
     snapshot: state.snapshot,
+    ...(env.connect ? { connect: { url: env.connect.url } } : {}),
+    ...(env.postgres ? { postgres: env.postgres } : {}),
     credentials: state.restore!.credentials,
     ...(env.tls ? { tls: env.tls } : {}),
     environment: { bootstrap: env.admin.bootstrap, security: env.security, kafkaVersion: state.kafkaVersion },
@@ -669,15 +673,24 @@ function skippedNote(runs: Run[]): string {
 }
 
 /**
- * Connector configs and offsets may name `${drill.workDir}`: this run's own directory (removed
- * with the environment), so a FileStream connector's files are never another run's. Connect's
- * own `${provider:path:key}` references have a colon and are left alone.
+ * The values `${drill.*}` placeholders in connector settings stand for in this run: its own
+ * directory (removed with the environment, so a FileStream connector's files are never another
+ * run's) and, with target.postgres, its own PostgreSQL (`drill.postgres.jdbcUrl`, `.user`, `.password`).
  */
+export function drillPlaceholders(environment: Pick<StartedEnvironment, 'workDir' | 'postgres'>): Record<string, string> {
+  return { 'drill.workDir': environment.workDir, ...(environment.postgres ? postgresPlaceholders(environment.postgres) : {}) };
+}
+
 export function withWorkDir(snapshot: Snapshot, workDir: string): Snapshot {
+  return withPlaceholders(snapshot, { 'drill.workDir': workDir });
+}
+
+/** Connector configs and offsets with each `${name}` of `values` replaced. Connect's own `${provider:path:key}` references have a colon and are left alone. */
+export function withPlaceholders(snapshot: Snapshot, values: Record<string, string>): Snapshot {
   if (!snapshot.connect) return snapshot;
   const replace = (value: unknown): unknown =>
     typeof value === 'string'
-      ? value.replaceAll('${drill.workDir}', workDir)
+      ? Object.entries(values).reduce((text, [name, replacement]) => text.replaceAll(`\${${name}}`, replacement), value)
       : Array.isArray(value)
         ? value.map(replace)
         : value && typeof value === 'object'

@@ -33,6 +33,7 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       nodeIds: brokerIds.targetIds,
       security: target.security,
       heapMb,
+      ...(target.postgres ? { postgres: true } : {}),
       ...(target.security === 'mtls' && mappingRules !== undefined ? { principalMappingRules: mappingRules.rules } : {}),
     },
     brokerIds,

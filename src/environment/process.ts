@@ -18,6 +18,7 @@ import { freePorts } from './ports.js';
 import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment } from './teardown.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 import { startConnectWorkers } from './connect.js';
+import { startPostgres, type RunningPostgres } from './postgres.js';
 import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
 
 /**
@@ -51,12 +52,14 @@ async function startOnce(request: EnvironmentRequest): Promise<StartedEnvironmen
   const jvms: ChildProcess[] = [];
   const connectJvms: ChildProcess[] = [];
   let connect: StartedConnect | undefined;
+  let postgres: RunningPostgres | undefined;
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       // Workers first: a worker outliving its brokers spends its grace period retrying them.
       await Promise.all(connectJvms.map(stopJvm));
       await Promise.all(jvms.map(stopJvm));
+      await postgres?.stop();
       if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
       dismissWatchdog();
       untrack();
@@ -90,6 +93,7 @@ async function startOnce(request: EnvironmentRequest): Promise<StartedEnvironmen
         await writeFile(join(dir, 'server.properties'), propertiesText(properties));
       }),
     );
+    if (request.postgres) postgres = await startPostgres(workDir, { timeoutMs: startTimeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
     // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
     await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, clusterId, adminPassword, request.signal)));
     request.signal?.throwIfAborted();
@@ -133,6 +137,7 @@ async function startOnce(request: EnvironmentRequest): Promise<StartedEnvironmen
       workDir,
       startupMs: Math.round(performance.now() - started),
       ...(connect ? { connect } : {}),
+      ...(postgres ? { postgres: postgres.facts } : {}),
       exitedProcesses: async () => {
         if (stopped) return [];
         const processes = [
@@ -142,6 +147,7 @@ async function startOnce(request: EnvironmentRequest): Promise<StartedEnvironmen
             jvm: connectJvms.find((jvm) => jvm.pid === worker.pid),
             logFile: worker.logFile,
           })),
+          ...(postgres ? [{ name: `the drill's PostgreSQL (pid ${postgres.facts.pid})`, jvm: postgres.process, logFile: postgres.facts.logFile }] : []),
         ];
         const ended = processes.filter((entry): entry is typeof entry & { jvm: ChildProcess } => entry.jvm !== undefined && hasExited(entry.jvm));
         return Promise.all(ended.map(async ({ name, jvm, logFile }) => ({ name, exit: exitOf(jvm), logFile, logTail: await logTail(logFile, EXIT_LOG_LINES) })));

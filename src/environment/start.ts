@@ -30,6 +30,11 @@ export function providerOptions(spec: LoadedSpec, snapshot: Snapshot): ProviderO
 /** Starts an environment with the named provider. */
 export async function startEnvironment(provider: ProviderName, request: EnvironmentRequest, options: ProviderOptions = {}): Promise<StartedEnvironment> {
   checkBrokers(request);
+  if (request.postgres && provider !== 'process') {
+    throw new InputError(
+      `target.postgres needs provider "process", not "${provider}": Connect workers in containers or elsewhere cannot reach a PostgreSQL on this host's loopback`,
+    );
+  }
   if (provider === 'process') return exemptAdmin(await startProcessEnvironment(request));
   // Loaded only when asked for: testcontainers alone adds ~40 MB to every drill's memory.
   if (provider === 'docker') return exemptAdmin(await (await import('./docker.js')).startDockerEnvironment(request, options.docker));

@@ -30,6 +30,14 @@ export function environmentMarker(workDir: string): string {
   return `-Dkafka.drill.env=${workDir}`;
 }
 
+/**
+ * The data directory of an environment's PostgreSQL. It marks the postmaster as the JVM marker
+ * marks a JVM: the postmaster's command line carries it as `-D <dir>`.
+ */
+export function postgresDataDir(workDir: string): string {
+  return join(workDir, 'postgres', 'data');
+}
+
 /** The file in an environment's directory listing its process groups, one id a line, for the watchdog. */
 const PROCESS_GROUPS_FILE = 'process-groups';
 
@@ -45,12 +53,13 @@ export function recordProcessGroup(workDir: string, pid: number | undefined): vo
 // Polls the parent; when it is gone, TERM then KILL each recorded process group and remove the
 // directory. Shell builtins plus cat and rm only: nothing beyond what any system has, no process
 // matching by pattern (so any path works, spaces and '+' included). Where /proc exists, a group
-// is signalled only while its leader still carries this environment's marker (pids are reused).
+// is signalled only while its leader still carries this environment's marker (pids are reused):
+// a JVM's system property, or a postmaster's data directory (its children end with it).
 const WATCHDOG_SCRIPT = `
 while kill -0 "$KD_PARENT" 2>/dev/null; do sleep 0.5; done
 ours() {
   [ -r "/proc/$1/cmdline" ] || return 0
-  case "$(cat "/proc/$1/cmdline" 2>/dev/null | tr '\\000' ' ')" in *" $KD_MARKER "*) return 0 ;; *) return 1 ;; esac
+  case "$(cat "/proc/$1/cmdline" 2>/dev/null | tr '\\000' ' ')" in *" $KD_MARKER "*|*" -D $KD_ENV_DIR/postgres/data "*) return 0 ;; *) return 1 ;; esac
 }
 groups=$(cat -- "$KD_ENV_DIR/${PROCESS_GROUPS_FILE}" 2>/dev/null)
 for group in $groups; do ours "$group" && kill -s TERM -- "-$group" 2>/dev/null; done

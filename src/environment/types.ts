@@ -1,6 +1,7 @@
 import type { ProviderName, SecurityMode } from '../spec/schema.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 
+import type { DrillPostgres } from './postgres.js';
 import type { EnvironmentTls } from './tls.js';
 
 export type { SecurityMode };
@@ -27,6 +28,8 @@ export interface EnvironmentRequest {
   signal?: AbortSignal;
   /** Kafka Connect distributed workers to start beside the brokers. */
   connect?: ConnectRequest;
+  /** A PostgreSQL of the environment's own (process provider only), for restored JDBC sinks. */
+  postgres?: boolean;
 }
 
 export interface ConnectRequest {
@@ -84,6 +87,8 @@ export interface StartedEnvironment {
   startupMs: number;
   /** Connect workers, when the request asked for them. */
   connect?: StartedConnect;
+  /** The environment's PostgreSQL, when the request asked for one. */
+  postgres?: DrillPostgres;
   /** The environment's processes that ended on their own; empty while all run (and after stop()). */
   exitedProcesses(): Promise<ExitedProcess[]>;
   /** Stops every process and removes temporary directories. Safe to call more than once. */

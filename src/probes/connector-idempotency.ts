@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { execa } from 'execa';
 import type { Kafka } from 'kafkajs';
+import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../environment/postgres.js';
+import { connectorStatus, getConnector } from '../kafka/connect.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { Connector } from '../snapshot/schema.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
@@ -51,7 +53,8 @@ export class ConnectorIdempotencyProbe implements Probe {
       ]);
     }
     const marker = `kafka-drill-probe:${this.id}:${randomBytes(6).toString('hex')}`;
-    const newRecords = Array.from({ length: this.spec.newRecords }, (_, index) => `${marker}:${index}`);
+    // Fixed width: no record's text contains another's (…:1 is not inside …:10).
+    const newRecords = Array.from({ length: this.spec.newRecords }, (_, index) => `${marker}:${String(index).padStart(6, '0')}`);
     const kind = connectorKind(connector);
     // Leave time for teardown of the probe's clients within its budget.
     const deadline = Date.now() + Math.max(5_000, context.timeoutMs - 5_000);
@@ -69,6 +72,8 @@ export class ConnectorIdempotencyProbe implements Probe {
   }
 
   private async checkSink(connector: Connector, newRecords: string[], marker: string, deadline: number, context: ProbeContext): Promise<Check[]> {
+    const jdbc = jdbcStore(connector, this.spec.store, context.postgres);
+    if (jdbc) return this.checkJdbcSink(connector, jdbc, newRecords, marker, deadline, context);
     const store = sinkStore(connector, this.spec.store, context.specDir);
     const resource = `connector ${connector.name} ${store.label}`;
     if (!store.read) {
@@ -113,6 +118,95 @@ export class ConnectorIdempotencyProbe implements Probe {
       });
     }
     return checks;
+  }
+
+  /**
+   * A sink writing to PostgreSQL (Debezium's JDBC sink): new records with a schema from the
+   * connector's converter and primary-key settings, each with a generated id; the probe waits
+   * until each id is in the table, counts rows by their key columns, and fails at once when
+   * the connector or a task is FAILED (with Connect's trace).
+   */
+  private async checkJdbcSink(connector: Connector, store: JdbcStore, newRecords: string[], marker: string, deadline: number, context: ProbeContext): Promise<Check[]> {
+    const resource = `connector ${connector.name} table ${store.table}`;
+    const topics = String(connector.config.topics ?? '')
+      .split(',')
+      .map((topic) => topic.trim())
+      .filter(Boolean);
+    if (topics.length === 0) return [{ resource, expected: 'a sink with a topics config', observed: 'no topics', outcome: 'skipped', detail: 'topics.regex sinks are not probed' }];
+    const shape = newRecords.length > 0 ? await this.jdbcInput(connector, context) : undefined;
+    const written = shape && 'fields' in shape ? newRecords : [];
+    const { target, dispose } = store.drillOwned
+      ? { target: drillTarget(context.postgres!), dispose: async () => {} }
+      : await psqlTargetFor(store.url, context.workDir ?? tmpdir());
+    const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-connector-idempotency' });
+    try {
+      // The drill's own database starts empty: where the sink would not create its table (schema.evolution
+      // other than basic), the probe creates it as the sink would, so the new records have somewhere to go.
+      if (shape && 'fields' in shape && store.drillOwned && shape.createTable) await query(target, shape.createTable(store.table));
+      if (shape && 'fields' in shape) await produceJdbcRecords(kafka, topics[0]!, written, marker, connector, shape);
+
+      let rows: string[] = [];
+      let caughtUp = false;
+      let readProblem: string | undefined;
+      while (Date.now() < deadline && !context.signal.aborted) {
+        const failed = context.connect ? await failedParts(context, connector.name) : undefined;
+        if (failed) return [{ resource, expected: `connector ${connector.name} and its tasks running`, observed: failed.observed, outcome: 'failed', detail: failed.trace }];
+        caughtUp = await sinkCaughtUp(kafka, connector.name, topics);
+        try {
+          rows = await query(target, `SELECT concat_ws(',', ${store.key.map(quoteIdentifier).join(', ')}) FROM ${quoteTable(store.table)}`);
+          readProblem = undefined;
+        } catch (error) {
+          readProblem = (error as Error).message;
+        }
+        if (caughtUp && !readProblem && written.every((record) => rows.some((stored) => stored === record || stored.startsWith(`${record},`)))) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      const checks = this.judge(resource, rows, written, marker, 'delivered');
+      if (store.drillOwned) {
+        const others = rows.filter((row) => !row.includes(marker)).length;
+        checks[0]!.detail = `${checks[0]!.detail}; the drill's table started empty: ${others} row(s) besides the probe's came from records the restored sink read before the new input`;
+      }
+      if (written.length === 0) {
+        checks[1] = {
+          resource,
+          outcome: 'skipped',
+          expected: `each of ${newRecords.length} new records delivered exactly once`,
+          observed: 'no new records written',
+          detail: newRecords.length === 0 ? 'newRecords: 0' : (shape as { reason: string }).reason,
+        };
+      }
+      if (readProblem)
+        checks.push({
+          resource,
+          outcome: 'failed',
+          expected: `table ${store.table} readable`,
+          observed: readProblem,
+          detail: 'the sink never created the table, or the probe cannot log in',
+        });
+      if (!caughtUp) {
+        checks.push({
+          resource,
+          outcome: 'failed',
+          expected: `group connect-${connector.name} at the log end of ${topics.join(', ')}`,
+          observed: 'still behind when the probe gave up',
+          detail: 'the count may be incomplete: the sink is not running or is slow',
+        });
+      }
+      return checks;
+    } finally {
+      await dispose();
+    }
+  }
+
+  /** The records the probe may give a JDBC sink: only when it writes to the drill's own PostgreSQL (as Connect runs it), never to a database the drill did not start. */
+  private async jdbcInput(connector: Connector, context: ProbeContext): Promise<JdbcRecordShape | { reason: string }> {
+    const running = context.connect ? await getConnector(context.connect, connector.name).catch(() => undefined) : undefined;
+    const url = String((running?.config ?? connector.config)['connection.url'] ?? '');
+    const own = context.postgres?.jdbcUrl;
+    if (!own || (url !== own && !url.startsWith(`${own}?`))) {
+      return { reason: "the sink's connection.url is not the drill's own PostgreSQL (target.postgres): new input would reach a database the drill did not start" };
+    }
+    return jdbcRecordShape(connector);
   }
 
   private async checkSource(connector: Connector, newRecords: string[], marker: string, deadline: number, context: ProbeContext): Promise<Check[]> {
@@ -200,7 +294,7 @@ function connectorKind(connector: Connector): 'source' | 'sink' | undefined {
 }
 
 interface SinkStore {
-  kind: 'file' | 'postgres' | 'none';
+  kind: 'file' | 'none';
   label: string;
   read?: () => Promise<string[]>;
 }
@@ -226,20 +320,7 @@ async function sinkCaughtUp(kafka: Kafka, connectorName: string, topics: string[
 }
 
 function sinkStore(connector: Connector, store: Spec['store'], specDir: string): SinkStore {
-  if (store && 'postgres' in store) {
-    const { url, table, key } = store.postgres;
-    const columns = key.map((column) => `"${column.replaceAll('"', '""')}"`).join(', ');
-    const query = `SELECT concat_ws(',', ${columns}) FROM "${table.replaceAll('"', '""')}"`;
-    return {
-      kind: 'postgres',
-      label: `table ${table}`,
-      read: async () => {
-        const result = await execa('psql', [url, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', query], { reject: false });
-        if (result.exitCode !== 0) throw new Error(`psql failed on table ${table}: ${result.stderr.split('\n')[0]}`);
-        return result.stdout.split('\n').filter((line) => line !== '');
-      },
-    };
-  }
+  if (store && 'postgres' in store) return { kind: 'none', label: "no store: store.postgres without a url needs the drill's own PostgreSQL (target.postgres)" };
   const file = store?.file ? (isAbsolute(store.file) ? store.file : join(specDir, store.file)) : connector.config.file;
   if (typeof file !== 'string') return { kind: 'none', label: 'no store: give store in the probe (the sink has no plain file config)' };
   return {
@@ -285,4 +366,168 @@ function recordText(value: Buffer | null): string {
 
 function truncate(text: string): string {
   return text.length > 120 ? `${text.slice(0, 120)}…` : text;
+}
+
+// ---- JDBC sinks writing to PostgreSQL ----------------------------------------------------------
+
+const JDBC_SINK_CLASS = 'io.debezium.connector.jdbc.JdbcSinkConnector';
+/** The column the probe's records carry besides their id: the run marker. */
+const PROBE_COLUMN = 'kafka_drill_probe';
+
+interface JdbcStore {
+  /** As PostgreSQL names it: `table` or `schema.table`. */
+  table: string;
+  /** Columns whose values identify one record (the probe's ids are in the first). */
+  key: string[];
+  /** The drill's own PostgreSQL (target.postgres): the probe may create the table there. */
+  drillOwned: boolean;
+  url: string;
+}
+
+/** The PostgreSQL store of a sink: the spec's, or for a JDBC sink its table in the drill's own PostgreSQL. */
+function jdbcStore(connector: Connector, store: Spec['store'], postgres: DrillPostgres | undefined): JdbcStore | undefined {
+  const isJdbcSink = connector.config['connector.class'] === JDBC_SINK_CLASS;
+  if (store && 'postgres' in store) {
+    const drillOwned = store.postgres.url === undefined;
+    if (drillOwned && !postgres) return undefined;
+    return { table: store.postgres.table, key: store.postgres.key, drillOwned, url: store.postgres.url ?? postgres!.url };
+  }
+  if (store || !isJdbcSink || !postgres) return undefined;
+  const topic =
+    String(connector.config.topics ?? '')
+      .split(',')[0]
+      ?.trim() ?? '';
+  const shape = jdbcRecordShape(connector);
+  return { table: jdbcTableName(connector, topic), key: 'fields' in shape ? shape.idColumns : ['id'], drillOwned: true, url: postgres.url };
+}
+
+function drillTarget(postgres: DrillPostgres): PsqlTarget {
+  return { url: postgres.url, passFile: postgres.passFile };
+}
+
+async function query(target: PsqlTarget, sql: string): Promise<string[]> {
+  const result = await psql(target, sql);
+  if (result.exitCode !== 0) throw new Error(`psql: ${result.stderr.split('\n')[0]}`);
+  return result.stdout.split('\n').filter((line) => line !== '');
+}
+
+/** Debezium's table for a topic: collection.name.format (table.name.format before 3.x) with ${topic}, dots made underscores; unquoted names fold to lower case. */
+export function jdbcTableName(connector: Connector, topic: string): string {
+  const format = String(connector.config['collection.name.format'] ?? connector.config['table.name.format'] ?? '${topic}');
+  const name = format.replaceAll('${topic}', topic.replaceAll('.', '_'));
+  return connector.config['quote.identifiers'] === 'true' ? name : name.toLowerCase();
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function quoteTable(table: string): string {
+  return table.split('.').map(quoteIdentifier).join('.');
+}
+
+type Side = 'key' | 'value';
+
+/** What the connector's converter on one side reads: JSON with a schema envelope, schemaless JSON, or a string. */
+function converterOf(connector: Connector, side: Side): { kind: 'json-schema' | 'json' | 'string' | 'other'; name: string } {
+  // The worker's default converter (JsonConverter with schemas) applies where the connector names none.
+  const name = String(connector.config[`${side}.converter`] ?? 'org.apache.kafka.connect.json.JsonConverter');
+  if (name.endsWith('StringConverter')) return { kind: 'string', name };
+  if (name !== 'org.apache.kafka.connect.json.JsonConverter') return { kind: 'other', name };
+  return { kind: String(connector.config[`${side}.converter.schemas.enable`] ?? 'true') === 'true' ? 'json-schema' : 'json', name };
+}
+
+export interface JdbcRecordShape {
+  /** The struct fields holding the probe's generated id (the primary key fields where the key comes from the record). */
+  fields: string[];
+  /** The same as PostgreSQL names the columns. */
+  idColumns: string[];
+  /** record_key: the key is a struct of `fields`; otherwise a plain string in the key converter's form. */
+  keyStruct: boolean;
+  /** DDL for the table, when the sink would not create it itself (schema.evolution other than basic). */
+  createTable?: (table: string) => string;
+}
+
+/**
+ * The records the probe can give a JDBC sink, from its settings: the value converter must carry a
+ * schema (JsonConverter with schemas.enable, the worker default), and with primary.key.mode
+ * record_key the key converter too. Each record is a struct of the id fields (strings) plus the
+ * run marker. Otherwise the reason the probe cannot write any.
+ */
+export function jdbcRecordShape(connector: Connector): JdbcRecordShape | { reason: string } {
+  const value = converterOf(connector, 'value');
+  if (value.kind !== 'json-schema') {
+    return {
+      reason: `value.converter ${value.name}${value.kind === 'json' ? ' with schemas.enable=false' : ''}: the probe writes JDBC sink records only as JsonConverter with schemas`,
+    };
+  }
+  const mode = String(connector.config['primary.key.mode'] ?? 'none');
+  if (!['none', 'kafka', 'record_key', 'record_value'].includes(mode)) return { reason: `primary.key.mode ${mode}: the probe cannot make such records` };
+  const keyStruct = mode === 'record_key';
+  if (keyStruct && converterOf(connector, 'key').kind !== 'json-schema') {
+    return { reason: `primary.key.mode record_key with key.converter ${converterOf(connector, 'key').name}: the probe writes keys only as JsonConverter with schemas` };
+  }
+  const listed = String(connector.config['primary.key.fields'] ?? '')
+    .split(',')
+    .map((field) => field.trim())
+    .filter(Boolean);
+  const fields = (mode === 'record_key' || mode === 'record_value') && listed.length > 0 ? listed : ['id'];
+  const column = (field: string) => (connector.config['quote.identifiers'] === 'true' ? field : field.toLowerCase());
+  const idColumns = fields.map(column);
+  const primaryKey = mode === 'kafka' ? ['__connect_topic', '__connect_partition', '__connect_offset'] : mode === 'none' ? [] : idColumns;
+  const createTable =
+    connector.config['schema.evolution'] === 'basic'
+      ? undefined
+      : (table: string) => {
+          const columns = [
+            ...idColumns.map((name) => `${quoteIdentifier(name)} text NOT NULL`),
+            `${quoteIdentifier(PROBE_COLUMN)} text`,
+            ...(mode === 'kafka' ? ['"__connect_topic" text NOT NULL', '"__connect_partition" integer NOT NULL', '"__connect_offset" bigint NOT NULL'] : []),
+            ...(primaryKey.length > 0 ? [`PRIMARY KEY (${primaryKey.map(quoteIdentifier).join(', ')})`] : []),
+          ];
+          return `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (${columns.join(', ')})`;
+        };
+  return { fields, idColumns, keyStruct, ...(createTable ? { createTable } : {}) };
+}
+
+/** The probe's record for one generated id, as the connector's converters read it. */
+export function jdbcRecord(connector: Connector, shape: JdbcRecordShape, id: string, marker: string): { key: string; value: string } {
+  const struct = (fields: string[]) => ({ type: 'struct', optional: false, fields: fields.map((field) => ({ field, type: 'string', optional: field === PROBE_COLUMN })) });
+  const ids = Object.fromEntries(shape.fields.map((field) => [field, id]));
+  const value = JSON.stringify({ schema: struct([...shape.fields, PROBE_COLUMN]), payload: { ...ids, [PROBE_COLUMN]: marker } });
+  if (shape.keyStruct) return { key: JSON.stringify({ schema: struct(shape.fields), payload: ids }), value };
+  const key = converterOf(connector, 'key');
+  return {
+    key: key.kind === 'string' ? id : JSON.stringify(key.kind === 'json-schema' ? { schema: { type: 'string', optional: false }, payload: id } : id),
+    value,
+  };
+}
+
+async function produceJdbcRecords(kafka: Kafka, topic: string, ids: string[], marker: string, connector: Connector, shape: JdbcRecordShape): Promise<void> {
+  const admin = kafka.admin();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  try {
+    await admin.connect();
+    const partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.length ?? 1;
+    await producer.connect();
+    await producer.send({ topic, acks: -1, messages: ids.map((id, index) => ({ ...jdbcRecord(connector, shape, id, marker), partition: index % partitions })) });
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** The connector or one of its tasks FAILED: which, and Connect's trace (its first lines). */
+async function failedParts(context: ProbeContext, name: string): Promise<{ observed: string; trace: string } | undefined> {
+  const status = await connectorStatus(context.connect!, name).catch(() => undefined);
+  if (!status) return undefined;
+  const failed = [
+    ...(status.connector.state === 'FAILED' ? [{ what: 'the connector', trace: status.connector.trace }] : []),
+    ...status.tasks.filter((task) => task.state === 'FAILED').map((task) => ({ what: `task ${task.id}`, trace: task.trace })),
+  ];
+  if (failed.length === 0) return undefined;
+  return {
+    observed: `${failed.map((part) => part.what).join(', ')} FAILED`,
+    trace: failed.map((part) => `${part.what}: ${(part.trace ?? 'no trace').split('\n').slice(0, 12).join('\n')}`).join('\n'),
+  };
 }

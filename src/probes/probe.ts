@@ -1,5 +1,7 @@
 import { errorMessage } from '../errors.js';
+import type { DrillPostgres } from '../environment/postgres.js';
 import type { EnvironmentTls } from '../environment/tls.js';
+import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { SecurityMode } from '../environment/types.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -46,6 +48,10 @@ export interface ProbeRunContext {
   /** TLS modes: the drill's CA; in mtls, client certificates for principals (see EnvironmentTls.clientFor). */
   tls?: EnvironmentTls;
   environment: ProbeEnvironment;
+  /** The restored environment's Connect worker, when it has one. */
+  connect?: ConnectEndpoint;
+  /** The drill's own PostgreSQL (target.postgres), where restored JDBC sinks write. */
+  postgres?: DrillPostgres;
   /** The run's own directory (0700, removed at teardown): client config files go here. */
   workDir?: string;
   /** Directory of the drill spec: custom probe modules are relative to it. */

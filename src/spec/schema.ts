@@ -105,6 +105,12 @@ export const targetSchema = z
       })
       .optional()
       .describe('Kafka Connect distributed workers beside the brokers. Started anyway when the snapshot has connectors and the connectors phase runs.'),
+    postgres: z
+      .boolean()
+      .optional()
+      .describe(
+        "provider process only: start a PostgreSQL of the drill's own beside the brokers, for restored JDBC sinks. Connector settings reach it through ${drill.postgres.jdbcUrl}, ${drill.postgres.user} and ${drill.postgres.password}; it is removed with the environment.",
+      ),
   })
   .superRefine((target, context) => {
     if (target.brokerIds !== undefined) {
@@ -117,6 +123,13 @@ export const targetSchema = z
     }
     if (target.provider !== 'docker' && target.image !== undefined) {
       context.addIssue({ code: 'custom', path: ['image'], message: 'only allowed when provider is "docker"' });
+    }
+    if (target.postgres && target.provider !== 'process') {
+      context.addIssue({
+        code: 'custom',
+        path: ['postgres'],
+        message: `only with provider "process": Connect workers in containers or elsewhere cannot reach a PostgreSQL on this host's loopback`,
+      });
     }
     if (target.provider === 'external') {
       for (const key of ['bootstrap', 'clusterId', 'cleanup'] as const) {
@@ -262,7 +275,11 @@ export const connectorIdempotencyProbeSchema = z.strictObject({
   type: z.literal('connector-idempotency'),
   ...probeCommon,
   connector: name.describe('A connector in the snapshot: a FileStream source, a FileStream sink or a JDBC sink to PostgreSQL.'),
-  newRecords: nonNegativeInt.default(5).describe('Records of new input the probe writes after the restore (FileStream connectors); each must come out exactly once.'),
+  newRecords: nonNegativeInt
+    .default(5)
+    .describe(
+      "Records of new input the probe writes after the restore (FileStream connectors; a JDBC sink's records with a schema from its converter settings); each must come out exactly once.",
+    ),
   allowedDuplicates: nonNegativeInt.default(0).describe('Records the connector may deliver (sink) or emit (source) twice before the probe fails.'),
   store: z
     .union(
@@ -270,7 +287,13 @@ export const connectorIdempotencyProbeSchema = z.strictObject({
         z.strictObject({ file: z.string().min(1) }),
         z.strictObject({
           postgres: z.strictObject({
-            url: z.string().min(1).describe('A postgresql:// connection URL (credentials through its password or PGPASSWORD).'),
+            url: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                "A postgresql:// connection URL (its password goes to psql through a 0600 passfile, or PGPASSWORD). Omitted: the drill's own PostgreSQL (target.postgres).",
+              ),
             table: name,
             key: z.array(name).min(1).describe('The columns that identify one record; duplicates are rows sharing them.'),
           }),
@@ -279,7 +302,7 @@ export const connectorIdempotencyProbeSchema = z.strictObject({
       { error: 'expected { file: PATH } or { postgres: { url, table, key } }' },
     )
     .optional()
-    .describe("Where a sink writes. Default: the FileStream sink's `file` config."),
+    .describe("Where a sink writes. Default: the FileStream sink's `file` config; for a JDBC sink, its table in the drill's own PostgreSQL (target.postgres)."),
   timeoutMs: positiveInt.default(90_000),
 });
 
@@ -467,6 +490,9 @@ export const drillSpecSchema = z
       // The quota probe logs in with SASL/SCRAM over plaintext as restored users.
       if (probe.type === 'quota' && security !== 'scram') {
         context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'quota probes need target.security: scram (user quotas need users)' });
+      }
+      if (probe.type === 'connector-idempotency' && probe.store && 'postgres' in probe.store && probe.store.postgres.url === undefined && !spec.target.postgres) {
+        context.addIssue({ code: 'custom', path: ['probes', index, 'store', 'postgres', 'url'], message: "required unless target.postgres starts the drill's own PostgreSQL" });
       }
     });
   });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +75,18 @@ export async function startPostgres(): Promise<StartedPostgres> {
 export async function psqlLines(url: string, query: string): Promise<string[]> {
   const result = await execa('psql', [url, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', query]);
   return result.stdout.split('\n').filter((line) => line !== '');
+}
+
+/** Processes whose command line has `dataDir` as an argument: a postmaster started on it. */
+export function processesOn(dataDir: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(dataDir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

@@ -6,6 +6,13 @@ const environment = await startEnvironment('process', {
   brokers: 1,
   security: 'plaintext',
   heapMb: 256,
+  ...(process.env.KAFKA_DRILL_TEST_POSTGRES === '1' ? { postgres: true } : {}),
 });
-process.stdout.write(JSON.stringify({ pids: environment.brokers.map((broker) => broker.pid), workDir: environment.workDir }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    pids: environment.brokers.map((broker) => broker.pid),
+    workDir: environment.workDir,
+    ...(environment.postgres ? { postgres: { pid: environment.postgres.pid, dataDir: environment.postgres.dataDir } } : {}),
+  }) + '\n',
+);
 setInterval(() => {}, 60_000);
