@@ -14,6 +14,8 @@ import { probesFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
 import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
+import { connectorsAsRestored } from '../restore/connectors.js';
+import type { PlaceholderValues } from '../spec/placeholders.js';
 import type { ProgressListener } from './progress.js';
 import { RESTORE_REQUEST_TIMEOUT_MS, restoreContext, restorePhase } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
@@ -85,8 +87,10 @@ interface RunState {
   readonly secrets: SecretMask;
   readonly run: Run;
   readonly startedAt: number;
-  /** The snapshot as this run restores it: `${drill.workDir}` is this run's directory once the environment is up. */
+  /** The snapshot as this run restores it: once the environment is up, connectors carry the spec's replacements (restore.connectors). */
   snapshot: Snapshot;
+  /** Values of the `${drill.*}` placeholders, once the environment is up. */
+  placeholders?: PlaceholderValues;
   /** Broker ids, their map from the source's, and heap, chosen before anything starts. */
   readonly plan: EnvironmentPlan;
   environment?: StartedEnvironment;
@@ -339,7 +343,8 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
     };
   }
   state.environment = environment;
-  state.snapshot = withWorkDir(state.inputs.snapshot, environment.workDir);
+  state.placeholders = placeholderValues(environment);
+  state.snapshot = connectorsAsRestored(state.inputs.snapshot, spec.restore.connectors, state.placeholders);
   state.secrets.add(environment.admin.sasl?.password);
   state.run.environment = { ...state.run.environment, security: describeSecurity(environment), clusterId: environment.clusterId, bootstrap: environment.admin.bootstrap };
   return { status: 'passed', findings: [] };
@@ -384,6 +389,8 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
       ...(env.provider === 'external' ? {} : { brokerHeapMb: state.plan.request.heapMb }),
       ...startupConfigs(state.snapshot, env),
       ...connectRestoreOptions(spec, env),
+      connectorOverrides: spec.restore.connectors,
+      placeholders: state.placeholders ?? {},
       signal,
       secrets: state.secrets,
     },
@@ -468,6 +475,7 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
     workDir: env.workDir,
     snapshot: state.snapshot,
     credentials: state.restore!.credentials,
+    connectors: state.restore!.connectors ?? new Map(),
     ...(env.tls ? { tls: env.tls } : {}),
     environment: { bootstrap: env.admin.bootstrap, security: env.security, kafkaVersion: state.kafkaVersion },
     specDir: state.inputs.spec.dir,
@@ -669,19 +677,9 @@ function skippedNote(runs: Run[]): string {
 }
 
 /**
- * Connector configs and offsets may name `${drill.workDir}`: this run's own directory (removed
- * with the environment), so a FileStream connector's files are never another run's. Connect's
- * own `${provider:path:key}` references have a colon and are left alone.
+ * The values of the `${drill.*}` placeholders a spec may use (src/spec/placeholders.ts names
+ * them): what this run started, known once its environment is up.
  */
-export function withWorkDir(snapshot: Snapshot, workDir: string): Snapshot {
-  if (!snapshot.connect) return snapshot;
-  const replace = (value: unknown): unknown =>
-    typeof value === 'string'
-      ? value.replaceAll('${drill.workDir}', workDir)
-      : Array.isArray(value)
-        ? value.map(replace)
-        : value && typeof value === 'object'
-          ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, replace(inner)]))
-          : value;
-  return { ...snapshot, connect: { ...snapshot.connect, connectors: snapshot.connect.connectors.map((connector) => replace(connector) as typeof connector) } };
+function placeholderValues(environment: StartedEnvironment): PlaceholderValues {
+  return { 'drill.workDir': environment.workDir };
 }
