@@ -79,6 +79,13 @@ export const findingCodes = [
 ] as const;
 export const FindingCode = z.enum(findingCodes);
 
+/**
+ * Findings that say the drill reached a system outside what it started, because the spec allowed
+ * it (restore.connectors.<name>.allowExternal): reports show them red, as danger, whatever their
+ * severity (which stays a warning, so an allowed connector does not fail the drill by itself).
+ */
+export const dangerFindingCodes: ReadonlySet<string> = new Set(['connector-writes-external'] satisfies (typeof findingCodes)[number][]);
+
 export const Finding = z.strictObject({
   code: FindingCode,
   severity: z.enum(['error', 'warning', 'info']),

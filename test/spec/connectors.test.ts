@@ -22,10 +22,7 @@ async function spec(name: string, connectors: string[]): Promise<string> {
 
 describe('validate: restore.connectors', () => {
   it('accepts drill-owned replacements, allowExternal of an external setting, and other settings replaced freely', async () => {
-    const file = await spec('good.yaml', [
-      'lines-source: { config: { file: "${drill.workDir}/in/lines.txt", tasks.max: 1 } }',
-      'orders-sink: { allowExternal: [file] }',
-    ]);
+    const file = await spec('good.yaml', ['lines-source: { config: { file: "${drill.workDir}/in/lines.txt", tasks.max: 1 } }', 'orders-sink: { allowExternal: [file] }']);
     expect(await specProblems(file)).toEqual([]);
   });
 
