@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import type { Kafka } from 'kafkajs';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { Connector } from '../snapshot/schema.js';
+import { isInside } from '../spec/local-checks.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
 import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
@@ -142,7 +143,7 @@ export class ConnectorIdempotencyProbe implements Probe {
       ];
     }
     // The probe appends only to an input file the drill owns, never to one the snapshot names.
-    if (!insideDir(context.workDir, file)) {
+    if (!context.workDir || !isInside(path.resolve(context.workDir), path.resolve(context.workDir, file))) {
       return [
         {
           resource,
@@ -231,13 +232,6 @@ function notRunningCheck(connector: Connector, restored: ProbeContext['connector
     return check('skipped', connector.state, `restored ${connector.state} as the snapshot had it: it processes no records`);
   }
   return undefined;
-}
-
-/** Whether `file` is inside `dir` (the run's own directory). */
-function insideDir(dir: string | undefined, file: string): boolean {
-  if (!dir) return false;
-  const relative = path.relative(path.resolve(dir), path.resolve(dir, file));
-  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
 function connectorKind(connector: Connector): 'source' | 'sink' | undefined {
