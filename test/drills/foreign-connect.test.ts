@@ -24,8 +24,9 @@ import { tempDir } from '../support/temp.js';
  * FileStream source reading one — "production". `kafka-drill snapshot --connect-url` captures
  * them, and the snapshot is drilled twice: with the spec replacing `file` by the run's own
  * directory (the connectors run, the probes pass), and without (the connectors are restored
- * STOPPED, with a manual step and a finding naming `file`; the probes are skipped at once).
- * Either way production's files are byte for byte what they were.
+ * STOPPED, with a manual step and a finding naming `file`; the probes are skipped at once), and
+ * once more with allowExternal (they run against production's files, a danger finding says so,
+ * the probes feed them nothing). Every time production's files are byte for byte what they were.
  */
 const PER_PARTITION = 10;
 const SOURCE_LINES = 12;
@@ -203,6 +204,10 @@ describe('a snapshot of a Connect worker kafka-drill did not start, drilled', { 
   const afterReplaced = { sink: await sha256(production.sink), source: await sha256(production.source) };
   const isolated = await drill('isolated', snapshotFile, {});
   const afterIsolated = { sink: await sha256(production.sink), source: await sha256(production.source) };
+  const allowed = await drill('allowed', snapshotFile, { connectors: { 'orders-sink': { allowExternal: ['file'] }, 'lines-source': { allowExternal: ['file'] } } });
+  const afterAllowed = { sink: await sha256(production.sink), source: await sha256(production.source) };
+  const took = (run: Run) => run.phases.map((phase) => `${phase.name} ${phase.durationMs} ms`).join(', ');
+  console.log(`replaced: ${took(replaced)}\nisolated: ${took(isolated)}; probes ${isolated.probes.map((p) => `${p.id} ${p.durationMs} ms`).join(', ')}\nallowed: ${took(allowed)}`);
 
   it('captured both connectors with the production paths they name', () => {
     expect(snapshot.connect!.connectors.map((c) => [c.name, c.config.file, c.state])).toEqual([
@@ -251,8 +256,23 @@ describe('a snapshot of a Connect worker kafka-drill did not start, drilled', { 
     expect(isolated.reason).toContain('every check of orders-sink-once, lines-source-once was skipped');
   });
 
-  it("production's files are byte for byte what they were, after both drills", () => {
+  it('with allowExternal: the connectors run against the captured files, a danger finding says so, the probes feed them nothing', () => {
+    const connectors = allowed.phases.find((phase) => phase.name === 'connectors')!;
+    expect(connectors.findings.filter((finding) => finding.code === 'connector-writes-external')).toEqual([
+      expect.objectContaining({ object: 'connector lines-source', message: expect.stringContaining(`allowExternal allows: file = ${production.source}`) }),
+      expect.objectContaining({ object: 'connector orders-sink', message: expect.stringContaining(`allowExternal allows: file = ${production.sink}`) }),
+    ]);
+    const [sink, source] = allowed.probes;
+    expect(sink!.evidence.map((e) => [e.outcome, e.detail])).toEqual([
+      ['passed', '20 records looked at, none repeated'],
+      ['skipped', 'the sink runs against the external system its file names (allowExternal): the probe writes it nothing'],
+    ]);
+    expect(source!.evidence).toEqual([expect.objectContaining({ outcome: 'skipped', observed: 'not appended' })]);
+  });
+
+  it("production's files are byte for byte what they were, after every drill", () => {
     expect(afterReplaced).toEqual(before);
     expect(afterIsolated).toEqual(before);
+    expect(afterAllowed).toEqual(before);
   });
 });
