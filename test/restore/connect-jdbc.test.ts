@@ -104,7 +104,15 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', async () => {
   const kafkaPhases = await restoreSnapshot(target.admin, snapshot, { phases: ['topics', 'offsets'] });
   // The records themselves come back as replication would bring them (synthetic data has no schema).
   await produceOrders(target.admin);
-  const restored = await restoreSnapshot(target.admin, snapshot, { phases: ['connectors'], connect: targetConnect, connectorSecrets: secrets });
+  // connection.url names a database: the restored sinks run only against one the spec replaces it with (here the test's own stands for the drill's).
+  const connectorOverrides = Object.fromEntries(['jdbc-insert', 'jdbc-upsert'].map((name) => [name, { config: { 'connection.url': '${drill.postgres.jdbcUrl}' } }]));
+  const restored = await restoreSnapshot(target.admin, snapshot, {
+    phases: ['connectors'],
+    connect: targetConnect,
+    connectorSecrets: secrets,
+    connectorOverrides,
+    placeholders: { 'drill.postgres.jdbcUrl': postgres.jdbcUrl },
+  });
   const probeContext = {
     connection: target.admin,
     snapshot,
