@@ -134,7 +134,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
         status: 'isolated',
         reason: `${startsStopped ? 'restored STOPPED' : 'not created'}: ${settings} name${held.length > 1 ? '' : 's'} an external system the drill spec does not replace (restore.connectors)`,
       });
-      if (connector.state !== 'STOPPED') {
+      if (connector.state !== 'STOPPED' || !startsStopped) {
         recorder.manualSteps.push({
           id: `connector-isolated-${connector.name}`,
           title: `Point ${settings} of connector ${connector.name} at the recovered store${held.length > 1 ? 's' : ''} and start it (the drill held it back: it names an external system)`,

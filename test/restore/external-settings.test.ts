@@ -24,6 +24,10 @@ describe('settings that name an external system', () => {
     ['es.urls', '*.urls'],
     ['cassandra.hosts', '*.hosts'],
     ['s3.endpoint', '*.endpoint'],
+    ['elastic.host', '*.host'],
+    ['database.hostname', '*.hostname'],
+    ['mongodb.connection.string', '*.connection.string'],
+    ['consumer.override.bootstrap.servers', '*.bootstrap.servers'],
     ['bootstrap.servers', 'bootstrap.servers'],
     ['target.cluster.bootstrap.servers', '*.bootstrap.servers'],
     ['topics.dir', '*.dir'],
@@ -35,9 +39,12 @@ describe('settings that name an external system', () => {
     expect(externalSettingRule(key)?.pattern).toBe(pattern);
   });
 
-  it.each(['topics', 'tasks.max', 'connector.class', 'value.converter', 'insert.mode', 'filename', 'urls.enabled', 'profile', 'dirty'])('%s names nothing external', (key) => {
-    expect(externalSettingRule(key)).toBeUndefined();
-  });
+  it.each(['topics', 'tasks.max', 'connector.class', 'value.converter', 'insert.mode', 'filename', 'urls.enabled', 'profile', 'dirty', 'database.port', 'hostnames.enabled'])(
+    '%s names nothing external',
+    (key) => {
+      expect(externalSettingRule(key)).toBeUndefined();
+    },
+  );
 
   it('lists a config’s external settings in key order, redacted ones too, empty values not', () => {
     const found = externalSettings({ topic: 'x', file: '/data/in.txt', 'connection.url': { redacted: true }, 'store.url': '' });
