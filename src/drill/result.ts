@@ -40,10 +40,12 @@ export const findingCodes = [
   'connect-too-old',
   'connect-unavailable',
   'connector-group-differs',
+  'connector-isolated',
   'connector-not-settled',
   'connector-plugin-missing',
   'connector-restore-failed',
   'connector-secret-missing',
+  'connector-writes-external',
   'connectors-not-restored',
   'credential-generated',
   'credential-source-unreadable',
@@ -76,6 +78,13 @@ export const findingCodes = [
   'topic-refused',
 ] as const;
 export const FindingCode = z.enum(findingCodes);
+
+/**
+ * Findings that say the drill reached a system outside what it started, because the spec allowed
+ * it (restore.connectors.<name>.allowExternal): reports show them red, as danger, whatever their
+ * severity (which stays a warning, so an allowed connector does not fail the drill by itself).
+ */
+export const dangerFindingCodes: ReadonlySet<string> = new Set(['connector-writes-external'] satisfies (typeof findingCodes)[number][]);
 
 export const Finding = z.strictObject({
   code: FindingCode,

@@ -14,6 +14,8 @@ import { probesFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/probe.js';
 import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
+import { connectorsAsRestored } from '../restore/connectors.js';
+import type { PlaceholderValues } from '../spec/placeholders.js';
 import type { ProgressListener } from './progress.js';
 import { RESTORE_REQUEST_TIMEOUT_MS, restoreContext, restorePhase } from '../restore/restore.js';
 import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
@@ -86,8 +88,10 @@ interface RunState {
   readonly secrets: SecretMask;
   readonly run: Run;
   readonly startedAt: number;
-  /** The snapshot as this run restores it: `${drill.workDir}` is this run's directory once the environment is up. */
+  /** The snapshot as this run restores it: once the environment is up, connectors carry the spec's replacements (restore.connectors). */
   snapshot: Snapshot;
+  /** Values of the `${drill.*}` placeholders, once the environment is up. */
+  placeholders?: PlaceholderValues;
   /** Broker ids, their map from the source's, and heap, chosen before anything starts. */
   readonly plan: EnvironmentPlan;
   environment?: StartedEnvironment;
@@ -340,7 +344,8 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
     };
   }
   state.environment = environment;
-  state.snapshot = withPlaceholders(state.inputs.snapshot, drillPlaceholders(environment));
+  state.placeholders = placeholderValues(environment);
+  state.snapshot = connectorsAsRestored(state.inputs.snapshot, spec.restore.connectors, state.placeholders);
   state.secrets.add(environment.admin.sasl?.password);
   state.secrets.add(environment.postgres?.password);
   state.run.environment = { ...state.run.environment, security: describeSecurity(environment), clusterId: environment.clusterId, bootstrap: environment.admin.bootstrap };
@@ -386,6 +391,8 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
       ...(env.provider === 'external' ? {} : { brokerHeapMb: state.plan.request.heapMb }),
       ...startupConfigs(state.snapshot, env),
       ...connectRestoreOptions(spec, env),
+      connectorOverrides: spec.restore.connectors,
+      placeholders: state.placeholders ?? {},
       signal,
       secrets: state.secrets,
     },
@@ -472,6 +479,7 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
     ...(env.connect ? { connect: { url: env.connect.url } } : {}),
     ...(env.postgres ? { postgres: env.postgres } : {}),
     credentials: state.restore!.credentials,
+    connectors: state.restore!.connectors ?? new Map(),
     ...(env.tls ? { tls: env.tls } : {}),
     environment: { bootstrap: env.admin.bootstrap, security: env.security, kafkaVersion: state.kafkaVersion },
     specDir: state.inputs.spec.dir,
@@ -673,28 +681,9 @@ function skippedNote(runs: Run[]): string {
 }
 
 /**
- * The values `${drill.*}` placeholders in connector settings stand for in this run: its own
- * directory (removed with the environment, so a FileStream connector's files are never another
- * run's) and, with target.postgres, its own PostgreSQL (`drill.postgres.jdbcUrl`, `.user`, `.password`).
+ * The values of the `${drill.*}` placeholders a spec may use (src/spec/placeholders.ts names
+ * them): what this run started, known once its environment is up.
  */
-export function drillPlaceholders(environment: Pick<StartedEnvironment, 'workDir' | 'postgres'>): Record<string, string> {
+export function placeholderValues(environment: Pick<StartedEnvironment, 'workDir' | 'postgres'>): PlaceholderValues {
   return { 'drill.workDir': environment.workDir, ...(environment.postgres ? postgresPlaceholders(environment.postgres) : {}) };
-}
-
-export function withWorkDir(snapshot: Snapshot, workDir: string): Snapshot {
-  return withPlaceholders(snapshot, { 'drill.workDir': workDir });
-}
-
-/** Connector configs and offsets with each `${name}` of `values` replaced. Connect's own `${provider:path:key}` references have a colon and are left alone. */
-export function withPlaceholders(snapshot: Snapshot, values: Record<string, string>): Snapshot {
-  if (!snapshot.connect) return snapshot;
-  const replace = (value: unknown): unknown =>
-    typeof value === 'string'
-      ? Object.entries(values).reduce((text, [name, replacement]) => text.replaceAll(`\${${name}}`, replacement), value)
-      : Array.isArray(value)
-        ? value.map(replace)
-        : value && typeof value === 'object'
-          ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, replace(inner)]))
-          : value;
-  return { ...snapshot, connect: { ...snapshot.connect, connectors: snapshot.connect.connectors.map((connector) => replace(connector) as typeof connector) } };
 }

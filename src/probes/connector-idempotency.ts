@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import path, { isAbsolute, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../environment/postgres.js';
 import { connectorStatus, getConnector } from '../kafka/connect.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { Connector } from '../snapshot/schema.js';
+import { isInside } from '../spec/local-checks.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
 import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
@@ -19,11 +20,13 @@ import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type Prob
  *   rows of a PostgreSQL table), then counts records the store holds more than once — a sink
  *   whose restored offsets were behind what it had written replays them. Each new record must
  *   be there exactly once; duplicates must not exceed the allowed number.
- * - Source (FileStream): the probe appends N new lines to the connector's input file and reads
+ * - Source (FileStream): the probe appends N new lines to the connector's input file (only one
+ *   inside the run's own directory, never a file the snapshot names) and reads
  *   the topic from the snapshot's log end offsets (what the source had emitted before the
  *   snapshot; the restore's data phase rebuilt up to there). Whatever appears after that and is
  *   not a new line was emitted again; each new line must appear exactly once.
  *
+ * A connector the restore did not start (held back, not created, failed) ends the probe at once.
  * Every check is an evidence item whose outcome is typed; the evidence names the first
  * duplicated records and how many there were.
  */
@@ -52,6 +55,8 @@ export class ConnectorIdempotencyProbe implements Probe {
         { resource, expected: 'a connector in the snapshot', observed: 'not in the snapshot', outcome: 'failed', detail: 'the spec names a connector the snapshot does not have' },
       ]);
     }
+    const notRunning = notRunningCheck(connector, context.connectors);
+    if (notRunning) return verdictOf([notRunning]);
     const marker = `kafka-drill-probe:${this.id}:${randomBytes(6).toString('hex')}`;
     // Fixed width: no record's text contains another's (…:1 is not inside …:10).
     const newRecords = Array.from({ length: this.spec.newRecords }, (_, index) => `${marker}:${String(index).padStart(6, '0')}`);
@@ -85,8 +90,10 @@ export class ConnectorIdempotencyProbe implements Probe {
       .filter(Boolean);
     if (topics.length === 0) return [{ resource, expected: 'a sink with a topics config', observed: 'no topics', outcome: 'skipped', detail: 'topics.regex sinks are not probed' }];
     const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-connector-idempotency' });
-    // New input only where the probe knows the record shape the sink reads (FileStream: a string).
-    const written = store.kind === 'file' ? newRecords : [];
+    // New input only where the probe knows the record shape the sink reads (FileStream: a string),
+    // and never for a sink the spec let run against an external store (it would write it there).
+    const external = context.connectors?.get(connector.name)?.external ?? [];
+    const written = store.kind === 'file' && external.length === 0 ? newRecords : [];
     if (written.length > 0) await produceNewRecords(kafka, topics[0]!, written, connector);
 
     // Done when the sink has consumed everything (its group connect-<name> is at every log end) and the new records are stored.
@@ -105,7 +112,12 @@ export class ConnectorIdempotencyProbe implements Probe {
         outcome: 'skipped',
         expected: `each of ${newRecords.length} new records delivered exactly once`,
         observed: 'no new records written',
-        detail: newRecords.length === 0 ? 'newRecords: 0' : 'the probe writes new input only for FileStream sinks (a JDBC sink needs records with its schema)',
+        detail:
+          newRecords.length === 0
+            ? 'newRecords: 0'
+            : external.length > 0
+              ? `the sink runs against the external system its ${external.join(', ')} names (allowExternal): the probe writes it nothing`
+              : 'the probe writes new input only for FileStream sinks (a JDBC sink needs records with its schema)',
       };
     }
     if (!caughtUp) {
@@ -224,6 +236,18 @@ export class ConnectorIdempotencyProbe implements Probe {
         },
       ];
     }
+    // The probe appends only to an input file the drill owns, never to one the snapshot names.
+    if (!context.workDir || !isInside(path.resolve(context.workDir), path.resolve(context.workDir, file))) {
+      return [
+        {
+          resource,
+          expected: `new lines appended to the source's input file`,
+          observed: 'not appended',
+          outcome: 'skipped',
+          detail: `${file} is not in this run's own directory: replace the source's file with \${drill.workDir}/… in restore.connectors.${connector.name}.config`,
+        },
+      ];
+    }
     const snapshotEnds = new Map((context.snapshot.topics.find((candidate) => candidate.name === topic)?.partitionOffsets ?? []).map((p) => [p.partition, p.logEndOffset]));
     await appendFile(file, newRecords.map((record) => `${record}\n`).join(''));
 
@@ -283,6 +307,25 @@ export class ConnectorIdempotencyProbe implements Probe {
     };
     return [replay, newOnce];
   }
+}
+
+/**
+ * A connector the restore did not start makes the probe end at once, with the reason: skipped
+ * when the drill held it back on purpose (an external system, a secret without a source, the
+ * connectors phase not selected, or a state the snapshot had), failed when restoring it failed.
+ */
+function notRunningCheck(connector: Connector, restored: ProbeContext['connectors']): Check | undefined {
+  const resource = `connector ${connector.name}`;
+  const check = (outcome: 'skipped' | 'failed', observed: string, detail: string): Check => ({ resource, expected: 'a restored connector that runs', observed, outcome, detail });
+  if (!restored) return undefined;
+  const outcome = restored.get(connector.name);
+  if (!outcome) return check('skipped', 'not restored', 'the connectors phase did not restore it (restore.phases)');
+  if (outcome.status === 'failed') return check('failed', 'not restored', outcome.reason ?? 'restoring it failed');
+  if (outcome.status !== 'restored') return check('skipped', outcome.status === 'isolated' ? 'held back' : 'not created', outcome.reason ?? outcome.status);
+  if (connector.state === 'PAUSED' || connector.state === 'STOPPED') {
+    return check('skipped', connector.state, `restored ${connector.state} as the snapshot had it: it processes no records`);
+  }
+  return undefined;
 }
 
 function connectorKind(connector: Connector): 'source' | 'sink' | undefined {

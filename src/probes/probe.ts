@@ -7,6 +7,7 @@ import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Probe as ResultProbe, ProbeEvidence } from '../drill/result.js';
 import type { OffsetMap } from '../restore/offset-map.js';
+import type { ConnectorRestore } from '../restore/phase.js';
 import type { ClientClassName } from '../spec/schema.js';
 import { describeClientClass } from './clients.js';
 
@@ -64,6 +65,11 @@ export interface ProbeRunContext {
    * source's offsets (a test cluster, later a mirror).
    */
   restoredData?: { mode: 'none' } | { mode: 'synthetic'; offsetMap: OffsetMap };
+  /**
+   * What the connectors phase did with each connector of the snapshot; a connector absent from
+   * it was not restored. Absent: not known (a test restoring by hand), every connector is probed.
+   */
+  connectors?: ReadonlyMap<string, ConnectorRestore>;
 }
 
 /** The context a probe sees: the drill's, plus what the runner knows about the other probes. */

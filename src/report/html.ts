@@ -7,7 +7,7 @@ import { clientMatrix } from './client-matrix.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { countChecks, type OffsetMapSummary, type Result, type Run } from '../drill/result.js';
+import { countChecks, dangerFindingCodes, type OffsetMapSummary, type Result, type Run } from '../drill/result.js';
 import { formatCheckCounts, formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { buildTimelines, timelineWidth } from './timeline.js';
 import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
@@ -136,8 +136,15 @@ function clientMatrixView(result: Result) {
 
 function runView(run: Run, index: number) {
   const figures = runFigures(run);
-  const findings = run.phases.flatMap((phase) => phase.findings.map((finding) => ({ phase: phase.name, ...finding, kafkaError: finding.kafkaError ?? '' })));
-  const severityOrder = { error: 0, warning: 1, info: 2 } as const;
+  const findings = run.phases.flatMap((phase) =>
+    phase.findings.map((finding) => ({
+      phase: phase.name,
+      ...finding,
+      kafkaError: finding.kafkaError ?? '',
+      tone: dangerFindingCodes.has(finding.code) ? ('danger' as const) : finding.severity,
+    })),
+  );
+  const severityOrder = { danger: 0, error: 1, warning: 2, info: 3 } as const;
   return {
     anchor: `kafka-${index}`,
     kafkaVersion: run.kafkaVersion,
@@ -177,7 +184,7 @@ function runView(run: Run, index: number) {
       output: step.output ?? '',
     })),
     manualSummary: `${figures.manualStepsOpen} of ${figures.manualSteps} done by hand, ${formatMinutes(figures.manualMinutesOpen)} estimated`,
-    findings: findings.sort((a, b) => severityOrder[a.severity] - severityOrder[b.severity]),
+    findings: findings.sort((a, b) => severityOrder[a.tone] - severityOrder[b.tone]),
     phaseCounts: run.phases.filter((phase) => phase.counts).map((phase) => ({ phase: phase.name, ...phase.counts! })),
     verify: run.verify
       ? {

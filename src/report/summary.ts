@@ -1,5 +1,5 @@
 /** summary.md: a short Markdown summary for a CI step summary or a pull-request comment. */
-import { countChecks, type Result, type Run, type Verdict } from '../drill/result.js';
+import { countChecks, dangerFindingCodes, type Result, type Run, type Verdict } from '../drill/result.js';
 import { clientMatrix, type ClientMatrixCell } from './client-matrix.js';
 import { formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 
@@ -57,9 +57,9 @@ function failures(run: Run): string[] {
     lines.push(`drift: ${markdownText(`${difference.kind} ${difference.object}: expected ${difference.expected ?? '(absent)'}, actual ${difference.actual ?? '(absent)'}`)}`);
   }
   for (const phase of run.phases) {
-    for (const finding of phase.findings.filter((finding) => finding.severity === 'error')) {
+    for (const finding of phase.findings.filter((finding) => finding.severity === 'error' || dangerFindingCodes.has(finding.code))) {
       lines.push(
-        `${markdownText(phase.name)} error: ${markdownText(`${finding.object}: ${finding.message}`)}${finding.kafkaError ? ` (${markdownText(finding.kafkaError)})` : ''}`,
+        `${markdownText(phase.name)} ${dangerFindingCodes.has(finding.code) ? 'danger' : 'error'}: ${markdownText(`${finding.object}: ${finding.message}`)}${finding.kafkaError ? ` (${markdownText(finding.kafkaError)})` : ''}`,
       );
     }
   }

@@ -21,9 +21,11 @@ import {
   type ConnectorStatus,
 } from '../kafka/connect.js';
 import { compactCanonicalJson } from '../snapshot/canonical.js';
-import type { Connector } from '../snapshot/schema.js';
+import type { Connector, Snapshot } from '../snapshot/schema.js';
+import { externalSettingRule, externalSettings, replacementProblem, type ExternalSetting } from '../spec/external-settings.js';
+import { resolvePlaceholders, type PlaceholderValues } from '../spec/placeholders.js';
 import { sinkPosition, type OffsetMap } from './offset-map.js';
-import { PhaseRecorder, type ConnectorSecretSource, type PhaseResult, type RestoreContext } from './phase.js';
+import { PhaseRecorder, type ConnectorOverride, type ConnectorSecretSource, type PhaseResult, type RestoreContext } from './phase.js';
 
 /**
  * The connectors phase, after offsets: each connector is created STOPPED (KIP-980, Kafka ≥ 3.7),
@@ -33,6 +35,11 @@ import { PhaseRecorder, type ConnectorSecretSource, type PhaseResult, type Resto
  * the group), so there is one truth. Idempotent: a connector already there with the same config
  * and offsets is left alone. A plugin the workers lack, or a secret without a source, is a
  * finding (and a manual step), never a crash.
+ *
+ * A drill writes only to what it started: settings that name an external system (the rules in
+ * spec/external-settings.ts) are replaced by the spec's restore.connectors first; a connector
+ * still naming one is created STOPPED with its offsets and never started (connector-isolated,
+ * and a manual step), unless the spec allows that setting (connector-writes-external, shown red).
  */
 
 /** How long a connector may take to reach the state the snapshot had (a loaded worker starts tasks slowly). */
@@ -72,7 +79,11 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
   const groups = new Map(context.snapshot.consumerGroups.map((group) => [group.groupId, group]));
   const settling: Promise<void>[] = [];
 
-  for (const connector of connectors) {
+  const outcomes = (context.connectors ??= new Map());
+  const overrides = context.options.connectorOverrides ?? {};
+  for (const captured of connectors) {
+    const override = overrides[captured.name];
+    const connector = withOverrides(captured, override, context.options.placeholders ?? {});
     const object = `connector ${connector.name}`;
     const pluginClass = connector.config['connector.class'];
     if (typeof pluginClass !== 'string' || !available.has(pluginClass)) {
@@ -83,6 +94,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
         `the target's Connect workers have no plugin ${typeof pluginClass === 'string' ? pluginClass : '(connector.class redacted)'}: install it on the plugin path (kafka-drill connect install)`,
       );
       recorder.counts.failed++;
+      outcomes.set(connector.name, { status: 'failed', reason: `not created: the workers have no plugin ${String(pluginClass)}` });
       continue;
     }
     const resolved = await resolveConfig(connector, context.options.connectorSecrets?.[connector.name] ?? {}, context.options.baseDir ?? process.cwd());
@@ -102,11 +114,51 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
         object,
         `not created: ${resolved.missing.map((m) => m.key).join(', ')} ${resolved.missing.length > 1 ? 'are' : 'is'} redacted in the snapshot and the drill names no source (restore.connectorSecrets)`,
       );
+      outcomes.set(connector.name, { status: 'unsourced', reason: `not created: ${resolved.missing.map((m) => `${m.key} (${m.reason})`).join(', ')}` });
       continue;
     }
+    const { held, allowed } = isolation(connector, override);
+    // A connector that could reach a store the drill does not own never runs: STOPPED with its offsets, and a person decides.
+    const target = held.length > 0 ? 'STOPPED' : targetState(connector.state);
+    if (held.length > 0) {
+      const settings = held.map((setting) => setting.key).join(', ');
+      const why = held.map((setting) => `${setting.key} ${setting.why}`).join('; ');
+      // Created, then stopped, it could reach the external system in between: then it is not created at all.
+      recorder.finding(
+        'connector-isolated',
+        'warning',
+        object,
+        startsStopped ? `restored STOPPED, never started: ${why}` : `not created (Connect ${info.version} cannot create a connector STOPPED): ${why}`,
+      );
+      outcomes.set(connector.name, {
+        status: 'isolated',
+        reason: `${startsStopped ? 'restored STOPPED' : 'not created'}: ${settings} name${held.length > 1 ? '' : 's'} an external system the drill spec does not replace (restore.connectors)`,
+      });
+      if (connector.state !== 'STOPPED' || !startsStopped) {
+        recorder.manualSteps.push({
+          id: `connector-isolated-${connector.name}`,
+          title: `Point ${settings} of connector ${connector.name} at the recovered store${held.length > 1 ? 's' : ''} and start it (the drill held it back: it names an external system)`,
+          phase: 'connectors',
+          estimateMinutes: 10,
+        });
+      }
+      if (!startsStopped) continue;
+    }
+    if (allowed.length > 0) {
+      recorder.finding(
+        'connector-writes-external',
+        'warning',
+        object,
+        mask(
+          `runs against the external system${allowed.length > 1 ? 's' : ''} the snapshot names, as restore.connectors.${connector.name}.allowExternal allows: ${allowed.map((setting) => `${setting.key} = ${shownValue(captured.config[setting.key])} (${setting.rule.names})`).join('; ')}`,
+          resolved.secrets,
+        ),
+      );
+    }
     try {
-      const outcome = await restoreOne(endpoint, connector, resolved.config, existing.get(connector.name)?.info.config, startsStopped, rest, context.offsetMap);
+      const outcome = await restoreOne(endpoint, connector, target, resolved.config, existing.get(connector.name)?.info.config, startsStopped, rest, context.offsetMap);
       recorder.counts[outcome]++;
+      if (held.length === 0) outcomes.set(connector.name, { status: 'restored', ...(allowed.length > 0 ? { external: allowed.map((setting) => setting.key) } : {}) });
       const sinkGroup = groups.get(`connect-${connector.name}`);
       if (connector.type === 'sink' && sinkGroup && !sameOffsets(sinkOffsets(sinkGroup), connector.offsets)) {
         recorder.finding(
@@ -118,7 +170,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       }
       // Connectors start side by side: wait for all of them at the end, not one after the other.
       settling.push(
-        settle(endpoint, connector, rest).then((problem) => {
+        settle(endpoint, connector, target, rest).then((problem) => {
           if (problem) recorder.finding('connector-not-settled', 'warning', object, mask(problem, resolved.secrets));
         }),
       );
@@ -126,10 +178,74 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       recorder.counts.failed++;
       const detail = error instanceof ConnectRestError ? `${error.method} ${error.path}: HTTP ${error.status}: ${error.connectMessage}` : errorMessage(error);
       recorder.finding('connector-restore-failed', 'error', object, `restoring the connector failed: ${mask(detail, resolved.secrets)}`);
+      outcomes.set(connector.name, { status: 'failed', reason: `restoring it failed: ${mask(detail, resolved.secrets)}` });
     }
   }
   await Promise.all(settling);
   return recorder.finish();
+}
+
+/**
+ * The connector as the drill restores it: the spec's replacements in its config (placeholders
+ * resolved), and offsets that named a replaced external setting's captured value naming the
+ * replacement instead (a FileStream source's offset partition is its `file`). Idempotent.
+ */
+export function withOverrides(connector: Connector, override: ConnectorOverride | undefined, placeholders: PlaceholderValues): Connector {
+  const replaced = resolvePlaceholders(override?.config ?? {}, placeholders);
+  if (Object.keys(replaced).length === 0) return connector;
+  const renamed = new Map<string, string>();
+  for (const [key, value] of Object.entries(replaced)) {
+    const captured = connector.config[key];
+    if (typeof captured === 'string' && captured !== value && externalSettingRule(key)) renamed.set(captured, value);
+  }
+  const rename = (value: unknown): unknown =>
+    typeof value === 'string'
+      ? (renamed.get(value) ?? value)
+      : Array.isArray(value)
+        ? value.map(rename)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, rename(inner)]))
+          : value;
+  return {
+    ...connector,
+    config: { ...connector.config, ...replaced },
+    offsets: renamed.size === 0 ? connector.offsets : connector.offsets.map((entry) => rename(entry) as (typeof connector.offsets)[number]),
+  };
+}
+
+/** The snapshot with every connector as the drill restores it (withOverrides): what verify and the probes compare with. */
+export function connectorsAsRestored(snapshot: Snapshot, overrides: Record<string, ConnectorOverride>, placeholders: PlaceholderValues): Snapshot {
+  if (!snapshot.connect || Object.keys(overrides).length === 0) return snapshot;
+  return {
+    ...snapshot,
+    connect: { ...snapshot.connect, connectors: snapshot.connect.connectors.map((connector) => withOverrides(connector, overrides[connector.name], placeholders)) },
+  };
+}
+
+/**
+ * Each setting of the connector (as restored) that names an external system: drill-owned when the
+ * spec replaced it with a store the drill owns; allowed when the spec's allowExternal lists it;
+ * else held, with why.
+ */
+export function isolation(connector: Connector, override: ConnectorOverride | undefined): { held: { key: string; why: string }[]; allowed: ExternalSetting[] } {
+  const held: { key: string; why: string }[] = [];
+  const allowed: ExternalSetting[] = [];
+  for (const setting of externalSettings(connector.config)) {
+    const written = override?.config?.[setting.key];
+    const problem = written === undefined ? undefined : replacementProblem(setting.key, written);
+    if (written !== undefined && !problem) continue;
+    if (override?.allowExternal?.includes(setting.key)) allowed.push(setting);
+    else
+      held.push({
+        key: setting.key,
+        why: problem ?? `names ${setting.rule.names} (rule ${setting.rule.pattern}) and restore.connectors.${connector.name}.config does not replace it`,
+      });
+  }
+  return { held, allowed };
+}
+
+function shownValue(value: Connector['config'][string] | undefined): string {
+  return typeof value === 'string' ? value : '(redacted)';
 }
 
 /** Connect's messages may quote a config value: never one the drill filled in from a secret source. */
@@ -149,13 +265,16 @@ function pluginNames(className: string): string[] {
   return [className, simple, simple.replace(/Connector$/, '')];
 }
 
-function targetState(state: Connector['state']): 'RUNNING' | 'PAUSED' | 'STOPPED' {
+type TargetState = 'RUNNING' | 'PAUSED' | 'STOPPED';
+
+function targetState(state: Connector['state']): TargetState {
   return state === 'PAUSED' || state === 'STOPPED' ? state : 'RUNNING';
 }
 
 async function restoreOne(
   endpoint: ConnectEndpoint,
   connector: Connector,
+  target: TargetState,
   config: Record<string, string>,
   current: Record<string, string> | undefined,
   startsStopped: boolean,
@@ -191,7 +310,6 @@ async function restoreOne(
     }
   }
 
-  const target = targetState(connector.state);
   // Right after a create or stop the worker may have no status yet (404): we know it is stopped.
   const state = stopped ? 'STOPPED' : ((await rest(statusIfKnown(endpoint, name)))?.connector.state ?? 'UNASSIGNED');
   if (stopped || state !== target) {
@@ -232,8 +350,7 @@ async function patchWhenStopped(endpoint: ConnectEndpoint, name: string, offsets
 }
 
 /** Waits until the connector is in the snapshot's state with its task count; a message when it is not. */
-async function settle(endpoint: ConnectEndpoint, connector: Connector, rest: Rest): Promise<string | undefined> {
-  const target = targetState(connector.state);
+async function settle(endpoint: ConnectEndpoint, connector: Connector, target: TargetState, rest: Rest): Promise<string | undefined> {
   const deadline = Date.now() + SETTLE_MS;
   let last: { state: ConnectorState; tasks: number; trace?: string } | undefined;
   while (Date.now() < deadline) {

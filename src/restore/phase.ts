@@ -6,6 +6,7 @@ import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
 import type { ProgressListener } from '../drill/progress.js';
 import { chunkByWeight, DEFAULT_RECORDS_PER_REQUEST } from '../kafka/request-limits.js';
+import type { PlaceholderValues } from '../spec/placeholders.js';
 import type { OffsetMap } from './offset-map.js';
 
 export type { Finding, PhaseCounts };
@@ -64,10 +65,36 @@ export interface RestoreOptions {
   connect?: ConnectEndpoint;
   /** Connector name → config key → where a value redacted in the snapshot comes from. */
   connectorSecrets?: Record<string, Record<string, ConnectorSecretSource>>;
+  /**
+   * Connector name → settings the drill spec replaces (values may hold `${drill.*}` placeholders)
+   * and external settings it allows as captured (the spec's restore.connectors).
+   */
+  connectorOverrides?: Record<string, ConnectorOverride>;
+  /** Values of the `${drill.*}` placeholders in connectorOverrides. */
+  placeholders?: PlaceholderValues;
   /** Aborts long work (producing data, waiting for log ends) when the drill is interrupted. */
   signal?: AbortSignal;
   /** Told every secret the restore handles (passwords accepted by the target or not, connector secrets), so the drill can mask it. */
   secrets?: { add(secret: string): void };
+}
+
+export interface ConnectorOverride {
+  config?: Record<string, string> | undefined;
+  allowExternal?: readonly string[] | undefined;
+}
+
+/**
+ * What became of one connector of the snapshot, for the probes that feed it: restored (in the
+ * snapshot's state), isolated (restored STOPPED, or not created, because it names an external
+ * system the drill does not replace), unsourced (not created: a redacted setting has no source),
+ * or failed.
+ */
+export interface ConnectorRestore {
+  status: 'restored' | 'isolated' | 'unsourced' | 'failed';
+  /** Why it is not running, for every status but restored. */
+  reason?: string;
+  /** Restored running against external systems the spec allows (allowExternal): those settings. Probes feed it nothing. */
+  external?: string[];
 }
 
 export interface RestoreContext {
@@ -78,6 +105,8 @@ export interface RestoreContext {
   brokerIds: number[];
   /** Passwords of the SCRAM users this restore set, for probes. Filled by the security phase. */
   credentials: Map<string, string>;
+  /** Connector name → what the connectors phase did with it. Filled by the connectors phase (which creates it when absent). */
+  connectors?: Map<string, ConnectorRestore>;
   /** How long transient errors (coordinators, leaders still coming up) are retried: derived from the snapshot's partition count. */
   transientDeadlineMs: number;
   /** Progress for a person watching; never part of the result. */

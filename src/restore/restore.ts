@@ -11,7 +11,7 @@ import { restoreConnectors } from './connectors.js';
 import { restoreData } from './data.js';
 import { planOffsetMap, type OffsetMap } from './offset-map.js';
 import { restoreOffsets } from './offsets.js';
-import { PhaseRecorder, RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestoreOptions, type RestorePhaseName } from './phase.js';
+import { PhaseRecorder, RESTORE_PHASES, type ConnectorRestore, type PhaseResult, type RestoreContext, type RestoreOptions, type RestorePhaseName } from './phase.js';
 import { restoreSecurity } from './security.js';
 import { CREATE_REQUEST_TIMEOUT_MAX_MS, restoreTopics } from './topics.js';
 
@@ -28,6 +28,8 @@ export interface RestoreOutcome {
   phases: PhaseResult[];
   /** SCRAM user → the password this restore set, for probes that act as that user. */
   credentials: Map<string, string>;
+  /** Connector name → what the connectors phase did with it. */
+  connectors: Map<string, ConnectorRestore>;
   /** Source → target offsets of the synthetic data; absent with data none. */
   offsetMap?: OffsetMap;
 }
@@ -56,6 +58,7 @@ export async function restoreContext(
     options,
     brokerIds,
     credentials: new Map(),
+    connectors: new Map(),
     transientDeadlineMs: transientDeadlineMs(partitions),
     ...(onProgress ? { onProgress } : {}),
     ...(offsetMap ? { offsetMap } : {}),
@@ -100,7 +103,7 @@ export async function restoreSnapshot(
         phases.push(result);
         onPhase(result);
       }
-      return { phases, credentials: context.credentials, ...(context.offsetMap ? { offsetMap: context.offsetMap } : {}) };
+      return { phases, credentials: context.credentials, connectors: context.connectors ?? new Map(), ...(context.offsetMap ? { offsetMap: context.offsetMap } : {}) };
     },
     { requestTimeoutMs: RESTORE_REQUEST_TIMEOUT_MS },
   );

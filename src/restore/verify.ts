@@ -50,6 +50,10 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
     } else if (finding.code === 'connector-plugin-missing' || finding.code === 'connector-secret-missing') {
       // Not created, and already a finding (and a manual step): not drift a second time.
       declared.push({ kind: 'connector', object: finding.object, reason: `restore finding: ${finding.message}` });
+    } else if (finding.code === 'connector-isolated') {
+      // Held STOPPED (no tasks), or not created, because it names an external system: already a finding and a manual step.
+      for (const kind of ['connector', 'connector-state', 'connector-tasks'] as const)
+        declared.push({ kind, object: finding.object, reason: `restore finding: ${finding.message}` });
     }
   }
   return declared;

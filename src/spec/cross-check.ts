@@ -2,6 +2,7 @@ import { ADMIN_USER } from '../environment/broker-config.js';
 import { mappingRulesProblem } from '../environment/tls.js';
 import { snapshotMappingRules } from '../kafka/principal-mapping.js';
 import { formatPath, quotaEntityLabel, type Snapshot } from '../snapshot/schema.js';
+import { externalSettingRule } from './external-settings.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
 
 /** Topics listed by name in a message before the rest are counted. */
@@ -9,7 +10,7 @@ const maxTopicsNamed = 5;
 
 /**
  * Cheap checks of a spec against the snapshot it names: names the spec relies on that the
- * snapshot lacks, topics the target has too few brokers for, and snapshot entries that would
+ * snapshot lacks (connectors and their allowed external settings too), topics the target has too few brokers for, and snapshot entries that would
  * take the place of the drill's own admin user. Each is found before anything starts.
  * Returns formatted messages (`<file>:<line>: <path>: <message>`), empty when consistent.
  */
@@ -24,6 +25,21 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
     if (user === '*') continue;
     const name = user.replace(/^User:/, '');
     if (!users.has(name)) unknown(['restore', 'credentials', user], 'SCRAM user', name);
+  }
+
+  const connectors = new Map((snapshot.connect?.connectors ?? []).map((connector) => [connector.name, connector]));
+  for (const [name, { allowExternal }] of Object.entries(loaded.spec.restore.connectors)) {
+    const connector = connectors.get(name);
+    if (!connector) {
+      unknown(['restore', 'connectors', name], 'connector', name);
+      continue;
+    }
+    allowExternal.forEach((key, at) => {
+      const path = ['restore', 'connectors', name, 'allowExternal', at];
+      if (!(key in connector.config)) problems.push({ path, message: `connector ${name} has no setting "${key}" in the snapshot` });
+      else if (!externalSettingRule(key))
+        problems.push({ path, message: `"${key}" does not name an external system (see README, "Connectors that name external systems"): nothing to allow` });
+    });
   }
 
   loaded.spec.probes.forEach((probe, index) => {

@@ -83,7 +83,8 @@ async function moduleProblem(specDir: string, given: string): Promise<string | u
   return undefined;
 }
 
-function isInside(dir: string, file: string): boolean {
+/** Whether `file` (absolute) is strictly inside `dir`. */
+export function isInside(dir: string, file: string): boolean {
   const relative = path.relative(dir, file);
   return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

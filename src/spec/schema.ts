@@ -11,6 +11,8 @@ import * as z from 'zod';
 
 /** Restore phases, in the one order the restore runs them. */
 import { differenceKinds } from '../snapshot/diff.js';
+import { replacementProblem } from './external-settings.js';
+import { drillPlaceholders, unknownPlaceholders } from './placeholders.js';
 
 /** Where a drill restores: local JVMs, containers, or a cluster the user provisioned. */
 export const providerNames = ['process', 'docker', 'external'] as const;
@@ -149,6 +151,23 @@ const credentialSource = z.union([z.strictObject({ env: z.string().min(1) }), z.
   error: 'expected { env: VAR }, { file: PATH } or { generate: true }',
 });
 
+/** Replacements must use placeholders the drill knows; one of a setting naming an external system must resolve inside the drill. */
+function connectorReplacementIssues(connectors: Record<string, { config?: Record<string, string> | undefined; allowExternal: string[] }>, context: z.RefinementCtx): void {
+  for (const [connector, { config = {}, allowExternal }] of Object.entries(connectors)) {
+    for (const [key, value] of Object.entries(config)) {
+      const path = [connector, 'config', key];
+      const unknown = unknownPlaceholders(value);
+      if (unknown.length > 0) {
+        const known = Object.keys(drillPlaceholders).map((name) => `\${${name}}`);
+        context.addIssue({ code: 'custom', path, message: `unknown placeholder ${unknown.map((name) => `\${${name}}`).join(', ')} (the drill provides ${known.join(', ')})` });
+        continue;
+      }
+      const problem = allowExternal.includes(key) ? undefined : replacementProblem(key, value);
+      if (problem) context.addIssue({ code: 'custom', path, message: problem });
+    }
+  }
+}
+
 export const restoreSchema = z.strictObject({
   phases: z
     .array(z.enum(restorePhases))
@@ -194,6 +213,29 @@ export const restoreSchema = z.strictObject({
     )
     .default({})
     .describe('Connector name → config key → where a value the snapshot redacted comes from. A redacted value without a source becomes a manual step.'),
+  connectors: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        config: z
+          .record(z.string().min(1), configValue)
+          .optional()
+          .describe(
+            "Config key → value that replaces the captured one before the connector is created. May use ${drill.workDir} (this run's own directory) and the other ${drill.*} values the drill provides; Connect's own ${provider:path:key} references are passed on as written.",
+          ),
+        allowExternal: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'Settings naming an external system (a file, URL, host, bucket, another Kafka) the restored connector may use as captured: it then runs against that system, and the evidence says so in red.',
+          ),
+      }),
+    )
+    .default({})
+    .superRefine(connectorReplacementIssues)
+    .describe(
+      'Connector name → settings replaced for the drill. A connector with a setting that names an external system (file, connection.url, *.url, bootstrap.servers, …) runs only when the spec replaces it with a store the drill owns, or allows it; otherwise it is restored STOPPED with its offsets, and a manual step.',
+    ),
   verify: z
     .strictObject({
       expectedDifferences: z

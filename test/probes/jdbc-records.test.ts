@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { drillPlaceholders, withPlaceholders } from '../../src/drill/runner.js';
+import { placeholderValues } from '../../src/drill/runner.js';
+import { drillPlaceholders, resolvePlaceholders } from '../../src/spec/placeholders.js';
 import type { DrillPostgres } from '../../src/environment/postgres.js';
 import { jdbcRecord, jdbcRecordShape, jdbcTableName, type JdbcRecordShape } from '../../src/probes/connector-idempotency.js';
 import type { Connector, Snapshot } from '../../src/snapshot/schema.js';
@@ -68,7 +69,7 @@ describe('jdbcRecordShape and jdbcRecord', () => {
 describe('drill placeholders', () => {
   it('${drill.postgres.*} and ${drill.workDir} resolve in connector settings; Connect references stay', () => {
     const postgres = { jdbcUrl: 'jdbc:postgresql://127.0.0.1:15432/kafka_drill', user: 'kafka_drill', password: 'p4ss' } as DrillPostgres;
-    const values = drillPlaceholders({ workDir: '/tmp/run-1', postgres });
+    const values = placeholderValues({ workDir: '/tmp/run-1', postgres });
     expect(values).toEqual({
       'drill.workDir': '/tmp/run-1',
       'drill.postgres.jdbcUrl': 'jdbc:postgresql://127.0.0.1:15432/kafka_drill',
@@ -87,12 +88,14 @@ describe('drill placeholders', () => {
         ],
       },
     } as unknown as Snapshot;
-    expect(withPlaceholders(snapshot, values).connect!.connectors[0]!.config).toMatchObject({
+    expect(resolvePlaceholders(snapshot, values).connect!.connectors[0]!.config).toMatchObject({
       'connection.url': 'jdbc:postgresql://127.0.0.1:15432/kafka_drill',
       'connection.username': 'kafka_drill',
       'connection.password': 'p4ss',
       'errors.deadletterqueue.context.headers.enable': '${file:/etc/secrets.properties:x}',
     });
-    expect(drillPlaceholders({ workDir: '/tmp/run-2' })).toEqual({ 'drill.workDir': '/tmp/run-2' });
+    expect(placeholderValues({ workDir: '/tmp/run-2' })).toEqual({ 'drill.workDir': '/tmp/run-2' });
+    // Every value the runner gives is a name validate knows.
+    expect(Object.keys(values).every((name) => Object.hasOwn(drillPlaceholders, name))).toBe(true);
   });
 });

@@ -18,7 +18,6 @@ import { serializeSnapshot } from '../../src/snapshot/canonical.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';
 import { loadSpec } from '../../src/spec/load.js';
-import { restoreSchema } from '../../src/spec/schema.js';
 import { alive, startForTest, waitFor } from '../support/kafka.js';
 import { postgresInstalled, processesOn, psqlLines, startPostgres, type StartedPostgres } from '../support/postgres.js';
 import { allAvailable, fileExists, itWith } from '../support/require.js';
@@ -148,7 +147,15 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', () => {
     kafkaPhases = await restoreSnapshot(target.admin, snapshot, { phases: ['topics', 'offsets'] });
     // The records themselves come back as replication would bring them (synthetic data has no schema).
     await produceOrders(target.admin, 'orders');
-    restored = await restoreSnapshot(target.admin, snapshot, { phases: ['connectors'], connect: targetConnect, connectorSecrets: secrets });
+    // connection.url names a database: the restored sinks run only against one the spec replaces it with (here the test's own stands for the drill's).
+    const connectorOverrides = Object.fromEntries(['jdbc-insert', 'jdbc-upsert'].map((name) => [name, { config: { 'connection.url': '${drill.postgres.jdbcUrl}' } }]));
+    restored = await restoreSnapshot(target.admin, snapshot, {
+      phases: ['connectors'],
+      connect: targetConnect,
+      connectorSecrets: secrets,
+      connectorOverrides,
+      placeholders: { 'drill.postgres.jdbcUrl': production.jdbcUrl },
+    });
     const probeContext = {
       connection: target.admin,
       snapshot,
@@ -264,8 +271,6 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', () => {
 describe('a drill of a JDBC sink: the drill owns the PostgreSQL it writes to', () => {
   const TOPIC = 'shop.orders';
   const NEW_RECORDS = 12;
-  /** The connector-isolation mechanism (spec restore.connectors) replaces the captured settings; without it the snapshot names the placeholders itself. */
-  const isolation = 'connectors' in restoreSchema.shape;
   let before: string[];
   let after: string[];
   let result: Result;
@@ -293,14 +298,11 @@ describe('a drill of a JDBC sink: the drill owns the PostgreSQL it writes to', (
     };
     const rows = async () => Number((await psqlLines(shop.url, 'SELECT count(*) FROM shop_orders').catch(() => ['0']))[0]);
     await waitFor(async () => (await rows()) === ROWS && (await committed()) === ROWS, 120_000, 'the sink to write every row and commit its offsets');
-    let snapshot = await captureWithConnect(source, join(dir, 'captured.json'));
+    const snapshot = await captureWithConnect(source, join(dir, 'captured.json'));
     await source.stop();
     before = await databaseState(shop.url);
 
     const placeholders = { 'connection.url': '${drill.postgres.jdbcUrl}', 'connection.username': '${drill.postgres.user}', 'connection.password': '${drill.postgres.password}' };
-    if (!isolation) {
-      snapshot = { ...snapshot, connect: { ...snapshot.connect!, connectors: snapshot.connect!.connectors.map((c) => ({ ...c, config: { ...c.config, ...placeholders } })) } };
-    }
     await writeSnapshot(join(dir, 'snapshot.json'), snapshot);
     writeFileSync(
       join(dir, 'jdbc.json'),
@@ -311,7 +313,7 @@ describe('a drill of a JDBC sink: the drill owns the PostgreSQL it writes to', (
         restore: {
           data: 'synthetic',
           credentials: { '*': { generate: true } },
-          ...(isolation ? { connectors: { 'orders-jdbc': { config: placeholders } } } : {}),
+          connectors: { 'orders-jdbc': { config: placeholders } },
         },
         probes: [{ type: 'connector-idempotency', id: 'orders-jdbc-once', connector: 'orders-jdbc', newRecords: NEW_RECORDS, timeoutMs: 150_000 }],
       }),

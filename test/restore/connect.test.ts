@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
@@ -18,6 +19,7 @@ import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
 import { runProbes } from '../../src/probes/probe.js';
 import { syntheticRecord } from '../../src/restore/data.js';
+import { connectorsAsRestored } from '../../src/restore/connectors.js';
 import type { PhaseResult } from '../../src/restore/phase.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
 import { captureBaseline, verifyRestore } from '../../src/restore/verify.js';
@@ -126,11 +128,26 @@ describe.each([
   const files: Files = { sink: join(dir, 'sink.txt'), secretSink: join(dir, 'secret-sink.txt'), source: join(dir, 'source.txt') };
   const { snapshot, text } = await capturedSource(from, dir, files);
 
+  // The restored connectors use the drill's copies of their files (a real recovery's stores outlive Kafka), never the source's.
+  const drillDir = tempDir('connect-drill');
+  const drillFiles: Files = { sink: join(drillDir, 'sink.txt'), secretSink: join(drillDir, 'secret-sink.txt'), source: join(drillDir, 'source.txt') };
+  for (const key of ['sink', 'secretSink', 'source'] as const) await copyFile(files[key], drillFiles[key]);
+  const sourceDigests = await digests(files);
+  const placeholders = { 'drill.workDir': drillDir };
+  const connectorOverrides = {
+    'file-sink': { config: { file: '${drill.workDir}/sink.txt' } },
+    'secret-sink': { config: { file: '${drill.workDir}/secret-sink.txt' } },
+    'file-source': { config: { file: '${drill.workDir}/source.txt' } },
+  };
+  const asRestored = connectorsAsRestored(snapshot, connectorOverrides, placeholders);
+  const restoreOptions = { connect: { url: '' }, connectorSecrets: secretSources, connectorOverrides, placeholders };
+
   const target: StartedEnvironment = await startForTest({ security: 'scram', connect: { heapMb: 384 } });
   const endpoint: ConnectEndpoint = { url: target.connect!.url };
+  restoreOptions.connect = endpoint;
   const baseline = await captureBaseline(target.admin, snapshot, toolVersion);
-  const restored = await restoreSnapshot(target.admin, snapshot, { data: 'synthetic', connect: endpoint, connectorSecrets: secretSources });
-  const verified = await verifyRestore(target.admin, snapshot, { baseline, phases: restored.phases, compareData: true, toolVersion, connect: endpoint });
+  const restored = await restoreSnapshot(target.admin, snapshot, { ...restoreOptions, data: 'synthetic' });
+  const verified = await verifyRestore(target.admin, asRestored, { baseline, phases: restored.phases, compareData: true, toolVersion, connect: endpoint });
   const connectorsPhase = phase(restored.phases, 'connectors');
   console.log(`Connect ${from} → ${DEFAULT_KAFKA_VERSION}: worker start-up ${target.connect!.startupMs} ms; connectors phase ${connectorsPhase.durationMs} ms for 3 connectors`);
 
@@ -177,18 +194,18 @@ describe.each([
   if (!full) return;
 
   it('is idempotent: a second run changes nothing', async () => {
-    const again = await restoreSnapshot(target.admin, snapshot, { phases: ['connectors'], connect: endpoint, connectorSecrets: secretSources });
+    const again = await restoreSnapshot(target.admin, snapshot, { ...restoreOptions, phases: ['connectors'] });
     expect(phase(again.phases, 'connectors')).toMatchObject({ status: 'passed', counts: { created: 0, updated: 0, unchanged: 3, failed: 0 } });
   });
 
   it('idempotency probe passes on the restored sink and source: nothing replayed, new input once', async () => {
-    const sinkLinesBefore = await lineCount(files.sink);
+    const sinkLinesBefore = await lineCount(drillFiles.sink);
     expect(sinkLinesBefore).toBe(2 * PER_PARTITION);
     const probes = [
       new ConnectorIdempotencyProbe('sink', 'sink', { connector: 'file-sink', newRecords: 5, allowedDuplicates: 0, timeoutMs: 90_000 }),
       new ConnectorIdempotencyProbe('source', 'source', { connector: 'file-source', newRecords: 5, allowedDuplicates: 0, timeoutMs: 90_000 }),
     ];
-    const outcomes = await runProbes(probes, probeContext(target, snapshot, dir));
+    const outcomes = await runProbes(probes, probeContext(target, asRestored, drillDir));
     expect(outcomes.map((o) => [o.id, o.status])).toEqual([
       ['sink', 'passed'],
       ['source', 'passed'],
@@ -204,7 +221,7 @@ describe.each([
     await resumeConnector(endpoint, 'file-sink');
     const [outcome] = await runProbes(
       [new ConnectorIdempotencyProbe('replay', 'replay', { connector: 'file-sink', newRecords: 3, allowedDuplicates: 0, timeoutMs: 90_000 })],
-      probeContext(target, snapshot, dir),
+      probeContext(target, asRestored, drillDir),
     );
     // Everything in the topic again: the 20 restored records and the 5 the previous probe wrote.
     expect(outcome!.status).toBe('failed');
@@ -218,7 +235,7 @@ describe.each([
     const ghost = { ...secretSink, name: 'ghost', config: { ...secretSink.config, 'connector.class': 'com.example.NoSuchSinkConnector', name: 'ghost' } };
     const unsourced = { ...secretSink, name: 'unsourced', config: { ...secretSink.config, name: 'unsourced' } };
     const altered: Snapshot = { ...snapshot, connect: { ...snapshot.connect!, connectors: [ghost, unsourced] } };
-    const outcome = await restoreSnapshot(target.admin, altered, { phases: ['connectors'], connect: endpoint, connectorSecrets: secretSources });
+    const outcome = await restoreSnapshot(target.admin, altered, { ...restoreOptions, phases: ['connectors'] });
     const result = phase(outcome.phases, 'connectors');
     expect(result.status).toBe('failed');
     expect(result.counts).toMatchObject({ created: 0, failed: 1 });
@@ -233,15 +250,35 @@ describe.each([
     expect(result.findings).toContainEqual(expect.objectContaining({ code: 'connector-secret-missing', severity: 'warning', object: 'connector unsourced' }));
     expect(result.manualSteps.map((step) => step.id)).toEqual(['connector-secret-unsourced-api.key', 'connector-secret-unsourced-db.password']);
   });
+
+  it("never wrote to the source's files: the restored connectors and probes used the drill's copies", async () => {
+    expect(await digests(files)).toEqual(sourceDigests);
+  });
 });
 
-function probeContext(target: StartedEnvironment, snapshot: Snapshot, specDir: string) {
+async function digests(files: Files): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(files).map(
+      async ([key, file]) =>
+        [
+          key,
+          createHash('sha256')
+            .update(await readFile(file))
+            .digest('hex'),
+        ] as const,
+    ),
+  );
+  return Object.fromEntries(entries);
+}
+
+function probeContext(target: StartedEnvironment, snapshot: Snapshot, workDir: string) {
   return {
+    workDir,
     connection: target.admin,
     snapshot,
     credentials: new Map<string, string>(),
     environment: { bootstrap: target.admin.bootstrap, security: target.security, kafkaVersion: target.kafkaVersion },
-    specDir,
+    specDir: workDir,
     signal: new AbortController().signal,
     timeoutMs: 90_000,
   };

@@ -116,6 +116,7 @@ describe('loadSpec accepts good specs', () => {
         clampReplication: false,
         credentials: {},
         connectorSecrets: {},
+        connectors: {},
       },
       probes: [],
       clients: ['kafkajs'],

@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
+import type { ProbeContext } from '../../src/probes/probe.js';
+import type { ConnectorRestore } from '../../src/restore/phase.js';
+import { loadSnapshot } from '../../src/snapshot/load.js';
+import type { Snapshot } from '../../src/snapshot/schema.js';
+import { repoRoot } from '../support/require.js';
+import { tempDir } from '../support/temp.js';
+
+/**
+ * The probe's decisions before it touches Kafka or a file: a connector the restore did not start
+ * ends it at once; a source's input file outside the run's directory is never appended to. The
+ * context has no reachable cluster: a probe that tried to use one would fail, not pass.
+ */
+const snapshot = await loadSnapshot(path.join(repoRoot, 'fixtures/connect-snapshot.json'));
+const workDir = tempDir('idempotency-probe');
+
+function context(connectors: Map<string, ConnectorRestore> | undefined, restored: Snapshot = snapshot): ProbeContext {
+  return {
+    connection: { bootstrap: ['127.0.0.1:1'] },
+    snapshot: restored,
+    credentials: new Map(),
+    environment: { bootstrap: ['127.0.0.1:1'], security: 'plaintext', kafkaVersion: '4.3.1' },
+    workDir,
+    specDir: workDir,
+    signal: new AbortController().signal,
+    timeoutMs: 90_000,
+    committedOffsetsRead: Promise.resolve(),
+    ...(connectors ? { connectors } : {}),
+  } as ProbeContext;
+}
+
+const probe = (connector: string) => new ConnectorIdempotencyProbe(connector, connector, { connector, newRecords: 5, allowedDuplicates: 0, timeoutMs: 90_000 });
+
+describe('connector-idempotency: a connector the restore did not start', () => {
+  it.each([
+    [{ status: 'isolated', reason: 'restored STOPPED: file names an external system' }, 'skipped', 'held back'],
+    [{ status: 'unsourced', reason: 'not created: db.password (no source in restore.connectorSecrets)' }, 'skipped', 'not created'],
+    [{ status: 'failed', reason: 'not created: the workers have no plugin com.example.Nope' }, 'failed', 'not restored'],
+  ] as const)('%o: %s at once, with the reason', async (restore, status, observed) => {
+    const started = performance.now();
+    const verdict = await probe('orders-sink').check(context(new Map([['orders-sink', restore]])));
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(verdict).toEqual({
+      status,
+      evidence: [{ resource: 'connector orders-sink', expected: 'a restored connector that runs', observed, outcome: status, detail: restore.reason }],
+    });
+  });
+
+  it('not in what the connectors phase did (the phase did not run): skipped', async () => {
+    const verdict = await probe('lines-source').check(context(new Map()));
+    expect(verdict.status).toBe('skipped');
+    expect(verdict.evidence[0]!.detail).toBe('the connectors phase did not restore it (restore.phases)');
+  });
+});
+
+describe("connector-idempotency: a FileStream source's input file", () => {
+  it('is never appended to outside the run’s own directory (the snapshot’s own path)', async () => {
+    const verdict = await probe('lines-source').check(context(new Map([['lines-source', { status: 'restored' }]])));
+    expect(verdict.status).toBe('skipped');
+    expect(verdict.evidence).toEqual([
+      expect.objectContaining({
+        outcome: 'skipped',
+        observed: 'not appended',
+        detail: expect.stringMatching(/^\/var\/lib\/orders\/lines\.txt is not in this run's own directory/),
+      }),
+    ]);
+    await expect(readFile('/var/lib/orders/lines.txt')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('nor through ".." out of it', async () => {
+    const escaped = structuredClone(snapshot);
+    escaped.connect!.connectors.find((c) => c.name === 'lines-source')!.config.file = `${workDir}/../lines.txt`;
+    const verdict = await probe('lines-source').check(context(new Map([['lines-source', { status: 'restored' }]]), escaped));
+    expect(verdict.evidence[0]).toMatchObject({ outcome: 'skipped', observed: 'not appended' });
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { connectorsAsRestored, isolation, withOverrides } from '../../src/restore/connectors.js';
+import type { Connector, Snapshot } from '../../src/snapshot/schema.js';
+import { externalSettingRule, externalSettings, replacementProblem } from '../../src/spec/external-settings.js';
+import { placeholdersIn, resolvePlaceholders, unknownPlaceholders } from '../../src/spec/placeholders.js';
+
+const fileSource: Connector = {
+  name: 'lines-source',
+  type: 'source',
+  config: { 'connector.class': 'FileStreamSource', file: '/var/lib/orders/lines.txt', topic: 'lines', 'tasks.max': '1' },
+  tasks: 1,
+  state: 'RUNNING',
+  offsets: [{ partition: { filename: '/var/lib/orders/lines.txt' }, offset: { position: 86 } }],
+};
+
+describe('settings that name an external system', () => {
+  it.each([
+    ['file', 'file'],
+    ['connection.url', 'connection.url'],
+    ['url', '*.url'],
+    ['http.api.url', '*.url'],
+    ['key.converter.schema.registry.url', '*.url'],
+    ['connection.uri', '*.uri'],
+    ['es.urls', '*.urls'],
+    ['cassandra.hosts', '*.hosts'],
+    ['s3.endpoint', '*.endpoint'],
+    ['elastic.host', '*.host'],
+    ['database.hostname', '*.hostname'],
+    ['mongodb.connection.string', '*.connection.string'],
+    ['consumer.override.bootstrap.servers', '*.bootstrap.servers'],
+    ['bootstrap.servers', 'bootstrap.servers'],
+    ['target.cluster.bootstrap.servers', '*.bootstrap.servers'],
+    ['topics.dir', '*.dir'],
+    ['input.path', '*.path'],
+    ['logs.directory', '*.directory'],
+    ['gcs.bucket', '*.bucket'],
+    ['s3.bucket.name', '*bucket.name'],
+  ])('%s falls under %s', (key, pattern) => {
+    expect(externalSettingRule(key)?.pattern).toBe(pattern);
+  });
+
+  it.each(['topics', 'tasks.max', 'connector.class', 'value.converter', 'insert.mode', 'filename', 'urls.enabled', 'profile', 'dirty', 'database.port', 'hostnames.enabled'])(
+    '%s names nothing external',
+    (key) => {
+      expect(externalSettingRule(key)).toBeUndefined();
+    },
+  );
+
+  it('lists a config’s external settings in key order, redacted ones too, empty values not', () => {
+    const found = externalSettings({ topic: 'x', file: '/data/in.txt', 'connection.url': { redacted: true }, 'store.url': '' });
+    expect(found.map((setting) => setting.key)).toEqual(['connection.url', 'file']);
+  });
+
+  it('a path replacement is drill-owned only under ${drill.workDir}', () => {
+    expect(replacementProblem('file', '${drill.workDir}/sink.txt')).toBeUndefined();
+    expect(replacementProblem('topics.dir', '${drill.workDir}')).toBeUndefined();
+    expect(replacementProblem('file', '/tmp/sink.txt')).toMatch(/under \$\{drill\.workDir\}/);
+    expect(replacementProblem('file', '${drill.workDir}/../etc/passwd')).toMatch(/no "\.\." segments/);
+    expect(replacementProblem('file', 'x${drill.workDir}/a')).toMatch(/a path under \$\{drill\.workDir\}/);
+  });
+
+  it('an address replacement is drill-owned only when it starts with a ${drill.*} value', () => {
+    expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl}')).toBeUndefined();
+    expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl}?currentSchema=app')).toBeUndefined();
+    expect(replacementProblem('connection.url', 'jdbc:postgresql://127.0.0.1:5432/app')).toMatch(/must start with a \$\{drill\.\*\} placeholder/);
+    expect(replacementProblem('http.api.url', 'http://prod.example.com/${drill.workDir}')).toMatch(/must start with/);
+    // A setting that names nothing external may be replaced with anything.
+    expect(replacementProblem('tasks.max', '3')).toBeUndefined();
+  });
+});
+
+describe('which settings hold a connector back', () => {
+  it('an external setting the spec does not replace holds it, with why', () => {
+    const { held, allowed } = isolation(fileSource, undefined);
+    expect(allowed).toEqual([]);
+    expect(held).toEqual([{ key: 'file', why: expect.stringContaining('restore.connectors.lines-source.config does not replace it') }]);
+  });
+
+  it('a drill-owned replacement frees it; allowExternal lets it run against the captured store; a bad replacement still holds', () => {
+    expect(isolation(fileSource, { config: { file: '${drill.workDir}/lines.txt' } }).held).toEqual([]);
+    const allowed = isolation(fileSource, { allowExternal: ['file'] });
+    expect([allowed.held, allowed.allowed.map((s) => s.key)]).toEqual([[], ['file']]);
+    expect(isolation(fileSource, { config: { file: '/elsewhere/lines.txt' } }).held).toEqual([{ key: 'file', why: expect.stringMatching(/under \$\{drill\.workDir\}/) }]);
+  });
+});
+
+describe('connectors as the drill restores them', () => {
+  const snapshot = { connect: { workerVersion: '4.3.1', internalTopics: [], connectors: [fileSource] } } as unknown as Snapshot;
+  const overrides = { 'lines-source': { config: { file: '${drill.workDir}/lines.txt' } } };
+
+  it('replaces the setting and the offset partition that named its captured value; the snapshot is untouched', () => {
+    const [restored] = connectorsAsRestored(snapshot, overrides, { 'drill.workDir': '/tmp/run-1' }).connect!.connectors;
+    expect(restored!.config.file).toBe('/tmp/run-1/lines.txt');
+    expect(restored!.offsets).toEqual([{ partition: { filename: '/tmp/run-1/lines.txt' }, offset: { position: 86 } }]);
+    expect(fileSource.config.file).toBe('/var/lib/orders/lines.txt');
+    // Applying it again changes nothing.
+    expect(withOverrides(restored!, overrides['lines-source'], { 'drill.workDir': '/tmp/run-1' })).toEqual(restored);
+  });
+
+  it('renames offsets only for external settings: replacing tasks.max leaves an offset "1" alone', () => {
+    const connector = { ...fileSource, offsets: [{ partition: { id: '1' }, offset: { position: 1 } }] };
+    expect(withOverrides(connector, { config: { 'tasks.max': '2' } }, {}).offsets).toEqual(connector.offsets);
+  });
+});
+
+describe('${drill.*} placeholders', () => {
+  it('resolves drill placeholders deeply; Connect’s own ${provider:path:key} references stay', () => {
+    const value = { a: '${drill.workDir}/x', b: ['${file:/etc/secrets.properties:pw}'], c: 3 };
+    expect(resolvePlaceholders(value, { 'drill.workDir': '/tmp/run' })).toEqual({ a: '/tmp/run/x', b: ['${file:/etc/secrets.properties:pw}'], c: 3 });
+    expect(value.a).toBe('${drill.workDir}/x');
+  });
+
+  it('names unknown ones, and refuses to resolve one without a value', () => {
+    expect(placeholdersIn('${drill.workDir}/${drill.nope}')).toEqual(['drill.workDir', 'drill.nope']);
+    expect(unknownPlaceholders('${drill.workDir}/${drill.nope}')).toEqual(['drill.nope']);
+    expect(() => resolvePlaceholders('${drill.workDir}', {})).toThrow('${drill.workDir} has no value in this run');
+  });
+});
