@@ -35,6 +35,7 @@ export const findingCodes = [
   'broker-absent',
   'broker-config-refused',
   'config-exceeds-drill-heap',
+  'config-not-applied',
   'config-sensitive',
   'config-set-at-start-up',
   'connect-too-old',
