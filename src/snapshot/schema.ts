@@ -100,6 +100,8 @@ export const sourceSchema = z.strictObject({
   bootstrap: z.array(name).optional(),
   /** The name patterns (topics, consumer groups) the capture was run with. */
   filters: z.strictObject({ include: z.array(z.string()), exclude: z.array(z.string()) }),
+  /** What the capture left out on purpose, and why (absent when nothing was; older snapshots lack it). */
+  notes: z.array(z.string()).optional(),
 });
 
 export const clusterConfigsSchema = z.strictObject({
