@@ -52,6 +52,7 @@ export const findingCodes = [
   'data-log-end-not-reached',
   'data-not-restored',
   'data-produce-failed',
+  'drill-admin-not-restored',
   'environment-process-exited',
   'environment-start-failed',
   'interrupted',
