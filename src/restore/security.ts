@@ -9,7 +9,7 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { describeAllQuotas } from '../kafka/quotas.js';
 import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
 import { describeScramCredentials, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
-import { aclKey, quotaEntityLabel, type Acl, type Quota } from '../snapshot/schema.js';
+import { aclKey, quotaEntityLabel, withoutUser, type Acl, type Quota } from '../snapshot/schema.js';
 import { PhaseRecorder, sendInChunks, type CredentialSource, type PhaseResult, type RestoreContext } from './phase.js';
 
 /** Security in the order Kafka checks it: who you are (SCRAM), what you may do (ACLs), how much (quotas). */
@@ -29,11 +29,11 @@ export async function restoreSecurity(context: RestoreContext, recorder = new Ph
  * quota throttle it. Neither is restored; each is a finding, and verify counts it as expected.
  */
 function withoutDrillAdmin(snapshot: RestoreContext['snapshot'], recorder: PhaseRecorder): RestoreContext['snapshot'] {
-  const names = (quota: Quota) => quota.entity.some((part) => part.type === 'user' && part.name === ADMIN_USER);
+  const { scramUsers, quotas, removedUser, removedQuotas } = withoutUser(snapshot, ADMIN_USER);
   const why = "not restored: the drill's own admin user, a reserved name (the drill's admin stands in for it)";
-  if (snapshot.scramUsers.some((user) => user.name === ADMIN_USER)) recorder.finding('drill-admin-not-restored', 'info', `scram-user ${ADMIN_USER}`, why);
-  for (const quota of snapshot.quotas.filter(names)) recorder.finding('drill-admin-not-restored', 'info', `quota ${quotaEntityLabel(quota.entity)}`, why);
-  return { ...snapshot, scramUsers: snapshot.scramUsers.filter((user) => user.name !== ADMIN_USER), quotas: snapshot.quotas.filter((quota) => !names(quota)) };
+  if (removedUser) recorder.finding('drill-admin-not-restored', 'info', `scram-user ${ADMIN_USER}`, why);
+  for (const quota of removedQuotas) recorder.finding('drill-admin-not-restored', 'info', `quota ${quotaEntityLabel(quota.entity)}`, why);
+  return { ...snapshot, scramUsers, quotas };
 }
 
 /** A user's password, or why the drill has none: no source (a generated one and a manual step), or a declared source that cannot be read. */

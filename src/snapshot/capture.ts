@@ -21,7 +21,19 @@ import { countRequests } from '../kafka/request-count.js';
 import { describeScramCredentials } from '../kafka/scram.js';
 import { canonicalOrder } from './canonical.js';
 import { recordFingerprint } from './fingerprint.js';
-import type { Acl, ConfigSource, Configs, ConsumerGroup, Quota, QuotaEntityPart, ScramUser, SkippedTopic, SnapshotContent, Topic } from './schema.js';
+import {
+  withoutUser,
+  type Acl,
+  type ConfigSource,
+  type Configs,
+  type ConsumerGroup,
+  type Quota,
+  type QuotaEntityPart,
+  type ScramUser,
+  type SkippedTopic,
+  type SnapshotContent,
+  type Topic,
+} from './schema.js';
 
 export interface CaptureOptions {
   /** Topics and group ids to keep (default: all). */
@@ -209,13 +221,12 @@ function configsFrom(described: DescribedConfig[], source: ConfigSource): Config
  */
 function leaveOutDrillAdmin(scramUsers: ScramUser[], quotas: Quota[], admin: string | undefined): { scramUsers: ScramUser[]; quotas: Quota[]; notes: string[] } {
   if (admin === undefined) return { scramUsers, quotas, notes: [] };
-  const names = (quota: Quota) => quota.entity.some((part) => part.type === 'user' && part.name === admin);
-  const notes: string[] = [];
+  const left = withoutUser({ scramUsers, quotas }, admin);
   const why = `the admin of the kafka-drill environment the snapshot was taken from, not the cluster's (a drill has its own)`;
-  if (scramUsers.some((user) => user.name === admin)) notes.push(`SCRAM user ${admin} left out: ${why}`);
-  const ownQuotas = quotas.filter(names);
-  if (ownQuotas.length > 0) notes.push(`${ownQuotas.length === 1 ? 'quota' : 'quotas'} of user ${admin} left out: ${why}`);
-  return { scramUsers: scramUsers.filter((user) => user.name !== admin), quotas: quotas.filter((quota) => !names(quota)), notes };
+  const notes: string[] = [];
+  if (left.removedUser) notes.push(`SCRAM user ${admin} left out: ${why}`);
+  if (left.removedQuotas.length > 0) notes.push(`${left.removedQuotas.length === 1 ? 'quota' : 'quotas'} of user ${admin} left out: ${why}`);
+  return { scramUsers: left.scramUsers, quotas: left.quotas, notes };
 }
 
 function scramUsersFrom(credentials: { user: string; mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; iterations: number }[]): ScramUser[] {

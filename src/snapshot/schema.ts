@@ -285,6 +285,20 @@ export function quotaEntityLabel(entity: QuotaEntityPart[]): string {
     .join(',');
 }
 
+/**
+ * The SCRAM users and quotas without one user (a kafka-drill environment's own admin), and what
+ * was taken out: capture leaves it out with a note, restore with a finding.
+ */
+export function withoutUser(security: Pick<SnapshotContent, 'scramUsers' | 'quotas'>, user: string) {
+  const names = (quota: Quota) => quota.entity.some((part) => part.type === 'user' && part.name === user);
+  return {
+    scramUsers: security.scramUsers.filter((scramUser) => scramUser.name !== user),
+    quotas: security.quotas.filter((quota) => !names(quota)),
+    removedUser: security.scramUsers.some((scramUser) => scramUser.name === user),
+    removedQuotas: security.quotas.filter(names),
+  };
+}
+
 /** `topics[3].configs["retention.ms"]`: the path notation of every snapshot error. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let text = '';
