@@ -5,6 +5,7 @@ import { ExitCode, InputError } from '../errors.js';
 import { loadCommandConfig } from '../kafka/command-config.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { serializeSnapshot } from '../snapshot/canonical.js';
+import { ADMIN_USER } from '../environment/broker-config.js';
 import { captureWithStats } from '../snapshot/capture.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureTlsChain } from '../snapshot/tls-chain.js';
@@ -91,6 +92,7 @@ export async function runSnapshot(argv: string[], stdout: NodeJS.WritableStream 
     ...(exclude && { exclude }),
     fingerprints: values.fingerprints ?? false,
     recordBootstrap: values['record-bootstrap'] ?? false,
+    drillAdmin: ADMIN_USER,
     toolVersion: toolVersion(),
   });
   if (connect) snapshot.connect = (await captureConnect(connect, snapshot)).connect;
@@ -137,6 +139,7 @@ function summary(snapshot: SnapshotContent, elapsedMs: number, requests: Record<
     `snapshot of ${snapshot.source.clusterId} (Kafka ${snapshot.source.kafkaVersion}): ${snapshot.topics.length} topics, ` +
     `${snapshot.acls.length} ACLs, ${snapshot.scramUsers.length} SCRAM users, ${snapshot.quotas.length} quotas, ` +
     `${snapshot.consumerGroups.length} groups (${offsets} committed offsets)` +
-    `${snapshot.connect ? `, ${snapshot.connect.connectors.length} connectors` : ''}${skipped} in ${(elapsedMs / 1000).toFixed(1)}s, ${roundTrips} requests`
+    `${snapshot.connect ? `, ${snapshot.connect.connectors.length} connectors` : ''}${skipped} in ${(elapsedMs / 1000).toFixed(1)}s, ${roundTrips} requests` +
+    (snapshot.source.notes ?? []).map((note) => `\n  note: ${note}`).join('')
   );
 }

@@ -6,7 +6,7 @@ import { chainTrust, pemCertificates } from '../snapshot/tls-chain.js';
 import type { PhaseResult } from '../restore/phase.js';
 import { quotaEntityLabel, type Snapshot, type SnapshotContent } from '../snapshot/schema.js';
 import type { Assumption as AssumptionSpec } from '../spec/schema.js';
-import type { Assumption } from './result.js';
+import type { Assumption, FindingCode } from './result.js';
 
 /** What assumptions are checked against: the restored cluster as verify captured it, plus its effective configs. */
 export interface RestoredState {
@@ -17,6 +17,8 @@ export interface RestoredState {
   specDir?: string;
   /** When the drill runs: expiry is counted from here. */
   now?: Date;
+  /** The restore's phases: the configs-accepted assumptions are checked from their findings. */
+  phases?: PhaseResult[];
 }
 
 const RESOURCE_TYPES = { topic: 'TOPIC', group: 'GROUP', cluster: 'CLUSTER', 'transactional-id': 'TRANSACTIONAL_ID' } as const;
@@ -46,7 +48,45 @@ function describe(spec: AssumptionSpec): string {
       return `the source's TLS certificate chain is trusted by ${spec.truststore}`;
     case 'tls-expiry':
       return `no certificate of the source's TLS chain expires within ${spec.minDaysLeft} days`;
+    case 'topic-configs-accepted':
+    case 'broker-configs-accepted':
+      return CONFIGS_ACCEPTED[spec.type].description;
   }
+}
+
+/**
+ * What the configs-accepted beliefs count as a problem. Implicit, a config the target refused;
+ * declared (strict), also one it does not know and the restore left out (config-not-applied),
+ * which otherwise is an expected difference.
+ */
+const CONFIGS_ACCEPTED = {
+  'topic-configs-accepted': {
+    phase: 'topics',
+    description: 'every topic and topic config was accepted by the target Kafka version',
+    refusals: ['topic-refused', 'topic-config-refused', 'topic-config-alter-refused', 'partitions-add-failed'],
+  },
+  'broker-configs-accepted': {
+    phase: 'cluster-configs',
+    description: 'every dynamic broker config was accepted by the target',
+    // A source broker the target has no broker for (broker-absent) is the drill's choice, not a refusal: verify counts it as expected.
+    refusals: ['broker-config-refused'],
+  },
+} as const satisfies Record<string, { phase: string; description: string; refusals: readonly FindingCode[] }>;
+
+type ConfigsAccepted = keyof typeof CONFIGS_ACCEPTED;
+
+/** The problems a configs-accepted belief sees in its phase's findings; undefined when that phase did not run. */
+function configsProblems(phases: PhaseResult[], type: ConfigsAccepted, strict: boolean): string[] | undefined {
+  const { phase, refusals } = CONFIGS_ACCEPTED[type];
+  const findings = phases.find((p) => p.phase === phase && p.status !== 'skipped')?.findings;
+  if (!findings) return undefined;
+  const counted: readonly FindingCode[] = strict ? [...refusals, 'config-not-applied'] : refusals;
+  return findings.filter((f) => counted.includes(f.code)).map((f) => `${f.object}: ${f.code === 'config-not-applied' ? f.message : (f.kafkaError ?? f.message)}`);
+}
+
+/** "none refused", or the first five problems and how many more. */
+function problemsText(problems: string[]): string {
+  return problems.length === 0 ? 'none refused' : problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; … ${problems.length - 5} more` : '');
 }
 
 const DAY_MS = 86_400_000;
@@ -86,7 +126,10 @@ function checkTls(
   return { expected, observed: named.join('; '), status: 'failed' };
 }
 
-function check(spec: Exclude<AssumptionSpec, { type: 'tls-trusted' | 'tls-expiry' }>, state: RestoredState): { expected: string; observed: string; held: boolean } {
+function check(
+  spec: Exclude<AssumptionSpec, { type: 'tls-trusted' | 'tls-expiry' | ConfigsAccepted }>,
+  state: RestoredState,
+): { expected: string; observed: string; held: boolean } {
   const { capture, configs } = state;
   switch (spec.type) {
     case 'topic-config': {
@@ -149,6 +192,14 @@ function check(spec: Exclude<AssumptionSpec, { type: 'tls-trusted' | 'tls-expiry
 
 export function evaluateDeclared(specs: AssumptionSpec[], state: RestoredState): Assumption[] {
   return specs.map((spec, index) => {
+    if (spec.type === 'topic-configs-accepted' || spec.type === 'broker-configs-accepted') {
+      // Declared, it stands in for the implicit one of the same name, strict: see CONFIGS_ACCEPTED.
+      const identity = { id: spec.id ?? spec.type, description: describe(spec), source: 'declared' as const };
+      const problems = configsProblems(state.phases ?? [], spec.type, true);
+      const expected = 'every config applied';
+      if (problems === undefined) return { ...identity, status: 'skipped', expected, observed: `the ${CONFIGS_ACCEPTED[spec.type].phase} phase did not run` };
+      return { ...identity, status: problems.length === 0 ? 'held' : 'failed', expected, observed: problems.length === 0 ? 'every config applied' : problemsText(problems) };
+    }
     const identity = { id: spec.id ?? `${spec.type}-${index + 1}`, description: describe(spec), source: 'declared' as const };
     if (spec.type === 'tls-trusted' || spec.type === 'tls-expiry') return { ...identity, ...checkTls(spec, state) };
     const { expected, observed, held } = check(spec, state);
@@ -156,8 +207,11 @@ export function evaluateDeclared(specs: AssumptionSpec[], state: RestoredState):
   });
 }
 
-/** Beliefs every restore rests on, checked from its findings: the ones teams assume without writing down. */
-export function evaluateImplicit(phases: PhaseResult[]): Assumption[] {
+/**
+ * Beliefs every restore rests on, checked from its findings: the ones teams assume without writing
+ * down. A configs-accepted belief the spec declares is left to evaluateDeclared.
+ */
+export function evaluateImplicit(phases: PhaseResult[], declared: AssumptionSpec[] = []): Assumption[] {
   const findings = (phase: string) => phases.find((p) => p.phase === phase && p.status !== 'skipped')?.findings;
   const implicit: Assumption[] = [];
   const add = (id: string, description: string, ran: boolean, problems: string[]) => {
@@ -168,32 +222,23 @@ export function evaluateImplicit(phases: PhaseResult[]): Assumption[] {
       source: 'implicit',
       status: problems.length === 0 ? 'held' : 'failed',
       expected: 'none refused',
-      observed: problems.length === 0 ? 'none refused' : problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; … ${problems.length - 5} more` : ''),
+      observed: problemsText(problems),
     });
   };
+  const addConfigsAccepted = (type: ConfigsAccepted) => {
+    if (declared.some((spec) => spec.type === type)) return;
+    const problems = configsProblems(phases, type, false);
+    add(type, CONFIGS_ACCEPTED[type].description, problems !== undefined, problems ?? []);
+  };
   const topics = findings('topics');
-  add(
-    'topic-configs-accepted',
-    'every topic and topic config was accepted by the target Kafka version',
-    topics !== undefined,
-    (topics ?? [])
-      .filter((f) => f.code === 'topic-refused' || f.code === 'topic-config-refused' || f.code === 'topic-config-alter-refused' || f.code === 'partitions-add-failed')
-      .map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
-  );
+  addConfigsAccepted('topic-configs-accepted');
   add(
     'replication-preserved',
     'every topic keeps its replication factor',
     topics !== undefined,
     (topics ?? []).filter((f) => f.code === 'replication-clamped' || f.code === 'replication-differs').map((f) => f.object),
   );
-  const clusterConfigs = findings('cluster-configs');
-  add(
-    'broker-configs-accepted',
-    'every dynamic broker config was accepted by the target',
-    clusterConfigs !== undefined,
-    // A source broker the target has no broker for (broker-absent) is the drill's choice, not a refusal: verify counts it as expected.
-    (clusterConfigs ?? []).filter((f) => f.code === 'broker-config-refused').map((f) => `${f.object}: ${f.kafkaError ?? f.message}`),
-  );
+  addConfigsAccepted('broker-configs-accepted');
   const security = findings('security');
   add(
     'acls-accepted',

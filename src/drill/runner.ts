@@ -388,6 +388,7 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
       baseDir: dir,
       clampReplication: spec.restore.clampReplication,
       brokerMapping: state.plan.brokerIds.mapping,
+      kafkaVersion: state.kafkaVersion,
       ...(env.provider === 'external' ? {} : { brokerHeapMb: state.plan.request.heapMb }),
       ...startupConfigs(state.snapshot, env),
       ...connectRestoreOptions(spec, env),
@@ -508,8 +509,8 @@ async function assumptionsStage(state: RunState): Promise<void> {
     ),
   );
   state.run.assumptions = [
-    ...evaluateImplicit(state.restorePhases),
-    ...evaluateDeclared(state.inputs.spec.spec.assumptions, { capture, configs, sourceTls: state.snapshot.tls, specDir: state.inputs.spec.dir }),
+    ...evaluateImplicit(state.restorePhases, state.inputs.spec.spec.assumptions),
+    ...evaluateDeclared(state.inputs.spec.spec.assumptions, { capture, configs, sourceTls: state.snapshot.tls, specDir: state.inputs.spec.dir, phases: state.restorePhases }),
   ];
 }
 

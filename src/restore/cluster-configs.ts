@@ -5,6 +5,7 @@ import { formatBytes } from '../input-file.js';
 import { connectionsTo, errorName, withPerObjectErrors } from '../kafka/raw.js';
 import type { Configs } from '../snapshot/schema.js';
 import { PhaseRecorder, plainConfigValues, sameConfigValue, type PhaseResult, type RestoreContext } from './phase.js';
+import { isKnownBrokerConfig, knownBrokerConfigs, notAppliedReason } from './target-configs.js';
 
 /** "" is Kafka's name for the cluster-wide default broker resource. */
 const CLUSTER_DEFAULT = '';
@@ -59,6 +60,24 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
       wanted.set(resource, Object.fromEntries(Object.entries(configs).filter(([name]) => name !== DEDUPE_BUFFER)));
     }
   }
+  const connections = await connectionsTo(admin, brokerIds);
+  // Everything not tied to one broker goes through the first one.
+  const connectionFor = (resource: string) => connections.get(resource === CLUSTER_DEFAULT ? brokerIds[0]! : Number(resource))!;
+
+  // A config the target does not know (vendor, removed) is left out: Kafka would store it as a custom config nobody reads.
+  const known = [...wanted.values()].some((configs) => Object.keys(configs).length > 0)
+    ? await recorder.request(knownBrokerConfigs(connectionFor(CLUSTER_DEFAULT), brokerIds[0]!)).catch(() => undefined)
+    : undefined;
+  if (known) {
+    for (const [resource, configs] of wanted) {
+      const unknown = Object.keys(configs).filter((name) => !isKnownBrokerConfig(name, known));
+      for (const name of unknown) {
+        const object = resource === CLUSTER_DEFAULT ? `cluster config ${name}` : `broker ${resource} config ${name}`;
+        recorder.finding('config-not-applied', 'warning', object, `not applied: ${notAppliedReason(name, context.options.kafkaVersion)}`);
+      }
+      if (unknown.length > 0) wanted.set(resource, Object.fromEntries(Object.entries(configs).filter(([name]) => !unknown.includes(name))));
+    }
+  }
   for (const [resource, configs] of wanted) {
     for (const [name, entry] of Object.entries(configs)) {
       if (!entry.redacted) continue;
@@ -67,10 +86,6 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
       recorder.manualSteps.push({ id: `broker-config-${resource || 'default'}-${name}`, title: `Set sensitive ${object}`, phase: 'cluster-configs', estimateMinutes: 5 });
     }
   }
-
-  const connections = await connectionsTo(admin, brokerIds);
-  // Everything not tied to one broker goes through the first one.
-  const connectionFor = (resource: string) => connections.get(resource === CLUSTER_DEFAULT ? brokerIds[0]! : Number(resource))!;
 
   await Promise.all(
     [...wanted].map(async ([resource, configs]) => {

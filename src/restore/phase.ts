@@ -59,6 +59,8 @@ export interface RestoreOptions {
   startupConfigs?: Record<string, string>;
   /** The drill's brokers' max heap in MiB (unset for an external cluster): a heap-sized config larger than it holds is not applied. */
   brokerHeapMb?: number;
+  /** The target's Kafka version, named in the reason a config it does not know was not applied. */
+  kafkaVersion?: string;
   /** Which target broker stands for each source broker (per-broker configs); default: the same id. */
   brokerMapping?: BrokerMapping;
   /** The target's Kafka Connect worker, for the connectors phase. */

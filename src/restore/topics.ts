@@ -12,6 +12,7 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
 import type { Topic } from '../snapshot/schema.js';
 import { PhaseRecorder, plainConfigValues, sameConfigValue, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
+import { knownTopicConfigs, notAppliedReason } from './target-configs.js';
 
 /** The longest a create request lets the broker work on it; the restore's client waits longer than this. */
 export const CREATE_REQUEST_TIMEOUT_MAX_MS = 120_000;
@@ -44,11 +45,12 @@ interface ExistingTopic {
  * limits allow (see sendInChunks), so a refused or failed request costs only its own topics.
  */
 export async function restoreTopics(context: RestoreContext, recorder = new PhaseRecorder('topics')): Promise<PhaseResult> {
-  const { admin, snapshot } = context;
+  const { admin } = context;
   const existing = await describeExistingTopics(context, recorder);
   const connection = await brokerConnection(admin);
+  const topics = await applicableTopics(context, recorder, connection);
 
-  for (const topic of snapshot.topics) {
+  for (const topic of topics) {
     for (const [name, entry] of Object.entries(topic.configs)) {
       if (entry.redacted) {
         recorder.finding('config-sensitive', 'warning', `topic ${topic.name} config ${name}`, 'the value is sensitive and was not captured; set it by hand');
@@ -57,8 +59,8 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
     }
   }
 
-  const missing = snapshot.topics.filter((topic) => !existing.has(topic.name));
-  const grow = snapshot.topics.filter((topic) => {
+  const missing = topics.filter((topic) => !existing.has(topic.name));
+  const grow = topics.filter((topic) => {
     const current = existing.get(topic.name);
     if (!current) return false;
     if (current.partitions > topic.partitions) {
@@ -79,7 +81,7 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
     }
     return current.partitions < topic.partitions;
   });
-  const alterations = snapshot.topics.flatMap((topic) => {
+  const alterations = topics.flatMap((topic) => {
     const current = existing.get(topic.name);
     if (!current) return [];
     const wanted = plainConfigValues(topic.configs);
@@ -161,7 +163,7 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
   );
 
   const failedObjects = new Set(recorder.findings.filter((f) => f.severity === 'error').map((f) => f.object));
-  for (const topic of snapshot.topics) {
+  for (const topic of topics) {
     if (!existing.has(topic.name)) continue;
     if (failedObjects.has(`topic ${topic.name}`)) recorder.counts.failed++;
     else if (grown.has(topic.name) || altered.has(topic.name)) recorder.counts.updated++;
@@ -200,6 +202,26 @@ async function awaitTopicsServed(context: RestoreContext, recorder: PhaseRecorde
   recorder.finding('topic-not-served', 'warning', `topics ${some}`, `${waiting.length} created topic(s) not yet served: ${why}`);
 }
 
+/**
+ * The snapshot's topics without the configs the target does not know (vendor or removed ones),
+ * each left out with a finding that says why. The names come from the target itself; when it
+ * cannot say, every config is sent and a refusal is handled as one (createTopics).
+ */
+async function applicableTopics(context: RestoreContext, recorder: PhaseRecorder, connection: Connection): Promise<Topic[]> {
+  const { snapshot } = context;
+  if (!snapshot.topics.some((topic) => Object.keys(topic.configs).length > 0)) return snapshot.topics;
+  const known = await recorder.request(knownTopicConfigs(connection)).catch(() => undefined);
+  if (!known) return snapshot.topics;
+  return snapshot.topics.map((topic) => {
+    const unknown = Object.keys(topic.configs).filter((name) => !known.has(name));
+    if (unknown.length === 0) return topic;
+    for (const name of unknown) {
+      recorder.finding('config-not-applied', 'warning', `topic ${topic.name} config ${name}`, `not applied: ${notAppliedReason(name, context.options.kafkaVersion)}`);
+    }
+    return { ...topic, configs: Object.fromEntries(Object.entries(topic.configs).filter(([name]) => known.has(name))) };
+  });
+}
+
 async function describeExistingTopics(context: RestoreContext, recorder: PhaseRecorder): Promise<Map<string, ExistingTopic>> {
   const { admin, snapshot } = context;
   const listed = new Set(await recorder.request(admin.listTopics()));
@@ -224,8 +246,8 @@ async function describeExistingTopics(context: RestoreContext, recorder: PhaseRe
 
 /**
  * CreateTopics for the missing topics, in chunks under KRaft's limits. A topic refused for a config
- * Kafka names in its error (one this version does not know) is retried once without it, in more
- * chunked requests. With clampReplication, topics are created with min(replication factor,
+ * Kafka names in its error (a value it refuses; or a name it does not know, when the target could not
+ * list the names it knows) is retried once without it, in more chunked requests. With clampReplication, topics are created with min(replication factor,
  * broker count) up front. A topic that a repeated request finds existing was created by the
  * first attempt (it was missing when the phase began).
  */

@@ -34,7 +34,7 @@ export function captureBaseline(connection: KafkaConnection, snapshot: Snapshot,
 
 /**
  * Differences the restore already reported as findings, so verify does not count them twice as
- * drift: a replication factor clamped to the broker count, topic configs the target refused.
+ * drift: a replication factor clamped to the broker count, configs the target refused or does not know.
  */
 function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
   const declared: DeclaredDifference[] = [];
@@ -45,6 +45,15 @@ function declaredByRestore(phases: PhaseResult[]): DeclaredDifference[] {
       declared.push({ kind: 'cluster-config', object: `${finding.object} config *`, reason: finding.message });
     } else if (finding.code === 'config-set-at-start-up' || finding.code === 'config-exceeds-drill-heap') {
       declared.push({ kind: 'cluster-config', object: finding.object, reason: finding.message });
+    } else if (finding.code === 'config-not-applied') {
+      // A config the target does not know (vendor, removed): the reason is the finding's.
+      declared.push({ kind: finding.object.startsWith('topic ') ? 'topic-config' : 'cluster-config', object: finding.object, reason: finding.message });
+    } else if (finding.code === 'drill-admin-not-restored') {
+      // The target's own admin stands there: whatever it holds is not drift.
+      const reason = finding.message;
+      if (finding.object.startsWith('scram-user ')) {
+        declared.push({ kind: 'scram-user', object: finding.object, reason }, { kind: 'scram-credential', object: `${finding.object} *`, reason });
+      } else declared.push({ kind: 'quota', object: `${finding.object} *`, reason });
     } else if (finding.code === 'topic-config-refused') {
       declared.push({ kind: 'topic-config', object: finding.object, reason: 'restore finding: the target refused this config' });
     } else if (finding.code === 'connector-plugin-missing' || finding.code === 'connector-secret-missing') {

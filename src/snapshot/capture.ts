@@ -21,7 +21,19 @@ import { countRequests } from '../kafka/request-count.js';
 import { describeScramCredentials } from '../kafka/scram.js';
 import { canonicalOrder } from './canonical.js';
 import { recordFingerprint } from './fingerprint.js';
-import type { Acl, ConfigSource, Configs, ConsumerGroup, Quota, QuotaEntityPart, ScramUser, SkippedTopic, SnapshotContent, Topic } from './schema.js';
+import {
+  withoutUser,
+  type Acl,
+  type ConfigSource,
+  type Configs,
+  type ConsumerGroup,
+  type Quota,
+  type QuotaEntityPart,
+  type ScramUser,
+  type SkippedTopic,
+  type SnapshotContent,
+  type Topic,
+} from './schema.js';
 
 export interface CaptureOptions {
   /** Topics and group ids to keep (default: all). */
@@ -32,6 +44,11 @@ export interface CaptureOptions {
   fingerprints?: boolean;
   /** Write the bootstrap addresses into source.bootstrap (off: no hostnames in a snapshot). */
   recordBootstrap?: boolean;
+  /**
+   * The admin user of a kafka-drill environment (`env up`): the environment's, not the cluster's.
+   * Its SCRAM user and quotas are left out, with a note; a drill has an admin of its own.
+   */
+  drillAdmin?: string;
   toolVersion: string;
 }
 
@@ -131,6 +148,8 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
 
   if (options.fingerprints) await addFingerprints(admin, consumerGroups, metadata, logStarts, logEnds);
 
+  const own = leaveOutDrillAdmin(scramUsersFrom(scramCredentials), quotas as Quota[], options.drillAdmin);
+
   const brokerConfigs: Record<string, Configs> = {};
   for (const [brokerId, described] of configs.brokers) {
     const own = configsFrom(described, 'DYNAMIC_BROKER_CONFIG');
@@ -148,13 +167,14 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
       brokerIds,
       ...(options.recordBootstrap ? { bootstrap: [...connection.bootstrap] } : {}),
       filters: { include: options.include ? [options.include.source] : [], exclude: options.exclude ? [options.exclude.source] : [] },
+      ...(own.notes.length > 0 ? { notes: own.notes } : {}),
     },
     topics,
     skippedTopics,
     clusterConfigs: { clusterDefault: configsFrom(configs.clusterDefault, 'DYNAMIC_DEFAULT_BROKER_CONFIG'), perBroker: brokerConfigs },
     acls: acls as Acl[],
-    scramUsers: scramUsersFrom(scramCredentials),
-    quotas: quotas.map((quota): Quota => ({ entity: quota.entity as QuotaEntityPart[], values: quota.values })),
+    scramUsers: own.scramUsers,
+    quotas: own.quotas.map((quota): Quota => ({ entity: quota.entity as QuotaEntityPart[], values: quota.values })),
     consumerGroups,
   });
 }
@@ -192,6 +212,21 @@ function configsFrom(described: DescribedConfig[], source: ConfigSource): Config
     configs[config.name] = config.value === null ? { redacted: true, source } : { value: config.value, source };
   }
   return configs;
+}
+
+/**
+ * A snapshot of a kafka-drill environment holds the environment's admin (a SCRAM user, and quotas
+ * exempting it from throttling): the drill refuses that reserved name, and starts an admin of its
+ * own, so a snapshot that kept them could not be drilled as it is.
+ */
+function leaveOutDrillAdmin(scramUsers: ScramUser[], quotas: Quota[], admin: string | undefined): { scramUsers: ScramUser[]; quotas: Quota[]; notes: string[] } {
+  if (admin === undefined) return { scramUsers, quotas, notes: [] };
+  const left = withoutUser({ scramUsers, quotas }, admin);
+  const why = `the admin of the kafka-drill environment the snapshot was taken from, not the cluster's (a drill has its own)`;
+  const notes: string[] = [];
+  if (left.removedUser) notes.push(`SCRAM user ${admin} left out: ${why}`);
+  if (left.removedQuotas.length > 0) notes.push(`${left.removedQuotas.length === 1 ? 'quota' : 'quotas'} of user ${admin} left out: ${why}`);
+  return { scramUsers: left.scramUsers, quotas: left.quotas, notes };
 }
 
 function scramUsersFrom(credentials: { user: string; mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; iterations: number }[]): ScramUser[] {

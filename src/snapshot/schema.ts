@@ -100,6 +100,8 @@ export const sourceSchema = z.strictObject({
   bootstrap: z.array(name).optional(),
   /** The name patterns (topics, consumer groups) the capture was run with. */
   filters: z.strictObject({ include: z.array(z.string()), exclude: z.array(z.string()) }),
+  /** What the capture left out on purpose, and why (absent when nothing was; older snapshots lack it). */
+  notes: z.array(z.string()).optional(),
 });
 
 export const clusterConfigsSchema = z.strictObject({
@@ -281,6 +283,20 @@ export function quotaEntityLabel(entity: QuotaEntityPart[]): string {
     .sort((a, b) => entityTypeOrder[a.type] - entityTypeOrder[b.type])
     .map((part) => `${part.type}=${part.name ?? '<default>'}`)
     .join(',');
+}
+
+/**
+ * The SCRAM users and quotas without one user (a kafka-drill environment's own admin), and what
+ * was taken out: capture leaves it out with a note, restore with a finding.
+ */
+export function withoutUser(security: Pick<SnapshotContent, 'scramUsers' | 'quotas'>, user: string) {
+  const names = (quota: Quota) => quota.entity.some((part) => part.type === 'user' && part.name === user);
+  return {
+    scramUsers: security.scramUsers.filter((scramUser) => scramUser.name !== user),
+    quotas: security.quotas.filter((quota) => !names(quota)),
+    removedUser: security.scramUsers.some((scramUser) => scramUser.name === user),
+    removedQuotas: security.quotas.filter(names),
+  };
 }
 
 /** `topics[3].configs["retention.ms"]`: the path notation of every snapshot error. */

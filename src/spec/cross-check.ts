@@ -1,4 +1,3 @@
-import { ADMIN_USER } from '../environment/broker-config.js';
 import { mappingRulesProblem } from '../environment/tls.js';
 import { snapshotMappingRules } from '../kafka/principal-mapping.js';
 import { formatPath, quotaEntityLabel, type Snapshot } from '../snapshot/schema.js';
@@ -96,21 +95,6 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
       });
     }
   }
-
-  // The drill logs in as its own admin user; a snapshot user of that name would replace its password, a quota would throttle it.
-  const reserved = (at: PropertyKey[], what: string) =>
-    problems.push({
-      path: ['snapshot'],
-      message: `${loaded.snapshotFile}: ${formatPath(at)}: ${what} "${ADMIN_USER}" is the drill's own admin user, a reserved name: the drill cannot restore it`,
-    });
-  snapshot.scramUsers.forEach((user, index) => {
-    if (user.name === ADMIN_USER) reserved(['scramUsers', index, 'name'], 'SCRAM user');
-  });
-  snapshot.quotas.forEach((quota, index) =>
-    quota.entity.forEach((part, at) => {
-      if (part.type === 'user' && part.name === ADMIN_USER) reserved(['quotas', index, 'entity', at, 'name'], 'quota user');
-    }),
-  );
 
   // mtls gives each principal a certificate through the source's mapping rules: rules the drill cannot use are bad input.
   const rules = snapshotMappingRules(snapshot);

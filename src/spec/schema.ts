@@ -467,6 +467,15 @@ export const tlsExpiryAssumptionSchema = z.strictObject({
   minDaysLeft: nonNegativeInt.describe("No certificate of the snapshot's recorded chain expires within this many days of the drill."),
 });
 
+const configsAccepted = <T extends 'topic-configs-accepted' | 'broker-configs-accepted'>(type: T, what: string) =>
+  z
+    .strictObject({ type: z.literal(type), ...assumptionCommon })
+    .describe(
+      `Every ${what} config of the snapshot is applied on the target. Without it, a config the target does not know (a vendor's, one Kafka removed) is left out and counted as an expected difference; with it, that fails the assumption.`,
+    );
+export const topicConfigsAcceptedAssumptionSchema = configsAccepted('topic-configs-accepted', 'topic');
+export const brokerConfigsAcceptedAssumptionSchema = configsAccepted('broker-configs-accepted', 'dynamic broker');
+
 export const assumptionSchema = z.discriminatedUnion('type', [
   topicConfigAssumptionSchema,
   groupOffsetAssumptionSchema,
@@ -476,6 +485,8 @@ export const assumptionSchema = z.discriminatedUnion('type', [
   brokerConfigAssumptionSchema,
   tlsTrustedAssumptionSchema,
   tlsExpiryAssumptionSchema,
+  topicConfigsAcceptedAssumptionSchema,
+  brokerConfigsAcceptedAssumptionSchema,
 ]);
 
 export const manualStepSchema = z.strictObject({

@@ -105,33 +105,35 @@ const cases: MustFail[] = [
   },
   {
     drill: 'rejected-config',
-    reason: 'restore phase topics failed: the target refused it: Unknown topic config name: message.format.version; assumption failed: topic-configs-accepted',
-    failedPhases: ['topics'],
-    // The restore's findings seen as a belief: the same refusal.
+    // Only the declared belief fails: the topics were all created, and the configs Kafka 4.0 removed are expected differences.
+    reason: 'assumption failed: topic-configs-accepted',
     failedAssumptions: ['topic-configs-accepted'],
     check: (run) => {
       const topics = run.phases.find((p) => p.name === 'topics')!;
       expect(topics.findings).toEqual([
-        {
-          code: 'topic-refused',
-          severity: 'error',
-          object: 'topic shop.legacy',
-          message: 'the target refused it: Unknown topic config name: message.format.version',
-          kafkaError: 'INVALID_CONFIG',
-        },
-        {
-          code: 'topic-config-refused',
-          severity: 'warning',
-          object: 'topic shop.legacy config message.format.version',
-          message: 'the target does not accept this config: the topic was created without it',
-        },
+        { code: 'config-not-applied', severity: 'warning', object: 'topic shop.legacy config message.downconversion.enable', message: 'not applied: removed in Kafka 4.0' },
+        { code: 'config-not-applied', severity: 'warning', object: 'topic shop.legacy config message.format.version', message: 'not applied: removed in Kafka 4.0' },
       ]);
       expect(topics.counts).toEqual({ created: 4, updated: 0, unchanged: 0, failed: 0 });
-      expect(run.assumptions.find((a) => a.id === 'topic-configs-accepted')!.observed).toBe(
-        'topic shop.legacy: INVALID_CONFIG; topic shop.legacy config message.format.version: the target does not accept this config: the topic was created without it',
-      );
-      // The refused config is a declared difference, not drift.
-      expect(run.verify!.differences).toContainEqual(expect.objectContaining({ object: 'topic shop.legacy config message.format.version', classification: 'expected' }));
+      expect(run.assumptions.find((a) => a.id === 'topic-configs-accepted')).toEqual({
+        id: 'topic-configs-accepted',
+        description: 'every topic and topic config was accepted by the target Kafka version',
+        source: 'declared',
+        status: 'failed',
+        expected: 'every config applied',
+        observed:
+          'topic shop.legacy config message.downconversion.enable: not applied: removed in Kafka 4.0; topic shop.legacy config message.format.version: not applied: removed in Kafka 4.0',
+      });
+      // Not declared, the broker side holds: its removed configs are listed, not refused.
+      expect(run.assumptions.find((a) => a.id === 'broker-configs-accepted')).toMatchObject({ source: 'implicit', status: 'held' });
+      expect(run.verify!.differences.filter((d) => d.classification === 'expected' && d.reason === 'not applied: removed in Kafka 4.0').map((d) => d.object)).toEqual([
+        'topic shop.legacy config message.downconversion.enable',
+        'topic shop.legacy config message.format.version',
+        'cluster config log.message.downconversion.enable',
+        'broker 1 config log.message.timestamp.difference.max.ms',
+      ]);
+      // The consumer group resumes where it was: the data phase and the offsets probe ran and passed.
+      expect(run.probes.find((p) => p.id === 'fulfilment-resumes')!.status).toBe('passed');
     },
   },
   {

@@ -53,18 +53,21 @@ describe.each([
   });
 
   if (from.startsWith('3.')) {
-    it('surfaces the topic config 4.x dropped as a finding and an expected difference', () => {
+    it('names the topic config 4.x removed, with its reason, and counts it as an expected difference', () => {
       const topics = restored.phases.find((p) => p.phase === 'topics')!;
-      expect(topics.status).toBe('failed');
-      expect(topics.findings).toContainEqual(expect.objectContaining({ severity: 'error', object: 'topic rt.topic-1', kafkaError: 'INVALID_CONFIG' }));
-      expect(topics.findings).toContainEqual({
-        code: 'topic-config-refused',
-        severity: 'warning',
-        object: 'topic rt.topic-1 config message.format.version',
-        message: 'the target does not accept this config: the topic was created without it',
-      });
+      expect(topics.status).toBe('passed');
+      expect(topics.counts.failed).toBe(0);
+      expect(topics.findings).toEqual([
+        { code: 'config-not-applied', severity: 'warning', object: 'topic rt.topic-1 config message.format.version', message: 'not applied: removed in Kafka 4.0' },
+      ]);
       expect(verified.differences).toContainEqual(
-        expect.objectContaining({ kind: 'topic-config', object: 'topic rt.topic-1 config message.format.version', classification: 'expected', actual: null }),
+        expect.objectContaining({
+          kind: 'topic-config',
+          object: 'topic rt.topic-1 config message.format.version',
+          classification: 'expected',
+          actual: null,
+          reason: 'not applied: removed in Kafka 4.0',
+        }),
       );
     });
   } else {

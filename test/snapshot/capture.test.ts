@@ -9,6 +9,7 @@ import { loadClusterDefinition, seedCluster } from '../../fixtures/seed.js';
 import { runDiff } from '../../src/cli/diff.js';
 import { runSnapshot } from '../../src/cli/snapshot.js';
 import { clientProperties } from '../../src/environment/client-properties.js';
+import { ADMIN_USER } from '../../src/environment/broker-config.js';
 import { createAdmin, withAdmin } from '../../src/kafka/admin.js';
 import { asUser } from '../../src/kafka/connection.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';
@@ -50,7 +51,8 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
   const workDir = tempDir('capture');
   const commandConfig = join(workDir, 'admin.properties');
   await writeFile(commandConfig, clientProperties(environment.admin));
-  const { snapshot, requests } = await captureWithStats(environment.admin, { toolVersion: 'test', fingerprints: true });
+  // As `kafka-drill snapshot` captures: the environment's own admin is named, and left out.
+  const { snapshot, requests } = await captureWithStats(environment.admin, { toolVersion: 'test', fingerprints: true, drillAdmin: ADMIN_USER });
 
   it('names the Kafka release line and the cluster', () => {
     expect(snapshot.source).toMatchObject({ clusterId: environment.clusterId, kafkaVersion: kafkaVersion.split('.').slice(0, 2).join('.'), toolVersion: 'test' });
@@ -141,10 +143,8 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
   });
 
   it('captures default, user and user+client-id quotas', () => {
-    // Besides the six set here, the drill environment's own admin quotas (environment/admin-quota.ts).
-    const ownAdmin = (quota: (typeof snapshot.quotas)[number]) => quota.entity.length === 1 && quota.entity[0]!.name === environment.admin.sasl!.username;
-    expect(snapshot.quotas.filter(ownAdmin)).toHaveLength(1);
-    expect(snapshot.quotas.filter((quota) => !ownAdmin(quota))).toHaveLength(6);
+    // The six set here: the drill environment's own admin quota (environment/admin-quota.ts) is left out, below.
+    expect(snapshot.quotas).toHaveLength(6);
     expect(snapshot.quotas).toContainEqual({
       entity: [
         { type: 'user', name: 'svc-analytics' },
@@ -153,6 +153,19 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
       values: { consumer_byte_rate: 1048576, request_percentage: 50 },
     });
     expect(snapshot.quotas).toContainEqual({ entity: [{ type: 'user', name: null }], values: { producer_byte_rate: 10485760, consumer_byte_rate: 20971520 } });
+  });
+
+  it("leaves the environment's own admin out (its SCRAM user and its quota), with a note for each", async () => {
+    expect(environment.admin.sasl!.username).toBe(ADMIN_USER);
+    expect(snapshot.scramUsers.map((user) => user.name)).not.toContain(ADMIN_USER);
+    expect(snapshot.quotas.filter((quota) => quota.entity.some((part) => part.name === ADMIN_USER))).toEqual([]);
+    const why = "the admin of the kafka-drill environment the snapshot was taken from, not the cluster's (a drill has its own)";
+    expect(snapshot.source.notes).toEqual([`SCRAM user ${ADMIN_USER} left out: ${why}`, `quota of user ${ADMIN_USER} left out: ${why}`]);
+    // They are there: a capture not told whose admin it is keeps them, like every other user and quota.
+    const unnamed = await captureSnapshot(environment.admin, { toolVersion: 'test' });
+    expect(unnamed.scramUsers.map((user) => user.name)).toContain(ADMIN_USER);
+    expect(unnamed.quotas.filter((quota) => quota.entity.some((part) => part.name === ADMIN_USER))).toHaveLength(1);
+    expect(unnamed.source.notes).toBeUndefined();
   });
 
   it('captures committed offsets below the log end, with fingerprints of the records there', () => {
@@ -199,7 +212,7 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
   });
 
   it('is byte-identical across two captures of an unchanged cluster, apart from the capture time', async () => {
-    const again = await captureSnapshot(environment.admin, { toolVersion: 'test', fingerprints: true });
+    const again = await captureSnapshot(environment.admin, { toolVersion: 'test', fingerprints: true, drillAdmin: ADMIN_USER });
     const timeless = (content: SnapshotContent) => ({ ...content, source: { ...content.source, capturedAt: '' } });
     expect(timeless(again)).toEqual(timeless(snapshot));
     expect(withoutCaptureTime(again)).toBe(withoutCaptureTime(snapshot));
@@ -259,7 +272,9 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
     const written = await loadSnapshot(out);
     expect(written.topics.length).toBeGreaterThan(20);
     expect(stderr.text()).toMatch(
-      new RegExp(`^snapshot of ${environment.clusterId} \\(Kafka [\\d.]+\\): \\d+ topics, .*skipped __consumer_offsets, .* in [\\d.]+s, \\d+ requests\\n$`),
+      new RegExp(
+        `^snapshot of ${environment.clusterId} \\(Kafka [\\d.]+\\): \\d+ topics, .*skipped __consumer_offsets, .* in [\\d.]+s, \\d+ requests\\n  note: SCRAM user ${ADMIN_USER} left out: .*\\n  note: quota of user ${ADMIN_USER} left out: .*\\n$`,
+      ),
     );
     expect(await readFile(out, 'utf8')).not.toContain(environment.admin.sasl!.password);
   });

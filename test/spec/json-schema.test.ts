@@ -14,7 +14,18 @@ describe('specJsonSchema', () => {
   it('names every probe and assumption type', () => {
     const constsOf = (list: Record<string, any>) => list.items.oneOf.map((option: any) => option.properties.type.const);
     expect(constsOf(schema.properties.probes)).toEqual(['authorization', 'offsets', 'produce-consume', 'custom', 'connector-idempotency', 'quota']);
-    expect(constsOf(schema.properties.assumptions)).toEqual(['topic-config', 'group-offset', 'acl', 'user-exists', 'quota', 'broker-config', 'tls-trusted', 'tls-expiry']);
+    expect(constsOf(schema.properties.assumptions)).toEqual([
+      'topic-config',
+      'group-offset',
+      'acl',
+      'user-exists',
+      'quota',
+      'broker-config',
+      'tls-trusted',
+      'tls-expiry',
+      'topic-configs-accepted',
+      'broker-configs-accepted',
+    ]);
   });
 
   it('refuses unknown keys and requires only the snapshot at the top', () => {
