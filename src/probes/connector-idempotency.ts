@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import type { Kafka } from 'kafkajs';
+import { inputLimits, readInputFile } from '../input-file.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { Connector } from '../snapshot/schema.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
@@ -245,7 +246,15 @@ function sinkStore(connector: Connector, store: Spec['store'], specDir: string):
   return {
     kind: 'file',
     label: `file ${file}`,
-    read: async () => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter((line) => line !== ''),
+    read: async () =>
+      (
+        await readInputFile(file, 'sink file', inputLimits.snapshotBytes).then(
+          ({ text }) => text,
+          () => '',
+        )
+      )
+        .split('\n')
+        .filter((line) => line !== ''),
   };
 }
 
