@@ -39,7 +39,15 @@ function readInput(file: string, expectedSha256: string, what: 'drill spec' | 's
 }
 
 type Stats = ReturnType<typeof statSync>;
-const statOf = (file: string): Stats | undefined => statSync(file, { throwIfNoEntry: false });
+/** The file's stats, or undefined when nothing is there (or a file sits where a folder on its way should be). */
+function statOf(file: string): Stats | undefined {
+  try {
+    return statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
 const kindOf = (stats: NonNullable<Stats>) => (stats.isDirectory() ? 'a folder' : stats.isFile() ? 'a file' : 'a special file');
 
 /**
