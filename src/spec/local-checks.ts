@@ -2,7 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkSupportedVersion } from '../environment/distribution.js';
 import { InputError } from '../errors.js';
-import { inputLimits, readInputFile } from '../input-file.js';
+import { inputLimits, readInputFile, requireRegularFile } from '../input-file.js';
 import { loadCommandConfig } from '../kafka/command-config.js';
 import { pemCertificates } from '../snapshot/tls-chain.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
@@ -82,6 +82,18 @@ export async function localSpecProblems(loaded: LoadedSpec): Promise<string[]> {
   }
 
   problems.push(...expectedFailureProblems(loaded.spec));
+
+  // A program named by its path (not looked up on PATH) must be a regular file where the step runs it: the spec's folder.
+  for (const [index, step] of loaded.spec.manualSteps.entries()) {
+    const program = Array.isArray(step.automate?.command) ? step.automate.command[0] : undefined;
+    if (program === undefined || !program.includes('/')) continue;
+    try {
+      requireRegularFile(path.resolve(loaded.dir, program), 'automation command');
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      problems.push({ path: ['manualSteps', index, 'automate', 'command', 0], message: error.message });
+    }
+  }
 
   if (loaded.outPath !== undefined) {
     const existing = await stat(loaded.outPath).catch(() => undefined);

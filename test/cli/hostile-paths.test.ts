@@ -271,7 +271,7 @@ describe('connector secrets in a snapshot', () => {
 });
 
 describe('validate finds what a drill would find only after a full restore', () => {
-  it('refuses unknown connectors, unreadable or empty secret files, an unreadable commandConfig, malformed PostgreSQL URLs and expectedFailures that never apply', async () => {
+  it('refuses unknown connectors, unreadable or empty secret files, an unreadable commandConfig, malformed PostgreSQL URLs, expectedFailures that never apply, an automation program that is no file', async () => {
     await snapshotFile('checks.json', (s) => {
       s.connect = { connectors: [connector({ 'connection.password': { redacted: true } })] };
     });
@@ -304,6 +304,8 @@ describe('validate finds what a drill would find only after a full restore', () 
         '  - { client: kafkajs, probes: [nope], reason: r }',
         '  - { client: java, probes: [pc], reason: r }',
         '  - { client: kafkajs, kafkaVersions: ["9.9.9"], reason: r }',
+        'manualSteps:',
+        `  - { id: seed, title: seed, owner: ops, phase: data, estimateMinutes: 1, automate: { command: ["${fifo}"] } }`,
         '',
       ].join('\n'),
     );
@@ -316,6 +318,7 @@ describe('validate finds what a drill would find only after a full restore', () 
       `${spec}:23: expectedFailures[0].probes[0]: probe "nope" is not a client-matrix probe of this spec (authorization, offsets or produce-consume: pc)`,
       `${spec}:24: expectedFailures[1].client: client class "java" runs none of the probes named (clients: kafkajs)`,
       `${spec}:25: expectedFailures[2].kafkaVersions[0]: Kafka 9.9.9 is not supported: kafka-drill runs the 3.9.x line and 4.0.x–4.4.x (e.g. 3.9.2, 4.3.1)`,
+      `${spec}:27: manualSteps[0].automate.command[0]: ${fifo}: cannot read the automation command: a FIFO (named pipe), not a regular file`,
       `${spec}:14: restore.connectorSecrets.gone-sink: connector "gone-sink" is not in the snapshot`,
       `${spec}:17: probes[0].connector: connector "missing-connector" is not in the snapshot`,
       '',
