@@ -63,7 +63,7 @@ beforeAll(() => {
 });
 
 describe('files named inside other inputs', () => {
-  it('validate refuses a FIFO or /dev/zero as a credential file, a connector secret file, a store in commandConfig, a tls-trusted truststore', async () => {
+  it('validate refuses a FIFO or /dev/zero as a credential file, a connector secret file, a store in commandConfig, a tls-trusted truststore, a custom probe module', async () => {
     const snapshot = await snapshotFile('with-connector.json', (s) => {
       s.connect = { workerVersion: '4.3.1', connectors: [connector({ 'connection.password': { redacted: true } })] };
     });
@@ -82,6 +82,7 @@ describe('files named inside other inputs', () => {
         ),
       ),
       write('trusted-fifo.yaml', `snapshot: with-connector.json\nassumptions:\n  - { type: tls-trusted, truststore: fifo }\n`),
+      write('module-fifo.yaml', `snapshot: with-connector.json\nprobes:\n  - { type: custom, name: c, module: ./fifo }\n`),
     ];
     expect(path.basename(snapshot)).toBe('with-connector.json');
     const run = await cli(['validate', ...specs], { measureMemory: true, timeoutMs: 60_000 });
@@ -94,6 +95,7 @@ describe('files named inside other inputs', () => {
       `${specs[5]}:7: target.commandConfig: ${jks}: ssl.truststore.location: ${zero}: cannot read the JKS truststore: a character device, not a regular file`,
       `${specs[6]}:7: target.commandConfig: ${keystore}: ssl.keystore.location: ${fifo}: cannot read the PEM file: a FIFO (named pipe), not a regular file`,
       `${specs[7]}:3: assumptions[0].truststore: ${fifo}: cannot read the truststore: a FIFO (named pipe), not a regular file`,
+      `${specs[8]}:3: probes[0].module: "./fifo" is not a regular file`,
       '',
     ]);
     refusedQuickly(run);
