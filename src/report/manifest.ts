@@ -39,10 +39,13 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Every regular file under dir except the manifest itself, as sorted '/'-separated relative paths. */
+/**
+ * Every entry under dir but folders and the manifest itself, as sorted '/'-separated relative
+ * paths. A link, a FIFO or a device counts too: slipped in, it is named, not skipped.
+ */
 export function listEvidenceFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
+    .filter((entry) => !entry.isDirectory())
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
     .filter((relative) => relative !== MANIFEST_FILE)
     .sort();

@@ -185,6 +185,9 @@ describe('report and verify-evidence', () => {
       refusedQuickly(run);
       expect(run.peakMiB).toBeLessThan(400);
     }
+    // Slipped in but not listed, a FIFO and a link are tampering like any other file: named, never opened.
+    const unlisted = await cli(['verify-evidence', evidence], { timeoutMs: 60_000 });
+    expect(unlisted).toMatchObject({ code: 1, stdout: 'FAILED pipe: not in the manifest\nFAILED zero: not in the manifest\n', stderr: '' });
   }, 300_000);
 });
 
