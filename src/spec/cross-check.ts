@@ -110,7 +110,7 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
     try {
       rulesProblem = target.security === 'mtls' ? mappingRulesProblem(rules.rules) : undefined;
       const parsed = parseMappingRules(rules.rules);
-      if (parsed) subjectsForPrincipals(parsed, [ADMIN_USER, ...aclUserNames(snapshot)]);
+      if (parsed) subjectsForPrincipals(parsed, [ADMIN_USER, ...principalNames(loaded, snapshot)]);
     } catch (error) {
       if (!(error instanceof MappingRulesTimeout)) throw error;
       rulesProblem = error.message;
@@ -124,8 +124,9 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
     .map((problem) => formatSpecProblem(loaded.file, problem.line, problem.path, problem.message));
 }
 
-/** The user names the snapshot's ACLs grant or deny: the principals an mtls drill issues certificates for. */
-function aclUserNames(snapshot: Snapshot): string[] {
-  const names = snapshot.acls.map((acl) => acl.principal).filter((principal) => principal.startsWith('User:') && principal !== 'User:*');
-  return [...new Set(names)].map((principal) => principal.slice('User:'.length));
+/** The user names an mtls drill may issue certificates for: every principal of the snapshot's ACLs and of the spec's authorization probes. */
+function principalNames(loaded: LoadedSpec, snapshot: Snapshot): string[] {
+  const fromProbes = loaded.spec.probes.flatMap((probe) => (probe.type === 'authorization' ? probe.expect.map((expectation) => expectation.principal) : []));
+  const principals = [...snapshot.acls.map((acl) => acl.principal), ...fromProbes].filter((principal) => principal.startsWith('User:') && principal !== 'User:*');
+  return [...new Set(principals)].map((principal) => principal.slice('User:'.length));
 }
