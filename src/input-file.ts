@@ -1,11 +1,11 @@
 /**
- * Reading a user's input file (a drill spec, a snapshot) defensively: only a regular file, only
+ * Reading a user's input file (a drill spec, a snapshot, and every file one of them names: a
+ * truststore, a password file, a key, an evidence file) defensively: only a regular file, only
  * up to a stated size, only UTF-8 text. A FIFO would block a read forever and /dev/zero never
  * ends, so both are refused before a byte is read; a file that grows while it is read is still
  * read only up to its limit.
  */
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from './errors.js';
 
 export interface InputFile {
@@ -25,38 +25,75 @@ export const inputLimits = {
   resultBytes: 256 * MiB,
   /** A client properties file (--command-config). */
   propertiesBytes: 1 * MiB,
-  /** A password file named by a credential source. */
+  /** A password file named by a credential source or connectorSecrets. */
   secretBytes: 64 * 1024,
+  /** A PEM or Java key store, a truststore, a PEM key (--sign-key, --pub-key). */
+  keyBytes: 1 * MiB,
+  /** manifest.json of an evidence directory. */
+  manifestBytes: 16 * MiB,
+  /** One file an evidence manifest lists (result.json and the snapshot copy are the largest). */
+  evidenceFileBytes: 256 * MiB,
 } as const;
 
-/** Reads `file` (named as the user gave it in every message); `what` says what it should be. Throws InputError. */
-export async function readInputFile(file: string, what: string, maxBytes: number): Promise<InputFile> {
-  let handle;
-  try {
-    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    throw new InputError(`${file}: cannot read the ${what}: ${readFailure(error)}`);
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new InputError(`${file}: cannot read the ${what}: ${fileKind(stats)}, not a regular file`);
-    if (stats.size > maxBytes) throw new InputError(`${file}: the ${what} is ${stats.size} bytes, over the limit of ${formatBytes(maxBytes)}`);
+/**
+ * Reads `file` (named as the user gave it in every message) as UTF-8 text; `what` says what it
+ * should be. `namedIn` is where another input named the file ("spec.yaml:12: restore.x.file"),
+ * put before it in every message. Throws InputError.
+ */
+export async function readInputFile(file: string, what: string, maxBytes: number, namedIn?: string): Promise<InputFile> {
+  return readInputFileSync(file, what, maxBytes, namedIn);
+}
+
+/** readInputFile for callers that cannot wait (report rendering, the manifest). */
+export function readInputFileSync(file: string, what: string, maxBytes: number, namedIn?: string): InputFile {
+  const bytes = readInputBytesSync(file, what, maxBytes, namedIn);
+  return { bytes, text: decodeUtf8(bytes, namedIn ? `${namedIn}: ${file}` : file, what) };
+}
+
+/** The bytes of `file`, whatever they are (a key store, an evidence file), under the same rules. Throws InputError. */
+export function readInputBytesSync(file: string, what: string, maxBytes: number, namedIn?: string): Buffer {
+  return withRegularFile(file, what, namedIn, (fd, size, where) => {
+    if (size > maxBytes) throw new InputError(`${where}: the ${what} is ${size} bytes, over the limit of ${formatBytes(maxBytes)}`);
     // One byte more than the limit tells a file that grew past it from one that ends there.
-    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    const buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
     let length = 0;
     for (;;) {
-      if (length === buffer.length) {
-        throw new InputError(`${file}: the ${what} grew while it was read, over the limit of ${formatBytes(maxBytes)}`);
-      }
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (length === buffer.length) throw new InputError(`${where}: the ${what} grew while it was read, over the limit of ${formatBytes(maxBytes)}`);
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    const bytes = buffer.subarray(0, length);
-    return { bytes, text: decodeUtf8(bytes, file, what) };
+    return buffer.subarray(0, length);
+  });
+}
+
+/**
+ * Refuses `file` unless it is a regular file, without reading it or blocking on it: for a file
+ * another program reads (a module Node imports). Throws InputError.
+ */
+export function requireRegularFile(file: string, what: string, namedIn?: string): void {
+  withRegularFile(file, what, namedIn, () => undefined);
+}
+
+/** Opens `file` without blocking, refuses anything but a regular file, and hands its descriptor and size to `use`. */
+function withRegularFile<T>(file: string, what: string, namedIn: string | undefined, use: (fd: number, size: number, where: string) => T): T {
+  const where = namedIn ? `${namedIn}: ${file}` : file;
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw new InputError(`${where}: cannot read the ${what}: ${readFailure(error)}`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new InputError(`${where}: cannot read the ${what}: ${fileKind(stats)}, not a regular file`);
+    return use(fd, stats.size, where);
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`${where}: cannot read the ${what}: ${readFailure(error)}`);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

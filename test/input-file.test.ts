@@ -3,7 +3,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { readInputFile } from '../src/input-file.js';
+import { readInputBytesSync, readInputFile, requireRegularFile } from '../src/input-file.js';
 import { tempDir } from './support/temp.js';
 
 const refusal = (file: string, maxBytes = 1024) =>
@@ -47,5 +47,33 @@ describe('readInputFile', () => {
     const nul = path.join(dir, 'nul');
     writeFileSync(nul, 'a: 1\n\nb: \u0000\n');
     expect(await refusal(nul)).toBe(`${nul}: the drill spec is not text (a NUL character on line 3)`);
+  });
+
+  it('names the input that named the file before it, and reads bytes that are not text when asked for bytes', () => {
+    const fifo = path.join(dir, 'named-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const namedIn = 'client.properties: ssl.truststore.location';
+    const refused = (read: () => unknown) => {
+      try {
+        read();
+        return 'read';
+      } catch (error) {
+        return error instanceof InputError ? error.message : `not an InputError: ${String(error)}`;
+      }
+    };
+    expect(refused(() => readInputBytesSync(fifo, 'JKS truststore', 1024, namedIn))).toBe(
+      `${namedIn}: ${fifo}: cannot read the JKS truststore: a FIFO (named pipe), not a regular file`,
+    );
+    expect(refused(() => readInputBytesSync('/dev/zero', 'JKS truststore', 1024, namedIn))).toBe(
+      `${namedIn}: /dev/zero: cannot read the JKS truststore: a character device, not a regular file`,
+    );
+    const binary = path.join(dir, 'store.jks');
+    writeFileSync(binary, Buffer.from([0xfe, 0xed, 0xfe, 0xed, 0x00, 0xff]));
+    expect([...readInputBytesSync(binary, 'JKS truststore', 1024)]).toEqual([0xfe, 0xed, 0xfe, 0xed, 0x00, 0xff]);
+    expect(refused(() => readInputBytesSync(binary, 'JKS truststore', 5))).toBe(`${binary}: the JKS truststore is 6 bytes, over the limit of 5 bytes`);
+    expect(refused(() => requireRegularFile(binary, 'automation command'))).toBe('read');
+    expect(refused(() => requireRegularFile(fifo, 'automation command', namedIn))).toBe(
+      `${namedIn}: ${fifo}: cannot read the automation command: a FIFO (named pipe), not a regular file`,
+    );
   });
 });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createProgressDisplay } from '../drill/progress.js';
 import { startDrill, type DrillHandle } from '../drill/runner.js';
@@ -10,7 +9,9 @@ import { externalTarget, guardExternalTarget } from '../environment/external.js'
 import type { ProviderName } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
 import { ExitCode, InputError } from '../errors.js';
-import { writeReports } from '../report/write.js';
+import { readSigningKey } from '../report/manifest.js';
+import { checkOutDir, writeReports } from '../report/write.js';
+import { inputLimits, readInputBytesSync } from '../input-file.js';
 import { loadSnapshot } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import { loadSpec } from '../spec/load.js';
@@ -74,6 +75,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     const twice = names.find((name, index) => names.indexOf(name) !== index);
     if (twice) throw new InputError(`run: two specs are named "${twice}": with --out and several specs each drill writes to DIR/<name>, so their names must differ`);
   }
+  // Where the reports go and the key that signs them are checked now too: a drill must not run only to find it cannot write its evidence.
+  if (values['sign-key']) readSigningKey(values['sign-key']);
+  for (const file of positionals) {
+    const { spec, outPath } = await loadSpec(file);
+    const outDir = values.out ? (positionals.length > 1 ? path.join(values.out, spec.name) : values.out) : outPath;
+    // The default folder, reports/<drill>/<timestamp>/, is new: only where it goes can be checked.
+    if (outDir === undefined) checkOutDir(path.join('reports', spec.name), []);
+    else checkOutDir(outDir);
+  }
 
   // The first signal interrupts the drill: the running stage stops, the environment is torn down
   // and an interrupted result is written. A second one means now: stop every environment, write
@@ -109,7 +119,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       const snapshotFile = spec.snapshotFile;
       const snapshot = await loadSnapshot(snapshotFile);
       const snapshotSha256 = createHash('sha256')
-        .update(await readFile(snapshotFile))
+        .update(readInputBytesSync(snapshotFile, 'snapshot', inputLimits.snapshotBytes))
         .digest('hex');
       const provider = providerFlag ?? spec.spec.target.provider;
       if (spec.spec.target.postgres && provider !== 'process') {

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { inputLimits, readInputFileSync } from '../input-file.js';
 import type { DescribedConfigs } from '../kafka/configs.js';
 import { chainTrust, pemCertificates } from '../snapshot/tls-chain.js';
 import type { PhaseResult } from '../restore/phase.js';
@@ -103,9 +103,9 @@ function checkTls(
     const file = resolve(state.specDir ?? '.', spec.truststore);
     let anchors: X509Certificate[];
     try {
-      anchors = pemCertificates(readFileSync(file, 'utf8'));
+      anchors = pemCertificates(readInputFileSync(file, 'truststore', inputLimits.keyBytes).text);
     } catch (error) {
-      return { expected, observed: `the truststore ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, status: 'failed' };
+      return { expected, observed: `the truststore cannot be read: ${(error as Error).message}`, status: 'failed' };
     }
     if (anchors.length === 0) return { expected, observed: `${file} holds no PEM certificate`, status: 'failed' };
     const trust = chainTrust(chain, anchors);

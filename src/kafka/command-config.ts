@@ -5,9 +5,8 @@
  * mechanism would talk to the cluster differently from the tools the admin trusts.
  * No error ever contains a password.
  */
-import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { inputLimits, readInputFile } from '../input-file.js';
+import { inputLimits, readInputBytesSync, readInputFile } from '../input-file.js';
 import type { KafkaConnection, SaslMechanism, TlsOptions } from './connection.js';
 import { truststoreCertificates as readJavaTruststore } from './truststore.js';
 
@@ -91,7 +90,7 @@ export async function commandConfigConnection(properties: Map<string, string>, f
     for (const key of ['sasl.mechanism', 'sasl.jaas.config']) if (get(key)) refuse(key, `is set but security.protocol is ${protocol} (no SASL)`);
   }
 
-  if (usesTls) connection.tls = await tlsOptions(properties, get, refuse);
+  if (usesTls) connection.tls = await tlsOptions(properties, get, refuse, file);
   else {
     for (const key of KNOWN_SECURITY_KEYS) {
       if (key.startsWith('ssl.') && key !== 'ssl.endpoint.identification.algorithm' && get(key)) refuse(key, `is set but security.protocol is ${protocol} (no TLS)`);
@@ -103,8 +102,14 @@ export async function commandConfigConnection(properties: Map<string, string>, f
 type Get = (key: string) => string | undefined;
 type Refuse = (key: string, message: string) => never;
 
-async function tlsOptions(properties: Map<string, string>, get: Get, refuse: Refuse): Promise<TlsOptions> {
+async function tlsOptions(properties: Map<string, string>, get: Get, refuse: Refuse, file: string): Promise<TlsOptions> {
   const tls: TlsOptions = {};
+  // A store the properties name is read under the same caps as any input: a FIFO or /dev/zero there is refused, never waited on.
+  const readPem = async (location: string, key: string): Promise<string> => {
+    const { text } = await readInputFile(location, 'PEM file', inputLimits.keyBytes, `${file}: ${key}`);
+    if (!text.includes('-----BEGIN ')) refuse(key, `${location} is not a PEM file (no -----BEGIN line)`);
+    return text;
+  };
 
   // An unset type means JKS in Java, whatever the file is called.
   const truststoreType = (get('ssl.truststore.type') ?? 'JKS').toUpperCase();
@@ -115,10 +120,11 @@ async function tlsOptions(properties: Map<string, string>, get: Get, refuse: Ref
     if (truststoreLocation && truststoreCertificates) refuse('ssl.truststore.certificates', 'set together with ssl.truststore.location (keep one)');
     if (truststoreType === 'PEM') {
       if (truststorePassword !== undefined) refuse('ssl.truststore.password', 'Kafka refuses a password for a PEM truststore (remove it)');
-      tls.ca = truststoreCertificates ?? (await readPem(truststoreLocation!, 'ssl.truststore.location', refuse));
+      tls.ca = truststoreCertificates ?? (await readPem(truststoreLocation!, 'ssl.truststore.location'));
     } else if (truststoreType === 'JKS' || truststoreType === 'PKCS12') {
       if (!truststoreLocation) refuse('ssl.truststore.certificates', `needs ssl.truststore.type=PEM (the type is ${truststoreType})`);
-      tls.ca = await readJavaTruststore(truststoreLocation!, truststoreType, truststorePassword).catch((error: Error) =>
+      const store = readInputBytesSync(truststoreLocation!, `${truststoreType} truststore`, inputLimits.keyBytes, `${file}: ssl.truststore.location`);
+      tls.ca = await readJavaTruststore(store, truststoreType, truststorePassword).catch((error: Error) =>
         refuse('ssl.truststore.location', `cannot read the ${truststoreType} truststore ${truststoreLocation}: ${error.message}`),
       );
     } else refuse('ssl.truststore.type', `${truststoreType} truststores are not supported (use PEM, JKS or PKCS12)`);
@@ -133,7 +139,7 @@ async function tlsOptions(properties: Map<string, string>, get: Get, refuse: Ref
     if (keystoreLocation) {
       if (keystoreKey || keystoreChain) refuse('ssl.keystore.location', 'set together with ssl.keystore.key / ssl.keystore.certificate.chain (keep one form)');
       // A PEM keystore file holds the private key and the certificate chain; Node picks each out of it.
-      const pem = await readPem(keystoreLocation, 'ssl.keystore.location', refuse);
+      const pem = await readPem(keystoreLocation, 'ssl.keystore.location');
       tls.key = pem;
       tls.cert = pem;
     } else {
@@ -164,17 +170,6 @@ async function tlsOptions(properties: Map<string, string>, get: Get, refuse: Ref
     }
   }
   return tls;
-}
-
-async function readPem(path: string, key: string, refuse: Refuse): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    return refuse(key, `cannot read ${path}: ${readFailure(error)}`);
-  }
-  if (!text.includes('-----BEGIN ')) refuse(key, `${path} is not a PEM file (no -----BEGIN line)`);
-  return text;
 }
 
 /**
@@ -256,9 +251,4 @@ function splitList(value: string | undefined): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
-}
-
-function readFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
 }

@@ -1,4 +1,6 @@
+import vm from 'node:vm';
 import { parseDistinguishedName, renderDistinguishedName, type Rdn } from '../environment/certificates.js';
+import { InputError } from '../errors.js';
 import type { Snapshot } from '../snapshot/schema.js';
 
 /**
@@ -7,6 +9,12 @@ import type { Snapshot } from '../snapshot/schema.js';
  * first rule whose pattern matches the whole subject gives the name, DEFAULT gives the subject
  * itself, and no matching rule refuses the client. Patterns are Java regular expressions, run
  * here as JavaScript ones: a rule JavaScript cannot compile makes the rules unusable (undefined).
+ *
+ * The rules come from a snapshot, input from outside, and a pattern such as `^(a+)+$` backtracks
+ * for ever on the wrong subject. So every exported evaluation runs under a time bound: V8
+ * interrupts a regular expression when a vm script's timeout expires, which costs about 0.2 ms
+ * per bounded call, so a batch (every principal of a snapshot) is one call. Past the bound it
+ * throws MappingRulesTimeout, bad input.
  */
 export type MappingRule = { kind: 'default' } | { kind: 'rule'; pattern: RegExp; replacement: string; letterCase?: 'L' | 'U' };
 
@@ -14,7 +22,40 @@ const RULE_PATTERN = String.raw`(DEFAULT)|RULE:((\\.|[^\\/])*)/((\\.|[^\\/])*)/(
 
 export const DEFAULT_MAPPING_RULES = 'DEFAULT';
 
+/** The longest one bounded evaluation of a snapshot's rules may run: far above any sane pattern's microseconds. */
+export const MAPPING_RULES_BOUND_MS = 2000;
+
+/** A snapshot's mapping rules ran past MAPPING_RULES_BOUND_MS: a pattern that backtracks catastrophically. */
+export class MappingRulesTimeout extends InputError {
+  constructor() {
+    super(
+      `a pattern of ssl.principal.mapping.rules ran for more than ${MAPPING_RULES_BOUND_MS / 1000} s on the drill's certificate subjects (it backtracks catastrophically): refused`,
+    );
+    this.name = 'MappingRulesTimeout';
+  }
+}
+
+let boundContext: vm.Context | undefined;
+const boundScript = new vm.Script('compute()');
+
+function bounded<T>(compute: () => T): T {
+  boundContext ??= vm.createContext({});
+  boundContext.compute = compute;
+  try {
+    return boundScript.runInContext(boundContext, { timeout: MAPPING_RULES_BOUND_MS }) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new MappingRulesTimeout();
+    throw error;
+  } finally {
+    boundContext.compute = undefined;
+  }
+}
+
 export function parseMappingRules(text: string): MappingRule[] | undefined {
+  return bounded(() => parseRules(text));
+}
+
+function parseRules(text: string): MappingRule[] | undefined {
   const rules: MappingRule[] = [];
   const splitter = new RegExp(String.raw`\s*(${RULE_PATTERN})\s*(,\s*|$)`, 'g');
   const trimmed = text.trim();
@@ -59,6 +100,10 @@ function javaReplacement(replacement: string): string {
 
 /** The principal name (without "User:") Kafka gives a certificate subject, or undefined when no rule applies. */
 export function principalNameOf(rules: readonly MappingRule[], subject: string): string | undefined {
+  return bounded(() => nameOf(rules, subject));
+}
+
+function nameOf(rules: readonly MappingRule[], subject: string): string | undefined {
   for (const rule of rules) {
     if (rule.kind === 'default') return subject;
     const whole = new RegExp(`^(?:${rule.pattern.source})$`, rule.pattern.flags);
@@ -76,6 +121,15 @@ export function principalNameOf(rules: readonly MappingRule[], subject: string):
  * Kafka will give its holder exactly this principal.
  */
 export function subjectForPrincipal(rules: readonly MappingRule[], name: string): Rdn[] | undefined {
+  return bounded(() => subjectFor(rules, name));
+}
+
+/** subjectForPrincipal for each name, in one bounded call: how validate proves the rules finish on every principal a drill may need. */
+export function subjectsForPrincipals(rules: readonly MappingRule[], names: readonly string[]): (Rdn[] | undefined)[] {
+  return bounded(() => names.map((name) => subjectFor(rules, name)));
+}
+
+function subjectFor(rules: readonly MappingRule[], name: string): Rdn[] | undefined {
   const candidates: Rdn[][] = [];
   const asSubject = parseDistinguishedName(name);
   if (asSubject) candidates.push(asSubject);
@@ -96,7 +150,7 @@ export function subjectForPrincipal(rules: readonly MappingRule[], name: string)
     const subject = sample === undefined ? undefined : parseDistinguishedName(sample);
     if (subject) candidates.push(subject);
   }
-  return candidates.find((subject) => principalNameOf(rules, renderDistinguishedName(subject)) === name);
+  return candidates.find((subject) => nameOf(rules, renderDistinguishedName(subject)) === name);
 }
 
 /**

@@ -5,14 +5,17 @@ import { execa } from 'execa';
 import { javaBinary } from '../environment/java.js';
 
 /**
- * The certificates of a Java truststore (JKS or PKCS12) as PEM text, read with the JDK's keytool
- * (already needed for Kafka). The store password reaches keytool through a file of mode 0600 that
+ * The certificates of a Java truststore (JKS or PKCS12, its bytes as read by the caller) as PEM
+ * text, read with the JDK's keytool (already needed for Kafka) from a private copy, so keytool
+ * never opens the file a user named. The store password reaches keytool through a file of mode 0600 that
  * is removed right after, never on its command line. Rejects with keytool's own last line.
  */
-export async function truststoreCertificates(file: string, type: 'JKS' | 'PKCS12', password: string | undefined): Promise<string> {
+export async function truststoreCertificates(store: Uint8Array, type: 'JKS' | 'PKCS12', password: string | undefined): Promise<string> {
   const keytool = process.env.JAVA_HOME ? join(dirname(javaBinary()), 'keytool') : 'keytool';
   const dir = await mkdtemp(join(tmpdir(), 'kafka-drill-truststore-'));
   try {
+    const file = join(dir, 'truststore');
+    await writeFile(file, store, { mode: 0o600 });
     const passwordArgs: string[] = [];
     if (password !== undefined) {
       const passwordFile = join(dir, 'password');

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path, { isAbsolute, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../environment/postgres.js';
+import { inputLimits, readInputFile } from '../input-file.js';
 import { connectorStatus, getConnector } from '../kafka/connect.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { Connector } from '../snapshot/schema.js';
@@ -369,7 +370,15 @@ function sinkStore(connector: Connector, store: Spec['store'], specDir: string):
   return {
     kind: 'file',
     label: `file ${file}`,
-    read: async () => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter((line) => line !== ''),
+    read: async () =>
+      (
+        await readInputFile(file, 'sink file', inputLimits.snapshotBytes).then(
+          ({ text }) => text,
+          () => '',
+        )
+      )
+        .split('\n')
+        .filter((line) => line !== ''),
   };
 }
 

@@ -3,10 +3,11 @@
  * Ed25519, so an auditor can tell that nothing was changed, removed or slipped in since.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { inputLimits, readInputBytesSync, readInputFileSync } from '../input-file.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'kafka-drill/manifest';
@@ -38,10 +39,13 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Every regular file under dir except the manifest itself, as sorted '/'-separated relative paths. */
+/**
+ * Every entry under dir but folders and the manifest itself, as sorted '/'-separated relative
+ * paths. A link, a FIFO or a device counts too: slipped in, it is named, not skipped.
+ */
 export function listEvidenceFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
+    .filter((entry) => !entry.isDirectory())
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'))
     .filter((relative) => relative !== MANIFEST_FILE)
     .sort();
@@ -58,12 +62,7 @@ function publicKeySha256(key: KeyObject): string {
 }
 
 function readKey(file: string, kind: 'private' | 'public'): KeyObject {
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InputError(`${file}: cannot read the ${kind} key: ${(error as Error).message}`);
-  }
+  const pem = readInputFileSync(file, `${kind} key`, inputLimits.keyBytes).text;
   let key: KeyObject;
   try {
     key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
@@ -81,13 +80,22 @@ export function readSigningKey(file: string): KeyObject {
   return readKey(file, 'private');
 }
 
-/** Hashes the given files (relative to dir) and, with a key, signs the manifest. */
-export function buildManifest(dir: string, files: string[], signingKey?: KeyObject): Manifest {
+/** The bytes of a file an evidence directory holds, refused (InputError) unless it is a regular file within the limit. */
+function readEvidenceFile(dir: string, file: string): Buffer {
+  return readInputBytesSync(path.join(dir, file), 'evidence file', inputLimits.evidenceFileBytes);
+}
+
+/**
+ * Hashes the given files (relative to dir) and, with a key, signs the manifest. A file in
+ * `contents` is hashed from those bytes (about to be written), any other is read from dir.
+ */
+export function buildManifest(dir: string, files: string[], signingKey?: KeyObject, contents: ReadonlyMap<string, string | Uint8Array> = new Map()): Manifest {
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: 1,
     files: [...files].sort().map((file) => {
-      const bytes = readFileSync(path.join(dir, file));
+      const given = contents.get(file);
+      const bytes = given === undefined ? readEvidenceFile(dir, file) : typeof given === 'string' ? Buffer.from(given) : given;
       return { path: file, sha256: sha256Hex(bytes), bytes: bytes.length };
     }),
   };
@@ -117,9 +125,10 @@ export interface EvidenceCheck {
 function readManifest(dir: string): Manifest {
   const file = path.join(dir, MANIFEST_FILE);
   if (!existsSync(file)) throw new InputError(`${file}: not found; is ${dir} an evidence directory?`);
+  const { text } = readInputFileSync(file, 'manifest', inputLimits.manifestBytes);
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new InputError(`${file}: (root): not valid JSON: ${(error as Error).message}`);
   }
@@ -130,7 +139,7 @@ function readManifest(dir: string): Manifest {
   }
   for (const entry of parsed.data.files) {
     const normalized = path.posix.normalize(entry.path);
-    if (path.posix.isAbsolute(entry.path) || normalized.startsWith('../') || normalized !== entry.path) {
+    if (path.posix.isAbsolute(entry.path) || normalized === '.' || normalized === '..' || normalized.startsWith('../') || normalized !== entry.path) {
       throw new InputError(`${file}: files: ${JSON.stringify(entry.path)} is not a plain path inside the directory`);
     }
   }
@@ -155,7 +164,7 @@ export function verifyEvidence(dir: string, publicKeyFile?: string): EvidenceChe
       check.problems.push(`${entry.path}: missing`);
       continue;
     }
-    const actual = sha256Hex(readFileSync(file));
+    const actual = sha256Hex(readEvidenceFile(dir, entry.path));
     if (actual !== entry.sha256) {
       check.changed.push(entry.path);
       check.problems.push(`${entry.path}: changed (sha256 ${actual}, manifest says ${entry.sha256})`);

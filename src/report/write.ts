@@ -1,10 +1,11 @@
 /** Renders every report of a result and writes them, with a manifest over the whole directory. */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import path from 'node:path';
 import { RESULT_FILE, serializeResult, type Result } from '../drill/result.js';
 import type { SecretMask } from '../drill/secrets.js';
 import { InputError } from '../errors.js';
+import { inputLimits, readInputBytesSync } from '../input-file.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { buildManifest, listEvidenceFiles, MANIFEST_FILE, readSigningKey, sha256Hex } from './manifest.js';
@@ -28,13 +29,8 @@ export interface WriteReportsOptions {
   secrets?: SecretMask;
 }
 
-function readInput(file: string, expectedSha256: string, what: string): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new InputError(`${file}: cannot read the ${what}: ${(error as Error).message}`);
-  }
+function readInput(file: string, expectedSha256: string, what: 'drill spec' | 'snapshot'): Buffer {
+  const bytes = readInputBytesSync(file, what, what === 'snapshot' ? inputLimits.snapshotBytes : inputLimits.specBytes);
   const actual = sha256Hex(bytes);
   if (actual !== expectedSha256) {
     throw new InputError(`${file}: sha256 is ${actual}, but the result was produced from a ${what} with sha256 ${expectedSha256}`);
@@ -42,17 +38,79 @@ function readInput(file: string, expectedSha256: string, what: string): Buffer {
   return bytes;
 }
 
-function writeAtomically(file: string, content: string | Uint8Array): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(temporary, content);
-  renameSync(temporary, file);
+type Stats = ReturnType<typeof statSync>;
+/** The file's stats, or undefined when nothing is there (or a file sits where a folder on its way should be). */
+function statOf(file: string): Stats | undefined {
+  try {
+    return statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+const kindOf = (stats: NonNullable<Stats>) => (stats.isDirectory() ? 'a folder' : stats.isFile() ? 'a file' : 'a special file');
+
+/**
+ * Refuses (InputError naming the path) an output folder that cannot take the reports: it is a
+ * file, it sits under a file, or a report file's name is taken by a folder. Writes nothing.
+ * `relatives` are the files to be written inside it ('/'-separated).
+ */
+export function checkOutDir(outDir: string, relatives: readonly string[] = [...Object.values(REPORT_FILES), RESULT_FILE, MANIFEST_FILE]): void {
+  const existing = statOf(outDir);
+  if (existing && !existing.isDirectory()) throw new InputError(`${outDir}: the output folder is ${kindOf(existing)}, not a folder`);
+  if (!existing) {
+    // The nearest ancestor that exists must be a folder, or the output folder cannot be made.
+    for (let ancestor = path.dirname(path.resolve(outDir)); ; ancestor = path.dirname(ancestor)) {
+      const stats = statOf(ancestor);
+      if (stats && !stats.isDirectory()) throw new InputError(`${outDir}: cannot make the output folder: ${ancestor} is ${kindOf(stats)}, not a folder`);
+      if (stats || ancestor === path.dirname(ancestor)) return;
+    }
+  }
+  for (const relative of relatives) {
+    const parts = relative.split('/');
+    for (let depth = 1; depth <= parts.length; depth++) {
+      const target = path.join(outDir, ...parts.slice(0, depth));
+      const stats = statOf(target);
+      if (!stats) break;
+      const wanted = depth === parts.length ? 'file' : 'folder';
+      if (wanted === 'file' ? !stats.isFile() : !stats.isDirectory()) {
+        throw new InputError(`${target}: is ${kindOf(stats)}; kafka-drill writes a ${wanted} there (${relative}): move it or choose another --out`);
+      }
+    }
+  }
+}
+
+/**
+ * Writes every file to a temporary file beside it, then renames each into place only when all
+ * were written: a failure leaves no report file half-written and no temporary file behind.
+ */
+function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, string | Uint8Array>): string[] {
+  const staged: { temporary: string; file: string }[] = [];
+  try {
+    for (const [relative, content] of contents) {
+      const file = path.join(outDir, relative);
+      const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+      try {
+        mkdirSync(path.dirname(file), { recursive: true });
+        staged.push({ temporary, file });
+        writeFileSync(temporary, content);
+      } catch (error) {
+        throw new InputError(`${file}: cannot write it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
+  } catch (error) {
+    for (const { temporary } of staged) rmSync(temporary, { force: true });
+    throw error;
+  }
+  for (const { temporary, file } of staged) renameSync(temporary, file);
+  return staged.map(({ file }) => file);
 }
 
 /**
  * Writes result.json, report.html, junit.xml, summary.md (and the spec and snapshot under
- * inputs/ when given), then manifest.json over every file in outDir. Everything is rendered
- * and every input checked before the first write, so bad input leaves outDir untouched.
+ * inputs/ when given), then manifest.json over every file in outDir. Everything is rendered,
+ * every input and the output folder checked, before the first write, so bad input leaves
+ * outDir untouched.
  * Returns the paths written, manifest last.
  */
 export function writeReports(unmasked: Result, outDir: string, options: WriteReportsOptions = {}): string[] {
@@ -62,7 +120,7 @@ export function writeReports(unmasked: Result, outDir: string, options: WriteRep
   contents.set(REPORT_FILES.html, renderHtml(result, { compare: options.compare ?? [] }));
   contents.set(REPORT_FILES.junit, renderJunit(result, { hostname: options.hostname ?? machineHostname() }));
   contents.set(REPORT_FILES.summary, renderSummary(result, { compare: options.compare ?? [] }));
-  const inputs: [string | undefined, string, string][] = [
+  const inputs: [string | undefined, string, 'drill spec' | 'snapshot'][] = [
     [options.specFile, result.spec.sha256, 'drill spec'],
     [options.snapshotFile, result.snapshot.sha256, 'snapshot'],
   ];
@@ -74,15 +132,10 @@ export function writeReports(unmasked: Result, outDir: string, options: WriteRep
   }
   const signingKey = options.signKeyFile ? readSigningKey(options.signKeyFile) : undefined;
 
-  const written: string[] = [];
-  for (const [relative, content] of contents) {
-    const file = path.join(outDir, relative);
-    writeAtomically(file, content);
-    written.push(file);
-  }
-  const manifest = buildManifest(outDir, listEvidenceFiles(outDir), signingKey);
-  const manifestFile = path.join(outDir, MANIFEST_FILE);
-  writeAtomically(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
-  written.push(manifestFile);
-  return written;
+  checkOutDir(outDir, [...contents.keys(), MANIFEST_FILE]);
+  // The manifest covers every file the folder will hold: those already there and those about to be written.
+  const files = new Set([...(existsSync(outDir) ? listEvidenceFiles(outDir) : []), ...contents.keys()]);
+  const manifest = buildManifest(outDir, [...files], signingKey, contents);
+  contents.set(MANIFEST_FILE, JSON.stringify(manifest, null, 2) + '\n');
+  return writeAllAtomically(outDir, contents);
 }

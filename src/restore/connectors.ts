@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { readFile } from 'node:fs/promises';
+import { inputLimits, readInputFile } from '../input-file.js';
 import { isAbsolute, join } from 'node:path';
 import {
   alterConnectorOffsets,
@@ -435,8 +435,8 @@ async function resolveConfig(connector: Connector, sources: Record<string, Conne
       continue;
     }
     const file = isAbsolute(source.file) ? source.file : join(baseDir, source.file);
-    const fromFile = await readFile(file, 'utf8').then(
-      (text) => text.replace(/\r?\n$/, ''),
+    const fromFile = await readInputFile(file, 'secret file', inputLimits.secretBytes).then(
+      ({ text }) => text.replace(/\r?\n$/, ''),
       () => '',
     );
     if (fromFile) secrets.push((config[key] = fromFile));

@@ -35,14 +35,18 @@ function valueLooksSecret(value: string): boolean {
   return /(password|passwd|secret|token)\s*[=:]/i.test(value) || /:\/\/[^/\s:@]+:[^/\s@]+@/.test(value);
 }
 
+/**
+ * Whether a config value is a secret a snapshot never holds in clear: capture redacts it, a
+ * snapshot that holds it is refused, and diff masks it. A `${...}` reference is not one.
+ */
+export function isSensitiveConfig(name: string, value: string): boolean {
+  return value !== '' && !isConfigReference(value) && (isSecretConfigName(name) || valueLooksSecret(value));
+}
+
 /** The config as a snapshot stores it: secrets become { redacted: true }, references stay. */
 export function redactConnectorConfig(config: Record<string, string>): Record<string, ConnectorConfigValue> {
   const stored: Record<string, ConnectorConfigValue> = {};
-  for (const [name, value] of Object.entries(config)) {
-    if (isConfigReference(value)) stored[name] = value;
-    else if (value !== '' && (isSecretConfigName(name) || valueLooksSecret(value))) stored[name] = { redacted: true };
-    else stored[name] = value;
-  }
+  for (const [name, value] of Object.entries(config)) stored[name] = isSensitiveConfig(name, value) ? { redacted: true } : value;
   return stored;
 }
 

@@ -8,6 +8,7 @@
  * that are redacted on either side (unrestorable or silent, never drift).
  */
 import { compactCanonicalJson, compareText } from './canonical.js';
+import { isSensitiveConfig } from './capture-connect.js';
 import { aclKey, quotaEntityLabel, type Acl, type Configs, type Connector, type ConnectorConfigValue, type SnapshotContent } from './schema.js';
 
 export const differenceKinds = [
@@ -179,24 +180,28 @@ function configValues(configs: Configs): Record<string, ConfigValue> {
   return Object.fromEntries(Object.entries(configs).map(([name, entry]) => [name, entry.redacted ? { redacted: true as const } : (entry.value ?? '')]));
 }
 
+const SECRET_SHOWN_AS = '(secret, not shown)';
+
 /** Config maps, where a redacted value on either side can be unrestorable or unknowable but never drift. */
 function compareConfigValues(kind: DifferenceKind, prefix: string, want: Record<string, ConfigValue>, got: Record<string, ConfigValue>, report: Report): void {
   for (const name of unionOfKeys(new Map(Object.entries(want)), new Map(Object.entries(got)))) {
     const wantValue = want[name];
     const gotValue = got[name];
     const object = `${prefix} ${name}`;
+    // A secret a snapshot should never have held is compared but never shown (load refuses such a snapshot; a live capture redacts it).
+    const show = (value: ConfigValue | undefined) => (typeof value === 'string' && isSensitiveConfig(name, value) ? SECRET_SHOWN_AS : value);
     if (isRedacted(wantValue) && isRedacted(gotValue)) continue;
     if (isRedacted(wantValue)) {
       const reason =
         gotValue === undefined
           ? 'sensitive value not in the snapshot; it must come from a credential source or a manual step'
           : 'redacted in the expected snapshot, so the actual value cannot be checked';
-      report(kind, object, wantValue, gotValue, 'unrestorable', reason);
+      report(kind, object, wantValue, show(gotValue), 'unrestorable', reason);
     } else if (isRedacted(gotValue)) {
       const reason = wantValue === undefined ? 'only in the actual cluster, and redacted there' : 'redacted in the actual snapshot, so it cannot be checked';
-      report(kind, object, wantValue, gotValue, 'unrestorable', reason);
+      report(kind, object, show(wantValue), gotValue, 'unrestorable', reason);
     } else if (wantValue !== gotValue) {
-      report(kind, object, wantValue, gotValue, 'drift', wantValue === undefined ? reasons.extra : gotValue === undefined ? reasons.missing : reasons.differs);
+      report(kind, object, show(wantValue), show(gotValue), 'drift', wantValue === undefined ? reasons.extra : gotValue === undefined ? reasons.missing : reasons.differs);
     }
   }
 }

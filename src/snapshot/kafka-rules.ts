@@ -1,9 +1,10 @@
 /**
  * What Kafka would refuse when a snapshot is restored, found when it is loaded: topic names
  * Kafka does not accept (its Topic.validate rules), topics whose names collide, and committed
- * offsets for topics or partitions the snapshot does not hold. A capture never writes these;
- * a hand-edited or foreign file can.
+ * offsets for topics or partitions the snapshot does not hold, and connector secrets in clear.
+ * A capture never writes these; a hand-edited or foreign file can.
  */
+import { isSensitiveConfig } from './capture-connect.js';
 import { describeValue, type Snapshot } from './schema.js';
 import type { SnapshotProblem } from './validate.js';
 import { formatPath } from './schema.js';
@@ -50,5 +51,17 @@ export function kafkaRuleViolations(snapshot: Snapshot): SnapshotProblem[] {
       }
     }),
   );
+
+  // The value is never quoted back: it is the secret.
+  snapshot.connect?.connectors.forEach((connector, connectorIndex) => {
+    for (const [name, value] of Object.entries(connector.config)) {
+      if (typeof value === 'string' && isSensitiveConfig(name, value)) {
+        at(
+          ['connect', 'connectors', connectorIndex, 'config', name],
+          'holds a secret in clear (not shown); a capture writes { "redacted": true } here, and the drill takes the value from restore.connectorSecrets',
+        );
+      }
+    }
+  });
   return problems;
 }

@@ -1,5 +1,6 @@
+import { ADMIN_USER } from '../environment/broker-config.js';
 import { mappingRulesProblem } from '../environment/tls.js';
-import { snapshotMappingRules } from '../kafka/principal-mapping.js';
+import { MappingRulesTimeout, parseMappingRules, snapshotMappingRules, subjectsForPrincipals } from '../kafka/principal-mapping.js';
 import { formatPath, quotaEntityLabel, type Snapshot } from '../snapshot/schema.js';
 import { externalSettingRule } from './external-settings.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
@@ -17,6 +18,7 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
   const topics = new Set(snapshot.topics.map((topic) => topic.name));
   const groups = new Set(snapshot.consumerGroups.map((group) => group.groupId));
   const users = new Set(snapshot.scramUsers.map((user) => user.name));
+  const connectors = new Map((snapshot.connect?.connectors ?? []).map((connector) => [connector.name, connector]));
   const problems: { path: SpecPath; message: string }[] = [];
   const unknown = (path: SpecPath, noun: string, value: string) => problems.push({ path, message: `${noun} "${value}" is not in the snapshot` });
 
@@ -26,7 +28,6 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
     if (!users.has(name)) unknown(['restore', 'credentials', user], 'SCRAM user', name);
   }
 
-  const connectors = new Map((snapshot.connect?.connectors ?? []).map((connector) => [connector.name, connector]));
   for (const [name, { allowExternal }] of Object.entries(loaded.spec.restore.connectors)) {
     const connector = connectors.get(name);
     if (!connector) {
@@ -39,6 +40,9 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
       else if (!externalSettingRule(key))
         problems.push({ path, message: `"${key}" does not name an external system (see README, "Connectors that name external systems"): nothing to allow` });
     });
+  }
+  for (const connector of Object.keys(loaded.spec.restore.connectorSecrets)) {
+    if (!connectors.has(connector)) unknown(['restore', 'connectorSecrets', connector], 'connector', connector);
   }
 
   loaded.spec.probes.forEach((probe, index) => {
@@ -62,6 +66,7 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
         if (!entities.has(entity)) unknown(['probes', index, 'entities', at], 'quota entity', entity);
       });
     }
+    if (probe.type === 'connector-idempotency' && !connectors.has(probe.connector)) unknown(['probes', index, 'connector'], 'connector', probe.connector);
     if (probe.type === 'authorization' && probe.derive && snapshot.acls.length === 0) {
       problems.push({ path: ['probes', index, 'derive'], message: 'the snapshot has no ACLs to derive from' });
     }
@@ -97,14 +102,30 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
   }
 
   // mtls gives each principal a certificate through the source's mapping rules: rules the drill cannot use are bad input.
+  // Whatever the mode, the rules must finish on every principal the drill may give a certificate: a snapshot's pattern runs only with a bound.
   const rules = snapshotMappingRules(snapshot);
-  const rulesProblem = target.security === 'mtls' && rules ? mappingRulesProblem(rules.rules) : undefined;
-  if (rules && rulesProblem) {
-    problems.push({ path: ['target', 'security'], message: `${loaded.snapshotFile}: ${formatPath(rules.path)}: ${rulesProblem}` });
+  if (rules) {
+    let rulesProblem: string | undefined;
+    try {
+      rulesProblem = target.security === 'mtls' ? mappingRulesProblem(rules.rules) : undefined;
+      const parsed = parseMappingRules(rules.rules);
+      if (parsed) subjectsForPrincipals(parsed, [ADMIN_USER, ...principalNames(loaded, snapshot)]);
+    } catch (error) {
+      if (!(error instanceof MappingRulesTimeout)) throw error;
+      rulesProblem = error.message;
+    }
+    if (rulesProblem) problems.push({ path: ['target', 'security'], message: `${loaded.snapshotFile}: ${formatPath(rules.path)}: ${rulesProblem}` });
   }
 
   return problems
     .map((problem) => ({ ...problem, line: loaded.lineOf(problem.path) }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
     .map((problem) => formatSpecProblem(loaded.file, problem.line, problem.path, problem.message));
+}
+
+/** The user names an mtls drill may issue certificates for: every principal of the snapshot's ACLs and of the spec's authorization probes. */
+function principalNames(loaded: LoadedSpec, snapshot: Snapshot): string[] {
+  const fromProbes = loaded.spec.probes.flatMap((probe) => (probe.type === 'authorization' ? probe.expect.map((expectation) => expectation.principal) : []));
+  const principals = [...snapshot.acls.map((acl) => acl.principal), ...fromProbes].filter((principal) => principal.startsWith('User:') && principal !== 'User:*');
+  return [...new Set(principals)].map((principal) => principal.slice('User:'.length));
 }

@@ -7,32 +7,17 @@
  * with exit 2 and its exact message: the file, and the line and path inside it where there is one.
  * A few are accepted: byte order marks, and a snapshot naming the drill's own admin user.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inputLimits } from '../../src/input-file.js';
 import { repoRoot } from '../support/require.js';
 import { tempDir } from '../support/temp.js';
+import { cli } from './run-cli.js';
 
 const corpus = 'test/cli/hostile';
 const at = (file: string) => `${corpus}/${file}`;
-
-/** Runs the CLI as a user would; a process that outlives `timeoutMs` is killed, so a hang fails the test instead of stalling it. */
-function cli(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const unsupported = (version: string) => `Kafka ${version} is not supported: kafka-drill runs the 3.9.x line and 4.0.x–4.4.x (e.g. 3.9.2, 4.3.1)`;
 

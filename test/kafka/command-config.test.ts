@@ -155,7 +155,7 @@ describe('--command-config', () => {
       ],
       [
         'bootstrap.servers=k:1\nsecurity.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location=/no/such/ca.pem',
-        'client.properties: ssl.truststore.location: cannot read /no/such/ca.pem: no such file',
+        'client.properties: ssl.truststore.location: /no/such/ca.pem: cannot read the PEM file: no such file',
       ],
       [
         'bootstrap.servers=k:1\nsasl.login.callback.handler.class=com.example.Handler',
