@@ -1,4 +1,5 @@
-import { ConfigResourceTypes, createTopicsV7, describeConfigsV4, type Connection } from '@platformatic/kafka';
+import { ConfigResourceTypes, describeConfigsV4, type Connection } from '@platformatic/kafka';
+import { createTopics as createTopicRequests } from '../kafka/create-topics.js';
 import { sendForResponse } from '../kafka/raw.js';
 
 /**
@@ -63,7 +64,7 @@ const PROBE_TOPIC = 'kafka-drill-known-configs';
  * them (the restore then sends every config and lets the broker refuse).
  */
 export async function knownTopicConfigs(connection: Connection): Promise<Set<string> | undefined> {
-  const response = await sendForResponse(connection, createTopicsV7, [{ name: PROBE_TOPIC, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }], 30_000, true);
+  const response = await createTopicRequests(connection, [{ name: PROBE_TOPIC, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }], 30_000, true);
   const configs = response.topics[0]?.configs ?? [];
   return configs.length > 0 ? new Set(configs.map((config) => config.name)) : undefined;
 }

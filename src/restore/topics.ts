@@ -1,13 +1,6 @@
 import { errorMessage } from '../errors.js';
-import {
-  ConfigResourceTypes,
-  ConfigSources,
-  createPartitionsV3,
-  createTopicsV7,
-  IncrementalAlterConfigOperationTypes,
-  incrementalAlterConfigsV1,
-  type Connection,
-} from '@platformatic/kafka';
+import { ConfigResourceTypes, ConfigSources, createPartitionsV3, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1, type Connection } from '@platformatic/kafka';
+import { createTopics as createTopicRequests } from '../kafka/create-topics.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
 import type { Topic } from '../snapshot/schema.js';
@@ -264,8 +257,7 @@ async function createTopics(missing: Topic[], context: RestoreContext, recorder:
     configs: [...plainConfigValues(topic.configs)].filter(([name]) => !dropConfigs.has(name)).map(([name, value]) => ({ name, value })),
   });
   type CreateTopic = ReturnType<typeof request>;
-  const send = (chunk: CreateTopic[]) =>
-    recorder.request(sendForResponse(connection, createTopicsV7, chunk, brokerTimeoutMs(chunk.reduce((sum, t) => sum + creationRecords(t), 0)), false));
+  const send = (chunk: CreateTopic[]) => recorder.request(createTopicRequests(connection, chunk, brokerTimeoutMs(chunk.reduce((sum, t) => sum + creationRecords(t), 0)), false));
   const created = (name: string) => {
     recorder.counts.created++;
     const topic = byName.get(name)!;
