@@ -37,6 +37,24 @@ export const externalSettingRules = [
 
 export type ExternalSettingRule = (typeof externalSettingRules)[number];
 
+/**
+ * Connector classes whose stores the drill knows: every setting of theirs that names an external
+ * system falls under the rules above. The rules match names, and other connectors name their
+ * stores otherwise (Snowflake `snowflake.url.name`, BigQuery `project`, Cassandra
+ * `contactPoints`, …): a class not listed here is held back unless the spec vouches for it
+ * (`restore.connectors.<name>.externalSettingsReviewed`). A prefix ending in "." covers a package.
+ */
+export const knownConnectorClasses = [
+  'org.apache.kafka.connect.file.', // FileStream source and sink: `file`
+  'org.apache.kafka.connect.mirror.', // MirrorMaker 2: `*.bootstrap.servers`
+  'io.debezium.connector.jdbc.JdbcSinkConnector', // Debezium JDBC sink: `connection.url`
+] as const;
+
+/** Whether the drill knows which settings of this (fully qualified) connector class name external systems. */
+export function isKnownConnectorClass(className: string): boolean {
+  return knownConnectorClasses.some((known) => (known.endsWith('.') ? className.startsWith(known) && !className.slice(known.length).includes('.') : className === known));
+}
+
 /** A connector setting that names an external system, and the rule that says so. */
 export interface ExternalSetting {
   key: string;

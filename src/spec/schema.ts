@@ -229,12 +229,18 @@ export const restoreSchema = z.strictObject({
           .describe(
             'Settings naming an external system (a file, URL, host, bucket, another Kafka) the restored connector may use as captured: it then runs against that system, and the evidence says so in red.',
           ),
+        externalSettingsReviewed: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Every setting of this connector that names an external system is replaced in config or listed in allowExternal. Required for a connector class the drill does not know (other than FileStream, MirrorMaker 2 and the Debezium JDBC sink), whose settings the drill cannot tell apart: without it such a connector is restored STOPPED.',
+          ),
       }),
     )
     .default({})
     .superRefine(connectorReplacementIssues)
     .describe(
-      'Connector name → settings replaced for the drill. A connector with a setting that names an external system (file, connection.url, *.url, bootstrap.servers, …) runs only when the spec replaces it with a store the drill owns, or allows it; otherwise it is restored STOPPED with its offsets, and a manual step.',
+      'Connector name → settings replaced for the drill. A connector with a setting that names an external system (file, connection.url, *.url, bootstrap.servers, …) runs only when the spec replaces it with a store the drill owns, or allows it, and only when the drill knows its class or the spec vouches for it (externalSettingsReviewed); otherwise it is restored STOPPED with its offsets, and a manual step.',
     ),
   verify: z
     .strictObject({
