@@ -59,11 +59,21 @@ describe('settings that name an external system', () => {
     expect(replacementProblem('file', 'x${drill.workDir}/a')).toMatch(/a path under \$\{drill\.workDir\}/);
   });
 
-  it('an address replacement is drill-owned only when it starts with a ${drill.*} value', () => {
+  it('an address replacement is drill-owned only when it is exactly an address the drill provides, with an optional ?query', () => {
     expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl}')).toBeUndefined();
     expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl}?currentSchema=app')).toBeUndefined();
-    expect(replacementProblem('connection.url', 'jdbc:postgresql://127.0.0.1:5432/app')).toMatch(/must start with a \$\{drill\.\*\} placeholder/);
-    expect(replacementProblem('http.api.url', 'http://prod.example.com/${drill.workDir}')).toMatch(/must start with/);
+    expect(replacementProblem('connection.url', 'jdbc:postgresql://127.0.0.1:5432/app')).toMatch(/must be exactly an address the drill provides \(\$\{drill\.postgres\.jdbcUrl\}/);
+    expect(replacementProblem('http.api.url', 'http://prod.example.com/${drill.workDir}')).toMatch(/must be exactly an address/);
+    // Starts with a drill value, then names production.
+    expect(replacementProblem('bootstrap.servers', '${drill.postgres.user},prod-kafka:9092')).toMatch(/must be exactly an address/);
+    expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl},prod-db:5432')).toMatch(/must be exactly an address/);
+    expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl}/../prod')).toMatch(/must be exactly an address/);
+    // User and password are not addresses; nor is the work dir.
+    expect(replacementProblem('connection.url', '${drill.postgres.user}')).toMatch(/must be exactly an address/);
+    expect(replacementProblem('connection.url', '${drill.postgres.password}')).toMatch(/must be exactly an address/);
+    expect(replacementProblem('http.api.url', '${drill.workDir}')).toMatch(/must be exactly an address/);
+    // No placeholder stands for another Kafka.
+    expect(replacementProblem('target.cluster.bootstrap.servers', 'localhost:9092')).toMatch(/another Kafka included\): list the key in allowExternal/);
     // A setting that names nothing external may be replaced with anything.
     expect(replacementProblem('tasks.max', '3')).toBeUndefined();
   });

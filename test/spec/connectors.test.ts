@@ -36,8 +36,8 @@ describe('validate: restore.connectors', () => {
       '  config: { file: /srv/orders/sink.txt }',
     ]);
     expect(await specProblems(file)).toEqual([
-      `${file}:6: restore.connectors.lines-source.config.file: unknown placeholder \${drill.workdir} (the drill provides \${drill.workDir})`,
-      `${file}:7: restore.connectors.lines-source.config.topic: unknown placeholder \${drill.nothing} (the drill provides \${drill.workDir})`,
+      `${file}:6: restore.connectors.lines-source.config.file: unknown placeholder \${drill.workdir} (the drill provides \${drill.workDir}, \${drill.postgres.jdbcUrl}, \${drill.postgres.user}, \${drill.postgres.password})`,
+      `${file}:7: restore.connectors.lines-source.config.topic: unknown placeholder \${drill.nothing} (the drill provides \${drill.workDir}, \${drill.postgres.jdbcUrl}, \${drill.postgres.user}, \${drill.postgres.password})`,
       `${file}:9: restore.connectors.orders-sink.config.file: names a file (FileStream connectors): the replacement must be a path under \${drill.workDir} (this run's own directory), not "/srv/orders/sink.txt"`,
     ]);
     const cli = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { cwd: repoRoot, reject: false });
