@@ -162,7 +162,10 @@ function connectorReplacementIssues(connectors: Record<string, { config?: Record
         context.addIssue({ code: 'custom', path, message: `unknown placeholder ${unknown.map((name) => `\${${name}}`).join(', ')} (the drill provides ${known.join(', ')})` });
         continue;
       }
-      const problem = allowExternal.includes(key) ? undefined : replacementProblem(key, value);
+      // Both would leave the evidence unsure which system the connector ran against.
+      const problem = allowExternal.includes(key)
+        ? `is also listed in allowExternal: replace it with a store the drill owns, or allow the captured one, not both`
+        : replacementProblem(key, value);
       if (problem) context.addIssue({ code: 'custom', path, message: problem });
     }
   }

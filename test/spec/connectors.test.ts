@@ -45,6 +45,13 @@ describe('validate: restore.connectors', () => {
     expect(cli.stderr).toContain('restore.connectors.orders-sink.config.file: names a file');
   });
 
+  it('refuses a setting both replaced and allowed (the evidence would name the captured system, not the one used)', async () => {
+    const file = await spec('both.yaml', ['orders-sink:', '  config: { file: "/srv/other/sink.txt" }', '  allowExternal: [file]']);
+    expect(await specProblems(file)).toEqual([
+      `${file}:5: restore.connectors.orders-sink.config.file: is also listed in allowExternal: replace it with a store the drill owns, or allow the captured one, not both`,
+    ]);
+  });
+
   it('refuses connectors the snapshot lacks and allowExternal keys the connector lacks or that name nothing external', async () => {
     const file = await spec('bad-names.yaml', ['orders-sink:', '  allowExternal: [topics, connection.url]', 'ghost: { config: { file: "${drill.workDir}/x" } }']);
     expect(await specProblems(file)).toEqual([
