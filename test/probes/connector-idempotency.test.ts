@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
+import { ConnectorIdempotencyProbe, judge, sinkStore } from '../../src/probes/connector-idempotency.js';
 import type { ProbeContext } from '../../src/probes/probe.js';
 import type { ConnectorRestore } from '../../src/restore/phase.js';
 import { loadSnapshot } from '../../src/snapshot/load.js';
@@ -75,5 +76,35 @@ describe("connector-idempotency: a FileStream source's input file", () => {
     escaped.connect!.connectors.find((c) => c.name === 'lines-source')!.config.file = `${workDir}/../lines.txt`;
     const verdict = await probe('lines-source').check(context(new Map([['lines-source', { status: 'restored' }]]), escaped));
     expect(verdict.evidence[0]).toMatchObject({ outcome: 'skipped', observed: 'not appended' });
+  });
+});
+
+describe("connector-idempotency: a sink's file", () => {
+  const sink = snapshot.connect!.connectors.find((c) => c.name === 'orders-sink')!;
+  const read = (file: string) => sinkStore({ ...sink, config: { ...sink.config, file } }, undefined, workDir).read!();
+
+  it('read: its lines; a missing file says so (typed); a directory, a FIFO or a non-text file is a problem, never "empty"', async () => {
+    await writeFile(`${workDir}/sink.txt`, 'a\nb\n');
+    expect(await read(`${workDir}/sink.txt`)).toEqual({ lines: ['a', 'b'] });
+    expect(await read(`${workDir}/absent.txt`)).toEqual({ lines: [], problem: expect.stringContaining('no such file'), missing: true });
+    await mkdir(`${workDir}/a-dir`);
+    await execa('mkfifo', [`${workDir}/fifo`]);
+    await writeFile(`${workDir}/binary`, Buffer.from([0x61, 0x00, 0x62]));
+    for (const file of ['a-dir', 'fifo', 'binary']) {
+      expect(await read(`${workDir}/${file}`)).toEqual({ lines: [], problem: expect.stringContaining(`${workDir}/${file}`), missing: false });
+    }
+  });
+});
+
+describe('connector-idempotency: judging what the store holds', () => {
+  it('zero records looked at and nothing written: the replay check is skipped, not passed', () => {
+    const [replay] = judge('r', [], [], 'm', 'delivered', 0);
+    expect(replay).toMatchObject({ outcome: 'skipped', detail: 'nothing to look at: 0 records delivered and no new input written' });
+  });
+
+  it('records looked at: passed when none repeats, failed past the allowed duplicates', () => {
+    expect(judge('r', ['a', 'b'], [], 'm', 'delivered', 0)[0]).toMatchObject({ outcome: 'passed', detail: '2 records looked at, none repeated' });
+    expect(judge('r', ['a', 'a', 'b'], [], 'm', 'delivered', 0)[0]).toMatchObject({ outcome: 'failed', observed: '1 record delivered again' });
+    expect(judge('r', ['m:1'], ['m:1'], 'm', 'delivered', 0).map((check) => check.outcome)).toEqual(['passed', 'passed']);
   });
 });
