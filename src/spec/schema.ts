@@ -12,7 +12,7 @@ import * as z from 'zod';
 /** Restore phases, in the one order the restore runs them. */
 import { differenceKinds } from '../snapshot/diff.js';
 import { replacementProblem } from './external-settings.js';
-import { drillPlaceholders, unknownPlaceholders } from './placeholders.js';
+import { drillPlaceholders, placeholdersIn, unknownPlaceholders } from './placeholders.js';
 
 /** Where a drill restores: local JVMs, containers, or a cluster the user provisioned. */
 export const providerNames = ['process', 'docker', 'external'] as const;
@@ -557,6 +557,19 @@ export const drillSpecSchema = z
         context.addIssue({ code: 'custom', path: ['probes', index, 'store', 'postgres', 'url'], message: "required unless target.postgres starts the drill's own PostgreSQL" });
       }
     });
+    // Its values exist only when the environment starts the drill's PostgreSQL: found here, not after Kafka started.
+    for (const [name, { config = {} }] of Object.entries(spec.restore.connectors)) {
+      for (const [key, value] of Object.entries(config)) {
+        const needed = placeholdersIn(value).filter((placeholder) => placeholder.startsWith('drill.postgres.'));
+        if (needed.length > 0 && !spec.target.postgres) {
+          context.addIssue({
+            code: 'custom',
+            path: ['restore', 'connectors', name, 'config', key],
+            message: `\${${needed[0]}} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
+          });
+        }
+      }
+    }
   });
 
 /** What a spec file may contain (before defaults). */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -50,6 +50,20 @@ describe('validate: restore.connectors', () => {
     expect(await specProblems(file)).toEqual([
       `${file}:5: restore.connectors.orders-sink.config.file: is also listed in allowExternal: replace it with a store the drill owns, or allow the captured one, not both`,
     ]);
+  });
+
+  it('refuses ${drill.postgres.*} without target.postgres: true (its value would be missing after Kafka started); accepts it with', async () => {
+    const connectors = ['orders-sink:', '  config: { connection.password: "${drill.postgres.password}", tasks.max: "${drill.postgres.user}" }'];
+    const file = await spec('no-postgres.yaml', connectors);
+    expect(await specProblems(file)).toEqual([
+      `${file}:5: restore.connectors.orders-sink.config["connection.password"]: \${drill.postgres.password} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
+      `${file}:5: restore.connectors.orders-sink.config["tasks.max"]: \${drill.postgres.user} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
+    ]);
+    const cli = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { cwd: repoRoot, reject: false });
+    expect(cli.exitCode).toBe(2);
+    const withPostgres = path.join(dir, 'with-postgres.yaml');
+    await writeFile(withPostgres, (await readFile(file, 'utf8')).replace('restore:', 'target: { postgres: true, connect: { workers: 1 } }\nrestore:'));
+    expect(await specProblems(withPostgres)).toEqual([]);
   });
 
   it('refuses connectors the snapshot lacks and allowExternal keys the connector lacks or that name nothing external', async () => {
