@@ -8,9 +8,9 @@ import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../env
 import { inputLimits, readInputFile } from '../input-file.js';
 import { connectorStatus, getConnector } from '../kafka/connect.js';
 import { createProbeClient } from '../kafka/probe-client.js';
+import { isInside } from '../paths.js';
 import { sinkPosition } from '../restore/offset-map.js';
 import type { Connector, Snapshot } from '../snapshot/schema.js';
-import { isInside } from '../spec/local-checks.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
 import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
@@ -93,10 +93,9 @@ export class ConnectorIdempotencyProbe implements Probe {
       .filter(Boolean);
     if (topics.length === 0) return [{ resource, expected: 'a sink with a topics config', observed: 'no topics', outcome: 'skipped', detail: 'topics.regex sinks are not probed' }];
     const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-connector-idempotency' });
-    // New input only where the probe knows the record shape the sink reads (FileStream: a string),
-    // and never for a sink the spec let run against an external store (it would write it there).
+    // Never new input for a sink the spec let run against an external store (it would write it there).
     const external = context.connectors?.get(connector.name)?.external ?? [];
-    const written = store.kind === 'file' && external.length === 0 ? newRecords : [];
+    const written = external.length === 0 ? newRecords : [];
     if (written.length > 0) await produceNewRecords(kafka, topics[0]!, written, connector);
 
     // Done when the sink has consumed everything (its group connect-<name> is at every log end) and the new records are stored.
@@ -133,22 +132,10 @@ export class ConnectorIdempotencyProbe implements Probe {
         expected: `each of ${newRecords.length} new records delivered exactly once`,
         observed: 'no new records written',
         detail:
-          newRecords.length === 0
-            ? 'newRecords: 0'
-            : external.length > 0
-              ? `the sink runs against the external system its ${external.join(', ')} names (allowExternal): the probe writes it nothing`
-              : 'the probe writes new input only for FileStream sinks (a JDBC sink needs records with its schema)',
+          newRecords.length === 0 ? 'newRecords: 0' : `the sink runs against the external system its ${external.join(', ')} names (allowExternal): the probe writes it nothing`,
       };
     }
-    if (!caughtUp) {
-      checks.push({
-        resource,
-        outcome: 'failed',
-        expected: `group connect-${connector.name} at the log end of ${topics.join(', ')}`,
-        observed: 'still behind when the probe gave up',
-        detail: 'the count may be incomplete: the sink is not running or is slow',
-      });
-    }
+    if (!caughtUp) checks.push(notCaughtUp(resource, connector.name, topics));
     return checks;
   }
 
@@ -228,15 +215,7 @@ export class ConnectorIdempotencyProbe implements Probe {
           observed: readProblem,
           detail: 'the sink never created the table, or the probe cannot log in',
         });
-      if (!caughtUp) {
-        checks.push({
-          resource,
-          outcome: 'failed',
-          expected: `group connect-${connector.name} at the log end of ${topics.join(', ')}`,
-          observed: 'still behind when the probe gave up',
-          detail: 'the count may be incomplete: the sink is not running or is slow',
-        });
-      }
+      if (!caughtUp) checks.push(notCaughtUp(resource, connector.name, topics));
       return checks;
     } finally {
       await dispose();
@@ -377,8 +356,8 @@ function connectorKind(connector: Connector): 'source' | 'sink' | undefined {
 /** The lines of a sink's file, or why it could not be read (missing: it does not exist). */
 type SinkRead = { lines: string[]; problem?: undefined; missing?: undefined } | { lines: []; problem: string; missing: boolean };
 
+/** A sink's file, or why it has none (then no `read`). */
 interface SinkStore {
-  kind: 'file' | 'none';
   label: string;
   read?: () => Promise<SinkRead>;
 }
@@ -405,6 +384,17 @@ export function sinkLagAtSnapshot(connector: Pick<Connector, 'offsets'>, snapsho
   return lag;
 }
 
+/** The failed check of a sink whose group connect-<name> was still behind its log end when the probe gave up. */
+function notCaughtUp(resource: string, connectorName: string, topics: string[]): Check {
+  return {
+    resource,
+    outcome: 'failed',
+    expected: `group connect-${connectorName} at the log end of ${topics.join(', ')}`,
+    observed: 'still behind when the probe gave up',
+    detail: 'the count may be incomplete: the sink is not running or is slow',
+  };
+}
+
 /** Whether the sink's group connect-<name> has committed the log end of every partition of its topics. */
 async function sinkCaughtUp(kafka: Kafka, connectorName: string, topics: string[]): Promise<boolean> {
   const admin = kafka.admin();
@@ -426,11 +416,10 @@ async function sinkCaughtUp(kafka: Kafka, connectorName: string, topics: string[
 }
 
 export function sinkStore(connector: Connector, store: Spec['store'], specDir: string): SinkStore {
-  if (store && 'postgres' in store) return { kind: 'none', label: "no store: store.postgres without a url needs the drill's own PostgreSQL (target.postgres)" };
+  if (store && 'postgres' in store) return { label: "no store: store.postgres without a url needs the drill's own PostgreSQL (target.postgres)" };
   const file = store?.file ? (isAbsolute(store.file) ? store.file : join(specDir, store.file)) : connector.config.file;
-  if (typeof file !== 'string') return { kind: 'none', label: 'no store: give store in the probe (the sink has no plain file config)' };
+  if (typeof file !== 'string') return { label: 'no store: give store in the probe (the sink has no plain file config)' };
   return {
-    kind: 'file',
     label: `file ${file}`,
     read: async () => {
       try {
