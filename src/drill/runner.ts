@@ -344,10 +344,11 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
     };
   }
   state.environment = environment;
-  state.placeholders = placeholderValues(environment);
-  state.snapshot = connectorsAsRestored(state.inputs.snapshot, spec.restore.connectors, state.placeholders);
+  // Masked before any placeholder is resolved: nothing written from here on may show them.
   state.secrets.add(environment.admin.sasl?.password);
   state.secrets.add(environment.postgres?.password);
+  state.placeholders = placeholderValues(environment);
+  state.snapshot = connectorsAsRestored(state.inputs.snapshot, spec.restore.connectors, state.placeholders);
   state.run.environment = { ...state.run.environment, security: describeSecurity(environment), clusterId: environment.clusterId, bootstrap: environment.admin.bootstrap };
   return { status: 'passed', findings: [] };
 }

@@ -109,7 +109,7 @@ export async function startPostgres(workDir: string, options: { timeoutMs?: numb
       '--no-sync',
       '--no-instructions',
     ]);
-    const initdb = await execa(command, args, { reject: false, all: true, ...(options.signal ? { cancelSignal: options.signal } : {}) });
+    const initdb = await execa(command, args, { reject: false, all: true, env: serverEnv(), extendEnv: false, ...(options.signal ? { cancelSignal: options.signal } : {}) });
     if (initdb.exitCode !== 0) throw new InfrastructureError(`initdb for the drill's PostgreSQL failed (exit ${initdb.exitCode})`, initdb.all);
   } finally {
     await rm(pwFile, { force: true });
@@ -186,7 +186,7 @@ function spawnPostmaster(owner: ServerUser | undefined, workDir: string, dataDir
   try {
     const [command, commandArgs] = asServerUser(owner, postgres, args);
     // detached: its own process group, out of reach of the terminal's Ctrl-C; stop() and the watchdog end it.
-    const postmaster = spawn(command, commandArgs, { stdio: ['ignore', log, log], detached: true });
+    const postmaster = spawn(command, commandArgs, { stdio: ['ignore', log, log], detached: true, env: serverEnv() });
     recordProcessGroup(workDir, postmaster.pid);
     postmaster.on('error', () => {});
     return postmaster;
@@ -228,6 +228,30 @@ async function stopPostmaster(postmaster: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * The environment of the server's programs: the caller's without its `PG*` variables (PGDATA,
+ * PGPORT, … of a CI job are not for the drill's own cluster).
+ */
+function serverEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PG')));
+}
+
+/**
+ * psql's whole environment: none of the caller's `PG*` variables (a CI job's PGPASSWORD would beat
+ * the passfile, its PGSSLMODE=require would refuse the drill's server), messages in English (a
+ * caller's locale would translate them), UTF-8 on the wire.
+ */
+export function psqlEnv(passFile: string | undefined): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
+    LC_MESSAGES: 'C',
+    PGCLIENTENCODING: 'UTF8',
+    PGCONNECT_TIMEOUT: '5',
+    ...(passFile ? { PGPASSFILE: passFile } : {}),
+  };
+}
+
 /** How psql reaches a database: a URL without a password, and the passfile that holds it. */
 export interface PsqlTarget {
   url: string;
@@ -247,7 +271,8 @@ export async function psql(target: PsqlTarget, sql: string): Promise<{ exitCode:
   const result = await execa('psql', psqlArgs(target, sql), {
     reject: false,
     stdin: 'ignore',
-    env: { ...(target.passFile ? { PGPASSFILE: target.passFile } : {}), PGCONNECT_TIMEOUT: '5' },
+    env: psqlEnv(target.passFile),
+    extendEnv: false,
   });
   if (result.code === 'ENOENT') throw new InfrastructureError('psql (the PostgreSQL client) is not on PATH');
   return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };

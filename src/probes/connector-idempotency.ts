@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path, { isAbsolute, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
+import { errorMessage } from '../errors.js';
 import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../environment/postgres.js';
 import { inputLimits, readInputFile } from '../input-file.js';
 import { connectorStatus, getConnector } from '../kafka/connect.js';
 import { createProbeClient } from '../kafka/probe-client.js';
-import type { Connector } from '../snapshot/schema.js';
-import { isInside } from '../spec/local-checks.js';
+import { isInside } from '../paths.js';
+import { sinkPosition } from '../restore/offset-map.js';
+import type { Connector, Snapshot } from '../snapshot/schema.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
 import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
@@ -91,22 +93,38 @@ export class ConnectorIdempotencyProbe implements Probe {
       .filter(Boolean);
     if (topics.length === 0) return [{ resource, expected: 'a sink with a topics config', observed: 'no topics', outcome: 'skipped', detail: 'topics.regex sinks are not probed' }];
     const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-connector-idempotency' });
-    // New input only where the probe knows the record shape the sink reads (FileStream: a string),
-    // and never for a sink the spec let run against an external store (it would write it there).
+    // Never new input for a sink the spec let run against an external store (it would write it there).
     const external = context.connectors?.get(connector.name)?.external ?? [];
-    const written = store.kind === 'file' && external.length === 0 ? newRecords : [];
+    const written = external.length === 0 ? newRecords : [];
     if (written.length > 0) await produceNewRecords(kafka, topics[0]!, written, connector);
 
     // Done when the sink has consumed everything (its group connect-<name> is at every log end) and the new records are stored.
-    let records: string[] = [];
+    let read: SinkRead = { lines: [] };
     let caughtUp = false;
+    // A missing file with nothing to deliver stays missing: no use waiting for it.
+    const settled = () => !read.problem || (read.missing && written.length === 0);
     while (Date.now() < deadline && !context.signal.aborted) {
       caughtUp = await sinkCaughtUp(kafka, connector.name, topics);
-      records = await store.read();
-      if (caughtUp && written.every((record) => records.some((stored) => stored.includes(record)))) break;
+      read = await store.read();
+      const records = read.lines;
+      if (caughtUp && settled() && written.every((record) => records.some((stored) => stored.includes(record)))) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const checks = this.judge(resource, records, written, marker, 'delivered');
+    if (read.problem && read.missing && written.length === 0 && caughtUp) {
+      return [
+        {
+          resource,
+          expected: 'records in the sink file to look at',
+          observed: 'no file',
+          outcome: 'skipped',
+          detail: `nothing to look at: ${store.label} does not exist, the sink's group connect-${connector.name} is at the log end and the probe wrote it no new input`,
+        },
+      ];
+    }
+    const checks = judge(resource, read.lines, written, marker, 'delivered', this.spec.allowedDuplicates);
+    if (read.problem) {
+      checks.push({ resource, expected: `${store.label} readable`, observed: read.problem, outcome: 'failed', detail: 'the records the sink stored cannot be counted' });
+    }
     if (written.length === 0) {
       checks[1] = {
         resource,
@@ -114,22 +132,10 @@ export class ConnectorIdempotencyProbe implements Probe {
         expected: `each of ${newRecords.length} new records delivered exactly once`,
         observed: 'no new records written',
         detail:
-          newRecords.length === 0
-            ? 'newRecords: 0'
-            : external.length > 0
-              ? `the sink runs against the external system its ${external.join(', ')} names (allowExternal): the probe writes it nothing`
-              : 'the probe writes new input only for FileStream sinks (a JDBC sink needs records with its schema)',
+          newRecords.length === 0 ? 'newRecords: 0' : `the sink runs against the external system its ${external.join(', ')} names (allowExternal): the probe writes it nothing`,
       };
     }
-    if (!caughtUp) {
-      checks.push({
-        resource,
-        outcome: 'failed',
-        expected: `group connect-${connector.name} at the log end of ${topics.join(', ')}`,
-        observed: 'still behind when the probe gave up',
-        detail: 'the count may be incomplete: the sink is not running or is slow',
-      });
-    }
+    if (!caughtUp) checks.push(notCaughtUp(resource, connector.name, topics));
     return checks;
   }
 
@@ -146,6 +152,19 @@ export class ConnectorIdempotencyProbe implements Probe {
       .map((topic) => topic.trim())
       .filter(Boolean);
     if (topics.length === 0) return [{ resource, expected: 'a sink with a topics config', observed: 'no topics', outcome: 'skipped', detail: 'topics.regex sinks are not probed' }];
+    // Known before anything is fed: a sink behind its log end resumes into synthetic stand-ins it cannot convert, and its task fails.
+    const lag = context.restoredData?.mode === 'synthetic' ? sinkLagAtSnapshot(connector, context.snapshot, topics) : 0;
+    if (lag > 0) {
+      return [
+        {
+          resource,
+          expected: `each of ${newRecords.length} new records delivered exactly once`,
+          observed: `the sink lags ${lag} record${lag === 1 ? '' : 's'} at the snapshot`,
+          outcome: 'skipped',
+          detail: `the sink lags ${lag} record${lag === 1 ? '' : 's'} at the snapshot; with data: synthetic those are stand-ins a JDBC sink cannot convert (its task fails on the first): nothing it stores would show whether it replays`,
+        },
+      ];
+    }
     const shape = newRecords.length > 0 ? await this.jdbcInput(connector, context) : undefined;
     const written = shape && 'fields' in shape ? newRecords : [];
     const { target, dispose } = store.drillOwned
@@ -174,7 +193,7 @@ export class ConnectorIdempotencyProbe implements Probe {
         if (caughtUp && !readProblem && written.every((record) => rows.some((stored) => stored === record || stored.startsWith(`${record},`)))) break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
-      const checks = this.judge(resource, rows, written, marker, 'delivered');
+      const checks = judge(resource, rows, written, marker, 'delivered', this.spec.allowedDuplicates);
       if (store.drillOwned) {
         const others = rows.filter((row) => !row.includes(marker)).length;
         checks[0]!.detail = `${checks[0]!.detail}; the drill's table started empty: ${others} row(s) besides the probe's came from records the restored sink read before the new input`;
@@ -196,15 +215,7 @@ export class ConnectorIdempotencyProbe implements Probe {
           observed: readProblem,
           detail: 'the sink never created the table, or the probe cannot log in',
         });
-      if (!caughtUp) {
-        checks.push({
-          resource,
-          outcome: 'failed',
-          expected: `group connect-${connector.name} at the log end of ${topics.join(', ')}`,
-          observed: 'still behind when the probe gave up',
-          detail: 'the count may be incomplete: the sink is not running or is slow',
-        });
-      }
+      if (!caughtUp) checks.push(notCaughtUp(resource, connector.name, topics));
       return checks;
     } finally {
       await dispose();
@@ -270,44 +281,49 @@ export class ConnectorIdempotencyProbe implements Probe {
         return seen.size === newRecords.length;
       },
     });
-    const checks = this.judge(resource, emitted, newRecords, marker, 'emitted');
+    const checks = judge(resource, emitted, newRecords, marker, 'emitted', this.spec.allowedDuplicates);
     if (end.kind === 'failed')
       checks.push({ resource, expected: 'the topic can be read', observed: end.message, outcome: 'failed', ...(end.kafkaError ? { kafkaError: end.kafkaError } : {}) });
     return checks;
   }
+}
 
-  /** Two checks: the new records came out exactly once; older records repeated no more than allowed. */
-  private judge(resource: string, records: string[], newRecords: string[], marker: string, verb: 'delivered' | 'emitted'): Check[] {
-    const counts = new Map<string, number>();
-    for (const record of records) counts.set(record, (counts.get(record) ?? 0) + 1);
-    const newCounts = newRecords.map((record) => [...counts].filter(([stored]) => stored.includes(record)).reduce((sum, [, n]) => sum + n, 0));
-    const missing = newCounts.filter((n) => n === 0).length;
-    const doubled = newCounts.filter((n) => n > 1).length;
-    const newOnce: Check = {
-      resource,
-      expected: `each of ${newRecords.length} new records ${verb} exactly once`,
-      observed: missing === 0 && doubled === 0 ? `${newRecords.length} ${verb} once each` : `${missing} missing, ${doubled} more than once`,
-      outcome: missing === 0 && doubled === 0 ? 'passed' : 'failed',
-      detail:
-        missing > 0 ? `new input did not come out within the probe's time: the connector is not running, or is still replaying` : `new input after the restore, marker ${marker}`,
-    };
-    // Sink: a record stored n times is n − 1 duplicates. Source: every pre-snapshot record emitted after the restore is one.
-    const repeated =
-      verb === 'delivered'
-        ? [...counts].filter(([record, n]) => n > 1 && !record.includes(marker)).map(([record, n]) => ({ record, extra: n - 1 }))
-        : [...counts].filter(([record]) => !record.startsWith(marker)).map(([record, n]) => ({ record, extra: n }));
-    const duplicates = repeated.reduce((sum, entry) => sum + entry.extra, 0);
-    const allowed = this.spec.allowedDuplicates;
-    const shown = repeated.slice(0, FIRST_SHOWN).map((entry) => truncate(entry.record));
-    const replay: Check = {
-      resource,
-      expected: `≤ ${allowed} record${allowed === 1 ? '' : 's'} ${verb} again`,
-      observed: `${duplicates} record${duplicates === 1 ? '' : 's'} ${verb} again`,
-      outcome: duplicates <= allowed ? 'passed' : 'failed',
-      detail: duplicates === 0 ? `${records.length} records looked at, none repeated` : `${duplicates} replayed (${repeated.length} distinct); first: ${shown.join(' | ')}`,
-    };
-    return [replay, newOnce];
-  }
+/** Two checks: the new records came out exactly once; older records repeated no more than allowed. */
+export function judge(resource: string, records: string[], newRecords: string[], marker: string, verb: 'delivered' | 'emitted', allowed: number): Check[] {
+  const counts = new Map<string, number>();
+  for (const record of records) counts.set(record, (counts.get(record) ?? 0) + 1);
+  const newCounts = newRecords.map((record) => [...counts].filter(([stored]) => stored.includes(record)).reduce((sum, [, n]) => sum + n, 0));
+  const missing = newCounts.filter((n) => n === 0).length;
+  const doubled = newCounts.filter((n) => n > 1).length;
+  const newOnce: Check = {
+    resource,
+    expected: `each of ${newRecords.length} new records ${verb} exactly once`,
+    observed: missing === 0 && doubled === 0 ? `${newRecords.length} ${verb} once each` : `${missing} missing, ${doubled} more than once`,
+    outcome: missing === 0 && doubled === 0 ? 'passed' : 'failed',
+    detail:
+      missing > 0 ? `new input did not come out within the probe's time: the connector is not running, or is still replaying` : `new input after the restore, marker ${marker}`,
+  };
+  // Sink: a record stored n times is n − 1 duplicates. Source: every pre-snapshot record emitted after the restore is one.
+  const repeated =
+    verb === 'delivered'
+      ? [...counts].filter(([record, n]) => n > 1 && !record.includes(marker)).map(([record, n]) => ({ record, extra: n - 1 }))
+      : [...counts].filter(([record]) => !record.startsWith(marker)).map(([record, n]) => ({ record, extra: n }));
+  const duplicates = repeated.reduce((sum, entry) => sum + entry.extra, 0);
+  const shown = repeated.slice(0, FIRST_SHOWN).map((entry) => truncate(entry.record));
+  // Zero records looked at, none written: nothing shows whether the connector replays.
+  const nothingSeen = records.length === 0 && newRecords.length === 0;
+  const replay: Check = {
+    resource,
+    expected: `≤ ${allowed} record${allowed === 1 ? '' : 's'} ${verb} again`,
+    observed: `${duplicates} record${duplicates === 1 ? '' : 's'} ${verb} again`,
+    outcome: nothingSeen ? 'skipped' : duplicates <= allowed ? 'passed' : 'failed',
+    detail: nothingSeen
+      ? `nothing to look at: 0 records ${verb} and no new input written`
+      : duplicates === 0
+        ? `${records.length} records looked at, none repeated`
+        : `${duplicates} replayed (${repeated.length} distinct); first: ${shown.join(' | ')}`,
+  };
+  return [replay, newOnce];
 }
 
 /**
@@ -337,10 +353,46 @@ function connectorKind(connector: Connector): 'source' | 'sink' | undefined {
   return undefined;
 }
 
+/** The lines of a sink's file, or why it could not be read (missing: it does not exist). */
+type SinkRead = { lines: string[]; problem?: undefined; missing?: undefined } | { lines: []; problem: string; missing: boolean };
+
+/** A sink's file, or why it has none (then no `read`). */
 interface SinkStore {
-  kind: 'file' | 'none';
   label: string;
-  read?: () => Promise<string[]>;
+  read?: () => Promise<SinkRead>;
+}
+
+/**
+ * Records the sink had still to read at the snapshot: for each partition of its topics, the log
+ * end minus its restored position (its offsets, in the snapshot's coordinates), or minus the log
+ * start where it has none (Connect's sinks read from the earliest offset by default).
+ */
+export function sinkLagAtSnapshot(connector: Pick<Connector, 'offsets'>, snapshot: Pick<Snapshot, 'topics'>, topics: readonly string[]): number {
+  const positions = new Map(
+    connector.offsets.flatMap((entry) => {
+      const position = sinkPosition(entry);
+      return position ? [[`${position.topic}\u0000${position.partition}`, position.offset] as const] : [];
+    }),
+  );
+  let lag = 0;
+  for (const topic of snapshot.topics.filter((candidate) => topics.includes(candidate.name))) {
+    for (const partition of topic.partitionOffsets) {
+      const position = positions.get(`${topic.name}\u0000${partition.partition}`) ?? partition.logStartOffset;
+      lag += Math.max(0, partition.logEndOffset - Math.max(position, partition.logStartOffset));
+    }
+  }
+  return lag;
+}
+
+/** The failed check of a sink whose group connect-<name> was still behind its log end when the probe gave up. */
+function notCaughtUp(resource: string, connectorName: string, topics: string[]): Check {
+  return {
+    resource,
+    outcome: 'failed',
+    expected: `group connect-${connectorName} at the log end of ${topics.join(', ')}`,
+    observed: 'still behind when the probe gave up',
+    detail: 'the count may be incomplete: the sink is not running or is slow',
+  };
 }
 
 /** Whether the sink's group connect-<name> has committed the log end of every partition of its topics. */
@@ -363,22 +415,24 @@ async function sinkCaughtUp(kafka: Kafka, connectorName: string, topics: string[
   }
 }
 
-function sinkStore(connector: Connector, store: Spec['store'], specDir: string): SinkStore {
-  if (store && 'postgres' in store) return { kind: 'none', label: "no store: store.postgres without a url needs the drill's own PostgreSQL (target.postgres)" };
+export function sinkStore(connector: Connector, store: Spec['store'], specDir: string): SinkStore {
+  if (store && 'postgres' in store) return { label: "no store: store.postgres without a url needs the drill's own PostgreSQL (target.postgres)" };
   const file = store?.file ? (isAbsolute(store.file) ? store.file : join(specDir, store.file)) : connector.config.file;
-  if (typeof file !== 'string') return { kind: 'none', label: 'no store: give store in the probe (the sink has no plain file config)' };
+  if (typeof file !== 'string') return { label: 'no store: give store in the probe (the sink has no plain file config)' };
   return {
-    kind: 'file',
     label: `file ${file}`,
-    read: async () =>
-      (
-        await readInputFile(file, 'sink file', inputLimits.snapshotBytes).then(
-          ({ text }) => text,
-          () => '',
-        )
-      )
-        .split('\n')
-        .filter((line) => line !== ''),
+    read: async () => {
+      try {
+        const { text } = await readInputFile(file, 'sink file', inputLimits.snapshotBytes);
+        return { lines: text.split('\n').filter((line) => line !== '') };
+      } catch (error) {
+        const missing = await lstat(file).then(
+          () => false,
+          (statError: NodeJS.ErrnoException) => statError.code === 'ENOENT',
+        );
+        return { lines: [], problem: errorMessage(error), missing };
+      }
+    },
   };
 }
 

@@ -22,7 +22,7 @@ import {
 } from '../kafka/connect.js';
 import { compactCanonicalJson } from '../snapshot/canonical.js';
 import type { Connector, Snapshot } from '../snapshot/schema.js';
-import { externalSettingRule, externalSettings, replacementProblem, type ExternalSetting } from '../spec/external-settings.js';
+import { externalSettingRule, externalSettings, isKnownConnectorClass, replacementProblem, type ExternalSetting } from '../spec/external-settings.js';
 import { resolvePlaceholders, type PlaceholderValues } from '../spec/placeholders.js';
 import { sinkPosition, type OffsetMap } from './offset-map.js';
 import { PhaseRecorder, type ConnectorOverride, type ConnectorSecretSource, type PhaseResult, type RestoreContext } from './phase.js';
@@ -117,12 +117,13 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
       outcomes.set(connector.name, { status: 'unsourced', reason: `not created: ${resolved.missing.map((m) => `${m.key} (${m.reason})`).join(', ')}` });
       continue;
     }
-    const { held, allowed } = isolation(connector, override);
+    const { held, allowed, unknownClass } = isolation(connector, override, pluginClassNamed(pluginClass, plugins));
+    const isHeld = held.length > 0 || unknownClass !== undefined;
     // A connector that could reach a store the drill does not own never runs: STOPPED with its offsets, and a person decides.
-    const target = held.length > 0 ? 'STOPPED' : targetState(connector.state);
-    if (held.length > 0) {
+    const target = isHeld ? 'STOPPED' : targetState(connector.state);
+    if (isHeld) {
       const settings = held.map((setting) => setting.key).join(', ');
-      const why = held.map((setting) => `${setting.key} ${setting.why}`).join('; ');
+      const why = [...(unknownClass ? [unknownClass] : []), ...held.map((setting) => `${setting.key} ${setting.why}`)].join('; ');
       // Created, then stopped, it could reach the external system in between: then it is not created at all.
       recorder.finding(
         'connector-isolated',
@@ -130,14 +131,17 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
         object,
         startsStopped ? `restored STOPPED, never started: ${why}` : `not created (Connect ${info.version} cannot create a connector STOPPED): ${why}`,
       );
-      outcomes.set(connector.name, {
-        status: 'isolated',
-        reason: `${startsStopped ? 'restored STOPPED' : 'not created'}: ${settings} name${held.length > 1 ? '' : 's'} an external system the drill spec does not replace (restore.connectors)`,
-      });
+      const heldBecause = [
+        ...(unknownClass ? [unknownClass] : []),
+        ...(held.length > 0 ? [`${settings} name${held.length > 1 ? '' : 's'} an external system the drill spec does not replace (restore.connectors)`] : []),
+      ].join('; ');
+      outcomes.set(connector.name, { status: 'isolated', reason: `${startsStopped ? 'restored STOPPED' : 'not created'}: ${heldBecause}` });
       if (connector.state !== 'STOPPED' || !startsStopped) {
         recorder.manualSteps.push({
           id: `connector-isolated-${connector.name}`,
-          title: `Point ${settings} of connector ${connector.name} at the recovered store${held.length > 1 ? 's' : ''} and start it (the drill held it back: it names an external system)`,
+          title: unknownClass
+            ? `Point every setting of connector ${connector.name} that names an external system at the recovered store and start it (the drill held it back: it does not know the settings of ${pluginClass})`
+            : `Point ${settings} of connector ${connector.name} at the recovered store${held.length > 1 ? 's' : ''} and start it (the drill held it back: it names an external system)`,
           phase: 'connectors',
           estimateMinutes: 10,
         });
@@ -158,7 +162,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
     try {
       const outcome = await restoreOne(endpoint, connector, target, resolved.config, existing.get(connector.name)?.info.config, startsStopped, rest, context.offsetMap);
       recorder.counts[outcome]++;
-      if (held.length === 0) outcomes.set(connector.name, { status: 'restored', ...(allowed.length > 0 ? { external: allowed.map((setting) => setting.key) } : {}) });
+      if (!isHeld) outcomes.set(connector.name, { status: 'restored', ...(allowed.length > 0 ? { external: allowed.map((setting) => setting.key) } : {}) });
       const sinkGroup = groups.get(`connect-${connector.name}`);
       if (connector.type === 'sink' && sinkGroup && !sameOffsets(sinkOffsets(sinkGroup), connector.offsets)) {
         recorder.finding(
@@ -227,9 +231,18 @@ export function connectorsAsRestored(snapshot: Snapshot, overrides: Record<strin
  * spec replaced it with a store the drill owns; allowed when the spec's allowExternal lists it;
  * else held, with why.
  */
-export function isolation(connector: Connector, override: ConnectorOverride | undefined): { held: { key: string; why: string }[]; allowed: ExternalSetting[] } {
+export function isolation(
+  connector: Connector,
+  override: ConnectorOverride | undefined,
+  className: string = String(connector.config['connector.class']),
+): { held: { key: string; why: string }[]; allowed: ExternalSetting[]; unknownClass?: string } {
   const held: { key: string; why: string }[] = [];
   const allowed: ExternalSetting[] = [];
+  // The rules match setting names; a class the drill does not know may name its stores otherwise.
+  const unknownClass =
+    isKnownConnectorClass(className) || override?.externalSettingsReviewed
+      ? undefined
+      : `connector class ${className}: the drill does not know which of its settings name external systems (restore.connectors.${connector.name}.externalSettingsReviewed: true once each is replaced or allowed)`;
   for (const setting of externalSettings(connector.config)) {
     const written = override?.config?.[setting.key];
     const problem = written === undefined ? undefined : replacementProblem(setting.key, written);
@@ -241,7 +254,13 @@ export function isolation(connector: Connector, override: ConnectorOverride | un
         why: problem ?? `names ${setting.rule.names} (rule ${setting.rule.pattern}) and restore.connectors.${connector.name}.config does not replace it`,
       });
   }
-  return { held, allowed };
+  return { held, allowed, ...(unknownClass ? { unknownClass } : {}) };
+}
+
+/** The class a connector.class value names on these workers: itself, or the one plugin an alias (simple name, without "Connector") stands for. */
+export function pluginClassNamed(name: string, plugins: readonly { class: string }[]): string {
+  const named = plugins.filter((plugin) => pluginNames(plugin.class).includes(name));
+  return named.length === 1 ? named[0]!.class : name;
 }
 
 function shownValue(value: Connector['config'][string] | undefined): string {

@@ -83,6 +83,8 @@ export interface RestoreOptions {
 export interface ConnectorOverride {
   config?: Record<string, string> | undefined;
   allowExternal?: readonly string[] | undefined;
+  /** The spec vouches that every setting naming an external system is replaced or allowed: a connector class the drill does not know may run. */
+  externalSettingsReviewed?: boolean | undefined;
 }
 
 /**

@@ -216,8 +216,9 @@ function configsFrom(described: DescribedConfig[], source: ConfigSource): Config
 
 /**
  * A snapshot of a kafka-drill environment holds the environment's admin (a SCRAM user, and quotas
- * exempting it from throttling): the drill refuses that reserved name, and starts an admin of its
- * own, so a snapshot that kept them could not be drilled as it is.
+ * exempting it from throttling): they are the environment's, not the cluster's, and a drill starts
+ * an admin of its own (the restore would leave them out with a finding). Captured without them,
+ * with a note.
  */
 function leaveOutDrillAdmin(scramUsers: ScramUser[], quotas: Quota[], admin: string | undefined): { scramUsers: ScramUser[]; quotas: Quota[]; notes: string[] } {
   if (admin === undefined) return { scramUsers, quotas, notes: [] };

@@ -1,5 +1,5 @@
 import type { ConnectorConfigValue } from '../snapshot/schema.js';
-import { placeholdersIn } from './placeholders.js';
+import { addressPlaceholders } from './placeholders.js';
 
 /**
  * Connector settings that name a system outside the drill: the production store a captured
@@ -11,9 +11,10 @@ import { placeholdersIn } from './placeholders.js';
  *
  * To extend: add a rule. `kind` says what a replacement must be to count as drill-owned:
  * - `path`: a file or directory under `${drill.workDir}` (this run's own directory);
- * - `address`: a value that starts with a `${drill.*}` placeholder for a service the drill
- *   starts (e.g. `${drill.postgres.jdbcUrl}`); a literal URL or host is never taken as
- *   drill-owned, because nothing shows it is not production. Allowing one is `allowExternal`.
+ * - `address`: exactly an address placeholder of a service the drill starts (`addressPlaceholders`:
+ *   `${drill.postgres.jdbcUrl}`), optionally followed by a `?query`; a literal URL or host is
+ *   never taken as drill-owned, because nothing shows it is not production, and neither is text
+ *   around another placeholder. Allowing one is `allowExternal`.
  */
 export const externalSettingRules = [
   { pattern: 'file', kind: 'path', names: 'a file (FileStream connectors)' },
@@ -36,6 +37,24 @@ export const externalSettingRules = [
 ] as const satisfies readonly { pattern: string; kind: 'path' | 'address'; names: string }[];
 
 export type ExternalSettingRule = (typeof externalSettingRules)[number];
+
+/**
+ * Connector classes whose stores the drill knows: every setting of theirs that names an external
+ * system falls under the rules above. The rules match names, and other connectors name their
+ * stores otherwise (Snowflake `snowflake.url.name`, BigQuery `project`, Cassandra
+ * `contactPoints`, …): a class not listed here is held back unless the spec vouches for it
+ * (`restore.connectors.<name>.externalSettingsReviewed`). A prefix ending in "." covers a package.
+ */
+export const knownConnectorClasses = [
+  'org.apache.kafka.connect.file.', // FileStream source and sink: `file`
+  'org.apache.kafka.connect.mirror.', // MirrorMaker 2: `*.bootstrap.servers`
+  'io.debezium.connector.jdbc.JdbcSinkConnector', // Debezium JDBC sink: `connection.url`
+] as const;
+
+/** Whether the drill knows which settings of this (fully qualified) connector class name external systems. */
+export function isKnownConnectorClass(className: string): boolean {
+  return knownConnectorClasses.some((known) => (known.endsWith('.') ? className.startsWith(known) && !className.slice(known.length).includes('.') : className === known));
+}
 
 /** A connector setting that names an external system, and the rule that says so. */
 export interface ExternalSetting {
@@ -79,9 +98,9 @@ export function replacementProblem(key: string, written: string): string | undef
     if ((inside[1] ?? '').split('/').includes('..')) return `names ${rule.names}: the replacement must stay under \${drill.workDir} (no ".." segments)`;
     return undefined;
   }
-  // Starts with the drill's value: text before it could name any host ("http://prod/${drill.workDir}").
-  if (!written.startsWith('${drill.') || placeholdersIn(written).length === 0) {
-    return `names ${rule.names}: the replacement must start with a \${drill.*} placeholder for a store the drill starts, not ${JSON.stringify(written)}; list the key in allowExternal to let the drill reach what it names`;
-  }
-  return undefined;
+  // Exactly the drill's address: text before or after it could name any host ("${drill.postgres.user},prod-kafka:9092").
+  const address = /^\$\{(drill\.[^}:]*)\}(\?.*)?$/s.exec(written);
+  if (address && (addressPlaceholders as readonly string[]).includes(address[1]!)) return undefined;
+  const provided = addressPlaceholders.map((name) => `\${${name}}`).join(', ');
+  return `names ${rule.names}: the replacement must be exactly an address the drill provides (${provided}, optionally followed by ?query), not ${JSON.stringify(written)}; the drill has none for other systems (another Kafka included): list the key in allowExternal to let the drill reach what it names`;
 }

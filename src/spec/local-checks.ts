@@ -4,6 +4,7 @@ import { checkSupportedVersion } from '../environment/distribution.js';
 import { InputError } from '../errors.js';
 import { inputLimits, readInputFile, requireRegularFile } from '../input-file.js';
 import { loadCommandConfig } from '../kafka/command-config.js';
+import { isInside } from '../paths.js';
 import { pemCertificates } from '../snapshot/tls-chain.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
 import type { DrillSpec } from './schema.js';
@@ -203,10 +204,4 @@ async function moduleProblem(specDir: string, given: string): Promise<string | u
   if (!isInside(await realpath(specDir), real)) return outside;
   if (!(await stat(real)).isFile()) return `${JSON.stringify(given)} is not a regular file`;
   return undefined;
-}
-
-/** Whether `file` (absolute) is strictly inside `dir`. */
-export function isInside(dir: string, file: string): boolean {
-  const relative = path.relative(dir, file);
-  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }

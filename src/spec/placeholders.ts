@@ -14,6 +14,9 @@ export const drillPlaceholders = {
   'drill.postgres.password': "the generated password of the drill's own PostgreSQL (target.postgres); masked in every output",
 } as const satisfies Record<string, string>;
 
+/** The placeholders that are an address of a service the drill starts: what an address-like setting may be replaced with. */
+export const addressPlaceholders: readonly (keyof typeof drillPlaceholders)[] = ['drill.postgres.jdbcUrl'];
+
 export type PlaceholderValues = Readonly<Record<string, string>>;
 
 const placeholder = /\$\{(drill\.[^}:]*)\}/g;

@@ -12,7 +12,7 @@ import * as z from 'zod';
 /** Restore phases, in the one order the restore runs them. */
 import { differenceKinds } from '../snapshot/diff.js';
 import { replacementProblem } from './external-settings.js';
-import { drillPlaceholders, unknownPlaceholders } from './placeholders.js';
+import { drillPlaceholders, placeholdersIn, unknownPlaceholders } from './placeholders.js';
 
 /** Where a drill restores: local JVMs, containers, or a cluster the user provisioned. */
 export const providerNames = ['process', 'docker', 'external'] as const;
@@ -162,7 +162,10 @@ function connectorReplacementIssues(connectors: Record<string, { config?: Record
         context.addIssue({ code: 'custom', path, message: `unknown placeholder ${unknown.map((name) => `\${${name}}`).join(', ')} (the drill provides ${known.join(', ')})` });
         continue;
       }
-      const problem = allowExternal.includes(key) ? undefined : replacementProblem(key, value);
+      // Both would leave the evidence unsure which system the connector ran against.
+      const problem = allowExternal.includes(key)
+        ? `is also listed in allowExternal: replace it with a store the drill owns, or allow the captured one, not both`
+        : replacementProblem(key, value);
       if (problem) context.addIssue({ code: 'custom', path, message: problem });
     }
   }
@@ -229,12 +232,18 @@ export const restoreSchema = z.strictObject({
           .describe(
             'Settings naming an external system (a file, URL, host, bucket, another Kafka) the restored connector may use as captured: it then runs against that system, and the evidence says so in red.',
           ),
+        externalSettingsReviewed: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Every setting of this connector that names an external system is replaced in config or listed in allowExternal. Required for a connector class the drill does not know (other than FileStream, MirrorMaker 2 and the Debezium JDBC sink), whose settings the drill cannot tell apart: without it such a connector is restored STOPPED.',
+          ),
       }),
     )
     .default({})
     .superRefine(connectorReplacementIssues)
     .describe(
-      'Connector name → settings replaced for the drill. A connector with a setting that names an external system (file, connection.url, *.url, bootstrap.servers, …) runs only when the spec replaces it with a store the drill owns, or allows it; otherwise it is restored STOPPED with its offsets, and a manual step.',
+      'Connector name → settings replaced for the drill. A connector with a setting that names an external system (file, connection.url, *.url, bootstrap.servers, …) runs only when the spec replaces it with a store the drill owns, or allows it, and only when the drill knows its class or the spec vouches for it (externalSettingsReviewed); otherwise it is restored STOPPED with its offsets, and a manual step.',
     ),
   verify: z
     .strictObject({
@@ -548,6 +557,19 @@ export const drillSpecSchema = z
         context.addIssue({ code: 'custom', path: ['probes', index, 'store', 'postgres', 'url'], message: "required unless target.postgres starts the drill's own PostgreSQL" });
       }
     });
+    // Its values exist only when the environment starts the drill's PostgreSQL: found here, not after Kafka started.
+    for (const [name, { config = {} }] of Object.entries(spec.restore.connectors)) {
+      for (const [key, value] of Object.entries(config)) {
+        const needed = placeholdersIn(value).filter((placeholder) => placeholder.startsWith('drill.postgres.'));
+        if (needed.length > 0 && !spec.target.postgres) {
+          context.addIssue({
+            code: 'custom',
+            path: ['restore', 'connectors', name, 'config', key],
+            message: `\${${needed[0]}} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
+          });
+        }
+      }
+    }
   });
 
 /** What a spec file may contain (before defaults). */

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it as plainIt } from 'vitest';
-import { psql, psqlArgs, psqlTargetFor } from '../../src/environment/postgres.js';
+import { psql, psqlArgs, psqlTargetFor, startPostgres } from '../../src/environment/postgres.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
 import { drillSpecSchema } from '../../src/spec/schema.js';
@@ -92,6 +92,27 @@ describe('the environment PostgreSQL', () => {
     expect(processesOn(postgres.dataDir)).toEqual([]);
     expect(existsSync(postgres.dataDir)).toBe(false);
   }, 180_000);
+});
+
+describe("the caller's PG* variables", () => {
+  const hostile = { PGPASSWORD: 'not-the-password', PGSSLMODE: 'require', PGUSER: 'nobody', PGDATABASE: 'nowhere', PGPORT: '1', PGDATA: '/nonexistent' };
+  it("a CI job's PGPASSWORD, PGSSLMODE, PGUSER, PGPORT, PGDATA reach neither the server's start nor psql", async () => {
+    const saved = Object.fromEntries(Object.keys(hostile).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, hostile);
+    let running: Awaited<ReturnType<typeof startPostgres>> | undefined;
+    try {
+      // The start itself logs in with psql (CREATE DATABASE): PGSSLMODE=require or PGPASSWORD would keep it from ever succeeding.
+      running = await startPostgres(tempDir('pg-env'), { timeoutMs: 30_000 });
+      const answer = await psql({ url: running.facts.url, passFile: running.facts.passFile }, "SELECT current_user || ' ' || current_database()");
+      expect([answer.exitCode, answer.stdout.trim(), answer.stderr]).toEqual([0, 'kafka_drill kafka_drill', '']);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await running?.stop();
+    }
+  }, 90_000);
 });
 
 describe('psql gets no password on its command line', () => {

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
+import { ConnectorIdempotencyProbe, judge, sinkLagAtSnapshot, sinkStore } from '../../src/probes/connector-idempotency.js';
 import type { ProbeContext } from '../../src/probes/probe.js';
 import type { ConnectorRestore } from '../../src/restore/phase.js';
 import { loadSnapshot } from '../../src/snapshot/load.js';
@@ -75,5 +76,76 @@ describe("connector-idempotency: a FileStream source's input file", () => {
     escaped.connect!.connectors.find((c) => c.name === 'lines-source')!.config.file = `${workDir}/../lines.txt`;
     const verdict = await probe('lines-source').check(context(new Map([['lines-source', { status: 'restored' }]]), escaped));
     expect(verdict.evidence[0]).toMatchObject({ outcome: 'skipped', observed: 'not appended' });
+  });
+});
+
+describe("connector-idempotency: a sink's file", () => {
+  const sink = snapshot.connect!.connectors.find((c) => c.name === 'orders-sink')!;
+  const read = (file: string) => sinkStore({ ...sink, config: { ...sink.config, file } }, undefined, workDir).read!();
+
+  it('read: its lines; a missing file says so (typed); a directory, a FIFO or a non-text file is a problem, never "empty"', async () => {
+    await writeFile(`${workDir}/sink.txt`, 'a\nb\n');
+    expect(await read(`${workDir}/sink.txt`)).toEqual({ lines: ['a', 'b'] });
+    expect(await read(`${workDir}/absent.txt`)).toEqual({ lines: [], problem: expect.stringContaining('no such file'), missing: true });
+    await mkdir(`${workDir}/a-dir`);
+    await execa('mkfifo', [`${workDir}/fifo`]);
+    await writeFile(`${workDir}/binary`, Buffer.from([0x61, 0x00, 0x62]));
+    for (const file of ['a-dir', 'fifo', 'binary']) {
+      expect(await read(`${workDir}/${file}`)).toEqual({ lines: [], problem: expect.stringContaining(`${workDir}/${file}`), missing: false });
+    }
+  });
+});
+
+describe('connector-idempotency: judging what the store holds', () => {
+  it('zero records looked at and nothing written: the replay check is skipped, not passed', () => {
+    const [replay] = judge('r', [], [], 'm', 'delivered', 0);
+    expect(replay).toMatchObject({ outcome: 'skipped', detail: 'nothing to look at: 0 records delivered and no new input written' });
+  });
+
+  it('records looked at: passed when none repeats, failed past the allowed duplicates', () => {
+    expect(judge('r', ['a', 'b'], [], 'm', 'delivered', 0)[0]).toMatchObject({ outcome: 'passed', detail: '2 records looked at, none repeated' });
+    expect(judge('r', ['a', 'a', 'b'], [], 'm', 'delivered', 0)[0]).toMatchObject({ outcome: 'failed', observed: '1 record delivered again' });
+    expect(judge('r', ['m:1'], ['m:1'], 'm', 'delivered', 0).map((check) => check.outcome)).toEqual(['passed', 'passed']);
+  });
+});
+
+describe('connector-idempotency: a JDBC sink behind its log end with synthetic data', () => {
+  const jdbcSink = {
+    name: 'orders-jdbc',
+    type: 'sink' as const,
+    config: { 'connector.class': 'io.debezium.connector.jdbc.JdbcSinkConnector', topics: 'orders', 'connection.url': 'jdbc:postgresql://127.0.0.1:1/kafka_drill' },
+    tasks: 1,
+    state: 'RUNNING' as const,
+    // orders: partition 0 ends at 4800000500, partition 1 at 4800000700.
+    offsets: [{ partition: { kafka_topic: 'orders', kafka_partition: 0 }, offset: { kafka_offset: 4800000480 } }],
+  };
+
+  it('lag: log end minus the restored position per partition, from the log start where it has none', () => {
+    expect(sinkLagAtSnapshot(jdbcSink, snapshot, ['orders'])).toBe(20 + 700);
+    const caughtUp = [0, 1].map((p) => ({ partition: { kafka_topic: 'orders', kafka_partition: p }, offset: { kafka_offset: p === 0 ? 4800000500 : 4800000700 } }));
+    expect(sinkLagAtSnapshot({ offsets: caughtUp }, snapshot, ['orders'])).toBe(0);
+    expect(sinkLagAtSnapshot(jdbcSink, snapshot, ['lines'])).toBe(12);
+  });
+
+  it('the probe is skipped at once with the lag, before it feeds anything (no Kafka, no PostgreSQL reached)', async () => {
+    const restored = structuredClone(snapshot);
+    restored.connect!.connectors.push(jdbcSink);
+    const started = performance.now();
+    const verdict = await new ConnectorIdempotencyProbe('p', 'p', { connector: 'orders-jdbc', newRecords: 5, allowedDuplicates: 0, timeoutMs: 90_000 }).check({
+      ...context(new Map([['orders-jdbc', { status: 'restored' }]]), restored),
+      restoredData: { mode: 'synthetic', offsetMap: {} as never },
+      postgres: { url: 'postgresql://kafka_drill@127.0.0.1:1/kafka_drill', jdbcUrl: 'jdbc:postgresql://127.0.0.1:1/kafka_drill' } as never,
+    });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(verdict).toEqual({
+      status: 'skipped',
+      evidence: [
+        expect.objectContaining({
+          outcome: 'skipped',
+          observed: 'the sink lags 720 records at the snapshot',
+          detail: expect.stringContaining('with data: synthetic those are stand-ins a JDBC sink cannot convert'),
+        }),
+      ],
+    });
   });
 });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { connectorsAsRestored, isolation, withOverrides } from '../../src/restore/connectors.js';
+import { connectorsAsRestored, isolation, pluginClassNamed, withOverrides } from '../../src/restore/connectors.js';
 import type { Connector, Snapshot } from '../../src/snapshot/schema.js';
-import { externalSettingRule, externalSettings, replacementProblem } from '../../src/spec/external-settings.js';
+import { externalSettingRule, externalSettings, isKnownConnectorClass, replacementProblem } from '../../src/spec/external-settings.js';
 import { placeholdersIn, resolvePlaceholders, unknownPlaceholders } from '../../src/spec/placeholders.js';
 
 const fileSource: Connector = {
   name: 'lines-source',
   type: 'source',
-  config: { 'connector.class': 'FileStreamSource', file: '/var/lib/orders/lines.txt', topic: 'lines', 'tasks.max': '1' },
+  config: { 'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector', file: '/var/lib/orders/lines.txt', topic: 'lines', 'tasks.max': '1' },
   tasks: 1,
   state: 'RUNNING',
   offsets: [{ partition: { filename: '/var/lib/orders/lines.txt' }, offset: { position: 86 } }],
@@ -59,11 +59,21 @@ describe('settings that name an external system', () => {
     expect(replacementProblem('file', 'x${drill.workDir}/a')).toMatch(/a path under \$\{drill\.workDir\}/);
   });
 
-  it('an address replacement is drill-owned only when it starts with a ${drill.*} value', () => {
+  it('an address replacement is drill-owned only when it is exactly an address the drill provides, with an optional ?query', () => {
     expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl}')).toBeUndefined();
     expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl}?currentSchema=app')).toBeUndefined();
-    expect(replacementProblem('connection.url', 'jdbc:postgresql://127.0.0.1:5432/app')).toMatch(/must start with a \$\{drill\.\*\} placeholder/);
-    expect(replacementProblem('http.api.url', 'http://prod.example.com/${drill.workDir}')).toMatch(/must start with/);
+    expect(replacementProblem('connection.url', 'jdbc:postgresql://127.0.0.1:5432/app')).toMatch(/must be exactly an address the drill provides \(\$\{drill\.postgres\.jdbcUrl\}/);
+    expect(replacementProblem('http.api.url', 'http://prod.example.com/${drill.workDir}')).toMatch(/must be exactly an address/);
+    // Starts with a drill value, then names production.
+    expect(replacementProblem('bootstrap.servers', '${drill.postgres.user},prod-kafka:9092')).toMatch(/must be exactly an address/);
+    expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl},prod-db:5432')).toMatch(/must be exactly an address/);
+    expect(replacementProblem('connection.url', '${drill.postgres.jdbcUrl}/../prod')).toMatch(/must be exactly an address/);
+    // User and password are not addresses; nor is the work dir.
+    expect(replacementProblem('connection.url', '${drill.postgres.user}')).toMatch(/must be exactly an address/);
+    expect(replacementProblem('connection.url', '${drill.postgres.password}')).toMatch(/must be exactly an address/);
+    expect(replacementProblem('http.api.url', '${drill.workDir}')).toMatch(/must be exactly an address/);
+    // No placeholder stands for another Kafka.
+    expect(replacementProblem('target.cluster.bootstrap.servers', 'localhost:9092')).toMatch(/another Kafka included\): list the key in allowExternal/);
     // A setting that names nothing external may be replaced with anything.
     expect(replacementProblem('tasks.max', '3')).toBeUndefined();
   });
@@ -81,6 +91,57 @@ describe('which settings hold a connector back', () => {
     const allowed = isolation(fileSource, { allowExternal: ['file'] });
     expect([allowed.held, allowed.allowed.map((s) => s.key)]).toEqual([[], ['file']]);
     expect(isolation(fileSource, { config: { file: '/elsewhere/lines.txt' } }).held).toEqual([{ key: 'file', why: expect.stringMatching(/under \$\{drill\.workDir\}/) }]);
+  });
+});
+
+describe('connector classes the drill does not know are held back', () => {
+  const snowflake: Connector = {
+    name: 'orders-snowflake',
+    type: 'sink',
+    // Names its store by settings no rule matches.
+    config: { 'connector.class': 'com.snowflake.kafka.connector.SnowflakeSinkConnector', 'snowflake.url.name': 'acme.snowflakecomputing.com:443', topics: 'orders' },
+    tasks: 1,
+    state: 'RUNNING',
+    offsets: [],
+  };
+
+  it.each([
+    ['org.apache.kafka.connect.file.FileStreamSinkConnector', true],
+    ['org.apache.kafka.connect.mirror.MirrorSourceConnector', true],
+    ['io.debezium.connector.jdbc.JdbcSinkConnector', true],
+    ['org.apache.kafka.connect.file.sub.OtherConnector', false],
+    ['io.debezium.connector.postgresql.PostgresConnector', false],
+    ['io.confluent.connect.jdbc.JdbcSinkConnector', false],
+    ['com.wepay.kafka.connect.bigquery.BigQuerySinkConnector', false],
+    ['FileStreamSink', false],
+  ])('%s is known: %s', (className, known) => {
+    expect(isKnownConnectorClass(className)).toBe(known);
+  });
+
+  it('an unknown class is held even with no setting a rule flags, with the reason; externalSettingsReviewed lets it run', () => {
+    expect(externalSettings(snowflake.config)).toEqual([]);
+    const { held, unknownClass } = isolation(snowflake, undefined);
+    expect(held).toEqual([]);
+    expect(unknownClass).toMatch(/^connector class com\.snowflake\.kafka\.connector\.SnowflakeSinkConnector: the drill does not know which of its settings name external systems/);
+    expect(isolation(snowflake, { externalSettingsReviewed: true }).unknownClass).toBeUndefined();
+  });
+
+  it('a vouched-for class still needs each flagged setting replaced or allowed', () => {
+    const s3 = { ...snowflake, config: { 'connector.class': 'io.confluent.connect.s3.S3SinkConnector', 's3.bucket.name': 'prod-orders' } };
+    expect(isolation(s3, { externalSettingsReviewed: true }).held.map((setting) => setting.key)).toEqual(['s3.bucket.name']);
+  });
+
+  it('an alias names the one plugin it stands for on the workers; an ambiguous or unknown alias stays itself', () => {
+    const plugins = [{ class: 'org.apache.kafka.connect.file.FileStreamSourceConnector' }, { class: 'io.debezium.connector.jdbc.JdbcSinkConnector' }];
+    expect(pluginClassNamed('FileStreamSource', plugins)).toBe('org.apache.kafka.connect.file.FileStreamSourceConnector');
+    expect(pluginClassNamed('JdbcSinkConnector', [...plugins, { class: 'io.confluent.connect.jdbc.JdbcSinkConnector' }])).toBe('JdbcSinkConnector');
+    expect(
+      isolation(
+        { ...fileSource, config: { ...fileSource.config, 'connector.class': 'FileStreamSource' } },
+        { config: { file: '${drill.workDir}/x' } },
+        pluginClassNamed('FileStreamSource', plugins),
+      ).unknownClass,
+    ).toBeUndefined();
   });
 });
 

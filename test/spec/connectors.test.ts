@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -36,13 +36,34 @@ describe('validate: restore.connectors', () => {
       '  config: { file: /srv/orders/sink.txt }',
     ]);
     expect(await specProblems(file)).toEqual([
-      `${file}:6: restore.connectors.lines-source.config.file: unknown placeholder \${drill.workdir} (the drill provides \${drill.workDir})`,
-      `${file}:7: restore.connectors.lines-source.config.topic: unknown placeholder \${drill.nothing} (the drill provides \${drill.workDir})`,
+      `${file}:6: restore.connectors.lines-source.config.file: unknown placeholder \${drill.workdir} (the drill provides \${drill.workDir}, \${drill.postgres.jdbcUrl}, \${drill.postgres.user}, \${drill.postgres.password})`,
+      `${file}:7: restore.connectors.lines-source.config.topic: unknown placeholder \${drill.nothing} (the drill provides \${drill.workDir}, \${drill.postgres.jdbcUrl}, \${drill.postgres.user}, \${drill.postgres.password})`,
       `${file}:9: restore.connectors.orders-sink.config.file: names a file (FileStream connectors): the replacement must be a path under \${drill.workDir} (this run's own directory), not "/srv/orders/sink.txt"`,
     ]);
     const cli = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { cwd: repoRoot, reject: false });
     expect(cli.exitCode).toBe(2);
     expect(cli.stderr).toContain('restore.connectors.orders-sink.config.file: names a file');
+  });
+
+  it('refuses a setting both replaced and allowed (the evidence would name the captured system, not the one used)', async () => {
+    const file = await spec('both.yaml', ['orders-sink:', '  config: { file: "/srv/other/sink.txt" }', '  allowExternal: [file]']);
+    expect(await specProblems(file)).toEqual([
+      `${file}:5: restore.connectors.orders-sink.config.file: is also listed in allowExternal: replace it with a store the drill owns, or allow the captured one, not both`,
+    ]);
+  });
+
+  it('refuses ${drill.postgres.*} without target.postgres: true (its value would be missing after Kafka started); accepts it with', async () => {
+    const connectors = ['orders-sink:', '  config: { connection.password: "${drill.postgres.password}", tasks.max: "${drill.postgres.user}" }'];
+    const file = await spec('no-postgres.yaml', connectors);
+    expect(await specProblems(file)).toEqual([
+      `${file}:5: restore.connectors.orders-sink.config["connection.password"]: \${drill.postgres.password} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
+      `${file}:5: restore.connectors.orders-sink.config["tasks.max"]: \${drill.postgres.user} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
+    ]);
+    const cli = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { cwd: repoRoot, reject: false });
+    expect(cli.exitCode).toBe(2);
+    const withPostgres = path.join(dir, 'with-postgres.yaml');
+    await writeFile(withPostgres, (await readFile(file, 'utf8')).replace('restore:', 'target: { postgres: true, connect: { workers: 1 } }\nrestore:'));
+    expect(await specProblems(withPostgres)).toEqual([]);
   });
 
   it('refuses connectors the snapshot lacks and allowExternal keys the connector lacks or that name nothing external', async () => {
