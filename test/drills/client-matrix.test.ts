@@ -22,6 +22,11 @@ describe('shipped client-matrix drill', { timeout: 900_000 }, () => {
     for (const run of result.runs)
       for (const probe of run.probes)
         console.log(`${probe.id} × ${run.kafkaVersion}: ${probe.durationMs}ms, ${probe.client?.processes ?? '-'} process(es), ${probe.client?.library}`);
+    // An unexpected red cell names its failed checks, so a failure in CI can be read without the evidence folder.
+    for (const run of result.runs)
+      for (const probe of run.probes)
+        if (probe.status === 'failed' && !probe.expectedFailure)
+          console.log(`${probe.id} × ${run.kafkaVersion} failed:`, JSON.stringify(probe.evidence.filter((item) => item.outcome === 'failed').slice(0, 5)));
     expect(cells).toHaveLength(18);
     for (const cell of cells) {
       const red = cell.client === 'librdkafka' && cell.version === '4.3.1';
