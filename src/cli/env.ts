@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
 import { requireJava } from '../environment/java.js';
-import { startEnvironment, type ProviderName } from '../environment/start.js';
+import { startEnvironment } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
-import { securityModes, type SecurityMode } from '../spec/schema.js';
+import { securityModes, type ProviderName, type SecurityMode } from '../model/enums.js';
 import { ExitCode, InputError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 

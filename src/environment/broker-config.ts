@@ -1,5 +1,5 @@
 import { dedupeBufferBytes } from './sizing.js';
-import type { SecurityMode } from './types.js';
+import type { SecurityMode } from '../model/enums.js';
 
 /**
  * server.properties for one combined broker+controller KRaft node of a drill environment.

@@ -8,8 +8,7 @@ import { externalTarget, startExternalEnvironment, type ExternalTarget } from '.
 import { startProcessEnvironment } from './process.js';
 import type { EnvironmentRequest, StartedEnvironment } from './types.js';
 
-export type { ProviderName } from '../spec/schema.js';
-import type { ProviderName } from '../spec/schema.js';
+import type { ProviderName } from '../model/enums.js';
 
 /** Settings only one provider reads; the others ignore them. */
 export interface ProviderOptions {

@@ -5,7 +5,7 @@ import type { TlsOptions } from '../kafka/connection.js';
 import { DEFAULT_MAPPING_RULES, parseMappingRules, principalNameOf, subjectForPrincipal, type MappingRule } from '../kafka/principal-mapping.js';
 import { createCertificateAuthority, renderDistinguishedName, type CertificateAuthority, type Rdn } from './certificates.js';
 import { ADMIN_USER, type BrokerConfigInput } from './broker-config.js';
-import type { SecurityMode } from './types.js';
+import type { SecurityMode } from '../model/enums.js';
 
 /**
  * A drill's TLS material: a CA made for this drill alone, the brokers' certificate, and (mtls)

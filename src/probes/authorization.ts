@@ -13,7 +13,8 @@ import { clientActionFor, type ActionSession, type ClientAction } from './author
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
 import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from './clients.js';
 import { principalLogin, type PrincipalLogin } from './principal-login.js';
-import { mapWithLimit, mechanismOf, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, mechanismOf, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
+import type { ProbeEvidence } from '../model/result.js';
 
 /**
  * The authorization probe: each check is one principal sending one concrete Kafka request

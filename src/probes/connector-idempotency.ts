@@ -11,7 +11,8 @@ import type { Connector } from '../snapshot/schema.js';
 import { isInside } from '../spec/local-checks.js';
 import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
-import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { verdictOf, type Probe, type ProbeContext, type ProbeVerdict } from './probe.js';
+import type { ProbeEvidence } from '../model/result.js';
 
 /**
  * The connector idempotency probe: does a restored connector write anything twice?

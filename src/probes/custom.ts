@@ -2,8 +2,9 @@ import { errorMessage } from '../errors.js';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { ProbeEvidence as ProbeEvidenceSchema } from '../drill/result.js';
-import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { ProbeEvidence as ProbeEvidenceSchema } from '../model/result.js';
+import { verdictOf, type Probe, type ProbeContext, type ProbeVerdict } from './probe.js';
+import type { ProbeEvidence } from '../model/result.js';
 
 /**
  * A custom probe: a TypeScript or JavaScript module (relative to the spec) whose default

@@ -1,4 +1,4 @@
-import type { ClientClassName, Probe as ProbeSpec } from '../spec/schema.js';
+import type { Probe as ProbeSpec } from '../spec/schema.js';
 import { AuthorizationProbe } from './authorization.js';
 import { ConnectorIdempotencyProbe } from './connector-idempotency.js';
 import { CustomProbe } from './custom.js';
@@ -6,6 +6,7 @@ import { OffsetsProbe } from './offsets.js';
 import type { Probe } from './probe.js';
 import { ProduceConsumeProbe } from './produce-consume.js';
 import { QuotaProbe } from './quota.js';
+import type { ClientClass } from '../model/enums.js';
 
 /**
  * The probes a spec entry describes; `index` (its place in the spec) gives the default id. A
@@ -13,7 +14,7 @@ import { QuotaProbe } from './quota.js';
  * else the drill's): with kafkajs alone it is one probe as before; with several, each is
  * `<id>@<client>`, one cell of the client matrix.
  */
-export function probesFromSpec(spec: ProbeSpec, index: number, drillClients: readonly ClientClassName[] = ['kafkajs']): Probe[] {
+export function probesFromSpec(spec: ProbeSpec, index: number, drillClients: readonly ClientClass[] = ['kafkajs']): Probe[] {
   const id = spec.id ?? `${spec.type}-${index + 1}`;
   if (spec.type !== 'authorization' && spec.type !== 'offsets' && spec.type !== 'produce-consume') return [probeFromSpec(spec, index)];
   const clients = spec.clients ?? drillClients;

@@ -2,13 +2,12 @@ import { errorMessage } from '../errors.js';
 import type { DrillPostgres } from '../environment/postgres.js';
 import type { EnvironmentTls } from '../environment/tls.js';
 import type { ConnectEndpoint } from '../kafka/connect.js';
-import type { SecurityMode } from '../environment/types.js';
+import type { ClientClass, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { Probe as ResultProbe, ProbeEvidence } from '../drill/result.js';
+import type { Probe as ResultProbe, ProbeEvidence } from '../model/result.js';
 import type { OffsetMap } from '../restore/offset-map.js';
 import type { ConnectorRestore } from '../restore/phase.js';
-import type { ClientClassName } from '../spec/schema.js';
 import { describeClientClass } from './clients.js';
 
 /**
@@ -17,11 +16,10 @@ import { describeClientClass } from './clients.js';
  * its status and evidence. The runner adds id, type, name and timing, and turns exceptions
  * into `error` outcomes, so a probe never has to catch its own crashes.
  *
- * ProbeOutcome and ProbeEvidence are the result model's probe entries (src/drill/result.ts),
+ * ProbeOutcome and ProbeEvidence are the result model's probe entries (src/model/result.ts),
  * so the drill copies outcomes into result.json as they are.
  */
 export type ProbeStatus = ResultProbe['status'];
-export type { ProbeEvidence };
 export type ProbeOutcome = ResultProbe;
 
 /** What a probe's check returns; the runner turns it into a ProbeOutcome. */
@@ -97,7 +95,7 @@ export interface Probe {
   /** Own budget in ms, replacing the context's timeoutMs. */
   readonly timeoutMs?: number;
   /** A probe of the client matrix: the spec probe it stands for (the matrix row) and its client class. */
-  readonly matrix?: { probe: string; clientClass: ClientClassName };
+  readonly matrix?: { probe: string; clientClass: ClientClass };
   /**
    * Without an own budget: the time the probe's work needs at this snapshot's size. The probe gets
    * the larger of this and the context's timeoutMs, so a fixed minute does not fail big clusters.

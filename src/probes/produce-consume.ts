@@ -5,7 +5,8 @@ import { createProbeClient } from '../kafka/probe-client.js';
 import type { ProduceConsumeProbe as ProduceConsumeProbeSpec } from '../spec/schema.js';
 import { adminPrincipal, driverFor, type ClientDriver } from './clients.js';
 import { runConsumerSession } from './consumer-session.js';
-import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeVerdict } from './probe.js';
+import type { ProbeEvidence } from '../model/result.js';
 
 /**
  * The produce-consume probe: for each topic, the admin super user produces N records carrying

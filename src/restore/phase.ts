@@ -3,13 +3,11 @@ import type { BrokerMapping } from '../environment/broker-ids.js';
 import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
-import type { ProgressListener } from '../drill/progress.js';
+import type { Finding, FindingCode, PhaseCounts } from '../model/result.js';
+import type { ProgressListener } from '../model/progress.js';
 import { chunkByWeight, DEFAULT_RECORDS_PER_REQUEST } from '../kafka/request-limits.js';
 import type { PlaceholderValues } from '../spec/placeholders.js';
 import type { OffsetMap } from './offset-map.js';
-
-export type { Finding, PhaseCounts };
 
 /** The restore phases, in the order clients experience a cluster. */
 export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
@@ -35,7 +33,6 @@ export interface PhaseResult {
   requests: number;
 }
 
-export type { CredentialSource } from '../spec/schema.js';
 import type { CredentialSource } from '../spec/schema.js';
 export type ConnectorSecretSource = { env: string } | { file: string };
 

@@ -9,6 +9,7 @@
  * the file readable and comparable; a value outside the safe range is refused on load.
  */
 import { z } from 'zod';
+import { formatPath } from '../errors.js';
 
 export const SNAPSHOT_FORMAT = 'kafka-drill/snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -297,17 +298,6 @@ export function withoutUser(security: Pick<SnapshotContent, 'scramUsers' | 'quot
     removedUser: security.scramUsers.some((scramUser) => scramUser.name === user),
     removedQuotas: security.quotas.filter(names),
   };
-}
-
-/** `topics[3].configs["retention.ms"]`: the path notation of every snapshot error. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment)) text += text === '' ? segment : `.${segment}`;
-    else text += `[${JSON.stringify(String(segment))}]`;
-  }
-  return text;
 }
 
 interface Violation {

@@ -1,9 +1,10 @@
 import { ADMIN_USER } from '../environment/broker-config.js';
 import { mappingRulesProblem } from '../environment/tls.js';
 import { MappingRulesTimeout, parseMappingRules, snapshotMappingRules, subjectsForPrincipals } from '../kafka/principal-mapping.js';
-import { formatPath, quotaEntityLabel, type Snapshot } from '../snapshot/schema.js';
+import { quotaEntityLabel, type Snapshot } from '../snapshot/schema.js';
 import { externalSettingRule } from './external-settings.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
+import { formatPath } from '../errors.js';
 
 /** Topics listed by name in a message before the rest are counted. */
 const maxTopicsNamed = 5;

@@ -9,28 +9,10 @@ import * as z from 'zod';
  * to the spec file.
  */
 
-/** Restore phases, in the one order the restore runs them. */
 import { differenceKinds } from '../snapshot/diff.js';
 import { replacementProblem } from './external-settings.js';
 import { drillPlaceholders, unknownPlaceholders } from './placeholders.js';
-
-/** Where a drill restores: local JVMs, containers, or a cluster the user provisioned. */
-export const providerNames = ['process', 'docker', 'external'] as const;
-export type ProviderName = (typeof providerNames)[number];
-/** plaintext; scram (SASL/SCRAM); ssl (TLS, server-authenticated); mtls (client certificates); sasl_ssl (SCRAM over TLS). */
-export const securityModes = ['plaintext', 'scram', 'ssl', 'mtls', 'sasl_ssl'] as const;
-export type SecurityMode = (typeof securityModes)[number];
-/** Modes in which clients have principals of their own, so ACLs can be probed. */
-export const authenticatedModes: readonly SecurityMode[] = ['scram', 'mtls', 'sasl_ssl'];
-/** Client classes the produce-consume, authorization and offsets probes can run through (the client matrix). */
-export const clientClasses = ['kafkajs', 'librdkafka', 'java'] as const;
-
-export const restorePhases = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
-export type RestorePhase = (typeof restorePhases)[number];
-
-/** Every timed phase of a drill; a manual step belongs to one of them. */
-export const drillPhases = ['environment', ...restorePhases, 'verify', 'probes', 'teardown'] as const;
-export type DrillPhase = (typeof drillPhases)[number];
+import { authenticatedModes, clientClasses, drillPhases, providerNames, restorePhases, securityModes } from '../model/enums.js';
 
 export const aclOperations = ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE', 'CLUSTER_ACTION', 'ALL'] as const;
 
@@ -558,7 +540,6 @@ export type Target = DrillSpec['target'];
 export type RestoreOptions = DrillSpec['restore'];
 export type CredentialSource = z.output<typeof credentialSource>;
 export type Probe = z.output<typeof probeSchema>;
-export type ClientClassName = (typeof clientClasses)[number];
 export type ExpectedFailure = z.output<typeof expectedFailureSchema>;
 export type AuthorizationProbe = z.output<typeof authorizationProbeSchema>;
 export type OffsetsProbe = z.output<typeof offsetsProbeSchema>;
@@ -568,7 +549,6 @@ export type ConnectorIdempotencyProbe = z.output<typeof connectorIdempotencyProb
 export type QuotaProbe = z.output<typeof quotaProbeSchema>;
 export type Assumption = z.output<typeof assumptionSchema>;
 export type ManualStep = z.output<typeof manualStepSchema>;
-export type Objectives = DrillSpec['objectives'];
 
 /** The Kafka versions a drill runs against, in spec order; empty means "the snapshot's version". */
 export function targetKafkaVersions(target: Target): string[] {

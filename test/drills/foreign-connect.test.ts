@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDrill } from '../../src/drill/runner.js';
-import type { Result, Run } from '../../src/drill/result.js';
+import type { Result, Run } from '../../src/model/result.js';
 import { DEFAULT_KAFKA_VERSION, resolveDistribution } from '../../src/environment/distribution.js';
 import { javaBinary } from '../../src/environment/java.js';
 import { freePorts } from '../../src/environment/ports.js';

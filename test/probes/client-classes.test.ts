@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeFailsRun } from '../../src/drill/runner.js';
+import { probeFailsRun } from '../../src/model/verdict.js';
 import { kcatError } from '../../src/kafka/kcat.js';
 import { expectedFailureFor } from '../../src/probes/clients.js';
 import { probesFromSpec } from '../../src/probes/from-spec.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OffsetsProbe } from '../../src/probes/offsets.js';
 import { runProbes, type Probe, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
-import type { ClientClassName } from '../../src/spec/schema.js';
+import type { ClientClass } from '../../src/model/enums.js';
 
 // Scheduling only: which probe may start while an offsets probe is still reading restored positions.
 const events: string[] = [];
@@ -49,7 +49,7 @@ describe('probe budget', () => {
 
   it('the offsets probe budgets each group by the client class that consumes it: a kcat process or a Java consumer costs more than a kafkajs session', () => {
     const context = { snapshot: { consumerGroups: Array.from({ length: 1_000 }, (_, index) => ({ groupId: `g${index}`, offsets: [] })) } } as unknown as ProbeRunContext;
-    const budget = (clientClass?: ClientClassName) =>
+    const budget = (clientClass?: ClientClass) =>
       new OffsetsProbe('resume', 'resume', { groups: 'all', tolerance: 'exact', byContent: true }, clientClass ? { probe: 'resume', clientClass } : undefined).workTimeoutMs(
         context,
       );

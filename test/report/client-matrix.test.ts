@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Result, type Probe } from '../../src/drill/result.js';
+import { Result, type Probe } from '../../src/model/result.js';
 import { clientMatrix } from '../../src/report/client-matrix.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseResult, writeResult } from '../../src/drill/result.js';
+import { parseResult, writeResult } from '../../src/model/result.js';
 import { InputError } from '../../src/errors.js';
 import { fixtureFile, fixtureNames, loadFixture } from '../report/fixtures.js';
 import { tempDir } from '../support/temp.js';

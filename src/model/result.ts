@@ -5,9 +5,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import { formatPath } from '../snapshot/schema.js';
-import { clientClasses, providerNames } from '../spec/schema.js';
+import { formatPath, InputError } from '../errors.js';
+import { clientClasses, drillPhases, providerNames } from './enums.js';
 
 export const RESULT_FORMAT = 'kafka-drill/result';
 export const RESULT_VERSION = 1;
@@ -22,9 +21,6 @@ const minutes = z.number().nonnegative();
 
 export const verdicts = ['passed', 'failed', 'infrastructure-error', 'interrupted'] as const;
 export const Verdict = z.enum(verdicts);
-
-export const phaseNames = ['environment', 'topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors', 'verify', 'probes', 'teardown'] as const;
-export const PhaseName = z.enum(phaseNames);
 
 /**
  * What a finding is, as a type: verify, assumptions and verdicts select findings by code, never
@@ -106,7 +102,7 @@ export const PhaseCounts = z.strictObject({
 });
 
 export const Phase = z.strictObject({
-  name: PhaseName,
+  name: z.enum(drillPhases),
   status: z.enum(['passed', 'failed', 'skipped']),
   startedAt: timestamp,
   durationMs,
@@ -130,11 +126,9 @@ export const ProbeEvidence = z.strictObject({
   detail: z.string().optional(),
 });
 
-export const ClientClass = z.enum(clientClasses);
-
 /** Which client produced a probe's checks: one cell of the matrix probe × client × Kafka version. */
 export const ProbeClient = z.strictObject({
-  class: ClientClass,
+  class: z.enum(clientClasses),
   /** The library and its version as run, e.g. "kcat 1.7.1 / librdkafka 2.0.2", "kafka-clients 4.3.1". */
   library: text,
   version: text,
@@ -325,7 +319,6 @@ export const Result = z.strictObject({
 });
 
 export type Verdict = z.infer<typeof Verdict>;
-export type PhaseName = z.infer<typeof PhaseName>;
 export type FindingCode = z.infer<typeof FindingCode>;
 export type Finding = z.infer<typeof Finding>;
 export type OffsetMapSummary = z.infer<typeof OffsetMapSummary>;
@@ -334,7 +327,6 @@ export type PhaseCounts = z.infer<typeof PhaseCounts>;
 export type Phase = z.infer<typeof Phase>;
 export type ProbeEvidence = z.infer<typeof ProbeEvidence>;
 export type Probe = z.infer<typeof Probe>;
-export type ClientClass = z.infer<typeof ClientClass>;
 export type ProbeClient = z.infer<typeof ProbeClient>;
 export type Assumption = z.infer<typeof Assumption>;
 export type ManualStep = z.infer<typeof ManualStep>;
@@ -345,13 +337,6 @@ export type Objective = z.infer<typeof Objective>;
 export type Environment = z.infer<typeof Environment>;
 export type Run = z.infer<typeof Run>;
 export type Result = z.infer<typeof Result>;
-
-/** A probe's checks counted by outcome: reports and objectives show skipped checks beside passed ones, never inside them. */
-export function countChecks(probe: Pick<Probe, 'evidence'>): Record<CheckOutcome, number> {
-  const counts: Record<CheckOutcome, number> = { passed: 0, failed: 0, skipped: 0 };
-  for (const item of probe.evidence) counts[item.outcome]++;
-  return counts;
-}
 
 /** Parses and validates result.json text; errors name the file and the path inside it. */
 export function parseResult(text: string, file: string): Result {

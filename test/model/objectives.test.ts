@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Probe, ProbeEvidence } from '../../src/drill/result.js';
-import { evaluateObjectives, skippedChecks } from '../../src/drill/runner.js';
+import type { Probe, ProbeEvidence } from '../../src/model/result.js';
+import { evaluateObjectives, skippedChecks } from '../../src/model/verdict.js';
 
 const check = (outcome: ProbeEvidence['outcome']): ProbeEvidence => ({ outcome, expected: 'allow', observed: outcome === 'skipped' ? 'not exercised' : 'allow' });
 const probe = (id: string, ...outcomes: ProbeEvidence['outcome'][]): Probe => ({
