@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
-import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
-import { requireJava } from '../environment/java.js';
+import { DEFAULT_KAFKA_VERSION, installKafka } from '../runtime/distribution.js';
+import { requireJava } from '../runtime/java.js';
 import { startEnvironment } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
 import { securityModes, type ProviderName, type SecurityMode } from '../model/enums.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_KAFKA_VERSION } from '../environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../runtime/distribution.js';
 import { ExitCode, InputError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 

@@ -5,7 +5,7 @@ import { ExitCode, InputError } from '../errors.js';
 import { loadCommandConfig } from '../kafka/command-config.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { serializeSnapshot } from '../snapshot/canonical.js';
-import { ADMIN_USER } from '../environment/broker-config.js';
+import { ADMIN_USER } from '../model/enums.js';
 import { captureWithStats } from '../snapshot/capture.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureTlsChain } from '../snapshot/tls-chain.js';

@@ -1,13 +1,10 @@
 import { dedupeBufferBytes } from './sizing.js';
-import type { SecurityMode } from '../model/enums.js';
+import { ADMIN_USER, type SecurityMode } from '../model/enums.js';
 
 /**
  * server.properties for one combined broker+controller KRaft node of a drill environment.
  * Pure: every provider (local JVMs, containers) builds its nodes' configs here.
  */
-
-// Not "admin": a snapshot often has its own admin user, and restoring it must not lock the drill out.
-export const ADMIN_USER = 'kafka-drill-admin';
 
 /**
  * `__consumer_offsets` partitions in a drill environment. Kafka's 50 make the first group

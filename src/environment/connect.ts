@@ -6,8 +6,9 @@ import { freePorts } from './ports.js';
 import { join, resolve } from 'node:path';
 import { errorMessage, InfrastructureError } from '../errors.js';
 import type { KafkaConnection } from '../kafka/connection.js';
-import { cacheRoot, type KafkaDistribution } from './distribution.js';
-import { javaBinary } from './java.js';
+import type { KafkaDistribution } from '../runtime/distribution.js';
+import { javaBinary } from '../runtime/java.js';
+import { connectPluginsDir } from '../runtime/plugins.js';
 import { environmentMarker, recordProcessGroup } from './teardown.js';
 import type { EnvironmentTls } from './tls.js';
 import type { ConnectRequest, StartedConnect } from './types.js';
@@ -28,11 +29,6 @@ export const CONNECT_STORAGE_TOPICS = {
   offset: 'kafka-drill-connect-offsets',
   status: 'kafka-drill-connect-status',
 } as const;
-
-/** Where `kafka-drill connect install` unpacks connector plugins; always on a worker's plugin path. */
-export function connectPluginsDir(): string {
-  return join(cacheRoot(), 'connect-plugins');
-}
 
 interface ConnectStart {
   distribution: KafkaDistribution;

@@ -9,9 +9,9 @@ import { GenericContainer, ImageName, Wait, type ContainerRuntimeClient, type St
 import { errorMessage, InfrastructureError } from '../errors.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
-import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
+import { brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
 import { groupCoordinatorProblem } from './coordinator.js';
-import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from './distribution.js';
+import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from '../runtime/distribution.js';
 import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './docker-engine.js';
 import { buildKafkaImage, kafkaImageName } from './image.js';
 import { newClusterId } from './process.js';
@@ -20,6 +20,7 @@ import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
 import { startDockerConnect } from './docker-connect.js';
 import { startDockerWatchdog } from './docker-watchdog.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
+import { ADMIN_USER } from '../model/enums.js';
 
 /**
  * The `docker` provider: a KRaft cluster of combined broker+controller containers on a

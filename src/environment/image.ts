@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { ImageName, type ContainerRuntimeClient } from 'testcontainers';
 import { InfrastructureError } from '../errors.js';
-import { installKafka, type KafkaDistribution } from './distribution.js';
+import { installKafka, type KafkaDistribution } from '../runtime/distribution.js';
 import { dockerClient } from './docker-engine.js';
 
 /**

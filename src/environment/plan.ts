@@ -1,9 +1,8 @@
-import type { Snapshot } from '../snapshot/schema.js';
+import { snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
 import type { Target } from '../spec/schema.js';
 import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
 import { heapForPartitions, partitionReplicasPerBroker } from './sizing.js';
 import type { EnvironmentRequest } from './types.js';
-import { snapshotMappingRules } from '../kafka/principal-mapping.js';
 
 /** What a drill starts for one Kafka version, and why, before anything starts. */
 export interface EnvironmentPlan {

@@ -10,16 +10,17 @@ import { execa } from 'execa';
 import { errorMessage, InfrastructureError } from '../errors.js';
 import { createAdmin, describeCluster } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
-import { ADMIN_USER, brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
+import { brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
 import { groupCoordinatorProblem } from './coordinator.js';
-import { resolveDistribution, type KafkaDistribution } from './distribution.js';
-import { javaBinary, requireJava } from './java.js';
+import { resolveDistribution, type KafkaDistribution } from '../runtime/distribution.js';
+import { javaBinary, requireJava } from '../runtime/java.js';
 import { freePorts } from './ports.js';
 import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment } from './teardown.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 import { startConnectWorkers } from './connect.js';
 import { startPostgres, type RunningPostgres } from './postgres.js';
 import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
+import { ADMIN_USER } from '../model/enums.js';
 
 /**
  * The `process` provider: a KRaft cluster of 1 to 5 combined broker+controller JVMs on

@@ -2,9 +2,18 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { TlsOptions } from '../kafka/connection.js';
-import { DEFAULT_MAPPING_RULES, parseMappingRules, principalNameOf, subjectForPrincipal, type MappingRule } from '../kafka/principal-mapping.js';
-import { createCertificateAuthority, renderDistinguishedName, type CertificateAuthority, type Rdn } from './certificates.js';
-import { ADMIN_USER, type BrokerConfigInput } from './broker-config.js';
+import {
+  adminSubjectFor,
+  DEFAULT_MAPPING_RULES,
+  mappingRulesProblem,
+  parseMappingRules,
+  principalNameOf,
+  subjectForPrincipal,
+  type MappingRule,
+} from '../kafka/principal-mapping.js';
+import { renderDistinguishedName } from '../kafka/distinguished-name.js';
+import { createCertificateAuthority, type CertificateAuthority } from './certificates.js';
+import type { BrokerConfigInput } from './broker-config.js';
 import type { SecurityMode } from '../model/enums.js';
 
 /**
@@ -89,22 +98,6 @@ export async function prepareTls(workDir: string, mode: SecurityMode, brokerHost
   };
 }
 
-function adminSubjectFor(rules: MappingRule[]): Rdn[] | undefined {
-  return ADMIN_SUBJECTS.find((subject) => principalNameOf(rules, renderDistinguishedName(subject)) !== undefined);
-}
-
-/**
- * Why the source's `ssl.principal.mapping.rules` cannot drive an mtls drill, or undefined: rules
- * kafka-drill cannot parse (not Kafka's syntax, or a pattern JavaScript cannot run), or rules that
- * map none of the subjects the drill can give its admin. Checked when a drill is validated, too.
- */
-export function mappingRulesProblem(rulesText: string): string | undefined {
-  const rules = parseMappingRules(rulesText);
-  if (!rules) return `ssl.principal.mapping.rules "${rulesText}" cannot be parsed (or a pattern is not a regular expression kafka-drill can run)`;
-  if (!adminSubjectFor(rules)) return `ssl.principal.mapping.rules "${rulesText}" map no certificate subject kafka-drill can give its admin`;
-  return undefined;
-}
-
 /** The broker-config inputs for this material, with the paths the brokers see (a container's differ). */
 export function tlsBrokerInput(tls: PreparedTls | undefined, paths?: { keystorePath: string; truststorePath: string }): Partial<BrokerConfigInput> {
   if (!tls) return {};
@@ -127,14 +120,6 @@ export function environmentTls(tls: PreparedTls): EnvironmentTls {
     ...(principalMappingRules !== undefined ? { principalMappingRules } : {}),
   };
 }
-
-const ADMIN_SUBJECTS: Rdn[][] = [
-  [
-    { type: 'CN', value: ADMIN_USER },
-    { type: 'OU', value: 'kafka-drill' },
-  ],
-  [{ type: 'CN', value: ADMIN_USER }],
-];
 
 function clientIssuer(ca: CertificateAuthority, rules: MappingRule[], rulesText: string): EnvironmentTls['clientFor'] {
   const issued = new Map<string, { tls: TlsOptions; subject: string } | { unavailable: string }>();

@@ -21,3 +21,6 @@ export type RestorePhase = (typeof restorePhases)[number];
 /** Every timed phase of a drill, in order; a manual step belongs to one of them. */
 export const drillPhases = ['environment', ...restorePhases, 'verify', 'probes', 'teardown'] as const;
 export type DrillPhase = (typeof drillPhases)[number];
+
+/** The drill's own admin user. Not "admin": a snapshot often has its own admin user, and restoring it must not lock the drill out. */
+export const ADMIN_USER = 'kafka-drill-admin';

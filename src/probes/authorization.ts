@@ -7,7 +7,7 @@ import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeCli
 import { connectionTo, errorName } from '../kafka/raw.js';
 import { TRANSIENT_ERRORS } from '../kafka/retry.js';
 import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
-import { createCertificateAuthority, parseDistinguishedName } from '../environment/certificates.js';
+import { createCertificateAuthority } from '../environment/certificates.js';
 import { AclIndex, describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
@@ -15,6 +15,7 @@ import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from
 import { principalLogin, type PrincipalLogin } from './principal-login.js';
 import { mapWithLimit, mechanismOf, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
 import type { ProbeEvidence } from '../model/result.js';
+import { parseDistinguishedName } from '../kafka/distinguished-name.js';
 
 /**
  * The authorization probe: each check is one principal sending one concrete Kafka request

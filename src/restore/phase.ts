@@ -212,18 +212,3 @@ export async function sendInChunks<T>(
     recorder.advance(chunk.length);
   }
 }
-
-/** Config values from the snapshot as Kafka wants them: name → value, redacted ones left out. */
-export function plainConfigValues(configs: Snapshot['topics'][number]['configs']): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const [name, entry] of Object.entries(configs)) if (entry.value !== undefined) values.set(name, entry.value);
-  return values;
-}
-
-/** Kafka prints doubles its own way ("5.24288E7" for 52428800): equal text or equal numbers are the same value. */
-export function sameConfigValue(a: string | undefined, b: string | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a.trim() === '' || b.trim() === '') return false;
-  const [x, y] = [Number(a), Number(b)];
-  return Number.isFinite(x) && Number.isFinite(y) && x === y;
-}

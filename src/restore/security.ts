@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { alterClientQuotasV1, createAclsV3 } from '@platformatic/kafka';
-import { ADMIN_USER } from '../environment/broker-config.js';
+import { ADMIN_USER } from '../model/enums.js';
 import { inputLimits, readInputFile } from '../input-file.js';
 import { aclToWire, describeAllAcls } from '../kafka/acls.js';
 import { kafkaErrorName } from '../kafka/errors.js';

@@ -1,7 +1,6 @@
-import { ADMIN_USER } from '../environment/broker-config.js';
-import { mappingRulesProblem } from '../environment/tls.js';
-import { MappingRulesTimeout, parseMappingRules, snapshotMappingRules, subjectsForPrincipals } from '../kafka/principal-mapping.js';
-import { quotaEntityLabel, type Snapshot } from '../snapshot/schema.js';
+import { ADMIN_USER } from '../model/enums.js';
+import { mappingRulesProblem, MappingRulesTimeout, parseMappingRules, subjectsForPrincipals } from '../kafka/principal-mapping.js';
+import { quotaEntityLabel, snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
 import { externalSettingRule } from './external-settings.js';
 import { formatSpecProblem, type LoadedSpec, type SpecPath } from './load.js';
 import { formatPath } from '../errors.js';

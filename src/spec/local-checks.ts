@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { checkSupportedVersion } from '../environment/distribution.js';
+import { checkSupportedVersion } from '../runtime/distribution.js';
 import { InputError } from '../errors.js';
 import { inputLimits, readInputFile, requireRegularFile } from '../input-file.js';
 import { loadCommandConfig } from '../kafka/command-config.js';

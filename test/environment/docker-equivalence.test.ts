@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Result } from '../../src/model/result.js';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { buildKafkaImage } from '../../src/environment/image.js';
 import { readEvidence, startRun } from '../drills/cli.js';
 import { dockerEngine, labelledResources } from '../support/docker.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect } from 'vitest';
 import { GenericContainer } from 'testcontainers';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { ensureDockerImage, startDockerEnvironment, sweepAbandoned } from '../../src/environment/docker.js';
 import { dockerClient, DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../../src/environment/docker-engine.js';
 import { buildKafkaImage, kafkaImageName } from '../../src/environment/image.js';
@@ -9,7 +9,7 @@ import { createAdmin, describeCluster, withAdmin } from '../../src/kafka/admin.j
 import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { dockerEngine, labelledResources } from '../support/docker.js';
 import { fileExists, itWith, repoRoot } from '../support/require.js';
-import { connectPluginsDir } from '../../src/environment/connect.js';
+import { connectPluginsDir } from '../../src/runtime/plugins.js';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { startRun } from '../drills/cli.js';

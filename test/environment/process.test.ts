@@ -3,7 +3,7 @@ import { metadataV12 } from '@platformatic/kafka';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRILL_OFFSETS_TOPIC_PARTITIONS } from '../../src/environment/broker-config.js';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { EnvironmentRequest, StartedEnvironment } from '../../src/environment/types.js';
 import { createAdmin, describeCluster, withAdmin } from '../../src/kafka/admin.js';

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { AuthorizationProbe } from '../../src/probes/authorization.js';
 import { OffsetsProbe } from '../../src/probes/offsets.js';
-import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
+import { type ProbeOutcome } from '../../src/probes/probe.js';
 import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
 import type { ClientClass } from '../../src/model/enums.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { contextFor, seedCluster, snapshotOf } from './cluster.js';
+import { runProbes } from '../../src/probes/run.js';
 
 /**
  * The client matrix against real brokers: the produce-consume, authorization and offsets probes

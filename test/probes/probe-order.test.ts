@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { OffsetsProbe } from '../../src/probes/offsets.js';
-import { runProbes, type Probe, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
+import { type Probe, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
 import type { ClientClass } from '../../src/model/enums.js';
+import { runProbes } from '../../src/probes/run.js';
 
 // Scheduling only: which probe may start while an offsets probe is still reading restored positions.
 const events: string[] = [];

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startDrill } from '../../src/drill/runner.js';
 import type { Result } from '../../src/model/result.js';
-import { connectPluginsDir } from '../../src/environment/connect.js';
+import { connectPluginsDir } from '../../src/runtime/plugins.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
 import { createConnector, type ConnectEndpoint } from '../../src/kafka/connect.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import type { KafkaConnection } from '../../src/kafka/connection.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
-import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
+import { type ProbeOutcome } from '../../src/probes/probe.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
 import { captureSnapshot } from '../../src/snapshot/capture.js';
 import { captureConnect } from '../../src/snapshot/capture-connect.js';
@@ -22,6 +22,7 @@ import { alive, startForTest, waitFor } from '../support/kafka.js';
 import { postgresInstalled, processesOn, psqlLines, startPostgres, type StartedPostgres } from '../support/postgres.js';
 import { allAvailable, fileExists, itWith } from '../support/require.js';
 import { tempDir } from '../support/temp.js';
+import { runProbes } from '../../src/probes/run.js';
 
 /**
  * Debezium's JDBC sink and PostgreSQL, for real.

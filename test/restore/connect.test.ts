@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
 import {
   connectorStatus,
@@ -17,7 +17,7 @@ import {
 } from '../../src/kafka/connect.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
-import { runProbes } from '../../src/probes/probe.js';
+import { runProbes } from '../../src/probes/run.js';
 import { syntheticRecord } from '../../src/restore/data.js';
 import { connectorsAsRestored } from '../../src/restore/connectors.js';
 import type { PhaseResult } from '../../src/restore/phase.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
 import { captureBaseline, verifyRestore } from '../../src/restore/verify.js';
 import { captureSnapshot } from '../../src/snapshot/capture.js';

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkSupportedVersion, DEFAULT_KAFKA_VERSION, installKafka, NEWEST_RELEASES, resolveDistribution, versionForSnapshot } from '../../src/environment/distribution.js';
+import { checkSupportedVersion, DEFAULT_KAFKA_VERSION, installKafka, NEWEST_RELEASES, resolveDistribution, versionForSnapshot } from '../../src/runtime/distribution.js';
 import { InfrastructureError, InputError } from '../../src/errors.js';
 import { main } from '../../src/cli/main.js';
 

@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../errors.js';
-import { connectPluginsDir } from './connect.js';
+import { cacheRoot } from './distribution.js';
+
+/** Where `kafka-drill connect install` unpacks connector plugins; always on a worker's plugin path. */
+export function connectPluginsDir(): string {
+  return join(cacheRoot(), 'connect-plugins');
+}
 
 /**
  * Connector plugins from Maven Central into the cache's plugin directory, which every Connect
