@@ -30,7 +30,7 @@ import type { StartedEnvironment } from '../src/environment/types.js';
 import { restoreSnapshot } from '../src/restore/restore.js';
 import { serializeSnapshot } from '../src/snapshot/canonical.js';
 import { loadSnapshot } from '../src/snapshot/load.js';
-import { loadSpec } from '../src/spec/load.js';
+import { loadSpec } from '../src/drill-spec/load.js';
 import { generateSnapshot, shapeFor } from './generate.js';
 import { combineResults, renderTable, type BenchResults, type SizeResult } from './table.js';
 import { runbookSample } from './runbook.js';

@@ -11,7 +11,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Top to bottom. Files directly in src/ (errors.ts, input-file.ts, version.ts) are the ground floor.
-const FLOORS = ['cli', 'report', 'drill', 'probes', 'verify', 'restore', 'environment', 'spec', 'snapshot', 'kafka', 'runtime', 'model', '.'];
+const FLOORS = ['cli', 'report', 'drill', 'probes', 'verify', 'restore', 'environment', 'drill-spec', 'snapshot', 'kafka', 'runtime', 'model', '.'];
 const ALLOWED = [];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -15,12 +15,12 @@ import { runProbes } from '../probes/run.js';
 import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
 import { connectorsAsRestored } from '../restore/connectors.js';
-import type { PlaceholderValues } from '../spec/placeholders.js';
+import type { PlaceholderValues } from '../drill-spec/placeholders.js';
 import type { ProgressListener } from '../model/progress.js';
 import { RESTORE_REQUEST_TIMEOUT_MS, restoreContext, restorePhase } from '../restore/restore.js';
-import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
+import { captureBaseline, verifyRestore, type VerifyOutcome } from '../verify/verify.js';
 import { snapshotMappingRules, type Snapshot, type SnapshotContent } from '../snapshot/schema.js';
-import type { LoadedSpec } from '../spec/load.js';
+import type { LoadedSpec } from '../drill-spec/load.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
 import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
@@ -558,7 +558,7 @@ function measuredMs(state: RunState): number {
 }
 
 /**
- * The values of the `${drill.*}` placeholders a spec may use (src/spec/placeholders.ts names
+ * The values of the `${drill.*}` placeholders a spec may use (src/drill-spec/placeholders.ts names
  * them): what this run started, known once its environment is up.
  */
 export function placeholderValues(environment: Pick<StartedEnvironment, 'workDir' | 'postgres'>): PlaceholderValues {

@@ -19,7 +19,7 @@ import { fetchRecordsAt } from '../kafka/records.js';
 import { deleteScramCredentials, describeScramCredentials } from '../kafka/scram.js';
 import { plainConfigValues, quotaEntityLabel, type Configs, type Quota, type Snapshot } from '../snapshot/schema.js';
 import { targetBrokerOf } from './broker-ids.js';
-import type { LoadedSpec } from '../spec/load.js';
+import type { LoadedSpec } from '../drill-spec/load.js';
 import { trackEnvironment } from './teardown.js';
 import type { EnvironmentRequest, StartedEnvironment } from './types.js';
 

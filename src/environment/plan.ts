@@ -1,5 +1,5 @@
 import { snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
-import type { Target } from '../spec/schema.js';
+import type { Target } from '../drill-spec/schema.js';
 import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
 import { heapForPartitions, partitionReplicasPerBroker } from './sizing.js';
 import type { EnvironmentRequest } from './types.js';

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { LoadedSpec } from '../spec/load.js';
+import type { LoadedSpec } from '../drill-spec/load.js';
 import { withAdmin } from '../kafka/admin.js';
 import { exemptFromQuotas } from './admin-quota.js';
 import type { DockerOptions } from './docker.js';

@@ -6,7 +6,7 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { connectionTo, errorName } from '../kafka/raw.js';
 import { TRANSIENT_ERRORS } from '../kafka/retry.js';
-import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
+import type { AuthorizationProbe as AuthorizationProbeSpec } from '../drill-spec/schema.js';
 import { createCertificateAuthority } from '../environment/certificates.js';
 import { AclIndex, describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';

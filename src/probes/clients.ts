@@ -4,7 +4,7 @@ import { runJavaTasks, type JavaTask, type JavaUser } from '../kafka/java-client
 import { kcatError, kcatVersion, parseKcatRecords, runKcat, type KcatRun } from '../kafka/kcat.js';
 import { SOURCE_OFFSET_HEADER } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
-import type { ExpectedFailure } from '../spec/schema.js';
+import type { ExpectedFailure } from '../drill-spec/schema.js';
 import type { ProbeClient } from '../model/result.js';
 import { principalLogin } from './principal-login.js';
 import { mapWithLimit, userName, type ProbeContext } from './probe.js';

@@ -1,4 +1,4 @@
-import type { Probe as ProbeSpec } from '../spec/schema.js';
+import type { Probe as ProbeSpec } from '../drill-spec/schema.js';
 import { AuthorizationProbe } from './authorization.js';
 import { ConnectorIdempotencyProbe } from './connector-idempotency.js';
 import { CustomProbe } from './custom.js';

@@ -6,7 +6,7 @@ import { retryTransient } from '../kafka/retry.js';
 import { SOURCE_OFFSET_HEADER, type OffsetMap, type TargetPosition } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
-import type { OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
+import type { OffsetsProbe as OffsetsProbeSpec } from '../drill-spec/schema.js';
 import { driverFor, type ClientDriver, type ClientFailure } from './clients.js';
 import { inGroups, runConsumerSession } from './consumer-session.js';
 import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';

@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { createProbeClient } from '../kafka/probe-client.js';
-import type { ProduceConsumeProbe as ProduceConsumeProbeSpec } from '../spec/schema.js';
+import type { ProduceConsumeProbe as ProduceConsumeProbeSpec } from '../drill-spec/schema.js';
 import { adminPrincipal, driverFor, type ClientDriver } from './clients.js';
 import { runConsumerSession } from './consumer-session.js';
 import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeVerdict } from './probe.js';

@@ -5,7 +5,7 @@ import { asUser, type KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { throttleTap, type WireResponse } from '../kafka/throttle-tap.js';
-import type { QuotaProbe as QuotaProbeSpec } from '../spec/schema.js';
+import type { QuotaProbe as QuotaProbeSpec } from '../drill-spec/schema.js';
 import { mechanismOf, userName, verdictOf, type Probe, type ProbeContext, type ProbeVerdict } from './probe.js';
 import { formatRate, planQuotaChecks, type ByteRateKey, type QuotaCheckPlan, type QuotaControlPlan } from './quota-plan.js';
 import { DEFAULT_QUOTA_WINDOW, EXCEED_FACTOR, judgeThrottled, judgeUnthrottled, toResponses, type QuotaResponse, type QuotaWindow, type RateJudgement } from './quota-rate.js';

@@ -22,8 +22,8 @@ import {
 } from '../kafka/connect.js';
 import { compactCanonicalJson } from '../snapshot/canonical.js';
 import type { Connector, Snapshot } from '../snapshot/schema.js';
-import { externalSettingRule, externalSettings, replacementProblem, type ExternalSetting } from '../spec/external-settings.js';
-import { resolvePlaceholders, type PlaceholderValues } from '../spec/placeholders.js';
+import { externalSettingRule, externalSettings, replacementProblem, type ExternalSetting } from '../drill-spec/external-settings.js';
+import { resolvePlaceholders, type PlaceholderValues } from '../drill-spec/placeholders.js';
 import { sinkPosition, type OffsetMap } from './offset-map.js';
 import { PhaseRecorder, type ConnectorOverride, type ConnectorSecretSource, type PhaseResult, type RestoreContext } from './phase.js';
 

@@ -6,7 +6,7 @@ import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../model/result.js';
 import type { ProgressListener } from '../model/progress.js';
 import { chunkByWeight, DEFAULT_RECORDS_PER_REQUEST } from '../kafka/request-limits.js';
-import type { PlaceholderValues } from '../spec/placeholders.js';
+import type { PlaceholderValues } from '../drill-spec/placeholders.js';
 import type { OffsetMap } from './offset-map.js';
 
 /** The restore phases, in the order clients experience a cluster. */
@@ -33,7 +33,7 @@ export interface PhaseResult {
   requests: number;
 }
 
-import type { CredentialSource } from '../spec/schema.js';
+import type { CredentialSource } from '../drill-spec/schema.js';
 export type ConnectorSecretSource = { env: string } | { file: string };
 
 export interface RestoreOptions {

@@ -11,7 +11,7 @@ import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
 import { describeScramCredentials, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
 import { aclKey, quotaEntityLabel, withoutUser, type Acl, type Quota } from '../snapshot/schema.js';
 import { PhaseRecorder, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
-import type { CredentialSource } from '../spec/schema.js';
+import type { CredentialSource } from '../drill-spec/schema.js';
 
 /** Security in the order Kafka checks it: who you are (SCRAM), what you may do (ACLs), how much (quotas). */
 export async function restoreSecurity(context: RestoreContext, recorder = new PhaseRecorder('security')): Promise<PhaseResult> {

@@ -12,8 +12,8 @@ import { createConnector, getConnectorOffsets, type ConnectEndpoint } from '../.
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { syntheticRecord } from '../../src/restore/data.js';
 import { loadSnapshot } from '../../src/snapshot/load.js';
-import { loadSpec } from '../../src/spec/load.js';
-import type { DrillSpecInput } from '../../src/spec/schema.js';
+import { loadSpec } from '../../src/drill-spec/load.js';
+import type { DrillSpecInput } from '../../src/drill-spec/schema.js';
 import { startForTest, waitFor } from '../support/kafka.js';
 import { repoRoot } from '../support/require.js';
 import { tempDir } from '../support/temp.js';

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it as plainIt } from 'vitest';
 import { psql, psqlArgs, psqlTargetFor } from '../../src/environment/postgres.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
-import { drillSpecSchema } from '../../src/spec/schema.js';
+import { drillSpecSchema } from '../../src/drill-spec/schema.js';
 import { alive, waitFor } from '../support/kafka.js';
 import { postgresInstalled, processesOn } from '../support/postgres.js';
 import { itWith } from '../support/require.js';

@@ -17,7 +17,7 @@ import { captureConnect } from '../../src/snapshot/capture-connect.js';
 import { serializeSnapshot } from '../../src/snapshot/canonical.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/drill-spec/load.js';
 import { alive, startForTest, waitFor } from '../support/kafka.js';
 import { postgresInstalled, processesOn, psqlLines, startPostgres, type StartedPostgres } from '../support/postgres.js';
 import { allAvailable, fileExists, itWith } from '../support/require.js';

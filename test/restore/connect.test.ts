@@ -22,7 +22,7 @@ import { syntheticRecord } from '../../src/restore/data.js';
 import { connectorsAsRestored } from '../../src/restore/connectors.js';
 import type { PhaseResult } from '../../src/restore/phase.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
-import { captureBaseline, verifyRestore } from '../../src/restore/verify.js';
+import { captureBaseline, verifyRestore } from '../../src/verify/verify.js';
 import { captureSnapshot } from '../../src/snapshot/capture.js';
 import { captureConnect } from '../../src/snapshot/capture-connect.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
-import { captureBaseline, verifyRestore } from '../../src/restore/verify.js';
+import { captureBaseline, verifyRestore } from '../../src/verify/verify.js';
 import { captureSnapshot } from '../../src/snapshot/capture.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';

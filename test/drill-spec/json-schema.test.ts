@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { specJsonSchema } from '../../src/spec/json-schema.js';
+import { specJsonSchema } from '../../src/drill-spec/json-schema.js';
 
 describe('specJsonSchema', () => {
   const text = JSON.stringify(specJsonSchema(), null, 2);

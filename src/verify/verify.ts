@@ -5,8 +5,8 @@ import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import { compareSnapshots, diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
-import { translateSnapshot, type OffsetMap } from './offset-map.js';
-import type { PhaseResult } from './phase.js';
+import { translateSnapshot, type OffsetMap } from '../restore/offset-map.js';
+import type { PhaseResult } from '../restore/phase.js';
 
 export interface VerifyOutcome {
   /** The restored cluster as verify captured it. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { formatSpecPath, loadSpec, parseSpecText } from '../../src/spec/load.js';
+import { formatSpecPath, loadSpec, parseSpecText } from '../../src/drill-spec/load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bad = (name: string) => path.join(here, 'bad', name);
