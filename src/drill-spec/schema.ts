@@ -537,18 +537,18 @@ export type DrillSpecInput = z.input<typeof drillSpecSchema>;
 /** A validated spec with defaults applied; `name` is always set by the loader. */
 export type DrillSpec = Omit<z.output<typeof drillSpecSchema>, 'name' | '$schema'> & { name: string };
 export type Target = DrillSpec['target'];
-export type RestoreOptions = DrillSpec['restore'];
+export type RestoreSpec = DrillSpec['restore'];
 export type CredentialSource = z.output<typeof credentialSource>;
-export type Probe = z.output<typeof probeSchema>;
+export type ProbeSpec = z.output<typeof probeSchema>;
 export type ExpectedFailure = z.output<typeof expectedFailureSchema>;
-export type AuthorizationProbe = z.output<typeof authorizationProbeSchema>;
-export type OffsetsProbe = z.output<typeof offsetsProbeSchema>;
-export type ProduceConsumeProbe = z.output<typeof produceConsumeProbeSchema>;
-export type CustomProbe = z.output<typeof customProbeSchema>;
-export type ConnectorIdempotencyProbe = z.output<typeof connectorIdempotencyProbeSchema>;
-export type QuotaProbe = z.output<typeof quotaProbeSchema>;
-export type Assumption = z.output<typeof assumptionSchema>;
-export type ManualStep = z.output<typeof manualStepSchema>;
+export type AuthorizationProbeSpec = z.output<typeof authorizationProbeSchema>;
+export type OffsetsProbeSpec = z.output<typeof offsetsProbeSchema>;
+export type ProduceConsumeProbeSpec = z.output<typeof produceConsumeProbeSchema>;
+export type CustomProbeSpec = z.output<typeof customProbeSchema>;
+export type ConnectorIdempotencyProbeSpec = z.output<typeof connectorIdempotencyProbeSchema>;
+export type QuotaProbeSpec = z.output<typeof quotaProbeSchema>;
+export type AssumptionSpec = z.output<typeof assumptionSchema>;
+export type ManualStepSpec = z.output<typeof manualStepSchema>;
 
 /** The Kafka versions a drill runs against, in spec order; empty means "the snapshot's version". */
 export function targetKafkaVersions(target: Target): string[] {

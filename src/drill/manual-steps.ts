@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import type { RestoreManualStep } from '../restore/phase.js';
-import type { ManualStep as ManualStepSpec } from '../drill-spec/schema.js';
+import type { ManualStepSpec } from '../drill-spec/schema.js';
 import type { ManualStep } from '../model/result.js';
 import type { SecretMask } from './secrets.js';
 

@@ -138,7 +138,7 @@ export const ProbeClient = z.strictObject({
   processes: count.optional(),
 });
 
-export const Probe = z.strictObject({
+export const ProbeRecord = z.strictObject({
   id: text,
   /** The probe kind, e.g. authorization, offset-resumption, connector-idempotency, produce-consume, custom. */
   type: text,
@@ -187,7 +187,7 @@ export const ManualStep = z.strictObject({
 
 export const differenceClassifications = ['expected', 'unrestorable', 'drift'] as const;
 
-export const Difference = z.strictObject({
+export const ClassifiedDifference = z.strictObject({
   kind: text,
   object: text,
   /** null: the object is absent on that side. */
@@ -199,7 +199,7 @@ export const Difference = z.strictObject({
 
 export const Verify = z
   .strictObject({
-    differences: z.array(Difference),
+    differences: z.array(ClassifiedDifference),
     counts: z.strictObject({
       /** Objects compared that came back identical. */
       matched: count,
@@ -285,7 +285,7 @@ export const Run = z.strictObject({
   verdict: Verdict,
   reason: z.string(),
   phases: z.array(Phase),
-  probes: z.array(Probe),
+  probes: z.array(ProbeRecord),
   assumptions: z.array(Assumption),
   manualSteps: z.array(ManualStep),
   /** Absent when the drill never reached the verify phase. */
@@ -326,11 +326,11 @@ export type CheckOutcome = z.infer<typeof CheckOutcome>;
 export type PhaseCounts = z.infer<typeof PhaseCounts>;
 export type Phase = z.infer<typeof Phase>;
 export type ProbeEvidence = z.infer<typeof ProbeEvidence>;
-export type Probe = z.infer<typeof Probe>;
+export type ProbeRecord = z.infer<typeof ProbeRecord>;
 export type ProbeClient = z.infer<typeof ProbeClient>;
 export type Assumption = z.infer<typeof Assumption>;
 export type ManualStep = z.infer<typeof ManualStep>;
-export type Difference = z.infer<typeof Difference>;
+export type ClassifiedDifference = z.infer<typeof ClassifiedDifference>;
 export type Verify = z.infer<typeof Verify>;
 export type Rto = z.infer<typeof Rto>;
 export type Objective = z.infer<typeof Objective>;

@@ -2,7 +2,7 @@
  * Verdicts and status helpers: how a run is judged from its typed fields, never from wording.
  * The runner decides with them; reports count with them.
  */
-import type { CheckOutcome, Objective, Probe, Run, Verdict } from './result.js';
+import type { CheckOutcome, Objective, ProbeRecord, Run, Verdict } from './result.js';
 
 /** The objectives a spec may set (`objectives:` in a drill spec). */
 export interface ObjectiveTargets {
@@ -21,7 +21,7 @@ export interface RunEnd {
 const minutes = (ms: number) => Math.round((ms / 60_000) * 1000) / 1000;
 
 /** A probe's checks counted by outcome: reports and objectives show skipped checks beside passed ones, never inside them. */
-export function countChecks(probe: Pick<Probe, 'evidence'>): Record<CheckOutcome, number> {
+export function countChecks(probe: Pick<ProbeRecord, 'evidence'>): Record<CheckOutcome, number> {
   const counts: Record<CheckOutcome, number> = { passed: 0, failed: 0, skipped: 0 };
   for (const item of probe.evidence) counts[item.outcome]++;
   return counts;

@@ -6,14 +6,14 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { connectionTo, errorName } from '../kafka/raw.js';
 import { TRANSIENT_ERRORS } from '../kafka/retry.js';
-import type { AuthorizationProbe as AuthorizationProbeSpec } from '../drill-spec/schema.js';
+import type { AuthorizationProbeSpec } from '../drill-spec/schema.js';
 import { createCertificateAuthority } from '../environment/certificates.js';
 import { AclIndex, describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
 import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from './clients.js';
 import { principalLogin, type PrincipalLogin } from './principal-login.js';
-import { mapWithLimit, mechanismOf, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, mechanismOf, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
 import type { ProbeEvidence } from '../model/result.js';
 import { parseDistinguishedName } from '../kafka/distinguished-name.js';
 
@@ -43,7 +43,7 @@ const SINGLE_REQUEST_CONCURRENCY = 8;
 const BUDGET_MARGIN_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export class AuthorizationProbe implements Probe {
+export class AuthorizationProbe implements ProbeRunner {
   readonly type = 'authorization';
   // Its produce checks write to a partition that does not exist; its joins of restored groups wait on committedOffsetsRead.
   readonly defersOwnWrites: boolean = true;
@@ -53,7 +53,7 @@ export class AuthorizationProbe implements Probe {
     readonly id: string,
     readonly name: string,
     private readonly spec: Pick<AuthorizationProbeSpec, 'derive' | 'expect'> & { budgetMs?: number | undefined },
-    readonly matrix?: Probe['matrix'],
+    readonly matrix?: ProbeRunner['matrix'],
   ) {
     if (spec.budgetMs !== undefined) this.timeoutMs = spec.budgetMs + BUDGET_MARGIN_MS;
     // Through another client class the probe writes whenever it runs: after the offsets probes.

@@ -9,9 +9,9 @@ import { connectorStatus, getConnector } from '../kafka/connect.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { Connector } from '../snapshot/schema.js';
 import { isInside } from '../drill-spec/local-checks.js';
-import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../drill-spec/schema.js';
+import type { ConnectorIdempotencyProbeSpec } from '../drill-spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
-import { verdictOf, type Probe, type ProbeContext, type ProbeVerdict } from './probe.js';
+import { verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from './probe.js';
 import type { ProbeEvidence } from '../model/result.js';
 
 /**
@@ -37,7 +37,7 @@ const FIRST_SHOWN = 5;
 type Spec = Pick<ConnectorIdempotencyProbeSpec, 'connector' | 'newRecords' | 'allowedDuplicates' | 'store' | 'timeoutMs'>;
 type Check = ProbeEvidence;
 
-export class ConnectorIdempotencyProbe implements Probe {
+export class ConnectorIdempotencyProbe implements ProbeRunner {
   readonly type = 'connector-idempotency';
   readonly timeoutMs: number;
 

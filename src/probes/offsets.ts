@@ -6,10 +6,10 @@ import { retryTransient } from '../kafka/retry.js';
 import { SOURCE_OFFSET_HEADER, type OffsetMap, type TargetPosition } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
-import type { OffsetsProbe as OffsetsProbeSpec } from '../drill-spec/schema.js';
+import type { OffsetsProbeSpec } from '../drill-spec/schema.js';
 import { driverFor, type ClientDriver, type ClientFailure } from './clients.js';
 import { inGroups, runConsumerSession } from './consumer-session.js';
-import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
 import type { ClientClass } from '../model/enums.js';
 import type { ProbeEvidence } from '../model/result.js';
 
@@ -66,7 +66,7 @@ interface RestoredState {
   logs: Map<string, { start: number; end: number }>;
 }
 
-export class OffsetsProbe implements Probe {
+export class OffsetsProbe implements ProbeRunner {
   readonly type = 'offsets';
   readonly readsCommittedOffsets = true;
 
@@ -74,7 +74,7 @@ export class OffsetsProbe implements Probe {
     readonly id: string,
     readonly name: string,
     private readonly spec: Pick<OffsetsProbeSpec, 'groups' | 'tolerance' | 'byContent'>,
-    readonly matrix?: Probe['matrix'],
+    readonly matrix?: ProbeRunner['matrix'],
   ) {}
 
   workTimeoutMs(context: ProbeRunContext): number {

@@ -4,7 +4,7 @@ import type { ConnectEndpoint } from '../kafka/connect.js';
 import type { ClientClass, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { Probe as ResultProbe, ProbeEvidence } from '../model/result.js';
+import type { ProbeEvidence, ProbeRecord } from '../model/result.js';
 import type { OffsetMap } from '../restore/offset-map.js';
 import type { ConnectorRestore } from '../restore/phase.js';
 
@@ -14,13 +14,12 @@ import type { ConnectorRestore } from '../restore/phase.js';
  * its status and evidence. The runner adds id, type, name and timing, and turns exceptions
  * into `error` outcomes, so a probe never has to catch its own crashes.
  *
- * ProbeOutcome and ProbeEvidence are the result model's probe entries (src/model/result.ts),
+ * ProbeRecord and ProbeEvidence are the result model's probe entries (src/model/result.ts),
  * so the drill copies outcomes into result.json as they are.
  */
-export type ProbeStatus = ResultProbe['status'];
-export type ProbeOutcome = ResultProbe;
+export type ProbeStatus = ProbeRecord['status'];
 
-/** What a probe's check returns; the runner turns it into a ProbeOutcome. */
+/** What a probe's check returns; the runner turns it into a ProbeRecord. */
 export interface ProbeVerdict {
   status: ProbeStatus;
   evidence: ProbeEvidence[];
@@ -78,7 +77,7 @@ export interface ProbeContext extends ProbeRunContext {
   committedOffsetsRead: Promise<void>;
 }
 
-export interface Probe {
+export interface ProbeRunner {
   readonly id: string;
   readonly type: string;
   readonly name: string;

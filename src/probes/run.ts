@@ -3,7 +3,8 @@
  */
 import { errorMessage } from '../errors.js';
 import { describeClientClass } from './clients.js';
-import { errorVerdict, type Probe, type ProbeContext, type ProbeOutcome, type ProbeRunContext, type ProbeVerdict } from './probe.js';
+import { errorVerdict, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
+import type { ProbeRecord } from '../model/result.js';
 
 /** Default number of probes running at once: each holds a few client connections. */
 export const PROBE_CONCURRENCY = 3;
@@ -17,15 +18,15 @@ export const PROBE_CONCURRENCY = 3;
  * topic before the offsets probe reads it would be taken for the restored one. Because the
  * readers are queued ahead of everything else, a waiting probe never holds a slot a reader needs.
  */
-export async function runProbes(probes: readonly Probe[], context: ProbeRunContext, concurrency = PROBE_CONCURRENCY): Promise<ProbeOutcome[]> {
+export async function runProbes(probes: readonly ProbeRunner[], context: ProbeRunContext, concurrency = PROBE_CONCURRENCY): Promise<ProbeRecord[]> {
   const readers = probes.filter((probe) => probe.readsCommittedOffsets);
   const order = [...readers, ...probes.filter((probe) => !probe.readsCommittedOffsets)];
   const readersDone: Promise<void>[] = [];
-  const release = new Map<Probe, () => void>();
+  const release = new Map<ProbeRunner, () => void>();
   for (const reader of readers) readersDone.push(new Promise<void>((resolve) => release.set(reader, resolve)));
   const probeContext: ProbeContext = { ...context, committedOffsetsRead: Promise.all(readersDone).then(() => undefined) };
 
-  const outcomes = new Map<Probe, ProbeOutcome>();
+  const outcomes = new Map<ProbeRunner, ProbeRecord>();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < order.length) {
@@ -44,7 +45,7 @@ const CLEANUP_GRACE_MS = 5_000;
 const noop = () => {};
 
 /** One probe, timed, with its own timeout and abort signal; never throws. */
-export async function runProbe(probe: Probe, context: ProbeContext): Promise<ProbeOutcome> {
+export async function runProbe(probe: ProbeRunner, context: ProbeContext): Promise<ProbeRecord> {
   const started = performance.now();
   const timeoutMs = probe.timeoutMs ?? Math.max(context.timeoutMs, probe.workTimeoutMs?.(context) ?? 0);
   const timeout = new AbortController();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Probe, ProbeEvidence } from '../../src/model/result.js';
+import type { ProbeRecord, ProbeEvidence } from '../../src/model/result.js';
 import { evaluateObjectives, skippedChecks } from '../../src/model/verdict.js';
 
 const check = (outcome: ProbeEvidence['outcome']): ProbeEvidence => ({ outcome, expected: 'allow', observed: outcome === 'skipped' ? 'not exercised' : 'allow' });
-const probe = (id: string, ...outcomes: ProbeEvidence['outcome'][]): Probe => ({
+const probe = (id: string, ...outcomes: ProbeEvidence['outcome'][]): ProbeRecord => ({
   id,
   type: 'authorization',
   name: id,

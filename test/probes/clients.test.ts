@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { AuthorizationProbe } from '../../src/probes/authorization.js';
 import { OffsetsProbe } from '../../src/probes/offsets.js';
-import { type ProbeOutcome } from '../../src/probes/probe.js';
+import type { ProbeRecord } from '../../src/model/result.js';
 import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
 import type { ClientClass } from '../../src/model/enums.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
@@ -19,7 +19,7 @@ import { runProbes } from '../../src/probes/run.js';
 const librdkafkaLogsIn = (kafkaVersion: string) => kafkaVersion.startsWith('3.');
 const classes: ClientClass[] = ['kafkajs', 'librdkafka', 'java'];
 const matrix = (clientClass: ClientClass) => ({ probe: 'cell', clientClass });
-const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.outcome === 'failed');
+const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
 
 describe.each(integrationVersions())('client matrix on Kafka %s', async (kafkaVersion) => {
   const environment = await startForTest({ security: 'scram', kafkaVersion });

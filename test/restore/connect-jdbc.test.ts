@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startDrill } from '../../src/drill/runner.js';
-import type { Result } from '../../src/model/result.js';
+import type { ProbeRecord, Result } from '../../src/model/result.js';
 import { connectPluginsDir } from '../../src/runtime/plugins.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
@@ -10,7 +10,6 @@ import { createConnector, type ConnectEndpoint } from '../../src/kafka/connect.j
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import type { KafkaConnection } from '../../src/kafka/connection.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
-import { type ProbeOutcome } from '../../src/probes/probe.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
 import { captureSnapshot } from '../../src/snapshot/capture.js';
 import { captureConnect } from '../../src/snapshot/capture-connect.js';
@@ -121,10 +120,10 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', () => {
   let snapshot: Snapshot;
   let kafkaPhases: RestoreResult;
   let restored: RestoreResult;
-  let insert: ProbeOutcome;
-  let upsert: ProbeOutcome;
+  let insert: ProbeRecord;
+  let upsert: ProbeRecord;
   let psqlArgv: string[];
-  let brokenOutcome: ProbeOutcome;
+  let brokenOutcome: ProbeRecord;
   let brokenMs: number;
 
   beforeAll(async () => {
@@ -187,7 +186,7 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', () => {
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path}`;
     try {
-      [insert, upsert] = (await runProbes([probe('jdbc-insert', 'orders_insert'), probe('jdbc-upsert', 'orders_upsert')], probeContext)) as [ProbeOutcome, ProbeOutcome];
+      [insert, upsert] = (await runProbes([probe('jdbc-insert', 'orders_insert'), probe('jdbc-upsert', 'orders_upsert')], probeContext)) as [ProbeRecord, ProbeRecord];
     } finally {
       process.env.PATH = path;
     }
@@ -215,7 +214,7 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', () => {
         }),
       ],
       { ...probeContext, snapshot: { ...snapshot, connect: { ...snapshot.connect!, connectors: [...snapshot.connect!.connectors, broken] } } },
-    )) as [ProbeOutcome];
+    )) as [ProbeRecord];
     brokenMs = Date.now() - started;
   }, 600_000);
 
