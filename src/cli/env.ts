@@ -74,7 +74,7 @@ export async function envCommand(argv: string[]): Promise<number> {
     if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${kafkaVersion} in ${installed.seconds.toFixed(1)}s\n`);
   } else {
     // The docker counterpart: the image, pulled or built where no registry answers.
-    const { ensureDockerImage } = await import('../environment/docker.js');
+    const { ensureDockerImage } = await import('../environment/docker/docker.js');
     await ensureDockerImage(kafkaVersion, values.image, (line) => process.stderr.write(`  ${line}\n`));
   }
 

@@ -5,7 +5,7 @@ import { startDrill, type DrillHandle } from '../drill/runner.js';
 import type { Result } from '../model/result.js';
 import { checkSupportedVersion, installKafka, versionForSnapshot } from '../runtime/distribution.js';
 import { requireJava } from '../runtime/java.js';
-import { externalTarget, guardExternalTarget } from '../environment/external.js';
+import { externalTarget, guardExternalTarget } from '../environment/external/external.js';
 import type { ProviderName } from '../model/enums.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
 import { ExitCode, InputError } from '../errors.js';
@@ -137,7 +137,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       }
       if (provider === 'docker') {
         // Loaded only for docker drills, as startEnvironment does: testcontainers weighs ~40 MB.
-        const { ensureDockerImage } = await import('../environment/docker.js');
+        const { ensureDockerImage } = await import('../environment/docker/docker.js');
         for (const version of versions) await ensureDockerImage(version, spec.spec.target.image, (line) => process.stderr.write(`  ${line}\n`));
       }
       // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.

@@ -9,7 +9,7 @@ import { ADMIN_USER } from '../model/enums.js';
 import { captureWithStats } from '../snapshot/capture.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureTlsChain } from '../snapshot/tls-chain.js';
-import type { ConnectEndpoint } from '../kafka/connect.js';
+import type { ConnectEndpoint } from '../kafka/connect-rest.js';
 import { writeSnapshot } from '../snapshot/load.js';
 import type { SnapshotContent } from '../snapshot/schema.js';
 import { parseCommandArgs } from './args.js';

@@ -26,7 +26,7 @@ import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
 import { RESULT_FORMAT, RESULT_VERSION, type Finding, type ManualStep, type Phase, type Result, type Run } from '../model/result.js';
 import { SecretMask } from './secrets.js';
-import { postgresPlaceholders } from '../environment/postgres.js';
+import { postgresPlaceholders } from '../environment/connect/postgres.js';
 import type { DrillPhase, ProviderName, SecurityMode } from '../model/enums.js';
 import { finish, overallVerdict, probeFailsRun, skippedNote, type RunEnd } from '../model/verdict.js';
 

@@ -7,7 +7,7 @@ import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeCli
 import { connectionTo, errorName } from '../kafka/raw.js';
 import { TRANSIENT_ERRORS } from '../kafka/retry.js';
 import type { AuthorizationProbeSpec } from '../drill-spec/schema.js';
-import { createCertificateAuthority } from '../environment/certificates.js';
+import { createCertificateAuthority } from '../environment/tls/certificates.js';
 import { AclIndex, describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';

@@ -1,6 +1,6 @@
-import type { DrillPostgres } from '../environment/postgres.js';
-import type { EnvironmentTls } from '../environment/tls.js';
-import type { ConnectEndpoint } from '../kafka/connect.js';
+import type { DrillPostgres } from '../environment/connect/postgres.js';
+import type { EnvironmentTls } from '../environment/tls/tls.js';
+import type { ConnectEndpoint } from '../kafka/connect-rest.js';
 import type { ClientClass, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';

@@ -19,7 +19,7 @@ import {
   type ConnectorOffsetEntry,
   type ConnectorState,
   type ConnectorStatus,
-} from '../kafka/connect.js';
+} from '../kafka/connect-rest.js';
 import { compactCanonicalJson } from '../snapshot/canonical.js';
 import type { Connector, Snapshot } from '../snapshot/schema.js';
 import { externalSettingRule, externalSettings, replacementProblem, type ExternalSetting } from '../drill-spec/external-settings.js';

@@ -1,6 +1,6 @@
 import type { Admin } from '@platformatic/kafka';
 import type { BrokerMapping } from '../environment/broker-ids.js';
-import type { ConnectEndpoint } from '../kafka/connect.js';
+import type { ConnectEndpoint } from '../kafka/connect-rest.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { Finding, FindingCode, PhaseCounts } from '../model/result.js';

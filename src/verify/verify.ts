@@ -1,5 +1,5 @@
 import { keyedByTargetBroker, type BrokerMapping } from '../environment/broker-ids.js';
-import type { ConnectEndpoint } from '../kafka/connect.js';
+import type { ConnectEndpoint } from '../kafka/connect-rest.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureSnapshot } from '../snapshot/capture.js';

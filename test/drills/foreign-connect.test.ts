@@ -8,7 +8,7 @@ import type { Result, Run } from '../../src/model/result.js';
 import { DEFAULT_KAFKA_VERSION, resolveDistribution } from '../../src/runtime/distribution.js';
 import { javaBinary } from '../../src/runtime/java.js';
 import { freePorts } from '../../src/environment/ports.js';
-import { createConnector, getConnectorOffsets, type ConnectEndpoint } from '../../src/kafka/connect.js';
+import { createConnector, getConnectorOffsets, type ConnectEndpoint } from '../../src/kafka/connect-rest.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { syntheticRecord } from '../../src/restore/data.js';
 import { loadSnapshot } from '../../src/snapshot/load.js';

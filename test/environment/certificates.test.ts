@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createCertificateAuthority } from '../../src/environment/certificates.js';
+import { createCertificateAuthority } from '../../src/environment/tls/certificates.js';
 import { parseDistinguishedName, renderDistinguishedName } from '../../src/kafka/distinguished-name.js';
 
 describe('distinguished names', () => {

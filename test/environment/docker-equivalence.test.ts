@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Result } from '../../src/model/result.js';
 import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
-import { buildKafkaImage } from '../../src/environment/image.js';
+import { buildKafkaImage } from '../../src/environment/docker/image.js';
 import { readEvidence, startRun } from '../drills/cli.js';
 import { dockerEngine, labelledResources } from '../support/docker.js';
 import { itWith } from '../support/require.js';

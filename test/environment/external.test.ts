@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1, type Admin } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { clientProperties } from '../../src/environment/client-properties.js';
-import { guardExternalTarget, markerTopic } from '../../src/environment/external.js';
+import { guardExternalTarget, markerTopic } from '../../src/environment/external/external.js';
 import { describeTopicAndBrokerConfigs, type DescribedConfig } from '../../src/kafka/configs.js';
 import { describeAllQuotas } from '../../src/kafka/quotas.js';
 import { loadSnapshot } from '../../src/snapshot/load.js';

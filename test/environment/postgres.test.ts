@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it as plainIt } from 'vitest';
-import { psql, psqlArgs, psqlTargetFor } from '../../src/environment/postgres.js';
+import { psql, psqlArgs, psqlTargetFor } from '../../src/environment/connect/postgres.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
 import { drillSpecSchema } from '../../src/drill-spec/schema.js';

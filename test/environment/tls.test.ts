@@ -13,7 +13,7 @@ import { loadSnapshot } from '../../src/snapshot/load.js';
 import { chainTrust, pemCertificates } from '../../src/snapshot/tls-chain.js';
 import { describe, expect, it } from 'vitest';
 import { clientProperties } from '../../src/environment/client-properties.js';
-import { createCertificateAuthority } from '../../src/environment/certificates.js';
+import { createCertificateAuthority } from '../../src/environment/tls/certificates.js';
 import { resolveDistribution } from '../../src/runtime/distribution.js';
 import { javaBinary } from '../../src/runtime/java.js';
 import { withAdmin } from '../../src/kafka/admin.js';

@@ -6,7 +6,7 @@ import type { ProbeRecord, Result } from '../../src/model/result.js';
 import { connectPluginsDir } from '../../src/runtime/plugins.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
-import { createConnector, type ConnectEndpoint } from '../../src/kafka/connect.js';
+import { createConnector, type ConnectEndpoint } from '../../src/kafka/connect-rest.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import type { KafkaConnection } from '../../src/kafka/connection.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';

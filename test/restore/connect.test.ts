@@ -14,7 +14,7 @@ import {
   resumeConnector,
   stopConnector,
   type ConnectEndpoint,
-} from '../../src/kafka/connect.js';
+} from '../../src/kafka/connect-rest.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
 import { runProbes } from '../../src/probes/run.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateDeclared, type RestoredState } from '../../src/drill/assumptions.js';
-import { createCertificateAuthority } from '../../src/environment/certificates.js';
+import { createCertificateAuthority } from '../../src/environment/tls/certificates.js';
 import { certificateRecord, chainTrust, pemCertificates } from '../../src/snapshot/tls-chain.js';
 import type { AssumptionSpec } from '../../src/drill-spec/schema.js';
 

@@ -1,17 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { exitOf, hasExited, logTail } from './process-exit.js';
-import { freePorts } from './ports.js';
+import { exitOf, hasExited, logTail } from '../process-exit.js';
+import { freePorts } from '../ports.js';
 import { join, resolve } from 'node:path';
-import { errorMessage, InfrastructureError } from '../errors.js';
-import type { KafkaConnection } from '../kafka/connection.js';
-import type { KafkaDistribution } from '../runtime/distribution.js';
-import { javaBinary } from '../runtime/java.js';
-import { connectPluginsDir } from '../runtime/plugins.js';
-import { environmentMarker, recordProcessGroup } from './teardown.js';
-import type { EnvironmentTls } from './tls.js';
-import type { ConnectRequest, StartedConnect } from './types.js';
+import { errorMessage, InfrastructureError } from '../../errors.js';
+import type { KafkaConnection } from '../../kafka/connection.js';
+import type { KafkaDistribution } from '../../runtime/distribution.js';
+import { javaBinary } from '../../runtime/java.js';
+import { connectPluginsDir } from '../../runtime/plugins.js';
+import { environmentMarker, recordProcessGroup } from '../teardown.js';
+import type { EnvironmentTls } from '../tls/tls.js';
+import type { ConnectRequest, StartedConnect } from '../types.js';
 
 /**
  * Kafka Connect distributed workers beside the brokers of a `process` environment (the docker

@@ -1,5 +1,5 @@
 import { getContainerRuntimeClient, type ContainerRuntimeClient } from 'testcontainers';
-import { InfrastructureError } from '../errors.js';
+import { InfrastructureError } from '../../errors.js';
 
 /**
  * The Docker engine as testcontainers finds it (DOCKER_HOST, ~/.testcontainers.properties,

@@ -4,10 +4,10 @@ import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { InfrastructureError } from '../errors.js';
-import { EXIT_LOG_LINES, exitOf, hasExited, logTail } from './process-exit.js';
-import { freePorts } from './ports.js';
-import { postgresDataDir, recordProcessGroup } from './teardown.js';
+import { InfrastructureError } from '../../errors.js';
+import { EXIT_LOG_LINES, exitOf, hasExited, logTail } from '../process-exit.js';
+import { freePorts } from '../ports.js';
+import { postgresDataDir, recordProcessGroup } from '../teardown.js';
 
 /**
  * The PostgreSQL a drill owns (`target.postgres`): a restored JDBC sink writes here, never to the

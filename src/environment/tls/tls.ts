@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
-import type { TlsOptions } from '../kafka/connection.js';
+import { InputError } from '../../errors.js';
+import type { TlsOptions } from '../../kafka/connection.js';
 import {
   adminSubjectFor,
   DEFAULT_MAPPING_RULES,
@@ -10,11 +10,11 @@ import {
   principalNameOf,
   subjectForPrincipal,
   type MappingRule,
-} from '../kafka/principal-mapping.js';
-import { renderDistinguishedName } from '../kafka/distinguished-name.js';
+} from '../../kafka/principal-mapping.js';
+import { renderDistinguishedName } from '../../kafka/distinguished-name.js';
 import { createCertificateAuthority, type CertificateAuthority } from './certificates.js';
-import type { BrokerConfigInput } from './broker-config.js';
-import type { SecurityMode } from '../model/enums.js';
+import type { BrokerConfigInput } from '../broker-config.js';
+import type { SecurityMode } from '../../model/enums.js';
 
 /**
  * A drill's TLS material: a CA made for this drill alone, the brokers' certificate, and (mtls)

@@ -1,10 +1,10 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { GenericContainer, Wait, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
-import { InfrastructureError } from '../errors.js';
-import { connectPluginPath, waitUntilServing, workerProperties } from './connect.js';
-import { localEngine } from './docker-engine.js';
-import type { ConnectRequest, StartedConnect } from './types.js';
+import { InfrastructureError } from '../../errors.js';
+import { connectPluginPath, waitUntilServing, workerProperties } from '../connect/worker.js';
+import { localEngine } from './engine.js';
+import type { ConnectRequest, StartedConnect } from '../types.js';
 
 /**
  * Kafka Connect distributed workers as containers on a docker environment's network: they reach

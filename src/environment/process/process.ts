@@ -1,5 +1,5 @@
-import { DEFAULT_HEAP_MB } from './sizing.js';
-import { EXIT_LOG_LINES, exitOf, firstErrors, hasExited, logTail } from './process-exit.js';
+import { DEFAULT_HEAP_MB } from '../sizing.js';
+import { EXIT_LOG_LINES, exitOf, firstErrors, hasExited, logTail } from '../process-exit.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
@@ -7,20 +7,20 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { errorMessage, InfrastructureError } from '../errors.js';
-import { createAdmin, describeCluster } from '../kafka/admin.js';
-import type { KafkaConnection } from '../kafka/connection.js';
-import { brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
-import { groupCoordinatorProblem } from './coordinator.js';
-import { resolveDistribution, type KafkaDistribution } from '../runtime/distribution.js';
-import { javaBinary, requireJava } from '../runtime/java.js';
-import { freePorts } from './ports.js';
-import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment } from './teardown.js';
-import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
-import { startConnectWorkers } from './connect.js';
-import { startPostgres, type RunningPostgres } from './postgres.js';
-import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
-import { ADMIN_USER } from '../model/enums.js';
+import { errorMessage, InfrastructureError } from '../../errors.js';
+import { createAdmin, describeCluster } from '../../kafka/admin.js';
+import type { KafkaConnection } from '../../kafka/connection.js';
+import { brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from '../broker-config.js';
+import { groupCoordinatorProblem } from '../coordinator.js';
+import { resolveDistribution, type KafkaDistribution } from '../../runtime/distribution.js';
+import { javaBinary, requireJava } from '../../runtime/java.js';
+import { freePorts } from '../ports.js';
+import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment } from '../teardown.js';
+import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from '../types.js';
+import { startConnectWorkers } from '../connect/worker.js';
+import { startPostgres, type RunningPostgres } from '../connect/postgres.js';
+import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from '../tls/tls.js';
+import { ADMIN_USER } from '../../model/enums.js';
 
 /**
  * The `process` provider: a KRaft cluster of 1 to 5 combined broker+controller JVMs on

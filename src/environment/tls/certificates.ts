@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 
-import { ATTRIBUTE_OIDS, renderDistinguishedName, type Rdn } from '../kafka/distinguished-name.js';
+import { ATTRIBUTE_OIDS, renderDistinguishedName, type Rdn } from '../../kafka/distinguished-name.js';
 
 /**
  * A certificate authority for one drill, with Node's crypto only (no openssl, no keytool): keys

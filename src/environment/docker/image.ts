@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { ImageName, type ContainerRuntimeClient } from 'testcontainers';
-import { InfrastructureError } from '../errors.js';
-import { installKafka, type KafkaDistribution } from '../runtime/distribution.js';
-import { dockerClient } from './docker-engine.js';
+import { InfrastructureError } from '../../errors.js';
+import { installKafka, type KafkaDistribution } from '../../runtime/distribution.js';
+import { dockerClient } from './engine.js';
 
 /**
  * `kafka-drill image build`: an image laid out like the official `apache/kafka` one

@@ -1,26 +1,26 @@
-import { DEFAULT_HEAP_MB } from './sizing.js';
-import { EXIT_LOG_LINES, logTail } from './process-exit.js';
+import { DEFAULT_HEAP_MB } from '../sizing.js';
+import { EXIT_LOG_LINES, logTail } from '../process-exit.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, ImageName, Wait, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
-import { errorMessage, InfrastructureError } from '../errors.js';
-import { createAdmin, describeCluster } from '../kafka/admin.js';
-import type { KafkaConnection } from '../kafka/connection.js';
-import { brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from './broker-config.js';
-import { groupCoordinatorProblem } from './coordinator.js';
-import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from '../runtime/distribution.js';
-import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './docker-engine.js';
+import { errorMessage, InfrastructureError } from '../../errors.js';
+import { createAdmin, describeCluster } from '../../kafka/admin.js';
+import type { KafkaConnection } from '../../kafka/connection.js';
+import { brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from '../broker-config.js';
+import { groupCoordinatorProblem } from '../coordinator.js';
+import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from '../../runtime/distribution.js';
+import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './engine.js';
 import { buildKafkaImage, kafkaImageName } from './image.js';
-import { newClusterId } from './process.js';
-import { trackEnvironment } from './teardown.js';
-import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from './tls.js';
-import { startDockerConnect } from './docker-connect.js';
-import { startDockerWatchdog } from './docker-watchdog.js';
-import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
-import { ADMIN_USER } from '../model/enums.js';
+import { newClusterId } from '../process/process.js';
+import { trackEnvironment } from '../teardown.js';
+import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from '../tls/tls.js';
+import { startDockerConnect } from './connect-worker.js';
+import { startDockerWatchdog } from './watchdog.js';
+import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from '../types.js';
+import { ADMIN_USER } from '../../model/enums.js';
 
 /**
  * The `docker` provider: a KRaft cluster of combined broker+controller containers on a
