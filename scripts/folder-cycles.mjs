@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 const FLOORS = ['cli', 'report', 'drill', 'probes', 'verify', 'restore', 'environment', 'drill-spec', 'snapshot', 'kafka', 'runtime', 'model', '.'];
 const ALLOWED = [];
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'src');
+// The source tree to check: the repository's src/, or the directory given (the script's own tests).
+const src = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
