@@ -1,4 +1,4 @@
-import { ADMIN_USER } from '../model/enums.js';
+import { ADMIN_USER, securityProfile } from '../model/enums.js';
 import { mappingRulesProblem, MappingRulesTimeout, parseMappingRules, subjectsForPrincipals } from '../kafka/principal-mapping.js';
 import { quotaEntityLabel, snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
 import { externalSettingRule } from './external-settings.js';
@@ -107,7 +107,7 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
   if (rules) {
     let rulesProblem: string | undefined;
     try {
-      rulesProblem = target.security === 'mtls' ? mappingRulesProblem(rules.rules) : undefined;
+      rulesProblem = securityProfile(target.security).clientCertificates ? mappingRulesProblem(rules.rules) : undefined;
       const parsed = parseMappingRules(rules.rules);
       if (parsed) subjectsForPrincipals(parsed, [ADMIN_USER, ...principalNames(loaded, snapshot)]);
     } catch (error) {

@@ -7,8 +7,35 @@ export type ProviderName = (typeof providerNames)[number];
 /** plaintext; scram (SASL/SCRAM); ssl (TLS, server-authenticated); mtls (client certificates); sasl_ssl (SCRAM over TLS). */
 export const securityModes = ['plaintext', 'scram', 'ssl', 'mtls', 'sasl_ssl'] as const;
 export type SecurityMode = (typeof securityModes)[number];
+
+/** What a security mode means for the brokers and clients of a drill, so no floor compares mode names. */
+export interface SecurityProfile {
+  /** Clients reach the brokers over TLS. */
+  tls: boolean;
+  /** Clients log in with SASL/SCRAM; the drill's admin gets a generated password. */
+  scram: boolean;
+  /** Clients authenticate with certificates (ssl.client.auth=required); principals come from ssl.principal.mapping.rules. */
+  clientCertificates: boolean;
+  /** Clients have principals of their own, so ACLs can be probed. */
+  authenticated: boolean;
+  /** The brokers run an authorizer (ssl: every TLS client is User:ANONYMOUS, a super user). */
+  authorizer: boolean;
+}
+
+const securityProfiles: Record<SecurityMode, SecurityProfile> = {
+  plaintext: { tls: false, scram: false, clientCertificates: false, authenticated: false, authorizer: false },
+  scram: { tls: false, scram: true, clientCertificates: false, authenticated: true, authorizer: true },
+  ssl: { tls: true, scram: false, clientCertificates: false, authenticated: false, authorizer: true },
+  mtls: { tls: true, scram: false, clientCertificates: true, authenticated: true, authorizer: true },
+  sasl_ssl: { tls: true, scram: true, clientCertificates: false, authenticated: true, authorizer: true },
+};
+
+export function securityProfile(mode: SecurityMode): SecurityProfile {
+  return securityProfiles[mode];
+}
+
 /** Modes in which clients have principals of their own, so ACLs can be probed. */
-export const authenticatedModes: readonly SecurityMode[] = ['scram', 'mtls', 'sasl_ssl'];
+export const authenticatedModes: readonly SecurityMode[] = securityModes.filter((mode) => securityProfiles[mode].authenticated);
 
 /** Client classes the produce-consume, authorization and offsets probes can run through (the client matrix). */
 export const clientClasses = ['kafkajs', 'librdkafka', 'java'] as const;

@@ -16,6 +16,7 @@ import { principalLogin, type PrincipalLogin } from './principal-login.js';
 import { mapWithLimit, mechanismOf, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
 import type { ProbeEvidence } from '../model/result.js';
 import { parseDistinguishedName } from '../kafka/distinguished-name.js';
+import { securityProfile } from '../model/enums.js';
 
 /**
  * The authorization probe: each check is one principal sending one concrete Kafka request
@@ -123,7 +124,7 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
   const login = principalLogin(context);
   const hasLogin = (check: AuthorizationCheck) => 'connection' in login.connectionFor(check.principal);
   // mtls: any principal logs in with a certificate of the drill's CA, so the unknown one is refused by the authorizer, not at login.
-  const byCertificate = context.environment.security === 'mtls';
+  const byCertificate = securityProfile(context.environment.security).clientCertificates;
   const explicit = checks.filter((check) => check.explicit);
   const derived = checks.filter((check) => !check.explicit && exercisable(check) && hasLogin(check));
   const sample = derived.slice(0, CLIENT_SAMPLE_SIZE);
@@ -502,7 +503,7 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
   } finally {
     await superUser.disconnect().catch(() => {});
   }
-  if (context.environment.security === 'mtls' && context.tls?.adminPrincipal) return [...evidence, ...(await certificateControls(context))];
+  if (securityProfile(context.environment.security).clientCertificates && context.tls?.adminPrincipal) return [...evidence, ...(await certificateControls(context))];
   if (!admin) return evidence;
 
   const knownUser = [...context.credentials.keys()][0];

@@ -16,11 +16,11 @@ import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './
 import { buildKafkaImage, kafkaImageName } from './image.js';
 import { newClusterId } from '../process/process.js';
 import { trackEnvironment } from '../teardown.js';
-import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from '../tls/tls.js';
+import { environmentTls, prepareTls, tlsBrokerInput } from '../tls/tls.js';
+import { ADMIN_USER, securityProfile } from '../../model/enums.js';
 import { startDockerConnect } from './connect-worker.js';
 import { startDockerWatchdog } from './watchdog.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from '../types.js';
-import { ADMIN_USER } from '../../model/enums.js';
 
 /**
  * The `docker` provider: a KRaft cluster of combined broker+controller containers on a
@@ -96,7 +96,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
   try {
     await client.network.create({ Name: environmentId, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
     const clusterId = newClusterId();
-    const adminPassword = request.security === 'scram' || request.security === 'sasl_ssl' ? randomBytes(18).toString('hex') : undefined;
+    const adminPassword = securityProfile(request.security).scram ? randomBytes(18).toString('hex') : undefined;
     const nodes: NodeListeners[] = Array.from({ length: request.brokers }, (_, index) => ({
       nodeId: request.nodeIds?.[index] ?? index + 1,
       host: `broker-${index + 1}`,
@@ -106,7 +106,7 @@ export async function startDockerEnvironment(request: EnvironmentRequest, option
       controllerPort: CONTROLLER_PORT,
     }));
     // Clients on the host reach a broker through its mapped port on the engine's host; brokers each other by alias.
-    const tls = usesTls(request.security)
+    const tls = securityProfile(request.security).tls
       ? await prepareTls(workDir, request.security, ['127.0.0.1', 'localhost', ...nodes.map((node) => node.host)], request.principalMappingRules)
       : undefined;
     const tlsFiles = tls ? { keystorePath: `${CONFIG_DIR}/tls/broker.pem`, truststorePath: `${CONFIG_DIR}/tls/ca.pem` } : undefined;

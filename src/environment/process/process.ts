@@ -19,8 +19,8 @@ import { environmentMarker, recordProcessGroup, startWatchdog, trackEnvironment 
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from '../types.js';
 import { startConnectWorkers } from '../connect/worker.js';
 import { startPostgres, type RunningPostgres } from '../connect/postgres.js';
-import { environmentTls, prepareTls, tlsBrokerInput, usesTls } from '../tls/tls.js';
-import { ADMIN_USER } from '../../model/enums.js';
+import { environmentTls, prepareTls, tlsBrokerInput } from '../tls/tls.js';
+import { ADMIN_USER, securityProfile } from '../../model/enums.js';
 
 /**
  * The `process` provider: a KRaft cluster of 1 to 5 combined broker+controller JVMs on
@@ -74,8 +74,8 @@ async function startOnce(request: EnvironmentRequest): Promise<StartedEnvironmen
   const heapMb = request.heapMb ?? DEFAULT_HEAP_MB;
   try {
     const clusterId = newClusterId();
-    const adminPassword = request.security === 'scram' || request.security === 'sasl_ssl' ? randomBytes(18).toString('hex') : undefined;
-    const tls = usesTls(request.security) ? await prepareTls(workDir, request.security, ['127.0.0.1', 'localhost'], request.principalMappingRules) : undefined;
+    const adminPassword = securityProfile(request.security).scram ? randomBytes(18).toString('hex') : undefined;
+    const tls = securityProfile(request.security).tls ? await prepareTls(workDir, request.security, ['127.0.0.1', 'localhost'], request.principalMappingRules) : undefined;
     const nodes = await allocatePorts(request.nodeIds ?? Array.from({ length: request.brokers }, (_, index) => index + 1));
     const nodeDirs = nodes.map((node) => join(workDir, `node-${node.nodeId}`));
     await Promise.all(

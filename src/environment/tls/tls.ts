@@ -14,7 +14,7 @@ import {
 import { renderDistinguishedName } from '../../kafka/distinguished-name.js';
 import { createCertificateAuthority, type CertificateAuthority } from './certificates.js';
 import type { BrokerConfigInput } from '../broker-config.js';
-import type { SecurityMode } from '../../model/enums.js';
+import { securityProfile, type SecurityMode } from '../../model/enums.js';
 
 /**
  * A drill's TLS material: a CA made for this drill alone, the brokers' certificate, and (mtls)
@@ -22,10 +22,6 @@ import type { SecurityMode } from '../../model/enums.js';
  * with the environment); no key is ever encrypted, so there is no password anywhere. Client
  * certificates for probes are issued in memory and handed to clients as PEM.
  */
-export function usesTls(mode: SecurityMode): boolean {
-  return mode === 'ssl' || mode === 'mtls' || mode === 'sasl_ssl';
-}
-
 /** What a started environment offers TLS clients. */
 export interface EnvironmentTls {
   /** PEM file of the drill's CA: the truststore of every client. */
@@ -68,7 +64,7 @@ export async function prepareTls(workDir: string, mode: SecurityMode, brokerHost
   const brokerKeystorePath = join(dir, 'broker.pem');
   await writeFile(truststorePath, ca.certificatePem, { mode: 0o644 });
   await writeFile(brokerKeystorePath, broker.keyPem + broker.certificatePem + ca.certificatePem, { mode: 0o600 });
-  if (mode !== 'mtls') {
+  if (!securityProfile(mode).clientCertificates) {
     return {
       truststorePath,
       brokerKeystorePath,
