@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyTestcontainersDefaults } from '../../src/environment/docker/engine.js';
-import { aptMirror, kafkaImageName } from '../../src/environment/docker/image.js';
-import { tempDir } from '../support/temp.js';
+import { applyTestcontainersDefaults } from '../../../src/environment/docker/engine.js';
+import { aptMirror, kafkaImageName } from '../../../src/environment/docker/image.js';
+import { tempDir } from '../../support/temp.js';
 
 function aptDir(files: Record<string, string>): string {
   const root = tempDir('apt');

@@ -2,14 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it as plainIt } from 'vitest';
-import { psql, psqlArgs, psqlTargetFor } from '../../src/environment/connect/postgres.js';
-import { startEnvironment } from '../../src/environment/start.js';
-import type { StartedEnvironment } from '../../src/environment/types.js';
-import { drillSpecSchema } from '../../src/drill-spec/schema.js';
-import { alive, waitFor } from '../support/kafka.js';
-import { postgresInstalled, processesOn } from '../support/postgres.js';
-import { itWith } from '../support/require.js';
-import { tempDir } from '../support/temp.js';
+import { psql, psqlArgs, psqlTargetFor } from '../../../src/environment/connect/postgres.js';
+import { startEnvironment } from '../../../src/environment/start.js';
+import type { StartedEnvironment } from '../../../src/environment/types.js';
+import { drillSpecSchema } from '../../../src/drill-spec/schema.js';
+import { alive, waitFor } from '../../support/kafka.js';
+import { postgresInstalled, processesOn } from '../../support/postgres.js';
+import { itWith } from '../../support/require.js';
+import { tempDir } from '../../support/temp.js';
 
 /** The drill's own PostgreSQL (target.postgres): started with the environment, gone with it on every path out. */
 const it = itWith(postgresInstalled);

@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createCertificateAuthority } from '../../src/environment/tls/certificates.js';
-import { parseDistinguishedName, renderDistinguishedName } from '../../src/kafka/distinguished-name.js';
+import { createCertificateAuthority } from '../../../src/environment/tls/certificates.js';
+import { parseDistinguishedName, renderDistinguishedName } from '../../../src/kafka/distinguished-name.js';
 
 describe('distinguished names', () => {
   it('parses RFC 2253 text and renders it back as Java does', () => {

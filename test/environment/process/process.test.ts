@@ -2,15 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { metadataV12 } from '@platformatic/kafka';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DRILL_OFFSETS_TOPIC_PARTITIONS } from '../../src/environment/broker-config.js';
-import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
-import { startEnvironment } from '../../src/environment/start.js';
-import type { EnvironmentRequest, StartedEnvironment } from '../../src/environment/types.js';
-import { createAdmin, describeCluster, withAdmin } from '../../src/kafka/admin.js';
-import { kafkaErrorName } from '../../src/kafka/errors.js';
-import { brokerConnection } from '../../src/kafka/raw.js';
-import { alive, integrationVersions, processGroupOf, startForTest } from '../support/kafka.js';
-import { itWith, onPath } from '../support/require.js';
+import { DRILL_OFFSETS_TOPIC_PARTITIONS } from '../../../src/environment/broker-config.js';
+import { DEFAULT_KAFKA_VERSION } from '../../../src/runtime/distribution.js';
+import { startEnvironment } from '../../../src/environment/start.js';
+import type { EnvironmentRequest, StartedEnvironment } from '../../../src/environment/types.js';
+import { createAdmin, describeCluster, withAdmin } from '../../../src/kafka/admin.js';
+import { kafkaErrorName } from '../../../src/kafka/errors.js';
+import { brokerConnection } from '../../../src/kafka/raw.js';
+import { alive, integrationVersions, processGroupOf, startForTest } from '../../support/kafka.js';
+import { itWith, onPath } from '../../support/require.js';
 
 describe.each(integrationVersions())('process provider on Kafka %s', (kafkaVersion) => {
   describe('plaintext, one broker', async () => {

@@ -3,19 +3,19 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1, type Admin } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { clientProperties } from '../../src/environment/client-properties.js';
-import { guardExternalTarget, markerTopic } from '../../src/environment/external/external.js';
-import { describeTopicAndBrokerConfigs, type DescribedConfig } from '../../src/kafka/configs.js';
-import { describeAllQuotas } from '../../src/kafka/quotas.js';
-import { loadSnapshot } from '../../src/snapshot/load.js';
-import { describeAllAcls } from '../../src/kafka/acls.js';
-import { withAdmin } from '../../src/kafka/admin.js';
-import { listAllGroups } from '../../src/kafka/groups.js';
-import { describeScramCredentials } from '../../src/kafka/scram.js';
-import { readEvidence, runToEnd } from '../drills/cli.js';
-import { startForTest } from '../support/kafka.js';
-import { repoRoot } from '../support/require.js';
-import { tempDir } from '../support/temp.js';
+import { clientProperties } from '../../../src/environment/client-properties.js';
+import { guardExternalTarget, markerTopic } from '../../../src/environment/external/external.js';
+import { describeTopicAndBrokerConfigs, type DescribedConfig } from '../../../src/kafka/configs.js';
+import { describeAllQuotas } from '../../../src/kafka/quotas.js';
+import { loadSnapshot } from '../../../src/snapshot/load.js';
+import { describeAllAcls } from '../../../src/kafka/acls.js';
+import { withAdmin } from '../../../src/kafka/admin.js';
+import { listAllGroups } from '../../../src/kafka/groups.js';
+import { describeScramCredentials } from '../../../src/kafka/scram.js';
+import { readEvidence, runToEnd } from '../../drills/cli.js';
+import { startForTest } from '../../support/kafka.js';
+import { repoRoot } from '../../support/require.js';
+import { tempDir } from '../../support/temp.js';
 
 /**
  * The external provider against a cluster started separately (a process environment standing in

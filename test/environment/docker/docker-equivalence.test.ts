@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import type { Result } from '../../src/model/result.js';
-import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
-import { buildKafkaImage } from '../../src/environment/docker/image.js';
-import { readEvidence, startRun } from '../drills/cli.js';
-import { dockerEngine, labelledResources } from '../support/docker.js';
-import { itWith } from '../support/require.js';
-import { tempDir } from '../support/temp.js';
+import type { Result } from '../../../src/model/result.js';
+import { DEFAULT_KAFKA_VERSION } from '../../../src/runtime/distribution.js';
+import { buildKafkaImage } from '../../../src/environment/docker/image.js';
+import { readEvidence, startRun } from '../../drills/cli.js';
+import { dockerEngine, labelledResources } from '../../support/docker.js';
+import { itWith } from '../../support/require.js';
+import { tempDir } from '../../support/temp.js';
 
 /**
  * The same drill through the CLI with the process and the docker provider: the same verdict,
