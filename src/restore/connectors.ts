@@ -37,7 +37,7 @@ import { PhaseRecorder, type ConnectorOverride, type ConnectorSecretSource, type
  * finding (and a manual step), never a crash.
  *
  * A drill writes only to what it started: settings that name an external system (the rules in
- * spec/external-settings.ts) are replaced by the spec's restore.connectors first; a connector
+ * src/drill-spec/external-settings.ts) are replaced by the spec's restore.connectors first; a connector
  * still naming one is created STOPPED with its offsets and never started (connector-isolated,
  * and a manual step), unless the spec allows that setting (connector-writes-external, shown red).
  */
