@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { javaBinary } from '../src/environment/java.js';
+import { javaBinary } from '../src/runtime/java.js';
 import type { Snapshot } from '../src/snapshot/schema.js';
 
 export const RUNBOOK_KINDS = ['topics', 'acls', 'scram', 'quotas', 'groups'] as const;

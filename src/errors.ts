@@ -51,3 +51,14 @@ export function errorMessage(error: unknown, depth = 0): string {
   const shown = inner.slice(0, 3).join('; ') + (inner.length > 3 ? `; and ${inner.length - 3} more` : '');
   return shown ? `${own} (${shown})` : own;
 }
+
+/** `topics[3].configs["retention.ms"]`: the path notation of every error that points inside a file. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment)) text += text === '' ? segment : `.${segment}`;
+    else text += `[${JSON.stringify(String(segment))}]`;
+  }
+  return text;
+}

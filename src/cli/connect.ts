@@ -1,5 +1,4 @@
-import { connectPluginsDir } from '../environment/connect.js';
-import { installConnectPlugin, parsePluginCoordinates } from '../environment/connect-plugins.js';
+import { connectPluginsDir, installConnectPlugin, parsePluginCoordinates } from '../runtime/plugins.js';
 import { ExitCode, InputError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 

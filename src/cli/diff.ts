@@ -1,7 +1,7 @@
 /** `kafka-drill diff A B [--json]`: compare two snapshots. Exit 0 without drift, 1 with drift, 2 on bad input. */
 import { ExitCode, InputError } from '../errors.js';
 import { describeConnection, type KafkaConnection } from '../kafka/connection.js';
-import { ADMIN_USER } from '../environment/broker-config.js';
+import { ADMIN_USER } from '../model/enums.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import { diffSnapshots, renderDiffText, summarizeDiff } from '../snapshot/diff.js';
 import { loadSnapshot } from '../snapshot/load.js';

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
-import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
-import { requireJava } from '../environment/java.js';
-import { startEnvironment, type ProviderName } from '../environment/start.js';
+import { DEFAULT_KAFKA_VERSION, installKafka } from '../runtime/distribution.js';
+import { requireJava } from '../runtime/java.js';
+import { startEnvironment } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
-import { securityModes, type SecurityMode } from '../spec/schema.js';
+import { securityModes, type ProviderName, type SecurityMode } from '../model/enums.js';
 import { ExitCode, InputError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 
@@ -74,7 +74,7 @@ export async function envCommand(argv: string[]): Promise<number> {
     if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${kafkaVersion} in ${installed.seconds.toFixed(1)}s\n`);
   } else {
     // The docker counterpart: the image, pulled or built where no registry answers.
-    const { ensureDockerImage } = await import('../environment/docker.js');
+    const { ensureDockerImage } = await import('../environment/docker/docker.js');
     await ensureDockerImage(kafkaVersion, values.image, (line) => process.stderr.write(`  ${line}\n`));
   }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_KAFKA_VERSION } from '../environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../runtime/distribution.js';
 import { ExitCode, InputError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 
@@ -21,7 +21,7 @@ export async function imageCommand(argv: string[]): Promise<number> {
     return values.help ? ExitCode.ok : ExitCode.invalidInput;
   }
   if (positionals[0] !== 'build' || positionals.length > 1) throw new InputError(`image: unknown subcommand "${positionals.join(' ')}" (expected "build")`);
-  const { buildKafkaImage } = await import('../environment/image.js');
+  const { buildKafkaImage } = await import('../environment/docker/image.js');
   const report = await buildKafkaImage(values['kafka-version'] ?? DEFAULT_KAFKA_VERSION, {
     ...(values.mirror ? { mirror: values.mirror } : {}),
     log: (line) => process.stderr.write(`  ${line}\n`),

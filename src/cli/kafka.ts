@@ -1,5 +1,5 @@
-import { DEFAULT_KAFKA_VERSION, installKafka } from '../environment/distribution.js';
-import { requireJava } from '../environment/java.js';
+import { DEFAULT_KAFKA_VERSION, installKafka } from '../runtime/distribution.js';
+import { requireJava } from '../runtime/java.js';
 import { ExitCode, InputError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseResult, type Result } from '../drill/result.js';
+import { parseResult, type Result } from '../model/result.js';
 import { ExitCode, InputError } from '../errors.js';
 import { inputLimits, readInputFile } from '../input-file.js';
 import { writeReports } from '../report/write.js';

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createProgressDisplay } from '../drill/progress.js';
 import { startDrill, type DrillHandle } from '../drill/runner.js';
-import type { Result } from '../drill/result.js';
-import { checkSupportedVersion, installKafka, versionForSnapshot } from '../environment/distribution.js';
-import { requireJava } from '../environment/java.js';
-import { externalTarget, guardExternalTarget } from '../environment/external.js';
-import type { ProviderName } from '../environment/start.js';
+import type { Result } from '../model/result.js';
+import { checkSupportedVersion, installKafka, versionForSnapshot } from '../runtime/distribution.js';
+import { requireJava } from '../runtime/java.js';
+import { externalTarget, guardExternalTarget } from '../environment/external/external.js';
+import type { ProviderName } from '../model/enums.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
 import { ExitCode, InputError } from '../errors.js';
 import { readSigningKey } from '../report/manifest.js';
@@ -14,8 +14,8 @@ import { checkOutDir, writeReports } from '../report/write.js';
 import { inputLimits, readInputBytesSync } from '../input-file.js';
 import { loadSnapshot } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import { loadSpec } from '../spec/load.js';
-import { targetKafkaVersions } from '../spec/schema.js';
+import { loadSpec } from '../drill-spec/load.js';
+import { targetKafkaVersions } from '../drill-spec/schema.js';
 import { parseCommandArgs } from './args.js';
 import { toolVersion } from '../version.js';
 import { specProblems } from './validate.js';
@@ -137,7 +137,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       }
       if (provider === 'docker') {
         // Loaded only for docker drills, as startEnvironment does: testcontainers weighs ~40 MB.
-        const { ensureDockerImage } = await import('../environment/docker.js');
+        const { ensureDockerImage } = await import('../environment/docker/docker.js');
         for (const version of versions) await ensureDockerImage(version, spec.spec.target.image, (line) => process.stderr.write(`  ${line}\n`));
       }
       // An external cluster is checked before anything is written: a refusal is bad input (exit 2), with no report.

@@ -1,5 +1,5 @@
 import { ExitCode } from '../errors.js';
-import { specJsonSchema } from '../spec/json-schema.js';
+import { specJsonSchema } from '../drill-spec/json-schema.js';
 import { parseCommandArgs } from './args.js';
 
 const HELP = `Usage: kafka-drill schema

@@ -1,9 +1,9 @@
 import { ExitCode, InputError } from '../errors.js';
 import { loadSnapshot } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import { crossCheckSpec } from '../spec/cross-check.js';
-import { formatSpecProblem, loadSpec } from '../spec/load.js';
-import { localSpecProblems } from '../spec/local-checks.js';
+import { crossCheckSpec } from '../drill-spec/cross-check.js';
+import { formatSpecProblem, loadSpec } from '../drill-spec/load.js';
+import { localSpecProblems } from '../drill-spec/local-checks.js';
 import { parseCommandArgs } from './args.js';
 
 const HELP = `Usage: kafka-drill validate <spec>...

@@ -5,8 +5,8 @@ import type { DescribedConfigs } from '../kafka/configs.js';
 import { chainTrust, pemCertificates } from '../snapshot/tls-chain.js';
 import type { PhaseResult } from '../restore/phase.js';
 import { quotaEntityLabel, type Snapshot, type SnapshotContent } from '../snapshot/schema.js';
-import type { Assumption as AssumptionSpec } from '../spec/schema.js';
-import type { Assumption, FindingCode } from './result.js';
+import type { AssumptionSpec } from '../drill-spec/schema.js';
+import type { Assumption, FindingCode } from '../model/result.js';
 
 /** What assumptions are checked against: the restored cluster as verify captured it, plus its effective configs. */
 export interface RestoredState {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { ConnectRequest, StartedEnvironment } from '../environment/types.js';
 import type { RestoreOptions } from '../restore/phase.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { DrillSpec } from '../spec/schema.js';
+import type { DrillSpec } from '../drill-spec/schema.js';
 
 /**
  * What a drill asks of Kafka Connect: workers when the spec names them, or when the snapshot has

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import type { RestoreManualStep } from '../restore/phase.js';
-import type { ManualStep as ManualStepSpec } from '../spec/schema.js';
-import type { ManualStep } from './result.js';
+import type { ManualStepSpec } from '../drill-spec/schema.js';
+import type { ManualStep } from '../model/result.js';
 import type { SecretMask } from './secrets.js';
 
 const OUTPUT_LIMIT = 4_000;

@@ -5,42 +5,30 @@ import { errorMessage } from '../errors.js';
 import { errorLines } from '../environment/process-exit.js';
 import { clientProperties } from '../environment/client-properties.js';
 import { planEnvironment, type EnvironmentPlan } from '../environment/plan.js';
-import { providerOptions, startEnvironment, type ProviderName } from '../environment/start.js';
+import { providerOptions, startEnvironment } from '../environment/start.js';
 import type { EnvironmentRequest, StartedEnvironment } from '../environment/types.js';
 import { createAdmin, withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { expectedFailureFor } from '../probes/clients.js';
 import { probesFromSpec } from '../probes/from-spec.js';
-import { runProbes } from '../probes/probe.js';
+import { runProbes } from '../probes/run.js';
 import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
 import { connectorsAsRestored } from '../restore/connectors.js';
-import type { PlaceholderValues } from '../spec/placeholders.js';
-import type { ProgressListener } from './progress.js';
+import type { PlaceholderValues } from '../drill-spec/placeholders.js';
+import type { ProgressListener } from '../model/progress.js';
 import { RESTORE_REQUEST_TIMEOUT_MS, restoreContext, restorePhase } from '../restore/restore.js';
-import { captureBaseline, verifyRestore, type VerifyOutcome } from '../restore/verify.js';
-import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
-import type { LoadedSpec } from '../spec/load.js';
-import type { Objectives, SecurityMode } from '../spec/schema.js';
-import { snapshotMappingRules } from '../kafka/principal-mapping.js';
+import { captureBaseline, verifyRestore, type VerifyOutcome } from '../verify/verify.js';
+import { snapshotMappingRules, type Snapshot, type SnapshotContent } from '../snapshot/schema.js';
+import type { LoadedSpec } from '../drill-spec/load.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
 import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
-import {
-  countChecks,
-  RESULT_FORMAT,
-  RESULT_VERSION,
-  type Finding,
-  type ManualStep,
-  type Objective,
-  type Phase,
-  type PhaseName,
-  type Result,
-  type Run,
-  type Verdict,
-} from './result.js';
+import { RESULT_FORMAT, RESULT_VERSION, type Finding, type ManualStep, type Phase, type Result, type Run } from '../model/result.js';
 import { SecretMask } from './secrets.js';
-import { postgresPlaceholders } from '../environment/postgres.js';
+import { postgresPlaceholders } from '../environment/connect/postgres.js';
+import type { DrillPhase, ProviderName, SecurityMode } from '../model/enums.js';
+import { finish, overallVerdict, probeFailsRun, skippedNote, type RunEnd } from '../model/verdict.js';
 
 export interface DrillInputs {
   spec: LoadedSpec;
@@ -70,12 +58,6 @@ export interface DrillHandle {
   resultSoFar(): Result;
   /** Every credential the drill has handled so far. */
   secrets: SecretMask;
-}
-
-/** Why a run stopped before its last stage. */
-interface RunEnd {
-  verdict: Verdict;
-  reason: string;
 }
 
 const INTERRUPTED: RunEnd = { verdict: 'interrupted', reason: 'interrupted by a signal; the environment was torn down' };
@@ -119,7 +101,7 @@ interface StageOutcome {
 interface Stage {
   name: string;
   /** The phase this stage records in the result; stages without one record into the run directly. */
-  phase?: PhaseName;
+  phase?: DrillPhase;
   run(state: RunState, signal: AbortSignal): Promise<StageOutcome | void>;
 }
 
@@ -136,8 +118,6 @@ const STAGES: Stage[] = [
 
 /** How long a stage may take to stop on its own after the signal before the drill moves on to teardown without it. */
 const STOP_GRACE_MS = 2_000;
-
-const minutes = (ms: number) => Math.round((ms / 60_000) * 1000) / 1000;
 
 /**
  * Runs a drill once per Kafka version: start an environment, restore, verify, probe, check
@@ -229,11 +209,6 @@ function buildResult(inputs: DrillInputs, options: RunOptions, startedAt: string
   });
 }
 
-function overallVerdict(runs: Run[]): Verdict {
-  for (const verdict of ['interrupted', 'infrastructure-error', 'failed'] as const) if (runs.some((run) => run.verdict === verdict)) return verdict;
-  return 'passed';
-}
-
 async function runOnVersion(state: RunState): Promise<Run> {
   const { signal } = state.options;
   try {
@@ -247,7 +222,7 @@ async function runOnVersion(state: RunState): Promise<Run> {
     }
   } finally {
     await teardown(state);
-    finish(state.run, state.inputs.spec.spec, state.end, measuredMs(state));
+    finish(state.run, state.inputs.spec.spec.objectives, state.end, measuredMs(state));
   }
   return state.run;
 }
@@ -575,7 +550,7 @@ function interruptedNow(state: RunState): Run {
       ],
     });
   }
-  finish(run, state.inputs.spec.spec, INTERRUPTED, measuredMs(state));
+  finish(run, state.inputs.spec.spec.objectives, INTERRUPTED, measuredMs(state));
   return run;
 }
 
@@ -583,107 +558,8 @@ function measuredMs(state: RunState): number {
   return state.restoreEndedAt === undefined ? 0 : state.restoreEndedAt - state.startedAt;
 }
 
-// ---- verdict ----------------------------------------------------------------------------------
-
-/** Probe checks that were not exercised; counted, never passes. */
-export function skippedChecks(run: Pick<Run, 'probes'>): number {
-  return run.probes.reduce((sum, probe) => sum + countChecks(probe).skipped, 0);
-}
-
-/** Each objective the spec sets, against what the run recorded. */
-export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'manualSteps'>, targets: Objectives, projectedMinutes: number): Objective[] {
-  const open = run.manualSteps.filter((step) => step.status !== 'automated').length;
-  const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed').length;
-  const skipped = skippedChecks(run);
-  const { rtoMinutes, maxManualSteps, maxFailedAssumptions, maxSkippedChecks } = targets;
-  const objectives: Objective[] = [];
-  if (rtoMinutes !== undefined)
-    objectives.push({ name: 'RTO (projected)', target: `≤ ${rtoMinutes} min`, observed: `${projectedMinutes} min`, met: projectedMinutes <= rtoMinutes });
-  if (maxManualSteps !== undefined) objectives.push({ name: 'manual steps', target: `≤ ${maxManualSteps}`, observed: String(open), met: open <= maxManualSteps });
-  if (maxFailedAssumptions !== undefined) {
-    objectives.push({ name: 'failed assumptions', target: `≤ ${maxFailedAssumptions}`, observed: String(failedAssumptions), met: failedAssumptions <= maxFailedAssumptions });
-  }
-  if (maxSkippedChecks !== undefined) objectives.push({ name: 'skipped checks', target: `≤ ${maxSkippedChecks}`, observed: String(skipped), met: skipped <= maxSkippedChecks });
-  return objectives;
-}
-
-/** RTO, objectives and the verdict, from the run's typed fields. */
-function finish(run: Run, spec: LoadedSpec['spec'], end: RunEnd | undefined, measuredMs: number): void {
-  const open = run.manualSteps.filter((step) => step.status !== 'automated');
-  const measuredMinutes = minutes(Math.max(0, measuredMs));
-  const projectedMinutes = Math.round((measuredMinutes + open.reduce((sum, step) => sum + step.estimateMinutes, 0)) * 1000) / 1000;
-  run.rto = { measuredMinutes, projectedMinutes, ...(spec.objectives.rtoMinutes !== undefined ? { objectiveMinutes: spec.objectives.rtoMinutes } : {}) };
-
-  const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed');
-  const objectives = evaluateObjectives(run, spec.objectives, projectedMinutes);
-  run.objectives = objectives;
-
-  const teardownFailed = run.phases.find((p) => p.name === 'teardown' && p.status === 'failed');
-  if (end) {
-    run.verdict = end.verdict;
-    run.reason = end.reason;
-    return;
-  }
-  const reasons: string[] = [];
-  const failedPhases = run.phases.filter((p) => p.status === 'failed' && p.name !== 'verify' && p.name !== 'probes' && p.name !== 'teardown');
-  if (failedPhases.length)
-    reasons.push(
-      `restore phase${failedPhases.length > 1 ? 's' : ''} ${failedPhases.map((p) => p.name).join(', ')} failed: ${failedPhases[0]!.findings.find((f) => f.severity === 'error')?.message ?? ''}`.trim(),
-    );
-  if (run.verify && run.verify.counts.drift > 0) reasons.push(`${run.verify.counts.drift} difference(s) of drift after restore`);
-  const failedProbes = run.probes.filter((p) => probeFailsRun(p) && !p.expectedFailure);
-  if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);
-  const stale = run.probes.filter((p) => p.expectedFailure && !isRed(p));
-  if (stale.length)
-    reasons.push(`declared expected failure${stale.length > 1 ? 's' : ''} did not happen: ${stale.map((p) => `${p.id} ${p.status}`).join(', ')} (remove the declaration)`);
-  // With a maxFailedAssumptions objective, that objective decides; without one, any failed assumption fails the drill.
-  if (failedAssumptions.length && spec.objectives.maxFailedAssumptions === undefined) {
-    reasons.push(`assumption${failedAssumptions.length > 1 ? 's' : ''} failed: ${failedAssumptions.map((a) => a.id).join(', ')}`);
-  }
-  const failedAutomations = run.manualSteps.filter((s) => s.status === 'failed');
-  if (failedAutomations.length) reasons.push(`automated step${failedAutomations.length > 1 ? 's' : ''} failed: ${failedAutomations.map((s) => s.id).join(', ')}`);
-  const missed = objectives.filter((o) => !o.met);
-  if (missed.length) reasons.push(`objective${missed.length > 1 ? 's' : ''} missed: ${missed.map((o) => `${o.name} ${o.observed} (target ${o.target})`).join(', ')}`);
-  // A teardown that failed may have left processes behind: the machine's problem, reported first.
-  if (teardownFailed) {
-    run.verdict = 'infrastructure-error';
-    run.reason = [`teardown failed: ${teardownFailed.findings[0]?.message ?? ''}`, ...reasons].join('; ');
-    return;
-  }
-  run.verdict = reasons.length ? 'failed' : 'passed';
-  run.reason = reasons.length ? reasons.join('; ') : `restored, verified and probed: ${passedReason(run)}`;
-}
-
-function isRed(probe: Pick<Run['probes'][number], 'status'>): boolean {
-  return probe.status === 'failed' || probe.status === 'error';
-}
-
 /**
- * Whether a probe fails its run: a red probe does, unless the spec declared that cell's failure
- * (still red in every report); a declared failure that is not red does (the declaration is stale).
- */
-export function probeFailsRun(probe: Pick<Run['probes'][number], 'status' | 'expectedFailure'>): boolean {
-  return probe.expectedFailure ? !isRed(probe) : isRed(probe);
-}
-
-/** What a passing run proved, never more: skipped checks, and probes that proved nothing, are named. */
-function passedReason(run: Run): string {
-  const skipped = skippedChecks(run);
-  const provedNothing = run.probes.filter((probe) => probe.status === 'skipped').map((probe) => probe.id);
-  const knownRed = run.probes.filter((probe) => probe.expectedFailure && isRed(probe)).map((probe) => probe.id);
-  const known = knownRed.length ? `; declared known failure(s), still red: ${knownRed.join(', ')}` : '';
-  if (skipped === 0 && !known) return 'every check held';
-  const held = run.probes.reduce((sum, probe) => sum + countChecks(probe).passed, 0);
-  return `${held} check(s) held, ${skipped} skipped` + (provedNothing.length ? `; every check of ${provedNothing.join(', ')} was skipped` : '') + known;
-}
-
-function skippedNote(runs: Run[]): string {
-  const skipped = runs.reduce((sum, run) => sum + skippedChecks(run), 0);
-  return skipped > 0 ? ` (${skipped} check(s) skipped, not proven)` : '';
-}
-
-/**
- * The values of the `${drill.*}` placeholders a spec may use (src/spec/placeholders.ts names
+ * The values of the `${drill.*}` placeholders a spec may use (src/drill-spec/placeholders.ts names
  * them): what this run started, known once its environment is up.
  */
 export function placeholderValues(environment: Pick<StartedEnvironment, 'workDir' | 'postgres'>): PlaceholderValues {

@@ -1,13 +1,10 @@
 import { dedupeBufferBytes } from './sizing.js';
-import type { SecurityMode } from './types.js';
+import { ADMIN_USER, securityProfile, type SecurityMode } from '../model/enums.js';
 
 /**
  * server.properties for one combined broker+controller KRaft node of a drill environment.
  * Pure: every provider (local JVMs, containers) builds its nodes' configs here.
  */
-
-// Not "admin": a snapshot often has its own admin user, and restoring it must not lock the drill out.
-export const ADMIN_USER = 'kafka-drill-admin';
 
 /**
  * `__consumer_offsets` partitions in a drill environment. Kafka's 50 make the first group
@@ -106,14 +103,15 @@ export function brokerProperties(input: BrokerConfigInput): BrokerProperties {
       'ssl.truststore.location': input.tls.truststorePath,
     });
   }
-  if (security === 'mtls') {
+  const profile = securityProfile(security);
+  if (profile.clientCertificates) {
     properties['ssl.client.auth'] = 'required';
     if (input.principalMappingRules !== undefined) properties['ssl.principal.mapping.rules'] = input.principalMappingRules;
   }
   // ssl: every TLS client is User:ANONYMOUS (a super user, like the internal listeners), so ACLs are
   // restored and verified but not enforced on clients; the authorizer is on so they can be restored.
-  if (security !== 'plaintext') {
-    const superUsers = security === 'mtls' ? [input.adminPrincipal ?? `User:${ADMIN_USER}`] : [`User:${ADMIN_USER}`];
+  if (profile.authorizer) {
+    const superUsers = profile.clientCertificates ? [input.adminPrincipal ?? `User:${ADMIN_USER}`] : [`User:${ADMIN_USER}`];
     Object.assign(properties, {
       'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
       'super.users': [...superUsers, 'User:ANONYMOUS'].join(';'),

@@ -1,5 +1,5 @@
 import type { KafkaConnection } from '../kafka/connection.js';
-import type { EnvironmentTls } from './tls.js';
+import type { EnvironmentTls } from './tls/tls.js';
 
 /** The Java client properties (`--command-config`) for a connection, for Kafka's own CLI tools. */
 export function clientProperties(connection: KafkaConnection, tlsFiles?: Pick<EnvironmentTls, 'truststorePath' | 'adminKeystorePath'>): string {

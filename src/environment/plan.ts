@@ -1,9 +1,9 @@
-import type { Snapshot } from '../snapshot/schema.js';
-import type { Target } from '../spec/schema.js';
+import { snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
+import type { Target } from '../drill-spec/schema.js';
 import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
 import { heapForPartitions, partitionReplicasPerBroker } from './sizing.js';
 import type { EnvironmentRequest } from './types.js';
-import { snapshotMappingRules } from '../kafka/principal-mapping.js';
+import { securityProfile } from '../model/enums.js';
 
 /** What a drill starts for one Kafka version, and why, before anything starts. */
 export interface EnvironmentPlan {
@@ -34,7 +34,7 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       security: target.security,
       heapMb,
       ...(target.postgres ? { postgres: true } : {}),
-      ...(target.security === 'mtls' && mappingRules !== undefined ? { principalMappingRules: mappingRules.rules } : {}),
+      ...(securityProfile(target.security).clientCertificates && mappingRules !== undefined ? { principalMappingRules: mappingRules.rules } : {}),
     },
     brokerIds,
     notes: [`broker ids: ${describeMapping(brokerIds)}`, `broker heap: ${heapMb} MiB each (${heapReason})`],

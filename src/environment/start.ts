@@ -1,15 +1,14 @@
 import { InputError } from '../errors.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { LoadedSpec } from '../spec/load.js';
+import type { LoadedSpec } from '../drill-spec/load.js';
 import { withAdmin } from '../kafka/admin.js';
 import { exemptFromQuotas } from './admin-quota.js';
-import type { DockerOptions } from './docker.js';
-import { externalTarget, startExternalEnvironment, type ExternalTarget } from './external.js';
-import { startProcessEnvironment } from './process.js';
+import type { DockerOptions } from './docker/docker.js';
+import { externalTarget, startExternalEnvironment, type ExternalTarget } from './external/external.js';
+import { startProcessEnvironment } from './process/process.js';
 import type { EnvironmentRequest, StartedEnvironment } from './types.js';
 
-export type { ProviderName } from '../spec/schema.js';
-import type { ProviderName } from '../spec/schema.js';
+import type { ProviderName } from '../model/enums.js';
 
 /** Settings only one provider reads; the others ignore them. */
 export interface ProviderOptions {
@@ -37,7 +36,7 @@ export async function startEnvironment(provider: ProviderName, request: Environm
   }
   if (provider === 'process') return exemptAdmin(await startProcessEnvironment(request));
   // Loaded only when asked for: testcontainers alone adds ~40 MB to every drill's memory.
-  if (provider === 'docker') return exemptAdmin(await (await import('./docker.js')).startDockerEnvironment(request, options.docker));
+  if (provider === 'docker') return exemptAdmin(await (await import('./docker/docker.js')).startDockerEnvironment(request, options.docker));
   if (!options.external) throw new InputError('provider "external" needs target.bootstrap, target.clusterId and target.cleanup in the drill spec');
   return startExternalEnvironment(request, options.external);
 }

@@ -1,10 +1,8 @@
-import type { ProviderName, SecurityMode } from '../spec/schema.js';
+import type { ProviderName, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 
-import type { DrillPostgres } from './postgres.js';
-import type { EnvironmentTls } from './tls.js';
-
-export type { SecurityMode };
+import type { DrillPostgres } from './connect/postgres.js';
+import type { EnvironmentTls } from './tls/tls.js';
 
 /** What a drill asks for; a provider turns it into a StartedEnvironment. */
 export interface EnvironmentRequest {

@@ -69,3 +69,11 @@ export async function describeTopicAndBrokerConfigs(admin: Admin, topics: string
 function toDescribedConfig(config: DescribeConfigsResponseConfig): DescribedConfig {
   return { name: config.name, value: config.value ?? null, source: CONFIG_SOURCES[config.configSource] ?? 'UNKNOWN', sensitive: config.isSensitive };
 }
+
+/** Kafka prints doubles its own way ("5.24288E7" for 52428800): equal text or equal numbers are the same value. */
+export function sameConfigValue(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.trim() === '' || b.trim() === '') return false;
+  const [x, y] = [Number(a), Number(b)];
+  return Number.isFinite(x) && Number.isFinite(y) && x === y;
+}

@@ -2,9 +2,9 @@ import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveDistribution } from '../environment/distribution.js';
-import { javaBinary } from '../environment/java.js';
-import type { Acl } from '../snapshot/schema.js';
+import { resolveDistribution } from '../runtime/distribution.js';
+import { javaBinary } from '../runtime/java.js';
+import type { AclBinding } from './acls.js';
 import { compileRunner } from './java-client.js';
 
 /**
@@ -15,13 +15,13 @@ import { compileRunner } from './java-client.js';
 export interface AuthorizerQuestion {
   principal: string;
   host: string;
-  operation: Acl['operation'];
-  resourceType: Acl['resourceType'];
+  operation: string;
+  resourceType: string;
   name?: string;
 }
 
 export interface AuthorizerCase {
-  acls: readonly Acl[];
+  acls: readonly AclBinding[];
   questions: readonly AuthorizerQuestion[];
 }
 

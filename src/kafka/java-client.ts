@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheRoot, resolveDistribution } from '../environment/distribution.js';
-import { javaBinary } from '../environment/java.js';
+import { cacheRoot, resolveDistribution } from '../runtime/distribution.js';
+import { javaBinary } from '../runtime/java.js';
 import type { KafkaConnection, SaslMechanism } from './connection.js';
 
 /**

@@ -1,7 +1,7 @@
 import vm from 'node:vm';
-import { parseDistinguishedName, renderDistinguishedName, type Rdn } from '../environment/certificates.js';
+import { parseDistinguishedName, renderDistinguishedName, type Rdn } from './distinguished-name.js';
+import { ADMIN_USER } from '../model/enums.js';
 import { InputError } from '../errors.js';
-import type { Snapshot } from '../snapshot/schema.js';
 
 /**
  * Kafka's `ssl.principal.mapping.rules` (SslPrincipalMapper): a TLS client's principal name is
@@ -170,22 +170,27 @@ function ruleSample(rule: Extract<MappingRule, { kind: 'rule' }>, name: string):
   return /[[\](){}|*+?^$\\]/.test(text) ? undefined : text.replace('\u0000', () => name);
 }
 
-const MAPPING_RULES_CONFIG = /^(listener\.name\.[^.]+\.)?ssl\.principal\.mapping\.rules$/;
+const ADMIN_SUBJECTS: Rdn[][] = [
+  [
+    { type: 'CN', value: ADMIN_USER },
+    { type: 'OU', value: 'kafka-drill' },
+  ],
+  [{ type: 'CN', value: ADMIN_USER }],
+];
+
+/** The subject the drill gives its admin's certificate: the first the rules map to a principal. */
+export function adminSubjectFor(rules: MappingRule[]): Rdn[] | undefined {
+  return ADMIN_SUBJECTS.find((subject) => principalNameOf(rules, renderDistinguishedName(subject)) !== undefined);
+}
 
 /**
- * The source's `ssl.principal.mapping.rules` from the snapshot's broker configs (cluster-wide
- * first, then any broker's; a listener-prefixed form counts), with the config's name, or undefined.
+ * Why the source's `ssl.principal.mapping.rules` cannot drive an mtls drill, or undefined: rules
+ * kafka-drill cannot parse (not Kafka's syntax, or a pattern JavaScript cannot run), or rules that
+ * map none of the subjects the drill can give its admin. Checked when a drill is validated, too.
  */
-export function snapshotMappingRules(snapshot: Snapshot): { config: string; rules: string; path: PropertyKey[] } | undefined {
-  const { clusterDefault, perBroker } = snapshot.clusterConfigs;
-  const resources: [PropertyKey[], typeof clusterDefault][] = [
-    [['clusterConfigs', 'clusterDefault'], clusterDefault],
-    ...Object.entries(perBroker).map(([id, configs]): [PropertyKey[], typeof clusterDefault] => [['clusterConfigs', 'perBroker', id], configs]),
-  ];
-  for (const [at, configs] of resources) {
-    for (const [name, entry] of Object.entries(configs)) {
-      if (MAPPING_RULES_CONFIG.test(name) && entry.value !== undefined) return { config: name, rules: entry.value, path: [...at, name, 'value'] };
-    }
-  }
+export function mappingRulesProblem(rulesText: string): string | undefined {
+  const rules = parseMappingRules(rulesText);
+  if (!rules) return `ssl.principal.mapping.rules "${rulesText}" cannot be parsed (or a pattern is not a regular expression kafka-drill can run)`;
+  if (!adminSubjectFor(rules)) return `ssl.principal.mapping.rules "${rulesText}" map no certificate subject kafka-drill can give its admin`;
   return undefined;
 }

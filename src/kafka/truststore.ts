@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { javaBinary } from '../environment/java.js';
+import { javaBinary } from '../runtime/java.js';
 
 /**
  * The certificates of a Java truststore (JKS or PKCS12, its bytes as read by the caller) as PEM

@@ -6,14 +6,17 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { connectionTo, errorName } from '../kafka/raw.js';
 import { TRANSIENT_ERRORS } from '../kafka/retry.js';
-import type { AuthorizationProbe as AuthorizationProbeSpec } from '../spec/schema.js';
-import { createCertificateAuthority, parseDistinguishedName } from '../environment/certificates.js';
+import type { AuthorizationProbeSpec } from '../drill-spec/schema.js';
+import { createCertificateAuthority } from '../environment/tls/certificates.js';
 import { AclIndex, describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
 import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from './clients.js';
 import { principalLogin, type PrincipalLogin } from './principal-login.js';
-import { mapWithLimit, mechanismOf, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, mechanismOf, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
+import type { ProbeEvidence } from '../model/result.js';
+import { parseDistinguishedName } from '../kafka/distinguished-name.js';
+import { securityProfile } from '../model/enums.js';
 
 /**
  * The authorization probe: each check is one principal sending one concrete Kafka request
@@ -41,7 +44,7 @@ const SINGLE_REQUEST_CONCURRENCY = 8;
 const BUDGET_MARGIN_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export class AuthorizationProbe implements Probe {
+export class AuthorizationProbe implements ProbeRunner {
   readonly type = 'authorization';
   // Its produce checks write to a partition that does not exist; its joins of restored groups wait on committedOffsetsRead.
   readonly defersOwnWrites: boolean = true;
@@ -51,7 +54,7 @@ export class AuthorizationProbe implements Probe {
     readonly id: string,
     readonly name: string,
     private readonly spec: Pick<AuthorizationProbeSpec, 'derive' | 'expect'> & { budgetMs?: number | undefined },
-    readonly matrix?: Probe['matrix'],
+    readonly matrix?: ProbeRunner['matrix'],
   ) {
     if (spec.budgetMs !== undefined) this.timeoutMs = spec.budgetMs + BUDGET_MARGIN_MS;
     // Through another client class the probe writes whenever it runs: after the offsets probes.
@@ -121,7 +124,7 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
   const login = principalLogin(context);
   const hasLogin = (check: AuthorizationCheck) => 'connection' in login.connectionFor(check.principal);
   // mtls: any principal logs in with a certificate of the drill's CA, so the unknown one is refused by the authorizer, not at login.
-  const byCertificate = context.environment.security === 'mtls';
+  const byCertificate = securityProfile(context.environment.security).clientCertificates;
   const explicit = checks.filter((check) => check.explicit);
   const derived = checks.filter((check) => !check.explicit && exercisable(check) && hasLogin(check));
   const sample = derived.slice(0, CLIENT_SAMPLE_SIZE);
@@ -500,7 +503,7 @@ async function controlChecks(context: ProbeContext, marker: string): Promise<Pro
   } finally {
     await superUser.disconnect().catch(() => {});
   }
-  if (context.environment.security === 'mtls' && context.tls?.adminPrincipal) return [...evidence, ...(await certificateControls(context))];
+  if (securityProfile(context.environment.security).clientCertificates && context.tls?.adminPrincipal) return [...evidence, ...(await certificateControls(context))];
   if (!admin) return evidence;
 
   const knownUser = [...context.credentials.keys()][0];

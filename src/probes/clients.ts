@@ -4,10 +4,11 @@ import { runJavaTasks, type JavaTask, type JavaUser } from '../kafka/java-client
 import { kcatError, kcatVersion, parseKcatRecords, runKcat, type KcatRun } from '../kafka/kcat.js';
 import { SOURCE_OFFSET_HEADER } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
-import type { ClientClassName, ExpectedFailure } from '../spec/schema.js';
-import type { ProbeClient } from '../drill/result.js';
+import type { ExpectedFailure } from '../drill-spec/schema.js';
+import type { ProbeClient } from '../model/result.js';
 import { principalLogin } from './principal-login.js';
 import { mapWithLimit, userName, type ProbeContext } from './probe.js';
+import type { ClientClass } from '../model/enums.js';
 
 /**
  * The client classes of the client matrix other than kafkajs (which the probes use directly):
@@ -66,7 +67,7 @@ export interface FirstRecordsAnswer {
 }
 
 export interface ClientDriver {
-  readonly clientClass: Exclude<ClientClassName, 'kafkajs'>;
+  readonly clientClass: Exclude<ClientClass, 'kafkajs'>;
   /** Which (resource type, operation) pairs it can exercise as a real client request. */
   canExercise(resourceType: string, operation: string): boolean;
   produceConsume(topics: string[], records: number, markerOf: (topic: string) => string): Promise<ProduceConsumeAnswer[]>;
@@ -81,7 +82,7 @@ export interface ClientDriver {
 const REQUEST_TIMEOUT_MS = 10_000;
 const CONSUME_TIMEOUT_MS = 30_000;
 
-export function driverFor(clientClass: Exclude<ClientClassName, 'kafkajs'>, context: ProbeContext): ClientDriver {
+export function driverFor(clientClass: Exclude<ClientClass, 'kafkajs'>, context: ProbeContext): ClientDriver {
   return clientClass === 'librdkafka' ? new KcatDriver(context) : new JavaDriver(context);
 }
 
@@ -347,7 +348,7 @@ class JavaDriver implements ClientDriver {
 // ---- the matrix -------------------------------------------------------------------------------
 
 /** The declared known failure for this probe, client class and Kafka version, if any. */
-export function expectedFailureFor(declared: readonly ExpectedFailure[], probeId: string, clientClass: ClientClassName, kafkaVersion: string): ExpectedFailure | undefined {
+export function expectedFailureFor(declared: readonly ExpectedFailure[], probeId: string, clientClass: ClientClass, kafkaVersion: string): ExpectedFailure | undefined {
   return declared.find(
     (entry) => entry.client === clientClass && (!entry.kafkaVersions || entry.kafkaVersions.includes(kafkaVersion)) && (!entry.probes || entry.probes.includes(probeId)),
   );
@@ -356,7 +357,7 @@ export function expectedFailureFor(declared: readonly ExpectedFailure[], probeId
 const KAFKAJS_VERSION = (createRequire(import.meta.url)('kafkajs/package.json') as { version: string }).version;
 
 /** The library a client class runs as, for a probe's result; kcat's missing installation is said so. */
-export async function describeClientClass(clientClass: ClientClassName, context: Pick<ProbeContext, 'environment'>): Promise<Omit<ProbeClient, 'probe'>> {
+export async function describeClientClass(clientClass: ClientClass, context: Pick<ProbeContext, 'environment'>): Promise<Omit<ProbeClient, 'probe'>> {
   if (clientClass === 'kafkajs') return { class: 'kafkajs', library: `kafkajs ${KAFKAJS_VERSION}`, version: KAFKAJS_VERSION };
   if (clientClass === 'java') return { class: 'java', library: `kafka-clients ${context.environment.kafkaVersion}`, version: context.environment.kafkaVersion };
   const version = await kcatVersion().catch(() => undefined);

@@ -4,16 +4,17 @@ import { tmpdir } from 'node:os';
 import path, { isAbsolute, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { errorMessage } from '../errors.js';
-import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../environment/postgres.js';
+import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../environment/connect/postgres.js';
 import { inputLimits, readInputFile } from '../input-file.js';
-import { connectorStatus, getConnector } from '../kafka/connect.js';
+import { connectorStatus, getConnector } from '../kafka/connect-rest.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import { isInside } from '../paths.js';
 import { sinkPosition } from '../restore/offset-map.js';
 import type { Connector, Snapshot } from '../snapshot/schema.js';
-import type { ConnectorIdempotencyProbe as ConnectorIdempotencyProbeSpec } from '../spec/schema.js';
+import type { ConnectorIdempotencyProbeSpec } from '../drill-spec/schema.js';
 import { runConsumerSession } from './consumer-session.js';
-import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from './probe.js';
+import type { ProbeEvidence } from '../model/result.js';
 
 /**
  * The connector idempotency probe: does a restored connector write anything twice?
@@ -38,7 +39,7 @@ const FIRST_SHOWN = 5;
 type Spec = Pick<ConnectorIdempotencyProbeSpec, 'connector' | 'newRecords' | 'allowedDuplicates' | 'store' | 'timeoutMs'>;
 type Check = ProbeEvidence;
 
-export class ConnectorIdempotencyProbe implements Probe {
+export class ConnectorIdempotencyProbe implements ProbeRunner {
   readonly type = 'connector-idempotency';
   readonly timeoutMs: number;
 

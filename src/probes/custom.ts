@@ -2,8 +2,8 @@ import { errorMessage } from '../errors.js';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { ProbeEvidence as ProbeEvidenceSchema } from '../drill/result.js';
-import { verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { ProbeEvidence as ProbeEvidenceSchema, type ProbeEvidence } from '../model/result.js';
+import { verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from './probe.js';
 
 /**
  * A custom probe: a TypeScript or JavaScript module (relative to the spec) whose default
@@ -25,7 +25,7 @@ export type CustomProbeAnswer = z.input<typeof CustomProbeAnswer>;
 
 export type CustomProbeFunction = (context: ProbeContext) => Promise<CustomProbeAnswer> | CustomProbeAnswer;
 
-export class CustomProbe implements Probe {
+export class CustomProbe implements ProbeRunner {
   readonly type = 'custom';
 
   constructor(

@@ -1,11 +1,12 @@
-import type { ClientClassName, Probe as ProbeSpec } from '../spec/schema.js';
+import type { ProbeSpec } from '../drill-spec/schema.js';
 import { AuthorizationProbe } from './authorization.js';
 import { ConnectorIdempotencyProbe } from './connector-idempotency.js';
 import { CustomProbe } from './custom.js';
 import { OffsetsProbe } from './offsets.js';
-import type { Probe } from './probe.js';
+import type { ProbeRunner } from './probe.js';
 import { ProduceConsumeProbe } from './produce-consume.js';
 import { QuotaProbe } from './quota.js';
+import type { ClientClass } from '../model/enums.js';
 
 /**
  * The probes a spec entry describes; `index` (its place in the spec) gives the default id. A
@@ -13,7 +14,7 @@ import { QuotaProbe } from './quota.js';
  * else the drill's): with kafkajs alone it is one probe as before; with several, each is
  * `<id>@<client>`, one cell of the client matrix.
  */
-export function probesFromSpec(spec: ProbeSpec, index: number, drillClients: readonly ClientClassName[] = ['kafkajs']): Probe[] {
+export function probesFromSpec(spec: ProbeSpec, index: number, drillClients: readonly ClientClass[] = ['kafkajs']): ProbeRunner[] {
   const id = spec.id ?? `${spec.type}-${index + 1}`;
   if (spec.type !== 'authorization' && spec.type !== 'offsets' && spec.type !== 'produce-consume') return [probeFromSpec(spec, index)];
   const clients = spec.clients ?? drillClients;
@@ -22,7 +23,7 @@ export function probesFromSpec(spec: ProbeSpec, index: number, drillClients: rea
 }
 
 /** The probe a spec entry describes, through one client class of the matrix when `matrix` is given. */
-export function probeFromSpec(spec: ProbeSpec, index: number, matrix?: Probe['matrix']): Probe {
+export function probeFromSpec(spec: ProbeSpec, index: number, matrix?: ProbeRunner['matrix']): ProbeRunner {
   const baseId = spec.id ?? `${spec.type}-${index + 1}`;
   const id = matrix ? `${baseId}@${matrix.clientClass}` : baseId;
   const suffix = matrix ? ` [${matrix.clientClass}]` : '';

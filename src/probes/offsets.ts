@@ -6,10 +6,12 @@ import { retryTransient } from '../kafka/retry.js';
 import { SOURCE_OFFSET_HEADER, type OffsetMap, type TargetPosition } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
-import type { ClientClassName, OffsetsProbe as OffsetsProbeSpec } from '../spec/schema.js';
+import type { OffsetsProbeSpec } from '../drill-spec/schema.js';
 import { driverFor, type ClientDriver, type ClientFailure } from './clients.js';
 import { inGroups, runConsumerSession } from './consumer-session.js';
-import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeRunContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
+import type { ClientClass } from '../model/enums.js';
+import type { ProbeEvidence } from '../model/result.js';
 
 /**
  * The offsets probe: do consumers resume where the snapshot says? For each selected group (up
@@ -41,7 +43,7 @@ export const GROUP_CONCURRENCY = 10;
  * group, 4 at once, ~0.9 s of wall time a group in CI (8 groups in 6.9 s); Java: one JVM, 4
  * consumers at once, ~1.5 s a group (8 groups in 11.9 s, JVM start included). Twice that, at least.
  */
-const MS_PER_GROUP: Record<ClientClassName, number> = { kafkajs: 200, librdkafka: 2_000, java: 3_000 };
+const MS_PER_GROUP: Record<ClientClass, number> = { kafkajs: 200, librdkafka: 2_000, java: 3_000 };
 
 /** One group's checks before any consumer runs, and the partitions a consumer must fetch from. */
 interface GroupPlan {
@@ -64,7 +66,7 @@ interface RestoredState {
   logs: Map<string, { start: number; end: number }>;
 }
 
-export class OffsetsProbe implements Probe {
+export class OffsetsProbe implements ProbeRunner {
   readonly type = 'offsets';
   readonly readsCommittedOffsets = true;
 
@@ -72,7 +74,7 @@ export class OffsetsProbe implements Probe {
     readonly id: string,
     readonly name: string,
     private readonly spec: Pick<OffsetsProbeSpec, 'groups' | 'tolerance' | 'byContent'>,
-    readonly matrix?: Probe['matrix'],
+    readonly matrix?: ProbeRunner['matrix'],
   ) {}
 
   workTimeoutMs(context: ProbeRunContext): number {

@@ -1,5 +1,6 @@
 import { asUser, type KafkaConnection } from '../kafka/connection.js';
 import { mechanismOf, userName, type ProbeContext } from './probe.js';
+import { securityProfile } from '../model/enums.js';
 
 /**
  * How the matrix logs in as a principal: over SASL with the password the restore set, or in mtls
@@ -14,7 +15,7 @@ export interface PrincipalLogin {
 
 export function principalLogin(context: ProbeContext): PrincipalLogin {
   const { tls } = context;
-  if (context.environment.security === 'mtls' && tls) {
+  if (securityProfile(context.environment.security).clientCertificates && tls) {
     const connectionFor: PrincipalLogin['connectionFor'] = (principal) => {
       const client = tls.clientFor(principal);
       if ('unavailable' in client) return client;

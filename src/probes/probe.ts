@@ -1,15 +1,12 @@
-import { errorMessage } from '../errors.js';
-import type { DrillPostgres } from '../environment/postgres.js';
-import type { EnvironmentTls } from '../environment/tls.js';
-import type { ConnectEndpoint } from '../kafka/connect.js';
-import type { SecurityMode } from '../environment/types.js';
+import type { DrillPostgres } from '../environment/connect/postgres.js';
+import type { EnvironmentTls } from '../environment/tls/tls.js';
+import type { ConnectEndpoint } from '../kafka/connect-rest.js';
+import type { ClientClass, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { Probe as ResultProbe, ProbeEvidence } from '../drill/result.js';
+import type { ProbeEvidence, ProbeRecord } from '../model/result.js';
 import type { OffsetMap } from '../restore/offset-map.js';
 import type { ConnectorRestore } from '../restore/phase.js';
-import type { ClientClassName } from '../spec/schema.js';
-import { describeClientClass } from './clients.js';
 
 /**
  * One interface for every probe kind (like testcontainers' wait strategies): a probe is a
@@ -17,14 +14,12 @@ import { describeClientClass } from './clients.js';
  * its status and evidence. The runner adds id, type, name and timing, and turns exceptions
  * into `error` outcomes, so a probe never has to catch its own crashes.
  *
- * ProbeOutcome and ProbeEvidence are the result model's probe entries (src/drill/result.ts),
+ * ProbeRecord and ProbeEvidence are the result model's probe entries (src/model/result.ts),
  * so the drill copies outcomes into result.json as they are.
  */
-export type ProbeStatus = ResultProbe['status'];
-export type { ProbeEvidence };
-export type ProbeOutcome = ResultProbe;
+export type ProbeStatus = ProbeRecord['status'];
 
-/** What a probe's check returns; the runner turns it into a ProbeOutcome. */
+/** What a probe's check returns; the runner turns it into a ProbeRecord. */
 export interface ProbeVerdict {
   status: ProbeStatus;
   evidence: ProbeEvidence[];
@@ -82,7 +77,7 @@ export interface ProbeContext extends ProbeRunContext {
   committedOffsetsRead: Promise<void>;
 }
 
-export interface Probe {
+export interface ProbeRunner {
   readonly id: string;
   readonly type: string;
   readonly name: string;
@@ -97,99 +92,13 @@ export interface Probe {
   /** Own budget in ms, replacing the context's timeoutMs. */
   readonly timeoutMs?: number;
   /** A probe of the client matrix: the spec probe it stands for (the matrix row) and its client class. */
-  readonly matrix?: { probe: string; clientClass: ClientClassName };
+  readonly matrix?: { probe: string; clientClass: ClientClass };
   /**
    * Without an own budget: the time the probe's work needs at this snapshot's size. The probe gets
    * the larger of this and the context's timeoutMs, so a fixed minute does not fail big clusters.
    */
   workTimeoutMs?(context: ProbeRunContext): number;
   check(context: ProbeContext): Promise<ProbeVerdict>;
-}
-
-/** Default number of probes running at once: each holds a few client connections. */
-export const PROBE_CONCURRENCY = 3;
-
-/**
- * Runs the probes, at most `concurrency` at a time, and returns one outcome per probe in the
- * order given. Never throws for a probe: an exception or a timeout becomes status `error`.
- *
- * Probes that read committed offsets start first; every other probe starts after them, unless it
- * defers its own disturbing work (the authorization matrix): a record produced into a restored
- * topic before the offsets probe reads it would be taken for the restored one. Because the
- * readers are queued ahead of everything else, a waiting probe never holds a slot a reader needs.
- */
-export async function runProbes(probes: readonly Probe[], context: ProbeRunContext, concurrency = PROBE_CONCURRENCY): Promise<ProbeOutcome[]> {
-  const readers = probes.filter((probe) => probe.readsCommittedOffsets);
-  const order = [...readers, ...probes.filter((probe) => !probe.readsCommittedOffsets)];
-  const readersDone: Promise<void>[] = [];
-  const release = new Map<Probe, () => void>();
-  for (const reader of readers) readersDone.push(new Promise<void>((resolve) => release.set(reader, resolve)));
-  const probeContext: ProbeContext = { ...context, committedOffsetsRead: Promise.all(readersDone).then(() => undefined) };
-
-  const outcomes = new Map<Probe, ProbeOutcome>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < order.length) {
-      const probe = order[next++]!;
-      if (!probe.readsCommittedOffsets && !probe.defersOwnWrites) await probeContext.committedOffsetsRead;
-      outcomes.set(probe, await runProbe(probe, probeContext));
-      release.get(probe)?.();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, order.length)) }, worker));
-  return probes.map((probe) => outcomes.get(probe)!);
-}
-
-/** How long a timed-out probe may still take to clean up after itself. */
-const CLEANUP_GRACE_MS = 5_000;
-const noop = () => {};
-
-/** One probe, timed, with its own timeout and abort signal; never throws. */
-export async function runProbe(probe: Probe, context: ProbeContext): Promise<ProbeOutcome> {
-  const started = performance.now();
-  const timeoutMs = probe.timeoutMs ?? Math.max(context.timeoutMs, probe.workTimeoutMs?.(context) ?? 0);
-  const timeout = new AbortController();
-  const signal = AbortSignal.any([context.signal, timeout.signal]);
-  let timer: NodeJS.Timeout | undefined;
-  let cutOff = false;
-  const timedOut = new Promise<ProbeVerdict>((resolve) => {
-    timer = setTimeout(() => {
-      cutOff = true;
-      timeout.abort(new Error(`timed out after ${timeoutMs}ms`));
-      resolve(errorVerdict(`the probe did not finish within ${timeoutMs}ms`));
-    }, timeoutMs);
-  });
-  const aborted = new Promise<ProbeVerdict>((resolve) => {
-    if (context.signal.aborted) resolve(errorVerdict('the drill was interrupted before the probe ran'));
-    context.signal.addEventListener('abort', () => resolve(errorVerdict('the drill was interrupted')), { once: true });
-  });
-  let verdict: ProbeVerdict;
-  let checking: Promise<ProbeVerdict> | undefined;
-  try {
-    checking = probe.check({ ...context, signal, timeoutMs });
-    verdict = await Promise.race([checking, timedOut, aborted]);
-  } catch (error) {
-    verdict = errorVerdict(errorMessage(error));
-  } finally {
-    clearTimeout(timer);
-    timeout.abort(new Error('probe finished'));
-  }
-  const durationMs = Math.round(performance.now() - started);
-  // A probe cut off by its timeout has its signal aborted; it gets a moment to run its own
-  // cleanup (scratch topics and ACLs, which on an external cluster nobody else removes).
-  if (cutOff && checking) await Promise.race([checking.then(noop, noop), new Promise((resolve) => setTimeout(resolve, CLEANUP_GRACE_MS).unref())]);
-  const client = probe.matrix
-    ? { ...(await describeClientClass(probe.matrix.clientClass, context)), probe: probe.matrix.probe, ...(verdict.processes !== undefined ? { processes: verdict.processes } : {}) }
-    : undefined;
-  return {
-    id: probe.id,
-    type: probe.type,
-    name: probe.name,
-    status: verdict.status,
-    durationMs,
-    evidence: verdict.evidence,
-    ...(client ? { client } : {}),
-  };
 }
 
 export function errorVerdict(message: string, evidence: ProbeEvidence[] = []): ProbeVerdict {

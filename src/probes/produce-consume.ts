@@ -2,10 +2,11 @@ import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import { createProbeClient } from '../kafka/probe-client.js';
-import type { ProduceConsumeProbe as ProduceConsumeProbeSpec } from '../spec/schema.js';
+import type { ProduceConsumeProbeSpec } from '../drill-spec/schema.js';
 import { adminPrincipal, driverFor, type ClientDriver } from './clients.js';
 import { runConsumerSession } from './consumer-session.js';
-import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import { mapWithLimit, verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from './probe.js';
+import type { ProbeEvidence } from '../model/result.js';
 
 /**
  * The produce-consume probe: for each topic, the admin super user produces N records carrying
@@ -15,14 +16,14 @@ import { mapWithLimit, verdictOf, type Probe, type ProbeContext, type ProbeEvide
  */
 const CONSUME_TIMEOUT_MS = 30_000;
 
-export class ProduceConsumeProbe implements Probe {
+export class ProduceConsumeProbe implements ProbeRunner {
   readonly type = 'produce-consume';
 
   constructor(
     readonly id: string,
     readonly name: string,
     private readonly spec: Pick<ProduceConsumeProbeSpec, 'topics' | 'records'>,
-    readonly matrix?: Probe['matrix'],
+    readonly matrix?: ProbeRunner['matrix'],
   ) {}
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {

@@ -5,10 +5,11 @@ import { asUser, type KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
 import { throttleTap, type WireResponse } from '../kafka/throttle-tap.js';
-import type { QuotaProbe as QuotaProbeSpec } from '../spec/schema.js';
-import { mechanismOf, userName, verdictOf, type Probe, type ProbeContext, type ProbeEvidence, type ProbeVerdict } from './probe.js';
+import type { QuotaProbeSpec } from '../drill-spec/schema.js';
+import { mechanismOf, userName, verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from './probe.js';
 import { formatRate, planQuotaChecks, type ByteRateKey, type QuotaCheckPlan, type QuotaControlPlan } from './quota-plan.js';
 import { DEFAULT_QUOTA_WINDOW, EXCEED_FACTOR, judgeThrottled, judgeUnthrottled, toResponses, type QuotaResponse, type QuotaWindow, type RateJudgement } from './quota-rate.js';
+import type { ProbeEvidence } from '../model/result.js';
 
 /**
  * The quota probe: for each restored producer_byte_rate / consumer_byte_rate quota, a real
@@ -31,7 +32,7 @@ const MIN_CHECK_MS = 3_000;
 const SETUP_MARGIN_MS = 30_000;
 const ACL_WAIT_MS = 10_000;
 
-export class QuotaProbe implements Probe {
+export class QuotaProbe implements ProbeRunner {
   readonly type = 'quota';
   readonly timeoutMs: number;
 

@@ -3,7 +3,8 @@
  * per Kafka version, each cell the status of that probe through that client on that version —
  * so "librdkafka 2.0.2 cannot log in to 4.3.1" is one red cell carrying Kafka's error.
  */
-import type { ClientClass, Result } from '../drill/result.js';
+import type { ClientClass } from '../model/enums.js';
+import type { Result } from '../model/result.js';
 
 export interface ClientMatrixCell {
   probeId: string;

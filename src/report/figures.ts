@@ -1,5 +1,6 @@
 /** The headline numbers of a run and their wording, shared by every report so they never disagree. */
-import { countChecks, type Result, type Run, type Verdict } from '../drill/result.js';
+import { type Result, type Run, type Verdict } from '../model/result.js';
+import { countChecks } from '../model/verdict.js';
 
 export interface RunFigures {
   /** Probes that passed with at least one passed check. */

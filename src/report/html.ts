@@ -7,10 +7,11 @@ import { clientMatrix } from './client-matrix.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { countChecks, dangerFindingCodes, type OffsetMapSummary, type Result, type Run } from '../drill/result.js';
+import { dangerFindingCodes, type OffsetMapSummary, type Result, type Run } from '../model/result.js';
 import { formatCheckCounts, formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { buildTimelines, timelineWidth } from './timeline.js';
 import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
+import { countChecks } from '../model/verdict.js';
 
 export interface HtmlOptions {
   /** Earlier results of the same drill, for the trend section. */

@@ -3,8 +3,9 @@
  * objective, plus one for the run's verdict so an infrastructure error never reads as green.
  * Shaped to validate against the Ant JUnit schema (the strictest common dialect).
  */
-import { countChecks, type Phase, type ProbeEvidence, type Result, type Run } from '../drill/result.js';
+import { type Phase, type ProbeEvidence, type Result, type Run } from '../model/result.js';
 import { formatCheckCounts, formatMinutes, runFigures } from './figures.js';
+import { countChecks } from '../model/verdict.js';
 
 export interface JunitOptions {
   /** Where the drill ran; the schema requires one. */

@@ -1,7 +1,8 @@
 /** summary.md: a short Markdown summary for a CI step summary or a pull-request comment. */
-import { countChecks, dangerFindingCodes, type Result, type Run, type Verdict } from '../drill/result.js';
+import { dangerFindingCodes, type Result, type Run, type Verdict } from '../model/result.js';
 import { clientMatrix, type ClientMatrixCell } from './client-matrix.js';
 import { formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
+import { countChecks } from '../model/verdict.js';
 
 export interface SummaryOptions {
   /** Earlier results of the same drill, for the trend table. */

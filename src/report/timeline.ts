@@ -3,7 +3,7 @@
  * upgrade gate's bars can be compared by eye. The SVG stretches horizontally (viewBox width
  * 1000, preserveAspectRatio none) while labels stay HTML text, so it reads on a phone too.
  */
-import type { Run } from '../drill/result.js';
+import type { Run } from '../model/result.js';
 import { formatDuration } from './figures.js';
 
 export const timelineWidth = 1000;

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import path from 'node:path';
-import { RESULT_FILE, serializeResult, type Result } from '../drill/result.js';
+import { RESULT_FILE, serializeResult, type Result } from '../model/result.js';
 import type { SecretMask } from '../drill/secrets.js';
 import { InputError } from '../errors.js';
 import { inputLimits, readInputBytesSync } from '../input-file.js';

@@ -3,9 +3,10 @@ import { targetBrokerOf } from '../environment/broker-ids.js';
 import { dedupeBufferBytes } from '../environment/sizing.js';
 import { formatBytes } from '../input-file.js';
 import { connectionsTo, errorName, withPerObjectErrors } from '../kafka/raw.js';
-import type { Configs } from '../snapshot/schema.js';
-import { PhaseRecorder, plainConfigValues, sameConfigValue, type PhaseResult, type RestoreContext } from './phase.js';
+import { plainConfigValues, type Configs } from '../snapshot/schema.js';
+import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
 import { isKnownBrokerConfig, knownBrokerConfigs, notAppliedReason } from './target-configs.js';
+import { sameConfigValue } from '../kafka/configs.js';
 
 /** "" is Kafka's name for the cluster-wide default broker resource. */
 const CLUSTER_DEFAULT = '';

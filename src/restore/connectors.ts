@@ -19,11 +19,11 @@ import {
   type ConnectorOffsetEntry,
   type ConnectorState,
   type ConnectorStatus,
-} from '../kafka/connect.js';
+} from '../kafka/connect-rest.js';
 import { compactCanonicalJson } from '../snapshot/canonical.js';
 import type { Connector, Snapshot } from '../snapshot/schema.js';
-import { externalSettingRule, externalSettings, isKnownConnectorClass, replacementProblem, type ExternalSetting } from '../spec/external-settings.js';
-import { resolvePlaceholders, type PlaceholderValues } from '../spec/placeholders.js';
+import { externalSettingRule, externalSettings, isKnownConnectorClass, replacementProblem, type ExternalSetting } from '../drill-spec/external-settings.js';
+import { resolvePlaceholders, type PlaceholderValues } from '../drill-spec/placeholders.js';
 import { sinkPosition, type OffsetMap } from './offset-map.js';
 import { PhaseRecorder, type ConnectorOverride, type ConnectorSecretSource, type PhaseResult, type RestoreContext } from './phase.js';
 
@@ -37,7 +37,7 @@ import { PhaseRecorder, type ConnectorOverride, type ConnectorSecretSource, type
  * finding (and a manual step), never a crash.
  *
  * A drill writes only to what it started: settings that name an external system (the rules in
- * spec/external-settings.ts) are replaced by the spec's restore.connectors first; a connector
+ * src/drill-spec/external-settings.ts) are replaced by the spec's restore.connectors first; a connector
  * still naming one is created STOPPED with its offsets and never started (connector-isolated,
  * and a manual step), unless the spec allows that setting (connector-writes-external, shown red).
  */

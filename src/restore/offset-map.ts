@@ -26,7 +26,7 @@
  * magnitude. Offsets are plain numbers: the snapshot schema admits safe integers (≤ 2^53 − 1),
  * and every sum here stays within that range.
  */
-import type { OffsetMapSummary } from '../drill/result.js';
+import type { OffsetMapSummary } from '../model/result.js';
 import type { SnapshotContent, Topic } from '../snapshot/schema.js';
 
 /** Records reproduced before each committed position, and before the log end. */

@@ -1,15 +1,13 @@
 import type { Admin } from '@platformatic/kafka';
 import type { BrokerMapping } from '../environment/broker-ids.js';
-import type { ConnectEndpoint } from '../kafka/connect.js';
+import type { ConnectEndpoint } from '../kafka/connect-rest.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { Finding, FindingCode, PhaseCounts } from '../drill/result.js';
-import type { ProgressListener } from '../drill/progress.js';
+import type { Finding, FindingCode, PhaseCounts } from '../model/result.js';
+import type { ProgressListener } from '../model/progress.js';
 import { chunkByWeight, DEFAULT_RECORDS_PER_REQUEST } from '../kafka/request-limits.js';
-import type { PlaceholderValues } from '../spec/placeholders.js';
+import type { PlaceholderValues } from '../drill-spec/placeholders.js';
 import type { OffsetMap } from './offset-map.js';
-
-export type { Finding, PhaseCounts };
 
 /** The restore phases, in the order clients experience a cluster. */
 export const RESTORE_PHASES = ['topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors'] as const;
@@ -35,8 +33,7 @@ export interface PhaseResult {
   requests: number;
 }
 
-export type { CredentialSource } from '../spec/schema.js';
-import type { CredentialSource } from '../spec/schema.js';
+import type { CredentialSource } from '../drill-spec/schema.js';
 export type ConnectorSecretSource = { env: string } | { file: string };
 
 export interface RestoreOptions {
@@ -216,19 +213,4 @@ export async function sendInChunks<T>(
     }
     recorder.advance(chunk.length);
   }
-}
-
-/** Config values from the snapshot as Kafka wants them: name → value, redacted ones left out. */
-export function plainConfigValues(configs: Snapshot['topics'][number]['configs']): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const [name, entry] of Object.entries(configs)) if (entry.value !== undefined) values.set(name, entry.value);
-  return values;
-}
-
-/** Kafka prints doubles its own way ("5.24288E7" for 52428800): equal text or equal numbers are the same value. */
-export function sameConfigValue(a: string | undefined, b: string | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a.trim() === '' || b.trim() === '') return false;
-  const [x, y] = [Number(a), Number(b)];
-  return Number.isFinite(x) && Number.isFinite(y) && x === y;
 }

@@ -1,6 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { Admin } from '@platformatic/kafka';
-import type { ProgressListener } from '../drill/progress.js';
+import type { ProgressListener } from '../model/progress.js';
 import { describeCluster, withAdmin } from '../kafka/admin.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { kafkaErrorName } from '../kafka/errors.js';

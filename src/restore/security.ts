@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { alterClientQuotasV1, createAclsV3 } from '@platformatic/kafka';
-import { ADMIN_USER } from '../environment/broker-config.js';
+import { ADMIN_USER } from '../model/enums.js';
 import { inputLimits, readInputFile } from '../input-file.js';
 import { aclToWire, describeAllAcls } from '../kafka/acls.js';
 import { kafkaErrorName } from '../kafka/errors.js';
@@ -10,7 +10,8 @@ import { describeAllQuotas } from '../kafka/quotas.js';
 import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
 import { describeScramCredentials, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
 import { aclKey, quotaEntityLabel, withoutUser, type Acl, type Quota } from '../snapshot/schema.js';
-import { PhaseRecorder, sendInChunks, type CredentialSource, type PhaseResult, type RestoreContext } from './phase.js';
+import { PhaseRecorder, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
+import type { CredentialSource } from '../drill-spec/schema.js';
 
 /** Security in the order Kafka checks it: who you are (SCRAM), what you may do (ACLs), how much (quotas). */
 export async function restoreSecurity(context: RestoreContext, recorder = new PhaseRecorder('security')): Promise<PhaseResult> {

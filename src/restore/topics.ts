@@ -3,9 +3,10 @@ import { ConfigResourceTypes, ConfigSources, createPartitionsV3, IncrementalAlte
 import { createTopics as createTopicRequests } from '../kafka/create-topics.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
-import type { Topic } from '../snapshot/schema.js';
-import { PhaseRecorder, plainConfigValues, sameConfigValue, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
+import { plainConfigValues, type Topic } from '../snapshot/schema.js';
+import { PhaseRecorder, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
 import { knownTopicConfigs, notAppliedReason } from './target-configs.js';
+import { sameConfigValue } from '../kafka/configs.js';
 
 /** The longest a create request lets the broker work on it; the restore's client waits longer than this. */
 export const CREATE_REQUEST_TIMEOUT_MAX_MS = 120_000;

@@ -4,7 +4,7 @@
  * connector's info and status, then one GET offsets per connector (Connect has no batch call).
  */
 import { errorMessage, InfrastructureError } from '../errors.js';
-import { ConnectRestError, describeConnectors, getConnectorOffsets, serverInfo, type ConnectEndpoint, type ConnectorOffsetEntry } from '../kafka/connect.js';
+import { ConnectRestError, describeConnectors, getConnectorOffsets, serverInfo, type ConnectEndpoint, type ConnectorOffsetEntry } from '../kafka/connect-rest.js';
 import { compareText } from './canonical.js';
 import type { Connect, Connector, ConnectorConfigValue, ConsumerGroup, SnapshotContent } from './schema.js';
 

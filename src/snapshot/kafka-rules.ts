@@ -7,7 +7,7 @@
 import { isSensitiveConfig } from './capture-connect.js';
 import { describeValue, type Snapshot } from './schema.js';
 import type { SnapshotProblem } from './validate.js';
-import { formatPath } from './schema.js';
+import { formatPath } from '../errors.js';
 
 const maxTopicNameLength = 249;
 const legalTopicName = /^[a-zA-Z0-9._-]+$/;

@@ -2,12 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../errors.js';
+import { formatPath, InputError } from '../errors.js';
 import { inputLimits, readInputFile } from '../input-file.js';
 import { computeDigest, serializeSnapshot } from './canonical.js';
 import { findJsonSyntaxProblem } from './json-syntax.js';
 import { kafkaRuleViolations } from './kafka-rules.js';
-import { describeValue, expectation, formatPath, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type Snapshot, type SnapshotContent } from './schema.js';
+import { describeValue, expectation, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type Snapshot, type SnapshotContent } from './schema.js';
 import { validateSnapshot, type SnapshotProblem } from './validate.js';
 
 /** More problems than this are summarized: the first ones are what the reader fixes first. */

@@ -9,6 +9,7 @@
  * the file readable and comparable; a value outside the safe range is refused on load.
  */
 import { z } from 'zod';
+import { formatPath } from '../errors.js';
 
 export const SNAPSHOT_FORMAT = 'kafka-drill/snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -299,17 +300,6 @@ export function withoutUser(security: Pick<SnapshotContent, 'scramUsers' | 'quot
   };
 }
 
-/** `topics[3].configs["retention.ms"]`: the path notation of every snapshot error. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment)) text += text === '' ? segment : `.${segment}`;
-    else text += `[${JSON.stringify(String(segment))}]`;
-  }
-  return text;
-}
-
 interface Violation {
   path: PropertyKey[];
   message: string;
@@ -404,4 +394,31 @@ function duplicateViolations<T>(items: T[], at: PropertyKey[], keyOf: (item: T) 
     });
   });
   return violations;
+}
+
+/** Config values from the snapshot as Kafka wants them: name → value, redacted ones left out. */
+export function plainConfigValues(configs: Snapshot['topics'][number]['configs']): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const [name, entry] of Object.entries(configs)) if (entry.value !== undefined) values.set(name, entry.value);
+  return values;
+}
+
+const MAPPING_RULES_CONFIG = /^(listener\.name\.[^.]+\.)?ssl\.principal\.mapping\.rules$/;
+
+/**
+ * The source's `ssl.principal.mapping.rules` from the snapshot's broker configs (cluster-wide
+ * first, then any broker's; a listener-prefixed form counts), with the config's name, or undefined.
+ */
+export function snapshotMappingRules(snapshot: Snapshot): { config: string; rules: string; path: PropertyKey[] } | undefined {
+  const { clusterDefault, perBroker } = snapshot.clusterConfigs;
+  const resources: [PropertyKey[], typeof clusterDefault][] = [
+    [['clusterConfigs', 'clusterDefault'], clusterDefault],
+    ...Object.entries(perBroker).map(([id, configs]): [PropertyKey[], typeof clusterDefault] => [['clusterConfigs', 'perBroker', id], configs]),
+  ];
+  for (const [at, configs] of resources) {
+    for (const [name, entry] of Object.entries(configs)) {
+      if (MAPPING_RULES_CONFIG.test(name) && entry.value !== undefined) return { config: name, rules: entry.value, path: [...at, name, 'value'] };
+    }
+  }
+  return undefined;
 }

@@ -3,7 +3,8 @@
  * `<path>: <what>`, e.g. `topics[3].partitions: expected a whole number ≥ 1, got "3"`.
  */
 import type { z } from 'zod';
-import { describeValue, expectation, formatPath, snapshotSchema, type Snapshot } from './schema.js';
+import { describeValue, expectation, snapshotSchema, type Snapshot } from './schema.js';
+import { formatPath } from '../errors.js';
 
 export interface SnapshotProblem {
   /** `topics[3].partitions`; empty for the document itself. */

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_USER } from '../../src/environment/broker-config.js';
+import { ADMIN_USER } from '../../src/model/enums.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import { seedCluster } from '../../fixtures/seed.js';
 import { markedJvms, readEvidence } from '../drills/cli.js';

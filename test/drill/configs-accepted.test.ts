@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateDeclared, evaluateImplicit, type RestoredState } from '../../src/drill/assumptions.js';
 import type { PhaseResult } from '../../src/restore/phase.js';
-import type { Assumption as AssumptionSpec } from '../../src/spec/schema.js';
+import type { AssumptionSpec } from '../../src/drill-spec/schema.js';
 
 const phase = (name: PhaseResult['phase'], findings: PhaseResult['findings'], status: PhaseResult['status'] = 'passed'): PhaseResult => ({
   phase: name,

@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDrill, type DrillHandle, type RunOptions } from '../../src/drill/runner.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/drill-spec/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';
-import type { DrillSpecInput } from '../../src/spec/schema.js';
+import type { DrillSpecInput } from '../../src/drill-spec/schema.js';
 import { repoRoot } from '../support/require.js';
 
 export function smallSnapshot(): Snapshot {

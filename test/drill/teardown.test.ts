@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseResult, RESULT_FILE } from '../../src/drill/result.js';
+import { parseResult, RESULT_FILE } from '../../src/model/result.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import { writeReports } from '../../src/report/write.js';
 import { alive } from '../support/kafka.js';

@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { parseResult, type Result } from '../../src/drill/result.js';
+import { parseResult, type Result } from '../../src/model/result.js';
 import { repoRoot } from '../support/require.js';
 
 export interface CliRun {

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Run } from '../../src/drill/result.js';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import type { Run } from '../../src/model/result.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { readEvidence, runToEnd } from './cli.js';
 
 const outRoot = mkdtempSync(path.join(tmpdir(), 'kafka-drill-must-fail-'));

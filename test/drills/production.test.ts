@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Result } from '../../src/drill/result.js';
+import type { Result } from '../../src/model/result.js';
 import { tempDir } from '../support/temp.js';
 import { readEvidence, runToEnd } from './cli.js';
 

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Result, Run } from '../../src/drill/result.js';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import type { Result, Run } from '../../src/model/result.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { tempDir } from '../support/temp.js';
 import { readEvidence, runToEnd } from './cli.js';
 

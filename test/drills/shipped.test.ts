@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../src/drill/result.js';
+import type { Result } from '../../src/model/result.js';
 import { readEvidence, runToEnd } from './cli.js';
 
 const out = await mkdtemp(join(tmpdir(), 'kafka-drill-shipped-'));

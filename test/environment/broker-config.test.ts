@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN_USER, brokerProperties, propertiesText, type NodeListeners } from '../../src/environment/broker-config.js';
+import { brokerProperties, propertiesText, type NodeListeners } from '../../src/environment/broker-config.js';
+import { ADMIN_USER } from '../../src/model/enums.js';
 
 const node = (nodeId: number, base: number): NodeListeners => ({ nodeId, host: '127.0.0.1', clientPort: base, internalPort: base + 1, controllerPort: base + 2 });
 

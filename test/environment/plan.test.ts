@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planEnvironment, sourceBrokerIds } from '../../src/environment/plan.js';
 import { loadSnapshot } from '../../src/snapshot/load.js';
-import { targetSchema } from '../../src/spec/schema.js';
+import { targetSchema } from '../../src/drill-spec/schema.js';
 
 const fiveBrokers = await loadSnapshot('fixtures/production/five-broker-snapshot.json');
 const example = await loadSnapshot('fixtures/example-snapshot.json');

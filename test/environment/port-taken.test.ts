@@ -4,9 +4,9 @@
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import * as ports from '../../src/environment/ports.js';
-import { startProcessEnvironment } from '../../src/environment/process.js';
+import { startProcessEnvironment } from '../../src/environment/process/process.js';
 import { createAdmin, describeCluster } from '../../src/kafka/admin.js';
 
 // The first allocation hands out a port another process holds, as a racing drill would.

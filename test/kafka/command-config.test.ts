@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import { execa } from 'execa';
 import { pemCertificates } from '../../src/snapshot/tls-chain.js';
-import { createCertificateAuthority } from '../../src/environment/certificates.js';
+import { createCertificateAuthority } from '../../src/environment/tls/certificates.js';
 import { InputError } from '../../src/errors.js';
 import { commandConfigConnection, loadCommandConfig, parseJavaProperties } from '../../src/kafka/command-config.js';
 import { tempDir } from '../support/temp.js';

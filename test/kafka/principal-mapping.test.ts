@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { renderDistinguishedName } from '../../src/environment/certificates.js';
-import { parseMappingRules, principalNameOf, snapshotMappingRules, subjectForPrincipal } from '../../src/kafka/principal-mapping.js';
+import { renderDistinguishedName } from '../../src/kafka/distinguished-name.js';
+import { parseMappingRules, principalNameOf, subjectForPrincipal } from '../../src/kafka/principal-mapping.js';
 import { mtlsSnapshot } from '../../fixtures/make-tls-snapshots.js';
+import { snapshotMappingRules } from '../../src/snapshot/schema.js';
 
 // Examples from Kafka's documentation of ssl.principal.mapping.rules.
 const KAFKA_DOC_RULES = 'RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/,RULE:^CN=(.*?),OU=(.*?),O=(.*?),L=(.*?),ST=(.*?),C=(.*?)$/$1@$2/L,RULE:^.*[Cc][Nn]=([a-zA-Z0-9.]*).*$/$1/L,DEFAULT';

@@ -7,6 +7,9 @@ import { aclKey, type Acl } from '../../src/snapshot/schema.js';
 import { integrationVersions } from '../support/kafka.js';
 import { generateSnapshot } from '../../bench/generate.js';
 
+/** A question to Kafka's authorizer, with the snapshot's operation and resource type names. */
+type Question = AuthorizerQuestion & Pick<Acl, 'operation' | 'resourceType'>;
+
 /**
  * Differential test of the ACL model against Kafka's own StandardAuthorizer (its Java classes
  * from the cached jars, one JVM per Kafka version for every decision of the test): random ACL
@@ -82,11 +85,11 @@ function generator(random: () => number) {
 
 /** Kafka's decisions a request of the probe depends on, and how its handler combines them (true: past authorization). */
 interface RequestRule {
-  questions: AuthorizerQuestion[];
+  questions: Question[];
   answer(allowed: boolean[]): boolean;
 }
 
-const ask = (principal: string, operation: Acl['operation'], resourceType: Acl['resourceType'], name?: string): AuthorizerQuestion => ({
+const ask = (principal: string, operation: Acl['operation'], resourceType: Acl['resourceType'], name?: string): Question => ({
   principal,
   host: PROBE_CLIENT_HOST,
   operation,
@@ -96,7 +99,7 @@ const ask = (principal: string, operation: Acl['operation'], resourceType: Acl['
 
 /** Transcribed from Kafka's KafkaApis (broker) and ControllerApis (KRaft controller) for the requests in authorization-actions.ts. */
 function requestRule(principal: string, operation: ActionOperation, kind: ResourceKind, name: string): RequestRule {
-  const any = (questions: AuthorizerQuestion[]): RequestRule => ({ questions, answer: (allowed) => allowed.some(Boolean) });
+  const any = (questions: Question[]): RequestRule => ({ questions, answer: (allowed) => allowed.some(Boolean) });
   if (kind === 'topic' && operation === 'DELETE') return any([ask(principal, 'DELETE', 'CLUSTER', CLUSTER_NAME), ask(principal, 'DESCRIBE', 'TOPIC', name)]);
   if (kind === 'topic' && operation === 'CREATE') return any([ask(principal, 'CREATE', 'CLUSTER', CLUSTER_NAME), ask(principal, 'CREATE', 'TOPIC', name)]);
   if (kind === 'cluster' && operation === 'CREATE')
@@ -108,12 +111,12 @@ function requestRule(principal: string, operation: ActionOperation, kind: Resour
 /** One thing compared: Kafka's answer from its decisions, the model's from the bindings. */
 interface Comparison {
   what: string;
-  questions: AuthorizerQuestion[];
+  questions: Question[];
   kafka(allowed: boolean[]): boolean;
   model(index: AclIndex): boolean;
 }
 
-function decisionComparison(question: AuthorizerQuestion, kind: ResourceKind): Comparison {
+function decisionComparison(question: Question, kind: ResourceKind): Comparison {
   const { principal, operation, name } = question;
   return {
     what: name === undefined ? `authorizeByResourceType(${principal}, ${operation}, ${kind})` : `authorize(${principal}, ${operation}, ${kind} ${name})`,

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { AuthorizationProbe } from '../../src/probes/authorization.js';
-import { runProbes, type ProbeEvidence, type ProbeOutcome } from '../../src/probes/probe.js';
+import type { ProbeEvidence, ProbeRecord } from '../../src/model/result.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { acl, acls, contextFor, platformaticAcl, seedCluster, snapshotOf } from './cluster.js';
+import { runProbes } from '../../src/probes/run.js';
 
-const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.outcome === 'failed');
-const find = (outcome: ProbeOutcome, match: Partial<ProbeEvidence>) =>
+const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
+const find = (outcome: ProbeRecord, match: Partial<ProbeEvidence>) =>
   outcome.evidence.filter((item) => Object.entries(match).every(([key, value]) => item[key as keyof ProbeEvidence] === value));
 
 describe.each(integrationVersions())('authorization probe on Kafka %s', async (kafkaVersion) => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { probeFailsRun } from '../../src/drill/runner.js';
+import { probeFailsRun } from '../../src/model/verdict.js';
 import { kcatError } from '../../src/kafka/kcat.js';
 import { expectedFailureFor } from '../../src/probes/clients.js';
 import { probesFromSpec } from '../../src/probes/from-spec.js';
-import { drillSpecSchema, type ExpectedFailure } from '../../src/spec/schema.js';
+import { drillSpecSchema, type ExpectedFailure } from '../../src/drill-spec/schema.js';
 
 const spec = (extra: Record<string, unknown>) =>
   drillSpecSchema.parse({

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { AuthorizationProbe } from '../../src/probes/authorization.js';
 import { OffsetsProbe } from '../../src/probes/offsets.js';
-import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
+import type { ProbeRecord } from '../../src/model/result.js';
 import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
-import type { ClientClassName } from '../../src/spec/schema.js';
+import type { ClientClass } from '../../src/model/enums.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { contextFor, seedCluster, snapshotOf } from './cluster.js';
+import { runProbes } from '../../src/probes/run.js';
 
 /**
  * The client matrix against real brokers: the produce-consume, authorization and offsets probes
@@ -16,15 +17,15 @@ import { contextFor, seedCluster, snapshotOf } from './cluster.js';
  * every SCRAM login of it fails on 4.x with SASL_AUTHENTICATION_FAILED, and succeeds on 3.9.
  */
 const librdkafkaLogsIn = (kafkaVersion: string) => kafkaVersion.startsWith('3.');
-const classes: ClientClassName[] = ['kafkajs', 'librdkafka', 'java'];
-const matrix = (clientClass: ClientClassName) => ({ probe: 'cell', clientClass });
-const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.outcome === 'failed');
+const classes: ClientClass[] = ['kafkajs', 'librdkafka', 'java'];
+const matrix = (clientClass: ClientClass) => ({ probe: 'cell', clientClass });
+const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
 
 describe.each(integrationVersions())('client matrix on Kafka %s', async (kafkaVersion) => {
   const environment = await startForTest({ security: 'scram', kafkaVersion });
   await seedCluster(environment);
   const context = () => contextFor(environment, snapshotOf(), { workDir: environment.workDir });
-  const red = (clientClass: ClientClassName) => clientClass === 'librdkafka' && !librdkafkaLogsIn(kafkaVersion);
+  const red = (clientClass: ClientClass) => clientClass === 'librdkafka' && !librdkafkaLogsIn(kafkaVersion);
 
   it('produce-consume: each client class produces and reads back its records, or fails with Kafka’s login error', async () => {
     const outcomes = await runProbes(

@@ -3,7 +3,7 @@ import { CustomProbe } from '../../src/probes/custom.js';
 import type { ProbeContext } from '../../src/probes/probe.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
-import { parseResult, serializeResult } from '../../src/drill/result.js';
+import { parseResult, serializeResult } from '../../src/model/result.js';
 import { loadFixture } from '../report/fixtures.js';
 import { snapshotOf } from './cluster.js';
 

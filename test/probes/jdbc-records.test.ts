@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { placeholderValues } from '../../src/drill/runner.js';
-import { drillPlaceholders, resolvePlaceholders } from '../../src/spec/placeholders.js';
-import type { DrillPostgres } from '../../src/environment/postgres.js';
+import { drillPlaceholders, resolvePlaceholders } from '../../src/drill-spec/placeholders.js';
+import type { DrillPostgres } from '../../src/environment/connect/postgres.js';
 import { jdbcRecord, jdbcRecordShape, jdbcTableName, type JdbcRecordShape } from '../../src/probes/connector-idempotency.js';
 import type { Connector, Snapshot } from '../../src/snapshot/schema.js';
 

@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { AuthorizationProbe } from '../../src/probes/authorization.js';
 import { CustomProbe } from '../../src/probes/custom.js';
 import { OffsetsProbe } from '../../src/probes/offsets.js';
-import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
+import type { ProbeRecord } from '../../src/model/result.js';
 import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { planOffsetMap, SOURCE_OFFSET_HEADER } from '../../src/restore/offset-map.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { committed, contextFor, recordTimestampBase, seedCluster, setGroupOffsets, snapshotOf } from './cluster.js';
+import { runProbes } from '../../src/probes/run.js';
 
-const failures = (outcome: ProbeOutcome) => outcome.evidence.filter((item) => item.outcome === 'failed');
+const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
 const offsetsProbe = (tolerance: 'exact' | { replay: number } | { skip: number }, groups: 'all' | string[] = 'all') =>
   new OffsetsProbe('offsets', 'offsets', { groups, tolerance, byContent: false });
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { OffsetsProbe } from '../../src/probes/offsets.js';
-import { runProbes, type Probe, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
-import type { ClientClassName } from '../../src/spec/schema.js';
+import { type ProbeRunner, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
+import type { ClientClass } from '../../src/model/enums.js';
+import { runProbes } from '../../src/probes/run.js';
 
 // Scheduling only: which probe may start while an offsets probe is still reading restored positions.
 const events: string[] = [];
-const probe = (id: string, traits: Partial<Pick<Probe, 'readsCommittedOffsets' | 'defersOwnWrites'>>, workMs: number): Probe => ({
+const probe = (id: string, traits: Partial<Pick<ProbeRunner, 'readsCommittedOffsets' | 'defersOwnWrites'>>, workMs: number): ProbeRunner => ({
   id,
   type: 'custom',
   name: id,
@@ -49,7 +50,7 @@ describe('probe budget', () => {
 
   it('the offsets probe budgets each group by the client class that consumes it: a kcat process or a Java consumer costs more than a kafkajs session', () => {
     const context = { snapshot: { consumerGroups: Array.from({ length: 1_000 }, (_, index) => ({ groupId: `g${index}`, offsets: [] })) } } as unknown as ProbeRunContext;
-    const budget = (clientClass?: ClientClassName) =>
+    const budget = (clientClass?: ClientClass) =>
       new OffsetsProbe('resume', 'resume', { groups: 'all', tolerance: 'exact', byContent: true }, clientClass ? { probe: 'resume', clientClass } : undefined).workTimeoutMs(
         context,
       );
@@ -60,7 +61,7 @@ describe('probe budget', () => {
 describe('probe timeout', () => {
   it('a probe cut off by its timeout is an error, and its own cleanup gets to finish before the drill moves on', async () => {
     const steps: string[] = [];
-    const slow: Probe = {
+    const slow: ProbeRunner = {
       id: 'scratch-user',
       type: 'custom',
       name: 'scratch-user',

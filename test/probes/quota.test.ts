@@ -3,13 +3,14 @@ import { withAdmin } from '../../src/kafka/admin.js';
 import { describeAllAcls } from '../../src/kafka/acls.js';
 import { describeAllQuotas } from '../../src/kafka/quotas.js';
 import { ADMIN_QUOTAS } from '../../src/environment/admin-quota.js';
-import { ADMIN_USER } from '../../src/environment/broker-config.js';
+import { ADMIN_USER } from '../../src/model/enums.js';
 import { QuotaProbe } from '../../src/probes/quota.js';
-import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
+import type { ProbeRecord } from '../../src/model/result.js';
 import { restoreSecurity } from '../../src/restore/security.js';
 import type { Quota, Snapshot } from '../../src/snapshot/schema.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { contextFor, snapshotOf } from './cluster.js';
+import { runProbes } from '../../src/probes/run.js';
 
 const KiB = 1024;
 
@@ -42,7 +43,7 @@ const snapshot: Snapshot = snapshotOf({
   quotas,
 });
 
-const checks = (outcome: ProbeOutcome) => outcome.evidence.map((item) => [item.resource, item.principal, item.outcome]);
+const checks = (outcome: ProbeRecord) => outcome.evidence.map((item) => [item.resource, item.principal, item.outcome]);
 const rateOf = (observed: string) => /enforced ([\d.]+) KiB\/s/.exec(observed)?.[1];
 
 // One SCRAM cluster per version; quotas and users restored by the restore's own security phase.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Result, type Probe } from '../../src/drill/result.js';
+import { Result, type ProbeRecord } from '../../src/model/result.js';
 import { clientMatrix } from '../../src/report/client-matrix.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
@@ -9,7 +9,7 @@ import { loadFixture } from './fixtures.js';
 const login = 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512';
 const reason = 'librdkafka < 2.6.1 repeats the SCRAM nonce; Kafka 4.x refuses it';
 
-function cell(clientClass: 'kafkajs' | 'librdkafka' | 'java', version: string, red: boolean, expectedFailure = false): Probe {
+function cell(clientClass: 'kafkajs' | 'librdkafka' | 'java', version: string, red: boolean, expectedFailure = false): ProbeRecord {
   const library = clientClass === 'librdkafka' ? 'kcat 1.7.1 / librdkafka 2.0.2' : clientClass === 'java' ? `kafka-clients ${version}` : 'kafkajs 2.2.4';
   return {
     id: `round-trip@${clientClass}`,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseResult, type Result } from '../../src/drill/result.js';
+import { parseResult, type Result } from '../../src/model/result.js';
 
 /**
  * real/*: results of real drills (regenerate with generate-real-results.ts). The others are

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../src/drill/result.js';
+import type { Result } from '../../src/model/result.js';
 import { renderHtml } from '../../src/report/html.js';
 import { writeReports } from '../../src/report/write.js';
 import { allAvailable, executable, itWith, repoRoot } from '../support/require.js';

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'junit2json';
 import { describe, expect, it } from 'vitest';
-import type { Result } from '../../src/drill/result.js';
+import type { Result } from '../../src/model/result.js';
 import { renderJunit, xmlAttribute, xmlText } from '../../src/report/junit.js';
 import { fileExists, itWith, onPath, sharedDir } from '../support/require.js';
 import { expectGolden } from './golden.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { Result } from '../../src/drill/result.js';
+import type { Result } from '../../src/model/result.js';
 import { InputError } from '../../src/errors.js';
 import { listEvidenceFiles, MANIFEST_FILE, sha256Hex, verifyEvidence } from '../../src/report/manifest.js';
 import { writeReports } from '../../src/report/write.js';

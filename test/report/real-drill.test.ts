@@ -10,9 +10,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countChecks, type Result } from '../../src/drill/result.js';
+import { type Result } from '../../src/model/result.js';
 import { readEvidence, runToEnd } from '../drills/cli.js';
 import { allAvailable, executable, itWith } from '../support/require.js';
+import { countChecks } from '../../src/model/verdict.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const chromiumPresent = executable(chromiumPath);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProgressUpdate } from '../../src/drill/progress.js';
+import type { ProgressUpdate } from '../../src/model/progress.js';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { describeAllAcls } from '../../src/kafka/acls.js';
 import { chunkByWeight } from '../../src/kafka/request-limits.js';

@@ -2,26 +2,26 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startDrill } from '../../src/drill/runner.js';
-import type { Result } from '../../src/drill/result.js';
-import { connectPluginsDir } from '../../src/environment/connect.js';
+import type { ProbeRecord, Result } from '../../src/model/result.js';
+import { connectPluginsDir } from '../../src/runtime/plugins.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
-import { createConnector, type ConnectEndpoint } from '../../src/kafka/connect.js';
+import { createConnector, type ConnectEndpoint } from '../../src/kafka/connect-rest.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import type { KafkaConnection } from '../../src/kafka/connection.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
-import { runProbes, type ProbeOutcome } from '../../src/probes/probe.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
 import { captureSnapshot } from '../../src/snapshot/capture.js';
 import { captureConnect } from '../../src/snapshot/capture-connect.js';
 import { serializeSnapshot } from '../../src/snapshot/canonical.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/drill-spec/load.js';
 import { alive, startForTest, waitFor } from '../support/kafka.js';
 import { postgresInstalled, processesOn, psqlLines, startPostgres, type StartedPostgres } from '../support/postgres.js';
 import { allAvailable, fileExists, itWith } from '../support/require.js';
 import { tempDir } from '../support/temp.js';
+import { runProbes } from '../../src/probes/run.js';
 
 /**
  * Debezium's JDBC sink and PostgreSQL, for real.
@@ -120,10 +120,10 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', () => {
   let snapshot: Snapshot;
   let kafkaPhases: RestoreResult;
   let restored: RestoreResult;
-  let insert: ProbeOutcome;
-  let upsert: ProbeOutcome;
+  let insert: ProbeRecord;
+  let upsert: ProbeRecord;
   let psqlArgv: string[];
-  let brokenOutcome: ProbeOutcome;
+  let brokenOutcome: ProbeRecord;
   let brokenMs: number;
 
   beforeAll(async () => {
@@ -186,7 +186,7 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', () => {
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path}`;
     try {
-      [insert, upsert] = (await runProbes([probe('jdbc-insert', 'orders_insert'), probe('jdbc-upsert', 'orders_upsert')], probeContext)) as [ProbeOutcome, ProbeOutcome];
+      [insert, upsert] = (await runProbes([probe('jdbc-insert', 'orders_insert'), probe('jdbc-upsert', 'orders_upsert')], probeContext)) as [ProbeRecord, ProbeRecord];
     } finally {
       process.env.PATH = path;
     }
@@ -214,7 +214,7 @@ describe('Debezium JDBC sink to PostgreSQL: replay after restore', () => {
         }),
       ],
       { ...probeContext, snapshot: { ...snapshot, connect: { ...snapshot.connect!, connectors: [...snapshot.connect!.connectors, broken] } } },
-    )) as [ProbeOutcome];
+    )) as [ProbeRecord];
     brokenMs = Date.now() - started;
   }, 600_000);
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
 import {
   connectorStatus,
@@ -14,15 +14,15 @@ import {
   resumeConnector,
   stopConnector,
   type ConnectEndpoint,
-} from '../../src/kafka/connect.js';
+} from '../../src/kafka/connect-rest.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
-import { runProbes } from '../../src/probes/probe.js';
+import { runProbes } from '../../src/probes/run.js';
 import { syntheticRecord } from '../../src/restore/data.js';
 import { connectorsAsRestored } from '../../src/restore/connectors.js';
 import type { PhaseResult } from '../../src/restore/phase.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
-import { captureBaseline, verifyRestore } from '../../src/restore/verify.js';
+import { captureBaseline, verifyRestore } from '../../src/verify/verify.js';
 import { captureSnapshot } from '../../src/snapshot/capture.js';
 import { captureConnect } from '../../src/snapshot/capture-connect.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';

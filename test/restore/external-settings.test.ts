@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { connectorsAsRestored, isolation, pluginClassNamed, withOverrides } from '../../src/restore/connectors.js';
 import type { Connector, Snapshot } from '../../src/snapshot/schema.js';
-import { externalSettingRule, externalSettings, isKnownConnectorClass, replacementProblem } from '../../src/spec/external-settings.js';
-import { placeholdersIn, resolvePlaceholders, unknownPlaceholders } from '../../src/spec/placeholders.js';
+import { externalSettingRule, externalSettings, isKnownConnectorClass, replacementProblem } from '../../src/drill-spec/external-settings.js';
+import { placeholdersIn, resolvePlaceholders, unknownPlaceholders } from '../../src/drill-spec/placeholders.js';
 
 const fileSource: Connector = {
   name: 'lines-source',

@@ -6,7 +6,7 @@ import { asUser } from '../../src/kafka/connection.js';
 import { fetchCommittedOffsets } from '../../src/kafka/groups.js';
 import { listLogOffsets, partitionKey } from '../../src/kafka/log-offsets.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
-import { ADMIN_USER } from '../../src/environment/broker-config.js';
+import { ADMIN_USER } from '../../src/model/enums.js';
 import { describeAllQuotas } from '../../src/kafka/quotas.js';
 import { describeScramCredentials } from '../../src/kafka/scram.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';

@@ -9,7 +9,7 @@ import { loadClusterDefinition, seedCluster } from '../../fixtures/seed.js';
 import { runDiff } from '../../src/cli/diff.js';
 import { runSnapshot } from '../../src/cli/snapshot.js';
 import { clientProperties } from '../../src/environment/client-properties.js';
-import { ADMIN_USER } from '../../src/environment/broker-config.js';
+import { ADMIN_USER } from '../../src/model/enums.js';
 import { createAdmin, withAdmin } from '../../src/kafka/admin.js';
 import { asUser } from '../../src/kafka/connection.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectEndpointFromArgs } from '../../src/cli/snapshot.js';
 import { isSecretConfigName, redactConnectorConfig } from '../../src/snapshot/capture-connect.js';
-import { parsePluginCoordinates } from '../../src/environment/connect-plugins.js';
+import { parsePluginCoordinates } from '../../src/runtime/plugins.js';
 
 describe('connector config redaction', () => {
   it.each([

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateDeclared, type RestoredState } from '../../src/drill/assumptions.js';
-import { createCertificateAuthority } from '../../src/environment/certificates.js';
+import { createCertificateAuthority } from '../../src/environment/tls/certificates.js';
 import { certificateRecord, chainTrust, pemCertificates } from '../../src/snapshot/tls-chain.js';
-import type { Assumption } from '../../src/spec/schema.js';
+import type { AssumptionSpec } from '../../src/drill-spec/schema.js';
 
 const sourceCa = createCertificateAuthority([{ type: 'CN', value: 'Source CA' }], { notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2030-01-01T00:00:00Z') });
 const otherCa = createCertificateAuthority([{ type: 'CN', value: 'Other CA' }]);
@@ -49,7 +49,7 @@ describe('TLS assumptions', () => {
   writeFileSync(join(dir, 'other-ca.pem'), otherCa.certificatePem);
   const state = (withChain: boolean, now: string): RestoredState =>
     ({ capture: {} as never, configs: {} as never, specDir: dir, now: new Date(now), ...(withChain ? { sourceTls: { chain } } : {}) }) as RestoredState;
-  const specs: Assumption[] = [
+  const specs: AssumptionSpec[] = [
     { type: 'tls-trusted', id: 'trusted', truststore: 'source-ca.pem' },
     { type: 'tls-trusted', id: 'other', truststore: 'other-ca.pem' },
     { type: 'tls-expiry', id: 'expiry', minDaysLeft: 30 },

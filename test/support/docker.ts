@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dockerClient, DRILL_LABEL } from '../../src/environment/docker-engine.js';
+import { dockerClient, DRILL_LABEL } from '../../src/environment/docker/engine.js';
 import type { Prerequisite } from './require.js';
 
 /** A Docker engine to talk to: DOCKER_HOST, or the local socket. Whether it answers is the tests' to find out. */

@@ -1,4 +1,4 @@
-import { installKafka } from '../../src/environment/distribution.js';
+import { installKafka } from '../../src/runtime/distribution.js';
 import { integrationVersions, VERSION_LINES } from './kafka.js';
 
 /** Installs every Kafka version the suite starts, once, before any test file runs. */

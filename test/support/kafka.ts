@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll } from 'vitest';
-import { DEFAULT_KAFKA_VERSION } from '../../src/environment/distribution.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { EnvironmentRequest, StartedEnvironment } from '../../src/environment/types.js';
 

@@ -1,0 +1,579 @@
+import * as z from 'zod';
+
+/**
+ * The drill spec: which snapshot, which target, how to restore, what to probe and assume,
+ * which steps stay manual, and the objectives the drill is judged against.
+ *
+ * Every object is strict: a misspelt key is an error, never silently ignored.
+ * Paths inside a spec (snapshot, out, credential files, custom probe modules) are relative
+ * to the spec file.
+ */
+
+import { differenceKinds } from '../snapshot/diff.js';
+import { replacementProblem } from './external-settings.js';
+import { drillPlaceholders, placeholdersIn, unknownPlaceholders } from './placeholders.js';
+import { authenticatedModes, clientClasses, drillPhases, providerNames, restorePhases, securityModes } from '../model/enums.js';
+
+export const aclOperations = ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE', 'CLUSTER_ACTION', 'ALL'] as const;
+
+const name = z.string().min(1);
+const id = z.string().min(1);
+const nonNegativeInt = z.number().int().min(0);
+const positiveInt = z.number().int().min(1);
+
+/** Kafka config values are strings on the wire; YAML may write them as numbers or booleans. */
+const configValue = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }).transform(String);
+
+const principal = z.string().regex(/^User:.+$/, { error: 'expected "User:<name>"' });
+
+const aclResource = z.strictObject({
+  type: z.enum(['topic', 'group', 'cluster', 'transactional-id']),
+  name,
+  patternType: z.enum(['literal', 'prefixed']).default('literal'),
+});
+
+/** Ids, where given, must be unique within their list: results and reports refer to them. */
+function uniqueIds(list: string) {
+  return (items: { id?: string | undefined }[], context: z.RefinementCtx) => {
+    const firstIndex = new Map<string, number>();
+    items.forEach((item, index) => {
+      if (item.id === undefined) return;
+      const first = firstIndex.get(item.id);
+      if (first === undefined) firstIndex.set(item.id, index);
+      else context.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate id "${item.id}" (also ${list}[${first}].id)` });
+    });
+  };
+}
+
+/** Heap per broker a spec may ask for: five brokers at this size still fit a 24 GiB machine. */
+const MAX_HEAP_MB = 3072;
+
+const kafkaVersion = z.string().regex(/^\d+\.\d+\.\d+$/, { error: 'expected a Kafka version like "3.9.1"' });
+
+export const targetSchema = z
+  .strictObject({
+    provider: z.enum(providerNames).default('process'),
+    kafkaVersion: z
+      .union([kafkaVersion, z.array(kafkaVersion).min(1)], { error: 'expected a Kafka version like "3.9.1" or a list of them' })
+      .optional()
+      .describe(
+        "One Kafka version, or several: the drill runs once per version (an upgrade gate). Omitted: the newest supported release of the snapshot's own release line (a 3.9 snapshot runs on 3.9.2); a snapshot of an unsupported or unknown version runs on the default.",
+      ),
+    brokers: z.literal([1, 2, 3, 4, 5]).default(1).describe('Broker count, 1 to 5 (each a combined broker+controller).'),
+    brokerIds: z
+      .array(nonNegativeInt)
+      .min(1)
+      .optional()
+      .describe(
+        "The brokers' node ids, one per broker. Omitted: the snapshot's own broker ids where they fit (the lowest ones when the target has fewer brokers), else 1..N. Source brokers map to these ids: same id first, then the rest in ascending order.",
+      ),
+    heapMb: z
+      .int()
+      .min(256)
+      .max(MAX_HEAP_MB)
+      .optional()
+      .describe(`Max heap per broker JVM, in MiB (256 to ${MAX_HEAP_MB}). Omitted: sized from the snapshot's partition count, 512 to 2048.`),
+    security: z
+      .enum(securityModes)
+      .default('plaintext')
+      .describe('plaintext; scram (SASL/SCRAM + ACLs); ssl (TLS, server-authenticated); mtls (client certificates, principals from their subjects); sasl_ssl (SCRAM over TLS).'),
+    bootstrap: z.string().min(1).optional().describe('provider external only: host:port list of the pre-provisioned cluster.'),
+    clusterId: z.string().min(1).optional().describe('provider external only: the cluster id the drill verifies before writing anything.'),
+    commandConfig: z.string().min(1).optional().describe('provider external only: Java client properties file (relative to the spec) for the admin connection.'),
+    cleanup: z.enum(['delete-restored', 'keep']).optional().describe('provider external only, required: delete-restored removes exactly what the drill created; keep leaves it.'),
+    image: z.string().min(1).optional().describe('provider docker only: image laid out like apache/kafka. Default: kafka-drill/kafka:V when built, else apache/kafka:V.'),
+    connect: z
+      .strictObject({
+        workers: z.number().int().min(1).max(3).default(1),
+        pluginPaths: z.array(z.string().min(1)).default([]).describe("Directories for the workers' plugin.path, relative to the spec (installed plugins are always on it)."),
+      })
+      .optional()
+      .describe('Kafka Connect distributed workers beside the brokers. Started anyway when the snapshot has connectors and the connectors phase runs.'),
+    postgres: z
+      .boolean()
+      .optional()
+      .describe(
+        "provider process only: start a PostgreSQL of the drill's own beside the brokers, for restored JDBC sinks. Connector settings reach it through ${drill.postgres.jdbcUrl}, ${drill.postgres.user} and ${drill.postgres.password}; it is removed with the environment.",
+      ),
+  })
+  .superRefine((target, context) => {
+    if (target.brokerIds !== undefined) {
+      if (target.brokerIds.length !== target.brokers) {
+        context.addIssue({ code: 'custom', path: ['brokerIds'], message: `has ${target.brokerIds.length} id(s) for ${target.brokers} broker(s)` });
+      }
+      target.brokerIds.forEach((brokerId, index) => {
+        if (target.brokerIds!.indexOf(brokerId) !== index) context.addIssue({ code: 'custom', path: ['brokerIds', index], message: `duplicate broker id ${brokerId}` });
+      });
+    }
+    if (target.provider !== 'docker' && target.image !== undefined) {
+      context.addIssue({ code: 'custom', path: ['image'], message: 'only allowed when provider is "docker"' });
+    }
+    if (target.postgres && target.provider !== 'process') {
+      context.addIssue({
+        code: 'custom',
+        path: ['postgres'],
+        message: `only with provider "process": Connect workers in containers or elsewhere cannot reach a PostgreSQL on this host's loopback`,
+      });
+    }
+    if (target.provider === 'external') {
+      for (const key of ['bootstrap', 'clusterId', 'cleanup'] as const) {
+        if (target[key] === undefined) context.addIssue({ code: 'custom', path: [key], message: 'required when provider is "external"' });
+      }
+      if (Array.isArray(target.kafkaVersion) && target.kafkaVersion.length > 1) {
+        context.addIssue({ code: 'custom', path: ['kafkaVersion'], message: 'an external target is one cluster: give one version' });
+      }
+    } else {
+      for (const key of ['bootstrap', 'clusterId', 'commandConfig', 'cleanup'] as const) {
+        if (target[key] !== undefined) context.addIssue({ code: 'custom', path: [key], message: 'only allowed when provider is "external"' });
+      }
+    }
+  });
+
+const credentialSource = z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) }), z.strictObject({ generate: z.literal(true) })], {
+  error: 'expected { env: VAR }, { file: PATH } or { generate: true }',
+});
+
+/** Replacements must use placeholders the drill knows; one of a setting naming an external system must resolve inside the drill. */
+function connectorReplacementIssues(connectors: Record<string, { config?: Record<string, string> | undefined; allowExternal: string[] }>, context: z.RefinementCtx): void {
+  for (const [connector, { config = {}, allowExternal }] of Object.entries(connectors)) {
+    for (const [key, value] of Object.entries(config)) {
+      const path = [connector, 'config', key];
+      const unknown = unknownPlaceholders(value);
+      if (unknown.length > 0) {
+        const known = Object.keys(drillPlaceholders).map((name) => `\${${name}}`);
+        context.addIssue({ code: 'custom', path, message: `unknown placeholder ${unknown.map((name) => `\${${name}}`).join(', ')} (the drill provides ${known.join(', ')})` });
+        continue;
+      }
+      // Both would leave the evidence unsure which system the connector ran against.
+      const problem = allowExternal.includes(key)
+        ? `is also listed in allowExternal: replace it with a store the drill owns, or allow the captured one, not both`
+        : replacementProblem(key, value);
+      if (problem) context.addIssue({ code: 'custom', path, message: problem });
+    }
+  }
+}
+
+export const restoreSchema = z.strictObject({
+  phases: z
+    .array(z.enum(restorePhases))
+    .min(1)
+    .default([...restorePhases])
+    .superRefine((phases, context) => {
+      phases.forEach((phase, index) => {
+        if (phases.indexOf(phase) !== index) context.addIssue({ code: 'custom', path: [index], message: `duplicate phase "${phase}"` });
+      });
+    })
+    .transform((phases) => restorePhases.filter((phase) => phases.includes(phase)))
+    .describe('Restore phases to run. A set: they always run in the fixed order topics, cluster-configs, security, data, offsets, connectors.'),
+  data: z
+    .enum(['none', 'synthetic'])
+    .default('none')
+    .describe('none: topics stay empty (offsets cannot be proven by a consumer). synthetic: records standing for the source offsets, rebased through the offset map.'),
+  synthetic: z
+    .strictObject({
+      maxRecordsPerPartition: z
+        .int()
+        .min(1)
+        .default(1_000)
+        .describe(
+          'Records produced per partition beyond the windows around committed offsets and the log end: a lag larger than this is not reproduced in full (an expected difference).',
+        ),
+    })
+    .prefault({}),
+  clampReplication: z
+    .boolean()
+    .default(false)
+    .describe('Create topics with min(replication factor, broker count) when the target has fewer brokers than the source; each clamp is a warning.'),
+  credentials: z
+    .record(z.string().min(1), credentialSource)
+    .default({})
+    .describe('SCRAM user name (or "User:<name>", or "*" for every other user) → where its password comes from. A user without a source becomes a manual step.'),
+  connectorSecrets: z
+    .record(
+      z.string().min(1),
+      z.record(
+        z.string().min(1),
+        z.union([z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })], { error: 'expected { env: VAR } or { file: PATH }' }),
+      ),
+    )
+    .default({})
+    .describe('Connector name → config key → where a value the snapshot redacted comes from. A redacted value without a source becomes a manual step.'),
+  connectors: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        config: z
+          .record(z.string().min(1), configValue)
+          .optional()
+          .describe(
+            "Config key → value that replaces the captured one before the connector is created. May use ${drill.workDir} (this run's own directory) and the other ${drill.*} values the drill provides; Connect's own ${provider:path:key} references are passed on as written.",
+          ),
+        allowExternal: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'Settings naming an external system (a file, URL, host, bucket, another Kafka) the restored connector may use as captured: it then runs against that system, and the evidence says so in red.',
+          ),
+        externalSettingsReviewed: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Every setting of this connector that names an external system is replaced in config or listed in allowExternal. Required for a connector class the drill does not know (other than FileStream, MirrorMaker 2 and the Debezium JDBC sink), whose settings the drill cannot tell apart: without it such a connector is restored STOPPED.',
+          ),
+      }),
+    )
+    .default({})
+    .superRefine(connectorReplacementIssues)
+    .describe(
+      'Connector name → settings replaced for the drill. A connector with a setting that names an external system (file, connection.url, *.url, bootstrap.servers, …) runs only when the spec replaces it with a store the drill owns, or allows it, and only when the drill knows its class or the spec vouches for it (externalSettingsReviewed); otherwise it is restored STOPPED with its offsets, and a manual step.',
+    ),
+  verify: z
+    .strictObject({
+      expectedDifferences: z
+        .array(z.strictObject({ kind: z.enum(differenceKinds), object: z.string().min(1), reason: z.string().min(1) }))
+        .default([])
+        .describe(
+          'Differences between snapshot and restored cluster that are expected, not drift: a diff kind and object (exact, or a glob with * and ?), as `kafka-drill diff` prints them.',
+        ),
+    })
+    .optional(),
+});
+
+const probeCommon = { id: id.optional(), name: name.optional() };
+const clientList = z
+  .array(z.enum(clientClasses))
+  .min(1)
+  .superRefine((list, context) => {
+    if (new Set(list).size !== list.length) context.addIssue({ code: 'custom', message: 'names a client class twice' });
+  });
+/** The client matrix: which client classes a probe runs through; default the drill's `clients`. */
+const matrixCommon = {
+  ...probeCommon,
+  clients: clientList.optional().describe("Client classes this probe runs through: kafkajs, librdkafka (Debian kcat), java (Kafka's Java client). Default: the drill's `clients`."),
+};
+
+export const expectedFailureSchema = z.strictObject({
+  client: z.enum(clientClasses),
+  kafkaVersions: z.array(z.string().min(1)).min(1).optional().describe('Kafka versions where the failure is known; omitted: every version.'),
+  probes: z.array(id).min(1).optional().describe('Probe ids (as in the spec) it applies to; omitted: every probe of the client matrix.'),
+  reason: z.string().min(1).describe('Why the failure is known and accepted; shown beside the red cell.'),
+});
+
+const authorizationExpectation = z.strictObject({
+  principal,
+  operation: z.enum(aclOperations),
+  resource: aclResource,
+  result: z.enum(['allow', 'deny']),
+});
+
+export const authorizationProbeSchema = z
+  .strictObject({
+    type: z.literal('authorization'),
+    ...matrixCommon,
+    derive: z.boolean().default(false).describe("Derive the allow/deny matrix from the snapshot's ACLs."),
+    expect: z.array(authorizationExpectation).default([]),
+    budgetMs: positiveInt
+      .optional()
+      .describe('Time for the checks, in ms (default: the probe timeout less a margin). Checks it does not reach are reported as skipped with reason "budget", never passed.'),
+  })
+  .refine((probe) => probe.derive || probe.expect.length > 0, { error: 'give derive: true, expect: [...], or both' });
+
+export const offsetsProbeSchema = z.strictObject({
+  type: z.literal('offsets'),
+  ...matrixCommon,
+  groups: z.union([z.literal('all'), z.array(name).min(1)], { error: 'expected "all" or a list of group names' }).default('all'),
+  tolerance: z
+    .union([z.literal('exact'), z.strictObject({ replay: nonNegativeInt }), z.strictObject({ skip: nonNegativeInt })], { error: 'expected "exact", { replay: N } or { skip: N }' })
+    .default('exact')
+    .describe('exact: consumers resume at the committed offset; { replay: N }: up to N records read again; { skip: N }: up to N records lost.'),
+  byContent: z.boolean().default(false).describe("Also compare the record at each committed offset with the snapshot's fingerprint."),
+});
+
+export const produceConsumeProbeSchema = z.strictObject({
+  type: z.literal('produce-consume'),
+  ...matrixCommon,
+  topics: z.array(name).min(1),
+  records: positiveInt.default(100),
+});
+
+export const customProbeSchema = z.strictObject({
+  type: z.literal('custom'),
+  id: id.optional(),
+  name,
+  module: z.string().min(1).describe('A TypeScript or JavaScript module, relative to the spec file, whose default export is the probe function.'),
+  timeoutMs: positiveInt.default(60_000),
+});
+
+export const connectorIdempotencyProbeSchema = z.strictObject({
+  type: z.literal('connector-idempotency'),
+  ...probeCommon,
+  connector: name.describe('A connector in the snapshot: a FileStream source, a FileStream sink or a JDBC sink to PostgreSQL.'),
+  newRecords: nonNegativeInt
+    .default(5)
+    .describe(
+      "Records of new input the probe writes after the restore (FileStream connectors; a JDBC sink's records with a schema from its converter settings); each must come out exactly once.",
+    ),
+  allowedDuplicates: nonNegativeInt.default(0).describe('Records the connector may deliver (sink) or emit (source) twice before the probe fails.'),
+  store: z
+    .union(
+      [
+        z.strictObject({ file: z.string().min(1) }),
+        z.strictObject({
+          postgres: z.strictObject({
+            url: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                "A postgresql:// connection URL (its password goes to psql through a 0600 passfile, or PGPASSWORD). Omitted: the drill's own PostgreSQL (target.postgres).",
+              ),
+            table: name,
+            key: z.array(name).min(1).describe('The columns that identify one record; duplicates are rows sharing them.'),
+          }),
+        }),
+      ],
+      { error: 'expected { file: PATH } or { postgres: { url, table, key } }' },
+    )
+    .optional()
+    .describe("Where a sink writes. Default: the FileStream sink's `file` config; for a JDBC sink, its table in the drill's own PostgreSQL (target.postgres)."),
+  timeoutMs: positiveInt.default(90_000),
+});
+
+export const quotaProbeSchema = z.strictObject({
+  type: z.literal('quota'),
+  ...probeCommon,
+  entities: z
+    .array(name)
+    .min(1)
+    .optional()
+    .describe(
+      'Quota entities to probe, named as `kafka-drill diff` prints them ("user=svc-billing", "user=<default>", "user=app,client-id=etl"). Omitted: every quota in the snapshot.',
+    ),
+  tolerance: z.number().gt(0).lt(1).default(0.2).describe('How far the rate the broker enforces may be from the quota, as a fraction (0.2: ±20%).'),
+  budgetMs: positiveInt
+    .default(60_000)
+    .describe('Time for the checks, in ms; each takes a few seconds. Checks it does not reach are reported as skipped with reason "budget", never passed.'),
+  maxBytesPerSecond: positiveInt
+    .default(1024 * 1024)
+    .describe("Quotas above this rate are skipped, with the reason: exceeding a quota takes about 11 seconds of it (Kafka's quota window)."),
+});
+
+export const probeSchema = z.discriminatedUnion('type', [
+  authorizationProbeSchema,
+  offsetsProbeSchema,
+  produceConsumeProbeSchema,
+  customProbeSchema,
+  connectorIdempotencyProbeSchema,
+  quotaProbeSchema,
+]);
+
+const assumptionCommon = { id: id.optional(), description: z.string().optional() };
+
+export const topicConfigAssumptionSchema = z
+  .strictObject({
+    type: z.literal('topic-config'),
+    ...assumptionCommon,
+    topic: name,
+    config: name,
+    equals: configValue.optional(),
+    oneOf: z.array(configValue).min(1).optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  })
+  .superRefine((assumption, context) => {
+    const given = (['equals', 'oneOf', 'min', 'max'] as const).filter((key) => assumption[key] !== undefined);
+    if (given.length === 0) context.addIssue({ code: 'custom', path: [], message: 'give one of equals, oneOf, min, max' });
+    const exclusive = given.filter((key) => key === 'equals' || key === 'oneOf');
+    if (exclusive.length > 0 && given.length > 1) {
+      context.addIssue({ code: 'custom', path: [exclusive[0]!], message: `${exclusive[0]} cannot be combined with ${given.filter((key) => key !== exclusive[0]).join(', ')}` });
+    }
+  });
+
+export const groupOffsetAssumptionSchema = z
+  .strictObject({
+    type: z.literal('group-offset'),
+    ...assumptionCommon,
+    group: name,
+    topic: name.optional(),
+    partition: nonNegativeInt.optional(),
+    exists: z.boolean().default(true),
+    min: nonNegativeInt.optional().describe('The committed offset is at least this.'),
+  })
+  .superRefine((assumption, context) => {
+    if (assumption.partition !== undefined && assumption.topic === undefined) {
+      context.addIssue({ code: 'custom', path: ['partition'], message: 'partition needs topic' });
+    }
+    if (!assumption.exists && assumption.min !== undefined) {
+      context.addIssue({ code: 'custom', path: ['min'], message: 'min cannot be combined with exists: false' });
+    }
+  });
+
+export const aclAssumptionSchema = z.strictObject({
+  type: z.literal('acl'),
+  ...assumptionCommon,
+  principal,
+  operation: z.enum(aclOperations),
+  resource: aclResource,
+  permission: z.enum(['allow', 'deny']),
+  present: z.boolean().default(true),
+});
+
+export const userExistsAssumptionSchema = z.strictObject({
+  type: z.literal('user-exists'),
+  ...assumptionCommon,
+  user: name,
+  mechanism: z.enum(['SCRAM-SHA-256', 'SCRAM-SHA-512']).optional(),
+});
+
+const quotaEntity = z
+  .strictObject({ user: name.optional(), 'client-id': name.optional(), ip: name.optional() })
+  .refine((entity) => Object.values(entity).some((value) => value !== undefined), { error: 'give user, client-id or ip' })
+  .describe('A quota entity as Kafka names it; "<default>" stands for the default entity of that kind.');
+
+export const quotaAssumptionSchema = z.strictObject({
+  type: z.literal('quota'),
+  ...assumptionCommon,
+  entity: quotaEntity,
+  key: name,
+  equals: z.number(),
+});
+
+export const brokerConfigAssumptionSchema = z.strictObject({
+  type: z.literal('broker-config'),
+  ...assumptionCommon,
+  config: name,
+  equals: configValue,
+  broker: nonNegativeInt.optional().describe('A broker id; omitted means the cluster-wide default.'),
+});
+
+export const tlsTrustedAssumptionSchema = z.strictObject({
+  type: z.literal('tls-trusted'),
+  ...assumptionCommon,
+  truststore: z.string().min(1).describe("A PEM file of CA certificates, relative to the spec: the snapshot's recorded chain must lead to one of them."),
+});
+
+export const tlsExpiryAssumptionSchema = z.strictObject({
+  type: z.literal('tls-expiry'),
+  ...assumptionCommon,
+  minDaysLeft: nonNegativeInt.describe("No certificate of the snapshot's recorded chain expires within this many days of the drill."),
+});
+
+const configsAccepted = <T extends 'topic-configs-accepted' | 'broker-configs-accepted'>(type: T, what: string) =>
+  z
+    .strictObject({ type: z.literal(type), ...assumptionCommon })
+    .describe(
+      `Every ${what} config of the snapshot is applied on the target. Without it, a config the target does not know (a vendor's, one Kafka removed) is left out and counted as an expected difference; with it, that fails the assumption.`,
+    );
+export const topicConfigsAcceptedAssumptionSchema = configsAccepted('topic-configs-accepted', 'topic');
+export const brokerConfigsAcceptedAssumptionSchema = configsAccepted('broker-configs-accepted', 'dynamic broker');
+
+export const assumptionSchema = z.discriminatedUnion('type', [
+  topicConfigAssumptionSchema,
+  groupOffsetAssumptionSchema,
+  aclAssumptionSchema,
+  userExistsAssumptionSchema,
+  quotaAssumptionSchema,
+  brokerConfigAssumptionSchema,
+  tlsTrustedAssumptionSchema,
+  tlsExpiryAssumptionSchema,
+  topicConfigsAcceptedAssumptionSchema,
+  brokerConfigsAcceptedAssumptionSchema,
+]);
+
+export const manualStepSchema = z.strictObject({
+  id,
+  title: name,
+  owner: name,
+  phase: z.enum(drillPhases),
+  estimateMinutes: z.number().min(0),
+  automate: z
+    .strictObject({
+      command: z.union([z.string().min(1), z.array(z.string()).min(1)], { error: 'expected a command string or a list of arguments' }),
+      timeoutMs: positiveInt.optional(),
+      env: z.record(z.string(), z.string()).optional(),
+    })
+    .optional()
+    .describe('A command that does the step, so a drill can run it instead of waiting for a person.'),
+});
+
+export const objectivesSchema = z.strictObject({
+  rtoMinutes: z.number().positive().optional(),
+  maxManualSteps: nonNegativeInt.optional(),
+  maxFailedAssumptions: nonNegativeInt.optional(),
+  maxSkippedChecks: nonNegativeInt.optional().describe('Probe checks that could not be exercised (counted as skipped, never as passed) the drill tolerates.'),
+});
+
+export const drillSpecSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Lets a JSON spec name its schema for editors.'),
+    name: name.optional().describe("The drill's name; defaults to the spec's file name without its extension."),
+    description: z.string().optional(),
+    snapshot: z.string().min(1).describe('The snapshot file, relative to this spec.'),
+    out: z.string().min(1).optional().describe('Where the drill writes result.json and its reports, relative to this spec.'),
+    target: targetSchema.prefault({}),
+    restore: restoreSchema.prefault({}),
+    probes: z.array(probeSchema).superRefine(uniqueIds('probes')).default([]),
+    clients: clientList
+      .default(['kafkajs'])
+      .describe('Client classes the produce-consume, authorization and offsets probes run through, unless a probe names its own (the client matrix).'),
+    expectedFailures: z
+      .array(expectedFailureSchema)
+      .default([])
+      .describe('Known red cells of the client matrix: still shown red, but they do not fail the drill; a declared failure that passes does.'),
+    assumptions: z.array(assumptionSchema).superRefine(uniqueIds('assumptions')).default([]),
+    manualSteps: z.array(manualStepSchema).superRefine(uniqueIds('manualSteps')).default([]),
+    objectives: objectivesSchema.prefault({}),
+  })
+  .superRefine((spec, context) => {
+    const security = spec.target.security;
+    spec.probes.forEach((probe, index) => {
+      // Over plaintext and ssl every client is User:ANONYMOUS, so there is no principal to probe as.
+      if (probe.type === 'authorization' && !authenticatedModes.includes(security)) {
+        context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'authorization probes need target.security: scram, mtls or sasl_ssl' });
+      }
+      // The quota probe logs in with SASL/SCRAM over plaintext as restored users.
+      if (probe.type === 'quota' && security !== 'scram') {
+        context.addIssue({ code: 'custom', path: ['probes', index, 'type'], message: 'quota probes need target.security: scram (user quotas need users)' });
+      }
+      if (probe.type === 'connector-idempotency' && probe.store && 'postgres' in probe.store && probe.store.postgres.url === undefined && !spec.target.postgres) {
+        context.addIssue({ code: 'custom', path: ['probes', index, 'store', 'postgres', 'url'], message: "required unless target.postgres starts the drill's own PostgreSQL" });
+      }
+    });
+    // Its values exist only when the environment starts the drill's PostgreSQL: found here, not after Kafka started.
+    for (const [name, { config = {} }] of Object.entries(spec.restore.connectors)) {
+      for (const [key, value] of Object.entries(config)) {
+        const needed = placeholdersIn(value).filter((placeholder) => placeholder.startsWith('drill.postgres.'));
+        if (needed.length > 0 && !spec.target.postgres) {
+          context.addIssue({
+            code: 'custom',
+            path: ['restore', 'connectors', name, 'config', key],
+            message: `\${${needed[0]}} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
+          });
+        }
+      }
+    }
+  });
+
+/** What a spec file may contain (before defaults). */
+export type DrillSpecInput = z.input<typeof drillSpecSchema>;
+/** A validated spec with defaults applied; `name` is always set by the loader. */
+export type DrillSpec = Omit<z.output<typeof drillSpecSchema>, 'name' | '$schema'> & { name: string };
+export type Target = DrillSpec['target'];
+export type RestoreSpec = DrillSpec['restore'];
+export type CredentialSource = z.output<typeof credentialSource>;
+export type ProbeSpec = z.output<typeof probeSchema>;
+export type ExpectedFailure = z.output<typeof expectedFailureSchema>;
+export type AuthorizationProbeSpec = z.output<typeof authorizationProbeSchema>;
+export type OffsetsProbeSpec = z.output<typeof offsetsProbeSchema>;
+export type ProduceConsumeProbeSpec = z.output<typeof produceConsumeProbeSchema>;
+export type CustomProbeSpec = z.output<typeof customProbeSchema>;
+export type ConnectorIdempotencyProbeSpec = z.output<typeof connectorIdempotencyProbeSchema>;
+export type QuotaProbeSpec = z.output<typeof quotaProbeSchema>;
+export type AssumptionSpec = z.output<typeof assumptionSchema>;
+export type ManualStepSpec = z.output<typeof manualStepSchema>;
+
+/** The Kafka versions a drill runs against, in spec order; empty means "the snapshot's version". */
+export function targetKafkaVersions(target: Target): string[] {
+  if (target.kafkaVersion === undefined) return [];
+  return Array.isArray(target.kafkaVersion) ? target.kafkaVersion : [target.kafkaVersion];
+}

@@ -1,0 +1,102 @@
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { GenericContainer, Wait, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
+import { InfrastructureError } from '../../errors.js';
+import { connectPluginPath, waitUntilServing, workerProperties } from '../connect/worker.js';
+import { localEngine } from './engine.js';
+import type { ConnectRequest, StartedConnect } from '../types.js';
+
+/**
+ * Kafka Connect distributed workers as containers on a docker environment's network: they reach
+ * the brokers by alias on the internal listener, each other by alias (`connect-N:8083`), and the
+ * host reaches their REST API through its mapped port.
+ *
+ * Files a connector names under `${drill.workDir}` (FileStream stores) must be the same files for
+ * the worker and for the drill on the host, so with a local engine the work dir is bind-mounted at
+ * its own path and the worker runs as this process's user (it writes files the drill can read and
+ * remove). Plugin directories are mounted read-only; a remote engine gets copies instead, and
+ * there connectors cannot share files with the host.
+ */
+
+const REST_PORT = 8083;
+const CONFIG_FILE = '/tmp/kafka-drill/worker.properties';
+const PLUGINS_DIR = '/opt/kafka-drill/plugins';
+const STARTING_LINE = 'kafka-drill: starting the Connect worker';
+
+export interface DockerConnectStart {
+  client: ContainerRuntimeClient;
+  image: string;
+  network: string;
+  /** The brokers' internal listener, as containers on `network` reach it. */
+  internalBootstrap: string[];
+  labels: Record<string, string>;
+  /** Name prefix for the containers (the environment id). */
+  namePrefix: string;
+  workDir: string;
+  brokers: number;
+  request: ConnectRequest;
+  timeoutMs: number;
+}
+
+export async function startDockerConnect(start: DockerConnectStart): Promise<StartedConnect> {
+  const started = performance.now();
+  const { request } = start;
+  const hostPluginPath = connectPluginPath(request);
+  const pluginPath = hostPluginPath.map((_, index) => `${PLUGINS_DIR}/${index + 1}`);
+  const local = localEngine();
+  const count = request.workers ?? 1;
+  const starts = await Promise.allSettled(
+    Array.from({ length: count }, async (_, index) => {
+      const alias = `connect-${index + 1}`;
+      const logFile = join(start.workDir, `${alias}.log`);
+      const properties = workerProperties({
+        bootstrap: start.internalBootstrap,
+        listener: `http://0.0.0.0:${REST_PORT}`,
+        advertised: { host: alias, port: REST_PORT },
+        brokers: start.brokers,
+        pluginPath,
+        workerConfig: request.workerConfig,
+      });
+      let container = new GenericContainer(start.image)
+        .withName(`${start.namePrefix}-${alias}`)
+        .withNetworkMode(start.network)
+        .withNetworkAliases(alias)
+        .withExposedPorts(REST_PORT)
+        .withLabels(start.labels)
+        .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${request.heapMb ?? 512}m -Xms64m`, LOG_DIR: '/tmp/kafka-drill-logs' })
+        .withCopyContentToContainer([{ content: properties, target: CONFIG_FILE, mode: 0o644 }])
+        .withEntrypoint(['sh', '-c'])
+        .withCommand([`echo '${STARTING_LINE}'; exec /opt/kafka/bin/connect-distributed.sh ${CONFIG_FILE}`])
+        .withWaitStrategy(Wait.forLogMessage(STARTING_LINE))
+        .withStartupTimeout(start.timeoutMs)
+        .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile)));
+      if (local) {
+        container = container
+          .withBindMounts([
+            { source: start.workDir, target: start.workDir, mode: 'rw' },
+            ...hostPluginPath.map((source, plugin) => ({ source, target: pluginPath[plugin]!, mode: 'ro' as const })),
+          ])
+          .withUser(`${process.getuid?.() ?? 1000}:${process.getgid?.() ?? 1000}`);
+      } else {
+        container = container.withCopyDirectoriesToContainer(hostPluginPath.map((source, plugin) => ({ source, target: pluginPath[plugin]! })));
+      }
+      const running = await container.start();
+      return { container: running, logFile, url: `http://${running.getHost()}:${running.getMappedPort(REST_PORT)}` };
+    }),
+  );
+  const failed = starts.find((result) => result.status === 'rejected');
+  if (failed) throw new InfrastructureError(`starting a Kafka Connect container failed: ${(failed.reason as Error).message}`);
+  const workers = starts.map((result) => (result as PromiseFulfilledResult<{ container: StartedTestContainer; logFile: string; url: string }>).value);
+  await Promise.all(workers.map((worker) => waitUntilServing(worker, () => containerExit(start.client, worker.container), start.timeoutMs)));
+  return {
+    url: workers[0]!.url,
+    workers: workers.map(({ url, logFile }) => ({ pid: -1, url, logFile })),
+    pluginPath: hostPluginPath,
+    startupMs: Math.round(performance.now() - started),
+  };
+}
+
+async function containerExit(client: ContainerRuntimeClient, container: StartedTestContainer): Promise<string | undefined> {
+  const state = (await client.container.inspect(client.container.getById(container.getId()))).State;
+  return state.Running ? undefined : `(container ${container.getName()}) exited during start-up (code ${state.ExitCode})`;
+}

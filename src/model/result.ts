@@ -1,0 +1,371 @@
+/**
+ * The result model: everything a drill measured, written as `result.json`
+ * (format `kafka-drill/result`, version 1). Every report is rendered from it alone.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { formatPath, InputError } from '../errors.js';
+import { clientClasses, drillPhases, providerNames } from './enums.js';
+
+export const RESULT_FORMAT = 'kafka-drill/result';
+export const RESULT_VERSION = 1;
+export const RESULT_FILE = 'result.json';
+
+const timestamp = z.iso.datetime({ offset: true });
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+const text = z.string().min(1);
+const durationMs = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+const minutes = z.number().nonnegative();
+
+export const verdicts = ['passed', 'failed', 'infrastructure-error', 'interrupted'] as const;
+export const Verdict = z.enum(verdicts);
+
+/**
+ * What a finding is, as a type: verify, assumptions and verdicts select findings by code, never
+ * by the wording of their message. Keep sorted.
+ */
+export const findingCodes = [
+  'acl-refused',
+  'broker-absent',
+  'broker-config-refused',
+  'config-exceeds-drill-heap',
+  'config-not-applied',
+  'config-sensitive',
+  'config-set-at-start-up',
+  'connect-too-old',
+  'connect-unavailable',
+  'connector-group-differs',
+  'connector-isolated',
+  'connector-not-settled',
+  'connector-plugin-missing',
+  'connector-restore-failed',
+  'connector-secret-missing',
+  'connector-writes-external',
+  'connectors-not-restored',
+  'credential-generated',
+  'credential-source-unreadable',
+  'data-lag-truncated',
+  'data-log-end-not-reached',
+  'data-not-restored',
+  'data-produce-failed',
+  'drill-admin-not-restored',
+  'environment-process-exited',
+  'environment-start-failed',
+  'interrupted',
+  'log-start-not-restored',
+  'log-start-refused',
+  'offset-approximated',
+  'offset-before-log-start',
+  'offset-beyond-log-end',
+  'offset-commit-failed',
+  'offset-reset-as-in-source',
+  'offset-topic-missing',
+  'partitions-add-failed',
+  'partitions-cannot-shrink',
+  'phase-crashed',
+  'quota-refused',
+  'replication-clamped',
+  'replication-differs',
+  'scram-refused',
+  'teardown-failed',
+  'topic-config-alter-refused',
+  'topic-config-refused',
+  'topic-not-served',
+  'topic-refused',
+] as const;
+export const FindingCode = z.enum(findingCodes);
+
+/**
+ * Findings that say the drill reached a system outside what it started, because the spec allowed
+ * it (restore.connectors.<name>.allowExternal): reports show them red, as danger, whatever their
+ * severity (which stays a warning, so an allowed connector does not fail the drill by itself).
+ */
+export const dangerFindingCodes: ReadonlySet<string> = new Set(['connector-writes-external'] satisfies (typeof findingCodes)[number][]);
+
+export const Finding = z.strictObject({
+  code: FindingCode,
+  severity: z.enum(['error', 'warning', 'info']),
+  /** What the finding is about, e.g. "topic orders" or "acl User:app READ topic orders". */
+  object: text,
+  message: text,
+  /** Kafka's error name when Kafka refused, e.g. "POLICY_VIOLATION". */
+  kafkaError: text.optional(),
+});
+
+export const PhaseCounts = z.strictObject({
+  created: count,
+  updated: count,
+  unchanged: count,
+  failed: count,
+});
+
+export const Phase = z.strictObject({
+  name: z.enum(drillPhases),
+  status: z.enum(['passed', 'failed', 'skipped']),
+  startedAt: timestamp,
+  durationMs,
+  counts: PhaseCounts.optional(),
+  findings: z.array(Finding),
+});
+
+/** The typed outcome of one check; a skip is never a pass. */
+export const checkOutcomes = ['passed', 'failed', 'skipped'] as const;
+export const CheckOutcome = z.enum(checkOutcomes);
+
+/** One check a probe made. `detail` says how it was checked, and why when it failed or was skipped. */
+export const ProbeEvidence = z.strictObject({
+  outcome: CheckOutcome,
+  principal: text.optional(),
+  operation: text.optional(),
+  resource: text.optional(),
+  expected: z.string(),
+  observed: z.string(),
+  kafkaError: text.optional(),
+  detail: z.string().optional(),
+});
+
+/** Which client produced a probe's checks: one cell of the matrix probe × client × Kafka version. */
+export const ProbeClient = z.strictObject({
+  class: z.enum(clientClasses),
+  /** The library and its version as run, e.g. "kcat 1.7.1 / librdkafka 2.0.2", "kafka-clients 4.3.1". */
+  library: text,
+  version: text,
+  /** The spec probe's id, shared by every client class it runs through (the matrix row). */
+  probe: text,
+  /** Processes the client class started for the probe: kcat runs (one per check) or JVMs (one per probe). */
+  processes: count.optional(),
+});
+
+export const ProbeRecord = z.strictObject({
+  id: text,
+  /** The probe kind, e.g. authorization, offset-resumption, connector-idempotency, produce-consume, custom. */
+  type: text,
+  name: text,
+  /**
+   * `failed`: a check failed. `passed`: none failed and at least one passed. `skipped`: every
+   * check was skipped, so the probe proved nothing. `error`: the probe itself could not run.
+   */
+  status: z.enum(['passed', 'failed', 'skipped', 'error']),
+  durationMs,
+  evidence: z.array(ProbeEvidence),
+  /** Present for probes of the client matrix (produce-consume, authorization, offsets). */
+  client: ProbeClient.optional(),
+  /**
+   * The spec declared this cell's failure as known (`expectedFailures`): it is still shown red
+   * with its status, but a failed or error status does not fail the run; a pass does (the
+   * declaration is stale).
+   */
+  expectedFailure: z.strictObject({ reason: text }).optional(),
+});
+
+export const Assumption = z.strictObject({
+  id: text,
+  description: text,
+  source: z.enum(['declared', 'implicit']),
+  /** `skipped`: the drill could not check it (e.g. the phase it rests on did not run); never counted as held. */
+  status: z.enum(['held', 'failed', 'skipped']),
+  expected: z.string(),
+  observed: z.string(),
+});
+
+export const ManualStep = z.strictObject({
+  id: text,
+  title: text,
+  owner: text,
+  /** When in the recovery the step is done; usually a phase name. */
+  phase: text,
+  estimateMinutes: minutes,
+  source: z.enum(['declared', 'restore']),
+  /** True when the spec supplies an automation the drill ran. */
+  automated: z.boolean(),
+  status: z.enum(['pending', 'automated', 'failed']),
+  durationMs: durationMs.optional(),
+  output: z.string().optional(),
+});
+
+export const differenceClassifications = ['expected', 'unrestorable', 'drift'] as const;
+
+export const ClassifiedDifference = z.strictObject({
+  kind: text,
+  object: text,
+  /** null: the object is absent on that side. */
+  expected: z.string().nullable(),
+  actual: z.string().nullable(),
+  classification: z.enum(differenceClassifications),
+  reason: z.string().optional(),
+});
+
+export const Verify = z
+  .strictObject({
+    differences: z.array(ClassifiedDifference),
+    counts: z.strictObject({
+      /** Objects compared that came back identical. */
+      matched: count,
+      expected: count,
+      unrestorable: count,
+      drift: count,
+    }),
+  })
+  .superRefine((verify, context) => {
+    for (const classification of differenceClassifications) {
+      const listed = verify.differences.filter((difference) => difference.classification === classification).length;
+      if (verify.counts[classification] !== listed) {
+        context.addIssue({
+          code: 'custom',
+          path: ['counts', classification],
+          message: `is ${verify.counts[classification]} but ${listed} differences are classified ${classification}`,
+        });
+      }
+    }
+  });
+
+export const Rto = z.strictObject({
+  /** Wall time of the automated restore. */
+  measuredMinutes: minutes,
+  /** Measured time plus the estimates of manual steps that are not automated. */
+  projectedMinutes: minutes,
+  objectiveMinutes: minutes.optional(),
+});
+
+export const Objective = z.strictObject({
+  name: text,
+  target: z.string(),
+  observed: z.string(),
+  met: z.boolean(),
+});
+
+export const Environment = z.strictObject({
+  provider: z.enum(providerNames),
+  brokers: count,
+  /** Listener security, e.g. PLAINTEXT, SASL_PLAINTEXT (SCRAM-SHA-512), SSL. */
+  security: text,
+  clusterId: text.optional(),
+  bootstrap: z.array(text).optional(),
+  /** The target brokers' node ids. */
+  brokerIds: z.array(z.int().min(0)).optional(),
+  /** Each source broker the snapshot knows and the target broker standing for it (null: none), with the rule applied. */
+  brokerIdMap: z.strictObject({ rule: text, mapping: z.array(z.strictObject({ source: z.int().min(0), target: z.int().min(0).nullable() })) }).optional(),
+  /** Max heap per broker JVM, in MiB. */
+  heapMb: count.optional(),
+});
+
+/**
+ * The offset map's shape (synthetic data): source offsets → target offsets. Per-partition
+ * entries only for partitions with committed offsets, so it stays compact for thousands of topics.
+ */
+export const OffsetMapSummary = z.strictObject({
+  maxRecordsPerPartition: count,
+  partitions: count,
+  /** Partitions whose target offsets are not the source's. */
+  rebased: count,
+  /** Partitions where source records before the log end are not reproduced (lag past the budget). */
+  truncated: count,
+  /** Synthetic records planned, in total. */
+  records: count,
+  entries: z.array(
+    z.strictObject({
+      topic: text,
+      partition: count,
+      source: z.strictObject({ logStart: count, logEnd: count }),
+      target: z.strictObject({ logStart: count, logEnd: count }),
+      /** Each distinct committed source offset and where it was set in the target. */
+      committed: z.array(z.strictObject({ source: count, target: count, exact: z.boolean() })),
+      /** Source records between the first reproduced one and the log end that are not reproduced. */
+      omitted: count,
+    }),
+  ),
+});
+
+/** One Kafka version's restore; several runs make an upgrade gate. */
+export const Run = z.strictObject({
+  kafkaVersion: text,
+  environment: Environment,
+  verdict: Verdict,
+  reason: z.string(),
+  phases: z.array(Phase),
+  probes: z.array(ProbeRecord),
+  assumptions: z.array(Assumption),
+  manualSteps: z.array(ManualStep),
+  /** Absent when the drill never reached the verify phase. */
+  verify: Verify.optional(),
+  /** Present when the restore produced synthetic data. */
+  offsetMap: OffsetMapSummary.optional(),
+  rto: Rto,
+  objectives: z.array(Objective),
+});
+
+export const Result = z.strictObject({
+  format: z.literal(RESULT_FORMAT),
+  version: z.literal(RESULT_VERSION),
+  toolVersion: text,
+  drillName: text,
+  spec: z.strictObject({ file: text, sha256 }),
+  snapshot: z.strictObject({
+    file: text,
+    /** Of the file's bytes. */
+    sha256,
+    /** The snapshot's own canonical digest, as recorded inside it. */
+    digest: text,
+    clusterId: text,
+    kafkaVersion: text,
+  }),
+  startedAt: timestamp,
+  finishedAt: timestamp,
+  verdict: Verdict,
+  reason: z.string(),
+  runs: z.array(Run).min(1),
+});
+
+export type Verdict = z.infer<typeof Verdict>;
+export type FindingCode = z.infer<typeof FindingCode>;
+export type Finding = z.infer<typeof Finding>;
+export type OffsetMapSummary = z.infer<typeof OffsetMapSummary>;
+export type CheckOutcome = z.infer<typeof CheckOutcome>;
+export type PhaseCounts = z.infer<typeof PhaseCounts>;
+export type Phase = z.infer<typeof Phase>;
+export type ProbeEvidence = z.infer<typeof ProbeEvidence>;
+export type ProbeRecord = z.infer<typeof ProbeRecord>;
+export type ProbeClient = z.infer<typeof ProbeClient>;
+export type Assumption = z.infer<typeof Assumption>;
+export type ManualStep = z.infer<typeof ManualStep>;
+export type ClassifiedDifference = z.infer<typeof ClassifiedDifference>;
+export type Verify = z.infer<typeof Verify>;
+export type Rto = z.infer<typeof Rto>;
+export type Objective = z.infer<typeof Objective>;
+export type Environment = z.infer<typeof Environment>;
+export type Run = z.infer<typeof Run>;
+export type Result = z.infer<typeof Result>;
+
+/** Parses and validates result.json text; errors name the file and the path inside it. */
+export function parseResult(text: string, file: string): Result {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: (root): not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = Result.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
+    throw new InputError(`${file}: ${formatPath(issue.path)}: ${issue.message}${more}`);
+  }
+  return parsed.data;
+}
+
+export function serializeResult(result: Result): string {
+  return JSON.stringify(Result.parse(result), null, 2) + '\n';
+}
+
+/** Validates, then writes `dir/result.json` via a temporary file so a reader never sees half of it. Returns its path. */
+export function writeResult(dir: string, result: Result): string {
+  const json = serializeResult(result);
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, RESULT_FILE);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, json);
+  renameSync(temporary, file);
+  return file;
+}

@@ -1,0 +1,132 @@
+/**
+ * Verdicts and status helpers: how a run is judged from its typed fields, never from wording.
+ * The runner decides with them; reports count with them.
+ */
+import type { CheckOutcome, Objective, ProbeRecord, Run, Verdict } from './result.js';
+
+/** The objectives a spec may set (`objectives:` in a drill spec). */
+export interface ObjectiveTargets {
+  rtoMinutes?: number | undefined;
+  maxManualSteps?: number | undefined;
+  maxFailedAssumptions?: number | undefined;
+  maxSkippedChecks?: number | undefined;
+}
+
+/** Why a run stopped before its last stage. */
+export interface RunEnd {
+  verdict: Verdict;
+  reason: string;
+}
+
+const minutes = (ms: number) => Math.round((ms / 60_000) * 1000) / 1000;
+
+/** A probe's checks counted by outcome: reports and objectives show skipped checks beside passed ones, never inside them. */
+export function countChecks(probe: Pick<ProbeRecord, 'evidence'>): Record<CheckOutcome, number> {
+  const counts: Record<CheckOutcome, number> = { passed: 0, failed: 0, skipped: 0 };
+  for (const item of probe.evidence) counts[item.outcome]++;
+  return counts;
+}
+
+/** Probe checks that were not exercised; counted, never passes. */
+export function skippedChecks(run: Pick<Run, 'probes'>): number {
+  return run.probes.reduce((sum, probe) => sum + countChecks(probe).skipped, 0);
+}
+
+/** Each objective the spec sets, against what the run recorded. */
+export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'manualSteps'>, targets: ObjectiveTargets, projectedMinutes: number): Objective[] {
+  const open = run.manualSteps.filter((step) => step.status !== 'automated').length;
+  const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed').length;
+  const skipped = skippedChecks(run);
+  const { rtoMinutes, maxManualSteps, maxFailedAssumptions, maxSkippedChecks } = targets;
+  const objectives: Objective[] = [];
+  if (rtoMinutes !== undefined)
+    objectives.push({ name: 'RTO (projected)', target: `≤ ${rtoMinutes} min`, observed: `${projectedMinutes} min`, met: projectedMinutes <= rtoMinutes });
+  if (maxManualSteps !== undefined) objectives.push({ name: 'manual steps', target: `≤ ${maxManualSteps}`, observed: String(open), met: open <= maxManualSteps });
+  if (maxFailedAssumptions !== undefined) {
+    objectives.push({ name: 'failed assumptions', target: `≤ ${maxFailedAssumptions}`, observed: String(failedAssumptions), met: failedAssumptions <= maxFailedAssumptions });
+  }
+  if (maxSkippedChecks !== undefined) objectives.push({ name: 'skipped checks', target: `≤ ${maxSkippedChecks}`, observed: String(skipped), met: skipped <= maxSkippedChecks });
+  return objectives;
+}
+
+/** RTO, objectives and the verdict, from the run's typed fields. */
+export function finish(run: Run, targets: ObjectiveTargets, end: RunEnd | undefined, measuredMs: number): void {
+  const open = run.manualSteps.filter((step) => step.status !== 'automated');
+  const measuredMinutes = minutes(Math.max(0, measuredMs));
+  const projectedMinutes = Math.round((measuredMinutes + open.reduce((sum, step) => sum + step.estimateMinutes, 0)) * 1000) / 1000;
+  run.rto = { measuredMinutes, projectedMinutes, ...(targets.rtoMinutes !== undefined ? { objectiveMinutes: targets.rtoMinutes } : {}) };
+
+  const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed');
+  const objectives = evaluateObjectives(run, targets, projectedMinutes);
+  run.objectives = objectives;
+
+  const teardownFailed = run.phases.find((p) => p.name === 'teardown' && p.status === 'failed');
+  if (end) {
+    run.verdict = end.verdict;
+    run.reason = end.reason;
+    return;
+  }
+  const reasons: string[] = [];
+  const failedPhases = run.phases.filter((p) => p.status === 'failed' && p.name !== 'verify' && p.name !== 'probes' && p.name !== 'teardown');
+  if (failedPhases.length)
+    reasons.push(
+      `restore phase${failedPhases.length > 1 ? 's' : ''} ${failedPhases.map((p) => p.name).join(', ')} failed: ${failedPhases[0]!.findings.find((f) => f.severity === 'error')?.message ?? ''}`.trim(),
+    );
+  if (run.verify && run.verify.counts.drift > 0) reasons.push(`${run.verify.counts.drift} difference(s) of drift after restore`);
+  const failedProbes = run.probes.filter((p) => probeFailsRun(p) && !p.expectedFailure);
+  if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);
+  const stale = run.probes.filter((p) => p.expectedFailure && !isRed(p));
+  if (stale.length)
+    reasons.push(`declared expected failure${stale.length > 1 ? 's' : ''} did not happen: ${stale.map((p) => `${p.id} ${p.status}`).join(', ')} (remove the declaration)`);
+  // With a maxFailedAssumptions objective, that objective decides; without one, any failed assumption fails the drill.
+  if (failedAssumptions.length && targets.maxFailedAssumptions === undefined) {
+    reasons.push(`assumption${failedAssumptions.length > 1 ? 's' : ''} failed: ${failedAssumptions.map((a) => a.id).join(', ')}`);
+  }
+  const failedAutomations = run.manualSteps.filter((s) => s.status === 'failed');
+  if (failedAutomations.length) reasons.push(`automated step${failedAutomations.length > 1 ? 's' : ''} failed: ${failedAutomations.map((s) => s.id).join(', ')}`);
+  const missed = objectives.filter((o) => !o.met);
+  if (missed.length) reasons.push(`objective${missed.length > 1 ? 's' : ''} missed: ${missed.map((o) => `${o.name} ${o.observed} (target ${o.target})`).join(', ')}`);
+  // A teardown that failed may have left processes behind: the machine's problem, reported first.
+  if (teardownFailed) {
+    run.verdict = 'infrastructure-error';
+    run.reason = [`teardown failed: ${teardownFailed.findings[0]?.message ?? ''}`, ...reasons].join('; ');
+    return;
+  }
+  run.verdict = reasons.length ? 'failed' : 'passed';
+  run.reason = reasons.length ? reasons.join('; ') : `restored, verified and probed: ${passedReason(run)}`;
+}
+
+export function isRed(probe: Pick<Run['probes'][number], 'status'>): boolean {
+  return probe.status === 'failed' || probe.status === 'error';
+}
+
+/**
+ * Whether a probe fails its run: a red probe does, unless the spec declared that cell's failure
+ * (still red in every report); a declared failure that is not red does (the declaration is stale).
+ */
+export function probeFailsRun(probe: Pick<Run['probes'][number], 'status' | 'expectedFailure'>): boolean {
+  return probe.expectedFailure ? !isRed(probe) : isRed(probe);
+}
+
+/** What a passing run proved, never more: skipped checks, and probes that proved nothing, are named. */
+function passedReason(run: Run): string {
+  const skipped = skippedChecks(run);
+  const provedNothing = run.probes.filter((probe) => probe.status === 'skipped').map((probe) => probe.id);
+  const knownRed = run.probes.filter((probe) => probe.expectedFailure && isRed(probe)).map((probe) => probe.id);
+  const known = knownRed.length ? `; declared known failure(s), still red: ${knownRed.join(', ')}` : '';
+  if (skipped === 0 && !known) return 'every check held';
+  const held = run.probes.reduce((sum, probe) => sum + countChecks(probe).passed, 0);
+  return `${held} check(s) held, ${skipped} skipped` + (provedNothing.length ? `; every check of ${provedNothing.join(', ')} was skipped` : '') + known;
+}
+
+/** " (3 check(s) skipped, not proven)" after a passing reason, or nothing. */
+export function skippedNote(runs: Run[]): string {
+  const skipped = runs.reduce((sum, run) => sum + skippedChecks(run), 0);
+  return skipped > 0 ? ` (${skipped} check(s) skipped, not proven)` : '';
+}
+
+/** The worst verdict of a drill's runs (one per Kafka version). */
+export function overallVerdict(runs: Run[]): Verdict {
+  for (const verdict of ['interrupted', 'infrastructure-error', 'failed'] as const) if (runs.some((run) => run.verdict === verdict)) return verdict;
+  return 'passed';
+}
