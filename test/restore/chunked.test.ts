@@ -125,6 +125,8 @@ describe('restore split into requests under a per-request record limit', async (
     expect(security.status).toBe('failed');
     expect(security.findings.map((f) => f.code)).toEqual(['phase-crashed']);
     expect(security.requests).toBeGreaterThanOrEqual(1);
-    expect(security.durationMs).toBeGreaterThan(0);
+    // Against a killed broker the phase can fail within the same millisecond: kept means present and measured.
+    expect(Number.isFinite(Date.parse(security.startedAt))).toBe(true);
+    expect(security.durationMs).toBeGreaterThanOrEqual(0);
   });
 });

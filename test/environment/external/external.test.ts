@@ -13,7 +13,7 @@ import { withAdmin } from '../../../src/kafka/admin.js';
 import { listAllGroups } from '../../../src/kafka/groups.js';
 import { describeScramCredentials } from '../../../src/kafka/scram.js';
 import { readEvidence, runToEnd } from '../../drills/cli.js';
-import { startForTest } from '../../support/kafka.js';
+import { startForTest, waitFor } from '../../support/kafka.js';
 import { repoRoot } from '../../support/require.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -137,6 +137,12 @@ probes:
   it('refuses a cluster that already holds a client quota entity of the snapshot (the restore would overwrite it)', async () => {
     await withAdmin(cluster.admin, (admin) =>
       admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'user', entityName: 'shop-writer' }], ops: [{ key: 'consumer_byte_rate', value: 2048, remove: false }] }] }),
+    );
+    // A KRaft broker serves DescribeClientQuotas from its copy of the metadata log, which catches up after the write returns.
+    await waitFor(
+      async () => (await withAdmin(cluster.admin, describeAllQuotas)).some((quota) => quota.entity.some((entity) => entity.name === 'shop-writer')),
+      10_000,
+      'the shop-writer quota to be visible',
     );
     try {
       const before = await withAdmin(cluster.admin, clusterState);
