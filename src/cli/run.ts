@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadCommandConfig } from '../kafka/command-config.js';
+import { captureSnapshot } from '../snapshot/capture.js';
+import type { LoadedSpec } from '../drill-spec/load.js';
 import { createProgressDisplay } from '../drill/progress.js';
 import { startDrill, type DrillHandle } from '../drill/runner.js';
 import type { Result } from '../model/result.js';
@@ -12,7 +17,7 @@ import { ExitCode, InputError } from '../errors.js';
 import { readSigningKey } from '../report/manifest.js';
 import { checkOutDir, writeReports } from '../report/write.js';
 import { inputLimits, readInputBytesSync } from '../input-file.js';
-import { loadSnapshot } from '../snapshot/load.js';
+import { loadSnapshot, writeSnapshot } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import { loadSpec } from '../drill-spec/load.js';
 import { targetKafkaVersions } from '../drill-spec/schema.js';
@@ -112,11 +117,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   let exitCode: number = ExitCode.ok;
+  const captures = mkdtempSync(path.join(tmpdir(), 'kafka-drill-capture-'));
   try {
     for (const specFile of positionals) {
       if (controller.signal.aborted) break;
       const spec = await loadSpec(specFile);
-      const snapshotFile = spec.snapshotFile;
+      const snapshotFile = spec.snapshotFile ?? (await captureSource(spec, captures));
       const snapshot = await loadSnapshot(snapshotFile);
       const snapshotSha256 = createHash('sha256')
         .update(readInputBytesSync(snapshotFile, 'snapshot', inputLimits.snapshotBytes))
@@ -132,6 +138,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         await requireJava();
         for (const version of versions) {
           const installed = await installKafka(version, (line) => process.stderr.write(`  ${line}\n`));
+          if (spec.spec.restore.data === 'mirror' && !installed.distribution.mirrorConnectors) {
+            throw new InputError(
+              `${specFile}: restore.data: mirror: Kafka ${version} was installed without MirrorMaker 2 (no connect-mirror ${version} in the Maven repository): pick another target.kafkaVersion`,
+            );
+          }
           if (!installed.alreadyInstalled) process.stderr.write(`installed Kafka ${version} in ${installed.seconds.toFixed(1)}s\n`);
         }
       }
@@ -171,9 +182,28 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (code === ExitCode.interrupted || (exitCode !== ExitCode.interrupted && code > exitCode)) exitCode = code;
     }
   } finally {
+    rmSync(captures, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   if (controller.signal.aborted) exitCode = ExitCode.interrupted;
   return exitCode;
+}
+
+/**
+ * A spec's live `source`, captured now (read only, with record fingerprints) into `dir`; the
+ * drill then runs from that file, and the evidence keeps it under inputs/.
+ */
+async function captureSource(spec: LoadedSpec, dir: string): Promise<string> {
+  const source = spec.spec.source!;
+  const bootstrap = source.bootstrap
+    .split(',')
+    .map((address) => address.trim())
+    .filter(Boolean);
+  const connection = source.commandConfig ? await loadCommandConfig(path.resolve(spec.dir, source.commandConfig), { bootstrap }) : { bootstrap };
+  process.stderr.write(`capturing ${bootstrap.join(',')} (read only, with record fingerprints)\n`);
+  const snapshot = await captureSnapshot(connection, { toolVersion: toolVersion(), fingerprints: true });
+  const file = path.join(dir, `${spec.spec.name}.capture.json`);
+  await writeSnapshot(file, snapshot);
+  return file;
 }

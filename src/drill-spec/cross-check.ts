@@ -114,7 +114,7 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
       if (!(error instanceof MappingRulesTimeout)) throw error;
       rulesProblem = error.message;
     }
-    if (rulesProblem) problems.push({ path: ['target', 'security'], message: `${loaded.snapshotFile}: ${formatPath(rules.path)}: ${rulesProblem}` });
+    if (rulesProblem) problems.push({ path: ['target', 'security'], message: `${loaded.snapshotFile ?? 'the capture'}: ${formatPath(rules.path)}: ${rulesProblem}` });
   }
 
   return problems

@@ -16,10 +16,10 @@ export interface LoadedSpec {
   dir: string;
   /** sha256 (hex) of the spec file's bytes, for the evidence manifest. */
   sha256: string;
-  /** Absolute path of the snapshot the spec names. */
-  snapshotPath: string;
+  /** Absolute path of the snapshot the spec names; absent when it names a live `source` instead. */
+  snapshotPath?: string;
   /** The snapshot as messages name it: relative to the working directory, or absolute as the spec wrote it. */
-  snapshotFile: string;
+  snapshotFile?: string;
   /** Absolute path of the spec's `out`, when it has one. */
   outPath?: string;
   /** The line (1-based) of a path inside the spec, or of its nearest ancestor that has one. */
@@ -36,8 +36,12 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
     file,
     dir,
     sha256: createHash('sha256').update(bytes).digest('hex'),
-    snapshotPath: path.resolve(dir, spec.snapshot),
-    snapshotFile: path.isAbsolute(spec.snapshot) ? spec.snapshot : path.relative(process.cwd(), path.resolve(dir, spec.snapshot)),
+    ...(spec.snapshot !== undefined
+      ? {
+          snapshotPath: path.resolve(dir, spec.snapshot),
+          snapshotFile: path.isAbsolute(spec.snapshot) ? spec.snapshot : path.relative(process.cwd(), path.resolve(dir, spec.snapshot)),
+        }
+      : {}),
     ...(spec.out !== undefined ? { outPath: path.resolve(dir, spec.out) } : {}),
     lineOf,
   };

@@ -20,6 +20,16 @@ const name = z.string().min(1);
 const id = z.string().min(1);
 const nonNegativeInt = z.number().int().min(0);
 const positiveInt = z.number().int().min(1);
+const regexText = z
+  .string()
+  .min(1)
+  .superRefine((source, context) => {
+    try {
+      new RegExp(source);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+    }
+  });
 
 /** Kafka config values are strings on the wire; YAML may write them as numbers or booleans. */
 const configValue = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }).transform(String);
@@ -166,9 +176,36 @@ export const restoreSchema = z.strictObject({
     .transform((phases) => restorePhases.filter((phase) => phases.includes(phase)))
     .describe('Restore phases to run. A set: they always run in the fixed order topics, cluster-configs, security, data, offsets, connectors.'),
   data: z
-    .enum(['none', 'synthetic'])
+    .enum(['none', 'synthetic', 'mirror'])
     .default('none')
-    .describe('none: topics stay empty (offsets cannot be proven by a consumer). synthetic: records standing for the source offsets, rebased through the offset map.'),
+    .describe(
+      "none: topics stay empty (offsets cannot be proven by a consumer). synthetic: records standing for the source offsets, rebased through the offset map. mirror: the source's own records, copied by MirrorMaker 2 from the live `source` cluster, then a cut-over.",
+    ),
+  mirror: z
+    .strictObject({
+      topics: z
+        .array(regexText)
+        .min(1)
+        .optional()
+        .describe('Regular expressions of the topics MirrorMaker 2 copies. Omitted: every topic of the capture. A group committed on a topic left out gets a finding.'),
+      cutover: z
+        .strictObject({
+          catchUpTimeoutSeconds: z
+            .number()
+            .min(0)
+            .max(3_600)
+            .default(120)
+            .describe('How long to wait for the mirror to catch up with the source before cutting over anyway (the records not copied then are the RPO).'),
+        })
+        .prefault({}),
+      offsets: z
+        .enum(['checkpoint', 'exact'])
+        .default('exact')
+        .describe(
+          "checkpoint: each group resumes where MirrorMaker's checkpoints put it (what a MirrorMaker failover gives). exact: where the record it committed at landed on the target, found by fingerprint. Both are reported side by side.",
+        ),
+    })
+    .prefault({}),
   synthetic: z
     .strictObject({
       maxRecordsPerPartition: z
@@ -501,6 +538,12 @@ export const objectivesSchema = z.strictObject({
   maxManualSteps: nonNegativeInt.optional(),
   maxFailedAssumptions: nonNegativeInt.optional(),
   maxSkippedChecks: nonNegativeInt.optional().describe('Probe checks that could not be exercised (counted as skipped, never as passed) the drill tolerates.'),
+  rpoSeconds: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('restore.data: mirror: at cut-over, no partition holds a source record the mirror had not copied that is older than this many seconds.'),
+  maxReplayRecords: nonNegativeInt.optional().describe('restore.data: mirror: no group re-reads more records than this after the cut-over (summed over its partitions).'),
 });
 
 export const drillSpecSchema = z
@@ -508,7 +551,20 @@ export const drillSpecSchema = z
     $schema: z.string().optional().describe('Lets a JSON spec name its schema for editors.'),
     name: name.optional().describe("The drill's name; defaults to the spec's file name without its extension."),
     description: z.string().optional(),
-    snapshot: z.string().min(1).describe('The snapshot file, relative to this spec.'),
+    snapshot: z.string().min(1).optional().describe('The snapshot file, relative to this spec. Give either snapshot or source.'),
+    source: z
+      .strictObject({
+        bootstrap: z.string().min(1).describe('The live cluster: host:port, comma-separated for several.'),
+        commandConfig: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Java client properties (security.protocol, sasl.*, ssl.*), relative to this spec. Describe and Read are all the drill needs: it never writes to the source.'),
+      })
+      .optional()
+      .describe(
+        'A live cluster captured at drill start (record fingerprints included), instead of a snapshot file; the capture is kept with the evidence. Required by restore.data: mirror.',
+      ),
     out: z.string().min(1).optional().describe('Where the drill writes result.json and its reports, relative to this spec.'),
     target: targetSchema.prefault({}),
     restore: restoreSchema.prefault({}),
@@ -525,6 +581,23 @@ export const drillSpecSchema = z
     objectives: objectivesSchema.prefault({}),
   })
   .superRefine((spec, context) => {
+    if ((spec.snapshot === undefined) === (spec.source === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['snapshot'],
+        message: 'give either snapshot (a file) or source (a live cluster captured at drill start), not both and not neither',
+      });
+    }
+    if (spec.restore.data === 'mirror') {
+      if (spec.source === undefined) context.addIssue({ code: 'custom', path: ['restore', 'data'], message: 'data: mirror copies records from a live cluster: it needs source' });
+      if (spec.target.provider !== 'process') {
+        context.addIssue({
+          code: 'custom',
+          path: ['restore', 'data'],
+          message: `data: mirror runs with provider "process" (Connect workers in containers cannot reach a source on this host's loopback)`,
+        });
+      }
+    }
     const security = spec.target.security;
     spec.probes.forEach((probe, index) => {
       // Over plaintext and ssl every client is User:ANONYMOUS, so there is no principal to probe as.

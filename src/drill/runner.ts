@@ -22,7 +22,7 @@ import { captureBaseline, verifyRestore, type VerifyOutcome } from '../verify/ve
 import { snapshotMappingRules, type Snapshot, type SnapshotContent } from '../snapshot/schema.js';
 import type { LoadedSpec } from '../drill-spec/load.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
-import { connectRequest, connectRestoreOptions } from './connect-inputs.js';
+import { connectRequest, connectRestoreOptions, mirrorRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep } from './manual-steps.js';
 import { RESULT_FORMAT, RESULT_VERSION, type Finding, type ManualStep, type Phase, type Result, type Run } from '../model/result.js';
 import { SecretMask } from './secrets.js';
@@ -368,6 +368,7 @@ async function baselineStage(state: RunState, signal: AbortSignal): Promise<void
       ...(env.provider === 'external' ? {} : { brokerHeapMb: state.plan.request.heapMb }),
       ...startupConfigs(state.snapshot, env),
       ...connectRestoreOptions(spec, env),
+      ...(await mirrorRestoreOptions(spec, dir, env)),
       connectorOverrides: spec.restore.connectors,
       placeholders: state.placeholders ?? {},
       signal,
@@ -382,6 +383,7 @@ async function restoreStage(name: RestorePhaseName, state: RunState): Promise<St
   const result = await restorePhase(name, state.restore!);
   state.restorePhases.push(result);
   state.restoreEndedAt = performance.now();
+  if (name === 'data' && state.restore!.mirror) state.run.mirror = state.restore!.mirror.evidence;
   return { status: result.status, counts: result.counts, findings: result.findings };
 }
 
@@ -420,6 +422,7 @@ async function verifyStage(state: RunState): Promise<StageOutcome> {
     toolVersion: state.options.toolVersion,
     ...connectRestoreOptions(spec, state.environment!),
     ...(state.restore!.offsetMap ? { offsetMap: state.restore!.offsetMap } : {}),
+    ...(state.restore!.mirror ? { mirror: state.restore!.mirror } : {}),
   });
   state.verified = verified;
   state.run.verify = verifySection(verified);
@@ -462,7 +465,11 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
     specDir: state.inputs.spec.dir,
     signal,
     timeoutMs: 60_000,
-    restoredData: state.restore!.offsetMap ? { mode: 'synthetic', offsetMap: state.restore!.offsetMap } : { mode: 'none' },
+    restoredData: state.restore!.offsetMap
+      ? { mode: 'synthetic', offsetMap: state.restore!.offsetMap }
+      : state.restore!.mirror
+        ? { mode: 'mirror', mirror: state.restore!.mirror }
+        : { mode: 'none' },
   });
   // A known red cell of the client matrix is marked as such; it stays red.
   for (const outcome of outcomes) {

@@ -95,14 +95,58 @@ function groupByTopicId(positions: RecordPosition[]) {
 }
 
 function firstDataRecord(batches: RecordsBatch[], from: bigint): FetchedRecord | undefined {
+  for (const record of dataRecords(batches, from)) return record;
+  return undefined;
+}
+
+/** The data records of fetched batches at or after `from`, in offset order (transaction markers left out). */
+function* dataRecords(batches: RecordsBatch[], from: bigint): Generator<FetchedRecord> {
   for (const batch of batches) {
     if (batch.attributes & IS_CONTROL) continue;
     for (const record of batch.records) {
       const offset = batch.firstOffset + BigInt(record.offsetDelta);
       if (offset < from) continue;
       const timestamp = batch.attributes & LOG_APPEND_TIME ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
-      return { offset, key: record.key, value: record.value, timestamp };
+      yield { offset, key: record.key, value: record.value, timestamp };
     }
+  }
+}
+
+/**
+ * Reads one partition's data records from `from` up to (not including) `until`, in order, with
+ * Fetch (no group, nothing committed), handing each to `visit` until it returns true. Returns the
+ * record `visit` stopped at, if any.
+ */
+export async function scanRecords(
+  admin: Admin,
+  position: Omit<RecordPosition, 'offset'>,
+  from: bigint,
+  until: bigint,
+  visit: (record: FetchedRecord) => boolean,
+): Promise<FetchedRecord | undefined> {
+  const connection = await connectionTo(admin, position.leader);
+  let next = from;
+  while (next < until) {
+    const response = await fetchV13.api.async(
+      connection,
+      0,
+      0,
+      PARTITION_MAX_BYTES,
+      FetchIsolationLevels.READ_UNCOMMITTED,
+      0,
+      -1,
+      groupByTopicId([{ ...position, offset: next }]),
+      [],
+      '',
+    );
+    const batches = response.responses[0]?.partitions[0]?.records ?? [];
+    if (batches.length === 0) return undefined;
+    for (const record of dataRecords(batches, next)) {
+      if (record.offset >= until) return undefined;
+      if (visit(record)) return record;
+    }
+    const last = batches[batches.length - 1]!;
+    next = last.firstOffset + BigInt(last.lastOffsetDelta) + 1n;
   }
   return undefined;
 }

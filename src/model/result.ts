@@ -49,6 +49,10 @@ export const findingCodes = [
   'data-lag-truncated',
   'data-log-end-not-reached',
   'data-not-restored',
+  'mirror-behind',
+  'mirror-topic-left-out',
+  'mirror-no-checkpoint',
+  'mirror-cleanup-failed',
   'data-produce-failed',
   'drill-admin-not-restored',
   'environment-process-exited',
@@ -278,6 +282,63 @@ export const OffsetMapSummary = z.strictObject({
   ),
 });
 
+/** One partition at cut-over: how far the mirror had copied it (the RPO). */
+export const MirrorPartition = z.strictObject({
+  topic: text,
+  partition: count,
+  sourceLogEnd: count,
+  /** The next source offset the mirror would have copied. */
+  mirroredTo: count,
+  targetLogEnd: count,
+  /** Source offsets from mirroredTo to the source log end: 0 when nothing holding data was left. */
+  behindOffsets: count,
+  /** Age at cut-over of the oldest source record not copied; 0 when none was left. */
+  behindSeconds: z.number().min(0),
+});
+
+/** One committed offset of a group and where each translation puts it on the target. */
+export const MirrorGroupPartition = z.strictObject({
+  group: text,
+  topic: text,
+  partition: count,
+  /** The group's committed offset on the source (at capture). */
+  committed: count,
+  /** MirrorMaker's translation (its last checkpoint); null when it emitted none. */
+  checkpoint: count.nullable(),
+  /** The target offset of the record the group resumes at on the source, by fingerprint; null when not found. */
+  exact: count.nullable(),
+  /** Records a consumer re-reads when it resumes at the checkpoint instead (exact − checkpoint; negative: skipped). */
+  checkpointReplay: z.int().nullable(),
+  /** The offset the offsets phase committed on the target (null: none, the partition was not translated). */
+  target: count.nullable(),
+  /** Records the group re-reads from there (exact − target; negative: records it skips); null when the exact record is unknown. */
+  replay: z.int().nullable(),
+  note: z.string(),
+});
+
+/** restore.data: mirror — what MirrorMaker 2 copied, the cut-over, and both offset translations. */
+export const MirrorEvidence = z.strictObject({
+  topics: z.array(text),
+  /** Topics of the capture the mirror's filter left out. */
+  left: z.array(text),
+  caughtUp: z.boolean(),
+  catchUpTimeoutSeconds: z.number().min(0),
+  /** From creating the connectors to the cut-over. */
+  copyMs: count,
+  /** Records on the mirrored target partitions at cut-over. */
+  records: count,
+  recordsPerSecond: count,
+  /** The largest behindSeconds of any partition. */
+  rpoSeconds: z.number().min(0),
+  rpoOffsets: count,
+  /** The translation the offsets phase committed. */
+  offsets: z.enum(['checkpoint', 'exact']),
+  /** Source offsets not yet copied, sampled about every second until the cut-over. */
+  lag: z.array(z.strictObject({ atMs: count, behindOffsets: count })),
+  partitions: z.array(MirrorPartition),
+  groups: z.array(MirrorGroupPartition),
+});
+
 /** One Kafka version's restore; several runs make an upgrade gate. */
 export const Run = z.strictObject({
   kafkaVersion: text,
@@ -292,6 +353,8 @@ export const Run = z.strictObject({
   verify: Verify.optional(),
   /** Present when the restore produced synthetic data. */
   offsetMap: OffsetMapSummary.optional(),
+  /** Present when the restore copied records with MirrorMaker 2 (restore.data: mirror). */
+  mirror: MirrorEvidence.optional(),
   rto: Rto,
   objectives: z.array(Objective),
 });
@@ -320,6 +383,9 @@ export const Result = z.strictObject({
 
 export type Verdict = z.infer<typeof Verdict>;
 export type FindingCode = z.infer<typeof FindingCode>;
+export type MirrorEvidence = z.infer<typeof MirrorEvidence>;
+export type MirrorPartition = z.infer<typeof MirrorPartition>;
+export type MirrorGroupPartition = z.infer<typeof MirrorGroupPartition>;
 export type Finding = z.infer<typeof Finding>;
 export type OffsetMapSummary = z.infer<typeof OffsetMapSummary>;
 export type CheckOutcome = z.infer<typeof CheckOutcome>;

@@ -10,6 +10,8 @@ export interface ObjectiveTargets {
   maxManualSteps?: number | undefined;
   maxFailedAssumptions?: number | undefined;
   maxSkippedChecks?: number | undefined;
+  rpoSeconds?: number | undefined;
+  maxReplayRecords?: number | undefined;
 }
 
 /** Why a run stopped before its last stage. */
@@ -33,7 +35,7 @@ export function skippedChecks(run: Pick<Run, 'probes'>): number {
 }
 
 /** Each objective the spec sets, against what the run recorded. */
-export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'manualSteps'>, targets: ObjectiveTargets, projectedMinutes: number): Objective[] {
+export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'manualSteps' | 'mirror'>, targets: ObjectiveTargets, projectedMinutes: number): Objective[] {
   const open = run.manualSteps.filter((step) => step.status !== 'automated').length;
   const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed').length;
   const skipped = skippedChecks(run);
@@ -46,6 +48,25 @@ export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'ma
     objectives.push({ name: 'failed assumptions', target: `≤ ${maxFailedAssumptions}`, observed: String(failedAssumptions), met: failedAssumptions <= maxFailedAssumptions });
   }
   if (maxSkippedChecks !== undefined) objectives.push({ name: 'skipped checks', target: `≤ ${maxSkippedChecks}`, observed: String(skipped), met: skipped <= maxSkippedChecks });
+  const { rpoSeconds, maxReplayRecords } = targets;
+  if (rpoSeconds !== undefined) {
+    const observed = run.mirror?.rpoSeconds;
+    objectives.push({
+      name: 'RPO',
+      target: `≤ ${rpoSeconds} s`,
+      observed: observed === undefined ? 'not measured (no mirror cut-over)' : `${observed.toFixed(1)} s`,
+      met: observed !== undefined && observed <= rpoSeconds,
+    });
+  }
+  if (maxReplayRecords !== undefined) {
+    const worst = worstReplay(run.mirror);
+    objectives.push({
+      name: 'replay after cut-over',
+      target: `≤ ${maxReplayRecords} records per group`,
+      observed: worst === undefined ? 'not measured (no mirror cut-over)' : `${worst.records} records${worst.group ? ` (group ${worst.group})` : ''}`,
+      met: worst !== undefined && worst.records <= maxReplayRecords,
+    });
+  }
   return objectives;
 }
 
@@ -129,4 +150,14 @@ export function skippedNote(runs: Run[]): string {
 export function overallVerdict(runs: Run[]): Verdict {
   for (const verdict of ['interrupted', 'infrastructure-error', 'failed'] as const) if (runs.some((run) => run.verdict === verdict)) return verdict;
   return 'passed';
+}
+
+/** The group that re-reads the most records after the cut-over, summed over its partitions (unknown replays count as not met elsewhere: the offsets probe fails them). */
+function worstReplay(mirror: Run['mirror']): { group?: string; records: number } | undefined {
+  if (!mirror) return undefined;
+  const byGroup = new Map<string, number>();
+  for (const entry of mirror.groups) byGroup.set(entry.group, (byGroup.get(entry.group) ?? 0) + Math.max(0, entry.replay ?? 0));
+  let worst: { group?: string; records: number } = { records: 0 };
+  for (const [group, records] of byGroup) if (records > worst.records) worst = { group, records };
+  return worst;
 }

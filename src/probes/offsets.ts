@@ -3,6 +3,7 @@ import { fetchCommittedOffsets } from '../kafka/groups.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import { retryTransient } from '../kafka/retry.js';
+import type { MirrorOutcome } from '../restore/phase.js';
 import { SOURCE_OFFSET_HEADER, type OffsetMap, type TargetPosition } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
 import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
@@ -52,6 +53,8 @@ interface GroupPlan {
   evidence: Map<string, ProbeEvidence>;
   toFetch: Map<string, { committed: CommittedOffset; expectedSource: number; note: string }>;
   offsetMap: OffsetMap | undefined;
+  /** data: mirror: expectedSource and the fetched offsets are target offsets. */
+  mirrored?: boolean;
 }
 
 /** The first record a consumer fetched on each partition ("topic:partition"), in source offsets, and how it ended. */
@@ -161,6 +164,8 @@ export class OffsetsProbe implements ProbeRunner {
     if (topics.length === 0)
       return [{ outcome: 'skipped', resource: `group ${group.groupId}`, expected: 'committed offsets', observed: 'none in the snapshot', detail: 'nothing to resume' }];
     const offsetMap = context.restoredData?.mode === 'synthetic' ? context.restoredData.offsetMap : undefined;
+    const mirror = context.restoredData?.mode === 'mirror' ? context.restoredData.mirror : undefined;
+    if (mirror) return this.planMirroredGroup(group, topics, state, mirror);
     // The source offset a target offset stands for: through the map, or itself when the data is the source's own.
     const sourceOf = (topic: string, partition: number, target: number) => (offsetMap ? offsetMap.sourceOffset(topic, partition, target) : target);
     const restored = state.committed.get(group.groupId) ?? new Map<string, number>();
@@ -223,6 +228,59 @@ export class OffsetsProbe implements ProbeRunner {
     return { group, topics, evidence, toFetch, offsetMap };
   }
 
+  /**
+   * data: mirror. Target offsets are compared with the target offset of the record the group
+   * committed at on the source (the exact translation, found by fingerprint): the first record a
+   * consumer reads names how many records it re-reads (replay) or never sees (skip).
+   */
+  private planMirroredGroup(group: ConsumerGroup, topics: string[], state: RestoredState, mirror: MirrorOutcome): GroupPlan | ProbeEvidence[] {
+    const restored = state.committed.get(group.groupId) ?? new Map<string, number>();
+    const evidence = new Map<string, ProbeEvidence>();
+    const toFetch = new Map<string, { committed: CommittedOffset; expectedSource: number; note: string }>();
+    for (const committed of group.offsets) {
+      const key = `${committed.topic}:${committed.partition}`;
+      const base = { resource: `group ${group.groupId} ${key}`, expected: this.expectation(committed.offset) };
+      const entry = mirror.entry(group.groupId, committed);
+      const restoredOffset = restored.get(key);
+      const log = state.logs.get(key);
+      if (!entry) {
+        evidence.set(key, {
+          ...base,
+          outcome: 'failed',
+          observed: 'not mirrored',
+          detail: `${committed.topic} is not among the topics the mirror copied: the group cannot resume on the target`,
+        });
+      } else if (entry.exact === null) {
+        evidence.set(key, { ...base, outcome: 'failed', observed: 'record not on the target', detail: entry.note });
+      } else if (!log || restoredOffset === undefined) {
+        evidence.set(key, {
+          ...base,
+          outcome: 'failed',
+          observed: 'no committed offset',
+          detail: `the restored group has no committed offset for ${key}: a consumer would start where auto.offset.reset says`,
+        });
+      } else if (restoredOffset >= log.end || restoredOffset < log.start) {
+        // Nothing to fetch (at the log end), or a reset: judged without a consumer.
+        const resumedAt = restoredOffset < log.start ? log.start : Math.min(restoredOffset, log.end);
+        const ok = this.within(entry.exact, resumedAt);
+        evidence.set(key, {
+          ...base,
+          outcome: ok ? 'passed' : 'failed',
+          observed: this.mirrorObserved(entry.exact, resumedAt),
+          detail: `${ok ? '' : `outside tolerance ${this.toleranceText()}: `}committed target offset ${restoredOffset}, log ${log.start}..${log.end}; ${entry.note}`,
+        });
+      } else {
+        toFetch.set(key, { committed, expectedSource: entry.exact, note: '' });
+      }
+    }
+    return { group, topics, evidence, toFetch, offsetMap: undefined, mirrored: true };
+  }
+
+  private mirrorObserved(exact: number, resumedAt: number): string {
+    if (resumedAt === exact) return 'resumes at the record it committed at';
+    return resumedAt < exact ? `replays ${exact - resumedAt} record(s)` : `skips ${resumedAt - exact} record(s)`;
+  }
+
   /** A kafkajs consumer in the restored group: the first record on each partition to fetch. */
   private async fetchWithKafkajs(plan: GroupPlan, context: ProbeContext): Promise<Fetched> {
     const { group, topics, toFetch, offsetMap } = plan;
@@ -252,7 +310,7 @@ export class OffsetsProbe implements ProbeRunner {
   }
 
   private judge(plan: GroupPlan, fetched: Fetched, context: ProbeContext): ProbeEvidence[] {
-    const { group, evidence, toFetch, offsetMap } = plan;
+    const { group, evidence, toFetch, offsetMap, mirrored } = plan;
     const firstRecords = fetched.records;
     const failure = fetched.failure;
     for (const [key, { committed, expectedSource, note }] of toFetch) {
@@ -266,6 +324,17 @@ export class OffsetsProbe implements ProbeRunner {
           observed: 'no record fetched',
           ...(failure?.kafkaError ? { kafkaError: failure.kafkaError } : {}),
           detail: why,
+        });
+        continue;
+      }
+      if (mirrored) {
+        const ok = this.within(expectedSource, first.offset);
+        const sameRecord = !this.spec.byContent || first.offset !== expectedSource || !committed.fingerprint || committed.fingerprint.sha256 === first.sha256;
+        evidence.set(key, {
+          ...base,
+          outcome: ok && sameRecord ? 'passed' : 'failed',
+          observed: this.mirrorObserved(expectedSource, first.offset),
+          detail: `first record at target offset ${first.offset}; the record committed at on the source is at target offset ${expectedSource}${ok ? '' : `: outside tolerance ${this.toleranceText()}`}${sameRecord ? '' : '; its content differs from the snapshot fingerprint'}`,
         });
         continue;
       }

@@ -5,6 +5,7 @@ import type { ClientClass, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { ProbeEvidence, ProbeRecord } from '../model/result.js';
+import type { MirrorOutcome } from '../restore/phase.js';
 import type { OffsetMap } from '../restore/offset-map.js';
 import type { ConnectorRestore } from '../restore/phase.js';
 
@@ -59,7 +60,7 @@ export interface ProbeRunContext {
    * What the restore did with data. Absent: the cluster holds the source's own records at the
    * source's offsets (a test cluster, later a mirror).
    */
-  restoredData?: { mode: 'none' } | { mode: 'synthetic'; offsetMap: OffsetMap };
+  restoredData?: { mode: 'none' } | { mode: 'synthetic'; offsetMap: OffsetMap } | { mode: 'mirror'; mirror: MirrorOutcome };
   /**
    * What the connectors phase did with each connector of the snapshot; a connector absent from
    * it was not restored. Absent: not known (a test restoring by hand), every connector is probed.

@@ -6,6 +6,7 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
 import { retryTransient } from '../kafka/retry.js';
 import { planOffsetMap, SOURCE_OFFSET_HEADER, targetRecords } from './offset-map.js';
+import { runMirror } from './mirror.js';
 import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
 
 const BATCH = 5_000;
@@ -41,6 +42,12 @@ export async function restoreData(context: RestoreContext, recorder = new PhaseR
     const withData = partitions.filter((p) => p.logEndOffset > 0).length;
     if (withData > 0) recorder.finding('data-not-restored', 'info', 'data', `data mode none: ${withData} partition(s) that held records in the snapshot stay empty`);
     recorder.counts.unchanged = snapshot.topics.length;
+    return recorder.finish();
+  }
+  if (options.data === 'mirror') {
+    if (!options.mirror || !options.connect) throw new Error('data: mirror needs the source and a Kafka Connect worker');
+    context.mirror = await runMirror(context, options.connect, options.mirror, recorder);
+    recorder.counts.created = context.mirror.evidence.topics.length;
     return recorder.finish();
   }
   const offsetMap = context.offsetMap ?? planOffsetMap(snapshot, { maxRecordsPerPartition: options.maxRecordsPerPartition });

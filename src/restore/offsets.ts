@@ -54,9 +54,11 @@ export async function restoreOffsets(context: RestoreContext, recorder = new Pha
         missingTopic = true;
         return false;
       }
+      // Not copied by the mirror: the data phase reported it, and no position on the target stands for it.
+      if (context.mirror && !context.mirror.evidence.topics.includes(o.topic)) return false;
       const end = Number(ends.get(partitionKey(o.topic, o.partition)) ?? 0n);
       const start = Number(starts.get(partitionKey(o.topic, o.partition)) ?? 0n);
-      const position = offsetMap?.translate(o.topic, o.partition, o.offset);
+      const position = context.mirror ? context.mirror.translate(group.groupId, o) : offsetMap?.translate(o.topic, o.partition, o.offset);
       const target = position?.offset ?? o.offset;
       const shown = target === o.offset ? `${o.offset}` : `${o.offset} (target ${target})`;
       const asInSource = position?.exact && (position.kind === 'before-log-start' || position.kind === 'beyond-log-end');

@@ -34,11 +34,16 @@ export interface PhaseResult {
 }
 
 import type { CredentialSource } from '../drill-spec/schema.js';
+import type { MirrorGroupPartition, MirrorEvidence } from '../model/result.js';
+import type { CommittedOffset } from '../snapshot/schema.js';
+import type { TargetPosition } from './offset-map.js';
 export type ConnectorSecretSource = { env: string } | { file: string };
 
 export interface RestoreOptions {
   phases?: readonly RestorePhaseName[];
-  data?: 'none' | 'synthetic';
+  data?: 'none' | 'synthetic' | 'mirror';
+  /** data: mirror — the live source and the cut-over. */
+  mirror?: MirrorOptions;
   /** SCRAM user name → where its password comes from; a user with none gets a generated one and a manual step. */
   credentials?: Record<string, CredentialSource>;
   /** Directory credential `file` sources are relative to. */
@@ -75,6 +80,28 @@ export interface RestoreOptions {
   signal?: AbortSignal;
   /** Told every secret the restore handles (passwords accepted by the target or not, connector secrets), so the drill can mask it. */
   secrets?: { add(secret: string): void };
+}
+
+export interface MirrorOptions {
+  /** The live source, as kafka-drill's own clients reach it (read only: ListOffsets, Fetch). */
+  source: KafkaConnection;
+  /** Client properties of the source for MirrorMaker's clients (bootstrap, security). */
+  sourceProperties: Record<string, string>;
+  /** Client properties of the target as the Connect workers reach it. */
+  targetProperties: Record<string, string>;
+  /** Regular expressions of the topics to copy; default every topic of the snapshot. */
+  topics?: string[] | undefined;
+  catchUpTimeoutMs: number;
+  offsets: 'checkpoint' | 'exact';
+}
+
+/** What the mirror did, and per group partition where each translation puts it. */
+export interface MirrorOutcome {
+  evidence: MirrorEvidence;
+  /** Both translations of one committed offset of a group, when its topic was mirrored. */
+  entry(groupId: string, committed: Pick<CommittedOffset, 'topic' | 'partition'>): MirrorGroupPartition | undefined;
+  /** The target position the offsets phase commits for a group's committed offset. */
+  translate(groupId: string, committed: CommittedOffset): TargetPosition;
 }
 
 export interface ConnectorOverride {
@@ -114,6 +141,8 @@ export interface RestoreContext {
   onProgress?: ProgressListener;
   /** Source → target offsets; present when the data mode is synthetic. */
   offsetMap?: OffsetMap;
+  /** What the mirror copied and how it translates offsets; set by the data phase when the data mode is mirror. */
+  mirror?: MirrorOutcome;
 }
 
 /**

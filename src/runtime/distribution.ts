@@ -7,7 +7,7 @@ import { InfrastructureError, InputError } from '../errors.js';
 
 /**
  * A runnable Apache Kafka: the jars of the broker, its CLI tool classes, the Connect runtime
- * with the FileStream connectors, and one logging binding. Either resolved from Maven Central
+ * with the FileStream and MirrorMaker 2 connectors, and one logging binding. Either resolved from Maven Central
  * into kafka-drill's cache, or an unpacked official distribution named by KAFKA_HOME.
  */
 export interface KafkaDistribution {
@@ -18,6 +18,8 @@ export interface KafkaDistribution {
   origin: 'cache' | 'kafka-home';
   /** False where Maven Central serves no connect-file jar for this version (4.4.0). */
   fileConnectors: boolean;
+  /** False where the Maven repository serves no connect-mirror jars for this version: no MirrorMaker 2 (restore.data: mirror). */
+  mirrorConnectors: boolean;
 }
 
 /** Newest 4.x the test suite passes on; 4.4.0 lacks connect-file on Maven Central. */
@@ -55,14 +57,20 @@ export function versionForSnapshot(snapshotVersion: string): ResolvedVersion {
 }
 const MANIFEST = 'kafka-drill-install.json';
 
-const ARTIFACTS = ['kafka_2.13', 'kafka-tools', 'connect-runtime', 'connect-json', 'connect-transforms', 'connect-file'];
+const ARTIFACTS = ['kafka_2.13', 'kafka-tools', 'connect-runtime', 'connect-json', 'connect-transforms', 'connect-mirror', 'connect-mirror-client', 'connect-file'];
+/** Artifacts a distribution can run without: each named group is left out together when one of it is missing. */
+const OPTIONAL_GROUPS: Record<'file' | 'mirror', string[]> = { file: ['connect-file'], mirror: ['connect-mirror', 'connect-mirror-client'] };
+/** Installs written before the MirrorMaker 2 connectors joined ARTIFACTS lack them: such an install is made again. */
+const INSTALL_LAYOUT = 2;
 /** One binding for every line: 3.9 brings reload4j, 4.x none, and two bindings make slf4j pick at random. */
 const LOGGING = { groupId: 'org.slf4j', artifactId: 'slf4j-simple', version: '1.7.36' };
 const EXCLUDED_ARTIFACTS = ['slf4j-reload4j', 'reload4j', 'log4j-slf4j-impl', 'log4j-slf4j2-impl'];
 
 interface InstallManifest {
   version: string;
+  layout?: number;
   fileConnectors: boolean;
+  mirrorConnectors: boolean;
   jars: number;
   bytes: number;
   installedAt: string;
@@ -114,6 +122,7 @@ export async function kafkaHomeDistribution(): Promise<KafkaDistribution | undef
     libsDir,
     origin: 'kafka-home',
     fileConnectors: jars.some((jar) => jar.startsWith('connect-file-')),
+    mirrorConnectors: jars.some((jar) => jar.startsWith('connect-mirror-')),
   };
 }
 
@@ -121,7 +130,8 @@ async function readInstalled(version: string): Promise<KafkaDistribution | undef
   const dir = versionDir(version);
   try {
     const manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as InstallManifest;
-    return { version, libsDir: join(dir, 'libs'), origin: 'cache', fileConnectors: manifest.fileConnectors };
+    if (manifest.layout !== INSTALL_LAYOUT) return undefined;
+    return { version, libsDir: join(dir, 'libs'), origin: 'cache', fileConnectors: manifest.fileConnectors, mirrorConnectors: manifest.mirrorConnectors };
   } catch {
     return undefined;
   }
@@ -154,34 +164,57 @@ export async function installKafka(version: string = DEFAULT_KAFKA_VERSION, log:
     const started = performance.now();
     const dir = versionDir(version);
     if (existsSync(dir)) {
-      log(`removing half-finished install at ${dir}`);
+      log(`removing an unfinished or outdated install at ${dir}`);
       await rm(dir, { recursive: true, force: true });
     }
     await removeAbandonedStaging(version);
     const staging = `${dir}.staging-${process.pid}`;
     await mkdir(staging, { recursive: true });
     log(`resolving Apache Kafka ${version} from Maven Central`);
-    const fileConnectors = await copyJars(version, staging, true)
-      .then(
-        () => true,
-        async (error: unknown) => {
-          if (!(error instanceof MissingArtifactError) || error.artifact !== 'connect-file') throw error;
-          log(`Maven Central has no connect-file ${version}; installing without the FileStream connectors`);
-          await copyJars(version, staging, false);
-          return false;
-        },
-      )
-      .catch(async (error: unknown) => {
-        await rm(staging, { recursive: true, force: true });
-        throw error;
-      });
+    const leftOut = new Set<keyof typeof OPTIONAL_GROUPS>();
+    try {
+      for (;;) {
+        try {
+          await copyJars(
+            version,
+            staging,
+            ARTIFACTS.filter((artifact) => ![...leftOut].some((group) => OPTIONAL_GROUPS[group].includes(artifact))),
+          );
+          break;
+        } catch (error) {
+          const group =
+            error instanceof MissingArtifactError
+              ? (Object.keys(OPTIONAL_GROUPS) as (keyof typeof OPTIONAL_GROUPS)[]).find((name) => OPTIONAL_GROUPS[name].includes(error.artifact))
+              : undefined;
+          if (!group || leftOut.has(group)) throw error instanceof MissingArtifactError ? missingKafka(version, error.artifact) : error;
+          leftOut.add(group);
+          log(
+            `the Maven repository has no ${(error as MissingArtifactError).artifact} ${version}; installing without the ${group === 'file' ? 'FileStream' : 'MirrorMaker 2'} connectors`,
+          );
+        }
+      }
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
+    const fileConnectors = !leftOut.has('file');
+    const mirrorConnectors = !leftOut.has('mirror');
     const { bytes, jars } = await sizeOf(join(staging, 'libs'));
     const seconds = (performance.now() - started) / 1000;
-    const manifest: InstallManifest = { version, fileConnectors, jars, bytes, installedAt: new Date().toISOString(), installSeconds: seconds };
+    const manifest: InstallManifest = {
+      version,
+      layout: INSTALL_LAYOUT,
+      fileConnectors,
+      mirrorConnectors,
+      jars,
+      bytes,
+      installedAt: new Date().toISOString(),
+      installSeconds: seconds,
+    };
     await writeFile(join(staging, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
     await rm(join(staging, 'pom.xml'), { force: true });
     await rename(staging, dir);
-    return { distribution: { version, libsDir: join(dir, 'libs'), origin: 'cache', fileConnectors }, alreadyInstalled: false, seconds, bytes, jars };
+    return { distribution: { version, libsDir: join(dir, 'libs'), origin: 'cache', fileConnectors, mirrorConnectors }, alreadyInstalled: false, seconds, bytes, jars };
   } finally {
     await releaseLock();
   }
@@ -204,9 +237,12 @@ async function requireMaven(): Promise<void> {
   }
 }
 
-async function copyJars(version: string, staging: string, withFileConnectors: boolean): Promise<void> {
+function missingKafka(version: string, artifact: string): InputError {
+  return new InputError(`Kafka ${version} is not on Maven Central (no org.apache.kafka:${artifact}:${version}); pick a released version such as ${DEFAULT_KAFKA_VERSION}`);
+}
+
+async function copyJars(version: string, staging: string, artifacts: string[]): Promise<void> {
   await requireMaven();
-  const artifacts = ARTIFACTS.filter((artifact) => withFileConnectors || artifact !== 'connect-file');
   const dependencies = [...artifacts.map((artifactId) => ({ groupId: 'org.apache.kafka', artifactId, version })), LOGGING]
     .map((d) => `    <dependency><groupId>${d.groupId}</groupId><artifactId>${d.artifactId}</artifactId><version>${d.version}</version></dependency>`)
     .join('\n');
@@ -229,9 +265,7 @@ ${dependencies}
   // Maven words it one way on the first miss and another once the miss is cached in ~/.m2.
   const missing = /Could not find artifact org\.apache\.kafka:([\w.-]+):jar:[\w.-]+/.exec(output) ?? /org\.apache\.kafka:([\w.-]+):jar:[\w.-]+ was not found/.exec(output);
   if (missing?.[1]) {
-    const artifact = missing[1];
-    if (artifact === 'connect-file') throw new MissingArtifactError(artifact, `connect-file ${version} is not on Maven Central`);
-    throw new InputError(`Kafka ${version} is not on Maven Central (no org.apache.kafka:${artifact}:${version}); pick a released version such as ${DEFAULT_KAFKA_VERSION}`);
+    throw new MissingArtifactError(missing[1], `${missing[1]} ${version} is not on Maven Central`);
   }
   if (/Could not transfer|UnknownHost|Connection refused|Network is unreachable|timed out|offline/i.test(output)) {
     throw new InfrastructureError(`cannot reach Maven Central to download Kafka ${version}: check the network or a Maven mirror in ~/.m2/settings.xml, or set KAFKA_HOME`);

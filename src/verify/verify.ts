@@ -6,6 +6,8 @@ import { captureSnapshot } from '../snapshot/capture.js';
 import { compareSnapshots, diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
 import { translateSnapshot, type OffsetMap } from '../restore/offset-map.js';
+import { mirroredSnapshot } from '../restore/mirror.js';
+import type { MirrorOutcome } from '../restore/phase.js';
 import type { PhaseResult } from '../restore/phase.js';
 
 export interface VerifyOutcome {
@@ -112,6 +114,8 @@ export interface VerifyOptions {
   /** The drill's broker id mapping: a source broker's configs are expected on the target broker standing for it. */
   brokerMapping?: BrokerMapping;
   offsetMap?: OffsetMap;
+  /** data: mirror — offsets are compared where the mirror's translation put them. */
+  mirror?: MirrorOutcome;
   /** How long to re-read a target that still shows drift (default VERIFY_SETTLE_MS). */
   settleMs?: number;
 }
@@ -144,7 +148,7 @@ async function compareOnce(connection: KafkaConnection, snapshot: Snapshot, opti
     ? { ...snapshot, clusterConfigs: { ...snapshot.clusterConfigs, perBroker: keyedByTargetBroker(snapshot.clusterConfigs.perBroker, options.brokerMapping) } }
     : snapshot;
   // Offsets are compared where the offset map put them, never as the source's numbers.
-  const wanted = options.offsetMap ? translateSnapshot(byBroker, options.offsetMap) : byBroker;
+  const wanted = options.offsetMap ? translateSnapshot(byBroker, options.offsetMap) : options.mirror ? mirroredSnapshot(byBroker, options.mirror) : byBroker;
   const { differences, matched } = compareSnapshots(wanted, after, { expected, compareData: options.compareData });
   if (options.offsetMap) differences.push(...truncatedLogs(options.offsetMap, after));
   if (options.baseline) {

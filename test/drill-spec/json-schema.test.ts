@@ -28,9 +28,10 @@ describe('specJsonSchema', () => {
     ]);
   });
 
-  it('refuses unknown keys and requires only the snapshot at the top', () => {
+  it('refuses unknown keys and requires nothing at the top (a snapshot or a source: the loader says which is missing)', () => {
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.required).toEqual(['snapshot']);
+    expect(schema.required).toBeUndefined();
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['snapshot', 'source']));
     expect(schema.properties.target.additionalProperties).toBe(false);
   });
 });
