@@ -7,7 +7,7 @@ import { clientMatrix } from './client-matrix.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { dangerFindingCodes, type OffsetMapSummary, type Result, type Run } from '../model/result.js';
+import { dangerFindingCodes, type MirrorEvidence, type OffsetMapSummary, type Result, type Run } from '../model/result.js';
 import { formatCheckCounts, formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { buildTimelines, timelineWidth } from './timeline.js';
 import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
@@ -107,6 +107,44 @@ function describeOffsetMap(summary: OffsetMapSummary): string {
   return `${summary.partitions} partitions, ${summary.rebased} rebased, ${summary.truncated} with lag truncated at ${summary.maxRecordsPerPartition} records; ${summary.records} synthetic records; ${positions} committed positions translated`;
 }
 
+const LAG_WIDTH = 600;
+const LAG_HEIGHT = 80;
+
+/** The data path of a mirror drill: capture → mirror (lag over time) → cut-over → resume. */
+function mirrorView(mirror: MirrorEvidence) {
+  const last = mirror.lag[mirror.lag.length - 1]?.atMs ?? 0;
+  const most = Math.max(1, ...mirror.lag.map((sample) => sample.behindOffsets));
+  const points = mirror.lag
+    .map((sample) => `${((sample.atMs / Math.max(1, last)) * LAG_WIDTH).toFixed(1)},${(LAG_HEIGHT - (sample.behindOffsets / most) * (LAG_HEIGHT - 4)).toFixed(1)}`)
+    .join(' ');
+  const replayText = (replay: number | null) => (replay === null ? '—' : replay === 0 ? '0' : replay > 0 ? `${replay} re-read` : `${-replay} skipped`);
+  return {
+    steps: [
+      { label: 'Capture', value: 'source captured at drill start, with a fingerprint of the record at each committed offset' },
+      {
+        label: 'Mirror',
+        value: `${mirror.records} records of ${mirror.topics.length} topic(s) in ${formatDuration(mirror.copyMs)} (${mirror.recordsPerSecond} records/s)${mirror.left.length ? `; left out: ${mirror.left.join(', ')}` : ''}`,
+      },
+      {
+        label: 'Cut-over',
+        value: `${mirror.caughtUp ? 'caught up' : `not caught up within ${mirror.catchUpTimeoutSeconds} s`}; RPO ${mirror.rpoSeconds.toFixed(1)} s, ${mirror.rpoOffsets} source offset(s) not copied`,
+      },
+      { label: 'Resume', value: `groups committed at the ${mirror.offsets === 'exact' ? 'exact translation (by fingerprint)' : "translation of MirrorMaker's checkpoints"}` },
+    ],
+    lag: { width: LAG_WIDTH, height: LAG_HEIGHT, points, most, seconds: (last / 1000).toFixed(1) },
+    partitions: mirror.partitions.map((p) => ({ ...p, behindSeconds: p.behindSeconds.toFixed(1), behind: p.behindOffsets > 0 })),
+    groups: mirror.groups.map((g) => ({
+      ...g,
+      checkpoint: g.checkpoint ?? 'none',
+      exact: g.exact ?? 'not found',
+      checkpointReplay: replayText(g.checkpointReplay),
+      target: g.target ?? '—',
+      replay: replayText(g.replay),
+      bad: (g.replay ?? 0) !== 0 || g.exact === null,
+    })),
+  };
+}
+
 function clientMatrixView(result: Result) {
   const matrix = clientMatrix(result);
   if (!matrix) return undefined;
@@ -203,6 +241,7 @@ function runView(run: Run, index: number) {
         }
       : null,
     offsetMap: run.offsetMap ? describeOffsetMap(run.offsetMap) : '',
+    mirror: run.mirror ? mirrorView(run.mirror) : null,
     objectives: run.objectives,
     environment: [
       ['Provider', run.environment.provider],

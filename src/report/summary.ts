@@ -112,6 +112,19 @@ export function renderSummary(result: Result, options: SummaryOptions = {}): str
     out.push(...lines.slice(0, failureLimit).map((line) => `- ${line}`));
     if (lines.length > failureLimit) out.push(`- … and ${lines.length - failureLimit} more in report.html`);
   }
+  const mirrored = result.runs.filter((run) => run.mirror);
+  if (mirrored.length > 0) {
+    out.push('', '**Data path** (MirrorMaker 2 failover)', '');
+    out.push('| Kafka | Copied | Caught up | RPO | Not copied | Offsets committed | Worst replay with the checkpoints alone |', '|---|---|---|---|---|---|---|');
+    for (const run of mirrored) {
+      const mirror = run.mirror!;
+      const worst = Math.max(0, ...mirror.groups.map((g) => g.checkpointReplay ?? 0));
+      out.push(
+        `| ${markdownText(run.kafkaVersion)} | ${mirror.records} records, ${mirror.recordsPerSecond}/s | ${mirror.caughtUp ? 'yes' : 'no'} | ${mirror.rpoSeconds.toFixed(1)} s | ` +
+          `${mirror.rpoOffsets} offsets | ${mirror.offsets} | ${worst} records |`,
+      );
+    }
+  }
   const matrix = clientMatrix(result);
   if (matrix) {
     out.push('', '**Client matrix** (probe × client × Kafka version)', '');

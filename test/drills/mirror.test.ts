@@ -7,7 +7,7 @@
  * drills, each for one reason: MirrorMaker's checkpoints alone make a group re-read records; a
  * group consumes a topic the mirror leaves out; the mirror is held back past the RPO objective.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,6 +168,15 @@ objectives: { rpoSeconds: 30, maxReplayRecords: 0 }
     // Side by side: what MirrorMaker's own checkpoints would have given, where it emitted them.
     const withCheckpoint = mirror.groups.filter((g) => g.checkpoint !== null);
     for (const entry of withCheckpoint) expect(entry.checkpointReplay).toBeGreaterThanOrEqual(0);
+
+    // The reports draw the data path from this result: steps, the lag line, a row per partition and per group position.
+    const html = readFileSync(path.join(outRoot, 'mirror-exact-out', 'report.html'), 'utf8');
+    expect(html).toContain('Data path (MirrorMaker 2)');
+    expect(html.match(/<polyline [^>]*points="([^"]*)"/)?.[1]?.split(' ')).toHaveLength(mirror.lag.length);
+    expect(html.match(/<td data-label="Partition"><span class="name">/g)).toHaveLength(mirror.partitions.length);
+    expect(html).toContain(`RPO ${mirror.rpoSeconds.toFixed(1)} s`);
+    const summary = readFileSync(path.join(outRoot, 'mirror-exact-out', 'summary.md'), 'utf8');
+    expect(summary).toContain(`| ${mirror.records} records, ${mirror.recordsPerSecond}/s | yes | ${mirror.rpoSeconds.toFixed(1)} s |`);
   }, 400_000);
 
   it("must fail: committing MirrorMaker's checkpoints makes a group re-read records, beyond a tolerance of 0", async () => {
