@@ -5,7 +5,7 @@ import { parseCommandArgs } from './args.js';
 
 const HELP = `Usage: kafka-drill kafka install [<version>...]
 
-Installs runnable Apache Kafka distributions (broker, CLI tools, Connect + FileStream
+Installs runnable Apache Kafka distributions (broker, CLI tools, Connect + FileStream and MirrorMaker 2
 connectors, slf4j-simple logging) from Maven Central into the cache
 ($KAFKA_DRILL_CACHE, default ~/.cache/kafka-drill). Default version: ${DEFAULT_KAFKA_VERSION}.
 Idempotent; safe to run from several processes at once.`;
@@ -22,7 +22,8 @@ export async function kafkaCommand(argv: string[]): Promise<number> {
   for (const version of versions.length ? versions : [DEFAULT_KAFKA_VERSION]) {
     const report = await installKafka(version, (line) => process.stderr.write(`  ${line}\n`));
     const size = `${(report.bytes / 1024 / 1024).toFixed(1)} MiB in ${report.jars} jars`;
-    const note = report.distribution.fileConnectors ? '' : ' (no FileStream connectors: not on Maven Central)';
+    const missing = [...(report.distribution.fileConnectors ? [] : ['FileStream']), ...(report.distribution.mirrorConnectors ? [] : ['MirrorMaker 2'])];
+    const note = missing.length ? ` (no ${missing.join(' or ')} connectors: not in the Maven repository)` : '';
     process.stdout.write(
       report.alreadyInstalled
         ? `Kafka ${version} already installed: ${report.distribution.libsDir} (${size})${note}\n`
