@@ -307,6 +307,8 @@ export const MirrorGroupPartition = z.strictObject({
   checkpoint: count.nullable(),
   /** The target offset of the record the group resumes at on the source, by fingerprint; null when not found. */
   exact: count.nullable(),
+  /** sha256 (key, value, timestamp) of that record as a read_committed consumer reads it; null when the group had read everything. */
+  sha256: z.string().nullable(),
   /** Records a consumer re-reads when it resumes at the checkpoint instead (exact − checkpoint; negative: skipped). */
   checkpointReplay: z.int().nullable(),
   /** The offset the offsets phase committed on the target (null: none, the partition was not translated). */

@@ -51,7 +51,7 @@ interface GroupPlan {
   group: ConsumerGroup;
   topics: string[];
   evidence: Map<string, ProbeEvidence>;
-  toFetch: Map<string, { committed: CommittedOffset; expectedSource: number; note: string }>;
+  toFetch: Map<string, { committed: CommittedOffset; expectedSource: number; note: string; expectedSha256?: string }>;
   offsetMap: OffsetMap | undefined;
   /** data: mirror: expectedSource and the fetched offsets are target offsets. */
   mirrored?: boolean;
@@ -236,7 +236,7 @@ export class OffsetsProbe implements ProbeRunner {
   private planMirroredGroup(group: ConsumerGroup, topics: string[], state: RestoredState, mirror: MirrorOutcome): GroupPlan | ProbeEvidence[] {
     const restored = state.committed.get(group.groupId) ?? new Map<string, number>();
     const evidence = new Map<string, ProbeEvidence>();
-    const toFetch = new Map<string, { committed: CommittedOffset; expectedSource: number; note: string }>();
+    const toFetch: GroupPlan['toFetch'] = new Map();
     for (const committed of group.offsets) {
       const key = `${committed.topic}:${committed.partition}`;
       const base = { resource: `group ${group.groupId} ${key}`, expected: this.expectation(committed.offset) };
@@ -270,7 +270,8 @@ export class OffsetsProbe implements ProbeRunner {
           detail: `${ok ? '' : `outside tolerance ${this.toleranceText()}: `}committed target offset ${restoredOffset}, log ${log.start}..${log.end}; ${entry.note}`,
         });
       } else {
-        toFetch.set(key, { committed, expectedSource: entry.exact, note: '' });
+        // The record to resume at as the mirror read it (read_committed), not the capture's, which may be an aborted one.
+        toFetch.set(key, { committed, expectedSource: entry.exact, note: '', ...(entry.sha256 ? { expectedSha256: entry.sha256 } : {}) });
       }
     }
     return { group, topics, evidence, toFetch, offsetMap: undefined, mirrored: true };
@@ -313,7 +314,7 @@ export class OffsetsProbe implements ProbeRunner {
     const { group, evidence, toFetch, offsetMap, mirrored } = plan;
     const firstRecords = fetched.records;
     const failure = fetched.failure;
-    for (const [key, { committed, expectedSource, note }] of toFetch) {
+    for (const [key, { committed, expectedSource, note, expectedSha256 }] of toFetch) {
       const base = { resource: `group ${group.groupId} ${key}`, expected: this.expectation(committed.offset) };
       const first = firstRecords.get(key);
       if (!first) {
@@ -329,7 +330,7 @@ export class OffsetsProbe implements ProbeRunner {
       }
       if (mirrored) {
         const ok = this.within(expectedSource, first.offset);
-        const sameRecord = !this.spec.byContent || first.offset !== expectedSource || !committed.fingerprint || committed.fingerprint.sha256 === first.sha256;
+        const sameRecord = !this.spec.byContent || first.offset !== expectedSource || expectedSha256 === undefined || expectedSha256 === first.sha256;
         evidence.set(key, {
           ...base,
           outcome: ok && sameRecord ? 'passed' : 'failed',

@@ -147,6 +147,7 @@ export async function runMirror(
         const at = sourcePositions.get(partitionKey(state.topic, state.partition));
         return at && state.mirroredNext < Number(sourceEnds.get(partitionKey(state.topic, state.partition)) ?? 0n) ? [{ ...at, offset: BigInt(state.mirroredNext) }] : [];
       }),
+      'committed',
     );
     const partitionEvidence: MirrorPartition[] = states.map((state) => {
       const key = partitionKey(state.topic, state.partition);
@@ -274,6 +275,7 @@ async function onlyMarkersLeft(source: Admin, states: PartitionState[], goal: Ma
       const at = positions.get(partitionKey(state.topic, state.partition));
       return at ? [{ ...at, offset: BigInt(state.mirroredNext) }] : [];
     }),
+    'committed',
   );
   return behind.every((state) => {
     const record = found.get(partitionKey(state.topic, state.partition));
@@ -338,6 +340,8 @@ async function translateGroups(
         const at = sourcePositions.get(partitionKey(committed.topic, committed.partition));
         return at ? [{ ...at, offset: BigInt(committed.offset) }] : [];
       }),
+      // What a read_committed consumer resuming there reads first: aborted transactions are never delivered.
+      'committed',
     );
     for (const committed of round) {
       const record = found.get(partitionKey(committed.topic, committed.partition));
@@ -378,6 +382,7 @@ async function translateGroups(
       committed: committed.offset,
       checkpoint,
       exact,
+      sha256: record ? recordFingerprint(record).sha256 : null,
       checkpointReplay: checkpoint !== null && exact !== null ? exact - checkpoint : null,
       target: chosen,
       replay: chosen !== null && exact !== null ? exact - chosen : null,

@@ -35,6 +35,8 @@ const GROUPS = {
   'events-reader': [{ topic: 'pay.events', partition: 0, offset: 299 }],
   // 100 committed records, their marker (100), 20 aborted (101..120), a marker (121), 100 committed (122..221).
   'ledger-reader': [{ topic: 'pay.ledger', partition: 0, offset: 160 }],
+  // Inside the aborted transaction: a read_committed consumer resumes at 122, the next committed record.
+  'ledger-late': [{ topic: 'pay.ledger', partition: 0, offset: 110 }],
   'accounts-reader': [{ topic: 'pay.accounts', partition: 0, offset: 120 }],
   'audit-reader': [{ topic: 'audit.log', partition: 0, offset: 10 }],
 };
@@ -121,7 +123,8 @@ function spec(name: string, body: string): string {
 async function drill(name: string, body: string, exitCode: number): Promise<Run> {
   const out = path.join(outRoot, `${name}-out`);
   const { code, stdout, stderr } = await runToEnd(spec(name, body), out);
-  expect(code, `${stdout}\n${stderr}`).toBe(exitCode);
+  const red = code === 1 && exitCode !== 1 ? readEvidence(out).runs[0]!.probes.flatMap((p) => p.evidence.filter((e) => e.outcome !== 'passed')) : [];
+  expect(code, `${stdout}\n${stderr}\n${JSON.stringify(red, null, 1)}`).toBe(exitCode);
   return readEvidence(out).runs[0]!;
 }
 
@@ -156,6 +159,7 @@ objectives: { rpoSeconds: 30, maxReplayRecords: 0 }
     // Transactions: the aborted records and both markers are not on the target, so source 160 is target 138.
     const ledger = mirror.groups.find((g) => g.group === 'ledger-reader')!;
     expect(ledger.exact).toBe(138);
+    expect(mirror.groups.find((g) => g.group === 'ledger-late')!.exact).toBe(100);
     const probe = run.probes.find((p) => p.type === 'offsets')!;
     expect(probe.status).toBe('passed');
     expect(probe.evidence.map((e) => e.outcome)).toEqual(probe.evidence.map(() => 'passed'));
