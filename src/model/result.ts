@@ -325,7 +325,7 @@ export const MirrorEvidence = z.strictObject({
   left: z.array(text),
   caughtUp: z.boolean(),
   catchUpTimeoutSeconds: z.number().min(0),
-  /** From creating the connectors to the cut-over. */
+  /** From creating the connectors until the mirror had caught up (or the catch-up timeout passed). */
   copyMs: count,
   /** Records on the mirrored target partitions at cut-over. */
   records: count,

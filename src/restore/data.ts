@@ -46,6 +46,8 @@ export async function restoreData(context: RestoreContext, recorder = new PhaseR
   }
   if (options.data === 'mirror') {
     if (!options.mirror || !options.connect) throw new Error('data: mirror needs the source and a Kafka Connect worker');
+    // The source's password rides in the connectors' configs: masked wherever a Connect error might echo it.
+    if (options.mirror.source.sasl) options.secrets?.add(options.mirror.source.sasl.password);
     context.mirror = await runMirror(context, options.connect, options.mirror, recorder);
     recorder.counts.created = context.mirror.evidence.topics.length;
     return recorder.finish();

@@ -98,6 +98,7 @@ export async function runMirror(
   );
 
   const lag: MirrorEvidence['lag'] = [];
+  let copyMs = 0;
   let states: PartitionState[] = [];
   let caughtUp = false;
   try {
@@ -113,6 +114,7 @@ export async function runMirror(
         lag.push({ atMs: Math.round(performance.now() - started), behindOffsets: behind });
         recorder.produced(states.reduce((sum, state) => sum + (state.mirroredNext - Number(logStarts.get(partitionKey(state.topic, state.partition)) ?? 0n)), 0));
         caughtUp = behind === 0 || (await onlyMarkersLeft(source, states, goal));
+        copyMs = Math.round(performance.now() - started);
         if (caughtUp || Date.now() >= deadline) break;
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
@@ -124,7 +126,6 @@ export async function runMirror(
     await Promise.allSettled([stopConnector(connect, MIRROR_SOURCE_CONNECTOR), stopConnector(connect, MIRROR_CHECKPOINT_CONNECTOR)]);
   }
   const cutoverAt = Date.now();
-  const copyMs = Math.round(performance.now() - started);
 
   return withAdmin(options.source, async (source) => {
     const logStarts = await retryTransient(() => listLogOffsets(source, partitions, 'earliest'), context.transientDeadlineMs);
