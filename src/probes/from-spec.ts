@@ -1,11 +1,11 @@
 import type { ProbeSpec } from '../drill-spec/schema.js';
-import { AuthorizationProbe } from './authorization.js';
-import { ConnectorIdempotencyProbe } from './connector-idempotency.js';
+import { AuthorizationProbe } from './authorization/authorization.js';
+import { ConnectorIdempotencyProbe } from './connect/connector-idempotency.js';
 import { CustomProbe } from './custom.js';
-import { OffsetsProbe } from './offsets.js';
+import { OffsetsProbe } from './offsets/offsets.js';
 import type { ProbeRunner } from './probe.js';
 import { ProduceConsumeProbe } from './produce-consume.js';
-import { QuotaProbe } from './quota.js';
+import { QuotaProbe } from './quota/quota.js';
 import type { ClientClass } from '../model/enums.js';
 
 /**

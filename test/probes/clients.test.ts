@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
-import { AuthorizationProbe } from '../../src/probes/authorization.js';
-import { OffsetsProbe } from '../../src/probes/offsets.js';
+import { AuthorizationProbe } from '../../src/probes/authorization/authorization.js';
+import { OffsetsProbe } from '../../src/probes/offsets/offsets.js';
 import type { ProbeRecord } from '../../src/model/result.js';
 import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
 import type { ClientClass } from '../../src/model/enums.js';

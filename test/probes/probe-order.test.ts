@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OffsetsProbe } from '../../src/probes/offsets.js';
+import { OffsetsProbe } from '../../src/probes/offsets/offsets.js';
 import { type ProbeRunner, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
 import type { ClientClass } from '../../src/model/enums.js';
 import { runProbes } from '../../src/probes/run.js';

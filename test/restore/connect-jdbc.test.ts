@@ -9,7 +9,7 @@ import type { StartedEnvironment } from '../../src/environment/types.js';
 import { createConnector, type ConnectEndpoint } from '../../src/kafka/connect-rest.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import type { KafkaConnection } from '../../src/kafka/connection.js';
-import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
+import { ConnectorIdempotencyProbe } from '../../src/probes/connect/connector-idempotency.js';
 import { restoreSnapshot } from '../../src/restore/restore.js';
 import { captureSnapshot } from '../../src/snapshot/capture.js';
 import { captureConnect } from '../../src/snapshot/capture-connect.js';

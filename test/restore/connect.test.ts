@@ -16,7 +16,7 @@ import {
   type ConnectEndpoint,
 } from '../../src/kafka/connect-rest.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
-import { ConnectorIdempotencyProbe } from '../../src/probes/connector-idempotency.js';
+import { ConnectorIdempotencyProbe } from '../../src/probes/connect/connector-idempotency.js';
 import { runProbes } from '../../src/probes/run.js';
 import { syntheticRecord } from '../../src/restore/data.js';
 import { connectorsAsRestored } from '../../src/restore/connectors.js';

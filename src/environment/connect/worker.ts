@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { exitOf, hasExited, logTail } from '../process-exit.js';
 import { freePorts } from '../ports.js';
@@ -7,9 +7,8 @@ import { join, resolve } from 'node:path';
 import { errorMessage, InfrastructureError } from '../../errors.js';
 import type { KafkaConnection } from '../../kafka/connection.js';
 import type { KafkaDistribution } from '../../runtime/distribution.js';
-import { javaBinary } from '../../runtime/java.js';
 import { connectPluginsDir } from '../../runtime/plugins.js';
-import { environmentMarker, recordProcessGroup } from '../teardown.js';
+import { spawnJvm } from '../jvm.js';
 import type { EnvironmentTls } from '../tls/tls.js';
 import type { ConnectRequest, StartedConnect } from '../types.js';
 
@@ -67,7 +66,7 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
       });
       await writeFile(propertiesFile, properties, { mode: 0o600 });
       const logFile = join(dir, 'connect.log');
-      const jvm = spawnWorker(start.distribution, workDir, propertiesFile, logFile, request.heapMb ?? 512);
+      const jvm = spawnJvm(start.distribution, workDir, request.heapMb ?? 512, ['org.apache.kafka.connect.cli.ConnectDistributed', propertiesFile], logFile);
       jvms.push(jvm);
       start.jvms.push(jvm);
       return { pid: jvm.pid ?? -1, url: `http://127.0.0.1:${port}`, logFile };
@@ -158,34 +157,6 @@ export function workerProperties(settings: WorkerSettings): string {
       .map(([key, value]) => `${key}=${String(value).replaceAll('\\', '\\\\')}`)
       .join('\n') + '\n'
   );
-}
-
-function spawnWorker(distribution: KafkaDistribution, workDir: string, propertiesFile: string, logFile: string, heapMb: number): ChildProcess {
-  const log = openSync(logFile, 'a');
-  try {
-    const jvm = spawn(
-      javaBinary(),
-      [
-        `-Xmx${heapMb}m`,
-        '-Xms64m',
-        '-XX:+ExitOnOutOfMemoryError',
-        '-Djava.awt.headless=true',
-        '-Dorg.slf4j.simpleLogger.showDateTime=true',
-        environmentMarker(workDir),
-        '-cp',
-        join(distribution.libsDir, '*'),
-        'org.apache.kafka.connect.cli.ConnectDistributed',
-        propertiesFile,
-      ],
-      // detached: its own process group, out of reach of the terminal's Ctrl-C; the environment's stop and the watchdog end it.
-      { stdio: ['ignore', log, log], detached: true },
-    );
-    recordProcessGroup(workDir, jvm.pid);
-    jvm.on('error', () => {});
-    return jvm;
-  } finally {
-    closeSync(log);
-  }
 }
 
 /**

@@ -1,26 +1,20 @@
-import { DEFAULT_HEAP_MB } from '../sizing.js';
 import { EXIT_LOG_LINES, logTail } from '../process-exit.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, ImageName, Wait, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
-import { errorMessage, InfrastructureError } from '../../errors.js';
-import { createAdmin, describeCluster } from '../../kafka/admin.js';
-import type { KafkaConnection } from '../../kafka/connection.js';
-import { brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, propertiesText, type NodeListeners } from '../broker-config.js';
-import { groupCoordinatorProblem } from '../coordinator.js';
+import { InfrastructureError } from '../../errors.js';
+import { propertiesText, type NodeListeners } from '../broker-config.js';
+import { startCluster, type ClusterRuntime } from '../cluster.js';
 import { DEFAULT_KAFKA_VERSION, checkSupportedVersion } from '../../runtime/distribution.js';
 import { DRILL_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL, dockerClient } from './engine.js';
 import { buildKafkaImage, kafkaImageName } from './image.js';
-import { newClusterId } from '../process/process.js';
-import { trackEnvironment } from '../teardown.js';
-import { environmentTls, prepareTls, tlsBrokerInput } from '../tls/tls.js';
-import { ADMIN_USER, securityProfile } from '../../model/enums.js';
+import { ADMIN_USER } from '../../model/enums.js';
 import { startDockerConnect } from './connect-worker.js';
 import { startDockerWatchdog } from './watchdog.js';
-import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from '../types.js';
+import type { EnvironmentRequest, ExitedProcess, StartedEnvironment } from '../types.js';
 
 /**
  * The `docker` provider: a KRaft cluster of combined broker+controller containers on a
@@ -30,10 +24,10 @@ import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironm
  * so a container starts waiting for its start script, and `containerStarted` writes the
  * script with the advertised listener in it (the trick of testcontainers' KafkaContainer).
  *
- * Connect workers, when asked for, join the same network (docker-connect.ts).
+ * Connect workers, when asked for, join the same network (connect-worker.ts).
  *
  * No Ryuk: every container and network carries DRILL_LABEL, `stop()` removes them, a detached
- * watchdog removes them when this process is killed (docker-watchdog.ts), and the next start
+ * watchdog removes them when this process is killed (watchdog.ts), and the next start
  * sweeps whatever that could not reach.
  */
 
@@ -69,176 +63,165 @@ export interface StartedDockerEnvironment extends StartedEnvironment {
 }
 
 export async function startDockerEnvironment(request: EnvironmentRequest, options: DockerOptions = {}): Promise<StartedDockerEnvironment> {
-  const started = performance.now();
-  checkSupportedVersion(request.kafkaVersion);
-  const client = await dockerClient();
-  await sweepAbandoned(client);
-  const image = options.image ?? (await defaultImage(client, request.kafkaVersion));
-  await requireImage(client, image, request.kafkaVersion, options.image !== undefined);
+  return startCluster(request, dockerRuntime(request, options));
+}
 
+type DockerExtra = Pick<StartedDockerEnvironment, 'image' | 'network' | 'internalBootstrap'>;
+
+/** Containers on a network of the environment's own, every one carrying its label. */
+function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): ClusterRuntime<'docker', DockerExtra> {
   const environmentId = `kafka-drill-${randomBytes(6).toString('hex')}`;
   const labels = { [DRILL_LABEL]: environmentId, [OWNER_PID_LABEL]: String(process.pid), [OWNER_HOST_LABEL]: hostname() };
-  const workDir = await mkdtemp(join(tmpdir(), 'kafka-drill-env-'));
-  // Before the first resource exists: a kill -9 from here on leaves nothing behind for long.
-  const dismissWatchdog = startDockerWatchdog(client, `${DRILL_LABEL}=${environmentId}`, request.keepDirs ? undefined : workDir);
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await removeLabelled(client, `${DRILL_LABEL}=${environmentId}`);
-      if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
-      dismissWatchdog();
-      untrack();
-    })();
-    return stopped;
-  };
-  const untrack = trackEnvironment({ stop });
-
-  try {
-    await client.network.create({ Name: environmentId, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
-    const clusterId = newClusterId();
-    const adminPassword = securityProfile(request.security).scram ? randomBytes(18).toString('hex') : undefined;
-    const nodes: NodeListeners[] = Array.from({ length: request.brokers }, (_, index) => ({
-      nodeId: request.nodeIds?.[index] ?? index + 1,
-      host: `broker-${index + 1}`,
-      bindHost: '0.0.0.0',
-      clientPort: CLIENT_PORT,
-      internalPort: INTERNAL_PORT,
-      controllerPort: CONTROLLER_PORT,
-    }));
-    // Clients on the host reach a broker through its mapped port on the engine's host; brokers each other by alias.
-    const tls = securityProfile(request.security).tls
-      ? await prepareTls(workDir, request.security, ['127.0.0.1', 'localhost', ...nodes.map((node) => node.host)], request.principalMappingRules)
-      : undefined;
-    const tlsFiles = tls ? { keystorePath: `${CONFIG_DIR}/tls/broker.pem`, truststorePath: `${CONFIG_DIR}/tls/ca.pem` } : undefined;
-    const tlsContents = tls
-      ? [
-          { content: await readFile(tls.brokerKeystorePath, 'utf8'), target: tlsFiles!.keystorePath, mode: 0o644 },
-          { content: await readFile(tls.truststorePath, 'utf8'), target: tlsFiles!.truststorePath, mode: 0o644 },
-        ]
-      : [];
-    const heapMb = request.heapMb ?? DEFAULT_HEAP_MB;
-    const timeoutMs = request.startTimeoutMs ?? 120_000;
-    // Settled, not Promise.all: a failed node must not leave another still being created while stop() sweeps.
-    const starts = await Promise.allSettled(
-      nodes.map((node) => {
-        const logFile = join(workDir, `${node.host}.log`);
-        const startFiles = (advertisedClient: string) => {
-          const properties = brokerProperties({
-            node: { ...node, advertisedClient },
-            nodes,
-            security: request.security,
-            dataDir: DATA_DIR,
-            heapMb,
-            ...tlsBrokerInput(tls, tlsFiles),
-            ...(request.offsetsTopicPartitions ? { offsetsTopicPartitions: request.offsetsTopicPartitions } : {}),
-          });
-          return [
-            { content: propertiesText(properties), target: `${CONFIG_DIR}/server.properties` },
+  let client!: ContainerRuntimeClient;
+  let image!: string;
+  let nodes: NodeListeners[] = [];
+  let containers: BrokerContainerHandle[] = [];
+  let formatted = false;
+  let workDir = '';
+  return {
+    provider: 'docker',
+    startTimeoutMs: () => 120_000,
+    prepare: async () => {
+      checkSupportedVersion(request.kafkaVersion);
+      client = await dockerClient();
+      await sweepAbandoned(client);
+      image = options.image ?? (await defaultImage(client, request.kafkaVersion));
+      await requireImage(client, image, request.kafkaVersion, options.image !== undefined);
+      return { kafkaVersion: request.kafkaVersion };
+    },
+    startWatchdog: (dir, keepDir) => startDockerWatchdog(client, `${DRILL_LABEL}=${environmentId}`, keepDir ? undefined : dir),
+    placeNodes: async () => {
+      await client.network.create({ Name: environmentId, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+      nodes = Array.from({ length: request.brokers }, (_, index) => ({
+        nodeId: request.nodeIds?.[index] ?? index + 1,
+        host: `broker-${index + 1}`,
+        bindHost: '0.0.0.0',
+        clientPort: CLIENT_PORT,
+        internalPort: INTERNAL_PORT,
+        controllerPort: CONTROLLER_PORT,
+      }));
+      return nodes;
+    },
+    launch: async (cluster) => {
+      const { clusterId, adminPassword, tls, heapMb, timeoutMs, properties } = cluster;
+      workDir = cluster.workDir;
+      const tlsFiles = tls ? { keystorePath: `${CONFIG_DIR}/tls/broker.pem`, truststorePath: `${CONFIG_DIR}/tls/ca.pem` } : undefined;
+      const tlsContents = tls
+        ? [
+            { content: await readFile(tls.brokerKeystorePath, 'utf8'), target: tlsFiles!.keystorePath, mode: 0o644 },
+            { content: await readFile(tls.truststorePath, 'utf8'), target: tlsFiles!.truststorePath, mode: 0o644 },
+          ]
+        : [];
+      // Settled, not Promise.all: a failed node must not leave another still being created while stop() sweeps.
+      const starts = await Promise.allSettled(
+        nodes.map((node) => {
+          const logFile = join(workDir, `${node.host}.log`);
+          const startFiles = (advertisedClient: string) => [
+            { content: propertiesText(properties({ ...node, advertisedClient }, DATA_DIR, tlsFiles)), target: `${CONFIG_DIR}/server.properties` },
             ...tlsContents,
             { content: startScript(clusterId, adminPassword), target: `${CONFIG_DIR}/start.sh` },
             { content: '', target: `${CONFIG_DIR}/go` },
           ];
-        };
-        return new BrokerContainer(image, startFiles)
-          .withName(`${environmentId}-${node.host}`)
-          .withNetworkMode(environmentId)
-          .withNetworkAliases(node.host)
-          .withExposedPorts(CLIENT_PORT)
-          .withLabels(labels)
-          .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError` })
-          .withEntrypoint(['sh', '-c'])
-          .withCommand([WAIT_COMMAND])
-          .withWaitStrategy(Wait.forLogMessage(WAITING_LINE))
-          .withStartupTimeout(timeoutMs)
-          .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile)))
-          .start()
-          .then((container) => ({ container, logFile, nodeId: node.nodeId }));
-      }),
-    );
-    const failedStart = starts.find((start) => start.status === 'rejected');
-    if (failedStart) throw dockerFailure('starting a broker container failed', failedStart.reason);
-    const containers = starts.map((start) => (start as PromiseFulfilledResult<BrokerContainerHandle>).value);
-
-    const brokers: StartedBroker[] = containers.map(({ container, logFile, nodeId }) => ({
-      nodeId,
-      pid: -1,
-      address: `${container.getHost()}:${container.getMappedPort(CLIENT_PORT)}`,
-      logFile,
-    }));
-    const admin: KafkaConnection = {
-      bootstrap: brokers.map((broker) => broker.address),
-      clientId: 'kafka-drill',
-      ...(adminPassword ? { sasl: { mechanism: 'SCRAM-SHA-512' as const, username: ADMIN_USER, password: adminPassword } } : {}),
-      ...(tls ? { tls: tls.adminTls } : {}),
-    };
-    await waitUntilReady(client, admin, containers, brokers, clusterId, request.offsetsTopicPartitions ?? DRILL_OFFSETS_TOPIC_PARTITIONS, timeoutMs);
-    const internalBootstrap = nodes.map((node) => `${node.host}:${INTERNAL_PORT}`);
-    let connect: StartedConnect | undefined;
-    if (request.connect) {
-      request.signal?.throwIfAborted();
-      connect = await startDockerConnect({
-        client,
+          return new BrokerContainer(image, startFiles)
+            .withName(`${environmentId}-${node.host}`)
+            .withNetworkMode(environmentId)
+            .withNetworkAliases(node.host)
+            .withExposedPorts(CLIENT_PORT)
+            .withLabels(labels)
+            .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError` })
+            .withEntrypoint(['sh', '-c'])
+            .withCommand([WAIT_COMMAND])
+            .withWaitStrategy(Wait.forLogMessage(WAITING_LINE))
+            .withStartupTimeout(timeoutMs)
+            .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile)))
+            .start()
+            .then((container) => ({ container, logFile, nodeId: node.nodeId }));
+        }),
+      );
+      const failedStart = starts.find((start) => start.status === 'rejected');
+      if (failedStart) throw dockerFailure('starting a broker container failed', failedStart.reason);
+      containers = starts.map((start) => (start as PromiseFulfilledResult<BrokerContainerHandle>).value);
+      return containers.map(({ container, logFile, nodeId }) => ({
+        nodeId,
+        pid: -1,
+        address: `${container.getHost()}:${container.getMappedPort(CLIENT_PORT)}`,
+        logFile,
+      }));
+    },
+    checkNodes: async () => {
+      // Formatting is a JVM per node before the broker's: like the process provider, the start-up
+      // timeout counts from formatted storage (formatting gets a timeout of its own).
+      let restartClock = false;
+      if (!formatted) {
+        const logs = await Promise.all(containers.map(({ logFile }) => readFile(logFile, 'utf8').catch(() => '')));
+        formatted = restartClock = logs.every((log) => log.includes(FORMATTED_LINE));
+      }
+      for (const { container, logFile, nodeId } of containers) {
+        const state = (await client.container.inspect(client.container.getById(container.getId()))).State;
+        if (!state.Running) {
+          throw new InfrastructureError(
+            `Kafka broker ${nodeId} (container ${container.getName()}) exited during start-up (code ${state.ExitCode}); log: ${logFile}`,
+            await logTail(logFile),
+          );
+        }
+      }
+      if (!formatted) return { waiting: 'storage not formatted yet' };
+      // The userland proxy accepts a connection on a mapped port before the broker listens and then
+      // drops it, which the admin library reports as an unhandled error: ask only once every node is up.
+      const notStarted = [];
+      for (const { logFile, nodeId } of containers) if (!BROKER_STARTED.test(await readFile(logFile, 'utf8').catch(() => ''))) notStarted.push(nodeId);
+      return { restartClock, ...(notStarted.length > 0 ? { waiting: `broker ${notStarted.join(', ')} not started yet` } : {}) };
+    },
+    startConnect: ({ brokers, request: connect, timeoutMs }) =>
+      startDockerConnect({
+        client: client,
         image,
         network: environmentId,
-        internalBootstrap,
+        internalBootstrap: internalBootstrap(nodes),
         labels,
         namePrefix: environmentId,
         workDir,
-        brokers: request.brokers,
-        request: request.connect,
+        brokers,
+        request: connect,
         timeoutMs,
-      });
-    }
+      }),
+    exitedProcesses: () => exitedContainers(client, environmentId, workDir, containers),
+    extra: () => ({ image, network: environmentId, internalBootstrap: internalBootstrap(nodes) }),
+    remove: () => removeLabelled(client, `${DRILL_LABEL}=${environmentId}`),
+  };
+}
 
-    return {
-      provider: 'docker',
-      kafkaVersion: request.kafkaVersion,
-      clusterId,
-      security: request.security,
-      brokers,
-      admin,
-      ...(tls ? { tls: environmentTls(tls) } : {}),
-      workDir,
-      startupMs: Math.round(performance.now() - started),
-      ...(connect ? { connect } : {}),
-      // Every container of the environment (brokers and Connect workers carry its label) that is not running.
-      exitedProcesses: async () => {
-        if (stopped) return [];
-        const dockerode = client.container.dockerode;
-        const listed = await dockerode.listContainers({ all: true, filters: { label: [`${DRILL_LABEL}=${environmentId}`] } }).catch(() => []);
-        return Promise.all(
-          listed
-            .filter((container) => container.State !== 'running')
-            .map(async (container) => {
-              const name = container.Names[0]?.replace(/^\//, '') ?? container.Id;
-              // "<environment id>-broker-3" or "-connect-1": the alias, which also names its log file.
-              const alias = name.slice(environmentId.length + 1);
-              const broker = containers.find((started) => started.container.getName().replace(/^\//, '') === name);
-              const state = (
-                await dockerode
-                  .getContainer(container.Id)
-                  .inspect()
-                  .catch(() => undefined)
-              )?.State;
-              const logFile = join(workDir, `${alias}.log`);
-              return {
-                name: broker ? `Kafka broker ${broker.nodeId} (container ${name})` : `Kafka Connect worker (container ${name})`,
-                exit: state?.OOMKilled ? 'killed for memory' : `code ${state?.ExitCode ?? 'unknown'}`,
-                logFile,
-                logTail: await logTail(logFile, EXIT_LOG_LINES),
-              };
-            }),
-        );
-      },
-      stop,
-      image,
-      network: environmentId,
-      internalBootstrap,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+function internalBootstrap(nodes: NodeListeners[]): string[] {
+  return nodes.map((node) => `${node.host}:${INTERNAL_PORT}`);
+}
+
+/** Every container of the environment (brokers and Connect workers carry its label) that is not running. */
+async function exitedContainers(client: ContainerRuntimeClient, environmentId: string, workDir: string, containers: BrokerContainerHandle[]): Promise<ExitedProcess[]> {
+  const dockerode = client.container.dockerode;
+  const listed = await dockerode.listContainers({ all: true, filters: { label: [`${DRILL_LABEL}=${environmentId}`] } }).catch(() => []);
+  return Promise.all(
+    listed
+      .filter((container) => container.State !== 'running')
+      .map(async (container) => {
+        const name = container.Names[0]?.replace(/^\//, '') ?? container.Id;
+        // "<environment id>-broker-3" or "-connect-1": the alias, which also names its log file.
+        const alias = name.slice(environmentId.length + 1);
+        const broker = containers.find((started) => started.container.getName().replace(/^\//, '') === name);
+        const state = (
+          await dockerode
+            .getContainer(container.Id)
+            .inspect()
+            .catch(() => undefined)
+        )?.State;
+        const logFile = join(workDir, `${alias}.log`);
+        return {
+          name: broker ? `Kafka broker ${broker.nodeId} (container ${name})` : `Kafka Connect worker (container ${name})`,
+          exit: state?.OOMKilled ? 'killed for memory' : `code ${state?.ExitCode ?? 'unknown'}`,
+          logFile,
+          logTail: await logTail(logFile, EXIT_LOG_LINES),
+        };
+      }),
+  );
 }
 
 class BrokerContainer extends GenericContainer {
@@ -372,69 +355,3 @@ function processAlive(pid: number): boolean {
 const BROKER_STARTED = /\] Kafka Server started/;
 
 type BrokerContainerHandle = { container: StartedTestContainer; logFile: string; nodeId: number };
-
-/** Ready: a client on the host describes the cluster through the mapped ports, with our id and every broker registered. */
-async function waitUntilReady(
-  client: ContainerRuntimeClient,
-  connection: KafkaConnection,
-  containers: BrokerContainerHandle[],
-  brokers: StartedBroker[],
-  clusterId: string,
-  offsetsTopicPartitions: number,
-  timeoutMs: number,
-): Promise<void> {
-  // Formatting is a JVM per node before the broker's: like the process provider, the start-up
-  // timeout counts from formatted storage (formatting gets a timeout of its own).
-  let deadline = Date.now() + timeoutMs;
-  let formatted = false;
-  let lastProblem = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (!formatted) {
-      const logs = await Promise.all(containers.map(({ logFile }) => readFile(logFile, 'utf8').catch(() => '')));
-      formatted = logs.every((log) => log.includes(FORMATTED_LINE));
-      if (formatted) deadline = Date.now() + timeoutMs;
-      else lastProblem = 'storage not formatted yet';
-    }
-    for (const { container, logFile, nodeId } of containers) {
-      const state = (await client.container.inspect(client.container.getById(container.getId()))).State;
-      if (!state.Running) {
-        throw new InfrastructureError(
-          `Kafka broker ${nodeId} (container ${container.getName()}) exited during start-up (code ${state.ExitCode}); log: ${logFile}`,
-          await logTail(logFile),
-        );
-      }
-    }
-    if (!formatted) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      continue;
-    }
-    // The userland proxy accepts a connection on a mapped port before the broker listens and then
-    // drops it, which the admin library reports as an unhandled error: ask only once every node is up.
-    const notStarted = [];
-    for (const { logFile, nodeId } of containers) if (!BROKER_STARTED.test(await readFile(logFile, 'utf8').catch(() => ''))) notStarted.push(nodeId);
-    if (notStarted.length > 0) {
-      lastProblem = `broker ${notStarted.join(', ')} not started yet`;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      continue;
-    }
-    const admin = createAdmin(connection, { timeoutMs: 2_000 });
-    try {
-      const cluster = await describeCluster(admin);
-      if (cluster.clusterId !== clusterId) lastProblem = `answered with cluster id ${cluster.clusterId}`;
-      else if (cluster.brokerIds.length !== brokers.length) lastProblem = `${cluster.brokerIds.length} of ${brokers.length} brokers registered`;
-      else {
-        // As the process provider: ready once the group coordinator answers, so drills compare alike.
-        const problem = await groupCoordinatorProblem(admin, offsetsTopicPartitions);
-        if (problem === undefined) return;
-        lastProblem = problem;
-      }
-    } catch (error) {
-      lastProblem = errorMessage(error);
-    } finally {
-      await admin.close().catch(() => {});
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  const tails = await Promise.all(containers.map(async (c) => `--- broker ${c.nodeId} (${c.logFile}) ---\n${await logTail(c.logFile, 20)}`));
-  throw new InfrastructureError(`Kafka did not become ready within ${timeoutMs / 1000}s (${lastProblem})`, tails.join('\n'));
-}

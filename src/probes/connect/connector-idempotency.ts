@@ -3,18 +3,18 @@ import { appendFile, lstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path, { isAbsolute, join } from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { errorMessage } from '../errors.js';
-import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../environment/connect/postgres.js';
-import { inputLimits, readInputFile } from '../input-file.js';
-import { connectorStatus, getConnector } from '../kafka/connect-rest.js';
-import { createProbeClient } from '../kafka/probe-client.js';
-import { isInside } from '../paths.js';
-import { sinkPosition } from '../restore/offset-map.js';
-import type { Connector, Snapshot } from '../snapshot/schema.js';
-import type { ConnectorIdempotencyProbeSpec } from '../drill-spec/schema.js';
-import { runConsumerSession } from './consumer-session.js';
-import { verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from './probe.js';
-import type { ProbeEvidence } from '../model/result.js';
+import { errorMessage } from '../../errors.js';
+import { psql, psqlTargetFor, type DrillPostgres, type PsqlTarget } from '../../environment/connect/postgres.js';
+import { inputLimits, readInputFile } from '../../input-file.js';
+import { connectorStatus, getConnector } from '../../kafka/connect-rest.js';
+import { createProbeClient } from '../../kafka/probe-client.js';
+import { isInside } from '../../paths.js';
+import { sinkPosition } from '../../restore/offset-map.js';
+import type { Connector, Snapshot } from '../../snapshot/schema.js';
+import type { ConnectorIdempotencyProbeSpec } from '../../drill-spec/schema.js';
+import { runConsumerSession } from '../consumer-session.js';
+import { verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from '../probe.js';
+import type { ProbeEvidence } from '../../model/result.js';
 
 /**
  * The connector idempotency probe: does a restored connector write anything twice?

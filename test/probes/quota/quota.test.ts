@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { withAdmin } from '../../src/kafka/admin.js';
-import { describeAllAcls } from '../../src/kafka/acls.js';
-import { describeAllQuotas } from '../../src/kafka/quotas.js';
-import { ADMIN_QUOTAS } from '../../src/environment/admin-quota.js';
-import { ADMIN_USER } from '../../src/model/enums.js';
-import { QuotaProbe } from '../../src/probes/quota.js';
-import type { ProbeRecord } from '../../src/model/result.js';
-import { restoreSecurity } from '../../src/restore/security.js';
-import type { Quota, Snapshot } from '../../src/snapshot/schema.js';
-import { integrationVersions, startForTest } from '../support/kafka.js';
-import { contextFor, snapshotOf } from './cluster.js';
-import { runProbes } from '../../src/probes/run.js';
+import { withAdmin } from '../../../src/kafka/admin.js';
+import { describeAllAcls } from '../../../src/kafka/acls.js';
+import { describeAllQuotas } from '../../../src/kafka/quotas.js';
+import { ADMIN_QUOTAS } from '../../../src/environment/admin-quota.js';
+import { ADMIN_USER } from '../../../src/model/enums.js';
+import { QuotaProbe } from '../../../src/probes/quota/quota.js';
+import type { ProbeRecord } from '../../../src/model/result.js';
+import { restoreSecurity } from '../../../src/restore/security.js';
+import type { Quota, Snapshot } from '../../../src/snapshot/schema.js';
+import { integrationVersions, startForTest } from '../../support/kafka.js';
+import { contextFor, snapshotOf } from '../cluster.js';
+import { runProbes } from '../../../src/probes/run.js';
 
 const KiB = 1024;
 

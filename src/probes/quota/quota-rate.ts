@@ -1,5 +1,5 @@
-import type { WireResponse } from '../kafka/throttle-tap.js';
-import type { ProbeEvidence } from '../model/result.js';
+import type { WireResponse } from '../../kafka/throttle-tap.js';
+import type { ProbeEvidence } from '../../model/result.js';
 import { formatBytes, formatRate } from './quota-plan.js';
 
 /**

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AuthorizationProbe } from '../../src/probes/authorization.js';
-import { CustomProbe } from '../../src/probes/custom.js';
-import { OffsetsProbe } from '../../src/probes/offsets.js';
-import type { ProbeRecord } from '../../src/model/result.js';
-import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
-import { withAdmin } from '../../src/kafka/admin.js';
-import { planOffsetMap, SOURCE_OFFSET_HEADER } from '../../src/restore/offset-map.js';
-import { integrationVersions, startForTest } from '../support/kafka.js';
-import { committed, contextFor, recordTimestampBase, seedCluster, setGroupOffsets, snapshotOf } from './cluster.js';
-import { runProbes } from '../../src/probes/run.js';
+import { AuthorizationProbe } from '../../../src/probes/authorization/authorization.js';
+import { CustomProbe } from '../../../src/probes/custom.js';
+import { OffsetsProbe } from '../../../src/probes/offsets/offsets.js';
+import type { ProbeRecord } from '../../../src/model/result.js';
+import { ProduceConsumeProbe } from '../../../src/probes/produce-consume.js';
+import { withAdmin } from '../../../src/kafka/admin.js';
+import { planOffsetMap, SOURCE_OFFSET_HEADER } from '../../../src/restore/offset-map.js';
+import { integrationVersions, startForTest } from '../../support/kafka.js';
+import { committed, contextFor, recordTimestampBase, seedCluster, setGroupOffsets, snapshotOf } from '../cluster.js';
+import { runProbes } from '../../../src/probes/run.js';
 
 const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
 const offsetsProbe = (tolerance: 'exact' | { replay: number } | { skip: number }, groups: 'all' | string[] = 'all') =>
@@ -61,7 +61,7 @@ describe.each(integrationVersions())('offsets, produce-consume and custom probes
   });
 
   it('offsets by content: the fingerprint of the record at the committed offset must match', async () => {
-    const { recordFingerprint } = await import('../../src/snapshot/fingerprint.js');
+    const { recordFingerprint } = await import('../../../src/snapshot/fingerprint.js');
     const record = { key: Buffer.from('k3'), value: Buffer.from('payments record 3'), timestamp: BigInt(recordTimestampBase + 3) };
     const right = recordFingerprint(record);
     const wrong = recordFingerprint({ ...record, value: Buffer.from('something else') });

@@ -1,22 +1,22 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../errors.js';
 import { randomBytes } from 'node:crypto';
-import { createAdmin } from '../kafka/admin.js';
-import { asUser, type KafkaConnection } from '../kafka/connection.js';
-import { kafkaErrorName } from '../kafka/errors.js';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
-import { connectionTo, errorName } from '../kafka/raw.js';
-import { TRANSIENT_ERRORS } from '../kafka/retry.js';
-import type { AuthorizationProbeSpec } from '../drill-spec/schema.js';
-import { createCertificateAuthority } from '../environment/tls/certificates.js';
+import { createAdmin } from '../../kafka/admin.js';
+import { asUser, type KafkaConnection } from '../../kafka/connection.js';
+import { kafkaErrorName } from '../../kafka/errors.js';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, createProbeClient, ResourcePatternTypes } from '../../kafka/probe-client.js';
+import { connectionTo, errorName } from '../../kafka/raw.js';
+import { TRANSIENT_ERRORS } from '../../kafka/retry.js';
+import type { AuthorizationProbeSpec } from '../../drill-spec/schema.js';
+import { createCertificateAuthority } from '../../environment/tls/certificates.js';
 import { AclIndex, describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
-import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from './clients.js';
-import { principalLogin, type PrincipalLogin } from './principal-login.js';
-import { mapWithLimit, mechanismOf, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
-import type { ProbeEvidence } from '../model/result.js';
-import { parseDistinguishedName } from '../kafka/distinguished-name.js';
-import { securityProfile } from '../model/enums.js';
+import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from '../clients.js';
+import { principalLogin, type PrincipalLogin } from '../principal-login.js';
+import { mapWithLimit, mechanismOf, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from '../probe.js';
+import type { ProbeEvidence } from '../../model/result.js';
+import { parseDistinguishedName } from '../../kafka/distinguished-name.js';
+import { securityProfile } from '../../model/enums.js';
 
 /**
  * The authorization probe: each check is one principal sending one concrete Kafka request

@@ -1,5 +1,5 @@
-import type { Acl } from '../snapshot/schema.js';
-import type { AuthorizationProbeSpec } from '../drill-spec/schema.js';
+import type { Acl } from '../../snapshot/schema.js';
+import type { AuthorizationProbeSpec } from '../../drill-spec/schema.js';
 import { AclIndex, appliesToProbeHost, CLUSTER_NAME, describeAcl, kindOf, PROBE_CLIENT_HOST, type ResourceKind } from './acl-model.js';
 import { clientActionFor, OPERATIONS_OF_ALL, unprobedReason, type ActionOperation, type ClientAction } from './authorization-actions.js';
 

@@ -20,10 +20,10 @@ import {
   ResourceTypes,
   type Connection,
 } from '@platformatic/kafka';
-import { ANY_ACL } from '../kafka/acls.js';
-import { createTopics } from '../kafka/create-topics.js';
-import { withPerObjectErrors } from '../kafka/raw.js';
-import type { Acl } from '../snapshot/schema.js';
+import { ANY_ACL } from '../../kafka/acls.js';
+import { createTopics } from '../../kafka/create-topics.js';
+import { withPerObjectErrors } from '../../kafka/raw.js';
+import type { Acl } from '../../snapshot/schema.js';
 import type { ResourceKind } from './acl-model.js';
 
 /**

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { askKafkaAuthorizer, type AuthorizerCase, type AuthorizerQuestion } from '../../src/kafka/java-authorizer.js';
-import { AclIndex, CLUSTER_NAME, describeAcl, PROBE_CLIENT_HOST, SNAPSHOT_RESOURCE_TYPE, type ResourceKind } from '../../src/probes/acl-model.js';
-import { clientActionFor, OPERATIONS_OF_ALL, type ActionOperation } from '../../src/probes/authorization-actions.js';
-import { planChecks, requestAnswer } from '../../src/probes/authorization-plan.js';
-import { aclKey, type Acl } from '../../src/snapshot/schema.js';
-import { integrationVersions } from '../support/kafka.js';
-import { generateSnapshot } from '../../bench/generate.js';
+import { askKafkaAuthorizer, type AuthorizerCase, type AuthorizerQuestion } from '../../../src/kafka/java-authorizer.js';
+import { AclIndex, CLUSTER_NAME, describeAcl, PROBE_CLIENT_HOST, SNAPSHOT_RESOURCE_TYPE, type ResourceKind } from '../../../src/probes/authorization/acl-model.js';
+import { clientActionFor, OPERATIONS_OF_ALL, type ActionOperation } from '../../../src/probes/authorization/authorization-actions.js';
+import { planChecks, requestAnswer } from '../../../src/probes/authorization/authorization-plan.js';
+import { aclKey, type Acl } from '../../../src/snapshot/schema.js';
+import { integrationVersions } from '../../support/kafka.js';
+import { generateSnapshot } from '../../../bench/generate.js';
 
 /** A question to Kafka's authorizer, with the snapshot's operation and resource type names. */
 type Question = AuthorizerQuestion & Pick<Acl, 'operation' | 'resourceType'>;

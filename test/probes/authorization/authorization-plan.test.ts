@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AclIndex, describeAcl } from '../../src/probes/acl-model.js';
-import { firstWithPrefix, planChecks, type AuthorizationCheck, type PlanInput } from '../../src/probes/authorization-plan.js';
-import type { Acl } from '../../src/snapshot/schema.js';
-import { acl } from './cluster.js';
+import { AclIndex, describeAcl } from '../../../src/probes/authorization/acl-model.js';
+import { firstWithPrefix, planChecks, type AuthorizationCheck, type PlanInput } from '../../../src/probes/authorization/authorization-plan.js';
+import type { Acl } from '../../../src/snapshot/schema.js';
+import { acl } from '../cluster.js';
 
 const input = (acls: Acl[], overrides: Partial<PlanInput> = {}): PlanInput => ({
   acls,

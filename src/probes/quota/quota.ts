@@ -1,15 +1,15 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
-import { asUser, type KafkaConnection } from '../kafka/connection.js';
-import { kafkaErrorName } from '../kafka/errors.js';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, createProbeClient, ResourcePatternTypes } from '../kafka/probe-client.js';
-import { throttleTap, type WireResponse } from '../kafka/throttle-tap.js';
-import type { QuotaProbeSpec } from '../drill-spec/schema.js';
-import { mechanismOf, userName, verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from './probe.js';
+import { asUser, type KafkaConnection } from '../../kafka/connection.js';
+import { kafkaErrorName } from '../../kafka/errors.js';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, createProbeClient, ResourcePatternTypes } from '../../kafka/probe-client.js';
+import { throttleTap, type WireResponse } from '../../kafka/throttle-tap.js';
+import type { QuotaProbeSpec } from '../../drill-spec/schema.js';
+import { mechanismOf, userName, verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from '../probe.js';
 import { formatRate, planQuotaChecks, type ByteRateKey, type QuotaCheckPlan, type QuotaControlPlan } from './quota-plan.js';
 import { DEFAULT_QUOTA_WINDOW, EXCEED_FACTOR, judgeThrottled, judgeUnthrottled, toResponses, type QuotaResponse, type QuotaWindow, type RateJudgement } from './quota-rate.js';
-import type { ProbeEvidence } from '../model/result.js';
+import type { ProbeEvidence } from '../../model/result.js';
 
 /**
  * The quota probe: for each restored producer_byte_rate / consumer_byte_rate quota, a real

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { placeholderValues } from '../../src/drill/runner.js';
-import { drillPlaceholders, resolvePlaceholders } from '../../src/drill-spec/placeholders.js';
-import type { DrillPostgres } from '../../src/environment/connect/postgres.js';
-import { jdbcRecord, jdbcRecordShape, jdbcTableName, type JdbcRecordShape } from '../../src/probes/connector-idempotency.js';
-import type { Connector, Snapshot } from '../../src/snapshot/schema.js';
+import { placeholderValues } from '../../../src/drill/runner.js';
+import { drillPlaceholders, resolvePlaceholders } from '../../../src/drill-spec/placeholders.js';
+import type { DrillPostgres } from '../../../src/environment/connect/postgres.js';
+import { jdbcRecord, jdbcRecordShape, jdbcTableName, type JdbcRecordShape } from '../../../src/probes/connect/connector-idempotency.js';
+import type { Connector, Snapshot } from '../../../src/snapshot/schema.js';
 
 /** What the idempotency probe writes for a Debezium JDBC sink, from the connector's settings alone. */
 const sink = (config: Record<string, string>): Connector => ({

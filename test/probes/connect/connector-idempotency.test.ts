@@ -2,13 +2,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { ConnectorIdempotencyProbe, judge, sinkLagAtSnapshot, sinkStore } from '../../src/probes/connector-idempotency.js';
-import type { ProbeContext } from '../../src/probes/probe.js';
-import type { ConnectorRestore } from '../../src/restore/phase.js';
-import { loadSnapshot } from '../../src/snapshot/load.js';
-import type { Snapshot } from '../../src/snapshot/schema.js';
-import { repoRoot } from '../support/require.js';
-import { tempDir } from '../support/temp.js';
+import { ConnectorIdempotencyProbe, judge, sinkLagAtSnapshot, sinkStore } from '../../../src/probes/connect/connector-idempotency.js';
+import type { ProbeContext } from '../../../src/probes/probe.js';
+import type { ConnectorRestore } from '../../../src/restore/phase.js';
+import { loadSnapshot } from '../../../src/snapshot/load.js';
+import type { Snapshot } from '../../../src/snapshot/schema.js';
+import { repoRoot } from '../../support/require.js';
+import { tempDir } from '../../support/temp.js';
 
 /**
  * The probe's decisions before it touches Kafka or a file: a connector the restore did not start

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { governingQuota, planQuotaChecks } from '../../src/probes/quota-plan.js';
-import { quotaEntityLabel, type Quota } from '../../src/snapshot/schema.js';
+import { governingQuota, planQuotaChecks } from '../../../src/probes/quota/quota-plan.js';
+import { quotaEntityLabel, type Quota } from '../../../src/snapshot/schema.js';
 
 const q = (entity: Record<string, string | null>, values: Record<string, number>): Quota => ({
   entity: Object.entries(entity).map(([type, name]) => ({ type: type as 'user' | 'client-id' | 'ip', name })),

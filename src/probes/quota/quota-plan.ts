@@ -1,4 +1,4 @@
-import { quotaEntityLabel, type Quota } from '../snapshot/schema.js';
+import { quotaEntityLabel, type Quota } from '../../snapshot/schema.js';
 
 /**
  * What the quota probe checks, planned from the snapshot's quotas alone (pure): for each

@@ -1,18 +1,18 @@
-import { withAdmin } from '../kafka/admin.js';
-import { fetchCommittedOffsets } from '../kafka/groups.js';
-import { listLogOffsets, partitionKey } from '../kafka/log-offsets.js';
-import { createProbeClient } from '../kafka/probe-client.js';
-import { retryTransient } from '../kafka/retry.js';
-import type { MirrorOutcome } from '../restore/phase.js';
-import { SOURCE_OFFSET_HEADER, type OffsetMap, type TargetPosition } from '../restore/offset-map.js';
-import { recordFingerprint } from '../snapshot/fingerprint.js';
-import type { CommittedOffset, ConsumerGroup } from '../snapshot/schema.js';
-import type { OffsetsProbeSpec } from '../drill-spec/schema.js';
-import { driverFor, type ClientDriver, type ClientFailure } from './clients.js';
-import { inGroups, runConsumerSession } from './consumer-session.js';
-import { mapWithLimit, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
-import type { ClientClass } from '../model/enums.js';
-import type { ProbeEvidence } from '../model/result.js';
+import { withAdmin } from '../../kafka/admin.js';
+import { fetchCommittedOffsets } from '../../kafka/groups.js';
+import { listLogOffsets, partitionKey } from '../../kafka/log-offsets.js';
+import { createProbeClient } from '../../kafka/probe-client.js';
+import { retryTransient } from '../../kafka/retry.js';
+import type { MirrorOutcome } from '../../restore/phase.js';
+import { SOURCE_OFFSET_HEADER, type OffsetMap, type TargetPosition } from '../../restore/offset-map.js';
+import { recordFingerprint } from '../../snapshot/fingerprint.js';
+import type { CommittedOffset, ConsumerGroup } from '../../snapshot/schema.js';
+import type { OffsetsProbeSpec } from '../../drill-spec/schema.js';
+import { driverFor, type ClientDriver, type ClientFailure } from '../clients.js';
+import { inGroups, runConsumerSession } from '../consumer-session.js';
+import { mapWithLimit, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from '../probe.js';
+import type { ClientClass } from '../../model/enums.js';
+import type { ProbeEvidence } from '../../model/result.js';
 
 /**
  * The offsets probe: do consumers resume where the snapshot says? For each selected group (up

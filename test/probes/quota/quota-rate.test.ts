@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_QUOTA_WINDOW, judgeThrottled, judgeUnthrottled, toResponses, type QuotaResponse } from '../../src/probes/quota-rate.js';
+import { DEFAULT_QUOTA_WINDOW, judgeThrottled, judgeUnthrottled, toResponses, type QuotaResponse } from '../../../src/probes/quota/quota-rate.js';
 
 const KiB = 1024;
 const window = DEFAULT_QUOTA_WINDOW;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { withAdmin } from '../../src/kafka/admin.js';
-import { AuthorizationProbe } from '../../src/probes/authorization.js';
-import type { ProbeEvidence, ProbeRecord } from '../../src/model/result.js';
-import { integrationVersions, startForTest } from '../support/kafka.js';
-import { acl, acls, contextFor, platformaticAcl, seedCluster, snapshotOf } from './cluster.js';
-import { runProbes } from '../../src/probes/run.js';
+import { withAdmin } from '../../../src/kafka/admin.js';
+import { AuthorizationProbe } from '../../../src/probes/authorization/authorization.js';
+import type { ProbeEvidence, ProbeRecord } from '../../../src/model/result.js';
+import { integrationVersions, startForTest } from '../../support/kafka.js';
+import { acl, acls, contextFor, platformaticAcl, seedCluster, snapshotOf } from '../cluster.js';
+import { runProbes } from '../../../src/probes/run.js';
 
 const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
 const find = (outcome: ProbeRecord, match: Partial<ProbeEvidence>) =>

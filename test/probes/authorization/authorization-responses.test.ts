@@ -1,17 +1,17 @@
 import { alterClientQuotasV1, createTopicsV7, deleteTopicsV6, type Connection } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { withAdmin } from '../../src/kafka/admin.js';
-import { asUser } from '../../src/kafka/connection.js';
-import { createTopics } from '../../src/kafka/create-topics.js';
-import { brokerConnection, errorName, sendForResponse, withPerObjectErrors } from '../../src/kafka/raw.js';
-import { upsertScramCredentials } from '../../src/kafka/scram.js';
-import { AclIndex } from '../../src/probes/acl-model.js';
-import { AuthorizationProbe } from '../../src/probes/authorization.js';
-import { requestAnswer } from '../../src/probes/authorization-plan.js';
-import { runProbes } from '../../src/probes/run.js';
-import type { Acl } from '../../src/snapshot/schema.js';
-import { integrationVersions, startForTest } from '../support/kafka.js';
-import { acl, contextFor, platformaticAcl, snapshotOf } from './cluster.js';
+import { withAdmin } from '../../../src/kafka/admin.js';
+import { asUser } from '../../../src/kafka/connection.js';
+import { createTopics } from '../../../src/kafka/create-topics.js';
+import { brokerConnection, errorName, sendForResponse, withPerObjectErrors } from '../../../src/kafka/raw.js';
+import { upsertScramCredentials } from '../../../src/kafka/scram.js';
+import { AclIndex } from '../../../src/probes/authorization/acl-model.js';
+import { AuthorizationProbe } from '../../../src/probes/authorization/authorization.js';
+import { requestAnswer } from '../../../src/probes/authorization/authorization-plan.js';
+import { runProbes } from '../../../src/probes/run.js';
+import type { Acl } from '../../../src/snapshot/schema.js';
+import { integrationVersions, startForTest } from '../../support/kafka.js';
+import { acl, contextFor, platformaticAcl, snapshotOf } from '../cluster.js';
 
 /**
  * The authorization probe's requests against a real broker, as principals whose ACLs change the

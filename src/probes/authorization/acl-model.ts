@@ -1,4 +1,4 @@
-import type { Acl } from '../snapshot/schema.js';
+import type { Acl } from '../../snapshot/schema.js';
 
 /**
  * What Kafka's StandardAuthorizer decides for a snapshot's ACLs, so a derived authorization
