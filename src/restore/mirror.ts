@@ -78,7 +78,6 @@ export async function runMirror(
       'sync.topic.acls.enabled': 'false',
       'sync.topic.configs.enabled': 'false',
       'refresh.topics.interval.seconds': '5',
-      'tasks.max': String(Math.max(1, Math.min(4, partitions.length))),
       // Aborted transactions are not data: consumers reading committed data never see them.
       'source.consumer.isolation.level': 'read_committed',
     }),
