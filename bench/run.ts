@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createProgressDisplay } from '../src/drill/progress.js';
+import { createProgressDisplay } from '../src/drill/progress-display.js';
 import { runDrill } from '../src/drill/runner.js';
 import { clientProperties } from '../src/environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka, resolveDistribution } from '../src/runtime/distribution.js';

@@ -53,12 +53,12 @@ export function readInputFileSync(file: string, what: string, maxBytes: number, 
 /** The bytes of `file`, whatever they are (a key store, an evidence file), under the same rules. Throws InputError. */
 export function readInputBytesSync(file: string, what: string, maxBytes: number, namedIn?: string): Buffer {
   return withRegularFile(file, what, namedIn, (fd, size, where) => {
-    if (size > maxBytes) throw new InputError(`${where}: the ${what} is ${size} bytes, over the limit of ${formatBytes(maxBytes)}`);
+    if (size > maxBytes) throw new InputError(`${where}: the ${what} is ${size} bytes, over the limit of ${formatSize(maxBytes)}`);
     // One byte more than the limit tells a file that grew past it from one that ends there.
     const buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
     let length = 0;
     for (;;) {
-      if (length === buffer.length) throw new InputError(`${where}: the ${what} grew while it was read, over the limit of ${formatBytes(maxBytes)}`);
+      if (length === buffer.length) throw new InputError(`${where}: the ${what} grew while it was read, over the limit of ${formatSize(maxBytes)}`);
       const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
@@ -135,6 +135,6 @@ function readFailure(error: unknown): string {
   return (error as Error).message;
 }
 
-export function formatBytes(bytes: number): string {
+export function formatSize(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }

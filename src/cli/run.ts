@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadCommandConfig } from '../kafka/command-config.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import type { LoadedSpec } from '../drill-spec/load.js';
-import { createProgressDisplay } from '../drill/progress.js';
+import { createProgressDisplay } from '../drill/progress-display.js';
 import { startDrill, type DrillHandle } from '../drill/runner.js';
 import type { Result } from '../model/result.js';
 import { checkSupportedVersion, installKafka, versionForSnapshot } from '../runtime/distribution.js';

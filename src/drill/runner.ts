@@ -11,7 +11,7 @@ import { createAdmin, withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { expectedFailureFor } from '../probes/clients.js';
 import { probesFromSpec } from '../probes/from-spec.js';
-import { runProbes } from '../probes/run.js';
+import { runProbes } from '../probes/run-probes.js';
 import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
 import { summarizeOffsetMap } from '../restore/offset-map.js';
 import { connectorsAsRestored } from '../restore/connectors.js';

@@ -1,7 +1,7 @@
 import { ConfigResourceTypes, ConfigSources, describeConfigsV4, IncrementalAlterConfigOperationTypes, incrementalAlterConfigsV1 } from '@platformatic/kafka';
 import { targetBrokerOf } from '../environment/broker-ids.js';
 import { dedupeBufferBytes } from '../environment/sizing.js';
-import { formatBytes } from '../input-file.js';
+import { formatSize } from '../input-file.js';
 import { connectionsTo, errorName, withPerObjectErrors } from '../kafka/raw.js';
 import { plainConfigValues, type Configs } from '../snapshot/schema.js';
 import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
@@ -56,7 +56,7 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
         'config-exceeds-drill-heap',
         'info',
         object,
-        `${formatBytes(Number(value))} is sized for the source's brokers; the drill's have ${context.options.brokerHeapMb} MiB of heap each and keep ${formatBytes(limit)} (applied, the cleaner would allocate it on the heap and the broker die of OutOfMemoryError)`,
+        `${formatSize(Number(value))} is sized for the source's brokers; the drill's have ${context.options.brokerHeapMb} MiB of heap each and keep ${formatSize(limit)} (applied, the cleaner would allocate it on the heap and the broker die of OutOfMemoryError)`,
       );
       wanted.set(resource, Object.fromEntries(Object.entries(configs).filter(([name]) => name !== DEDUPE_BUFFER)));
     }

@@ -154,7 +154,7 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
   }
 }
 
-export function describeAcl(acl: Acl): string {
+function aclObject(acl: Acl): string {
   return `acl ${acl.principal} ${acl.permissionType} ${acl.operation} ${acl.resourceType} ${acl.resourceName} (${acl.patternType}, host ${acl.host})`;
 }
 
@@ -179,14 +179,14 @@ async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder) {
         if (result.errorCode === 0) recorder.counts.created++;
         else {
           recorder.counts.failed++;
-          recorder.finding('acl-refused', 'error', describeAcl(chunk[index]!), `the authorizer refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
+          recorder.finding('acl-refused', 'error', aclObject(chunk[index]!), `the authorizer refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
         }
       });
     },
     (chunk, error) => {
       for (const acl of chunk) {
         recorder.counts.failed++;
-        recorder.finding('acl-refused', 'error', describeAcl(acl), `the request creating it failed: ${errorMessage(error)}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
+        recorder.finding('acl-refused', 'error', aclObject(acl), `the request creating it failed: ${errorMessage(error)}`, kafkaErrorName(error) ?? 'REQUEST_FAILED');
       }
     },
   );

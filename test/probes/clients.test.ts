@@ -7,7 +7,7 @@ import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
 import type { ClientClass } from '../../src/model/enums.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { contextFor, seedCluster, snapshotOf } from './cluster.js';
-import { runProbes } from '../../src/probes/run.js';
+import { runProbes } from '../../src/probes/run-probes.js';
 
 /**
  * The client matrix against real brokers: the produce-consume, authorization and offsets probes

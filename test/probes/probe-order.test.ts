@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OffsetsProbe } from '../../src/probes/offsets/offsets.js';
 import { type ProbeRunner, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
 import type { ClientClass } from '../../src/model/enums.js';
-import { runProbes } from '../../src/probes/run.js';
+import { runProbes } from '../../src/probes/run-probes.js';
 
 // Scheduling only: which probe may start while an offsets probe is still reading restored positions.
 const events: string[] = [];

@@ -21,7 +21,7 @@ import { alive, startForTest, waitFor } from '../support/kafka.js';
 import { postgresInstalled, processesOn, psqlLines, startPostgres, type StartedPostgres } from '../support/postgres.js';
 import { allAvailable, fileExists, itWith } from '../support/require.js';
 import { tempDir } from '../support/temp.js';
-import { runProbes } from '../../src/probes/run.js';
+import { runProbes } from '../../src/probes/run-probes.js';
 
 /**
  * Debezium's JDBC sink and PostgreSQL, for real.

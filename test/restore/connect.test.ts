@@ -17,7 +17,7 @@ import {
 } from '../../src/kafka/connect-rest.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { ConnectorIdempotencyProbe } from '../../src/probes/connect/connector-idempotency.js';
-import { runProbes } from '../../src/probes/run.js';
+import { runProbes } from '../../src/probes/run-probes.js';
 import { syntheticRecord } from '../../src/restore/data.js';
 import { connectorsAsRestored } from '../../src/restore/connectors.js';
 import type { PhaseResult } from '../../src/restore/phase.js';

@@ -8,7 +8,7 @@ import { upsertScramCredentials } from '../../../src/kafka/scram.js';
 import { AclIndex } from '../../../src/probes/authorization/acl-model.js';
 import { AuthorizationProbe } from '../../../src/probes/authorization/authorization.js';
 import { requestAnswer } from '../../../src/probes/authorization/authorization-plan.js';
-import { runProbes } from '../../../src/probes/run.js';
+import { runProbes } from '../../../src/probes/run-probes.js';
 import type { Acl } from '../../../src/snapshot/schema.js';
 import { integrationVersions, startForTest } from '../../support/kafka.js';
 import { acl, contextFor, platformaticAcl, snapshotOf } from '../cluster.js';

@@ -4,7 +4,7 @@ import { AuthorizationProbe } from '../../../src/probes/authorization/authorizat
 import type { ProbeEvidence, ProbeRecord } from '../../../src/model/result.js';
 import { integrationVersions, startForTest } from '../../support/kafka.js';
 import { acl, acls, contextFor, platformaticAcl, seedCluster, snapshotOf } from '../cluster.js';
-import { runProbes } from '../../../src/probes/run.js';
+import { runProbes } from '../../../src/probes/run-probes.js';
 
 const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
 const find = (outcome: ProbeRecord, match: Partial<ProbeEvidence>) =>

@@ -8,7 +8,7 @@ import { withAdmin } from '../../../src/kafka/admin.js';
 import { planOffsetMap, SOURCE_OFFSET_HEADER } from '../../../src/restore/offset-map.js';
 import { integrationVersions, startForTest } from '../../support/kafka.js';
 import { committed, contextFor, recordTimestampBase, seedCluster, setGroupOffsets, snapshotOf } from '../cluster.js';
-import { runProbes } from '../../../src/probes/run.js';
+import { runProbes } from '../../../src/probes/run-probes.js';
 
 const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
 const offsetsProbe = (tolerance: 'exact' | { replay: number } | { skip: number }, groups: 'all' | string[] = 'all') =>

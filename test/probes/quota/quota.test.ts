@@ -10,7 +10,7 @@ import { restoreSecurity } from '../../../src/restore/security.js';
 import type { Quota, Snapshot } from '../../../src/snapshot/schema.js';
 import { integrationVersions, startForTest } from '../../support/kafka.js';
 import { contextFor, snapshotOf } from '../cluster.js';
-import { runProbes } from '../../../src/probes/run.js';
+import { runProbes } from '../../../src/probes/run-probes.js';
 
 const KiB = 1024;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProgressDisplay, formatProgress } from '../../src/drill/progress.js';
+import { createProgressDisplay, formatProgress } from '../../src/drill/progress-display.js';
 
 function output(isTTY: boolean) {
   const written: string[] = [];
