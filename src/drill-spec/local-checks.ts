@@ -48,6 +48,17 @@ export async function localSpecProblems(loaded: LoadedSpec): Promise<string[]> {
     if (problem) problems.push({ path: ['assumptions', index, 'truststore'], message: problem });
   }
 
+  // A live source's client properties are read now, so a typo costs no environment (the cluster itself is reached at run time).
+  const commandConfig = loaded.spec.source?.commandConfig;
+  if (commandConfig !== undefined) {
+    try {
+      await loadCommandConfig(path.resolve(loaded.dir, commandConfig));
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      problems.push({ path: ['source', 'commandConfig'], message: error.message });
+    }
+  }
+
   // Environment variables are not checked: on CI a variable may be set only for the run.
   for (const [user, source] of Object.entries(loaded.spec.restore.credentials)) {
     if (!('file' in source)) continue;

@@ -184,7 +184,7 @@ export const restoreSchema = z.strictObject({
   mirror: z
     .strictObject({
       topics: z
-        .array(regexText)
+        .array(regexText.refine((pattern) => !pattern.includes(','), { error: 'MirrorMaker splits its topic list on commas: give each pattern as its own entry' }))
         .min(1)
         .optional()
         .describe('Regular expressions of the topics MirrorMaker 2 copies. Omitted: every topic of the capture. A group committed on a topic left out gets a finding.'),
@@ -559,7 +559,9 @@ export const drillSpecSchema = z
           .string()
           .min(1)
           .optional()
-          .describe('Java client properties (security.protocol, sasl.*, ssl.*), relative to this spec. Describe and Read are all the drill needs: it never writes to the source.'),
+          .describe(
+            'Java client properties (security.protocol, sasl.*, ssl.*), relative to this spec. Read-only rights are all the drill needs (Describe, DescribeConfigs and Read on topics, Describe on groups): it never writes to the source.',
+          ),
       })
       .optional()
       .describe(

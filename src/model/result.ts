@@ -53,6 +53,7 @@ export const findingCodes = [
   'mirror-topic-left-out',
   'mirror-no-checkpoint',
   'mirror-cleanup-failed',
+  'mirror-failed',
   'data-produce-failed',
   'drill-admin-not-restored',
   'environment-process-exited',
@@ -309,6 +310,8 @@ export const MirrorGroupPartition = z.strictObject({
   exact: count.nullable(),
   /** sha256 (key, value, timestamp) of that record as a read_committed consumer reads it; null when the group had read everything. */
   sha256: z.string().nullable(),
+  /** False when that record was not copied before the cut-over: the group resumes at the target log end, and what it misses counts in the RPO. */
+  resumeCopied: z.boolean(),
   /** Records a consumer re-reads when it resumes at the checkpoint instead (exact − checkpoint; negative: skipped). */
   checkpointReplay: z.int().nullable(),
   /** The offset the offsets phase committed on the target (null: none, the partition was not translated). */

@@ -10,6 +10,8 @@ import { runMirror } from './mirror.js';
 import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js';
 
 const BATCH = 5_000;
+/** Client properties that hold secrets: passwords, JAAS configs (with their passwords), inline keys. */
+const SECRET_PROPERTY = /password|jaas|secret|\.key$|credentials/i;
 /** One synthetic batch's produce request may wait this long for acks=all from every replica. */
 const PRODUCE_TIMEOUT_MS = 30_000;
 
@@ -46,8 +48,9 @@ export async function restoreData(context: RestoreContext, recorder = new PhaseR
   }
   if (options.data === 'mirror') {
     if (!options.mirror || !options.connect) throw new Error('data: mirror needs the source and a Kafka Connect worker');
-    // The source's password rides in the connectors' configs: masked wherever a Connect error might echo it.
+    // The source's credentials ride in the connectors' configs: masked wherever a Connect error might echo them.
     if (options.mirror.source.sasl) options.secrets?.add(options.mirror.source.sasl.password);
+    for (const [key, value] of Object.entries(options.mirror.sourceProperties)) if (SECRET_PROPERTY.test(key) && value) options.secrets?.add(value);
     context.mirror = await runMirror(context, options.connect, options.mirror, recorder);
     recorder.counts.created = context.mirror.evidence.topics.length;
     return recorder.finish();

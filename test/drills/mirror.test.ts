@@ -33,6 +33,8 @@ const GROUPS = {
     { topic: 'pay.orders', partition: 2, offset: 0 },
   ],
   'events-reader': [{ topic: 'pay.events', partition: 0, offset: 299 }],
+  // Dormant: committed before the log start (records 0..49 deleted), so a consumer resets to 50.
+  'events-dormant': [{ topic: 'pay.events', partition: 0, offset: 10 }],
   // 100 committed records, their marker (100), 20 aborted (101..120), a marker (121), 100 committed (122..221).
   'ledger-reader': [{ topic: 'pay.ledger', partition: 0, offset: 160 }],
   // Inside the aborted transaction: a read_committed consumer resumes at 122, the next committed record.
@@ -75,6 +77,11 @@ beforeAll(async () => {
   await producer.send({ topic: 'pay.events', messages: Array.from({ length: 300 }, (_, i) => ({ key: `event-${i % 40}`, value: `event ${i}` })) });
   await producer.send({ topic: 'pay.accounts', messages: Array.from({ length: 200 }, (_, i) => ({ key: `account-${i % 50}`, value: `balance ${i}` })) });
   await producer.send({ topic: 'audit.log', messages: Array.from({ length: 50 }, (_, i) => ({ value: `audit ${i}` })) });
+  const trim = client.admin();
+  await trim.connect();
+  await trim.fetchTopicMetadata({ topics: ['pay.events'] });
+  await trim.deleteTopicRecords({ topic: 'pay.events', partitions: [{ partition: 0, offset: '50' }] });
+  await trim.disconnect();
   await producer.disconnect();
 
   const transactional = client.producer({ transactionalId: 'mirror-test-ledger', idempotent: true, maxInFlightRequests: 1 });
@@ -160,6 +167,10 @@ objectives: { rpoSeconds: 30, maxReplayRecords: 0 }
     const ledger = mirror.groups.find((g) => g.group === 'ledger-reader')!;
     expect(ledger.exact).toBe(138);
     expect(mirror.groups.find((g) => g.group === 'ledger-late')!.exact).toBe(100);
+    // The mirror copies from the source's log start: source 50 is target 0, and 299 is 249.
+    const dormant = mirror.groups.find((g) => g.group === 'events-dormant')!;
+    expect([dormant.exact, dormant.note]).toEqual([0, expect.stringMatching(/^committed 10 lies before the source log start 50/)]);
+    expect(mirror.groups.find((g) => g.group === 'events-reader')!.exact).toBe(249);
     const probe = run.probes.find((p) => p.type === 'offsets')!;
     expect(probe.status).toBe('passed');
     expect(probe.evidence.map((e) => e.outcome)).toEqual(probe.evidence.map(() => 'passed'));

@@ -250,6 +250,9 @@ export class OffsetsProbe implements ProbeRunner {
           observed: 'not mirrored',
           detail: `${committed.topic} is not among the topics the mirror copied: the group cannot resume on the target`,
         });
+      } else if (!entry.resumeCopied) {
+        // Not a resume problem: those records are the data the failover lost, which the RPO measures.
+        evidence.set(key, { ...base, outcome: 'skipped', observed: 'not copied before the cut-over', detail: entry.note });
       } else if (entry.exact === null) {
         evidence.set(key, { ...base, outcome: 'failed', observed: 'record not on the target', detail: entry.note });
       } else if (!log || restoredOffset === undefined) {
