@@ -336,6 +336,8 @@ export const MirrorEvidence = z.strictObject({
   /** The largest behindSeconds of any partition. */
   rpoSeconds: z.number().min(0),
   rpoOffsets: count,
+  /** How old the capture (the control plane restored) was at the cut-over. */
+  snapshotAgeSeconds: z.number().min(0),
   /** The translation the offsets phase committed. */
   offsets: z.enum(['checkpoint', 'exact']),
   /** Source offsets not yet copied, sampled about every second until the cut-over. */

@@ -120,7 +120,10 @@ function mirrorView(mirror: MirrorEvidence) {
   const replayText = (replay: number | null) => (replay === null ? '—' : replay === 0 ? '0' : replay > 0 ? `${replay} re-read` : `${-replay} skipped`);
   return {
     steps: [
-      { label: 'Capture', value: 'source captured at drill start, with a fingerprint of the record at each committed offset' },
+      {
+        label: 'Capture',
+        value: `source captured with a fingerprint of the record at each committed offset; ${mirror.snapshotAgeSeconds.toFixed(0)} s old at the cut-over`,
+      },
       {
         label: 'Mirror',
         value: `${mirror.records} records of ${mirror.topics.length} topic(s) in ${formatDuration(mirror.copyMs)} (${mirror.recordsPerSecond} records/s)${mirror.left.length ? `; left out: ${mirror.left.join(', ')}` : ''}`,

@@ -210,6 +210,7 @@ export async function runMirror(
         recordsPerSecond: copyMs > 0 ? Math.round((records / copyMs) * 1000) : 0,
         rpoSeconds: Math.max(0, ...partitionEvidence.map((p) => p.behindSeconds)),
         rpoOffsets: partitionEvidence.reduce((sum, p) => sum + p.behindOffsets, 0),
+        snapshotAgeSeconds: Math.max(0, (cutoverAt - Date.parse(snapshot.source.capturedAt)) / 1000),
         offsets: options.offsets,
         lag,
         partitions: partitionEvidence,

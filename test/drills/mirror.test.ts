@@ -158,6 +158,9 @@ objectives: { rpoSeconds: 30, maxReplayRecords: 0 }
     expect(mirror.records).toBeGreaterThanOrEqual(1800 + 300 + 200 + 50 + 200);
     expect(mirror.rpoSeconds).toBeLessThan(30);
     expect(mirror.lag.length).toBeGreaterThan(0);
+    // Captured at drill start: older than the copy took, younger than the whole drill.
+    expect(mirror.snapshotAgeSeconds).toBeGreaterThanOrEqual(mirror.copyMs / 1000);
+    expect(mirror.snapshotAgeSeconds).toBeLessThan(300);
     // Every committed offset found its record on the target; exact means no replay, no skip.
     for (const entry of mirror.groups) {
       expect(entry.exact, `${entry.group} ${entry.topic}-${entry.partition}: ${entry.note}`).not.toBeNull();
