@@ -45,7 +45,7 @@ export async function runReport(argv: string[]): Promise<number> {
   const result = await readResult(resultFile);
   const compare = await Promise.all(compareFiles.map(readResult));
   const outDir = (values.out as string | undefined) ?? path.dirname(resultFile);
-  const written = writeReports(result, outDir, {
+  const written = await writeReports(result, outDir, {
     compare,
     signKeyFile: values['sign-key'] as string | undefined,
     specFile: values.spec as string | undefined,

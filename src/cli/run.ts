@@ -95,7 +95,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // the result as it stands, and leave.
   const controller = new AbortController();
   let signals = 0;
-  let running: { drill: DrillHandle; write: (result: Result) => void } | undefined;
+  let running: { drill: DrillHandle; write: (result: Result) => Promise<unknown> } | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
@@ -107,7 +107,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     void (async () => {
       await Promise.race([stopAllEnvironments(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
       try {
-        if (running) running.write(running.drill.resultSoFar());
+        if (running) await running.write(running.drill.resultSoFar());
       } finally {
         process.exit(ExitCode.interrupted);
       }
@@ -175,7 +175,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       const result = await drill.done;
       running = undefined;
       const outDir = outDirOf(result);
-      write(result);
+      await write(result);
       process.stdout.write(`${result.verdict.toUpperCase()}: ${result.reason}\n  report: ${path.join(outDir, 'report.html')}\n`);
       const code = EXIT_BY_VERDICT[result.verdict];
       // The worst outcome wins: interrupted > infrastructure > failed > passed.

@@ -10,8 +10,9 @@ import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { buildManifest, listEvidenceFiles, MANIFEST_FILE, readSigningKey, sha256Hex } from './manifest.js';
 import { renderSummary } from './summary.js';
+import { METRICS_FILE, renderMetrics } from './metrics.js';
 
-export const REPORT_FILES = { html: 'report.html', junit: 'junit.xml', summary: 'summary.md' } as const;
+export const REPORT_FILES = { html: 'report.html', junit: 'junit.xml', summary: 'summary.md', metrics: METRICS_FILE } as const;
 export const INPUTS_DIR = 'inputs';
 
 export interface WriteReportsOptions {
@@ -107,19 +108,20 @@ function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, string
 }
 
 /**
- * Writes result.json, report.html, junit.xml, summary.md (and the spec and snapshot under
+ * Writes result.json, report.html, junit.xml, summary.md, metrics.prom (and the spec and snapshot under
  * inputs/ when given), then manifest.json over every file in outDir. Everything is rendered,
  * every input and the output folder checked, before the first write, so bad input leaves
  * outDir untouched.
  * Returns the paths written, manifest last.
  */
-export function writeReports(unmasked: Result, outDir: string, options: WriteReportsOptions = {}): string[] {
+export async function writeReports(unmasked: Result, outDir: string, options: WriteReportsOptions = {}): Promise<string[]> {
   const result = options.secrets ? options.secrets.maskDeep(unmasked) : unmasked;
   const contents = new Map<string, string | Uint8Array>();
   contents.set(RESULT_FILE, serializeResult(result));
   contents.set(REPORT_FILES.html, renderHtml(result, { compare: options.compare ?? [] }));
   contents.set(REPORT_FILES.junit, renderJunit(result, { hostname: options.hostname ?? machineHostname() }));
   contents.set(REPORT_FILES.summary, renderSummary(result, { compare: options.compare ?? [] }));
+  contents.set(REPORT_FILES.metrics, await renderMetrics(result));
   const inputs: [string | undefined, string, 'drill spec' | 'snapshot'][] = [
     [options.specFile, result.spec.sha256, 'drill spec'],
     [options.snapshotFile, result.snapshot.sha256, 'snapshot'],

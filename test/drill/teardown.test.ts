@@ -44,7 +44,7 @@ describe('teardown', () => {
     expect(run.phases.map((p) => p.name)).toEqual(['environment', 'topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors', 'verify', 'probes', 'teardown']);
 
     const out = path.join(dir, 'out');
-    writeReports(result, out);
+    await writeReports(result, out);
     const written = parseResult(readFileSync(path.join(out, RESULT_FILE), 'utf8'), RESULT_FILE);
     expect(written.runs[0]!.phases.at(-1)).toMatchObject({ name: 'teardown', status: 'failed' });
   }, 180_000);

@@ -10,6 +10,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { commitOffsetsUntilSettled } from '../../src/kafka/offset-commit.js';
@@ -193,6 +194,14 @@ objectives: { rpoSeconds: 30, maxReplayRecords: 0 }
     expect(html.match(/<polyline [^>]*points="([^"]*)"/)?.[1]?.split(' ')).toHaveLength(mirror.lag.length);
     expect(html.match(/<td data-label="Partition"><span class="name">/g)).toHaveLength(mirror.partitions.length);
     expect(html).toContain(`RPO ${mirror.rpoSeconds.toFixed(1)} s`);
+    const metrics = parsePrometheusTextFormat(readFileSync(path.join(outRoot, 'mirror-exact-out', 'metrics.prom'), 'utf8'));
+    const metric = (name: string) => metrics.find((family) => family.name === name)!.metrics;
+    expect(Number(metric('kafka_drill_mirror_rpo_seconds')[0]!.value)).toBeCloseTo(mirror.rpoSeconds, 3);
+    expect(
+      metric('kafka_drill_mirror_replay_records')
+        .map((sample) => [sample.labels!.group, Number(sample.value)])
+        .sort(),
+    ).toEqual([...new Set(mirror.groups.map((g) => g.group))].sort().map((group) => [group, 0]));
     const summary = readFileSync(path.join(outRoot, 'mirror-exact-out', 'summary.md'), 'utf8');
     expect(summary).toContain(`| ${mirror.records} records, ${mirror.recordsPerSecond}/s | yes | ${mirror.rpoSeconds.toFixed(1)} s |`);
   }, 400_000);

@@ -39,7 +39,7 @@ interface OpenedReport {
 /** Writes the result's reports into reports/test-artifacts/<name>/ and opens report.html. */
 async function openReport(name: string, result: Result, width = 1280, compare: Result[] = []): Promise<OpenedReport> {
   const dir = path.join(artifacts, name);
-  writeReports(result, dir, { compare, hostname: 'test-host' });
+  await writeReports(result, dir, { compare, hostname: 'test-host' });
   const url = pathToFileURL(path.join(dir, 'report.html')).href;
   const page = await browser!.newPage({ viewport: { width, height: 900 } });
   const requests: string[] = [];

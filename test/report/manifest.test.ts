@@ -55,33 +55,34 @@ afterEach(() => {
 });
 
 describe('evidence manifest', () => {
-  it('lists every artifact and both inputs, and a good signature verifies', () => {
+  it('lists every artifact and both inputs, and a good signature verifies', async () => {
     const { result, specFile, snapshotFile } = resultWithInputs();
     const { privateFile, publicFile } = keyPair();
     const out = path.join(work, 'evidence');
-    const written = writeReports(result, out, { specFile, snapshotFile, signKeyFile: privateFile, hostname: 'h' });
+    const written = await writeReports(result, out, { specFile, snapshotFile, signKeyFile: privateFile, hostname: 'h' });
     expect(written.map((file) => path.relative(out, file))).toEqual([
       'result.json',
       'report.html',
       'junit.xml',
       'summary.md',
+      'metrics.prom',
       'inputs/payments.yaml',
       'inputs/payments-snapshot.json',
       MANIFEST_FILE,
     ]);
     const manifest = JSON.parse(readFileSync(path.join(out, MANIFEST_FILE), 'utf8'));
     expect(manifest.files.map((entry: { path: string }) => entry.path)).toEqual(listEvidenceFiles(out));
-    expect(manifest.files).toHaveLength(6);
+    expect(manifest.files).toHaveLength(7);
     expect(readdirSync(out).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(verifyEvidence(out, publicFile)).toMatchObject({ ok: true, signature: 'valid', problems: [] });
   });
 
-  it('names the file when any one byte of any artifact changes', () => {
+  it('names the file when any one byte of any artifact changes', async () => {
     const { result, specFile, snapshotFile } = resultWithInputs();
     const out = path.join(work, 'evidence');
-    writeReports(result, out, { specFile, snapshotFile, hostname: 'h' });
+    await writeReports(result, out, { specFile, snapshotFile, hostname: 'h' });
     const files = listEvidenceFiles(out);
-    expect(files.length).toBe(6);
+    expect(files.length).toBe(7);
     for (const file of files) {
       const full = path.join(out, file);
       const original = readFileSync(full);
@@ -98,20 +99,20 @@ describe('evidence manifest', () => {
     expect(verifyEvidence(out)).toMatchObject({ ok: true, signature: 'absent' });
   });
 
-  it('names missing and unlisted files', () => {
+  it('names missing and unlisted files', async () => {
     const out = path.join(work, 'evidence');
-    writeReports(loadFixture('passed'), out, { hostname: 'h' });
+    await writeReports(loadFixture('passed'), out, { hostname: 'h' });
     rmSync(path.join(out, 'junit.xml'));
     writeFileSync(path.join(out, 'extra.txt'), 'slipped in');
     const check = verifyEvidence(out);
     expect(check).toMatchObject({ ok: false, missing: ['junit.xml'], unlisted: ['extra.txt'] });
   });
 
-  it('fails on a wrong public key and on a re-hashed manifest', () => {
+  it('fails on a wrong public key and on a re-hashed manifest', async () => {
     const out = path.join(work, 'evidence');
     const signer = keyPair();
     const other = keyPair();
-    writeReports(loadFixture('passed'), out, { signKeyFile: signer.privateFile, hostname: 'h' });
+    await writeReports(loadFixture('passed'), out, { signKeyFile: signer.privateFile, hostname: 'h' });
     const wrongKey = verifyEvidence(out, other.publicFile);
     expect(wrongKey).toMatchObject({ ok: false, signature: 'invalid' });
     expect(wrongKey.problems.join('\n')).toContain('signed by another key');
@@ -129,26 +130,26 @@ describe('evidence manifest', () => {
     expect(verifyEvidence(out, signer.publicFile)).toMatchObject({ ok: false, signature: 'invalid', changed: [] });
   });
 
-  it('requires a signature when a public key is given', () => {
+  it('requires a signature when a public key is given', async () => {
     const out = path.join(work, 'evidence');
-    writeReports(loadFixture('passed'), out, { hostname: 'h' });
+    await writeReports(loadFixture('passed'), out, { hostname: 'h' });
     expect(verifyEvidence(out, keyPair().publicFile)).toMatchObject({ ok: false, signature: 'absent' });
   });
 
-  it('refuses a spec whose sha256 is not the one the result names, writing nothing', () => {
+  it('refuses a spec whose sha256 is not the one the result names, writing nothing', async () => {
     const { result, specFile } = resultWithInputs();
     writeFileSync(specFile, 'name: edited-after-the-run\n');
     const out = path.join(work, 'evidence');
-    expect(() => writeReports(result, out, { specFile, hostname: 'h' })).toThrow(InputError);
-    expect(() => writeReports(result, out, { specFile, hostname: 'h' })).toThrow(/payments\.yaml: sha256 is [0-9a-f]{64}, but the result was produced from a drill spec/);
+    await expect(writeReports(result, out, { specFile, hostname: 'h' })).rejects.toThrow(InputError);
+    await expect(writeReports(result, out, { specFile, hostname: 'h' })).rejects.toThrow(/payments\.yaml: sha256 is [0-9a-f]{64}, but the result was produced from a drill spec/);
     expect(existsSync(out)).toBe(false);
   });
 
-  it('refuses a signing key that is not Ed25519', () => {
+  it('refuses a signing key that is not Ed25519', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const keyFile = path.join(work, 'ec.pem');
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    expect(() => writeReports(loadFixture('passed'), path.join(work, 'evidence'), { signKeyFile: keyFile })).toThrow(/expected an Ed25519 private key/);
+    await expect(writeReports(loadFixture('passed'), path.join(work, 'evidence'), { signKeyFile: keyFile })).rejects.toThrow(/expected an Ed25519 private key/);
   });
 });
 
