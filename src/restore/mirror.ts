@@ -34,6 +34,9 @@ export const MIRROR_CHECKPOINT_CONNECTOR = 'kafka-drill-mirror-checkpoint';
 const CHECKPOINTS_TOPIC = `${SOURCE_ALIAS}.checkpoints.internal`;
 const OFFSET_SYNCS_TOPIC = `mm2-offset-syncs.${SOURCE_ALIAS}.internal`;
 const CHECKPOINT_INTERVAL_SECONDS = 1;
+/** The longest the cut-over waits for MirrorMaker's checkpoints once the mirror caught up, and how long no new one may come. */
+const CHECKPOINT_WAIT_MS = 30_000;
+const CHECKPOINT_QUIET_MS = 8_000;
 const POLL_MS = 1_000;
 /** Below this many offsets left in every partition, the drill asks whether they hold any record at all. */
 const MARKER_CHECK_OFFSETS = 1_000;
@@ -133,8 +136,9 @@ export async function runMirror(
           if (caughtUp || Date.now() >= deadline) break;
           await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         }
-        // One more checkpoint interval: MirrorMaker translates the last positions only after it copied them.
-        if (caughtUp) await new Promise((resolve) => setTimeout(resolve, (CHECKPOINT_INTERVAL_SECONDS + 1) * 1_000));
+        // As an operator would: before cutting over, give MirrorMaker the time to checkpoint every
+        // group position it can (one more interval at least, CHECKPOINT_WAIT_MS at most).
+        if (caughtUp) await checkpointsSettled(target, expectedCheckpoints(snapshot, matcher), context.signal);
       } finally {
         // Cut-over: nothing more is copied from here on; the source's log ends now are what the target misses.
         await Promise.allSettled([stopConnector(connect, MIRROR_SOURCE_CONNECTOR), stopConnector(connect, MIRROR_CHECKPOINT_CONNECTOR)]);
@@ -257,6 +261,26 @@ function reportFindings(recorder: PhaseRecorder, evidence: MirrorEvidence, snaps
       `group ${entry.group} ${entry.topic}-${entry.partition}`,
       `MirrorMaker emitted no checkpoint for the position the capture recorded: after a MirrorMaker failover it would start elsewhere${mode === 'checkpoint' ? '; the drill committed the exact translation instead' : ''}`,
     );
+  }
+}
+
+/** Group partitions of the capture on mirrored topics: "group\0topic\0partition". */
+function expectedCheckpoints(snapshot: Snapshot, matcher: RegExp): Set<string> {
+  return new Set(snapshot.consumerGroups.flatMap((group) => group.offsets.filter((o) => matcher.test(o.topic)).map((o) => `${group.groupId}\u0000${o.topic}\u0000${o.partition}`)));
+}
+
+/** Until the checkpoints topic names every expected group partition, or nothing new came for a while, within CHECKPOINT_WAIT_MS. */
+async function checkpointsSettled(target: Admin, expected: Set<string>, signal?: AbortSignal): Promise<void> {
+  const started = Date.now();
+  let seen = -1;
+  let sameSince = Date.now();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, (CHECKPOINT_INTERVAL_SECONDS + 1) * 1_000));
+    signal?.throwIfAborted();
+    const checkpoints = await readCheckpoints(target).catch(() => new Map());
+    const found = [...expected].filter((key) => checkpoints.has(key)).length;
+    if (found !== seen) [seen, sameSince] = [found, Date.now()];
+    if (found === expected.size || Date.now() - sameSince >= CHECKPOINT_QUIET_MS || Date.now() - started >= CHECKPOINT_WAIT_MS) return;
   }
 }
 
