@@ -37,10 +37,22 @@ describe('restore.data: mirror into a docker target', () => {
     async () => {
       const bootstrap = source!.admin.bootstrap.join(',');
       expect(bootstrap).toMatch(/^127\.0\.0\.1:\d+$/);
-      const { run, pid } = await mirrorDrill(outRoot, bootstrap, 'docker', 'mirror-docker-exact', EXACT_DRILL, 0);
+      const { run, pid } = await mirrorDrill(outRoot, bootstrap, { provider: 'docker' }, 'mirror-docker-exact', EXACT_DRILL, 0);
       expect(run.environment.provider).toBe('docker');
       expectExactTranslation(run);
       // Brokers, the Connect worker and the network: all removed with the environment.
+      expect(await labelledResources({ ownerPid: pid })).toEqual({ containers: [], networks: [] });
+    },
+    600_000,
+  );
+
+  // The worker's own clients and MirrorMaker's target clients log in with SCRAM over TLS, trusting the drill's CA file.
+  itDocker(
+    'the same with target.security: sasl_ssl',
+    async () => {
+      const { run, pid } = await mirrorDrill(outRoot, source!.admin.bootstrap.join(','), { provider: 'docker', security: 'sasl_ssl' }, 'mirror-docker-sasl-ssl', EXACT_DRILL, 0);
+      expect([run.environment.provider, run.environment.security]).toEqual(['docker', expect.stringMatching(/^SASL_SSL/)]);
+      expectExactTranslation(run);
       expect(await labelledResources({ ownerPid: pid })).toEqual({ containers: [], networks: [] });
     },
     600_000,

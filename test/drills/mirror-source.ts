@@ -115,13 +115,14 @@ export async function seedMirrorSource(source: KafkaConnection): Promise<() => P
 export async function mirrorDrill(
   outRoot: string,
   bootstrap: string,
-  provider: 'process' | 'docker',
+  target: { provider: 'process' | 'docker'; security?: string },
   name: string,
   body: string,
   exitCode: number,
 ): Promise<{ run: Run; pid: number }> {
   const file = path.join(outRoot, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}\nsource:\n  bootstrap: ${bootstrap}\ntarget:\n  provider: ${provider}\n${body}`);
+  const security = target.security ? `  security: ${target.security}\n` : '';
+  writeFileSync(file, `name: ${name}\nsource:\n  bootstrap: ${bootstrap}\ntarget:\n  provider: ${target.provider}\n${security}${body}`);
   const out = path.join(outRoot, `${name}-out`);
   const cli = startRun(file, out);
   const { code, stdout, stderr } = await cli.exited;

@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => stopWriting());
 
 async function drill(name: string, body: string, exitCode: number): Promise<Run> {
-  return (await mirrorDrill(outRoot, bootstrap, 'process', name, body, exitCode)).run;
+  return (await mirrorDrill(outRoot, bootstrap, { provider: 'process' }, name, body, exitCode)).run;
 }
 
 describe('restore.data: mirror from a live source', () => {
