@@ -592,11 +592,11 @@ export const drillSpecSchema = z
     }
     if (spec.restore.data === 'mirror') {
       if (spec.source === undefined) context.addIssue({ code: 'custom', path: ['restore', 'data'], message: 'data: mirror copies records from a live cluster: it needs source' });
-      if (spec.target.provider !== 'process') {
+      if (spec.target.provider === 'external') {
         context.addIssue({
           code: 'custom',
           path: ['restore', 'data'],
-          message: `data: mirror runs with provider "process" (Connect workers in containers cannot reach a source on this host's loopback)`,
+          message: 'data: mirror runs MirrorMaker 2 in Connect workers the drill starts: give provider "process" or "docker" (an external target has none)',
         });
       }
     }

@@ -21,6 +21,7 @@ export function connectRequest(spec: DrillSpec, snapshot: Snapshot, specDir: str
     connect: {
       workers: spec.target.connect?.workers ?? 1,
       pluginPaths: (spec.target.connect?.pluginPaths ?? []).map((dir) => resolve(specDir, dir)),
+      ...(mirrors ? { hostNetwork: true } : {}),
     },
   };
 }

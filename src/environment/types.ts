@@ -39,6 +39,11 @@ export interface ConnectRequest {
   heapMb?: number;
   /** Worker properties on top of kafka-drill's, e.g. offset.flush.interval.ms. */
   workerConfig?: Record<string, string>;
+  /**
+   * The workers must reach addresses on this host's loopback (a mirror's live source): the docker
+   * provider then runs them in the host's network, reaching the brokers as the drill does.
+   */
+  hostNetwork?: boolean;
 }
 
 /** Running Connect workers: ready once every worker's REST API answers GET /connectors. */

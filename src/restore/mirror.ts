@@ -37,6 +37,8 @@ const CHECKPOINT_INTERVAL_SECONDS = 1;
 /** The longest the cut-over waits for MirrorMaker's checkpoints once the mirror caught up, and how long no new one may come. */
 const CHECKPOINT_WAIT_MS = 30_000;
 const CHECKPOINT_QUIET_MS = 8_000;
+/** A catch-up wait this long that copied nothing at all means the mirror is broken. */
+const NOTHING_COPIED_MS = 30_000;
 const POLL_MS = 1_000;
 /** Below this many offsets left in every partition, the drill asks whether they hold any record at all. */
 const MARKER_CHECK_OFFSETS = 1_000;
@@ -133,7 +135,20 @@ export async function runMirror(
           // What is left may be transaction markers only; asked only when little is left, to spare the source's reads.
           caughtUp = total === 0 || (behind.every((offsets) => offsets <= MARKER_CHECK_OFFSETS) && (await nothingVisibleLeft(source, states, goal)));
           copyMs = Math.round(performance.now() - started);
-          if (caughtUp || Date.now() >= deadline) break;
+          if (caughtUp || Date.now() >= deadline) {
+            // A mirror that copied nothing at all while there was data is broken (an unreachable source, a
+            // refused login), not merely behind: red, whatever objectives the spec sets.
+            const copied = states.some((state) => state.mirroredNext > Number(logStarts.get(partitionKey(state.topic, state.partition)) ?? 0n));
+            if (!caughtUp && !copied && total > 0 && copyMs >= NOTHING_COPIED_MS) {
+              recorder.finding(
+                'mirror-failed',
+                'error',
+                `connector ${MIRROR_SOURCE_CONNECTOR}`,
+                `MirrorMaker copied no record in ${Math.round(copyMs / 1000)} s although the source had ${total}: check that its workers reach the source (its log says why)`,
+              );
+            }
+            break;
+          }
           await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         }
         // As an operator would: before cutting over, give MirrorMaker the time to checkpoint every

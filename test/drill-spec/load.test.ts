@@ -77,6 +77,18 @@ describe('loadSpec refuses bad input with file, line and path', () => {
     expect(parseSpecText(text.replace('  - type: quota\n', ''), 'x.yaml').spec.clients).toEqual(['kafkajs', 'librdkafka']);
   });
 
+  it('runs data: mirror on the providers that start Connect workers (process, docker), not on an external target', () => {
+    const text = (provider: string) => `source: { bootstrap: '127.0.0.1:9092' }\ntarget: { provider: ${provider} }\nrestore:\n  data: mirror\n`;
+    expect(parseSpecText(text('docker'), 'x.yaml').spec.restore.data).toBe('mirror');
+    expect(parseSpecText(text('process'), 'x.yaml').spec.restore.data).toBe('mirror');
+    const external = text('external, bootstrap: "h:9092", clusterId: abc, cleanup: keep');
+    expect(() => parseSpecText(external, 'x.yaml')).toThrow(
+      new InputError(
+        'x.yaml:4: restore.data: data: mirror runs MirrorMaker 2 in Connect workers the drill starts: give provider "process" or "docker" (an external target has none)',
+      ),
+    );
+  });
+
   it('needs SCRAM security for authorization probes', () => {
     const text = 'snapshot: s.json\nprobes:\n  - type: authorization\n    derive: true\n';
     expect(() => parseSpecText(text, 'x.yaml')).toThrow(new InputError('x.yaml:3: probes[0].type: authorization probes need target.security: scram, mtls or sasl_ssl'));

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { GenericContainer, Wait, type ContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { InfrastructureError } from '../../errors.js';
 import { connectPluginPath, waitUntilServing, workerProperties } from '../connect/worker.js';
+import { freePorts } from '../ports.js';
 import { localEngine } from './engine.js';
+import type { KafkaConnection } from '../../kafka/connection.js';
+import type { EnvironmentTls } from '../tls/tls.js';
 import type { ConnectRequest, StartedConnect } from '../types.js';
 
 /**
@@ -16,6 +19,11 @@ import type { ConnectRequest, StartedConnect } from '../types.js';
  * its own path and the worker runs as this process's user (it writes files the drill can read and
  * remove). Plugin directories are mounted read-only; a remote engine gets copies instead, and
  * there connectors cannot share files with the host.
+ *
+ * A request with `hostNetwork` (a mirror's live source on this host's loopback) runs the workers
+ * in the host's network instead: they reach the brokers through the mapped client listener with
+ * the admin's credentials and TLS files (under the bind-mounted work dir), as the drill does, and
+ * their REST listeners take free ports on 127.0.0.1. That needs the engine on this machine.
  */
 
 const REST_PORT = 8083;
@@ -29,6 +37,9 @@ export interface DockerConnectStart {
   network: string;
   /** The brokers' internal listener, as containers on `network` reach it. */
   internalBootstrap: string[];
+  /** The brokers as the drill reaches them, for workers in the host's network. */
+  admin: KafkaConnection;
+  tls: Pick<EnvironmentTls, 'truststorePath' | 'adminKeystorePath'> | undefined;
   labels: Record<string, string>;
   /** Name prefix for the containers (the environment id). */
   namePrefix: string;
@@ -45,23 +56,35 @@ export async function startDockerConnect(start: DockerConnectStart): Promise<Sta
   const pluginPath = hostPluginPath.map((_, index) => `${PLUGINS_DIR}/${index + 1}`);
   const local = localEngine();
   const count = request.workers ?? 1;
+  if (request.hostNetwork && !local) {
+    throw new InfrastructureError(
+      `Connect workers that must reach this host's loopback run in the host's network, which needs a Docker engine on this machine (DOCKER_HOST=${process.env.DOCKER_HOST})`,
+    );
+  }
+  const hostPorts = request.hostNetwork ? await freePorts(count) : undefined;
   const starts = await Promise.allSettled(
     Array.from({ length: count }, async (_, index) => {
       const alias = `connect-${index + 1}`;
       const logFile = join(start.workDir, `${alias}.log`);
+      const hostPort = hostPorts?.[index];
+      const reach =
+        hostPort === undefined
+          ? { bootstrap: start.internalBootstrap, listener: `http://0.0.0.0:${REST_PORT}`, advertised: { host: alias, port: REST_PORT } }
+          : {
+              bootstrap: start.admin.bootstrap,
+              ...(start.admin.sasl ? { sasl: start.admin.sasl } : {}),
+              tls: start.tls,
+              listener: `http://127.0.0.1:${hostPort}`,
+              advertised: { host: '127.0.0.1', port: hostPort },
+            };
       const properties = workerProperties({
-        bootstrap: start.internalBootstrap,
-        listener: `http://0.0.0.0:${REST_PORT}`,
-        advertised: { host: alias, port: REST_PORT },
+        ...reach,
         brokers: start.brokers,
         pluginPath,
         workerConfig: request.workerConfig,
       });
       let container = new GenericContainer(start.image)
         .withName(`${start.namePrefix}-${alias}`)
-        .withNetworkMode(start.network)
-        .withNetworkAliases(alias)
-        .withExposedPorts(REST_PORT)
         .withLabels(start.labels)
         .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${request.heapMb ?? 512}m -Xms64m`, LOG_DIR: '/tmp/kafka-drill-logs' })
         .withCopyContentToContainer([{ content: properties, target: CONFIG_FILE, mode: 0o644 }])
@@ -70,6 +93,7 @@ export async function startDockerConnect(start: DockerConnectStart): Promise<Sta
         .withWaitStrategy(Wait.forLogMessage(STARTING_LINE))
         .withStartupTimeout(start.timeoutMs)
         .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile)));
+      container = hostPort === undefined ? container.withNetworkMode(start.network).withNetworkAliases(alias).withExposedPorts(REST_PORT) : container.withNetworkMode('host');
       if (local) {
         container = container
           .withBindMounts([
@@ -81,7 +105,8 @@ export async function startDockerConnect(start: DockerConnectStart): Promise<Sta
         container = container.withCopyDirectoriesToContainer(hostPluginPath.map((source, plugin) => ({ source, target: pluginPath[plugin]! })));
       }
       const running = await container.start();
-      return { container: running, logFile, url: `http://${running.getHost()}:${running.getMappedPort(REST_PORT)}` };
+      const url = hostPort === undefined ? `http://${running.getHost()}:${running.getMappedPort(REST_PORT)}` : `http://127.0.0.1:${hostPort}`;
+      return { container: running, logFile, url };
     }),
   );
   const failed = starts.find((result) => result.status === 'rejected');

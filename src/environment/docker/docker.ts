@@ -24,7 +24,8 @@ import type { EnvironmentRequest, ExitedProcess, StartedEnvironment } from '../t
  * so a container starts waiting for its start script, and `containerStarted` writes the
  * script with the advertised listener in it (the trick of testcontainers' KafkaContainer).
  *
- * Connect workers, when asked for, join the same network (connect-worker.ts).
+ * Connect workers, when asked for, join the same network, or the host's when they must reach
+ * this host's loopback (connect-worker.ts).
  *
  * No Ryuk: every container and network carries DRILL_LABEL, `stop()` removes them, a detached
  * watchdog removes them when this process is killed (watchdog.ts), and the next start
@@ -172,12 +173,14 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
       for (const { logFile, nodeId } of containers) if (!BROKER_STARTED.test(await readFile(logFile, 'utf8').catch(() => ''))) notStarted.push(nodeId);
       return { restartClock, ...(notStarted.length > 0 ? { waiting: `broker ${notStarted.join(', ')} not started yet` } : {}) };
     },
-    startConnect: ({ brokers, request: connect, timeoutMs }) =>
+    startConnect: ({ admin, tls, brokers, request: connect, timeoutMs }) =>
       startDockerConnect({
         client: client,
         image,
         network: environmentId,
         internalBootstrap: internalBootstrap(nodes),
+        admin,
+        tls,
         labels,
         namePrefix: environmentId,
         workDir,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import type { Result } from '../../../src/model/result.js';
 import { DEFAULT_KAFKA_VERSION } from '../../../src/runtime/distribution.js';
 import { buildKafkaImage } from '../../../src/environment/docker/image.js';
@@ -65,7 +65,8 @@ async function bothProviders(spec: string, name: string) {
   // drill on two cores failed for the machine's reasons, not the provider's.
   const run = async (provider: 'process' | 'docker') => {
     const dir = join(out, `${name}-${provider}`);
-    return { provider, exit: await startRun(spec, dir, { ...process.env }, ['--provider', provider]).exited, dir };
+    const started = startRun(spec, dir, { ...process.env }, ['--provider', provider]);
+    return { provider, exit: await started.exited, dir, pid: started.child.pid! };
   };
   const processRun = await run('process');
   const dockerRun = await run('docker');
@@ -73,7 +74,8 @@ async function bothProviders(spec: string, name: string) {
   const dockerResult = readEvidence(dockerRun!.dir);
   expect(dockerResult.runs.map((run) => run.environment.provider)).toEqual(dockerResult.runs.map(() => 'docker'));
   expect(processResult.runs.map((run) => run.environment.provider)).toEqual(processResult.runs.map(() => 'process'));
-  expect(await labelledResources()).toEqual({ containers: [], networks: [] });
+  // This drill's own resources (other test files may run docker drills at the same time).
+  expect(await labelledResources({ ownerPid: dockerRun.pid })).toEqual({ containers: [], networks: [] });
   return { process: { code: processRun!.exit.code, result: processResult }, docker: { code: dockerRun!.exit.code, result: dockerResult } };
 }
 
@@ -81,9 +83,6 @@ describe('process and docker providers give the same verdict', { timeout: 900_00
   beforeAll(async () => {
     if (dockerEngine().available) await buildKafkaImage(DEFAULT_KAFKA_VERSION);
   }, 600_000);
-  afterAll(async () => {
-    if (dockerEngine().available) expect(await labelledResources()).toEqual({ containers: [], networks: [] });
-  });
 
   itDocker('quickstart (three SCRAM brokers, 29 topics, produce-consume and offsets probes)', async () => {
     const { process, docker } = await bothProviders('drills/quickstart.yaml', 'quickstart');
