@@ -169,13 +169,21 @@ export async function runCommand(argv: string[]): Promise<number> {
             ? path.join(values.out, spec.spec.name)
             : values.out
           : (specOut ?? path.join('reports', spec.spec.name, result.startedAt.replace(/[:.]/g, '-')));
+      // Written once: a second signal arriving while the final result is being written waits for
+      // that write (writing is async) instead of exiting half-way or writing a second time.
+      let written: Promise<unknown> | undefined;
       const write = (result: Result) =>
-        writeReports(result, outDirOf(result), { specFile, snapshotFile, secrets: drill.secrets, ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}) });
+        (written ??= writeReports(result, outDirOf(result), {
+          specFile,
+          snapshotFile,
+          secrets: drill.secrets,
+          ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}),
+        }));
       running = { drill, write };
       const result = await drill.done;
-      running = undefined;
       const outDir = outDirOf(result);
       await write(result);
+      running = undefined;
       process.stdout.write(`${result.verdict.toUpperCase()}: ${result.reason}\n  report: ${path.join(outDir, 'report.html')}\n`);
       const code = EXIT_BY_VERDICT[result.verdict];
       // The worst outcome wins: interrupted > infrastructure > failed > passed.
