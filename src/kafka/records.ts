@@ -29,6 +29,25 @@ export interface FetchedRecord {
 const LOG_APPEND_TIME = 1 << 3;
 
 /**
+ * Positions split into rounds that name each partition at most once (a Fetch holds one offset a
+ * partition), duplicates of a partition and offset dropped: several groups may sit at different
+ * offsets of one partition.
+ */
+export function roundsByPartition<T extends { topic: string; partition: number; offset: number | bigint }>(positions: Iterable<T>): T[][] {
+  const rounds: T[][] = [];
+  const seen = new Set<string>();
+  for (const position of positions) {
+    const id = `${partitionKey(position.topic, position.partition)}\u0000${position.offset}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const round = rounds.find((candidate) => !candidate.some((other) => other.topic === position.topic && other.partition === position.partition));
+    if (round) round.push(position);
+    else rounds.push([position]);
+  }
+  return rounds;
+}
+
+/**
  * uncommitted: every data record (what a read_uncommitted consumer gets). committed: what a
  * read_committed consumer gets — up to the last stable offset, records of aborted transactions left out.
  */

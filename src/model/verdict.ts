@@ -158,12 +158,17 @@ export function overallVerdict(runs: Run[]): Verdict {
   return 'passed';
 }
 
-/** The group that re-reads the most records after the cut-over, summed over its partitions. */
+/** Records each group re-reads after the cut-over, summed over its partitions (positions not measured left out). */
+export function replayByGroup(mirror: NonNullable<Run['mirror']>): Map<string, number> {
+  const byGroup = new Map<string, number>();
+  for (const position of mirror.groups) if (position.replay !== null) byGroup.set(position.group, (byGroup.get(position.group) ?? 0) + Math.max(0, position.replay));
+  return byGroup;
+}
+
+/** The group that re-reads the most records after the cut-over. */
 function worstReplay(mirror: Run['mirror']): { group?: string; records: number } | undefined {
   if (!mirror) return undefined;
-  const byGroup = new Map<string, number>();
-  for (const entry of mirror.groups) byGroup.set(entry.group, (byGroup.get(entry.group) ?? 0) + Math.max(0, entry.replay ?? 0));
   let worst: { group?: string; records: number } = { records: 0 };
-  for (const [group, records] of byGroup) if (records > worst.records) worst = { group, records };
+  for (const [group, records] of replayByGroup(mirror)) if (records > worst.records) worst = { group, records };
   return worst;
 }

@@ -8,6 +8,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { Result } from '../model/result.js';
 import { verdicts } from '../model/result.js';
 import { runFigures } from './figures.js';
+import { replayByGroup } from '../model/verdict.js';
 
 export const METRICS_FILE = 'metrics.prom';
 
@@ -49,9 +50,7 @@ export async function renderMetrics(result: Result): Promise<string> {
     if (entry.mirror) {
       rpo.set(labels, entry.mirror.rpoSeconds);
       notCopied.set(labels, entry.mirror.rpoOffsets);
-      const byGroup = new Map<string, number>();
-      for (const position of entry.mirror.groups) if (position.replay !== null) byGroup.set(position.group, (byGroup.get(position.group) ?? 0) + Math.max(0, position.replay));
-      for (const [group, records] of byGroup) replay.set({ ...labels, group }, records);
+      for (const [group, records] of replayByGroup(entry.mirror)) replay.set({ ...labels, group }, records);
     }
   }
   return registry.metrics();

@@ -20,7 +20,7 @@ import { withAdmin } from '../kafka/admin.js';
 import { connectorStatus, createConnector, deleteConnector, getConnectorOffsets, stopConnector, type ConnectEndpoint } from '../kafka/connect-rest.js';
 import { listLogOffsets, partitionKey, type TopicPartition } from '../kafka/log-offsets.js';
 import { parseCheckpoint } from '../kafka/mirror-checkpoint.js';
-import { fetchRecordsAt, scanRecords, type FetchedRecord, type RecordPosition } from '../kafka/records.js';
+import { fetchRecordsAt, roundsByPartition, scanRecords, type FetchedRecord, type RecordPosition } from '../kafka/records.js';
 import { retryTransient } from '../kafka/retry.js';
 import type { MirrorEvidence, MirrorGroupPartition, MirrorPartition } from '../model/result.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
@@ -467,7 +467,7 @@ async function translateGroups(inputs: TranslationInputs): Promise<MirrorGroupPa
   const entries = inputs.groups.flatMap((group) => group.offsets.filter((o) => inputs.topics.has(o.topic)).map((committed) => ({ group: group.groupId, committed })));
   const resumeAt = (committed: CommittedOffset) => Math.max(committed.offset, Number(logStarts.get(partitionKey(committed.topic, committed.partition)) ?? 0n));
   const resumeRecords = new Map<string, FetchedRecord>();
-  for (const round of distinctRounds(entries.map((entry) => ({ ...entry.committed, offset: resumeAt(entry.committed) })))) {
+  for (const round of roundsByPartition(entries.map((entry) => ({ ...entry.committed, offset: resumeAt(entry.committed) })))) {
     const found = await firstVisibleRecords(
       source,
       round.flatMap((committed) => {
@@ -537,21 +537,6 @@ async function translateGroups(inputs: TranslationInputs): Promise<MirrorGroupPa
     });
   }
   return result;
-}
-
-/** Committed offsets split so that no round names a partition twice (one Fetch position per partition). */
-function distinctRounds(offsets: CommittedOffset[]): CommittedOffset[][] {
-  const rounds: CommittedOffset[][] = [];
-  const seen = new Set<string>();
-  for (const committed of offsets) {
-    const id = `${partitionKey(committed.topic, committed.partition)}\u0000${committed.offset}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const round = rounds.find((candidate) => !candidate.some((other) => other.topic === committed.topic && other.partition === committed.partition));
-    if (round) round.push(committed);
-    else rounds.push([committed]);
-  }
-  return rounds;
 }
 
 /** The target keeps the restore only: MirrorMaker's connectors and topics go. */

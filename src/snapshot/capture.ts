@@ -16,7 +16,7 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { fetchCommittedOffsets, listAllGroups } from '../kafka/groups.js';
 import { listLogOffsets, partitionKey, type TopicPartition } from '../kafka/log-offsets.js';
 import { describeAllQuotas } from '../kafka/quotas.js';
-import { fetchRecordsAt, type RecordPosition } from '../kafka/records.js';
+import { fetchRecordsAt, roundsByPartition, type RecordPosition } from '../kafka/records.js';
 import { countRequests } from '../kafka/request-count.js';
 import { describeScramCredentials } from '../kafka/scram.js';
 import { canonicalOrder } from './canonical.js';
@@ -266,15 +266,8 @@ async function addFingerprints(
       });
     }
   }
-  // Several groups may sit at different offsets of one partition: one fetch per distinct offset set.
-  const rounds: RecordPosition[][] = [];
-  for (const position of positions.values()) {
-    const round = rounds.find((candidate) => !candidate.some((other) => other.topic === position.topic && other.partition === position.partition));
-    if (round) round.push(position);
-    else rounds.push([position]);
-  }
   const records = new Map<string, ReturnType<typeof recordFingerprint>>();
-  for (const round of rounds) {
+  for (const round of roundsByPartition(positions.values())) {
     const fetched = await step('fetching records at committed offsets', () => fetchRecordsAt(admin, round));
     for (const position of round) {
       const record = fetched.get(partitionKey(position.topic, position.partition));
