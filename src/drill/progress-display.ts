@@ -24,7 +24,8 @@ const number = new Intl.NumberFormat('en-US');
 export function formatProgress(update: ProgressUpdate): string {
   const percent = update.total > 0 ? ` (${Math.floor((100 * Math.min(update.done, update.total)) / update.total)}%)` : '';
   const records = update.records !== undefined ? `, ${number.format(update.records)} records produced` : '';
-  return `${update.phase}: ${number.format(update.done)}/${number.format(update.total)} ${update.unit}${percent}${records}`;
+  const detail = update.detail ? `; ${update.detail}` : '';
+  return `${update.phase}: ${number.format(update.done)}/${number.format(update.total)} ${update.unit}${percent}${records}${detail}`;
 }
 
 export function createProgressDisplay(output: Output, options: { intervalMs?: number; redrawMs?: number; now?: () => number } = {}): ProgressDisplay {

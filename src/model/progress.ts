@@ -10,6 +10,8 @@ export interface ProgressUpdate {
   unit: string;
   /** Records produced so far, for phases that write data. */
   records?: number;
+  /** More for the person watching, e.g. a mirror's bytes copied and lag per topic. */
+  detail?: string;
   /** The phase is over: its live line goes away. */
   ended?: boolean;
 }

@@ -333,6 +333,8 @@ export const MirrorEvidence = z.strictObject({
   /** Records on the mirrored target partitions at cut-over. */
   records: count,
   recordsPerSecond: count,
+  /** Bytes of the mirrored partitions on the target at cut-over, as stored (after the target topics' compression). */
+  bytes: count.optional(),
   /** The largest behindSeconds of any partition. */
   rpoSeconds: z.number().min(0),
   rpoOffsets: count,

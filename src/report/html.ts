@@ -126,7 +126,7 @@ function mirrorView(mirror: MirrorEvidence) {
       },
       {
         label: 'Mirror',
-        value: `${mirror.records} records of ${mirror.topics.length} topic(s) in ${formatDuration(mirror.copyMs)} (${mirror.recordsPerSecond} records/s)${mirror.left.length ? `; left out: ${mirror.left.join(', ')}` : ''}`,
+        value: `${mirror.records} records${mirror.bytes !== undefined ? ` (${(mirror.bytes / 1_000_000).toFixed(1)} MB on the target)` : ''} of ${mirror.topics.length} topic(s) in ${formatDuration(mirror.copyMs)} (${mirror.recordsPerSecond} records/s)${mirror.left.length ? `; left out: ${mirror.left.join(', ')}` : ''}`,
       },
       {
         label: 'Cut-over',

@@ -131,7 +131,11 @@ export async function runMirror(
           const behind = states.map((state) => Math.max(0, Number(goal.get(partitionKey(state.topic, state.partition)) ?? 0n) - state.mirroredNext));
           const total = behind.reduce((sum, offsets) => sum + offsets, 0);
           lag.push({ atMs: Math.round(performance.now() - started), behindOffsets: total });
-          recorder.produced(states.reduce((sum, state) => sum + (state.mirroredNext - Number(logStarts.get(partitionKey(state.topic, state.partition)) ?? 0n)), 0));
+          const bytes = await targetBytes(target, partitions).catch(() => undefined);
+          recorder.produced(
+            states.reduce((sum, state) => sum + (state.mirroredNext - Number(logStarts.get(partitionKey(state.topic, state.partition)) ?? 0n)), 0),
+            progressDetail(bytes, states, behind),
+          );
           // What is left may be transaction markers only; asked only when little is left, to spare the source's reads.
           caughtUp = total === 0 || (behind.every((offsets) => offsets <= MARKER_CHECK_OFFSETS) && (await nothingVisibleLeft(source, states, goal)));
           copyMs = Math.round(performance.now() - started);
@@ -219,6 +223,7 @@ export async function runMirror(
         signal: context.signal,
       });
       const records = partitionEvidence.reduce((sum, p) => sum + p.targetLogEnd, 0);
+      const bytes = await targetBytes(target, partitions).catch(() => undefined);
       const evidence: MirrorEvidence = {
         topics: mirrored.map((topic) => topic.name),
         left: snapshot.topics.filter((topic) => !matcher.test(topic.name)).map((topic) => topic.name),
@@ -227,6 +232,7 @@ export async function runMirror(
         copyMs,
         records,
         recordsPerSecond: copyMs > 0 ? Math.round((records / copyMs) * 1000) : 0,
+        ...(bytes !== undefined ? { bytes } : {}),
         rpoSeconds: Math.max(0, ...partitionEvidence.map((p) => p.behindSeconds)),
         rpoOffsets: partitionEvidence.reduce((sum, p) => sum + p.behindOffsets, 0),
         snapshotAgeSeconds: Math.max(0, (cutoverAt - Date.parse(snapshot.source.capturedAt)) / 1000),
@@ -350,6 +356,36 @@ async function mirrorPositions(connect: ConnectEndpoint, partitions: TopicPartit
     const key = partitionKey(topic, partition);
     return { topic, partition, mirroredNext: Math.max(copied.get(key) ?? 0, Number(logStarts.get(key) ?? 0n)) };
   });
+}
+
+/** Bytes the mirrored partitions hold on the target (one DescribeLogDirs per broker), each partition once. */
+async function targetBytes(target: Admin, partitions: TopicPartition[]): Promise<number> {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  const brokers = await target.describeLogDirs({ topics: [...byTopic].map(([name, partitionIndexes]) => ({ name, partitions: partitionIndexes })) });
+  // Each replica reports its size: count a partition once, at its largest replica.
+  const sizes = new Map<string, number>();
+  for (const broker of brokers)
+    for (const dir of broker.results)
+      for (const topic of dir.topics)
+        for (const partition of topic.partitions) {
+          const key = partitionKey(topic.name, partition.partitionIndex);
+          sizes.set(key, Math.max(sizes.get(key) ?? 0, Number(partition.partitionSize)));
+        }
+  return [...sizes.values()].reduce((sum, size) => sum + size, 0);
+}
+
+const MAX_TOPICS_SHOWN = 3;
+
+/** "4.2 MB on the target; behind: pay.orders 120, audit.log 3": the topics furthest behind first. */
+export function progressDetail(bytes: number | undefined, states: PartitionState[], behind: number[]): string {
+  const byTopic = new Map<string, number>();
+  states.forEach((state, index) => byTopic.set(state.topic, (byTopic.get(state.topic) ?? 0) + behind[index]!));
+  const lagging = [...byTopic].filter(([, offsets]) => offsets > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const shown = lagging.slice(0, MAX_TOPICS_SHOWN).map(([topic, offsets]) => `${topic} ${offsets}`);
+  if (lagging.length > MAX_TOPICS_SHOWN) shown.push(`${lagging.length - MAX_TOPICS_SHOWN} more topics`);
+  const copied = bytes === undefined ? '' : `${(bytes / 1_000_000).toFixed(1)} MB on the target; `;
+  return `${copied}behind: ${shown.length > 0 ? shown.join(', ') : 'none'}`;
 }
 
 /** After the stop: the connector's offsets, read until two reads agree (the stop flushes them). */

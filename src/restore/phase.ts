@@ -158,7 +158,7 @@ export class PhaseRecorder {
   requests = 0;
   private readonly started = performance.now();
   private readonly startedAt = new Date().toISOString();
-  private progress: { done: number; total: number; unit: string; records?: number } | undefined;
+  private progress: { done: number; total: number; unit: string; records?: number; detail?: string } | undefined;
 
   constructor(
     readonly phase: RestorePhaseName,
@@ -178,9 +178,9 @@ export class PhaseRecorder {
     this.report();
   }
 
-  /** Records produced so far, for a phase that writes data. */
-  produced(records: number): void {
-    this.progress = { ...(this.progress ?? { done: 0, total: 0, unit: 'partitions' }), records };
+  /** Records produced so far, for a phase that writes data, and what else a person watching it wants to see. */
+  produced(records: number, detail?: string): void {
+    this.progress = { ...(this.progress ?? { done: 0, total: 0, unit: 'partitions' }), records, ...(detail ? { detail } : {}) };
     this.report();
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createProgressDisplay, formatProgress } from '../../src/drill/progress-display.js';
+import { progressDetail } from '../../src/restore/mirror.js';
 
 function output(isTTY: boolean) {
   const written: string[] = [];
@@ -11,6 +12,13 @@ describe('formatProgress', () => {
     expect(formatProgress({ phase: 'topics', done: 2500, total: 5000, unit: 'objects' })).toBe('topics: 2,500/5,000 objects (50%)');
     expect(formatProgress({ phase: 'data', done: 1, total: 3, unit: 'partitions', records: 12000 })).toBe('data: 1/3 partitions (33%), 12,000 records produced');
     expect(formatProgress({ phase: 'probes', done: 0, total: 0, unit: 'checks' })).toBe('probes: 0/0 checks');
+  });
+  it("adds a phase's detail, e.g. the mirror's bytes and the topics furthest behind", () => {
+    const states = ['a', 'a', 'b', 'c', 'd', 'e'].map((topic, partition) => ({ topic, partition, mirroredNext: 0 }));
+    const detail = progressDetail(4_250_000, states, [5, 5, 30, 0, 2, 1]);
+    expect(detail).toBe('4.3 MB on the target; behind: b 30, a 10, d 2, 1 more topics');
+    expect(progressDetail(undefined, states, [0, 0, 0, 0, 0, 0])).toBe('behind: none');
+    expect(formatProgress({ phase: 'data', done: 0, total: 6, unit: 'partitions', records: 7, detail })).toBe(`data: 0/6 partitions (0%), 7 records produced; ${detail}`);
   });
 });
 

@@ -12,6 +12,9 @@ import type { KafkaConnection } from '../../src/kafka/connection.js';
 import { commitOffsetsUntilSettled } from '../../src/kafka/offset-commit.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { listAllGroups } from '../../src/kafka/groups.js';
+import { partitionKey } from '../../src/kafka/log-offsets.js';
+import { fetchRecordsAt } from '../../src/kafka/records.js';
+import type { Admin } from '@platformatic/kafka';
 import type { Run } from '../../src/model/result.js';
 import { readEvidence, startRun } from './cli.js';
 
@@ -35,6 +38,21 @@ export const GROUPS = {
   'audit-reader': [{ topic: 'audit.log', partition: 0, offset: 10 }],
 };
 
+/** Where the compacted accounts log starts after cleaning: offsets 0..149 are gaps. accounts-reader committed inside them. */
+export const COMPACTED_FIRST_OFFSET = 150n;
+
+/** Waits (the cleaner looks every 15 s) until the first record of the log is at `first`. */
+async function waitUntilCompacted(admin: Admin, topic: string, first: bigint): Promise<void> {
+  const partition = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic)!;
+  const position = { topic, topicId: partition.id, partition: 0, leader: partition.partitions[0]!.leader, leaderEpoch: partition.partitions[0]!.leaderEpoch };
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const record = (await fetchRecordsAt(admin, [{ ...position, offset: 0n }])).get(partitionKey(topic, 0));
+    if (record?.offset === first) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${topic} was not compacted within 60 s`);
+}
+
 /** Seeds the source and starts the live producer; the returned function stops it. */
 export async function seedMirrorSource(source: KafkaConnection): Promise<() => Promise<void>> {
   const client = createProbeClient(source, { clientId: 'mirror-test-seed' });
@@ -46,7 +64,16 @@ export async function seedMirrorSource(source: KafkaConnection): Promise<() => P
       { topic: 'pay.orders', numPartitions: 3, configEntries: [{ name: 'compression.type', value: 'lz4' }] },
       { topic: 'pay.events', numPartitions: 1, configEntries: [{ name: 'compression.type', value: 'zstd' }] },
       { topic: 'pay.ledger', numPartitions: 1, configEntries: [{ name: 'compression.type', value: 'snappy' }] },
-      { topic: 'pay.accounts', numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      // Rolled every 100 ms and cleaned at any dirt, so the cleaner really leaves offset gaps.
+      {
+        topic: 'pay.accounts',
+        numPartitions: 1,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'segment.ms', value: '100' },
+          { name: 'min.cleanable.dirty.ratio', value: '0.01' },
+        ],
+      },
       { topic: 'audit.log', numPartitions: 1 },
     ],
   });
@@ -67,6 +94,9 @@ export async function seedMirrorSource(source: KafkaConnection): Promise<() => P
   await producer.send({ topic: 'pay.events', messages: Array.from({ length: 300 }, (_, i) => ({ key: `event-${i % 40}`, value: `event ${i}` })) });
   await producer.send({ topic: 'pay.accounts', messages: Array.from({ length: 200 }, (_, i) => ({ key: `account-${i % 50}`, value: `balance ${i}` })) });
   await producer.send({ topic: 'audit.log', messages: Array.from({ length: 50 }, (_, i) => ({ value: `audit ${i}` })) });
+  // A later append rolls the accounts segment; the cleaner then keeps only each key's last record (150..199).
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await producer.send({ topic: 'pay.accounts', messages: [{ key: 'account-new', value: 'opened' }] });
   const trim = client.admin();
   await trim.connect();
   await trim.fetchTopicMetadata({ topics: ['pay.events'] });
@@ -88,6 +118,7 @@ export async function seedMirrorSource(source: KafkaConnection): Promise<() => P
   await transactional.disconnect();
 
   await withAdmin(source, async (kafka) => {
+    await waitUntilCompacted(kafka, 'pay.accounts', COMPACTED_FIRST_OFFSET);
     const commits = new Map(Object.entries(GROUPS).map(([group, offsets]) => [group, offsets.map((o) => ({ ...o, metadata: null }))]));
     expect(await commitOffsetsUntilSettled(kafka, commits)).toEqual([]);
     // The capture must see every group: a KRaft broker answers from its metadata copy, which lags a write a little.
@@ -150,6 +181,8 @@ export function expectExactTranslation(run: Run): void {
   // The live producer kept writing: at least the seeded records were copied, and the copy kept up.
   expect(mirror.records).toBeGreaterThanOrEqual(1800 + 250 + 200 + 50 + 200);
   expect(mirror.rpoSeconds).toBeLessThan(30);
+  // Every copied record takes room on the target: more than its value alone.
+  expect(mirror.bytes).toBeGreaterThan(mirror.records * 8);
   expect(mirror.lag.length).toBeGreaterThan(0);
   // Captured at drill start: older than the copy took, younger than the whole drill.
   expect(mirror.snapshotAgeSeconds).toBeGreaterThanOrEqual(mirror.copyMs / 1000);
@@ -166,6 +199,8 @@ export function expectExactTranslation(run: Run): void {
   const dormant = mirror.groups.find((g) => g.group === 'events-dormant')!;
   expect([dormant.exact, dormant.note]).toEqual([0, expect.stringMatching(/^committed 10 lies before the source log start 50/)]);
   expect(mirror.groups.find((g) => g.group === 'events-reader')!.exact).toBe(249);
+  // Compaction: committed 120 lies in a gap; the consumer's next record is source 150, the first copied (target 0).
+  expect(mirror.groups.find((g) => g.group === 'accounts-reader')!.exact).toBe(0);
   const probe = run.probes.find((p) => p.type === 'offsets')!;
   expect(probe.status).toBe('passed');
   expect(probe.evidence.map((e) => e.outcome)).toEqual(probe.evidence.map(() => 'passed'));
