@@ -102,7 +102,11 @@ async function capturedSource(kafkaVersion: string, dir: string, files: Files): 
   // Connect commits a source's position on its own flush schedule, after the records are in the topic:
   // capture only once the whole file is committed, or the snapshot holds a topic ahead of its connector.
   const sourceBytes = (await readFile(files.source)).length;
-  await waitFor(async () => (await getConnectorOffsets(endpoint, 'file-source')).some((entry) => Number(entry.offset?.position) === sourceBytes), 90_000, 'file-source to commit the end of its file');
+  await waitFor(
+    async () => (await getConnectorOffsets(endpoint, 'file-source')).some((entry) => Number(entry.offset?.position) === sourceBytes),
+    90_000,
+    'file-source to commit the end of its file',
+  );
   await pauseConnector(endpoint, 'secret-sink');
   await waitFor(async () => (await connectorStatus(endpoint, 'secret-sink')).connector.state === 'PAUSED', 30_000, 'secret-sink to pause');
 
