@@ -331,6 +331,12 @@ export const produceConsumeProbeSchema = z.strictObject({
   ...matrixCommon,
   topics: z.array(name).min(1),
   records: positiveInt.default(100),
+  transactions: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Also per topic: a transactional producer commits, aborts and commits; a read_committed consumer must get every committed record and none aborted, and a group committed at a commit marker must resume at the next committed record. kafkajs client class only.',
+    ),
 });
 
 export const customProbeSchema = z.strictObject({

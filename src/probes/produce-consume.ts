@@ -5,6 +5,7 @@ import { createProbeClient } from '../kafka/probe-client.js';
 import type { ProduceConsumeProbeSpec } from '../drill-spec/schema.js';
 import { adminPrincipal, driverFor, type ClientDriver } from './clients.js';
 import { runConsumerSession } from './consumer-session.js';
+import { checkTransactions } from './transactions.js';
 import { mapWithLimit, verdictOf, type ProbeRunner, type ProbeContext, type ProbeVerdict } from './probe.js';
 import type { ProbeEvidence } from '../model/result.js';
 
@@ -22,18 +23,36 @@ export class ProduceConsumeProbe implements ProbeRunner {
   constructor(
     readonly id: string,
     readonly name: string,
-    private readonly spec: Pick<ProduceConsumeProbeSpec, 'topics' | 'records'>,
+    private readonly spec: Pick<ProduceConsumeProbeSpec, 'topics' | 'records'> & Partial<Pick<ProduceConsumeProbeSpec, 'transactions'>>,
     readonly matrix?: ProbeRunner['matrix'],
   ) {}
 
   async check(context: ProbeContext): Promise<ProbeVerdict> {
     const clientClass = this.matrix?.clientClass ?? 'kafkajs';
-    if (clientClass !== 'kafkajs') return this.checkWith(driverFor(clientClass, context), context);
+    if (clientClass !== 'kafkajs') {
+      const verdict = await this.checkWith(driverFor(clientClass, context), context);
+      if (!this.spec.transactions) return verdict;
+      const skipped = this.spec.topics.map((topic): ProbeEvidence => ({
+        outcome: 'skipped',
+        principal: adminPrincipal(context),
+        operation: 'WRITE (transactional), READ (read_committed)',
+        resource: `topic ${topic}`,
+        expected: 'the transactions check',
+        observed: 'not run',
+        detail: `the transactions check runs with the kafkajs client class only, not ${clientClass}`,
+      }));
+      return { ...verdict, ...verdictOf([...verdict.evidence, ...skipped]) };
+    }
     const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-produce-consume' });
     const admin = kafka.admin();
     await admin.connect();
     try {
       const evidence = await mapWithLimit(this.spec.topics, 2, (topic) => this.checkTopic(topic, kafka, admin, context));
+      if (this.spec.transactions)
+        for (const topic of this.spec.topics)
+          evidence.push(
+            await checkTransactions(kafka, admin, context, { id: this.id, topic, records: this.spec.records, principal: adminPrincipal(context), timeoutMs: CONSUME_TIMEOUT_MS }),
+          );
       return verdictOf(evidence);
     } finally {
       await admin.disconnect().catch(() => {});

@@ -67,6 +67,13 @@ describe('production-shaped drills', { timeout: 600_000 }, () => {
     expect(result.snapshot.kafkaVersion).toBe('3.9');
     expect(result.runs.map((run) => run.kafkaVersion)).toEqual(['3.9.2']);
     expect(stdout).toContain("on Kafka 3.9.2 (the spec names no target.kafkaVersion: the newest supported release of the snapshot's Kafka 3.9 line)");
+    const run = result.runs[0]!;
+    const transactions = run.probes.find((probe) => probe.id === 'transactions')!.evidence.filter((e) => e.operation === 'WRITE (transactional), READ (read_committed)');
+    expect(transactions.map((e) => [e.outcome, e.observed])).toEqual([['passed', expect.stringMatching(/^40 committed records back, 0 aborted; [1-9]\d* of [1-9]\d* partition/)]]);
+    expect(run.assumptions.filter((a) => a.id.startsWith('transaction')).map((a) => [a.id, a.status, a.observed])).toEqual([
+      ['transaction-timeout', 'held', '900000'],
+      ['transactional-id-expiry', 'held', '604800000'],
+    ]);
   });
 
   it('five brokers: all five registered, per-broker configs on brokers 3 and 5', async () => {

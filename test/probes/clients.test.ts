@@ -6,7 +6,10 @@ import type { ProbeRecord } from '../../src/model/result.js';
 import { ProduceConsumeProbe } from '../../src/probes/produce-consume.js';
 import type { ClientClass } from '../../src/model/enums.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
-import { contextFor, seedCluster, snapshotOf } from './cluster.js';
+import { contextFor, passwords, seedCluster, snapshotOf } from './cluster.js';
+import { createProbeClient } from '../../src/kafka/probe-client.js';
+import { asUser } from '../../src/kafka/connection.js';
+import { checkTransactions } from '../../src/probes/transactions.js';
 import { runProbes } from '../../src/probes/run-probes.js';
 
 /**
@@ -52,6 +55,43 @@ describe.each(integrationVersions())('client matrix on Kafka %s', async (kafkaVe
     // kcat: one produce and one consume run per topic (no consume after a failed produce).
     expect(outcomes[1]!.client!.processes).toBe(red('librdkafka') ? 2 : 4);
     expect(outcomes[2]!.client).toMatchObject({ library: `kafka-clients ${kafkaVersion}`, processes: 1 }); // one JVM for both topics
+  });
+
+  it('produce-consume transactions: committed records back, aborted never, a group at a commit marker resumes at the next committed record; other classes count it skipped', async () => {
+    const [kafkajs, java] = await runProbes(
+      [
+        new ProduceConsumeProbe('tx@kafkajs', 'produce-consume', { topics: ['orders.eu', 'payments'], records: 12, transactions: true }, matrix('kafkajs')),
+        new ProduceConsumeProbe('tx@java', 'produce-consume', { topics: ['payments'], records: 5, transactions: true }, matrix('java')),
+      ],
+      context(),
+      1,
+    );
+    console.log(`produce-consume transactions × ${kafkaVersion}: ${kafkajs!.status} in ${kafkajs!.durationMs}ms; ${kafkajs!.evidence[2]?.observed}`);
+    expect(failures(kafkajs!)).toEqual([]);
+    const transactional = kafkajs!.evidence.filter((item) => item.operation === 'WRITE (transactional), READ (read_committed)');
+    expect(transactional.map((item) => [item.resource, item.outcome, item.observed])).toEqual(
+      ['topic orders.eu', 'topic payments'].map((resource) => [
+        resource,
+        'passed',
+        expect.stringMatching(/^24 committed records back, 0 aborted; (\d+) of \1 partition\(s\) resumed at the next committed record$/),
+      ]),
+    );
+    expect(Number(/; (\d+) of/.exec(transactional[0]!.observed)![1])).toBeGreaterThan(0);
+    expect(java!.evidence.map((item) => item.outcome)).toEqual(['passed', 'skipped']);
+  });
+
+  it('produce-consume transactions fail for a principal without rights on the transactional id', async () => {
+    const alice = asUser(environment.admin, { mechanism: 'SCRAM-SHA-256', username: 'alice', password: passwords.get('alice')! });
+    const kafka = createProbeClient(alice);
+    const admin = createProbeClient(environment.admin).admin();
+    await admin.connect();
+    try {
+      const evidence = await checkTransactions(kafka, admin, context(), { id: 'tx-denied', topic: 'orders.eu', records: 3, principal: 'User:alice', timeoutMs: 30_000 });
+      // Kafka refuses FindCoordinator of the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); kafkajs reports that without the code.
+      expect(evidence, JSON.stringify(evidence)).toMatchObject({ outcome: 'failed', observed: 'error: Failed to find group coordinator' });
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('authorization: explicit expectations and a derived sample hold through each client class; librdkafka on 4.x fails its login control', async () => {
