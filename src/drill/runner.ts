@@ -425,6 +425,8 @@ async function rollbackStage(state: RunState, signal: AbortSignal): Promise<void
   const decided = decideRollback(rollback, state.run, objectives, cutoverMinutes(state.run, measuredMs(state)));
   const done = decided.decision === 'rollback' ? await performRollback(rollback.steps, await automationEnvironment(state, signal)) : { steps: [], minutes: 0 };
   state.run.rollback = { ...decided, ...done };
+  const fired = decided.triggers.filter((trigger) => trigger.fired).map((trigger) => trigger.id);
+  state.options.progress(`[${state.kafkaVersion}] rollback decision: ${decided.decision}${fired.length ? ` (fired: ${fired.join(', ')})` : ''}, expected ${decided.expected}`);
 }
 
 async function verifyStage(state: RunState): Promise<StageOutcome> {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decideRollback, performRollback, rollbackMinutes, type DecisionInputs } from '../../src/drill/rollback.js';
 import { SecretMask } from '../../src/drill/secrets.js';
+import { parseSpecText } from '../../src/drill-spec/load.js';
 import { rollbackSchema } from '../../src/drill-spec/schema.js';
+import { InputError } from '../../src/errors.js';
 import type { MirrorGroupPartition, ProbeEvidence, ProbeRecord, Run } from '../../src/model/result.js';
 import { finish } from '../../src/model/verdict.js';
 
@@ -267,5 +269,23 @@ describe('the spec section', () => {
     expect(rollbackSchema.safeParse({ when: [{ type: 'broker-down' }] }).error?.issues[0]?.path).toEqual(['when', 0, 'type']);
     const duplicate = rollbackSchema.safeParse({ when: [{ type: 'objective-missed' }], steps: [1, 2].map(() => ({ id: 'a', title: 't', owner: 'o', estimateMinutes: 1 })) });
     expect(duplicate.error?.issues[0]).toMatchObject({ path: ['steps', 1, 'id'], message: 'duplicate id "a" (also rollback.steps[0].id)' });
+  });
+});
+
+describe('a spec with a rollback section', () => {
+  const spec = (when: string) => `snapshot: s.json\nprobes:\n  - { type: offsets, id: resume }\n  - { type: produce-consume, topics: [orders] }\nrollback:\n  when:\n${when}`;
+
+  it('names a probe of the spec by id or default id; another name is refused with line and path', () => {
+    expect(parseSpecText(spec('    - { type: probe-failed, probe: produce-consume-2 }\n'), 'x.yaml').spec.rollback!.when).toHaveLength(1);
+    expect(() => parseSpecText(spec('    - { type: probe-failed, probe: resume }\n    - { type: probe-failed, probe: nope }\n'), 'x.yaml')).toThrow(
+      new InputError('x.yaml:8: rollback.when[1].probe: no probe "nope" in this spec (probes: resume, produce-consume-2)'),
+    );
+  });
+
+  it('needs a bound for rto-missed: its own minutes or objectives.rtoMinutes', () => {
+    expect(() => parseSpecText(spec('    - { type: rto-missed }\n'), 'x.yaml')).toThrow(
+      new InputError('x.yaml:7: rollback.when[0].minutes: give minutes, or set objectives.rtoMinutes'),
+    );
+    expect(parseSpecText(`${spec('    - { type: rto-missed }\n')}objectives: { rtoMinutes: 30 }\n`, 'x.yaml').spec.rollback!.expect).toBe('promote');
   });
 });

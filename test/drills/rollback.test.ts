@@ -140,6 +140,7 @@ describe('rollback decisions', { timeout: 300_000 }, () => {
     expect(suite.systemOut).toContain('rollback step [automated] Point shop clients back at the original cluster');
 
     expect(decisionGauge(metrics)).toEqual({ promote: 0, rollback: 1 });
+    expect(log).toContain(`[${DEFAULT_KAFKA_VERSION}] rollback decision: rollback (fired: shop-writes-denied), expected promote`);
   });
 
   itWithSchema('rollback-promote: nothing triggers, so the cutover is promoted and the rollback neither runs nor counts', async () => {
