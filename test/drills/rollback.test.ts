@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'junit2json';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/model/result.js';
 import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { fileExists, itWith, onPath, sharedDir } from '../support/require.js';
@@ -168,5 +168,21 @@ describe('rollback decisions', { timeout: 300_000 }, () => {
     expect(suite.rollbackCase).toMatchObject({ name: 'rollback decision: promote' });
     expect(suite.rollbackCase!.failure).toBeUndefined();
     expect(decisionGauge(metrics)).toEqual({ promote: 1, rollback: 0 });
+  });
+  it('rollback-rehearsal: a rollback the drill expects is no failure; it still counts in the RTO', async () => {
+    const { code, log, result, summary, metrics } = await runDrill('test/drills/fixtures/rollback-rehearsal.yaml', 'rehearsal');
+    expect([code, result.verdict], log).toEqual([0, 'passed']);
+    const run = result.runs[0]!;
+    const rollback = run.rollback!;
+    expect([rollback.decision, rollback.expected]).toEqual(['rollback', 'rollback']);
+    const cause = rollback.triggers[0]!.causes[0]!;
+    expect(cause).toMatchObject({ kind: 'rto', boundMinutes: 30 });
+    // The cutover's RTO is the restore plus the person's 40 minutes; the rollback comes on top.
+    expect(cause.kind === 'rto' && cause.projectedMinutes).toBeCloseTo(run.rto.measuredMinutes + 40, 2);
+    expect(rollback.steps.map((s) => [s.id, s.status])).toEqual([['repoint-clients', 'automated']]);
+    expect(rollback.minutes).toBeLessThan(0.1);
+    expect(run.rto.projectedMinutes).toBeCloseTo(run.rto.measuredMinutes + 40 + rollback.minutes, 2);
+    expect(summary).toContain('✅ rollback — rollback (1 of 1 trigger(s) fired), as expected');
+    expect(decisionGauge(metrics)).toEqual({ promote: 0, rollback: 1 });
   });
 });
