@@ -552,6 +552,102 @@ export const objectivesSchema = z.strictObject({
   maxReplayRecords: nonNegativeInt.optional().describe('restore.data: mirror: no group re-reads more records than this after the cut-over (summed over its partitions).'),
 });
 
+/*
+ * Rollback decisions: when a cutover would be rolled back, and what the rollback is. The drill
+ * records the decision it would have taken (promote or rollback) and the checks that led to it.
+ */
+
+/** An asset name, exact or a glob where `*` matches any text and `?` one character. */
+const assetPattern = z.string().min(1);
+
+/**
+ * Which assets a trigger is about. Every selector given must match (an empty selector matches
+ * all). An owning team (`team:`, from the spec's ownership map) is meant to plug in here, beside
+ * the patterns.
+ */
+const rollbackSelector = {
+  principals: z.array(assetPattern).min(1).optional().describe('Principals as "User:<name>", exact or a glob ("User:svc-*").'),
+  topics: z.array(assetPattern).min(1).optional().describe('Topic names, exact or a glob ("payments.*"); a check on another kind of resource does not match.'),
+};
+
+export const objectiveKeys = ['rtoMinutes', 'maxManualSteps', 'maxFailedAssumptions', 'maxSkippedChecks', 'rpoSeconds', 'maxReplayRecords'] as const;
+
+const triggerCommon = { id: id.optional().describe('Names the trigger in the result; default "<type>-<position>".'), description: z.string().optional() };
+
+export const rollbackTriggerSchema = z.discriminatedUnion('type', [
+  z
+    .strictObject({ type: z.literal('authorization-failed'), ...triggerCommon, ...rollbackSelector })
+    .describe('Any failed check of an authorization probe whose principal (and topic, when given) matches.'),
+  z
+    .strictObject({
+      type: z.literal('replay'),
+      ...triggerCommon,
+      maxRecords: nonNegativeInt.describe('A group re-reading more records than this after the cutover (summed over its partitions) triggers.'),
+      groups: z.array(assetPattern).min(1).optional().describe('Consumer groups, exact or a glob; omitted: every group.'),
+    })
+    .describe("Replay beyond a bound, as measured by the offsets probe's consumers and by the mirror's cut-over."),
+  z
+    .strictObject({
+      type: z.literal('rto-missed'),
+      ...triggerCommon,
+      minutes: z.number().positive().optional().describe("The bound on the cutover's projected RTO; omitted: objectives.rtoMinutes."),
+    })
+    .describe("The cutover's projected RTO (measured + open manual steps, before any rollback) is beyond the bound."),
+  z
+    .strictObject({
+      type: z.literal('probe-failed'),
+      ...triggerCommon,
+      probe: id.describe('A probe id of this spec (every client cell of it counts).'),
+      skipped: z.boolean().default(false).describe('Also trigger when every check of the probe was skipped (it proved nothing).'),
+    })
+    .describe('A must-have probe failed or could not run. A cell declared in expectedFailures does not trigger.'),
+  z
+    .strictObject({
+      type: z.literal('objective-missed'),
+      ...triggerCommon,
+      objective: z.enum(objectiveKeys).optional().describe('The objective (its key under objectives:); omitted: any objective.'),
+    })
+    .describe("An objective is missed, judged on the cutover (before any rollback's time is added)."),
+]);
+
+export const rollbackStepSchema = z.strictObject({
+  id,
+  title: name,
+  owner: name,
+  estimateMinutes: z.number().min(0),
+  automate: manualStepSchema.shape.automate,
+});
+
+export const rollbackSchema = z.strictObject({
+  expect: z
+    .enum(['promote', 'rollback'])
+    .default('promote')
+    .describe('The decision this drill should reach. A different decision fails the run; `rollback` is for a drill that rehearses the rollback on purpose.'),
+  when: z.array(rollbackTriggerSchema).min(1).superRefine(uniqueIds('rollback.when')).describe('Any trigger that fires decides rollback.'),
+  steps: z
+    .array(rollbackStepSchema)
+    .superRefine(uniqueIds('rollback.steps'))
+    .default([])
+    .describe('The rollback: done when the decision is rollback, and added to the projected RTO (automated ones by their measured time, the rest by their estimate).'),
+});
+
+/** Rollback triggers must name what exists: a probe of this spec, a bound for the RTO. */
+function rollbackReferences(
+  spec: { probes: { id?: string | undefined; type: string }[]; objectives: { rtoMinutes?: number | undefined }; rollback?: z.output<typeof rollbackSchema> | undefined },
+  context: z.RefinementCtx,
+): void {
+  const probeIds = spec.probes.map((probe, index) => probe.id ?? `${probe.type}-${index + 1}`);
+  spec.rollback?.when.forEach((trigger, index) => {
+    const path = ['rollback', 'when', index];
+    if (trigger.type === 'probe-failed' && !probeIds.includes(trigger.probe)) {
+      context.addIssue({ code: 'custom', path: [...path, 'probe'], message: `no probe "${trigger.probe}" in this spec (probes: ${probeIds.join(', ') || 'none'})` });
+    }
+    if (trigger.type === 'rto-missed' && trigger.minutes === undefined && spec.objectives.rtoMinutes === undefined) {
+      context.addIssue({ code: 'custom', path: [...path, 'minutes'], message: 'give minutes, or set objectives.rtoMinutes' });
+    }
+  });
+}
+
 export const drillSpecSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Lets a JSON spec name its schema for editors.'),
@@ -587,6 +683,7 @@ export const drillSpecSchema = z
     assumptions: z.array(assumptionSchema).superRefine(uniqueIds('assumptions')).default([]),
     manualSteps: z.array(manualStepSchema).superRefine(uniqueIds('manualSteps')).default([]),
     objectives: objectivesSchema.prefault({}),
+    rollback: rollbackSchema.optional().describe('When a cutover would be rolled back, and the rollback; the result records the decision.'),
   })
   .superRefine((spec, context) => {
     if ((spec.snapshot === undefined) === (spec.source === undefined)) {
@@ -633,7 +730,8 @@ export const drillSpecSchema = z
         }
       }
     }
-  });
+  })
+  .superRefine(rollbackReferences);
 
 /** What a spec file may contain (before defaults). */
 export type DrillSpecInput = z.input<typeof drillSpecSchema>;
@@ -652,6 +750,9 @@ export type ConnectorIdempotencyProbeSpec = z.output<typeof connectorIdempotency
 export type QuotaProbeSpec = z.output<typeof quotaProbeSchema>;
 export type AssumptionSpec = z.output<typeof assumptionSchema>;
 export type ManualStepSpec = z.output<typeof manualStepSchema>;
+export type RollbackSpec = z.output<typeof rollbackSchema>;
+export type RollbackTriggerSpec = z.output<typeof rollbackTriggerSchema>;
+export type RollbackStepSpec = z.output<typeof rollbackStepSchema>;
 
 /** The Kafka versions a drill runs against, in spec order; empty means "the snapshot's version". */
 export function targetKafkaVersions(target: Target): string[] {

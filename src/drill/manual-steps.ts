@@ -25,8 +25,16 @@ function capturedOutput(text: string, secrets: SecretMask): string {
 export async function performDeclaredStep(step: ManualStepSpec, automation: AutomationEnvironment): Promise<ManualStep> {
   const base = { id: step.id, title: step.title, owner: step.owner, phase: step.phase, estimateMinutes: step.estimateMinutes, source: 'declared' as const };
   if (!step.automate) return { ...base, automated: false, status: 'pending' };
+  return { ...base, ...(await runAutomation(step.automate, automation)) };
+}
+
+/** Runs a step's `automate` command against the drill's environment, timed, its output masked and cut to size. */
+export async function runAutomation(
+  automate: NonNullable<ManualStepSpec['automate']>,
+  automation: AutomationEnvironment,
+): Promise<Pick<ManualStep, 'automated' | 'status' | 'durationMs' | 'output'>> {
   const started = performance.now();
-  const { command, timeoutMs, env } = step.automate;
+  const { command, timeoutMs, env } = automate;
   const options = {
     cwd: automation.cwd,
     env: { ...automation.env, ...env },
@@ -45,7 +53,7 @@ export async function performDeclaredStep(step: ManualStepSpec, automation: Auto
         ? `exited with ${result.exitCode ?? result.signal}`
         : '';
   const output = capturedOutput([outcome, result.all ?? ''].filter(Boolean).join('\n'), automation.secrets);
-  return { ...base, automated: true, status: result.failed ? 'failed' : 'automated', durationMs, ...(output ? { output } : {}) };
+  return { automated: true, status: result.failed ? 'failed' : 'automated', durationMs, ...(output ? { output } : {}) };
 }
 
 export function restoreStep(step: RestoreManualStep): ManualStep {

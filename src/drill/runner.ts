@@ -23,12 +23,13 @@ import { snapshotMappingRules, type Snapshot, type SnapshotContent } from '../sn
 import type { LoadedSpec } from '../drill-spec/load.js';
 import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
 import { connectRequest, connectRestoreOptions, mirrorRestoreOptions } from './connect-inputs.js';
-import { performDeclaredStep, restoreStep } from './manual-steps.js';
+import { performDeclaredStep, restoreStep, type AutomationEnvironment } from './manual-steps.js';
+import { decideRollback, performRollback } from './rollback.js';
 import { RESULT_FORMAT, RESULT_VERSION, type Finding, type ManualStep, type Phase, type Result, type Run } from '../model/result.js';
 import { SecretMask } from './secrets.js';
 import { postgresPlaceholders } from '../environment/connect/postgres.js';
 import type { DrillPhase, ProviderName, SecurityMode } from '../model/enums.js';
-import { finish, overallVerdict, probeFailsRun, skippedNote, type RunEnd } from '../model/verdict.js';
+import { cutoverMinutes, finish, overallVerdict, probeFailsRun, skippedNote, type RunEnd } from '../model/verdict.js';
 
 export interface DrillInputs {
   spec: LoadedSpec;
@@ -114,6 +115,7 @@ const STAGES: Stage[] = [
   { name: 'verify', phase: 'verify', run: verifyStage },
   { name: 'probes', phase: 'probes', run: probesStage },
   { name: 'assumptions', run: assumptionsStage },
+  { name: 'rollback decision', run: rollbackStage },
 ];
 
 /** How long a stage may take to stop on its own after the signal before the drill moves on to teardown without it. */
@@ -389,12 +391,21 @@ async function restoreStage(name: RestorePhaseName, state: RunState): Promise<St
 
 /** Declared steps: a person's (pending) or an automation, run against this environment; then the restore's own. */
 async function manualStepsStage(state: RunState, signal: AbortSignal): Promise<void> {
+  const { spec } = state.inputs.spec;
+  const automation = await automationEnvironment(state, signal);
+  const manualSteps: ManualStep[] = [];
+  for (const step of spec.manualSteps) manualSteps.push(await performDeclaredStep(step, automation));
+  manualSteps.push(...state.restorePhases.flatMap((phase) => phase.manualSteps).map(restoreStep));
+  state.run.manualSteps = manualSteps;
+}
+
+/** What a step's automation gets: the spec's folder, and how to reach this run's environment. */
+async function automationEnvironment(state: RunState, signal: AbortSignal): Promise<AutomationEnvironment> {
   const env = state.environment!;
-  const { spec, dir } = state.inputs.spec;
   const propertiesFile = join(env.workDir, 'client.properties');
   await writeFile(propertiesFile, clientProperties(env.admin, env.tls), { mode: 0o600 });
-  const automation = {
-    cwd: dir,
+  return {
+    cwd: state.inputs.spec.dir,
     env: {
       KAFKA_DRILL_BOOTSTRAP: env.admin.bootstrap.join(','),
       KAFKA_DRILL_COMMAND_CONFIG: propertiesFile,
@@ -405,10 +416,17 @@ async function manualStepsStage(state: RunState, signal: AbortSignal): Promise<v
     secrets: state.secrets,
     signal,
   };
-  const manualSteps: ManualStep[] = [];
-  for (const step of spec.manualSteps) manualSteps.push(await performDeclaredStep(step, automation));
-  manualSteps.push(...state.restorePhases.flatMap((phase) => phase.manualSteps).map(restoreStep));
-  state.run.manualSteps = manualSteps;
+}
+
+/** The decision at the cutover (spec `rollback:`); a rollback's automated steps run while the environment is still up. */
+async function rollbackStage(state: RunState, signal: AbortSignal): Promise<void> {
+  const { rollback, objectives } = state.inputs.spec.spec;
+  if (!rollback) return;
+  const decided = decideRollback(rollback, state.run, objectives, cutoverMinutes(state.run, measuredMs(state)));
+  const done = decided.decision === 'rollback' ? await performRollback(rollback.steps, await automationEnvironment(state, signal)) : { steps: [], minutes: 0 };
+  state.run.rollback = { ...decided, ...done };
+  const fired = decided.triggers.filter((trigger) => trigger.fired).map((trigger) => trigger.id);
+  state.options.progress(`[${state.kafkaVersion}] rollback decision: ${decided.decision}${fired.length ? ` (fired: ${fired.join(', ')})` : ''}, expected ${decided.expected}`);
 }
 
 async function verifyStage(state: RunState): Promise<StageOutcome> {

@@ -129,6 +129,8 @@ export const ProbeEvidence = z.strictObject({
   observed: z.string(),
   kafkaError: text.optional(),
   detail: z.string().optional(),
+  /** Offsets probe: records the consumer re-reads on this partition (negative: records it skips). */
+  replay: z.strictObject({ group: text, topic: text, partition: count, records: z.int() }).optional(),
 });
 
 /** Which client produced a probe's checks: one cell of the matrix probe × client × Kafka version. */
@@ -348,6 +350,46 @@ export const MirrorEvidence = z.strictObject({
   groups: z.array(MirrorGroupPartition),
 });
 
+export const rollbackDecisions = ['promote', 'rollback'] as const;
+export const RollbackDecision = z.enum(rollbackDecisions);
+
+/** What made a trigger fire, as typed references into the run. */
+export const RollbackCause = z.discriminatedUnion('kind', [
+  /** One check of a probe: `check` is its index in that probe's evidence. */
+  z.strictObject({ kind: z.literal('probe-check'), probe: text, check: count, principal: text.optional(), operation: text.optional(), resource: text.optional() }),
+  z.strictObject({ kind: z.literal('probe'), probe: text, status: z.enum(['failed', 'skipped', 'error']) }),
+  /** `objective` is its key in the spec's objectives; `name` as in the run's objectives. */
+  z.strictObject({ kind: z.literal('objective'), objective: text, name: text, target: z.string(), observed: z.string() }),
+  /** A group's replay, summed over its partitions: from an offsets probe's checks (`probe`) or the mirror's cut-over. */
+  z.strictObject({ kind: z.literal('replay'), source: z.enum(['offsets-probe', 'mirror']), probe: text.optional(), group: text, records: z.int(), maxRecords: count }),
+  z.strictObject({ kind: z.literal('rto'), projectedMinutes: minutes, boundMinutes: minutes }),
+]);
+
+export const RollbackTrigger = z.strictObject({
+  /** The spec trigger's id, or "<type>-<position>". */
+  id: text,
+  type: z.enum(['authorization-failed', 'replay', 'rto-missed', 'probe-failed', 'objective-missed']),
+  description: text,
+  fired: z.boolean(),
+  causes: z.array(RollbackCause),
+});
+
+/** One step of the rollback: pending for a person (counted by its estimate) or run by its automation. */
+export const RollbackStep = ManualStep.omit({ phase: true, source: true });
+
+/** The decision the drill would have taken at the cutover (spec `rollback:`). */
+export const Rollback = z.strictObject({
+  decision: RollbackDecision,
+  /** The decision the spec expects; a different one fails the run. */
+  expected: RollbackDecision,
+  /** Every trigger, fired or not. */
+  triggers: z.array(RollbackTrigger),
+  /** The rollback's steps, done or counted only when the decision is rollback (else empty). */
+  steps: z.array(RollbackStep),
+  /** Added to the projected RTO: automated steps by their measured time, the others by their estimate. */
+  minutes,
+});
+
 /** One Kafka version's restore; several runs make an upgrade gate. */
 export const Run = z.strictObject({
   kafkaVersion: text,
@@ -366,6 +408,8 @@ export const Run = z.strictObject({
   mirror: MirrorEvidence.optional(),
   rto: Rto,
   objectives: z.array(Objective),
+  /** Present when the spec states a rollback policy and the run reached its decision. */
+  rollback: Rollback.optional(),
 });
 
 export const Result = z.strictObject({
@@ -412,6 +456,11 @@ export type Objective = z.infer<typeof Objective>;
 export type Environment = z.infer<typeof Environment>;
 export type Run = z.infer<typeof Run>;
 export type Result = z.infer<typeof Result>;
+export type RollbackDecision = z.infer<typeof RollbackDecision>;
+export type RollbackCause = z.infer<typeof RollbackCause>;
+export type RollbackTrigger = z.infer<typeof RollbackTrigger>;
+export type RollbackStep = z.infer<typeof RollbackStep>;
+export type Rollback = z.infer<typeof Rollback>;
 
 /** Parses and validates result.json text; errors name the file and the path inside it. */
 export function parseResult(text: string, file: string): Result {

@@ -76,11 +76,18 @@ export function evaluateObjectives(run: Pick<Run, 'probes' | 'assumptions' | 'ma
   return objectives;
 }
 
+/** The cutover's projected RTO: measured time plus the estimates of manual steps that are not automated (no rollback). */
+export function cutoverMinutes(run: Pick<Run, 'manualSteps'>, measuredMs: number): number {
+  const open = run.manualSteps.filter((step) => step.status !== 'automated');
+  return Math.round((minutes(Math.max(0, measuredMs)) + open.reduce((sum, step) => sum + step.estimateMinutes, 0)) * 1000) / 1000;
+}
+
 /** RTO, objectives and the verdict, from the run's typed fields. */
 export function finish(run: Run, targets: ObjectiveTargets, end: RunEnd | undefined, measuredMs: number): void {
-  const open = run.manualSteps.filter((step) => step.status !== 'automated');
   const measuredMinutes = minutes(Math.max(0, measuredMs));
-  const projectedMinutes = Math.round((measuredMinutes + open.reduce((sum, step) => sum + step.estimateMinutes, 0)) * 1000) / 1000;
+  // A rollback decided at the cutover is part of the recovery: its steps add to the projected RTO.
+  const rollbackMinutes = run.rollback?.decision === 'rollback' ? run.rollback.minutes : 0;
+  const projectedMinutes = Math.round((cutoverMinutes(run, measuredMs) + rollbackMinutes) * 1000) / 1000;
   run.rto = { measuredMinutes, projectedMinutes, ...(targets.rtoMinutes !== undefined ? { objectiveMinutes: targets.rtoMinutes } : {}) };
 
   const failedAssumptions = run.assumptions.filter((a) => a.status === 'failed');
@@ -111,6 +118,7 @@ export function finish(run: Run, targets: ObjectiveTargets, end: RunEnd | undefi
   }
   const failedAutomations = run.manualSteps.filter((s) => s.status === 'failed');
   if (failedAutomations.length) reasons.push(`automated step${failedAutomations.length > 1 ? 's' : ''} failed: ${failedAutomations.map((s) => s.id).join(', ')}`);
+  reasons.push(...rollbackReasons(run.rollback));
   const missed = objectives.filter((o) => !o.met);
   if (missed.length) reasons.push(`objective${missed.length > 1 ? 's' : ''} missed: ${missed.map((o) => `${o.name} ${o.observed} (target ${o.target})`).join(', ')}`);
   // A teardown that failed may have left processes behind: the machine's problem, reported first.
@@ -121,6 +129,27 @@ export function finish(run: Run, targets: ObjectiveTargets, end: RunEnd | undefi
   }
   run.verdict = reasons.length ? 'failed' : 'passed';
   run.reason = reasons.length ? reasons.join('; ') : `restored, verified and probed: ${passedReason(run)}`;
+}
+
+/**
+ * A rollback policy fails its run when the decision is not the one the spec expects (by default
+ * promote: a gate is red when the recovery would have been rolled back), or when a rollback
+ * automation failed. The checks that triggered it keep failing the run by their own rules.
+ */
+function rollbackReasons(rollback: Run['rollback']): string[] {
+  if (!rollback) return [];
+  const reasons: string[] = [];
+  const fired = rollback.triggers.filter((trigger) => trigger.fired).map((trigger) => trigger.id);
+  if (rollback.decision !== rollback.expected) {
+    reasons.push(
+      rollback.decision === 'rollback'
+        ? `rollback decided (trigger${fired.length > 1 ? 's' : ''} ${fired.join(', ')})`
+        : 'rollback expected, but no trigger fired: promote decided',
+    );
+  }
+  const failedSteps = rollback.steps.filter((step) => step.status === 'failed');
+  if (failedSteps.length) reasons.push(`rollback step${failedSteps.length > 1 ? 's' : ''} failed: ${failedSteps.map((step) => step.id).join(', ')}`);
+  return reasons;
 }
 
 export function isRed(probe: Pick<Run['probes'][number], 'status'>): boolean {

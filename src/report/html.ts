@@ -12,6 +12,7 @@ import { formatCheckCounts, formatDuration, formatMinutes, formatTimestamp, runF
 import { buildTimelines, timelineWidth } from './timeline.js';
 import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
 import { countChecks } from '../model/verdict.js';
+import { rollbackView } from './rollback.js';
 
 export interface HtmlOptions {
   /** Earlier results of the same drill, for the trend section. */
@@ -35,6 +36,7 @@ function template(): Handlebars.TemplateDelegate {
   const dir = templatesDir();
   const handlebars = Handlebars.create();
   handlebars.registerPartial('styles', readFileSync(`${dir}report.css`, 'utf8'));
+  handlebars.registerPartial('rollback', readFileSync(`${dir}rollback.hbs`, 'utf8'));
   compiled = handlebars.compile(readFileSync(`${dir}report.hbs`, 'utf8'), { strict: true, noEscape: false });
   return compiled;
 }
@@ -246,6 +248,7 @@ function runView(run: Run, index: number) {
     offsetMap: run.offsetMap ? describeOffsetMap(run.offsetMap) : '',
     mirror: run.mirror ? mirrorView(run.mirror) : null,
     objectives: run.objectives,
+    rollback: run.rollback ? rollbackView(run.rollback) : null,
     environment: [
       ['Provider', run.environment.provider],
       ['Brokers', String(run.environment.brokers)],

@@ -3,7 +3,8 @@
  * objective, plus one for the run's verdict so an infrastructure error never reads as green.
  * Shaped to validate against the Ant JUnit schema (the strictest common dialect).
  */
-import { type Phase, type ProbeEvidence, type Result, type Run } from '../model/result.js';
+import { type Phase, type ProbeEvidence, type Result, type Rollback, type Run } from '../model/result.js';
+import { decisionLine, rollbackLines } from './rollback.js';
 import { formatCheckCounts, formatMinutes, runFigures } from './figures.js';
 import { countChecks } from '../model/verdict.js';
 
@@ -135,6 +136,8 @@ function runCases(base: string, run: Run): TestCase[] {
     });
   }
 
+  if (run.rollback) cases.push(rollbackCase(base, run.rollback));
+
   const verdictOutcome: Outcome =
     run.verdict === 'passed'
       ? { kind: 'passed' }
@@ -143,6 +146,24 @@ function runCases(base: string, run: Run): TestCase[] {
         : { kind: 'error', type: run.verdict === 'interrupted' ? 'DrillInterrupted' : 'InfrastructureError', message: run.reason, details: run.reason };
   cases.push({ classname: base, name: 'drill verdict', seconds: 0, outcome: verdictOutcome });
   return cases;
+}
+
+/** The rollback decision: a failure when it is not the one the spec expects, or a rollback automation failed. */
+function rollbackCase(base: string, rollback: Rollback): TestCase {
+  const details = rollbackLines(rollback).join('\n');
+  const failedSteps = rollback.steps.filter((step) => step.status === 'failed').map((step) => step.id);
+  const outcome: Outcome =
+    rollback.decision !== rollback.expected
+      ? { kind: 'failure', type: rollback.decision === 'rollback' ? 'RollbackDecided' : 'RollbackNotTriggered', message: decisionLine(rollback), details }
+      : failedSteps.length
+        ? { kind: 'failure', type: 'RollbackStepFailed', message: `rollback step(s) failed: ${failedSteps.join(', ')}`, details }
+        : { kind: 'passed' };
+  return {
+    classname: `${base}.rollback`,
+    name: `rollback decision: ${rollback.decision}`,
+    seconds: rollback.steps.reduce((sum, step) => sum + (step.durationMs ?? 0), 0),
+    outcome,
+  };
 }
 
 function caseXml(testCase: TestCase): string {
@@ -186,6 +207,20 @@ function runProperties(result: Result, run: Run): [string, string][] {
     ['assumptions.failed', String(figures.assumptionsFailed)],
     ['assumptions.total', String(figures.assumptionsTotal)],
   );
+  if (run.rollback) {
+    properties.push(
+      ['rollback.decision', run.rollback.decision],
+      ['rollback.expected', run.rollback.expected],
+      [
+        'rollback.triggers.fired',
+        run.rollback.triggers
+          .filter((trigger) => trigger.fired)
+          .map((trigger) => trigger.id)
+          .join(','),
+      ],
+      ['rollback.minutes', String(run.rollback.minutes)],
+    );
+  }
   if (run.verify) {
     for (const [name, value] of Object.entries(run.verify.counts)) properties.push([`verify.${name}`, String(value)]);
   }
@@ -223,6 +258,7 @@ function systemOut(run: Run): string {
     lines.push(...skipped.slice(0, skippedListed).map((item) => `      ${describeCheck(item)}`));
     if (skipped.length > skippedListed) lines.push(`      … and ${skipped.length - skippedListed} more skipped checks (result.json lists them all)`);
   }
+  if (run.rollback) lines.push(...rollbackLines(run.rollback));
   if (run.verify) {
     const { counts } = run.verify;
     lines.push(`Verify: ${counts.matched} matched, ${counts.expected} expected, ${counts.unrestorable} unrestorable, ${counts.drift} drift`);

@@ -6,7 +6,7 @@
  */
 import { Gauge, Registry } from 'prom-client';
 import type { Result } from '../model/result.js';
-import { verdicts } from '../model/result.js';
+import { rollbackDecisions, verdicts } from '../model/result.js';
 import { runFigures } from './figures.js';
 import { replayByGroup } from '../model/verdict.js';
 
@@ -29,6 +29,12 @@ export async function renderMetrics(result: Result): Promise<string> {
   const rpo = gauge('kafka_drill_mirror_rpo_seconds', 'Mirror drills: age at cut-over of the oldest source record not copied (largest over partitions).', run);
   const notCopied = gauge('kafka_drill_mirror_not_copied_offsets', 'Mirror drills: source offsets not copied at cut-over.', run);
   const replay = gauge('kafka_drill_mirror_replay_records', 'Mirror drills: records a group re-reads after the cut-over, summed over its partitions.', [...run, 'group']);
+  const rollback = gauge(
+    'kafka_drill_rollback_decision',
+    'Drills with a rollback policy: 1 for the decision the drill would have taken at the cutover (promote or rollback), 0 for the other.',
+    [...run, 'decision'],
+  );
+  const rollbackTriggers = gauge('kafka_drill_rollback_triggers_fired', 'Drills with a rollback policy: rollback triggers that fired.', run);
   const finished = gauge('kafka_drill_last_run_timestamp_seconds', 'When the drill finished (Unix time).', ['drill']);
 
   const drill = result.drillName;
@@ -47,6 +53,10 @@ export async function renderMetrics(result: Result): Promise<string> {
     for (const [outcome, count] of Object.entries(figures.checks)) checks.set({ ...labels, outcome }, count);
     if (entry.verify) drift.set(labels, figures.drift);
     for (const objective of entry.objectives) objectives.set({ ...labels, objective: objective.name }, objective.met ? 1 : 0);
+    if (entry.rollback) {
+      for (const decision of rollbackDecisions) rollback.set({ ...labels, decision }, entry.rollback.decision === decision ? 1 : 0);
+      rollbackTriggers.set(labels, entry.rollback.triggers.filter((trigger) => trigger.fired).length);
+    }
     if (entry.mirror) {
       rpo.set(labels, entry.mirror.rpoSeconds);
       notCopied.set(labels, entry.mirror.rpoOffsets);

@@ -3,6 +3,7 @@ import { dangerFindingCodes, type Result, type Run, type Verdict } from '../mode
 import { clientMatrix, type ClientMatrixCell } from './client-matrix.js';
 import { formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { countChecks } from '../model/verdict.js';
+import { decisionLine, describeCause, rollbackHeld } from './rollback.js';
 
 export interface SummaryOptions {
   /** Earlier results of the same drill, for the trend table. */
@@ -86,6 +87,35 @@ function matrixCell(cell: ClientMatrixCell): string {
   return markdownText(`${statusIcons[cell.status]} ${cell.status}${why ? ` ${why}` : ''}${known} · ${cell.library} · ${formatDuration(cell.durationMs)}`);
 }
 
+/** Each run's rollback decision, its fired triggers with their causes, and the rollback's steps. */
+function rollbackSection(runs: Run[]): string[] {
+  const out: string[] = [];
+  for (const run of runs) {
+    const rollback = run.rollback;
+    if (!rollback) continue;
+    out.push(
+      '',
+      `**Rollback decision** (Kafka ${markdownText(run.kafkaVersion)}): ${rollbackHeld(rollback) ? '✅' : '❌'} ${rollback.decision} — ${markdownText(decisionLine(rollback))}`,
+      '',
+    );
+    for (const trigger of rollback.triggers.filter((trigger) => trigger.fired)) {
+      const causes = trigger.causes.slice(0, failureLimit).map(describeCause);
+      const more = trigger.causes.length > failureLimit ? `; … and ${trigger.causes.length - failureLimit} more in report.html` : '';
+      out.push(`- fired ${markdownText(trigger.id)}: ${markdownText(`${trigger.description} — ${causes.join('; ')}${more}`)}`);
+    }
+    const quiet = rollback.triggers.filter((trigger) => !trigger.fired).map((trigger) => trigger.id);
+    if (quiet.length) out.push(`- quiet: ${markdownText(quiet.join(', '))}`);
+    if (rollback.steps.length) {
+      out.push('', '| Rollback step | Owner | How | Status |', '|---|---|---|---|');
+      for (const step of rollback.steps) {
+        const how = step.automated ? `automated${step.durationMs === undefined ? '' : `, ${formatDuration(step.durationMs)}`}` : `by hand, ${formatMinutes(step.estimateMinutes)}`;
+        out.push(`| ${markdownText(step.title)} | ${markdownText(step.owner)} | ${how} | ${step.status} |`);
+      }
+    }
+  }
+  return out;
+}
+
 export function renderSummary(result: Result, options: SummaryOptions = {}): string {
   const out: string[] = [];
   out.push(`### ${verdictIcons[result.verdict]} kafka-drill ${markdownText(result.drillName)}: ${verdictLabels[result.verdict]}`);
@@ -112,6 +142,7 @@ export function renderSummary(result: Result, options: SummaryOptions = {}): str
     out.push(...lines.slice(0, failureLimit).map((line) => `- ${line}`));
     if (lines.length > failureLimit) out.push(`- … and ${lines.length - failureLimit} more in report.html`);
   }
+  out.push(...rollbackSection(result.runs));
   const mirrored = result.runs.filter((run) => run.mirror);
   if (mirrored.length > 0) {
     out.push('', '**Data path** (MirrorMaker 2 failover)', '');

@@ -353,7 +353,7 @@ function unionOfKeys<K extends string>(a: Map<K, unknown>, b: Map<K, unknown>): 
   return [...new Set([...a.keys(), ...b.keys()])].sort(compareText);
 }
 
-function globMatches(pattern: string, text: string): boolean {
+export function globMatches(pattern: string, text: string): boolean {
   const source = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')

@@ -216,6 +216,7 @@ export class OffsetsProbe implements ProbeRunner {
           ...base,
           outcome: ok ? 'passed' : 'failed',
           observed: `resumes at ${resumedAt ?? '?'}${via}`,
+          ...(resumedAt !== undefined ? { replay: replayOf(group.groupId, committed, committed.offset - resumedAt) } : {}),
           detail: `${ok ? '' : 'outside tolerance: '}caught up, nothing to fetch (committed ${restoredOffset} = log end${offsetMap ? `, which stands for source offset ${resumedAt}` : ''})`,
         });
       } else {
@@ -270,6 +271,7 @@ export class OffsetsProbe implements ProbeRunner {
           ...base,
           outcome: ok ? 'passed' : 'failed',
           observed: this.mirrorObserved(entry.exact, resumedAt),
+          replay: replayOf(group.groupId, committed, entry.exact - resumedAt),
           detail: `${ok ? '' : `outside tolerance ${this.toleranceText()}: `}committed target offset ${restoredOffset}, log ${log.start}..${log.end}; ${entry.note}`,
         });
       } else {
@@ -338,6 +340,7 @@ export class OffsetsProbe implements ProbeRunner {
           ...base,
           outcome: ok && sameRecord ? 'passed' : 'failed',
           observed: this.mirrorObserved(expectedSource, first.offset),
+          replay: replayOf(group.groupId, committed, expectedSource - first.offset),
           detail: `first record at target offset ${first.offset}; the record committed at on the source is at target offset ${expectedSource}${ok ? '' : `: outside tolerance ${this.toleranceText()}`}${sameRecord ? '' : '; its content differs from the snapshot fingerprint'}`,
         });
         continue;
@@ -367,6 +370,7 @@ export class OffsetsProbe implements ProbeRunner {
         ...base,
         outcome: problems.length > 0 ? 'failed' : 'passed',
         observed,
+        ...(first.source !== undefined && Number.isSafeInteger(first.source) ? { replay: replayOf(group.groupId, committed, expectedSource - first.source) } : {}),
         detail: problems.length > 0 ? `${note}${problems.join('; ')}` : `${note}resumed at ${first.source}${content}`,
       });
     }
@@ -443,4 +447,9 @@ async function readLogEnds(context: ProbeContext, partitions: { topic: string; p
     if (!short || read === LOG_END_READS || context.signal.aborted) return ends;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
+}
+
+/** The typed replay of one partition: records re-read (negative: skipped) from where the consumer resumed. */
+function replayOf(group: string, committed: Pick<CommittedOffset, 'topic' | 'partition'>, records: number): NonNullable<ProbeEvidence['replay']> {
+  return { group, topic: committed.topic, partition: committed.partition, records };
 }
