@@ -97,6 +97,8 @@ export const Finding = z.strictObject({
   message: text,
   /** Kafka's error name when Kafka refused, e.g. "POLICY_VIOLATION". */
   kafkaError: text.optional(),
+  /** The team that owns what it is about (the spec's owners:); absent in results from before owners. */
+  owner: text.optional(),
 });
 
 export const PhaseCounts = z.strictObject({
@@ -129,6 +131,8 @@ export const ProbeEvidence = z.strictObject({
   observed: z.string(),
   kafkaError: text.optional(),
   detail: z.string().optional(),
+  /** The team that owns what the check is about; set on failed and skipped checks (the spec's owners:); absent in results from before owners. */
+  owner: text.optional(),
 });
 
 /** Which client produced a probe's checks: one cell of the matrix probe × client × Kafka version. */
@@ -173,6 +177,8 @@ export const Assumption = z.strictObject({
   status: z.enum(['held', 'failed', 'skipped']),
   expected: z.string(),
   observed: z.string(),
+  /** The team that owns what it is about (the spec's owners:); absent in results from before owners. */
+  owner: text.optional(),
 });
 
 export const ManualStep = z.strictObject({
