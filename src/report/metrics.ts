@@ -9,6 +9,7 @@ import type { Result } from '../model/result.js';
 import { verdicts } from '../model/result.js';
 import { runFigures } from './figures.js';
 import { replayByGroup } from '../model/verdict.js';
+import { teamCounts, teamItems } from './owners.js';
 
 export const METRICS_FILE = 'metrics.prom';
 
@@ -30,6 +31,13 @@ export async function renderMetrics(result: Result): Promise<string> {
   const notCopied = gauge('kafka_drill_mirror_not_copied_offsets', 'Mirror drills: source offsets not copied at cut-over.', run);
   const replay = gauge('kafka_drill_mirror_replay_records', 'Mirror drills: records a group re-reads after the cut-over, summed over its partitions.', [...run, 'group']);
   const finished = gauge('kafka_drill_last_run_timestamp_seconds', 'When the drill finished (Unix time).', ['drill']);
+  const team = [...run, 'team'] as const;
+  const teamFailedChecks = gauge('kafka_drill_team_failed_checks', 'Failed probe checks of what the team owns.', team);
+  const teamSkippedChecks = gauge('kafka_drill_team_skipped_checks', 'Probe checks not exercised, of what the team owns.', team);
+  const teamFindings = gauge('kafka_drill_team_restore_findings', 'Restore findings of what the team owns, by severity (error includes danger).', [...team, 'severity']);
+  const teamAssumptions = gauge('kafka_drill_team_failed_assumptions', 'Failed assumptions the team owns.', team);
+  const teamManualSteps = gauge('kafka_drill_team_manual_steps', 'Manual steps the team still does by hand.', team);
+  const teamManualSeconds = gauge('kafka_drill_team_manual_steps_estimate_seconds', "The estimates of the team's open manual steps, summed.", team);
 
   const drill = result.drillName;
   finished.set({ drill }, Date.parse(result.finishedAt) / 1000);
@@ -47,6 +55,16 @@ export async function renderMetrics(result: Result): Promise<string> {
     for (const [outcome, count] of Object.entries(figures.checks)) checks.set({ ...labels, outcome }, count);
     if (entry.verify) drift.set(labels, figures.drift);
     for (const objective of entry.objectives) objectives.set({ ...labels, objective: objective.name }, objective.met ? 1 : 0);
+    for (const counts of teamItems(entry).map(teamCounts)) {
+      const byTeam = { ...labels, team: counts.team };
+      teamFailedChecks.set(byTeam, counts.failedChecks);
+      teamSkippedChecks.set(byTeam, counts.skippedChecks);
+      teamFindings.set({ ...byTeam, severity: 'error' }, counts.errorFindings);
+      teamFindings.set({ ...byTeam, severity: 'warning' }, counts.warningFindings);
+      teamAssumptions.set(byTeam, counts.failedAssumptions);
+      teamManualSteps.set(byTeam, counts.openManualSteps);
+      teamManualSeconds.set(byTeam, counts.openManualMinutes * 60);
+    }
     if (entry.mirror) {
       rpo.set(labels, entry.mirror.rpoSeconds);
       notCopied.set(labels, entry.mirror.rpoOffsets);
