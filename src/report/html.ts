@@ -206,7 +206,15 @@ function passingView(evidence: ProbeEvidence[]) {
       total: [...operations.values()].reduce((sum, count) => sum + count, 0),
       operations: [...operations].map(([operation, count]) => `${operation} ${count}`).join(' · '),
     })),
-    rows: passing.map(evidenceView),
+    rows: passing.map((item) => ({
+      principal: item.principal ?? '',
+      operation: item.operation ?? '',
+      resource: item.resource ?? '',
+      expected: item.expected,
+      observed: item.observed,
+      kafkaError: item.kafkaError ?? '',
+      detail: item.detail ?? '',
+    })),
   };
 }
 
