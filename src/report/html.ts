@@ -253,10 +253,13 @@ function attentionView(run: Run) {
           .join(' · '),
         failed: groupsOf(items.failedChecks),
         skipped: groupsOf(items.skippedChecks),
-        findings: [
-          ...items.errorFindings.map((finding) => ({ ...finding, tone: dangerFindingCodes.has(finding.code) ? 'danger' : 'error' })),
-          ...items.warningFindings.map((finding) => ({ ...finding, tone: 'warning' })),
-        ].map((finding) => ({ ...finding, kafkaError: finding.kafkaError ?? '', owner: items.team })),
+        // Warnings are counted here and listed under the run's restore findings: this part is for what failed.
+        findings: items.errorFindings.map((finding) => ({
+          ...finding,
+          tone: dangerFindingCodes.has(finding.code) ? 'danger' : 'error',
+          kafkaError: finding.kafkaError ?? '',
+          owner: items.team,
+        })),
         assumptions: items.failedAssumptions,
         manualSteps: items.openManualSteps.map((step) => ({ ...step, estimate: formatMinutes(step.estimateMinutes) })),
       };
@@ -283,6 +286,7 @@ function runView(run: Run, index: number) {
       phase: phase.name,
       ...finding,
       kafkaError: finding.kafkaError ?? '',
+      owner: finding.owner ?? '',
       tone: dangerFindingCodes.has(finding.code) ? ('danger' as const) : finding.severity,
     })),
   );
@@ -313,7 +317,9 @@ function runView(run: Run, index: number) {
     probeSummary:
       `${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run, ${figures.probesSkipped} skipped` +
       ` · checks: ${formatCheckCounts(figures.checks)}`,
-    assumptions: [...run.assumptions].sort((a, b) => (a.status === b.status ? 0 : a.status === 'failed' ? -1 : 1)),
+    assumptions: [...run.assumptions]
+      .sort((a, b) => (a.status === b.status ? 0 : a.status === 'failed' ? -1 : 1))
+      .map((assumption) => ({ ...assumption, owner: assumption.owner ?? '' })),
     manualSteps: run.manualSteps.map((step) => ({
       ...step,
       estimate: formatMinutes(step.estimateMinutes),

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ownersSchema } from '../../src/drill-spec/schema.js';
 import { parseSpecText } from '../../src/drill-spec/load.js';
-import { checkAsset, findingAsset, globMatcher, ownerResolver } from '../../src/drill/owners.js';
+import { assignOwners, checkAsset, findingAsset, globMatcher, ownerResolver } from '../../src/drill/owners.js';
+import { loadFixture } from '../report/fixtures.js';
+import { readFileSync } from 'node:fs';
 import { InputError } from '../../src/errors.js';
 import { repoRoot } from '../support/require.js';
 
@@ -115,5 +117,36 @@ describe('owners in a drill spec', () => {
     }
     expect(status).toBe(2);
     expect(stderr).toContain('bad-owner-pattern.yaml:8: owners.teams.payments.principals[0]: "payments-svc": expected "User:<name or glob>"');
+  });
+});
+
+describe('assignOwners, at the end of a run', () => {
+  it("gives a real drill's run the owners it recorded, and the restore's own steps the owner of what they are about", () => {
+    const recorded = loadFixture('real/mixed').runs[0]!;
+    const run = structuredClone(recorded);
+    for (const check of run.probes.flatMap((probe) => probe.evidence)) delete check.owner;
+    for (const assumption of run.assumptions) delete assumption.owner;
+    run.manualSteps.push({
+      id: 'credential-shop-writer',
+      title: 'Supply the real credential for User:shop-writer',
+      owner: 'recovery team',
+      phase: 'security',
+      estimateMinutes: 10,
+      source: 'restore',
+      automated: false,
+      status: 'pending',
+    });
+    run.phases.find((phase) => phase.name === 'topics')!.findings.push({ code: 'replication-clamped', severity: 'warning', object: 'topic shop.audit', message: 'lowered' });
+    const { spec } = parseSpecText(readFileSync(`${repoRoot}/test/report/drills/mixed.yaml`, 'utf8'), 'mixed.yaml');
+    assignOwners(run, spec.owners, spec.assumptions, [
+      { id: 'credential-shop-writer', title: 'x', phase: 'security', estimateMinutes: 10, asset: { kind: 'principal', name: 'User:shop-writer' } },
+    ]);
+    expect(run.probes.flatMap((probe) => probe.evidence.map((check) => check.owner))).toEqual(recorded.probes.flatMap((probe) => probe.evidence.map((check) => check.owner)));
+    expect(run.assumptions.map((assumption) => assumption.owner)).toEqual(recorded.assumptions.map((assumption) => assumption.owner));
+    expect(run.manualSteps.map((step) => [step.id, step.owner])).toEqual([
+      ['point-shop-dns', 'shop-app'],
+      ['credential-shop-writer', 'shop-app'],
+    ]);
+    expect(run.phases.flatMap((phase) => phase.findings).at(-1)?.owner).toBe('catalog');
   });
 });
