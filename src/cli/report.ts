@@ -9,7 +9,8 @@ const usage = `Usage: kafka-drill report RESULT_JSON [--out DIR] [--compare OLD_
 
 Renders report.html, junit.xml, summary.md and manifest.json from a drill's result.json.
   --out DIR          where to write (default: the directory of RESULT_JSON)
-  --compare FILE...  earlier result.json files of the same drill: adds an RTO and manual-step trend
+  --compare FILE...  earlier result.json files of the same drill: adds an RTO and manual-step trend,
+                     and per team: manual steps, failed assumptions and skipped checks across runs
   --sign-key FILE    PEM Ed25519 private key: signs manifest.json
   --spec FILE        the drill spec, copied into DIR/inputs/ after checking its sha256
   --snapshot FILE    the snapshot, copied into DIR/inputs/ after checking its sha256`;

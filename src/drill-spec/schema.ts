@@ -648,6 +648,72 @@ function rollbackReferences(
   });
 }
 
+/**
+ * owners: which team owns what, so every finding, failed or skipped check, failed assumption and
+ * manual step names its team. A pattern is a literal name, or a glob where `*` stands for any run
+ * of characters and `?` for one (`payments.*` is a prefix). The most specific pattern wins: a
+ * literal over any glob, then the glob with more fixed characters, then spec order.
+ */
+export const ownerTeamName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, { error: 'expected a team name: letters, digits, space, ".", "_" or "-", starting with a letter or digit' });
+
+const ownerPattern = (what: string, check: (text: string) => string | undefined = () => undefined) =>
+  z
+    .string()
+    .min(1, { error: `expected a ${what} name or glob` })
+    .superRefine((pattern, context) => {
+      if (pattern.includes('**')) context.addIssue({ code: 'custom', message: `"${pattern}": write one * for any run of characters, not **` });
+      const problem = check(pattern);
+      if (problem) context.addIssue({ code: 'custom', message: `"${pattern}": ${problem}` });
+    });
+
+const ownerTopicPattern = ownerPattern('topic', (pattern) =>
+  /^[a-zA-Z0-9._*?-]+$/.test(pattern) ? undefined : 'a topic name has only letters, digits, ".", "_" and "-" (and * or ? in a glob)',
+);
+const ownerPrincipalPattern = ownerPattern('principal', (pattern) => (/^User:.+$/.test(pattern) ? undefined : 'expected "User:<name or glob>"'));
+
+export const ownerTeamSchema = z
+  .strictObject({
+    topics: z.array(ownerTopicPattern).default([]),
+    groups: z.array(ownerPattern('group')).default([]),
+    principals: z.array(ownerPrincipalPattern).default([]).describe('Principals as "User:<name>": their ACLs, SCRAM users, quotas and authorization checks.'),
+    connectors: z.array(ownerPattern('connector')).default([]),
+  })
+  .refine((team) => team.topics.length + team.groups.length + team.principals.length + team.connectors.length > 0, {
+    error: 'give at least one of topics, groups, principals, connectors',
+  });
+
+export const ownersSchema = z
+  .strictObject({
+    teams: z
+      .record(ownerTeamName, ownerTeamSchema)
+      .default({})
+      .describe('Each team and the assets it owns: topic, group, principal and connector patterns (a literal name, or a glob with * and ?).'),
+    defaults: z
+      .strictObject({
+        brokers: ownerTeamName.default('platform').describe('Broker and cluster configs, the environment, anything about the cluster as a whole.'),
+        topics: ownerTeamName.default('platform').describe('Topics no team pattern matches.'),
+        groups: ownerTeamName.default('application').describe('Consumer groups no team pattern matches.'),
+        connectors: ownerTeamName.default('data').describe('Connectors no team pattern matches.'),
+        security: ownerTeamName.default('security').describe('ACLs, SCRAM users, quotas and certificates, and principals no team pattern matches.'),
+      })
+      .prefault({}),
+  })
+  .superRefine((owners, context) => {
+    // A literal or glob owned twice is a contradiction, not a tie to break by order.
+    const seen = new Map<string, string>();
+    for (const [team, assets] of Object.entries(owners.teams)) {
+      for (const key of ['topics', 'groups', 'principals', 'connectors'] as const) {
+        assets[key].forEach((pattern, index) => {
+          const first = seen.get(`${key}\0${pattern}`);
+          if (first !== undefined) context.addIssue({ code: 'custom', path: ['teams', team, key, index], message: `"${pattern}" is already owned by team ${first}` });
+          else seen.set(`${key}\0${pattern}`, team);
+        });
+      }
+    }
+  });
+
 export const drillSpecSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Lets a JSON spec name its schema for editors.'),
@@ -684,6 +750,7 @@ export const drillSpecSchema = z
     manualSteps: z.array(manualStepSchema).superRefine(uniqueIds('manualSteps')).default([]),
     objectives: objectivesSchema.prefault({}),
     rollback: rollbackSchema.optional().describe('When a cutover would be rolled back, and the rollback; the result records the decision.'),
+    owners: ownersSchema.prefault({}).describe('Which team owns which topics, groups, principals and connectors; every finding and check names its owner.'),
   })
   .superRefine((spec, context) => {
     if ((spec.snapshot === undefined) === (spec.source === undefined)) {
@@ -753,6 +820,7 @@ export type ManualStepSpec = z.output<typeof manualStepSchema>;
 export type RollbackSpec = z.output<typeof rollbackSchema>;
 export type RollbackTriggerSpec = z.output<typeof rollbackTriggerSchema>;
 export type RollbackStepSpec = z.output<typeof rollbackStepSchema>;
+export type OwnersSpec = z.output<typeof ownersSchema>;
 
 /** The Kafka versions a drill runs against, in spec order; empty means "the snapshot's version". */
 export function targetKafkaVersions(target: Target): string[] {

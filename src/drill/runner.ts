@@ -1,3 +1,4 @@
+import { assignOwners } from './owners.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Admin } from '@platformatic/kafka';
@@ -224,6 +225,7 @@ async function runOnVersion(state: RunState): Promise<Run> {
     }
   } finally {
     await teardown(state);
+    ownRun(state.run, state);
     finish(state.run, state.inputs.spec.spec.objectives, state.end, measuredMs(state));
   }
   return state.run;
@@ -575,8 +577,20 @@ function interruptedNow(state: RunState): Run {
       ],
     });
   }
+  ownRun(run, state);
   finish(run, state.inputs.spec.spec.objectives, INTERRUPTED, measuredMs(state));
   return run;
+}
+
+/** Every finding, failed or skipped check, assumption and restore step of the run gets its owner. */
+function ownRun(run: Run, state: RunState): void {
+  const { owners, assumptions } = state.inputs.spec.spec;
+  assignOwners(
+    run,
+    owners,
+    assumptions,
+    state.restorePhases.flatMap((phase) => phase.manualSteps),
+  );
 }
 
 function measuredMs(state: RunState): number {

@@ -97,6 +97,8 @@ export const Finding = z.strictObject({
   message: text,
   /** Kafka's error name when Kafka refused, e.g. "POLICY_VIOLATION". */
   kafkaError: text.optional(),
+  /** The team that owns what it is about (the spec's owners:); absent in results from before owners. */
+  owner: text.optional(),
 });
 
 export const PhaseCounts = z.strictObject({
@@ -131,6 +133,8 @@ export const ProbeEvidence = z.strictObject({
   detail: z.string().optional(),
   /** Offsets probe: records the consumer re-reads on this partition (negative: records it skips). */
   replay: z.strictObject({ group: text, topic: text, partition: count, records: z.int() }).optional(),
+  /** The team that owns what the check is about; set on failed and skipped checks (the spec's owners:); absent in results from before owners. */
+  owner: text.optional(),
 });
 
 /** Which client produced a probe's checks: one cell of the matrix probe × client × Kafka version. */
@@ -175,6 +179,8 @@ export const Assumption = z.strictObject({
   status: z.enum(['held', 'failed', 'skipped']),
   expected: z.string(),
   observed: z.string(),
+  /** The team that owns what it is about (the spec's owners:); absent in results from before owners. */
+  owner: text.optional(),
 });
 
 export const ManualStep = z.strictObject({

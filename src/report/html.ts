@@ -7,7 +7,8 @@ import { clientMatrix } from './client-matrix.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { dangerFindingCodes, type MirrorEvidence, type OffsetMapSummary, type Result, type Run } from '../model/result.js';
+import { dangerFindingCodes, type MirrorEvidence, type OffsetMapSummary, type ProbeEvidence, type Result, type Run } from '../model/result.js';
+import { byProbeAndPrincipal, teamCounts, teamItems, teamTrend, type OwnedCheck } from './owners.js';
 import { formatCheckCounts, formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { buildTimelines, timelineWidth } from './timeline.js';
 import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
@@ -37,6 +38,7 @@ function template(): Handlebars.TemplateDelegate {
   const handlebars = Handlebars.create();
   handlebars.registerPartial('styles', readFileSync(`${dir}report.css`, 'utf8'));
   handlebars.registerPartial('rollback', readFileSync(`${dir}rollback.hbs`, 'utf8'));
+  handlebars.registerPartial('check', readFileSync(`${dir}check.hbs`, 'utf8'));
   compiled = handlebars.compile(readFileSync(`${dir}report.hbs`, 'utf8'), { strict: true, noEscape: false });
   return compiled;
 }
@@ -178,6 +180,107 @@ function clientMatrixView(result: Result) {
   };
 }
 
+function evidenceView(item: ProbeEvidence) {
+  return {
+    subject: [item.principal, item.operation, item.resource].filter(Boolean).join(' · '),
+    expected: item.expected,
+    observed: item.observed,
+    outcome: item.outcome,
+    kafkaError: item.kafkaError ?? '',
+    detail: item.detail ?? '',
+    owner: item.owner ?? '',
+  };
+}
+
+/** Passing checks of a probe, counted per principal and operation: the rows themselves are a click away. */
+function passingView(evidence: ProbeEvidence[]) {
+  const passing = evidence.filter((item) => item.outcome === 'passed');
+  const byPrincipal = new Map<string, Map<string, number>>();
+  for (const item of passing) {
+    const operations = byPrincipal.get(item.principal ?? '—') ?? new Map<string, number>();
+    operations.set(item.operation ?? '—', (operations.get(item.operation ?? '—') ?? 0) + 1);
+    byPrincipal.set(item.principal ?? '—', operations);
+  }
+  return {
+    count: passing.length,
+    principals: [...byPrincipal].map(([principal, operations]) => ({
+      principal,
+      total: [...operations.values()].reduce((sum, count) => sum + count, 0),
+      operations: [...operations].map(([operation, count]) => `${operation} ${count}`).join(' · '),
+    })),
+    rows: passing.map((item) => ({
+      principal: item.principal ?? '',
+      operation: item.operation ?? '',
+      resource: item.resource ?? '',
+      expected: item.expected,
+      observed: item.observed,
+      kafkaError: item.kafkaError ?? '',
+      detail: item.detail ?? '',
+    })),
+  };
+}
+
+/** Groups this long start closed: their count is in the summary, their rows a click away. */
+const OPEN_GROUP_ROWS = 25;
+
+/** What failed and what was skipped, by owning team, then by probe and principal: the top of the report. */
+function attentionView(run: Run) {
+  const groupsOf = (checks: OwnedCheck[]) =>
+    byProbeAndPrincipal(checks).map((group) => ({
+      probe: group.probe.name,
+      probeId: group.probe.id,
+      client: group.probe.client ? group.probe.client.class : '',
+      principal: group.principal,
+      count: group.checks.length,
+      open: group.checks.length <= OPEN_GROUP_ROWS,
+      rows: group.checks.map(evidenceView),
+    }));
+  const teams = teamItems(run);
+  return {
+    teams: teams.map((items) => ({ ...teamCounts(items), anchor: `team-${teams.indexOf(items)}` })),
+    groups: teams.map((items, index) => {
+      const counts = teamCounts(items);
+      return {
+        team: items.team,
+        anchor: `team-${index}`,
+        summary: [
+          counts.failedChecks ? `${counts.failedChecks} failed check(s)` : '',
+          counts.skippedChecks ? `${counts.skippedChecks} skipped check(s)` : '',
+          counts.errorFindings ? `${counts.errorFindings} restore error(s)` : '',
+          counts.failedAssumptions ? `${counts.failedAssumptions} failed assumption(s)` : '',
+          counts.openManualSteps ? `${counts.openManualSteps} manual step(s), ${formatMinutes(counts.openManualMinutes)}` : '',
+          counts.warningFindings ? `${counts.warningFindings} warning(s)` : '',
+        ]
+          .filter(Boolean)
+          .join(' · '),
+        failed: groupsOf(items.failedChecks),
+        skipped: groupsOf(items.skippedChecks),
+        // Warnings are counted here and listed under the run's restore findings: this part is for what failed.
+        findings: items.errorFindings.map((finding) => ({
+          ...finding,
+          tone: dangerFindingCodes.has(finding.code) ? 'danger' : 'error',
+          kafkaError: finding.kafkaError ?? '',
+          owner: items.team,
+        })),
+        assumptions: items.failedAssumptions,
+        manualSteps: items.openManualSteps.map((step) => ({ ...step, estimate: formatMinutes(step.estimateMinutes) })),
+      };
+    }),
+  };
+}
+
+function teamTrendView(result: Result, compare: Result[]) {
+  if (compare.length === 0) return null;
+  const trend = teamTrend(result, compare);
+  return {
+    runs: trend.startedAt.map((startedAt, index) => ({ startedAt: formatTimestamp(startedAt), current: index === trend.current })),
+    rows: trend.rows.map((row) => ({
+      team: row.team,
+      cells: row.points.map((point) => (point ? { ...point, present: true } : { present: false })),
+    })),
+  };
+}
+
 function runView(run: Run, index: number) {
   const figures = runFigures(run);
   const findings = run.phases.flatMap((phase) =>
@@ -185,6 +288,7 @@ function runView(run: Run, index: number) {
       phase: phase.name,
       ...finding,
       kafkaError: finding.kafkaError ?? '',
+      owner: finding.owner ?? '',
       tone: dangerFindingCodes.has(finding.code) ? ('danger' as const) : finding.severity,
     })),
   );
@@ -196,6 +300,7 @@ function runView(run: Run, index: number) {
     verdictLabel: verdictLabels[run.verdict],
     reason: run.reason,
     stats: runStats(run),
+    attention: attentionView(run),
     probes: run.probes
       .map((probe) => ({ probe, status: probe.status, checks: countChecks(probe) }))
       .sort((a, b) => (statusOrder[a.status] ?? 9) - (statusOrder[b.status] ?? 9))
@@ -208,19 +313,15 @@ function runView(run: Run, index: number) {
         type: probe.type,
         name: probe.name,
         duration: formatDuration(probe.durationMs),
-        evidence: probe.evidence.map((item) => ({
-          subject: [item.principal, item.operation, item.resource].filter(Boolean).join(' · '),
-          expected: item.expected,
-          observed: item.observed,
-          outcome: item.outcome,
-          kafkaError: item.kafkaError ?? '',
-          detail: item.detail ?? '',
-        })),
+        evidence: probe.evidence.filter((item) => item.outcome !== 'passed').map(evidenceView),
+        passing: passingView(probe.evidence),
       })),
     probeSummary:
       `${figures.probesPassed} passed, ${figures.probesFailed} failed, ${figures.probesErrored} could not run, ${figures.probesSkipped} skipped` +
       ` · checks: ${formatCheckCounts(figures.checks)}`,
-    assumptions: [...run.assumptions].sort((a, b) => (a.status === b.status ? 0 : a.status === 'failed' ? -1 : 1)),
+    assumptions: [...run.assumptions]
+      .sort((a, b) => (a.status === b.status ? 0 : a.status === 'failed' ? -1 : 1))
+      .map((assumption) => ({ ...assumption, owner: assumption.owner ?? '' })),
     manualSteps: run.manualSteps.map((step) => ({
       ...step,
       estimate: formatMinutes(step.estimateMinutes),
@@ -276,6 +377,7 @@ export function htmlViewModel(result: Result, options: HtmlOptions = {}) {
     isMatrix: result.runs.length > 1,
     clientMatrix: clientMatrixView(result),
     runs: result.runs.map(runView),
+    teamTrend: teamTrendView(result, compare),
     timelineWidth,
     timelines: buildTimelines(result.runs),
     trend: points.length

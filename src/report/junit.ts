@@ -7,6 +7,7 @@ import { type Phase, type ProbeEvidence, type Result, type Rollback, type Run } 
 import { decisionLine, rollbackLines } from './rollback.js';
 import { formatCheckCounts, formatMinutes, runFigures } from './figures.js';
 import { countChecks } from '../model/verdict.js';
+import { teamCounts, teamItems, type OwnedCheck, type TeamItems } from './owners.js';
 
 export interface JunitOptions {
   /** Where the drill ran; the schema requires one. */
@@ -166,6 +167,69 @@ function rollbackCase(base: string, rollback: Rollback): TestCase {
   };
 }
 
+/** Checks of one outcome listed as testcases in a team's suite, up to this many; the rest are one case that counts them. */
+const teamChecksListed = 200;
+
+/** A team's suite: one testcase per failed or skipped check, restore error, failed assumption and open manual step it owns. */
+function teamCases(base: string, items: TeamItems): TestCase[] {
+  const classname = `${base}.team.${items.team.replace(/[^A-Za-z0-9_-]+/g, '_')}`;
+  const cases: TestCase[] = [];
+  const checkCases = (checks: OwnedCheck[], outcome: 'failed' | 'skipped') => {
+    for (const { probe, check } of checks.slice(0, teamChecksListed)) {
+      const text = describeCheck(check);
+      cases.push({
+        classname: `${classname}.checks`,
+        name: `${probe.name} [${probe.id}${probe.client ? ` ${probe.client.class}` : ''}]: ${[check.principal, check.operation, check.resource].filter(Boolean).join(' ') || check.expected}`,
+        seconds: 0,
+        outcome:
+          outcome === 'failed'
+            ? { kind: 'failure', type: 'CheckFailed', message: `expected ${check.expected}, observed ${check.observed}`, details: text }
+            : { kind: 'skipped', message: check.detail ?? check.observed },
+      });
+    }
+    const more = checks.length - teamChecksListed;
+    if (more > 0) {
+      const message = `… and ${more} more ${outcome} checks (result.json lists them all)`;
+      cases.push({
+        classname: `${classname}.checks`,
+        name: `${more} more ${outcome} checks`,
+        seconds: 0,
+        outcome: outcome === 'failed' ? { kind: 'failure', type: 'CheckFailed', message, details: message } : { kind: 'skipped', message },
+      });
+    }
+  };
+  checkCases(items.failedChecks, 'failed');
+  checkCases(items.skippedChecks, 'skipped');
+  for (const finding of items.errorFindings) {
+    const message = `${finding.object}: ${finding.message}${finding.kafkaError ? ` (${finding.kafkaError})` : ''}`;
+    cases.push({
+      classname: `${classname}.findings`,
+      name: `${finding.phase}: ${finding.code} ${finding.object}`,
+      seconds: 0,
+      outcome: { kind: 'failure', type: 'RestoreError', message, details: message },
+    });
+  }
+  for (const assumption of items.failedAssumptions) {
+    const message = `expected ${assumption.expected}, observed ${assumption.observed}`;
+    cases.push({
+      classname: `${classname}.assumptions`,
+      name: `${assumption.description} [${assumption.id}]`,
+      seconds: 0,
+      outcome: { kind: 'failure', type: 'AssumptionFailed', message, details: message },
+    });
+  }
+  for (const step of items.openManualSteps) {
+    const message = `${step.status === 'failed' ? 'automation failed' : 'done by hand'}, estimated ${formatMinutes(step.estimateMinutes)}`;
+    cases.push({
+      classname: `${classname}.manual-steps`,
+      name: `${step.title} [${step.id}]`,
+      seconds: step.durationMs ?? 0,
+      outcome: step.status === 'failed' ? { kind: 'failure', type: 'AutomationFailed', message, details: step.output ?? message } : { kind: 'skipped', message },
+    });
+  }
+  return cases;
+}
+
 function caseXml(testCase: TestCase): string {
   const open = `    <testcase classname="${xmlAttribute(testCase.classname)}" name="${xmlAttribute(testCase.name || '(unnamed)')}" time="${seconds(testCase.seconds)}"`;
   const { outcome } = testCase;
@@ -282,6 +346,7 @@ function systemErr(run: Run): string {
 
 export function renderJunit(result: Result, options: JunitOptions): string {
   const packageBase = packageName(result.drillName);
+  let teamSuiteCount = 0;
   const suites = result.runs.map((run, index) => {
     const base = `${packageBase}.${versionSegment(run.kafkaVersion)}`;
     const cases = runCases(base, run);
@@ -302,5 +367,35 @@ export function renderJunit(result: Result, options: JunitOptions): string {
       '  </testsuite>',
     ].join('\n');
   });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('\n')}\n</testsuites>\n`;
+  // After the suites of the Kafka versions: one per team and version, with what the team has to act on.
+  const teamSuites = result.runs.flatMap((run) =>
+    teamItems(run).map((items) => {
+      const cases = teamCases(`${packageBase}.${versionSegment(run.kafkaVersion)}`, items);
+      const count = (kind: Outcome['kind']) => cases.filter((testCase) => testCase.outcome.kind === kind).length;
+      const counts = teamCounts(items);
+      const properties: [string, string][] = [
+        ['team', items.team],
+        ['kafka.version', run.kafkaVersion],
+        ['checks.failed', String(counts.failedChecks)],
+        ['checks.skipped', String(counts.skippedChecks)],
+        ['restore.errors', String(counts.errorFindings)],
+        ['restore.warnings', String(counts.warningFindings)],
+        ['assumptions.failed', String(counts.failedAssumptions)],
+        ['manual.steps.open', String(counts.openManualSteps)],
+        ['manual.minutes.open', String(counts.openManualMinutes)],
+      ];
+      const index = suites.length + teamSuiteCount++;
+      return [
+        `  <testsuite package="${xmlAttribute(packageBase)}" id="${index}" name="${xmlAttribute(`${result.drillName} on Kafka ${run.kafkaVersion}: team ${items.team}`)}"` +
+          ` timestamp="${junitTimestamp(result.startedAt)}" hostname="${xmlAttribute(options.hostname || 'localhost')}"` +
+          ` tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}" time="0.000">`,
+        `    <properties>\n${properties.map(([name, value]) => `      <property name="${xmlAttribute(name)}" value="${xmlAttribute(value)}"/>`).join('\n')}\n    </properties>`,
+        ...cases.map(caseXml),
+        `    <system-out>${xmlText(`team ${items.team} on Kafka ${run.kafkaVersion}: ${counts.failedChecks} failed and ${counts.skippedChecks} skipped checks, ${counts.errorFindings} restore errors, ${counts.failedAssumptions} failed assumptions, ${counts.openManualSteps} open manual steps\n`)}</system-out>`,
+        '    <system-err></system-err>',
+        '  </testsuite>',
+      ].join('\n');
+    }),
+  );
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${[...suites, ...teamSuites].join('\n')}\n</testsuites>\n`;
 }

@@ -9,6 +9,7 @@ import type { Result } from '../model/result.js';
 import { rollbackDecisions, verdicts } from '../model/result.js';
 import { runFigures } from './figures.js';
 import { replayByGroup } from '../model/verdict.js';
+import { teamCounts, teamItems } from './owners.js';
 
 export const METRICS_FILE = 'metrics.prom';
 
@@ -36,6 +37,13 @@ export async function renderMetrics(result: Result): Promise<string> {
   );
   const rollbackTriggers = gauge('kafka_drill_rollback_triggers_fired', 'Drills with a rollback policy: rollback triggers that fired.', run);
   const finished = gauge('kafka_drill_last_run_timestamp_seconds', 'When the drill finished (Unix time).', ['drill']);
+  const team = [...run, 'team'] as const;
+  const teamFailedChecks = gauge('kafka_drill_team_failed_checks', 'Failed probe checks of what the team owns.', team);
+  const teamSkippedChecks = gauge('kafka_drill_team_skipped_checks', 'Probe checks not exercised, of what the team owns.', team);
+  const teamFindings = gauge('kafka_drill_team_restore_findings', 'Restore findings of what the team owns, by severity (error includes danger).', [...team, 'severity']);
+  const teamAssumptions = gauge('kafka_drill_team_failed_assumptions', 'Failed assumptions the team owns.', team);
+  const teamManualSteps = gauge('kafka_drill_team_manual_steps', 'Manual steps the team still does by hand.', team);
+  const teamManualSeconds = gauge('kafka_drill_team_manual_steps_estimate_seconds', "The estimates of the team's open manual steps, summed.", team);
 
   const drill = result.drillName;
   finished.set({ drill }, Date.parse(result.finishedAt) / 1000);
@@ -56,6 +64,16 @@ export async function renderMetrics(result: Result): Promise<string> {
     if (entry.rollback) {
       for (const decision of rollbackDecisions) rollback.set({ ...labels, decision }, entry.rollback.decision === decision ? 1 : 0);
       rollbackTriggers.set(labels, entry.rollback.triggers.filter((trigger) => trigger.fired).length);
+    }
+    for (const counts of teamItems(entry).map(teamCounts)) {
+      const byTeam = { ...labels, team: counts.team };
+      teamFailedChecks.set(byTeam, counts.failedChecks);
+      teamSkippedChecks.set(byTeam, counts.skippedChecks);
+      teamFindings.set({ ...byTeam, severity: 'error' }, counts.errorFindings);
+      teamFindings.set({ ...byTeam, severity: 'warning' }, counts.warningFindings);
+      teamAssumptions.set(byTeam, counts.failedAssumptions);
+      teamManualSteps.set(byTeam, counts.openManualSteps);
+      teamManualSeconds.set(byTeam, counts.openManualMinutes * 60);
     }
     if (entry.mirror) {
       rpo.set(labels, entry.mirror.rpoSeconds);

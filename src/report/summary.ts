@@ -4,6 +4,7 @@ import { clientMatrix, type ClientMatrixCell } from './client-matrix.js';
 import { formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { countChecks } from '../model/verdict.js';
 import { decisionLine, describeCause, rollbackHeld } from './rollback.js';
+import { byProbeAndPrincipal, teamCounts, teamItems, teamTrend } from './owners.js';
 
 export interface SummaryOptions {
   /** Earlier results of the same drill, for the trend table. */
@@ -116,6 +117,52 @@ function rollbackSection(runs: Run[]): string[] {
   return out;
 }
 
+/** Rows of a team's table in summary.md; the rest are counted, and all of them are in report.html. */
+const teamRowLimit = 10;
+
+/** One counts table over the teams of each run, then a table per team of what it has to act on. */
+function teamSections(run: Run, matrix: boolean): string[] {
+  const teams = teamItems(run);
+  if (teams.length === 0) return [];
+  const out: string[] = ['', `**By team${matrix ? ` (Kafka ${markdownText(run.kafkaVersion)})` : ''}**`, ''];
+  out.push('| Team | Failed checks | Skipped checks | Restore errors | Failed assumptions | Manual steps (open) |', '|---|---|---|---|---|---|');
+  for (const counts of teams.map(teamCounts)) {
+    out.push(
+      `| ${markdownText(counts.team)} | ${counts.failedChecks} | ${counts.skippedChecks} | ${counts.errorFindings} | ${counts.failedAssumptions} | ${counts.openManualSteps} (${formatMinutes(counts.openManualMinutes)}) |`,
+    );
+  }
+  for (const items of teams) {
+    const rows: string[] = [];
+    for (const group of byProbeAndPrincipal(items.failedChecks)) {
+      const first = group.checks[0]!;
+      const where = [first.operation, first.resource].filter(Boolean).join(' ');
+      rows.push(
+        `| ❌ ${group.checks.length} failed check(s) | ${markdownText(`${group.probe.name} [${group.probe.id}]${group.principal ? ` · ${group.principal}` : ''}`)} | ${markdownText(`${where ? `${where}: ` : ''}expected ${first.expected}, observed ${first.observed}`)} |`,
+      );
+    }
+    for (const group of byProbeAndPrincipal(items.skippedChecks)) {
+      const first = group.checks[0]!;
+      rows.push(
+        `| ⏭️ ${group.checks.length} skipped check(s) | ${markdownText(`${group.probe.name} [${group.probe.id}]${group.principal ? ` · ${group.principal}` : ''}`)} | ${markdownText(first.detail ?? first.observed)} |`,
+      );
+    }
+    for (const finding of items.errorFindings)
+      rows.push(
+        `| ❌ restore ${dangerFindingCodes.has(finding.code) ? 'danger' : 'error'} | ${markdownText(`${finding.phase}: ${finding.object}`)} | ${markdownText(finding.message)} |`,
+      );
+    for (const assumption of items.failedAssumptions)
+      rows.push(`| ❌ assumption failed | ${markdownText(assumption.description)} | ${markdownText(`expected ${assumption.expected}, observed ${assumption.observed}`)} |`);
+    for (const step of items.openManualSteps)
+      rows.push(
+        `| ✋ manual step | ${markdownText(step.title)} | ${markdownText(`${step.status === 'failed' ? 'automation failed' : 'by hand'}, ${formatMinutes(step.estimateMinutes)}`)} |`,
+      );
+    if (rows.length === 0) continue;
+    out.push('', `**${markdownText(items.team)}**`, '', '| What | Where | Detail |', '|---|---|---|', ...rows.slice(0, teamRowLimit));
+    if (rows.length > teamRowLimit) out.push(`| … | ${rows.length - teamRowLimit} more row(s) | in report.html |`);
+  }
+  return out;
+}
+
 export function renderSummary(result: Result, options: SummaryOptions = {}): string {
   const out: string[] = [];
   out.push(`### ${verdictIcons[result.verdict]} kafka-drill ${markdownText(result.drillName)}: ${verdictLabels[result.verdict]}`);
@@ -143,6 +190,7 @@ export function renderSummary(result: Result, options: SummaryOptions = {}): str
     if (lines.length > failureLimit) out.push(`- … and ${lines.length - failureLimit} more in report.html`);
   }
   out.push(...rollbackSection(result.runs));
+  for (const run of result.runs) out.push(...teamSections(run, result.runs.length > 1));
   const mirrored = result.runs.filter((run) => run.mirror);
   if (mirrored.length > 0) {
     out.push('', '**Data path** (MirrorMaker 2 failover)', '');
@@ -168,6 +216,19 @@ export function renderSummary(result: Result, options: SummaryOptions = {}): str
     for (const point of trendPoints(result, options.compare)) {
       const started = markdownText(formatTimestamp(point.startedAt)) + (point.current ? ' (this run)' : '');
       out.push(`| ${started} | ${verdictIcons[point.verdict]} | ${formatMinutes(point.measuredMinutes)} | ${formatMinutes(point.projectedMinutes)} | ${point.manualSteps} |`);
+    }
+  }
+  if (options.compare && options.compare.length > 0) {
+    const trend = teamTrend(result, options.compare);
+    if (trend.rows.length > 0) {
+      out.push('', '**Trend by team** (manual steps open / failed assumptions / skipped checks; worst version of each run)', '');
+      out.push(`| Team | ${trend.startedAt.map((startedAt, index) => markdownText(formatTimestamp(startedAt)) + (index === trend.current ? ' (this run)' : '')).join(' | ')} |`);
+      out.push(`|---|${trend.startedAt.map(() => '---|').join('')}`);
+      for (const row of trend.rows) {
+        out.push(
+          `| ${markdownText(row.team)} | ${row.points.map((point) => (point ? `${point.manualSteps} / ${point.failedAssumptions} / ${point.skippedChecks}` : '–')).join(' | ')} |`,
+        );
+      }
     }
   }
   out.push(

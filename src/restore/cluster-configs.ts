@@ -84,7 +84,13 @@ export async function restoreClusterConfigs(context: RestoreContext, recorder = 
       if (!entry.redacted) continue;
       const object = resource === CLUSTER_DEFAULT ? `cluster config ${name}` : `broker ${resource} config ${name}`;
       recorder.finding('config-sensitive', 'warning', object, 'the value is sensitive and was not captured; set it by hand');
-      recorder.manualSteps.push({ id: `broker-config-${resource || 'default'}-${name}`, title: `Set sensitive ${object}`, phase: 'cluster-configs', estimateMinutes: 5 });
+      recorder.manualSteps.push({
+        id: `broker-config-${resource || 'default'}-${name}`,
+        title: `Set sensitive ${object}`,
+        phase: 'cluster-configs',
+        estimateMinutes: 5,
+        asset: { kind: 'broker' },
+      });
     }
   }
 

@@ -106,6 +106,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
           title: `Supply ${key} of connector ${connector.name} (${reason}) and create the connector`,
           phase: 'connectors',
           estimateMinutes: 10,
+          asset: { kind: 'connector', name: connector.name },
         });
       }
       recorder.finding(
@@ -144,6 +145,7 @@ export async function restoreConnectors(context: RestoreContext): Promise<PhaseR
             : `Point ${settings} of connector ${connector.name} at the recovered store${held.length > 1 ? 's' : ''} and start it (the drill held it back: it names an external system)`,
           phase: 'connectors',
           estimateMinutes: 10,
+          asset: { kind: 'connector', name: connector.name },
         });
       }
       if (!startsStopped) continue;

@@ -19,6 +19,8 @@ export interface RestoreManualStep {
   title: string;
   phase: RestorePhaseName;
   estimateMinutes: number;
+  /** What the step is about, for its owner (drill/owners.ts). */
+  asset?: Asset;
 }
 
 export interface PhaseResult {
@@ -33,6 +35,7 @@ export interface PhaseResult {
   requests: number;
 }
 
+import type { Asset } from '../model/asset.js';
 import type { CredentialSource } from '../drill-spec/schema.js';
 import type { MirrorGroupPartition, MirrorEvidence } from '../model/result.js';
 import type { CommittedOffset } from '../snapshot/schema.js';

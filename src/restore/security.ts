@@ -103,7 +103,13 @@ async function restoreScramUsers(context: RestoreContext, recorder: PhaseRecorde
     context.options.secrets?.add(resolved.password);
     if (resolved.noSource) {
       recorder.finding('credential-generated', 'warning', `scram user ${user.name}`, 'restored with a generated password: the drill names no credential source for this user');
-      recorder.manualSteps.push({ id: `credential-${user.name}`, title: `Supply the real credential for User:${user.name}`, phase: 'security', estimateMinutes: 10 });
+      recorder.manualSteps.push({
+        id: `credential-${user.name}`,
+        title: `Supply the real credential for User:${user.name}`,
+        phase: 'security',
+        estimateMinutes: 10,
+        asset: { kind: 'principal', name: `User:${user.name}` },
+      });
     }
     if (missing.length === 0) {
       recorder.counts.unchanged++;

@@ -48,7 +48,13 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
     for (const [name, entry] of Object.entries(topic.configs)) {
       if (entry.redacted) {
         recorder.finding('config-sensitive', 'warning', `topic ${topic.name} config ${name}`, 'the value is sensitive and was not captured; set it by hand');
-        recorder.manualSteps.push({ id: `topic-config-${topic.name}-${name}`, title: `Set sensitive config ${name} on topic ${topic.name}`, phase: 'topics', estimateMinutes: 5 });
+        recorder.manualSteps.push({
+          id: `topic-config-${topic.name}-${name}`,
+          title: `Set sensitive config ${name} on topic ${topic.name}`,
+          phase: 'topics',
+          estimateMinutes: 5,
+          asset: { kind: 'topic', name: topic.name },
+        });
       }
     }
   }

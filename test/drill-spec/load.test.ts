@@ -137,6 +137,7 @@ describe('loadSpec accepts good specs', () => {
       assumptions: [],
       manualSteps: [],
       objectives: {},
+      owners: { teams: {}, defaults: { brokers: 'platform', topics: 'platform', groups: 'application', connectors: 'data', security: 'security' } },
     });
     expect(loaded.file).toBe(file);
     expect(loaded.dir).toBe(path.join(here, 'good'));

@@ -5,6 +5,7 @@ import { parse } from 'junit2json';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/model/result.js';
 import { renderJunit, xmlAttribute, xmlText } from '../../src/report/junit.js';
+import { teamCounts, teamItems } from '../../src/report/owners.js';
 import { fileExists, itWith, onPath, sharedDir } from '../support/require.js';
 import { expectGolden } from './golden.js';
 import { fixtureNames, hostile, hostileResult, loadFixture } from './fixtures.js';
@@ -33,8 +34,15 @@ describe('junit.xml', () => {
     it(`${name}: a JUnit consumer reads back the same counts`, async () => {
       const result = loadFixture(name);
       const parsed = (await parse(renderJunit(result, { hostname: 'ci-runner-7' }))) as { testsuite?: Array<Record<string, any>> };
-      const suites = parsed.testsuite ?? [];
+      // One suite per Kafka version, then one per team and version (with what that team has to act on).
+      const suites = (parsed.testsuite ?? []).slice(0, result.runs.length);
       expect(suites.map((suite) => suite.testcase.length)).toEqual(expectedCases(result));
+      const teamSuites = (parsed.testsuite ?? []).slice(result.runs.length);
+      const owned = result.runs.flatMap((run) => teamItems(run).map(teamCounts));
+      expect(teamSuites.map((suite) => suite.tests)).toEqual(
+        owned.map((team) => team.failedChecks + team.skippedChecks + team.errorFindings + team.failedAssumptions + team.openManualSteps),
+      );
+      for (const suite of teamSuites) expect(suite.name).toMatch(/ on Kafka .+: team \S/);
       for (const [index, suite] of suites.entries()) {
         const run = result.runs[index]!;
         const cases = suite.testcase as Array<Record<string, unknown>>;
