@@ -171,7 +171,7 @@ describe('loadSpec accepts good specs', () => {
     const { spec } = await loadSpec(good('minimal.json'));
     expect(spec.name).toBe('minimal');
     expect(spec.target.brokers).toBe(3);
-    expect(spec.probes).toEqual([{ type: 'produce-consume', topics: ['orders'], records: 100 }]);
+    expect(spec.probes).toEqual([{ type: 'produce-consume', topics: ['orders'], records: 100, transactions: false }]);
     expect(spec).not.toHaveProperty('$schema');
   });
 
