@@ -8,6 +8,7 @@ import type { AssumptionSpec, OwnersSpec } from '../drill-spec/schema.js';
 import type { Finding, ProbeEvidence, ProbeRecord, Run } from '../model/result.js';
 import { ownersSchema } from '../drill-spec/schema.js';
 import type { RestoreManualStep } from '../restore/phase.js';
+import { globMatcher } from '../glob.js';
 
 /** A spec pattern, compiled: a literal matches itself only; a glob's `*` any run of characters, `?` one. */
 interface CompiledPattern {
@@ -17,16 +18,6 @@ interface CompiledPattern {
   fixed: number;
   order: number;
   test: (name: string) => boolean;
-}
-
-export function globMatcher(pattern: string): (name: string) => boolean {
-  if (!/[*?]/.test(pattern)) return (name) => name === pattern;
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '[\\s\\S]*')
-    .replace(/\?/g, '[\\s\\S]');
-  const regex = new RegExp(`^${source}$`, 'u');
-  return (name) => regex.test(name);
 }
 
 const patternKeys = { topic: 'topics', group: 'groups', principal: 'principals', connector: 'connectors' } as const;

@@ -7,7 +7,7 @@ import type { ObjectiveTargets } from '../model/verdict.js';
 import { evaluateObjectives, isRed, replayByGroup } from '../model/verdict.js';
 import type { ProbeEvidence, ProbeRecord, Rollback, RollbackCause, RollbackStep, RollbackTrigger, Run } from '../model/result.js';
 import type { RollbackSpec, RollbackStepSpec, RollbackTriggerSpec } from '../drill-spec/schema.js';
-import { globMatches } from '../snapshot/diff.js';
+import { globMatches } from '../glob.js';
 import { runAutomation, type AutomationEnvironment } from './manual-steps.js';
 
 export type DecisionInputs = Pick<Run, 'probes' | 'assumptions' | 'manualSteps' | 'mirror'>;

@@ -10,6 +10,7 @@
 import { compactCanonicalJson, compareText } from './canonical.js';
 import { isSensitiveConfig } from './capture-connect.js';
 import { aclKey, quotaEntityLabel, type Acl, type Configs, type Connector, type ConnectorConfigValue, type SnapshotContent } from './schema.js';
+import { globMatches } from '../glob.js';
 
 export const differenceKinds = [
   'topic',
@@ -351,14 +352,6 @@ function compareConnector(want: Connector, got: Connector, report: Report, drift
 
 function unionOfKeys<K extends string>(a: Map<K, unknown>, b: Map<K, unknown>): K[] {
   return [...new Set([...a.keys(), ...b.keys()])].sort(compareText);
-}
-
-export function globMatches(pattern: string, text: string): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's').test(text);
 }
 
 export interface DiffSummary {
