@@ -14,6 +14,8 @@ export function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
     '-Dorg.slf4j.simpleLogger.showDateTime=true',
+    // Kafka's authorizer logs each DENIED decision at INFO (allowed ones at DEBUG); the drill reads them from the broker's log.
+    '-Dorg.slf4j.simpleLogger.log.kafka.authorizer.logger=info',
     environmentMarker(workDir),
     '-cp',
     join(distribution.libsDir, '*'),
