@@ -6,6 +6,7 @@ import { errorLines } from '../environment/process-exit.js';
 import { clientProperties } from '../environment/client-properties.js';
 import { planEnvironment, type EnvironmentPlan } from '../environment/plan.js';
 import { providerOptions, startEnvironment } from '../environment/start.js';
+import { scrapeEnvironmentMetrics } from '../environment/jmx-metrics.js';
 import type { EnvironmentRequest, StartedEnvironment } from '../environment/types.js';
 import { createAdmin, withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
@@ -515,6 +516,11 @@ async function teardown(state: RunState): Promise<void> {
   const env = state.environment;
   if (!env) return;
   if (!state.options.signal.aborted) await reportExitedProcesses(state, 'teardown');
+  // The brokers' own counters as the drill leaves them (failed requests, errors by request), before they stop.
+  if (!state.options.signal.aborted) {
+    const metrics = await scrapeEnvironmentMetrics(env);
+    if (metrics) state.run.brokerMetrics = metrics;
+  }
   const startedAt = new Date().toISOString();
   const started = performance.now();
   let outcome: Pick<Phase, 'status' | 'findings'>;
