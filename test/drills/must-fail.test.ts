@@ -214,6 +214,12 @@ const cases: MustFail[] = [
           rule: expect.stringContaining('permissionType=DENY'),
         }),
       ]);
+      // Kafka's own counters, scraped from the JMX exporter before teardown, under the dashboards' names.
+      const broker = run.brokerMetrics!.targets.find((target) => target.process === 'broker 1')!;
+      const errors = (request: string, error: string) =>
+        broker.samples.find((s) => s.name === 'kafka_network_requestmetrics_errors_total' && s.labels.request === request && s.labels.error === error)?.value ?? 0;
+      expect(errors('FindCoordinator', 'GROUP_AUTHORIZATION_FAILED')).toBeGreaterThanOrEqual(1);
+      expect(errors('Fetch', 'TOPIC_AUTHORIZATION_FAILED')).toBeGreaterThanOrEqual(1);
       // The probe's allowed check of the same reader on shop.orders passed: only the group binding is gone.
       expect(run.probes.find((p) => p.id === 'reader-topics')!.status).toBe('passed');
     },
