@@ -35,7 +35,9 @@ async function scrapeAndCheck(environment: StartedEnvironment) {
   expect(value('kafka_server_brokertopicmetrics_failedproducerequests_total')).toBe(0);
   expect(value('kafka_server_brokertopicmetrics_failedfetchrequests_total')).toBe(0);
   expect(value('kafka_network_requestmetrics_errors_total', { error: 'UNKNOWN_TOPIC_OR_PARTITION', request: 'Metadata' })).toBeGreaterThanOrEqual(1);
-  // Only counted errors are kept: no NONE, no zero.
+  // Only counted errors are kept: the agent also serves NONE (successful responses), which the drill leaves out.
+  const raw = await (await fetch(broker.url)).text();
+  expect(raw).toMatch(/^kafka_network_requestmetrics_errors_total\{error="NONE",request="\w+"\} \d/m);
   expect(broker.samples.filter((s) => s.name === 'kafka_network_requestmetrics_errors_total' && (s.labels.error === 'NONE' || s.value === 0))).toEqual([]);
   return metrics;
 }
@@ -67,11 +69,21 @@ describe('JMX exporter agent', () => {
   });
 
   itWith(dockerEngine())(
-    'docker provider: the broker container serves the same metrics through its mapped port',
+    'docker provider: the broker and Connect worker containers serve the same metrics through their mapped ports',
     async () => {
-      const environment = await startEnvironment('docker', { kafkaVersion: DEFAULT_KAFKA_VERSION, brokers: 1, security: 'plaintext', heapMb: 384, jmxExporter: true });
+      const environment = await startEnvironment('docker', {
+        kafkaVersion: DEFAULT_KAFKA_VERSION,
+        brokers: 1,
+        security: 'plaintext',
+        heapMb: 384,
+        jmxExporter: true,
+        connect: { heapMb: 384 },
+      });
       try {
-        await scrapeAndCheck(environment);
+        const metrics = await scrapeAndCheck(environment);
+        const worker = metrics.targets.find((target) => target.process.startsWith('connect '))!;
+        expect(worker.error).toBeUndefined();
+        expect(worker.samples.find((s) => s.name === 'kafka_connect_worker_connector_count')?.value).toBe(0);
       } finally {
         await environment.stop();
       }
