@@ -105,6 +105,12 @@ export const targetSchema = z
       .describe(
         "provider process only: start a PostgreSQL of the drill's own beside the brokers, for restored JDBC sinks. Connector settings reach it through ${drill.postgres.jdbcUrl}, ${drill.postgres.user} and ${drill.postgres.password}; it is removed with the environment.",
       ),
+    jmxExporter: z
+      .boolean()
+      .optional()
+      .describe(
+        "Attach the Prometheus JMX exporter's Java agent (io.prometheus.jmx:jmx_prometheus_javaagent, resolved into the cache) to the brokers and Connect workers; the drill scrapes it before teardown and keeps failed-request, request-error and partition-health metrics in result.json under the names Strimzi's dashboards use. Not with provider external.",
+      ),
   })
   .superRefine((target, context) => {
     if (target.brokerIds !== undefined) {

@@ -7,10 +7,12 @@ import { errorLines } from '../environment/process-exit.js';
 import { clientProperties } from '../environment/client-properties.js';
 import { planEnvironment, type EnvironmentPlan } from '../environment/plan.js';
 import { providerOptions, startEnvironment } from '../environment/start.js';
+import { scrapeEnvironmentMetrics } from '../environment/jmx-metrics.js';
 import type { EnvironmentRequest, StartedEnvironment } from '../environment/types.js';
 import { createAdmin, withAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
 import { expectedFailureFor } from '../probes/clients.js';
+import { readBrokerDenials, reconcileDenials } from '../probes/authorization/denials.js';
 import { probesFromSpec } from '../probes/from-spec.js';
 import { runProbes } from '../probes/run-probes.js';
 import { RESTORE_PHASES, type PhaseResult, type RestoreContext, type RestorePhaseName } from '../restore/phase.js';
@@ -29,7 +31,7 @@ import { decideRollback, performRollback } from './rollback.js';
 import { RESULT_FORMAT, RESULT_VERSION, type Finding, type ManualStep, type Phase, type Result, type Run } from '../model/result.js';
 import { SecretMask } from './secrets.js';
 import { postgresPlaceholders } from '../environment/connect/postgres.js';
-import type { DrillPhase, ProviderName, SecurityMode } from '../model/enums.js';
+import { securityProfile, type DrillPhase, type ProviderName, type SecurityMode } from '../model/enums.js';
 import { cutoverMinutes, finish, overallVerdict, probeFailsRun, skippedNote, type RunEnd } from '../model/verdict.js';
 
 export interface DrillInputs {
@@ -498,7 +500,18 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
   }
   // Probe output (custom probes' above all) is masked before it enters the result.
   state.run.probes = state.secrets.maskDeep(outcomes);
-  return { status: outcomes.some((probe) => probeFailsRun(probe)) ? 'failed' : 'passed', findings: [] };
+  const denials = await authorizerLogFindings(state);
+  return { status: outcomes.some((probe) => probeFailsRun(probe)) || denials.length > 0 ? 'failed' : 'passed', findings: denials };
+}
+
+/** The brokers' own denials, reconciled with the authorization probe: those nobody expected are findings. */
+async function authorizerLogFindings(state: RunState): Promise<Finding[]> {
+  const env = state.environment!;
+  if (env.provider === 'external' || !securityProfile(env.security).authenticated) return [];
+  const files = env.brokers.map((broker) => broker.logFile);
+  const { log, findings } = reconcileDenials(await readBrokerDenials(env.brokers), state.run.probes, files);
+  state.run.authorizerLog = log;
+  return findings;
 }
 
 async function assumptionsStage(state: RunState): Promise<void> {
@@ -523,6 +536,11 @@ async function teardown(state: RunState): Promise<void> {
   const env = state.environment;
   if (!env) return;
   if (!state.options.signal.aborted) await reportExitedProcesses(state, 'teardown');
+  // The brokers' own counters as the drill leaves them (failed requests, errors by request), before they stop.
+  if (!state.options.signal.aborted) {
+    const metrics = await scrapeEnvironmentMetrics(env);
+    if (metrics) state.run.brokerMetrics = metrics;
+  }
   const startedAt = new Date().toISOString();
   const started = performance.now();
   let outcome: Pick<Phase, 'status' | 'findings'>;

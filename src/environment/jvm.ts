@@ -14,6 +14,8 @@ export function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
     '-Dorg.slf4j.simpleLogger.showDateTime=true',
+    // Kafka's authorizer logs each DENIED decision at INFO (allowed ones at DEBUG); the drill reads them from the broker's log.
+    '-Dorg.slf4j.simpleLogger.log.kafka.authorizer.logger=info',
     environmentMarker(workDir),
     '-cp',
     join(distribution.libsDir, '*'),
@@ -21,11 +23,11 @@ export function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb
 }
 
 /** Starts a Kafka main class (broker, Connect worker) with its output appended to `logFile`. */
-export function spawnJvm(distribution: KafkaDistribution, workDir: string, heapMb: number, mainArgs: string[], logFile: string): ChildProcess {
+export function spawnJvm(distribution: KafkaDistribution, workDir: string, heapMb: number, mainArgs: string[], logFile: string, jvmOptions: string[] = []): ChildProcess {
   const log = openSync(logFile, 'a');
   try {
     // detached: its own process group, out of reach of the terminal's Ctrl-C; the environment's stop and the watchdog end it.
-    const jvm = spawn(javaBinary(), [...jvmArgs(distribution, workDir, heapMb), ...mainArgs], { stdio: ['ignore', log, log], detached: true });
+    const jvm = spawn(javaBinary(), [...jvmArgs(distribution, workDir, heapMb), ...jvmOptions, ...mainArgs], { stdio: ['ignore', log, log], detached: true });
     recordProcessGroup(workDir, jvm.pid);
     jvm.on('error', () => {});
     return jvm;

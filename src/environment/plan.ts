@@ -34,6 +34,7 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       security: target.security,
       heapMb,
       ...(target.postgres ? { postgres: true } : {}),
+      ...(target.jmxExporter ? { jmxExporter: true } : {}),
       ...(securityProfile(target.security).clientCertificates && mappingRules !== undefined ? { principalMappingRules: mappingRules.rules } : {}),
     },
     brokerIds,

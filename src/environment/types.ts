@@ -28,6 +28,8 @@ export interface EnvironmentRequest {
   connect?: ConnectRequest;
   /** A PostgreSQL of the environment's own (process provider only), for restored JDBC sinks. */
   postgres?: boolean;
+  /** Attach the Prometheus JMX exporter's agent to every broker and Connect worker. */
+  jmxExporter?: boolean;
 }
 
 export interface ConnectRequest {
@@ -50,7 +52,7 @@ export interface ConnectRequest {
 export interface StartedConnect {
   /** REST URL of the first worker (any worker forwards to the leader). */
   url: string;
-  workers: { pid: number; url: string; logFile: string }[];
+  workers: { pid: number; url: string; logFile: string; metricsUrl?: string }[];
   pluginPath: string[];
   startupMs: number;
 }
@@ -61,6 +63,8 @@ export interface StartedBroker {
   /** The client listener, host:port on 127.0.0.1. */
   address: string;
   logFile: string;
+  /** The JMX exporter's /metrics URL, when the request asked for the agent. */
+  metricsUrl?: string;
 }
 
 /** A process of an environment that ended although nothing stopped it (a broker killed by OutOfMemoryError). */

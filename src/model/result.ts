@@ -79,6 +79,7 @@ export const findingCodes = [
   'topic-config-refused',
   'topic-not-served',
   'topic-refused',
+  'unexpected-denial',
 ] as const;
 export const FindingCode = z.enum(findingCodes);
 
@@ -99,6 +100,8 @@ export const Finding = z.strictObject({
   kafkaError: text.optional(),
   /** The team that owns what it is about (the spec's owners:); absent in results from before owners. */
   owner: text.optional(),
+  /** unexpected-denial: the broker's own record of the refusal. */
+  denial: z.lazy(() => BrokerDenial).optional(),
 });
 
 export const PhaseCounts = z.strictObject({
@@ -396,6 +399,57 @@ export const Rollback = z.strictObject({
   minutes,
 });
 
+/**
+ * One DENIED decision of a broker's authorizer (logger kafka.authorizer.logger, logged at INFO),
+ * parsed from the broker's own log; identical decisions are counted once.
+ */
+export const BrokerDenial = z.strictObject({
+  principal: text,
+  operation: text,
+  /** As Kafka logs it: Topic, Group, Cluster, TransactionalId, DelegationToken, User. */
+  resourceType: text,
+  /** The requested resource's pattern type (LITERAL for a request; the matching ACL is in `rule`). */
+  patternType: text,
+  resourceName: z.string(),
+  host: z.string(),
+  /** The Kafka request refused, e.g. Produce, FindCoordinator. */
+  request: text,
+  /** DefaultDeny (no ACL matched) or the matching DENY ACL. */
+  rule: z.string(),
+  count: z.number().int().positive(),
+  brokers: z.array(z.number().int().nonnegative()),
+  /** authorization-probe: a check of the authorization probe asked for it; unexpected: nobody did (a finding). */
+  accountedBy: z.enum(['authorization-probe', 'unexpected']),
+});
+
+/** The brokers' authorizer log, reconciled with the authorization probe. */
+export const AuthorizerLog = z.strictObject({
+  /** The broker log files read (one per broker). */
+  files: z.array(text),
+  denials: z.array(BrokerDenial),
+  /** The authorization probe's checks that expected and got a denial: how many the brokers logged. */
+  expectedDenials: z.strictObject({ total: count, logged: count, notLogged: z.array(text) }),
+});
+
+/**
+ * Broker and Connect worker metrics scraped from the Prometheus JMX exporter's Java agent at the
+ * end of the run, under the names operators' dashboards use (Strimzi's rules).
+ */
+export const ScrapedMetrics = z.strictObject({
+  agent: text,
+  targets: z.array(
+    z.strictObject({
+      /** "broker 1", "connect http://127.0.0.1:18083". */
+      process: text,
+      url: text,
+      scrapedAt: timestamp,
+      /** Why the scrape failed; absent when it answered. */
+      error: text.optional(),
+      samples: z.array(z.strictObject({ name: text, labels: z.record(z.string(), z.string()), value: z.number() })),
+    }),
+  ),
+});
+
 /** One Kafka version's restore; several runs make an upgrade gate. */
 export const Run = z.strictObject({
   kafkaVersion: text,
@@ -416,6 +470,10 @@ export const Run = z.strictObject({
   objectives: z.array(Objective),
   /** Present when the spec states a rollback policy and the run reached its decision. */
   rollback: Rollback.optional(),
+  /** The brokers' authorizer log (scram, mtls, sasl_ssl: the modes whose clients are authorized). */
+  authorizerLog: AuthorizerLog.optional(),
+  /** Present when the JMX exporter agent ran (target.jmxExporter). */
+  brokerMetrics: ScrapedMetrics.optional(),
 });
 
 export const Result = z.strictObject({
@@ -461,6 +519,9 @@ export type Rto = z.infer<typeof Rto>;
 export type Objective = z.infer<typeof Objective>;
 export type Environment = z.infer<typeof Environment>;
 export type Run = z.infer<typeof Run>;
+export type BrokerDenial = z.infer<typeof BrokerDenial>;
+export type AuthorizerLog = z.infer<typeof AuthorizerLog>;
+export type ScrapedMetrics = z.infer<typeof ScrapedMetrics>;
 export type Result = z.infer<typeof Result>;
 export type RollbackDecision = z.infer<typeof RollbackDecision>;
 export type RollbackCause = z.infer<typeof RollbackCause>;

@@ -109,6 +109,11 @@ export function finish(run: Run, targets: ObjectiveTargets, end: RunEnd | undefi
   if (run.verify && run.verify.counts.drift > 0) reasons.push(`${run.verify.counts.drift} difference(s) of drift after restore`);
   const failedProbes = run.probes.filter((p) => probeFailsRun(p) && !p.expectedFailure);
   if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);
+  const denials = run.authorizerLog?.denials.filter((denial) => denial.accountedBy === 'unexpected') ?? [];
+  if (denials.length)
+    reasons.push(
+      `${denials.length} denial(s) nobody expected in the brokers' authorizer log: ${denials.map((d) => `${d.principal} ${d.operation} ${d.resourceType} ${d.resourceName}`).join(', ')}`,
+    );
   const stale = run.probes.filter((p) => p.expectedFailure && !isRed(p));
   if (stale.length)
     reasons.push(`declared expected failure${stale.length > 1 ? 's' : ''} did not happen: ${stale.map((p) => `${p.id} ${p.status}`).join(', ')} (remove the declaration)`);

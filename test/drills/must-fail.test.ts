@@ -173,6 +173,58 @@ const cases: MustFail[] = [
     },
   },
   {
+    drill: 'dropped-acl',
+    reason: "probe fulfilment-service failed; 1 denial(s) nobody expected in the brokers' authorizer log: User:shop-reader DESCRIBE Group shop-fulfilment",
+    failedProbes: ['fulfilment-service'],
+    check: (run) => {
+      // The service sees no authorization error at all (kafkajs reports a coordinator it cannot find); the broker says who was refused what.
+      expect(failingEvidence(run, 'fulfilment-service')).toEqual([
+        expect.objectContaining({ principal: 'User:shop-reader', observed: 'the consumer crashed: Failed to find group coordinator' }),
+      ]);
+      expect(failingEvidence(run, 'fulfilment-service')[0]!.kafkaError).toBeUndefined();
+      const probesPhase = run.phases.find((p) => p.name === 'probes')!;
+      expect(probesPhase.findings).toEqual([
+        expect.objectContaining({
+          code: 'unexpected-denial',
+          severity: 'error',
+          object: 'User:shop-reader DESCRIBE group shop-fulfilment',
+          denial: expect.objectContaining({
+            principal: 'User:shop-reader',
+            operation: 'DESCRIBE',
+            resourceType: 'Group',
+            patternType: 'LITERAL',
+            resourceName: 'shop-fulfilment',
+            host: '127.0.0.1',
+            request: 'FindCoordinator',
+            rule: 'DefaultDeny',
+            accountedBy: 'unexpected',
+          }),
+        }),
+      ]);
+      // The denial the authorization probe asked for is in the broker's log, matched by its DENY binding, and accounted for.
+      const log = run.authorizerLog!;
+      expect(log.expectedDenials).toEqual({ total: 1, logged: 1, notLogged: [] });
+      expect(log.denials.filter((d) => d.accountedBy === 'authorization-probe')).toEqual([
+        expect.objectContaining({
+          principal: 'User:shop-reader',
+          operation: 'READ',
+          resourceType: 'Topic',
+          resourceName: 'shop.payments',
+          request: 'Fetch',
+          rule: expect.stringContaining('permissionType=DENY'),
+        }),
+      ]);
+      // Kafka's own counters, scraped from the JMX exporter before teardown, under the dashboards' names.
+      const broker = run.brokerMetrics!.targets.find((target) => target.process === 'broker 1')!;
+      const errors = (request: string, error: string) =>
+        broker.samples.find((s) => s.name === 'kafka_network_requestmetrics_errors_total' && s.labels.request === request && s.labels.error === error)?.value ?? 0;
+      expect(errors('FindCoordinator', 'GROUP_AUTHORIZATION_FAILED')).toBeGreaterThanOrEqual(1);
+      expect(errors('Fetch', 'TOPIC_AUTHORIZATION_FAILED')).toBeGreaterThanOrEqual(1);
+      // The probe's allowed check of the same reader on shop.orders passed: only the group binding is gone.
+      expect(run.probes.find((p) => p.id === 'reader-topics')!.status).toBe('passed');
+    },
+  },
+  {
     drill: 'widened-acl',
     reason: 'probe reader-cannot-write failed',
     failedProbes: ['reader-cannot-write'],

@@ -67,6 +67,16 @@ describe('shipped drills', { timeout: 420_000 }, () => {
     );
     const offsets = result.runs[0]!.probes.find((p) => p.id === 'consumers-resume')!;
     expect(offsets.evidence.length).toBeGreaterThanOrEqual(8);
+    // The three brokers' own authorizer logs: every denial the matrix expected is there, and each one logged was asked for.
+    const log = result.runs[0]!.authorizerLog!;
+    expect(log.files).toHaveLength(3);
+    const expectedDenials = exercised.filter((e) => e.expected === 'deny' && e.kafkaError?.endsWith('_AUTHORIZATION_FAILED')).length;
+    expect(log.expectedDenials).toEqual({ total: expectedDenials, logged: expectedDenials, notLogged: [] });
+    expect(log.denials.length).toBeGreaterThanOrEqual(expectedDenials);
+    expect(log.denials.filter((d) => d.accountedBy !== 'authorization-probe')).toEqual([]);
+    expect(log.denials).toContainEqual(
+      expect.objectContaining({ principal: 'User:svc-analytics', operation: 'WRITE', resourceType: 'Topic', resourceName: 'payments.settlements', request: 'Produce' }),
+    );
   });
 
   it('connect: FileStream source and sink restored with their offsets (sink near 4.8 billion, rebased); nothing written twice', async () => {

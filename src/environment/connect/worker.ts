@@ -9,6 +9,7 @@ import type { KafkaConnection } from '../../kafka/connection.js';
 import type { KafkaDistribution } from '../../runtime/distribution.js';
 import { connectPluginsDir } from '../../runtime/plugins.js';
 import { spawnJvm } from '../jvm.js';
+import { jmxAgentOption, type JmxAgent } from '../../runtime/jmx-exporter.js';
 import type { EnvironmentTls } from '../tls/tls.js';
 import type { ConnectRequest, StartedConnect } from '../types.js';
 
@@ -40,6 +41,8 @@ interface ConnectStart {
   timeoutMs: number;
   /** Where each worker JVM is registered as it starts: the environment stops them (first) on every path out. */
   jvms: ChildProcess[];
+  /** The JMX exporter's agent, when the environment runs it. */
+  jmxAgent?: JmxAgent;
 }
 
 export async function startConnectWorkers(start: ConnectStart): Promise<StartedConnect> {
@@ -47,7 +50,9 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
   const { request, workDir } = start;
   const count = request.workers ?? 1;
   const pluginPath = connectPluginPath(request);
-  const ports = await freePorts(count);
+  const drawn = await freePorts(start.jmxAgent ? count * 2 : count);
+  const ports = drawn.slice(0, count);
+  const metricsPorts = drawn.slice(count);
   const jvms: ChildProcess[] = [];
   const workers = await Promise.all(
     ports.map(async (port, index) => {
@@ -66,10 +71,12 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
       });
       await writeFile(propertiesFile, properties, { mode: 0o600 });
       const logFile = join(dir, 'connect.log');
-      const jvm = spawnJvm(start.distribution, workDir, request.heapMb ?? 512, ['org.apache.kafka.connect.cli.ConnectDistributed', propertiesFile], logFile);
+      const metricsPort = metricsPorts[index];
+      const options = start.jmxAgent && metricsPort ? [jmxAgentOption(start.jmxAgent, metricsPort, '127.0.0.1')] : [];
+      const jvm = spawnJvm(start.distribution, workDir, request.heapMb ?? 512, ['org.apache.kafka.connect.cli.ConnectDistributed', propertiesFile], logFile, options);
       jvms.push(jvm);
       start.jvms.push(jvm);
-      return { pid: jvm.pid ?? -1, url: `http://127.0.0.1:${port}`, logFile };
+      return { pid: jvm.pid ?? -1, url: `http://127.0.0.1:${port}`, logFile, ...(metricsPort ? { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` } : {}) };
     }),
   );
   await Promise.all(

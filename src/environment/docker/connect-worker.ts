@@ -5,6 +5,7 @@ import { InfrastructureError } from '../../errors.js';
 import { connectPluginPath, waitUntilServing, workerProperties } from '../connect/worker.js';
 import { freePorts } from '../ports.js';
 import { localEngine } from './engine.js';
+import { CONTAINER_JMX_AGENT, CONTAINER_METRICS_PORT, jmxAgentOption } from '../../runtime/jmx-exporter.js';
 import type { KafkaConnection } from '../../kafka/connection.js';
 import type { EnvironmentTls } from '../tls/tls.js';
 import type { ConnectRequest, StartedConnect } from '../types.js';
@@ -47,6 +48,8 @@ export interface DockerConnectStart {
   brokers: number;
   request: ConnectRequest;
   timeoutMs: number;
+  /** The JMX exporter's agent and rules to copy into each worker (none: no agent). */
+  agentFiles?: { content: Buffer | string; target: string; mode: number }[];
 }
 
 export async function startDockerConnect(start: DockerConnectStart): Promise<StartedConnect> {
@@ -61,7 +64,11 @@ export async function startDockerConnect(start: DockerConnectStart): Promise<Sta
       `Connect workers that must reach this host's loopback run in the host's network, which needs a Docker engine on this machine (DOCKER_HOST=${process.env.DOCKER_HOST})`,
     );
   }
-  const hostPorts = request.hostNetwork ? await freePorts(count) : undefined;
+  const agentFiles = start.agentFiles ?? [];
+  // In the host's network: the REST and (with the agent) metrics ports are drawn together, on 127.0.0.1.
+  const drawn = request.hostNetwork ? await freePorts(agentFiles.length ? count * 2 : count) : undefined;
+  const hostPorts = drawn?.slice(0, count);
+  const hostMetricsPorts = drawn?.slice(count);
   const starts = await Promise.allSettled(
     Array.from({ length: count }, async (_, index) => {
       const alias = `connect-${index + 1}`;
@@ -83,17 +90,27 @@ export async function startDockerConnect(start: DockerConnectStart): Promise<Sta
         pluginPath,
         workerConfig: request.workerConfig,
       });
+      const hostMetricsPort = hostMetricsPorts?.[index];
+      const agentOption: Record<string, string> = agentFiles.length
+        ? { KAFKA_OPTS: jmxAgentOption(CONTAINER_JMX_AGENT, hostMetricsPort ?? CONTAINER_METRICS_PORT, hostMetricsPort === undefined ? undefined : '127.0.0.1') }
+        : {};
       let container = new GenericContainer(start.image)
         .withName(`${start.namePrefix}-${alias}`)
         .withLabels(start.labels)
-        .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${request.heapMb ?? 512}m -Xms64m`, LOG_DIR: '/tmp/kafka-drill-logs' })
-        .withCopyContentToContainer([{ content: properties, target: CONFIG_FILE, mode: 0o644 }])
+        .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${request.heapMb ?? 512}m -Xms64m`, LOG_DIR: '/tmp/kafka-drill-logs', ...agentOption })
+        .withCopyContentToContainer([{ content: properties, target: CONFIG_FILE, mode: 0o644 }, ...agentFiles])
         .withEntrypoint(['sh', '-c'])
         .withCommand([`echo '${STARTING_LINE}'; exec /opt/kafka/bin/connect-distributed.sh ${CONFIG_FILE}`])
         .withWaitStrategy(Wait.forLogMessage(STARTING_LINE))
         .withStartupTimeout(start.timeoutMs)
         .withLogConsumer((stream) => stream.pipe(createWriteStream(logFile)));
-      container = hostPort === undefined ? container.withNetworkMode(start.network).withNetworkAliases(alias).withExposedPorts(REST_PORT) : container.withNetworkMode('host');
+      container =
+        hostPort === undefined
+          ? container
+              .withNetworkMode(start.network)
+              .withNetworkAliases(alias)
+              .withExposedPorts(REST_PORT, ...(agentFiles.length ? [CONTAINER_METRICS_PORT] : []))
+          : container.withNetworkMode('host');
       if (local) {
         container = container
           .withBindMounts([
@@ -106,16 +123,21 @@ export async function startDockerConnect(start: DockerConnectStart): Promise<Sta
       }
       const running = await container.start();
       const url = hostPort === undefined ? `http://${running.getHost()}:${running.getMappedPort(REST_PORT)}` : `http://127.0.0.1:${hostPort}`;
-      return { container: running, logFile, url };
+      const metricsUrl = !agentFiles.length
+        ? undefined
+        : hostMetricsPort === undefined
+          ? `http://${running.getHost()}:${running.getMappedPort(CONTAINER_METRICS_PORT)}/metrics`
+          : `http://127.0.0.1:${hostMetricsPort}/metrics`;
+      return { container: running, logFile, url, ...(metricsUrl ? { metricsUrl } : {}) };
     }),
   );
   const failed = starts.find((result) => result.status === 'rejected');
   if (failed) throw new InfrastructureError(`starting a Kafka Connect container failed: ${(failed.reason as Error).message}`);
-  const workers = starts.map((result) => (result as PromiseFulfilledResult<{ container: StartedTestContainer; logFile: string; url: string }>).value);
+  const workers = starts.map((result) => (result as PromiseFulfilledResult<{ container: StartedTestContainer; logFile: string; url: string; metricsUrl?: string }>).value);
   await Promise.all(workers.map((worker) => waitUntilServing(worker, () => containerExit(start.client, worker.container), start.timeoutMs)));
   return {
     url: workers[0]!.url,
-    workers: workers.map(({ url, logFile }) => ({ pid: -1, url, logFile })),
+    workers: workers.map(({ url, logFile, metricsUrl }) => ({ pid: -1, url, logFile, ...(metricsUrl ? { metricsUrl } : {}) })),
     pluginPath: hostPluginPath,
     startupMs: Math.round(performance.now() - started),
   };

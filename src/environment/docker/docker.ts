@@ -14,6 +14,7 @@ import { buildKafkaImage, kafkaImageName } from './image.js';
 import { ADMIN_USER } from '../../model/enums.js';
 import { startDockerConnect } from './connect-worker.js';
 import { startDockerWatchdog } from './watchdog.js';
+import { CONTAINER_JMX_AGENT, CONTAINER_METRICS_PORT, containerJmxFiles, installJmxExporter, jmxAgentOption } from '../../runtime/jmx-exporter.js';
 import type { EnvironmentRequest, ExitedProcess, StartedEnvironment } from '../types.js';
 
 /**
@@ -79,6 +80,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
   let containers: BrokerContainerHandle[] = [];
   let formatted = false;
   let workDir = '';
+  let agentFiles: Awaited<ReturnType<typeof containerJmxFiles>> = [];
   return {
     provider: 'docker',
     startTimeoutMs: () => 120_000,
@@ -88,6 +90,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
       await sweepAbandoned(client);
       image = options.image ?? (await defaultImage(client, request.kafkaVersion));
       await requireImage(client, image, request.kafkaVersion, options.image !== undefined);
+      if (request.jmxExporter) agentFiles = await containerJmxFiles(await installJmxExporter());
       return { kafkaVersion: request.kafkaVersion };
     },
     startWatchdog: (dir, keepDir) => startDockerWatchdog(client, `${DRILL_LABEL}=${environmentId}`, keepDir ? undefined : dir),
@@ -127,9 +130,10 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
             .withName(`${environmentId}-${node.host}`)
             .withNetworkMode(environmentId)
             .withNetworkAliases(node.host)
-            .withExposedPorts(CLIENT_PORT)
+            .withExposedPorts(CLIENT_PORT, ...(agentFiles.length ? [CONTAINER_METRICS_PORT] : []))
+            .withCopyContentToContainer(agentFiles)
             .withLabels(labels)
-            .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError` })
+            .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError`, KAFKA_OPTS: brokerOptions(agentFiles.length > 0) })
             .withEntrypoint(['sh', '-c'])
             .withCommand([WAIT_COMMAND])
             .withWaitStrategy(Wait.forLogMessage(WAITING_LINE))
@@ -147,6 +151,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
         pid: -1,
         address: `${container.getHost()}:${container.getMappedPort(CLIENT_PORT)}`,
         logFile,
+        ...(agentFiles.length ? { metricsUrl: `http://${container.getHost()}:${container.getMappedPort(CONTAINER_METRICS_PORT)}/metrics` } : {}),
       }));
     },
     checkNodes: async () => {
@@ -187,6 +192,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
         brokers,
         request: connect,
         timeoutMs,
+        agentFiles,
       }),
     exitedProcesses: () => exitedContainers(client, environmentId, workDir, containers),
     extra: () => ({ image, network: environmentId, internalBootstrap: internalBootstrap(nodes) }),
@@ -240,12 +246,21 @@ class BrokerContainer extends GenericContainer {
   }
 }
 
+/**
+ * The broker JVM's options (KAFKA_OPTS): the authorizer's DENIED decisions at INFO (kafka-drill's
+ * images log through slf4j-simple to the container's output, the broker log the drill reads), and the
+ * JMX exporter's agent when asked for.
+ */
+function brokerOptions(jmxExporter: boolean): string {
+  return ['-Dorg.slf4j.simpleLogger.log.kafka.authorizer.logger=info', ...(jmxExporter ? [jmxAgentOption(CONTAINER_JMX_AGENT, CONTAINER_METRICS_PORT)] : [])].join(' ');
+}
+
 /** Formats the node's storage (with the admin's SCRAM credentials) and execs the broker, as the image's user. */
 function startScript(clusterId: string, adminPassword: string | undefined): string {
   const scram = adminPassword ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].map((mechanism) => ` --add-scram '${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]'`).join('') : '';
   return `set -e
 mkdir -p ${DATA_DIR}
-KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin/kafka-storage.sh format -t ${clusterId} -c ${CONFIG_DIR}/server.properties${scram} > ${DATA_DIR}/format.log 2>&1 || { cat ${DATA_DIR}/format.log; exit 1; }
+KAFKA_OPTS= KAFKA_HEAP_OPTS=-Xmx256m /opt/kafka/bin/kafka-storage.sh format -t ${clusterId} -c ${CONFIG_DIR}/server.properties${scram} > ${DATA_DIR}/format.log 2>&1 || { cat ${DATA_DIR}/format.log; exit 1; }
 echo '${FORMATTED_LINE}'
 exec /opt/kafka/bin/kafka-server-start.sh ${CONFIG_DIR}/server.properties
 `;

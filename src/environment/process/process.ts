@@ -15,6 +15,7 @@ import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironm
 import { startConnectWorkers } from '../connect/worker.js';
 import { startPostgres, type DrillPostgres, type RunningPostgres } from '../connect/postgres.js';
 import { ADMIN_USER } from '../../model/enums.js';
+import { installJmxExporter, jmxAgentOption, localJmxAgent, type JmxAgent } from '../../runtime/jmx-exporter.js';
 
 /**
  * The `process` provider: a KRaft cluster of 1 to 5 combined broker+controller JVMs on
@@ -46,6 +47,8 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
   let brokers: StartedBroker[] = [];
   let connect: StartedConnect | undefined;
   let postgres: RunningPostgres | undefined;
+  let agentJar: string | undefined;
+  let agent: JmxAgent | undefined;
   return {
     provider: 'process',
     // Each broker is a JVM to start on the same cores: the deadline grows with the work (1 broker: 120 s).
@@ -53,6 +56,7 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
     prepare: async () => {
       await requireJava();
       distribution = await resolveDistribution(request.kafkaVersion);
+      if (request.jmxExporter) agentJar = await installJmxExporter();
       return { kafkaVersion: distribution.version };
     },
     startWatchdog,
@@ -71,11 +75,23 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
       // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
       await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, cluster.clusterId, cluster.adminPassword, request.signal)));
       request.signal?.throwIfAborted();
+      if (agentJar) agent = await localJmxAgent(agentJar, workDir);
+      // Drawn beside the listeners' ports (checked free, not yet bound): enough to leave those out.
+      const listenerPorts = new Set(cluster.nodes.flatMap((node) => [node.clientPort, node.internalPort, node.controllerPort]));
+      const metricsPorts = agent ? (await freePorts(cluster.nodes.length + listenerPorts.size)).filter((port) => !listenerPorts.has(port)) : [];
       brokers = cluster.nodes.map((node, index) => {
         const logFile = join(nodeDirs[index]!, 'broker.log');
-        const jvm = spawnJvm(distribution, workDir, cluster.heapMb, ['kafka.Kafka', join(nodeDirs[index]!, 'server.properties')], logFile);
+        const metricsPort = metricsPorts[index];
+        const options = agent && metricsPort ? [jmxAgentOption(agent, metricsPort, '127.0.0.1')] : [];
+        const jvm = spawnJvm(distribution, workDir, cluster.heapMb, ['kafka.Kafka', join(nodeDirs[index]!, 'server.properties')], logFile, options);
         jvms.push(jvm);
-        return { nodeId: node.nodeId, pid: jvm.pid ?? -1, address: `127.0.0.1:${node.clientPort}`, logFile };
+        return {
+          nodeId: node.nodeId,
+          pid: jvm.pid ?? -1,
+          address: `127.0.0.1:${node.clientPort}`,
+          logFile,
+          ...(metricsPort ? { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` } : {}),
+        };
       });
       return brokers;
     },
@@ -101,6 +117,7 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
         request: start.request,
         timeoutMs: start.timeoutMs,
         jvms: connectJvms,
+        ...(agent ? { jmxAgent: agent } : {}),
       });
       return connect;
     },

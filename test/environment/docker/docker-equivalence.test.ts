@@ -56,6 +56,17 @@ function comparable(result: Result) {
       manualSteps: run.manualSteps.map(({ id, status }) => ({ id, status })),
       verify: run.verify?.counts,
       objectives: run.objectives.map(({ name, target, met }) => ({ name, target, met })),
+      // The brokers' own denials (the client's address and the retry counts differ by provider).
+      authorizerLog: run.authorizerLog && {
+        expectedDenials: run.authorizerLog.expectedDenials,
+        denials: [
+          ...new Set(
+            run.authorizerLog.denials.map(({ principal, operation, resourceType, resourceName, request, accountedBy }) =>
+              JSON.stringify([principal, operation, resourceType, unmarked(resourceName), request, accountedBy]),
+            ),
+          ),
+        ].sort(),
+      },
     })),
   };
 }
@@ -112,6 +123,10 @@ describe('process and docker providers give the same verdict', { timeout: 900_00
   itDocker('must-fail missing-acl: fails on both, for the same one reason', async () => {
     const { process, docker } = await bothProviders('drills/must-fail/missing-acl.yaml', 'missing-acl');
     expect([process.code, process.result.verdict]).toEqual([1, 'failed']);
+    // The refusal is in the broker's own log on both, accounted for by the probe that met it.
+    expect(docker.result.runs[0]!.authorizerLog!.denials).toContainEqual(
+      expect.objectContaining({ principal: 'User:shop-reader', operation: 'WRITE', resourceName: 'shop.orders', accountedBy: 'authorization-probe' }),
+    );
     expect(comparable(docker.result)).toEqual(comparable(process.result));
     expect(docker.code).toBe(process.code);
   });

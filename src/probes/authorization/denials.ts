@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import type { StartedBroker } from '../../environment/types.js';
+import type { AuthorizerLog, BrokerDenial, Finding, ProbeRecord } from '../../model/result.js';
+import { describeResource, type ResourceKind } from './acl-model.js';
+
+/**
+ * Authorization failures from the brokers themselves: the DENIED decisions Kafka's authorizer
+ * logs (logger `kafka.authorizer.logger`, at INFO; allowed ones are DEBUG), read from each broker's
+ * own log after the probes, and reconciled with the authorization probe. A denial one of the
+ * probe's checks asked for is accounted for; any other is a finding (`unexpected-denial`): a
+ * restored service, or a principal nobody probed, was refused something.
+ *
+ * The line is the same on 3.9.x and 4.x (StandardAuthorizer), whatever the logging binding puts
+ * before it:
+ *   Principal = User:bob is Denied operation = WRITE from host = 127.0.0.1 on resource =
+ *   Topic:LITERAL:orders for request = Produce with resourceRefCount = 1 based on rule DefaultDeny
+ */
+
+export type ParsedDenial = Omit<BrokerDenial, 'count' | 'brokers' | 'accountedBy'>;
+
+const DENIED_LINE =
+  /Principal = (?<principal>.+?) is Denied [Oo]peration = (?<operation>\w+) from host = (?<host>\S*) on resource = (?<type>[A-Za-z]+):(?<pattern>[A-Z_]+):(?<name>.*?) for request = (?<request>\w+) with resourceRefCount = \d+(?: based on rule (?<rule>.*))?$/;
+
+/** The denial in one log line, or undefined for any other line (an allowed decision included). */
+export function parseDeniedLine(line: string): ParsedDenial | undefined {
+  // log4j's layout in Kafka's own distribution ends the line with the logger's name.
+  const groups = DENIED_LINE.exec(line.trimEnd().replace(/ \(kafka\.authorizer\.logger\)$/, ''))?.groups;
+  if (!groups) return undefined;
+  return {
+    principal: groups.principal!,
+    operation: groups.operation!,
+    resourceType: groups.type!,
+    patternType: groups.pattern!,
+    resourceName: groups.name!,
+    host: groups.host!,
+    request: groups.request!,
+    rule: groups.rule ?? '',
+  };
+}
+
+/** Kafka's resource type names → the probe's resource kinds. */
+const KINDS: Record<string, ResourceKind> = { Topic: 'topic', Group: 'group', Cluster: 'cluster', TransactionalId: 'transactional-id' };
+
+/** "topic orders", "cluster": the probe evidence's way of naming the resource. */
+export function denialResource(denial: Pick<ParsedDenial, 'resourceType' | 'resourceName'>): string {
+  const kind = KINDS[denial.resourceType];
+  return kind ? describeResource(kind, denial.resourceName) : `${denial.resourceType.toLowerCase()} ${denial.resourceName}`;
+}
+
+/** Every broker's denials, identical decisions (same principal, operation, resource, host, request, rule) counted once. */
+export async function readBrokerDenials(brokers: Pick<StartedBroker, 'nodeId' | 'logFile'>[]): Promise<Omit<BrokerDenial, 'accountedBy'>[]> {
+  const byKey = new Map<string, Omit<BrokerDenial, 'accountedBy'>>();
+  for (const broker of brokers) {
+    const text = await readFile(broker.logFile, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      if (!line.includes('is Denied')) continue;
+      const denial = parseDeniedLine(line);
+      if (!denial) continue;
+      const key = JSON.stringify(denial);
+      const seen = byKey.get(key);
+      if (seen) {
+        seen.count++;
+        if (!seen.brokers.includes(broker.nodeId)) seen.brokers.push(broker.nodeId);
+      } else byKey.set(key, { ...denial, count: 1, brokers: [broker.nodeId] });
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** A check the authorization probe made and Kafka refused with an authorization error. */
+function refusedChecks(probes: ProbeRecord[]) {
+  return probes
+    .filter((probe) => probe.type === 'authorization')
+    .flatMap((probe) => probe.evidence)
+    .filter((evidence) => evidence.principal && evidence.resource && evidence.kafkaError?.endsWith('_AUTHORIZATION_FAILED'));
+}
+
+/**
+ * Accounted for: the authorization probe's check of the same principal on the same resource was
+ * refused (its request may need a second operation first, a DESCRIBE, which Kafka logs too).
+ * Cluster CREATE is Kafka's check before CreateTopics, which it never logs: the topic CREATE that
+ * follows is what the log shows.
+ */
+export function reconcileDenials(denials: Omit<BrokerDenial, 'accountedBy'>[], probes: ProbeRecord[], files: string[]): { log: AuthorizerLog; findings: Finding[] } {
+  const refused = refusedChecks(probes);
+  const asked = (denial: Omit<BrokerDenial, 'accountedBy'>) =>
+    refused.some(
+      (check) =>
+        check.principal === denial.principal &&
+        (check.resource === denialResource(denial) ||
+          (check.resource === 'cluster' && check.operation === 'CREATE' && denial.resourceType === 'Topic' && denial.operation === 'CREATE')),
+    );
+  const reconciled: BrokerDenial[] = denials.map((denial) => ({ ...denial, accountedBy: asked(denial) ? 'authorization-probe' : 'unexpected' }));
+  const expected = refused.filter((check) => check.expected === 'deny');
+  const notLogged = expected.filter(
+    (check) => !reconciled.some((denial) => denial.principal === check.principal && (denialResource(denial) === check.resource || check.resource === 'cluster')),
+  );
+  const findings: Finding[] = reconciled
+    .filter((denial) => denial.accountedBy === 'unexpected')
+    .map((denial) => ({
+      code: 'unexpected-denial',
+      severity: 'error',
+      object: `${denial.principal} ${denial.operation} ${denialResource(denial)}`,
+      message: `the broker denied ${denial.principal} ${denial.operation} on ${denialResource(denial)} (${denial.request}, from ${denial.host || 'unknown host'}, ${denial.count}×, ${denial.rule || 'no rule logged'}) and no probe expected it`,
+      denial,
+    }));
+  return {
+    log: {
+      files,
+      denials: reconciled,
+      expectedDenials: {
+        total: expected.length,
+        logged: expected.length - notLogged.length,
+        notLogged: notLogged.map((check) => `${check.principal} ${check.operation} ${check.resource}`),
+      },
+    },
+    findings,
+  };
+}
