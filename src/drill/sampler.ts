@@ -6,7 +6,7 @@
  * per leader), never a JVM. Its timer never keeps the process alive, and `stop` ends it cleanly
  * whatever the run's end (teardown calls it before the environment stops).
  */
-import { describeQuorumV2, type Admin, type ClusterMetadata } from '@platformatic/kafka';
+import { describeQuorumV2, metadataV12, type Admin } from '@platformatic/kafka';
 import { errorMessage } from '../errors.js';
 import { createAdmin } from '../kafka/admin.js';
 import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
@@ -67,9 +67,8 @@ export class Sampler implements SampleFeed {
     this.admin = createAdmin(options.connection, { timeoutMs: REQUEST_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, retries: 0 });
   }
 
-  /** Takes a first sample now, then one every interval. */
+  /** Samples every interval from now on (the runner marks each phase boundary itself). */
   start(): void {
-    this.mark('start');
     this.timer = setInterval(() => {
       // A slow cluster must not pile up samples: a tick while one is still queued is skipped.
       if (this.pending === 0) this.mark('interval');
@@ -81,10 +80,12 @@ export class Sampler implements SampleFeed {
   mark(trigger: string): void {
     if (this.stopped) return;
     this.pending++;
+    // The phase as it was when the sample was asked for: the drill goes on while it is taken.
+    const phase = this.options.phase();
     this.chain = this.chain
       .then(async () => {
         try {
-          if (!this.stopped) this.record(await this.take(trigger));
+          if (!this.stopped) this.record(await this.take(trigger, phase));
         } finally {
           this.pending--;
         }
@@ -131,9 +132,8 @@ export class Sampler implements SampleFeed {
     for (const waiter of this.waiters.splice(0)) waiter(sample);
   }
 
-  private async take(trigger: string): Promise<Sample> {
+  private async take(trigger: string, phase: string): Promise<Sample> {
     const now = Date.now();
-    const phase = this.options.phase();
     const errors: Sample['errors'] = [];
     const attempt = async <T>(request: string, call: () => Promise<T>): Promise<T | undefined> => {
       try {
@@ -143,14 +143,15 @@ export class Sampler implements SampleFeed {
         return undefined;
       }
     };
-    const metadata = await attempt('metadata', async () => {
-      const topics = await this.admin.listTopics({ includeInternals: true });
-      return this.admin.metadata({ topics, forceUpdate: true });
-    });
+    // Every topic, internal ones included (the Admin class's metadata leaves those out), in one request.
+    const metadata = await attempt('metadata', async () => sendForResponse(await brokerConnection(this.admin), metadataV12, null, false, false));
     let health: HealthSample | undefined;
     if (metadata) {
-      const unknown = [...metadata.topics.keys()].filter((topic) => !this.minIsr.has(topic) || trigger !== 'interval');
-      const configs = unknown.length ? await attempt('describe-configs', () => describeTopicAndBrokerConfigs(this.admin, unknown, [[...metadata.brokers.keys()][0]!])) : undefined;
+      const unknown = metadata.topics.map((topic) => topic.name ?? '').filter((topic) => topic && (!this.minIsr.has(topic) || trigger !== 'interval'));
+      const configs =
+        unknown.length && metadata.brokers[0]
+          ? await attempt('describe-configs', () => describeTopicAndBrokerConfigs(this.admin, unknown, [metadata.brokers[0]!.nodeId]))
+          : undefined;
       for (const [topic, described] of configs?.topics ?? []) {
         const value = Number(described.find((config) => config.name === 'min.insync.replicas')?.value ?? '1');
         this.minIsr.set(topic, Number.isFinite(value) ? value : 1);
@@ -180,11 +181,12 @@ export class Sampler implements SampleFeed {
     return quorumOf(partition);
   }
 
-  private async groupLag(metadata: ClusterMetadata | undefined): Promise<GroupLagSample[]> {
+  private async groupLag(metadata: Metadata | undefined): Promise<GroupLagSample[]> {
     const groups = this.options.groups;
     if (groups.size === 0) return [];
     // A partition that does not exist yet (before the topics phase) has no log end to ask for.
-    const exists = (tp: TopicPartition) => (metadata?.topics.get(tp.topic)?.partitionsCount ?? 0) > tp.partition;
+    const counts = new Map(metadata?.topics.map((topic) => [topic.name, topic.errorCode === 0 ? topic.partitions.length : 0]));
+    const exists = (tp: TopicPartition) => (counts.get(tp.topic) ?? 0) > tp.partition;
     const committed = await fetchCommittedOffsets(this.admin, [...groups.keys()]);
     const partitions = uniquePartitions([...[...groups.values()].flat(), ...[...committed.values()].flat().map(({ topic, partition }) => ({ topic, partition }))].filter(exists));
     const logEnds = await listLogOffsets(this.admin, partitions, 'latest');
@@ -198,23 +200,23 @@ function uniquePartitions(partitions: TopicPartition[]): TopicPartition[] {
   return [...seen.values()];
 }
 
+type Metadata = metadataV12.MetadataResponse;
+
 /** Health from one Metadata answer: brokers it lists, and partitions short of replicas, without a leader, or under their topic's min ISR. */
-export function healthOf(metadata: Pick<ClusterMetadata, 'brokers' | 'topics' | 'controllerId'>, minIsr: ReadonlyMap<string, number>): HealthSample {
+export function healthOf(metadata: Pick<Metadata, 'brokers' | 'topics' | 'controllerId'>, minIsr: ReadonlyMap<string, number>): HealthSample {
   let partitions = 0;
   let underReplicated = 0;
   let offline = 0;
   let underMinIsr = 0;
-  for (const [topic, described] of metadata.topics) {
-    // The library's map keeps an entry without metadata for a topic it was asked about and did not get.
-    for (const partition of described?.partitions ?? []) {
-      if (!partition) continue;
+  for (const topic of metadata.topics) {
+    for (const partition of topic.partitions) {
       partitions++;
-      if (partition.isr.length < partition.replicas.length) underReplicated++;
-      if (partition.leader < 0) offline++;
-      if (partition.isr.length < (minIsr.get(topic) ?? 1)) underMinIsr++;
+      if (partition.isrNodes.length < partition.replicaNodes.length) underReplicated++;
+      if (partition.leaderId < 0) offline++;
+      if (partition.isrNodes.length < (minIsr.get(topic.name ?? '') ?? 1)) underMinIsr++;
     }
   }
-  return { liveBrokers: metadata.brokers.size, partitions, underReplicated, offline, underMinIsr, controllerId: metadata.controllerId };
+  return { liveBrokers: metadata.brokers.length, partitions, underReplicated, offline, underMinIsr, controllerId: metadata.controllerId };
 }
 
 /** The quorum's leader, and each other voter's and observer's distance from the leader's log end. */

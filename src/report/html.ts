@@ -11,6 +11,7 @@ import { dangerFindingCodes, type MirrorEvidence, type OffsetMapSummary, type Re
 import { formatCheckCounts, formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { buildTimelines, timelineWidth } from './timeline.js';
 import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
+import { buildSamplesView } from './samples-chart.js';
 import { countChecks } from '../model/verdict.js';
 
 export interface HtmlOptions {
@@ -35,6 +36,7 @@ function template(): Handlebars.TemplateDelegate {
   const dir = templatesDir();
   const handlebars = Handlebars.create();
   handlebars.registerPartial('styles', readFileSync(`${dir}report.css`, 'utf8'));
+  handlebars.registerPartial('samples', readFileSync(`${dir}samples.hbs`, 'utf8'));
   compiled = handlebars.compile(readFileSync(`${dir}report.hbs`, 'utf8'), { strict: true, noEscape: false });
   return compiled;
 }
@@ -245,6 +247,7 @@ function runView(run: Run, index: number) {
       : null,
     offsetMap: run.offsetMap ? describeOffsetMap(run.offsetMap) : '',
     mirror: run.mirror ? mirrorView(run.mirror) : null,
+    samples: buildSamplesView(run),
     objectives: run.objectives,
     environment: [
       ['Provider', run.environment.provider],

@@ -9,6 +9,7 @@ import type { Result } from '../model/result.js';
 import { verdicts } from '../model/result.js';
 import { runFigures } from './figures.js';
 import { replayByGroup } from '../model/verdict.js';
+import { lastSampleMetrics } from './samples-metrics.js';
 
 export const METRICS_FILE = 'metrics.prom';
 
@@ -53,5 +54,6 @@ export async function renderMetrics(result: Result): Promise<string> {
       for (const [group, records] of replayByGroup(entry.mirror)) replay.set({ ...labels, group }, records);
     }
   }
+  lastSampleMetrics(registry, result);
   return registry.metrics();
 }
