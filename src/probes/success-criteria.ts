@@ -10,7 +10,7 @@ import { kafkaErrorName } from '../kafka/errors.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { ProbeEvidence } from '../model/result.js';
 import { adminPrincipal } from './clients.js';
-import { inGroups } from './consumer-session.js';
+import { inGroups, probeConsumer } from './consumer-session.js';
 import { verdictOf, type ProbeContext, type ProbeRunner, type ProbeVerdict } from './probe.js';
 
 /** Time a probe gets beyond its criterion's window: joining the group, the last sample, cleanup. */
@@ -159,15 +159,7 @@ export class RecordsConsumedProbe implements ProbeRunner {
   private async consume(context: ProbeContext, topics: string[]): Promise<{ count: number; reachedMs?: number; failure?: { message: string; kafkaError?: string } }> {
     const { group, records, withinSeconds } = this.spec;
     const kafka = createProbeClient(context.connection, { clientId: 'kafka-drill-records-consumed' });
-    const consumer = kafka.consumer({
-      groupId: group,
-      allowAutoTopicCreation: false,
-      sessionTimeout: 10_000,
-      rebalanceTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 250,
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000, restartOnFailure: async () => false },
-    });
+    const consumer = probeConsumer(kafka, group);
     let count = 0;
     let reachedMs: number | undefined;
     let failure: { message: string; kafkaError?: string } | undefined;
