@@ -66,6 +66,12 @@ export function crossCheckSpec(loaded: LoadedSpec, snapshot: Snapshot): string[]
         if (!entities.has(entity)) unknown(['probes', index, 'entities', at], 'quota entity', entity);
       });
     }
+    // A success criterion's consumption needs topics: the group's committed ones in the snapshot, or the probe's own.
+    if (probe.type === 'records-consumed') {
+      if (probe.topics) probe.topics.forEach((topic, at) => !topics.has(topic) && unknown(['probes', index, 'topics', at], 'topic', topic));
+      else if (!groups.has(probe.group))
+        problems.push({ path: ['probes', index, 'group'], message: `consumer group "${probe.group}" is not in the snapshot: name the topics it consumes (topics: [...])` });
+    }
     if (probe.type === 'connector-idempotency' && !connectors.has(probe.connector)) unknown(['probes', index, 'connector'], 'connector', probe.connector);
     if (probe.type === 'authorization' && probe.derive && snapshot.acls.length === 0) {
       problems.push({ path: ['probes', index, 'derive'], message: 'the snapshot has no ACLs to derive from' });

@@ -407,6 +407,34 @@ export const quotaProbeSchema = z.strictObject({
     .describe("Quotas above this rate are skipped, with the reason: exceeding a quota takes about 11 seconds of it (Kafka's quota window)."),
 });
 
+/**
+ * Application-level success criteria (issue 19): what the application must see after the
+ * restore, judged on the drill's time series (consumer-lag) or on a consumption the probe drives
+ * itself (records-consumed).
+ */
+export const recordsConsumedProbeSchema = z.strictObject({
+  type: z.literal('records-consumed'),
+  ...probeCommon,
+  group: name.describe('A restored consumer group: the probe consumes as it, from its restored offsets, and commits as the application would.'),
+  records: positiveInt.describe('Records the group must consume.'),
+  withinSeconds: positiveInt.default(60).describe('From the moment the probe starts consuming.'),
+  topics: z.array(name).min(1).optional().describe('Topics to consume; default: those the group has committed offsets for in the snapshot.'),
+});
+
+export const consumerLagProbeSchema = z.strictObject({
+  type: z.literal('consumer-lag'),
+  ...probeCommon,
+  group: name.describe("A consumer group whose lag the drill samples (a restored group, or one the application's consumers use)."),
+  maxLag: nonNegativeInt.describe("The group's lag (log end minus committed offset, summed over its partitions) must be at most this in one sample."),
+  withinSeconds: positiveInt.default(60).describe('From the start of the probes phase (the connectors have resumed; the application resumes).'),
+});
+
+/** How the drill samples its time series (broker health, quorum, consumer lag) while it runs. */
+export const samplingSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  intervalSeconds: z.number().min(0.2).max(3600).default(2).describe('Seconds between samples; a sample is also taken at each phase boundary.'),
+});
+
 export const probeSchema = z.discriminatedUnion('type', [
   authorizationProbeSchema,
   offsetsProbeSchema,
@@ -414,6 +442,8 @@ export const probeSchema = z.discriminatedUnion('type', [
   customProbeSchema,
   connectorIdempotencyProbeSchema,
   quotaProbeSchema,
+  recordsConsumedProbeSchema,
+  consumerLagProbeSchema,
 ]);
 
 const assumptionCommon = { id: id.optional(), description: z.string().optional() };
@@ -757,6 +787,7 @@ export const drillSpecSchema = z
     objectives: objectivesSchema.prefault({}),
     rollback: rollbackSchema.optional().describe('When a cutover would be rolled back, and the rollback; the result records the decision.'),
     owners: ownersSchema.prefault({}).describe('Which team owns which topics, groups, principals and connectors; every finding and check names its owner.'),
+    sampling: samplingSchema.prefault({}),
   })
   .superRefine((spec, context) => {
     if ((spec.snapshot === undefined) === (spec.source === undefined)) {
@@ -821,6 +852,8 @@ export type ProduceConsumeProbeSpec = z.output<typeof produceConsumeProbeSchema>
 export type CustomProbeSpec = z.output<typeof customProbeSchema>;
 export type ConnectorIdempotencyProbeSpec = z.output<typeof connectorIdempotencyProbeSchema>;
 export type QuotaProbeSpec = z.output<typeof quotaProbeSchema>;
+export type RecordsConsumedProbeSpec = z.output<typeof recordsConsumedProbeSchema>;
+export type ConsumerLagProbeSpec = z.output<typeof consumerLagProbeSchema>;
 export type AssumptionSpec = z.output<typeof assumptionSchema>;
 export type ManualStepSpec = z.output<typeof manualStepSchema>;
 export type RollbackSpec = z.output<typeof rollbackSchema>;

@@ -30,6 +30,7 @@ import { performDeclaredStep, restoreStep, type AutomationEnvironment } from './
 import { decideRollback, performRollback } from './rollback.js';
 import { RESULT_FORMAT, RESULT_VERSION, type Finding, type ManualStep, type Phase, type Result, type Run } from '../model/result.js';
 import { SecretMask } from './secrets.js';
+import { startSampler, type Sampler } from './sampler.js';
 import { postgresPlaceholders } from '../environment/connect/postgres.js';
 import { securityProfile, type DrillPhase, type ProviderName, type SecurityMode } from '../model/enums.js';
 import { cutoverMinutes, finish, overallVerdict, probeFailsRun, skippedNote, type RunEnd } from '../model/verdict.js';
@@ -91,6 +92,10 @@ interface RunState {
   end?: RunEnd;
   /** Environment processes already reported as ended on their own. */
   reportedExits: Set<string>;
+  /** The time series (src/drill/sampler.ts), from the environment's start until teardown. */
+  sampler?: Sampler;
+  /** The stage under way, for the samples. */
+  stage?: string;
 }
 
 /** What a stage that is a phase of the result reports; the loop adds its name, start and real duration. */
@@ -222,7 +227,16 @@ async function runOnVersion(state: RunState): Promise<Run> {
         state.end ??= INTERRUPTED;
         break;
       }
+      state.stage = stage.name;
+      state.sampler?.mark(`start ${stage.name}`);
       await runStage(stage, state);
+      state.sampler ??= startSampler(
+        state.environment,
+        state.inputs.spec.spec,
+        state.snapshot,
+        Date.parse(state.run.phases[0]?.startedAt ?? '') || Date.now(),
+        () => state.stage ?? '',
+      );
       if (state.end) break;
     }
   } finally {
@@ -487,6 +501,7 @@ async function probesStage(state: RunState, signal: AbortSignal): Promise<StageO
     specDir: state.inputs.spec.dir,
     signal,
     timeoutMs: 60_000,
+    ...(state.sampler ? { samples: state.sampler } : {}),
     restoredData: state.restore!.offsetMap
       ? { mode: 'synthetic', offsetMap: state.restore!.offsetMap }
       : state.restore!.mirror
@@ -532,6 +547,11 @@ async function assumptionsStage(state: RunState): Promise<void> {
 
 /** Closes the admin client and stops the environment; a teardown that fails is a failed phase, never a lost result. */
 async function teardown(state: RunState): Promise<void> {
+  state.stage = 'teardown';
+  if (state.sampler) {
+    await state.sampler.stop(!state.options.signal.aborted);
+    state.run.samples = state.sampler.series(state.run.probes);
+  }
   await state.admin?.close().catch(() => {});
   const env = state.environment;
   if (!env) return;
@@ -579,6 +599,7 @@ async function reportExitedProcesses(state: RunState, stage: string): Promise<vo
 /** The run in progress as it stands, for a process that must leave before the run ends. */
 function interruptedNow(state: RunState): Run {
   const run = structuredClone(state.run);
+  if (state.sampler) run.samples = state.sampler.series(run.probes);
   if (state.environment && !run.phases.some((phase) => phase.name === 'teardown')) {
     run.phases.push({
       name: 'teardown',

@@ -450,6 +450,76 @@ export const ScrapedMetrics = z.strictObject({
   ),
 });
 
+/**
+ * The drill's time series (issue 19): what an operator's dashboard shows while a recovery runs,
+ * sampled on a fixed cadence and at each phase boundary from the drill's own admin connection.
+ * A value the sampler could not read is absent and its request error is in `errors`.
+ */
+export const GroupLagPartition = z.strictObject({
+  topic: text,
+  partition: count,
+  logEnd: count,
+  /** null: the group has no committed offset there (its lag is not counted). */
+  committed: count.nullable(),
+  /** logEnd − committed, never below 0; null without a committed offset. */
+  lag: count.nullable(),
+});
+
+export const GroupLagSample = z.strictObject({
+  group: text,
+  /** Summed over the partitions with a committed offset; null when none has one yet (before the offsets phase). */
+  total: count.nullable(),
+  partitions: z.array(GroupLagPartition),
+});
+
+export const HealthSample = z.strictObject({
+  liveBrokers: count,
+  partitions: count,
+  underReplicated: count,
+  offline: count,
+  /** Partitions whose ISR is smaller than their topic's min.insync.replicas. */
+  underMinIsr: count,
+  controllerId: z.int(),
+});
+
+/** The KRaft metadata quorum (DescribeQuorum): its leader and how far each follower's log end is behind the leader's. */
+export const QuorumSample = z.strictObject({
+  leaderId: z.int(),
+  leaderEpoch: z.int(),
+  highWatermark: count,
+  followers: z.array(z.strictObject({ nodeId: z.int(), kind: z.enum(['voter', 'observer']), lagOffsets: count })),
+});
+
+export const Sample = z.strictObject({
+  at: timestamp,
+  /** Milliseconds since the run started. */
+  atMs: count,
+  /** `interval`, or the phase boundary that triggered it (`after topics`, `before probes`, …). */
+  trigger: text,
+  /** The drill phase under way when the sample was taken. */
+  phase: text,
+  health: HealthSample.optional(),
+  quorum: QuorumSample.optional(),
+  groups: z.array(GroupLagSample),
+  /** Requests of this sample that failed, by what they asked: Kafka's error name or the client's message. */
+  errors: z.array(z.strictObject({ request: text, error: text })),
+});
+
+export const Samples = z.strictObject({
+  intervalMs: count,
+  /** The groups whose lag is sampled: every restored group plus those success criteria name. */
+  groups: z.array(text),
+  samples: z.array(Sample),
+  /** Requests the probes made that Kafka refused, by Kafka error name (from their evidence). */
+  probeErrors: z.array(z.strictObject({ probe: text, kafkaError: text, count })),
+});
+
+export type GroupLagSample = z.infer<typeof GroupLagSample>;
+export type HealthSample = z.infer<typeof HealthSample>;
+export type QuorumSample = z.infer<typeof QuorumSample>;
+export type Sample = z.infer<typeof Sample>;
+export type Samples = z.infer<typeof Samples>;
+
 /** One Kafka version's restore; several runs make an upgrade gate. */
 export const Run = z.strictObject({
   kafkaVersion: text,
@@ -466,6 +536,8 @@ export const Run = z.strictObject({
   offsetMap: OffsetMapSummary.optional(),
   /** Present when the restore copied records with MirrorMaker 2 (restore.data: mirror). */
   mirror: MirrorEvidence.optional(),
+  /** The time series sampled while the run went on (absent when sampling was off or the environment never started). */
+  samples: Samples.optional(),
   rto: Rto,
   objectives: z.array(Objective),
   /** Present when the spec states a rollback policy and the run reached its decision. */

@@ -49,9 +49,10 @@ export function inGroups<T>(groupIds: readonly string[], session: () => Promise<
   return running;
 }
 
-async function runAlone(kafka: Kafka, options: ConsumerSessionOptions): Promise<ConsumerSessionEnd> {
-  const consumer = kafka.consumer({
-    groupId: options.groupId,
+/** A probe's kafkajs consumer in a group: quick to join and fetch, never restarted after a crash. */
+export function probeConsumer(kafka: Kafka, groupId: string): Consumer {
+  return kafka.consumer({
+    groupId,
     allowAutoTopicCreation: false,
     sessionTimeout: 10_000,
     rebalanceTimeout: 10_000,
@@ -60,6 +61,10 @@ async function runAlone(kafka: Kafka, options: ConsumerSessionOptions): Promise<
     // Retries ride out rebalances; authorization errors are not retriable in kafkajs, so they still end the session at once.
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1_000, restartOnFailure: async () => false },
   });
+}
+
+async function runAlone(kafka: Kafka, options: ConsumerSessionOptions): Promise<ConsumerSessionEnd> {
+  const consumer = probeConsumer(kafka, options.groupId);
   let finish!: (end: ConsumerSessionEnd) => void;
   const ended = new Promise<ConsumerSessionEnd>((resolve) => (finish = resolve));
   const timer = setTimeout(() => finish({ kind: 'timeout' }), options.timeoutMs);

@@ -6,6 +6,7 @@ import { OffsetsProbe } from './offsets/offsets.js';
 import type { ProbeRunner } from './probe.js';
 import { ProduceConsumeProbe } from './produce-consume.js';
 import { QuotaProbe } from './quota/quota.js';
+import { ConsumerLagProbe, RecordsConsumedProbe } from './success-criteria.js';
 import type { ClientClass } from '../model/enums.js';
 
 /**
@@ -40,5 +41,9 @@ export function probeFromSpec(spec: ProbeSpec, index: number, matrix?: ProbeRunn
       return new ConnectorIdempotencyProbe(id, spec.name ?? `connector idempotency (${spec.connector})`, spec);
     case 'quota':
       return new QuotaProbe(id, spec.name ?? `quota enforcement (${spec.entities ? spec.entities.join('; ') : 'every restored quota'})`, spec);
+    case 'records-consumed':
+      return new RecordsConsumedProbe(id, spec.name ?? `${spec.records} records consumed by ${spec.group} within ${spec.withinSeconds}s`, spec);
+    case 'consumer-lag':
+      return new ConsumerLagProbe(id, spec.name ?? `consumer lag of ${spec.group} back to at most ${spec.maxLag} within ${spec.withinSeconds}s`, spec);
   }
 }

@@ -4,7 +4,7 @@ import type { ConnectEndpoint } from '../kafka/connect-rest.js';
 import type { ClientClass, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
-import type { ProbeEvidence, ProbeRecord } from '../model/result.js';
+import type { ProbeEvidence, ProbeRecord, Sample } from '../model/result.js';
 import type { MirrorOutcome } from '../restore/phase.js';
 import type { OffsetMap } from '../restore/offset-map.js';
 import type { ConnectorRestore } from '../restore/phase.js';
@@ -66,6 +66,15 @@ export interface ProbeRunContext {
    * it was not restored. Absent: not known (a test restoring by hand), every connector is probed.
    */
   connectors?: ReadonlyMap<string, ConnectorRestore>;
+  /** The drill's time series as it is sampled (src/drill/sampler.ts); absent when sampling is off. */
+  samples?: SampleFeed;
+}
+
+/** Samples as the drill takes them, for probes judged on them (success criteria). */
+export interface SampleFeed {
+  readonly intervalMs: number;
+  /** The next sample taken from now on; undefined once sampling has stopped or the signal aborts. */
+  next(signal: AbortSignal): Promise<Sample | undefined>;
 }
 
 /** The context a probe sees: the drill's, plus what the runner knows about the other probes. */

@@ -12,6 +12,7 @@ import { byProbeAndPrincipal, teamCounts, teamItems, teamTrend, type OwnedCheck 
 import { formatCheckCounts, formatDuration, formatMinutes, formatTimestamp, runFigures, trendPoints, verdictLabels } from './figures.js';
 import { buildTimelines, timelineWidth } from './timeline.js';
 import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-chart.js';
+import { buildSamplesView } from './samples-chart.js';
 import { countChecks } from '../model/verdict.js';
 import { rollbackView } from './rollback.js';
 
@@ -39,6 +40,7 @@ function template(): Handlebars.TemplateDelegate {
   handlebars.registerPartial('styles', readFileSync(`${dir}report.css`, 'utf8'));
   handlebars.registerPartial('rollback', readFileSync(`${dir}rollback.hbs`, 'utf8'));
   handlebars.registerPartial('check', readFileSync(`${dir}check.hbs`, 'utf8'));
+  handlebars.registerPartial('samples', readFileSync(`${dir}samples.hbs`, 'utf8'));
   compiled = handlebars.compile(readFileSync(`${dir}report.hbs`, 'utf8'), { strict: true, noEscape: false });
   return compiled;
 }
@@ -348,6 +350,7 @@ function runView(run: Run, index: number) {
       : null,
     offsetMap: run.offsetMap ? describeOffsetMap(run.offsetMap) : '',
     mirror: run.mirror ? mirrorView(run.mirror) : null,
+    samples: buildSamplesView(run),
     objectives: run.objectives,
     rollback: run.rollback ? rollbackView(run.rollback) : null,
     environment: [

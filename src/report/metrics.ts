@@ -10,6 +10,7 @@ import { rollbackDecisions, verdicts } from '../model/result.js';
 import { runFigures } from './figures.js';
 import { replayByGroup } from '../model/verdict.js';
 import { teamCounts, teamItems } from './owners.js';
+import { lastSampleMetrics } from './samples-metrics.js';
 
 export const METRICS_FILE = 'metrics.prom';
 
@@ -81,5 +82,6 @@ export async function renderMetrics(result: Result): Promise<string> {
       for (const [group, records] of replayByGroup(entry.mirror)) replay.set({ ...labels, group }, records);
     }
   }
+  lastSampleMetrics(registry, result);
   return registry.metrics();
 }

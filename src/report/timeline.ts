@@ -45,7 +45,7 @@ function runSpan(run: Run): { start: number; end: number } {
 }
 
 /** A tick step of 1, 2 or 5 times a power of ten seconds, giving at most about six ticks. */
-function tickStepMs(scaleMs: number): number {
+export function tickStepMs(scaleMs: number): number {
   const rough = scaleMs / 6;
   const magnitude = 10 ** Math.floor(Math.log10(Math.max(rough, 1)));
   for (const factor of [1, 2, 5, 10]) if (factor * magnitude >= rough) return factor * magnitude;
@@ -53,7 +53,7 @@ function tickStepMs(scaleMs: number): number {
 }
 
 /** Tick steps are whole seconds (or sub-second for very short runs), so labels need no decimals. */
-function axisLabel(ms: number): string {
+export function axisLabel(ms: number): string {
   if (ms === 0) return '0';
   if (ms < 1000) return `${ms} ms`;
   const seconds = Math.round(ms / 1000);

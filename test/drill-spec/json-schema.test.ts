@@ -13,7 +13,16 @@ describe('specJsonSchema', () => {
 
   it('names every probe and assumption type', () => {
     const constsOf = (list: Record<string, any>) => list.items.oneOf.map((option: any) => option.properties.type.const);
-    expect(constsOf(schema.properties.probes)).toEqual(['authorization', 'offsets', 'produce-consume', 'custom', 'connector-idempotency', 'quota']);
+    expect(constsOf(schema.properties.probes)).toEqual([
+      'authorization',
+      'offsets',
+      'produce-consume',
+      'custom',
+      'connector-idempotency',
+      'quota',
+      'records-consumed',
+      'consumer-lag',
+    ]);
     expect(constsOf(schema.properties.assumptions)).toEqual([
       'topic-config',
       'group-offset',

@@ -23,7 +23,10 @@ describe('loadSpec refuses bad input with file, line and path', () => {
   // One file per mistake; the expected message is exact, line number included.
   const corpus: [file: string, line: string][] = [
     ['bad-principal.yaml', ':13: probes[1].expect[1].principal: expected "User:<name>"'],
-    ['unknown-probe-type.yaml', ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", "connector-idempotency", "quota", got "latency"'],
+    [
+      'unknown-probe-type.yaml',
+      ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", "connector-idempotency", "quota", "records-consumed", "consumer-lag", got "latency"',
+    ],
     ['unknown-key.yaml', ':5: probes[0]: unknown key "tolerence"'],
     ['wrong-type.yaml', ':4: probes[0].topics: expected array, got string "orders"'],
     ['brokers-6.yaml', ':4: target.brokers: expected one of 1, 2, 3, 4, 5, got 6'],
@@ -138,6 +141,7 @@ describe('loadSpec accepts good specs', () => {
       manualSteps: [],
       objectives: {},
       owners: { teams: {}, defaults: { brokers: 'platform', topics: 'platform', groups: 'application', connectors: 'data', security: 'security' } },
+      sampling: { enabled: true, intervalSeconds: 2 },
     });
     expect(loaded.file).toBe(file);
     expect(loaded.dir).toBe(path.join(here, 'good'));

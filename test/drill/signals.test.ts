@@ -65,6 +65,11 @@ describe('signals during a drill', () => {
       expect(data.findings.map((f) => f.code)).toEqual(['interrupted']);
       expect(data.durationMs).toBeGreaterThanOrEqual(1_000);
       expect(phases.at(-1)).toMatchObject({ name: 'teardown', status: 'passed' });
+      // The time series stops with the drill: samples up to the signal (the data phase's among them), none once teardown began.
+      const samples = result.runs[0]!.samples!.samples;
+      expect(samples.filter((s) => s.phase === 'data').length).toBeGreaterThan(0);
+      expect(samples.map((s) => s.trigger)).not.toContain('end');
+      for (const sample of samples) expect(Date.parse(sample.at)).toBeLessThanOrEqual(Date.parse(phases.at(-1)!.startedAt));
     }, 240_000);
   }
 

@@ -56,6 +56,18 @@ describe('restore.data: mirror from a live source', () => {
         .map((sample) => [sample.labels!.group, Number(sample.value)])
         .sort(),
     ).toEqual([...new Set(mirror.groups.map((g) => g.group))].sort().map((group) => [group, 0]));
+    // The time series: after the offsets phase, each restored group's sampled committed offsets are the ones the offsets phase
+    // committed (MirrorGroupPartition.target), and the mirror's own lag series is drawn beside the groups' lag.
+    const afterOffsets = run.samples!.samples.find((sample) => sample.phase === 'verify')!;
+    const translated = mirror.groups.filter((g) => g.target !== null);
+    expect(translated.length).toBeGreaterThan(0);
+    for (const entry of translated) {
+      const sampled = afterOffsets.groups.find((g) => g.group === entry.group)!.partitions.find((p) => p.topic === entry.topic && p.partition === entry.partition)!;
+      expect([entry.group, entry.topic, entry.partition, sampled.committed]).toEqual([entry.group, entry.topic, entry.partition, entry.target]);
+      expect(sampled.lag).toBe(Math.max(0, sampled.logEnd - entry.target!));
+    }
+    expect(run.samples!.samples.some((sample) => sample.phase === 'data')).toBe(true);
+    expect(html.match(/data-series="mirror \(source offsets not copied\)" [^>]*points="([^"]*)"/)?.[1]?.split(' ')).toHaveLength(mirror.lag.length);
     const summary = readFileSync(path.join(outRoot, 'mirror-exact-out', 'summary.md'), 'utf8');
     expect(summary).toContain(`| ${mirror.records} records, ${mirror.recordsPerSecond}/s | yes | ${mirror.rpoSeconds.toFixed(1)} s |`);
   }, 400_000);
