@@ -88,6 +88,8 @@ function objectAsset(object: string): Asset | undefined {
     return user && user !== '<default>' ? { kind: 'principal', name: `User:${user}` } : { kind: 'security' };
   }
   if (first === 'broker' || first === 'cluster') return { kind: 'broker' };
+  // "User:svc DESCRIBE group g": what a principal was refused (an unexpected denial) is that principal's.
+  if (first?.startsWith('User:')) return { kind: 'principal', name: first };
   return undefined;
 }
 

@@ -15,6 +15,7 @@ import { buildTrendChart, trendChartHeight, trendChartWidth } from './trend-char
 import { buildSamplesView } from './samples-chart.js';
 import { countChecks } from '../model/verdict.js';
 import { rollbackView } from './rollback.js';
+import { brokerView } from './broker-view.js';
 
 export interface HtmlOptions {
   /** Earlier results of the same drill, for the trend section. */
@@ -41,6 +42,7 @@ function template(): Handlebars.TemplateDelegate {
   handlebars.registerPartial('rollback', readFileSync(`${dir}rollback.hbs`, 'utf8'));
   handlebars.registerPartial('check', readFileSync(`${dir}check.hbs`, 'utf8'));
   handlebars.registerPartial('samples', readFileSync(`${dir}samples.hbs`, 'utf8'));
+  handlebars.registerPartial('brokerView', readFileSync(`${dir}broker-view.hbs`, 'utf8'));
   compiled = handlebars.compile(readFileSync(`${dir}report.hbs`, 'utf8'), { strict: true, noEscape: false });
   return compiled;
 }
@@ -351,6 +353,7 @@ function runView(run: Run, index: number) {
     offsetMap: run.offsetMap ? describeOffsetMap(run.offsetMap) : '',
     mirror: run.mirror ? mirrorView(run.mirror) : null,
     samples: buildSamplesView(run),
+    brokers: brokerView(run),
     objectives: run.objectives,
     rollback: run.rollback ? rollbackView(run.rollback) : null,
     environment: [

@@ -3,7 +3,7 @@
  * assumption, and must fail for exactly that reason, with everything else passing. Run through
  * the real CLI, one after the other (each starts a one-broker Kafka).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,8 +26,8 @@ interface MustFail {
   connectors?: true;
   /** Differences of drift verify must find (the verify phase then fails too). */
   drift?: number;
-  /** The specific evidence of the cause. */
-  check: (run: Run) => void;
+  /** The specific evidence of the cause; `out` is the drill's evidence directory. */
+  check: (run: Run, out: string) => void;
 }
 
 const failingEvidence = (run: Run, probeId: string) => run.probes.find((p) => p.id === probeId)!.evidence.filter((e) => e.outcome === 'failed');
@@ -176,7 +176,7 @@ const cases: MustFail[] = [
     drill: 'dropped-acl',
     reason: "probe fulfilment-service failed; 1 denial(s) nobody expected in the brokers' authorizer log: User:shop-reader DESCRIBE Group shop-fulfilment",
     failedProbes: ['fulfilment-service'],
-    check: (run) => {
+    check: (run, out) => {
       // The service sees no authorization error at all (kafkajs reports a coordinator it cannot find); the broker says who was refused what.
       expect(failingEvidence(run, 'fulfilment-service')).toEqual([
         expect.objectContaining({ principal: 'User:shop-reader', observed: 'the consumer crashed: Failed to find group coordinator' }),
@@ -201,6 +201,8 @@ const cases: MustFail[] = [
           }),
         }),
       ]);
+      // A principal refused is the security team's by default (no owners: section names it).
+      expect(probesPhase.findings[0]!.owner).toBe('security');
       // The denial the authorization probe asked for is in the broker's log, matched by its DENY binding, and accounted for.
       const log = run.authorizerLog!;
       expect(log.expectedDenials).toEqual({ total: 1, logged: 1, notLogged: [] });
@@ -222,6 +224,17 @@ const cases: MustFail[] = [
       expect(errors('Fetch', 'TOPIC_AUTHORIZATION_FAILED')).toBeGreaterThanOrEqual(1);
       // The probe's allowed check of the same reader on shop.orders passed: only the group binding is gone.
       expect(run.probes.find((p) => p.id === 'reader-topics')!.status).toBe('passed');
+      // report.html shows what the brokers recorded: the unexpected denial's row and the scraped broker's values.
+      const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+      const rows = [...html.matchAll(/<table class="stack unexpected-denials">[\s\S]*?<\/table>/g)].map((m) => m[0]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.match(/<tr class="bad">/g)).toHaveLength(1);
+      expect(rows[0]).toMatch(
+        /<td data-label="Principal">User:shop-reader<\/td><td data-label="Operation">DESCRIBE<\/td><td data-label="Resource">Group shop-fulfilment<\/td><td data-label="Request">FindCoordinator<\/td>/,
+      );
+      expect(html).toContain('1 of 1 denial(s) the authorization probe expected are in the brokers&#x27; logs');
+      expect(html).toMatch(/<summary>broker 1: \d+ value\(s\)<\/summary>/);
+      expect(html).toContain('<code>kafka_network_requestmetrics_errors_total</code>');
     },
   },
   {
@@ -277,7 +290,7 @@ describe('drills/must-fail: each fails for exactly its reason', () => {
         expect(run.assumptions.filter((a) => a.status !== 'held').map((a) => a.id)).toEqual(mustFail.failedAssumptions ?? []);
         expect(run.objectives.filter((o) => !o.met).map((o) => o.name)).toEqual(mustFail.missedObjectives ?? []);
         expect(run.manualSteps.filter((s) => s.status === 'failed')).toEqual([]);
-        mustFail.check(run);
+        mustFail.check(run, out);
       },
       180_000,
     );
