@@ -111,8 +111,20 @@ const cases: MustFail[] = [
     check: (run) => {
       const topics = run.phases.find((p) => p.name === 'topics')!;
       expect(topics.findings).toEqual([
-        { code: 'config-not-applied', severity: 'warning', object: 'topic shop.legacy config message.downconversion.enable', message: 'not applied: removed in Kafka 4.0' },
-        { code: 'config-not-applied', severity: 'warning', object: 'topic shop.legacy config message.format.version', message: 'not applied: removed in Kafka 4.0' },
+        {
+          code: 'config-not-applied',
+          severity: 'warning',
+          object: 'topic shop.legacy config message.downconversion.enable',
+          message: 'not applied: removed in Kafka 4.0',
+          owner: 'platform',
+        },
+        {
+          code: 'config-not-applied',
+          severity: 'warning',
+          object: 'topic shop.legacy config message.format.version',
+          message: 'not applied: removed in Kafka 4.0',
+          owner: 'platform',
+        },
       ]);
       expect(topics.counts).toEqual({ created: 4, updated: 0, unchanged: 0, failed: 0 });
       expect(run.assumptions.find((a) => a.id === 'topic-configs-accepted')).toEqual({
@@ -120,6 +132,7 @@ const cases: MustFail[] = [
         description: 'every topic and topic config was accepted by the target Kafka version',
         source: 'declared',
         status: 'failed',
+        owner: 'platform',
         expected: 'every config applied',
         observed:
           'topic shop.legacy config message.downconversion.enable: not applied: removed in Kafka 4.0; topic shop.legacy config message.format.version: not applied: removed in Kafka 4.0',
