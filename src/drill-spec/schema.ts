@@ -343,6 +343,9 @@ export const produceConsumeProbeSchema = z.strictObject({
     .describe(
       'Also per topic: a transactional producer commits, aborts and commits; a read_committed consumer must get every committed record and none aborted, and a group committed at a commit marker must resume at the next committed record. kafkajs client class only.',
     ),
+  transactionTimeoutMs: positiveInt
+    .optional()
+    .describe("With transactions: the producer's transaction.timeout.ms, as your applications set it; the restored brokers refuse one above their transaction.max.timeout.ms."),
 });
 
 export const customProbeSchema = z.strictObject({

@@ -23,7 +23,7 @@ export class ProduceConsumeProbe implements ProbeRunner {
   constructor(
     readonly id: string,
     readonly name: string,
-    private readonly spec: Pick<ProduceConsumeProbeSpec, 'topics' | 'records'> & Partial<Pick<ProduceConsumeProbeSpec, 'transactions'>>,
+    private readonly spec: Pick<ProduceConsumeProbeSpec, 'topics' | 'records'> & Partial<Pick<ProduceConsumeProbeSpec, 'transactions' | 'transactionTimeoutMs'>>,
     readonly matrix?: ProbeRunner['matrix'],
   ) {}
 
@@ -51,7 +51,14 @@ export class ProduceConsumeProbe implements ProbeRunner {
       if (this.spec.transactions)
         for (const topic of this.spec.topics)
           evidence.push(
-            await checkTransactions(kafka, admin, context, { id: this.id, topic, records: this.spec.records, principal: adminPrincipal(context), timeoutMs: CONSUME_TIMEOUT_MS }),
+            await checkTransactions(kafka, admin, context, {
+              id: this.id,
+              topic,
+              records: this.spec.records,
+              principal: adminPrincipal(context),
+              timeoutMs: CONSUME_TIMEOUT_MS,
+              transactionTimeoutMs: this.spec.transactionTimeoutMs,
+            }),
           );
       return verdictOf(evidence);
     } finally {

@@ -17,7 +17,7 @@ export async function checkTransactions(
   kafka: Kafka,
   admin: Admin,
   context: Pick<ProbeContext, 'timeoutMs' | 'signal'>,
-  probe: { id: string; topic: string; records: number; principal: string; timeoutMs: number },
+  probe: { id: string; topic: string; records: number; principal: string; timeoutMs: number; transactionTimeoutMs?: number | undefined },
 ): Promise<ProbeEvidence> {
   const { topic, records: count } = probe;
   const marker = `kafka-drill:${probe.id}:tx:${randomBytes(6).toString('hex')}`;
@@ -37,7 +37,13 @@ export async function checkTransactions(
         key: `${marker}:${batch}:${index}`,
         value: `${marker}:${batch}:${index}`,
       }));
-    const producer = kafka.producer({ transactionalId: `${marker}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = kafka.producer({
+      transactionalId: marker,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      ...(probe.transactionTimeoutMs ? { transactionTimeout: probe.transactionTimeoutMs } : {}),
+    });
     await producer.connect();
     const sent: Record<'A' | 'C', RecordMetadata[]> = { A: [], C: [] };
     try {
@@ -107,7 +113,7 @@ export async function checkTransactions(
     ].filter(Boolean);
     const ended = [readAll, resume].find((end) => end.kind === 'failed' || end.kind === 'timeout');
     const observed = `${committed.size} committed records back, ${aborted} aborted; ${resumed.length - wrongResume.length} of ${resumed.length} partition(s) resumed at the next committed record`;
-    const detail = `transactions of ${count} records: committed, aborted, committed, over ${partitions.length} partition(s)`;
+    const detail = `transactions of ${count} records: committed, aborted, committed, over ${partitions.length} partition(s)${probe.transactionTimeoutMs ? `, transaction.timeout.ms ${probe.transactionTimeoutMs}` : ''}`;
     if (problems.length === 0) return { ...base, outcome: 'passed', observed, detail };
     return {
       ...base,

@@ -161,6 +161,20 @@ const cases: MustFail[] = [
     },
   },
   {
+    drill: 'transaction-timeout',
+    reason: 'probe payments-transactions failed',
+    failedProbes: ['payments-transactions'],
+    check: (run) => {
+      const evidence = run.probes.find((p) => p.id === 'payments-transactions')!.evidence;
+      // The plain check passes; the transactional one is refused by the restored brokers' default transaction.max.timeout.ms.
+      expect(evidence.map((e) => [e.operation, e.outcome])).toEqual([
+        ['WRITE, READ', 'passed'],
+        ['WRITE (transactional), READ (read_committed)', 'failed'],
+      ]);
+      expect(evidence[1]).toMatchObject({ kafkaError: 'INVALID_TRANSACTION_TIMEOUT', detail: expect.stringContaining('timeout') });
+    },
+  },
+  {
     drill: 'sink-replay',
     // The sink replays back to its restored offsets: verify sees nothing, only the sink's store holds the replay.
     reason: 'probe orders-sink-once failed',
