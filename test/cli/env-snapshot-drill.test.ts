@@ -157,8 +157,8 @@ describe('env up → snapshot → validate → run', () => {
     const runResult = readEvidence(out).runs[0]!;
     const why = "not restored: the drill's own admin user, a reserved name (the drill's admin stands in for it)";
     expect(runResult.phases.find((p) => p.name === 'security')!.findings).toEqual([
-      { code: 'drill-admin-not-restored', severity: 'info', object: `scram-user ${ADMIN_USER}`, message: why },
-      { code: 'drill-admin-not-restored', severity: 'info', object: `quota user=${ADMIN_USER}`, message: why },
+      { code: 'drill-admin-not-restored', severity: 'info', object: `scram-user ${ADMIN_USER}`, message: why, owner: 'security' },
+      { code: 'drill-admin-not-restored', severity: 'info', object: `quota user=${ADMIN_USER}`, message: why, owner: 'security' },
     ]);
     // The target's own admin (4096 iterations, unlimited quota) differs from the snapshot's: expected, with the reason.
     expect(runResult.verify!.counts.drift).toBe(0);
