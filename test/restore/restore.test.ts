@@ -97,7 +97,15 @@ describe('restore into a fresh SCRAM cluster', async () => {
 
   it('gives a user without a credential source a generated password and a manual step; the env-sourced one logs in', async () => {
     const security = first.phases.find((p) => p.phase === 'security')!;
-    expect(security.manualSteps).toEqual([{ id: 'credential-shop-reader', title: 'Supply the real credential for User:shop-reader', phase: 'security', estimateMinutes: 10 }]);
+    expect(security.manualSteps).toEqual([
+      {
+        id: 'credential-shop-reader',
+        title: 'Supply the real credential for User:shop-reader',
+        phase: 'security',
+        estimateMinutes: 10,
+        asset: { kind: 'principal', name: 'User:shop-reader' },
+      },
+    ]);
     expect(first.credentials.get('shop-writer')).toBe('writer-secret');
     const producer = createProbeClient(asUser(environment.admin, { mechanism: 'SCRAM-SHA-512', username: 'shop-writer', password: 'writer-secret' })).producer();
     await producer.connect();
