@@ -73,7 +73,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   for (const version of values['kafka-version'] ?? []) checkSupportedVersion(version);
 
   // Every spec is checked before anything starts: bad input never costs an environment.
-  const problems = (await Promise.all(positionals.map(specProblems))).flat();
+  const problems = (await Promise.all(positionals.map((file) => specProblems(file, providerFlag)))).flat();
   if (problems.length) throw new InputError(problems.join('\n'));
   if (values.out && positionals.length > 1) {
     const names = await Promise.all(positionals.map(async (file) => (await loadSpec(file)).spec.name));

@@ -339,6 +339,11 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
     };
   }
   state.environment = environment;
+  const openFilesLimit = environment.brokers[0]?.openFilesLimit;
+  if (openFilesLimit !== undefined) {
+    state.run.environment.openFilesLimit = openFilesLimit;
+    state.options.progress(`[${state.kafkaVersion}] brokers started with an open-file limit of ${openFilesLimit} each`);
+  }
   // Masked before any placeholder is resolved: nothing written from here on may show them.
   state.secrets.add(environment.admin.sasl?.password);
   state.secrets.add(environment.postgres?.password);

@@ -22,12 +22,31 @@ export function jvmArgs(distribution: KafkaDistribution, workDir: string, heapMb
   ];
 }
 
-/** Starts a Kafka main class (broker, Connect worker) with its output appended to `logFile`. */
-export function spawnJvm(distribution: KafkaDistribution, workDir: string, heapMb: number, mainArgs: string[], logFile: string, jvmOptions: string[] = []): ChildProcess {
+/**
+ * The command that starts a JVM with `args`: with `openFiles`, through sh, which sets the soft
+ * open-file limit and execs java (same pid); -XX:-MaxFDLimit keeps HotSpot from changing it again
+ * (on Linux it raises the soft limit to the hard one, on macOS it caps it at 10,240).
+ */
+function jvmCommand(args: string[], openFiles?: number): [string, string[]] {
+  if (openFiles === undefined) return [javaBinary(), args];
+  return ['sh', ['-c', 'ulimit -S -n "$1" && shift && exec "$@"', 'kafka-drill-jvm', String(openFiles), javaBinary(), '-XX:-MaxFDLimit', ...args]];
+}
+
+/** Starts a Kafka main class (broker, Connect worker) with its output appended to `logFile`; `openFiles` sets its soft open-file limit. */
+export function spawnJvm(
+  distribution: KafkaDistribution,
+  workDir: string,
+  heapMb: number,
+  mainArgs: string[],
+  logFile: string,
+  jvmOptions: string[] = [],
+  openFiles?: number,
+): ChildProcess {
   const log = openSync(logFile, 'a');
   try {
+    const [command, args] = jvmCommand([...jvmArgs(distribution, workDir, heapMb), ...jvmOptions, ...mainArgs], openFiles);
     // detached: its own process group, out of reach of the terminal's Ctrl-C; the environment's stop and the watchdog end it.
-    const jvm = spawn(javaBinary(), [...jvmArgs(distribution, workDir, heapMb), ...jvmOptions, ...mainArgs], { stdio: ['ignore', log, log], detached: true });
+    const jvm = spawn(command, args, { stdio: ['ignore', log, log], detached: true });
     recordProcessGroup(workDir, jvm.pid);
     jvm.on('error', () => {});
     return jvm;

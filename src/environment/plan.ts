@@ -1,7 +1,8 @@
 import { snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
 import type { Target } from '../drill-spec/schema.js';
 import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
-import { heapForPartitions, partitionReplicasPerBroker } from './sizing.js';
+import { heapForPartitions, memoryMapsForPartitions, openFilesForPartitions, partitionReplicasPerBroker } from './sizing.js';
+import type { BrokerLimitsNeeded } from './host-limits.js';
 import type { EnvironmentRequest } from './types.js';
 import { securityProfile } from '../model/enums.js';
 
@@ -9,6 +10,8 @@ import { securityProfile } from '../model/enums.js';
 export interface EnvironmentPlan {
   request: EnvironmentRequest;
   brokerIds: BrokerIdPlan;
+  /** Open files and memory maps each broker needs for the snapshot's partitions. */
+  limits: BrokerLimitsNeeded;
   /** One line each for the progress output: broker ids and heap, with their reasons. */
   notes: string[];
 }
@@ -20,9 +23,15 @@ export function sourceBrokerIds(snapshot: Snapshot): number[] {
   return [...ids].sort((a, b) => a - b);
 }
 
+export function brokerLimitsNeeded(target: Pick<Target, 'brokers'>, snapshot: Pick<Snapshot, 'topics'>): BrokerLimitsNeeded {
+  const replicasPerBroker = partitionReplicasPerBroker(snapshot.topics, target.brokers);
+  return { replicasPerBroker, openFiles: openFilesForPartitions(replicasPerBroker), memoryMaps: memoryMapsForPartitions(replicasPerBroker) };
+}
+
 export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion: string): EnvironmentPlan {
   const brokerIds = planBrokerIds(sourceBrokerIds(snapshot), target.brokers, target.brokerIds);
-  const replicasPerBroker = partitionReplicasPerBroker(snapshot.topics, target.brokers);
+  const limits = brokerLimitsNeeded(target, snapshot);
+  const { replicasPerBroker } = limits;
   const heapMb = target.heapMb ?? heapForPartitions(replicasPerBroker);
   const mappingRules = snapshotMappingRules(snapshot);
   const heapReason = target.heapMb !== undefined ? "the spec's target.heapMb" : `sized for ${replicasPerBroker} partition replica(s) per broker`;
@@ -33,11 +42,17 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       nodeIds: brokerIds.targetIds,
       security: target.security,
       heapMb,
+      openFiles: limits.openFiles,
       ...(target.postgres ? { postgres: true } : {}),
       ...(target.jmxExporter ? { jmxExporter: true } : {}),
       ...(securityProfile(target.security).clientCertificates && mappingRules !== undefined ? { principalMappingRules: mappingRules.rules } : {}),
     },
     brokerIds,
-    notes: [`broker ids: ${describeMapping(brokerIds)}`, `broker heap: ${heapMb} MiB each (${heapReason})`],
+    limits,
+    notes: [
+      `broker ids: ${describeMapping(brokerIds)}`,
+      `broker heap: ${heapMb} MiB each (${heapReason})`,
+      `broker open-file limit: at least ${limits.openFiles} each, ${limits.memoryMaps} memory maps (sized for ${replicasPerBroker} partition replica(s) per broker)`,
+    ],
   };
 }

@@ -41,3 +41,30 @@ export function heapForPartitions(replicasPerBroker: number): number {
 export function dedupeBufferBytes(heapMb: number): number {
   return Math.floor(heapMb / 8) * 1024 * 1024;
 }
+
+/**
+ * Open files and memory maps of a broker. Measured on Kafka 4.3 (1 broker, 3,000 partitions): each
+ * partition replica keeps its segment's .log open (one descriptor) and maps its .index and
+ * .timeindex (two maps, their descriptors closed); an empty broker holds ~150 descriptors (95 of
+ * them Kafka's jars) and ~440 maps. 30,000 replicas on a broker whose processes may open 20,000
+ * files end with "all log dirs have failed" minutes into a drill.
+ */
+const DESCRIPTORS_PER_SEGMENT = 1;
+const MAPS_PER_SEGMENT = 2;
+/** A drill writes a few records per partition: one segment each, none rolled. */
+const SEGMENTS_PER_PARTITION = 1;
+/** The empty broker's descriptors and maps, the drill's client connections (sockets) and __consumer_offsets. */
+const BASE_DESCRIPTORS = 2048;
+const BASE_MAPS = 2048;
+/** A tenth more for what the measurement did not show: a rolled segment, a transaction index, a burst of connections. */
+const HEADROOM = 1.1;
+
+/** The open-file limit (RLIMIT_NOFILE) a broker hosting `replicasPerBroker` partition replicas needs. */
+export function openFilesForPartitions(replicasPerBroker: number): number {
+  return Math.ceil((BASE_DESCRIPTORS + replicasPerBroker * SEGMENTS_PER_PARTITION * DESCRIPTORS_PER_SEGMENT) * HEADROOM);
+}
+
+/** The memory maps (vm.max_map_count, one host-wide setting) a broker hosting `replicasPerBroker` partition replicas needs. */
+export function memoryMapsForPartitions(replicasPerBroker: number): number {
+  return Math.ceil((BASE_MAPS + replicasPerBroker * SEGMENTS_PER_PARTITION * MAPS_PER_SEGMENT) * HEADROOM);
+}

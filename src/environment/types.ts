@@ -18,6 +18,8 @@ export interface EnvironmentRequest {
   keepDirs?: boolean;
   /** Max heap per broker JVM, in MiB; default 512. */
   heapMb?: number;
+  /** The open-file limit each broker needs (sizing.ts); its soft limit is raised to it, never lowered. */
+  openFiles?: number;
   /** `__consumer_offsets` partitions; default DRILL_OFFSETS_TOPIC_PARTITIONS. */
   offsetsTopicPartitions?: number;
   /** How long to wait for the cluster to become ready. */
@@ -63,6 +65,8 @@ export interface StartedBroker {
   /** The client listener, host:port on 127.0.0.1. */
   address: string;
   logFile: string;
+  /** The soft open-file limit the broker was started with, where the provider set one. */
+  openFilesLimit?: number;
   /** The JMX exporter's /metrics URL, when the request asked for the agent. */
   metricsUrl?: string;
 }

@@ -265,6 +265,8 @@ export const Environment = z.strictObject({
   brokerIdMap: z.strictObject({ rule: text, mapping: z.array(z.strictObject({ source: z.int().min(0), target: z.int().min(0).nullable() })) }).optional(),
   /** Max heap per broker JVM, in MiB. */
   heapMb: count.optional(),
+  /** The soft open-file limit each broker started with, where the provider set it (sized from the snapshot's partitions). */
+  openFilesLimit: count.optional(),
 });
 
 /**

@@ -173,6 +173,16 @@ export async function restoreTopics(context: RestoreContext, recorder = new Phas
 }
 
 /**
+ * The wait before the next listing: 250 ms, doubling to at most 2 s. Listing every 500 ms cost 39 of
+ * the 43 requests restoring 1,000 topics × 3 partitions (the broker took ~20 s to serve them on a
+ * loaded machine); backing off lists a few times for a short wait and about once every 2 s for a
+ * long one, at most 2 s after the broker serves the last topic.
+ */
+export function servedPollDelayMs(poll: number): number {
+  return Math.min(2_000, 250 * 2 ** Math.min(poll, 3));
+}
+
+/**
  * CreateTopics answers once the controller has committed the topics; the broker lists them only
  * after it has applied them, creating every partition's log, which for thousands of partitions on a
  * loaded machine takes minutes (5,000 topics: 1,215 of 1,500 groups' topics were not yet listed
@@ -183,7 +193,7 @@ async function awaitTopicsServed(context: RestoreContext, recorder: PhaseRecorde
   let waiting = names.filter((name) => !failed.has(`topic ${name}`));
   const deadline = Date.now() + context.transientDeadlineMs;
   let why: string;
-  for (;;) {
+  for (let poll = 0; ; poll++) {
     try {
       const listed = new Set(await recorder.request(context.admin.listTopics()));
       waiting = waiting.filter((name) => !listed.has(name));
@@ -196,7 +206,7 @@ async function awaitTopicsServed(context: RestoreContext, recorder: PhaseRecorde
       why = `the broker did not list them within ${Math.round(context.transientDeadlineMs / 1000)} s`;
       break;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, servedPollDelayMs(poll)));
   }
   const some = `${waiting.slice(0, 3).join(', ')}${waiting.length > 3 ? ` and ${waiting.length - 3} more` : ''}`;
   recorder.finding('topic-not-served', 'warning', `topics ${some}`, `${waiting.length} created topic(s) not yet served: ${why}`);

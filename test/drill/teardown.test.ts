@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseResult, RESULT_FILE } from '../../src/model/result.js';
 import { startEnvironment } from '../../src/environment/start.js';
+import { readHostLimits } from '../../src/environment/host-limits.js';
 import { writeReports } from '../../src/report/write.js';
 import { alive } from '../support/kafka.js';
 import { tempDir } from '../support/temp.js';
@@ -42,6 +43,8 @@ describe('teardown', () => {
     expect(run.reason).toMatch(/^teardown failed: stopping the environment failed: cannot remove .*: EIO$/);
     // Everything before the teardown ran and is in the result.
     expect(run.phases.map((p) => p.name)).toEqual(['environment', 'topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors', 'verify', 'probes', 'teardown']);
+    // The brokers' open-file limit is recorded: the host's hard limit, which the process provider gives them.
+    expect(run.environment.openFilesLimit).toBe(readHostLimits().openFiles?.hard);
 
     const out = path.join(dir, 'out');
     await writeReports(result, out);

@@ -16,8 +16,13 @@ describe('planEnvironment', () => {
 
   it("asks for the snapshot's broker ids, a heap sized from its partitions, and says why", () => {
     const plan = planEnvironment(targetSchema.parse({ brokers: 5, security: 'scram' }), fiveBrokers, '4.3.1');
-    expect(plan.request).toEqual({ kafkaVersion: '4.3.1', brokers: 5, nodeIds: [1, 2, 3, 4, 5], security: 'scram', heapMb: 512 });
-    expect(plan.notes).toEqual(["broker ids: brokers 1, 2, 3, 4, 5 (the snapshot's broker ids)", 'broker heap: 512 MiB each (sized for 9 partition replica(s) per broker)']);
+    expect(plan.request).toEqual({ kafkaVersion: '4.3.1', brokers: 5, nodeIds: [1, 2, 3, 4, 5], security: 'scram', heapMb: 512, openFiles: 2263 });
+    expect(plan.limits).toEqual({ replicasPerBroker: 9, openFiles: 2263, memoryMaps: 2273 });
+    expect(plan.notes).toEqual([
+      "broker ids: brokers 1, 2, 3, 4, 5 (the snapshot's broker ids)",
+      'broker heap: 512 MiB each (sized for 9 partition replica(s) per broker)',
+      'broker open-file limit: at least 2263 each, 2273 memory maps (sized for 9 partition replica(s) per broker)',
+    ]);
   });
 
   it("takes the spec's broker ids and heap", () => {

@@ -43,6 +43,13 @@ const DATA_DIR = '/tmp/kafka-drill-data';
 const WAITING_LINE = 'kafka-drill: waiting for the start script';
 const FORMATTED_LINE = 'kafka-drill: storage formatted';
 // The "go" file is copied after the script in the same archive, so the script is complete when it appears.
+/**
+ * Each broker container's open-file limit (soft and hard): what the snapshot needs, and never less
+ * than 65,536, more than any drill below ~57,000 partition replicas per broker needs. Docker's
+ * defaults vary by daemon (1,024 soft is common); the JVM raises its soft limit to this hard one.
+ */
+const MIN_CONTAINER_OPEN_FILES = 65_536;
+
 const WAIT_COMMAND = `echo '${WAITING_LINE}'; while [ ! -f ${CONFIG_DIR}/go ]; do sleep 0.1; done; exec sh ${CONFIG_DIR}/start.sh`;
 
 export interface DockerOptions {
@@ -108,6 +115,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
     },
     launch: async (cluster) => {
       const { clusterId, adminPassword, tls, heapMb, timeoutMs, properties } = cluster;
+      const openFiles = Math.max(MIN_CONTAINER_OPEN_FILES, request.openFiles ?? 0);
       workDir = cluster.workDir;
       const tlsFiles = tls ? { keystorePath: `${CONFIG_DIR}/tls/broker.pem`, truststorePath: `${CONFIG_DIR}/tls/ca.pem` } : undefined;
       const tlsContents = tls
@@ -133,6 +141,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
             .withExposedPorts(CLIENT_PORT, ...(agentFiles.length ? [CONTAINER_METRICS_PORT] : []))
             .withCopyContentToContainer(agentFiles)
             .withLabels(labels)
+            .withUlimits({ nofile: { soft: openFiles, hard: openFiles } })
             .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError`, KAFKA_OPTS: brokerOptions(agentFiles.length > 0) })
             .withEntrypoint(['sh', '-c'])
             .withCommand([WAIT_COMMAND])
@@ -151,6 +160,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
         pid: -1,
         address: `${container.getHost()}:${container.getMappedPort(CLIENT_PORT)}`,
         logFile,
+        openFilesLimit: openFiles,
         ...(agentFiles.length ? { metricsUrl: `http://${container.getHost()}:${container.getMappedPort(CONTAINER_METRICS_PORT)}/metrics` } : {}),
       }));
     },

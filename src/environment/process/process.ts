@@ -8,6 +8,8 @@ import { startCluster, type ClusterRuntime } from '../cluster.js';
 import { resolveDistribution, type KafkaDistribution } from '../../runtime/distribution.js';
 import { javaBinary, requireJava } from '../../runtime/java.js';
 import { jvmArgs, spawnJvm, stopJvm } from '../jvm.js';
+import { brokerOpenFilesLimit, readHostLimits } from '../host-limits.js';
+import { openFilesForPartitions } from '../sizing.js';
 import { freePorts } from '../ports.js';
 import { EXIT_LOG_LINES, exitOf, firstErrors, hasExited, logTail } from '../process-exit.js';
 import { recordProcessGroup, startWatchdog } from '../teardown.js';
@@ -49,11 +51,14 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
   let postgres: RunningPostgres | undefined;
   let agentJar: string | undefined;
   let agent: JmxAgent | undefined;
+  let openFiles: number | undefined;
   return {
     provider: 'process',
     // Each broker is a JVM to start on the same cores: the deadline grows with the work (1 broker: 120 s).
     startTimeoutMs: (count) => 90_000 + 30_000 * count,
     prepare: async () => {
+      // Before anything starts: a broker short of descriptors fails minutes in ("all log dirs have failed").
+      openFiles = brokerOpenFilesLimit(request.openFiles ?? openFilesForPartitions(0), readHostLimits());
       await requireJava();
       distribution = await resolveDistribution(request.kafkaVersion);
       if (request.jmxExporter) agentJar = await installJmxExporter();
@@ -83,13 +88,14 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
         const logFile = join(nodeDirs[index]!, 'broker.log');
         const metricsPort = metricsPorts[index];
         const options = agent && metricsPort ? [jmxAgentOption(agent, metricsPort, '127.0.0.1')] : [];
-        const jvm = spawnJvm(distribution, workDir, cluster.heapMb, ['kafka.Kafka', join(nodeDirs[index]!, 'server.properties')], logFile, options);
+        const jvm = spawnJvm(distribution, workDir, cluster.heapMb, ['kafka.Kafka', join(nodeDirs[index]!, 'server.properties')], logFile, options, openFiles);
         jvms.push(jvm);
         return {
           nodeId: node.nodeId,
           pid: jvm.pid ?? -1,
           address: `127.0.0.1:${node.clientPort}`,
           logFile,
+          ...(openFiles !== undefined ? { openFilesLimit: openFiles } : {}),
           ...(metricsPort ? { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` } : {}),
         };
       });
