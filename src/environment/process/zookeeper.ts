@@ -37,17 +37,27 @@ export async function startZooKeeper(distribution: KafkaDistribution, workDir: s
   const jvm = spawnJvm(distribution, workDir, ZOOKEEPER_HEAP_MB, ['org.apache.zookeeper.server.ZooKeeperServerMain', config], logFile);
   const zookeeper = { jvm, address: `127.0.0.1:${port}`, logFile };
   const deadline = Date.now() + timeoutMs;
-  while (!(await accepts(port))) {
+  while (!(await serving(port))) {
     if (hasExited(jvm)) throw new InfrastructureError(`ZooKeeper exited during start-up (${exitOf(jvm)}); log: ${logFile}`, await logTail(logFile));
-    if (Date.now() > deadline) throw new InfrastructureError(`ZooKeeper did not listen on ${zookeeper.address} within ${timeoutMs / 1000}s`, await logTail(logFile));
+    if (Date.now() > deadline) throw new InfrastructureError(`ZooKeeper did not serve on ${zookeeper.address} within ${timeoutMs / 1000}s`, await logTail(logFile));
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  await writeClusterId(distribution, workDir, zookeeper.address, clusterId);
-  return zookeeper;
+  // Serving, yet a first session can still be refused under load: try again until the deadline.
+  for (;;) {
+    const output = await writeClusterId(distribution, workDir, zookeeper.address, clusterId);
+    if (output === undefined) return zookeeper;
+    if (hasExited(jvm) || Date.now() > deadline) {
+      throw new InfrastructureError(`could not write the cluster id into ZooKeeper at ${zookeeper.address}`, output.slice(-4000));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
-/** /cluster/id as a ZooKeeper-mode broker reads it (it creates a random one when the node is missing). */
-async function writeClusterId(distribution: KafkaDistribution, workDir: string, address: string, clusterId: string): Promise<void> {
+/**
+ * /cluster/id as a ZooKeeper-mode broker reads it (it creates a random one when the node is
+ * missing), through ZooKeeper's own shell; undefined once ZooKeeper holds it, else the shell's output.
+ */
+async function writeClusterId(distribution: KafkaDistribution, workDir: string, address: string, clusterId: string): Promise<string | undefined> {
   const script = `create /cluster\ncreate /cluster/id {"version":"1","id":"${clusterId}"}\nget /cluster/id\nquit\n`;
   const shell = execa(javaBinary(), [...jvmArgs(distribution, workDir, 64), 'org.apache.zookeeper.ZooKeeperMain', '-server', address], {
     input: script,
@@ -58,18 +68,18 @@ async function writeClusterId(distribution: KafkaDistribution, workDir: string, 
   });
   recordProcessGroup(workDir, shell.pid);
   const result = await shell;
-  if (!(result.all ?? '').includes(`"id":"${clusterId}"`)) {
-    throw new InfrastructureError(`could not write the cluster id into ZooKeeper at ${address} (exit ${result.exitCode})`, (result.all ?? '').slice(-4000));
-  }
+  const output = result.all ?? '';
+  return output.includes(`"id":"${clusterId}"`) ? undefined : `exit ${result.exitCode}: ${output}`;
 }
 
-function accepts(port: number): Promise<boolean> {
+/** ZooKeeper's `srvr` four-letter command (allowed by default) answers with its mode once it serves requests. */
+function serving(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+    let answer = '';
+    const socket = connect(port, '127.0.0.1', () => socket.end('srvr'));
+    socket.setTimeout(5_000, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.once('close', () => resolve(/^Mode: standalone/m.test(answer)));
+    socket.once('error', () => {});
   });
 }
