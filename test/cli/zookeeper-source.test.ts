@@ -11,8 +11,10 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_USER } from '../../src/model/enums.js';
-import { loadSnapshot } from '../../src/snapshot/load.js';
+import { startEnvironment } from '../../src/environment/start.js';
+import { ADMIN_USER, type SecurityMode } from '../../src/model/enums.js';
+import { captureSnapshot, metadataModeOf } from '../../src/snapshot/capture.js';
+import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';
 import { seedCluster, type ClusterDefinition } from '../../fixtures/seed.js';
 import { markedJvms, readEvidence } from '../drills/cli.js';
@@ -184,6 +186,50 @@ describe('ZooKeeper-mode sources', () => {
     );
   }, 600_000);
 
+  it('must fail for one reason: a ZooKeeper snapshot missing the reader ACL leaves app-reader denied in KRaft', async () => {
+    expect(snapshot).toBeDefined();
+    const dropped = structuredClone(snapshot!);
+    dropped.acls = dropped.acls.filter((acl) => !(acl.principal === 'User:app-reader' && acl.resourceType === 'TOPIC' && acl.operation === 'READ'));
+    expect(dropped.acls).toHaveLength(snapshot!.acls.length - 1);
+    const droppedFile = path.join(dir, 'zookeeper-dropped-acl.json');
+    await writeSnapshot(droppedFile, dropped);
+    const spec = path.join(dir, 'zk-to-kraft-dropped-acl.yaml');
+    writeFileSync(
+      spec,
+      readFileSync(path.join(repoRoot, 'drills/zk-to-kraft.yaml'), 'utf8')
+        .replace('snapshot: ../fixtures/zookeeper-snapshot-3.9.json', `snapshot: ${droppedFile}`)
+        .replace('kafkaVersion: ["3.9.2", "4.3.1"]', 'kafkaVersion: "4.3.1"'),
+    );
+    const out = path.join(dir, 'out-dropped-acl');
+    const drilled = await run(['run', spec, '--out', out]);
+    expect(drilled.exitCode, `${drilled.stdout}\n${drilled.stderr}`).toBe(1);
+    const runResult = readEvidence(out).runs[0]!;
+    expect(runResult.verify!.counts.drift).toBe(0);
+    expect(runResult.probes.map((probe) => [probe.id, probe.status])).toEqual([
+      ['acls-from-zookeeper', 'failed'],
+      ['consumers-resume', 'passed'],
+    ]);
+    const failed = runResult.probes[0]!.evidence.filter((evidence) => evidence.outcome === 'failed');
+    expect(failed.map((evidence) => [evidence.principal, evidence.operation, evidence.resource, evidence.expected, evidence.kafkaError])).toEqual([
+      ['User:app-reader', 'READ', 'topic orders', 'allow', 'TOPIC_AUTHORIZATION_FAILED'],
+    ]);
+  }, 600_000);
+
+  it('every TLS security mode KRaft has starts in ZooKeeper mode too, and its capture says zookeeper', async () => {
+    for (const security of ['ssl', 'mtls', 'sasl_ssl'] satisfies SecurityMode[]) {
+      const environment = await startEnvironment('process', { kafkaVersion: '3.9.2', brokers: 1, security, metadata: 'zookeeper', heapMb: 384 });
+      try {
+        expect(environment.zookeeper?.address, security).toMatch(/^127\.0\.0\.1:\d+$/);
+        const captured = await captureSnapshot(environment.admin, { toolVersion: 'test' });
+        expect([security, captured.source.metadata]).toEqual([security, 'zookeeper']);
+      } finally {
+        await environment.stop();
+      }
+      expect(alive(environment.zookeeper!.pid), `${security}: ZooKeeper stopped`).toBe(false);
+      expect(markedJvms({ workDir: environment.workDir })).toEqual([]);
+    }
+  }, 300_000);
+
   it('env down (SIGINT) stops the brokers and ZooKeeper and leaves no JVM or directory', async () => {
     expect(env).toBeDefined();
     const exited = new Promise<number | null>((resolve) => envUp!.once('exit', (code) => resolve(code)));
@@ -193,4 +239,13 @@ describe('ZooKeeper-mode sources', () => {
     expect(markedJvms({ workDir: env!.workDir })).toEqual([]);
     expect(existsSync(env!.workDir)).toBe(false);
   }, 60_000);
+});
+
+describe('metadataModeOf', () => {
+  const config = (name: string, value: string | null) => ({ name, value, source: 'STATIC_BROKER_CONFIG', sensitive: false });
+  it('kraft where a broker has process.roles, zookeeper where it has only zookeeper.connect, nothing where both are hidden', () => {
+    expect(metadataModeOf(new Map([[1, [config('process.roles', 'broker,controller'), config('zookeeper.connect', null)]]]))).toEqual({ metadata: 'kraft' });
+    expect(metadataModeOf(new Map([[1, [config('process.roles', ''), config('zookeeper.connect', 'zk:2181/kafka')]]]))).toEqual({ metadata: 'zookeeper' });
+    expect(metadataModeOf(new Map([[1, [config('log.retention.ms', '1')]]]))).toEqual({});
+  });
 });
