@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { clientProperties } from '../environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka } from '../runtime/distribution.js';
 import { requireJava } from '../runtime/java.js';
-import { startEnvironment } from '../environment/start.js';
+import { checkMetadataMode, startEnvironment } from '../environment/start.js';
 import { stopAllEnvironments } from '../environment/teardown.js';
-import { securityModes, type ProviderName, type SecurityMode } from '../model/enums.js';
+import { metadataModes, securityModes, type MetadataMode, type ProviderName, type SecurityMode } from '../model/enums.js';
 import { ExitCode, InputError } from '../errors.js';
 import { parseCommandArgs } from './args.js';
 
@@ -24,6 +24,8 @@ Options:
   --brokers N                broker count, 1 to 5 (default 1)
   --broker-ids I,J,...       the brokers' node ids (default 1..N), e.g. 0,1,2 or 1001
   --security MODE           plaintext, scram, ssl, mtls or sasl_ssl (default plaintext)
+  --metadata kraft|zookeeper where the cluster keeps its metadata (default kraft);
+                             zookeeper: Kafka 3.x, process provider, a ZooKeeper beside the brokers
   --json                     print one JSON line instead of a readable block
   --show-password            include the admin password in the output
   --keep                     keep the environment's directory (logs, data) after teardown
@@ -41,6 +43,7 @@ export async function envCommand(argv: string[]): Promise<number> {
       brokers: { type: 'string' },
       'broker-ids': { type: 'string' },
       security: { type: 'string' },
+      metadata: { type: 'string' },
       json: { type: 'boolean' },
       'show-password': { type: 'boolean' },
       keep: { type: 'boolean' },
@@ -67,6 +70,13 @@ export async function envCommand(argv: string[]): Promise<number> {
   if (values.image && provider !== 'docker') throw new InputError('env up: --image: only with --provider docker');
 
   const kafkaVersion = values['kafka-version'] ?? DEFAULT_KAFKA_VERSION;
+  const metadata = (values.metadata ?? 'kraft') as MetadataMode;
+  if (!metadataModes.includes(metadata)) throw new InputError(`env up: --metadata: expected ${metadataModes.join(' or ')}, got "${values.metadata}"`);
+  try {
+    checkMetadataMode(provider, { metadata, kafkaVersion });
+  } catch (error) {
+    throw error instanceof InputError ? new InputError(`env up: --metadata: ${error.message}`) : error;
+  }
   if (provider === 'process') {
     // As run does: the version is installed first (a no-op when it is in the cache).
     await requireJava();
@@ -90,6 +100,7 @@ export async function envCommand(argv: string[]): Promise<number> {
       brokers,
       ...(nodeIds ? { nodeIds: nodeIds.map(Number) } : {}),
       security,
+      ...(metadata === 'zookeeper' ? { metadata } : {}),
       keepDirs: values.keep ?? false,
       ...(values.connect || values['connect-plugin-path'] ? { connect: { pluginPaths: values['connect-plugin-path'] ?? [] } } : {}),
     },
@@ -113,6 +124,8 @@ export async function envCommand(argv: string[]): Promise<number> {
     clusterId: environment.clusterId,
     brokers: environment.brokers.map((broker) => ({ nodeId: broker.nodeId, pid: broker.pid, address: broker.address })),
     security,
+    metadata,
+    ...(environment.zookeeper ? { zookeeper: environment.zookeeper.address } : {}),
     ...(environment.admin.sasl
       ? {
           sasl: {
@@ -135,6 +148,7 @@ export async function envCommand(argv: string[]): Promise<number> {
         `Kafka ${environment.kafkaVersion} is up (${brokers} broker${brokers > 1 ? 's' : ''}, ${security}) in ${(environment.startupMs / 1000).toFixed(1)}s`,
         `  bootstrap:      ${description.bootstrap}`,
         `  cluster id:     ${environment.clusterId}`,
+        ...(environment.zookeeper ? [`  zookeeper:      ${environment.zookeeper.address} (metadata in ZooKeeper)`] : []),
         ...(description.sasl
           ? [
               `  admin user:     ${description.sasl.username} (${description.sasl.mechanism}${values['show-password'] ? `, password ${description.sasl.password}` : ', password in the command config'})`,

@@ -43,6 +43,8 @@ export interface BrokerConfigInput {
   /** mtls: the admin's certificate principal, a super user; and the mapping rules that gave it. */
   adminPrincipal?: string;
   principalMappingRules?: string;
+  /** ZooKeeper mode (Kafka 3.x): the ensemble's host:port; the node is a broker only, with no controller listener. */
+  zookeeperConnect?: string;
 }
 
 /** The client listener's name and protocol per mode; broker↔broker and controller listeners stay PLAINTEXT. */
@@ -61,17 +63,24 @@ export function brokerProperties(input: BrokerConfigInput): BrokerProperties {
   const replication = Math.min(3, nodes.length);
   const { name: clientListener, protocol: clientProtocol } = CLIENT_LISTENERS[security];
   const bind = node.bindHost ?? node.host;
+  const zookeeper = input.zookeeperConnect;
+  const metadata: BrokerProperties = zookeeper
+    ? { 'broker.id': node.nodeId, 'zookeeper.connect': zookeeper }
+    : {
+        'process.roles': 'broker,controller',
+        'node.id': node.nodeId,
+        'controller.quorum.voters': nodes.map((n) => `${n.nodeId}@${n.host}:${n.controllerPort}`).join(','),
+        'controller.listener.names': 'CONTROLLER',
+      };
+  const controller = zookeeper ? '' : `,CONTROLLER://${bind}:${node.controllerPort}`;
   const properties: BrokerProperties = {
-    'process.roles': 'broker,controller',
-    'node.id': node.nodeId,
-    'controller.quorum.voters': nodes.map((n) => `${n.nodeId}@${n.host}:${n.controllerPort}`).join(','),
-    'controller.listener.names': 'CONTROLLER',
+    ...metadata,
     // Broker↔controller and inter-broker traffic stay PLAINTEXT: SCRAM credentials live in
     // the metadata log, so controllers cannot use them. They authenticate as User:ANONYMOUS (a super user).
-    listeners: `${clientListener}://${bind}:${node.clientPort},INTERNAL://${bind}:${node.internalPort},CONTROLLER://${bind}:${node.controllerPort}`,
+    listeners: `${clientListener}://${bind}:${node.clientPort},INTERNAL://${bind}:${node.internalPort}${controller}`,
     'advertised.listeners': `${clientListener}://${node.advertisedClient ?? `${node.host}:${node.clientPort}`},INTERNAL://${node.host}:${node.internalPort}`,
     'inter.broker.listener.name': 'INTERNAL',
-    'listener.security.protocol.map': `${clientListener}:${clientProtocol},INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT`,
+    'listener.security.protocol.map': `${clientListener}:${clientProtocol},INTERNAL:PLAINTEXT${zookeeper ? '' : ',CONTROLLER:PLAINTEXT'}`,
     'log.dirs': dataDir,
     'auto.create.topics.enable': false,
     'num.partitions': 1,
@@ -113,7 +122,8 @@ export function brokerProperties(input: BrokerConfigInput): BrokerProperties {
   if (profile.authorizer) {
     const superUsers = profile.clientCertificates ? [input.adminPrincipal ?? `User:${ADMIN_USER}`] : [`User:${ADMIN_USER}`];
     Object.assign(properties, {
-      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      // ZooKeeper mode keeps ACLs in ZooKeeper, read by its own authorizer.
+      'authorizer.class.name': zookeeper ? 'kafka.security.authorizer.AclAuthorizer' : 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
       'super.users': [...superUsers, 'User:ANONYMOUS'].join(';'),
       'allow.everyone.if.no.acl.found': false,
     });

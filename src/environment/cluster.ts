@@ -32,7 +32,7 @@ export interface ClusterLaunch {
   heapMb: number;
   timeoutMs: number;
   /** One node's server.properties, with its data directory and (TLS modes) the PEM files' paths as the node sees them. */
-  properties(node: NodeListeners, dataDir: string, tlsPaths?: { keystorePath: string; truststorePath: string }): BrokerProperties;
+  properties(node: NodeListeners, dataDir: string, tlsPaths?: { keystorePath: string; truststorePath: string }, zookeeperConnect?: string): BrokerProperties;
 }
 
 /** What a cluster runtime is given to start Connect workers beside the ready brokers. */
@@ -108,8 +108,9 @@ export async function startCluster<P extends ProviderName, Extra extends object>
     // Clients on this host reach the brokers at 127.0.0.1; the nodes reach each other by host.
     const tlsHosts = [...new Set(['127.0.0.1', 'localhost', ...nodes.map((node) => node.host)])];
     const tls = profile.tls ? await prepareTls(workDir, request.security, tlsHosts, request.principalMappingRules) : undefined;
-    const properties: ClusterLaunch['properties'] = (node, dataDir, tlsPaths) =>
+    const properties: ClusterLaunch['properties'] = (node, dataDir, tlsPaths, zookeeperConnect) =>
       brokerProperties({
+        ...(zookeeperConnect ? { zookeeperConnect } : {}),
         node,
         nodes,
         security: request.security,

@@ -29,6 +29,7 @@ export function providerOptions(spec: LoadedSpec, snapshot: Snapshot): ProviderO
 /** Starts an environment with the named provider. */
 export async function startEnvironment(provider: ProviderName, request: EnvironmentRequest, options: ProviderOptions = {}): Promise<StartedEnvironment> {
   checkBrokers(request);
+  checkMetadataMode(provider, request);
   if (request.postgres && provider !== 'process') {
     throw new InputError(
       `target.postgres needs provider "process", not "${provider}": Connect workers in containers or elsewhere cannot reach a PostgreSQL on this host's loopback`,
@@ -62,4 +63,13 @@ function checkBrokers({ brokers, nodeIds }: EnvironmentRequest): void {
   if (nodeIds.length !== brokers || new Set(nodeIds).size !== brokers || !nodeIds.every((id) => Number.isInteger(id) && id >= 0 && id <= 2_147_483_647)) {
     throw new InputError(`broker ids ${nodeIds.join(', ')}: expected ${brokers} distinct whole numbers from 0 to 2147483647`);
   }
+}
+
+/** ZooKeeper mode exists up to Kafka 3.x only (4.0 removed it), and only local JVMs run a ZooKeeper. */
+export function checkMetadataMode(provider: ProviderName, { metadata, kafkaVersion }: Pick<EnvironmentRequest, 'metadata' | 'kafkaVersion'>): void {
+  if (metadata !== 'zookeeper') return;
+  if (!/^[0-3]\./.test(kafkaVersion)) {
+    throw new InputError(`metadata zookeeper needs Kafka 3.x (e.g. 3.9.2): Kafka ${kafkaVersion} has no ZooKeeper mode (removed in 4.0)`);
+  }
+  if (provider !== 'process') throw new InputError(`metadata zookeeper needs provider "process", not "${provider}"`);
 }

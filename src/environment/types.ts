@@ -1,4 +1,4 @@
-import type { ProviderName, SecurityMode } from '../model/enums.js';
+import type { MetadataMode, ProviderName, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 
 import type { DrillPostgres } from './connect/postgres.js';
@@ -12,6 +12,8 @@ export interface EnvironmentRequest {
   /** The brokers' node ids, one per broker; default 1..brokers. */
   nodeIds?: number[];
   security: SecurityMode;
+  /** Default kraft; zookeeper: a ZooKeeper beside the brokers (process provider, Kafka 3.x). */
+  metadata?: MetadataMode;
   /** mtls: the source's ssl.principal.mapping.rules (from the snapshot), else Kafka's DEFAULT. */
   principalMappingRules?: string;
   /** Keep temporary directories (logs, data) after stop, for debugging. */
@@ -100,6 +102,8 @@ export interface StartedEnvironment {
   connect?: StartedConnect;
   /** The environment's PostgreSQL, when the request asked for one. */
   postgres?: DrillPostgres;
+  /** ZooKeeper mode: the environment's ZooKeeper. */
+  zookeeper?: { address: string; pid: number; logFile: string };
   /** The environment's processes that ended on their own; empty while all run (and after stop()). */
   exitedProcesses(): Promise<ExitedProcess[]>;
   /** Stops every process and removes temporary directories. Safe to call more than once. */

@@ -8,6 +8,10 @@ export type ProviderName = (typeof providerNames)[number];
 export const securityModes = ['plaintext', 'scram', 'ssl', 'mtls', 'sasl_ssl'] as const;
 export type SecurityMode = (typeof securityModes)[number];
 
+/** Where a cluster keeps its metadata: a KRaft quorum, or ZooKeeper (Kafka 3.x only). */
+export const metadataModes = ['kraft', 'zookeeper'] as const;
+export type MetadataMode = (typeof metadataModes)[number];
+
 /** What a security mode means for the brokers and clients of a drill, so no floor compares mode names. */
 export interface SecurityProfile {
   /** Clients reach the brokers over TLS. */

@@ -19,6 +19,7 @@ import { describeAllQuotas } from '../kafka/quotas.js';
 import { fetchRecordsAt, roundsByPartition, type RecordPosition } from '../kafka/records.js';
 import { countRequests } from '../kafka/request-count.js';
 import { describeScramCredentials } from '../kafka/scram.js';
+import type { MetadataMode } from '../model/enums.js';
 import { canonicalOrder } from './canonical.js';
 import { recordFingerprint } from './fingerprint.js';
 import {
@@ -165,6 +166,7 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
       capturedAt: new Date().toISOString(),
       toolVersion: options.toolVersion,
       brokerIds,
+      ...metadataModeOf(configs.brokers),
       ...(options.recordBootstrap ? { bootstrap: [...connection.bootstrap] } : {}),
       filters: { include: options.include ? [options.include.source] : [], exclude: options.exclude ? [options.exclude.source] : [] },
       ...(own.notes.length > 0 ? { notes: own.notes } : {}),
@@ -177,6 +179,19 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
     quotas: own.quotas.map((quota): Quota => ({ entity: quota.entity as QuotaEntityPart[], values: quota.values })),
     consumerGroups,
   });
+}
+
+/**
+ * KRaft or ZooKeeper, from what the brokers report of their own static configs: a KRaft node has
+ * `process.roles`, a ZooKeeper-mode broker (Kafka 3.x) an empty one and `zookeeper.connect`.
+ * Nothing when a cluster hides both (some managed services do).
+ */
+export function metadataModeOf(brokers: Map<number, DescribedConfig[]>): { metadata?: MetadataMode } {
+  const described = [...brokers.values()].flat();
+  const valueOf = (name: string) => described.find((config) => config.name === name)?.value ?? '';
+  if (valueOf('process.roles') !== '') return { metadata: 'kraft' };
+  if (valueOf('zookeeper.connect') !== '') return { metadata: 'zookeeper' };
+  return {};
 }
 
 /** Why Kafka itself owns a topic, or undefined. */

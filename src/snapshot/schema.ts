@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { formatPath } from '../errors.js';
+import { metadataModes } from '../model/enums.js';
 
 export const SNAPSHOT_FORMAT = 'kafka-drill/snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -103,6 +104,8 @@ export const sourceSchema = z.strictObject({
   filters: z.strictObject({ include: z.array(z.string()), exclude: z.array(z.string()) }),
   /** What the capture left out on purpose, and why (absent when nothing was; older snapshots lack it). */
   notes: z.array(z.string()).optional(),
+  /** Where the source kept its metadata, as its brokers' configs said (absent when they would not say, and in older snapshots). */
+  metadata: z.enum(metadataModes).optional(),
 });
 
 export const clusterConfigsSchema = z.strictObject({

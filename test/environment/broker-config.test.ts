@@ -30,6 +30,17 @@ describe('brokerProperties', () => {
     expect(properties['transaction.state.log.min.isr']).toBe(1);
   });
 
+  it('ZooKeeper mode: a broker only, registered under broker.id in ZooKeeper, ACLs by AclAuthorizer, no controller listener', () => {
+    const properties = brokerProperties({ node: nodes[1]!, nodes, security: 'scram', dataDir: '/d', heapMb: 512, zookeeperConnect: '127.0.0.1:2181' });
+    expect(properties['zookeeper.connect']).toBe('127.0.0.1:2181');
+    expect(properties['broker.id']).toBe(1);
+    expect(Object.keys(properties).filter((key) => key.startsWith('controller.') || key === 'process.roles' || key === 'node.id')).toEqual([]);
+    expect(properties.listeners).toBe('SASL_PLAINTEXT://127.0.0.1:9010,INTERNAL://127.0.0.1:9011');
+    expect(properties['listener.security.protocol.map']).toBe('SASL_PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT');
+    expect(properties['authorizer.class.name']).toBe('kafka.security.authorizer.AclAuthorizer');
+    expect(properties['super.users']).toBe(`User:${ADMIN_USER};User:ANONYMOUS`);
+  });
+
   it("takes the drill's offsets topic size and caps replication at 3 for 5 nodes", () => {
     const five = [0, 1, 2, 3, 4].map((id) => node(id, 9000 + id * 10));
     const properties = brokerProperties({ node: five[4]!, nodes: five, security: 'plaintext', dataDir: '/d', offsetsTopicPartitions: 2, heapMb: 384 });

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { InfrastructureError } from '../../errors.js';
+import { errorMessage, InfrastructureError } from '../../errors.js';
 import { propertiesText, type NodeListeners } from '../broker-config.js';
 import { startCluster, type ClusterRuntime } from '../cluster.js';
 import { resolveDistribution, type KafkaDistribution } from '../../runtime/distribution.js';
@@ -15,9 +15,12 @@ import { EXIT_LOG_LINES, exitOf, firstErrors, hasExited, logTail } from '../proc
 import { recordProcessGroup, startWatchdog } from '../teardown.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from '../types.js';
 import { startConnectWorkers } from '../connect/worker.js';
-import { startPostgres, type DrillPostgres, type RunningPostgres } from '../connect/postgres.js';
+import { startPostgres, type RunningPostgres } from '../connect/postgres.js';
 import { ADMIN_USER } from '../../model/enums.js';
 import { installJmxExporter, jmxAgentOption, localJmxAgent, type JmxAgent } from '../../runtime/jmx-exporter.js';
+import { startZooKeeper, type RunningZooKeeper } from './zookeeper.js';
+import { withAdmin } from '../../kafka/admin.js';
+import { upsertScramCredentials } from '../../kafka/scram.js';
 
 /**
  * The `process` provider: a KRaft cluster of 1 to 5 combined broker+controller JVMs on
@@ -42,7 +45,7 @@ export async function startProcessEnvironment(request: EnvironmentRequest): Prom
 }
 
 /** Local JVMs: one directory and one process group per node, Connect workers and PostgreSQL beside them. */
-function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', { postgres?: DrillPostgres }> {
+function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', Pick<StartedEnvironment, 'postgres' | 'zookeeper'>> {
   let distribution: KafkaDistribution;
   const jvms: ChildProcess[] = [];
   const connectJvms: ChildProcess[] = [];
@@ -52,6 +55,10 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
   let agentJar: string | undefined;
   let agent: JmxAgent | undefined;
   let openFiles: number | undefined;
+  let zookeeper: RunningZooKeeper | undefined;
+  /** ZooKeeper mode with SCRAM: the admin's password, until its credentials are created. */
+  let pendingAdminPassword: string | undefined;
+  let internalAddress = '';
   return {
     provider: 'process',
     // Each broker is a JVM to start on the same cores: the deadline grows with the work (1 broker: 120 s).
@@ -69,20 +76,28 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
     launch: async (cluster) => {
       const { workDir } = cluster;
       const nodeDirs = cluster.nodes.map((node) => join(workDir, `node-${node.nodeId}`));
+      // Drawn beside the listeners' ports (checked free, not yet bound): enough to leave those out.
+      const listenerPorts = new Set(cluster.nodes.flatMap((node) => [node.clientPort, node.internalPort, node.controllerPort]));
+      if (request.metadata === 'zookeeper') {
+        const port = (await freePorts(listenerPorts.size + 1)).find((candidate) => !listenerPorts.has(candidate))!;
+        listenerPorts.add(port);
+        zookeeper = await startZooKeeper(distribution, workDir, port, cluster.clusterId, cluster.timeoutMs);
+        pendingAdminPassword = cluster.adminPassword;
+        internalAddress = `127.0.0.1:${cluster.nodes[0]!.internalPort}`;
+      }
       await Promise.all(
         cluster.nodes.map(async (node, index) => {
           const dir = nodeDirs[index]!;
           await mkdir(join(dir, 'data'), { recursive: true });
-          await writeFile(join(dir, 'server.properties'), propertiesText(cluster.properties(node, join(dir, 'data'))));
+          await writeFile(join(dir, 'server.properties'), propertiesText(cluster.properties(node, join(dir, 'data'), undefined, zookeeper?.address)));
         }),
       );
       if (request.postgres) postgres = await startPostgres(workDir, { timeoutMs: cluster.timeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
       // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
-      await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, cluster.clusterId, cluster.adminPassword, request.signal)));
+      // A ZooKeeper-mode broker has no storage to format: it registers in ZooKeeper.
+      if (!zookeeper) await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, cluster.clusterId, cluster.adminPassword, request.signal)));
       request.signal?.throwIfAborted();
       if (agentJar) agent = await localJmxAgent(agentJar, workDir);
-      // Drawn beside the listeners' ports (checked free, not yet bound): enough to leave those out.
-      const listenerPorts = new Set(cluster.nodes.flatMap((node) => [node.clientPort, node.internalPort, node.controllerPort]));
       const metricsPorts = agent ? (await freePorts(cluster.nodes.length + listenerPorts.size)).filter((port) => !listenerPorts.has(port)) : [];
       brokers = cluster.nodes.map((node, index) => {
         const logFile = join(nodeDirs[index]!, 'broker.log');
@@ -102,6 +117,9 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
       return brokers;
     },
     checkNodes: async () => {
+      if (zookeeper && hasExited(zookeeper.jvm)) {
+        throw new InfrastructureError(`ZooKeeper exited during start-up (${exitOf(zookeeper.jvm)}); log: ${zookeeper.logFile}`, await logTail(zookeeper.logFile));
+      }
       const dead = jvms.findIndex(hasExited);
       if (dead >= 0) {
         const broker = brokers[dead]!;
@@ -110,6 +128,13 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
           `Kafka broker ${broker.nodeId} exited during start-up (${exitOf(jvms[dead]!)})${why.length ? `: ${why.join(' | ')}` : ''}; log: ${broker.logFile}`,
           await logTail(broker.logFile),
         );
+      }
+      if (pendingAdminPassword !== undefined) {
+        // ZooKeeper mode has no storage format to seed the admin's SCRAM credentials: a client on the
+        // PLAINTEXT internal listener (User:ANONYMOUS, a super user) creates them once a broker answers.
+        const problem = await createAdminCredentials(internalAddress, pendingAdminPassword);
+        if (problem !== undefined) return { waiting: problem };
+        pendingAdminPassword = undefined;
       }
       return {};
     },
@@ -136,15 +161,21 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
           logFile: worker.logFile,
         })),
         ...(postgres ? [{ name: `the drill's PostgreSQL (pid ${postgres.facts.pid})`, jvm: postgres.process, logFile: postgres.facts.logFile }] : []),
+        ...(zookeeper ? [{ name: `ZooKeeper ${zookeeper.address}`, jvm: zookeeper.jvm, logFile: zookeeper.logFile }] : []),
       ];
       const ended = processes.filter((entry): entry is typeof entry & { jvm: ChildProcess } => entry.jvm !== undefined && hasExited(entry.jvm));
       return Promise.all(ended.map(async ({ name, jvm, logFile }) => ({ name, exit: exitOf(jvm), logFile, logTail: await logTail(logFile, EXIT_LOG_LINES) })));
     },
-    extra: () => (postgres ? { postgres: postgres.facts } : {}),
+    extra: () => ({
+      ...(postgres ? { postgres: postgres.facts } : {}),
+      ...(zookeeper ? { zookeeper: { address: zookeeper.address, pid: zookeeper.jvm.pid ?? -1, logFile: zookeeper.logFile } } : {}),
+    }),
     remove: async () => {
       // Workers first: a worker outliving its brokers spends its grace period retrying them.
       await Promise.all(connectJvms.map(stopJvm));
       await Promise.all(jvms.map(stopJvm));
+      // After the brokers: a broker that loses ZooKeeper first spends its shutdown reconnecting.
+      if (zookeeper) await stopJvm(zookeeper.jvm);
       await postgres?.stop();
     },
   };
@@ -190,4 +221,22 @@ async function formatStorage(distribution: KafkaDistribution, workDir: string, d
 /** A java launcher @argfile: one argument a line, quoted, with backslashes and quotes escaped. */
 export function javaArgFile(args: string[]): string {
   return args.map((arg) => `"${arg.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join('\n') + '\n';
+}
+
+/** The admin's SCRAM credentials, both mechanisms, through a broker's internal listener; why not yet, or undefined once done. */
+async function createAdminCredentials(internalAddress: string, password: string): Promise<string | undefined> {
+  try {
+    const errors = await withAdmin(
+      { bootstrap: [internalAddress], clientId: 'kafka-drill' },
+      (admin) =>
+        upsertScramCredentials(
+          admin,
+          (['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const).map((mechanism) => ({ user: ADMIN_USER, mechanism, iterations: 8192, password })),
+        ),
+      { timeoutMs: 5_000 },
+    );
+    return errors.length ? `creating the admin's SCRAM credentials: ${errors.map((error) => `${error.error}: ${error.message}`).join('; ')}` : undefined;
+  } catch (error) {
+    return `creating the admin's SCRAM credentials: ${errorMessage(error)}`;
+  }
 }
