@@ -21,6 +21,7 @@ import { countRequests } from '../kafka/request-count.js';
 import { describeScramCredentials } from '../kafka/scram.js';
 import { canonicalOrder } from './canonical.js';
 import { recordFingerprint } from './fingerprint.js';
+import { findStreamsApplications } from './streams.js';
 import {
   withoutUser,
   type Acl,
@@ -176,7 +177,16 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
     scramUsers: own.scramUsers,
     quotas: own.quotas.map((quota): Quota => ({ entity: quota.entity as QuotaEntityPart[], values: quota.values })),
     consumerGroups,
+    ...streamsSection(topics, consumerGroups),
   });
+}
+
+function streamsSection(topics: Topic[], groups: ConsumerGroup[]): Pick<SnapshotContent, 'streamsApplications'> {
+  const applications = findStreamsApplications(
+    topics.map((topic) => topic.name),
+    groups.map((group) => group.groupId),
+  );
+  return applications.length > 0 ? { streamsApplications: applications } : {};
 }
 
 /** Why Kafka itself owns a topic, or undefined. */
