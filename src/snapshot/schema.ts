@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { formatPath } from '../errors.js';
-import { streamsTopicKinds, streamsTopicOwner } from './streams.js';
+import { streamsTopicKinds, streamsTopicOwner, type StreamsApplication } from './streams.js';
 
 export const SNAPSHOT_FORMAT = 'kafka-drill/snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -228,7 +228,7 @@ export const tlsChainSchema = z.strictObject({ chain: z.array(certificateRecordS
 export const streamsApplicationSchema = z.strictObject({
   applicationId: name,
   internalTopics: z.array(z.strictObject({ name, kind: z.enum(streamsTopicKinds) })).min(1),
-});
+}) satisfies z.ZodType<StreamsApplication>;
 
 export const snapshotSchema = z
   .strictObject({
@@ -279,7 +279,6 @@ export type Connect = z.infer<typeof connectSchema>;
 export type Connector = z.infer<typeof connectorSchema>;
 export type ConnectorConfigValue = z.infer<typeof connectorConfigValueSchema>;
 export type ConnectorOffset = z.infer<typeof connectorOffsetSchema>;
-export type StreamsApplication = z.infer<typeof streamsApplicationSchema>;
 
 /** Identity of an ACL binding: all seven fields. */
 export function aclKey(acl: Acl): string {

@@ -4,10 +4,15 @@
  * application id. A topic is marked only when a consumer group with that id is in the snapshot:
  * the suffix alone would also match an application's own `audit-changelog` topic.
  */
-import type { StreamsApplication } from './schema.js';
-
 export const streamsTopicKinds = ['changelog', 'repartition'] as const;
 export type StreamsTopicKind = (typeof streamsTopicKinds)[number];
+
+/** A snapshot's `streamsApplications` entry (validated by streamsApplicationSchema in schema.ts). */
+export interface StreamsApplication {
+  /** The application.id, which is also its consumer group id. */
+  applicationId: string;
+  internalTopics: { name: string; kind: StreamsTopicKind }[];
+}
 
 /**
  * The application and kind of a Streams internal topic, or undefined. Application ids and store
