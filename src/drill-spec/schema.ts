@@ -432,6 +432,21 @@ export const consumerLagProbeSchema = z.strictObject({
   withinSeconds: positiveInt.default(60).describe('From the start of the probes phase (the connectors have resumed; the application resumes).'),
 });
 
+/** Kafka Streams (issue 20 §2): a real count-per-key topology under a restored application id (src/probes/streams.ts). */
+export const streamsProbeSchema = z.strictObject({
+  type: z.literal('streams'),
+  ...probeCommon,
+  application: name.describe('The application.id: a consumer group of the snapshot, whose changelog the snapshot marks (streamsApplications).'),
+  principal: name.describe('The principal the application runs as (e.g. "User:word-count"): its restored ACLs are what is checked.'),
+  inputTopic: name.optional().describe("The input topic; default: the one topic the application's group has offsets for that is not its own internal topic."),
+  changelog: name.optional().describe("The changelog whose store the count is materialized in; default: the application's one changelog in the snapshot."),
+  processingGuarantee: z
+    .enum(['at_least_once', 'exactly_once_v2'])
+    .default('at_least_once')
+    .describe('exactly_once_v2 also needs the transactional ids (TRANSACTIONAL_ID prefixed with the application id).'),
+  runSeconds: positiveInt.default(90).describe('How long the application may run to process a record on every input partition.'),
+});
+
 /** How the drill samples its time series (broker health, quorum, consumer lag) while it runs. */
 export const samplingSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -447,6 +462,7 @@ export const probeSchema = z.discriminatedUnion('type', [
   quotaProbeSchema,
   recordsConsumedProbeSchema,
   consumerLagProbeSchema,
+  streamsProbeSchema,
 ]);
 
 const assumptionCommon = { id: id.optional(), description: z.string().optional() };
@@ -857,6 +873,7 @@ export type ConnectorIdempotencyProbeSpec = z.output<typeof connectorIdempotency
 export type QuotaProbeSpec = z.output<typeof quotaProbeSchema>;
 export type RecordsConsumedProbeSpec = z.output<typeof recordsConsumedProbeSchema>;
 export type ConsumerLagProbeSpec = z.output<typeof consumerLagProbeSchema>;
+export type StreamsProbeSpec = z.output<typeof streamsProbeSchema>;
 export type AssumptionSpec = z.output<typeof assumptionSchema>;
 export type ManualStepSpec = z.output<typeof manualStepSchema>;
 export type RollbackSpec = z.output<typeof rollbackSchema>;

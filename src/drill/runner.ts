@@ -484,6 +484,7 @@ function verifySection(verified: VerifyOutcome): NonNullable<Run['verify']> {
       actual: stringify(d.actual),
       classification: d.classification,
       ...(d.reason ? { reason: d.reason } : {}),
+      ...(d.streamsApplication ? { streamsApplication: d.streamsApplication } : {}),
     })),
     counts: { matched: verified.matched, expected: verified.summary.expected, unrestorable: verified.summary.unrestorable, drift: verified.summary.drift },
   };

@@ -44,23 +44,29 @@ export interface JavaBatch {
 
 const compiled = new Map<string, Promise<{ classes: string; compileMs: number }>>();
 
-/** A runner's classes (java-runner/<mainClass>.java) for a Kafka version, compiled on first use into the cache (keyed by the source's digest). */
-export function compileRunner(kafkaVersion: string, mainClass = 'ProbeRunner'): Promise<{ classes: string; compileMs: number }> {
+/**
+ * A runner's classes (java-runner/<mainClass>.java, with the runners it `uses`) for a Kafka version,
+ * compiled on first use into the cache (keyed by the sources' digest); `libs`: more jar directories.
+ */
+export function compileRunner(kafkaVersion: string, mainClass = 'ProbeRunner', more: { uses?: string[]; libs?: string[] } = {}): Promise<{ classes: string; compileMs: number }> {
   const key = `${kafkaVersion}/${mainClass}`;
   const sourceFile = join(RUNNERS, `${mainClass}.java`);
+  const sourceFiles = [sourceFile, ...(more.uses ?? []).map((name) => join(RUNNERS, `${name}.java`))];
   let pending = compiled.get(key);
   if (!pending) {
     pending = (async () => {
       const distribution = await resolveDistribution(kafkaVersion);
-      const source = await readFile(sourceFile);
-      const digest = createHash('sha256').update(source).digest('hex').slice(0, 12);
+      const hash = createHash('sha256');
+      for (const file of sourceFiles) hash.update(await readFile(file));
+      const digest = hash.digest('hex').slice(0, 12);
       const classes = join(cacheRoot(), 'java-probe-runner', `${kafkaVersion}-${digest}`);
       if (existsSync(join(classes, `${mainClass}.class`))) return { classes, compileMs: 0 };
       const started = performance.now();
       const staging = `${classes}.${process.pid}.tmp`;
       await mkdir(staging, { recursive: true });
       const javac = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'javac') : 'javac';
-      await execa(javac, ['-nowarn', '-d', staging, '-cp', `${distribution.libsDir}/*`, sourceFile]);
+      const classpath = [distribution.libsDir, ...(more.libs ?? [])].map((dir) => `${dir}/*`).join(':');
+      await execa(javac, ['-nowarn', '-d', staging, '-cp', classpath, ...sourceFiles]);
       await rename(staging, classes).catch(async (error: NodeJS.ErrnoException) => {
         // Another process compiled it first: theirs is the same source.
         await rm(staging, { recursive: true, force: true });
@@ -93,28 +99,40 @@ export async function runJavaTasks(
 ): Promise<JavaBatch> {
   const { classes, compileMs } = await compileRunner(kafkaVersion);
   const distribution = await resolveDistribution(kafkaVersion);
+  const { result, jvmMs } = await runJavaJob<{ clientVersion: string; results: JavaTaskResult[] }>(
+    'ProbeRunner',
+    [`${distribution.libsDir}/*`, classes],
+    () => ({
+      bootstrap: connection.bootstrap.join(','),
+      requestTimeoutMs: options.requestTimeoutMs,
+      consumeTimeoutMs: options.consumeTimeoutMs,
+      sourceOffsetHeader: options.sourceOffsetHeader,
+      ...jobLogins(connection, users),
+      tasks,
+    }),
+    options,
+  );
+  return { ...result, jvmMs, compileMs };
+}
+
+/**
+ * Runs a runner's main class in one JVM on a job file it writes (0600, in a 0700 directory of its
+ * own under `workDir`, removed afterwards; `job` gets that directory for the runner's own files)
+ * and returns the runner's result file, parsed.
+ */
+export async function runJavaJob<T>(
+  mainClass: string,
+  classpath: string[],
+  job: (dir: string) => object,
+  options: { timeoutMs: number; workDir?: string | undefined; signal?: AbortSignal },
+): Promise<{ result: T; jvmMs: number }> {
   const dir = await mkdtemp(join(options.workDir ?? tmpdir(), 'java-probe-'));
   try {
-    const job = join(dir, 'job.json');
+    const jobFile = join(dir, 'job.json');
     const out = join(dir, 'result.json');
-    await writeFile(
-      job,
-      JSON.stringify({
-        bootstrap: connection.bootstrap.join(','),
-        requestTimeoutMs: options.requestTimeoutMs,
-        consumeTimeoutMs: options.consumeTimeoutMs,
-        sourceOffsetHeader: options.sourceOffsetHeader,
-        // The job file is 0600 in a directory removed after the run: passwords and keys never reach a command line.
-        ...(connection.tls ? { tls: true, ...(connection.tls.ca ? { ca: connection.tls.ca } : {}) } : {}),
-        users: Object.fromEntries(
-          users.map((user) => [user.name, { ...(user.sasl ?? {}), ...(user.certificate ? { certificateChain: user.certificate.chain, privateKey: user.certificate.key } : {}) }]),
-        ),
-        tasks,
-      }),
-      { mode: 0o600 },
-    );
+    await writeFile(jobFile, JSON.stringify(job(dir)), { mode: 0o600 });
     const started = performance.now();
-    const run = await execa(javaBinary(), ['-Xmx256m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=off', '-cp', `${distribution.libsDir}/*:${classes}`, 'ProbeRunner', job, out], {
+    const run = await execa(javaBinary(), ['-Xmx256m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=off', '-cp', classpath.join(':'), mainClass, jobFile, out], {
       reject: false,
       timeout: options.timeoutMs,
       ...(options.signal ? { cancelSignal: options.signal } : {}),
@@ -122,11 +140,31 @@ export async function runJavaTasks(
     const jvmMs = Math.round(performance.now() - started);
     if (run.exitCode !== 0 || !existsSync(out)) {
       const why = run.timedOut ? `timed out after ${options.timeoutMs}ms` : `exit ${run.exitCode ?? run.signal}: ${run.stderr.split('\n').slice(-3).join(' ')}`;
-      throw new Error(`the Java probe runner failed: ${why}`);
+      throw new Error(`the Java ${mainClass} failed: ${why}`);
     }
-    const parsed = JSON.parse(await readFile(out, 'utf8')) as { clientVersion: string; results: JavaTaskResult[] };
-    return { ...parsed, jvmMs, compileMs };
+    return { result: JSON.parse(await readFile(out, 'utf8')) as T, jvmMs };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** How a Java runner's job file says how to reach the cluster and log in as each user (ProbeRunner.common reads it). */
+export function jobLogins(connection: KafkaConnection, users: JavaUser[]) {
+  return {
+    // The job file is 0600 in a directory removed after the run: passwords and keys never reach a command line.
+    ...(connection.tls ? { tls: true, ...(connection.tls.ca ? { ca: connection.tls.ca } : {}) } : {}),
+    users: Object.fromEntries(
+      users.map((user) => [user.name, { ...(user.sasl ?? {}), ...(user.certificate ? { certificateChain: user.certificate.chain, privateKey: user.certificate.key } : {}) }]),
+    ),
+  };
+}
+
+/** A connection's login as a Java runner user named `name`. */
+export function javaUserOf(name: string, connection: KafkaConnection): JavaUser {
+  const { sasl, tls } = connection;
+  return {
+    name,
+    ...(sasl ? { sasl: { mechanism: sasl.mechanism, password: sasl.password } } : {}),
+    ...(tls?.cert && tls.key ? { certificate: { chain: tls.cert, key: tls.key } } : {}),
+  };
 }

@@ -211,6 +211,8 @@ export const ClassifiedDifference = z.strictObject({
   actual: z.string().nullable(),
   classification: z.enum(differenceClassifications),
   reason: z.string().optional(),
+  /** The Kafka Streams application whose consumer group or internal topic this is (src/snapshot/streams.ts). */
+  streamsApplication: text.optional(),
 });
 
 export const Verify = z

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { KafkaConnection } from '../kafka/connection.js';
-import { runJavaTasks, type JavaTask, type JavaUser } from '../kafka/java-client.js';
+import { javaUserOf, runJavaTasks, type JavaTask, type JavaUser } from '../kafka/java-client.js';
 import { kcatError, kcatVersion, parseKcatRecords, runKcat, type KcatRun } from '../kafka/kcat.js';
 import { SOURCE_OFFSET_HEADER } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
@@ -87,7 +87,7 @@ export function driverFor(clientClass: Exclude<ClientClass, 'kafkajs'>, context:
 }
 
 /** How the client classes log in as a principal: the drill's own connection for its admin, else the principal's password or (mtls) certificate. */
-function connectionAs(context: ProbeContext, principal: string): { connection: KafkaConnection } | { unavailable: string } {
+export function connectionAs(context: ProbeContext, principal: string): { connection: KafkaConnection } | { unavailable: string } {
   if (principal === adminPrincipal(context)) return { connection: context.connection };
   return principalLogin(context).connectionFor(principal);
 }
@@ -249,13 +249,8 @@ class JavaDriver implements ClientDriver {
     for (const principal of principals) {
       const login = connectionAs(this.context, principal);
       if ('unavailable' in login) continue;
-      const { sasl, tls } = login.connection;
       const name = userName(principal);
-      users.set(name, {
-        name,
-        ...(sasl ? { sasl: { mechanism: sasl.mechanism, password: sasl.password } } : {}),
-        ...(tls?.cert && tls.key ? { certificate: { chain: tls.cert, key: tls.key } } : {}),
-      });
+      users.set(name, javaUserOf(name, login.connection));
     }
     return [...users.values()];
   }

@@ -6,6 +6,7 @@ import { OffsetsProbe } from './offsets/offsets.js';
 import type { ProbeRunner } from './probe.js';
 import { ProduceConsumeProbe } from './produce-consume.js';
 import { QuotaProbe } from './quota/quota.js';
+import { StreamsProbe } from './streams.js';
 import { ConsumerLagProbe, RecordsConsumedProbe } from './success-criteria.js';
 import type { ClientClass } from '../model/enums.js';
 
@@ -45,5 +46,7 @@ export function probeFromSpec(spec: ProbeSpec, index: number, matrix?: ProbeRunn
       return new RecordsConsumedProbe(id, spec.name ?? `${spec.records} records consumed by ${spec.group} within ${spec.withinSeconds}s`, spec);
     case 'consumer-lag':
       return new ConsumerLagProbe(id, spec.name ?? `consumer lag of ${spec.group} back to at most ${spec.maxLag} within ${spec.withinSeconds}s`, spec);
+    case 'streams':
+      return new StreamsProbe(id, spec.name ?? `Kafka Streams application ${spec.application}`, spec);
   }
 }

@@ -339,7 +339,11 @@ function runView(run: Run, index: number) {
       ? {
           counts: run.verify.counts,
           differences: [...run.verify.differences]
-            .sort((a, b) => ['drift', 'unrestorable', 'expected'].indexOf(a.classification) - ['drift', 'unrestorable', 'expected'].indexOf(b.classification))
+            .sort(
+              (a, b) =>
+                ['drift', 'unrestorable', 'expected'].indexOf(a.classification) - ['drift', 'unrestorable', 'expected'].indexOf(b.classification) ||
+                streamsOrder(a.streamsApplication, b.streamsApplication),
+            )
             .map((difference) => ({
               ...difference,
               expected: difference.expected ?? '(absent)',
@@ -347,6 +351,7 @@ function runView(run: Run, index: number) {
               expectedAbsent: difference.expected === null,
               actualAbsent: difference.actual === null,
               reason: difference.reason ?? '',
+              streamsApplication: difference.streamsApplication ?? '',
             })),
         }
       : null,
@@ -419,4 +424,12 @@ export function htmlViewModel(result: Result, options: HtmlOptions = {}) {
 
 export function renderHtml(result: Result, options: HtmlOptions = {}): string {
   return template()(htmlViewModel(result, options));
+}
+
+/** Within a classification, a Streams application's differences together, by application id, after the rest. */
+function streamsOrder(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  return a < b ? -1 : 1;
 }

@@ -57,7 +57,10 @@ function failures(run: Run): string[] {
     lines.push(`assumption failed: ${markdownText(`${assumption.description}: expected ${assumption.expected}, observed ${assumption.observed}`)}`);
   }
   for (const difference of run.verify?.differences.filter((difference) => difference.classification === 'drift') ?? []) {
-    lines.push(`drift: ${markdownText(`${difference.kind} ${difference.object}: expected ${difference.expected ?? '(absent)'}, actual ${difference.actual ?? '(absent)'}`)}`);
+    const application = difference.streamsApplication ? ` (Streams application ${difference.streamsApplication})` : '';
+    lines.push(
+      `drift: ${markdownText(`${difference.kind} ${difference.object}${application}: expected ${difference.expected ?? '(absent)'}, actual ${difference.actual ?? '(absent)'}`)}`,
+    );
   }
   for (const phase of run.phases) {
     for (const finding of phase.findings.filter((finding) => finding.severity === 'error' || dangerFindingCodes.has(finding.code))) {

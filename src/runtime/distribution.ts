@@ -332,3 +332,50 @@ async function acquireLock(version: string, log: (line: string) => void): Promis
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/**
+ * Kafka Streams for the streams probe: org.apache.kafka:kafka-streams of `version` and RocksDB (which
+ * Streams loads even for in-memory stores), beside the distribution rather than in it, so adding it
+ * does not reinstall every cached Kafka. Installed on first use from Maven Central; a directory
+ * appears only complete (staged, then renamed). KAFKA_HOME brings its own (an official
+ * distribution's libs/ holds kafka-streams).
+ */
+export async function kafkaStreamsLibs(version: string, log: (line: string) => void = () => {}): Promise<string> {
+  const distribution = await resolveDistribution(version);
+  if (distribution.origin === 'kafka-home') {
+    if ((await readdir(distribution.libsDir)).some((jar) => jar.startsWith(`kafka-streams-${version}`))) return distribution.libsDir;
+    throw new InfrastructureError(`KAFKA_HOME=${process.env.KAFKA_HOME}: libs/ has no kafka-streams-${version}.jar`);
+  }
+  const dir = join(cacheRoot(), 'kafka-streams', version);
+  if (existsSync(join(dir, 'libs'))) return join(dir, 'libs');
+  log(`resolving Kafka Streams ${version} from Maven Central`);
+  const staging = `${dir}.staging-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    await requireMaven();
+    const pom = `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>kafka-drill</groupId><artifactId>kafka-streams</artifactId><version>${version}</version><packaging>pom</packaging>
+  <dependencies><dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-streams</artifactId><version>${version}</version></dependency></dependencies>
+</project>
+`;
+    await writeFile(join(staging, 'pom.xml'), pom);
+    const result = await execa(
+      'mvn',
+      ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-DincludeArtifactIds=kafka-streams,rocksdbjni', `-DoutputDirectory=${join(staging, 'libs')}`],
+      { cwd: staging, reject: false, all: true },
+    );
+    if (result.exitCode !== 0) {
+      const firstError = (result.all ?? '').split('\n').find((line) => line.includes('[ERROR]')) ?? '';
+      throw new InfrastructureError(`mvn failed to resolve Kafka Streams ${version}: ${firstError.replace(/^\[ERROR\]\s*/, '').trim()}`);
+    }
+    await rename(staging, dir).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process installed it first: theirs is the same.
+      if (!existsSync(join(dir, 'libs'))) throw error;
+    });
+    return join(dir, 'libs');
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

@@ -57,6 +57,12 @@ export function canonicalOrder<T extends SnapshotContent>(snapshot: T): T {
         (committed) => committed.partition,
       ),
     })),
+    ...(snapshot.streamsApplications && {
+      streamsApplications: sortedBy(snapshot.streamsApplications, (application) => application.applicationId).map((application) => ({
+        ...application,
+        internalTopics: sortedBy(application.internalTopics, (topic) => topic.name),
+      })),
+    }),
     ...(snapshot.connect && {
       connect: {
         ...snapshot.connect,

@@ -22,6 +22,7 @@ import { describeScramCredentials } from '../kafka/scram.js';
 import type { MetadataMode } from '../model/enums.js';
 import { canonicalOrder } from './canonical.js';
 import { recordFingerprint } from './fingerprint.js';
+import { findStreamsApplications } from './streams.js';
 import {
   withoutUser,
   type Acl,
@@ -178,6 +179,7 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
     scramUsers: own.scramUsers,
     quotas: own.quotas.map((quota): Quota => ({ entity: quota.entity as QuotaEntityPart[], values: quota.values })),
     consumerGroups,
+    ...streamsSection(topics, consumerGroups),
   });
 }
 
@@ -192,6 +194,14 @@ export function metadataModeOf(brokers: Map<number, DescribedConfig[]>): { metad
   if (valueOf('process.roles') !== '') return { metadata: 'kraft' };
   if (valueOf('zookeeper.connect') !== '') return { metadata: 'zookeeper' };
   return {};
+}
+
+function streamsSection(topics: Topic[], groups: ConsumerGroup[]): Pick<SnapshotContent, 'streamsApplications'> {
+  const applications = findStreamsApplications(
+    topics.map((topic) => topic.name),
+    groups.map((group) => group.groupId),
+  );
+  return applications.length > 0 ? { streamsApplications: applications } : {};
 }
 
 /** Why Kafka itself owns a topic, or undefined. */

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { formatPath } from '../errors.js';
 import { metadataModes } from '../model/enums.js';
+import { streamsTopicKinds, streamsTopicOwner, type StreamsApplication } from './streams.js';
 
 export const SNAPSHOT_FORMAT = 'kafka-drill/snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -226,6 +227,12 @@ export const certificateRecordSchema = z.strictObject({
 /** The TLS certificate chain the source presented, leaf first (capture with security.protocol SSL or SASL_SSL). */
 export const tlsChainSchema = z.strictObject({ chain: z.array(certificateRecordSchema).min(1) });
 
+/** A Kafka Streams application the capture recognised: its internal topics, tied to its consumer group (src/snapshot/streams.ts). */
+export const streamsApplicationSchema = z.strictObject({
+  applicationId: name,
+  internalTopics: z.array(z.strictObject({ name, kind: z.enum(streamsTopicKinds) })).min(1),
+}) satisfies z.ZodType<StreamsApplication>;
+
 export const snapshotSchema = z
   .strictObject({
     format: z.literal(SNAPSHOT_FORMAT),
@@ -241,6 +248,8 @@ export const snapshotSchema = z
     consumerGroups: z.array(consumerGroupSchema),
     connect: connectSchema.optional(),
     tls: tlsChainSchema.optional(),
+    /** Absent when the capture saw no Streams application (and in snapshots from before kafka-drill marked them). */
+    streamsApplications: z.array(streamsApplicationSchema).optional(),
   })
   // Cross-element rules run once everything else is right (so one mistake gives one message),
   // at the top, where the full path of each element is known.
@@ -337,6 +346,35 @@ function snapshotInvariantViolations(snapshot: Omit<Snapshot, 'digest'>): Violat
   if (snapshot.connect) {
     duplicates(snapshot.connect.connectors, ['connect', 'connectors'], (connector) => connector.name, { field: 'name', noun: 'connector' });
   }
+  if (snapshot.streamsApplications) violations.push(...streamsViolations(snapshot, snapshot.streamsApplications));
+  return violations;
+}
+
+/** A marked application is a consumer group of the snapshot; each of its topics is a captured topic Streams would name so. */
+function streamsViolations(snapshot: Omit<Snapshot, 'digest'>, applications: StreamsApplication[]): Violation[] {
+  const violations: Violation[] = [];
+  const groupIds = new Set(snapshot.consumerGroups.map((group) => group.groupId));
+  const topicNames = new Set(snapshot.topics.map((topic) => topic.name));
+  violations.push(
+    ...duplicateViolations(applications, ['streamsApplications'], (application) => application.applicationId, { field: 'applicationId', noun: 'Streams application' }),
+  );
+  applications.forEach((application, index) => {
+    const at = ['streamsApplications', index];
+    if (!groupIds.has(application.applicationId)) {
+      violations.push({ path: [...at, 'applicationId'], message: `no consumer group ${JSON.stringify(application.applicationId)} in consumerGroups` });
+    }
+    application.internalTopics.forEach((topic, topicIndex) => {
+      const owner = streamsTopicOwner(topic.name, [application.applicationId]);
+      if (!topicNames.has(topic.name)) violations.push({ path: [...at, 'internalTopics', topicIndex, 'name'], message: `no topic ${JSON.stringify(topic.name)} in topics` });
+      else if (owner?.kind !== topic.kind) {
+        violations.push({
+          path: [...at, 'internalTopics', topicIndex, 'name'],
+          message: `is not named like a ${topic.kind} topic of ${JSON.stringify(application.applicationId)} (${application.applicationId}-<name>-${topic.kind})`,
+        });
+      }
+    });
+    violations.push(...duplicateViolations(application.internalTopics, [...at, 'internalTopics'], (topic) => topic.name, { field: 'name', noun: 'internal topic' }));
+  });
   return violations;
 }
 

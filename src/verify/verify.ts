@@ -5,15 +5,19 @@ import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import { compareSnapshots, diffSnapshots, summarizeDiff, type DeclaredDifference, type Difference, type DiffSummary } from '../snapshot/diff.js';
 import type { Snapshot, SnapshotContent } from '../snapshot/schema.js';
+import { streamsApplicationOfObject, streamsApplicationsOf } from '../snapshot/streams.js';
 import { translateSnapshot, type OffsetMap } from '../restore/offset-map.js';
 import { mirroredSnapshot } from '../restore/mirror.js';
 import type { MirrorOutcome } from '../restore/phase.js';
 import type { PhaseResult } from '../restore/phase.js';
 
+/** A difference, and the Streams application whose group or internal topic it is about. */
+export type VerifiedDifference = Difference & { streamsApplication?: string };
+
 export interface VerifyOutcome {
   /** The restored cluster as verify captured it. */
   capture: SnapshotContent;
-  differences: Difference[];
+  differences: VerifiedDifference[];
   /** Objects compared that came back identical (exact, from the diff). */
   matched: number;
   summary: DiffSummary;
@@ -159,5 +163,10 @@ async function compareOnce(connection: KafkaConnection, snapshot: Snapshot, opti
       if (alreadyThere) Object.assign(difference, { classification: 'expected', reason: 'the fresh target had it before the restore' });
     }
   }
-  return { capture: after, differences, matched, summary: summarizeDiff(differences) };
+  const applications = streamsApplicationsOf(snapshot);
+  const grouped = differences.map((difference): VerifiedDifference => {
+    const streamsApplication = streamsApplicationOfObject(difference.object, applications);
+    return streamsApplication === undefined ? difference : { ...difference, streamsApplication };
+  });
+  return { capture: after, differences: grouped, matched, summary: summarizeDiff(grouped) };
 }

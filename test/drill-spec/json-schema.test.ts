@@ -22,6 +22,7 @@ describe('specJsonSchema', () => {
       'quota',
       'records-consumed',
       'consumer-lag',
+      'streams',
     ]);
     expect(constsOf(schema.properties.assumptions)).toEqual([
       'topic-config',

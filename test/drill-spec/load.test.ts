@@ -25,7 +25,7 @@ describe('loadSpec refuses bad input with file, line and path', () => {
     ['bad-principal.yaml', ':13: probes[1].expect[1].principal: expected "User:<name>"'],
     [
       'unknown-probe-type.yaml',
-      ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", "connector-idempotency", "quota", "records-consumed", "consumer-lag", got "latency"',
+      ':4: probes[1].type: expected one of "authorization", "offsets", "produce-consume", "custom", "connector-idempotency", "quota", "records-consumed", "consumer-lag", "streams", got "latency"',
     ],
     ['unknown-key.yaml', ':5: probes[0]: unknown key "tolerence"'],
     ['wrong-type.yaml', ':4: probes[0].topics: expected array, got string "orders"'],

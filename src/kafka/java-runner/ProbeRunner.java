@@ -39,7 +39,7 @@ import org.apache.kafka.common.utils.AppInfoParser;
 
 public class ProbeRunner {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static JsonNode job;
+  static JsonNode job;
 
   public static void main(String[] args) throws Exception {
     job = JSON.readTree(new File(args[0]));
@@ -74,7 +74,7 @@ public class ProbeRunner {
     return result;
   }
 
-  private static Properties common(String user) {
+  static Properties common(String user) {
     Properties p = new Properties();
     p.put("bootstrap.servers", job.get("bootstrap").asText());
     p.put("client.id", "kafka-drill-java-probe");
