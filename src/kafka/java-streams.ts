@@ -1,3 +1,4 @@
+import { ADMIN_USER } from '../model/enums.js';
 import { kafkaStreamsLibs, resolveDistribution } from '../runtime/distribution.js';
 import type { KafkaConnection } from './connection.js';
 import { compileRunner, javaUserOf, jobLogins, runJavaJob } from './java-client.js';
@@ -61,7 +62,7 @@ export async function runStreamsApplication(
   const streamsLibs = await kafkaStreamsLibs(kafkaVersion);
   const { classes, compileMs } = await compileRunner(kafkaVersion, 'StreamsRunner', { uses: ['ProbeRunner'], libs: [streamsLibs] });
   const distribution = await resolveDistribution(kafkaVersion);
-  const adminName = 'kafka-drill-admin';
+  const adminName = ADMIN_USER;
   const { result, jvmMs } = await runJavaJob<Omit<StreamsRun, 'jvmMs' | 'compileMs'>>(
     'StreamsRunner',
     [`${distribution.libsDir}/*`, `${streamsLibs}/*`, classes],
