@@ -43,7 +43,8 @@ export function readHostLimits(): HostLimits {
 /**
  * Why this host cannot run the brokers a drill needs, one sentence each; empty when it can.
  * The process provider raises its brokers' soft open-file limit up to the hard one and no further;
- * the docker provider sets its containers' limit itself. Memory maps are the host's for both.
+ * docker containers keep the daemon's limit, raised where the snapshot needs more (if the daemon
+ * allows it). Memory maps are the host's for both.
  */
 export function brokerLimitProblems(needed: BrokerLimitsNeeded, host: HostLimits, provider: ProviderName): string[] {
   if (provider === 'external') return [];

@@ -16,6 +16,7 @@ import { startDockerConnect } from './connect-worker.js';
 import { startDockerWatchdog } from './watchdog.js';
 import { CONTAINER_JMX_AGENT, CONTAINER_METRICS_PORT, containerJmxFiles, installJmxExporter, jmxAgentOption } from '../../runtime/jmx-exporter.js';
 import type { EnvironmentRequest, ExitedProcess, StartedEnvironment } from '../types.js';
+import { readHostLimits } from '../host-limits.js';
 
 /**
  * The `docker` provider: a KRaft cluster of combined broker+controller containers on a
@@ -44,11 +45,16 @@ const WAITING_LINE = 'kafka-drill: waiting for the start script';
 const FORMATTED_LINE = 'kafka-drill: storage formatted';
 // The "go" file is copied after the script in the same archive, so the script is complete when it appears.
 /**
- * Each broker container's open-file limit (soft and hard): what the snapshot needs, and never less
- * than 65,536, more than any drill below ~57,000 partition replicas per broker needs. Docker's
- * defaults vary by daemon (1,024 soft is common); the JVM raises its soft limit to this hard one.
+ * A broker container's open-file limit. A container inherits the daemon's, and cannot be given
+ * more than the daemon's hard limit (a daemon without CAP_SYS_RESOURCE: runc then fails with
+ * "error setting rlimits"). This host's limit stands in for the daemon's: the containers keep it,
+ * and get the snapshot's need only where that is more (the daemon must allow it).
  */
-const MIN_CONTAINER_OPEN_FILES = 65_536;
+function containerOpenFiles(needed: number): { raise?: number; limit?: number } {
+  const soft = readHostLimits().openFiles?.soft;
+  if (soft === undefined) return needed > 0 ? { raise: needed, limit: needed } : {};
+  return needed > soft ? { raise: needed, limit: needed } : Number.isFinite(soft) ? { limit: soft } : {};
+}
 
 const WAIT_COMMAND = `echo '${WAITING_LINE}'; while [ ! -f ${CONFIG_DIR}/go ]; do sleep 0.1; done; exec sh ${CONFIG_DIR}/start.sh`;
 
@@ -115,7 +121,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
     },
     launch: async (cluster) => {
       const { clusterId, adminPassword, tls, heapMb, timeoutMs, properties } = cluster;
-      const openFiles = Math.max(MIN_CONTAINER_OPEN_FILES, request.openFiles ?? 0);
+      const openFiles = containerOpenFiles(request.openFiles ?? 0);
       workDir = cluster.workDir;
       const tlsFiles = tls ? { keystorePath: `${CONFIG_DIR}/tls/broker.pem`, truststorePath: `${CONFIG_DIR}/tls/ca.pem` } : undefined;
       const tlsContents = tls
@@ -134,14 +140,15 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
             { content: startScript(clusterId, adminPassword), target: `${CONFIG_DIR}/start.sh` },
             { content: '', target: `${CONFIG_DIR}/go` },
           ];
-          return new BrokerContainer(image, startFiles)
+          const container = new BrokerContainer(image, startFiles);
+          if (openFiles.raise !== undefined) container.withUlimits({ nofile: { soft: openFiles.raise, hard: openFiles.raise } });
+          return container
             .withName(`${environmentId}-${node.host}`)
             .withNetworkMode(environmentId)
             .withNetworkAliases(node.host)
             .withExposedPorts(CLIENT_PORT, ...(agentFiles.length ? [CONTAINER_METRICS_PORT] : []))
             .withCopyContentToContainer(agentFiles)
             .withLabels(labels)
-            .withUlimits({ nofile: { soft: openFiles, hard: openFiles } })
             .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError`, KAFKA_OPTS: brokerOptions(agentFiles.length > 0) })
             .withEntrypoint(['sh', '-c'])
             .withCommand([WAIT_COMMAND])
@@ -160,7 +167,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
         pid: -1,
         address: `${container.getHost()}:${container.getMappedPort(CLIENT_PORT)}`,
         logFile,
-        openFilesLimit: openFiles,
+        ...(openFiles.limit !== undefined ? { openFilesLimit: openFiles.limit } : {}),
         ...(agentFiles.length ? { metricsUrl: `http://${container.getHost()}:${container.getMappedPort(CONTAINER_METRICS_PORT)}/metrics` } : {}),
       }));
     },
