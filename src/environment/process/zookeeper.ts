@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { InfrastructureError } from '../../errors.js';
 import type { KafkaDistribution } from '../../runtime/distribution.js';
 import { javaBinary } from '../../runtime/java.js';
-import { jvmArgs, spawnJvm } from '../jvm.js';
+import { jvmArgs, spawnJvm, stopJvm } from '../jvm.js';
 import { exitOf, hasExited, logTail } from '../process-exit.js';
 import { recordProcessGroup } from '../teardown.js';
 
@@ -36,6 +36,18 @@ export async function startZooKeeper(distribution: KafkaDistribution, workDir: s
   const logFile = join(dir, 'zookeeper.log');
   const jvm = spawnJvm(distribution, workDir, ZOOKEEPER_HEAP_MB, ['org.apache.zookeeper.server.ZooKeeperServerMain', config], logFile);
   const zookeeper = { jvm, address: `127.0.0.1:${port}`, logFile };
+  try {
+    await untilReady(distribution, workDir, zookeeper, port, clusterId, timeoutMs);
+    return zookeeper;
+  } catch (error) {
+    // Not yet the environment's: the caller has nothing to stop, so a failed start stops it here.
+    await stopJvm(jvm);
+    throw error;
+  }
+}
+
+async function untilReady(distribution: KafkaDistribution, workDir: string, zookeeper: RunningZooKeeper, port: number, clusterId: string, timeoutMs: number): Promise<void> {
+  const { jvm, logFile } = zookeeper;
   const deadline = Date.now() + timeoutMs;
   while (!(await serving(port))) {
     if (hasExited(jvm)) throw new InfrastructureError(`ZooKeeper exited during start-up (${exitOf(jvm)}); log: ${logFile}`, await logTail(logFile));
@@ -45,7 +57,7 @@ export async function startZooKeeper(distribution: KafkaDistribution, workDir: s
   // Serving, yet a first session can still be refused under load: try again until the deadline.
   for (;;) {
     const output = await writeClusterId(distribution, workDir, zookeeper.address, clusterId);
-    if (output === undefined) return zookeeper;
+    if (output === undefined) return;
     if (hasExited(jvm) || Date.now() > deadline) {
       throw new InfrastructureError(`could not write the cluster id into ZooKeeper at ${zookeeper.address}`, output.slice(-4000));
     }
