@@ -1,7 +1,6 @@
 /** `kafka-drill diff A B [--json]`: compare two snapshots. Exit 0 without drift, 1 with drift, 2 on bad input. */
 import { ExitCode, InputError } from '../errors.js';
 import { describeConnection, type KafkaConnection } from '../kafka/connection.js';
-import { ADMIN_USER } from '../model/enums.js';
 import { captureSnapshot } from '../snapshot/capture.js';
 import { diffSnapshots, renderDiffText, summarizeDiff } from '../snapshot/diff.js';
 import { loadSnapshot } from '../snapshot/load.js';
@@ -29,7 +28,7 @@ export type DiffSide = { kind: 'file'; file: string } | { kind: 'cluster'; conne
 
 export async function resolveSide(side: DiffSide): Promise<{ label: string; snapshot: SnapshotContent }> {
   if (side.kind === 'cluster') {
-    return { label: describeConnection(side.connection), snapshot: await captureSnapshot(side.connection, { drillAdmin: ADMIN_USER, toolVersion: toolVersion() }) };
+    return { label: describeConnection(side.connection), snapshot: await captureSnapshot(side.connection, { leaveOutDrillAdmin: true, toolVersion: toolVersion() }) };
   }
   return { label: side.file, snapshot: await loadSnapshot(side.file) };
 }

@@ -5,7 +5,6 @@ import { ExitCode, InputError } from '../errors.js';
 import { loadCommandConfig } from '../kafka/command-config.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 import { serializeSnapshot } from '../snapshot/canonical.js';
-import { ADMIN_USER } from '../model/enums.js';
 import { captureWithStats } from '../snapshot/capture.js';
 import { captureConnect } from '../snapshot/capture-connect.js';
 import { captureTlsChain } from '../snapshot/tls-chain.js';
@@ -92,7 +91,7 @@ export async function runSnapshot(argv: string[], stdout: NodeJS.WritableStream 
     ...(exclude && { exclude }),
     fingerprints: values.fingerprints ?? false,
     recordBootstrap: values['record-bootstrap'] ?? false,
-    drillAdmin: ADMIN_USER,
+    leaveOutDrillAdmin: true,
     toolVersion: toolVersion(),
   });
   if (connect) snapshot.connect = (await captureConnect(connect, snapshot)).connect;

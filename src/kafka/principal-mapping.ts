@@ -184,6 +184,24 @@ export function adminSubjectFor(rules: MappingRule[]): Rdn[] | undefined {
 }
 
 /**
+ * Every principal name a kafka-drill environment's admin can carry: its SCRAM user, and each
+ * subject its certificate may have, as Kafka's DEFAULT rule names it and as `rulesText` (the
+ * cluster's own rules, when known) maps it. Capture and restore leave all of them out.
+ */
+export function drillAdminNames(rulesText?: string): string[] {
+  const ruleSets = [parseMappingRules(DEFAULT_MAPPING_RULES), rulesText === undefined ? undefined : parseMappingRules(rulesText)];
+  const names = new Set<string>([ADMIN_USER]);
+  for (const rules of ruleSets) {
+    if (!rules) continue;
+    for (const subject of ADMIN_SUBJECTS) {
+      const name = principalNameOf(rules, renderDistinguishedName(subject));
+      if (name !== undefined) names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/**
  * Why the source's `ssl.principal.mapping.rules` cannot drive an mtls drill, or undefined: rules
  * kafka-drill cannot parse (not Kafka's syntax, or a pattern JavaScript cannot run), or rules that
  * map none of the subjects the drill can give its admin. Checked when a drill is validated, too.

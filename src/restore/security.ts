@@ -2,14 +2,14 @@ import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { alterClientQuotasV1, createAclsV3 } from '@platformatic/kafka';
-import { ADMIN_USER } from '../model/enums.js';
 import { inputLimits, readInputFile } from '../input-file.js';
 import { aclToWire, describeAllAcls } from '../kafka/acls.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { describeAllQuotas } from '../kafka/quotas.js';
 import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
+import { drillAdminNames } from '../kafka/principal-mapping.js';
 import { describeScramCredentials, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
-import { aclKey, quotaEntityLabel, withoutUser, type Acl, type Quota } from '../snapshot/schema.js';
+import { aclKey, quotaEntityLabel, snapshotMappingRules, withoutUsers, type Acl, type Quota } from '../snapshot/schema.js';
 import { PhaseRecorder, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
 import type { CredentialSource } from '../drill-spec/schema.js';
 
@@ -25,14 +25,15 @@ export async function restoreSecurity(context: RestoreContext, recorder = new Ph
 }
 
 /**
- * The drill logs in as its own admin: a snapshot's user of that name (one captured from a
- * kafka-drill environment before capture left it out) would replace its password, and its
- * quota throttle it. Neither is restored; each is a finding, and verify counts it as expected.
+ * The drill logs in as its own admin: a snapshot's user of that name, or a quota of the name its
+ * certificate maps to (one captured from a kafka-drill environment before capture left them out),
+ * would replace its password, and throttle it. Neither is restored; each is a finding, and verify
+ * counts it as expected.
  */
 function withoutDrillAdmin(snapshot: RestoreContext['snapshot'], recorder: PhaseRecorder): RestoreContext['snapshot'] {
-  const { scramUsers, quotas, removedUser, removedQuotas } = withoutUser(snapshot, ADMIN_USER);
+  const { scramUsers, quotas, removedUsers, removedQuotas } = withoutUsers(snapshot, drillAdminNames(snapshotMappingRules(snapshot)?.rules));
   const why = "not restored: the drill's own admin user, a reserved name (the drill's admin stands in for it)";
-  if (removedUser) recorder.finding('drill-admin-not-restored', 'info', `scram-user ${ADMIN_USER}`, why);
+  for (const user of removedUsers) recorder.finding('drill-admin-not-restored', 'info', `scram-user ${user}`, why);
   for (const quota of removedQuotas) recorder.finding('drill-admin-not-restored', 'info', `quota ${quotaEntityLabel(quota.entity)}`, why);
   return { ...snapshot, scramUsers, quotas };
 }

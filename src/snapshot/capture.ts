@@ -19,12 +19,14 @@ import { describeAllQuotas } from '../kafka/quotas.js';
 import { fetchRecordsAt, roundsByPartition, type RecordPosition } from '../kafka/records.js';
 import { countRequests } from '../kafka/request-count.js';
 import { describeScramCredentials } from '../kafka/scram.js';
+import { drillAdminNames } from '../kafka/principal-mapping.js';
 import type { MetadataMode } from '../model/enums.js';
 import { canonicalOrder } from './canonical.js';
 import { recordFingerprint } from './fingerprint.js';
 import { findStreamsApplications } from './streams.js';
 import {
-  withoutUser,
+  withoutUsers,
+  quotaEntityLabel,
   type Acl,
   type ConfigSource,
   type Configs,
@@ -47,10 +49,11 @@ export interface CaptureOptions {
   /** Write the bootstrap addresses into source.bootstrap (off: no hostnames in a snapshot). */
   recordBootstrap?: boolean;
   /**
-   * The admin user of a kafka-drill environment (`env up`): the environment's, not the cluster's.
-   * Its SCRAM user and quotas are left out, with a note; a drill has an admin of its own.
+   * Leave out the admin of a kafka-drill environment (`env up`): the environment's, not the
+   * cluster's. Its SCRAM user and quotas (under any name its certificate maps to, with mtls) are
+   * left out, with a note; a drill has an admin of its own.
    */
-  drillAdmin?: string;
+  leaveOutDrillAdmin?: boolean;
   toolVersion: string;
 }
 
@@ -150,7 +153,9 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
 
   if (options.fingerprints) await addFingerprints(admin, consumerGroups, metadata, logStarts, logEnds);
 
-  const own = leaveOutDrillAdmin(scramUsersFrom(scramCredentials), quotas as Quota[], options.drillAdmin);
+  const own = options.leaveOutDrillAdmin
+    ? leaveOutDrillAdmin(scramUsersFrom(scramCredentials), quotas as Quota[], drillAdminNames(staticConfigOf(configs.brokers, 'ssl.principal.mapping.rules')))
+    : { scramUsers: scramUsersFrom(scramCredentials), quotas: quotas as Quota[], notes: [] };
 
   const brokerConfigs: Record<string, Configs> = {};
   for (const [brokerId, described] of configs.brokers) {
@@ -189,11 +194,15 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
  * Nothing when a cluster hides both (some managed services do).
  */
 export function metadataModeOf(brokers: Map<number, DescribedConfig[]>): { metadata?: MetadataMode } {
-  const described = [...brokers.values()].flat();
-  const valueOf = (name: string) => described.find((config) => config.name === name)?.value ?? '';
-  if (valueOf('process.roles') !== '') return { metadata: 'kraft' };
-  if (valueOf('zookeeper.connect') !== '') return { metadata: 'zookeeper' };
+  if (staticConfigOf(brokers, 'process.roles') !== undefined) return { metadata: 'kraft' };
+  if (staticConfigOf(brokers, 'zookeeper.connect') !== undefined) return { metadata: 'zookeeper' };
   return {};
+}
+
+/** A broker config's value as any broker reports it, or undefined when none sets it (or all hide it). */
+function staticConfigOf(brokers: Map<number, DescribedConfig[]>, name: string): string | undefined {
+  const value = [...brokers.values()].flat().find((config) => config.name === name)?.value ?? '';
+  return value === '' ? undefined : value;
 }
 
 function streamsSection(topics: Topic[], groups: ConsumerGroup[]): Pick<SnapshotContent, 'streamsApplications'> {
@@ -245,13 +254,11 @@ function configsFrom(described: DescribedConfig[], source: ConfigSource): Config
  * an admin of its own (the restore would leave them out with a finding). Captured without them,
  * with a note.
  */
-function leaveOutDrillAdmin(scramUsers: ScramUser[], quotas: Quota[], admin: string | undefined): { scramUsers: ScramUser[]; quotas: Quota[]; notes: string[] } {
-  if (admin === undefined) return { scramUsers, quotas, notes: [] };
-  const left = withoutUser({ scramUsers, quotas }, admin);
+function leaveOutDrillAdmin(scramUsers: ScramUser[], quotas: Quota[], admins: string[]): { scramUsers: ScramUser[]; quotas: Quota[]; notes: string[] } {
+  const left = withoutUsers({ scramUsers, quotas }, admins);
   const why = `the admin of the kafka-drill environment the snapshot was taken from, not the cluster's (a drill has its own)`;
-  const notes: string[] = [];
-  if (left.removedUser) notes.push(`SCRAM user ${admin} left out: ${why}`);
-  if (left.removedQuotas.length > 0) notes.push(`${left.removedQuotas.length === 1 ? 'quota' : 'quotas'} of user ${admin} left out: ${why}`);
+  const notes: string[] = left.removedUsers.map((user) => `SCRAM user ${user} left out: ${why}`);
+  for (const quota of left.removedQuotas) notes.push(`quota ${quotaEntityLabel(quota.entity)} left out: ${why}`);
   return { scramUsers: left.scramUsers, quotas: left.quotas, notes };
 }
 

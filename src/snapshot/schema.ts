@@ -302,12 +302,13 @@ export function quotaEntityLabel(entity: QuotaEntityPart[]): string {
  * The SCRAM users and quotas without one user (a kafka-drill environment's own admin), and what
  * was taken out: capture leaves it out with a note, restore with a finding.
  */
-export function withoutUser(security: Pick<SnapshotContent, 'scramUsers' | 'quotas'>, user: string) {
-  const names = (quota: Quota) => quota.entity.some((part) => part.type === 'user' && part.name === user);
+export function withoutUsers(security: Pick<SnapshotContent, 'scramUsers' | 'quotas'>, users: readonly string[]) {
+  const named = (name: string) => users.includes(name);
+  const names = (quota: Quota) => quota.entity.some((part) => part.type === 'user' && part.name !== null && named(part.name));
   return {
-    scramUsers: security.scramUsers.filter((scramUser) => scramUser.name !== user),
+    scramUsers: security.scramUsers.filter((scramUser) => !named(scramUser.name)),
     quotas: security.quotas.filter((quota) => !names(quota)),
-    removedUser: security.scramUsers.some((scramUser) => scramUser.name === user),
+    removedUsers: security.scramUsers.filter((scramUser) => named(scramUser.name)).map((scramUser) => scramUser.name),
     removedQuotas: security.quotas.filter(names),
   };
 }

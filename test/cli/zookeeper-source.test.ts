@@ -220,8 +220,11 @@ describe('ZooKeeper-mode sources', () => {
       const environment = await startEnvironment('process', { kafkaVersion: '3.9.2', brokers: 1, security, metadata: 'zookeeper', heapMb: 384 });
       try {
         expect(environment.zookeeper?.address, security).toMatch(/^127\.0\.0\.1:\d+$/);
-        const captured = await captureSnapshot(environment.admin, { toolVersion: 'test' });
+        const captured = await captureSnapshot(environment.admin, { toolVersion: 'test', leaveOutDrillAdmin: true });
         expect([security, captured.source.metadata]).toEqual([security, 'zookeeper']);
+        // The environment exempts its admin from quotas under the name its certificate maps to (mtls): the environment's, not the cluster's.
+        expect([security, captured.quotas]).toEqual([security, []]);
+        if (security === 'mtls') expect(captured.source.notes).toEqual([expect.stringMatching(/^quota user=CN=kafka-drill-admin,OU=kafka-drill left out: /)]);
       } finally {
         await environment.stop();
       }

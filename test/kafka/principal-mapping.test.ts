@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderDistinguishedName } from '../../src/kafka/distinguished-name.js';
-import { parseMappingRules, principalNameOf, subjectForPrincipal } from '../../src/kafka/principal-mapping.js';
+import { drillAdminNames, parseMappingRules, principalNameOf, subjectForPrincipal } from '../../src/kafka/principal-mapping.js';
 import { mtlsSnapshot } from '../../fixtures/make-tls-snapshots.js';
 import { snapshotMappingRules } from '../../src/snapshot/schema.js';
 
@@ -48,5 +48,19 @@ describe('ssl.principal.mapping.rules', () => {
     const withoutRules = mtlsSnapshot();
     withoutRules.clusterConfigs.clusterDefault = {};
     expect(snapshotMappingRules(withoutRules)).toBeUndefined();
+  });
+});
+
+describe('drillAdminNames', () => {
+  it("names the environment admin as SCRAM user, by Kafka's DEFAULT rule, and as the cluster's own rules map its certificate", () => {
+    expect(drillAdminNames()).toEqual(['kafka-drill-admin', 'CN=kafka-drill-admin,OU=kafka-drill', 'CN=kafka-drill-admin']);
+    expect(drillAdminNames('RULE:^CN=([^,]+),OU=kafka-drill$/$1/U,DEFAULT')).toEqual([
+      'kafka-drill-admin',
+      'CN=kafka-drill-admin,OU=kafka-drill',
+      'CN=kafka-drill-admin',
+      'KAFKA-DRILL-ADMIN',
+    ]);
+    // Rules JavaScript cannot run add nothing (validate refuses them for mtls drills).
+    expect(drillAdminNames('RULE:^(?<x)$/$1/')).toEqual(drillAdminNames());
   });
 });

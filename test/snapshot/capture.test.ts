@@ -52,7 +52,7 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
   const commandConfig = join(workDir, 'admin.properties');
   await writeFile(commandConfig, clientProperties(environment.admin));
   // As `kafka-drill snapshot` captures: the environment's own admin is named, and left out.
-  const { snapshot, requests } = await captureWithStats(environment.admin, { toolVersion: 'test', fingerprints: true, drillAdmin: ADMIN_USER });
+  const { snapshot, requests } = await captureWithStats(environment.admin, { toolVersion: 'test', fingerprints: true, leaveOutDrillAdmin: true });
 
   it('names the Kafka release line and the cluster', () => {
     expect(snapshot.source).toMatchObject({ clusterId: environment.clusterId, kafkaVersion: kafkaVersion.split('.').slice(0, 2).join('.'), toolVersion: 'test' });
@@ -160,7 +160,7 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
     expect(snapshot.scramUsers.map((user) => user.name)).not.toContain(ADMIN_USER);
     expect(snapshot.quotas.filter((quota) => quota.entity.some((part) => part.name === ADMIN_USER))).toEqual([]);
     const why = "the admin of the kafka-drill environment the snapshot was taken from, not the cluster's (a drill has its own)";
-    expect(snapshot.source.notes).toEqual([`SCRAM user ${ADMIN_USER} left out: ${why}`, `quota of user ${ADMIN_USER} left out: ${why}`]);
+    expect(snapshot.source.notes).toEqual([`SCRAM user ${ADMIN_USER} left out: ${why}`, `quota user=${ADMIN_USER} left out: ${why}`]);
     // They are there: a capture not told whose admin it is keeps them, like every other user and quota.
     const unnamed = await captureSnapshot(environment.admin, { toolVersion: 'test' });
     expect(unnamed.scramUsers.map((user) => user.name)).toContain(ADMIN_USER);
@@ -212,7 +212,7 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
   });
 
   it('is byte-identical across two captures of an unchanged cluster, apart from the capture time', async () => {
-    const again = await captureSnapshot(environment.admin, { toolVersion: 'test', fingerprints: true, drillAdmin: ADMIN_USER });
+    const again = await captureSnapshot(environment.admin, { toolVersion: 'test', fingerprints: true, leaveOutDrillAdmin: true });
     const timeless = (content: SnapshotContent) => ({ ...content, source: { ...content.source, capturedAt: '' } });
     expect(timeless(again)).toEqual(timeless(snapshot));
     expect(withoutCaptureTime(again)).toBe(withoutCaptureTime(snapshot));
@@ -273,7 +273,7 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
     expect(written.topics.length).toBeGreaterThan(20);
     expect(stderr.text()).toMatch(
       new RegExp(
-        `^snapshot of ${environment.clusterId} \\(Kafka [\\d.]+\\): \\d+ topics, .*skipped __consumer_offsets, .* in [\\d.]+s, \\d+ requests\\n  note: SCRAM user ${ADMIN_USER} left out: .*\\n  note: quota of user ${ADMIN_USER} left out: .*\\n$`,
+        `^snapshot of ${environment.clusterId} \\(Kafka [\\d.]+\\): \\d+ topics, .*skipped __consumer_offsets, .* in [\\d.]+s, \\d+ requests\\n  note: SCRAM user ${ADMIN_USER} left out: .*\\n  note: quota user=${ADMIN_USER} left out: .*\\n$`,
       ),
     );
     expect(await readFile(out, 'utf8')).not.toContain(environment.admin.sasl!.password);
