@@ -93,20 +93,21 @@ export async function runKcat(
  * librdkafka's error strings (rd_kafka_err2str: "Broker: " + Kafka's description) → Kafka's
  * error names. kcat offers no other channel than its text, so this fixed table is the one place
  * where text becomes a typed error; anything else stays unnamed, with the text as evidence.
+ * A broker's answer comes first: it proves a login on the connection that carried the request.
  */
 const LIBRDKAFKA_ERRORS: [string, string][] = [
-  ['SASL authentication error', 'SASL_AUTHENTICATION_FAILED'],
-  ['Local: Authentication failure', 'SASL_AUTHENTICATION_FAILED'],
   ['Broker: Topic authorization failed', 'TOPIC_AUTHORIZATION_FAILED'],
   ['Broker: Group authorization failed', 'GROUP_AUTHORIZATION_FAILED'],
   ['Broker: Cluster authorization failed', 'CLUSTER_AUTHORIZATION_FAILED'],
   ['Broker: Unknown topic or partition', 'UNKNOWN_TOPIC_OR_PARTITION'],
+  ['SASL authentication error', 'SASL_AUTHENTICATION_FAILED'],
+  ['Local: Authentication failure', 'SASL_AUTHENTICATION_FAILED'],
 ];
 
 /**
- * The Kafka error a kcat run reports, and the line that says so. A login failure logged by a run
- * that still exited 0 is not its answer: librdkafka connects to every broker, and the request
- * went through on another connection.
+ * The Kafka error a kcat run reports, and the line that says so. A login failure is the run's
+ * answer only when nothing else answered: librdkafka connects to every broker, so a run that
+ * exited 0, or that got a broker's answer, went through on another connection.
  */
 export function kcatError(run: Pick<KcatRun, 'stdout' | 'stderr'> & { exitCode?: number | undefined }): { kafkaError?: string; line?: string } {
   const lines = `${run.stderr}\n${run.stdout}`.split('\n');

@@ -1,4 +1,4 @@
-import { alterUserScramCredentialsV0, describeUserScramCredentialsV0, type Admin } from '@platformatic/kafka';
+import { alterUserScramCredentialsV0, describeUserScramCredentialsV0, type Admin, type Connection } from '@platformatic/kafka';
 import { pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brokerConnection, errorName, sendForResponse, withPerObjectErrors } from './raw.js';
@@ -36,7 +36,11 @@ export interface ScramUserError {
 
 /** Every SCRAM credential (users = null) or those of the named users; unknown users are omitted. */
 export async function describeScramCredentials(admin: Admin, users: string[] | null = null): Promise<ScramUserCredential[]> {
-  const connection = await brokerConnection(admin);
+  return describeScramCredentialsOn(await brokerConnection(admin), users);
+}
+
+/** As describeScramCredentials, answered by one broker from its own copy of the metadata. */
+export async function describeScramCredentialsOn(connection: Connection, users: string[] | null): Promise<ScramUserCredential[]> {
   const response = await withPerObjectErrors(describeUserScramCredentialsV0.api.async(connection, users === null ? (null as unknown as []) : users.map((name) => ({ name }))));
   const RESOURCE_NOT_FOUND = 91;
   const credentials: ScramUserCredential[] = [];

@@ -56,6 +56,7 @@ export const findingCodes = [
   'mirror-failed',
   'data-produce-failed',
   'drill-admin-not-restored',
+  'security-not-visible',
   'environment-process-exited',
   'environment-start-failed',
   'interrupted',

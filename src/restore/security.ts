@@ -1,14 +1,14 @@
 import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
-import { alterClientQuotasV1, createAclsV3 } from '@platformatic/kafka';
+import { alterClientQuotasV1, createAclsV3, describeAclsV3 } from '@platformatic/kafka';
 import { inputLimits, readInputFile } from '../input-file.js';
-import { aclToWire, describeAllAcls } from '../kafka/acls.js';
+import { aclToWire, ANY_ACL, describeAllAcls } from '../kafka/acls.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { describeAllQuotas } from '../kafka/quotas.js';
-import { brokerConnection, errorName, sendForResponse } from '../kafka/raw.js';
+import { brokerConnection, connectionsTo, errorName, sendForResponse } from '../kafka/raw.js';
 import { drillAdminNames } from '../kafka/principal-mapping.js';
-import { describeScramCredentials, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
+import { describeScramCredentials, describeScramCredentialsOn, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
 import { aclKey, quotaEntityLabel, snapshotMappingRules, withoutUsers, type Acl, type Quota } from '../snapshot/schema.js';
 import { PhaseRecorder, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
 import type { CredentialSource } from '../drill-spec/schema.js';
@@ -19,9 +19,53 @@ export async function restoreSecurity(context: RestoreContext, recorder = new Ph
   const own = { ...context, snapshot };
   recorder.plan(snapshot.scramUsers.length + snapshot.acls.length + snapshot.quotas.length);
   await restoreScramUsers(own, recorder);
-  await restoreAcls(own, recorder);
+  const aclsHeld = await restoreAcls(own, recorder);
   await restoreQuotas(own, recorder);
+  await untilEveryBrokerSees(own, recorder, aclsHeld);
   return recorder.finish();
+}
+
+/** How long the phase waits for every broker to show the restored users and ACLs. */
+export const SECURITY_VISIBLE_MS = 15_000;
+
+/**
+ * In KRaft each broker logs clients in and authorizes them from its own copy of the metadata log,
+ * which catches up with the controller a little after a write is acknowledged (seen here: a
+ * restored user refused at login by one of three 3.9.2 brokers, its other checks allowed). The
+ * phase ends once every broker, asked directly, shows every restored SCRAM credential and at
+ * least the snapshot's ACL bindings, so probes never meet a broker that is behind; a broker still
+ * behind after SECURITY_VISIBLE_MS is a finding.
+ */
+async function untilEveryBrokerSees({ admin, snapshot, credentials }: RestoreContext, recorder: PhaseRecorder, wantedAcls: number): Promise<void> {
+  const users = [...credentials.keys()].filter((user) => snapshot.scramUsers.some((scramUser) => scramUser.name === user));
+  const wantedCredentials = snapshot.scramUsers.filter((user) => users.includes(user.name)).reduce((sum, user) => sum + user.credentials.length, 0);
+  if (wantedCredentials === 0 && wantedAcls === 0) return;
+  const brokerIds = [...(await recorder.request(admin.metadata({ topics: [] }))).brokers.keys()];
+  const connections = await connectionsTo(admin, brokerIds);
+  const behind = async (): Promise<string[]> => {
+    const lagging: string[] = [];
+    for (const [brokerId, connection] of connections) {
+      recorder.requests += (wantedCredentials > 0 ? 1 : 0) + (wantedAcls > 0 ? 1 : 0);
+      const seen = wantedCredentials > 0 ? await describeScramCredentialsOn(connection, users) : [];
+      const acls = wantedAcls > 0 ? (await describeAclsV3.api.async(connection, ANY_ACL)).resources.reduce((sum, resource) => sum + resource.acls.length, 0) : 0;
+      if (seen.length < wantedCredentials || acls < wantedAcls)
+        lagging.push(`broker ${brokerId} (${seen.length} of ${wantedCredentials} credentials, ${acls} of ${wantedAcls} ACL bindings)`);
+    }
+    return lagging;
+  };
+  const deadline = Date.now() + SECURITY_VISIBLE_MS;
+  for (let lagging = await behind(); lagging.length > 0; lagging = await behind()) {
+    if (Date.now() >= deadline) {
+      recorder.finding(
+        'security-not-visible',
+        'warning',
+        'cluster',
+        `${lagging.join(', ')} after ${SECURITY_VISIBLE_MS / 1000} s: a client of that broker may be refused what the restore granted`,
+      );
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /**
@@ -165,15 +209,19 @@ function aclObject(acl: Acl): string {
   return `acl ${acl.principal} ${acl.permissionType} ${acl.operation} ${acl.resourceType} ${acl.resourceName} (${acl.patternType}, host ${acl.host})`;
 }
 
-/** CreateAcls in chunks (one metadata record a binding); Kafka answers per binding, in request order. */
-async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder) {
+/**
+ * CreateAcls in chunks (one metadata record a binding); Kafka answers per binding, in request
+ * order. Returns how many of the snapshot's bindings the target holds now.
+ */
+async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder): Promise<number> {
   const { admin, snapshot } = context;
-  if (snapshot.acls.length === 0) return;
+  if (snapshot.acls.length === 0) return 0;
   const existing = new Set((await recorder.request(describeAllAcls(admin))).map((acl) => aclKey(acl as Acl)));
   const missing = snapshot.acls.filter((acl) => !existing.has(aclKey(acl)));
   recorder.counts.unchanged += snapshot.acls.length - missing.length;
   recorder.advance(snapshot.acls.length - missing.length);
-  if (missing.length === 0) return;
+  let held = snapshot.acls.length - missing.length;
+  if (missing.length === 0) return held;
   const connection = await brokerConnection(admin);
   await sendInChunks(
     context,
@@ -183,8 +231,10 @@ async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder) {
     async (chunk) => {
       const response = await recorder.request(sendForResponse(connection, createAclsV3, chunk.map(aclToWire)));
       response.results.forEach((result, index) => {
-        if (result.errorCode === 0) recorder.counts.created++;
-        else {
+        if (result.errorCode === 0) {
+          recorder.counts.created++;
+          held++;
+        } else {
           recorder.counts.failed++;
           recorder.finding('acl-refused', 'error', aclObject(chunk[index]!), `the authorizer refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
         }
@@ -197,6 +247,7 @@ async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder) {
       }
     },
   );
+  return held;
 }
 
 async function restoreQuotas(context: RestoreContext, recorder: PhaseRecorder) {

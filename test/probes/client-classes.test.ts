@@ -76,6 +76,10 @@ describe('client classes of the matrix', () => {
     expect(kcatError({ stdout: '{"topics":[]}', stderr: sasl.line!, exitCode: 0 }).kafkaError).toBeUndefined();
     expect(kcatError({ stdout: '', stderr: sasl.line!, exitCode: 1 }).kafkaError).toBe('SASL_AUTHENTICATION_FAILED');
     expect(kcatError({ stdout: '', stderr: '% ERROR: Topic payments [0] error: Broker: Topic authorization failed' }).kafkaError).toBe('TOPIC_AUTHORIZATION_FAILED');
+    // A login refused on one broker connection does not hide the answer another connection carried.
+    expect(kcatError({ stdout: '', stderr: `${sasl.line!}\n% ERROR: Topic payments [0] error: Broker: Topic authorization failed`, exitCode: 1 }).kafkaError).toBe(
+      'TOPIC_AUTHORIZATION_FAILED',
+    );
     expect(kcatError({ stdout: '', stderr: '% ERROR: Local: Message timed out' })).toEqual({ line: '% ERROR: Local: Message timed out' });
     expect(kcatError({ stdout: '{"topic":"t"}', stderr: '% Reading configuration from file kcat.conf' })).toEqual({});
   });
