@@ -2,16 +2,42 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildKafkaImage } from '../../src/environment/docker/image.js';
 import type { Result } from '../../src/model/result.js';
+import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
+import { dockerEngine } from '../support/docker.js';
+import { itWith } from '../support/require.js';
 import { readEvidence, runToEnd } from './cli.js';
+import { comparable, runOnDocker } from './provider-equivalence.js';
 
 const out = await mkdtemp(join(tmpdir(), 'kafka-drill-shipped-'));
 afterAll(() => rm(out, { recursive: true, force: true }));
 
+/** Each drill's process run, for its docker twin below. */
+const processRuns = new Map<string, { code: number | null; result: Result }>();
+
 async function runDrill(name: string): Promise<{ code: number | null; stdout: string; result: Result }> {
   const dir = join(out, name);
   const { code, stdout } = await runToEnd(`drills/${name}.yaml`, dir);
-  return { code, stdout, result: readEvidence(dir) };
+  const result = readEvidence(dir);
+  processRuns.set(name, { code, result });
+  return { code, stdout, result };
+}
+
+const itDocker = itWith(dockerEngine());
+
+/**
+ * The same shipped drill with the docker provider gives what its process run above gave: the same
+ * verdict, phases, counts, findings, probe checks and assumptions (provider-equivalence.ts).
+ */
+async function sameOnDocker(name: string): Promise<Result> {
+  const processRun = processRuns.get(name);
+  expect(processRun, `the process run of ${name} (the test above) finished`).toBeDefined();
+  await buildKafkaImage(DEFAULT_KAFKA_VERSION);
+  const docker = await runOnDocker(`drills/${name}.yaml`, join(out, `${name}-docker`));
+  expect(comparable(docker.result)).toEqual(comparable(processRun!.result));
+  expect(docker.code).toBe(processRun!.code);
+  return docker.result;
 }
 
 const failedEvidence = (result: Result) =>
@@ -48,6 +74,10 @@ describe('shipped drills', { timeout: 420_000 }, () => {
     expect(stdout).toMatch(/\[4\.3\.1\] topics\s+passed/);
   });
 
+  itDocker('quickstart with the docker provider: the same as with processes', async () => {
+    await sameOnDocker('quickstart');
+  });
+
   it('secured: every ALLOW binding is exercised by its principal, denials fail with the authorization error', async () => {
     const { code, result } = await runDrill('secured');
     expect(failedEvidence(result)).toEqual([]);
@@ -79,6 +109,10 @@ describe('shipped drills', { timeout: 420_000 }, () => {
     );
   });
 
+  itDocker('secured with the docker provider: the same as with processes', async () => {
+    await sameOnDocker('secured');
+  });
+
   it('connect: FileStream source and sink restored with their offsets (sink near 4.8 billion, rebased); nothing written twice', async () => {
     const { code, result } = await runDrill('connect');
     expect(failedEvidence(result)).toEqual([]);
@@ -95,6 +129,14 @@ describe('shipped drills', { timeout: 420_000 }, () => {
     // Each run's files are its own: ${drill.workDir} was this run's environment directory.
     expect(run!.manualSteps.map((s) => [s.id, s.status])).toEqual([['seed-file-stores', 'automated']]);
     expect(run!.manualSteps[0]!.output).not.toContain('${drill.workDir}');
+  });
+
+  itDocker('connect with the docker provider: the same as with processes, a Connect worker in a container', async () => {
+    const docker = await sameOnDocker('connect');
+    expect(docker.runs[0]!.probes.map((probe) => [probe.id, probe.status])).toEqual([
+      ['orders-sink-once', 'passed'],
+      ['lines-source-once', 'passed'],
+    ]);
   });
 
   it('upgrade-gate: the 3.9 snapshot restores on 3.9.2 and 4.3.1, side by side', async () => {
