@@ -4,11 +4,16 @@
  * drills/zk-to-kraft.yaml run on that fresh snapshot into KRaft on 3.9.2 and 4.3.1. One ZooKeeper
  * cluster for the file. KAFKA_DRILL_ZK_FIXTURE=fixtures/zookeeper-snapshot-3.9.json writes the capture
  * there: the fixture drills/zk-to-kraft.yaml ships with.
+ *
+ * The hidden oracle: Kafka's own tools (test/support/kafka-cli-dump.ts) dump the live ZooKeeper
+ * source and, from inside each drill run (a manual-step automation, after the restore), the KRaft
+ * target; the two dumps must be equal item for item, apart from named normalisations.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEnvironment } from '../../src/environment/start.js';
@@ -17,7 +22,9 @@ import { captureSnapshot, metadataModeOf } from '../../src/snapshot/capture.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';
 import { seedCluster, type ClusterDefinition } from '../../fixtures/seed.js';
+import type { Result } from '../../src/model/result.js';
 import { markedJvms, readEvidence } from '../drills/cli.js';
+import { compareItems, compileToolBatch, dumpItems, dumpWithKafkaTools, type DumpItems, type Normalisation, type ToolDump } from '../support/kafka-cli-dump.js';
 import { alive, waitFor } from '../support/kafka.js';
 import { repoRoot } from '../support/require.js';
 import { tempDir } from '../support/temp.js';
@@ -79,12 +86,71 @@ export const ZOOKEEPER_SOURCE: ClusterDefinition = {
   consumerGroups: [{ groupId: 'orders-app', topics: ['orders'], lag: 3 }],
 };
 
+/**
+ * What legitimately differs between Kafka's own dump of the ZooKeeper source and of a KRaft target,
+ * each with its reason and the verify difference the drill reports for it as expected: the oracle
+ * leaves out nothing the drill did not itself declare.
+ */
+interface OracleNormalisation extends Normalisation {
+  /** The Kafka versions of the target it applies to. */
+  versions: string[];
+  drillReports: { object: string; reason: string };
+}
+const ORACLE_NORMALISATIONS: OracleNormalisation[] = [
+  {
+    versions: ['3.9.2', '4.3.1'],
+    matches: (key) => key.includes(` ${ADMIN_USER} `) || key.includes(`user=${ADMIN_USER} `),
+    reason: `the drill's own admin ${ADMIN_USER}: each environment creates its own (ZooKeeper mode with 8192 iterations, KRaft at format with 4096) and a snapshot leaves it out`,
+    drillReports: { object: `scram-user ${ADMIN_USER}`, reason: 'the fresh target had it before the restore' },
+  },
+  {
+    versions: ['4.3.1'],
+    matches: (key) => /^topic legacy-events (config|dynamic-config) message\.format\.version$/.test(key),
+    reason: 'message.format.version was removed in Kafka 4.0: not applied on 4.x',
+    drillReports: { object: 'topic legacy-events config message.format.version', reason: 'not applied: removed in Kafka 4.0' },
+  },
+  {
+    versions: ['4.3.1'],
+    // The cluster-wide default, and each topic inheriting it in TopicCommand's view; topic overrides are still compared (dynamic-config).
+    matches: (key) => key === 'broker <default> dynamic-config min.insync.replicas' || /^topic \S+ config min\.insync\.replicas$/.test(key),
+    reason: 'a fresh Kafka 4.x KRaft cluster writes min.insync.replicas=1 as a cluster-wide default at format (eligible leader replicas)',
+    drillReports: { object: 'cluster config min.insync.replicas', reason: 'the fresh target had it before the restore' },
+  },
+];
+
+/** YAML for a drill's manual steps: dump the restored target with Kafka's own tools into `dumpDir`, while the drill runs. */
+function oracleStep(dumpDir: string, toolBatchClasses: string): string {
+  mkdirSync(dumpDir, { recursive: true });
+  const tsx = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+  const command = [process.execPath, '--import', tsx, path.join(repoRoot, 'test/support/kafka-cli-dump.ts'), dumpDir, toolBatchClasses];
+  const step = {
+    id: 'oracle-dump',
+    title: "Dump the restored cluster with Kafka's own tools",
+    owner: 'test',
+    phase: 'verify',
+    estimateMinutes: 0,
+    automate: { command, timeoutMs: 240_000 },
+  };
+  return `\nmanualSteps:\n  - ${JSON.stringify(step)}\n`;
+}
+
 describe('ZooKeeper-mode sources', () => {
   const dir = tempDir('zookeeper-source');
   let envUp: ChildProcess | undefined;
   let env: EnvDescription | undefined;
   let snapshot: Snapshot | undefined;
   const snapshotFile = path.join(dir, 'zookeeper.json');
+  let drillResult: Result | undefined;
+  // Compiled once for the file; the source is dumped once, while it still runs, for every comparison.
+  let toolBatch: Promise<string> | undefined;
+  const toolBatchClasses = () => (toolBatch ??= compileToolBatch(path.join(dir, 'tool-batch')));
+  let sourceDump: Promise<{ dump: ToolDump; items: DumpItems }> | undefined;
+  const sourceItems = () =>
+    (sourceDump ??= (async () => {
+      const dump = await dumpWithKafkaTools({ kafkaVersion: '3.9.2', bootstrap: env!.bootstrap, commandConfig: env!.commandConfig }, await toolBatchClasses());
+      return { dump, items: dumpItems(dump) };
+    })());
+  const targetItems = (dumpDir: string, version: string) => dumpItems(JSON.parse(readFileSync(path.join(dumpDir, `${version}.json`), 'utf8')) as ToolDump);
   afterAll(async () => {
     if (envUp && envUp.exitCode === null) {
       const exited = new Promise((resolve) => envUp!.once('exit', resolve));
@@ -165,12 +231,14 @@ describe('ZooKeeper-mode sources', () => {
     const spec = path.join(dir, 'zk-to-kraft.yaml');
     writeFileSync(
       spec,
-      readFileSync(path.join(repoRoot, 'drills/zk-to-kraft.yaml'), 'utf8').replace('snapshot: ../fixtures/zookeeper-snapshot-3.9.json', `snapshot: ${snapshotFile}`),
+      readFileSync(path.join(repoRoot, 'drills/zk-to-kraft.yaml'), 'utf8').replace('snapshot: ../fixtures/zookeeper-snapshot-3.9.json', `snapshot: ${snapshotFile}`) +
+        oracleStep(path.join(dir, 'oracle'), await toolBatchClasses()),
     );
     const out = path.join(dir, 'out');
     const drilled = await run(['run', spec, '--out', out]);
     expect(drilled.exitCode, `${drilled.stdout}\n${drilled.stderr}`).toBe(0);
     const result = readEvidence(out);
+    drillResult = result;
     expect(result.verdict).toBe('passed');
     expect(result.runs.map((r) => r.kafkaVersion).sort()).toEqual(['3.9.2', '4.3.1']);
     for (const runResult of result.runs) {
@@ -179,12 +247,57 @@ describe('ZooKeeper-mode sources', () => {
         ['acls-from-zookeeper', 'passed'],
         ['consumers-resume', 'passed'],
       ]);
+      expect(
+        runResult.manualSteps.map((step) => [step.id, step.status, step.output]),
+        runResult.kafkaVersion,
+      ).toEqual([['oracle-dump', 'automated', expect.stringContaining(`dumped Kafka ${runResult.kafkaVersion}`)]]);
     }
     const onFour = result.runs.find((r) => r.kafkaVersion === '4.3.1')!;
     expect(onFour.verify!.differences.filter((d) => d.object.includes('legacy-events') && d.classification === 'expected').map((d) => d.reason)).toContain(
       'not applied: removed in Kafka 4.0',
     );
   }, 600_000);
+
+  it("hidden oracle: Kafka's own tools print the ZooKeeper source and each KRaft target alike, item for item", async () => {
+    expect(drillResult).toBeDefined();
+    const source = await sourceItems();
+    // Not a vacuous dump: every kind of state the source holds is among the items compared.
+    const keys = [...source.items.keys()];
+    for (const kind of [
+      /^topic orders$/,
+      /^topic orders partition 1$/,
+      /^topic orders dynamic-config retention\.ms$/,
+      /^broker 1 dynamic-config log\.cleaner\.threads$/,
+      /^broker <default> dynamic-config log\.retention\.ms$/,
+      /^acl TOPIC:PREFIXED:ord User:app-reader@\* READ ALLOW$/,
+      /^scram app-writer SCRAM-SHA-512$/,
+      /^quota user=<default> producer_byte_rate$/,
+      /^quota user=app-reader,client-id=reporting consumer_byte_rate$/,
+      /^quota ip=<default> connection_creation_rate$/,
+      /^quota ip=10\.1\.2\.3 connection_creation_rate$/,
+      /^group orders-app offset orders-0$/,
+    ]) {
+      expect(
+        keys.filter((key) => kind.test(key)),
+        String(kind),
+      ).toHaveLength(1);
+    }
+    expect(source.items.get('group orders-app offset orders-0')).toBe('current=7 logEnd=10 lag=3');
+    expect(source.items.get('scram app-writer SCRAM-SHA-512')).toBe('iterations=8192');
+
+    for (const run of drillResult!.runs) {
+      const normalisations = ORACLE_NORMALISATIONS.filter((n) => n.versions.includes(run.kafkaVersion));
+      const target = targetItems(path.join(dir, 'oracle'), run.kafkaVersion);
+      expect(compareItems(source.items, target, normalisations), `Kafka ${run.kafkaVersion} target`).toEqual([]);
+      for (const normalisation of normalisations) {
+        // Each normalisation is needed (it leaves out an item of this pair) and is the drill's own declared expected difference.
+        expect([...source.items.keys(), ...target.keys()].some(normalisation.matches), `${run.kafkaVersion}: ${normalisation.reason}`).toBe(true);
+        expect(run.verify!.differences, `${run.kafkaVersion}: ${normalisation.reason}`).toContainEqual(
+          expect.objectContaining({ ...normalisation.drillReports, classification: 'expected' }),
+        );
+      }
+    }
+  }, 120_000);
 
   it('must fail for one reason: a ZooKeeper snapshot missing the reader ACL leaves app-reader denied in KRaft', async () => {
     expect(snapshot).toBeDefined();
@@ -198,7 +311,7 @@ describe('ZooKeeper-mode sources', () => {
       spec,
       readFileSync(path.join(repoRoot, 'drills/zk-to-kraft.yaml'), 'utf8')
         .replace('snapshot: ../fixtures/zookeeper-snapshot-3.9.json', `snapshot: ${droppedFile}`)
-        .replace('kafkaVersion: ["3.9.2", "4.3.1"]', 'kafkaVersion: "4.3.1"'),
+        .replace('kafkaVersion: ["3.9.2", "4.3.1"]', 'kafkaVersion: "4.3.1"') + oracleStep(path.join(dir, 'oracle-dropped-acl'), await toolBatchClasses()),
     );
     const out = path.join(dir, 'out-dropped-acl');
     const drilled = await run(['run', spec, '--out', out]);
@@ -213,6 +326,10 @@ describe('ZooKeeper-mode sources', () => {
     expect(failed.map((evidence) => [evidence.principal, evidence.operation, evidence.resource, evidence.expected, evidence.kafkaError])).toEqual([
       ['User:app-reader', 'READ', 'topic orders', 'allow', 'TOPIC_AUTHORIZATION_FAILED'],
     ]);
+    // The oracle fails too, naming the one item: the restored target lacks the binding.
+    const target = targetItems(path.join(dir, 'oracle-dropped-acl'), '4.3.1');
+    const normalisations = ORACLE_NORMALISATIONS.filter((n) => n.versions.includes('4.3.1'));
+    expect(compareItems((await sourceItems()).items, target, normalisations)).toEqual(['missing in target: acl TOPIC:PREFIXED:ord User:app-reader@* READ ALLOW = present']);
   }, 600_000);
 
   it('every TLS security mode KRaft has starts in ZooKeeper mode too, and its capture says zookeeper', async () => {

@@ -7,7 +7,7 @@ import type { Result } from '../../src/model/result.js';
 import { DEFAULT_KAFKA_VERSION } from '../../src/runtime/distribution.js';
 import { dockerEngine } from '../support/docker.js';
 import { itWith } from '../support/require.js';
-import { readEvidence, runToEnd } from './cli.js';
+import { readEvidence, startRun } from './cli.js';
 import { comparable, runOnDocker } from './provider-equivalence.js';
 
 const out = await mkdtemp(join(tmpdir(), 'kafka-drill-shipped-'));
@@ -16,9 +16,9 @@ afterAll(() => rm(out, { recursive: true, force: true }));
 /** Each drill's process run, for its docker twin below. */
 const processRuns = new Map<string, { code: number | null; result: Result }>();
 
-async function runDrill(name: string): Promise<{ code: number | null; stdout: string; result: Result }> {
+async function runDrill(name: string, extraArgs: string[] = []): Promise<{ code: number | null; stdout: string; result: Result }> {
   const dir = join(out, name);
-  const { code, stdout } = await runToEnd(`drills/${name}.yaml`, dir);
+  const { code, stdout } = await startRun(`drills/${name}.yaml`, dir, process.env, extraArgs).exited;
   const result = readEvidence(dir);
   processRuns.set(name, { code, result });
   return { code, stdout, result };
@@ -148,5 +148,23 @@ describe('shipped drills', { timeout: 420_000 }, () => {
       ['4.3.1', 'passed'],
     ]);
     expect(result.snapshot.kafkaVersion).toBe('3.9');
+  });
+
+  // On 4.3.1 only, to keep this file short: test/cli/zookeeper-source.test.ts runs the same spec on
+  // 3.9.2 and 4.3.1 from a fresh ZooKeeper-mode capture, with Kafka's own tools as the oracle.
+  it('zk-to-kraft: the shipped ZooKeeper-mode 3.9 fixture restores into KRaft 4.3.1; the config 4.0 removed is an expected difference', async () => {
+    const { code, result } = await runDrill('zk-to-kraft', ['--kafka-version', '4.3.1']);
+    expect(failedEvidence(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    const [run] = result.runs;
+    expect(run!.kafkaVersion).toBe('4.3.1');
+    expect(run!.verify!.counts.drift).toBe(0);
+    expect(run!.probes.map((p) => [p.id, p.status])).toEqual([
+      ['acls-from-zookeeper', 'passed'],
+      ['consumers-resume', 'passed'],
+    ]);
+    expect(run!.verify!.differences).toContainEqual(
+      expect.objectContaining({ object: 'topic legacy-events config message.format.version', classification: 'expected', reason: 'not applied: removed in Kafka 4.0' }),
+    );
   });
 });
