@@ -21,11 +21,21 @@ interface Output {
 
 const number = new Intl.NumberFormat('en-US');
 
-export function formatProgress(update: ProgressUpdate): string {
+/** `elapsedMs`: how long the phase has run; with it, the rate so far and the time left at that rate. */
+export function formatProgress(update: ProgressUpdate, elapsedMs?: number): string {
   const percent = update.total > 0 ? ` (${Math.floor((100 * Math.min(update.done, update.total)) / update.total)}%)` : '';
   const records = update.records !== undefined ? `, ${number.format(update.records)} records produced` : '';
   const detail = update.detail ? `; ${update.detail}` : '';
-  return `${update.phase}: ${number.format(update.done)}/${number.format(update.total)} ${update.unit}${percent}${records}${detail}`;
+  return `${update.phase}: ${number.format(update.done)}/${number.format(update.total)} ${update.unit}${percent}${pace(update, elapsedMs)}${records}${detail}`;
+}
+
+/** ", 120/s, about 40 s left": only once a second has passed and something is done, and nothing while the phase is done. */
+function pace(update: ProgressUpdate, elapsedMs: number | undefined): string {
+  if (elapsedMs === undefined || elapsedMs < 1_000 || update.done <= 0 || update.done >= update.total) return '';
+  const perSecond = (update.done * 1_000) / elapsedMs;
+  const left = Math.ceil((update.total - update.done) / perSecond);
+  const shown = perSecond >= 10 ? number.format(Math.round(perSecond)) : perSecond.toFixed(1);
+  return `, ${shown}/s, about ${left >= 120 ? `${Math.round(left / 60)} min` : `${left} s`} left`;
 }
 
 export function createProgressDisplay(output: Output, options: { intervalMs?: number; redrawMs?: number; now?: () => number } = {}): ProgressDisplay {
@@ -36,6 +46,7 @@ export function createProgressDisplay(output: Output, options: { intervalMs?: nu
 /** A terminal: the running phases' lines at the bottom, rewritten in place (ANSI cursor-up and clear). */
 function liveDisplay(output: Output, redrawMs: number, now: () => number): ProgressDisplay {
   const running = new Map<string, ProgressUpdate>();
+  const startedAt = new Map<string, number>();
   let drawnLines = 0;
   let drawnAt = -Infinity;
   let closed = false;
@@ -45,7 +56,7 @@ function liveDisplay(output: Output, redrawMs: number, now: () => number): Progr
   };
   const draw = () => {
     clear();
-    const lines = [...running.values()].map((update) => `  … ${formatProgress(update)}\n`);
+    const lines = [...running.values()].map((update) => `  … ${formatProgress(update, now() - (startedAt.get(update.phase) ?? now()))}\n`);
     if (lines.length) output.write(lines.join(''));
     drawnLines = lines.length;
     drawnAt = now();
@@ -55,10 +66,12 @@ function liveDisplay(output: Output, redrawMs: number, now: () => number): Progr
       if (closed) return;
       if (update.ended) {
         running.delete(update.phase);
+        startedAt.delete(update.phase);
         draw();
         return;
       }
       const isNew = !running.has(update.phase);
+      if (isNew) startedAt.set(update.phase, now());
       running.set(update.phase, update);
       if (isNew || now() - drawnAt >= redrawMs) draw();
     },
@@ -78,18 +91,22 @@ function liveDisplay(output: Output, redrawMs: number, now: () => number): Progr
 /** A log: a plain line per running phase, no sooner than `intervalMs` after its start or its previous line. */
 function plainDisplay(output: Output, intervalMs: number, now: () => number): ProgressDisplay {
   const lastLine = new Map<string, number>();
+  const startedAt = new Map<string, number>();
   let closed = false;
   return {
     update(update) {
       if (closed) return;
       if (update.ended) {
         lastLine.delete(update.phase);
+        startedAt.delete(update.phase);
         return;
       }
       const last = lastLine.get(update.phase);
-      if (last === undefined) lastLine.set(update.phase, now());
-      else if (now() - last >= intervalMs) {
-        output.write(`  … ${formatProgress(update)}\n`);
+      if (last === undefined) {
+        lastLine.set(update.phase, now());
+        startedAt.set(update.phase, now());
+      } else if (now() - last >= intervalMs) {
+        output.write(`  … ${formatProgress(update, now() - startedAt.get(update.phase)!)}\n`);
         lastLine.set(update.phase, now());
       }
     },

@@ -13,6 +13,14 @@ describe('formatProgress', () => {
     expect(formatProgress({ phase: 'data', done: 1, total: 3, unit: 'partitions', records: 12000 })).toBe('data: 1/3 partitions (33%), 12,000 records produced');
     expect(formatProgress({ phase: 'probes', done: 0, total: 0, unit: 'checks' })).toBe('probes: 0/0 checks');
   });
+  it('adds the rate so far and the time left at that rate, once a second has passed and something is done', () => {
+    const topics = { phase: 'topics', done: 2500, total: 5000, unit: 'objects' };
+    expect(formatProgress(topics, 10_000)).toBe('topics: 2,500/5,000 objects (50%), 250/s, about 10 s left');
+    expect(formatProgress({ ...topics, done: 3 }, 2_000)).toBe('topics: 3/5,000 objects (0%), 1.5/s, about 56 min left');
+    expect(formatProgress(topics, 900)).toBe('topics: 2,500/5,000 objects (50%)');
+    expect(formatProgress({ ...topics, done: 0 }, 10_000)).toBe('topics: 0/5,000 objects (0%)');
+    expect(formatProgress({ ...topics, done: 5000 }, 10_000)).toBe('topics: 5,000/5,000 objects (100%)');
+  });
   it("adds a phase's detail, e.g. the mirror's bytes and the topics furthest behind", () => {
     const states = ['a', 'a', 'b', 'c', 'd', 'e'].map((topic, partition) => ({ topic, partition, mirroredNext: 0 }));
     const detail = progressDetail(4_250_000, states, [5, 5, 30, 0, 2, 1]);
@@ -40,7 +48,8 @@ describe('progress without a terminal', () => {
     clock = 11_000;
     display.update({ phase: 'topics', done: 9000, total: 9000, unit: 'objects' });
     display.line('topics passed');
-    expect(out.written).toEqual(['  … topics: 5,000/9,000 objects (55%)\n', '  … topics: 9,000/9,000 objects (100%)\n', 'topics passed\n']);
+    // 5,000 objects in the 5 s since the phase's first update: 1,000/s, 4,000 left.
+    expect(out.written).toEqual(['  … topics: 5,000/9,000 objects (55%), 1,000/s, about 4 s left\n', '  … topics: 9,000/9,000 objects (100%)\n', 'topics passed\n']);
     expect(out.written.join('')).not.toContain('\x1b');
   });
 });
