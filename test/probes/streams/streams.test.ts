@@ -111,4 +111,25 @@ describe('a real Kafka Streams application through the streams runner', () => {
       observed: 'word-count-counts-changelog is not on the restored cluster: state rebuilt empty (0 records restored)',
     });
   }, 240_000);
+
+  it('exactly_once_v2 needs the transactional ids: refused without their prefix, running with it', async () => {
+    const eos = { ...job, exactlyOnce: true };
+    const refused = await runStreamsApplication('4.3.1', environment.admin, app, eos, options);
+    expect(refused, JSON.stringify(refused)).toMatchObject({ ok: false, kafkaError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' });
+    expect(streamsEvidence(refused, APP, { name: job.changelogTopic })[0]).toMatchObject({ outcome: 'failed', kafkaError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' });
+    const admin = createProbeClient(environment.admin).admin();
+    await admin.connect();
+    try {
+      await admin.createAcls({
+        acl: [AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((operation) =>
+          allow('User:wc', AclResourceTypes.TRANSACTIONAL_ID, `${APP}-`, operation, ResourcePatternTypes.PREFIXED),
+        ) as never,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const granted = await runStreamsApplication('4.3.1', environment.admin, app, eos, options);
+    expect(granted, JSON.stringify(granted)).toMatchObject({ ok: true, running: true, processedAllPartitions: true, changelogExisted: true });
+    expect(granted.restored).toEqual(granted.changelogRecords);
+  }, 240_000);
 });
