@@ -1,7 +1,7 @@
 /**
  * The streams probe: a real Kafka Streams application (kafka-streams of the Kafka version under
  * test, one JVM) under a restored application id, as a restored principal. Its checks are
- * streamsEvidence's; what it reads from the snapshot is the application's marked changelog.
+ * streamsEvidence's; what it reads from the snapshot is the application's changelog (marked, or named in the spec).
  */
 import type { StreamsProbeSpec } from '../drill-spec/schema.js';
 import { runStreamsApplication } from '../kafka/java-streams.js';
@@ -9,7 +9,7 @@ import type { ProbeEvidence } from '../model/result.js';
 import { streamsApplicationsOf } from '../snapshot/streams.js';
 import { connectionAs } from './clients.js';
 import { userName, verdictOf, type ProbeContext, type ProbeRunner, type ProbeVerdict } from './probe.js';
-import { streamsEvidence } from './streams-evidence.js';
+import { snapshotChangelogOf, streamsEvidence } from './streams-evidence.js';
 
 /** Beyond the run itself: the JVM's start, reading the changelog, closing the application. */
 const MARGIN_MS = 60_000;
@@ -56,9 +56,7 @@ export class StreamsProbe implements ProbeRunner {
       { applicationId: application, inputTopic, changelogTopic: changelog, exactlyOnce: this.spec.processingGuarantee === 'exactly_once_v2', runMs: this.spec.runSeconds * 1000 },
       { timeoutMs: this.timeoutMs - 5_000, requestTimeoutMs: 30_000, workDir: context.workDir, signal: context.signal },
     );
-    const onSnapshot = context.snapshot.topics.find((topic) => topic.name === changelog);
-    const snapshotRecords = onSnapshot && Object.fromEntries(onSnapshot.partitionOffsets.map((entry) => [String(entry.partition), entry.logEndOffset - entry.logStartOffset]));
-    const evidence: ProbeEvidence[] = streamsEvidence(run, application, snapshotRecords).map((item) => ({ principal, ...item }));
+    const evidence: ProbeEvidence[] = streamsEvidence(run, application, snapshotChangelogOf(context.snapshot, application, changelog)).map((item) => ({ principal, ...item }));
     return { ...verdictOf(evidence), processes: 1 };
   }
 }

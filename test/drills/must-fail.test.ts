@@ -283,6 +283,28 @@ const cases: MustFail[] = [
       expect(payments).toMatchObject({ expected: 'deny', observed: 'denied (TOPIC_AUTHORIZATION_FAILED)' });
     },
   },
+  {
+    drill: 'streams-changelog-missing',
+    reason: 'probe word-count-state failed',
+    failedProbes: ['word-count-state'],
+    check: (run) => {
+      // A real 3.9 capture made with --exclude '-(changelog|repartition)$': the application restarts with nothing to restore.
+      expect(failingEvidence(run, 'word-count-state')).toEqual([
+        expect.objectContaining({
+          principal: 'User:word-count',
+          resource: 'application word-count',
+          expected: 'state rebuilt from word-count-counts-changelog',
+          observed: "word-count-counts-changelog is not in the snapshot (the capture's --exclude -(changelog|repartition)$ left it out): state rebuilt empty (0 records restored)",
+        }),
+      ]);
+      // Everything else of the application was restored: it runs with its ACLs and resumes where its group was.
+      expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.observed)).toEqual([
+        'RUNNING (kafka-streams 4.3.1)',
+        'first offset processed 7',
+        'first offset processed 7',
+      ]);
+    },
+  },
 ];
 
 describe('drills/must-fail: each fails for exactly its reason', () => {

@@ -167,4 +167,25 @@ describe('shipped drills', { timeout: 420_000 }, () => {
       expect.objectContaining({ object: 'topic legacy-events config message.format.version', classification: 'expected', reason: 'not applied: removed in Kafka 4.0' }),
     );
   });
+
+  it('streams: the 3.9 word-count application (exactly_once_v2) resumes with its state on 3.9.2 and 4.3.1', async () => {
+    const { code, result } = await runDrill('streams');
+    expect(failedEvidence(result)).toEqual([]);
+    expect([code, result.verdict]).toEqual([0, 'passed']);
+    for (const [run, version] of result.runs.map((run, index) => [run, ['3.9.2', '4.3.1'][index]!] as const)) {
+      expect(run.kafkaVersion).toBe(version);
+      const probe = run.probes.find((p) => p.id === 'word-count')!;
+      expect(probe).toMatchObject({ type: 'streams', status: 'passed' });
+      const seen = probe.evidence.map((e) => [e.outcome, e.resource, e.observed]);
+      // Started as User:word-count with its restored ACLs (internal topics' prefix, transactional ids) on that version's kafka-streams.
+      expect(seen).toContainEqual(['passed', 'application word-count', `RUNNING (kafka-streams ${version})`]);
+      // The group was 3 records behind at the capture: it resumes at its committed offset 7, neither skipping nor re-reading.
+      expect(seen).toContainEqual(['passed', 'application word-count input partition 0', 'first offset processed 7']);
+      expect(seen).toContainEqual(['passed', 'application word-count input partition 1', 'first offset processed 7']);
+      // The store restored every record of the restored changelog (6 and 8 offsets on the source).
+      expect(seen).toContainEqual(['passed', 'application word-count changelog partition 0', '6 restored']);
+      expect(seen).toContainEqual(['passed', 'application word-count changelog partition 1', '8 restored']);
+      expect(probe.evidence.every((e) => e.principal === 'User:word-count')).toBe(true);
+    }
+  });
 });

@@ -88,7 +88,7 @@ describe('a real Kafka Streams application through the streams runner', () => {
     // reads the store as soon as every partition processed a record, racing the last count).
     expect(run.storeEntries).toBeGreaterThanOrEqual(7);
     expect(run.storeEntries).toBeLessThanOrEqual(8);
-    const evidence = streamsEvidence(run, APP, { '0': onLog });
+    const evidence = streamsEvidence(run, APP, { name: job.changelogTopic, records: { '0': onLog } });
     expect(evidence.map((item) => item.outcome)).not.toContain('failed');
     expect(evidence.length).toBeGreaterThanOrEqual(5);
   }, 240_000);
@@ -97,7 +97,7 @@ describe('a real Kafka Streams application through the streams runner', () => {
     const run = await runStreamsApplication('4.3.1', environment.admin, stranger, job, options);
     expect(run.ok).toBe(false);
     expect(run.kafkaError).toBe('TOPIC_AUTHORIZATION_FAILED');
-    expect(streamsEvidence(run, APP, undefined)[0]).toMatchObject({ outcome: 'failed', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' });
+    expect(streamsEvidence(run, APP, { name: job.changelogTopic })[0]).toMatchObject({ outcome: 'failed', kafkaError: 'TOPIC_AUTHORIZATION_FAILED' });
   }, 240_000);
 
   it('must fail: with its changelog gone the application rebuilds empty state and the probe says so', async () => {
@@ -105,10 +105,31 @@ describe('a real Kafka Streams application through the streams runner', () => {
     const run = await runStreamsApplication('4.3.1', environment.admin, app, job, options);
     expect(run, JSON.stringify(run)).toMatchObject({ ok: true, changelogExisted: false });
     expect(Object.values(run.restored ?? {}).every((records) => records === 0)).toBe(true);
-    const evidence = streamsEvidence(run, APP, { '0': 7 });
+    const evidence = streamsEvidence(run, APP, { name: job.changelogTopic, records: { '0': 7 } });
     expect(evidence.find((item) => item.outcome === 'failed')).toMatchObject({
-      expected: 'state rebuilt from the restored changelog (7 records in the snapshot)',
-      observed: 'no changelog on the restored cluster: state rebuilt empty (0 records restored)',
+      expected: 'state rebuilt from word-count-counts-changelog (7 records in the snapshot)',
+      observed: 'word-count-counts-changelog is not on the restored cluster: state rebuilt empty (0 records restored)',
     });
+  }, 240_000);
+
+  it('exactly_once_v2 needs the transactional ids: refused without their prefix, running with it', async () => {
+    const eos = { ...job, exactlyOnce: true };
+    const refused = await runStreamsApplication('4.3.1', environment.admin, app, eos, options);
+    expect(refused, JSON.stringify(refused)).toMatchObject({ ok: false, kafkaError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' });
+    expect(streamsEvidence(refused, APP, { name: job.changelogTopic })[0]).toMatchObject({ outcome: 'failed', kafkaError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' });
+    const admin = createProbeClient(environment.admin).admin();
+    await admin.connect();
+    try {
+      await admin.createAcls({
+        acl: [AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((operation) =>
+          allow('User:wc', AclResourceTypes.TRANSACTIONAL_ID, `${APP}-`, operation, ResourcePatternTypes.PREFIXED),
+        ) as never,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const granted = await runStreamsApplication('4.3.1', environment.admin, app, eos, options);
+    expect(granted, JSON.stringify(granted)).toMatchObject({ ok: true, running: true, processedAllPartitions: true, changelogExisted: true });
+    expect(granted.restored).toEqual(granted.changelogRecords);
   }, 240_000);
 });
