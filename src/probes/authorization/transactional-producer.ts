@@ -95,7 +95,14 @@ export async function runKafkajsTransaction(connection: KafkaConnection, request
     requestTimeoutMs,
     logCreator: coordinatorErrors(request.transactionalId, (name) => (coordinatorError ??= name)),
   });
-  const producer = kafka.producer({ transactionalId: request.transactionalId, idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 2 } });
+  const producer = kafka.producer({
+    transactionalId: request.transactionalId,
+    idempotent: false,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // CONCURRENT_TRANSACTIONS answers the next transaction's first send while the coordinator still writes the last one's markers (retried, as Java does).
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
   try {
     await producer.connect();
     const topic = request.topic;
