@@ -271,7 +271,7 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
  * CLIENT_SAMPLE_SIZE derived ones of principals the drill can log in as, all in one go (Java: one
  * JVM); a client class with no transactional producer counts them as skipped with its reason.
  */
-async function transactionsThroughClient(
+export async function transactionsThroughClient(
   driver: ClientDriver,
   planned: TransactionalCheck[],
   hasLogin: (check: { principal: string }) => boolean,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planChecks } from '../../../src/probes/authorization/authorization-plan.js';
 import { planTransactionalChecks } from '../../../src/probes/authorization/transactional-producer.js';
+import { transactionsThroughClient } from '../../../src/probes/authorization/authorization.js';
+import { driverFor } from '../../../src/probes/clients.js';
+import type { ProbeContext } from '../../../src/probes/probe.js';
 import type { Acl } from '../../../src/snapshot/schema.js';
 
 const acl = (
@@ -69,5 +72,30 @@ describe('transactional producer checks, planned from the TRANSACTIONAL_ID WRITE
         [{ principal: 'User:reports', operation: 'WRITE', resource: { type: 'transactional-id', name: 'reports-daily', patternType: 'literal' }, result: 'allow' }],
       ),
     ).toEqual([{ principal: 'User:reports', transactionalId: 'reports-daily', topic: 'reports.daily', expected: 'allow', because: 'expect[0]', explicit: true }]);
+  });
+
+  it('librdkafka (kcat) runs no transactional producer: each check is counted as skipped with the reason, an explicit one too (the kafkajs cell judges it)', async () => {
+    const acls = [acl('User:ledger', 'TRANSACTIONAL_ID', 'ledger-tx', 'LITERAL', 'WRITE')];
+    const planned = plan(
+      acls,
+      [],
+      [{ principal: 'User:ledger', operation: 'WRITE', resource: { type: 'transactional-id', name: 'ledger-tx', patternType: 'literal' }, result: 'allow' }],
+    );
+    const driver = driverFor('librdkafka', {} as ProbeContext);
+    const { evidence, exercised } = await transactionsThroughClient(driver, planned, () => true, {} as ProbeContext, 'm');
+    expect(exercised).toBe(0);
+    expect(driver.processes()).toBe(0);
+    expect(evidence).toEqual([
+      {
+        principal: 'User:ledger',
+        operation: 'WRITE (transactional producer)',
+        resource: 'transactional-id ledger-tx',
+        expected: 'allow',
+        client: 'librdkafka (kcat)',
+        outcome: 'skipped',
+        observed: 'not exercised',
+        detail: expect.stringMatching(/^kcat has no transaction commands: .*, not Kafka error codes; the kafkajs cell judges it; because expect\[0\]$/),
+      },
+    ]);
   });
 });
