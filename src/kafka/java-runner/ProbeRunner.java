@@ -268,7 +268,16 @@ public class ProbeRunner {
    * A transactional producer as one user: initTransactions, then (with a topic) one record
    * committed and one aborted. The result names the steps done and the one that failed.
    */
+  private static final java.util.concurrent.ConcurrentHashMap<String, Object> TRANSACTIONAL_IDS = new java.util.concurrent.ConcurrentHashMap<>();
+
   private static ObjectNode transaction(JsonNode task) {
+    // Two producers of one transactional id fence each other: tasks sharing an id run one after the other.
+    synchronized (TRANSACTIONAL_IDS.computeIfAbsent(task.get("transactionalId").asText(), id -> new Object())) {
+      return transactionAlone(task);
+    }
+  }
+
+  private static ObjectNode transactionAlone(JsonNode task) {
     Properties p = common(task.get("user").asText());
     int timeout = job.get("requestTimeoutMs").asInt();
     p.put("transactional.id", task.get("transactionalId").asText());

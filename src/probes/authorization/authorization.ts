@@ -357,15 +357,27 @@ class MatrixRun {
     if (planned.length === 0) return [];
     await this.context.committedOffsetsRead;
     const client = `kafkajs ${KAFKAJS_VERSION}`;
-    return mapWithLimit(planned, TRANSACTIONS_AT_ONCE, async (check) => {
-      if (this.context.signal.aborted) return transactionNotExercised(check, 'the drill was interrupted', client);
-      if (performance.now() >= this.deadline)
-        return transactionNotExercised(check, `budget: the probe's budget of ${this.budgetMs} ms ran out before the transactional producers`, client);
-      const login = this.login.connectionFor(check.principal);
-      if ('unavailable' in login) return transactionNotExercised(check, login.unavailable, client);
-      const evidence = judgeTransaction(check, await runKafkajsTransaction(login.connection, transactionRequest(check, this.marker), REQUEST_TIMEOUT_MS), client);
-      return login.via ? { ...evidence, detail: `${evidence.detail}; as ${login.via}` } : evidence;
+    // Two producers of one transactional id fence each other: allowed ones sharing an id (a User:* binding) run one after the other.
+    const byId = new Map<string, TransactionalCheck[]>();
+    for (const check of planned) {
+      const key = check.expected === 'allow' ? check.transactionalId : `${check.principal}\u0000${check.transactionalId}`;
+      byId.set(key, [...(byId.get(key) ?? []), check]);
+    }
+    const results = new Map<TransactionalCheck, ProbeEvidence>();
+    await mapWithLimit([...byId.values()], TRANSACTIONS_AT_ONCE, async (sharing) => {
+      for (const check of sharing) results.set(check, await this.transaction(check, client));
     });
+    return planned.map((check) => results.get(check)!);
+  }
+
+  private async transaction(check: TransactionalCheck, client: string): Promise<ProbeEvidence> {
+    if (this.context.signal.aborted) return transactionNotExercised(check, 'the drill was interrupted', client);
+    if (performance.now() >= this.deadline)
+      return transactionNotExercised(check, `budget: the probe's budget of ${this.budgetMs} ms ran out before the transactional producers`, client);
+    const login = this.login.connectionFor(check.principal);
+    if ('unavailable' in login) return transactionNotExercised(check, login.unavailable, client);
+    const evidence = judgeTransaction(check, await runKafkajsTransaction(login.connection, transactionRequest(check, this.marker), REQUEST_TIMEOUT_MS), client);
+    return login.via ? { ...evidence, detail: `${evidence.detail}; as ${login.via}` } : evidence;
   }
 
   /** Why no further request is sent, if so; checks not reached for the budget are remembered. */

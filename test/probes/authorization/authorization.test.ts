@@ -143,6 +143,28 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     expect(outcome!.status).toBe('passed');
   });
 
+  it('two principals allowed one transactional id (a User:* binding, say): both producers commit and abort, one after the other', async () => {
+    // bob may also write payments for the test: both producers commit and abort.
+    const shared = [acl('User:bob', 'TRANSACTIONAL_ID', 'alice-tx-shared', 'LITERAL', 'WRITE'), acl('User:bob', 'TOPIC', 'payments', 'LITERAL', 'WRITE')];
+    await withAdmin(environment.admin, (admin) => admin.createAcls({ creations: shared.map(platformaticAcl) }));
+    try {
+      const expect_ = (principal: string) => ({
+        principal,
+        operation: 'WRITE' as const,
+        resource: { type: 'transactional-id' as const, name: 'alice-tx-shared', patternType: 'literal' as const },
+        result: 'allow' as const,
+      });
+      const probe = new AuthorizationProbe('shared', 'shared', { derive: false, expect: [expect_('User:alice'), expect_('User:bob')] });
+      const [outcome] = await runProbes([probe], contextFor(environment, snapshotOf({ acls: [...acls, ...shared] })));
+      expect(find(outcome!, { operation: TRANSACTIONAL_OPERATION }).map((item) => [item.principal, item.outcome, item.observed])).toEqual([
+        ['User:alice', 'passed', 'allowed (init, send, commit, send, abort)'],
+        ['User:bob', 'passed', 'allowed (init, send, commit, send, abort)'],
+      ]);
+    } finally {
+      await withAdmin(environment.admin, (admin) => admin.deleteAcls({ filters: shared.map(platformaticAcl) }));
+    }
+  });
+
   it('fails naming principal, operation and resource when an ACL of the snapshot is missing on the cluster', async () => {
     // The snapshot says bob may also WRITE payments; the cluster never got that ACL.
     const snapshot = snapshotOf({ acls: [...acls, acl('User:bob', 'TOPIC', 'payments', 'LITERAL', 'WRITE')] });
