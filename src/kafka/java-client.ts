@@ -19,7 +19,8 @@ const RUNNERS = join(import.meta.dirname, 'java-runner');
 export type JavaTask =
   | { kind: 'produce-consume'; user: string; topic: string; records: number; marker: string }
   | { kind: 'access'; user: string; operation: string; resourceType: string; name: string; marker: string }
-  | { kind: 'first-records'; user: string; group: string; topics: string[]; partitions: string[] };
+  | { kind: 'first-records'; user: string; group: string; topics: string[]; partitions: string[] }
+  | { kind: 'transaction'; user: string; transactionalId: string; topic?: string; marker: string };
 
 export interface JavaTaskResult {
   ok: boolean;
@@ -30,6 +31,9 @@ export interface JavaTaskResult {
   wrong?: number;
   partitions?: number;
   producedMs?: number;
+  /** transaction: the steps that went through, and the one that failed. */
+  done?: string[];
+  step?: string;
   records?: { topic: string; partition: number; offset: number; timestamp: number; key?: string; value?: string; sourceOffset?: string }[];
 }
 

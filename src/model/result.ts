@@ -139,6 +139,8 @@ export const ProbeEvidence = z.strictObject({
   replay: z.strictObject({ group: text, topic: text, partition: count, records: z.int() }).optional(),
   /** The team that owns what the check is about; set on failed and skipped checks (the spec's owners:); absent in results from before owners. */
   owner: text.optional(),
+  /** The client library that did the work where a probe cell uses more than one, e.g. "kafkajs 2.2.4" for a real transactional producer. */
+  client: text.optional(),
 });
 
 /** Which client produced a probe's checks: one cell of the matrix probe × client × Kafka version. */

@@ -47,6 +47,28 @@ export interface AccessAnswer {
   durationMs: number;
 }
 
+/** A real transactional producer as one principal: init, then (with a topic) a committed and an aborted transaction of one record each. */
+export interface TransactionRequest {
+  principal: string;
+  transactionalId: string;
+  topic?: string;
+  /** The records' key prefix. */
+  marker: string;
+}
+
+export type TransactionStep = 'init' | 'send' | 'commit' | 'abort';
+
+export interface TransactionAnswer {
+  /** Steps that went through, in order. */
+  done: TransactionStep[];
+  /** The step Kafka refused or the client failed at; absent when every step went through. */
+  failedStep?: TransactionStep;
+  kafkaError?: string;
+  /** The client failed in a way that carries no Kafka error. */
+  failure?: string;
+  durationMs: number;
+}
+
 export interface FirstRecordsRequest {
   group: string;
   topics: string[];
@@ -73,6 +95,10 @@ export interface ClientDriver {
   produceConsume(topics: string[], records: number, markerOf: (topic: string) => string): Promise<ProduceConsumeAnswer[]>;
   access(requests: AccessRequest[], marker: string): Promise<AccessAnswer[]>;
   firstRecords(requests: FirstRecordsRequest[]): Promise<FirstRecordsAnswer[]>;
+  /** Real transactional producers, all in one go; absent where the client class has no way to run one. */
+  transactions?(requests: TransactionRequest[]): Promise<TransactionAnswer[]>;
+  /** Why the client class runs no transactional producer, where `transactions` is absent. */
+  readonly noTransactions?: string;
   /** Processes this driver started so far (kcat runs or JVMs), for the evidence. */
   processes(): number;
   /** Extra timing worth showing, e.g. the JVM's wall time. */
@@ -104,6 +130,9 @@ const KCAT_ACTIONS = new Set(['topic DESCRIBE', 'topic WRITE', 'topic READ']);
 
 class KcatDriver implements ClientDriver {
   readonly clientClass = 'librdkafka' as const;
+  // librdkafka has the transactional API; kcat exposes it only as -X transactional.id, committing when its input ends and aborting on a signal, with errors as text.
+  readonly noTransactions =
+    'kcat has no transaction commands: -X transactional.id commits when its input ends and aborts only when it is killed, and reports errors as text, not Kafka error codes';
   private runs = 0;
 
   constructor(private readonly context: ProbeContext) {}
@@ -317,6 +346,40 @@ class JavaDriver implements ClientDriver {
     });
   }
 
+  /** Every transactional producer of the probe in one JVM (Java's producer, each with its own id). */
+  async transactions(requests: TransactionRequest[]): Promise<TransactionAnswer[]> {
+    const known = new Set(this.users(requests.map((request) => request.principal)).map((user) => user.name));
+    const runnable = requests.filter((request) => known.has(userName(request.principal)));
+    const results = runnable.length
+      ? await this.run(
+          runnable.map((request) => ({
+            kind: 'transaction',
+            user: userName(request.principal),
+            transactionalId: request.transactionalId,
+            ...(request.topic === undefined ? {} : { topic: request.topic }),
+            marker: request.marker,
+          })),
+          runnable.map((request) => request.principal),
+        )
+      : [];
+    const byRequest = new Map(runnable.map((request, index) => [request, results[index]!]));
+    return requests.map((request) => {
+      const result = byRequest.get(request);
+      if (!result) {
+        const login = connectionAs(this.context, request.principal);
+        return { done: [], failedStep: 'init', failure: 'unavailable' in login ? login.unavailable : `no login for ${userName(request.principal)}`, durationMs: 0 };
+      }
+      const done = (result.done ?? []) as TransactionStep[];
+      if (result.ok) return { done, durationMs: result.durationMs };
+      return {
+        done,
+        failedStep: (result.step ?? 'init') as TransactionStep,
+        ...(result.kafkaError ? { kafkaError: result.kafkaError } : { failure: result.message ?? 'failed' }),
+        durationMs: result.durationMs,
+      };
+    });
+  }
+
   async firstRecords(requests: FirstRecordsRequest[]): Promise<FirstRecordsAnswer[]> {
     const results = await this.run(
       requests.map((request) => ({ kind: 'first-records', user: this.admin(), group: request.group, topics: request.topics, partitions: request.partitions })),
@@ -349,7 +412,7 @@ export function expectedFailureFor(declared: readonly ExpectedFailure[], probeId
   );
 }
 
-const KAFKAJS_VERSION = (createRequire(import.meta.url)('kafkajs/package.json') as { version: string }).version;
+export const KAFKAJS_VERSION = (createRequire(import.meta.url)('kafkajs/package.json') as { version: string }).version;
 
 /** The library a client class runs as, for a probe's result; kcat's missing installation is said so. */
 export async function describeClientClass(clientClass: ClientClass, context: Pick<ProbeContext, 'environment'>): Promise<Omit<ProbeClient, 'probe'>> {

@@ -265,6 +265,52 @@ const cases: MustFail[] = [
     },
   },
   {
+    drill: 'dropped-transactional-acl',
+    // The one binding an automated step dropped after the restore: verify sees it as drift, the probe as refusals.
+    reason: '1 difference(s) of drift after restore; probe service-acls failed',
+    drift: 1,
+    failedProbes: ['service-acls'],
+    check: (run) => {
+      expect(run.verify!.differences.filter((d) => d.classification === 'drift').map((d) => d.object)).toEqual([
+        'acl ALLOW User:svc-payments-api WRITE on TRANSACTIONAL_ID payments-api- (PREFIXED) from *',
+      ]);
+      // Exactly svc-payments-api's transactional checks on its own ids fail: the raw InitProducerId and the real transactional producer.
+      const fresh = (resource: string | undefined) => resource?.replace(/kafka-drill-probe-[0-9a-f]+$/, '<fresh>');
+      expect(failingEvidence(run, 'service-acls').map((e) => [e.principal, e.operation, fresh(e.resource), e.expected, e.observed, e.kafkaError, e.client])).toEqual([
+        [
+          'User:svc-payments-api',
+          'WRITE',
+          'transactional-id payments-api-<fresh>',
+          'allow',
+          'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED)',
+          'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+          undefined,
+        ],
+        [
+          'User:svc-payments-api',
+          'WRITE (transactional producer)',
+          'transactional-id payments-api-<fresh>',
+          'allow',
+          'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) at init',
+          'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+          expect.stringMatching(/^kafkajs /),
+        ],
+      ]);
+      // Its DESCRIBE on the ids still holds, and svc-ledger's transactional producer still commits and aborts.
+      const evidence = run.probes.find((p) => p.id === 'service-acls')!.evidence;
+      expect(evidence.find((e) => e.principal === 'User:svc-payments-api' && e.operation === 'DESCRIBE' && e.resource?.startsWith('transactional-id '))?.outcome).toBe('passed');
+      expect(evidence.filter((e) => e.operation === 'WRITE (transactional producer)').map((e) => [e.principal, fresh(e.resource), e.outcome, e.observed])).toEqual([
+        ['User:svc-ledger', 'transactional-id ledger-tx', 'passed', 'allowed (init, send, commit, send, abort)'],
+        ['User:svc-payments-api', 'transactional-id payments-api-<fresh>', 'failed', 'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) at init'],
+        ['User:svc-payments-api', 'transactional-id <fresh>', 'passed', 'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) at init'],
+        ['User:svc-ledger', 'transactional-id <fresh>', 'passed', 'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) at init'],
+      ]);
+      // The brokers' refusals are the probe's own: none unexpected.
+      expect(run.phases.find((p) => p.name === 'probes')!.findings).toEqual([]);
+      expect(run.manualSteps).toEqual([expect.objectContaining({ id: 'reapply-payments-api-acls', status: 'automated', output: expect.stringContaining('dropped ALLOW WRITE') })]);
+    },
+  },
+  {
     drill: 'widened-acl',
     reason: 'probe reader-cannot-write failed',
     failedProbes: ['reader-cannot-write'],

@@ -65,6 +65,7 @@ public class ProbeRunner {
         case "produce-consume": result = produceConsume(task); break;
         case "access": result = access(task); break;
         case "first-records": result = firstRecords(task); break;
+        case "transaction": result = transaction(task); break;
         default: throw new IllegalArgumentException("unknown task kind " + task.get("kind"));
       }
     } catch (Throwable error) {
@@ -260,6 +261,64 @@ public class ProbeRunner {
       }
     }
     result.put("ok", true);
+    return result;
+  }
+
+  /**
+   * A transactional producer as one user: initTransactions, then (with a topic) one record
+   * committed and one aborted. The result names the steps done and the one that failed.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<String, Object> TRANSACTIONAL_IDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static ObjectNode transaction(JsonNode task) {
+    // Two producers of one transactional id fence each other: tasks sharing an id run one after the other.
+    synchronized (TRANSACTIONAL_IDS.computeIfAbsent(task.get("transactionalId").asText(), id -> new Object())) {
+      return transactionAlone(task);
+    }
+  }
+
+  private static ObjectNode transactionAlone(JsonNode task) {
+    Properties p = common(task.get("user").asText());
+    int timeout = job.get("requestTimeoutMs").asInt();
+    p.put("transactional.id", task.get("transactionalId").asText());
+    p.put("enable.idempotence", "true");
+    p.put("acks", "all");
+    p.put("max.block.ms", String.valueOf(timeout));
+    p.put("delivery.timeout.ms", String.valueOf(timeout + 1000));
+    p.put("linger.ms", "0");
+    String topic = task.path("topic").asText(null);
+    String marker = task.get("marker").asText();
+    List<String> done = new ArrayList<>();
+    String step = "init";
+    KafkaProducer<byte[], byte[]> producer = null;
+    ObjectNode result;
+    try {
+      producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+      producer.initTransactions();
+      done.add("init");
+      if (topic != null) {
+        for (String end : List.of("commit", "abort")) {
+          step = "send";
+          producer.beginTransaction();
+          byte[] text = (marker + ":" + end).getBytes(StandardCharsets.UTF_8);
+          producer.send(new ProducerRecord<>(topic, text, text)).get();
+          done.add("send");
+          step = end;
+          if (end.equals("commit")) producer.commitTransaction();
+          else producer.abortTransaction();
+          done.add(end);
+        }
+      }
+      result = JSON.createObjectNode();
+      result.put("ok", true);
+    } catch (Throwable error) {
+      result = failure(error);
+      result.put("step", step);
+    } finally {
+      if (producer != null) producer.close(Duration.ofSeconds(5));
+    }
+    ArrayNode steps = result.putArray("done");
+    done.forEach(steps::add);
     return result;
   }
 

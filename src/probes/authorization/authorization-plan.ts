@@ -9,7 +9,8 @@ import { clientActionFor, OPERATIONS_OF_ALL, unprobedReason, type ActionOperatio
  * - every binding is exercised by its principal (a User:* binding by every principal with a
  *   password), each operation ALL covers on its own;
  * - every principal gets denial controls: the basic operations it was not granted on each topic
- *   and group it was checked on, and DESCRIBE on a topic no binding of its covers;
+ *   and group it was checked on, DESCRIBE on a topic no binding of its covers, and WRITE on a
+ *   fresh transactional id when it was checked on one;
  * - prefixed and wildcard bindings are probed on a name they cover: a snapshot topic when
  *   harmless, else a synthesized `<prefix>kafka-drill-probe-<run>`;
  * - a check that cannot be exercised carries the reason (`skipped`); from an explicit
@@ -136,6 +137,7 @@ class CheckPlanner {
     const checks: AuthorizationCheck[] = [];
     const checkedTopics = new Map<string, Set<string>>();
     const checkedGroups = new Map<string, Set<string>>();
+    const checkedTransactional = new Set<string>();
     const remember = (map: Map<string, Set<string>>, principal: string, name: string) => {
       let names = map.get(principal);
       if (!names) map.set(principal, (names = new Set()));
@@ -182,6 +184,7 @@ class CheckPlanner {
           if (check.skipped) continue;
           if (kind === 'topic' && this.topicSet.has(check.name)) remember(checkedTopics, principal, check.name);
           if (kind === 'group') remember(checkedGroups, principal, check.name);
+          if (kind === 'transactional-id') checkedTransactional.add(principal);
         }
       }
     }
@@ -192,6 +195,8 @@ class CheckPlanner {
         for (const operation of ['WRITE', 'READ', 'DESCRIBE'] as const) checks.push(this.control(principal, operation, 'topic', topic));
       }
       for (const group of checkedGroups.get(principal) ?? []) checks.push(this.control(principal, 'READ', 'group', group));
+      // A transactional id outside its grants: the transactional producer's denial control.
+      if (checkedTransactional.has(principal)) checks.push(this.control(principal, 'WRITE', 'transactional-id', `kafka-drill-probe-${this.input.marker}`));
       // A wildcard binding covers every topic: no search (it would cost topics × principals lookups).
       const untouched = this.index.coversEvery(principal, 'topic') ? undefined : this.topics.find((topic) => this.index.matching(principal, 'topic', topic).length === 0);
       if (untouched !== undefined) checks.push(this.control(principal, 'DESCRIBE', 'topic', untouched));

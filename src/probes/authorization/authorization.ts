@@ -11,7 +11,15 @@ import { createCertificateAuthority } from '../../environment/tls/certificates.j
 import { AclIndex, describeResource } from './acl-model.js';
 import { clientActionFor, type ActionSession, type ClientAction } from './authorization-actions.js';
 import { planChecks, type AuthorizationCheck } from './authorization-plan.js';
-import { adminPrincipal, driverFor, type AccessRequest, type ClientDriver } from '../clients.js';
+import { adminPrincipal, driverFor, KAFKAJS_VERSION, type AccessRequest, type ClientDriver } from '../clients.js';
+import {
+  judgeTransaction,
+  planTransactionalChecks,
+  runKafkajsTransaction,
+  transactionNotExercised,
+  transactionRequest,
+  type TransactionalCheck,
+} from './transactional-producer.js';
 import { principalLogin, type PrincipalLogin } from '../principal-login.js';
 import { mapWithLimit, mechanismOf, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from '../probe.js';
 import type { ProbeEvidence } from '../../model/result.js';
@@ -43,6 +51,8 @@ const SINGLE_REQUEST_CONCURRENCY = 8;
 /** Kept between the budget and the probe's timeout: more than one request timeout, so requests in flight finish. */
 const BUDGET_MARGIN_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Transactional producers in flight at once (each a few requests to the transaction coordinator). */
+const TRANSACTIONS_AT_ONCE = 4;
 
 export class AuthorizationProbe implements ProbeRunner {
   readonly type = 'authorization';
@@ -79,7 +89,8 @@ export class AuthorizationProbe implements ProbeRunner {
     const budgetMs = this.spec.budgetMs ?? Math.max(1_000, context.timeoutMs - BUDGET_MARGIN_MS);
     const controls = await controlChecks(context, marker);
     const run = new MatrixRun(context, principalLogin(context), marker, started + budgetMs, budgetMs);
-    return verdictOf([...controls, ...(await run.execute(checks))]);
+    const matrix = await run.execute(checks);
+    return verdictOf([...controls, ...matrix, ...(await run.transactions(transactionalChecks(checks, context)))]);
   }
 
   private plan(context: ProbeContext, marker: string): AuthorizationCheck[] {
@@ -95,6 +106,14 @@ export class AuthorizationProbe implements ProbeRunner {
       this.spec,
     );
   }
+}
+
+function transactionalChecks(checks: AuthorizationCheck[], context: ProbeContext): TransactionalCheck[] {
+  return planTransactionalChecks(
+    checks,
+    context.snapshot.acls,
+    context.snapshot.topics.map((topic) => topic.name),
+  );
 }
 
 /** Derived checks a client class other than kafkajs exercises, besides every explicit expectation: a bounded sample, in plan order. */
@@ -122,7 +141,7 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
     driver.canExercise(check.kind, check.operation) &&
     !(check.kind === 'topic' && (check.operation === 'WRITE' || check.operation === 'READ') && !restored.has(check.name));
   const login = principalLogin(context);
-  const hasLogin = (check: AuthorizationCheck) => 'connection' in login.connectionFor(check.principal);
+  const hasLogin = (check: { principal: string }) => 'connection' in login.connectionFor(check.principal);
   // mtls: any principal logs in with a certificate of the drill's CA, so the unknown one is refused by the authorizer, not at login.
   const byCertificate = securityProfile(context.environment.security).clientCertificates;
   const explicit = checks.filter((check) => check.explicit);
@@ -239,10 +258,36 @@ async function checkThroughClient(driver: ClientDriver, checks: AuthorizationChe
           : `${driver.clientClass} sends no request for ${check.operation} on this ${check.kind} (an operation it has no request for, or a topic the target lacks)`)
       }; the kafkajs cell judges it; because ${check.because}`,
     });
+  const transactional = await transactionsThroughClient(driver, transactionalChecks(checks, context), hasLogin, context, marker);
+  evidence.push(...transactional.evidence);
   const verdict = verdictOf(evidence);
   // The controls prove a login works, not an ACL: a cell that exercised no ACL proved nothing about them.
-  if (chosen.length === 0 && verdict.status === 'passed') verdict.status = 'skipped';
+  if (chosen.length === 0 && transactional.exercised === 0 && verdict.status === 'passed') verdict.status = 'skipped';
   return { ...verdict, processes: driver.processes() };
+}
+
+/**
+ * The transactional producer checks through librdkafka or Java: every explicit one and the first
+ * CLIENT_SAMPLE_SIZE derived ones of principals the drill can log in as, all in one go (Java: one
+ * JVM); a client class with no transactional producer counts them as skipped with its reason.
+ */
+export async function transactionsThroughClient(
+  driver: ClientDriver,
+  planned: TransactionalCheck[],
+  hasLogin: (check: { principal: string }) => boolean,
+  context: ProbeContext,
+  marker: string,
+): Promise<{ evidence: ProbeEvidence[]; exercised: number }> {
+  const client = driver.clientClass === 'java' ? `kafka-clients ${context.environment.kafkaVersion}` : 'librdkafka (kcat)';
+  const chosen = [...planned.filter((check) => check.explicit && hasLogin(check)), ...planned.filter((check) => !check.explicit && hasLogin(check)).slice(0, CLIENT_SAMPLE_SIZE)];
+  if (!driver.transactions) {
+    return {
+      evidence: chosen.map((check) => transactionNotExercised(check, `${driver.noTransactions ?? 'no transactional producer'}; the kafkajs cell judges it`, client, true)),
+      exercised: 0,
+    };
+  }
+  const answers = chosen.length > 0 ? await driver.transactions(chosen.map((check) => transactionRequest(check, marker))) : [];
+  return { evidence: chosen.map((check, index) => judgeTransaction(check, answers[index]!, client)), exercised: chosen.length };
 }
 
 type Outcome = { check: AuthorizationCheck; evidence: ProbeEvidence };
@@ -302,6 +347,37 @@ class MatrixRun {
       for (const check of this.unreached) results.set(check, notExercised(check, note));
     }
     return checks.map((check) => results.get(check)!);
+  }
+
+  /**
+   * One kafkajs transactional producer per transactional check, a few at once. They commit a
+   * record to a restored topic: only after the offsets probes have read the committed offsets.
+   */
+  async transactions(planned: TransactionalCheck[]): Promise<ProbeEvidence[]> {
+    if (planned.length === 0) return [];
+    await this.context.committedOffsetsRead;
+    const client = `kafkajs ${KAFKAJS_VERSION}`;
+    // Two producers of one transactional id fence each other: allowed ones sharing an id (a User:* binding) run one after the other.
+    const byId = new Map<string, TransactionalCheck[]>();
+    for (const check of planned) {
+      const key = check.expected === 'allow' ? check.transactionalId : `${check.principal}\u0000${check.transactionalId}`;
+      byId.set(key, [...(byId.get(key) ?? []), check]);
+    }
+    const results = new Map<TransactionalCheck, ProbeEvidence>();
+    await mapWithLimit([...byId.values()], TRANSACTIONS_AT_ONCE, async (sharing) => {
+      for (const check of sharing) results.set(check, await this.transaction(check, client));
+    });
+    return planned.map((check) => results.get(check)!);
+  }
+
+  private async transaction(check: TransactionalCheck, client: string): Promise<ProbeEvidence> {
+    if (this.context.signal.aborted) return transactionNotExercised(check, 'the drill was interrupted', client);
+    if (performance.now() >= this.deadline)
+      return transactionNotExercised(check, `budget: the probe's budget of ${this.budgetMs} ms ran out before the transactional producers`, client);
+    const login = this.login.connectionFor(check.principal);
+    if ('unavailable' in login) return transactionNotExercised(check, login.unavailable, client);
+    const evidence = judgeTransaction(check, await runKafkajsTransaction(login.connection, transactionRequest(check, this.marker), REQUEST_TIMEOUT_MS), client);
+    return login.via ? { ...evidence, detail: `${evidence.detail}; as ${login.via}` } : evidence;
   }
 
   /** Why no further request is sent, if so; checks not reached for the budget are remembered. */

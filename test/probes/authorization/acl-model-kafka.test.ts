@@ -3,6 +3,7 @@ import { askKafkaAuthorizer, type AuthorizerCase, type AuthorizerQuestion } from
 import { AclIndex, CLUSTER_NAME, describeAcl, PROBE_CLIENT_HOST, SNAPSHOT_RESOURCE_TYPE, type ResourceKind } from '../../../src/probes/authorization/acl-model.js';
 import { clientActionFor, OPERATIONS_OF_ALL, type ActionOperation } from '../../../src/probes/authorization/authorization-actions.js';
 import { planChecks, requestAnswer } from '../../../src/probes/authorization/authorization-plan.js';
+import { planTransactionalChecks } from '../../../src/probes/authorization/transactional-producer.js';
 import { aclKey, type Acl } from '../../../src/snapshot/schema.js';
 import { integrationVersions } from '../../support/kafka.js';
 import { generateSnapshot } from '../../../bench/generate.js';
@@ -136,6 +137,16 @@ function requestComparison(principal: string, operation: ActionOperation, kind: 
   };
 }
 
+/** Every decision a transactional producer's requests take on one resource (FindCoordinator DESCRIBE, then WRITE; Metadata DESCRIBE, then WRITE). */
+function allOfComparison(what: string, principal: string, resourceType: Acl['resourceType'], kind: ResourceKind, name: string): Comparison {
+  return {
+    what,
+    questions: [ask(principal, 'WRITE', resourceType, name), ask(principal, 'DESCRIBE', resourceType, name)],
+    kafka: (allowed) => allowed.every(Boolean),
+    model: (index) => index.isAuthorized(principal, 'WRITE', kind, name) && index.isAuthorized(principal, 'DESCRIBE', kind, name),
+  };
+}
+
 interface Case {
   acls: Acl[];
   comparisons: Comparison[];
@@ -173,6 +184,15 @@ function generateCase(random: () => number, size: number, questions: number): Ca
       comparison: comparisons.length,
     });
     comparisons.push(requestComparison(check.principal, check.operation, check.kind, check.name));
+  }
+  // The transactional producers: init as Kafka decides it, and a topic to send to that Kafka lets them write.
+  for (const tx of planTransactionalChecks(checks, acls, topics)) {
+    const producer = `${tx.principal}'s transactional producer ${tx.transactionalId}`;
+    planned.push({ check: `${producer} (because ${tx.because})`, expected: tx.expected, comparison: comparisons.length });
+    comparisons.push(allOfComparison(`${producer}: init`, tx.principal, 'TRANSACTIONAL_ID', 'transactional-id', tx.transactionalId));
+    if (tx.topic === undefined) continue;
+    planned.push({ check: `${producer} sends to ${tx.topic}`, expected: 'allow', comparison: comparisons.length });
+    comparisons.push(allOfComparison(`${producer}: send to ${tx.topic}`, tx.principal, 'TOPIC', 'topic', tx.topic));
   }
   return { acls, comparisons, planned };
 }
@@ -224,6 +244,7 @@ describe.each(integrationVersions())("the ACL model agrees with Kafka %s's Stand
     let decisions = 0;
     let compared = 0;
     let plannedChecks = 0;
+    let transactional = 0;
     let allowed = 0;
     const disagreements: { kase: Case; comparison: Comparison; kafka: boolean }[] = [];
     const planMismatches: string[] = [];
@@ -239,12 +260,13 @@ describe.each(integrationVersions())("the ACL model agrees with Kafka %s's Stand
       });
       for (const plan of kase.planned) {
         plannedChecks++;
+        if (plan.check.includes('transactional producer')) transactional++;
         const answer = kafka[plan.comparison] ? 'allow' : 'deny';
         if (answer !== plan.expected) planMismatches.push(`${plan.check}: planned ${plan.expected}, Kafka answers ${answer}`);
       }
     });
     console.log(
-      `Kafka ${version}: ${cases.length} ACL sets (${cases.reduce((sum, kase) => sum + kase.acls.length, 0)} bindings), ${decisions} decisions in one JVM (${answers.jvmMs} ms), ${compared} comparisons (${allowed} allowed), ${plannedChecks} planned checks; ${disagreements.length} disagreements, ${planMismatches.length} plan mismatches`,
+      `Kafka ${version}: ${cases.length} ACL sets (${cases.reduce((sum, kase) => sum + kase.acls.length, 0)} bindings), ${decisions} decisions in one JVM (${answers.jvmMs} ms), ${compared} comparisons (${allowed} allowed), ${plannedChecks} planned checks (${transactional} of transactional producers); ${disagreements.length} disagreements, ${planMismatches.length} plan mismatches`,
     );
     const reports: string[] = [];
     for (const { kase, comparison, kafka } of disagreements.slice(0, 3)) {
@@ -260,6 +282,7 @@ describe.each(integrationVersions())("the ACL model agrees with Kafka %s's Stand
     expect(allowed).toBeGreaterThan(compared / 10);
     expect(compared - allowed).toBeGreaterThan(compared / 10);
     expect(plannedChecks).toBeGreaterThan(1_000);
+    expect(transactional).toBeGreaterThan(100);
   }, 600_000);
 
   it("on the benchmark's snapshots of 1,000 and 5,000 topics: every planned check is Kafka's answer", async () => {

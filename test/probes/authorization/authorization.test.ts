@@ -5,6 +5,8 @@ import type { ProbeEvidence, ProbeRecord } from '../../../src/model/result.js';
 import { integrationVersions, startForTest } from '../../support/kafka.js';
 import { acl, acls, contextFor, platformaticAcl, seedCluster, snapshotOf } from '../cluster.js';
 import { runProbes } from '../../../src/probes/run-probes.js';
+import { TRANSACTIONAL_OPERATION } from '../../../src/probes/authorization/transactional-producer.js';
+import { KAFKAJS_VERSION } from '../../../src/probes/clients.js';
 
 const failures = (outcome: ProbeRecord) => outcome.evidence.filter((item) => item.outcome === 'failed');
 const find = (outcome: ProbeRecord, match: Partial<ProbeEvidence>) =>
@@ -37,6 +39,16 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     expect(find(outcome!, { principal: 'User:bob', operation: 'READ', outcome: 'passed', kafkaError: 'GROUP_AUTHORIZATION_FAILED' })).toHaveLength(1);
     expect(find(outcome!, { principal: 'User:bob', operation: 'READ', resource: 'group billing', outcome: 'passed' })[0]?.observed).toMatch(
       /^allowed \((MEMBER_ID_REQUIRED|NOT_COORDINATOR)/,
+    );
+    // alice's transactional ids, with a real kafkajs transactional producer: her grant commits and aborts on orders.eu (the
+    // first topic she may write), a fresh id outside it is refused at init.
+    const transactional = find(outcome!, { principal: 'User:alice', operation: TRANSACTIONAL_OPERATION });
+    expect(transactional.map((item) => [item.resource?.replace(/kafka-drill-probe-[0-9a-f]+$/, '<fresh>'), item.outcome, item.observed, item.kafkaError, item.client])).toEqual([
+      ['transactional-id alice-tx-<fresh>', 'passed', 'allowed (init, send, commit, send, abort)', undefined, `kafkajs ${KAFKAJS_VERSION}`],
+      ['transactional-id <fresh>', 'passed', 'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) at init', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', `kafkajs ${KAFKAJS_VERSION}`],
+    ]);
+    expect(transactional[0]!.detail).toMatch(
+      /^a kafkajs \S+ transactional producer \(init, then one record to orders\.eu committed and one aborted\); \d+ms; because ALLOW WRITE on PREFIXED/,
     );
   });
 
@@ -95,8 +107,62 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     const [outcome] = await runProbes([probe], contextFor(environment, snapshotOf()));
     for (const item of outcome!.evidence) console.log(JSON.stringify(item));
     expect(failures(outcome!)).toEqual([]);
-    expect(find(outcome!, { principal: 'User:bob', kafkaError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' })).toHaveLength(1);
+    // The raw InitProducerId and the real transactional producer are both refused.
+    expect(find(outcome!, { principal: 'User:bob', kafkaError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' }).map((item) => item.operation)).toEqual([
+      'WRITE',
+      TRANSACTIONAL_OPERATION,
+    ]);
     expect(find(outcome!, { principal: 'User:alice', resource: 'group billing', kafkaError: 'GROUP_AUTHORIZATION_FAILED' })).toHaveLength(1);
+  });
+
+  it("through Kafka's Java client: every transactional producer of the probe in one JVM, allowed commits and aborts, denied is refused at init", async () => {
+    const probe = new AuthorizationProbe(
+      'java-tx',
+      'java transactions',
+      {
+        derive: false,
+        expect: [
+          { principal: 'User:alice', operation: 'WRITE', resource: { type: 'transactional-id', name: 'alice-tx-', patternType: 'prefixed' }, result: 'allow' },
+          { principal: 'User:alice', operation: 'WRITE', resource: { type: 'transactional-id', name: 'billing-tx', patternType: 'literal' }, result: 'deny' },
+          { principal: 'User:bob', operation: 'WRITE', resource: { type: 'transactional-id', name: 'bob-tx', patternType: 'literal' }, result: 'deny' },
+        ],
+      },
+      { probe: 'java-tx', clientClass: 'java' },
+    );
+    const [outcome] = await runProbes([probe], contextFor(environment, snapshotOf()));
+    const transactional = outcome!.evidence.filter((item) => item.operation === TRANSACTIONAL_OPERATION);
+    expect(transactional.map((item) => [item.principal, item.resource?.replace(/kafka-drill-probe-[0-9a-f]+$/, '<fresh>'), item.outcome, item.observed, item.kafkaError])).toEqual([
+      ['User:alice', 'transactional-id alice-tx-<fresh>', 'passed', 'allowed (init, send, commit, send, abort)', undefined],
+      ['User:alice', 'transactional-id billing-tx', 'passed', 'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) at init', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'],
+      // bob may write no restored topic: init alone is exercised.
+      ['User:bob', 'transactional-id bob-tx', 'passed', 'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) at init', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'],
+    ]);
+    expect(transactional.every((item) => item.client === `kafka-clients ${kafkaVersion}`)).toBe(true);
+    // The raw requests of the explicit expectations are the kafkajs cell's; the three producers ran in one JVM beside the access JVM.
+    expect(outcome!.client?.processes).toBe(2);
+    expect(outcome!.status).toBe('passed');
+  });
+
+  it('two principals allowed one transactional id (a User:* binding, say): both producers commit and abort, one after the other', async () => {
+    // bob may also write payments for the test: both producers commit and abort.
+    const shared = [acl('User:bob', 'TRANSACTIONAL_ID', 'alice-tx-shared', 'LITERAL', 'WRITE'), acl('User:bob', 'TOPIC', 'payments', 'LITERAL', 'WRITE')];
+    await withAdmin(environment.admin, (admin) => admin.createAcls({ creations: shared.map(platformaticAcl) }));
+    try {
+      const expect_ = (principal: string) => ({
+        principal,
+        operation: 'WRITE' as const,
+        resource: { type: 'transactional-id' as const, name: 'alice-tx-shared', patternType: 'literal' as const },
+        result: 'allow' as const,
+      });
+      const probe = new AuthorizationProbe('shared', 'shared', { derive: false, expect: [expect_('User:alice'), expect_('User:bob')] });
+      const [outcome] = await runProbes([probe], contextFor(environment, snapshotOf({ acls: [...acls, ...shared] })));
+      expect(find(outcome!, { operation: TRANSACTIONAL_OPERATION }).map((item) => [item.principal, item.outcome, item.observed])).toEqual([
+        ['User:alice', 'passed', 'allowed (init, send, commit, send, abort)'],
+        ['User:bob', 'passed', 'allowed (init, send, commit, send, abort)'],
+      ]);
+    } finally {
+      await withAdmin(environment.admin, (admin) => admin.deleteAcls({ filters: shared.map(platformaticAcl) }));
+    }
   });
 
   it('fails naming principal, operation and resource when an ACL of the snapshot is missing on the cluster', async () => {

@@ -1,0 +1,198 @@
+import type { logCreator } from 'kafkajs';
+import type { KafkaConnection } from '../../kafka/connection.js';
+import { createProbeClient } from '../../kafka/probe-client.js';
+import { errorMessage } from '../../errors.js';
+import { kafkaErrorName } from '../../kafka/errors.js';
+import type { Acl } from '../../snapshot/schema.js';
+import type { ProbeEvidence } from '../../model/result.js';
+import type { TransactionAnswer, TransactionRequest, TransactionStep } from '../clients.js';
+import { AclIndex, describeResource } from './acl-model.js';
+import type { AuthorizationCheck } from './authorization-plan.js';
+
+/**
+ * TRANSACTIONAL_ID ACLs exercised by a real transactional producer: for every WRITE check of a
+ * transactional id in the plan (derived or explicit), the principal initializes a producer with
+ * that id, then commits a transaction of one record and aborts another, on a restored topic it
+ * may write. The raw InitProducerId check of the same id stays in the matrix beside it.
+ *
+ * What Kafka asks of a transactional producer (KafkaApis), and so what is expected:
+ * - FindCoordinator of the id: DESCRIBE on the transactional id (a WRITE grant implies it);
+ * - InitProducerId, AddPartitionsToTxn, transactional Produce, EndTxn: WRITE on the transactional
+ *   id, and no IDEMPOTENT_WRITE on the cluster (a transactional id stands for it);
+ * - AddPartitionsToTxn and Produce: WRITE on the topic, the client's Metadata DESCRIBE on it: the
+ *   topic is chosen where the ACLs allow both, so a refusal there is a failure, never expected;
+ * - sending consumer offsets (AddOffsetsToTxn, TxnOffsetCommit) needs READ on the group: not sent.
+ * Both records carry the run's marker as key; the committed one stays in the restored topic.
+ */
+export interface TransactionalCheck {
+  principal: string;
+  transactionalId: string;
+  /** A restored topic the principal may WRITE and DESCRIBE; none: only init is exercised. */
+  topic?: string;
+  expected: 'allow' | 'deny';
+  because: string;
+  explicit: boolean;
+}
+
+export const TRANSACTIONAL_OPERATION = 'WRITE (transactional producer)';
+const DENIED = 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
+
+/** One transactional check per principal and transactional id of the plan's WRITE checks that can be exercised. */
+export function planTransactionalChecks(checks: readonly AuthorizationCheck[], acls: readonly Acl[], topics: readonly string[]): TransactionalCheck[] {
+  const index = new AclIndex(acls);
+  const sorted = [...topics].sort();
+  const topicOf = new Map<string, string | undefined>();
+  const seen = new Set<string>();
+  const planned: TransactionalCheck[] = [];
+  for (const check of checks) {
+    if (check.kind !== 'transactional-id' || check.operation !== 'WRITE' || check.skipped) continue;
+    const key = `${check.principal}\u0000${check.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (!topicOf.has(check.principal)) {
+      const writable = (topic: string) =>
+        index.isAuthorized(check.principal, 'WRITE', 'topic', topic) &&
+        index.isAuthorized(check.principal, 'DESCRIBE', 'topic', topic) &&
+        !index.hostRestricted(check.principal, 'topic', topic);
+      topicOf.set(check.principal, sorted.find(writable));
+    }
+    const topic = topicOf.get(check.principal);
+    // FindCoordinator comes first: a DENY DESCRIBE refuses the producer that WRITE alone would let through.
+    const modelled =
+      index.isAuthorized(check.principal, 'WRITE', 'transactional-id', check.name) && index.isAuthorized(check.principal, 'DESCRIBE', 'transactional-id', check.name);
+    planned.push({
+      principal: check.principal,
+      transactionalId: check.name,
+      ...(topic === undefined ? {} : { topic }),
+      expected: check.explicit ? check.expected : modelled ? 'allow' : 'deny',
+      because: check.because,
+      explicit: check.explicit,
+    });
+  }
+  return planned;
+}
+
+export function transactionRequest(check: TransactionalCheck, marker: string): TransactionRequest {
+  return { principal: check.principal, transactionalId: check.transactionalId, ...(check.topic === undefined ? {} : { topic: check.topic }), marker: `kafka-drill:${marker}:tx` };
+}
+
+/**
+ * kafkajs's transactional producer. `idempotent` stays off: kafkajs would send a plain
+ * InitProducerId on connect for it (needing IDEMPOTENT_WRITE or a topic WRITE), which no Java or
+ * librdkafka transactional producer sends; its transactions are idempotent regardless.
+ *
+ * kafkajs 2.2 drops FindCoordinator's error (TRANSACTIONAL_ID_AUTHORIZATION_FAILED for an id the
+ * principal may not DESCRIBE) and throws "Failed to find group coordinator" instead; the typed
+ * error is in its debug log entry for that request, which `coordinatorErrors` keeps.
+ */
+export async function runKafkajsTransaction(connection: KafkaConnection, request: TransactionRequest, requestTimeoutMs: number): Promise<TransactionAnswer> {
+  const started = performance.now();
+  const done: TransactionStep[] = [];
+  let step: TransactionStep = 'init';
+  let coordinatorError: string | undefined;
+  const kafka = createProbeClient(connection, {
+    clientId: 'kafka-drill-authorization-tx',
+    requestTimeoutMs,
+    logCreator: coordinatorErrors(request.transactionalId, (name) => (coordinatorError ??= name)),
+  });
+  const producer = kafka.producer({
+    transactionalId: request.transactionalId,
+    idempotent: false,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // CONCURRENT_TRANSACTIONS answers the next transaction's first send while the coordinator still writes the last one's markers (retried, as Java does).
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+  try {
+    await producer.connect();
+    const topic = request.topic;
+    if (topic === undefined) {
+      // Init only: kafkajs initializes the producer id with its first transaction, which ends without a record.
+      await (await producer.transaction()).abort();
+      done.push('init');
+    } else {
+      for (const end of ['commit', 'abort'] as const) {
+        // The first transaction initializes the producer id (FindCoordinator, InitProducerId).
+        const transaction = await producer.transaction();
+        if (step === 'init') done.push('init');
+        step = 'send';
+        await transaction.send({ topic, acks: -1, messages: [{ key: `${request.marker}:${end}`, value: `${request.marker}:${end}` }] });
+        done.push('send');
+        step = end;
+        await (end === 'commit' ? transaction.commit() : transaction.abort());
+        done.push(end);
+        step = 'send';
+      }
+    }
+    return { done, durationMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    const kafkaError = kafkaErrorName(error) ?? (step === 'init' ? coordinatorError : undefined);
+    return { done, failedStep: step, ...(kafkaError ? { kafkaError } : { failure: errorMessage(error) }), durationMs: Math.round(performance.now() - started) };
+  } finally {
+    await producer.disconnect().catch(() => {});
+  }
+}
+
+/** The error names of kafkajs's FindCoordinator answers for one key, from its debug log entries' typed `error`. */
+function coordinatorErrors(key: string, onError: (name: string) => void): logCreator {
+  return () =>
+    ({ log }) => {
+      const entry = log as { groupId?: unknown; error?: { type?: unknown } };
+      if (entry.groupId === key && typeof entry.error?.type === 'string') onError(entry.error.type);
+    };
+}
+
+/** Judged on the Kafka error code and the step it came at, never on a message. */
+export function judgeTransaction(check: TransactionalCheck, answer: TransactionAnswer, client: string): ProbeEvidence {
+  const base = {
+    principal: check.principal,
+    operation: TRANSACTIONAL_OPERATION,
+    resource: describeResource('transactional-id', check.transactionalId),
+    expected: check.expected,
+    client,
+  };
+  const what = check.topic ? `init, then one record to ${check.topic} committed and one aborted` : 'init only (no restored topic the principal may write: no commit or abort)';
+  const how = `a ${client} transactional producer (${what}); ${answer.durationMs}ms; because ${check.because}`;
+  const withError = answer.kafkaError ? { kafkaError: answer.kafkaError } : {};
+  if (!answer.failedStep) {
+    const ok = check.expected === 'allow';
+    return {
+      ...base,
+      outcome: ok ? 'passed' : 'failed',
+      observed: `allowed (${answer.done.join(', ')})`,
+      detail: `${ok ? '' : `expected ${DENIED} at init, the producer went through: `}${how}`,
+    };
+  }
+  if (answer.failedStep === 'init' && answer.kafkaError === DENIED) {
+    const ok = check.expected === 'deny';
+    return {
+      ...base,
+      outcome: ok ? 'passed' : 'failed',
+      observed: `denied (${DENIED}) at init`,
+      ...withError,
+      detail: `${ok ? '' : 'expected the producer to go through: '}${how}`,
+    };
+  }
+  const at = `at ${answer.failedStep}${answer.done.length ? ` after ${answer.done.join(', ')}` : ''}`;
+  return {
+    ...base,
+    outcome: 'failed',
+    observed: answer.kafkaError ? `error (${answer.kafkaError}) ${at}` : `error ${at}: ${answer.failure ?? 'unknown'}`,
+    ...withError,
+    detail: `expected ${check.expected === 'allow' ? 'every step to go through' : `${DENIED} at init`}: ${how}`,
+  };
+}
+
+/** Not exercised: skipped with the reason, or failed when the spec asked for it explicitly (unless another client class's cell judges it). */
+export function transactionNotExercised(check: TransactionalCheck, reason: string, client: string, judgedElsewhere = false): ProbeEvidence {
+  const base = {
+    principal: check.principal,
+    operation: TRANSACTIONAL_OPERATION,
+    resource: describeResource('transactional-id', check.transactionalId),
+    expected: check.expected,
+    client,
+  };
+  if (check.explicit && !judgedElsewhere)
+    return { ...base, outcome: 'failed', observed: 'not exercised', detail: `explicit expectation could not be exercised: ${reason}; because ${check.because}` };
+  return { ...base, outcome: 'skipped', observed: 'not exercised', detail: `${reason}; because ${check.because}` };
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { planChecks } from '../../../src/probes/authorization/authorization-plan.js';
+import { planTransactionalChecks } from '../../../src/probes/authorization/transactional-producer.js';
+import { transactionsThroughClient } from '../../../src/probes/authorization/authorization.js';
+import { driverFor } from '../../../src/probes/clients.js';
+import type { ProbeContext } from '../../../src/probes/probe.js';
+import type { Acl } from '../../../src/snapshot/schema.js';
+
+const acl = (
+  principal: string,
+  resourceType: Acl['resourceType'],
+  resourceName: string,
+  patternType: Acl['patternType'],
+  operation: Acl['operation'],
+  permissionType: Acl['permissionType'] = 'ALLOW',
+): Acl => ({
+  principal,
+  resourceType,
+  resourceName,
+  patternType,
+  operation,
+  permissionType,
+  host: '*',
+});
+
+function plan(acls: Acl[], topics: string[], expect: Parameters<typeof planChecks>[1]['expect'] = []) {
+  const checks = planChecks({ acls, topics, restoredGroups: [], usersWithCredentials: ['ledger', 'reports'], marker: 'm' }, { derive: expect.length === 0, expect });
+  return planTransactionalChecks(checks, acls, topics);
+}
+
+describe('transactional producer checks, planned from the TRANSACTIONAL_ID WRITE checks', () => {
+  it('a grant and the denial control per principal, sending to the first restored topic it may write', () => {
+    const acls = [
+      acl('User:ledger', 'TRANSACTIONAL_ID', 'ledger-tx', 'LITERAL', 'WRITE'),
+      acl('User:ledger', 'TOPIC', 'ledger.', 'PREFIXED', 'WRITE'),
+      acl('User:ledger', 'TOPIC', 'ledger.audit', 'LITERAL', 'DESCRIBE', 'DENY'),
+    ];
+    expect(plan(acls, ['ledger.entries', 'ledger.audit', 'other'])).toEqual([
+      {
+        principal: 'User:ledger',
+        transactionalId: 'ledger-tx',
+        topic: 'ledger.entries',
+        expected: 'allow',
+        because: 'ALLOW WRITE on LITERAL transactional-id ledger-tx for User:ledger',
+        explicit: false,
+      },
+      { principal: 'User:ledger', transactionalId: 'kafka-drill-probe-m', topic: 'ledger.entries', expected: 'deny', because: 'no ACL grants it', explicit: false },
+    ]);
+  });
+
+  it("Kafka's rules: a DENY DESCRIBE on the id refuses FindCoordinator though WRITE is granted, no IDEMPOTENT_WRITE is needed, no writable topic means init only", () => {
+    const acls = [
+      acl('User:reports', 'TRANSACTIONAL_ID', 'reports-', 'PREFIXED', 'WRITE'),
+      acl('User:reports', 'TRANSACTIONAL_ID', 'reports-k', 'PREFIXED', 'DESCRIBE', 'DENY'),
+      acl('User:reports', 'TOPIC', 'reports.daily', 'LITERAL', 'READ'),
+    ];
+    const checks = planChecks({ acls, topics: ['reports.daily'], restoredGroups: [], usersWithCredentials: ['reports'], marker: 'm' }, { derive: true, expect: [] });
+    // The raw InitProducerId asks for WRITE alone and is allowed; the real producer's FindCoordinator is refused first.
+    expect(checks.find((check) => check.kind === 'transactional-id' && check.operation === 'WRITE' && check.name === 'reports-kafka-drill-probe-m')?.expected).toBe('allow');
+    expect(planTransactionalChecks(checks, acls, ['reports.daily']).map((check) => [check.transactionalId, check.expected, check.topic])).toEqual([
+      ['reports-kafka-drill-probe-m', 'deny', undefined],
+      ['kafka-drill-probe-m', 'deny', undefined],
+    ]);
+  });
+
+  it('an explicit expectation stands as the spec gives it', () => {
+    const acls = [acl('User:reports', 'TOPIC', 'reports.daily', 'LITERAL', 'WRITE')];
+    expect(
+      plan(
+        acls,
+        ['reports.daily'],
+        [{ principal: 'User:reports', operation: 'WRITE', resource: { type: 'transactional-id', name: 'reports-daily', patternType: 'literal' }, result: 'allow' }],
+      ),
+    ).toEqual([{ principal: 'User:reports', transactionalId: 'reports-daily', topic: 'reports.daily', expected: 'allow', because: 'expect[0]', explicit: true }]);
+  });
+
+  it('librdkafka (kcat) runs no transactional producer: each check is counted as skipped with the reason, an explicit one too (the kafkajs cell judges it)', async () => {
+    const acls = [acl('User:ledger', 'TRANSACTIONAL_ID', 'ledger-tx', 'LITERAL', 'WRITE')];
+    const planned = plan(
+      acls,
+      [],
+      [{ principal: 'User:ledger', operation: 'WRITE', resource: { type: 'transactional-id', name: 'ledger-tx', patternType: 'literal' }, result: 'allow' }],
+    );
+    const driver = driverFor('librdkafka', {} as ProbeContext);
+    const { evidence, exercised } = await transactionsThroughClient(driver, planned, () => true, {} as ProbeContext, 'm');
+    expect(exercised).toBe(0);
+    expect(driver.processes()).toBe(0);
+    expect(evidence).toEqual([
+      {
+        principal: 'User:ledger',
+        operation: 'WRITE (transactional producer)',
+        resource: 'transactional-id ledger-tx',
+        expected: 'allow',
+        client: 'librdkafka (kcat)',
+        outcome: 'skipped',
+        observed: 'not exercised',
+        detail: expect.stringMatching(/^kcat has no transaction commands: .*, not Kafka error codes; the kafkajs cell judges it; because expect\[0\]$/),
+      },
+    ]);
+  });
+});
