@@ -1,7 +1,7 @@
 import { snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
 import type { Target } from '../drill-spec/schema.js';
 import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
-import { heapForPartitions, memoryMapsForPartitions, openFilesForPartitions, partitionReplicasPerBroker } from './sizing.js';
+import { heapForPartitions, memoryMapsForPartitions, openFilesForPartitions, partitionReplicasPerBroker, QUICK_JIT_MAX_REPLICAS } from './sizing.js';
 import type { BrokerLimitsNeeded } from './host-limits.js';
 import type { EnvironmentRequest } from './types.js';
 import { securityProfile } from '../model/enums.js';
@@ -43,6 +43,7 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       security: target.security,
       heapMb,
       openFiles: limits.openFiles,
+      ...(replicasPerBroker <= QUICK_JIT_MAX_REPLICAS ? { quickJit: true } : {}),
       ...(target.postgres ? { postgres: true } : {}),
       ...(target.jmxExporter ? { jmxExporter: true } : {}),
       ...(securityProfile(target.security).clientCertificates && mappingRules !== undefined ? { principalMappingRules: mappingRules.rules } : {}),
@@ -53,6 +54,9 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       `broker ids: ${describeMapping(brokerIds)}`,
       `broker heap: ${heapMb} MiB each (${heapReason})`,
       `broker open-file limit: at least ${limits.openFiles} each, ${limits.memoryMaps} memory maps (sized for ${replicasPerBroker} partition replica(s) per broker)`,
+      replicasPerBroker <= QUICK_JIT_MAX_REPLICAS
+        ? `broker JIT: C1 only, for a quick start (${replicasPerBroker} partition replica(s) per broker, at most ${QUICK_JIT_MAX_REPLICAS})`
+        : `broker JIT: C1 and C2 (${replicasPerBroker} partition replica(s) per broker, over ${QUICK_JIT_MAX_REPLICAS})`,
     ],
   };
 }

@@ -16,13 +16,21 @@ describe('planEnvironment', () => {
 
   it("asks for the snapshot's broker ids, a heap sized from its partitions, and says why", () => {
     const plan = planEnvironment(targetSchema.parse({ brokers: 5, security: 'scram' }), fiveBrokers, '4.3.1');
-    expect(plan.request).toEqual({ kafkaVersion: '4.3.1', brokers: 5, nodeIds: [1, 2, 3, 4, 5], security: 'scram', heapMb: 512, openFiles: 2263 });
+    expect(plan.request).toEqual({ kafkaVersion: '4.3.1', brokers: 5, nodeIds: [1, 2, 3, 4, 5], security: 'scram', heapMb: 512, openFiles: 2263, quickJit: true });
     expect(plan.limits).toEqual({ replicasPerBroker: 9, openFiles: 2263, memoryMaps: 2273 });
     expect(plan.notes).toEqual([
       "broker ids: brokers 1, 2, 3, 4, 5 (the snapshot's broker ids)",
       'broker heap: 512 MiB each (sized for 9 partition replica(s) per broker)',
       'broker open-file limit: at least 2263 each, 2273 memory maps (sized for 9 partition replica(s) per broker)',
+      'broker JIT: C1 only, for a quick start (9 partition replica(s) per broker, at most 1000)',
     ]);
+  });
+
+  it('compiles with C1 only up to 1,000 partition replicas per broker, with C2 too above', () => {
+    const big = { ...fiveBrokers, topics: [{ ...fiveBrokers.topics[0]!, partitions: 2_000, replicationFactor: 3 }] };
+    const plan = planEnvironment(targetSchema.parse({ brokers: 5, security: 'scram' }), big, '4.3.1');
+    expect(plan.request.quickJit).toBeUndefined();
+    expect(plan.notes.at(-1)).toBe('broker JIT: C1 and C2 (1200 partition replica(s) per broker, over 1000)');
   });
 
   it("takes the spec's broker ids and heap", () => {

@@ -43,6 +43,8 @@ interface ConnectStart {
   jvms: ChildProcess[];
   /** The JMX exporter's agent, when the environment runs it. */
   jmxAgent?: JmxAgent;
+  /** JVM options every worker gets (the environment's class data sharing). */
+  jvmOptions?: string[];
 }
 
 export async function startConnectWorkers(start: ConnectStart): Promise<StartedConnect> {
@@ -72,7 +74,7 @@ export async function startConnectWorkers(start: ConnectStart): Promise<StartedC
       await writeFile(propertiesFile, properties, { mode: 0o600 });
       const logFile = join(dir, 'connect.log');
       const metricsPort = metricsPorts[index];
-      const options = start.jmxAgent && metricsPort ? [jmxAgentOption(start.jmxAgent, metricsPort, '127.0.0.1')] : [];
+      const options = [...(start.jvmOptions ?? []), ...(start.jmxAgent && metricsPort ? [jmxAgentOption(start.jmxAgent, metricsPort, '127.0.0.1')] : [])];
       const jvm = spawnJvm(start.distribution, workDir, request.heapMb ?? 512, ['org.apache.kafka.connect.cli.ConnectDistributed', propertiesFile], logFile, options);
       jvms.push(jvm);
       start.jvms.push(jvm);

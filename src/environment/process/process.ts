@@ -6,6 +6,7 @@ import { errorMessage, InfrastructureError } from '../../errors.js';
 import { propertiesText, type NodeListeners } from '../broker-config.js';
 import { startCluster, type ClusterRuntime } from '../cluster.js';
 import { resolveDistribution, type KafkaDistribution } from '../../runtime/distribution.js';
+import { classDataSharing, type ClassDataSharing } from '../../runtime/class-data-sharing.js';
 import { javaBinary, requireJava } from '../../runtime/java.js';
 import { jvmArgs, spawnJvm, stopJvm } from '../jvm.js';
 import { brokerOpenFilesLimit, readHostLimits } from '../host-limits.js';
@@ -56,6 +57,9 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
   let agent: JmxAgent | undefined;
   let openFiles: number | undefined;
   let zookeeper: RunningZooKeeper | undefined;
+  let sharing: ClassDataSharing | undefined;
+  /** Every JVM's options: the shared class archive, and C1 only for a small cluster. */
+  let jvmOptions: string[] = [];
   /** ZooKeeper mode with SCRAM: the admin's password, until its credentials are created. */
   let pendingAdminPassword: string | undefined;
   let internalAddress = '';
@@ -68,6 +72,8 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
       openFiles = brokerOpenFilesLimit(request.openFiles ?? openFilesForPartitions(0), readHostLimits());
       await requireJava();
       distribution = await resolveDistribution(request.kafkaVersion);
+      sharing = await classDataSharing(distribution);
+      jvmOptions = [...sharing.options, ...(request.quickJit ? ['-XX:TieredStopAtLevel=1'] : [])];
       if (request.jmxExporter) agentJar = await installJmxExporter();
       return { kafkaVersion: distribution.version };
     },
@@ -95,14 +101,14 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
       if (request.postgres) postgres = await startPostgres(workDir, { timeoutMs: cluster.timeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
       // Formatting is one JVM per node (each node's meta.properties holds its id); run them side by side.
       // A ZooKeeper-mode broker has no storage to format: it registers in ZooKeeper.
-      if (!zookeeper) await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, cluster.clusterId, cluster.adminPassword, request.signal)));
+      if (!zookeeper) await Promise.all(nodeDirs.map((dir) => formatStorage(distribution, workDir, dir, cluster.clusterId, cluster.adminPassword, jvmOptions, request.signal)));
       request.signal?.throwIfAborted();
       if (agentJar) agent = await localJmxAgent(agentJar, workDir);
       const metricsPorts = agent ? (await freePorts(cluster.nodes.length + listenerPorts.size)).filter((port) => !listenerPorts.has(port)) : [];
       brokers = cluster.nodes.map((node, index) => {
         const logFile = join(nodeDirs[index]!, 'broker.log');
         const metricsPort = metricsPorts[index];
-        const options = agent && metricsPort ? [jmxAgentOption(agent, metricsPort, '127.0.0.1')] : [];
+        const options = [...jvmOptions, ...(index === 0 ? sharing!.recordOptions : []), ...(agent && metricsPort ? [jmxAgentOption(agent, metricsPort, '127.0.0.1')] : [])];
         const jvm = spawnJvm(distribution, workDir, cluster.heapMb, ['kafka.Kafka', join(nodeDirs[index]!, 'server.properties')], logFile, options, openFiles);
         jvms.push(jvm);
         return {
@@ -149,6 +155,7 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
         timeoutMs: start.timeoutMs,
         jvms: connectJvms,
         ...(agent ? { jmxAgent: agent } : {}),
+        jvmOptions,
       });
       return connect;
     },
@@ -174,6 +181,7 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
       // Workers first: a worker outliving its brokers spends its grace period retrying them.
       await Promise.all(connectJvms.map(stopJvm));
       await Promise.all(jvms.map(stopJvm));
+      await sharing?.keepRecording().catch(() => {});
       // After the brokers: a broker that loses ZooKeeper first spends its shutdown reconnecting.
       if (zookeeper) await stopJvm(zookeeper.jvm);
       await postgres?.stop();
@@ -196,12 +204,20 @@ async function allocatePorts(nodeIds: number[]): Promise<NodeListeners[]> {
  * Formats one node's storage. The admin password rides in a java @argfile (mode 0600, removed
  * right after), never on the command line, where any local user could read it.
  */
-async function formatStorage(distribution: KafkaDistribution, workDir: string, dir: string, clusterId: string, adminPassword: string | undefined, signal?: AbortSignal) {
+async function formatStorage(
+  distribution: KafkaDistribution,
+  workDir: string,
+  dir: string,
+  clusterId: string,
+  adminPassword: string | undefined,
+  jvmOptions: string[],
+  signal?: AbortSignal,
+) {
   const scram = adminPassword ? ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${ADMIN_USER},password=${adminPassword}]`]) : [];
   const argFile = join(dir, 'format.args');
   await writeFile(argFile, javaArgFile(['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), ...scram]), { mode: 0o600 });
   try {
-    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), `@${argFile}`], {
+    const format = execa(javaBinary(), [...jvmArgs(distribution, workDir, 256), ...jvmOptions, `@${argFile}`], {
       reject: false,
       all: true,
       detached: true,
