@@ -149,7 +149,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
             .withExposedPorts(CLIENT_PORT, ...(agentFiles.length ? [CONTAINER_METRICS_PORT] : []))
             .withCopyContentToContainer(agentFiles)
             .withLabels(labels)
-            .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError`, KAFKA_OPTS: brokerOptions(agentFiles.length > 0) })
+            .withEnvironment({ KAFKA_HEAP_OPTS: `-Xmx${heapMb}m -Xms64m -XX:+ExitOnOutOfMemoryError`, KAFKA_OPTS: brokerOptions(agentFiles.length > 0, request.quickJit === true) })
             .withEntrypoint(['sh', '-c'])
             .withCommand([WAIT_COMMAND])
             .withWaitStrategy(Wait.forLogMessage(WAITING_LINE))
@@ -265,11 +265,16 @@ class BrokerContainer extends GenericContainer {
 
 /**
  * The broker JVM's options (KAFKA_OPTS): the authorizer's DENIED decisions at INFO (kafka-drill's
- * images log through slf4j-simple to the container's output, the broker log the drill reads), and the
- * JMX exporter's agent when asked for.
+ * images log through slf4j-simple to the container's output, the broker log the drill reads), C1
+ * only for a small cluster (sizing.ts, QUICK_JIT_MAX_REPLICAS), and the JMX exporter's agent when
+ * asked for.
  */
-function brokerOptions(jmxExporter: boolean): string {
-  return ['-Dorg.slf4j.simpleLogger.log.kafka.authorizer.logger=info', ...(jmxExporter ? [jmxAgentOption(CONTAINER_JMX_AGENT, CONTAINER_METRICS_PORT)] : [])].join(' ');
+function brokerOptions(jmxExporter: boolean, quickJit: boolean): string {
+  return [
+    '-Dorg.slf4j.simpleLogger.log.kafka.authorizer.logger=info',
+    ...(quickJit ? ['-XX:TieredStopAtLevel=1'] : []),
+    ...(jmxExporter ? [jmxAgentOption(CONTAINER_JMX_AGENT, CONTAINER_METRICS_PORT)] : []),
+  ].join(' ');
 }
 
 /** Formats the node's storage (with the admin's SCRAM credentials) and execs the broker, as the image's user. */
