@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,4 +46,15 @@ describe('class data sharing', () => {
     const third = await classDataSharing(distribution);
     expect(third).toMatchObject({ options: second.options, recordOptions: [] });
   }, 120_000);
+
+  it('keeps no recording of a JVM that died early (a short class list), so a later start records again', async () => {
+    const distribution = await resolveDistribution();
+    process.env.KAFKA_DRILL_CACHE = tempDir('class-data-sharing-short');
+    const sharing = await classDataSharing(distribution);
+    const recording = sharing.recordOptions[0]!.replace('-XX:DumpLoadedClassList=', '');
+    writeFileSync(recording, 'java/lang/Object id: 0\njava/lang/String id: 1\n');
+    await sharing.keepRecording();
+    expect(readdirSync(join(process.env.KAFKA_DRILL_CACHE, 'class-data-sharing'))).toEqual([]);
+    expect((await classDataSharing(distribution)).recordOptions).toHaveLength(1);
+  });
 });

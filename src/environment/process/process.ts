@@ -72,7 +72,7 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
       openFiles = brokerOpenFilesLimit(request.openFiles ?? openFilesForPartitions(0), readHostLimits());
       await requireJava();
       distribution = await resolveDistribution(request.kafkaVersion);
-      sharing = await classDataSharing(distribution);
+      sharing = await classDataSharing(distribution, request.signal);
       jvmOptions = [...sharing.options, ...(request.quickJit ? ['-XX:TieredStopAtLevel=1'] : [])];
       if (request.jmxExporter) agentJar = await installJmxExporter();
       return { kafkaVersion: distribution.version };
