@@ -1,5 +1,7 @@
 /** ACL bindings, with Kafka's numeric enums turned into their names. */
-import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes, type Acl as WireAcl, type Admin } from '@platformatic/kafka';
+import { AclOperations, AclPermissionTypes, describeAclsV3, ResourcePatternTypes, ResourceTypes, type Acl as WireAcl, type Admin, type Connection } from '@platformatic/kafka';
+
+type DescribedAclResource = Awaited<ReturnType<typeof describeAclsV3.api.async>>['resources'][number];
 import { kafkaErrorName } from './errors.js';
 
 export interface AclBinding {
@@ -42,6 +44,15 @@ export async function describeAllAcls(admin: Admin): Promise<AclBinding[]> {
       if (kafkaErrorName(error) === 'SECURITY_DISABLED') return [];
       throw error;
     });
+  return bindingsOf(resources);
+}
+
+/** As describeAllAcls, answered by one broker from its own authorizer. */
+export async function describeAclsOn(connection: Connection): Promise<AclBinding[]> {
+  return bindingsOf((await describeAclsV3.api.async(connection, ANY_ACL)).resources);
+}
+
+function bindingsOf(resources: readonly DescribedAclResource[]): AclBinding[] {
   return resources.flatMap((resource) =>
     resource.acls.map((acl) => ({
       resourceType: resourceTypeNames.get(resource.resourceType) ?? 'UNKNOWN',

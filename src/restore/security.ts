@@ -1,9 +1,9 @@
 import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
-import { alterClientQuotasV1, createAclsV3, describeAclsV3 } from '@platformatic/kafka';
+import { alterClientQuotasV1, createAclsV3, type Connection } from '@platformatic/kafka';
 import { inputLimits, readInputFile } from '../input-file.js';
-import { aclToWire, ANY_ACL, describeAllAcls } from '../kafka/acls.js';
+import { aclToWire, describeAclsOn, describeAllAcls } from '../kafka/acls.js';
 import { kafkaErrorName } from '../kafka/errors.js';
 import { describeAllQuotas } from '../kafka/quotas.js';
 import { brokerConnection, connectionsTo, errorName, sendForResponse } from '../kafka/raw.js';
@@ -19,9 +19,9 @@ export async function restoreSecurity(context: RestoreContext, recorder = new Ph
   const own = { ...context, snapshot };
   recorder.plan(snapshot.scramUsers.length + snapshot.acls.length + snapshot.quotas.length);
   await restoreScramUsers(own, recorder);
-  const aclsHeld = await restoreAcls(own, recorder);
+  const heldAcls = await restoreAcls(own, recorder);
   await restoreQuotas(own, recorder);
-  await untilEveryBrokerSees(own, recorder, aclsHeld);
+  await untilEveryBrokerSees(own, recorder, heldAcls);
   return recorder.finish();
 }
 
@@ -32,38 +32,57 @@ export const SECURITY_VISIBLE_MS = 15_000;
  * In KRaft each broker logs clients in and authorizes them from its own copy of the metadata log,
  * which catches up with the controller a little after a write is acknowledged (seen here: a
  * restored user refused at login by one of three 3.9.2 brokers, its other checks allowed). The
- * phase ends once every broker, asked directly, shows every restored SCRAM credential and at
- * least the snapshot's ACL bindings, so probes never meet a broker that is behind; a broker still
- * behind after SECURITY_VISIBLE_MS is a finding.
+ * phase ends once every broker, asked directly, shows every credential (user, mechanism,
+ * iterations) and every ACL binding the restore holds, so probes start on brokers that have caught
+ * up; a broker still behind after SECURITY_VISIBLE_MS, or that cannot be asked, is a finding.
  */
-async function untilEveryBrokerSees({ admin, snapshot, credentials }: RestoreContext, recorder: PhaseRecorder, wantedAcls: number): Promise<void> {
-  const users = [...credentials.keys()].filter((user) => snapshot.scramUsers.some((scramUser) => scramUser.name === user));
-  const wantedCredentials = snapshot.scramUsers.filter((user) => users.includes(user.name)).reduce((sum, user) => sum + user.credentials.length, 0);
-  if (wantedCredentials === 0 && wantedAcls === 0) return;
-  const notVisible = (why: string) => recorder.finding('security-not-visible', 'warning', 'cluster', `${why}: a client of that broker may be refused what the restore granted`);
-  const behind = async (brokerIds: number[]): Promise<string[]> => {
-    const connections = await connectionsTo(admin, brokerIds);
-    const lagging: string[] = [];
-    for (const [brokerId, connection] of connections) {
-      recorder.requests += (wantedCredentials > 0 ? 1 : 0) + (wantedAcls > 0 ? 1 : 0);
-      const seen = wantedCredentials > 0 ? await describeScramCredentialsOn(connection, users) : [];
-      const acls = wantedAcls > 0 ? (await describeAclsV3.api.async(connection, ANY_ACL)).resources.reduce((sum, resource) => sum + resource.acls.length, 0) : 0;
-      if (seen.length < wantedCredentials || acls < wantedAcls)
-        lagging.push(`broker ${brokerId} (${seen.length} of ${wantedCredentials} credentials, ${acls} of ${wantedAcls} ACL bindings)`);
+async function untilEveryBrokerSees({ admin, snapshot, credentials }: RestoreContext, recorder: PhaseRecorder, heldAcls: Set<string>): Promise<void> {
+  const credentialKey = (user: string, mechanism: string, iterations: number) => `${user}\u0000${mechanism}\u0000${iterations}`;
+  const users = snapshot.scramUsers.filter((user) => credentials.has(user.name));
+  const wantedCredentials = new Set(users.flatMap((user) => user.credentials.map((c) => credentialKey(user.name, c.mechanism, c.iterations))));
+  if (wantedCredentials.size === 0 && heldAcls.size === 0) return;
+  const lagOf = async (brokerId: number, connection: Connection): Promise<string | undefined> => {
+    try {
+      recorder.requests += (wantedCredentials.size > 0 ? 1 : 0) + (heldAcls.size > 0 ? 1 : 0);
+      const seen =
+        wantedCredentials.size > 0
+          ? (
+              await describeScramCredentialsOn(
+                connection,
+                users.map((user) => user.name),
+              )
+            ).filter((c) => wantedCredentials.has(credentialKey(c.user, c.mechanism, c.iterations))).length
+          : 0;
+      const acls = heldAcls.size > 0 ? (await describeAclsOn(connection)).filter((acl) => heldAcls.has(aclKey(acl as Acl))).length : 0;
+      if (seen < wantedCredentials.size || acls < heldAcls.size)
+        return `broker ${brokerId} (${seen} of ${wantedCredentials.size} credentials, ${acls} of ${heldAcls.size} ACL bindings)`;
+      return undefined;
+    } catch (error) {
+      return `broker ${brokerId} (cannot be asked: ${errorMessage(error)})`;
     }
-    return lagging;
   };
   const deadline = Date.now() + SECURITY_VISIBLE_MS;
+  let lagging: string[] = [];
   try {
     const brokerIds = [...(await recorder.request(admin.metadata({ topics: [] }))).brokers.keys()];
-    for (let lagging = await behind(brokerIds); lagging.length > 0; lagging = await behind(brokerIds)) {
-      if (Date.now() >= deadline) return notVisible(`${lagging.join(', ')} after ${SECURITY_VISIBLE_MS / 1000} s`);
+    for (;;) {
+      const connections = await connectionsTo(admin, brokerIds).catch(() => undefined);
+      lagging = connections
+        ? (await Promise.all([...connections].map(([brokerId, connection]) => lagOf(brokerId, connection)))).filter((lag) => lag !== undefined)
+        : [`brokers ${brokerIds.join(', ')} (cannot all be reached)`];
+      if (lagging.length === 0) return;
+      if (Date.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } catch (error) {
-    // The restore itself went through: a broker that cannot be asked is a warning, not a failed phase.
-    notVisible(`could not ask every broker (${errorMessage(error)})`);
+    lagging = [`the cluster's brokers cannot be listed (${errorMessage(error)})`];
   }
+  recorder.finding(
+    'security-not-visible',
+    'warning',
+    'cluster',
+    `${lagging.join(', ')} after ${SECURITY_VISIBLE_MS / 1000} s: a client of that broker may be refused what the restore granted`,
+  );
 }
 
 /**
@@ -209,16 +228,16 @@ function aclObject(acl: Acl): string {
 
 /**
  * CreateAcls in chunks (one metadata record a binding); Kafka answers per binding, in request
- * order. Returns how many of the snapshot's bindings the target holds now.
+ * order. Returns the keys of the snapshot's bindings the target holds now.
  */
-async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder): Promise<number> {
+async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder): Promise<Set<string>> {
   const { admin, snapshot } = context;
-  if (snapshot.acls.length === 0) return 0;
+  if (snapshot.acls.length === 0) return new Set();
   const existing = new Set((await recorder.request(describeAllAcls(admin))).map((acl) => aclKey(acl as Acl)));
   const missing = snapshot.acls.filter((acl) => !existing.has(aclKey(acl)));
   recorder.counts.unchanged += snapshot.acls.length - missing.length;
   recorder.advance(snapshot.acls.length - missing.length);
-  let held = snapshot.acls.length - missing.length;
+  const held = new Set(snapshot.acls.filter((acl) => existing.has(aclKey(acl))).map(aclKey));
   if (missing.length === 0) return held;
   const connection = await brokerConnection(admin);
   await sendInChunks(
@@ -231,7 +250,7 @@ async function restoreAcls(context: RestoreContext, recorder: PhaseRecorder): Pr
       response.results.forEach((result, index) => {
         if (result.errorCode === 0) {
           recorder.counts.created++;
-          held++;
+          held.add(aclKey(chunk[index]!));
         } else {
           recorder.counts.failed++;
           recorder.finding('acl-refused', 'error', aclObject(chunk[index]!), `the authorizer refused it: ${result.errorMessage ?? ''}`.trim(), errorName(result.errorCode));
