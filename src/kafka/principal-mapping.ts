@@ -186,7 +186,7 @@ export function adminSubjectFor(rules: MappingRule[]): Rdn[] | undefined {
 /**
  * Every principal name a kafka-drill environment's admin can carry: its SCRAM user, and each
  * subject its certificate may have, as Kafka's DEFAULT rule names it and as `rulesText` (the
- * cluster's own rules, when known) maps it. Capture and restore leave all of them out.
+ * cluster's own rules, when known) maps it.
  */
 export function drillAdminNames(rulesText?: string): string[] {
   const ruleSets = [parseMappingRules(DEFAULT_MAPPING_RULES), rulesText === undefined ? undefined : parseMappingRules(rulesText)];

@@ -9,7 +9,7 @@ import { describeAllQuotas } from '../kafka/quotas.js';
 import { brokerConnection, connectionsTo, errorName, sendForResponse } from '../kafka/raw.js';
 import { drillAdminNames } from '../kafka/principal-mapping.js';
 import { describeScramCredentials, describeScramCredentialsOn, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
-import { aclKey, quotaEntityLabel, snapshotMappingRules, withoutUsers, type Acl, type Quota } from '../snapshot/schema.js';
+import { aclKey, quotaEntityLabel, withoutUsers, type Acl, type Quota } from '../snapshot/schema.js';
 import { PhaseRecorder, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
 import type { CredentialSource } from '../drill-spec/schema.js';
 
@@ -86,13 +86,14 @@ async function untilEveryBrokerSees({ admin, snapshot, credentials }: RestoreCon
 }
 
 /**
- * The drill logs in as its own admin: a snapshot's user of that name, or a quota of the name its
- * certificate maps to (one captured from a kafka-drill environment before capture left them out),
- * would replace its password, and throttle it. Neither is restored; each is a finding, and verify
+ * The drill logs in as its own admin: a snapshot's user of that name, or a quota of its
+ * certificate's subject (one captured from a kafka-drill environment before capture left them
+ * out), would replace its password, and throttle it. Names the snapshot's own rules make of that
+ * subject are not matched: they may be a real user's. Neither is restored; each is a finding, and verify
  * counts it as expected.
  */
 function withoutDrillAdmin(snapshot: RestoreContext['snapshot'], recorder: PhaseRecorder): RestoreContext['snapshot'] {
-  const { scramUsers, quotas, removedUsers, removedQuotas } = withoutUsers(snapshot, drillAdminNames(snapshotMappingRules(snapshot)?.rules));
+  const { scramUsers, quotas, removedUsers, removedQuotas } = withoutUsers(snapshot, drillAdminNames());
   const why = "not restored: the drill's own admin user, a reserved name (the drill's admin stands in for it)";
   for (const user of removedUsers) recorder.finding('drill-admin-not-restored', 'info', `scram-user ${user}`, why);
   for (const quota of removedQuotas) recorder.finding('drill-admin-not-restored', 'info', `quota ${quotaEntityLabel(quota.entity)}`, why);

@@ -154,7 +154,7 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
   if (options.fingerprints) await addFingerprints(admin, consumerGroups, metadata, logStarts, logEnds);
 
   const own = options.leaveOutDrillAdmin
-    ? leaveOutDrillAdmin(scramUsersFrom(scramCredentials), quotas as Quota[], drillAdminNames(staticConfigOf(configs.brokers, 'ssl.principal.mapping.rules')))
+    ? leaveOutDrillAdmin(scramUsersFrom(scramCredentials), quotas as Quota[], environmentAdminNames(configs.brokers))
     : { scramUsers: scramUsersFrom(scramCredentials), quotas: quotas as Quota[], notes: [] };
 
   const brokerConfigs: Record<string, Configs> = {};
@@ -254,6 +254,19 @@ function configsFrom(described: DescribedConfig[], source: ConfigSource): Config
  * an admin of its own (the restore would leave them out with a finding). Captured without them,
  * with a note.
  */
+/**
+ * The names the environment's admin may have here: kafka-drill's own (its SCRAM user, its
+ * certificate subject as DEFAULT renders it), and a name the cluster's mapping rules make of its
+ * certificate only when the brokers' super.users holds it, as every kafka-drill environment's do.
+ * A production cluster whose rules happen to map that subject to a real user keeps that user.
+ */
+export function environmentAdminNames(brokers: Map<number, DescribedConfig[]>): string[] {
+  const own = drillAdminNames();
+  const superUsers = (staticConfigOf(brokers, 'super.users') ?? '').split(';').map((entry) => entry.trim());
+  const mapped = drillAdminNames(staticConfigOf(brokers, 'ssl.principal.mapping.rules')).filter((name) => superUsers.includes(`User:${name}`));
+  return [...new Set([...own, ...mapped])];
+}
+
 function leaveOutDrillAdmin(scramUsers: ScramUser[], quotas: Quota[], admins: string[]): { scramUsers: ScramUser[]; quotas: Quota[]; notes: string[] } {
   const left = withoutUsers({ scramUsers, quotas }, admins);
   const why = `the admin of the kafka-drill environment the snapshot was taken from, not the cluster's (a drill has its own)`;

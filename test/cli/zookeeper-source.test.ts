@@ -18,7 +18,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEnvironment } from '../../src/environment/start.js';
 import { ADMIN_USER, type SecurityMode } from '../../src/model/enums.js';
-import { captureSnapshot, metadataModeOf } from '../../src/snapshot/capture.js';
+import { captureSnapshot, environmentAdminNames, metadataModeOf } from '../../src/snapshot/capture.js';
 import { loadSnapshot, writeSnapshot } from '../../src/snapshot/load.js';
 import type { Snapshot } from '../../src/snapshot/schema.js';
 import { seedCluster, type ClusterDefinition } from '../../fixtures/seed.js';
@@ -359,6 +359,17 @@ describe('ZooKeeper-mode sources', () => {
     expect(markedJvms({ workDir: env!.workDir })).toEqual([]);
     expect(existsSync(env!.workDir)).toBe(false);
   }, 60_000);
+});
+
+describe('environmentAdminNames', () => {
+  const config = (name: string, value: string) => ({ name, value, source: 'STATIC_BROKER_CONFIG', sensitive: false });
+  const rules = config('ssl.principal.mapping.rules', 'RULE:^CN=([^,-]+).*$/$1/L,DEFAULT');
+  it("leaves out a name the cluster's rules make of the admin's certificate only where super.users holds it, as an environment's brokers do", () => {
+    const own = ['kafka-drill-admin', 'CN=kafka-drill-admin,OU=kafka-drill', 'CN=kafka-drill-admin'];
+    // A production cluster whose rules map CN=kafka-drill-admin to its real inter-broker user "kafka": kept.
+    expect(environmentAdminNames(new Map([[1, [rules, config('super.users', 'User:admin')]]]))).toEqual(own);
+    expect(environmentAdminNames(new Map([[1, [rules, config('super.users', 'User:kafka;User:admin')]]]))).toEqual([...own, 'kafka']);
+  });
 });
 
 describe('metadataModeOf', () => {

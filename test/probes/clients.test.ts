@@ -133,7 +133,8 @@ describe.each(integrationVersions())('client matrix on Kafka %s', async (kafkaVe
         expect(checks.filter((item) => item.outcome === 'passed').length).toBeGreaterThanOrEqual(6);
       }
     }
-    expect(outcomes[1]!.client!.processes).toBe(1); // the Java client: one JVM for every check
+    // The Java client: one JVM for every access check, one for every transactional producer.
+    expect(outcomes[1]!.client!.processes).toBe(2);
   });
 
   it('offsets: each client class resumes the restored groups where they committed, taking turns in each group, and commits nothing', async () => {
