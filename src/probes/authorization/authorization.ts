@@ -19,6 +19,7 @@ import {
   transactionNotExercised,
   transactionRequest,
   type TransactionalCheck,
+  withTransactionalIds,
 } from './transactional-producer.js';
 import { principalLogin, type PrincipalLogin } from '../principal-login.js';
 import { mapWithLimit, mechanismOf, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from '../probe.js';
@@ -286,7 +287,15 @@ export async function transactionsThroughClient(
       exercised: 0,
     };
   }
-  const answers = chosen.length > 0 ? await driver.transactions(chosen.map((check) => transactionRequest(check, marker))) : [];
+  const cluster = context.connection.bootstrap.join(',');
+  const answers =
+    chosen.length > 0
+      ? await withTransactionalIds(
+          cluster,
+          chosen.map((check) => check.transactionalId),
+          () => driver.transactions!(chosen.map((check) => transactionRequest(check, marker))),
+        )
+      : [];
   return { evidence: chosen.map((check, index) => judgeTransaction(check, answers[index]!, client)), exercised: chosen.length };
 }
 
@@ -376,7 +385,11 @@ class MatrixRun {
       return transactionNotExercised(check, `budget: the probe's budget of ${this.budgetMs} ms ran out before the transactional producers`, client);
     const login = this.login.connectionFor(check.principal);
     if ('unavailable' in login) return transactionNotExercised(check, login.unavailable, client);
-    const evidence = judgeTransaction(check, await runKafkajsTransaction(login.connection, transactionRequest(check, this.marker), REQUEST_TIMEOUT_MS), client);
+    const cluster = this.context.connection.bootstrap.join(',');
+    const answer = await withTransactionalIds(cluster, [check.transactionalId], () =>
+      runKafkajsTransaction(login.connection, transactionRequest(check, this.marker), REQUEST_TIMEOUT_MS),
+    );
+    const evidence = judgeTransaction(check, answer, client);
     return login.via ? { ...evidence, detail: `${evidence.detail}; as ${login.via}` } : evidence;
   }
 

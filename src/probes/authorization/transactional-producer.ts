@@ -72,6 +72,35 @@ export function planTransactionalChecks(checks: readonly AuthorizationCheck[], a
   return planned;
 }
 
+const idsInUse = new Map<string, Promise<void>>();
+
+/**
+ * Runs `work` while no other producer of this process uses any of `transactionalIds` on the
+ * cluster: two producers of one id fence each other (the second init bumps the epoch), and the
+ * matrix's cells run at once (kafkajs beside Java). Ids are taken in order, so two callers holding
+ * several never wait on each other in a circle.
+ */
+export async function withTransactionalIds<T>(cluster: string, transactionalIds: readonly string[], work: () => Promise<T>): Promise<T> {
+  const releases: (() => void)[] = [];
+  try {
+    for (const key of [...new Set(transactionalIds)].sort().map((id) => `${cluster}\u0000${id}`)) {
+      const before = idsInUse.get(key) ?? Promise.resolve();
+      let release!: () => void;
+      const mine = before.then(() => new Promise<void>((resolve) => (release = resolve)));
+      idsInUse.set(key, mine);
+      await before;
+      await Promise.resolve();
+      releases.push(() => {
+        release();
+        if (idsInUse.get(key) === mine) idsInUse.delete(key);
+      });
+    }
+    return await work();
+  } finally {
+    for (const release of releases) release();
+  }
+}
+
 export function transactionRequest(check: TransactionalCheck, marker: string): TransactionRequest {
   return { principal: check.principal, transactionalId: check.transactionalId, ...(check.topic === undefined ? {} : { topic: check.topic }), marker: `kafka-drill:${marker}:tx` };
 }

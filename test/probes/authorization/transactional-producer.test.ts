@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planChecks } from '../../../src/probes/authorization/authorization-plan.js';
-import { planTransactionalChecks } from '../../../src/probes/authorization/transactional-producer.js';
+import { planTransactionalChecks, withTransactionalIds } from '../../../src/probes/authorization/transactional-producer.js';
 import { transactionsThroughClient } from '../../../src/probes/authorization/authorization.js';
 import { driverFor } from '../../../src/probes/clients.js';
 import type { ProbeContext } from '../../../src/probes/probe.js';
@@ -97,5 +97,28 @@ describe('transactional producer checks, planned from the TRANSACTIONAL_ID WRITE
         detail: expect.stringMatching(/^kcat has no transaction commands: .*, not Kafka error codes; the kafkajs cell judges it; because expect\[0\]$/),
       },
     ]);
+  });
+});
+
+describe('withTransactionalIds', () => {
+  it('runs producers of one id one after the other across callers, others at once, and several ids without a deadlock', async () => {
+    const log: string[] = [];
+    const hold = (name: string, ms: number) => async () => {
+      log.push(`${name} start`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      log.push(`${name} end`);
+      return name;
+    };
+    const results = await Promise.all([
+      withTransactionalIds('c', ['ledger-tx'], hold('kafkajs', 30)),
+      withTransactionalIds('c', ['other-tx', 'ledger-tx'], hold('java', 10)),
+      withTransactionalIds('c', ['free-tx'], hold('free', 5)),
+      withTransactionalIds('other-cluster', ['ledger-tx'], hold('elsewhere', 5)),
+    ]);
+    expect(results).toEqual(['kafkajs', 'java', 'free', 'elsewhere']);
+    // java waits for kafkajs's ledger-tx; the other id and the other cluster do not wait.
+    expect(log.indexOf('java start')).toBeGreaterThan(log.indexOf('kafkajs end'));
+    expect(log.indexOf('free end')).toBeLessThan(log.indexOf('kafkajs end'));
+    expect(log.indexOf('elsewhere end')).toBeLessThan(log.indexOf('kafkajs end'));
   });
 });
