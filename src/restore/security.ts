@@ -11,6 +11,7 @@ import { drillAdminNames } from '../kafka/principal-mapping.js';
 import { describeScramCredentials, describeScramCredentialsOn, upsertScramCredentials, type ScramUpsertion } from '../kafka/scram.js';
 import { aclKey, quotaEntityLabel, withoutUsers, type Acl, type Quota } from '../snapshot/schema.js';
 import { PhaseRecorder, sendInChunks, type PhaseResult, type RestoreContext } from './phase.js';
+import { servedPollDelayMs } from './topics.js';
 import type { CredentialSource } from '../drill-spec/schema.js';
 
 /** Security in the order Kafka checks it: who you are (SCRAM), what you may do (ACLs), how much (quotas). */
@@ -25,18 +26,19 @@ export async function restoreSecurity(context: RestoreContext, recorder = new Ph
   return recorder.finish();
 }
 
-/** How long the phase waits for every broker to show the restored users and ACLs. */
-export const SECURITY_VISIBLE_MS = 15_000;
-
 /**
  * In KRaft each broker logs clients in and authorizes them from its own copy of the metadata log,
  * which catches up with the controller a little after a write is acknowledged (seen here: a
  * restored user refused at login by one of three 3.9.2 brokers, its other checks allowed). The
  * phase ends once every broker, asked directly, shows every credential (user, mechanism,
  * iterations) and every ACL binding the restore holds, so probes start on brokers that have caught
- * up; a broker still behind after SECURITY_VISIBLE_MS, or that cannot be asked, is a finding.
+ * up. A broker applies metadata in log order and creates every new partition's log before it
+ * applies the next delta: with ACLs written while it still creates a large restore's logs, they
+ * showed ~27 s later at 1,000 topics ×3. So the wait backs off like the topics phase's and lasts as
+ * long as the restore's other waits for the broker (transientDeadlineMs); a broker still behind
+ * then, or one that cannot be asked, is a finding.
  */
-async function untilEveryBrokerSees({ admin, snapshot, credentials }: RestoreContext, recorder: PhaseRecorder, heldAcls: Set<string>): Promise<void> {
+async function untilEveryBrokerSees({ admin, snapshot, credentials, transientDeadlineMs }: RestoreContext, recorder: PhaseRecorder, heldAcls: Set<string>): Promise<void> {
   const credentialKey = (user: string, mechanism: string, iterations: number) => `${user}\u0000${mechanism}\u0000${iterations}`;
   const users = snapshot.scramUsers.filter((user) => credentials.has(user.name));
   const wantedCredentials = new Set(users.flatMap((user) => user.credentials.map((c) => credentialKey(user.name, c.mechanism, c.iterations))));
@@ -61,18 +63,18 @@ async function untilEveryBrokerSees({ admin, snapshot, credentials }: RestoreCon
       return `broker ${brokerId} (cannot be asked: ${errorMessage(error)})`;
     }
   };
-  const deadline = Date.now() + SECURITY_VISIBLE_MS;
+  const deadline = Date.now() + transientDeadlineMs;
   let lagging: string[] = [];
   try {
     const brokerIds = [...(await recorder.request(admin.metadata({ topics: [] }))).brokers.keys()];
-    for (;;) {
+    for (let poll = 0; ; poll++) {
       const connections = await connectionsTo(admin, brokerIds).catch(() => undefined);
       lagging = connections
         ? (await Promise.all([...connections].map(([brokerId, connection]) => lagOf(brokerId, connection)))).filter((lag) => lag !== undefined)
         : [`brokers ${brokerIds.join(', ')} (cannot all be reached)`];
       if (lagging.length === 0) return;
       if (Date.now() >= deadline) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, servedPollDelayMs(poll)));
     }
   } catch (error) {
     lagging = [`the cluster's brokers cannot be listed (${errorMessage(error)})`];
@@ -81,7 +83,7 @@ async function untilEveryBrokerSees({ admin, snapshot, credentials }: RestoreCon
     'security-not-visible',
     'warning',
     'cluster',
-    `${lagging.join(', ')} after ${SECURITY_VISIBLE_MS / 1000} s: a client of that broker may be refused what the restore granted`,
+    `${lagging.join(', ')} after ${Math.round(transientDeadlineMs / 1000)} s: a client of that broker may be refused what the restore granted`,
   );
 }
 
