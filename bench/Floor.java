@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.function.ToIntFunction;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -148,6 +149,14 @@ public class Floor {
           failed += failures(admin.alterUserScramCredentials(chunk).values());
         }
       }
+      // As kafka-drill's restore does: until the broker logs the users in (it answers from its own
+      // copy of the metadata, which can trail the controller).
+      int users = snapshot.get("scramUsers").size();
+      while (true) {
+        requests++;
+        if (admin.describeUserScramCredentials().all().get().size() >= users) break;
+        Thread.sleep(250);
+      }
       record("scram", started, requests, failed);
 
       // ACLs.
@@ -163,6 +172,12 @@ public class Floor {
       for (List<AclBinding> chunk : chunks(acls, a -> 1)) {
         requests++;
         failed += failures(admin.createAcls(chunk).values());
+      }
+      // Until the broker's authorizer holds them, as kafka-drill's restore waits.
+      while (true) {
+        requests++;
+        if (admin.describeAcls(AclBindingFilter.ANY).values().get().size() >= acls.size()) break;
+        Thread.sleep(250);
       }
       record("acls", started, requests, failed);
 

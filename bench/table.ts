@@ -101,7 +101,7 @@ export function renderTable(results: BenchResults): string {
   lines.push(
     '',
     `The runbook column is extrapolated: Kafka's CLI tools (kafka-topics, kafka-acls, kafka-configs, kafka-consumer-groups) were run once per object for ${sampled ? Object.values(sampled.sampled)[0] : 'a few'} objects of each kind, and the mean time per kind multiplied by the snapshot's count. ` +
-      "The floor is a Java AdminClient (bench/Floor.java) sending one batched request per kind (split only above KRaft's 10,000 records per request) and committing every group's offsets at once. " +
+      "The floor is a Java AdminClient (bench/Floor.java) sending one batched request per kind (split only above KRaft's 10,000 records per request) and committing every group's offsets at once; like the restore, it waits until the broker lists the topics, logs the users in and holds the ACLs. " +
       "Restore and floor each ran against a fresh cluster, without data; the full drill restores synthetic data, derives the authorization matrix and probes every group's offsets.",
   );
   if (notes.length) lines.push('', 'Failures:', '', ...notes.map((note) => `- ${note.replace(/\n/g, ' ')}`));
