@@ -530,10 +530,21 @@ async function authorizerLogFindings(state: RunState): Promise<Finding[]> {
   const env = state.environment!;
   if (env.provider === 'external' || !securityProfile(env.security).authenticated) return [];
   const files = env.brokers.map((broker) => broker.logFile);
-  const { log, findings } = reconcileDenials(await readBrokerDenials(env.brokers), state.run.probes, files);
-  state.run.authorizerLog = log;
-  return findings;
+  const reconcile = async () => reconcileDenials(await readBrokerDenials(env.brokers), state.run.probes, files);
+  // A container's output reaches its log file through the engine's log stream, a moment after the
+  // broker wrote it: read again, briefly, while a denial the probe met is not there yet.
+  const deadline = Date.now() + AUTHORIZER_LOG_SETTLE_MS;
+  let reconciled = await reconcile();
+  while (reconciled.log.expectedDenials.notLogged.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    reconciled = await reconcile();
+  }
+  state.run.authorizerLog = reconciled.log;
+  return reconciled.findings;
 }
+
+/** How long the brokers' logs may take to show a denial the authorization probe met. */
+const AUTHORIZER_LOG_SETTLE_MS = 5_000;
 
 async function assumptionsStage(state: RunState): Promise<void> {
   const env = state.environment!;
