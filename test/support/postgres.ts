@@ -54,7 +54,7 @@ export async function startPostgres(): Promise<StartedPostgres> {
     '-t',
     '60',
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c dynamic_shared_memory_type=mmap`,
     'start',
   ]);
   let stopped = false;

@@ -181,6 +181,9 @@ function spawnPostmaster(owner: ServerUser | undefined, workDir: string, dataDir
     'full_page_writes=off',
     '-c',
     'max_connections=50',
+    // Segments as files in the data directory: a posix segment (/dev/shm/PostgreSQL.*) outlives a server the watchdog had to kill.
+    '-c',
+    'dynamic_shared_memory_type=mmap',
   ];
   const log = openSync(logFile, 'a');
   try {

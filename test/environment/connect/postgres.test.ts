@@ -56,6 +56,9 @@ describe('the environment PostgreSQL', () => {
 
     const answer = await psql({ url: postgres.url, passFile: postgres.passFile }, "SELECT current_database() || ' ' || current_user || ' ' || current_setting('listen_addresses')");
     expect([answer.exitCode, answer.stdout.trim()]).toEqual([0, 'kafka_drill kafka_drill 127.0.0.1']);
+    // Its shared memory segments are files in its data directory, gone with it: a posix segment in /dev/shm outlives a killed server.
+    const sharedMemory = await psql({ url: postgres.url, passFile: postgres.passFile }, "SELECT current_setting('dynamic_shared_memory_type')");
+    expect(sharedMemory.stdout.trim()).toBe('mmap');
     // Without the password (no passfile) and with a wrong one, the server refuses the login.
     const wrongPassFile = `${tempDir('pgpass')}/wrong`;
     await import('node:fs/promises').then((fs) => fs.writeFile(wrongPassFile, `*:*:*:kafka_drill:not-the-password\n`, { mode: 0o600 }));
