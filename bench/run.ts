@@ -26,6 +26,7 @@ import { clientProperties } from '../src/environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka, resolveDistribution } from '../src/runtime/distribution.js';
 import { javaBinary, requireJava } from '../src/runtime/java.js';
 import { startEnvironment } from '../src/environment/start.js';
+import { brokerStorages } from '../src/model/enums.js';
 import type { StartedEnvironment } from '../src/environment/types.js';
 import { restoreSnapshot } from '../src/restore/restore.js';
 import { serializeSnapshot } from '../src/snapshot/canonical.js';
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     skip: { type: 'string', default: '' },
     'kafka-version': { type: 'string', default: DEFAULT_KAFKA_VERSION },
     'runbook-sample': { type: 'string', default: '3' },
+    'broker-storage': { type: 'string', default: 'memory' },
     'no-readme': { type: 'boolean', default: false },
     render: { type: 'string' },
   },
@@ -73,6 +75,8 @@ if (sizes.some((s) => !Number.isInteger(s) || s < 10)) throw new Error(`--sizes:
 const skip = new Set(values.skip.split(',').filter(Boolean));
 const kafkaVersion = values['kafka-version'];
 const sample = Number(values['runbook-sample']);
+const brokerStorage = brokerStorages.find((storage) => storage === values['broker-storage']);
+if (!brokerStorage) throw new Error(`--broker-storage: expected ${brokerStorages.join(' or ')}, got ${values['broker-storage']}`);
 
 /** Peak RSS of this process while `work` runs, sampled every 100 ms, with the machine's 1-minute load average. */
 async function measured<T>(work: () => Promise<T>): Promise<{ value: T; ms: number; peakRssMb: number; load: number }> {
@@ -107,9 +111,9 @@ const stopAll = async () => {
 };
 process.on('SIGINT', () => void stopAll().finally(() => process.exit(130)));
 
-/** A 1-broker SCRAM cluster with a heap that fits the snapshot (the broker's default 512 MiB runs out near 15,000 partitions). */
+/** A 1-broker SCRAM cluster, its data where --broker-storage says (a drill's default: memory), with a heap that fits the snapshot (the broker's default 512 MiB runs out near 15,000 partitions). */
 async function startTarget(partitions: number): Promise<StartedEnvironment> {
-  const environment = await startEnvironment('process', { kafkaVersion, brokers: 1, security: 'scram', heapMb: Math.max(512, 256 + Math.ceil(partitions / 10)) });
+  const environment = await startEnvironment('process', { kafkaVersion, brokers: 1, security: 'scram', brokerStorage, heapMb: Math.max(512, 256 + Math.ceil(partitions / 10)) });
   environments.add(environment);
   return environment;
 }
@@ -192,7 +196,7 @@ try {
         [
           `name: bench-${topics}`,
           `snapshot: ./snapshot-${topics}.json`,
-          'target: { brokers: 1, security: scram }',
+          `target: { brokers: 1, security: scram, brokerStorage: ${brokerStorage} }`,
           'restore: { data: synthetic, credentials: { "*": { generate: true } } }',
           'probes:',
           '  - { type: authorization, id: acl-matrix, derive: true }',
@@ -244,6 +248,7 @@ try {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     kafkaVersion,
+    brokerStorage,
     machine: {
       cores: cpus().length,
       cpu: cpus()[0]?.model ?? 'unknown',

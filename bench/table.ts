@@ -1,6 +1,7 @@
 /** The benchmark's result file and its Markdown table (bench/results/<date>.md, README). */
 import type { SnapshotShape } from './generate.js';
 import type { RunbookResult } from './runbook.js';
+import type { BrokerStorage } from '../src/model/enums.js';
 
 export interface SizeResult {
   topics: number;
@@ -31,6 +32,8 @@ export interface BenchResults {
   startedAt: string;
   finishedAt: string;
   kafkaVersion: string;
+  /** Where the brokers kept their data (runs before 2026-12-07: disk). */
+  brokerStorage?: BrokerStorage;
   machine: { cores: number; cpu: string; memoryGiB: number; node: string; loadAverage: { min: number; mean: number; max: number } };
   harnessMaxRssMb: number;
   /** How the results were obtained when not by one complete run (e.g. reconstructed from a run's log). */
@@ -46,7 +49,7 @@ export function renderTable(results: BenchResults): string {
   const { machine } = results;
   const lines = [
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
-      `Kafka ${results.kafkaVersion}, one broker with SASL/SCRAM and ACLs. 1-minute load average during the run: ` +
+      `Kafka ${results.kafkaVersion}, one broker with SASL/SCRAM and ACLs, its data ${results.brokerStorage === 'memory' ? 'in memory (tmpfs)' : 'on disk'}. 1-minute load average during the run: ` +
       `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}; the last column is its mean per size): the machine was shared with other work.`,
     ...(results.note ? ['', results.note] : []),
     '',
@@ -111,6 +114,8 @@ export function renderTable(results: BenchResults): string {
 /** Several runs' results as one (e.g. the small sizes and the 5,000-topic size run apart): sizes in order, the machine's load over all of them. */
 export function combineResults(runs: BenchResults[]): BenchResults {
   const first = runs[0]!;
+  const storages = new Set(runs.map((run) => run.brokerStorage ?? 'disk'));
+  if (storages.size > 1) throw new Error(`runs with brokers' data in memory and on disk do not make one table (${[...storages].join(', ')})`);
   const loads = runs.map((run) => run.machine.loadAverage);
   return {
     ...first,

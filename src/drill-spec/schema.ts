@@ -12,7 +12,7 @@ import * as z from 'zod';
 import { differenceKinds } from '../snapshot/diff.js';
 import { replacementProblem } from './external-settings.js';
 import { drillPlaceholders, placeholdersIn, unknownPlaceholders } from './placeholders.js';
-import { authenticatedModes, clientClasses, drillPhases, providerNames, restorePhases, securityModes } from '../model/enums.js';
+import { authenticatedModes, brokerStorages, clientClasses, drillPhases, providerNames, restorePhases, securityModes } from '../model/enums.js';
 
 export const aclOperations = ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE', 'CLUSTER_ACTION', 'ALL'] as const;
 
@@ -76,6 +76,12 @@ export const targetSchema = z
       .optional()
       .describe(
         "The brokers' node ids, one per broker. Omitted: the snapshot's own broker ids where they fit (the lowest ones when the target has fewer brokers), else 1..N. Source brokers map to these ids: same id first, then the rest in ascending order.",
+      ),
+    brokerStorage: z
+      .enum(brokerStorages)
+      .optional()
+      .describe(
+        "Where the drill's brokers keep their data (process and docker providers). memory: a tmpfs (/dev/shm on Linux; disk where there is none with 1 GiB free, said in the result). disk: the environment's directory. Omitted: memory, unless restore.data is mirror (it copies the source's records, as many as there are). Kafka syncs two files to disk for every partition it creates, one after another: on a CI disk about 8 ms a partition, minutes for tens of thousands.",
       ),
     heapMb: z
       .int()

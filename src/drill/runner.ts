@@ -161,7 +161,7 @@ export function startDrill(inputs: DrillInputs, options: RunOptions): DrillHandl
 
 function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOptions, secrets: SecretMask): RunState {
   const { target } = inputs.spec.spec;
-  const plan = planEnvironment(target, inputs.snapshot, kafkaVersion);
+  const plan = planEnvironment(target, inputs.snapshot, kafkaVersion, inputs.spec.spec.restore.data);
   for (const note of plan.notes) options.progress(`[${kafkaVersion}] ${note}`);
   return {
     inputs,
@@ -343,6 +343,11 @@ async function startStage(state: RunState, signal: AbortSignal): Promise<StageOu
   if (openFilesLimit !== undefined) {
     state.run.environment.openFilesLimit = openFilesLimit;
     state.options.progress(`[${state.kafkaVersion}] brokers started with an open-file limit of ${openFilesLimit} each`);
+  }
+  const storage = environment.brokers[0]?.storage;
+  if (storage) {
+    state.run.environment.brokerStorage = storage.kind;
+    if (storage.fallback) state.options.progress(`[${state.kafkaVersion}] broker storage: disk, not memory (${storage.fallback})`);
   }
   // Masked before any placeholder is resolved: nothing written from here on may show them.
   state.secrets.add(environment.admin.sasl?.password);

@@ -1,5 +1,6 @@
 import { snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
-import type { Target } from '../drill-spec/schema.js';
+import type { RestoreSpec, Target } from '../drill-spec/schema.js';
+import { brokerStorageFor } from './broker-storage.js';
 import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
 import { heapForPartitions, memoryMapsForPartitions, openFilesForPartitions, partitionReplicasPerBroker, QUICK_JIT_MAX_REPLICAS } from './sizing.js';
 import type { BrokerLimitsNeeded } from './host-limits.js';
@@ -12,7 +13,7 @@ export interface EnvironmentPlan {
   brokerIds: BrokerIdPlan;
   /** Open files and memory maps each broker needs for the snapshot's partitions. */
   limits: BrokerLimitsNeeded;
-  /** One line each for the progress output: broker ids and heap, with their reasons. */
+  /** One line each for the progress output: broker ids, heap, storage, limits and JIT, with their reasons. */
   notes: string[];
 }
 
@@ -28,7 +29,8 @@ export function brokerLimitsNeeded(target: Pick<Target, 'brokers'>, snapshot: Pi
   return { replicasPerBroker, openFiles: openFilesForPartitions(replicasPerBroker), memoryMaps: memoryMapsForPartitions(replicasPerBroker) };
 }
 
-export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion: string): EnvironmentPlan {
+export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion: string, restoreData: RestoreSpec['data']): EnvironmentPlan {
+  const storage = brokerStorageFor(target.brokerStorage, restoreData);
   const brokerIds = planBrokerIds(sourceBrokerIds(snapshot), target.brokers, target.brokerIds);
   const limits = brokerLimitsNeeded(target, snapshot);
   const { replicasPerBroker } = limits;
@@ -43,6 +45,7 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       security: target.security,
       heapMb,
       openFiles: limits.openFiles,
+      brokerStorage: storage.storage,
       ...(replicasPerBroker <= QUICK_JIT_MAX_REPLICAS ? { quickJit: true } : {}),
       ...(target.postgres ? { postgres: true } : {}),
       ...(target.jmxExporter ? { jmxExporter: true } : {}),
@@ -53,6 +56,7 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
     notes: [
       `broker ids: ${describeMapping(brokerIds)}`,
       `broker heap: ${heapMb} MiB each (${heapReason})`,
+      `broker storage: ${storage.storage} (${storage.reason})`,
       `broker open-file limit: at least ${limits.openFiles} each, ${limits.memoryMaps} memory maps (sized for ${replicasPerBroker} partition replica(s) per broker)`,
       replicasPerBroker <= QUICK_JIT_MAX_REPLICAS
         ? `broker JIT: C1 only, for a quick start (${replicasPerBroker} partition replica(s) per broker, at most ${QUICK_JIT_MAX_REPLICAS})`

@@ -41,6 +41,14 @@ export function postgresDataDir(workDir: string): string {
 /** The file in an environment's directory listing its process groups, one id a line, for the watchdog. */
 const PROCESS_GROUPS_FILE = 'process-groups';
 
+/** The file in an environment's directory listing directories outside it that it owns (its brokers' memory storage), one a line. */
+const OWNED_DIRECTORIES_FILE = 'owned-directories';
+
+/** Records a directory outside the environment's own that the watchdog removes with it. Synchronous, right after it is made. */
+export function recordOwnedDirectory(workDir: string, dir: string): void {
+  appendFileSync(join(workDir, OWNED_DIRECTORIES_FILE), `${dir}\n`);
+}
+
 /**
  * Records a process started in its own process group (spawned detached: its pid is its group
  * id), so the watchdog can end it and everything it started. Synchronous, right after spawn,
@@ -51,7 +59,7 @@ export function recordProcessGroup(workDir: string, pid: number | undefined): vo
 }
 
 // Polls the parent; when it is gone, TERM then KILL each recorded process group and remove the
-// directory. Shell builtins plus cat and rm only: nothing beyond what any system has, no process
+// directory and the directories it recorded as its own. Shell builtins plus cat and rm only: nothing beyond what any system has, no process
 // matching by pattern (so any path works, spaces and '+' included). Where /proc exists, a group
 // is signalled only while its leader still carries this environment's marker (pids are reused):
 // a JVM's system property, or a postmaster's data directory (its children end with it).
@@ -70,7 +78,11 @@ for attempt in 1 2 3 4 5 6; do
   sleep 0.5
 done
 for group in $groups; do ours "$group" && kill -s KILL -- "-$group" 2>/dev/null; done
-[ "$KD_KEEP_DIR" = 1 ] || rm -rf -- "$KD_ENV_DIR"
+[ "$KD_KEEP_DIR" = 1 ] && exit 0
+if [ -f "$KD_ENV_DIR/${OWNED_DIRECTORIES_FILE}" ]; then
+  while IFS= read -r dir; do [ -n "$dir" ] && rm -rf -- "$dir"; done < "$KD_ENV_DIR/${OWNED_DIRECTORIES_FILE}"
+fi
+rm -rf -- "$KD_ENV_DIR"
 `;
 
 /** Starts the watchdog for one environment; returns a function that dismisses it after a normal stop. */

@@ -1,4 +1,4 @@
-import type { MetadataMode, ProviderName, SecurityMode } from '../model/enums.js';
+import type { BrokerStorage, MetadataMode, ProviderName, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection } from '../kafka/connection.js';
 
 import type { DrillPostgres } from './connect/postgres.js';
@@ -22,6 +22,8 @@ export interface EnvironmentRequest {
   heapMb?: number;
   /** The open-file limit each broker needs (sizing.ts); its soft limit is raised to it, never lowered. */
   openFiles?: number;
+  /** Where the brokers keep their data (broker-storage.ts); default disk. memory falls back to disk where the host has no tmpfs to spare. */
+  brokerStorage?: BrokerStorage;
   /** JVMs compile with C1 only: a small cluster starts faster (sizing.ts, QUICK_JIT_MAX_REPLICAS). */
   quickJit?: boolean;
   /** `__consumer_offsets` partitions; default DRILL_OFFSETS_TOPIC_PARTITIONS. */
@@ -71,6 +73,8 @@ export interface StartedBroker {
   logFile: string;
   /** The soft open-file limit the broker was started with, where the provider set one. */
   openFilesLimit?: number;
+  /** Where its data is (drill-started brokers), and why not in memory when memory was asked for. */
+  storage?: { kind: BrokerStorage; fallback?: string };
   /** The JMX exporter's /metrics URL, when the request asked for the agent. */
   metricsUrl?: string;
 }

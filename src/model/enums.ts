@@ -12,6 +12,10 @@ export type SecurityMode = (typeof securityModes)[number];
 export const metadataModes = ['kraft', 'zookeeper'] as const;
 export type MetadataMode = (typeof metadataModes)[number];
 
+/** Where a drill's brokers keep their logs and metadata: a memory filesystem (tmpfs), or the environment's directory on disk. */
+export const brokerStorages = ['memory', 'disk'] as const;
+export type BrokerStorage = (typeof brokerStorages)[number];
+
 /** What a security mode means for the brokers and clients of a drill, so no floor compares mode names. */
 export interface SecurityProfile {
   /** Clients reach the brokers over TLS. */

@@ -6,7 +6,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { formatPath, InputError } from '../errors.js';
-import { clientClasses, drillPhases, providerNames } from './enums.js';
+import { brokerStorages, clientClasses, drillPhases, providerNames } from './enums.js';
 
 export const RESULT_FORMAT = 'kafka-drill/result';
 export const RESULT_VERSION = 1;
@@ -272,6 +272,8 @@ export const Environment = z.strictObject({
   heapMb: count.optional(),
   /** The soft open-file limit each broker started with, where the provider set it (sized from the snapshot's partitions). */
   openFilesLimit: count.optional(),
+  /** Where the brokers kept their data: memory (a tmpfs) or disk; absent for an external target. */
+  brokerStorage: z.enum(brokerStorages).optional(),
 });
 
 /**

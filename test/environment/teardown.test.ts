@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
@@ -31,17 +31,25 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 describe('teardown when the process that started an environment goes away', () => {
-  it('SIGKILL of the parent: the watchdog kills its JVMs and removes its directory', async () => {
-    const child = spawn(process.execPath, [...tsx, 'test/support/start-env-child.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const { pids, workDir } = (await firstJsonLine(child)) as { pids: number[]; workDir: string };
+  it('SIGKILL of the parent: the watchdog kills its JVMs and removes its directory and its data in memory', async () => {
+    const child = spawn(process.execPath, [...tsx, 'test/support/start-env-child.ts'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KAFKA_DRILL_TEST_STORAGE: 'memory' },
+    });
+    const { pids, workDir, storage } = (await firstJsonLine(child)) as { pids: number[]; workDir: string; storage: unknown };
     expect(pids.length).toBe(1);
     expect(pids.every(alive)).toBe(true);
     expect(existsSync(workDir)).toBe(true);
+    expect(storage).toEqual({ kind: 'memory' });
+    const memoryDirs = readFileSync(join(workDir, 'owned-directories'), 'utf8').trim().split('\n');
+    expect(memoryDirs).toEqual([expect.stringMatching(/^\/dev\/shm\/kafka-drill-data-\w{6}$/)]);
+    expect(existsSync(memoryDirs[0]!)).toBe(true);
 
     child.kill('SIGKILL');
     await waitFor(() => pids.every((pid) => !alive(pid)) && !existsSync(workDir), 20_000, 'the orphaned JVM to die and its directory to go');
     expect(pids.filter(alive)).toEqual([]);
     expect(existsSync(workDir)).toBe(false);
+    expect(existsSync(memoryDirs[0]!)).toBe(false);
   });
 
   it('Ctrl-C to the parent\'s process group, "+" and a space in TMPDIR, no procps on PATH: the brokers were not in that group, the watchdog ends them', async () => {

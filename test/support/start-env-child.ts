@@ -7,11 +7,13 @@ const environment = await startEnvironment('process', {
   security: 'plaintext',
   heapMb: 256,
   ...(process.env.KAFKA_DRILL_TEST_POSTGRES === '1' ? { postgres: true } : {}),
+  ...(process.env.KAFKA_DRILL_TEST_STORAGE === 'memory' ? { brokerStorage: 'memory' as const } : {}),
 });
 process.stdout.write(
   JSON.stringify({
     pids: environment.brokers.map((broker) => broker.pid),
     workDir: environment.workDir,
+    storage: environment.brokers[0]?.storage,
     ...(environment.postgres ? { postgres: { pid: environment.postgres.pid, dataDir: environment.postgres.dataDir } } : {}),
   }) + '\n',
 );

@@ -142,6 +142,8 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
           ];
           const container = new BrokerContainer(image, startFiles);
           if (openFiles.raise !== undefined) container.withUlimits({ nofile: { soft: openFiles.raise, hard: openFiles.raise } });
+          // Gone with the container; its size bounded only by the engine host's memory, as /dev/shm is for the process provider.
+          if (request.brokerStorage === 'memory') container.withTmpFs({ [DATA_DIR]: 'rw,mode=1777' });
           return container
             .withName(`${environmentId}-${node.host}`)
             .withNetworkMode(environmentId)
@@ -167,6 +169,7 @@ function dockerRuntime(request: EnvironmentRequest, options: DockerOptions): Clu
         pid: -1,
         address: `${container.getHost()}:${container.getMappedPort(CLIENT_PORT)}`,
         logFile,
+        storage: { kind: request.brokerStorage ?? 'disk' },
         ...(openFiles.limit !== undefined ? { openFilesLimit: openFiles.limit } : {}),
         ...(agentFiles.length ? { metricsUrl: `http://${container.getHost()}:${container.getMappedPort(CONTAINER_METRICS_PORT)}/metrics` } : {}),
       }));

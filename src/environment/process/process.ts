@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { errorMessage, InfrastructureError } from '../../errors.js';
@@ -13,7 +13,8 @@ import { brokerOpenFilesLimit, readHostLimits } from '../host-limits.js';
 import { openFilesForPartitions } from '../sizing.js';
 import { freePorts } from '../ports.js';
 import { EXIT_LOG_LINES, exitOf, firstErrors, hasExited, logTail } from '../process-exit.js';
-import { recordProcessGroup, startWatchdog } from '../teardown.js';
+import { recordOwnedDirectory, recordProcessGroup, startWatchdog } from '../teardown.js';
+import { memoryStorageRoot } from '../broker-storage.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from '../types.js';
 import { startConnectWorkers } from '../connect/worker.js';
 import { startPostgres, type RunningPostgres } from '../connect/postgres.js';
@@ -63,6 +64,9 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
   /** ZooKeeper mode with SCRAM: the admin's password, until its credentials are created. */
   let pendingAdminPassword: string | undefined;
   let internalAddress = '';
+  /** The brokers' data on a memory filesystem, outside the work dir (which stays where TMPDIR says). */
+  let memoryDir: string | undefined;
+  let storage: NonNullable<StartedBroker['storage']> = { kind: 'disk' };
   return {
     provider: 'process',
     // Each broker is a JVM to start on the same cores: the deadline grows with the work (1 broker: 120 s).
@@ -91,11 +95,21 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
         pendingAdminPassword = cluster.adminPassword;
         internalAddress = `127.0.0.1:${cluster.nodes[0]!.internalPort}`;
       }
+      if (request.brokerStorage === 'memory') {
+        const memory = memoryStorageRoot();
+        if ('root' in memory) {
+          memoryDir = await mkdtemp(join(memory.root, 'kafka-drill-data-'));
+          recordOwnedDirectory(workDir, memoryDir);
+          storage = { kind: 'memory' };
+        } else storage = { kind: 'disk', fallback: memory.unavailable };
+      }
+      const dataDirs = cluster.nodes.map((node, index) => (memoryDir ? join(memoryDir, `node-${node.nodeId}`) : join(nodeDirs[index]!, 'data')));
       await Promise.all(
         cluster.nodes.map(async (node, index) => {
           const dir = nodeDirs[index]!;
-          await mkdir(join(dir, 'data'), { recursive: true });
-          await writeFile(join(dir, 'server.properties'), propertiesText(cluster.properties(node, join(dir, 'data'), undefined, zookeeper?.address)));
+          await mkdir(dir, { recursive: true });
+          await mkdir(dataDirs[index]!, { recursive: true });
+          await writeFile(join(dir, 'server.properties'), propertiesText(cluster.properties(node, dataDirs[index]!, undefined, zookeeper?.address)));
         }),
       );
       if (request.postgres) postgres = await startPostgres(workDir, { timeoutMs: cluster.timeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
@@ -116,6 +130,7 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
           pid: jvm.pid ?? -1,
           address: `127.0.0.1:${node.clientPort}`,
           logFile,
+          storage,
           ...(openFiles !== undefined ? { openFilesLimit: openFiles } : {}),
           ...(metricsPort ? { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` } : {}),
         };
@@ -185,6 +200,7 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
       // After the brokers: a broker that loses ZooKeeper first spends its shutdown reconnecting.
       if (zookeeper) await stopJvm(zookeeper.jvm);
       await postgres?.stop();
+      if (memoryDir && !request.keepDirs) await rm(memoryDir, { recursive: true, force: true });
     },
   };
 }

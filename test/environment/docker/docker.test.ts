@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect } from 'vitest';
 import { GenericContainer } from 'testcontainers';
@@ -27,8 +28,8 @@ describe('docker provider', { timeout: 240_000 }, () => {
     if (dockerEngine().available) await buildKafkaImage(DEFAULT_KAFKA_VERSION);
   }, 600_000);
 
-  itDocker('one plaintext broker: clients on the host reach it through the mapped port; stop removes every labelled container and network', async () => {
-    const environment = await startDockerEnvironment({ kafkaVersion: DEFAULT_KAFKA_VERSION, brokers: 1, security: 'plaintext', heapMb: 384 }, { image });
+  itDocker('one plaintext broker, its data on a tmpfs: clients on the host reach it through the mapped port; stop removes every labelled container and network', async () => {
+    const environment = await startDockerEnvironment({ kafkaVersion: DEFAULT_KAFKA_VERSION, brokers: 1, security: 'plaintext', heapMb: 384, brokerStorage: 'memory' }, { image });
     try {
       expect(environment.image).toBe(image);
       expect(environment.admin.bootstrap).toEqual([expect.stringMatching(/^localhost:\d+$/)]);
@@ -38,6 +39,10 @@ describe('docker provider', { timeout: 240_000 }, () => {
       expect(resources.containers).toEqual([`/${environment.network}-broker-1`]);
       expect(resources.networks).toEqual([environment.network]);
       expect(environment.internalBootstrap).toEqual(['broker-1:9094']);
+      expect(environment.brokers[0]!.storage).toEqual({ kind: 'memory' });
+      const { stdout } = await execa('docker', ['exec', `${environment.network}-broker-1`, 'sh', '-c', 'grep " /tmp/kafka-drill-data " /proc/mounts; ls /tmp/kafka-drill-data']);
+      expect(stdout).toMatch(/^tmpfs \/tmp\/kafka-drill-data tmpfs rw/);
+      expect(stdout.split('\n')).toEqual(expect.arrayContaining(['meta.properties', '__cluster_metadata-0']));
     } finally {
       await environment.stop();
       await environment.stop();

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { metadataV12 } from '@platformatic/kafka';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,13 +169,23 @@ describe('process provider, broker ids from 0, three brokers, scram', () => {
   });
 });
 
-describe('process provider, broker id 1001, one broker', () => {
-  const started = environmentPerSuite({ brokers: 1, nodeIds: [1001] });
+describe('process provider, broker id 1001, one broker, data in memory', () => {
+  const started = environmentPerSuite({ brokers: 1, nodeIds: [1001], brokerStorage: 'memory' });
 
   it('registers the broker as 1001 with its coordinator leading every __consumer_offsets partition', async () => {
     const environment = started();
     expect((await withAdmin(environment.admin, describeCluster)).brokerIds).toEqual([1001]);
     expect(await offsetsTopicLeaders(environment)).toEqual(Array(DRILL_OFFSETS_TOPIC_PARTITIONS).fill(1001));
+  });
+
+  it("keeps the broker's log and metadata on the tmpfs, outside its work dir, and removes them on stop", async () => {
+    const environment = started();
+    expect(environment.brokers[0]!.storage).toEqual({ kind: 'memory' });
+    const logDirs = /^log\.dirs=(.*)$/m.exec(readFileSync(path.join(environment.workDir, 'node-1001', 'server.properties'), 'utf8'))![1]!;
+    expect(logDirs).toMatch(/^\/dev\/shm\/kafka-drill-data-\w{6}\/node-1001$/);
+    expect(readdirSync(logDirs)).toEqual(expect.arrayContaining(['meta.properties', '__cluster_metadata-0', '__consumer_offsets-0']));
+    await environment.stop();
+    expect(existsSync(path.dirname(logDirs))).toBe(false);
   });
 });
 
