@@ -26,11 +26,15 @@ import { clientProperties } from '../src/environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka, resolveDistribution } from '../src/runtime/distribution.js';
 import { javaBinary, requireJava } from '../src/runtime/java.js';
 import { startEnvironment } from '../src/environment/start.js';
+import { brokerLimitsNeeded } from '../src/environment/plan.js';
+import { brokerLimitProblems, readHostLimits } from '../src/environment/host-limits.js';
+import { openFilesForPartitions } from '../src/environment/sizing.js';
 import { brokerStorages } from '../src/model/enums.js';
 import type { StartedEnvironment } from '../src/environment/types.js';
 import { restoreSnapshot } from '../src/restore/restore.js';
 import { serializeSnapshot } from '../src/snapshot/canonical.js';
 import { loadSnapshot } from '../src/snapshot/load.js';
+import type { Snapshot } from '../src/snapshot/schema.js';
 import { loadSpec } from '../src/drill-spec/load.js';
 import { generateSnapshot, shapeFor } from './generate.js';
 import { combineResults, renderTable, type BenchResults, type SizeResult } from './table.js';
@@ -112,10 +116,23 @@ const stopAll = async () => {
 process.on('SIGINT', () => void stopAll().finally(() => process.exit(130)));
 
 /** A 1-broker SCRAM cluster, its data where --broker-storage says (a drill's default: memory), with a heap that fits the snapshot (the broker's default 512 MiB runs out near 15,000 partitions). */
-async function startTarget(partitions: number): Promise<StartedEnvironment> {
-  const environment = await startEnvironment('process', { kafkaVersion, brokers: 1, security: 'scram', brokerStorage, heapMb: Math.max(512, 256 + Math.ceil(partitions / 10)) });
+async function startTarget(partitions: number, brokers: number): Promise<StartedEnvironment> {
+  const heapMb = Math.max(512, 256 + Math.ceil(partitions / brokers / 10));
+  const environment = await startEnvironment('process', {
+    kafkaVersion,
+    brokers,
+    security: 'scram',
+    brokerStorage,
+    heapMb,
+    openFiles: openFilesForPartitions(Math.ceil(partitions / brokers)),
+  });
   environments.add(environment);
   return environment;
+}
+/** One broker, or the fewest (up to 5) whose open files and memory maps fit this host's limits, as a user would add brokers. */
+function brokersFor(snapshot: Snapshot): number {
+  const fits = (brokers: 1 | 2 | 3 | 4 | 5) => brokerLimitProblems(brokerLimitsNeeded({ brokers }, snapshot), readHostLimits(), 'process').length === 0;
+  return ([1, 2, 3, 4, 5] as const).find(fits) ?? 5;
 }
 async function stopTarget(environment: StartedEnvironment) {
   environments.delete(environment);
@@ -140,10 +157,11 @@ try {
     const snapshotFile = join(work, `snapshot-${topics}.json`);
     writeFileSync(snapshotFile, serializeSnapshot(generateSnapshot(topics)));
     const snapshot = await loadSnapshot(snapshotFile);
-    const result: SizeResult = { topics, shape };
+    const brokers = brokersFor(snapshot);
+    const result: SizeResult = { topics, shape, brokers };
 
     if (!skip.has('restore')) {
-      const target = await startTarget(shape.partitions);
+      const target = await startTarget(shape.partitions, brokers);
       try {
         const display = createProgressDisplay(process.stderr);
         const run = await measured(() =>
@@ -169,7 +187,7 @@ try {
     }
 
     if (!skip.has('floor') || !skip.has('runbook')) {
-      const target = await startTarget(shape.partitions);
+      const target = await startTarget(shape.partitions, brokers);
       try {
         const properties = join(work, 'client.properties');
         writeFileSync(properties, clientProperties(target.admin), { mode: 0o600 });
@@ -196,7 +214,7 @@ try {
         [
           `name: bench-${topics}`,
           `snapshot: ./snapshot-${topics}.json`,
-          `target: { brokers: 1, security: scram, brokerStorage: ${brokerStorage} }`,
+          `target: { brokers: ${brokers}, security: scram, brokerStorage: ${brokerStorage} }`,
           'restore: { data: synthetic, credentials: { "*": { generate: true } } }',
           'probes:',
           '  - { type: authorization, id: acl-matrix, derive: true }',

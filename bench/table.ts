@@ -6,6 +6,8 @@ import type { BrokerStorage } from '../src/model/enums.js';
 export interface SizeResult {
   topics: number;
   shape: SnapshotShape;
+  /** Brokers of each cluster (runs before 2026-12-07: 1). */
+  brokers?: number;
   restore?: {
     ms: number;
     peakRssMb: number;
@@ -49,12 +51,12 @@ export function renderTable(results: BenchResults): string {
   const { machine } = results;
   const lines = [
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
-      `Kafka ${results.kafkaVersion}, one broker with SASL/SCRAM and ACLs, its data ${results.brokerStorage === 'memory' ? 'in memory (tmpfs)' : 'on disk'}. 1-minute load average during the run: ` +
+      `Kafka ${results.kafkaVersion}, SASL/SCRAM and ACLs, the brokers' data ${results.brokerStorage === 'memory' ? 'in memory (tmpfs)' : 'on disk'}. 1-minute load average during the run: ` +
       `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}; the last column is its mean per size): the machine was shared with other work.`,
     ...(results.note ? ['', results.note] : []),
     '',
-    '| topics (×3 partitions) | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | harness peak RSS | load average |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+    '| topics (×3 partitions) | brokers | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | harness peak RSS | load average |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
   ];
   for (const size of results.sizes) {
     const { shape, restore, floor, runbook, drill } = size;
@@ -69,7 +71,7 @@ export function renderTable(results: BenchResults): string {
     const loads = [restore?.load, floor?.load, runbook?.load, drill?.load].filter((l): l is number => typeof l === 'number');
     const load = loads.length ? (loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(1) : '–';
     lines.push(
-      `| ${n(shape.topics)} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floorCell} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} | ${load} |`,
+      `| ${n(shape.topics)} | ${size.brokers ?? 1} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floorCell} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} | ${load} |`,
     );
   }
   lines.push('');
