@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { KafkaConnection } from '../kafka/connection.js';
-import { javaUserOf, runJavaTasks, type JavaTask, type JavaUser } from '../kafka/java-client.js';
+import { javaUserOf, runJavaTasks, type JavaTask, type JavaTaskResult, type JavaUser } from '../kafka/java-client.js';
 import { kcatError, kcatVersion, parseKcatRecords, runKcat, type KcatRun } from '../kafka/kcat.js';
 import { SOURCE_OFFSET_HEADER } from '../restore/offset-map.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
@@ -318,29 +318,41 @@ class JavaDriver implements ClientDriver {
     }));
   }
 
-  async access(requests: AccessRequest[], marker: string): Promise<AccessAnswer[]> {
+  /**
+   * The task of every request whose principal the driver can log in as (or that `alsoRuns` names), in one JVM;
+   * for each request its result, or why it did not run.
+   */
+  private async runEach<R extends { principal: string }>(
+    requests: R[],
+    taskOf: (request: R) => JavaTask,
+    alsoRuns: (user: string) => boolean = () => false,
+  ): Promise<({ result: JavaTaskResult } | { unavailable: string })[]> {
     const known = new Set(this.users(requests.map((request) => request.principal)).map((user) => user.name));
-    const runnable = requests.filter((request) => known.has(userName(request.principal)) || userName(request.principal) === this.admin());
+    const runnable = requests.filter((request) => known.has(userName(request.principal)) || alsoRuns(userName(request.principal)));
     const results = runnable.length
       ? await this.run(
-          runnable.map((request) => ({
-            kind: 'access',
-            user: userName(request.principal),
-            operation: request.operation,
-            resourceType: request.resourceType,
-            name: request.name,
-            marker,
-          })),
+          runnable.map(taskOf),
           runnable.map((request) => request.principal),
         )
       : [];
     const byRequest = new Map(runnable.map((request, index) => [request, results[index]!]));
     return requests.map((request) => {
       const result = byRequest.get(request);
-      if (!result) {
-        const login = connectionAs(this.context, request.principal);
-        return { failure: 'unavailable' in login ? login.unavailable : `no login for ${userName(request.principal)}`, durationMs: 0 };
-      }
+      if (result) return { result };
+      const login = connectionAs(this.context, request.principal);
+      return { unavailable: 'unavailable' in login ? login.unavailable : `no login for ${userName(request.principal)}` };
+    });
+  }
+
+  async access(requests: AccessRequest[], marker: string): Promise<AccessAnswer[]> {
+    const answers = await this.runEach(
+      requests,
+      (request) => ({ kind: 'access', user: userName(request.principal), operation: request.operation, resourceType: request.resourceType, name: request.name, marker }),
+      (user) => user === this.admin(),
+    );
+    return answers.map((answer) => {
+      if ('unavailable' in answer) return { failure: answer.unavailable, durationMs: 0 };
+      const { result } = answer;
       if (result.ok) return { durationMs: result.durationMs };
       return result.kafkaError ? { kafkaError: result.kafkaError, durationMs: result.durationMs } : { failure: result.message ?? 'failed', durationMs: result.durationMs };
     });
@@ -348,27 +360,16 @@ class JavaDriver implements ClientDriver {
 
   /** Every transactional producer of the probe in one JVM (Java's producer, each with its own id). */
   async transactions(requests: TransactionRequest[]): Promise<TransactionAnswer[]> {
-    const known = new Set(this.users(requests.map((request) => request.principal)).map((user) => user.name));
-    const runnable = requests.filter((request) => known.has(userName(request.principal)));
-    const results = runnable.length
-      ? await this.run(
-          runnable.map((request) => ({
-            kind: 'transaction',
-            user: userName(request.principal),
-            transactionalId: request.transactionalId,
-            ...(request.topic === undefined ? {} : { topic: request.topic }),
-            marker: request.marker,
-          })),
-          runnable.map((request) => request.principal),
-        )
-      : [];
-    const byRequest = new Map(runnable.map((request, index) => [request, results[index]!]));
-    return requests.map((request) => {
-      const result = byRequest.get(request);
-      if (!result) {
-        const login = connectionAs(this.context, request.principal);
-        return { done: [], failedStep: 'init', failure: 'unavailable' in login ? login.unavailable : `no login for ${userName(request.principal)}`, durationMs: 0 };
-      }
+    const answers = await this.runEach(requests, (request) => ({
+      kind: 'transaction',
+      user: userName(request.principal),
+      transactionalId: request.transactionalId,
+      ...(request.topic === undefined ? {} : { topic: request.topic }),
+      marker: request.marker,
+    }));
+    return answers.map((answer) => {
+      if ('unavailable' in answer) return { done: [], failedStep: 'init', failure: answer.unavailable, durationMs: 0 };
+      const { result } = answer;
       const done = (result.done ?? []) as TransactionStep[];
       if (result.ok) return { done, durationMs: result.durationMs };
       return {

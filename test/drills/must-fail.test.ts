@@ -31,30 +31,32 @@ interface MustFail {
 }
 
 const failingEvidence = (run: Run, probeId: string) => run.probes.find((p) => p.id === probeId)!.evidence.filter((e) => e.outcome === 'failed');
+/** The probe's one failing piece of evidence has these fields (among others). */
+const expectOnlyFailing = (run: Run, probeId: string, fields: object) => expect(failingEvidence(run, probeId)).toEqual([expect.objectContaining(fields)]);
+
+/** The drill's one failure is this probe, or this declared assumption: the run's reason names just that. */
+const onlyProbeFails = (probe: string) => ({ reason: `probe ${probe} failed`, failedProbes: [probe] });
+const onlyAssumptionFails = (assumption: string) => ({ reason: `assumption failed: ${assumption}`, failedAssumptions: [assumption] });
 
 const cases: MustFail[] = [
   {
     drill: 'missing-acl',
-    reason: 'probe reader-writes-orders failed',
-    failedProbes: ['reader-writes-orders'],
+    ...onlyProbeFails('reader-writes-orders'),
     check: (run) => {
-      expect(failingEvidence(run, 'reader-writes-orders')).toEqual([
-        expect.objectContaining({
-          principal: 'User:shop-reader',
-          operation: 'WRITE',
-          resource: 'topic shop.orders',
-          expected: 'allow',
-          observed: 'denied (TOPIC_AUTHORIZATION_FAILED)',
-          kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
-        }),
-      ]);
+      expectOnlyFailing(run, 'reader-writes-orders', {
+        principal: 'User:shop-reader',
+        operation: 'WRITE',
+        resource: 'topic shop.orders',
+        expected: 'allow',
+        observed: 'denied (TOPIC_AUTHORIZATION_FAILED)',
+        kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+      });
     },
   },
   {
     drill: 'offset-beyond-data',
-    reason: 'assumption failed: offsets-within-log',
     // The restore's view: the offsets it set lie beyond the empty log.
-    failedAssumptions: ['offsets-within-log'],
+    ...onlyAssumptionFails('offsets-within-log'),
     check: (run) => {
       // data: none: no consumer can show where it resumes, so every check is skipped with that reason, none passed.
       const probe = run.probes.find((p) => p.id === 'fulfilment-resumes')!;
@@ -81,14 +83,12 @@ const cases: MustFail[] = [
       // Offsets near 5 billion, restored through the offset map, then moved one record by the automated step:
       // the consumer's first record names the source offset one past the committed one.
       expect(run.manualSteps).toEqual([expect.objectContaining({ id: 'shift-clicks-offset', status: 'automated', output: expect.stringContaining('events.clicks-0: 10 → 11') })]);
-      expect(failingEvidence(run, 'clicks-resume')).toEqual([
-        expect.objectContaining({
-          resource: 'group clicks-aggregator events.clicks:0',
-          expected: 'resume at 5000001000 (exact)',
-          observed: 'first record stands for 5000001001',
-          detail: 'the first record (target offset 11) stands for source offset 5000001001, committed 5000001000: outside tolerance exact',
-        }),
-      ]);
+      expectOnlyFailing(run, 'clicks-resume', {
+        resource: 'group clicks-aggregator events.clicks:0',
+        expected: 'resume at 5000001000 (exact)',
+        observed: 'first record stands for 5000001001',
+        detail: 'the first record (target offset 11) stands for source offset 5000001001, committed 5000001000: outside tolerance exact',
+      });
       // The group's other partitions still resume exactly: caught up, and reset before the log start as on the source.
       expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.resource)).toEqual([
         'group clicks-aggregator events.clicks:1',
@@ -106,8 +106,7 @@ const cases: MustFail[] = [
   {
     drill: 'rejected-config',
     // Only the declared belief fails: the topics were all created, and the configs Kafka 4.0 removed are expected differences.
-    reason: 'assumption failed: topic-configs-accepted',
-    failedAssumptions: ['topic-configs-accepted'],
+    ...onlyAssumptionFails('topic-configs-accepted'),
     check: (run) => {
       const topics = run.phases.find((p) => p.name === 'topics')!;
       expect(topics.findings).toEqual([
@@ -162,8 +161,7 @@ const cases: MustFail[] = [
   },
   {
     drill: 'transaction-timeout',
-    reason: 'probe payments-transactions failed',
-    failedProbes: ['payments-transactions'],
+    ...onlyProbeFails('payments-transactions'),
     check: (run) => {
       const evidence = run.probes.find((p) => p.id === 'payments-transactions')!.evidence;
       // The plain check passes; the transactional one is refused by the restored brokers' default transaction.max.timeout.ms.
@@ -177,9 +175,8 @@ const cases: MustFail[] = [
   {
     drill: 'sink-replay',
     // The sink replays back to its restored offsets: verify sees nothing, only the sink's store holds the replay.
-    reason: 'probe orders-sink-once failed',
+    ...onlyProbeFails('orders-sink-once'),
     connectors: true,
-    failedProbes: ['orders-sink-once'],
     check: (run) => {
       // Restored at the rebased log end (source offsets near 4.8 billion → target 10), then the automated step deleted the offsets.
       expect(run.manualSteps.map((s) => [s.id, s.status, s.output])).toEqual([
@@ -188,13 +185,11 @@ const cases: MustFail[] = [
       ]);
       expect(run.phases.find((p) => p.name === 'connectors')).toMatchObject({ status: 'passed', counts: { created: 2, updated: 0, unchanged: 0, failed: 0 } });
       // The sink starts again at the target log start: the 10 records per partition it had delivered before the snapshot come twice.
-      expect(failingEvidence(run, 'orders-sink-once')).toEqual([
-        expect.objectContaining({
-          expected: '≤ 0 records delivered again',
-          observed: '20 records delivered again',
-          detail: expect.stringMatching(/^20 replayed \(20 distinct\); first: \{"synthetic":true,"topic":"orders","partition":0,"sourceOffset":4800000490\}/) as string,
-        }),
-      ]);
+      expectOnlyFailing(run, 'orders-sink-once', {
+        expected: '≤ 0 records delivered again',
+        observed: '20 records delivered again',
+        detail: expect.stringMatching(/^20 replayed \(20 distinct\); first: \{"synthetic":true,"topic":"orders","partition":0,"sourceOffset":4800000490\}/) as string,
+      });
       // New input after the restore still arrives exactly once: the failure is the replay alone.
       expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.observed)).toEqual(['5 delivered once each']);
     },
@@ -205,9 +200,7 @@ const cases: MustFail[] = [
     failedProbes: ['fulfilment-service'],
     check: (run, out) => {
       // The service sees no authorization error at all (kafkajs reports a coordinator it cannot find); the broker says who was refused what.
-      expect(failingEvidence(run, 'fulfilment-service')).toEqual([
-        expect.objectContaining({ principal: 'User:shop-reader', observed: 'the consumer crashed: Failed to find group coordinator' }),
-      ]);
+      expectOnlyFailing(run, 'fulfilment-service', { principal: 'User:shop-reader', observed: 'the consumer crashed: Failed to find group coordinator' });
       expect(failingEvidence(run, 'fulfilment-service')[0]!.kafkaError).toBeUndefined();
       const probesPhase = run.phases.find((p) => p.name === 'probes')!;
       expect(probesPhase.findings).toEqual([
@@ -312,18 +305,15 @@ const cases: MustFail[] = [
   },
   {
     drill: 'widened-acl',
-    reason: 'probe reader-cannot-write failed',
-    failedProbes: ['reader-cannot-write'],
+    ...onlyProbeFails('reader-cannot-write'),
     check: (run) => {
-      expect(failingEvidence(run, 'reader-cannot-write')).toEqual([
-        expect.objectContaining({
-          principal: 'User:shop-reader',
-          operation: 'WRITE',
-          resource: 'topic shop.orders',
-          expected: 'deny',
-          observed: 'allowed (UNKNOWN_TOPIC_OR_PARTITION after the authorization check)',
-        }),
-      ]);
+      expectOnlyFailing(run, 'reader-cannot-write', {
+        principal: 'User:shop-reader',
+        operation: 'WRITE',
+        resource: 'topic shop.orders',
+        expected: 'deny',
+        observed: 'allowed (UNKNOWN_TOPIC_OR_PARTITION after the authorization check)',
+      });
       // The rest of the reader's restrictions still hold: it is exactly the widened binding.
       const payments = run.probes.find((p) => p.id === 'reader-cannot-write')!.evidence.find((e) => e.resource === 'topic shop.payments')!;
       expect(payments).toMatchObject({ expected: 'deny', observed: 'denied (TOPIC_AUTHORIZATION_FAILED)' });
@@ -331,18 +321,15 @@ const cases: MustFail[] = [
   },
   {
     drill: 'streams-changelog-missing',
-    reason: 'probe word-count-state failed',
-    failedProbes: ['word-count-state'],
+    ...onlyProbeFails('word-count-state'),
     check: (run) => {
       // A real 3.9 capture made with --exclude '-(changelog|repartition)$': the application restarts with nothing to restore.
-      expect(failingEvidence(run, 'word-count-state')).toEqual([
-        expect.objectContaining({
-          principal: 'User:word-count',
-          resource: 'application word-count',
-          expected: 'state rebuilt from word-count-counts-changelog',
-          observed: "word-count-counts-changelog is not in the snapshot (the capture's --exclude -(changelog|repartition)$ left it out): state rebuilt empty (0 records restored)",
-        }),
-      ]);
+      expectOnlyFailing(run, 'word-count-state', {
+        principal: 'User:word-count',
+        resource: 'application word-count',
+        expected: 'state rebuilt from word-count-counts-changelog',
+        observed: "word-count-counts-changelog is not in the snapshot (the capture's --exclude -(changelog|repartition)$ left it out): state rebuilt empty (0 records restored)",
+      });
       // Everything else of the application was restored: it runs with its ACLs and resumes where its group was.
       expect(run.probes[0]!.evidence.filter((e) => e.outcome === 'passed').map((e) => e.observed)).toEqual([
         'RUNNING (kafka-streams 4.3.1)',

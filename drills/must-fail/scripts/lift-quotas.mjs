@@ -1,19 +1,10 @@
 // Removes quota keys from restored entities: the throttles a runbook lifts so clients catch up
 // after a recovery, and forgets to put back. Used by quota-lifted.yaml.
 //   node lift-quotas.mjs user=NAME:KEY [client-id=NAME:KEY ...]
-// Reaches the drill's environment as its admin, from the client properties the drill hands
-// every automated step (KAFKA_DRILL_COMMAND_CONFIG).
-import { readFileSync } from 'node:fs';
-import { Admin } from '@platformatic/kafka';
+// Reaches the drill's environment as its admin (drill-admin.mjs).
+import { drillAdmin } from './drill-admin.mjs';
 
-const properties = readFileSync(process.env.KAFKA_DRILL_COMMAND_CONFIG, 'utf8');
-const jaas = /username="([^"]*)" password="([^"]*)"/.exec(properties);
-const mechanism = /sasl\.mechanism=(\S+)/.exec(properties)?.[1];
-const admin = new Admin({
-  clientId: 'lift-quotas',
-  bootstrapBrokers: process.env.KAFKA_DRILL_BOOTSTRAP.split(','),
-  ...(jaas ? { sasl: { mechanism, username: jaas[1], password: jaas[2] } } : {}),
-});
+const admin = drillAdmin('lift-quotas');
 const entries = process.argv.slice(2).map((argument) => {
   const [entity, key] = argument.split(':');
   const [entityType, entityName] = entity.split('=');

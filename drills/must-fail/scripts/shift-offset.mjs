@@ -1,20 +1,18 @@
 // Moves one committed offset of a restored group by a number of records: the "wrong by one"
 // a faulty runbook step or offset translation would leave behind. Used by offset-off-by-one.yaml.
 //   node shift-offset.mjs GROUP TOPIC PARTITION DELTA
-// Reaches the drill's environment as its admin, from the client properties the drill hands
-// every automated step (KAFKA_DRILL_COMMAND_CONFIG).
-import { readFileSync } from 'node:fs';
+// Reaches the drill's environment as its admin (drill-admin.mjs).
 import kafkajs from 'kafkajs';
+import { drillLogin } from './drill-admin.mjs';
 
 const [groupId, topic, partition, delta] = process.argv.slice(2);
-const properties = readFileSync(process.env.KAFKA_DRILL_COMMAND_CONFIG, 'utf8');
-const jaas = /username="([^"]*)" password="([^"]*)"/.exec(properties);
-const mechanism = /sasl\.mechanism=(\S+)/.exec(properties)?.[1]?.toLowerCase();
+const { brokers, sasl } = drillLogin();
 const kafka = new kafkajs.Kafka({
   clientId: 'shift-offset',
-  brokers: process.env.KAFKA_DRILL_BOOTSTRAP.split(','),
+  brokers,
   logLevel: kafkajs.logLevel.NOTHING,
-  ...(jaas ? { sasl: { mechanism, username: jaas[1], password: jaas[2] } } : {}),
+  // kafkajs names its mechanisms in lower case.
+  ...(sasl ? { sasl: { ...sasl, mechanism: sasl.mechanism?.toLowerCase() } } : {}),
 });
 const admin = kafka.admin();
 await admin.connect();

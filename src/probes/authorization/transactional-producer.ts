@@ -171,15 +171,20 @@ function coordinatorErrors(key: string, onError: (name: string) => void): logCre
     };
 }
 
-/** Judged on the Kafka error code and the step it came at, never on a message. */
-export function judgeTransaction(check: TransactionalCheck, answer: TransactionAnswer, client: string): ProbeEvidence {
-  const base = {
+/** What every piece of a transactional check's evidence names: who, what, on which id, expected how, through which client. */
+function evidenceBase(check: TransactionalCheck, client: string) {
+  return {
     principal: check.principal,
     operation: TRANSACTIONAL_OPERATION,
     resource: describeResource('transactional-id', check.transactionalId),
     expected: check.expected,
     client,
   };
+}
+
+/** Judged on the Kafka error code and the step it came at, never on a message. */
+export function judgeTransaction(check: TransactionalCheck, answer: TransactionAnswer, client: string): ProbeEvidence {
+  const base = evidenceBase(check, client);
   const what = check.topic ? `init, then one record to ${check.topic} committed and one aborted` : 'init only (no restored topic the principal may write: no commit or abort)';
   const how = `a ${client} transactional producer (${what}); ${answer.durationMs}ms; because ${check.because}`;
   const withError = answer.kafkaError ? { kafkaError: answer.kafkaError } : {};
@@ -214,13 +219,7 @@ export function judgeTransaction(check: TransactionalCheck, answer: TransactionA
 
 /** Not exercised: skipped with the reason, or failed when the spec asked for it explicitly (unless another client class's cell judges it). */
 export function transactionNotExercised(check: TransactionalCheck, reason: string, client: string, judgedElsewhere = false): ProbeEvidence {
-  const base = {
-    principal: check.principal,
-    operation: TRANSACTIONAL_OPERATION,
-    resource: describeResource('transactional-id', check.transactionalId),
-    expected: check.expected,
-    client,
-  };
+  const base = evidenceBase(check, client);
   if (check.explicit && !judgedElsewhere)
     return { ...base, outcome: 'failed', observed: 'not exercised', detail: `explicit expectation could not be exercised: ${reason}; because ${check.because}` };
   return { ...base, outcome: 'skipped', observed: 'not exercised', detail: `${reason}; because ${check.because}` };

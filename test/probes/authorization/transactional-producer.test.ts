@@ -5,23 +5,7 @@ import { transactionsThroughClient } from '../../../src/probes/authorization/aut
 import { driverFor } from '../../../src/probes/clients.js';
 import type { ProbeContext } from '../../../src/probes/probe.js';
 import type { Acl } from '../../../src/snapshot/schema.js';
-
-const acl = (
-  principal: string,
-  resourceType: Acl['resourceType'],
-  resourceName: string,
-  patternType: Acl['patternType'],
-  operation: Acl['operation'],
-  permissionType: Acl['permissionType'] = 'ALLOW',
-): Acl => ({
-  principal,
-  resourceType,
-  resourceName,
-  patternType,
-  operation,
-  permissionType,
-  host: '*',
-});
+import { acl } from '../cluster.js';
 
 function plan(acls: Acl[], topics: string[], expect: Parameters<typeof planChecks>[1]['expect'] = []) {
   const checks = planChecks({ acls, topics, restoredGroups: [], usersWithCredentials: ['ledger', 'reports'], marker: 'm' }, { derive: expect.length === 0, expect });
