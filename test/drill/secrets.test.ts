@@ -69,4 +69,36 @@ describe('private keys', () => {
     expect(mask.mask(JSON.stringify({ key: pem.replaceAll('PRIVATE KEY', 'EC PRIVATE KEY') }))).toBe(`{"key":"${MASK}\\n"}`);
     expect(mask.maskDeep({ context: { tls: { key: pem } } })).toEqual({ context: { tls: { key: `${MASK}\n` } } });
   });
+
+  it('masks every stretch some form covers, overlapping forms and short secrets included, as a search form by form would find them', () => {
+    // A form starting inside another and reaching further; a form inside another.
+    expect(maskWith('abcd', 'cdefghij').mask('>abcdefghij<')).toBe(`>${MASK}<`);
+    expect(maskWith('abcabcab', 'cabc').mask('>abcabcab<')).toBe(`>${MASK}<`);
+    // Seeded: secrets made of a small alphabet overlap often in texts built from their pieces.
+    let seed = 7;
+    const random = (below: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % below;
+    const word = (length: number) => Array.from({ length }, () => 'abcd'[random(4)]).join('');
+    for (let round = 0; round < 500; round++) {
+      const secrets = Array.from({ length: 1 + random(6) }, () => word(1 + random(12)));
+      const mask = maskWith(...secrets);
+      const text = Array.from({ length: 1 + random(8) }, () => (random(2) ? secrets[random(secrets.length)]!.slice(random(3)) : word(random(5)))).join(random(2) ? '' : 'x');
+      // The reference: mark every character some form occurrence covers, then mask each marked run of long forms once.
+      const forms = mask.forms();
+      const covered = Array<boolean>(text.length).fill(false);
+      for (const form of forms.filter((f) => f.length >= 4)) for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) covered.fill(true, at, at + form.length);
+      let expected = text.replace(/./gs, (char, at: number) => (covered[at] ? '\u0000' : char)).replace(/\u0000+/g, MASK);
+      for (const form of forms.filter((f) => f.length < 4)) expected = expected.replaceAll(form, MASK);
+      const masked = mask.mask(text);
+      expect(masked, JSON.stringify({ secrets, text })).toBe(expected);
+      for (const form of forms.filter((f) => f.length >= 4)) expect(masked).not.toContain(form);
+    }
+  });
+
+  it('with thousands of secrets, masks what they cover and nothing else', () => {
+    const secrets = Array.from({ length: 2_000 }, (_, index) => `generated-password-${index.toString(36).padStart(6, '0')}`);
+    const mask = maskWith(...secrets);
+    const texts = Array.from({ length: 200 }, (_, index) => `User:svc-${index} was refused WRITE on topic orders-${index}`);
+    expect(texts.map((text) => mask.mask(text))).toEqual(texts);
+    expect(mask.mask(`login with ${secrets[1_234]} failed`)).toBe(`login with ${MASK} failed`);
+  });
 });
