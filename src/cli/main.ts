@@ -2,7 +2,6 @@
 import { realpathSync } from 'node:fs';
 import { toolVersion } from '../version.js';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors.js';
 import { connectCommand } from './connect.js';
 import { runDiff } from './diff.js';
@@ -76,22 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/**
- * How far V8 lets its old generation grow past what survived the last full collection before
- * collecting again. Left to itself V8 grows it up to fourfold when allocation is fast, and a drill
- * allocates fast (every Kafka answer is parsed into objects) while it keeps much less: at 5,000
- * topics 200 MB survived and the heap reached 680 MB. A value given to node itself (its command
- * line or NODE_OPTIONS) wins.
- */
-export const HEAP_GROWING_PERCENT = 20;
-
-function limitHeapGrowth(): void {
-  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((option) => /heap[-_]growing[-_]percent/.test(option));
-  if (!given) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-}
-
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  limitHeapGrowth();
   // Exit as soon as the command is done: a client still retrying against a torn-down broker (a
   // probe that timed out, say) must not keep a CI job waiting.
   main(process.argv.slice(2)).then((code) => process.exit(code));
