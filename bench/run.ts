@@ -12,16 +12,19 @@
  *   restore  kafka-drill's restore into a fresh 1-broker SCRAM cluster (data: none)
  *   floor    a Java AdminClient (bench/Floor.java, compiled here) sending one batched request per kind
  *   runbook  Kafka's CLI tools once per object, for a small sample per kind, extrapolated to the size
- *   drill    the full drill (synthetic data, derived authorization matrix, every group's offsets)
+ *   drill    the full drill (synthetic data, derived authorization matrix, every group's offsets),
+ *            run as users run it: `kafka-drill run` (dist/cli/main.js: `npm run build` first) in a
+ *            process of its own, reports included; its peak RSS is that process's (VmHWM), not
+ *            this harness's, which also holds the generated snapshots
  * Writes bench/results/<date>.json and .md, and the table into README.md.
  */
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createProgressDisplay } from '../src/drill/progress-display.js';
-import { runDrill } from '../src/drill/runner.js';
 import { clientProperties } from '../src/environment/client-properties.js';
 import { DEFAULT_KAFKA_VERSION, installKafka, resolveDistribution } from '../src/runtime/distribution.js';
 import { javaBinary, requireJava } from '../src/runtime/java.js';
@@ -35,7 +38,7 @@ import { restoreSnapshot } from '../src/restore/restore.js';
 import { serializeSnapshot } from '../src/snapshot/canonical.js';
 import { loadSnapshot } from '../src/snapshot/load.js';
 import type { Snapshot } from '../src/snapshot/schema.js';
-import { loadSpec } from '../src/drill-spec/load.js';
+import type { Result } from '../src/model/result.js';
 import { generateSnapshot, shapeFor } from './generate.js';
 import { combineResults, renderTable, type BenchResults, type SizeResult } from './table.js';
 import { runbookSample } from './runbook.js';
@@ -105,6 +108,46 @@ async function measured<T>(work: () => Promise<T>): Promise<{ value: T; ms: numb
 }
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+
+/** A process's peak resident set so far (VmHWM), in bytes; undefined where /proc does not say (not Linux, or it ended). */
+function peakRssOf(pid: number): number | undefined {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `kafka-drill <args>` in a process of its own, its output on this one's stderr; its peak RSS is
+ * read from /proc every 100 ms until it ends (the last reading before it exits; a process's own
+ * peak, never its children's, the brokers').
+ */
+async function runCli(args: string[]): Promise<{ exitCode: number; ms: number; peakRssMb?: number; load: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 2, 2] });
+  let peak: number | undefined;
+  const loads = [loadavg()[0]!];
+  const timer = setInterval(() => {
+    const now = peakRssOf(child.pid!);
+    if (now !== undefined) peak = Math.max(peak ?? 0, now);
+    loads.push(loadavg()[0]!);
+  }, 100);
+  try {
+    const exitCode = await new Promise<number>((resolve, reject) => child.on('error', reject).on('exit', (code) => resolve(code ?? 1)));
+    return {
+      exitCode,
+      ms: Math.round(performance.now() - started),
+      ...(peak === undefined ? {} : { peakRssMb: Math.round(peak / 1048576) }),
+      load: round2(loads.reduce((a, b) => a + b, 0) / loads.length),
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 const machineLoads: number[] = [];
 const loadTimer = setInterval(() => machineLoads.push(loadavg()[0]!), 5_000);
 const startedAt = new Date();
@@ -140,6 +183,7 @@ async function stopTarget(environment: StartedEnvironment) {
 }
 
 try {
+  if (!skip.has('drill') && !existsSync(CLI)) throw new Error(`${CLI} not found: the drill runs the built CLI, run npm run build first`);
   await requireJava();
   await installKafka(kafkaVersion, (line) => console.error(line));
   const libs = (await resolveDistribution(kafkaVersion)).libsDir;
@@ -222,36 +266,24 @@ try {
           '',
         ].join('\n'),
       );
-      const spec = await loadSpec(specFile);
-      const controller = new AbortController();
-      const display = createProgressDisplay(process.stderr);
-      const run = await measured(() =>
-        runDrill(
-          { spec, snapshot, snapshotFile, snapshotSha256: '0'.repeat(64) },
-          {
-            kafkaVersions: [kafkaVersion],
-            provider: 'process',
-            toolVersion: 'bench',
-            signal: controller.signal,
-            progress: (line) => display.line(`  ${line}`),
-            onProgress: display.update,
-          },
-        ).finally(() => display.close()),
-      );
-      const drillRun = run.value.runs[0]!;
+      const out = join(work, `drill-${topics}`);
+      const run = await runCli(['run', specFile, '--out', out, '--kafka-version', kafkaVersion, '--provider', 'process']);
+      if (!existsSync(join(out, 'result.json'))) throw new Error(`kafka-drill run ended with exit code ${run.exitCode} and wrote no result`);
+      const drilled = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Result;
+      const drillRun = drilled.runs[0]!;
       const phases = Object.fromEntries(drillRun.phases.map((p) => [p.name, { ms: p.durationMs, status: p.status }]));
       const afterEnvironmentMs = drillRun.phases.filter((p) => p.name !== 'environment' && p.name !== 'teardown').reduce((sum, p) => sum + p.durationMs, 0);
       result.drill = {
         ms: run.ms,
         afterEnvironmentMs,
-        verdict: run.value.verdict,
-        reason: run.value.reason.slice(0, 400),
-        peakRssMb: run.peakRssMb,
+        verdict: drilled.verdict,
+        reason: drilled.reason.slice(0, 400),
+        ...(run.peakRssMb === undefined ? {} : { peakRssMb: run.peakRssMb, rssOf: 'kafka-drill run' as const }),
         load: run.load,
         phases,
         probes: drillRun.probes.map((p) => ({ id: p.id, status: p.status, ms: p.durationMs, checks: p.evidence.length })),
       };
-      console.error(`drill ${run.value.verdict} in ${run.ms} ms (${afterEnvironmentMs} ms after the environment)`);
+      console.error(`drill ${drilled.verdict} in ${run.ms} ms (${afterEnvironmentMs} ms after the environment), kafka-drill run peak RSS ${run.peakRssMb ?? '?'} MB`);
       for (const probe of drillRun.probes) {
         const counts = { passed: 0, failed: 0, skipped: 0 };
         for (const item of probe.evidence) counts[item.outcome]++;

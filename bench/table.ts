@@ -23,7 +23,13 @@ export interface SizeResult {
     afterEnvironmentMs: number;
     verdict: string;
     reason: string;
-    peakRssMb: number;
+    /**
+     * Peak RSS of the `kafka-drill run` process (reports included) with `rssOf: 'kafka-drill run'`;
+     * in results from before it, of the bench process itself, which ran the drill in-process without
+     * writing reports and also held the generated snapshots.
+     */
+    peakRssMb?: number;
+    rssOf?: 'kafka-drill run';
     load?: number;
     phases: Record<string, { ms: number; status: string }>;
     probes: { id: string; status: string; ms: number; checks: number }[];
@@ -55,7 +61,7 @@ export function renderTable(results: BenchResults): string {
       `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}; the last column is its mean per size): the machine was shared with other work.`,
     ...(results.note ? ['', results.note] : []),
     '',
-    '| topics (×3 partitions) | brokers | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | harness peak RSS | load average |',
+    '| topics (×3 partitions) | brokers | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | kafka-drill run peak RSS | load average |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
   ];
   for (const size of results.sizes) {
@@ -67,11 +73,12 @@ export function renderTable(results: BenchResults): string {
     const runbookCell = runbook ? `~${duration(runbook.extrapolatedMs)}` : '–';
     const faster = runbook && restore ? `${Math.round(runbook.extrapolatedMs / restore.ms)}×` : '–';
     const drillCell = drill ? `${s(drill.ms)} (${s(drill.afterEnvironmentMs)})` : '–';
-    const rss = Math.max(restore?.peakRssMb ?? 0, drill?.peakRssMb ?? 0);
+    // A result from before the drill ran as its own process measured the bench's own process (marked †).
+    const rss = drill?.peakRssMb === undefined ? '–' : `${drill.peakRssMb} MB${drill.rssOf ? '' : ' †'}`;
     const loads = [restore?.load, floor?.load, runbook?.load, drill?.load].filter((l): l is number => typeof l === 'number');
     const load = loads.length ? (loads.reduce((a, b) => a + b, 0) / loads.length).toFixed(1) : '–';
     lines.push(
-      `| ${n(shape.topics)} | ${size.brokers ?? 1} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floorCell} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss ? `${rss} MB` : '–'} | ${load} |`,
+      `| ${n(shape.topics)} | ${size.brokers ?? 1} | ${n(shape.acls)} | ${n(shape.scramUsers)} | ${n(shape.quotas)} | ${n(shape.groups)} | ${restoreCell} | ${floorCell} | ${ratio} | ${runbookCell} | ${faster} | ${drillCell} | ${drill?.verdict ?? '–'} | ${rss} | ${load} |`,
     );
   }
   lines.push('');
@@ -108,6 +115,11 @@ export function renderTable(results: BenchResults): string {
     `The runbook column is extrapolated: Kafka's CLI tools (kafka-topics, kafka-acls, kafka-configs, kafka-consumer-groups) were run once per object for ${sampled ? Object.values(sampled.sampled)[0] : 'a few'} objects of each kind, and the mean time per kind multiplied by the snapshot's count. ` +
       "The floor is a Java AdminClient (bench/Floor.java) sending one batched request per kind (split only above KRaft's 10,000 records per request) and committing every group's offsets at once; like the restore, it waits until the broker lists the topics, logs the users in and holds the ACLs. " +
       "Restore and floor each ran against a fresh cluster, without data; the full drill restores synthetic data, derives the authorization matrix and probes every group's offsets.",
+    '',
+    "The full drill runs as `kafka-drill run` in a process of its own, reports included; its peak RSS is that process's own (VmHWM), not the brokers' it starts." +
+      (results.sizes.some((size) => size.drill?.peakRssMb !== undefined && !size.drill.rssOf)
+        ? ' † measured before that: the bench process itself, which ran the drill in-process without writing reports and also held the generated snapshots.'
+        : ''),
   );
   if (notes.length) lines.push('', 'Failures:', '', ...notes.map((note) => `- ${note.replace(/\n/g, ' ')}`));
   return lines.join('\n') + '\n';

@@ -240,7 +240,8 @@ export function quorumOf(partition: describeQuorumV2.DescribeQuorumResponseParti
 /** A group's lag: log end minus committed offset, per partition it is expected to commit, and their sum. */
 export function groupLagOf(group: string, expected: readonly TopicPartition[], committed: readonly GroupCommittedOffset[], logEnds: OffsetsByPartition): GroupLagSample {
   const offsets = new Map(committed.map((entry) => [partitionKey(entry.topic, entry.partition), entry.offset]));
-  const wanted = uniquePartitions([...expected, ...committed.map(({ topic, partition }) => ({ topic, partition }))]).filter((tp) =>
+  // The expected partitions last: their topic names (the snapshot's) are what the samples keep, not a fresh copy from each answer.
+  const wanted = uniquePartitions([...committed.map(({ topic, partition }) => ({ topic, partition })), ...expected]).filter((tp) =>
     logEnds.has(partitionKey(tp.topic, tp.partition)),
   );
   const partitions = wanted

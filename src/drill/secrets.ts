@@ -87,17 +87,39 @@ export class SecretMask {
     return this.matcher;
   }
 
-  /** A copy of `value` with every string in it masked (object keys too). */
+  /**
+   * `value` with every string in it masked (object keys too). Only what a mask changed is copied:
+   * an array or object with nothing to mask below it is `value`'s own, so masking a drill's whole
+   * result costs no second copy of it. Each distinct string is masked once.
+   */
   maskDeep<T>(value: T): T {
-    return maskValue(value, (text) => this.mask(text)) as T;
+    const masked = new Map<string, string>();
+    return maskValue(value, (text) => {
+      let result = masked.get(text);
+      if (result === undefined) masked.set(text, (result = this.mask(text)));
+      return result;
+    }) as T;
   }
 }
 
 function maskValue(value: unknown, mask: (text: string) => string): unknown {
   if (typeof value === 'string') return mask(value);
-  if (Array.isArray(value)) return value.map((item) => maskValue(item, mask));
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, index) => {
+      const masked = maskValue(item, mask);
+      if (masked !== item) (copy ??= [...value])[index] = masked;
+    });
+    return copy ?? value;
+  }
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [mask(key), maskValue(item, mask)]));
+    let changed = false;
+    const entries = Object.entries(value).map(([key, item]) => {
+      const entry = [mask(key), maskValue(item, mask)] as const;
+      if (entry[0] !== key || entry[1] !== item) changed = true;
+      return entry;
+    });
+    return changed ? Object.fromEntries(entries) : value;
   }
   return value;
 }

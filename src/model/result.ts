@@ -628,7 +628,7 @@ export function parseResult(text: string, file: string): Result {
 }
 
 export function serializeResult(result: Result): string {
-  return JSON.stringify(Result.parse(result), null, 2) + '\n';
+  return [...resultJsonChunks(result)].join('');
 }
 
 /** Validates, then writes `dir/result.json` via a temporary file so a reader never sees half of it. Returns its path. */
@@ -640,4 +640,121 @@ export function writeResult(dir: string, result: Result): string {
   writeFileSync(temporary, json);
   renameSync(temporary, file);
   return file;
+}
+
+// ---- result.json in pieces ----------------------------------------------------------------------
+
+/**
+ * The text of result.json (JSON.stringify of the validated result, 2-space indented, a trailing
+ * newline) in pieces, for writing without ever holding it whole: at 5,000 topics it is ~180 MB,
+ * mostly samples and evidence. The long arrays (each run's samples, probe evidence and logged
+ * denials) are validated and written one element at a time; the rest of the result is validated
+ * as one, so no validated copy of the whole result exists at once either. Throws a ZodError, with
+ * the path from the result's root, for a result that does not match the schema.
+ */
+export function* resultJsonChunks(result: Result): Generator<string> {
+  const skeleton = validatedSkeleton(result);
+  yield* jsonChunks(skeleton.result, '', skeleton);
+  yield '\n';
+}
+
+/** An array written element by element: `items` as the caller had them, each validated with `schema` when written. */
+interface Fill {
+  items: readonly unknown[];
+  schema: z.ZodType;
+  path: (string | number)[];
+}
+
+interface Skeleton {
+  /** The result validated with its long arrays left empty. */
+  result: Result;
+  /** For each of those arrays (by identity), what goes there. */
+  fills: Map<unknown, Fill>;
+  /** The objects and arrays with a fill inside them. */
+  holders: Set<unknown>;
+}
+
+function validatedSkeleton(result: Result): Skeleton {
+  const skeleton = Result.parse({
+    ...result,
+    runs: result.runs.map((run) => ({
+      ...run,
+      probes: run.probes.map((probe) => ({ ...probe, evidence: [] })),
+      ...(run.samples && { samples: { ...run.samples, samples: [] } }),
+      ...(run.authorizerLog && { authorizerLog: { ...run.authorizerLog, denials: [] } }),
+    })),
+  });
+  const fills = new Map<unknown, Fill>();
+  const holders = new Set<unknown>([skeleton, skeleton.runs]);
+  skeleton.runs.forEach((run, index) => {
+    const given = result.runs[index]!;
+    const at = ['runs', index];
+    holders.add(run).add(run.probes);
+    run.probes.forEach((probe, p) => {
+      holders.add(probe);
+      fills.set(probe.evidence, { items: given.probes[p]!.evidence, schema: ProbeEvidence, path: [...at, 'probes', p, 'evidence'] });
+    });
+    if (run.samples) {
+      holders.add(run.samples);
+      fills.set(run.samples.samples, { items: given.samples!.samples, schema: Sample, path: [...at, 'samples', 'samples'] });
+    }
+    if (run.authorizerLog) {
+      holders.add(run.authorizerLog);
+      fills.set(run.authorizerLog.denials, { items: given.authorizerLog!.denials, schema: BrokerDenial, path: [...at, 'authorizerLog', 'denials'] });
+    }
+  });
+  return { result: skeleton, fills, holders };
+}
+
+/** JSON.stringify(value, null, 2) at `indent`, in pieces: a part holding no fill is one piece. */
+function* jsonChunks(value: unknown, indent: string, skeleton: Skeleton): Generator<string> {
+  const fill = skeleton.fills.get(value);
+  if (fill) {
+    yield* arrayChunks(fill.items.length, indent, (index, inner) => [stringifyAt(parsedElement(fill, index), inner)]);
+    return;
+  }
+  if (!skeleton.holders.has(value)) {
+    yield stringifyAt(value, indent);
+    return;
+  }
+  if (Array.isArray(value)) {
+    yield* arrayChunks(value.length, indent, (index, inner) => jsonChunks(value[index] ?? null, inner, skeleton));
+    return;
+  }
+  const inner = `${indent}  `;
+  const entries = Object.entries(value as object).filter(([, item]) => item !== undefined && typeof item !== 'function' && typeof item !== 'symbol');
+  if (entries.length === 0) {
+    yield '{}';
+    return;
+  }
+  for (const [index, [key, item]] of entries.entries()) {
+    yield `${index === 0 ? '{' : ','}\n${inner}${JSON.stringify(key)}: `;
+    yield* jsonChunks(item, inner, skeleton);
+  }
+  yield `\n${indent}}`;
+}
+
+function* arrayChunks(length: number, indent: string, item: (index: number, inner: string) => Iterable<string>): Generator<string> {
+  if (length === 0) {
+    yield '[]';
+    return;
+  }
+  const inner = `${indent}  `;
+  for (let index = 0; index < length; index++) {
+    yield `${index === 0 ? '[' : ','}\n${inner}`;
+    yield* item(index, inner);
+  }
+  yield `\n${indent}]`;
+}
+
+/** JSON.stringify's 2-space text of `value` as it reads nested at `indent` (a newline inside a JSON string is always escaped). */
+function stringifyAt(value: unknown, indent: string): string {
+  const text = JSON.stringify(value, null, 2) ?? 'null';
+  return indent ? text.replaceAll('\n', `\n${indent}`) : text;
+}
+
+function parsedElement(fill: Fill, index: number): unknown {
+  const parsed = fill.schema.safeParse(fill.items[index]);
+  if (parsed.success) return parsed.data;
+  throw new z.ZodError(parsed.error.issues.map((issue) => ({ ...issue, path: [...fill.path, index, ...issue.path] })));
 }

@@ -85,17 +85,21 @@ function readEvidenceFile(dir: string, file: string): Buffer {
   return readInputBytesSync(path.join(dir, file), 'evidence file', inputLimits.evidenceFileBytes);
 }
 
+/** A file's sha256 and size, as the manifest lists it. */
+export type FileDigest = Omit<ManifestEntry, 'path'>;
+
 /**
  * Hashes the given files (relative to dir) and, with a key, signs the manifest. A file in
- * `contents` is hashed from those bytes (about to be written), any other is read from dir.
+ * `written` is listed with that digest (hashed as it was written), any other is read from dir.
  */
-export function buildManifest(dir: string, files: string[], signingKey?: KeyObject, contents: ReadonlyMap<string, string | Uint8Array> = new Map()): Manifest {
+export function buildManifest(dir: string, files: string[], signingKey?: KeyObject, written: ReadonlyMap<string, FileDigest> = new Map()): Manifest {
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     version: 1,
     files: [...files].sort().map((file) => {
-      const given = contents.get(file);
-      const bytes = given === undefined ? readEvidenceFile(dir, file) : typeof given === 'string' ? Buffer.from(given) : given;
+      const digest = written.get(file);
+      if (digest) return { path: file, ...digest };
+      const bytes = readEvidenceFile(dir, file);
       return { path: file, sha256: sha256Hex(bytes), bytes: bytes.length };
     }),
   };

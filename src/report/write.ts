@@ -1,14 +1,15 @@
 /** Renders every report of a result and writes them, with a manifest over the whole directory. */
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import path from 'node:path';
-import { RESULT_FILE, serializeResult, type Result } from '../model/result.js';
+import { RESULT_FILE, resultJsonChunks, type Result } from '../model/result.js';
 import type { SecretMask } from '../drill/secrets.js';
 import { InputError } from '../errors.js';
 import { inputLimits, readInputBytesSync } from '../input-file.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
-import { buildManifest, listEvidenceFiles, MANIFEST_FILE, readSigningKey, sha256Hex } from './manifest.js';
+import { buildManifest, listEvidenceFiles, MANIFEST_FILE, readSigningKey, sha256Hex, type FileDigest } from './manifest.js';
 import { renderSummary } from './summary.js';
 import { METRICS_FILE, renderMetrics } from './metrics.js';
 
@@ -81,24 +82,68 @@ export function checkOutDir(outDir: string, relatives: readonly string[] = [...O
   }
 }
 
+/** What a file of the evidence holds: text, bytes, or text in pieces (result.json) written as they come, never whole. */
+export type FileContent = string | Uint8Array | { chunks: Iterable<string> };
+
+/** Pieces are gathered to about this many bytes before each write. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
 /**
- * Writes every file to a temporary file beside it, then renames each into place only when all
- * were written: a failure leaves no report file half-written and no temporary file behind.
+ * Writes every file to a temporary file beside it, hashing it as it is written, then the
+ * manifest (`manifestOf` those hashes), then renames each into place only when all were written:
+ * a failure leaves no report file half-written and no temporary file behind.
  */
-function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, string | Uint8Array>): string[] {
+function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, FileContent>, manifestOf: (written: ReadonlyMap<string, FileDigest>) => string): string[] {
   const staged: { temporary: string; file: string }[] = [];
-  try {
-    for (const [relative, content] of contents) {
-      const file = path.join(outDir, relative);
-      const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-      try {
-        mkdirSync(path.dirname(file), { recursive: true });
-        staged.push({ temporary, file });
-        writeFileSync(temporary, content);
-      } catch (error) {
-        throw new InputError(`${file}: cannot write it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      }
+  const written = new Map<string, FileDigest>();
+  const stage = (relative: string, content: FileContent) => {
+    const file = path.join(outDir, relative);
+    const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+    const failed = (error: unknown) => new InputError(`${file}: cannot write it: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    let fd: number;
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      staged.push({ temporary, file });
+      fd = openSync(temporary, 'w');
+    } catch (error) {
+      throw failed(error);
     }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const write = (data: string | Uint8Array) => {
+      const buffer = typeof data === 'string' ? Buffer.from(data) : data;
+      hash.update(buffer);
+      bytes += buffer.length;
+      try {
+        writeFileSync(fd, buffer);
+      } catch (error) {
+        throw failed(error);
+      }
+    };
+    try {
+      if (typeof content === 'string' || content instanceof Uint8Array) write(content);
+      else {
+        let pending: string[] = [];
+        let length = 0;
+        for (const chunk of content.chunks) {
+          pending.push(chunk);
+          length += chunk.length;
+          if (length >= WRITE_BUFFER_BYTES) {
+            write(pending.join(''));
+            pending = [];
+            length = 0;
+          }
+        }
+        write(pending.join(''));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    written.set(relative, { sha256: hash.digest('hex'), bytes });
+  };
+  try {
+    for (const [relative, content] of contents) stage(relative, content);
+    stage(MANIFEST_FILE, manifestOf(written));
   } catch (error) {
     for (const { temporary } of staged) rmSync(temporary, { force: true });
     throw error;
@@ -116,8 +161,8 @@ function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, string
  */
 export async function writeReports(unmasked: Result, outDir: string, options: WriteReportsOptions = {}): Promise<string[]> {
   const result = options.secrets ? options.secrets.maskDeep(unmasked) : unmasked;
-  const contents = new Map<string, string | Uint8Array>();
-  contents.set(RESULT_FILE, serializeResult(result));
+  const contents = new Map<string, FileContent>();
+  contents.set(RESULT_FILE, { chunks: resultJsonChunks(result) });
   contents.set(REPORT_FILES.html, renderHtml(result, { compare: options.compare ?? [] }));
   contents.set(REPORT_FILES.junit, renderJunit(result, { hostname: options.hostname ?? machineHostname() }));
   contents.set(REPORT_FILES.summary, renderSummary(result, { compare: options.compare ?? [] }));
@@ -137,7 +182,5 @@ export async function writeReports(unmasked: Result, outDir: string, options: Wr
   checkOutDir(outDir, [...contents.keys(), MANIFEST_FILE]);
   // The manifest covers every file the folder will hold: those already there and those about to be written.
   const files = new Set([...(existsSync(outDir) ? listEvidenceFiles(outDir) : []), ...contents.keys()]);
-  const manifest = buildManifest(outDir, [...files], signingKey, contents);
-  contents.set(MANIFEST_FILE, JSON.stringify(manifest, null, 2) + '\n');
-  return writeAllAtomically(outDir, contents);
+  return writeAllAtomically(outDir, contents, (written) => JSON.stringify(buildManifest(outDir, [...files], signingKey, written), null, 2) + '\n');
 }

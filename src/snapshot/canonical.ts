@@ -82,41 +82,67 @@ export function canonicalOrder<T extends SnapshotContent>(snapshot: T): T {
  * of insertion order, so sorting the keys of an object would not survive stringify.
  */
 export function canonicalJson(value: unknown): string {
-  return `${write(value, '', '  ')}\n`;
+  const pieces: string[] = [];
+  write(value, '', '  ', (piece) => pieces.push(piece));
+  pieces.push('\n');
+  return pieces.join('');
 }
 
 /** The same ordering on one line, for keys and labels (e.g. a connector offset's partition). */
 export function compactCanonicalJson(value: unknown): string {
-  return write(value, '', '');
+  const pieces: string[] = [];
+  write(value, '', '', (piece) => pieces.push(piece));
+  return pieces.join('');
 }
 
-function write(value: unknown, indent: string, step: string): string {
+/** Writes the canonical text of `value` to `out` piece by piece, so a digest never needs the text whole. */
+function write(value: unknown, indent: string, step: string, out: (piece: string) => void): void {
   const newline = step === '' ? '' : '\n';
   const colon = step === '' ? ':' : ': ';
   if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
+    if (value.length === 0) return out('[]');
     const inner = indent + step;
-    return `[${newline}${value.map((item) => inner + write(item ?? null, inner, step)).join(`,${newline}`)}${newline}${indent}]`;
+    value.forEach((item, index) => {
+      out(`${index === 0 ? '[' : ','}${newline}${inner}`);
+      write(item ?? null, inner, step, out);
+    });
+    return out(`${newline}${indent}]`);
   }
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value)
       .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
       .sort(compareText);
-    if (keys.length === 0) return '{}';
+    if (keys.length === 0) return out('{}');
     const inner = indent + step;
-    const entries = keys.map((key) => `${inner}${JSON.stringify(key)}${colon}${write((value as Record<string, unknown>)[key], inner, step)}`);
-    return `{${newline}${entries.join(`,${newline}`)}${newline}${indent}}`;
+    keys.forEach((key, index) => {
+      out(`${index === 0 ? '{' : ','}${newline}${inner}${JSON.stringify(key)}${colon}`);
+      write((value as Record<string, unknown>)[key], inner, step, out);
+    });
+    return out(`${newline}${indent}}`);
   }
-  return JSON.stringify(value) ?? 'null';
+  out(JSON.stringify(value) ?? 'null');
 }
 
-/** `sha256:<hex>` over the canonical text of the snapshot without its digest field. */
+/** Pieces are gathered to about this many characters before each hash update. */
+const HASH_BUFFER_LENGTH = 64 * 1024;
+
+/** `sha256:<hex>` over the canonical text of the snapshot without its digest field, hashed as it is written. */
 export function computeDigest(snapshot: SnapshotContent | Snapshot): string {
   const { digest: _ignored, ...content } = snapshot as Snapshot;
-  const hash = createHash('sha256')
-    .update(canonicalJson(canonicalOrder(content)), 'utf8')
-    .digest('hex');
-  return `sha256:${hash}`;
+  const hash = createHash('sha256');
+  let pending: string[] = [];
+  let length = 0;
+  write(canonicalOrder(content), '', '  ', (piece) => {
+    pending.push(piece);
+    length += piece.length;
+    if (length >= HASH_BUFFER_LENGTH) {
+      hash.update(pending.join(''), 'utf8');
+      pending = [];
+      length = 0;
+    }
+  });
+  hash.update(`${pending.join('')}\n`, 'utf8');
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /**

@@ -48,6 +48,19 @@ describe('SecretMask', () => {
     expect(value.a[0]).toBe('x s3cret-value y');
   });
 
+  it('copies only what it masks: a part with no secret in it is the very same object (a whole result is never copied for nothing)', () => {
+    const mask = maskWith('s3cret-value');
+    const clean = { probes: [{ evidence: [{ observed: 'allowed' }] }], samples: [{ lag: 2 }] };
+    expect(mask.maskDeep(clean)).toBe(clean);
+    const value = { clean: clean.samples, dirty: [{ detail: 'as s3cret-value' }, { detail: 'fine' }] };
+    const masked = mask.maskDeep(value);
+    expect(masked).not.toBe(value);
+    expect(masked.clean).toBe(value.clean);
+    expect(masked.dirty).toEqual([{ detail: `as ${MASK}` }, { detail: 'fine' }]);
+    expect(masked.dirty[1]).toBe(value.dirty[1]);
+    expect(value.dirty[0]!.detail).toBe('as s3cret-value');
+  });
+
   it('ignores empty secrets and leaves text without secrets alone', () => {
     const mask = maskWith('', 'abc-123-xyz');
     mask.add(undefined);

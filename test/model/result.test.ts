@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseResult, writeResult } from '../../src/model/result.js';
+import { parseResult, Result, resultJsonChunks, writeResult } from '../../src/model/result.js';
 import { InputError } from '../../src/errors.js';
 import { fixtureFile, fixtureNames, loadFixture } from '../report/fixtures.js';
 import { tempDir } from '../support/temp.js';
@@ -53,5 +53,24 @@ describe('result.json', () => {
     expect(readFileSync(file, 'utf8')).toBe(readFileSync(fixtureFile('upgrade-gate-failed'), 'utf8'));
     const broken = { ...result, verdict: 'maybe' } as unknown as typeof result;
     expect(() => writeResult(path.join(dir, 'other'), broken)).toThrow();
+  });
+
+  it('writes result.json in pieces, the same text as JSON.stringify of the whole, and never the whole at once', () => {
+    for (const name of fixtureNames) {
+      const result = JSON.parse(readFileSync(fixtureFile(name), 'utf8')) as Result;
+      const pieces = [...resultJsonChunks(result)];
+      expect(pieces.join(''), name).toBe(JSON.stringify(Result.parse(result), null, 2) + '\n');
+      // Every evidence item and sample is a piece of its own: the longest piece is far shorter than the text.
+      const evidence = result.runs.flatMap((run) => run.probes.flatMap((probe) => probe.evidence));
+      if (evidence.length > 10) expect(Math.max(...pieces.map((piece) => piece.length)), name).toBeLessThan(pieces.join('').length / 5);
+    }
+  });
+
+  it('refuses an invalid element of a long array when it comes to it, naming its path from the root', () => {
+    const result = loadFixture('upgrade-gate-failed');
+    const evidence = result.runs[1]!.probes[0]!.evidence;
+    const broken = structuredClone(result);
+    (broken.runs[1]!.probes[0]!.evidence[evidence.length - 1] as { outcome: string }).outcome = 'green';
+    expect(() => [...resultJsonChunks(broken)]).toThrow(new RegExp(`"path": \\[\\s*"runs",\\s*1,\\s*"probes",\\s*0,\\s*"evidence",\\s*${evidence.length - 1},\\s*"outcome"`));
   });
 });
