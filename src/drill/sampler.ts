@@ -22,6 +22,12 @@ import type { StartedEnvironment } from '../environment/types.js';
 import type { Snapshot } from '../snapshot/schema.js';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 2_000;
+/**
+ * A sample asks for every topic's metadata, every group's offsets and every partition's log end:
+ * at 10,000 topics that is seconds of the broker's and the harness's time. The next interval
+ * sample waits this many times as long as the last one took, so sampling is at most a tenth of a run.
+ */
+const SAMPLING_SHARE = 10;
 const REQUEST_TIMEOUT_MS = 5_000;
 const METADATA_TOPIC = '__cluster_metadata';
 
@@ -61,6 +67,7 @@ export class Sampler implements SampleFeed {
   private pending = 0;
   private stopped = false;
   private waiters: ((sample: Sample | undefined) => void)[] = [];
+  private last: { endedAt: number; tookMs: number } | undefined;
 
   constructor(private readonly options: SamplerOptions) {
     this.intervalMs = options.intervalMs;
@@ -71,7 +78,7 @@ export class Sampler implements SampleFeed {
   start(): void {
     this.timer = setInterval(() => {
       // A slow cluster must not pile up samples: a tick while one is still queued is skipped.
-      if (this.pending === 0) this.mark('interval');
+      if (this.pending === 0 && intervalSampleDue(Date.now(), this.last)) this.mark('interval');
     }, this.intervalMs);
     this.timer.unref();
   }
@@ -84,9 +91,11 @@ export class Sampler implements SampleFeed {
     const phase = this.options.phase();
     this.chain = this.chain
       .then(async () => {
+        const started = Date.now();
         try {
           if (!this.stopped) this.record(await this.take(trigger, phase));
         } finally {
+          this.last = { endedAt: Date.now(), tookMs: Date.now() - started };
           this.pending--;
         }
       })
@@ -158,7 +167,7 @@ export class Sampler implements SampleFeed {
       }
       health = await attempt('health', async () => healthOf(metadata, this.minIsr));
     }
-    const [quorum, groups] = await Promise.all([attempt('describe-quorum', () => this.quorum()), attempt('consumer-lag', () => this.groupLag(metadata))]);
+    const [quorum, groups] = await Promise.all([attempt('describe-quorum', () => this.quorum()), attempt('consumer-lag', () => this.groupLag(metadata, trigger !== 'interval'))]);
     return {
       at: new Date(now).toISOString(),
       atMs: Math.max(0, now - this.options.runStartedAt),
@@ -181,7 +190,7 @@ export class Sampler implements SampleFeed {
     return quorumOf(partition);
   }
 
-  private async groupLag(metadata: Metadata | undefined): Promise<GroupLagSample[]> {
+  private async groupLag(metadata: Metadata | undefined, perPartition: boolean): Promise<GroupLagSample[]> {
     const groups = this.options.groups;
     if (groups.size === 0) return [];
     // A partition that does not exist yet (before the topics phase) has no log end to ask for.
@@ -190,7 +199,7 @@ export class Sampler implements SampleFeed {
     const committed = await fetchCommittedOffsets(this.admin, [...groups.keys()]);
     const partitions = uniquePartitions([...[...groups.values()].flat(), ...[...committed.values()].flat().map(({ topic, partition }) => ({ topic, partition }))].filter(exists));
     const logEnds = await listLogOffsets(this.admin, partitions, 'latest');
-    return [...groups].map(([group, expected]) => groupLagOf(group, expected.filter(exists), committed.get(group) ?? [], logEnds));
+    return [...groups].map(([group, expected]) => groupLagOf(group, expected.filter(exists), committed.get(group) ?? [], logEnds, perPartition));
   }
 }
 
@@ -237,8 +246,19 @@ export function quorumOf(partition: describeQuorumV2.DescribeQuorumResponseParti
   };
 }
 
-/** A group's lag: log end minus committed offset, per partition it is expected to commit, and their sum. */
-export function groupLagOf(group: string, expected: readonly TopicPartition[], committed: readonly GroupCommittedOffset[], logEnds: OffsetsByPartition): GroupLagSample {
+/** Whether the next interval sample is due: the last one ended long enough ago for its own length. */
+export function intervalSampleDue(now: number, last: { endedAt: number; tookMs: number } | undefined): boolean {
+  return last === undefined || now - last.endedAt >= (SAMPLING_SHARE - 1) * last.tookMs;
+}
+
+/** A group's lag: log end minus committed offset, per partition it is expected to commit (unless `perPartition` is false), and their sum. */
+export function groupLagOf(
+  group: string,
+  expected: readonly TopicPartition[],
+  committed: readonly GroupCommittedOffset[],
+  logEnds: OffsetsByPartition,
+  perPartition = true,
+): GroupLagSample {
   const offsets = new Map(committed.map((entry) => [partitionKey(entry.topic, entry.partition), entry.offset]));
   // The expected partitions last: their topic names (the snapshot's) are what the samples keep, not a fresh copy from each answer.
   const wanted = uniquePartitions([...committed.map(({ topic, partition }) => ({ topic, partition })), ...expected]).filter((tp) =>
@@ -258,7 +278,7 @@ export function groupLagOf(group: string, expected: readonly TopicPartition[], c
     })
     .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   const counted = partitions.filter((partition) => partition.lag !== null);
-  return { group, total: counted.length ? counted.reduce((sum, partition) => sum + partition.lag!, 0) : null, partitions };
+  return { group, total: counted.length ? counted.reduce((sum, partition) => sum + partition.lag!, 0) : null, ...(perPartition ? { partitions } : {}) };
 }
 
 /** Kafka errors in the probes' evidence, counted per probe and error name. */

@@ -1,6 +1,6 @@
 /** The sampler's pure parts: health from a Metadata answer, the quorum's follower lag, group lag, probe errors. */
 import { describe, expect, it } from 'vitest';
-import { groupLagOf, healthOf, probeErrorCounts, quorumOf } from '../../src/drill/sampler.js';
+import { groupLagOf, healthOf, intervalSampleDue, probeErrorCounts, quorumOf } from '../../src/drill/sampler.js';
 import { partitionKey } from '../../src/kafka/log-offsets.js';
 import type { ProbeRecord } from '../../src/model/result.js';
 
@@ -95,6 +95,21 @@ describe('groupLagOf', () => {
   it('has no total before any commit (not a lag of 0), and a commit beyond the log end lags by 0', () => {
     expect(groupLagOf('g', [{ topic: 'orders', partition: 0 }], [], logEnds).total).toBeNull();
     expect(groupLagOf('g', [{ topic: 'orders', partition: 0 }], [committed('orders', 0, 25n)], logEnds).total).toBe(0);
+  });
+
+  it('without per-partition detail, the same total', () => {
+    const expected = [
+      { topic: 'orders', partition: 0 },
+      { topic: 'orders', partition: 1 },
+    ];
+    expect(groupLagOf('g', expected, [committed('orders', 0, 15n)], logEnds, false)).toEqual({ group: 'g', total: 5 });
+  });
+
+  it('spaces interval samples out so that sampling takes at most a tenth of the run', () => {
+    expect(intervalSampleDue(1_000, undefined)).toBe(true);
+    expect(intervalSampleDue(10_000, { endedAt: 9_900, tookMs: 50 })).toBe(false);
+    expect(intervalSampleDue(10_350, { endedAt: 9_900, tookMs: 50 })).toBe(true);
+    expect([44_999, 45_000].map((now) => intervalSampleDue(now, { endedAt: 0, tookMs: 5_000 }))).toEqual([false, true]);
   });
 
   it('leaves out partitions whose log end is unknown (the topic does not exist yet)', () => {

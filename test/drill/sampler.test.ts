@@ -39,8 +39,10 @@ describe('sampler on a real broker', { timeout: 240_000 }, () => {
         runStartedAt: Date.now() - 1000,
         phase: () => 'probes',
       });
-      sampler.start();
+      // A phase boundary first: per-partition lag; then the cadence's samples: the total only.
+      sampler.mark('start probes');
       const first = (await sampler.next(AbortSignal.timeout(30_000)))!;
+      expect(first.trigger).toBe('start probes');
       expect(first.errors).toEqual([]);
       expect(first.phase).toBe('probes');
       expect(first.atMs).toBeGreaterThanOrEqual(1000);
@@ -60,6 +62,13 @@ describe('sampler on a real broker', { timeout: 240_000 }, () => {
         },
         { group: 'not-yet', total: null, partitions: [] },
       ]);
+      sampler.start();
+      const onCadence = (await sampler.next(AbortSignal.timeout(30_000)))!;
+      expect(onCadence.trigger).toBe('interval');
+      expect(onCadence.groups).toEqual([
+        { group: 'app', total: 7 },
+        { group: 'not-yet', total: null },
+      ]);
 
       // The application catches up: the next samples see lag 0.
       await admin.setOffsets({
@@ -74,9 +83,10 @@ describe('sampler on a real broker', { timeout: 240_000 }, () => {
       let caughtUp: Sample | undefined;
       for (let i = 0; i < 10 && !caughtUp; i++) {
         const sample = (await sampler.next(AbortSignal.timeout(30_000)))!;
-        if (sample.groups[0]!.total === 0) caughtUp = sample;
+        if (sample.trigger === 'start verify') caughtUp = sample;
       }
-      expect(caughtUp!.groups[0]!.partitions.map((p) => p.lag)).toEqual([0, 0]);
+      expect(caughtUp!.groups[0]!.total).toBe(0);
+      expect(caughtUp!.groups[0]!.partitions!.map((p) => p.lag)).toEqual([0, 0]);
       const series = sampler.series();
       expect(series.samples.map((s) => s.trigger)).toContain('start verify');
       expect(series.samples.filter((s) => s.trigger === 'interval').length).toBeGreaterThan(0);

@@ -58,11 +58,11 @@ describe('restore.data: mirror from a live source', () => {
     ).toEqual([...new Set(mirror.groups.map((g) => g.group))].sort().map((group) => [group, 0]));
     // The time series: after the offsets phase, each restored group's sampled committed offsets are the ones the offsets phase
     // committed (MirrorGroupPartition.target), and the mirror's own lag series is drawn beside the groups' lag.
-    const afterOffsets = run.samples!.samples.find((sample) => sample.phase === 'verify')!;
+    const afterOffsets = run.samples!.samples.find((sample) => sample.trigger === 'start verify')!;
     const translated = mirror.groups.filter((g) => g.target !== null);
     expect(translated.length).toBeGreaterThan(0);
     for (const entry of translated) {
-      const sampled = afterOffsets.groups.find((g) => g.group === entry.group)!.partitions.find((p) => p.topic === entry.topic && p.partition === entry.partition)!;
+      const sampled = afterOffsets.groups.find((g) => g.group === entry.group)!.partitions!.find((p) => p.topic === entry.topic && p.partition === entry.partition)!;
       expect([entry.group, entry.topic, entry.partition, sampled.committed]).toEqual([entry.group, entry.topic, entry.partition, entry.target]);
       expect(sampled.lag).toBe(Math.max(0, sampled.logEnd - entry.target!));
     }

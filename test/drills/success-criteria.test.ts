@@ -85,15 +85,17 @@ describe('success criteria and the time series', { timeout: 300_000 }, () => {
 
     // Before the probes consumed: the lag of the restored offsets, partition by partition.
     const lag = restoredLag(run, 'shop-fulfilment');
-    const restored = series.samples.find((s) => s.phase === 'verify')!.groups[0]!;
-    expect(new Map(restored.partitions.map((p) => [`${p.topic}-${p.partition}`, p.lag]))).toEqual(lag);
+    const restored = series.samples.find((s) => s.trigger === 'start verify')!.groups[0]!;
+    expect(new Map(restored.partitions!.map((p) => [`${p.topic}-${p.partition}`, p.lag]))).toEqual(lag);
     expect(restored.total).toBe([...lag.values()].reduce((a, b) => a + b, 0));
     expect(restored.total).toBe(10);
-    for (const partition of restored.partitions) expect(partition.lag).toBe(partition.logEnd - partition.committed!);
+    for (const partition of restored.partitions!) expect(partition.lag).toBe(partition.logEnd - partition.committed!);
     // Before the offsets phase the group has no committed offset: its lag is unknown, never 0.
     expect(series.samples.find((s) => s.phase === 'topics')!.groups[0]!.total).toBeNull();
-    // After: the group consumed everything.
+    // After: the group consumed everything. Interval samples hold the total only, the last (at the end) every partition too.
     expect(series.samples.at(-1)!.groups[0]).toMatchObject({ total: 0 });
+    expect(series.samples.filter((s) => s.trigger === 'interval').every((s) => s.groups.every((g) => g.partitions === undefined))).toBe(true);
+    expect(series.samples.at(-1)!.groups[0]!.partitions!.every((p) => p.lag === 0)).toBe(true);
 
     expect(metric(out, 'kafka_drill_consumer_lag')).toEqual({ [`consumer-lag,${DEFAULT_KAFKA_VERSION},shop-fulfilment`]: 0 });
     expect(metric(out, 'kafka_drill_partitions')[`consumer-lag,${DEFAULT_KAFKA_VERSION},under_replicated`]).toBe(0);
