@@ -382,15 +382,35 @@ class MatrixRun {
       byId.set(key, [...(byId.get(key) ?? []), check]);
     }
     const results = new Map<TransactionalCheck, ProbeEvidence>();
-    await mapWithLimit([...byId.values()], TRANSACTIONS_AT_ONCE, async (sharing) => {
-      for (const check of sharing) results.set(check, await this.transaction(check, client));
-    });
+    // A producer waits for its topic before it takes one of the places, so one still waiting holds none.
+    let free = TRANSACTIONS_AT_ONCE;
+    const queue: (() => void)[] = [];
+    const take = async () => {
+      while (free === 0) await new Promise<void>((resolve) => queue.push(resolve));
+      free--;
+    };
+    const give = () => {
+      free++;
+      queue.shift()?.();
+    };
+    await Promise.all(
+      [...byId.values()].map(async (sharing) => {
+        for (const check of sharing) {
+          // Its committed record goes to a restored topic: only once the offsets probes have read every group on it.
+          if (check.topic !== undefined) await this.restoredRead({ topics: [check.topic] });
+          await take();
+          try {
+            results.set(check, await this.transaction(check, client));
+          } finally {
+            give();
+          }
+        }
+      }),
+    );
     return planned.map((check) => results.get(check)!);
   }
 
   private async transaction(check: TransactionalCheck, client: string): Promise<ProbeEvidence> {
-    // Its committed record goes to a restored topic: only once the offsets probes have read every group on it.
-    if (check.topic !== undefined) await this.restoredRead({ topics: [check.topic] });
     if (this.context.signal.aborted) return transactionNotExercised(check, 'the drill was interrupted', client);
     if (performance.now() >= this.deadline)
       return transactionNotExercised(check, `budget: the probe's budget of ${this.budgetMs} ms ran out before the transactional producers`, client);
