@@ -1,3 +1,4 @@
+import type { GroupReader, RestoredReads } from './restored-reads.js';
 import type { DrillPostgres } from '../environment/connect/postgres.js';
 import type { EnvironmentTls } from '../environment/tls/tls.js';
 import type { ConnectEndpoint } from '../kafka/connect-rest.js';
@@ -85,6 +86,10 @@ export interface ProbeContext extends ProbeRunContext {
    * joining while an offsets probe's consumer is in that group would split its partitions.
    */
   committedOffsetsRead: Promise<void>;
+  /** Per group and topic, when the offsets probes are done with it: sooner than committedOffsetsRead. Absent: wait for committedOffsetsRead. */
+  restoredReads?: RestoredReads;
+  /** An offsets probe's own: where it names the groups it will read and releases each one it is done with. */
+  groupReader?: GroupReader;
 }
 
 export interface ProbeRunner {

@@ -3,6 +3,7 @@
  */
 import { errorMessage } from '../errors.js';
 import { describeClientClass } from './clients.js';
+import { RestoredReads } from './restored-reads.js';
 import { errorVerdict, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
 import type { ProbeRecord } from '../model/result.js';
 
@@ -24,7 +25,9 @@ export async function runProbes(probes: readonly ProbeRunner[], context: ProbeRu
   const readersDone: Promise<void>[] = [];
   const release = new Map<ProbeRunner, () => void>();
   for (const reader of readers) readersDone.push(new Promise<void>((resolve) => release.set(reader, resolve)));
-  const probeContext: ProbeContext = { ...context, committedOffsetsRead: Promise.all(readersDone).then(() => undefined) };
+  const restoredReads = new RestoredReads();
+  const groupReaders = new Map(readers.map((reader) => [reader, restoredReads.reader()]));
+  const probeContext: ProbeContext = { ...context, committedOffsetsRead: Promise.all(readersDone).then(() => undefined), restoredReads };
 
   const outcomes = new Map<ProbeRunner, ProbeRecord>();
   let next = 0;
@@ -32,7 +35,9 @@ export async function runProbes(probes: readonly ProbeRunner[], context: ProbeRu
     while (next < order.length) {
       const probe = order[next++]!;
       if (!probe.readsCommittedOffsets && !probe.defersOwnWrites) await probeContext.committedOffsetsRead;
-      outcomes.set(probe, await runProbe(probe, probeContext));
+      const groupReader = groupReaders.get(probe);
+      outcomes.set(probe, await runProbe(probe, groupReader ? { ...probeContext, groupReader } : probeContext));
+      groupReader?.finish();
       release.get(probe)?.();
     }
   };

@@ -22,7 +22,7 @@ import {
 } from '@platformatic/kafka';
 import { ANY_ACL } from '../../kafka/acls.js';
 import { createTopics } from '../../kafka/create-topics.js';
-import { withPerObjectErrors } from '../../kafka/raw.js';
+import { sendForResponse } from '../../kafka/raw.js';
 import type { Acl } from '../../snapshot/schema.js';
 import type { ResourceKind } from './acl-model.js';
 
@@ -124,7 +124,7 @@ function byName<T>(items: readonly T[], name: (item: T) => string | null | undef
 
 /** One request for a single resource; its error code, or 0. */
 async function single(call: Promise<{ errorCode: number }>): Promise<number> {
-  return (await withPerObjectErrors(call)).errorCode;
+  return (await call).errorCode;
 }
 
 export const clientActions: ClientAction[] = [
@@ -137,7 +137,7 @@ export const clientActions: ClientAction[] = [
     batchSize: MANY,
     run: async (session, names) => {
       const messages = names.map((topic) => ({ topic, partition: ABSENT_PARTITION, value: Buffer.from('kafka-drill authorization probe') }));
-      const response = (await withPerObjectErrors(produceV9.api.async(session.connection, 1, session.timeoutMs, messages))) as {
+      const response = (await sendForResponse(session.connection, produceV9, 1, session.timeoutMs, messages)) as {
         responses: { name: string; partitionResponses: { errorCode: number }[] }[];
       };
       return byName(
@@ -159,7 +159,7 @@ export const clientActions: ClientAction[] = [
         topicId: topic,
         partitions: [{ partition: ABSENT_PARTITION, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 1 }],
       }));
-      const response = await withPerObjectErrors(fetchV12.api.async(session.connection, 0, 0, 1, 0, 0, -1, topics, [], ''));
+      const response = await sendForResponse(session.connection, fetchV12, 0, 0, 1, 0, 0, -1, topics, [], '');
       return byName(
         response.responses,
         (topic) => topic.topicId,
@@ -175,7 +175,7 @@ export const clientActions: ClientAction[] = [
     allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'],
     batchSize: MANY,
     run: async (session, names) => {
-      const response = await withPerObjectErrors(metadataV12.api.async(session.connection, names, false, false));
+      const response = await sendForResponse(session.connection, metadataV12, names, false, false);
       return byName(
         response.topics,
         (topic) => topic.name,
@@ -209,12 +209,11 @@ export const clientActions: ClientAction[] = [
     allowedErrors: ['UNKNOWN_TOPIC_OR_PARTITION'],
     batchSize: MANY,
     run: async (session, names) => {
-      const response = await withPerObjectErrors(
-        deleteTopicsV6.api.async(
-          session.connection,
-          names.map((name) => ({ name })),
-          session.timeoutMs,
-        ),
+      const response = await sendForResponse(
+        session.connection,
+        deleteTopicsV6,
+        names.map((name) => ({ name })),
+        session.timeoutMs,
       );
       return byName(
         response.responses,
@@ -232,7 +231,7 @@ export const clientActions: ClientAction[] = [
     batchSize: MANY,
     run: async (session, names) => {
       const topics = names.map((name) => ({ name, count: session.partitionsOf(name) ?? 1, assignments: null }));
-      const response = await withPerObjectErrors(createPartitionsV3.api.async(session.connection, topics, session.timeoutMs, true));
+      const response = await sendForResponse(session.connection, createPartitionsV3, topics, session.timeoutMs, true);
       return byName(
         response.results,
         (topic) => topic.name,
@@ -249,7 +248,7 @@ export const clientActions: ClientAction[] = [
     batchSize: MANY,
     run: async (session, names) => {
       const resources = names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['cleanup.policy'] }));
-      const response = await withPerObjectErrors(describeConfigsV4.api.async(session.connection, resources, false, false));
+      const response = await sendForResponse(session.connection, describeConfigsV4, resources, false, false);
       return byName(
         response.results,
         (result) => result.resourceName,
@@ -266,7 +265,7 @@ export const clientActions: ClientAction[] = [
     batchSize: MANY,
     run: async (session, names) => {
       const resources = names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configs: [] }));
-      const response = await withPerObjectErrors(alterConfigsV2.api.async(session.connection, resources, true));
+      const response = await sendForResponse(session.connection, alterConfigsV2, resources, true);
       return byName(
         response.responses,
         (result) => result.resourceName,
@@ -286,8 +285,9 @@ export const clientActions: ClientAction[] = [
         [
           group!,
           await single(
-            joinGroupV9.api.async(
+            sendForResponse(
               session.connection,
+              joinGroupV9,
               group!,
               JOIN_SESSION_MS,
               JOIN_SESSION_MS,
@@ -309,7 +309,7 @@ export const clientActions: ClientAction[] = [
     allowedErrors: COORDINATOR_ERRORS,
     batchSize: MANY,
     run: async (session, names) => {
-      const response = await withPerObjectErrors(findCoordinatorV4.api.async(session.connection, FindCoordinatorKeyTypes.GROUP, names));
+      const response = await sendForResponse(session.connection, findCoordinatorV4, FindCoordinatorKeyTypes.GROUP, names);
       return byName(
         response.coordinators,
         (coordinator) => coordinator.key,
@@ -326,7 +326,7 @@ export const clientActions: ClientAction[] = [
     allowedErrors: ['GROUP_ID_NOT_FOUND', ...COORDINATOR_ERRORS],
     batchSize: MANY,
     run: async (session, names) => {
-      const response = await withPerObjectErrors(deleteGroupsV2.api.async(session.connection, names));
+      const response = await sendForResponse(session.connection, deleteGroupsV2, names);
       return byName(
         response.results,
         (result) => result.groupId,
@@ -355,7 +355,7 @@ export const clientActions: ClientAction[] = [
     allowedErrors: [],
     batchSize: 1,
     run: async (session, [cluster]) => {
-      return new Map([[cluster!, await single(describeAclsV3.api.async(session.connection, ANY_ACL))]]);
+      return new Map([[cluster!, await single(sendForResponse(session.connection, describeAclsV3, ANY_ACL))]]);
     },
   },
   {
@@ -375,7 +375,7 @@ export const clientActions: ClientAction[] = [
         operation: AclOperations.ANY,
         permissionType: AclPermissionTypes.ANY,
       };
-      const response = await withPerObjectErrors(deleteAclsV3.api.async(session.connection, [filter]));
+      const response = await sendForResponse(session.connection, deleteAclsV3, [filter]);
       return new Map([[cluster!, response.filterResults[0]?.errorCode ?? 0]]);
     },
   },
@@ -388,7 +388,7 @@ export const clientActions: ClientAction[] = [
     batchSize: 1,
     run: async (session, [cluster]) => {
       const resources = [{ resourceType: ConfigResourceTypes.BROKER, resourceName: String(session.brokerId), configurationKeys: ['log.retention.ms'] }];
-      const response = await withPerObjectErrors(describeConfigsV4.api.async(session.connection, resources, false, false));
+      const response = await sendForResponse(session.connection, describeConfigsV4, resources, false, false);
       return new Map([[cluster!, response.results[0]?.errorCode ?? 0]]);
     },
   },
@@ -401,7 +401,7 @@ export const clientActions: ClientAction[] = [
     batchSize: 1,
     run: async (session, [cluster]) => {
       const resources = [{ resourceType: ConfigResourceTypes.BROKER, resourceName: String(session.brokerId), configs: [] }];
-      const response = await withPerObjectErrors(alterConfigsV2.api.async(session.connection, resources, true));
+      const response = await sendForResponse(session.connection, alterConfigsV2, resources, true);
       return new Map([[cluster!, response.responses[0]?.errorCode ?? 0]]);
     },
   },
@@ -412,7 +412,7 @@ export const clientActions: ClientAction[] = [
     deniedError: CLUSTER_DENIED,
     allowedErrors: [],
     batchSize: 1,
-    run: async (session, [cluster]) => new Map([[cluster!, await single(initProducerIdV5.api.async(session.connection, null, 60_000, -1n, -1))]]),
+    run: async (session, [cluster]) => new Map([[cluster!, await single(sendForResponse(session.connection, initProducerIdV5, null, 60_000, -1n, -1))]]),
   },
   {
     kind: 'transactional-id',
@@ -421,7 +421,7 @@ export const clientActions: ClientAction[] = [
     deniedError: TRANSACTIONAL_ID_DENIED,
     allowedErrors: ['CONCURRENT_TRANSACTIONS', ...COORDINATOR_ERRORS],
     batchSize: 1,
-    run: async (session, [id]) => new Map([[id!, await single(initProducerIdV5.api.async(session.connection, id!, 60_000, -1n, -1))]]),
+    run: async (session, [id]) => new Map([[id!, await single(sendForResponse(session.connection, initProducerIdV5, id!, 60_000, -1n, -1))]]),
   },
   {
     kind: 'transactional-id',
@@ -431,7 +431,7 @@ export const clientActions: ClientAction[] = [
     allowedErrors: COORDINATOR_ERRORS,
     batchSize: MANY,
     run: async (session, names) => {
-      const response = await withPerObjectErrors(findCoordinatorV4.api.async(session.connection, FindCoordinatorKeyTypes.TRANSACTION, names));
+      const response = await sendForResponse(session.connection, findCoordinatorV4, FindCoordinatorKeyTypes.TRANSACTION, names);
       return byName(
         response.coordinators,
         (coordinator) => coordinator.key,

@@ -30,7 +30,7 @@ export interface AuthorizationCheck {
   explicit: boolean;
   /** Why the check cannot be exercised. */
   skipped?: string;
-  /** Joins a restored consumer group: run only after the offsets probes are done. */
+  /** Joins a restored consumer group: run only once the offsets probes are done with it. */
   joinsRestoredGroup?: boolean;
 }
 

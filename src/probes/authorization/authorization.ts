@@ -44,7 +44,9 @@ import { securityProfile } from '../../model/enums.js';
  * and a wrong password must fail SASL authentication (proves a deny is not a broken client).
  *
  * Restored consumer groups: a READ on one (a JoinGroup that Kafka answers before any member
- * joins) waits for `committedOffsetsRead`, so it never touches a group an offsets probe is in.
+ * joins) waits until the offsets probes are done with that group (`restoredReads`), so it never
+ * touches a group an offsets probe is in; a transactional producer waits likewise for the groups
+ * on the topic it commits to.
  */
 const PRINCIPAL_CONCURRENCY = 8;
 /** JoinGroup requests of one principal in flight at once. */
@@ -57,7 +59,7 @@ const TRANSACTIONS_AT_ONCE = 4;
 
 export class AuthorizationProbe implements ProbeRunner {
   readonly type = 'authorization';
-  // Its produce checks write to a partition that does not exist; its joins of restored groups wait on committedOffsetsRead.
+  // Its produce checks write to a partition that does not exist; its joins of restored groups and its transactions wait on restoredReads.
   readonly defersOwnWrites: boolean = true;
   readonly timeoutMs?: number;
 
@@ -90,8 +92,8 @@ export class AuthorizationProbe implements ProbeRunner {
     const budgetMs = this.spec.budgetMs ?? Math.max(1_000, context.timeoutMs - BUDGET_MARGIN_MS);
     const controls = await controlChecks(context, marker);
     const run = new MatrixRun(context, principalLogin(context), marker, started + budgetMs, budgetMs);
-    const matrix = await run.execute(checks);
-    return verdictOf([...controls, ...matrix, ...(await run.transactions(transactionalChecks(checks, context)))]);
+    const [matrix, transactions] = await run.execute(checks, () => run.transactions(transactionalChecks(checks, context)));
+    return verdictOf([...controls, ...matrix, ...transactions]);
   }
 
   private plan(context: ProbeContext, marker: string): AuthorizationCheck[] {
@@ -321,7 +323,13 @@ class MatrixRun {
     this.partitions = new Map(context.snapshot.topics.map((topic) => [topic.name, topic.partitions]));
   }
 
-  async execute(checks: AuthorizationCheck[]): Promise<ProbeEvidence[]> {
+  /**
+   * Sends every check a principal has, on one session per principal. Joins of restored groups
+   * are sent on that session as soon as the offsets probes are done with the group; `alongside`
+   * starts once every other check is answered (the transactional producers: they init the ids
+   * the matrix inits raw) and runs beside those joins.
+   */
+  async execute<T>(checks: AuthorizationCheck[], alongside: () => Promise<T>): Promise<[ProbeEvidence[], T]> {
     const results = new Map<AuthorizationCheck, ProbeEvidence>();
     const runnable = new Map<string, AuthorizationCheck[]>();
     for (const check of checks) {
@@ -337,25 +345,27 @@ class MatrixRun {
     const record = (outcomes: Outcome[]) => {
       for (const { check, evidence } of outcomes) results.set(check, evidence);
     };
-    const principals = [...runnable.entries()];
-    for (const outcomes of await mapWithLimit(principals, PRINCIPAL_CONCURRENCY, ([principal, mine]) =>
-      this.runPrincipal(
+    const joins: Promise<void>[] = [];
+    await mapWithLimit([...runnable], PRINCIPAL_CONCURRENCY, async ([principal, mine]) => {
+      const later = mine.filter((check) => check.joinsRestoredGroup);
+      const principalRun = await this.runPrincipal(
         principal,
         mine.filter((check) => !check.joinsRestoredGroup),
-      ),
-    ))
-      record(outcomes);
-    const deferred = principals.map(([principal, mine]) => [principal, mine.filter((check) => check.joinsRestoredGroup)] as const).filter(([, mine]) => mine.length > 0);
-    if (deferred.length > 0) {
-      await this.context.committedOffsetsRead;
-      for (const outcomes of await mapWithLimit(deferred, PRINCIPAL_CONCURRENCY, ([principal, mine]) => this.runPrincipal(principal, mine))) record(outcomes);
-    }
+        later,
+      );
+      record(principalRun.outcomes);
+      // The session stays open for the principal's joins of restored groups; this principal's slot does not wait for them.
+      const joined = principalRun.joins.then(record);
+      joined.catch(() => {}); // awaited below, after the other principals: not an unhandled rejection meanwhile
+      joins.push(joined);
+    });
+    const [, besides] = await Promise.all([Promise.all(joins), alongside()]);
     if (this.unreached.length > 0) {
       const reached = checks.length - this.unreached.length;
       const note = `budget: the probe's budget of ${this.budgetMs} ms ran out; ${reached} of ${checks.length} checks were reached, ${this.unreached.length} were not`;
       for (const check of this.unreached) results.set(check, notExercised(check, note));
     }
-    return checks.map((check) => results.get(check)!);
+    return [checks.map((check) => results.get(check)!), besides];
   }
 
   /**
@@ -364,7 +374,6 @@ class MatrixRun {
    */
   async transactions(planned: TransactionalCheck[]): Promise<ProbeEvidence[]> {
     if (planned.length === 0) return [];
-    await this.context.committedOffsetsRead;
     const client = `kafkajs ${KAFKAJS_VERSION}`;
     // Two producers of one transactional id fence each other: allowed ones sharing an id (a User:* binding) run one after the other.
     const byId = new Map<string, TransactionalCheck[]>();
@@ -373,9 +382,31 @@ class MatrixRun {
       byId.set(key, [...(byId.get(key) ?? []), check]);
     }
     const results = new Map<TransactionalCheck, ProbeEvidence>();
-    await mapWithLimit([...byId.values()], TRANSACTIONS_AT_ONCE, async (sharing) => {
-      for (const check of sharing) results.set(check, await this.transaction(check, client));
-    });
+    // A producer waits for its topic before it takes one of the places, so one still waiting holds none.
+    let free = TRANSACTIONS_AT_ONCE;
+    const queue: (() => void)[] = [];
+    const take = async () => {
+      while (free === 0) await new Promise<void>((resolve) => queue.push(resolve));
+      free--;
+    };
+    const give = () => {
+      free++;
+      queue.shift()?.();
+    };
+    await Promise.all(
+      [...byId.values()].map(async (sharing) => {
+        for (const check of sharing) {
+          // Its committed record goes to a restored topic: only once the offsets probes have read every group on it.
+          if (check.topic !== undefined) await this.restoredRead({ topics: [check.topic] });
+          await take();
+          try {
+            results.set(check, await this.transaction(check, client));
+          } finally {
+            give();
+          }
+        }
+      }),
+    );
     return planned.map((check) => results.get(check)!);
   }
 
@@ -386,8 +417,11 @@ class MatrixRun {
     const login = this.login.connectionFor(check.principal);
     if ('unavailable' in login) return transactionNotExercised(check, login.unavailable, client);
     const cluster = this.context.connection.bootstrap.join(',');
-    const answer = await withTransactionalIds(cluster, [check.transactionalId], () =>
-      runKafkajsTransaction(login.connection, transactionRequest(check, this.marker), REQUEST_TIMEOUT_MS),
+    const answer = await withTransactionalIds(
+      cluster,
+      [check.transactionalId],
+      () => runKafkajsTransaction(login.connection, transactionRequest(check, this.marker), REQUEST_TIMEOUT_MS),
+      check.expected === 'deny' ? 'shared' : 'alone',
     );
     const evidence = judgeTransaction(check, answer, client);
     return login.via ? { ...evidence, detail: `${evidence.detail}; as ${login.via}` } : evidence;
@@ -401,44 +435,77 @@ class MatrixRun {
     return [];
   }
 
-  /** One session for one principal: every request it sends, grouped by action and batched. */
-  private async runPrincipal(principal: string, checks: AuthorizationCheck[]): Promise<Outcome[]> {
-    if (checks.length === 0) return [];
-    const early = this.stop(checks);
-    if (early) return early;
-    const outcomes: Outcome[] = [];
+  /** Settles once the offsets probes are done with these groups or topics (all of them, without a per-group account). */
+  private restoredRead(touched: { groups?: string[]; topics?: string[] }): Promise<void> {
+    const reads = this.context.restoredReads;
+    if (!reads) return this.context.committedOffsetsRead;
+    return touched.groups ? reads.groupsRead(touched.groups) : reads.topicsRead(touched.topics ?? []);
+  }
+
+  /**
+   * One session for one principal: every request it sends, grouped by action and batched, the
+   * actions at once (the session's connection pipelines them). `later` (joins of restored
+   * groups) go on the same session, each once the offsets probes are done with its group; the
+   * session closes after them.
+   */
+  private async runPrincipal(principal: string, now: AuthorizationCheck[], later: AuthorizationCheck[]): Promise<{ outcomes: Outcome[]; joins: Promise<Outcome[]> }> {
+    const done = (outcomes: Outcome[]) => ({ outcomes, joins: Promise.resolve<Outcome[]>([]) });
+    if (now.length + later.length === 0) return done([]);
+    const early = this.stop([...now, ...later]);
+    if (early) return done(early);
     const login = this.login.connectionFor(principal) as { connection: KafkaConnection; via?: string };
+    const annotate = (outcomes: Outcome[]) =>
+      login.via ? outcomes.map(({ check, evidence }) => ({ check, evidence: { ...evidence, detail: `${evidence.detail}; as ${login.via}` } })) : outcomes;
     const admin = createAdmin(login.connection, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const close = () => admin.close().catch(() => {});
+    let session: ActionSession;
     try {
-      let session: ActionSession;
-      try {
-        const metadata = await admin.metadata({ topics: [] });
-        const brokerId = [...metadata.brokers.keys()].sort((a, b) => a - b)[0]!;
-        const connection = await connectionTo(admin, brokerId);
-        session = { connection, timeoutMs: REQUEST_TIMEOUT_MS, marker: this.marker, partitionsOf: (topic) => this.partitions.get(topic), brokerId };
-      } catch (error) {
-        for (const check of checks) outcomes.push({ check, evidence: failedRequest(check, actionOf(check), error, 'could not open a session') });
-        return outcomes;
-      }
-      const byAction = new Map<ClientAction, AuthorizationCheck[]>();
-      for (const check of checks) {
-        const action = actionOf(check)!;
-        const list = byAction.get(action);
-        if (list) list.push(check);
-        else byAction.set(action, [check]);
-      }
-      for (const [action, mine] of byAction) {
+      const metadata = await admin.metadata({ topics: [] });
+      const brokerId = [...metadata.brokers.keys()].sort((a, b) => a - b)[0]!;
+      const connection = await connectionTo(admin, brokerId);
+      session = { connection, timeoutMs: REQUEST_TIMEOUT_MS, marker: this.marker, partitionsOf: (topic) => this.partitions.get(topic), brokerId };
+    } catch (error) {
+      await close();
+      return done([...now, ...later].map((check) => ({ check, evidence: failedRequest(check, actionOf(check), error, 'could not open a session') })));
+    }
+    let outcomes: Outcome[];
+    try {
+      outcomes = annotate(await this.runActions(session, now));
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    if (later.length === 0) {
+      await close();
+      return done(outcomes);
+    }
+    const joins = this.runActions(session, later, (check) => this.restoredRead({ groups: [check.name] }))
+      .then(annotate)
+      .finally(close);
+    return { outcomes, joins };
+  }
+
+  /** Every action's checks on one session, the actions at once; `before` is awaited before a check's request is sent. */
+  private async runActions(session: ActionSession, checks: AuthorizationCheck[], before?: (check: AuthorizationCheck) => Promise<void>): Promise<Outcome[]> {
+    const byAction = new Map<ClientAction, AuthorizationCheck[]>();
+    for (const check of checks) {
+      const action = actionOf(check)!;
+      const list = byAction.get(action);
+      if (list) list.push(check);
+      else byAction.set(action, [check]);
+    }
+    const answered = await Promise.all(
+      [...byAction].map(async ([action, mine]) => {
         const chunks: AuthorizationCheck[][] = [];
         for (let index = 0; index < mine.length; index += action.batchSize) chunks.push(mine.slice(index, index + action.batchSize));
-        const answered = await mapWithLimit(chunks, action.batchSize === 1 ? SINGLE_REQUEST_CONCURRENCY : 1, async (chunk) => {
+        const outcomes = await mapWithLimit(chunks, action.batchSize === 1 ? SINGLE_REQUEST_CONCURRENCY : 1, async (chunk) => {
+          if (before) await Promise.all(chunk.map(before));
           return this.stop(chunk) ?? this.runChunk(session, action, chunk);
         });
-        outcomes.push(...answered.flat());
-      }
-      return login.via ? outcomes.map(({ check, evidence }) => ({ check, evidence: { ...evidence, detail: `${evidence.detail}; as ${login.via}` } })) : outcomes;
-    } finally {
-      await admin.close().catch(() => {});
-    }
+        return outcomes.flat();
+      }),
+    );
+    return answered.flat();
   }
 
   private async runChunk(session: ActionSession, action: ClientAction, chunk: AuthorizationCheck[]): Promise<Outcome[]> {

@@ -72,27 +72,39 @@ export function planTransactionalChecks(checks: readonly AuthorizationCheck[], a
   return planned;
 }
 
-const idsInUse = new Map<string, Promise<void>>();
+/** Per cluster and id: the last producer that holds the id alone, and the producers sharing it since. */
+const idsInUse = new Map<string, { alone: Promise<void>; sharing: Promise<void>[]; holders: number }>();
 
 /**
  * Runs `work` while no other producer of this process uses any of `transactionalIds` on the
  * cluster: two producers of one id fence each other (the second init bumps the epoch), and the
  * matrix's cells run at once (kafkajs beside Java). Ids are taken in order, so two callers holding
  * several never wait on each other in a circle.
+ *
+ * `shared`: for a producer Kafka is expected to refuse at init. A refused init creates no
+ * producer epoch, so such producers share the id with each other (never with one expected to go
+ * through); should one go through after all, it fails as expected-deny either way.
  */
-export async function withTransactionalIds<T>(cluster: string, transactionalIds: readonly string[], work: () => Promise<T>): Promise<T> {
+export async function withTransactionalIds<T>(cluster: string, transactionalIds: readonly string[], work: () => Promise<T>, mode: 'alone' | 'shared' = 'alone'): Promise<T> {
   const releases: (() => void)[] = [];
   try {
     for (const key of [...new Set(transactionalIds)].sort().map((id) => `${cluster}\u0000${id}`)) {
-      const before = idsInUse.get(key) ?? Promise.resolve();
+      const lock = idsInUse.get(key) ?? { alone: Promise.resolve(), sharing: [], holders: 0 };
+      idsInUse.set(key, lock);
+      const before = mode === 'shared' ? lock.alone : Promise.all([lock.alone, ...lock.sharing]).then(() => {});
       let release!: () => void;
       const mine = before.then(() => new Promise<void>((resolve) => (release = resolve)));
-      idsInUse.set(key, mine);
+      if (mode === 'shared') lock.sharing.push(mine);
+      else {
+        lock.alone = mine;
+        lock.sharing = [];
+      }
+      lock.holders++;
       await before;
       await Promise.resolve();
       releases.push(() => {
         release();
-        if (idsInUse.get(key) === mine) idsInUse.delete(key);
+        if (--lock.holders === 0 && idsInUse.get(key) === lock) idsInUse.delete(key);
       });
     }
     return await work();
@@ -129,8 +141,9 @@ export async function runKafkajsTransaction(connection: KafkaConnection, request
     idempotent: false,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    // CONCURRENT_TRANSACTIONS answers the next transaction's first send while the coordinator still writes the last one's markers (retried, as Java does).
-    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1_000 },
+    // CONCURRENT_TRANSACTIONS answers the next transaction's first send while the coordinator still writes the last one's markers:
+    // retried after 20 ms as Java retries it (ADD_PARTITIONS_RETRY_BACKOFF_MS), backing off to 1 s, over about 5 s in all.
+    retry: { retries: 10, initialRetryTime: 20, maxRetryTime: 1_000 },
   });
   try {
     await producer.connect();

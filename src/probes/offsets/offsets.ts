@@ -103,6 +103,8 @@ export class OffsetsProbe implements ProbeRunner {
           detail: 'the spec names a group the snapshot does not have',
         });
     }
+    // Named before the first read, released group by group: a probe that disturbs a group or topic waits only for those.
+    context.groupReader?.plan(groups.map((group) => ({ groupId: group.groupId, topics: [...new Set(group.offsets.map((committed) => committed.topic))] })));
     if (context.restoredData?.mode === 'none') {
       // Empty topics: no consumer can show where it resumes. Counted as skipped, never as passed.
       for (const group of groups) {
@@ -125,7 +127,14 @@ export class OffsetsProbe implements ProbeRunner {
       evidence.push(...(await this.checkGroupsWith(driver, groups, state, context)));
       return { ...verdictOf(evidence), processes: driver.processes() };
     }
-    for (const groupEvidence of await mapWithLimit(groups, GROUP_CONCURRENCY, (group) => this.checkGroup(group, state, context))) evidence.push(...groupEvidence);
+    for (const groupEvidence of await mapWithLimit(groups, GROUP_CONCURRENCY, async (group) => {
+      try {
+        return await this.checkGroup(group, state, context);
+      } finally {
+        context.groupReader?.release(group.groupId);
+      }
+    }))
+      evidence.push(...groupEvidence);
     return verdictOf(evidence);
   }
 

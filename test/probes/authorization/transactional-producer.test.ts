@@ -105,4 +105,30 @@ describe('withTransactionalIds', () => {
     expect(log.indexOf('free end')).toBeLessThan(log.indexOf('kafkajs end'));
     expect(log.indexOf('elsewhere end')).toBeLessThan(log.indexOf('kafkajs end'));
   });
+
+  it('producers expected to be refused share an id with each other, never with one that holds it alone', async () => {
+    const log: string[] = [];
+    const hold = (name: string, ms: number) => async () => {
+      log.push(`${name} start`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      log.push(`${name} end`);
+    };
+    await Promise.all([
+      withTransactionalIds('c', ['probe-tx'], hold('allowed', 20)),
+      withTransactionalIds('c', ['probe-tx'], hold('refused-1', 20), 'shared'),
+      withTransactionalIds('c', ['probe-tx'], hold('refused-2', 20), 'shared'),
+      withTransactionalIds('c', ['probe-tx'], hold('allowed-again', 5)),
+    ]);
+    expect(log).toEqual([
+      'allowed start',
+      'allowed end',
+      // The two refused ones overlap.
+      'refused-1 start',
+      'refused-2 start',
+      'refused-1 end',
+      'refused-2 end',
+      'allowed-again start',
+      'allowed-again end',
+    ]);
+  });
 });
