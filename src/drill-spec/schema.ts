@@ -81,7 +81,7 @@ export const targetSchema = z
       .enum(brokerStorages)
       .optional()
       .describe(
-        "Where the drill's brokers keep their data (process and docker providers). memory: a tmpfs (/dev/shm on Linux; disk where there is none with 1 GiB free, said in the result). disk: the environment's directory. Omitted: memory, unless restore.data is mirror (it copies the source's records, as many as there are). Kafka syncs two files to disk for every partition it creates, one after another: on a CI disk about 8 ms a partition, minutes for tens of thousands.",
+        "Where the drill's brokers keep their data (process and docker providers). memory: a tmpfs (/dev/shm on Linux; disk where there is none with 1 GiB free: the run's output says why, result.json's environment.brokerStorage says disk). disk: the environment's directory. Omitted: memory, unless restore.data is mirror (it copies the source's records, as many as there are). Kafka syncs two files to disk for every partition it creates, one after another: on a CI disk about 8 ms a partition, minutes for tens of thousands.",
       ),
     heapMb: z
       .int()
@@ -330,7 +330,18 @@ export const authorizationProbeSchema = z
 export const offsetsProbeSchema = z.strictObject({
   type: z.literal('offsets'),
   ...matrixCommon,
-  groups: z.union([z.literal('all'), z.array(name).min(1)], { error: 'expected "all" or a list of group names' }).default('all'),
+  groups: z
+    .union(
+      [
+        z.literal('all'),
+        z
+          .array(name)
+          .min(1)
+          .refine((groups) => new Set(groups).size === groups.length, { error: 'a group is listed twice' }),
+      ],
+      { error: 'expected "all" or a list of group names' },
+    )
+    .default('all'),
   tolerance: z
     .union([z.literal('exact'), z.strictObject({ replay: nonNegativeInt }), z.strictObject({ skip: nonNegativeInt })], { error: 'expected "exact", { replay: N } or { skip: N }' })
     .default('exact')

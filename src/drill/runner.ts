@@ -161,7 +161,7 @@ export function startDrill(inputs: DrillInputs, options: RunOptions): DrillHandl
 
 function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOptions, secrets: SecretMask): RunState {
   const { target } = inputs.spec.spec;
-  const plan = planEnvironment(target, inputs.snapshot, kafkaVersion, inputs.spec.spec.restore.data);
+  const plan = planEnvironment(target, inputs.snapshot, kafkaVersion, inputs.spec.spec.restore);
   for (const note of plan.notes) options.progress(`[${kafkaVersion}] ${note}`);
   return {
     inputs,

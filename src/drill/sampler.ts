@@ -25,7 +25,8 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 2_000;
 /**
  * A sample asks for every topic's metadata, every group's offsets and every partition's log end:
  * at 10,000 topics that is seconds of the broker's and the harness's time. The next interval
- * sample waits this many times as long as the last one took, so sampling is at most a tenth of a run.
+ * sample waits this many times as long as the last one took, so sampling is at most a tenth of a
+ * run, unless a probe waits on the series.
  */
 const SAMPLING_SHARE = 10;
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -78,7 +79,8 @@ export class Sampler implements SampleFeed {
   start(): void {
     this.timer = setInterval(() => {
       // A slow cluster must not pile up samples: a tick while one is still queued is skipped.
-      if (this.pending === 0 && intervalSampleDue(Date.now(), this.last)) this.mark('interval');
+      // A probe judging on the series (consumer-lag) gets the cadence asked for, however long samples take.
+      if (this.pending === 0 && (this.waiters.length > 0 || intervalSampleDue(Date.now(), this.last))) this.mark('interval');
     }, this.intervalMs);
     this.timer.unref();
   }

@@ -23,14 +23,21 @@ export function brokerStorageFor(chosen: BrokerStorage | undefined, data: string
   return { storage: 'memory', reason: 'Kafka syncs files for every partition it creates; in memory that costs nothing' };
 }
 
-/** The memory filesystem to use, or why there is none (then the brokers' data goes to disk). */
-export function memoryStorageRoot(root = MEMORY_STORAGE_ROOT): { root: string } | { unavailable: string } {
+/** The memory filesystem to use for `dataBytes` of broker data, or why there is none (then the brokers' data goes to disk). */
+export function memoryStorageRoot(dataBytes = 0, root = MEMORY_STORAGE_ROOT): { root: string } | { unavailable: string } {
+  const mib = (bytes: number) => Math.ceil(bytes / 1024 ** 2);
   try {
     const stats = statfsSync(root);
     if (stats.type !== TMPFS_MAGIC) return { unavailable: `${root} is not a tmpfs` };
     const free = stats.bavail * stats.bsize;
-    if (free < MEMORY_STORAGE_MIN_FREE_BYTES)
-      return { unavailable: `${root} has ${Math.floor(free / 1024 ** 2)} MiB free, under ${MEMORY_STORAGE_MIN_FREE_BYTES / 1024 ** 2} MiB` };
+    const needed = MEMORY_STORAGE_MIN_FREE_BYTES + dataBytes;
+    if (free < needed) {
+      const why =
+        dataBytes > 0
+          ? `the drill's data (up to ${mib(dataBytes)} MiB) and a ${mib(MEMORY_STORAGE_MIN_FREE_BYTES)} MiB margin`
+          : `a ${mib(MEMORY_STORAGE_MIN_FREE_BYTES)} MiB margin`;
+      return { unavailable: `${root} has ${Math.floor(free / 1024 ** 2)} MiB free, under the ${mib(needed)} MiB for ${why}` };
+    }
     accessSync(root, constants.W_OK);
     return { root };
   } catch (error) {

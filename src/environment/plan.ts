@@ -2,7 +2,7 @@ import { snapshotMappingRules, type Snapshot } from '../snapshot/schema.js';
 import type { RestoreSpec, Target } from '../drill-spec/schema.js';
 import { brokerStorageFor } from './broker-storage.js';
 import { describeMapping, planBrokerIds, type BrokerIdPlan } from './broker-ids.js';
-import { heapForPartitions, memoryMapsForPartitions, openFilesForPartitions, partitionReplicasPerBroker, QUICK_JIT_MAX_REPLICAS } from './sizing.js';
+import { heapForPartitions, memoryMapsForPartitions, openFilesForPartitions, partitionReplicasPerBroker, QUICK_JIT_MAX_REPLICAS, syntheticDataBytes } from './sizing.js';
 import type { BrokerLimitsNeeded } from './host-limits.js';
 import type { EnvironmentRequest } from './types.js';
 import { securityProfile } from '../model/enums.js';
@@ -29,8 +29,9 @@ export function brokerLimitsNeeded(target: Pick<Target, 'brokers'>, snapshot: Pi
   return { replicasPerBroker, openFiles: openFilesForPartitions(replicasPerBroker), memoryMaps: memoryMapsForPartitions(replicasPerBroker) };
 }
 
-export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion: string, restoreData: RestoreSpec['data']): EnvironmentPlan {
-  const storage = brokerStorageFor(target.brokerStorage, restoreData);
+export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion: string, restore: Pick<RestoreSpec, 'data' | 'synthetic'>): EnvironmentPlan {
+  const storage = brokerStorageFor(target.brokerStorage, restore.data);
+  const dataBytes = restore.data === 'synthetic' ? syntheticDataBytes(snapshot.topics, restore.synthetic.maxRecordsPerPartition, target.brokers) : 0;
   const brokerIds = planBrokerIds(sourceBrokerIds(snapshot), target.brokers, target.brokerIds);
   const limits = brokerLimitsNeeded(target, snapshot);
   const { replicasPerBroker } = limits;
@@ -46,6 +47,7 @@ export function planEnvironment(target: Target, snapshot: Snapshot, kafkaVersion
       heapMb,
       openFiles: limits.openFiles,
       brokerStorage: storage.storage,
+      ...(storage.storage === 'memory' && dataBytes > 0 ? { brokerDataBytes: dataBytes } : {}),
       ...(replicasPerBroker <= QUICK_JIT_MAX_REPLICAS ? { quickJit: true } : {}),
       ...(target.postgres ? { postgres: true } : {}),
       ...(target.jmxExporter ? { jmxExporter: true } : {}),

@@ -76,3 +76,29 @@ export function openFilesForPartitions(replicasPerBroker: number): number {
 export function memoryMapsForPartitions(replicasPerBroker: number): number {
   return Math.ceil((BASE_MAPS + replicasPerBroker * SEGMENTS_PER_PARTITION * MAPS_PER_SEGMENT) * HEADROOM);
 }
+
+/** Bytes a synthetic record takes in a broker's log, batch and index overhead included (generous: ~100 are measured). */
+const SYNTHETIC_RECORD_BYTES = 256;
+/** Records a partition gets beyond its budget: the windows around committed positions and the log end (offset-map.ts). */
+const SYNTHETIC_WINDOW_RECORDS = 50;
+
+/**
+ * An upper bound on the bytes the drill's brokers hold after a synthetic data restore, every
+ * replica counted: at most the source's span of records per partition, and at most the budget
+ * plus its windows. Memory storage needs this much free beside its margin.
+ */
+export function syntheticDataBytes(
+  topics: readonly (TopicShape & { partitionOffsets: readonly { logStartOffset: number; logEndOffset: number }[] })[],
+  maxRecordsPerPartition: number,
+  brokerCount: number,
+): number {
+  let bytes = 0;
+  for (const topic of topics) {
+    const replicas = Math.min(topic.replicationFactor, brokerCount);
+    for (const offsets of topic.partitionOffsets) {
+      const records = Math.min(offsets.logEndOffset - offsets.logStartOffset + 1, maxRecordsPerPartition + SYNTHETIC_WINDOW_RECORDS);
+      bytes += records * SYNTHETIC_RECORD_BYTES * replicas;
+    }
+  }
+  return bytes;
+}

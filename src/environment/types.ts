@@ -24,6 +24,8 @@ export interface EnvironmentRequest {
   openFiles?: number;
   /** Where the brokers keep their data (broker-storage.ts); default disk. memory falls back to disk where the host has no tmpfs to spare. */
   brokerStorage?: BrokerStorage;
+  /** With memory storage: the most data the brokers will hold together (sizing.ts); the tmpfs must have that free beside its margin. */
+  brokerDataBytes?: number;
   /** JVMs compile with C1 only: a small cluster starts faster (sizing.ts, QUICK_JIT_MAX_REPLICAS). */
   quickJit?: boolean;
   /** `__consumer_offsets` partitions; default DRILL_OFFSETS_TOPIC_PARTITIONS. */

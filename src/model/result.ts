@@ -519,7 +519,7 @@ export const Sample = z.strictObject({
 });
 
 export const Samples = z.strictObject({
-  /** The cadence asked for. A slow sample spaces the next ones out: the sampler spends at most a tenth of the run sampling. */
+  /** The cadence asked for. A slow sample spaces the next ones out (the sampler spends at most a tenth of the run sampling) unless a probe waits on the series. */
   intervalMs: count,
   /** The groups whose lag is sampled: every restored group plus those success criteria name. */
   groups: z.array(text),

@@ -108,6 +108,8 @@ export function buildSamplesView(run: Run): SamplesView | null {
     ),
   );
 
+  const intervalTimes = series.samples.filter((sample) => sample.trigger === 'interval').map((sample) => sample.atMs);
+  const widestGapMs = Math.max(0, ...intervalTimes.slice(1).map((atMs, index) => atMs - intervalTimes[index]!));
   const failed = series.samples.reduce((sum, sample) => sum + sample.errors.length, 0);
   const probeErrors = series.probeErrors.reduce((sum, entry) => sum + entry.count, 0);
   return {
@@ -118,7 +120,11 @@ export function buildSamplesView(run: Run): SamplesView | null {
     phaseLines: run.phases.map((phase) => ({ x: x(Date.parse(phase.startedAt)), title: `${phase.name} starts` })),
     charts,
     samples: series.samples.length,
-    interval: `${series.intervalMs / 1000} s`,
+    // Slow samples space the next ones out (sampler.ts): say so rather than claim the cadence asked for.
+    interval:
+      widestGapMs > 1.5 * series.intervalMs
+        ? `every ${series.intervalMs / 1000} s or more (up to ${Math.round(widestGapMs / 1000)} s apart: slow samples space the next ones out)`
+        : `every ${series.intervalMs / 1000} s`,
     errors: failed === 0 ? 'every sample request answered' : `${failed} sample request(s) failed`,
     probeErrors:
       probeErrors === 0

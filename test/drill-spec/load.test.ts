@@ -31,6 +31,8 @@ describe('loadSpec refuses bad input with file, line and path', () => {
     ['wrong-type.yaml', ':4: probes[0].topics: expected array, got string "orders"'],
     ['brokers-6.yaml', ':4: target.brokers: expected one of 1, 2, 3, 4, 5, got 6'],
     ['duplicate-manual-step-id.yaml', ':13: manualSteps[2].id: duplicate id "rotate-certs" (also manualSteps[0].id)'],
+    // Its consumer would read the group twice, and the group would be released to other probes after the first.
+    ['duplicate-offsets-group.yaml', ':5: probes[0].groups: a group is listed twice'],
     ['yaml-syntax.yaml', ':4: YAML syntax error: All mapping items must start at the same column'],
     ['missing-snapshot.yaml', ': snapshot: give either snapshot (a file) or source (a live cluster captured at drill start), not both and not neither'],
     ['external-without-cluster-id.yaml', ':2: target.clusterId: required when provider is "external"'],

@@ -42,7 +42,7 @@ describe('teardown when the process that started an environment goes away', () =
     expect(existsSync(workDir)).toBe(true);
     expect(storage).toEqual({ kind: 'memory' });
     const memoryDirs = readFileSync(join(workDir, 'owned-directories'), 'utf8').trim().split('\n');
-    expect(memoryDirs).toEqual([expect.stringMatching(/^\/dev\/shm\/kafka-drill-data-\w{6}$/)]);
+    expect(memoryDirs).toEqual([expect.stringMatching(/^\/dev\/shm\/kafka-drill-data-[0-9a-f]{12}$/)]);
     expect(existsSync(memoryDirs[0]!)).toBe(true);
 
     child.kill('SIGKILL');

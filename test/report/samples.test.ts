@@ -67,6 +67,8 @@ describe('samples chart', () => {
     // The last sample could not read health: the line stops at the one before (3 of a top of 4, the quorum lag).
     expect(health!.series.find((s) => s.name === 'live brokers')).toMatchObject({ points: '663,31.5', last: '3' });
     expect(health!.series.find((s) => s.name === 'quorum follower lag (max)')).toMatchObject({ last: '4' });
+    // 24 s between its two interval samples, asked every 2 s: the report says so.
+    expect(view.interval).toBe('every 2 s or more (up to 24 s apart: slow samples space the next ones out)');
     expect(view.errors).toBe('1 sample request(s) failed');
     expect(view.probeErrors).toBe('Kafka errors the probes met: TOPIC_AUTHORIZATION_FAILED × 2 (orders-access)');
   });

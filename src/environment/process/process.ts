@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { errorMessage, InfrastructureError } from '../../errors.js';
@@ -96,10 +97,13 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
         internalAddress = `127.0.0.1:${cluster.nodes[0]!.internalPort}`;
       }
       if (request.brokerStorage === 'memory') {
-        const memory = memoryStorageRoot();
+        const memory = memoryStorageRoot(request.brokerDataBytes);
         if ('root' in memory) {
-          memoryDir = await mkdtemp(join(memory.root, 'kafka-drill-data-'));
-          recordOwnedDirectory(workDir, memoryDir);
+          // Recorded before it exists: a kill -9 right after mkdir leaves the watchdog its name.
+          const dir = join(memory.root, `kafka-drill-data-${randomBytes(6).toString('hex')}`);
+          recordOwnedDirectory(workDir, dir);
+          await mkdir(dir, { mode: 0o700 });
+          memoryDir = dir;
           storage = { kind: 'memory' };
         } else storage = { kind: 'disk', fallback: memory.unavailable };
       }

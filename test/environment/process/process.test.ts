@@ -182,7 +182,7 @@ describe('process provider, broker id 1001, one broker, data in memory', () => {
     const environment = started();
     expect(environment.brokers[0]!.storage).toEqual({ kind: 'memory' });
     const logDirs = /^log\.dirs=(.*)$/m.exec(readFileSync(path.join(environment.workDir, 'node-1001', 'server.properties'), 'utf8'))![1]!;
-    expect(logDirs).toMatch(/^\/dev\/shm\/kafka-drill-data-\w{6}\/node-1001$/);
+    expect(logDirs).toMatch(/^\/dev\/shm\/kafka-drill-data-[0-9a-f]{12}\/node-1001$/);
     expect(readdirSync(logDirs)).toEqual(expect.arrayContaining(['meta.properties', '__cluster_metadata-0', '__consumer_offsets-0']));
     await environment.stop();
     expect(existsSync(path.dirname(logDirs))).toBe(false);
