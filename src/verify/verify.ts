@@ -154,7 +154,7 @@ async function compareOnce(connection: KafkaConnection, snapshot: Snapshot, opti
   // Offsets are compared where the offset map put them, never as the source's numbers.
   const wanted = options.offsetMap ? translateSnapshot(byBroker, options.offsetMap) : options.mirror ? mirroredSnapshot(byBroker, options.mirror) : byBroker;
   const { differences, matched } = compareSnapshots(wanted, after, { expected, compareData: options.compareData });
-  if (options.offsetMap) differences.push(...truncatedLogs(options.offsetMap, after));
+  if (options.offsetMap) for (const difference of truncatedLogs(options.offsetMap, after)) differences.push(difference);
   if (options.baseline) {
     const before = diffSnapshots(wanted, options.baseline, { compareData: options.compareData });
     for (const difference of differences) {

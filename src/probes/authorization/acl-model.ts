@@ -64,11 +64,13 @@ class PatternIndex {
 
   /** Every binding whose pattern covers `name`. */
   matching(name: string, into: Acl[]): void {
-    into.push(...this.wildcard, ...(this.literal.get(name) ?? []));
+    // Loops, not push(...list): a spread of more than ~100,000 bindings overflows the stack.
+    for (const acl of this.wildcard) into.push(acl);
+    for (const acl of this.literal.get(name) ?? []) into.push(acl);
     if (this.prefixed.size === 0) return;
     for (let length = 1; length <= name.length; length++) {
       const found = this.prefixed.get(name.slice(0, length));
-      if (found) into.push(...found);
+      if (found) for (const acl of found) into.push(acl);
     }
   }
 

@@ -431,7 +431,7 @@ class MatrixRun {
   private stop(checks: AuthorizationCheck[]): Outcome[] | undefined {
     if (this.context.signal.aborted) return checks.map((check) => ({ check, evidence: notExercised(check, 'the drill was interrupted') }));
     if (performance.now() < this.deadline) return undefined;
-    this.unreached.push(...checks);
+    for (const check of checks) this.unreached.push(check);
     return [];
   }
 

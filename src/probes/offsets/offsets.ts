@@ -124,7 +124,7 @@ export class OffsetsProbe implements ProbeRunner {
     const clientClass = this.matrix?.clientClass ?? 'kafkajs';
     if (clientClass !== 'kafkajs') {
       const driver = driverFor(clientClass, context);
-      evidence.push(...(await this.checkGroupsWith(driver, groups, state, context)));
+      for (const item of await this.checkGroupsWith(driver, groups, state, context)) evidence.push(item);
       return { ...verdictOf(evidence), processes: driver.processes() };
     }
     for (const groupEvidence of await mapWithLimit(groups, GROUP_CONCURRENCY, async (group) => {
@@ -134,7 +134,7 @@ export class OffsetsProbe implements ProbeRunner {
         context.groupReader?.release(group.groupId);
       }
     }))
-      evidence.push(...groupEvidence);
+      for (const item of groupEvidence) evidence.push(item);
     return verdictOf(evidence);
   }
 

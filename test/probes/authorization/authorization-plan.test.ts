@@ -45,6 +45,15 @@ describe('AclIndex', () => {
   });
 });
 
+describe('planning at 10,000-topic scale', () => {
+  it('derives more checks than a function call can take as arguments (a 10,000-topic drill once overflowed the stack here)', () => {
+    const topics = Array.from({ length: 160_000 }, (_, index) => `t${index}`);
+    const acls = topics.map((topic) => acl('User:alice', 'TOPIC', topic, 'LITERAL', 'WRITE'));
+    const checks = planChecks(input(acls, { topics }), { derive: true, expect: [] });
+    expect(checks.filter((check) => check.principal === 'User:alice' && check.operation === 'WRITE' && check.expected === 'allow')).toHaveLength(160_000);
+  });
+});
+
 describe('firstWithPrefix', () => {
   it('finds the first sorted name with the prefix, or nothing', () => {
     const sorted = ['a', 'orders.eu', 'orders.us', 'payments'];
