@@ -537,10 +537,10 @@ async function authorizerLogFindings(state: RunState): Promise<Finding[]> {
   const files = env.brokers.map((broker) => broker.logFile);
   const reconcile = async () => reconcileDenials(await readBrokerDenials(env.brokers), state.run.probes, files);
   // A container's output reaches its log file through the engine's log stream, a moment after the
-  // broker wrote it: read again, briefly, while a denial the probe met is not there yet.
+  // broker wrote it: read again, briefly, while a refusal the probe met (expected or not) is not there yet.
   const deadline = Date.now() + AUTHORIZER_LOG_SETTLE_MS;
   let reconciled = await reconcile();
-  while (reconciled.log.expectedDenials.notLogged.length > 0 && Date.now() < deadline) {
+  while (reconciled.refusalsNotLogged > 0 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     reconciled = await reconcile();
   }

@@ -81,7 +81,11 @@ function refusedChecks(probes: ProbeRecord[]) {
  * Cluster CREATE is Kafka's check before CreateTopics, which it never logs: the topic CREATE that
  * follows is what the log shows.
  */
-export function reconcileDenials(denials: Omit<BrokerDenial, 'accountedBy'>[], probes: ProbeRecord[], files: string[]): { log: AuthorizerLog; findings: Finding[] } {
+export function reconcileDenials(
+  denials: Omit<BrokerDenial, 'accountedBy'>[],
+  probes: ProbeRecord[],
+  files: string[],
+): { log: AuthorizerLog; findings: Finding[]; refusalsNotLogged: number } {
   const refused = refusedChecks(probes);
   const asked = (denial: Omit<BrokerDenial, 'accountedBy'>) =>
     refused.some(
@@ -91,10 +95,10 @@ export function reconcileDenials(denials: Omit<BrokerDenial, 'accountedBy'>[], p
           (check.resource === 'cluster' && check.operation === 'CREATE' && denial.resourceType === 'Topic' && denial.operation === 'CREATE')),
     );
   const reconciled: BrokerDenial[] = denials.map((denial) => ({ ...denial, accountedBy: asked(denial) ? 'authorization-probe' : 'unexpected' }));
+  const logged = (check: (typeof refused)[number]) =>
+    reconciled.some((denial) => denial.principal === check.principal && (denialResource(denial) === check.resource || check.resource === 'cluster'));
   const expected = refused.filter((check) => check.expected === 'deny');
-  const notLogged = expected.filter(
-    (check) => !reconciled.some((denial) => denial.principal === check.principal && (denialResource(denial) === check.resource || check.resource === 'cluster')),
-  );
+  const notLogged = expected.filter((check) => !logged(check));
   const findings: Finding[] = reconciled
     .filter((denial) => denial.accountedBy === 'unexpected')
     .map((denial) => ({
@@ -115,5 +119,7 @@ export function reconcileDenials(denials: Omit<BrokerDenial, 'accountedBy'>[], p
       },
     },
     findings,
+    // Every refusal the probe met, an expected allow refused (a missing ACL) included: the log should show each.
+    refusalsNotLogged: refused.filter((check) => !logged(check)).length,
   };
 }

@@ -90,7 +90,7 @@ describe('readBrokerDenials and reconcileDenials', () => {
       ['DESCRIBE', 'shop-fulfilment', 1, [1]],
       ['CREATE', 'shop-new', 1, [2]],
     ]);
-    const { log, findings } = reconcileDenials(
+    const { log, findings, refusalsNotLogged } = reconcileDenials(
       denials,
       [
         probe([
@@ -122,6 +122,16 @@ describe('readBrokerDenials and reconcileDenials', () => {
             kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
           },
           {
+            // A missing ACL: an expected allow the broker refused, not in these logs either.
+            outcome: 'failed',
+            principal: 'User:dave',
+            operation: 'WRITE',
+            resource: 'topic payments',
+            expected: 'allow',
+            observed: 'denied (TOPIC_AUTHORIZATION_FAILED)',
+            kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+          },
+          {
             outcome: 'passed',
             principal: 'User:nobody',
             operation: 'AUTHENTICATE',
@@ -141,6 +151,8 @@ describe('readBrokerDenials and reconcileDenials', () => {
     ]);
     // carol's refusal never reached these logs: counted as not logged, not hidden.
     expect(log.expectedDenials).toEqual({ total: 3, logged: 2, notLogged: ['User:carol READ topic orders'] });
+    // The drill reads the logs again while any refusal the probe met is missing, dave's included.
+    expect(refusalsNotLogged).toBe(2);
     expect(findings).toEqual([
       expect.objectContaining({
         code: 'unexpected-denial',
