@@ -87,16 +87,22 @@ export function reconcileDenials(
   files: string[],
 ): { log: AuthorizerLog; findings: Finding[]; refusalsNotLogged: number } {
   const refused = refusedChecks(probes);
-  const asked = (denial: Omit<BrokerDenial, 'accountedBy'>) =>
-    refused.some(
-      (check) =>
-        check.principal === denial.principal &&
-        (check.resource === denialResource(denial) ||
-          (check.resource === 'cluster' && check.operation === 'CREATE' && denial.resourceType === 'Topic' && denial.operation === 'CREATE')),
-    );
-  const reconciled: BrokerDenial[] = denials.map((denial) => ({ ...denial, accountedBy: asked(denial) ? 'authorization-probe' : 'unexpected' }));
+  // Indexed by principal and resource: a large drill holds tens of thousands of both.
+  const refusedResources = new Set(refused.map((check) => `${check.principal}\u0000${check.resource}`));
+  const refusedClusterCreate = new Set(refused.filter((check) => check.resource === 'cluster' && check.operation === 'CREATE').map((check) => check.principal!));
+  const asked = (denial: Omit<BrokerDenial, 'accountedBy'>, resource: string) =>
+    refusedResources.has(`${denial.principal}\u0000${resource}`) ||
+    (denial.resourceType === 'Topic' && denial.operation === 'CREATE' && refusedClusterCreate.has(denial.principal));
+  const deniedResources = new Set<string>();
+  const deniedPrincipals = new Set<string>();
+  const reconciled: BrokerDenial[] = denials.map((denial) => {
+    const resource = denialResource(denial);
+    deniedResources.add(`${denial.principal}\u0000${resource}`);
+    deniedPrincipals.add(denial.principal);
+    return { ...denial, accountedBy: asked(denial, resource) ? 'authorization-probe' : 'unexpected' };
+  });
   const logged = (check: (typeof refused)[number]) =>
-    reconciled.some((denial) => denial.principal === check.principal && (denialResource(denial) === check.resource || check.resource === 'cluster'));
+    deniedResources.has(`${check.principal}\u0000${check.resource}`) || (check.resource === 'cluster' && deniedPrincipals.has(check.principal!));
   const expected = refused.filter((check) => check.expected === 'deny');
   const notLogged = expected.filter((check) => !logged(check));
   const findings: Finding[] = reconciled

@@ -163,6 +163,55 @@ describe('readBrokerDenials and reconcileDenials', () => {
     ]);
   });
 
+  it('matches the pair-by-pair reading of every denial against every refusal, on seeded mixes', () => {
+    // The reference: each denial against each refused check, as written before the index (quadratic).
+    const reference = (denials: Parameters<typeof reconcileDenials>[0], evidence: ProbeRecord['evidence']) => {
+      const refused = evidence.filter((check) => check.kafkaError?.endsWith('_AUTHORIZATION_FAILED'));
+      const name = (d: (typeof denials)[number]) => `${d.resourceType === 'Topic' ? 'topic' : 'group'} ${d.resourceName}`;
+      const accounted = denials.map((d) =>
+        refused.some(
+          (c) => c.principal === d.principal && (c.resource === name(d) || (c.resource === 'cluster' && c.operation === 'CREATE' && d.resourceType === 'Topic' && d.operation === 'CREATE')),
+        ),
+      );
+      const logged = (c: (typeof refused)[number]) => denials.some((d) => d.principal === c.principal && (name(d) === c.resource || c.resource === 'cluster'));
+      return { accounted, notLogged: refused.filter((c) => !logged(c)).length };
+    };
+    let seed = 7;
+    const pick = <T,>(list: readonly T[]): T => list[(seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % list.length]!;
+    const principals = ['User:a', 'User:b', 'User:c'];
+    const operations = ['READ', 'WRITE', 'CREATE', 'DESCRIBE'];
+    for (let round = 0; round < 200; round++) {
+      const denials = Array.from({ length: 1 + (round % 7) }, () => {
+        const group = pick([true, false]);
+        return {
+          principal: pick(principals),
+          operation: pick(operations),
+          resourceType: group ? 'Group' : 'Topic',
+          patternType: 'LITERAL',
+          resourceName: pick(['x', 'y', 'z']),
+          host: '127.0.0.1',
+          request: 'Metadata',
+          rule: 'DefaultDeny',
+          count: 1,
+          brokers: [1],
+        };
+      });
+      const evidence: ProbeRecord['evidence'] = Array.from({ length: 1 + (round % 5) }, () => ({
+        outcome: 'passed' as const,
+        principal: pick(principals),
+        operation: pick(operations),
+        resource: pick(['topic x', 'topic y', 'group x', 'group z', 'cluster']),
+        expected: pick(['deny', 'allow']),
+        observed: 'denied',
+        kafkaError: pick(['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'UNKNOWN_TOPIC_OR_PARTITION']),
+      }));
+      const { log, refusalsNotLogged } = reconcileDenials(denials, [probe(evidence)], []);
+      const expected = reference(denials, evidence);
+      expect(log.denials.map((d) => d.accountedBy === 'authorization-probe')).toEqual(expected.accounted);
+      expect(refusalsNotLogged).toBe(expected.notLogged);
+    }
+  });
+
   it('reads a missing log as no denials', async () => {
     expect(await readBrokerDenials([{ nodeId: 1, logFile: path.join(dir, 'absent.log') }])).toEqual([]);
   });
