@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { planChecks } from '../../../src/probes/authorization/authorization-plan.js';
-import { planTransactionalChecks, withTransactionalIds } from '../../../src/probes/authorization/transactional-producer.js';
+import { askOnlyFor, planTransactionalChecks, withTransactionalIds } from '../../../src/probes/authorization/transactional-producer.js';
 import { transactionsThroughClient } from '../../../src/probes/authorization/authorization.js';
 import { driverFor } from '../../../src/probes/clients.js';
 import type { ProbeContext } from '../../../src/probes/probe.js';
 import type { Acl } from '../../../src/snapshot/schema.js';
 import { acl } from '../cluster.js';
+import kafkajs from 'kafkajs';
 
 function plan(acls: Acl[], topics: string[], expect: Parameters<typeof planChecks>[1]['expect'] = []) {
   const checks = planChecks({ acls, topics, restoredGroups: [], usersWithCredentials: ['ledger', 'reports'], marker: 'm' }, { derive: expect.length === 0, expect });
@@ -130,5 +131,20 @@ describe('withTransactionalIds', () => {
       'allowed-again start',
       'allowed-again end',
     ]);
+  });
+});
+
+describe('askOnlyFor', () => {
+  it("gives the cluster kafkajs creates for a producer its topic before it starts, so its first Metadata names that topic, not every topic", () => {
+    const kafka = new kafkajs.Kafka({ brokers: ['127.0.0.1:9'], logLevel: kafkajs.logLevel.NOTHING });
+    askOnlyFor(kafka, 'orders.eu');
+    // The hook kafkajs calls for every producer, consumer and admin it creates; found by name, as askOnlyFor finds it.
+    const symbol = Object.getOwnPropertySymbols(kafka).find((key) => key.description === 'private:Kafka:createCluster');
+    expect(symbol, 'kafkajs no longer has the hook: its transactional producers ask for every topic again').toBeDefined();
+    const createCluster = (kafka as unknown as Record<symbol, (options: object) => { targetTopics: Set<string> }>)[symbol!]!;
+    expect([...createCluster({}).targetTopics]).toEqual(['orders.eu']);
+    // A client it was not applied to asks for nothing in particular (kafkajs: every topic).
+    const plain = new kafkajs.Kafka({ brokers: ['127.0.0.1:9'], logLevel: kafkajs.logLevel.NOTHING });
+    expect([...(plain as unknown as Record<symbol, (options: object) => { targetTopics: Set<string> }>)[symbol!]!({}).targetTopics]).toEqual([]);
   });
 });
