@@ -181,10 +181,12 @@ export async function runKafkajsTransaction(connection: KafkaConnection, request
  * cluster (it encodes its empty topic list as null, which Kafka reads as "all"): at 5,000 topics
  * that was most of each producer's time, and the probe runs one per transactional check (1,000
  * producers: 85.9 s of probes, 57.1 s without). Java's and librdkafka's producers ask only for the
- * topics they send to; so does this one: the cluster kafkajs creates for the producer is told its
- * topic before the producer starts. kafkajs has no option for it, hence its internal hook, found by
- * its symbol's name; without the hook (another kafkajs) the producer asks for every topic as before.
- * Kafka filters that list by DESCRIBE without an error, so the answers Kafka gives are the same.
+ * topics they send to. So the cluster kafkajs creates for this producer first asks for its topic
+ * alone; only if Kafka refuses that (no DESCRIBE on the topic, or no such topic) does it ask for
+ * every topic as kafkajs would, so that a refusal comes at the send, where kafkajs meets it, and
+ * never before the transactional id is checked. The topic is not made a target of the producer:
+ * what it asks at the send is unchanged. kafkajs has no option for this, hence its internal hook,
+ * found by its symbol's name; without the hook (another kafkajs) the producer asks for every topic.
  */
 export function askOnlyFor(kafka: object, topic: string): void {
   const symbol = Object.getOwnPropertySymbols(kafka).find((key) => key.description === 'private:Kafka:createCluster');
@@ -192,10 +194,31 @@ export function askOnlyFor(kafka: object, topic: string): void {
   const createCluster = symbol === undefined ? undefined : record[symbol];
   if (symbol === undefined || typeof createCluster !== 'function') return;
   record[symbol] = (options: unknown) => {
-    const cluster = createCluster.call(kafka, options) as { targetTopics?: unknown };
-    if (cluster.targetTopics instanceof Set) cluster.targetTopics.add(topic);
+    const cluster = createCluster.call(kafka, options) as KafkajsCluster;
+    const everyTopic = cluster.refreshMetadataIfNecessary;
+    const brokerPool = cluster.brokerPool;
+    if (typeof everyTopic !== 'function' || typeof brokerPool?.refreshMetadataIfNecessary !== 'function' || !(cluster.targetTopics instanceof Set)) return cluster;
+    let first = true;
+    cluster.refreshMetadataIfNecessary = async function (this: KafkajsCluster, ...args: unknown[]) {
+      if (first && cluster.targetTopics!.size === 0) {
+        first = false;
+        try {
+          return await brokerPool.refreshMetadataIfNecessary!([topic]);
+        } catch {
+          // Refused or unknown: as kafkajs does it, so the answer comes where kafkajs meets it.
+        }
+      }
+      return everyTopic.apply(this, args);
+    };
     return cluster;
   };
+}
+
+/** The parts of kafkajs 2.2's (internal) Cluster that askOnlyFor touches. */
+interface KafkajsCluster {
+  targetTopics?: Set<string>;
+  brokerPool?: { refreshMetadataIfNecessary?: (topics: string[]) => Promise<unknown> };
+  refreshMetadataIfNecessary?: (...args: unknown[]) => Promise<unknown>;
 }
 
 /** The error names of kafkajs's FindCoordinator answers for one key, from its debug log entries' typed `error`. */

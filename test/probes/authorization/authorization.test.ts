@@ -165,6 +165,19 @@ describe.each(integrationVersions())('authorization probe on Kafka %s', async (k
     }
   });
 
+  it("a topic the snapshot lets alice write that the cluster refuses her: her producers are judged on their ids as before, the grant's refused at the send, the fresh id's at init", async () => {
+    // 'audit' sorts before orders.eu, so it is the topic her producers send to; the cluster has neither the topic nor the ACL.
+    const audit = { name: 'audit', partitions: 1, replicationFactor: 1, configs: {}, partitionOffsets: [{ partition: 0, logStartOffset: 0, logEndOffset: 0 }] };
+    const base = snapshotOf();
+    const snapshot = snapshotOf({ topics: [audit, ...base.topics], acls: [...acls, acl('User:alice', 'TOPIC', 'audit', 'LITERAL', 'WRITE')] });
+    const [outcome] = await runProbes([new AuthorizationProbe('authz', 'audit', { derive: true, expect: [] })], contextFor(environment, snapshot));
+    const transactional = find(outcome!, { principal: 'User:alice', operation: TRANSACTIONAL_OPERATION });
+    expect(transactional.map((item) => [item.resource?.replace(/kafka-drill-probe-[0-9a-f]+$/, '<fresh>'), item.outcome, item.observed, item.kafkaError])).toEqual([
+      ['transactional-id alice-tx-<fresh>', 'failed', 'error (TOPIC_AUTHORIZATION_FAILED) at send after init', 'TOPIC_AUTHORIZATION_FAILED'],
+      ['transactional-id <fresh>', 'passed', 'denied (TRANSACTIONAL_ID_AUTHORIZATION_FAILED) at init', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'],
+    ]);
+  });
+
   it('fails naming principal, operation and resource when an ACL of the snapshot is missing on the cluster', async () => {
     // The snapshot says bob may also WRITE payments; the cluster never got that ACL.
     const snapshot = snapshotOf({ acls: [...acls, acl('User:bob', 'TOPIC', 'payments', 'LITERAL', 'WRITE')] });

@@ -135,16 +135,44 @@ describe('withTransactionalIds', () => {
 });
 
 describe('askOnlyFor', () => {
-  it("gives the cluster kafkajs creates for a producer its topic before it starts, so its first Metadata names that topic, not every topic", () => {
-    const kafka = new kafkajs.Kafka({ brokers: ['127.0.0.1:9'], logLevel: kafkajs.logLevel.NOTHING });
-    askOnlyFor(kafka, 'orders.eu');
-    // The hook kafkajs calls for every producer, consumer and admin it creates; found by name, as askOnlyFor finds it.
+  type Cluster = { targetTopics: Set<string>; brokerPool: { refreshMetadataIfNecessary: (topics: string[]) => Promise<void> }; refreshMetadataIfNecessary: () => Promise<void> };
+  /** The cluster kafkajs creates for a client's producers, through the hook askOnlyFor finds by name; its metadata requests recorded, not sent. */
+  function clusterOf(kafka: object, refuse: (topics: string[]) => boolean): { cluster: Cluster; asked: string[][] } {
     const symbol = Object.getOwnPropertySymbols(kafka).find((key) => key.description === 'private:Kafka:createCluster');
     expect(symbol, 'kafkajs no longer has the hook: its transactional producers ask for every topic again').toBeDefined();
-    const createCluster = (kafka as unknown as Record<symbol, (options: object) => { targetTopics: Set<string> }>)[symbol!]!;
-    expect([...createCluster({}).targetTopics]).toEqual(['orders.eu']);
-    // A client it was not applied to asks for nothing in particular (kafkajs: every topic).
-    const plain = new kafkajs.Kafka({ brokers: ['127.0.0.1:9'], logLevel: kafkajs.logLevel.NOTHING });
-    expect([...(plain as unknown as Record<symbol, (options: object) => { targetTopics: Set<string> }>)[symbol!]!({}).targetTopics]).toEqual([]);
+    const cluster = (kafka as Record<symbol, (options: object) => Cluster>)[symbol!]!({});
+    const asked: string[][] = [];
+    cluster.brokerPool.refreshMetadataIfNecessary = async (topics) => {
+      asked.push(topics);
+      if (refuse(topics)) throw new Error('TOPIC_AUTHORIZATION_FAILED');
+    };
+    return { cluster, asked };
+  }
+  const client = () => new kafkajs.Kafka({ brokers: ['127.0.0.1:9'], logLevel: kafkajs.logLevel.NOTHING });
+
+  it("makes a producer's first metadata request name its topic instead of every topic, once", async () => {
+    const kafka = client();
+    askOnlyFor(kafka, 'orders.eu');
+    const { cluster, asked } = clusterOf(kafka, () => false);
+    await cluster.refreshMetadataIfNecessary();
+    await cluster.refreshMetadataIfNecessary();
+    // kafkajs's own call asks for its target topics: none (every topic) — after the first, as kafkajs would.
+    expect(asked).toEqual([['orders.eu'], []]);
+    // Not a target: what the producer asks at its send is kafkajs's own.
+    expect([...cluster.targetTopics]).toEqual([]);
+  });
+
+  it('asks for every topic, as kafkajs does, when Kafka refuses the topic, so the refusal comes at the send', async () => {
+    const kafka = client();
+    askOnlyFor(kafka, 'orders.eu');
+    const { cluster, asked } = clusterOf(kafka, (topics) => topics.length > 0);
+    await cluster.refreshMetadataIfNecessary();
+    expect(asked).toEqual([['orders.eu'], []]);
+  });
+
+  it('leaves a client it was not applied to as kafkajs made it', async () => {
+    const { cluster, asked } = clusterOf(client(), () => false);
+    await cluster.refreshMetadataIfNecessary();
+    expect(asked).toEqual([[]]);
   });
 });
