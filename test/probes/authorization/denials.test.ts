@@ -170,7 +170,9 @@ describe('readBrokerDenials and reconcileDenials', () => {
       const name = (d: (typeof denials)[number]) => `${d.resourceType === 'Topic' ? 'topic' : 'group'} ${d.resourceName}`;
       const accounted = denials.map((d) =>
         refused.some(
-          (c) => c.principal === d.principal && (c.resource === name(d) || (c.resource === 'cluster' && c.operation === 'CREATE' && d.resourceType === 'Topic' && d.operation === 'CREATE')),
+          (c) =>
+            c.principal === d.principal &&
+            (c.resource === name(d) || (c.resource === 'cluster' && c.operation === 'CREATE' && d.resourceType === 'Topic' && d.operation === 'CREATE')),
         ),
       );
       const logged = (c: (typeof refused)[number]) => denials.some((d) => d.principal === c.principal && (name(d) === c.resource || c.resource === 'cluster'));
@@ -178,7 +180,7 @@ describe('readBrokerDenials and reconcileDenials', () => {
     };
     let seed = 7;
     // A 31-bit linear congruential generator in integer arithmetic, its high bits picked (the low ones cycle).
-    const pick = <T,>(list: readonly T[]): T => list[((seed = (Math.imul(seed, 1_103_515_245) + 12_345) & 0x7fffffff) >>> 16) % list.length]!;
+    const pick = <T>(list: readonly T[]): T => list[((seed = (Math.imul(seed, 1_103_515_245) + 12_345) & 0x7fffffff) >>> 16) % list.length]!;
     const principals = ['User:a', 'User:b', 'User:c'];
     const operations = ['READ', 'WRITE', 'CREATE', 'DESCRIBE'];
     for (let round = 0; round < 200; round++) {
