@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InfrastructureError, InputError } from '../errors.js';
@@ -168,7 +169,7 @@ export async function installKafka(version: string = DEFAULT_KAFKA_VERSION, log:
       await rm(dir, { recursive: true, force: true });
     }
     await removeAbandonedStaging(version);
-    const staging = `${dir}.staging-${process.pid}`;
+    const staging = `${dir}.staging-${uniqueSuffix()}`;
     await mkdir(staging, { recursive: true });
     log(`resolving Apache Kafka ${version} from Maven Central`);
     const leftOut = new Set<keyof typeof OPTIONAL_GROUPS>();
@@ -280,12 +281,12 @@ async function sizeOf(libsDir: string): Promise<{ bytes: number; jars: number }>
   return { bytes: sizes.reduce((sum, size) => sum + size, 0), jars: files.length };
 }
 
-/** Staging directories of installs whose process died (killed mid-download); ours is recreated. */
+/** Staging directories and lock files of installs whose process died (killed mid-download); ours is recreated. */
 async function removeAbandonedStaging(version: string): Promise<void> {
-  const prefix = `${version}.staging-`;
   for (const entry of await readdir(join(cacheRoot(), 'kafka'))) {
-    const pid = Number(entry.slice(prefix.length));
-    if (entry.startsWith(prefix) && (pid === process.pid || !processAlive(pid))) {
+    const [, kind, pid] = new RegExp(`^${version.replaceAll('.', '\\.')}\\.(staging-|lock\\.)(\\d+)`).exec(entry) ?? [];
+    if (!pid) continue;
+    if ((kind === 'staging-' && Number(pid) === process.pid) || !processAlive(Number(pid))) {
       await rm(join(cacheRoot(), 'kafka', entry), { recursive: true, force: true });
     }
   }
@@ -300,37 +301,92 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Exclusive per-version lock file holding the owner's pid; a lock whose owner is gone is stale and taken over. */
-async function acquireLock(version: string, log: (line: string) => void): Promise<() => Promise<void>> {
+/**
+ * Exclusive per-version lock file holding the owner's pid; a lock whose owner is gone is stale and
+ * taken over. A lock appears with its pid already in it (written aside, then hard-linked into
+ * place), so no racer reads a new lock as empty. Of the racers that judge the same lock file stale,
+ * only the one that claims that file (by its inode) replaces it, and only if it is still that file.
+ */
+export async function acquireLock(version: string, log: (line: string) => void): Promise<() => Promise<void>> {
   const lockFile = `${versionDir(version)}.lock`;
   await mkdir(join(cacheRoot(), 'kafka'), { recursive: true });
   const waitMs = Number(process.env.KAFKA_DRILL_LOCK_TIMEOUT_MS ?? 15 * 60_000);
   const deadline = Date.now() + waitMs;
+  const mine = `${lockFile}.${uniqueSuffix()}`;
+  await writeFile(mine, String(process.pid));
+  const { ino } = await stat(mine);
+  const release = async () => {
+    if ((await stat(lockFile).catch(() => undefined))?.ino === ino) await rm(lockFile, { force: true });
+  };
   let told = false;
-  for (;;) {
-    try {
-      const handle = await open(lockFile, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  try {
+    for (;;) {
+      try {
+        await link(mine, lockFile);
+        return release;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const lock = await readLock(lockFile);
+      if (!lock) continue;
+      const stale = !lock.owner || !processAlive(lock.owner);
+      if (stale && (await replaceStaleLock(lockFile, lock, mine))) {
+        log(`took over stale lock ${lockFile}`);
+        return release;
+      }
+      if (Date.now() >= deadline) {
+        throw new InfrastructureError(
+          `the Kafka ${version} cache is locked by process ${lock.owner} (${lockFile}): another kafka-drill is installing it; wait for it to finish, or delete the lock file if that process is not kafka-drill`,
+        );
+      }
+      if (!stale && !told) log(`waiting for process ${lock.owner} to finish installing Kafka ${version}`);
+      told ||= !stale;
+      await new Promise((resolve) => setTimeout(resolve, stale ? 20 : 250));
     }
-    const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-    if (!owner || !processAlive(owner)) {
-      log(`taking over stale lock ${lockFile}`);
-      await rm(lockFile, { force: true });
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      throw new InfrastructureError(
-        `the Kafka ${version} cache is locked by process ${owner} (${lockFile}): another kafka-drill is installing it; wait for it to finish, or delete the lock file if that process is not kafka-drill`,
-      );
-    }
-    if (!told) log(`waiting for process ${owner} to finish installing Kafka ${version}`);
-    told = true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  } finally {
+    await rm(mine, { force: true });
   }
+}
+
+interface LockFile {
+  ino: number;
+  owner: number;
+}
+
+async function readLock(lockFile: string): Promise<LockFile | undefined> {
+  try {
+    const { ino } = await stat(lockFile);
+    return { ino, owner: Number((await readFile(lockFile, 'utf8')).trim()) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces the stale `judged` lock file with `mine` when this call is the one that claimed it and it is still in place. */
+async function replaceStaleLock(lockFile: string, judged: LockFile, mine: string): Promise<boolean> {
+  const claim = `${lockFile}.claim-${judged.ino}`;
+  try {
+    await link(mine, claim);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const claimer = Number((await readFile(claim, 'utf8').catch(() => '')).trim());
+    // A claimer killed between its claim and its replace: the claim goes so the next racer can.
+    if (claimer && !processAlive(claimer)) await rm(claim, { force: true });
+    return false;
+  }
+  try {
+    const now = await readLock(lockFile);
+    if (now?.ino !== judged.ino || now.owner !== judged.owner) return false;
+    await rename(mine, lockFile);
+    return true;
+  } finally {
+    await rm(claim, { force: true });
+  }
+}
+
+/** `<pid>-<random>`: names of one call's files, apart from another call's in the same process. */
+function uniqueSuffix(): string {
+  return `${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -349,8 +405,7 @@ export async function kafkaStreamsLibs(version: string, log: (line: string) => v
   const dir = join(cacheRoot(), 'kafka-streams', version);
   if (existsSync(join(dir, 'libs'))) return join(dir, 'libs');
   log(`resolving Kafka Streams ${version} from Maven Central`);
-  const staging = `${dir}.staging-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
+  const staging = `${dir}.staging-${uniqueSuffix()}`;
   await mkdir(staging, { recursive: true });
   try {
     await requireMaven();

@@ -4,7 +4,15 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkSupportedVersion, DEFAULT_KAFKA_VERSION, installKafka, NEWEST_RELEASES, resolveDistribution, versionForSnapshot } from '../../src/runtime/distribution.js';
+import {
+  acquireLock,
+  checkSupportedVersion,
+  DEFAULT_KAFKA_VERSION,
+  installKafka,
+  NEWEST_RELEASES,
+  resolveDistribution,
+  versionForSnapshot,
+} from '../../src/runtime/distribution.js';
 import { InfrastructureError, InputError } from '../../src/errors.js';
 import { main } from '../../src/cli/main.js';
 
@@ -68,6 +76,23 @@ describe('Kafka distribution install', () => {
     } finally {
       holder.kill();
     }
+  });
+
+  it('gives the cache lock to one racer at a time when many race for a stale one, and leaves no files behind', async () => {
+    await mkdir(join(cache, 'kafka'), { recursive: true });
+    // No waiting: a racer that finds a live owner gives up at once, so each round is one race.
+    process.env.KAFKA_DRILL_LOCK_TIMEOUT_MS = '0';
+    const holdersPerRound: number[] = [];
+    for (let round = 0; round < 50; round++) {
+      await writeFile(join(cache, 'kafka', '3.9.2.lock'), '999999');
+      const releases = (await Promise.allSettled(Array.from({ length: 8 }, () => acquireLock('3.9.2', () => {})))).flatMap((outcome) =>
+        outcome.status === 'fulfilled' ? [outcome.value] : [],
+      );
+      holdersPerRound.push(releases.length);
+      await Promise.all(releases.map((release) => release()));
+    }
+    expect(holdersPerRound).toEqual(Array.from({ length: 50 }, () => 1));
+    expect(await readdir(join(cache, 'kafka'))).toEqual([]);
   });
 
   it('installs once when two installs race, replaces a half-finished install, and takes over a stale lock', async () => {
