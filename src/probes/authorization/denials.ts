@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { StartedBroker } from '../../environment/types.js';
 import type { AuthorizerLog, BrokerDenial, Finding, ProbeRecord } from '../../model/result.js';
 import { describeResource, type ResourceKind } from './acl-model.js';
@@ -51,8 +52,7 @@ export function denialResource(denial: Pick<ParsedDenial, 'resourceType' | 'reso
 export async function readBrokerDenials(brokers: Pick<StartedBroker, 'nodeId' | 'logFile'>[]): Promise<Omit<BrokerDenial, 'accountedBy'>[]> {
   const byKey = new Map<string, Omit<BrokerDenial, 'accountedBy'>>();
   for (const broker of brokers) {
-    const text = await readFile(broker.logFile, 'utf8').catch(() => '');
-    for (const line of text.split('\n')) {
+    for await (const line of logLines(broker.logFile)) {
       if (!line.includes('is Denied')) continue;
       const denial = parseDeniedLine(line);
       if (!denial) continue;
@@ -65,6 +65,20 @@ export async function readBrokerDenials(brokers: Pick<StartedBroker, 'nodeId' | 
     }
   }
   return [...byKey.values()];
+}
+
+/** A broker's log line by line, never whole (tens of MB once a large drill's probes ran); none when the log is gone. */
+async function* logLines(file: string): AsyncGenerator<string> {
+  const input = createReadStream(file, 'utf8');
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    yield* lines;
+  } catch {
+    // No log (or it went away while read): what was read counts, as a missing log read as empty did.
+  } finally {
+    lines.close();
+    input.destroy();
+  }
 }
 
 /** A check the authorization probe made and Kafka refused with an authorization error. */
