@@ -4,6 +4,7 @@
  * from the result goes through {{ }}; only our own stylesheet is inserted raw, as a partial.
  */
 import { clientMatrix } from './client-matrix.js';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -43,6 +44,18 @@ function template(): Handlebars.TemplateDelegate {
   handlebars.registerPartial('check', readFileSync(`${dir}check.hbs`, 'utf8'));
   handlebars.registerPartial('samples', readFileSync(`${dir}samples.hbs`, 'utf8'));
   handlebars.registerPartial('brokerView', readFileSync(`${dir}broker-view.hbs`, 'utf8'));
+  // {{#eachLater list}}: like each, but while a page renders in pieces the list is left as a
+  // marker and its items are rendered one by one as the page is written.
+  handlebars.registerHelper('eachLater', function (this: unknown, items: unknown[], options: Handlebars.HelperOptions) {
+    const render = (index: number) => {
+      const data = Handlebars.createFrame(options.data) as Record<string, unknown>;
+      Object.assign(data, { index, first: index === 0, last: index === items.length - 1 });
+      return options.fn(items[index], { data });
+    };
+    if (!later) return items.map((_, index) => render(index)).join('');
+    later.lists.push({ count: items.length, render });
+    return `${later.marker}${later.lists.length - 1}${later.marker}`;
+  });
   compiled = handlebars.compile(readFileSync(`${dir}report.hbs`, 'utf8'), { strict: true, noEscape: false });
   return compiled;
 }
@@ -423,7 +436,35 @@ export function htmlViewModel(result: Result, options: HtmlOptions = {}) {
 }
 
 export function renderHtml(result: Result, options: HtmlOptions = {}): string {
-  return template()(htmlViewModel(result, options));
+  return [...renderHtmlPieces(result, options)].join('');
+}
+
+/** Lists the page being rendered in pieces left for later, and the marker standing in for each. */
+let later: { marker: string; lists: { count: number; render: (index: number) => string }[] } | undefined;
+
+/**
+ * report.html in pieces, for writing as they come: the page around the long lists of checks, and
+ * each check of those lists on its own. A 5,000-topic drill's page is 23 MB, never held whole.
+ */
+export function* renderHtmlPieces(result: Result, options: HtmlOptions = {}): Generator<string> {
+  // NULs around a random word: no value from a result holds that by chance.
+  const pending = { marker: `\u0000${randomBytes(8).toString('hex')}\u0000`, lists: [] as NonNullable<typeof later>['lists'] };
+  later = pending;
+  let page: string;
+  try {
+    page = template()(htmlViewModel(result, options));
+  } finally {
+    later = undefined;
+  }
+  const parts = page.split(pending.marker);
+  for (let part = 0; part < parts.length; part++) {
+    if (part % 2 === 0) {
+      yield parts[part]!;
+      continue;
+    }
+    const list = pending.lists[Number(parts[part])]!;
+    for (let index = 0; index < list.count; index++) yield list.render(index);
+  }
 }
 
 /** Within a classification, a Streams application's differences together, by application id, after the rest. */

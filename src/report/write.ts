@@ -7,7 +7,7 @@ import { RESULT_FILE, resultJsonChunks, type Result } from '../model/result.js';
 import type { SecretMask } from '../drill/secrets.js';
 import { InputError } from '../errors.js';
 import { inputLimits, readInputBytesSync } from '../input-file.js';
-import { renderHtml } from './html.js';
+import { renderHtmlPieces } from './html.js';
 import { renderJunit } from './junit.js';
 import { buildManifest, listEvidenceFiles, MANIFEST_FILE, readSigningKey, sha256Hex, type FileDigest } from './manifest.js';
 import { renderSummary } from './summary.js';
@@ -82,7 +82,7 @@ export function checkOutDir(outDir: string, relatives: readonly string[] = [...O
   }
 }
 
-/** What a file of the evidence holds: text, bytes, or text in pieces (result.json) written as they come, never whole. */
+/** What a file of the evidence holds: text, bytes, or text in pieces (result.json, report.html) written as they come, never whole. */
 export type FileContent = string | Uint8Array | { chunks: Iterable<string> };
 
 /** Pieces are gathered to about this many bytes before each write. */
@@ -163,7 +163,7 @@ export async function writeReports(unmasked: Result, outDir: string, options: Wr
   const result = options.secrets ? options.secrets.maskDeep(unmasked) : unmasked;
   const contents = new Map<string, FileContent>();
   contents.set(RESULT_FILE, { chunks: resultJsonChunks(result) });
-  contents.set(REPORT_FILES.html, renderHtml(result, { compare: options.compare ?? [] }));
+  contents.set(REPORT_FILES.html, { chunks: renderHtmlPieces(result, { compare: options.compare ?? [] }) });
   contents.set(REPORT_FILES.junit, renderJunit(result, { hostname: options.hostname ?? machineHostname() }));
   contents.set(REPORT_FILES.summary, renderSummary(result, { compare: options.compare ?? [] }));
   contents.set(REPORT_FILES.metrics, await renderMetrics(result));

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/model/result.js';
-import { renderHtml } from '../../src/report/html.js';
+import { renderHtml, renderHtmlPieces } from '../../src/report/html.js';
 import { writeReports } from '../../src/report/write.js';
 import { allAvailable, executable, itWith, repoRoot } from '../support/require.js';
 import { hostile, hostileResult, loadFixture } from './fixtures.js';
@@ -69,6 +69,18 @@ describe('report.html', () => {
     expect(html).not.toMatch(/\b(src|href)=/i);
     expect(html).not.toMatch(/url\(/i);
     expect(html).toContain('Content-Security-Policy');
+  });
+
+  it('comes in pieces for writing, every check of the long lists a piece of its own, with nothing of the rendering left in', () => {
+    const result = loadFixture('real/mixed');
+    const pieces = [...renderHtmlPieces(result)];
+    const checks = result.runs.flatMap((run) => run.probes).flatMap((probe) => probe.evidence).length;
+    expect(checks).toBeGreaterThan(20);
+    expect(pieces.length).toBeGreaterThan(checks);
+    const page = pieces.join('');
+    expect(page).not.toContain('\u0000');
+    expect(page.match(/<li class="check-/g)!.length + (page.match(/<tr data-outcome="passed">/g) ?? []).length).toBeGreaterThanOrEqual(checks);
+    expect(page).toBe(renderHtml(result));
   });
 
   itChromium('shows the verdict, headline numbers and timeline of a passed run, and makes no request', async () => {
