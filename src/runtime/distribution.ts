@@ -376,7 +376,8 @@ async function replaceStaleLock(lockFile: string, judged: LockFile, mine: string
   }
   try {
     const now = await readLock(lockFile);
-    if (now?.ino !== judged.ino || now.owner !== judged.owner) return false;
+    // Object.is: a lock of no pid (empty, or not a number: NaN) is still the same lock.
+    if (now?.ino !== judged.ino || !Object.is(now.owner, judged.owner)) return false;
     await rename(mine, lockFile);
     return true;
   } finally {

@@ -93,6 +93,14 @@ describe('Kafka distribution install', () => {
     }
     expect(holdersPerRound).toEqual(Array.from({ length: 50 }, () => 1));
     expect(await readdir(join(cache, 'kafka'))).toEqual([]);
+    // A lock of no pid (a crash while an older kafka-drill wrote it) is stale too.
+    for (const content of ['', 'not a pid']) {
+      await writeFile(join(cache, 'kafka', '3.9.2.lock'), content);
+      await (
+        await acquireLock('3.9.2', () => {})
+      )();
+    }
+    expect(await readdir(join(cache, 'kafka'))).toEqual([]);
   });
 
   it('installs once when two installs race, replaces a half-finished install, and takes over a stale lock', async () => {
