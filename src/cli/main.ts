@@ -79,8 +79,9 @@ export async function main(argv: string[]): Promise<number> {
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   // V8 lets a heap grow to about four times what survived its last full collection before it
   // collects again, and a drill's probes make garbage by the hundred MB: a 5,000-topic drill held
-  // 230 MB and was 680–780 MB resident. Growing by half keeps it at 450 MB for 6 s more CPU in
-  // 80 (by a fifth: 420 MB, 12 s more). V8 reads the flag at every collection, so setting it here works.
+  // 150–230 MB and was 670–790 MB resident. Growing by half keeps it near 455 MB; the process's
+  // CPU stayed within the machine's noise (81–86 s against 77–84 s, two runs each). V8 reads the
+  // flag at every collection, so setting it here works.
   setFlagsFromString('--heap-growing-percent=50');
   // Exit as soon as the command is done: a client still retrying against a torn-down broker (a
   // probe that timed out, say) must not keep a CI job waiting.
