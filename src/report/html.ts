@@ -35,6 +35,9 @@ export function templatesDir(): string {
 
 let compiled: Handlebars.TemplateDelegate | undefined;
 
+type Frame = Record<string, unknown> & { _parent?: Frame };
+const frozenFrame = (frame: Frame | undefined): Frame | undefined => frame && { ...frame, _parent: frozenFrame(frame._parent) };
+
 function template(): Handlebars.TemplateDelegate {
   if (compiled) return compiled;
   const dir = templatesDir();
@@ -47,8 +50,10 @@ function template(): Handlebars.TemplateDelegate {
   // {{#eachLater list}}: like each, but while a page renders in pieces the list is left as a
   // marker and its items are rendered one by one as the page is written.
   handlebars.registerHelper('eachLater', function (this: unknown, items: unknown[], options: Handlebars.HelperOptions) {
+    // The enclosing blocks' @ variables as they are now: an enclosing each moves on before the items render.
+    const outer = frozenFrame(options.data as Frame | undefined);
     const render = (index: number) => {
-      const data = Handlebars.createFrame(options.data) as Record<string, unknown>;
+      const data = Handlebars.createFrame(outer) as Record<string, unknown>;
       Object.assign(data, { index, first: index === 0, last: index === items.length - 1 });
       return options.fn(items[index], { data });
     };
@@ -435,8 +440,9 @@ export function htmlViewModel(result: Result, options: HtmlOptions = {}) {
   };
 }
 
+/** report.html as one string (writeReports writes it in pieces: renderHtmlPieces). */
 export function renderHtml(result: Result, options: HtmlOptions = {}): string {
-  return [...renderHtmlPieces(result, options)].join('');
+  return template()(htmlViewModel(result, options));
 }
 
 /** Lists the page being rendered in pieces left for later, and the marker standing in for each. */
@@ -449,12 +455,13 @@ let later: { marker: string; lists: { count: number; render: (index: number) => 
 export function* renderHtmlPieces(result: Result, options: HtmlOptions = {}): Generator<string> {
   // NULs around a random word: no value from a result holds that by chance.
   const pending = { marker: `\u0000${randomBytes(8).toString('hex')}\u0000`, lists: [] as NonNullable<typeof later>['lists'] };
+  const outer = later;
   later = pending;
   let page: string;
   try {
     page = template()(htmlViewModel(result, options));
   } finally {
-    later = undefined;
+    later = outer;
   }
   const parts = page.split(pending.marker);
   for (let part = 0; part < parts.length; part++) {

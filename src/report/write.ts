@@ -154,9 +154,10 @@ function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, FileCo
 
 /**
  * Writes result.json, report.html, junit.xml, summary.md, metrics.prom (and the spec and snapshot under
- * inputs/ when given), then manifest.json over every file in outDir. Everything is rendered,
- * every input and the output folder checked, before the first write, so bad input leaves
- * outDir untouched.
+ * inputs/ when given), then manifest.json over every file in outDir. Every input and the output
+ * folder are checked before the first write, so bad input leaves outDir untouched; result.json and
+ * report.html are rendered as they are written; a failure there removes every temporary file and
+ * leaves no report file.
  * Returns the paths written, manifest last.
  */
 export async function writeReports(unmasked: Result, outDir: string, options: WriteReportsOptions = {}): Promise<string[]> {

@@ -284,8 +284,10 @@ async function sizeOf(libsDir: string): Promise<{ bytes: number; jars: number }>
 /** Staging directories and lock files of installs whose process died (killed mid-download); ours is recreated. */
 async function removeAbandonedStaging(version: string): Promise<void> {
   for (const entry of await readdir(join(cacheRoot(), 'kafka'))) {
-    const [, kind, pid] = new RegExp(`^${version.replaceAll('.', '\\.')}\\.(staging-|lock\\.)(\\d+)`).exec(entry) ?? [];
-    if (!pid) continue;
+    const [, kind, named] = new RegExp(`^${version.replaceAll('.', '\\.')}\\.(staging-|lock\\.claim-|lock\\.)(\\d+)`).exec(entry) ?? [];
+    if (!named) continue;
+    // A claim is named after the lock it claimed and holds its claimer's pid.
+    const pid = kind === 'lock.claim-' ? (await readFile(join(cacheRoot(), 'kafka', entry), 'utf8').catch(() => '')).trim() : named;
     if ((kind === 'staging-' && Number(pid) === process.pid) || !processAlive(Number(pid))) {
       await rm(join(cacheRoot(), 'kafka', entry), { recursive: true, force: true });
     }
@@ -353,12 +355,14 @@ interface LockFile {
   owner: number;
 }
 
+/** The lock file as it is now; undefined when there is none. One that cannot be read is an error, not a lock to wait on. */
 async function readLock(lockFile: string): Promise<LockFile | undefined> {
   try {
     const { ino } = await stat(lockFile);
     return { ino, owner: Number((await readFile(lockFile, 'utf8')).trim()) };
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InfrastructureError(`cannot read the Kafka cache lock ${lockFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 

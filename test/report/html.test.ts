@@ -71,7 +71,7 @@ describe('report.html', () => {
     expect(html).toContain('Content-Security-Policy');
   });
 
-  it('comes in pieces for writing, every check of the long lists a piece of its own, with nothing of the rendering left in', () => {
+  it('comes in pieces for writing, every check of the long lists a piece of its own, that make the same page as rendered whole', () => {
     const result = loadFixture('real/mixed');
     const pieces = [...renderHtmlPieces(result)];
     const checks = result.runs.flatMap((run) => run.probes).flatMap((probe) => probe.evidence).length;

@@ -96,11 +96,13 @@ describe('Kafka distribution install', () => {
     // A lock of no pid (a crash while an older kafka-drill wrote it) is stale too.
     for (const content of ['', 'not a pid']) {
       await writeFile(join(cache, 'kafka', '3.9.2.lock'), content);
-      await (
-        await acquireLock('3.9.2', () => {})
-      )();
+      const release = await acquireLock('3.9.2', () => {});
+      await release();
     }
     expect(await readdir(join(cache, 'kafka'))).toEqual([]);
+    // One that cannot be read is an error, not a lock to wait on for ever.
+    await mkdir(join(cache, 'kafka', '3.9.2.lock'));
+    await expect(acquireLock('3.9.2', () => {})).rejects.toThrow(`cannot read the Kafka cache lock ${join(cache, 'kafka', '3.9.2.lock')}: EISDIR`);
   });
 
   it('installs once when two installs race, replaces a half-finished install, and takes over a stale lock', async () => {
