@@ -68,6 +68,26 @@ export function readInputBytesSync(file: string, what: string, maxBytes: number,
 }
 
 /**
+ * The bytes of `file` handed to `each` a piece at a time (a buffer reused between calls: use it
+ * before returning), under the same rules as readInputBytesSync, so a large input is never held
+ * whole. Returns the number of bytes read. Throws InputError.
+ */
+export function readInputChunksSync(file: string, what: string, maxBytes: number, each: (chunk: Buffer) => void, namedIn?: string): number {
+  return withRegularFile(file, what, namedIn, (fd, size, where) => {
+    if (size > maxBytes) throw new InputError(`${where}: the ${what} is ${size} bytes, over the limit of ${formatSize(maxBytes)}`);
+    const buffer = Buffer.alloc(Math.min(MiB, maxBytes + 1));
+    let length = 0;
+    for (;;) {
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return length;
+      length += bytesRead;
+      if (length > maxBytes) throw new InputError(`${where}: the ${what} grew while it was read, over the limit of ${formatSize(maxBytes)}`);
+      each(buffer.subarray(0, bytesRead));
+    }
+  });
+}
+
+/**
  * Refuses `file` unless it is a regular file, without reading it or blocking on it: for a file
  * another program reads (a module Node imports). Throws InputError.
  */

@@ -3,7 +3,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { readInputBytesSync, readInputFile, requireRegularFile } from '../src/input-file.js';
+import { readInputBytesSync, readInputChunksSync, readInputFile, requireRegularFile } from '../src/input-file.js';
 import { tempDir } from './support/temp.js';
 
 const refusal = (file: string, maxBytes = 1024) =>
@@ -75,5 +75,30 @@ describe('readInputFile', () => {
     expect(refused(() => requireRegularFile(fifo, 'automation command', namedIn))).toBe(
       `${namedIn}: ${fifo}: cannot read the automation command: a FIFO (named pipe), not a regular file`,
     );
+  });
+
+  it('hands a large file over in pieces of at most 1 MiB that make up its bytes, under the same refusals', () => {
+    const file = path.join(dir, 'large.json');
+    const bytes = Buffer.alloc(2.5 * 1024 * 1024 + 7);
+    for (let index = 0; index < bytes.length; index++) bytes[index] = (index * 31) % 251;
+    writeFileSync(file, bytes);
+    const pieces: Buffer[] = [];
+    const read = readInputChunksSync(file, 'snapshot', bytes.length, (chunk) => pieces.push(Buffer.from(chunk)));
+    expect(read).toBe(bytes.length);
+    expect(pieces.map((piece) => piece.length)).toEqual([1048576, 1048576, 524295]);
+    expect(Buffer.concat(pieces).equals(bytes)).toBe(true);
+    const refused = (target: string, maxBytes: number) => {
+      try {
+        readInputChunksSync(target, 'snapshot', maxBytes, () => {});
+        return 'read';
+      } catch (error) {
+        return error instanceof InputError ? error.message : `not an InputError: ${String(error)}`;
+      }
+    };
+    expect(refused(file, bytes.length - 1)).toBe(`${file}: the snapshot is ${bytes.length} bytes, over the limit of ${bytes.length - 1} bytes`);
+    const fifo = path.join(dir, 'chunks-fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(refused(fifo, 1024)).toBe(`${fifo}: cannot read the snapshot: a FIFO (named pipe), not a regular file`);
+    expect(refused('/dev/zero', 1024)).toBe('/dev/zero: cannot read the snapshot: a character device, not a regular file');
   });
 });

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { RESULT_FILE, resultJsonChunks, type Result } from '../model/result.js';
 import type { SecretMask } from '../drill/secrets.js';
 import { InputError } from '../errors.js';
-import { inputLimits, readInputBytesSync } from '../input-file.js';
+import { inputLimits, readInputChunksSync } from '../input-file.js';
 import { renderHtmlPieces } from './html.js';
 import { renderJunit } from './junit.js';
-import { buildManifest, listEvidenceFiles, MANIFEST_FILE, readSigningKey, sha256Hex, type FileDigest } from './manifest.js';
+import { buildManifest, listEvidenceFiles, MANIFEST_FILE, readSigningKey, type FileDigest } from './manifest.js';
 import { renderSummary } from './summary.js';
 import { METRICS_FILE, renderMetrics } from './metrics.js';
 
@@ -31,13 +31,24 @@ export interface WriteReportsOptions {
   secrets?: SecretMask;
 }
 
-function readInput(file: string, expectedSha256: string, what: 'drill spec' | 'snapshot'): Buffer {
-  const bytes = readInputBytesSync(file, what, what === 'snapshot' ? inputLimits.snapshotBytes : inputLimits.specBytes);
-  const actual = sha256Hex(bytes);
-  if (actual !== expectedSha256) {
-    throw new InputError(`${file}: sha256 is ${actual}, but the result was produced from a ${what} with sha256 ${expectedSha256}`);
-  }
-  return bytes;
+/**
+ * A copy of an input the result was produced from, checked against its sha256 now (before anything
+ * is written) and again as it is copied, piece by piece: a snapshot is never held whole here.
+ */
+function checkedInput(file: string, expectedSha256: string, what: 'drill spec' | 'snapshot'): FileContent {
+  const read = (each: (chunk: Buffer) => void) => {
+    const hash = createHash('sha256');
+    readInputChunksSync(file, what, what === 'snapshot' ? inputLimits.snapshotBytes : inputLimits.specBytes, (chunk) => {
+      hash.update(chunk);
+      each(chunk);
+    });
+    const actual = hash.digest('hex');
+    if (actual !== expectedSha256) {
+      throw new InputError(`${file}: sha256 is ${actual}, but the result was produced from a ${what} with sha256 ${expectedSha256}`);
+    }
+  };
+  read(() => {});
+  return { copy: read };
 }
 
 type Stats = ReturnType<typeof statSync>;
@@ -82,10 +93,13 @@ export function checkOutDir(outDir: string, relatives: readonly string[] = [...O
   }
 }
 
-/** What a file of the evidence holds: text, bytes, or text in pieces (result.json, report.html) written as they come, never whole. */
-export type FileContent = string | Uint8Array | { chunks: Iterable<string> };
+/**
+ * What a file of the evidence holds: text, bytes, text in pieces (result.json, report.html) or a
+ * copy that hands its bytes over piece by piece (the inputs), written as they come, never whole.
+ */
+export type FileContent = string | Uint8Array | { chunks: Iterable<string> } | { copy: (write: (bytes: Uint8Array) => void) => void };
 
-/** Pieces are gathered to about this many bytes before each write. */
+/** Pieces are encoded into one buffer of this size, reused for every file, and written when it is full. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /**
@@ -96,6 +110,8 @@ const WRITE_BUFFER_BYTES = 1024 * 1024;
 function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, FileContent>, manifestOf: (written: ReadonlyMap<string, FileDigest>) => string): string[] {
   const staged: { temporary: string; file: string }[] = [];
   const written = new Map<string, FileDigest>();
+  // Text pieces are encoded straight into it: no joined string, no buffer per piece.
+  const buffer = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
   const stage = (relative: string, content: FileContent) => {
     const file = path.join(outDir, relative);
     const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
@@ -110,32 +126,36 @@ function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, FileCo
     }
     const hash = createHash('sha256');
     let bytes = 0;
-    const write = (data: string | Uint8Array) => {
-      const buffer = typeof data === 'string' ? Buffer.from(data) : data;
-      hash.update(buffer);
-      bytes += buffer.length;
+    let buffered = 0;
+    const writeBytes = (data: Uint8Array) => {
+      hash.update(data);
+      bytes += data.length;
       try {
-        writeFileSync(fd, buffer);
+        writeFileSync(fd, data);
       } catch (error) {
         throw failed(error);
       }
     };
+    const flush = () => {
+      if (buffered > 0) writeBytes(buffer.subarray(0, buffered));
+      buffered = 0;
+    };
+    const write = (data: string | Uint8Array) => {
+      if (typeof data !== 'string') {
+        flush();
+        writeBytes(data);
+        return;
+      }
+      // A UTF-8 character takes at most 3 bytes per UTF-16 unit: a piece that may not fit is written after what is buffered.
+      if (buffered + data.length * 3 > buffer.length) flush();
+      if (data.length * 3 > buffer.length) writeBytes(Buffer.from(data));
+      else buffered += buffer.write(data, buffered);
+    };
     try {
       if (typeof content === 'string' || content instanceof Uint8Array) write(content);
-      else {
-        let pending: string[] = [];
-        let length = 0;
-        for (const chunk of content.chunks) {
-          pending.push(chunk);
-          length += chunk.length;
-          if (length >= WRITE_BUFFER_BYTES) {
-            write(pending.join(''));
-            pending = [];
-            length = 0;
-          }
-        }
-        write(pending.join(''));
-      }
+      else if ('copy' in content) content.copy(write);
+      else for (const chunk of content.chunks) write(chunk);
+      flush();
     } finally {
       closeSync(fd);
     }
@@ -176,7 +196,7 @@ export async function writeReports(unmasked: Result, outDir: string, options: Wr
     if (!file) continue;
     const target = `${INPUTS_DIR}/${path.basename(file)}`;
     if (contents.has(target)) throw new InputError(`${file}: the spec and the snapshot must have different file names`);
-    contents.set(target, readInput(file, sha256, what));
+    contents.set(target, checkedInput(file, sha256, what));
   }
   const signingKey = options.signKeyFile ? readSigningKey(options.signKeyFile) : undefined;
 

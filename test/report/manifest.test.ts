@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { Result } from '../../src/model/result.js';
+import { serializeResult, type Result } from '../../src/model/result.js';
+import { renderHtml } from '../../src/report/html.js';
+import { scaledResult } from '../../bench/report-scale.js';
 import { InputError } from '../../src/errors.js';
 import { listEvidenceFiles, MANIFEST_FILE, sha256Hex, verifyEvidence } from '../../src/report/manifest.js';
 import { writeReports } from '../../src/report/write.js';
@@ -143,6 +145,28 @@ describe('evidence manifest', () => {
     await expect(writeReports(result, out, { specFile, hostname: 'h' })).rejects.toThrow(InputError);
     await expect(writeReports(result, out, { specFile, hostname: 'h' })).rejects.toThrow(/payments\.yaml: sha256 is [0-9a-f]{64}, but the result was produced from a drill spec/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('writes result.json, report.html and the inputs byte for byte, across many write buffers, in characters of every UTF-8 length', async () => {
+    const { specFile, snapshotFile } = resultWithInputs();
+    // A snapshot larger than one read: the copy is made of pieces too.
+    writeFileSync(snapshotFile, `{"format":"kafka-drill/snapshot","pad":"${'é€😀x'.repeat(400_000)}"}\n`);
+    const result = scaledResult(12_000);
+    result.spec.sha256 = sha256Hex(readFileSync(specFile));
+    result.snapshot.sha256 = sha256Hex(readFileSync(snapshotFile));
+    const matrix = result.runs[0]!.probes.find((probe) => probe.id === 'acl-matrix')!;
+    // Most bytes multi-byte, so the pieces that meet a buffer's end are longer in bytes than in characters.
+    matrix.evidence.forEach((item, index) => {
+      item.detail = `${'é€😀'.repeat(20 + (index % 13))} check ${index}`;
+    });
+    const out = path.join(work, 'utf8');
+    await writeReports(result, out, { specFile, snapshotFile, hostname: 'h' });
+    const json = readFileSync(path.join(out, 'result.json'));
+    expect(json.length).toBeGreaterThan(2 * 1024 * 1024);
+    expect(json.toString('utf8')).toBe(serializeResult(result));
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toBe(renderHtml(result));
+    expect(readFileSync(path.join(out, 'inputs', 'payments-snapshot.json')).equals(readFileSync(snapshotFile))).toBe(true);
+    expect(verifyEvidence(out).ok).toBe(true);
   });
 
   it('refuses a signing key that is not Ed25519', async () => {
