@@ -31,6 +31,7 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 2_000;
 const SAMPLING_SHARE = 10;
 const REQUEST_TIMEOUT_MS = 5_000;
 const METADATA_TOPIC = '__cluster_metadata';
+const MIN_ISR = 'min.insync.replicas';
 
 export interface SamplerOptions {
   connection: KafkaConnection;
@@ -161,10 +162,10 @@ export class Sampler implements SampleFeed {
       const unknown = metadata.topics.map((topic) => topic.name ?? '').filter((topic) => topic && (!this.minIsr.has(topic) || trigger !== 'interval'));
       const configs =
         unknown.length && metadata.brokers[0]
-          ? await attempt('describe-configs', () => describeTopicAndBrokerConfigs(this.admin, unknown, [metadata.brokers[0]!.nodeId]))
+          ? await attempt('describe-configs', () => describeTopicAndBrokerConfigs(this.admin, unknown, [metadata.brokers[0]!.nodeId], [MIN_ISR]))
           : undefined;
       for (const [topic, described] of configs?.topics ?? []) {
-        const value = Number(described.find((config) => config.name === 'min.insync.replicas')?.value ?? '1');
+        const value = Number(described.find((config) => config.name === MIN_ISR)?.value ?? '1');
         this.minIsr.set(topic, Number.isFinite(value) ? value : 1);
       }
       health = await attempt('health', async () => healthOf(metadata, this.minIsr));

@@ -38,17 +38,19 @@ export interface DescribedConfigs {
   brokers: Map<number, DescribedConfig[]>;
 }
 
-export async function describeTopicAndBrokerConfigs(admin: Admin, topics: string[], brokerIds: number[]): Promise<DescribedConfigs> {
+/** Every config of each resource, or only those named in `keys` (a sampler wants one config of thousands of topics, not the ~40 each has). */
+export async function describeTopicAndBrokerConfigs(admin: Admin, topics: string[], brokerIds: number[], keys?: string[]): Promise<DescribedConfigs> {
   const [first, ...others] = brokerIds;
   if (first === undefined) throw new Error('the cluster reported no brokers');
   const connections = await connectionsTo(admin, brokerIds);
-  const broker = (id: number) => ({ resourceType: ConfigResourceTypes.BROKER, resourceName: String(id), configurationKeys: null });
+  const configurationKeys = keys ?? null;
+  const broker = (id: number) => ({ resourceType: ConfigResourceTypes.BROKER, resourceName: String(id), configurationKeys });
   const requests = [
     {
       brokerId: first,
       resources: [
-        ...topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: null })),
-        { resourceType: ConfigResourceTypes.BROKER, resourceName: '', configurationKeys: null },
+        ...topics.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys })),
+        { resourceType: ConfigResourceTypes.BROKER, resourceName: '', configurationKeys },
         broker(first),
       ],
     },
