@@ -123,7 +123,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (controller.signal.aborted) break;
       const spec = await loadSpec(specFile);
       const snapshotFile = spec.snapshotFile ?? (await captureSource(spec, captures));
-      const snapshot = await loadSnapshot(snapshotFile);
+      // Released once the drill has it (see below): the drill lets it go with its last run, before the reports.
+      let snapshot: Snapshot | undefined = await loadSnapshot(snapshotFile);
       const snapshotSha256 = createHash('sha256')
         .update(readInputBytesSync(snapshotFile, 'snapshot', inputLimits.snapshotBytes))
         .digest('hex');
@@ -161,6 +162,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         { spec, snapshot, snapshotFile, snapshotSha256 },
         { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => display.line(`  ${line}`), onProgress: display.update },
       );
+      snapshot = undefined;
       void drill.done.finally(() => display.close());
       const specOut = spec.outPath === undefined ? undefined : path.relative(process.cwd(), spec.outPath) || '.';
       const outDirOf = (result: Result) =>
@@ -176,7 +178,6 @@ export async function runCommand(argv: string[]): Promise<number> {
         (written ??= writeReports(result, outDirOf(result), {
           specFile,
           snapshotFile,
-          secrets: drill.secrets,
           ...(values['sign-key'] ? { signKeyFile: values['sign-key'] } : {}),
         }));
       running = { drill, write };

@@ -84,11 +84,13 @@ interface RunState {
   environment?: StartedEnvironment;
   /** The admin client restore phases share; closed at teardown (which also cancels its requests in flight). */
   admin?: Admin;
+  /** The fresh target before the restore; verify's, released after it. */
   baseline?: SnapshotContent;
   restore?: RestoreContext;
   restorePhases: PhaseResult[];
   restoreEndedAt?: number;
-  verified?: VerifyOutcome;
+  /** The restored cluster as verify captured it, for the assumptions only: released once they are checked (a whole cluster's copy). */
+  restored?: SnapshotContent;
   end?: RunEnd;
   /** Environment processes already reported as ended on their own. */
   reportedExits: Set<string>;
@@ -121,8 +123,8 @@ const STAGES: Stage[] = [
   ...RESTORE_PHASES.map((name): Stage => ({ name, phase: name, run: (state) => restoreStage(name, state) })),
   { name: 'manual steps', run: manualStepsStage },
   { name: 'verify', phase: 'verify', run: verifyStage },
-  { name: 'probes', phase: 'probes', run: probesStage },
   { name: 'assumptions', run: assumptionsStage },
+  { name: 'probes', phase: 'probes', run: probesStage },
   { name: 'rollback decision', run: rollbackStage },
 ];
 
@@ -142,20 +144,24 @@ export function startDrill(inputs: DrillInputs, options: RunOptions): DrillHandl
   const startedAt = new Date().toISOString();
   const secrets = new SecretMask();
   const runs: Run[] = [];
+  const header = resultHeader(inputs, options, startedAt);
+  // The parsed snapshot is released with the last run, not kept by the handle while the reports are written.
+  let pending: DrillInputs | undefined = inputs;
   let current: RunState | undefined;
   const done = (async () => {
     for (const kafkaVersion of options.kafkaVersions) {
-      current = newRunState(inputs, kafkaVersion, options, secrets);
+      current = newRunState(pending!, kafkaVersion, options, secrets);
       runs.push(await runOnVersion(current));
       current = undefined;
       if (options.signal.aborted) break;
     }
-    return buildResult(inputs, options, startedAt, runs, secrets);
+    pending = undefined;
+    return buildResult(header, runs, secrets);
   })();
   return {
     done,
     secrets,
-    resultSoFar: () => buildResult(inputs, options, startedAt, current ? [...runs, interruptedNow(current)] : runs, secrets),
+    resultSoFar: () => buildResult(header, current ? [...runs, interruptedNow(current)] : runs, secrets),
   };
 }
 
@@ -195,10 +201,11 @@ function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOpti
   };
 }
 
-function buildResult(inputs: DrillInputs, options: RunOptions, startedAt: string, runs: Run[], secrets: SecretMask): Result {
-  const verdict = overallVerdict(runs);
-  const reasons = runs.filter((run) => run.verdict !== 'passed').map((run) => `${run.kafkaVersion}: ${run.reason}`);
-  return secrets.maskDeep({
+/** What a result says of its inputs and tool, known before the first run. */
+type ResultHeader = Pick<Result, 'format' | 'version' | 'toolVersion' | 'drillName' | 'spec' | 'snapshot' | 'startedAt'>;
+
+function resultHeader(inputs: DrillInputs, options: RunOptions, startedAt: string): ResultHeader {
+  return {
     format: RESULT_FORMAT,
     version: RESULT_VERSION,
     toolVersion: options.toolVersion,
@@ -212,6 +219,14 @@ function buildResult(inputs: DrillInputs, options: RunOptions, startedAt: string
       kafkaVersion: inputs.snapshot.source.kafkaVersion,
     },
     startedAt,
+  };
+}
+
+function buildResult(header: ResultHeader, runs: Run[], secrets: SecretMask): Result {
+  const verdict = overallVerdict(runs);
+  const reasons = runs.filter((run) => run.verdict !== 'passed').map((run) => `${run.kafkaVersion}: ${run.reason}`);
+  return secrets.maskDeep({
+    ...header,
     finishedAt: new Date().toISOString(),
     verdict,
     reason: verdict === 'passed' ? `recovery proven on Kafka ${runs.map((r) => r.kafkaVersion).join(', ')}${skippedNote(runs)}` : reasons.join('; '),
@@ -470,7 +485,8 @@ async function verifyStage(state: RunState): Promise<StageOutcome> {
     ...(state.restore!.offsetMap ? { offsetMap: state.restore!.offsetMap } : {}),
     ...(state.restore!.mirror ? { mirror: state.restore!.mirror } : {}),
   });
-  state.verified = verified;
+  state.baseline = undefined;
+  state.restored = verified.capture;
   state.run.verify = verifySection(verified);
   return { status: verified.summary.drift > 0 ? 'failed' : 'passed', findings: [] };
 }
@@ -551,13 +567,17 @@ async function authorizerLogFindings(state: RunState): Promise<Finding[]> {
 /** How long the brokers' logs may take to show a denial the authorization probe met. */
 const AUTHORIZER_LOG_SETTLE_MS = 5_000;
 
+/** Checked against the cluster as restored, before the probes write to it. */
 async function assumptionsStage(state: RunState): Promise<void> {
   const env = state.environment!;
-  const capture = state.verified!.capture;
+  const capture = state.restored!;
+  state.restored = undefined;
+  // Only the topics the spec's assumptions name (those the restore made): a topic the capture lacks is "topic missing".
+  const named = new Set(state.inputs.spec.spec.assumptions.flatMap((assumption) => (assumption.type === 'topic-config' ? [assumption.topic] : [])));
   const configs = await withAdmin(env.admin, (admin) =>
     describeTopicAndBrokerConfigs(
       admin,
-      capture.topics.map((t) => t.name),
+      capture.topics.map((t) => t.name).filter((topic) => named.has(topic)),
       env.brokers.map((b) => b.nodeId),
     ),
   );
