@@ -64,9 +64,13 @@ export async function runProbe(probe: ProbeRunner, context: ProbeContext): Promi
       resolve(errorVerdict(`the probe did not finish within ${timeoutMs}ms`));
     }, timeoutMs);
   });
+  // Removed when the probe ends: the drill's signal outlives the run, and a listener left on it
+  // would keep this context (the snapshot, the offset map, the whole run's state) alive.
+  let onInterrupt = noop;
   const aborted = new Promise<ProbeVerdict>((resolve) => {
     if (context.signal.aborted) resolve(errorVerdict('the drill was interrupted before the probe ran'));
-    context.signal.addEventListener('abort', () => resolve(errorVerdict('the drill was interrupted')), { once: true });
+    onInterrupt = () => resolve(errorVerdict('the drill was interrupted'));
+    context.signal.addEventListener('abort', onInterrupt, { once: true });
   });
   let verdict: ProbeVerdict;
   let checking: Promise<ProbeVerdict> | undefined;
@@ -77,6 +81,7 @@ export async function runProbe(probe: ProbeRunner, context: ProbeContext): Promi
     verdict = errorVerdict(errorMessage(error));
   } finally {
     clearTimeout(timer);
+    context.signal.removeEventListener('abort', onInterrupt);
     timeout.abort(new Error('probe finished'));
   }
   const durationMs = Math.round(performance.now() - started);

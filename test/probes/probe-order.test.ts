@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { OffsetsProbe } from '../../src/probes/offsets/offsets.js';
 import { type ProbeRunner, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
@@ -81,5 +82,14 @@ describe('probe timeout', () => {
     expect(outcome!.status).toBe('error');
     expect(outcome!.evidence.map((e) => e.observed)).toEqual(['error: the probe did not finish within 50ms']);
     expect(steps).toEqual(['cleaned up']);
+  });
+
+  it('leaves no listener on the drill signal once the probes end, passed, failed or timed out (it would keep the run state alive)', async () => {
+    const drill = new AbortController();
+    const broken: ProbeRunner = { ...probe('broken', {}, 0), check: () => Promise.reject(new Error('broke')) };
+    const slow: ProbeRunner = { ...probe('slow', {}, 200), timeoutMs: 20 };
+    const outcomes = await runProbes([probe('quick', {}, 1), broken, slow], { ...context, signal: drill.signal });
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['passed', 'error', 'error']);
+    expect(getEventListeners(drill.signal, 'abort')).toHaveLength(0);
   });
 });
