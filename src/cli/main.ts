@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { toolVersion } from '../version.js';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors.js';
 import { connectCommand } from './connect.js';
+import { boundHeapGrowth } from './memory.js';
 import { runDiff } from './diff.js';
 import { envCommand } from './env.js';
 import { imageCommand } from './image.js';
@@ -77,12 +77,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // V8 lets a heap grow to about four times what survived its last full collection before it
-  // collects again, and a drill's probes make garbage by the hundred MB: a 5,000-topic drill held
-  // 150–230 MB and was 670–790 MB resident. Growing by half keeps it near 455 MB; the process's
-  // CPU stayed within the machine's noise (81–86 s against 77–84 s, two runs each). V8 reads the
-  // flag at every collection, so setting it here works.
-  setFlagsFromString('--heap-growing-percent=50');
+  boundHeapGrowth();
   // Exit as soon as the command is done: a client still retrying against a torn-down broker (a
   // probe that timed out, say) must not keep a CI job waiting.
   main(process.argv.slice(2)).then((code) => process.exit(code));

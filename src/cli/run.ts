@@ -16,6 +16,7 @@ import { stopAllEnvironments } from '../environment/teardown.js';
 import { ExitCode, InputError } from '../errors.js';
 import { readSigningKey } from '../report/manifest.js';
 import { checkOutDir, writeReports } from '../report/write.js';
+import { collectGarbage } from './memory.js';
 import { inputLimits, readInputBytesSync } from '../input-file.js';
 import { loadSnapshot, writeSnapshot } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -182,6 +183,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         }));
       running = { drill, write };
       const result = await drill.done;
+      collectGarbage();
       const outDir = outDirOf(result);
       await write(result);
       running = undefined;

@@ -1,0 +1,28 @@
+/**
+ * The CLI's own memory. V8 lets a heap grow to about four times what survived its last full
+ * collection before it collects again, and a drill makes garbage by the hundred MB: a
+ * 5,000-topic drill held 150–230 MB and was 670–790 MB resident. Growing by half kept it near
+ * 455 MB, with the process's CPU within the machine's noise (81–86 s against 77–84 s, two runs
+ * each). V8 reads the flag at every collection, so setting it after start-up works.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export function boundHeapGrowth(): void {
+  setFlagsFromString('--heap-growing-percent=50');
+}
+
+let gc: (() => void) | undefined;
+
+/**
+ * A full collection now, when a drill has just let go of a whole run (its snapshot, offset map,
+ * clients): without it V8 keeps that garbage until the reports have grown the heap past it, and
+ * the report phase was the drill's peak (450 MB at 5,000 topics, with ~100 MB live).
+ */
+export function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
