@@ -89,11 +89,22 @@ export function planPartition(
 ): PartitionMap {
   const { logStart: start, logEnd: end } = input;
   const positions = [...new Set(input.positions)].sort((a, b) => a - b);
-  const common = { topic: input.topic, partition: input.partition, source: { logStart: start, logEnd: end }, compacted: input.compacted, positions };
+  // One literal, no spread: V8 (11.3) gives an object spread-built by optimized code a hidden class of its own, ~300 bytes for each of 15,000 partitions.
+  const partitionMap = (target: PartitionMap['target'], segments: Segment[], filler: number, omitted: number): PartitionMap => ({
+    topic: input.topic,
+    partition: input.partition,
+    source: { logStart: start, logEnd: end },
+    compacted: input.compacted,
+    positions,
+    target,
+    segments,
+    filler,
+    omitted,
+  });
   // A log whose offsets already fit the budget keeps them: records 0..end, the log start moved by
   // DeleteRecords — except on a compacted topic, where Kafka refuses it and the log starts at 0.
   if (end <= maxRecords) {
-    return { ...common, target: { logStart: input.compacted ? 0 : start, logEnd: end }, segments: end > 0 ? [{ source: 0, target: 0, length: end }] : [], filler: 0, omitted: 0 };
+    return partitionMap({ logStart: input.compacted ? 0 : start, logEnd: end }, end > 0 ? [{ source: 0, target: 0, length: end }] : [], 0, 0);
   }
   // Source ranges that must be reproduced: [from, to).
   const needed: [number, number][] = [];
@@ -131,7 +142,7 @@ export function planPartition(
   }
   const first = segments[0]?.source ?? end;
   const reproduced = target - filler;
-  return { ...common, target: { logStart: filler, logEnd: target }, segments, filler, omitted: end - first - reproduced };
+  return partitionMap({ logStart: filler, logEnd: target }, segments, filler, end - first - reproduced);
 }
 
 const COMPACTED_LOG_START =

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { OffsetsProbe } from '../../src/probes/offsets/offsets.js';
 import { type ProbeRunner, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
 import type { ClientClass } from '../../src/model/enums.js';
-import { runProbes } from '../../src/probes/run-probes.js';
+import { plainEvidence, runProbes } from '../../src/probes/run-probes.js';
+import { ProbeEvidence } from '../../src/model/result.js';
 
 // Scheduling only: which probe may start while an offsets probe is still reading restored positions.
 const events: string[] = [];
@@ -91,5 +92,29 @@ describe('probe timeout', () => {
     const outcomes = await runProbes([probe('quick', {}, 1), broken, slow], { ...context, signal: drill.signal });
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['passed', 'error', 'error']);
     expect(getEventListeners(drill.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('keeps every field of a check it makes plain, and adds none', () => {
+    const full: ProbeEvidence = {
+      outcome: 'failed',
+      principal: 'User:shop',
+      operation: 'READ',
+      resource: 'topic shop.orders',
+      expected: 'allow',
+      observed: 'denied',
+      kafkaError: 'TOPIC_AUTHORIZATION_FAILED',
+      detail: 'because an ACL allows it',
+      replay: { group: 'shop', topic: 'shop.orders', partition: 2, records: -3 },
+      owner: 'shop-app',
+      client: 'kafkajs 2.2.4',
+    };
+    // The example names every field the schema has: a field added there and not here fails this test.
+    expect(Object.keys(full).sort()).toEqual(Object.keys(ProbeEvidence.shape).sort());
+    expect(plainEvidence(full)).toStrictEqual(full);
+    const { replay: _replay, kafkaError: _kafkaError, ...withoutTwo } = full;
+    expect(plainEvidence({ ...full, replay: undefined, kafkaError: undefined })).toStrictEqual(withoutTwo);
+    const bare = { outcome: 'passed' as const, expected: 'allow', observed: 'allowed' };
+    expect(plainEvidence(bare)).toStrictEqual(bare);
+    expect(Object.keys(plainEvidence(bare))).toEqual(['outcome', 'expected', 'observed']);
   });
 });
