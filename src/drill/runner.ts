@@ -10,7 +10,7 @@ import { providerOptions, startEnvironment } from '../environment/start.js';
 import { scrapeEnvironmentMetrics } from '../environment/jmx-metrics.js';
 import type { EnvironmentRequest, StartedEnvironment } from '../environment/types.js';
 import { createAdmin, withAdmin } from '../kafka/admin.js';
-import { describeTopicAndBrokerConfigs } from '../kafka/configs.js';
+import { describeTopicAndBrokerConfigs, type DescribedConfigs } from '../kafka/configs.js';
 import { expectedFailureFor } from '../probes/clients.js';
 import { readBrokerDenials, reconcileDenials } from '../probes/authorization/denials.js';
 import { probesFromSpec } from '../probes/from-spec.js';
@@ -567,23 +567,42 @@ async function authorizerLogFindings(state: RunState): Promise<Finding[]> {
 /** How long the brokers' logs may take to show a denial the authorization probe met. */
 const AUTHORIZER_LOG_SETTLE_MS = 5_000;
 
-/** Checked against the cluster as restored, before the probes write to it. */
+/**
+ * Checked against the cluster as restored, before the probes write to it. Configs are read only
+ * for the assumptions about them, and a failed read skips those (with why), never the probes.
+ */
 async function assumptionsStage(state: RunState): Promise<void> {
   const env = state.environment!;
   const capture = state.restored!;
   state.restored = undefined;
-  // Only the topics the spec's assumptions name (those the restore made): a topic the capture lacks is "topic missing".
-  const named = new Set(state.inputs.spec.spec.assumptions.flatMap((assumption) => (assumption.type === 'topic-config' ? [assumption.topic] : [])));
-  const configs = await withAdmin(env.admin, (admin) =>
-    describeTopicAndBrokerConfigs(
-      admin,
-      capture.topics.map((t) => t.name).filter((topic) => named.has(topic)),
-      env.brokers.map((b) => b.nodeId),
-    ),
-  );
+  const { assumptions } = state.inputs.spec.spec;
+  let configs: DescribedConfigs | undefined;
+  let configsUnread: string | undefined;
+  if (assumptions.some((assumption) => assumption.type === 'topic-config' || assumption.type === 'broker-config')) {
+    // Only the topics the assumptions name (those the restore made): a topic the capture lacks is "topic missing".
+    const named = new Set(assumptions.flatMap((assumption) => (assumption.type === 'topic-config' ? [assumption.topic] : [])));
+    try {
+      configs = await withAdmin(env.admin, (admin) =>
+        describeTopicAndBrokerConfigs(
+          admin,
+          capture.topics.map((t) => t.name).filter((topic) => named.has(topic)),
+          env.brokers.map((b) => b.nodeId),
+        ),
+      );
+    } catch (error) {
+      configsUnread = state.secrets.mask(errorMessage(error).split('\n')[0]!);
+    }
+  }
   state.run.assumptions = [
-    ...evaluateImplicit(state.restorePhases, state.inputs.spec.spec.assumptions),
-    ...evaluateDeclared(state.inputs.spec.spec.assumptions, { capture, configs, sourceTls: state.snapshot.tls, specDir: state.inputs.spec.dir, phases: state.restorePhases }),
+    ...evaluateImplicit(state.restorePhases, assumptions),
+    ...evaluateDeclared(assumptions, {
+      capture,
+      ...(configs ? { configs } : {}),
+      ...(configsUnread ? { configsUnread } : {}),
+      sourceTls: state.snapshot.tls,
+      specDir: state.inputs.spec.dir,
+      phases: state.restorePhases,
+    }),
   ];
 }
 

@@ -54,4 +54,19 @@ describe('configs-accepted assumptions', () => {
     const [assumption] = evaluateDeclared([{ type: 'topic-configs-accepted' }], state([phase('topics', [], 'skipped')]));
     expect(assumption).toMatchObject({ status: 'skipped', observed: 'the topics phase did not run' });
   });
+
+  it('declared config assumptions are skipped, with why, when the target configs could not be read; the others are checked', () => {
+    const specs: AssumptionSpec[] = [
+      { type: 'topic-config', topic: 'orders', config: 'min.insync.replicas', equals: '2' },
+      { type: 'broker-config', config: 'auto.create.topics.enable', equals: 'false' },
+      { type: 'user-exists', user: 'svc-orders' },
+    ];
+    const capture = { scramUsers: [{ name: 'svc-orders', credentials: [{ mechanism: 'SCRAM-SHA-512', iterations: 4096 }] }] } as unknown as RestoredState['capture'];
+    const assumptions = evaluateDeclared(specs, { capture, configsUnread: 'the request timed out', phases });
+    expect(assumptions.map((a) => [a.id, a.status, a.expected, a.observed])).toEqual([
+      ['topic-config-1', 'skipped', '= 2', "not checked: the target's configs could not be read (the request timed out)"],
+      ['broker-config-2', 'skipped', 'false', "not checked: the target's configs could not be read (the request timed out)"],
+      ['user-exists-3', 'held', 'any mechanism', 'SCRAM-SHA-512'],
+    ]);
+  });
 });
