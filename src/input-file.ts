@@ -52,24 +52,15 @@ export function readInputFileSync(file: string, what: string, maxBytes: number, 
 
 /** The bytes of `file`, whatever they are (a key store, an evidence file), under the same rules. Throws InputError. */
 export function readInputBytesSync(file: string, what: string, maxBytes: number, namedIn?: string): Buffer {
-  return withRegularFile(file, what, namedIn, (fd, size, where) => {
-    if (size > maxBytes) throw new InputError(`${where}: the ${what} is ${size} bytes, over the limit of ${formatSize(maxBytes)}`);
-    // One byte more than the limit tells a file that grew past it from one that ends there.
-    const buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) throw new InputError(`${where}: the ${what} grew while it was read, over the limit of ${formatSize(maxBytes)}`);
-      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return buffer.subarray(0, length);
-  });
+  const pieces: Buffer[] = [];
+  // Each piece is copied: the reader reuses its buffer.
+  readInputChunksSync(file, what, maxBytes, (chunk) => pieces.push(Buffer.from(chunk)), namedIn);
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }
 
 /**
  * The bytes of `file` handed to `each` a piece at a time (a buffer reused between calls: use it
- * before returning), under the same rules as readInputBytesSync, so a large input is never held
+ * before returning): only a regular file, only up to `maxBytes`, so a large input is never held
  * whole. Returns the number of bytes read. Throws InputError.
  */
 export function readInputChunksSync(file: string, what: string, maxBytes: number, each: (chunk: Buffer) => void, namedIn?: string): number {
