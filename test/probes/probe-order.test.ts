@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { OffsetsProbe } from '../../src/probes/offsets/offsets.js';
 import { type ProbeRunner, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
 import type { ClientClass } from '../../src/model/enums.js';
-import { plainEvidence, runProbes } from '../../src/probes/run-probes.js';
+import { plainEvidence } from '../../src/probes/probe.js';
+import { runProbes } from '../../src/probes/run-probes.js';
 import { ProbeEvidence } from '../../src/model/result.js';
 
 // Scheduling only: which probe may start while an offsets probe is still reading restored positions.

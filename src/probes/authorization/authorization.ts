@@ -22,7 +22,7 @@ import {
   withTransactionalIds,
 } from './transactional-producer.js';
 import { principalLogin, type PrincipalLogin } from '../principal-login.js';
-import { mapWithLimit, mechanismOf, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from '../probe.js';
+import { mapWithLimit, mechanismOf, plainEvidence, verdictOf, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from '../probe.js';
 import type { ProbeEvidence } from '../../model/result.js';
 import { parseDistinguishedName } from '../../kafka/distinguished-name.js';
 import { securityProfile } from '../../model/enums.js';
@@ -335,11 +335,13 @@ class MatrixRun {
    */
   async execute<T>(checks: AuthorizationCheck[], alongside: () => Promise<T>): Promise<[ProbeEvidence[], T]> {
     const results = new Map<AuthorizationCheck, ProbeEvidence>();
+    // Held until every check is answered: kept plain (one hidden class for all, see plainEvidence), not as the spreads built them.
+    const keep = (check: AuthorizationCheck, evidence: ProbeEvidence) => results.set(check, plainEvidence(evidence));
     const runnable = new Map<string, AuthorizationCheck[]>();
     for (const check of checks) {
       const login = check.skipped || !actionOf(check) ? undefined : this.login.connectionFor(check.principal);
-      if (!login) results.set(check, notExercised(check, check.skipped ?? 'no client request exercises it'));
-      else if ('unavailable' in login) results.set(check, notExercised(check, login.unavailable));
+      if (!login) keep(check, notExercised(check, check.skipped ?? 'no client request exercises it'));
+      else if ('unavailable' in login) keep(check, notExercised(check, login.unavailable));
       else {
         const list = runnable.get(check.principal);
         if (list) list.push(check);
@@ -347,7 +349,7 @@ class MatrixRun {
       }
     }
     const record = (outcomes: Outcome[]) => {
-      for (const { check, evidence } of outcomes) results.set(check, evidence);
+      for (const { check, evidence } of outcomes) keep(check, evidence);
     };
     const joins: Promise<void>[] = [];
     await mapWithLimit([...runnable], PRINCIPAL_CONCURRENCY, async ([principal, mine]) => {
@@ -367,7 +369,7 @@ class MatrixRun {
     if (this.unreached.length > 0) {
       const reached = checks.length - this.unreached.length;
       const note = `budget: the probe's budget of ${this.budgetMs} ms ran out; ${reached} of ${checks.length} checks were reached, ${this.unreached.length} were not`;
-      for (const check of this.unreached) results.set(check, notExercised(check, note));
+      for (const check of this.unreached) keep(check, notExercised(check, note));
     }
     return [checks.map((check) => results.get(check)!), besides];
   }
