@@ -112,6 +112,7 @@ function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, FileCo
   const written = new Map<string, FileDigest>();
   // Text pieces are encoded straight into it: no joined string, no buffer per piece.
   const buffer = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+  const encoder = new TextEncoder();
   const stage = (relative: string, content: FileContent) => {
     const file = path.join(outDir, relative);
     const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
@@ -146,10 +147,16 @@ function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, FileCo
         writeBytes(data);
         return;
       }
-      // A UTF-8 character takes at most 3 bytes per UTF-16 unit: a piece that may not fit is written after what is buffered.
-      if (buffered + data.length * 3 > buffer.length) flush();
-      if (data.length * 3 > buffer.length) writeBytes(Buffer.from(data));
-      else buffered += buffer.write(data, buffered);
+      // Encoded into the buffer as far as it fits (never half a character), the rest after a flush:
+      // a piece of megabytes gets no buffer of its own.
+      let rest = data;
+      for (;;) {
+        const { read, written } = encoder.encodeInto(rest, buffer.subarray(buffered));
+        buffered += written;
+        if (read === rest.length) return;
+        flush();
+        rest = rest.slice(read);
+      }
     };
     try {
       if (typeof content === 'string' || content instanceof Uint8Array) write(content);

@@ -159,6 +159,8 @@ describe('evidence manifest', () => {
     matrix.evidence.forEach((item, index) => {
       item.detail = `${'é€😀'.repeat(20 + (index % 13))} check ${index}`;
     });
+    // One piece larger than the write buffer: encoded across several, never splitting a character.
+    matrix.evidence[7]!.detail = `x${'€😀'.repeat(300_000)}`;
     const out = path.join(work, 'utf8');
     await writeReports(result, out, { specFile, snapshotFile, hostname: 'h' });
     const json = readFileSync(path.join(out, 'result.json'));
