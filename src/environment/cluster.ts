@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, InfrastructureError } from '../errors.js';
@@ -10,7 +10,7 @@ import { brokerProperties, DRILL_OFFSETS_TOPIC_PARTITIONS, type BrokerProperties
 import { groupCoordinatorProblem } from './coordinator.js';
 import { logTail } from './process-exit.js';
 import { DEFAULT_HEAP_MB } from './sizing.js';
-import { trackEnvironment } from './teardown.js';
+import { removeTree, trackEnvironment } from './teardown.js';
 import { environmentTls, prepareTls, tlsBrokerInput, type PreparedTls } from './tls/tls.js';
 import type { ConnectRequest, EnvironmentRequest, ExitedProcess, StartedBroker, StartedConnect, StartedEnvironment } from './types.js';
 
@@ -90,7 +90,7 @@ export async function startCluster<P extends ProviderName, Extra extends object>
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
       await runtime.remove();
-      if (!request.keepDirs) await rm(workDir, { recursive: true, force: true });
+      if (!request.keepDirs) await removeTree(workDir);
       dismissWatchdog();
       untrack();
     })();

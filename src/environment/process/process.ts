@@ -14,7 +14,7 @@ import { brokerOpenFilesLimit, readHostLimits } from '../host-limits.js';
 import { openFilesForPartitions } from '../sizing.js';
 import { freePorts } from '../ports.js';
 import { EXIT_LOG_LINES, exitOf, firstErrors, hasExited, logTail } from '../process-exit.js';
-import { recordOwnedDirectory, recordProcessGroup, startWatchdog } from '../teardown.js';
+import { recordOwnedDirectory, recordProcessGroup, removeTree, startWatchdog } from '../teardown.js';
 import { memoryStorageRoot } from '../broker-storage.js';
 import type { EnvironmentRequest, StartedBroker, StartedConnect, StartedEnvironment } from '../types.js';
 import { startConnectWorkers } from '../connect/worker.js';
@@ -204,7 +204,7 @@ function processRuntime(request: EnvironmentRequest): ClusterRuntime<'process', 
       // After the brokers: a broker that loses ZooKeeper first spends its shutdown reconnecting.
       if (zookeeper) await stopJvm(zookeeper.jvm);
       await postgres?.stop();
-      if (memoryDir && !request.keepDirs) await rm(memoryDir, { recursive: true, force: true });
+      if (memoryDir && !request.keepDirs) await removeTree(memoryDir);
     },
   };
 }
