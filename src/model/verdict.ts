@@ -82,6 +82,9 @@ export function cutoverMinutes(run: Pick<Run, 'manualSteps'>, measuredMs: number
   return Math.round((minutes(Math.max(0, measuredMs)) + open.reduce((sum, step) => sum + step.estimateMinutes, 0)) * 1000) / 1000;
 }
 
+/** How many unexpected denials a run's reason names. */
+const REASON_DENIALS_NAMED = 5;
+
 /** RTO, objectives and the verdict, from the run's typed fields. */
 export function finish(run: Run, targets: ObjectiveTargets, end: RunEnd | undefined, measuredMs: number): void {
   const measuredMinutes = minutes(Math.max(0, measuredMs));
@@ -110,10 +113,12 @@ export function finish(run: Run, targets: ObjectiveTargets, end: RunEnd | undefi
   const failedProbes = run.probes.filter((p) => probeFailsRun(p) && !p.expectedFailure);
   if (failedProbes.length) reasons.push(`probe${failedProbes.length > 1 ? 's' : ''} ${failedProbes.map((p) => `${p.id} ${p.status}`).join(', ')}`);
   const denials = run.authorizerLog?.denials.filter((denial) => denial.accountedBy === 'unexpected') ?? [];
-  if (denials.length)
-    reasons.push(
-      `${denials.length} denial(s) nobody expected in the brokers' authorizer log: ${denials.map((d) => `${d.principal} ${d.operation} ${d.resourceType} ${d.resourceName}`).join(', ')}`,
-    );
+  if (denials.length) {
+    // The reason is one line (the terminal, summary.md, JUnit): the first few, the rest in the reports.
+    const named = denials.slice(0, REASON_DENIALS_NAMED).map((d) => `${d.principal} ${d.operation} ${d.resourceType} ${d.resourceName}`);
+    const more = denials.length > REASON_DENIALS_NAMED ? `, … and ${denials.length - REASON_DENIALS_NAMED} more (result.json lists them all)` : '';
+    reasons.push(`${denials.length} denial(s) nobody expected in the brokers' authorizer log: ${named.join(', ')}${more}`);
+  }
   const stale = run.probes.filter((p) => p.expectedFailure && !isRed(p));
   if (stale.length)
     reasons.push(`declared expected failure${stale.length > 1 ? 's' : ''} did not happen: ${stale.map((p) => `${p.id} ${p.status}`).join(', ')} (remove the declaration)`);
