@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/sequencer.js';
 
 /**
  * Test files that start no Kafka, no JVM and no long-lived process, and change no global state
@@ -76,6 +77,8 @@ export default defineConfig({
     // broker — is let through; every other unhandled error still fails the suite.
     onUnhandledError: (error) => !(/^Connection to 127\.0\.0\.1:\d+ failed\.$/.test(error.message ?? '') && (error as { code?: string }).code === 'PLT_KFK_NETWORK'),
     setupFiles: ['test/support/setup.ts'],
+    // Longest files first (test/support/expected-seconds.json), the quick ones at the end.
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...unitFiles] } },
       { extends: true, test: { name: 'unit', include: unitFiles, isolate: false } },
