@@ -3,34 +3,32 @@ import { realpathSync } from 'node:fs';
 import { toolVersion } from '../version.js';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, exitCodeOf, InfrastructureError, InputError } from '../errors.js';
-import { connectCommand } from './connect.js';
 import { boundHeapGrowth } from './memory.js';
-import { runDiff } from './diff.js';
-import { envCommand } from './env.js';
-import { imageCommand } from './image.js';
-import { runCommand } from './run.js';
-import { kafkaCommand } from './kafka.js';
-import { runReport } from './report.js';
-import { schemaCommand } from './schema.js';
-import { runSnapshot } from './snapshot.js';
-import { validateCommand } from './validate.js';
-import { runVerifyEvidence } from './verify-evidence.js';
 
-/** Each command lives in its own module and returns the process exit code. */
+/**
+ * Each command lives in its own module, loaded only when it runs (a report or validate never
+ * loads the Kafka clients or the docker provider), and returns the process exit code.
+ */
 type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 const commands: Record<string, Command> = {
-  run: { summary: 'run drill specs: start, restore, verify, probe, tear down, report', run: runCommand },
-  report: { summary: 'render report.html, junit.xml, summary.md and manifest.json from result.json', run: runReport },
-  'verify-evidence': { summary: 'check an evidence directory against its manifest (and signature)', run: runVerifyEvidence },
-  snapshot: { summary: 'capture a live cluster into a snapshot file (read-only)', run: (argv) => runSnapshot(argv) },
-  diff: { summary: 'compare two snapshots: each difference is expected, unrestorable or drift', run: runDiff },
-  validate: { summary: 'check drill specs and the snapshots they name, starting nothing', run: validateCommand },
-  schema: { summary: "print the drill spec's JSON Schema (for editor completion)", run: schemaCommand },
-  kafka: { summary: 'install Apache Kafka distributions into the cache (kafka install <version>)', run: kafkaCommand },
-  connect: { summary: 'install Kafka Connect plugins from Maven Central into the cache (connect install <coords>)', run: connectCommand },
-  env: { summary: 'start an isolated Kafka environment for writing drills (env up)', run: envCommand },
-  image: { summary: "build the docker provider's Kafka image without a registry (image build)", run: imageCommand },
+  run: { summary: 'run drill specs: start, restore, verify, probe, tear down, report', run: (argv) => import('./run.js').then((m) => m.runCommand(argv)) },
+  report: { summary: 'render report.html, junit.xml, summary.md and manifest.json from result.json', run: (argv) => import('./report.js').then((m) => m.runReport(argv)) },
+  'verify-evidence': {
+    summary: 'check an evidence directory against its manifest (and signature)',
+    run: (argv) => import('./verify-evidence.js').then((m) => m.runVerifyEvidence(argv)),
+  },
+  snapshot: { summary: 'capture a live cluster into a snapshot file (read-only)', run: (argv) => import('./snapshot.js').then((m) => m.runSnapshot(argv)) },
+  diff: { summary: 'compare two snapshots: each difference is expected, unrestorable or drift', run: (argv) => import('./diff.js').then((m) => m.runDiff(argv)) },
+  validate: { summary: 'check drill specs and the snapshots they name, starting nothing', run: (argv) => import('./validate.js').then((m) => m.validateCommand(argv)) },
+  schema: { summary: "print the drill spec's JSON Schema (for editor completion)", run: (argv) => import('./schema.js').then((m) => m.schemaCommand(argv)) },
+  kafka: { summary: 'install Apache Kafka distributions into the cache (kafka install <version>)', run: (argv) => import('./kafka.js').then((m) => m.kafkaCommand(argv)) },
+  connect: {
+    summary: 'install Kafka Connect plugins from Maven Central into the cache (connect install <coords>)',
+    run: (argv) => import('./connect.js').then((m) => m.connectCommand(argv)),
+  },
+  env: { summary: 'start an isolated Kafka environment for writing drills (env up)', run: (argv) => import('./env.js').then((m) => m.envCommand(argv)) },
+  image: { summary: "build the docker provider's Kafka image without a registry (image build)", run: (argv) => import('./image.js').then((m) => m.imageCommand(argv)) },
 };
 
 function usage(): string {
