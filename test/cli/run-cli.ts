@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../support/require.js';
 
+/** The built CLI, as the package's `kafka-drill` bin runs it: no loader, so an import problem vitest's own loader hides fails here. */
+export const CLI = [process.execPath, path.join(repoRoot, 'dist/cli/main.js')] as const;
+
 export interface CliRun {
   code: number | null;
   stdout: string;
@@ -15,12 +18,13 @@ export interface CliRun {
 }
 
 /**
- * Runs the CLI as a user would (from src/, through tsx); a process that outlives `timeoutMs` is
- * killed, so a hang fails the test instead of stalling it. With `measureMemory` it runs under
- * /usr/bin/time to report its peak resident memory.
+ * Runs the CLI as a user would: the built `kafka-drill` (dist/, which the suite's global setup
+ * builds) in a plain node process; a process that outlives `timeoutMs` is killed, so a hang fails
+ * the test instead of stalling it. With `measureMemory` it runs under /usr/bin/time to report its
+ * peak resident memory.
  */
 export function cli(args: string[], options: { timeoutMs?: number; measureMemory?: boolean } = {}): Promise<CliRun> {
-  const command = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args];
+  const command = [...CLI, ...args];
   const timeFile = path.join(tmpdir(), `kafka-drill-cli-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const [file, ...argv] = options.measureMemory ? ['/usr/bin/time', '-f', '%M', '-o', timeFile, ...command] : command;
   const started = Date.now();

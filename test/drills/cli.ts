@@ -1,5 +1,5 @@
 /**
- * Runs `kafka-drill run` as a user would: a separate node process with tsx as a loader, so
+ * Runs `kafka-drill run` as a user would: the built CLI in a separate node process, so
  * ESM/CommonJS import problems that vitest's own loader hides fail here too.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { parseResult, type Result } from '../../src/model/result.js';
 import { repoRoot } from '../support/require.js';
+import { CLI } from '../cli/run-cli.js';
 
 export interface CliRun {
   child: ChildProcess;
@@ -18,7 +19,8 @@ export interface CliRun {
 }
 
 export function startRun(spec: string, out: string, env: NodeJS.ProcessEnv = process.env, extraArgs: string[] = []): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', spec, '--out', out, ...extraArgs], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [node, main] = CLI;
+  const child = spawn(node, [main, 'run', spec, '--out', out, ...extraArgs], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];

@@ -1,8 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { installKafka } from '../../src/runtime/distribution.js';
 import { integrationVersions, VERSION_LINES } from './kafka.js';
+import { repoRoot } from './require.js';
 
-/** Installs every Kafka version the suite starts, once, before any test file runs. */
+/**
+ * Builds dist/ (incrementally: seconds when it is current), which the tests that run the CLI as a
+ * user would start, and installs every Kafka version the suite starts, once, before any test file runs.
+ */
 export default async function setup(): Promise<void> {
+  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   const versions = [...new Set([...integrationVersions(), ...VERSION_LINES])];
   for (const version of versions) {
     const report = await installKafka(version);
