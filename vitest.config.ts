@@ -3,7 +3,7 @@ import { LongestFirstSequencer } from './test/support/sequencer.js';
 
 /**
  * Test files that start no Kafka, no JVM and no long-lived process, and change no global state
- * (no vi.mock or vi.spyOn, no process.env): they share a worker process instead of each paying
+ * (no vi.mock or vi.spyOn, no process.env; memory.test only sets --expose-gc): they share a worker process instead of each paying
  * for a fresh one and its imports (about 0.7 s a file on two busy cores). A file not listed runs
  * isolated, which is always safe.
  */

@@ -17,8 +17,9 @@ import { markedJvms, readEvidence } from '../drills/cli.js';
 import { alive, waitFor } from '../support/kafka.js';
 import { repoRoot } from '../support/require.js';
 import { tempDir } from '../support/temp.js';
+import { CLI } from './run-cli.js';
 
-const cli = [process.execPath, '--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts')] as const;
+const cli = CLI;
 const run = (args: string[]) => execa(cli[0], [...cli.slice(1), ...args], { cwd: repoRoot, reject: false });
 
 interface EnvDescription {

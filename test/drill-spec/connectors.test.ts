@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { specProblems } from '../../src/cli/validate.js';
 import { repoRoot } from '../support/require.js';
+import { CLI } from '../cli/run-cli.js';
 
 /** restore.connectors against fixtures/connect-snapshot.json (lines-source, orders-sink; both name a file). */
 const snapshot = path.join(repoRoot, 'fixtures/connect-snapshot.json');
@@ -40,7 +41,7 @@ describe('validate: restore.connectors', () => {
       `${file}:7: restore.connectors.lines-source.config.topic: unknown placeholder \${drill.nothing} (the drill provides \${drill.workDir}, \${drill.postgres.jdbcUrl}, \${drill.postgres.user}, \${drill.postgres.password})`,
       `${file}:9: restore.connectors.orders-sink.config.file: names a file (FileStream connectors): the replacement must be a path under \${drill.workDir} (this run's own directory), not "/srv/orders/sink.txt"`,
     ]);
-    const cli = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { cwd: repoRoot, reject: false });
+    const cli = await execa(CLI[0], [CLI[1], 'validate', file], { cwd: repoRoot, reject: false });
     expect(cli.exitCode).toBe(2);
     expect(cli.stderr).toContain('restore.connectors.orders-sink.config.file: names a file');
   });
@@ -59,7 +60,7 @@ describe('validate: restore.connectors', () => {
       `${file}:5: restore.connectors.orders-sink.config["connection.password"]: \${drill.postgres.password} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
       `${file}:5: restore.connectors.orders-sink.config["tasks.max"]: \${drill.postgres.user} needs target.postgres: true (the drill's own PostgreSQL, which gives it its value)`,
     ]);
-    const cli = await execa(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', file], { cwd: repoRoot, reject: false });
+    const cli = await execa(CLI[0], [CLI[1], 'validate', file], { cwd: repoRoot, reject: false });
     expect(cli.exitCode).toBe(2);
     const withPostgres = path.join(dir, 'with-postgres.yaml');
     await writeFile(withPostgres, (await readFile(file, 'utf8')).replace('restore:', 'target: { postgres: true, connect: { workers: 1 } }\nrestore:'));

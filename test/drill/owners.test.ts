@@ -8,6 +8,7 @@ import { loadFixture } from '../report/fixtures.js';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../src/errors.js';
 import { repoRoot } from '../support/require.js';
+import { CLI } from '../cli/run-cli.js';
 
 const owners = ownersSchema.parse({
   teams: {
@@ -111,7 +112,7 @@ describe('owners in a drill spec', () => {
     let status = 0;
     let stderr = '';
     try {
-      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate', 'test/drill-spec/bad/bad-owner-pattern.yaml'], { cwd: repoRoot, stdio: 'pipe' });
+      execFileSync(CLI[0], [CLI[1], 'validate', 'test/drill-spec/bad/bad-owner-pattern.yaml'], { cwd: repoRoot, stdio: 'pipe' });
     } catch (error) {
       status = (error as { status: number }).status;
       stderr = String((error as { stderr: Buffer }).stderr);

@@ -17,6 +17,7 @@ import type { DrillSpecInput } from '../../src/drill-spec/schema.js';
 import { startForTest, waitFor } from '../support/kafka.js';
 import { repoRoot } from '../support/require.js';
 import { tempDir } from '../support/temp.js';
+import { CLI } from '../cli/run-cli.js';
 
 /**
  * The bug as a user met it: a Connect worker kafka-drill did not start (Kafka's own
@@ -141,11 +142,10 @@ async function captureProduction(): Promise<string> {
     'the production source to commit its position',
   );
   const snapshotFile = path.join(dir, 'production-snapshot.json');
-  const cli = await execa(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'snapshot', '--bootstrap-server', broker.admin.bootstrap.join(','), '--connect-url', worker.endpoint.url, '--out', snapshotFile],
-    { cwd: repoRoot, reject: false },
-  );
+  const cli = await execa(CLI[0], [CLI[1], 'snapshot', '--bootstrap-server', broker.admin.bootstrap.join(','), '--connect-url', worker.endpoint.url, '--out', snapshotFile], {
+    cwd: repoRoot,
+    reject: false,
+  });
   expect(cli.exitCode, cli.stderr).toBe(0);
   // Production stops writing before the drills: its files must stay as they are now.
   await worker.stop();

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { alive, processGroupOf, waitFor } from '../support/kafka.js';
 import { tempDir } from '../support/temp.js';
+import { CLI } from '../cli/run-cli.js';
 
 const tsx = ['--import', 'tsx'];
 
@@ -75,7 +76,7 @@ describe('teardown when the process that started an environment goes away', () =
   });
 
   it('SIGINT to "env up": it tears the environment down and exits 0', async () => {
-    const child = spawn(process.execPath, [...tsx, 'src/cli/main.ts', 'env', 'up', '--security', 'scram', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI[0], [CLI[1], 'env', 'up', '--security', 'scram', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const description = (await firstJsonLine(child)) as { brokers: { pid: number }[]; workDir: string; sasl: Record<string, string>; bootstrap: string };
     const pids = description.brokers.map((broker) => broker.pid);
     expect(pids.every(alive)).toBe(true);

@@ -17,6 +17,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { readEvidence, runToEnd } from '../drills/cli.js';
 import { allAvailable, executable, fileExists, itWith, onPath, repoRoot, sharedDir } from '../support/require.js';
 import { countChecks } from '../../src/model/verdict.js';
+import { CLI } from '../cli/run-cli.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const chromiumPresent = executable(chromiumPath);
@@ -231,11 +232,7 @@ describe('reports of a real drill', () => {
     try {
       const olderFile = path.join(compareDir, 'older.json');
       writeFileSync(olderFile, serializeResult(older));
-      execFileSync(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'report', path.join(out, 'result.json'), '--out', path.join(compareDir, 'now'), '--compare', olderFile],
-        { cwd: repoRoot, stdio: 'pipe' },
-      );
+      execFileSync(CLI[0], [CLI[1], 'report', path.join(out, 'result.json'), '--out', path.join(compareDir, 'now'), '--compare', olderFile], { cwd: repoRoot, stdio: 'pipe' });
       const summary = readFileSync(path.join(compareDir, 'now', 'summary.md'), 'utf8');
       const trend = summary.slice(summary.indexOf('**Trend by team**'));
       expect(trend).toContain('| shop-app | 0 / 0 / 1 | 1 / 0 / 1 |');

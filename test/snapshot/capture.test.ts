@@ -20,9 +20,9 @@ import { loadSnapshot } from '../../src/snapshot/load.js';
 import type { SnapshotContent } from '../../src/snapshot/schema.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
 import { tempDir } from '../support/temp.js';
+import { CLI } from '../cli/run-cli.js';
 
 const definitionFile = fileURLToPath(new URL('../../fixtures/example-cluster.yaml', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const auditor = { mechanism: 'SCRAM-SHA-256' as const, username: 'auditor', password: 'auditor-secret-1' };
 
 /** The serialized text without the two lines that change every capture. */
@@ -291,14 +291,10 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
     const bad = join(workDir, 'client.properties');
     await writeFile(bad, `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=GSSAPI\nsasl.jaas.config=x required username="admin" password="hunter2-secret";\n`);
     // Run from the file's directory so the message names it as the user typed it.
-    const inWorkDir = await execa(
-      join(repoRoot, 'node_modules/.bin/tsx'),
-      [join(repoRoot, 'src/cli/main.ts'), 'snapshot', '--bootstrap-server', environment.admin.bootstrap[0]!, '--command-config', 'client.properties'],
-      {
-        cwd: workDir,
-        reject: false,
-      },
-    );
+    const inWorkDir = await execa(CLI[0], [CLI[1], 'snapshot', '--bootstrap-server', environment.admin.bootstrap[0]!, '--command-config', 'client.properties'], {
+      cwd: workDir,
+      reject: false,
+    });
     expect(inWorkDir.exitCode).toBe(2);
     expect(inWorkDir.stderr.trim()).toBe('kafka-drill snapshot: client.properties: sasl.mechanism: GSSAPI is not supported (use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)');
     expect(inWorkDir.stdout).toBe('');

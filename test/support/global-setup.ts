@@ -8,7 +8,15 @@ import { repoRoot } from './require.js';
  * user would start, and installs every Kafka version the suite starts, once, before any test file runs.
  */
 export default async function setup(): Promise<void> {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Vitest calls the global setup of each project (and of the root): the work is done once.
+  if (process.env.KAFKA_DRILL_TEST_SETUP_DONE) return;
+  process.env.KAFKA_DRILL_TEST_SETUP_DONE = '1';
+  try {
+    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'pipe', encoding: 'utf8' });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
   const versions = [...new Set([...integrationVersions(), ...VERSION_LINES])];
   for (const version of versions) {
     const report = await installKafka(version);

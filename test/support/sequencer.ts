@@ -16,15 +16,17 @@ const expected: Record<string, number> = JSON.parse(readFileSync(new URL('./expe
  */
 export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    // The files that share a worker (isolate: false) last and together: vitest reuses a worker
+    // only while the next file queued is of the same shared project.
     const key = (spec: TestSpecification) => {
       const file = path.relative(spec.project.config.root, spec.moduleId);
-      return [expected[file] ?? 0, statSync(spec.moduleId).size];
+      return [spec.project.config.isolate === false ? 0 : 1, expected[file] ?? 0, statSync(spec.moduleId).size];
     };
     const keys = new Map(files.map((spec) => [spec, key(spec)]));
     return [...files].sort((a, b) => {
-      const [secondsA, sizeA] = keys.get(a)!;
-      const [secondsB, sizeB] = keys.get(b)!;
-      return secondsB! - secondsA! || sizeB! - sizeA!;
+      const [isolatedA, secondsA, sizeA] = keys.get(a)!;
+      const [isolatedB, secondsB, sizeB] = keys.get(b)!;
+      return isolatedB! - isolatedA! || secondsB! - secondsA! || sizeB! - sizeA!;
     });
   }
 }

@@ -16,6 +16,7 @@ import { hostname } from 'node:os';
 import { startRun } from '../../drills/cli.js';
 import { tempDir } from '../../support/temp.js';
 import { waitFor } from '../../support/kafka.js';
+import { CLI } from '../../cli/run-cli.js';
 
 const itDocker = itWith(dockerEngine());
 const image = kafkaImageName(DEFAULT_KAFKA_VERSION);
@@ -188,7 +189,7 @@ describe('docker provider: a killed kafka-drill', { timeout: 240_000 }, () => {
 
 describe('docker provider without Docker', () => {
   itWith()('exits 3 naming what to do when no engine answers', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'env', 'up', '--provider', 'docker'], {
+    const child = spawn(CLI[0], [CLI[1], 'env', 'up', '--provider', 'docker'], {
       cwd: repoRoot,
       env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
       stdio: ['ignore', 'pipe', 'pipe'],

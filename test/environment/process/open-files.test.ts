@@ -6,10 +6,11 @@ import { afterAll, describe, expect } from 'vitest';
 import { writeSnapshot } from '../../../src/snapshot/load.js';
 import { readHostLimits } from '../../../src/environment/host-limits.js';
 import { itWith, onPath, repoRoot } from '../../support/require.js';
+import { CLI } from '../../cli/run-cli.js';
 
-/** Runs `node --import tsx <args>` in the repository under `prlimit --nofile=<nofile>`: the limits the drill then inherits. */
-function underLimit(nofile: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('prlimit', [`--nofile=${nofile}`, process.execPath, '--import', 'tsx', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `command` in the repository under `prlimit --nofile=<nofile>`: the limits the drill then inherits. */
+function underLimit(nofile: string, command: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('prlimit', [`--nofile=${nofile}`, ...command], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -26,7 +27,7 @@ describe('broker open-file limit (process provider)', () => {
     "starts each broker with the host's hard limit as its soft limit, however low the drill's own soft limit is",
     async () => {
       expect(hard).toBeGreaterThan(4096);
-      const run = await underLimit('1024:', [CHILD, '3000']);
+      const run = await underLimit('1024:', [process.execPath, '--import', 'tsx', CHILD, '3000']);
       expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toEqual({ recorded: hard, soft: hard, hard });
     },
     300_000,
@@ -35,7 +36,7 @@ describe('broker open-file limit (process provider)', () => {
   itWithPrlimit(
     'refuses to start brokers the hard limit is too low for, before any JVM starts',
     async () => {
-      const run = await underLimit('1024:1024', [CHILD, '3000']);
+      const run = await underLimit('1024:1024', [process.execPath, '--import', 'tsx', CHILD, '3000']);
       expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toEqual({
         error: 'InputError',
         message: "each broker needs an open-file limit of 3000; this host's hard limit is 1024",
@@ -81,12 +82,12 @@ describe('broker open-file limit (process provider)', () => {
       await writeFile(spec, ['snapshot: snapshot.json', 'target:', '  brokers: 1', ''].join('\n'));
       const problem = `${spec}:3: target.brokers: each broker needs an open-file limit of 3573 for 1200 partition replica(s) per broker; this host's hard limit is 3000`;
       for (const command of ['validate', 'run']) {
-        const refused = await underLimit('1024:3000', ['src/cli/main.ts', command, spec]);
+        const refused = await underLimit('1024:3000', [...CLI, command, spec]);
         expect(refused.code).toBe(2);
         expect(refused.stderr).toContain(problem);
       }
       // Enough: valid (the host's vm.max_map_count is far above 3,573 maps).
-      expect(await underLimit('1024:4000', ['src/cli/main.ts', 'validate', spec])).toMatchObject({ code: 0, stdout: `ok ${spec}\n` });
+      expect(await underLimit('1024:4000', [...CLI, 'validate', spec])).toMatchObject({ code: 0, stdout: `ok ${spec}\n` });
     },
     120_000,
   );
