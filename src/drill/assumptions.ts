@@ -208,7 +208,7 @@ export function evaluateDeclared(specs: AssumptionSpec[], state: RestoredState):
     const identity = { id: spec.id ?? `${spec.type}-${index + 1}`, description: describe(spec), source: 'declared' as const };
     if (spec.type === 'tls-trusted' || spec.type === 'tls-expiry') return { ...identity, ...checkTls(spec, state) };
     if ((spec.type === 'topic-config' || spec.type === 'broker-config') && !state.configs) {
-      const { expected } = check(spec, { ...state, configs: NO_CONFIGS });
+      const { expected } = check(spec, state);
       return { ...identity, status: 'skipped', expected, observed: `not checked: the target's configs could not be read (${state.configsUnread ?? 'not asked for'})` };
     }
     const { expected, observed, held } = check(spec, state);

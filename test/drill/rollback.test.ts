@@ -8,6 +8,7 @@ import { rollbackSchema } from '../../src/drill-spec/schema.js';
 import { InputError } from '../../src/errors.js';
 import type { MirrorGroupPartition, ProbeEvidence, ProbeRecord, Run } from '../../src/model/result.js';
 import { finish } from '../../src/model/verdict.js';
+import { emptyRun } from '../support/run.js';
 
 const policy = (input: z.input<typeof rollbackSchema>) => rollbackSchema.parse(input);
 
@@ -214,18 +215,7 @@ describe('rollback steps', () => {
 });
 
 describe('with the verdict and the RTO', () => {
-  const baseRun = (): Run => ({
-    kafkaVersion: '4.3.1',
-    environment: { provider: 'process', brokers: 1, security: 'PLAINTEXT' },
-    verdict: 'passed',
-    reason: '',
-    phases: [],
-    probes: [],
-    assumptions: [],
-    manualSteps: [],
-    rto: { measuredMinutes: 0, projectedMinutes: 0 },
-    objectives: [],
-  });
+  const baseRun = emptyRun;
   const rollback = (decision: 'promote' | 'rollback', expected: 'promote' | 'rollback'): NonNullable<Run['rollback']> => ({
     decision,
     expected,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProbeRecord, ProbeEvidence, Run } from '../../src/model/result.js';
 import { evaluateObjectives, finish, skippedChecks } from '../../src/model/verdict.js';
 import { parseDeniedLine } from '../../src/probes/authorization/denials.js';
+import { emptyRun } from '../support/run.js';
 
 const check = (outcome: ProbeEvidence['outcome']): ProbeEvidence => ({ outcome, expected: 'allow', observed: outcome === 'skipped' ? 'not exercised' : 'allow' });
 const probe = (id: string, ...outcomes: ProbeEvidence['outcome'][]): ProbeRecord => ({
@@ -43,16 +44,8 @@ describe("the run's reason", () => {
       accountedBy: 'unexpected' as const,
     }));
     const run: Run = {
-      kafkaVersion: '4.3.1',
+      ...emptyRun(),
       environment: { provider: 'process', brokers: 1, security: 'SASL_PLAINTEXT' },
-      verdict: 'passed',
-      reason: '',
-      phases: [],
-      probes: [],
-      assumptions: [],
-      manualSteps: [],
-      rto: { measuredMinutes: 0, projectedMinutes: 0 },
-      objectives: [],
       authorizerLog: { files: ['server.log'], denials, expectedDenials: { total: 0, logged: 0, notLogged: [] } },
     };
     finish(run, {}, undefined, 0);
