@@ -51,6 +51,7 @@ export function denialResource(denial: Pick<ParsedDenial, 'resourceType' | 'reso
 /** Every broker's denials, identical decisions (same principal, operation, resource, host, request, rule) counted once. */
 export async function readBrokerDenials(brokers: Pick<StartedBroker, 'nodeId' | 'logFile'>[]): Promise<Omit<BrokerDenial, 'accountedBy'>[]> {
   const byKey = new Map<string, Omit<BrokerDenial, 'accountedBy'>>();
+  const values = new Map<string, string>();
   for (const broker of brokers) {
     for await (const line of logLines(broker.logFile)) {
       if (!line.includes('is Denied')) continue;
@@ -61,10 +62,27 @@ export async function readBrokerDenials(brokers: Pick<StartedBroker, 'nodeId' | 
       if (seen) {
         seen.count++;
         if (!seen.brokers.includes(broker.nodeId)) seen.brokers.push(broker.nodeId);
-      } else byKey.set(key, Object.assign(denial, { count: 1, brokers: [broker.nodeId] }));
+      } else byKey.set(key, Object.assign(keptDenial(key, values), { count: 1, brokers: [broker.nodeId] }));
     }
   }
   return [...byKey.values()];
+}
+
+/**
+ * The denial to keep, from its key (the parsed denial as JSON). A large drill keeps tens of
+ * thousands: parsed from the line, each field is a slice that holds the whole log line in memory,
+ * and the same few hundred principals, operations and rules are copied into every one. Parsed
+ * back from the key they are copies of their own, and `values` hands out one copy per value.
+ */
+function keptDenial(key: string, values: Map<string, string>): ParsedDenial {
+  const denial = JSON.parse(key) as ParsedDenial;
+  for (const field of ['principal', 'operation', 'resourceType', 'patternType', 'host', 'request', 'rule'] as const) {
+    const value = denial[field];
+    const kept = values.get(value);
+    if (kept === undefined) values.set(value, value);
+    else denial[field] = kept;
+  }
+  return denial;
 }
 
 /** A broker's log line by line, never whole (tens of MB once a large drill's probes ran); none when the log is gone. */
