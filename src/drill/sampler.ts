@@ -147,7 +147,7 @@ export class Sampler implements SampleFeed {
   private async take(trigger: string, phase: string): Promise<Sample> {
     const now = Date.now();
     const errors: Sample['errors'] = [];
-    const attempt = async <T>(request: string, call: () => Promise<T>): Promise<T | undefined> => {
+    const attempt: Attempt = async (request, call) => {
       try {
         return await call();
       } catch (error) {
@@ -155,22 +155,15 @@ export class Sampler implements SampleFeed {
         return undefined;
       }
     };
-    // Every topic, internal ones included (the Admin class's metadata leaves those out), in one request.
-    const metadata = await attempt('metadata', async () => sendForResponse(await brokerConnection(this.admin), metadataV12, null, false, false));
-    let health: HealthSample | undefined;
-    if (metadata) {
-      const unknown = metadata.topics.map((topic) => topic.name ?? '').filter((topic) => topic && (!this.minIsr.has(topic) || trigger !== 'interval'));
-      const configs =
-        unknown.length && metadata.brokers[0]
-          ? await attempt('describe-configs', () => describeTopicAndBrokerConfigs(this.admin, unknown, [metadata.brokers[0]!.nodeId], [MIN_ISR]))
-          : undefined;
-      for (const [topic, described] of configs?.topics ?? []) {
-        const value = Number(described.find((config) => config.name === MIN_ISR)?.value ?? '1');
-        this.minIsr.set(topic, Number.isFinite(value) ? value : 1);
-      }
-      health = await attempt('health', async () => healthOf(metadata, this.minIsr));
-    }
-    const [quorum, groups] = await Promise.all([attempt('describe-quorum', () => this.quorum()), attempt('consumer-lag', () => this.groupLag(metadata, trigger !== 'interval'))]);
+    const cluster = await this.cluster(trigger, attempt);
+    const [quorum, groups] = await Promise.all([
+      attempt('describe-quorum', () => this.quorum()),
+      attempt('consumer-lag', () => this.groupLag(cluster?.partitionCounts, trigger !== 'interval')),
+    ]);
+    // Log ends were asked through the client, which keeps the metadata of every partition it
+    // looked up (thousands at 5,000 topics); dropped, it costs the next sample one Metadata request.
+    this.admin.clearMetadata();
+    const health = cluster?.health;
     return {
       at: new Date(now).toISOString(),
       atMs: Math.max(0, now - this.options.runStartedAt),
@@ -183,6 +176,30 @@ export class Sampler implements SampleFeed {
     };
   }
 
+  /**
+   * Health and each topic's partition count from one Metadata answer of every topic, internal ones
+   * included (the Admin class's metadata leaves those out), in one request. Only these leave this
+   * method: the answer itself (15,000 partitions, ~9 MB at 5,000 topics) is not held while the
+   * lag is asked for.
+   */
+  private async cluster(trigger: string, attempt: Attempt): Promise<{ health?: HealthSample; partitionCounts: Map<string, number> } | undefined> {
+    const metadata = await attempt('metadata', async () => sendForResponse(await brokerConnection(this.admin), metadataV12, null, false, false));
+    if (!metadata) return undefined;
+    const unknown = metadata.topics.map((topic) => topic.name ?? '').filter((topic) => topic && (!this.minIsr.has(topic) || trigger !== 'interval'));
+    const configs =
+      unknown.length && metadata.brokers[0]
+        ? await attempt('describe-configs', () => describeTopicAndBrokerConfigs(this.admin, unknown, [metadata.brokers[0]!.nodeId], [MIN_ISR]))
+        : undefined;
+    for (const [topic, described] of configs?.topics ?? []) {
+      const value = Number(described.find((config) => config.name === MIN_ISR)?.value ?? '1');
+      this.minIsr.set(topic, Number.isFinite(value) ? value : 1);
+    }
+    const health = await attempt('health', async () => healthOf(metadata, this.minIsr));
+    // A partition that does not exist yet (before the topics phase) has no log end to ask for.
+    const partitionCounts = new Map(metadata.topics.map((topic) => [topic.name ?? '', topic.errorCode === 0 ? topic.partitions.length : 0]));
+    return { ...(health ? { health } : {}), partitionCounts };
+  }
+
   private async quorum(): Promise<QuorumSample> {
     const connection = await brokerConnection(this.admin);
     const response = await sendForResponse(connection, describeQuorumV2, [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: 0 }] }]);
@@ -193,12 +210,11 @@ export class Sampler implements SampleFeed {
     return quorumOf(partition);
   }
 
-  private async groupLag(metadata: Metadata | undefined, perPartition: boolean): Promise<GroupLagSample[]> {
+  /** Each group's lag; only on partitions `partitionCounts` (from the sample's Metadata answer) says exist, none without it. */
+  private async groupLag(partitionCounts: ReadonlyMap<string, number> | undefined, perPartition: boolean): Promise<GroupLagSample[]> {
     const groups = this.options.groups;
     if (groups.size === 0) return [];
-    // A partition that does not exist yet (before the topics phase) has no log end to ask for.
-    const counts = new Map(metadata?.topics.map((topic) => [topic.name, topic.errorCode === 0 ? topic.partitions.length : 0]));
-    const exists = (tp: TopicPartition) => (counts.get(tp.topic) ?? 0) > tp.partition;
+    const exists = (tp: TopicPartition) => (partitionCounts?.get(tp.topic) ?? 0) > tp.partition;
     const committed = await fetchCommittedOffsets(this.admin, [...groups.keys()]);
     const partitions = uniquePartitions([...[...groups.values()].flat(), ...[...committed.values()].flat().map(({ topic, partition }) => ({ topic, partition }))].filter(exists));
     const logEnds = await listLogOffsets(this.admin, partitions, 'latest');
@@ -213,6 +229,8 @@ function uniquePartitions(partitions: TopicPartition[]): TopicPartition[] {
 }
 
 type Metadata = metadataV12.MetadataResponse;
+/** Runs one request of a sample: its answer, or undefined with the error recorded in the sample. */
+type Attempt = <T>(request: string, call: () => Promise<T>) => Promise<T | undefined>;
 
 /** Health from one Metadata answer: brokers it lists, and partitions short of replicas, without a leader, or under their topic's min ISR. */
 export function healthOf(metadata: Pick<Metadata, 'brokers' | 'topics' | 'controllerId'>, minIsr: ReadonlyMap<string, number>): HealthSample {
