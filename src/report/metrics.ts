@@ -12,8 +12,6 @@ import { replayByGroup } from '../model/verdict.js';
 import { teamCounts, teamItems } from './owners.js';
 import { lastSampleMetrics } from './samples-metrics.js';
 
-export const METRICS_FILE = 'metrics.prom';
-
 export async function renderMetrics(result: Result): Promise<string> {
   const registry = new Registry();
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge({ name, help, labelNames, registers: [registry] });

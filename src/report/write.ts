@@ -7,13 +7,11 @@ import { RESULT_FILE, resultJsonChunks, type Result } from '../model/result.js';
 import type { SecretMask } from '../drill/secrets.js';
 import { InputError } from '../errors.js';
 import { inputLimits, readInputChunksSync } from '../input-file.js';
-import { renderHtmlPieces } from './html.js';
 import { renderJunit } from './junit.js';
 import { buildManifest, listEvidenceFiles, MANIFEST_FILE, readSigningKey, type FileDigest } from './manifest.js';
 import { renderSummary } from './summary.js';
-import { METRICS_FILE, renderMetrics } from './metrics.js';
 
-export const REPORT_FILES = { html: 'report.html', junit: 'junit.xml', summary: 'summary.md', metrics: METRICS_FILE } as const;
+export const REPORT_FILES = { html: 'report.html', junit: 'junit.xml', summary: 'summary.md', metrics: 'metrics.prom' } as const;
 export const INPUTS_DIR = 'inputs';
 
 export interface WriteReportsOptions {
@@ -189,6 +187,9 @@ function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, FileCo
  */
 export async function writeReports(unmasked: Result, outDir: string, options: WriteReportsOptions = {}): Promise<string[]> {
   const result = options.secrets ? options.secrets.maskDeep(unmasked) : unmasked;
+  // Loaded now, not with the CLI: a drill does not carry Handlebars and prom-client (~6 MB of
+  // heap and their code) through its probes, where its memory peaks.
+  const [{ renderHtmlPieces }, { renderMetrics }] = await Promise.all([import('./html.js'), import('./metrics.js')]);
   const contents = new Map<string, FileContent>();
   contents.set(RESULT_FILE, { chunks: resultJsonChunks(result) });
   contents.set(REPORT_FILES.html, { chunks: renderHtmlPieces(result, { compare: options.compare ?? [] }) });
