@@ -187,8 +187,9 @@ function writeAllAtomically(outDir: string, contents: ReadonlyMap<string, FileCo
  */
 export async function writeReports(unmasked: Result, outDir: string, options: WriteReportsOptions = {}): Promise<string[]> {
   const result = options.secrets ? options.secrets.maskDeep(unmasked) : unmasked;
-  // Loaded now, not with the CLI: a drill does not carry Handlebars and prom-client (~6 MB of
-  // heap and their code) through its probes, where its memory peaks.
+  // Loaded when reports are first written, not with the CLI: a drill (the first of a run, at
+  // least) does not carry Handlebars and prom-client (~6 MB of heap and their code) through its
+  // probes, where its memory peaks.
   const [{ renderHtmlPieces }, { renderMetrics }] = await Promise.all([import('./html.js'), import('./metrics.js')]);
   const contents = new Map<string, FileContent>();
   contents.set(RESULT_FILE, { chunks: resultJsonChunks(result) });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/cli/memory.js';
 import { repoRoot } from '../support/require.js';
@@ -18,13 +19,13 @@ describe('collectGarbage', () => {
 });
 
 describe('what `kafka-drill run` loads before its reports', () => {
-  /** Packages under node_modules a plain node process has loaded after importing these built modules. */
+  /** CommonJS packages (ES-module-only ones never show in require.cache) a plain node process has loaded after importing these built modules. */
   const packagesLoadedBy = (modules: string[]): string[] => {
     const script = [
       "import { createRequire } from 'node:module';",
-      ...modules.map((module) => `await import(${JSON.stringify(path.join(repoRoot, 'dist', module))});`),
+      ...modules.map((module) => `await import(${JSON.stringify(pathToFileURL(path.join(repoRoot, 'dist', module)).href)});`),
       'const loaded = Object.keys(createRequire(import.meta.url).cache);',
-      'console.log(JSON.stringify([...new Set(loaded.map((file) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file)?.[1]).filter(Boolean))]));',
+      'console.log(JSON.stringify([...new Set(loaded.map((file) => /.*node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(file)?.[1]).filter(Boolean))]));',
     ].join('\n');
     return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
   };

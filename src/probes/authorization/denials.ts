@@ -70,8 +70,9 @@ export async function readBrokerDenials(brokers: Pick<StartedBroker, 'nodeId' | 
 
 /**
  * The denial to keep, from its key (the parsed denial as JSON). A large drill keeps tens of
- * thousands: parsed from the line, each field is a slice that holds the whole log line in memory,
- * and the same few hundred principals, operations and rules are copied into every one. Parsed
+ * thousands: parsed from the line, each field of 13 characters or more is a slice that holds the
+ * whole log line in memory, and the same few hundred principals, operations and rules are copied
+ * into every one. Parsed
  * back from the key they are copies of their own, and `values` hands out one copy per value.
  */
 function keptDenial(key: string, values: Map<string, string>): ParsedDenial {
