@@ -28,7 +28,7 @@ import { evaluateDeclared, evaluateImplicit } from './assumptions.js';
 import { connectRequest, connectRestoreOptions, mirrorRestoreOptions } from './connect-inputs.js';
 import { performDeclaredStep, restoreStep, type AutomationEnvironment } from './manual-steps.js';
 import { decideRollback, performRollback } from './rollback.js';
-import { RESULT_FORMAT, RESULT_VERSION, type Finding, type ManualStep, type Phase, type Result, type Run } from '../model/result.js';
+import { emptyRun, RESULT_FORMAT, RESULT_VERSION, type Finding, type ManualStep, type Phase, type Result, type Run } from '../model/result.js';
 import { SecretMask } from './secrets.js';
 import { startSampler, type Sampler } from './sampler.js';
 import { postgresPlaceholders } from '../environment/connect/postgres.js';
@@ -179,25 +179,14 @@ function newRunState(inputs: DrillInputs, kafkaVersion: string, options: RunOpti
     startedAt: performance.now(),
     restorePhases: [],
     reportedExits: new Set(),
-    run: {
-      kafkaVersion,
-      environment: {
-        provider: options.provider,
-        brokers: target.brokers,
-        security: describeSecurityMode(target.security),
-        brokerIds: plan.brokerIds.targetIds,
-        brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
-        ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
-      },
-      verdict: 'passed',
-      reason: '',
-      phases: [],
-      probes: [],
-      assumptions: [],
-      manualSteps: [],
-      rto: { measuredMinutes: 0, projectedMinutes: 0 },
-      objectives: [],
-    },
+    run: emptyRun(kafkaVersion, {
+      provider: options.provider,
+      brokers: target.brokers,
+      security: describeSecurityMode(target.security),
+      brokerIds: plan.brokerIds.targetIds,
+      brokerIdMap: { rule: plan.brokerIds.rule, mapping: plan.brokerIds.mapping },
+      ...(plan.request.heapMb ? { heapMb: plan.request.heapMb } : {}),
+    }),
   };
 }
 

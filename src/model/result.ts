@@ -615,6 +615,22 @@ export type RollbackTrigger = z.infer<typeof RollbackTrigger>;
 export type RollbackStep = z.infer<typeof RollbackStep>;
 export type Rollback = z.infer<typeof Rollback>;
 
+/** A run that has done nothing yet: passed until a phase, probe or objective says otherwise. */
+export function emptyRun(kafkaVersion: string, environment: Environment): Run {
+  return {
+    kafkaVersion,
+    environment,
+    verdict: 'passed',
+    reason: '',
+    phases: [],
+    probes: [],
+    assumptions: [],
+    manualSteps: [],
+    rto: { measuredMinutes: 0, projectedMinutes: 0 },
+    objectives: [],
+  };
+}
+
 /** Parses and validates result.json text; errors name the file and the path inside it. */
 export function parseResult(text: string, file: string): Result {
   let json: unknown;
