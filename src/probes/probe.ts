@@ -6,6 +6,7 @@ import type { ClientClass, SecurityMode } from '../model/enums.js';
 import type { KafkaConnection, SaslMechanism } from '../kafka/connection.js';
 import type { Snapshot } from '../snapshot/schema.js';
 import type { ProbeEvidence, ProbeRecord, Sample } from '../model/result.js';
+import type { StringPool } from '../string-pool.js';
 import type { MirrorOutcome } from '../restore/phase.js';
 import type { OffsetMap } from '../restore/offset-map.js';
 import type { ConnectorRestore } from '../restore/phase.js';
@@ -163,20 +164,21 @@ export async function mapWithLimit<T, R>(items: readonly T[], limit: number, map
 }
 
 /**
- * The check as a plain object of a shape every check with the same fields shares. Probes build
- * checks with spreads (`{ ...base(check), outcome }`), and V8 (11.3, Node 20) gives each object
- * built so by optimized code a hidden class of its own: ~300 bytes a check, ~20 MB of a
- * 5,000-topic drill's 47,000 checks, held until the reports are written.
+ * The check as a plain object of a shape every check with the same fields shares, its strings
+ * kept in `strings`. Probes build checks with spreads (`{ ...base(check), outcome }`), and V8
+ * (11.3, Node 20) gives each object built so by optimized code a hidden class of its own: ~300
+ * bytes a check, ~20 MB of a 5,000-topic drill's 47,000 checks, held until the reports are written.
  */
-export function plainEvidence(item: ProbeEvidence): ProbeEvidence {
-  const plain: ProbeEvidence = { outcome: item.outcome, expected: item.expected, observed: item.observed };
-  if (item.principal !== undefined) plain.principal = item.principal;
-  if (item.operation !== undefined) plain.operation = item.operation;
-  if (item.resource !== undefined) plain.resource = item.resource;
-  if (item.kafkaError !== undefined) plain.kafkaError = item.kafkaError;
-  if (item.detail !== undefined) plain.detail = item.detail;
-  if (item.replay !== undefined) plain.replay = { group: item.replay.group, topic: item.replay.topic, partition: item.replay.partition, records: item.replay.records };
-  if (item.owner !== undefined) plain.owner = item.owner;
-  if (item.client !== undefined) plain.client = item.client;
+export function plainEvidence(item: ProbeEvidence, strings: StringPool): ProbeEvidence {
+  const keep = (value: string) => strings.keep(value);
+  const plain: ProbeEvidence = { outcome: item.outcome, expected: keep(item.expected), observed: keep(item.observed) };
+  if (item.principal !== undefined) plain.principal = keep(item.principal);
+  if (item.operation !== undefined) plain.operation = keep(item.operation);
+  if (item.resource !== undefined) plain.resource = keep(item.resource);
+  if (item.kafkaError !== undefined) plain.kafkaError = keep(item.kafkaError);
+  if (item.detail !== undefined) plain.detail = keep(item.detail);
+  if (item.replay !== undefined) plain.replay = { group: keep(item.replay.group), topic: keep(item.replay.topic), partition: item.replay.partition, records: item.replay.records };
+  if (item.owner !== undefined) plain.owner = keep(item.owner);
+  if (item.client !== undefined) plain.client = keep(item.client);
   return plain;
 }

@@ -6,6 +6,7 @@ import { describeClientClass } from './clients.js';
 import { RestoredReads } from './restored-reads.js';
 import { errorVerdict, plainEvidence, type ProbeRunner, type ProbeContext, type ProbeRunContext, type ProbeVerdict } from './probe.js';
 import type { ProbeRecord } from '../model/result.js';
+import { StringPool } from '../string-pool.js';
 
 /** Default number of probes running at once: each holds a few client connections. */
 export const PROBE_CONCURRENCY = 3;
@@ -91,13 +92,14 @@ export async function runProbe(probe: ProbeRunner, context: ProbeContext): Promi
   const client = probe.matrix
     ? { ...(await describeClientClass(probe.matrix.clientClass, context)), probe: probe.matrix.probe, ...(verdict.processes !== undefined ? { processes: verdict.processes } : {}) }
     : undefined;
+  const strings = new StringPool();
   return {
     id: probe.id,
     type: probe.type,
     name: probe.name,
     status: verdict.status,
     durationMs,
-    evidence: verdict.evidence.map(plainEvidence),
+    evidence: verdict.evidence.map((item) => plainEvidence(item, strings)),
     ...(client ? { client } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { OffsetsProbe } from '../../src/probes/offsets/offsets.js';
 import { type ProbeRunner, type ProbeContext, type ProbeRunContext } from '../../src/probes/probe.js';
 import type { ClientClass } from '../../src/model/enums.js';
 import { plainEvidence } from '../../src/probes/probe.js';
+import { StringPool } from '../../src/string-pool.js';
 import { runProbes } from '../../src/probes/run-probes.js';
 import { ProbeEvidence } from '../../src/model/result.js';
 
@@ -111,11 +112,15 @@ describe('probe timeout', () => {
     };
     // The example names every field the schema has: a field added there and not here fails this test.
     expect(Object.keys(full).sort()).toEqual(Object.keys(ProbeEvidence.shape).sort());
-    expect(plainEvidence(full)).toStrictEqual(full);
+    const strings = new StringPool();
+    expect(plainEvidence(full, strings)).toStrictEqual(full);
+    // A second check with the same values, built as probes build them (joined parts), comes back equal.
+    const topic = 'shop.orders';
+    expect(plainEvidence({ ...full, resource: `topic ${topic}`, detail: `because ${'an ACL'} allows it` }, strings)).toStrictEqual(full);
     const { replay: _replay, kafkaError: _kafkaError, ...withoutTwo } = full;
-    expect(plainEvidence({ ...full, replay: undefined, kafkaError: undefined })).toStrictEqual(withoutTwo);
+    expect(plainEvidence({ ...full, replay: undefined, kafkaError: undefined }, strings)).toStrictEqual(withoutTwo);
     const bare = { outcome: 'passed' as const, expected: 'allow', observed: 'allowed' };
-    expect(plainEvidence(bare)).toStrictEqual(bare);
-    expect(Object.keys(plainEvidence(bare))).toEqual(['outcome', 'expected', 'observed']);
+    expect(plainEvidence(bare, strings)).toStrictEqual(bare);
+    expect(Object.keys(plainEvidence(bare, strings))).toEqual(['outcome', 'expected', 'observed']);
   });
 });

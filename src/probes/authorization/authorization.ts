@@ -26,6 +26,7 @@ import { mapWithLimit, mechanismOf, plainEvidence, verdictOf, type ProbeRunner, 
 import type { ProbeEvidence } from '../../model/result.js';
 import { parseDistinguishedName } from '../../kafka/distinguished-name.js';
 import { securityProfile } from '../../model/enums.js';
+import { StringPool } from '../../string-pool.js';
 
 /**
  * The authorization probe: each check is one principal sending one concrete Kafka request
@@ -335,8 +336,9 @@ class MatrixRun {
    */
   async execute<T>(checks: AuthorizationCheck[], alongside: () => Promise<T>): Promise<[ProbeEvidence[], T]> {
     const results = new Map<AuthorizationCheck, ProbeEvidence>();
-    // Held until every check is answered: kept plain (one hidden class for all, see plainEvidence), not as the spreads built them.
-    const keep = (check: AuthorizationCheck, evidence: ProbeEvidence) => results.set(check, plainEvidence(evidence));
+    // Held until every check is answered: kept plain (one hidden class for all, shared strings; see plainEvidence), not as built.
+    const strings = new StringPool();
+    const keep = (check: AuthorizationCheck, evidence: ProbeEvidence) => results.set(check, plainEvidence(evidence, strings));
     const runnable = new Map<string, AuthorizationCheck[]>();
     for (const check of checks) {
       const login = check.skipped || !actionOf(check) ? undefined : this.login.connectionFor(check.principal);

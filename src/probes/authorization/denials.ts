@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { StartedBroker } from '../../environment/types.js';
 import type { AuthorizerLog, BrokerDenial, Finding, ProbeRecord } from '../../model/result.js';
 import { describeResource, type ResourceKind } from './acl-model.js';
+import { StringPool } from '../../string-pool.js';
 
 /**
  * Authorization failures from the brokers themselves: the DENIED decisions Kafka's authorizer
@@ -51,7 +52,7 @@ export function denialResource(denial: Pick<ParsedDenial, 'resourceType' | 'reso
 /** Every broker's denials, identical decisions (same principal, operation, resource, host, request, rule) counted once. */
 export async function readBrokerDenials(brokers: Pick<StartedBroker, 'nodeId' | 'logFile'>[]): Promise<Omit<BrokerDenial, 'accountedBy'>[]> {
   const byKey = new Map<string, Omit<BrokerDenial, 'accountedBy'>>();
-  const values = new Map<string, string>();
+  const values = new StringPool();
   for (const broker of brokers) {
     for await (const line of logLines(broker.logFile)) {
       if (!line.includes('is Denied')) continue;
@@ -72,17 +73,12 @@ export async function readBrokerDenials(brokers: Pick<StartedBroker, 'nodeId' | 
  * The denial to keep, from its key (the parsed denial as JSON). A large drill keeps tens of
  * thousands: parsed from the line, each field of 13 characters or more is a slice that holds the
  * whole log line in memory, and the same few hundred principals, operations and rules are copied
- * into every one. Parsed
- * back from the key they are copies of their own, and `values` hands out one copy per value.
+ * into every one. Parsed back from the key they are copies of their own, and `values` keeps one
+ * copy per value.
  */
-function keptDenial(key: string, values: Map<string, string>): ParsedDenial {
+function keptDenial(key: string, values: StringPool): ParsedDenial {
   const denial = JSON.parse(key) as ParsedDenial;
-  for (const field of ['principal', 'operation', 'resourceType', 'patternType', 'host', 'request', 'rule'] as const) {
-    const value = denial[field];
-    const kept = values.get(value);
-    if (kept === undefined) values.set(value, value);
-    else denial[field] = kept;
-  }
+  for (const field of ['principal', 'operation', 'resourceType', 'patternType', 'host', 'request', 'rule'] as const) denial[field] = values.keep(denial[field]);
   return denial;
 }
 
