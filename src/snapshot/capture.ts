@@ -3,7 +3,8 @@
  * Metadata, ApiVersions, DescribeConfigs, DescribeAcls, DescribeUserScramCredentials,
  * DescribeClientQuotas, ListGroups, FindCoordinator, OffsetFetch, ListOffsets and (for
  * fingerprints) Fetch — and batched: a fixed number of requests per kind of object (per
- * broker, leader or coordinator where Kafka routes that way), never one per topic or group.
+ * broker, leader or coordinator where Kafka routes that way; DescribeConfigs one per 500 topics),
+ * never one per topic or group.
  */
 import type { Admin } from '@platformatic/kafka';
 import { errorMessage, InfrastructureError } from '../errors.js';
@@ -91,7 +92,10 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
   const candidates = allTopicNames.filter((name) => !kafkaInternal.includes(name) && wanted(name));
 
   const [configs, apiVersions, acls, scramCredentials, quotas, groups] = await Promise.all([
-    step('describing topic and broker configs', () => describeTopicAndBrokerConfigs(admin, candidates, brokerIds)),
+    step('describing topic and broker configs', () =>
+      // Of each topic's ~40 configs, those set on the topic and the one that tells Connect's storage apart.
+      describeTopicAndBrokerConfigs(admin, candidates, brokerIds, { keepTopicConfig: (config) => config.source === 'DYNAMIC_TOPIC_CONFIG' || config.name === 'cleanup.policy' }),
+    ),
     step('reading API versions', () => describeApiVersions(admin, brokerIds[0]!)),
     step('describing ACLs', () => describeAllAcls(admin)),
     step('describing SCRAM credentials', () => describeScramCredentials(admin, null)),

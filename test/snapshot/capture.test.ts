@@ -11,6 +11,8 @@ import { runSnapshot } from '../../src/cli/snapshot.js';
 import { clientProperties } from '../../src/environment/client-properties.js';
 import { ADMIN_USER } from '../../src/model/enums.js';
 import { createAdmin, withAdmin } from '../../src/kafka/admin.js';
+import { describeTopicAndBrokerConfigs, type DescribedConfig } from '../../src/kafka/configs.js';
+import { countRequests } from '../../src/kafka/request-count.js';
 import { asUser } from '../../src/kafka/connection.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { upsertScramCredentials } from '../../src/kafka/scram.js';
@@ -202,6 +204,35 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
       ListOffsets: 2,
       Fetch: 1,
     });
+  });
+
+  it('describes topic configs in requests of a bounded number of topics, with the same answer as one request', async () => {
+    const topics = snapshot.topics.map((topic) => topic.name);
+    const brokerIds = environment.brokers.map((broker) => broker.nodeId);
+    const asCaptured = { keepTopicConfig: (config: DescribedConfig) => config.source === 'DYNAMIC_TOPIC_CONFIG' || config.name === 'cleanup.policy' };
+    const inOne = await withAdmin(environment.admin, (admin) => describeTopicAndBrokerConfigs(admin, topics, brokerIds, asCaptured));
+    const inFours = await withAdmin(environment.admin, async (admin) => {
+      const counter = countRequests(admin);
+      const described = await describeTopicAndBrokerConfigs(admin, topics, brokerIds, { ...asCaptured, topicsPerRequest: 4 });
+      counter.stop();
+      return { described, requests: counter.counts().DescribeConfigs };
+    });
+    expect(inFours.requests).toBe(Math.ceil(topics.length / 4) + brokerIds.length - 1);
+    expect([...inFours.described.topics.keys()]).toEqual(topics);
+    expect(inFours.described).toEqual(inOne);
+    // Kept: the topic's own overrides and cleanup.policy whatever its source; nothing else of a topic's ~40.
+    expect(
+      inOne.topics
+        .get('payments.authorizations')!
+        .map((config) => `${config.name} ${config.source}`)
+        .sort(),
+    ).toEqual([
+      'cleanup.policy DEFAULT_CONFIG',
+      'min.insync.replicas DYNAMIC_TOPIC_CONFIG',
+      'retention.ms DYNAMIC_TOPIC_CONFIG',
+      'unclean.leader.election.enable DYNAMIC_TOPIC_CONFIG',
+    ]);
+    expect(inOne.clusterDefault.length + inOne.brokers.size).toBeGreaterThan(0);
   });
 
   it('applies include and exclude to topics and group ids', async () => {
