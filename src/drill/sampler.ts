@@ -189,7 +189,9 @@ export class Sampler implements SampleFeed {
     const unknown = metadata.topics.map((topic) => topic.name ?? '').filter((topic) => topic && (!this.minIsr.has(topic) || trigger !== 'interval'));
     const configs =
       unknown.length && metadata.brokers[0]
-        ? await attempt('describe-configs', () => describeTopicAndBrokerConfigs(this.admin, unknown, [metadata.brokers[0]!.nodeId], { keys: [MIN_ISR] }))
+        ? await attempt('describe-configs', () =>
+            describeTopicAndBrokerConfigs(this.admin, unknown, [metadata.brokers[0]!.nodeId], { keys: [MIN_ISR], topicsPerRequest: Infinity }),
+          )
         : undefined;
     for (const [topic, described] of configs?.topics ?? []) {
       const value = Number(described.find((config) => config.name === MIN_ISR)?.value ?? '1');

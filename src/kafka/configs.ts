@@ -43,8 +43,8 @@ export interface DescribedConfigs {
 /**
  * Topics per DescribeConfigs request. A topic has ~40 configs and a response is decoded whole,
  * ~200 bytes a config: a capture of 5,000 topics in one request held ~40 MB of configs it mostly
- * drops. In requests of 500, one after another, at most one request's configs are held at once,
- * for a few round trips more.
+ * drops. In requests of 500, one after another, one topic request's answer is decoded at a time
+ * (what a caller keeps of each adds up), for a few round trips more.
  */
 export const TOPICS_PER_REQUEST = 500;
 
@@ -53,7 +53,7 @@ export interface DescribeConfigsOptions {
   keys?: string[];
   /** The topic configs to keep, when a caller needs a few of each topic's (a capture: those set on the topic). */
   keepTopicConfig?: (config: DescribedConfig) => boolean;
-  /** Default TOPICS_PER_REQUEST. */
+  /** Default TOPICS_PER_REQUEST; Infinity for one request, when `keys` keeps each answer small. */
   topicsPerRequest?: number;
 }
 
@@ -61,6 +61,8 @@ export interface DescribeConfigsOptions {
 export async function describeTopicAndBrokerConfigs(admin: Admin, topics: string[], brokerIds: number[], options: DescribeConfigsOptions = {}): Promise<DescribedConfigs> {
   const [first, ...others] = brokerIds;
   if (first === undefined) throw new Error('the cluster reported no brokers');
+  const perRequest = options.topicsPerRequest ?? TOPICS_PER_REQUEST;
+  if (!(perRequest >= 1)) throw new RangeError(`topics per DescribeConfigs request must be at least 1, got ${perRequest}`);
   const connections = await connectionsTo(admin, brokerIds);
   const configurationKeys = options.keys ?? null;
   const describe = (brokerId: number, resources: Resource[]) =>
@@ -84,13 +86,9 @@ export async function describeTopicAndBrokerConfigs(admin: Admin, topics: string
   othersDescribed.catch(() => {}); // awaited below, after the topics: not an unhandled rejection if a topic request fails first
   const topicResources = topics.map((name): Resource => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name }));
   // The first request also carries the cluster default and the first broker: one request in all for up to `perRequest` topics.
-  const perRequest = options.topicsPerRequest ?? TOPICS_PER_REQUEST;
   let start = 0;
   do {
-    const resources = [
-      ...(start === 0 ? [{ resourceType: ConfigResourceTypes.BROKER, resourceName: '' }, broker(first)] : []),
-      ...topicResources.slice(start, start + TOPICS_PER_REQUEST),
-    ];
+    const resources = [...(start === 0 ? [{ resourceType: ConfigResourceTypes.BROKER, resourceName: '' }, broker(first)] : []), ...topicResources.slice(start, start + perRequest)];
     take((await describe(first, resources)).results);
     start += perRequest;
   } while (start < topics.length);

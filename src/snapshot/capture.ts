@@ -92,10 +92,7 @@ async function captureWith(admin: Admin, connection: KafkaConnection, options: C
   const candidates = allTopicNames.filter((name) => !kafkaInternal.includes(name) && wanted(name));
 
   const [configs, apiVersions, acls, scramCredentials, quotas, groups] = await Promise.all([
-    step('describing topic and broker configs', () =>
-      // Of each topic's ~40 configs, those set on the topic and the one that tells Connect's storage apart.
-      describeTopicAndBrokerConfigs(admin, candidates, brokerIds, { keepTopicConfig: (config) => config.source === 'DYNAMIC_TOPIC_CONFIG' || config.name === 'cleanup.policy' }),
-    ),
+    step('describing topic and broker configs', () => describeTopicAndBrokerConfigs(admin, candidates, brokerIds, { keepTopicConfig: capturedTopicConfig })),
     step('reading API versions', () => describeApiVersions(admin, brokerIds[0]!)),
     step('describing ACLs', () => describeAllAcls(admin)),
     step('describing SCRAM credentials', () => describeScramCredentials(admin, null)),
@@ -225,6 +222,13 @@ export function kafkaInternalReason(name: string): string | undefined {
   return undefined;
 }
 
+const CLEANUP_POLICY = 'cleanup.policy';
+
+/** Of each topic's ~40 configs, what a capture needs: those set on the topic, and the one that tells Connect's storage apart. */
+export function capturedTopicConfig(config: DescribedConfig): boolean {
+  return config.source === 'DYNAMIC_TOPIC_CONFIG' || config.name === CLEANUP_POLICY;
+}
+
 /**
  * Why a topic is another system's storage rather than application data, or undefined.
  * Schema Registry keeps `_schemas`; Confluent components `_confluent-*`; MirrorMaker 2
@@ -236,7 +240,7 @@ export function storageTopicReason(name: string, configs: DescribedConfig[]): st
   if (name === '_schemas') return 'Schema Registry storage';
   if (name.startsWith('_confluent')) return 'Confluent Platform internal';
   if (name.endsWith('.internal')) return 'MirrorMaker 2 internal';
-  const cleanupPolicy = configs.find((config) => config.name === 'cleanup.policy')?.value ?? '';
+  const cleanupPolicy = configs.find((config) => config.name === CLEANUP_POLICY)?.value ?? '';
   if (/connect/i.test(name) && /-(configs|offsets|status)$/.test(name) && cleanupPolicy.split(',').includes('compact') && !cleanupPolicy.includes('delete')) {
     return 'Kafka Connect storage (compacted, worker naming)';
   }

@@ -1,23 +1,22 @@
-import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka';
+import { AclOperations, AclPermissionTypes, ConfigResourceTypes, describeConfigsV4, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka';
 import { execa } from 'execa';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadClusterDefinition, seedCluster } from '../../fixtures/seed.js';
 import { runDiff } from '../../src/cli/diff.js';
 import { runSnapshot } from '../../src/cli/snapshot.js';
 import { clientProperties } from '../../src/environment/client-properties.js';
 import { ADMIN_USER } from '../../src/model/enums.js';
 import { createAdmin, withAdmin } from '../../src/kafka/admin.js';
-import { describeTopicAndBrokerConfigs, type DescribedConfig } from '../../src/kafka/configs.js';
-import { countRequests } from '../../src/kafka/request-count.js';
+import { describeTopicAndBrokerConfigs } from '../../src/kafka/configs.js';
 import { asUser } from '../../src/kafka/connection.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { upsertScramCredentials } from '../../src/kafka/scram.js';
 import { serializeSnapshot } from '../../src/snapshot/canonical.js';
-import { captureSnapshot, captureWithStats } from '../../src/snapshot/capture.js';
+import { capturedTopicConfig, captureSnapshot, captureWithStats } from '../../src/snapshot/capture.js';
 import { loadSnapshot } from '../../src/snapshot/load.js';
 import type { SnapshotContent } from '../../src/snapshot/schema.js';
 import { integrationVersions, startForTest } from '../support/kafka.js';
@@ -189,7 +188,7 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
     expect(snapshot.consumerGroups).toHaveLength(8);
   });
 
-  it('costs a fixed number of requests, whatever the number of topics and groups', () => {
+  it('costs a fixed number of requests, whatever the number of groups (and of topics up to 500)', () => {
     const { SaslHandshake: _handshake, SaslAuthenticate: _authenticate, ...kafkaRequests } = requests;
     expect(kafkaRequests).toEqual({
       ApiVersions: 2,
@@ -206,20 +205,21 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
     });
   });
 
-  it('describes topic configs in requests of a bounded number of topics, with the same answer as one request', async () => {
+  it('describes topic configs in requests of a bounded number of topics, each topic once, with the same answer as one request', async () => {
     const topics = snapshot.topics.map((topic) => topic.name);
     const brokerIds = environment.brokers.map((broker) => broker.nodeId);
-    const asCaptured = { keepTopicConfig: (config: DescribedConfig) => config.source === 'DYNAMIC_TOPIC_CONFIG' || config.name === 'cleanup.policy' };
-    const inOne = await withAdmin(environment.admin, (admin) => describeTopicAndBrokerConfigs(admin, topics, brokerIds, asCaptured));
-    const inFours = await withAdmin(environment.admin, async (admin) => {
-      const counter = countRequests(admin);
-      const described = await describeTopicAndBrokerConfigs(admin, topics, brokerIds, { ...asCaptured, topicsPerRequest: 4 });
-      counter.stop();
-      return { described, requests: counter.counts().DescribeConfigs };
-    });
-    expect(inFours.requests).toBe(Math.ceil(topics.length / 4) + brokerIds.length - 1);
-    expect([...inFours.described.topics.keys()]).toEqual(topics);
-    expect(inFours.described).toEqual(inOne);
+    const options = { keepTopicConfig: capturedTopicConfig };
+    const inOne = await withAdmin(environment.admin, (admin) => describeTopicAndBrokerConfigs(admin, topics, brokerIds, { ...options, topicsPerRequest: Infinity }));
+    const sent = vi.spyOn(describeConfigsV4.api, 'async');
+    const inFours = await withAdmin(environment.admin, (admin) => describeTopicAndBrokerConfigs(admin, topics, brokerIds, { ...options, topicsPerRequest: 4 }));
+    const requests = sent.mock.calls.map(([, resources]) =>
+      resources.filter((resource) => resource.resourceType === ConfigResourceTypes.TOPIC).map((resource) => resource.resourceName),
+    );
+    sent.mockRestore();
+    expect(requests.filter((names) => names.length > 0)).toEqual(Array.from({ length: Math.ceil(topics.length / 4) }, (_, index) => topics.slice(index * 4, index * 4 + 4)));
+    expect(requests).toHaveLength(Math.ceil(topics.length / 4) + brokerIds.length - 1);
+    expect(inFours).toEqual(inOne);
+    expect([...inFours.topics.keys()]).toEqual(topics);
     // Kept: the topic's own overrides and cleanup.policy whatever its source; nothing else of a topic's ~40.
     expect(
       inOne.topics
@@ -232,7 +232,8 @@ describe.each(integrationVersions())('capture on Kafka %s', async (kafkaVersion)
       'retention.ms DYNAMIC_TOPIC_CONFIG',
       'unclean.leader.election.enable DYNAMIC_TOPIC_CONFIG',
     ]);
-    expect(inOne.clusterDefault.length + inOne.brokers.size).toBeGreaterThan(0);
+    expect(inOne.brokers.get(brokerIds[0]!)!.length).toBeGreaterThan(0);
+    await expect(withAdmin(environment.admin, (admin) => describeTopicAndBrokerConfigs(admin, topics, brokerIds, { topicsPerRequest: 0 }))).rejects.toThrow(/at least 1, got 0/);
   });
 
   it('applies include and exclude to topics and group ids', async () => {
