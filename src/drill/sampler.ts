@@ -20,6 +20,7 @@ import type { SampleFeed } from '../probes/probe.js';
 import type { DrillSpec } from '../drill-spec/schema.js';
 import type { StartedEnvironment } from '../environment/types.js';
 import type { Snapshot } from '../snapshot/schema.js';
+import { compareText } from '../snapshot/canonical.js';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 2_000;
 /**
@@ -300,7 +301,7 @@ export function groupLagOf(
         lag: offset === undefined ? null : Number(logEnd > offset ? logEnd - offset : 0n),
       };
     })
-    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    .sort((a, b) => compareText(a.topic, b.topic) || a.partition - b.partition);
   const counted = partitions.filter((partition) => partition.lag !== null);
   return { group, total: counted.length ? counted.reduce((sum, partition) => sum + partition.lag!, 0) : null, ...(perPartition ? { partitions } : {}) };
 }

@@ -12,6 +12,9 @@ describe('formatProgress', () => {
     expect(formatProgress({ phase: 'topics', done: 2500, total: 5000, unit: 'objects' })).toBe('topics: 2,500/5,000 objects (50%)');
     expect(formatProgress({ phase: 'data', done: 1, total: 3, unit: 'partitions', records: 12000 })).toBe('data: 1/3 partitions (33%), 12,000 records produced');
     expect(formatProgress({ phase: 'probes', done: 0, total: 0, unit: 'checks' })).toBe('probes: 0/0 checks');
+    expect(formatProgress({ phase: 'data', done: 999, total: 1_234_567, unit: 'partitions', records: 100_000 })).toBe(
+      'data: 999/1,234,567 partitions (0%), 100,000 records produced',
+    );
   });
   it('adds the rate so far and the time left at that rate, once a second has passed and something is done', () => {
     const topics = { phase: 'topics', done: 2500, total: 5000, unit: 'objects' };
