@@ -20,7 +20,7 @@ const INDEXED_PREFIX = 4;
 export class SecretMask {
   private readonly secrets = new Set<string>();
   private variants: string[] | undefined;
-  private matcher: { byPrefix: Map<string, string[]>; short: string[] } | undefined;
+  private matcher: FormMatcher | undefined;
 
   /** Adds a value to mask; empty and undefined values are ignored. */
   add(secret: string | undefined): void {
@@ -49,7 +49,7 @@ export class SecretMask {
   mask(text: string): string {
     // Private keys are masked whole, whoever made them (the drill's CA issues a key per certificate principal).
     let masked = text.includes('PRIVATE KEY-----') ? text.replace(PRIVATE_KEY_PEM, MASK) : text;
-    const { byPrefix, short } = this.formMatcher();
+    const { byPrefix, starts, short } = this.formMatcher();
     if (byPrefix.size > 0) {
       // Every stretch some form covers is masked, overlapping forms as one stretch.
       let out = '';
@@ -57,6 +57,7 @@ export class SecretMask {
       let start = -1;
       let end = -1;
       for (let at = 0; at <= masked.length - INDEXED_PREFIX; at++) {
+        if (!starts.has(pairAt(masked, at))) continue;
         const form = byPrefix.get(masked.slice(at, at + INDEXED_PREFIX))?.find((candidate) => masked.startsWith(candidate, at));
         if (form === undefined) continue;
         if (at >= end) {
@@ -72,54 +73,71 @@ export class SecretMask {
     return masked;
   }
 
-  private formMatcher(): { byPrefix: Map<string, string[]>; short: string[] } {
+  private formMatcher(): FormMatcher {
     if (this.matcher) return this.matcher;
     const byPrefix = new Map<string, string[]>();
+    const starts = new Set<number>();
     const short: string[] = [];
     for (const form of this.forms()) {
       if (form.length < INDEXED_PREFIX) short.push(form);
       else {
         const prefix = form.slice(0, INDEXED_PREFIX);
         byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), form]);
+        starts.add(pairAt(form, 0));
       }
     }
-    this.matcher = { byPrefix, short };
+    this.matcher = { byPrefix, starts, short };
     return this.matcher;
   }
 
   /**
    * `value` with every string in it masked (object keys too). Only what a mask changed is copied:
    * an array or object with nothing to mask below it is `value`'s own, so masking a drill's whole
-   * result costs no second copy of it. Each distinct string is masked once.
+   * result costs no second copy of it, and a string with nothing to mask allocates nothing.
    */
   maskDeep<T>(value: T): T {
-    const masked = new Map<string, string>();
-    return maskValue(value, (text) => {
-      let result = masked.get(text);
-      if (result === undefined) masked.set(text, (result = this.mask(text)));
-      return result;
-    }) as T;
+    return maskValue(value, (text) => this.mask(text)) as T;
   }
+}
+
+interface FormMatcher {
+  /** The forms of at least INDEXED_PREFIX characters, by their first INDEXED_PREFIX characters. */
+  byPrefix: Map<string, string[]>;
+  /** The first two characters of those forms (pairAt): a position no form starts at is passed over without a lookup. */
+  starts: Set<number>;
+  short: string[];
+}
+
+/** The two UTF-16 code units at `at`, as one number. */
+function pairAt(text: string, at: number): number {
+  return text.charCodeAt(at) * 0x10000 + text.charCodeAt(at + 1);
 }
 
 function maskValue(value: unknown, mask: (text: string) => string): unknown {
   if (typeof value === 'string') return mask(value);
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
-    value.forEach((item, index) => {
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
       const masked = maskValue(item, mask);
       if (masked !== item) (copy ??= [...value])[index] = masked;
-    });
+    }
     return copy ?? value;
   }
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    let changed = false;
-    const entries = Object.entries(value).map(([key, item]) => {
-      const entry = [mask(key), maskValue(item, mask)] as const;
-      if (entry[0] !== key || entry[1] !== item) changed = true;
-      return entry;
-    });
-    return changed ? Object.fromEntries(entries) : value;
+    const source = value as Record<string, unknown>;
+    const keys = Object.keys(source);
+    // Built only once something changed, from the unchanged entries before it and every one after.
+    let entries: [string, unknown][] | undefined;
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index]!;
+      const item = source[key];
+      const maskedKey = mask(key);
+      const masked = maskValue(item, mask);
+      if (entries === undefined && (maskedKey !== key || masked !== item)) entries = keys.slice(0, index).map((earlier) => [earlier, source[earlier]]);
+      entries?.push([maskedKey, masked]);
+    }
+    return entries ? Object.fromEntries(entries) : value;
   }
   return value;
 }

@@ -59,6 +59,14 @@ describe('SecretMask', () => {
     expect(masked.dirty).toEqual([{ detail: `as ${MASK}` }, { detail: 'fine' }]);
     expect(masked.dirty[1]).toBe(value.dirty[1]);
     expect(value.dirty[0]!.detail).toBe('as s3cret-value');
+    // A copy keeps the keys in their order, the unchanged ones before the first change included.
+    const keyed = mask.maskDeep({ first: 'ok', second: [1], 's3cret-value': 2, last: 'as s3cret-value' });
+    expect(Object.entries(keyed)).toEqual([
+      ['first', 'ok'],
+      ['second', [1]],
+      [MASK, 2],
+      ['last', `as ${MASK}`],
+    ]);
   });
 
   it('ignores empty secrets and leaves text without secrets alone', () => {
