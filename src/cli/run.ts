@@ -16,7 +16,7 @@ import { stopAllEnvironments } from '../environment/teardown.js';
 import { ExitCode, InputError } from '../errors.js';
 import { readSigningKey } from '../report/manifest.js';
 import { checkOutDir, writeReports } from '../report/write.js';
-import { collectGarbage } from './memory.js';
+import { boundHeapGrowth, collectGarbage } from './memory.js';
 import { inputLimits, readInputBytesSync } from '../input-file.js';
 import { loadSnapshot, writeSnapshot } from '../snapshot/load.js';
 import type { Snapshot } from '../snapshot/schema.js';
@@ -161,7 +161,15 @@ export async function runCommand(argv: string[]): Promise<number> {
       const display = createProgressDisplay(process.stdout);
       const drill = startDrill(
         { spec, snapshot, snapshotFile, snapshotSha256 },
-        { kafkaVersions: versions, provider, toolVersion: toolVersion(), signal: controller.signal, progress: (line) => display.line(`  ${line}`), onProgress: display.update },
+        {
+          kafkaVersions: versions,
+          provider,
+          toolVersion: toolVersion(),
+          signal: controller.signal,
+          progress: (line) => display.line(`  ${line}`),
+          onProgress: display.update,
+          onStage: boundHeapGrowth,
+        },
       );
       snapshot = undefined;
       void drill.done.finally(() => display.close());

@@ -54,6 +54,8 @@ export interface RunOptions {
   onProgress?: ProgressListener;
   /** Starts the environment; defaults to the provider's. */
   startEnvironment?: (request: EnvironmentRequest) => Promise<StartedEnvironment>;
+  /** Called as each stage starts, teardown included (the CLI sets the heap's growth for the probes by it). */
+  onStage?: (stage: string) => void;
 }
 
 /** A drill under way: the result once it ends, and the result as it stands for a process that must leave now. */
@@ -233,6 +235,7 @@ async function runOnVersion(state: RunState): Promise<Run> {
       }
       state.stage = stage.name;
       state.sampler?.mark(`start ${stage.name}`);
+      state.options.onStage?.(stage.name);
       await runStage(stage, state);
       state.sampler ??= startSampler(
         state.environment,
@@ -601,6 +604,7 @@ async function assumptionsStage(state: RunState): Promise<void> {
 /** Closes the admin client and stops the environment; a teardown that fails is a failed phase, never a lost result. */
 async function teardown(state: RunState): Promise<void> {
   state.stage = 'teardown';
+  state.options.onStage?.('teardown');
   if (state.sampler) {
     await state.sampler.stop(!state.options.signal.aborted);
     state.run.samples = state.sampler.series(state.run.probes);

@@ -17,7 +17,9 @@ describe('teardown', () => {
   it('a teardown that throws is a failed phase with a finding, and result.json is written', async () => {
     const dir = tempDir('teardown-fails');
     let brokerPid = -1;
+    const stages: string[] = [];
     const drill = await startSmallDrill(dir, 'teardown-fails', {
+      onStage: (stage) => stages.push(stage),
       // The real environment; its stop() stops everything, then reports a failure as a broken disk would.
       startEnvironment: async (request) => {
         const environment = await startEnvironment('process', request);
@@ -43,6 +45,23 @@ describe('teardown', () => {
     expect(run.reason).toMatch(/^teardown failed: stopping the environment failed: cannot remove .*: EIO$/);
     // Everything before the teardown ran and is in the result.
     expect(run.phases.map((p) => p.name)).toEqual(['environment', 'topics', 'cluster-configs', 'security', 'data', 'offsets', 'connectors', 'verify', 'probes', 'teardown']);
+    // The runner's caller hears of every stage as it starts (the CLI bounds the heap's growth while the probes run).
+    expect(stages).toEqual([
+      'environment',
+      'baseline',
+      'topics',
+      'cluster-configs',
+      'security',
+      'data',
+      'offsets',
+      'connectors',
+      'manual steps',
+      'verify',
+      'assumptions',
+      'probes',
+      'rollback decision',
+      'teardown',
+    ]);
     // The brokers' open-file limit is recorded: the host's hard limit, which the process provider gives them.
     expect(run.environment.openFilesLimit).toBe(readHostLimits().openFiles?.hard);
 
