@@ -11,19 +11,20 @@
  * heap three times as often, and every drill, small ones included, would pay that.
  *
  * The peak is the probes: they keep every check they make while their clients make garbage.
- * Growing by 15% while they run alone took a 5,000-topic drill from 250–256 to 245–246 MB
- * (alternated runs), with its CPU and the probes' time within the noise (72–84 s against
- * 78–90 s), and a 10,000-topic drill from 387 to 357–363 MB for ~10% more CPU (261–270 s
- * against 242 s), where the live heap the probes grow from is twice as large.
+ * Growing by 15% while they run alone took a 5,000-topic drill from 250–258 to 245–246 MB
+ * (alternated runs, 1,000 records a produce request), its CPU and the probes' time within the
+ * noise (72–84 s against 73–90 s), and a 10,000-topic drill from 387 to 357–363 MB for ~10% more
+ * CPU (261–270 s against 242 s), where the live heap the probes grow from is twice as large.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { StageName } from '../drill/runner.js';
 
 const HEAP_GROWTH_PERCENT = 30;
 const PROBES_HEAP_GROWTH_PERCENT = 15;
 
 /** Sets how far V8 grows the heap past what survived its last full collection, for the drill's `stage` (see above). */
-export function boundHeapGrowth(stage?: string): void {
+export function boundHeapGrowth(stage?: StageName): void {
   setFlagsFromString(`--heap-growing-percent=${stage === 'probes' ? PROBES_HEAP_GROWTH_PERCENT : HEAP_GROWTH_PERCENT}`);
 }
 

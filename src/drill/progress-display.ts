@@ -20,7 +20,7 @@ interface Output {
 }
 
 /**
- * 12345 → "12,345". Not Intl.NumberFormat: the first use of ICU's number formatting makes node
+ * 12345 → "12,345", for the whole numbers progress shows. Not Intl.NumberFormat: the first use of ICU's number formatting makes node
  * read ~6 MB of its data into memory (measured in /proc/self/smaps), which the drill's progress
  * lines alone would pay for.
  */

@@ -55,8 +55,11 @@ export interface RunOptions {
   /** Starts the environment; defaults to the provider's. */
   startEnvironment?: (request: EnvironmentRequest) => Promise<StartedEnvironment>;
   /** Called as each stage starts, teardown included (the CLI sets the heap's growth for the probes by it). */
-  onStage?: (stage: string) => void;
+  onStage?: (stage: StageName) => void;
 }
+
+/** The stages of a run, in order (see STAGES), and the teardown that ends every run. */
+export type StageName = 'environment' | 'baseline' | RestorePhaseName | 'manual steps' | 'verify' | 'assumptions' | 'probes' | 'rollback decision' | 'teardown';
 
 /** A drill under way: the result once it ends, and the result as it stands for a process that must leave now. */
 export interface DrillHandle {
@@ -99,7 +102,7 @@ interface RunState {
   /** The time series (src/drill/sampler.ts), from the environment's start until teardown. */
   sampler?: Sampler;
   /** The stage under way, for the samples. */
-  stage?: string;
+  stage?: StageName;
 }
 
 /** What a stage that is a phase of the result reports; the loop adds its name, start and real duration. */
@@ -112,7 +115,7 @@ interface StageOutcome {
 }
 
 interface Stage {
-  name: string;
+  name: Exclude<StageName, 'teardown'>;
   /** The phase this stage records in the result; stages without one record into the run directly. */
   phase?: DrillPhase;
   run(state: RunState, signal: AbortSignal): Promise<StageOutcome | void>;
@@ -235,7 +238,7 @@ async function runOnVersion(state: RunState): Promise<Run> {
       }
       state.stage = stage.name;
       state.sampler?.mark(`start ${stage.name}`);
-      state.options.onStage?.(stage.name);
+      tellStage(state);
       await runStage(stage, state);
       state.sampler ??= startSampler(
         state.environment,
@@ -601,10 +604,19 @@ async function assumptionsStage(state: RunState): Promise<void> {
   ];
 }
 
+/** Tells the caller the stage under way; advice only, so a caller's error never stops a run or its teardown. */
+function tellStage(state: RunState): void {
+  try {
+    state.options.onStage?.(state.stage!);
+  } catch {
+    // ignored: see above
+  }
+}
+
 /** Closes the admin client and stops the environment; a teardown that fails is a failed phase, never a lost result. */
 async function teardown(state: RunState): Promise<void> {
   state.stage = 'teardown';
-  state.options.onStage?.('teardown');
+  tellStage(state);
   if (state.sampler) {
     await state.sampler.stop(!state.options.signal.aborted);
     state.run.samples = state.sampler.series(state.run.probes);

@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import { JMX_EXPORTER } from '../runtime/jmx-exporter.js';
 import type { ScrapedMetrics } from '../model/result.js';
 import type { StartedEnvironment } from './types.js';
+import { compareText } from '../snapshot/canonical.js';
 
 /**
  * What the drill keeps of a scrape of the JMX exporter's agent: a few metrics operators'
@@ -37,7 +38,7 @@ export function keptSamples(text: string): Samples {
       samples.push({ name: family.name, labels, value });
     }
   }
-  return samples.sort((a, b) => a.name.localeCompare(b.name) || JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels)));
+  return samples.sort((a, b) => compareText(a.name, b.name) || compareText(JSON.stringify(a.labels), JSON.stringify(b.labels)));
 }
 
 /** Scrapes every broker's and Connect worker's agent once; undefined when the environment runs none. */

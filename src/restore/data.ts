@@ -13,9 +13,10 @@ import { PhaseRecorder, type PhaseResult, type RestoreContext } from './phase.js
  * Records a produce request carries. kafkajs encodes a request into buffers it doubles as they
  * fill, allocated outside V8's heap and freed only when a collection finds them; the allocator
  * keeps the pages they took. At 5,000 topics the process's native heap grew 8 → 24–25 MB in
- * this phase with 5,000 records a request, 8 → 18–19 MB with 2,500 (peak RSS 243–245 MB) and
- * 17–18 MB with 1,000 (245–246 MB). Each request waits for every replica's ack: 1,000 took a
- * 10,000-topic drill on two brokers from 24 s to 40 s in this phase, 2,500 to 31 s.
+ * this phase with 5,000 records a request, 8 → 18–19 MB with 2,500 and 8 → 17–18 MB with 1,000.
+ * Each request waits for every replica's ack, so fewer records a request cost time: a
+ * 10,000-topic drill on two brokers took 24 s in this phase with 5,000, 25–31 s with 2,500 and
+ * 40 s with 1,000.
  */
 const BATCH = 2_500;
 /** Client properties that hold secrets: passwords, JAAS configs (with their passwords), inline keys. */

@@ -24,6 +24,7 @@ import { fetchRecordsAt, roundsByPartition, scanRecords, type FetchedRecord, typ
 import { retryTransient } from '../kafka/retry.js';
 import type { MirrorEvidence, MirrorGroupPartition, MirrorPartition } from '../model/result.js';
 import { recordFingerprint } from '../snapshot/fingerprint.js';
+import { compareText } from '../snapshot/canonical.js';
 import type { CommittedOffset, ConsumerGroup, Snapshot, SnapshotContent, Topic } from '../snapshot/schema.js';
 import type { MirrorOptions, MirrorOutcome, PhaseRecorder } from './phase.js';
 
@@ -381,7 +382,7 @@ const MAX_TOPICS_SHOWN = 3;
 export function progressDetail(bytes: number | undefined, states: PartitionState[], behind: number[]): string {
   const byTopic = new Map<string, number>();
   states.forEach((state, index) => byTopic.set(state.topic, (byTopic.get(state.topic) ?? 0) + behind[index]!));
-  const lagging = [...byTopic].filter(([, offsets]) => offsets > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const lagging = [...byTopic].filter(([, offsets]) => offsets > 0).sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]));
   const shown = lagging.slice(0, MAX_TOPICS_SHOWN).map(([topic, offsets]) => `${topic} ${offsets}`);
   if (lagging.length > MAX_TOPICS_SHOWN) shown.push(`${lagging.length - MAX_TOPICS_SHOWN} more topics`);
   const copied = bytes === undefined ? '' : `${(bytes / 1_000_000).toFixed(1)} MB on the target; `;
