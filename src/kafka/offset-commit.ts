@@ -1,4 +1,6 @@
 import { FindCoordinatorKeyTypes, offsetCommitV8, type Admin } from '@platformatic/kafka';
+import { withAdmin } from './admin.js';
+import type { KafkaConnection } from './connection.js';
 import { connectionsTo, errorName, sendForResponse } from './raw.js';
 import { retryTransient, TRANSIENT_ERRORS } from './retry.js';
 
@@ -64,4 +66,16 @@ export async function commitOffsetsUntilSettled(admin: Admin, commits: Map<strin
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * Where a probe's fresh group starts on `topic`: its offsets committed by the admin, outside any
+ * generation, before its consumer joins. Not kafkajs's admin.setOffsets: that joins the group with
+ * every partition paused, and a kafkajs consumer with nothing to fetch sleeps its maxWaitTime
+ * (5 s) before the fetch that ends setOffsets, so every call took over 5 seconds.
+ */
+export async function setGroupStart(connection: KafkaConnection, groupId: string, topic: string, starts: ReadonlyMap<number, number>): Promise<void> {
+  const offsets = [...starts].map(([partition, offset]) => ({ topic, partition, offset, metadata: null }));
+  const errors = await withAdmin(connection, (admin) => commitOffsetsUntilSettled(admin, new Map([[groupId, offsets]])));
+  if (errors.length > 0) throw new Error(`committing where group ${groupId} starts: ${errors.map((e) => `${e.topic}:${e.partition} ${e.error}`).join(', ')}`);
 }

@@ -1,6 +1,7 @@
 import { errorMessage } from '../errors.js';
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
+import { setGroupStart } from '../kafka/offset-commit.js';
 import { createProbeClient } from '../kafka/probe-client.js';
 import type { ProduceConsumeProbeSpec } from '../drill-spec/schema.js';
 import { adminPrincipal, driverFor, type ClientDriver } from './clients.js';
@@ -116,7 +117,7 @@ export class ProduceConsumeProbe implements ProbeRunner {
       }
       producedMs = Math.round(performance.now() - started);
       // baseOffset of each partition's batch: the fresh group starts exactly there.
-      await admin.setOffsets({ groupId, topic, partitions: sent.map((meta) => ({ partition: meta.partition, offset: String(meta.baseOffset) })) });
+      await setGroupStart(context.connection, groupId, topic, new Map(sent.map((meta) => [meta.partition, Number(meta.baseOffset)])));
 
       const received = new Map<string, string>();
       const end = await runConsumerSession(kafka, {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka, RecordMetadata } from 'kafkajs';
 import { errorMessage } from '../errors.js';
 import { kafkaErrorName } from '../kafka/errors.js';
+import { setGroupStart } from '../kafka/offset-commit.js';
 import type { ProbeEvidence } from '../model/result.js';
 import { runConsumerSession } from './consumer-session.js';
 import type { ProbeContext } from './probe.js';
@@ -16,7 +17,7 @@ import type { ProbeContext } from './probe.js';
 export async function checkTransactions(
   kafka: Kafka,
   admin: Admin,
-  context: Pick<ProbeContext, 'timeoutMs' | 'signal'>,
+  context: Pick<ProbeContext, 'timeoutMs' | 'signal' | 'connection'>,
   probe: { id: string; topic: string; records: number; principal: string; timeoutMs: number; transactionTimeoutMs?: number | undefined },
 ): Promise<ProbeEvidence> {
   const { topic, records: count } = probe;
@@ -65,7 +66,7 @@ export async function checkTransactions(
     const cStart = startOf('C');
 
     // Every committed record back, none aborted.
-    await admin.setOffsets({ groupId: groups.all, topic, partitions: [...aStart].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
+    await setGroupStart(context.connection, groups.all, topic, aStart);
     const committed = new Set<string>();
     let aborted = 0;
     const timeoutMs = Math.min(probe.timeoutMs, context.timeoutMs);
@@ -86,11 +87,7 @@ export async function checkTransactions(
 
     // A group at A's commit marker (A's last record + 1) resumes at C's first record in every partition holding both.
     const resumed = [...aStart].filter(([partition]) => cStart.has(partition) && perPartition('A', partition) > 0 && perPartition('C', partition) > 0);
-    await admin.setOffsets({
-      groupId: groups.resume,
-      topic,
-      partitions: resumed.map(([partition, offset]) => ({ partition, offset: String(offset + perPartition('A', partition)) })),
-    });
+    await setGroupStart(context.connection, groups.resume, topic, new Map(resumed.map(([partition, offset]) => [partition, offset + perPartition('A', partition)])));
     const firstAt = new Map<number, number>();
     const resume = await runConsumerSession(kafka, {
       groupId: groups.resume,
