@@ -58,7 +58,7 @@ export function renderTable(results: BenchResults): string {
   const lines = [
     `Measured ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
       `Kafka ${results.kafkaVersion}, SASL/SCRAM and ACLs, the brokers' data ${results.brokerStorage === 'memory' ? 'in memory (tmpfs)' : 'on disk'}. 1-minute load average during the run: ` +
-      `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}; the last column is its mean per size): the machine was shared with other work.`,
+      `${machine.loadAverage.min}–${machine.loadAverage.max} (mean ${machine.loadAverage.mean}; the last column is its mean per size), the bench's own brokers and clients included (it runs them on the same cores).`,
     ...(results.note ? ['', results.note] : []),
     '',
     '| topics (×3 partitions) | brokers | ACLs | SCRAM users | quotas | groups | kafka-drill restore | floor: Java AdminClient | restore ÷ floor | runbook: CLI per object (extrapolated) | runbook ÷ restore | full drill (after environment) | drill verdict | kafka-drill run peak RSS | load average |',
