@@ -5,6 +5,7 @@ const { Kafka, logLevel } = kafkajs;
 export const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ConfigResourceTypes, ResourcePatternTypes } = kafkajs;
 import type { KafkaConnection } from './connection.js';
 import { registerCompressionCodecs } from './codecs.js';
+import { scramLogin } from './scram-login.js';
 
 registerCompressionCodecs();
 
@@ -27,12 +28,7 @@ export function createProbeClient(
   };
   if (connection.sasl) {
     const { mechanism, username, password } = connection.sasl;
-    config.sasl =
-      mechanism === 'PLAIN'
-        ? { mechanism: 'plain', username, password }
-        : mechanism === 'SCRAM-SHA-256'
-          ? { mechanism: 'scram-sha-256', username, password }
-          : { mechanism: 'scram-sha-512', username, password };
+    config.sasl = mechanism === 'PLAIN' ? { mechanism: 'plain', username, password } : scramLogin(mechanism, username, password);
   }
   if (connection.tls) config.ssl = { ...connection.tls };
   return new Kafka(config);

@@ -1,5 +1,6 @@
 import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes, type Admin } from '@platformatic/kafka';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startEnvironment } from '../../src/environment/start.js';
 import type { StartedEnvironment } from '../../src/environment/types.js';
 import { createAdmin, withAdmin } from '../../src/kafka/admin.js';
@@ -7,7 +8,7 @@ import { asUser, type KafkaConnection } from '../../src/kafka/connection.js';
 import { kafkaErrorName } from '../../src/kafka/errors.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import { describeScramCredentials, upsertScramCredentials } from '../../src/kafka/scram.js';
-import { VERSION_LINES } from '../support/kafka.js';
+import { VERSION_LINES, waitFor } from '../support/kafka.js';
 
 const alice = { mechanism: 'SCRAM-SHA-256' as const, username: 'alice', password: 'alice-secret-1' };
 
@@ -100,5 +101,37 @@ describe.each(VERSION_LINES)('client wrappers on Kafka %s', (kafkaVersion) => {
     const impostor = createProbeClient(asUser(environment.admin, { ...alice, password: 'guess' }), { retries: 0 }).producer();
     expect(await failureOf(impostor.connect())).toBe('SASL_AUTHENTICATION_FAILED');
     await impostor.disconnect().catch(() => {});
+  });
+
+  it('probe client: a SCRAM login derives a salted password once per password, salt and count; a wrong password still fails; a re-created credential logs in', async () => {
+    const bob = { mechanism: 'SCRAM-SHA-512' as const, username: 'bob', password: 'bob-secret-1' };
+    const login = async (password: string) => {
+      const admin = createProbeClient(asUser(environment.admin, { ...bob, password }), { retries: 0 }).admin();
+      try {
+        return await failureOf(admin.connect().then(() => admin.listTopics()));
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    };
+    const credential = (password: string) =>
+      withAdmin(environment.admin, (admin) => upsertScramCredentials(admin, [{ user: 'bob', mechanism: 'SCRAM-SHA-512', iterations: 4096, password }]));
+    expect(await credential(bob.password)).toEqual([]);
+    // The broker applies the new credential from its metadata log a moment later.
+    await waitFor(async () => (await login(bob.password)) === 'no error', 10_000, 'bob can log in');
+    // kafkajs derives with crypto.pbkdf2, looked up at each call.
+    const derivations = vi.spyOn(crypto, 'pbkdf2');
+    try {
+      for (let round = 0; round < 3; round++) expect(await login(bob.password)).toBe('no error');
+      expect(derivations).not.toHaveBeenCalled();
+      expect(await login('bob-guess')).toBe('SASL_AUTHENTICATION_FAILED');
+      expect(derivations).toHaveBeenCalledTimes(1);
+    } finally {
+      derivations.mockRestore();
+    }
+
+    // Re-created with another password: a new salt, so the old password no longer logs in and the new one does.
+    expect(await credential('bob-secret-2')).toEqual([]);
+    await waitFor(async () => (await login('bob-secret-2')) === 'no error', 10_000, 'bob logs in with his new password');
+    expect(await login(bob.password)).toBe('SASL_AUTHENTICATION_FAILED');
   });
 });
