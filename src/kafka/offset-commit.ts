@@ -69,13 +69,18 @@ export async function commitOffsetsUntilSettled(admin: Admin, commits: Map<strin
 }
 
 /**
- * Where a probe's fresh group starts on `topic`: its offsets committed by the admin, outside any
- * generation, before its consumer joins. Not kafkajs's admin.setOffsets: that joins the group with
+ * Where a fresh group starts on `topic`: its offsets committed by the admin, outside any
+ * generation, before a consumer joins. Not kafkajs's admin.setOffsets: that joins the group with
  * every partition paused, and a kafkajs consumer with nothing to fetch sleeps its maxWaitTime
- * (5 s) before the fetch that ends setOffsets, so every call took over 5 seconds.
+ * (5 s) before the fetch that ends setOffsets, so every call took over 5 seconds. A refusal
+ * throws with Kafka's error name in `type`, where kafkaErrorName finds it.
  */
-export async function setGroupStart(connection: KafkaConnection, groupId: string, topic: string, starts: ReadonlyMap<number, number>): Promise<void> {
+export async function setGroupStart(connection: KafkaConnection, groupId: string, topic: string, starts: ReadonlyMap<number, number>, timeoutMs = 30_000): Promise<void> {
+  if (starts.size === 0) return;
   const offsets = [...starts].map(([partition, offset]) => ({ topic, partition, offset, metadata: null }));
-  const errors = await withAdmin(connection, (admin) => commitOffsetsUntilSettled(admin, new Map([[groupId, offsets]])));
-  if (errors.length > 0) throw new Error(`committing where group ${groupId} starts: ${errors.map((e) => `${e.topic}:${e.partition} ${e.error}`).join(', ')}`);
+  const errors = await withAdmin(connection, (admin) => commitOffsetsUntilSettled(admin, new Map([[groupId, offsets]]), timeoutMs));
+  if (errors.length > 0)
+    throw Object.assign(new Error(`committing where group ${groupId} starts: ${errors.map((e) => `${e.topic}:${e.partition} ${e.error}`).join(', ')}`), {
+      type: errors[0]!.error,
+    });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Mechanism } from 'kafkajs';
 
@@ -40,12 +41,13 @@ const { SCRAM, DIGESTS } = createRequire(import.meta.url)('kafkajs/src/broker/sa
   DIGESTS: { SHA256: DigestDefinition; SHA512: DigestDefinition };
 };
 
-/** Salted passwords by digest, iteration count, salt and password; in this process's memory only, never written. */
+/** Salted passwords by digest, iteration count, salt and the password's SHA-256; in this process's memory only, never written. */
 const saltedPasswords = new Map<string, Promise<Buffer>>();
 
 class RememberingScram extends SCRAM {
   override saltPassword(response: ScramResponse): Promise<Buffer> {
-    const key = `${this.digestDefinition.type}\u0000${response.i}\u0000${response.s}\u0000${this.encodedPassword()}`;
+    const password = createHash('sha256').update(this.encodedPassword()).digest('base64');
+    const key = `${this.digestDefinition.type}\u0000${response.i}\u0000${response.s}\u0000${password}`;
     const known = saltedPasswords.get(key);
     if (known) return known;
     const derived = super.saltPassword(response);

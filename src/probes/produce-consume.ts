@@ -117,7 +117,13 @@ export class ProduceConsumeProbe implements ProbeRunner {
       }
       producedMs = Math.round(performance.now() - started);
       // baseOffset of each partition's batch: the fresh group starts exactly there.
-      await setGroupStart(context.connection, groupId, topic, new Map(sent.map((meta) => [meta.partition, Number(meta.baseOffset)])));
+      await setGroupStart(
+        context.connection,
+        groupId,
+        topic,
+        new Map(sent.map((meta) => [meta.partition, Number(meta.baseOffset)])),
+        Math.min(CONSUME_TIMEOUT_MS, context.timeoutMs),
+      );
 
       const received = new Map<string, string>();
       const end = await runConsumerSession(kafka, {

@@ -12,7 +12,8 @@ import type { ProbeContext } from './probe.js';
  * N records (A), aborts N (B), commits N (C). A read_committed consumer from A's first offsets must
  * get A and C and nothing of B; a group committed right after A — at A's commit marker, where a
  * consumer that read A commits — must resume at C's first record, past the aborted records and
- * both markers. Two throwaway groups, deleted afterwards.
+ * both markers. Two throwaway groups, deleted afterwards, placed by the admin of
+ * `context.connection` (the principal `admin` connects as, in every caller).
  */
 export async function checkTransactions(
   kafka: Kafka,
@@ -66,10 +67,10 @@ export async function checkTransactions(
     const cStart = startOf('C');
 
     // Every committed record back, none aborted.
-    await setGroupStart(context.connection, groups.all, topic, aStart);
+    const timeoutMs = Math.min(probe.timeoutMs, context.timeoutMs);
+    await setGroupStart(context.connection, groups.all, topic, aStart, timeoutMs);
     const committed = new Set<string>();
     let aborted = 0;
-    const timeoutMs = Math.min(probe.timeoutMs, context.timeoutMs);
     const readAll = await runConsumerSession(kafka, {
       groupId: groups.all,
       topics: [topic],
@@ -87,7 +88,7 @@ export async function checkTransactions(
 
     // A group at A's commit marker (A's last record + 1) resumes at C's first record in every partition holding both.
     const resumed = [...aStart].filter(([partition]) => cStart.has(partition) && perPartition('A', partition) > 0 && perPartition('C', partition) > 0);
-    await setGroupStart(context.connection, groups.resume, topic, new Map(resumed.map(([partition, offset]) => [partition, offset + perPartition('A', partition)])));
+    await setGroupStart(context.connection, groups.resume, topic, new Map(resumed.map(([partition, offset]) => [partition, offset + perPartition('A', partition)])), timeoutMs);
     const firstAt = new Map<number, number>();
     const resume = await runConsumerSession(kafka, {
       groupId: groups.resume,

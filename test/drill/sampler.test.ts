@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Sampler } from '../../src/drill/sampler.js';
+import { setGroupStart } from '../../src/kafka/offset-commit.js';
 import { createProbeClient } from '../../src/kafka/probe-client.js';
 import type { Sample } from '../../src/model/result.js';
 import { startForTest } from '../support/kafka.js';
@@ -21,7 +22,7 @@ describe('sampler on a real broker', { timeout: 240_000 }, () => {
       await admin.createTopics({ topics: [{ topic: 'lagged', numPartitions: 2, replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
       await producer.send({ topic: 'lagged', acks: 1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `r${i}` })) });
       await producer.send({ topic: 'lagged', acks: 1, messages: Array.from({ length: 4 }, (_, i) => ({ partition: 1, value: `r${i}` })) });
-      await admin.setOffsets({ groupId: 'app', topic: 'lagged', partitions: [{ partition: 0, offset: '3' }] });
+      await setGroupStart(env.admin, 'app', 'lagged', new Map([[0, 3]]));
 
       const sampler = new Sampler({
         connection: env.admin,
@@ -71,14 +72,15 @@ describe('sampler on a real broker', { timeout: 240_000 }, () => {
       ]);
 
       // The application catches up: the next samples see lag 0.
-      await admin.setOffsets({
-        groupId: 'app',
-        topic: 'lagged',
-        partitions: [
-          { partition: 0, offset: '10' },
-          { partition: 1, offset: '4' },
-        ],
-      });
+      await setGroupStart(
+        env.admin,
+        'app',
+        'lagged',
+        new Map([
+          [0, 10],
+          [1, 4],
+        ]),
+      );
       sampler.mark('start verify');
       let caughtUp: Sample | undefined;
       for (let i = 0; i < 10 && !caughtUp; i++) {
