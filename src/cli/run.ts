@@ -97,6 +97,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const controller = new AbortController();
   let signals = 0;
   let running: { drill: DrillHandle; write: (result: Result) => Promise<unknown> } | undefined;
+  // Made only for a spec that names no snapshot file (the drill captures its source), removed on every way out.
+  let captures: string | undefined;
+  const removeCaptures = () => captures && rmSync(captures, { recursive: true, force: true });
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
@@ -110,6 +113,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       try {
         if (running) await running.write(running.drill.resultSoFar());
       } finally {
+        removeCaptures();
         process.exit(ExitCode.interrupted);
       }
     })();
@@ -118,12 +122,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   let exitCode: number = ExitCode.ok;
-  const captures = mkdtempSync(path.join(tmpdir(), 'kafka-drill-capture-'));
   try {
     for (const specFile of positionals) {
       if (controller.signal.aborted) break;
       const spec = await loadSpec(specFile);
-      const snapshotFile = spec.snapshotFile ?? (await captureSource(spec, captures));
+      const snapshotFile = spec.snapshotFile ?? (await captureSource(spec, (captures ??= mkdtempSync(path.join(tmpdir(), 'kafka-drill-capture-')))));
       // Released once the drill has it (see below): the drill lets it go with its last run, before the reports.
       let snapshot: Snapshot | undefined = await loadSnapshot(snapshotFile);
       const snapshotSha256 = createHash('sha256')
@@ -201,7 +204,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (code === ExitCode.interrupted || (exitCode !== ExitCode.interrupted && code > exitCode)) exitCode = code;
     }
   } finally {
-    rmSync(captures, { recursive: true, force: true });
+    removeCaptures();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -2,7 +2,8 @@
  * SIGINT and SIGTERM end a drill within 10 s whatever it is doing — here inside a long data
  * phase — through the real CLI: an interrupted result.json and its reports are written, the
  * phase that was running says it was interrupted, and every process of the environment is gone
- * by the time the CLI exits. A second signal still leaves a result.
+ * by the time the CLI exits. A second signal still leaves a result; after a SIGKILL the
+ * watchdog ends the environment and the CLI has left nothing else behind.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -27,9 +28,9 @@ async function slowDrill(dir: string): Promise<string> {
 }
 
 /** Starts the drill, waits until its data phase has run for a moment, and returns the run and its broker's pid. */
-async function startInDataPhase(dir: string) {
+async function startInDataPhase(dir: string, env?: NodeJS.ProcessEnv) {
   const out = path.join(dir, 'out');
-  const run = startRun(await slowDrill(dir), out);
+  const run = startRun(await slowDrill(dir), out, env);
   await run.stdoutMatches(/\] security /);
   const jvms = markedJvms({ parent: run.child.pid! });
   expect(jvms.length).toBe(1);
@@ -119,5 +120,19 @@ describe('signals during a drill', () => {
     const result = readEvidence(out);
     expect(result.verdict).toBe('interrupted');
     expect(result.runs[0]!.phases.map((p) => p.name)).toContain('teardown');
+  }, 240_000);
+
+  it('SIGKILL of the CLI: the watchdog ends the environment, and nothing of the run stays in TMPDIR', async () => {
+    const dir = tempDir('signal-kill');
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const { run, workDir } = await startInDataPhase(dir, { ...process.env, TMPDIR: tmp });
+    expect(workDir.startsWith(tmp)).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const deadline = Date.now() + 60_000;
+    while ((markedJvms({ workDir }).length > 0 || existsSync(workDir)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(markedJvms({ workDir })).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
   }, 240_000);
 });
