@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateDeclared, type RestoredState } from '../../src/drill/assumptions.js';
 import { createCertificateAuthority } from '../../src/environment/tls/certificates.js';
 import { certificateRecord, chainTrust, pemCertificates } from '../../src/snapshot/tls-chain.js';
 import type { AssumptionSpec } from '../../src/drill-spec/schema.js';
+import { tempDir } from '../support/temp.js';
 
 const sourceCa = createCertificateAuthority([{ type: 'CN', value: 'Source CA' }], { notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2030-01-01T00:00:00Z') });
 const otherCa = createCertificateAuthority([{ type: 'CN', value: 'Other CA' }]);
@@ -44,7 +44,7 @@ describe('recorded TLS chains', () => {
 });
 
 describe('TLS assumptions', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kafka-drill-tls-assumptions-'));
+  const dir = tempDir('tls-assumptions');
   writeFileSync(join(dir, 'source-ca.pem'), sourceCa.certificatePem);
   writeFileSync(join(dir, 'other-ca.pem'), otherCa.certificatePem);
   const state = (withChain: boolean, now: string): RestoredState =>
